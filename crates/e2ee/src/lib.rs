@@ -1,0 +1,6 @@
+//! Shieldcall's end-to-end encryption core.
+//!
+//! Pure Rust: no web-sys, no I/O, no clock, no randomness of its own. Time and randomness come
+//! in as arguments, so everything here tests on the host.
+
+pub mod messages;

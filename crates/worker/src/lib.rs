@@ -1,0 +1,1 @@
+//! Shieldcall's media worker.
