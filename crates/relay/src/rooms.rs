@@ -1,0 +1,303 @@
+//! The rooms: who is in which call, and the hand-off of messages between the two members.
+//!
+//! All state sits behind one `std::sync::Mutex`, held only for a few map operations and never
+//! across an `.await`; messages for a member go into that member's bounded queue, drained by its
+//! own socket task, so one slow or hostile socket never blocks another room.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use shieldcall_e2ee::messages::RelayEvent;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// Messages a member may have waiting before it counts as not keeping up and is dropped.
+pub const QUEUE_LEN: usize = 256;
+
+/// Why the relay closes a socket: a WebSocket close code and a reason the client may show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kick {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+pub const KICK_IDLE: Kick = Kick {
+    code: 1000,
+    reason: "room idle: closed by the relay",
+};
+pub const KICK_SLOW: Kick = Kick {
+    code: 1008,
+    reason: "not reading messages fast enough",
+};
+pub const KICK_SHUTDOWN: Kick = Kick {
+    code: 1001,
+    reason: "relay shutting down",
+};
+
+/// A member's side of the room, as the other member's task sees it.
+struct Member {
+    id: u64,
+    /// 0 for the first to join, 1 for the second (a rejoin takes the free one).
+    slot: usize,
+    queue: mpsc::Sender<Utf8Bytes>,
+    kick: watch::Sender<Option<Kick>>,
+}
+
+struct Room {
+    members: Vec<Member>,
+    last_activity: Instant,
+}
+
+/// What a socket task holds after joining.
+pub struct Membership {
+    pub id: u64,
+    pub slot: usize,
+    /// How many were already in the room (0 or 1).
+    pub peers: u8,
+    pub queue: mpsc::Receiver<Utf8Bytes>,
+    pub kick: watch::Receiver<Option<Kick>>,
+}
+
+/// Outcome of handing a message to the other member.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Forward {
+    Sent,
+    NoPeer,
+    /// The other member's queue was full: it has been dropped and the message with it.
+    PeerTooSlow,
+}
+
+/// The relay's shared state.
+pub struct Relay {
+    rooms: Mutex<HashMap<String, Room>>,
+    next_id: AtomicU64,
+    sockets: AtomicUsize,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Default for Relay {
+    fn default() -> Self {
+        Relay {
+            rooms: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            sockets: AtomicUsize::new(0),
+            shutdown: watch::channel(false).0,
+        }
+    }
+}
+
+/// A call id shortened for logs: enough to follow one call, too little to join it.
+pub fn short(call_id: &str) -> String {
+    format!("{}…", call_id.get(..4).unwrap_or(call_id))
+}
+
+/// Counts open sockets while alive, so shutdown can wait for their closing handshakes.
+pub struct SocketGuard(Arc<Relay>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        self.0.sockets.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Relay {
+    fn rooms(&self) -> MutexGuard<'_, HashMap<String, Room>> {
+        // A panic while holding the lock would be a bug in a few lines of map code; the map
+        // itself stays consistent, so keep serving rather than poisoning every later call.
+        self.rooms
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn socket_opened(self: &Arc<Self>) -> SocketGuard {
+        self.sockets.fetch_add(1, Ordering::SeqCst);
+        SocketGuard(self.clone())
+    }
+
+    pub fn open_sockets(&self) -> usize {
+        self.sockets.load(Ordering::SeqCst)
+    }
+
+    pub fn room_count(&self) -> usize {
+        self.rooms().len()
+    }
+
+    /// Tell every socket and the idle reaper to stop.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Join `call_id`; `None` means the room is full. The other member, if any, is told.
+    pub fn join(&self, call_id: &str) -> Option<Membership> {
+        let mut rooms = self.rooms();
+        let room = rooms.entry(call_id.to_string()).or_insert_with(|| Room {
+            members: Vec::new(),
+            last_activity: Instant::now(),
+        });
+        if room.members.len() >= 2 {
+            return None;
+        }
+        let peers = room.members.len() as u8;
+        let slot = if room.members.iter().any(|m| m.slot == 0) {
+            1
+        } else {
+            0
+        };
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (queue_tx, queue_rx) = mpsc::channel(QUEUE_LEN);
+        let (kick_tx, kick_rx) = watch::channel(None);
+        room.last_activity = Instant::now();
+        for other in &room.members {
+            deliver(other, RelayEvent::PeerJoined.to_json().into());
+        }
+        room.members.push(Member {
+            id,
+            slot,
+            queue: queue_tx,
+            kick: kick_tx,
+        });
+        Some(Membership {
+            id,
+            slot,
+            peers,
+            queue: queue_rx,
+            kick: kick_rx,
+        })
+    }
+
+    /// Hand `text` from member `from` to the other member of `call_id`.
+    pub fn forward(&self, call_id: &str, from: u64, text: Utf8Bytes) -> Forward {
+        let mut rooms = self.rooms();
+        let Some(room) = rooms.get_mut(call_id) else {
+            return Forward::NoPeer;
+        };
+        room.last_activity = Instant::now();
+        match room.members.iter().find(|m| m.id != from) {
+            None => Forward::NoPeer,
+            Some(other) if deliver(other, text) => Forward::Sent,
+            Some(_) => Forward::PeerTooSlow,
+        }
+    }
+
+    /// Remove member `id` from `call_id`, tell the other one, drop the room if empty.
+    /// A no-op if the room was already dropped (idle) or is a newer room of the same id.
+    pub fn leave(&self, call_id: &str, id: u64) {
+        let mut rooms = self.rooms();
+        let Some(room) = rooms.get_mut(call_id) else {
+            return;
+        };
+        let before = room.members.len();
+        room.members.retain(|m| m.id != id);
+        if room.members.len() == before {
+            return;
+        }
+        for other in &room.members {
+            deliver(other, RelayEvent::PeerLeft.to_json().into());
+        }
+        if room.members.is_empty() {
+            rooms.remove(call_id);
+        }
+    }
+
+    /// Drop every room without a message for `idle`, closing its sockets. Returns the
+    /// shortened ids of the rooms dropped, for the log.
+    pub fn reap_idle(&self, idle: Duration, now: Instant) -> Vec<String> {
+        let mut rooms = self.rooms();
+        let stale: Vec<String> = rooms
+            .iter()
+            .filter(|(_, room)| now.saturating_duration_since(room.last_activity) >= idle)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &stale {
+            if let Some(room) = rooms.remove(id) {
+                for member in room.members {
+                    member.kick.send_replace(Some(KICK_IDLE));
+                }
+            }
+        }
+        stale.iter().map(|id| short(id)).collect()
+    }
+}
+
+/// Queue `text` for `member`; if its queue is full it is not reading, so drop it rather than
+/// buffer without bound. Returns whether the message was queued.
+fn deliver(member: &Member, text: Utf8Bytes) -> bool {
+    match member.queue.try_send(text) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            member.kick.send_replace(Some(KICK_SLOW));
+            false
+        }
+        // Its task already ended and will leave the room itself.
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CALL: &str = "AAAAAAAAAAAAAAAAAAAAAA";
+
+    fn text(m: &mut Membership) -> Option<String> {
+        m.queue.try_recv().ok().map(|t| t.as_str().to_string())
+    }
+
+    #[test]
+    fn two_join_a_third_is_refused_and_leaving_is_announced() {
+        let relay = Relay::default();
+        let mut a = relay.join(CALL).unwrap();
+        assert_eq!((a.peers, a.slot), (0, 0));
+        let mut b = relay.join(CALL).unwrap();
+        assert_eq!((b.peers, b.slot), (1, 1));
+        assert_eq!(text(&mut a).as_deref(), Some(r#"{"t":"peer-joined"}"#));
+        assert!(relay.join(CALL).is_none());
+
+        assert_eq!(relay.forward(CALL, a.id, "x".into()), Forward::Sent);
+        assert_eq!(text(&mut b).as_deref(), Some("x"));
+        assert_eq!(text(&mut a), None);
+
+        relay.leave(CALL, a.id);
+        assert_eq!(text(&mut b).as_deref(), Some(r#"{"t":"peer-left"}"#));
+        // The free slot is the first one again.
+        let c = relay.join(CALL).unwrap();
+        assert_eq!((c.peers, c.slot), (1, 0));
+        relay.leave(CALL, b.id);
+        relay.leave(CALL, c.id);
+        assert_eq!(relay.room_count(), 0);
+    }
+
+    #[test]
+    fn a_member_that_does_not_read_is_dropped() {
+        let relay = Relay::default();
+        let a = relay.join(CALL).unwrap();
+        let b = relay.join(CALL).unwrap();
+        // `a` already holds one peer-joined event.
+        for _ in 1..QUEUE_LEN {
+            assert_eq!(relay.forward(CALL, b.id, "x".into()), Forward::Sent);
+        }
+        assert_eq!(relay.forward(CALL, b.id, "x".into()), Forward::PeerTooSlow);
+        assert_eq!(*a.kick.borrow(), Some(KICK_SLOW));
+    }
+
+    #[test]
+    fn idle_rooms_are_dropped_and_their_members_kicked() {
+        let relay = Relay::default();
+        let a = relay.join(CALL).unwrap();
+        let now = Instant::now();
+        assert!(relay.reap_idle(Duration::from_secs(60), now).is_empty());
+        let dropped = relay.reap_idle(Duration::from_secs(60), now + Duration::from_secs(61));
+        assert_eq!(dropped, vec!["AAAA…".to_string()]);
+        assert_eq!(*a.kick.borrow(), Some(KICK_IDLE));
+        assert_eq!(relay.room_count(), 0);
+        // Leaving a dropped room is harmless.
+        relay.leave(CALL, a.id);
+    }
+}

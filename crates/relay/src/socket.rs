@@ -1,0 +1,285 @@
+//! One WebSocket's life: join the room, forward what it sends (after checking it), deliver what
+//! the other member sends, ping it, and close it with a clear reason when it has to go.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use shieldcall_e2ee::messages::{MAX_SIGNAL_BYTES, RelayEvent, Signal};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
+use tracing::{debug, info, warn};
+
+use crate::config::Config;
+use crate::limit::{RateLimit, Verdict};
+use crate::mitm;
+use crate::rooms::{Forward, KICK_SHUTDOWN, Kick, Relay, short};
+
+/// A write that takes longer than this means the client is gone or not reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long to wait for the client's half of a closing handshake.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+const KICK_FULL: Kick = Kick {
+    code: 1008,
+    reason: "call is full",
+};
+const KICK_RATE: Kick = Kick {
+    code: 1008,
+    reason: "rate limit exceeded for too long",
+};
+const KICK_DEAD: Kick = Kick {
+    code: 1001,
+    reason: "no answer to ping",
+};
+const KICK_REMOVED: Kick = Kick {
+    code: 1011,
+    reason: "removed from the room",
+};
+const KICK_BAD_FRAME: Kick = Kick {
+    code: 1009,
+    reason: "message too large or not a valid WebSocket frame",
+};
+
+const REASON_BINARY: &str = "binary messages are not accepted: send JSON text";
+const REASON_RATE: &str = "rate limit exceeded: message dropped";
+const REASON_ALONE: &str = "nobody else is in the call yet: message not delivered";
+const REASON_SLOW: &str = "the other person is not keeping up: message not delivered";
+
+/// How the loop ended.
+enum Exit {
+    /// The connection broke: nothing more to send.
+    Gone,
+    /// The client closed: finish its closing handshake.
+    ClientClosed,
+    /// The relay closes the socket, telling the client why.
+    Kick(Kick),
+}
+
+/// Counts for the log line when the socket leaves.
+#[derive(Default)]
+struct Stats {
+    forwarded: u64,
+    rejected: u64,
+}
+
+pub async fn run(relay: Arc<Relay>, config: Arc<Config>, call_id: String, mut ws: WebSocket) {
+    let _guard = relay.socket_opened();
+    let call = short(&call_id);
+    let Some(mut member) = relay.join(&call_id) else {
+        info!(call, "refused: call is full");
+        let full = RelayEvent::Full.to_json();
+        if send(&mut ws, Message::Text(full.into())).await {
+            close(&mut ws, KICK_FULL).await;
+        }
+        return;
+    };
+    info!(call, peers = member.peers, "joined");
+
+    let mut stats = Stats::default();
+    let exit = if send(
+        &mut ws,
+        text(RelayEvent::Joined {
+            peers: member.peers,
+        }),
+    )
+    .await
+    {
+        serve(&relay, &config, &call_id, &mut member, &mut ws, &mut stats).await
+    } else {
+        Exit::Gone
+    };
+    // Leave before the closing handshake, so the other member hears at once and the place is free.
+    relay.leave(&call_id, member.id);
+    match exit {
+        Exit::Gone => info!(
+            call,
+            forwarded = stats.forwarded,
+            rejected = stats.rejected,
+            "left"
+        ),
+        Exit::ClientClosed => {
+            info!(
+                call,
+                forwarded = stats.forwarded,
+                rejected = stats.rejected,
+                "left"
+            );
+            // Flushes the close reply the WebSocket layer queued when the client's close came.
+            let _ = timeout(CLOSE_TIMEOUT, ws.send(Message::Close(None))).await;
+        }
+        Exit::Kick(kick) => {
+            info!(
+                call,
+                forwarded = stats.forwarded,
+                rejected = stats.rejected,
+                reason = kick.reason,
+                "closed by relay"
+            );
+            // No point telling a dead socket anything.
+            if kick != KICK_DEAD {
+                let _ = send(&mut ws, error(kick.reason)).await;
+            }
+            close(&mut ws, kick).await;
+        }
+    }
+}
+
+async fn serve(
+    relay: &Relay,
+    config: &Config,
+    call_id: &str,
+    member: &mut crate::rooms::Membership,
+    ws: &mut WebSocket,
+    stats: &mut Stats,
+) -> Exit {
+    let call = short(call_id);
+    let mut shutdown = relay.shutdown_signal();
+    let mut limit = RateLimit::new(config.rate_per_sec, config.burst, std::time::Instant::now());
+    let mut last_seen = Instant::now();
+    let mut ping = interval_at(Instant::now() + config.ping_interval, config.ping_interval);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+
+    loop {
+        tokio::select! {
+            // Control first: a kick or a shutdown wins over pending traffic.
+            biased;
+            changed = member.kick.changed() => {
+                if let Some(kick) = *member.kick.borrow() {
+                    return Exit::Kick(kick);
+                }
+                // The room let go of us without a reason; never spin on a closed channel.
+                if changed.is_err() {
+                    return Exit::Kick(KICK_REMOVED);
+                }
+            }
+            _ = async { _ = shutdown.wait_for(|stop| *stop).await } => return Exit::Kick(KICK_SHUTDOWN),
+            out = member.queue.recv() => match out {
+                Some(text) => if !send(ws, Message::Text(text)).await { return Exit::Gone },
+                // The room dropped us (idle); the kick arrives on the next turn.
+                None => {}
+            },
+            _ = ping.tick() => {
+                if last_seen.elapsed() > config.dead_after {
+                    warn!(call, "no answer to ping: dropping socket");
+                    return Exit::Kick(KICK_DEAD);
+                }
+                if !send(ws, Message::Ping(Default::default())).await { return Exit::Gone }
+            }
+            incoming = ws.recv() => {
+                last_seen = Instant::now();
+                let msg = match incoming {
+                    None => return Exit::Gone,
+                    Some(Ok(msg)) => msg,
+                    Some(Err(e)) => {
+                        // Over the socket's hard size cap, a broken frame or a broken connection;
+                        // the frame boundary is lost either way, so the socket cannot go on.
+                        debug!(call, error = %e, "read error");
+                        return Exit::Kick(KICK_BAD_FRAME);
+                    }
+                };
+                if matches!(msg, Message::Pong(_)) {
+                    continue;
+                }
+                if matches!(msg, Message::Close(_)) {
+                    return Exit::ClientClosed;
+                }
+                match limit.check(std::time::Instant::now()) {
+                    Verdict::Allow => {}
+                    Verdict::Drop => {
+                        stats.rejected += 1;
+                        debug!(call, "rate limited");
+                        if !send(ws, error(REASON_RATE)).await { return Exit::Gone }
+                        continue;
+                    }
+                    Verdict::Close => {
+                        warn!(call, "rate limit exceeded for too long: closing");
+                        return Exit::Kick(KICK_RATE);
+                    }
+                }
+                let reply = match msg {
+                    Message::Text(t) => handle_text(relay, config, call_id, member, t, stats),
+                    Message::Binary(_) => Some(REASON_BINARY.to_string()),
+                    // Pings are answered by the WebSocket layer itself.
+                    _ => None,
+                };
+                if let Some(reason) = reply {
+                    stats.rejected += 1;
+                    debug!(call, reason, "message rejected");
+                    if !send(ws, error(&reason)).await { return Exit::Gone }
+                }
+            }
+        }
+    }
+}
+
+/// Check and forward one text message; `Some(reason)` is the error to send back.
+fn handle_text(
+    relay: &Relay,
+    config: &Config,
+    call_id: &str,
+    member: &crate::rooms::Membership,
+    text: Utf8Bytes,
+    stats: &mut Stats,
+) -> Option<String> {
+    // `Signal::parse` checks the size too; checked here first so the reason never depends on it.
+    if text.len() > MAX_SIGNAL_BYTES {
+        return Some(shieldcall_e2ee::messages::SignalError::TooLarge.to_string());
+    }
+    // Only a valid client signal passes, so a client cannot pass itself off as the relay.
+    let signal = match Signal::parse(text.as_str()) {
+        Ok(signal) => signal,
+        Err(e) => return Some(e.to_string()),
+    };
+    let out = match config
+        .mitm_swap_keys
+        .then(|| mitm::swap_hello_key(&signal, member.slot))
+    {
+        Some(Some(swapped)) => swapped.into(),
+        // The normal case: forwarded verbatim, byte for byte.
+        _ => text,
+    };
+    match relay.forward(call_id, member.id, out) {
+        Forward::Sent => {
+            stats.forwarded += 1;
+            None
+        }
+        Forward::NoPeer => Some(REASON_ALONE.to_string()),
+        Forward::PeerTooSlow => Some(REASON_SLOW.to_string()),
+    }
+}
+
+fn text(event: RelayEvent) -> Message {
+    Message::Text(event.to_json().into())
+}
+
+fn error(reason: &str) -> Message {
+    text(RelayEvent::Error {
+        reason: reason.to_string(),
+    })
+}
+
+/// Send one message; `false` if the socket is gone or stuck.
+async fn send(ws: &mut WebSocket, msg: Message) -> bool {
+    matches!(timeout(WRITE_TIMEOUT, ws.send(msg)).await, Ok(Ok(())))
+}
+
+/// Send a close frame, then read (and discard) until the client's close arrives, so the TCP
+/// connection is not reset while the client still has our last messages to read.
+async fn close(ws: &mut WebSocket, kick: Kick) {
+    let frame = CloseFrame {
+        code: kick.code,
+        reason: kick.reason.into(),
+    };
+    if !send(ws, Message::Close(Some(frame))).await {
+        return;
+    }
+    let _ = timeout(CLOSE_TIMEOUT, async {
+        while let Some(Ok(msg)) = ws.recv().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
