@@ -3,4 +3,9 @@
 //! Pure Rust: no web-sys, no I/O, no clock, no randomness of its own. Time and randomness come
 //! in as arguments, so everything here tests on the host.
 
+pub mod layout;
 pub mod messages;
+mod secret;
+pub mod sframe;
+
+pub use secret::BaseKey;

@@ -1,0 +1,168 @@
+//! The sending side of one slot.
+
+use super::{FrameInfo, Header, MAX_PAYLOAD_LEN, SframeKey, key::ratchet, suite::CipherSuite};
+use crate::BaseKey;
+use crate::layout::{Slot, kid};
+
+/// Why a frame could not be sent. Each means "do not send this frame".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The counter of this KID is used up; ratchet or rekey to get a fresh KID.
+    CounterExhausted,
+    /// No epoch is left to ratchet to (2^60 of them).
+    EpochExhausted,
+    /// A rekey must move to a higher epoch, or old KIDs and counters would repeat.
+    EpochNotNewer,
+    /// The clear prefix is longer than the frame.
+    BadPrefix,
+    /// The payload exceeds [`MAX_PAYLOAD_LEN`].
+    TooLong,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SendError::CounterExhausted => "frame counter exhausted for this key",
+            SendError::EpochExhausted => "no epochs left to ratchet to",
+            SendError::EpochNotNewer => "new keys must use a higher epoch",
+            SendError::BadPrefix => "clear prefix longer than the frame",
+            SendError::TooLong => "frame too long",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// Encrypts one slot's frames: one KID per epoch, its counter only going up.
+///
+/// Exactly one `Sender` may exist per (base key, slot): two would repeat counters, and so nonces.
+pub struct Sender {
+    suite: CipherSuite,
+    slot: Slot,
+    epoch: u64,
+    base_key: BaseKey,
+    key: SframeKey,
+    /// The counter of the next frame; `None` once `u64::MAX` was used.
+    next_ctr: Option<u64>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("suite", &self.suite)
+            .field("slot", &self.slot)
+            .field("epoch", &self.epoch)
+            .field("next_ctr", &self.next_ctr)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Sender {
+    /// A sender for `slot` starting at `epoch` with that epoch's `base_key`.
+    pub fn new(
+        suite: CipherSuite,
+        base_key: BaseKey,
+        epoch: u64,
+        slot: Slot,
+    ) -> Result<Sender, SendError> {
+        let kid = kid(epoch, slot).ok_or(SendError::EpochExhausted)?;
+        let key = SframeKey::derive(suite, base_key.expose(), kid);
+        Ok(Sender { suite, slot, epoch, base_key, key, next_ctr: Some(0) })
+    }
+
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    pub fn slot(&self) -> Slot {
+        self.slot
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    pub fn kid(&self) -> u64 {
+        self.key.kid()
+    }
+
+    /// The counter the next frame will carry, `None` when exhausted.
+    pub fn next_ctr(&self) -> Option<u64> {
+        self.next_ctr
+    }
+
+    /// Moves to the next epoch by the RFC 9605 §5.1 ratchet; the counter starts again at 0
+    /// under the new KID. Returns the new epoch.
+    pub fn ratchet(&mut self) -> Result<u64, SendError> {
+        let epoch = self.epoch.checked_add(1).ok_or(SendError::EpochExhausted)?;
+        let next = ratchet(self.suite, self.base_key.expose());
+        self.rekey(next, epoch)?;
+        Ok(epoch)
+    }
+
+    /// Switches to a new base key at a strictly higher `epoch`.
+    pub fn rekey(&mut self, base_key: BaseKey, epoch: u64) -> Result<(), SendError> {
+        if epoch <= self.epoch {
+            return Err(SendError::EpochNotNewer);
+        }
+        *self = Sender::new(self.suite, base_key, epoch, self.slot)?;
+        Ok(())
+    }
+
+    fn take_ctr(&mut self) -> Result<u64, SendError> {
+        let ctr = self.next_ctr.ok_or(SendError::CounterExhausted)?;
+        self.next_ctr = ctr.checked_add(1);
+        Ok(ctr)
+    }
+
+    /// Turns `buf = clear_prefix || payload` into `clear_prefix || header || ciphertext || tag`.
+    ///
+    /// Allocates nothing when `buf` has room for 17 + 16 more bytes. On error `buf` is
+    /// unchanged and the frame must not be sent.
+    pub fn encrypt_in_place(
+        &mut self,
+        buf: &mut Vec<u8>,
+        clear_prefix_len: usize,
+    ) -> Result<FrameInfo, SendError> {
+        let payload_len = buf.len().checked_sub(clear_prefix_len).ok_or(SendError::BadPrefix)?;
+        if payload_len > MAX_PAYLOAD_LEN {
+            return Err(SendError::TooLong);
+        }
+        let ctr = self.take_ctr()?;
+        let header = Header::new(self.kid(), ctr).encode();
+        let header = header.as_bytes();
+        let (p, h) = (clear_prefix_len, header.len());
+        let old_len = buf.len();
+        buf.reserve(h + self.suite.nt());
+        buf.resize(old_len + h, 0);
+        buf.copy_within(p..old_len, p + h);
+        buf[p..p + h].copy_from_slice(header);
+        let (prefix, rest) = buf.split_at_mut(p);
+        let tag = super::with_aad(header, prefix, |aad| self.key.seal(ctr, aad, &mut rest[h..]))
+            // The payload length was checked against MAX_PAYLOAD_LEN above.
+            .expect("payload within MAX_PAYLOAD_LEN always seals");
+        buf.extend_from_slice(tag.as_bytes());
+        Ok(FrameInfo { kid: self.kid(), ctr })
+    }
+
+    /// Writes `clear_prefix || header || ciphertext || tag` into `out`, replacing its content.
+    ///
+    /// Allocates nothing when `out` has capacity for the whole frame.
+    pub fn encrypt_into(
+        &mut self,
+        clear_prefix: &[u8],
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<FrameInfo, SendError> {
+        if payload.len() > MAX_PAYLOAD_LEN {
+            return Err(SendError::TooLong);
+        }
+        let ctr = self.take_ctr()?;
+        out.clear();
+        out.extend_from_slice(clear_prefix);
+        super::encrypt_frame(&self.key, ctr, clear_prefix, payload, out)
+            // The payload length was checked against MAX_PAYLOAD_LEN above.
+            .map_err(|_| SendError::TooLong)
+    }
+}
