@@ -1,0 +1,205 @@
+//! Call ids, the host-key commitment and the call link `{origin}/call/{call_id}#k={commitment}`.
+//!
+//! The fragment never reaches a server, so the commitment travels only with the link: a guest
+//! who opened it can tell whether the key that arrived through the relay is the host's.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand_core::CryptoRngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::keys::PublicKey;
+
+/// Why a link or one of its parts was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkError {
+    /// Not of the form `{origin}/call/{id}#k={commitment}`.
+    NotACallLink,
+    /// The origin is not `http(s)://host[:port]`.
+    BadOrigin,
+    /// The call id is not 22 base64url characters (16 bytes).
+    BadCallId,
+    /// The link has no `#k=` commitment.
+    MissingCommitment,
+    /// The commitment is not 22 base64url characters (16 bytes).
+    BadCommitment,
+}
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LinkError::NotACallLink => "not a Shieldcall call link",
+            LinkError::BadOrigin => "the link's origin is not http(s)://host",
+            LinkError::BadCallId => "the link's call id is not valid",
+            LinkError::MissingCommitment => "the link is missing its #k= part",
+            LinkError::BadCommitment => "the link's #k= part is not valid",
+        })
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// 16 bytes, base64url without padding: exactly 22 characters, canonical.
+fn decode16(text: &str) -> Option<[u8; 16]> {
+    if text.len() != 22 {
+        return None;
+    }
+    // The decoder refuses non-zero trailing bits, so each 16-byte value has one spelling.
+    URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
+}
+
+/// A call's id: 16 random bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallId([u8; 16]);
+
+impl CallId {
+    /// A fresh id from `rng` (in the browser: `getrandom`).
+    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
+        let mut bytes = [0u8; 16];
+        rng.fill_bytes(&mut bytes);
+        CallId(bytes)
+    }
+
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        CallId(bytes)
+    }
+
+    /// Validates a call id as it appears in a link or the relay route.
+    pub fn parse(text: &str) -> Result<Self, LinkError> {
+        decode16(text).map(CallId).ok_or(LinkError::BadCallId)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for CallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CallId({self})")
+    }
+}
+
+/// `SHA-256("shieldcall/v1/commit" || host_pub)[0..16]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Commitment([u8; 16]);
+
+impl Commitment {
+    /// The host's commitment to its public key.
+    pub fn to_key(host_pub: &PublicKey) -> Self {
+        let digest =
+            Sha256::new().chain_update(b"shieldcall/v1/commit").chain_update(host_pub.as_bytes()).finalize();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&digest[..16]);
+        Commitment(out)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, LinkError> {
+        decode16(text).map(Commitment).ok_or(LinkError::BadCommitment)
+    }
+
+    /// Whether `host_pub` is the key committed to (constant time).
+    pub fn verify(&self, host_pub: &PublicKey) -> bool {
+        Commitment::to_key(host_pub).0.ct_eq(&self.0).into()
+    }
+}
+
+impl std::fmt::Display for Commitment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for Commitment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Commitment({self})")
+    }
+}
+
+/// The parts of a call link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallLink {
+    /// `scheme://host[:port]`, no trailing slash.
+    pub origin: String,
+    pub call_id: CallId,
+    pub commitment: Commitment,
+}
+
+impl CallLink {
+    /// Parses `{origin}/call/{call_id}#k={commitment}`.
+    pub fn parse(link: &str) -> Result<Self, LinkError> {
+        let link = link.trim();
+        let (base, fragment) = link.split_once('#').unwrap_or((link, ""));
+        let (origin, id) = base.rsplit_once("/call/").ok_or(LinkError::NotACallLink)?;
+        let call_id = CallId::parse(id)?;
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .ok_or(LinkError::BadOrigin)?;
+        let host_ok = !host.is_empty()
+            && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b));
+        if !host_ok {
+            return Err(LinkError::BadOrigin);
+        }
+        let k = fragment
+            .split('&')
+            .find_map(|part| part.strip_prefix("k="))
+            .ok_or(LinkError::MissingCommitment)?;
+        let commitment = Commitment::parse(k)?;
+        Ok(CallLink { origin: origin.to_owned(), call_id, commitment })
+    }
+}
+
+impl std::fmt::Display for CallLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/call/{}#k={}", self.origin, self.call_id, self.commitment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_ids_are_22_canonical_characters() {
+        let id = CallId::from_bytes([0xfb; 16]);
+        let text = id.to_string();
+        assert_eq!(text.len(), 22);
+        assert_eq!(CallId::parse(&text), Ok(id));
+        assert_eq!(CallId::parse("short"), Err(LinkError::BadCallId));
+        assert_eq!(CallId::parse(&format!("{text}A")), Err(LinkError::BadCallId));
+        assert_eq!(CallId::parse("++++++++++++++++++++++"), Err(LinkError::BadCallId));
+        // Last character with non-zero trailing bits: same bytes, other spelling, refused.
+        let mut other = text.clone();
+        other.pop();
+        other.push('8');
+        assert_eq!(CallId::parse(&other), Err(LinkError::BadCallId));
+    }
+
+    #[test]
+    fn links_parse_and_print() {
+        let link = "https://call.example:8443/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w";
+        let parsed = CallLink::parse(link).expect("valid link");
+        assert_eq!(parsed.origin, "https://call.example:8443");
+        assert_eq!(parsed.call_id.as_bytes()[15], 15);
+        assert_eq!(parsed.to_string(), link);
+        let cases = [
+            ("https://x/room/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::NotACallLink),
+            ("ftp://x/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::BadOrigin),
+            ("https://x/y/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::BadOrigin),
+            ("https://x/call/AAECAwQFBgcICQoLDA0O#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::BadCallId),
+            ("https://x/call/AAECAwQFBgcICQoLDA0ODw", LinkError::MissingCommitment),
+            ("https://x/call/AAECAwQFBgcICQoLDA0ODw#k=abc", LinkError::BadCommitment),
+        ];
+        for (link, error) in cases {
+            assert_eq!(CallLink::parse(link), Err(error), "{link}");
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The sans-IO call session: feed it what arrives, read the shield state and the keys.
+//!
+//! ```text
+//! new(config, own key) ──► hello() to send
+//! peer_hello(..)          ─┐
+//! local_sdp(..)            ├─► state(): Connecting → Locked{code} | Unlocked{reason} | Warning{reason}
+//! remote_sdp(..)           │   keys(): send/receive base keys once Locked
+//! (guest) link commitment ─┘
+//! report_decrypt_failures() ──► Warning{DecryptFailures}
+//! ```
+//! A warning is final for the call: nothing turns it back into a lock.
+
+use crate::code::SecurityCode;
+use crate::keys::{
+    self, EphemeralSecret, Fingerprint, FingerprintError, KeyError, PublicKey, dtls_fingerprint,
+};
+use crate::link::{CallId, Commitment};
+use crate::messages::{PROTOCOL_VERSION, Signal};
+use crate::sframe::CipherSuite;
+use crate::BaseKey;
+
+/// Which side of the call this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Made the link; sends the offer.
+    Host,
+    /// Opened the link; checks the host's key against its commitment.
+    Guest,
+}
+
+/// What the organisation allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    Allowed,
+    Disabled,
+}
+
+/// Why the call is transport-encrypted only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnlockedReason {
+    YouTurnedOff,
+    PeerTurnedOff,
+    OrganisationDisabled,
+}
+
+/// Why the call shows the red shield.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WarningReason {
+    /// The host key that arrived is not the one the link commits to: someone swapped keys.
+    CommitmentMismatch,
+    /// Media keeps failing to decrypt (reported by the app).
+    DecryptFailures,
+    /// The peer's public key is not a valid P-256 point.
+    InvalidPeerKey,
+    /// The peer sent a second hello with a different key.
+    PeerKeyChanged,
+    /// The peer speaks another protocol version.
+    VersionMismatch,
+    /// An SDP had no usable DTLS fingerprint, or it changed after the keys were made.
+    BadFingerprint,
+}
+
+/// What the UI shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShieldState {
+    Connecting,
+    Locked { code: SecurityCode },
+    Unlocked { reason: UnlockedReason },
+    Warning { reason: WarningReason },
+}
+
+/// The base keys of this party's two directions; zeroized on drop, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionKeys {
+    pub suite: CipherSuite,
+    /// For this party's senders.
+    pub send: BaseKey,
+    /// For the receivers of the peer's frames.
+    pub receive: BaseKey,
+}
+
+impl std::fmt::Debug for SessionKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionKeys").field("suite", &self.suite).field("keys", &"<redacted>").finish()
+    }
+}
+
+/// Fixed facts about this party's side of the call.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionConfig {
+    pub role: Role,
+    pub call_id: CallId,
+    /// This person's E2EE setting.
+    pub e2ee: bool,
+    pub policy: Policy,
+    /// Must match the peer's: v1 hellos do not negotiate it, so use the default.
+    pub suite: CipherSuite,
+}
+
+/// Why an input was refused. The shield state says what it means for the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionError {
+    /// `peer_hello` was given another kind of signal.
+    NotAHello,
+    Key(KeyError),
+    Fingerprint(FingerprintError),
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionError::NotAHello => f.write_str("expected a hello"),
+            SessionError::Key(e) => e.fmt(f),
+            SessionError::Fingerprint(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
+/// One party's view of the call's security.
+pub struct Session {
+    config: SessionConfig,
+    own: EphemeralSecret,
+    commitment: Option<Commitment>,
+    peer: Option<(bool, PublicKey)>,
+    local_fp: Option<Fingerprint>,
+    remote_fp: Option<Fingerprint>,
+    code: Option<SecurityCode>,
+    keys: Option<SessionKeys>,
+    warning: Option<WarningReason>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("config", &self.config)
+            .field("state", &self.state())
+            .field("keys", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Session {
+    pub fn new(config: SessionConfig, own: EphemeralSecret) -> Session {
+        Session {
+            config,
+            own,
+            commitment: None,
+            peer: None,
+            local_fp: None,
+            remote_fp: None,
+            code: None,
+            keys: None,
+            warning: None,
+        }
+    }
+
+    /// Whether this side offers E2EE: its own setting, if the organisation allows it.
+    pub fn offers_e2ee(&self) -> bool {
+        self.config.e2ee && self.config.policy == Policy::Allowed
+    }
+
+    /// The hello to send to the peer.
+    pub fn hello(&self) -> Signal {
+        Signal::Hello {
+            v: PROTOCOL_VERSION,
+            e2ee: self.offers_e2ee(),
+            public_key: self.own.public_key().to_base64url(),
+        }
+    }
+
+    pub fn public_key(&self) -> &PublicKey {
+        self.own.public_key()
+    }
+
+    /// The commitment for the host's link.
+    pub fn link_commitment(&self) -> Commitment {
+        Commitment::to_key(self.own.public_key())
+    }
+
+    /// (Guest) the commitment from the link's `#k=`.
+    pub fn set_link_commitment(&mut self, commitment: Commitment) {
+        self.commitment = Some(commitment);
+        self.update();
+    }
+
+    fn warn(&mut self, reason: WarningReason) {
+        // The first warning stays: it is the cause, later ones are consequences.
+        self.warning.get_or_insert(reason);
+        self.keys = None;
+    }
+
+    /// The peer's hello, as received.
+    pub fn peer_hello(&mut self, hello: &Signal) -> Result<(), SessionError> {
+        let Signal::Hello { v, e2ee, public_key } = hello else {
+            return Err(SessionError::NotAHello);
+        };
+        if *v != PROTOCOL_VERSION {
+            self.warn(WarningReason::VersionMismatch);
+            return Ok(());
+        }
+        let key = match PublicKey::from_base64url(public_key) {
+            Ok(key) => key,
+            Err(e) => {
+                self.warn(WarningReason::InvalidPeerKey);
+                return Err(SessionError::Key(e));
+            }
+        };
+        match &self.peer {
+            Some((_, old)) if *old != key => self.warn(WarningReason::PeerKeyChanged),
+            _ => self.peer = Some((*e2ee, key)),
+        }
+        self.update();
+        Ok(())
+    }
+
+    /// This side's SDP (offer for the host, answer for the guest).
+    pub fn local_sdp(&mut self, sdp: &str) -> Result<(), SessionError> {
+        self.set_fingerprint(sdp, true)
+    }
+
+    /// The peer's SDP.
+    pub fn remote_sdp(&mut self, sdp: &str) -> Result<(), SessionError> {
+        self.set_fingerprint(sdp, false)
+    }
+
+    fn set_fingerprint(&mut self, sdp: &str, local: bool) -> Result<(), SessionError> {
+        let fp = match dtls_fingerprint(sdp) {
+            Ok(fp) => fp,
+            Err(e) => {
+                // Without a fingerprint the keys cannot bind DTLS: fail closed if E2EE is on.
+                if self.offers_e2ee() {
+                    self.warn(WarningReason::BadFingerprint);
+                }
+                return Err(SessionError::Fingerprint(e));
+            }
+        };
+        let slot = if local { &mut self.local_fp } else { &mut self.remote_fp };
+        match slot {
+            Some(old) if *old != fp && self.code.is_some() => {
+                self.warn(WarningReason::BadFingerprint)
+            }
+            _ => *slot = Some(fp),
+        }
+        self.update();
+        Ok(())
+    }
+
+    /// The app saw media keep failing to decrypt.
+    pub fn report_decrypt_failures(&mut self) {
+        if matches!(self.state(), ShieldState::Locked { .. }) {
+            self.warn(WarningReason::DecryptFailures);
+        }
+    }
+
+    fn update(&mut self) {
+        if self.warning.is_some() {
+            return;
+        }
+        let Some((peer_e2ee, peer_key)) = self.peer.clone() else { return };
+        let (host_pub, guest_pub) = match self.config.role {
+            Role::Host => (self.own.public_key().clone(), peer_key.clone()),
+            Role::Guest => (peer_key.clone(), self.own.public_key().clone()),
+        };
+        if self.config.role == Role::Guest
+            && self.commitment.is_some_and(|c| !c.verify(&host_pub))
+        {
+            // A swapped key is an attack whatever the E2EE setting.
+            self.warn(WarningReason::CommitmentMismatch);
+            return;
+        }
+        if !(self.offers_e2ee() && peer_e2ee) || self.code.is_some() {
+            return;
+        }
+        let (Some(local), Some(remote)) = (self.local_fp, self.remote_fp) else { return };
+        let (fp_host, fp_guest) = match self.config.role {
+            Role::Host => (local, remote),
+            Role::Guest => (remote, local),
+        };
+        let th = keys::transcript_hash(&self.config.call_id, &host_pub, &guest_pub, &fp_host, &fp_guest);
+        let z = self.own.diffie_hellman(&peer_key);
+        let media = keys::media_keys(self.config.suite, &z, &th);
+        let (send, receive) = match self.config.role {
+            Role::Host => (media.host.clone(), media.guest.clone()),
+            Role::Guest => (media.guest.clone(), media.host.clone()),
+        };
+        self.keys = Some(SessionKeys { suite: self.config.suite, send, receive });
+        self.code = Some(SecurityCode::from_transcript(&th));
+    }
+
+    /// What the shield shows now.
+    pub fn state(&self) -> ShieldState {
+        if let Some(reason) = self.warning {
+            return ShieldState::Warning { reason };
+        }
+        if self.config.policy == Policy::Disabled {
+            return ShieldState::Unlocked { reason: UnlockedReason::OrganisationDisabled };
+        }
+        if !self.config.e2ee {
+            return ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff };
+        }
+        match (&self.peer, self.code) {
+            (Some((false, _)), _) => ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff },
+            (Some((true, _)), Some(code)) if self.guest_may_lock() => ShieldState::Locked { code },
+            _ => ShieldState::Connecting,
+        }
+    }
+
+    /// A guest locks only after checking the host's key against the link.
+    fn guest_may_lock(&self) -> bool {
+        self.config.role == Role::Host || self.commitment.is_some()
+    }
+
+    /// The security code, once computed (also while a warning shows, to compare).
+    pub fn security_code(&self) -> Option<SecurityCode> {
+        self.code
+    }
+
+    /// The base keys, only while the shield is locked: a warning withdraws them.
+    pub fn keys(&self) -> Option<&SessionKeys> {
+        match self.state() {
+            ShieldState::Locked { .. } => self.keys.as_ref(),
+            _ => None,
+        }
+    }
+}
