@@ -166,3 +166,24 @@ impl Sender {
             .map_err(|_| SendError::TooLong)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_never_wraps() {
+        let base = BaseKey::from_slice(&[1; 16]);
+        let mut sender = Sender::new(CipherSuite::default(), base, 0, Slot::MicAudio).unwrap();
+        sender.next_ctr = Some(u64::MAX);
+        let info = sender.encrypt_in_place(&mut vec![1, 2, 3], 0).unwrap();
+        assert_eq!(info.ctr, u64::MAX);
+        let mut buf = vec![1, 2, 3];
+        assert_eq!(sender.encrypt_in_place(&mut buf, 0), Err(SendError::CounterExhausted));
+        assert_eq!(buf, [1, 2, 3]);
+        assert_eq!(sender.encrypt_into(&[], &[1], &mut Vec::new()), Err(SendError::CounterExhausted));
+        // A ratchet gives a fresh KID and so a fresh counter.
+        sender.ratchet().unwrap();
+        assert_eq!(sender.next_ctr(), Some(0));
+    }
+}
