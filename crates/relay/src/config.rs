@@ -55,9 +55,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             // The constant is a valid socket address; checked by a unit test below.
-            listen: DEFAULT_LISTEN
-                .parse()
-                .expect("default listen address parses"),
+            listen: DEFAULT_LISTEN.parse().expect("default listen address parses"),
             dist: None,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             mitm_swap_keys: false,
@@ -163,10 +161,7 @@ mod tests {
 
     #[test]
     fn env_sets_listen_but_the_flag_wins() {
-        assert_eq!(
-            parse(&[], Some("0.0.0.0:9000")).unwrap().listen.to_string(),
-            "0.0.0.0:9000"
-        );
+        assert_eq!(parse(&[], Some("0.0.0.0:9000")).unwrap().listen.to_string(), "0.0.0.0:9000");
         let c = parse(&["--listen=127.0.0.1:1"], Some("0.0.0.0:9000")).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:1");
     }

@@ -49,9 +49,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// Whether `id` is a well-formed call id.
 pub fn valid_call_id(id: &str) -> bool {
     id.len() == CALL_ID_LEN
-        && id
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        && id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
 #[derive(Clone)]
@@ -62,10 +60,7 @@ struct AppState {
 
 /// The relay's routes, sharing `relay`.
 pub fn router(relay: Arc<Relay>, config: Arc<Config>) -> Router {
-    let state = AppState {
-        relay,
-        config: config.clone(),
-    };
+    let state = AppState { relay, config: config.clone() };
     let app = Router::new()
         .route("/ws", get(bad_call_id))
         .route("/ws/", get(bad_call_id))
@@ -76,20 +71,13 @@ pub fn router(relay: Arc<Relay>, config: Arc<Config>) -> Router {
             ServeDir::new(dist).fallback(spa_fallback(dist.join("index.html")).into_service()),
         ),
         None => app.fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                "not found (this relay serves no app: see --dist)\n",
-            )
+            (StatusCode::NOT_FOUND, "not found (this relay serves no app: see --dist)\n")
         }),
     }
 }
 
 async fn bad_call_id() -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        "invalid call id: expected 22 base64url characters\n",
-    )
-        .into_response()
+    (StatusCode::BAD_REQUEST, "invalid call id: expected 22 base64url characters\n").into_response()
 }
 
 async fn ws_route(

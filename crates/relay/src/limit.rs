@@ -33,13 +33,7 @@ pub struct RateLimit {
 impl RateLimit {
     /// A full bucket of `burst` tokens that refills at `rate` per second.
     pub fn new(rate: f64, burst: f64, now: Instant) -> Self {
-        RateLimit {
-            rate,
-            burst,
-            tokens: burst,
-            strikes: 0.0,
-            last: now,
-        }
+        RateLimit { rate, burst, tokens: burst, strikes: 0.0, last: now }
     }
 
     /// Account for one message arriving at `now`.
@@ -53,11 +47,7 @@ impl RateLimit {
             return Verdict::Allow;
         }
         self.strikes += 1.0;
-        if self.strikes >= STRIKE_LIMIT {
-            Verdict::Close
-        } else {
-            Verdict::Drop
-        }
+        if self.strikes >= STRIKE_LIMIT { Verdict::Close } else { Verdict::Drop }
     }
 }
 
@@ -83,14 +73,8 @@ mod tests {
         let t0 = Instant::now();
         let mut limit = RateLimit::new(50.0, 100.0, t0);
         let verdicts: Vec<_> = (0..250).map(|_| limit.check(t0)).collect();
-        assert_eq!(
-            verdicts.iter().filter(|v| **v == Verdict::Allow).count(),
-            100
-        );
-        assert_eq!(
-            verdicts.iter().position(|v| *v == Verdict::Close),
-            Some(199)
-        );
+        assert_eq!(verdicts.iter().filter(|v| **v == Verdict::Allow).count(), 100);
+        assert_eq!(verdicts.iter().position(|v| *v == Verdict::Close), Some(199));
 
         let mut limit = RateLimit::new(50.0, 100.0, t0);
         (0..150).for_each(|_| _ = limit.check(t0));

@@ -25,12 +25,8 @@ pub fn swapped_key(slot: usize) -> &'static str {
 pub fn swap_hello_key(signal: &Signal, slot: usize) -> Option<String> {
     match signal {
         Signal::Hello { v, e2ee, .. } => Some(
-            Signal::Hello {
-                v: *v,
-                e2ee: *e2ee,
-                public_key: swapped_key(slot).to_string(),
-            }
-            .to_json(),
+            Signal::Hello { v: *v, e2ee: *e2ee, public_key: swapped_key(slot).to_string() }
+                .to_json(),
         ),
         _ => None,
     }
@@ -42,21 +38,13 @@ mod tests {
 
     #[test]
     fn only_hellos_change_and_each_direction_differs() {
-        let hello = Signal::Hello {
-            v: 1,
-            e2ee: true,
-            public_key: "AAAA".into(),
-        };
+        let hello = Signal::Hello { v: 1, e2ee: true, public_key: "AAAA".into() };
         let a = swap_hello_key(&hello, 0).unwrap();
         let b = swap_hello_key(&hello, 1).unwrap();
         assert_ne!(a, b);
         assert_eq!(
             Signal::parse(&a).unwrap(),
-            Signal::Hello {
-                v: 1,
-                e2ee: true,
-                public_key: SWAPPED_KEYS[0].into()
-            }
+            Signal::Hello { v: 1, e2ee: true, public_key: SWAPPED_KEYS[0].into() }
         );
         assert_eq!(swap_hello_key(&Signal::Bye, 0), None);
     }
@@ -67,10 +55,7 @@ mod tests {
             // 65 bytes in unpadded base64url is 87 characters; 0x04 encodes as a leading 'B'.
             assert_eq!(key.len(), 87);
             assert!(key.starts_with('B'));
-            assert!(
-                key.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-            );
+            assert!(key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         }
     }
 }

@@ -24,18 +24,9 @@ pub struct Kick {
     pub reason: &'static str,
 }
 
-pub const KICK_IDLE: Kick = Kick {
-    code: 1000,
-    reason: "room idle: closed by the relay",
-};
-pub const KICK_SLOW: Kick = Kick {
-    code: 1008,
-    reason: "not reading messages fast enough",
-};
-pub const KICK_SHUTDOWN: Kick = Kick {
-    code: 1001,
-    reason: "relay shutting down",
-};
+pub const KICK_IDLE: Kick = Kick { code: 1000, reason: "room idle: closed by the relay" };
+pub const KICK_SLOW: Kick = Kick { code: 1008, reason: "not reading messages fast enough" };
+pub const KICK_SHUTDOWN: Kick = Kick { code: 1001, reason: "relay shutting down" };
 
 /// A member's side of the room, as the other member's task sees it.
 struct Member {
@@ -107,9 +98,7 @@ impl Relay {
     fn rooms(&self) -> MutexGuard<'_, HashMap<String, Room>> {
         // A panic while holding the lock would be a bug in a few lines of map code; the map
         // itself stays consistent, so keep serving rather than poisoning every later call.
-        self.rooms
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn socket_opened(self: &Arc<Self>) -> SocketGuard {
@@ -137,19 +126,14 @@ impl Relay {
     /// Join `call_id`; `None` means the room is full. The other member, if any, is told.
     pub fn join(&self, call_id: &str) -> Option<Membership> {
         let mut rooms = self.rooms();
-        let room = rooms.entry(call_id.to_string()).or_insert_with(|| Room {
-            members: Vec::new(),
-            last_activity: Instant::now(),
-        });
+        let room = rooms
+            .entry(call_id.to_string())
+            .or_insert_with(|| Room { members: Vec::new(), last_activity: Instant::now() });
         if room.members.len() >= 2 {
             return None;
         }
         let peers = room.members.len() as u8;
-        let slot = if room.members.iter().any(|m| m.slot == 0) {
-            1
-        } else {
-            0
-        };
+        let slot = if room.members.iter().any(|m| m.slot == 0) { 1 } else { 0 };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue_tx, queue_rx) = mpsc::channel(QUEUE_LEN);
         let (kick_tx, kick_rx) = watch::channel(None);
@@ -157,19 +141,8 @@ impl Relay {
         for other in &room.members {
             deliver(other, RelayEvent::PeerJoined.to_json().into());
         }
-        room.members.push(Member {
-            id,
-            slot,
-            queue: queue_tx,
-            kick: kick_tx,
-        });
-        Some(Membership {
-            id,
-            slot,
-            peers,
-            queue: queue_rx,
-            kick: kick_rx,
-        })
+        room.members.push(Member { id, slot, queue: queue_tx, kick: kick_tx });
+        Some(Membership { id, slot, peers, queue: queue_rx, kick: kick_rx })
     }
 
     /// Hand `text` from member `from` to the other member of `call_id`.

@@ -20,26 +20,15 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for the client's half of a closing handshake.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-const KICK_FULL: Kick = Kick {
-    code: 1008,
-    reason: "call is full",
-};
-const KICK_RATE: Kick = Kick {
-    code: 1008,
-    reason: "rate limit exceeded for too long",
-};
-const KICK_DEAD: Kick = Kick {
-    code: 1001,
-    reason: "no answer to ping",
-};
-const KICK_REMOVED: Kick = Kick {
-    code: 1011,
-    reason: "removed from the room",
-};
-const KICK_BAD_FRAME: Kick = Kick {
-    code: 1009,
-    reason: "message too large or not a valid WebSocket frame",
-};
+/// How long a socket whose frames cannot be parsed any more stays open after its close frame.
+const BAD_FRAME_LINGER: Duration = Duration::from_millis(300);
+
+const KICK_FULL: Kick = Kick { code: 1008, reason: "call is full" };
+const KICK_RATE: Kick = Kick { code: 1008, reason: "rate limit exceeded for too long" };
+const KICK_DEAD: Kick = Kick { code: 1001, reason: "no answer to ping" };
+const KICK_REMOVED: Kick = Kick { code: 1011, reason: "removed from the room" };
+const KICK_BAD_FRAME: Kick =
+    Kick { code: 1009, reason: "message too large or not a valid WebSocket frame" };
 
 const REASON_BINARY: &str = "binary messages are not accepted: send JSON text";
 const REASON_RATE: &str = "rate limit exceeded: message dropped";
@@ -77,14 +66,7 @@ pub async fn run(relay: Arc<Relay>, config: Arc<Config>, call_id: String, mut ws
     info!(call, peers = member.peers, "joined");
 
     let mut stats = Stats::default();
-    let exit = if send(
-        &mut ws,
-        text(RelayEvent::Joined {
-            peers: member.peers,
-        }),
-    )
-    .await
-    {
+    let exit = if send(&mut ws, text(RelayEvent::Joined { peers: member.peers })).await {
         serve(&relay, &config, &call_id, &mut member, &mut ws, &mut stats).await
     } else {
         Exit::Gone
@@ -92,19 +74,9 @@ pub async fn run(relay: Arc<Relay>, config: Arc<Config>, call_id: String, mut ws
     // Leave before the closing handshake, so the other member hears at once and the place is free.
     relay.leave(&call_id, member.id);
     match exit {
-        Exit::Gone => info!(
-            call,
-            forwarded = stats.forwarded,
-            rejected = stats.rejected,
-            "left"
-        ),
+        Exit::Gone => info!(call, forwarded = stats.forwarded, rejected = stats.rejected, "left"),
         Exit::ClientClosed => {
-            info!(
-                call,
-                forwarded = stats.forwarded,
-                rejected = stats.rejected,
-                "left"
-            );
+            info!(call, forwarded = stats.forwarded, rejected = stats.rejected, "left");
             // Flushes the close reply the WebSocket layer queued when the client's close came.
             let _ = timeout(CLOSE_TIMEOUT, ws.send(Message::Close(None))).await;
         }
@@ -231,10 +203,7 @@ fn handle_text(
         Ok(signal) => signal,
         Err(e) => return Some(e.to_string()),
     };
-    let out = match config
-        .mitm_swap_keys
-        .then(|| mitm::swap_hello_key(&signal, member.slot))
-    {
+    let out = match config.mitm_swap_keys.then(|| mitm::swap_hello_key(&signal, member.slot)) {
         Some(Some(swapped)) => swapped.into(),
         // The normal case: forwarded verbatim, byte for byte.
         _ => text,
@@ -254,9 +223,7 @@ fn text(event: RelayEvent) -> Message {
 }
 
 fn error(reason: &str) -> Message {
-    text(RelayEvent::Error {
-        reason: reason.to_string(),
-    })
+    text(RelayEvent::Error { reason: reason.to_string() })
 }
 
 /// Send one message; `false` if the socket is gone or stuck.
@@ -267,11 +234,15 @@ async fn send(ws: &mut WebSocket, msg: Message) -> bool {
 /// Send a close frame, then read (and discard) until the client's close arrives, so the TCP
 /// connection is not reset while the client still has our last messages to read.
 async fn close(ws: &mut WebSocket, kick: Kick) {
-    let frame = CloseFrame {
-        code: kick.code,
-        reason: kick.reason.into(),
-    };
+    let frame = CloseFrame { code: kick.code, reason: kick.reason.into() };
     if !send(ws, Message::Close(Some(frame))).await {
+        return;
+    }
+    if kick == KICK_BAD_FRAME {
+        // The rest of the bad frame is still unread and cannot be parsed; reading it would end
+        // the socket at once and the reset could destroy our error and close frame in flight.
+        // Keep the connection open, unread, for a moment so the client can read them.
+        tokio::time::sleep(BAD_FRAME_LINGER).await;
         return;
     }
     let _ = timeout(CLOSE_TIMEOUT, async {

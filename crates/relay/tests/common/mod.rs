@@ -1,0 +1,222 @@
+//! Shared helpers: start a relay (in-process or the real binary) on a loopback port, and
+//! a small WebSocket client whose every receive has a timeout.
+
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use shieldcall_relay::Config;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Generous for a loaded CI machine; a passing test never waits this long.
+pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A fresh, valid call id per call, so tests never share a room by accident.
+pub fn call_id() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("t{:08}-{:012}", std::process::id() % 100_000_000, n)
+}
+
+/// A relay running in this process; shut down when dropped.
+pub struct InProcess {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl InProcess {
+    /// Ask the relay to shut down (as ctrl-c would).
+    pub fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+pub async fn start(config: Config) -> InProcess {
+    // Binding port 0 on loopback cannot fail short of a broken test machine.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel();
+    let done = tokio::spawn(shieldcall_relay::serve(listener, config, async move {
+        let _ = stopped.await;
+    }));
+    InProcess { addr, stop: Some(stop), done: Some(done) }
+}
+
+/// The real `shieldcall-relay` binary, killed when dropped.
+pub struct Spawned {
+    pub addr: SocketAddr,
+    pub child: Child,
+}
+
+impl Spawned {
+    /// Everything the relay wrote on stderr (its logs); kills it first.
+    pub fn stderr(mut self) -> String {
+        let _ = self.child.kill();
+        let mut err: ChildStderr = self.child.stderr.take().unwrap(); // piped in `spawn`
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start the binary on port 0 with `args` and read the address it prints.
+pub fn spawn(args: &[&str]) -> Spawned {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shieldcall-relay"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("SHIELDCALL_RELAY_ADDR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the relay binary starts");
+    // Piped just above.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the relay prints its address");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .expect("a socket address");
+    Spawned { addr, child }
+}
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A test client on one relay socket.
+pub struct Client {
+    pub ws: Ws,
+}
+
+pub async fn try_connect(addr: SocketAddr, path: &str) -> Result<Ws, tungstenite::Error> {
+    tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await.map(|(ws, _)| ws)
+}
+
+/// Join `call` and check the `joined` event says `peers`.
+pub async fn join(addr: SocketAddr, call: &str, peers: u8) -> Client {
+    let mut client = Client { ws: try_connect(addr, &format!("/ws/{call}")).await.unwrap() };
+    assert_eq!(client.recv().await, format!(r#"{{"t":"joined","peers":{peers}}}"#));
+    client
+}
+
+/// Join `call` as the second member; `first` must hear `peer-joined`.
+pub async fn join_pair(addr: SocketAddr, call: &str) -> (Client, Client) {
+    let mut a = join(addr, call, 0).await;
+    let b = join(addr, call, 1).await;
+    assert_eq!(a.recv().await, r#"{"t":"peer-joined"}"#);
+    (a, b)
+}
+
+impl Client {
+    pub async fn send(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    /// Send, tolerating a relay that has already closed the socket.
+    pub async fn try_send(&mut self, text: &str) -> Result<(), tungstenite::Error> {
+        self.ws.send(Message::text(text)).await
+    }
+
+    pub async fn send_msg(&mut self, msg: Message) {
+        self.ws.send(msg).await.expect("send");
+    }
+
+    /// The next message, whatever it is (pings and pongs skipped); `None` if the stream ended.
+    pub async fn next(&mut self) -> Option<Result<Message, tungstenite::Error>> {
+        loop {
+            let msg = timeout(RECV_TIMEOUT, self.ws.next()).await.expect("timed out waiting");
+            match msg {
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// The next text message.
+    pub async fn recv(&mut self) -> String {
+        match self.next().await {
+            Some(Ok(Message::Text(t))) => t.as_str().to_string(),
+            other => panic!("expected a text message, got {other:?}"),
+        }
+    }
+
+    /// The next message must be `error {reason}`; returns the reason.
+    pub async fn recv_error(&mut self) -> String {
+        let text = self.recv().await;
+        let value: serde_json::Value = serde_json::from_str(&text).expect("relay sends JSON");
+        assert_eq!(value["t"], "error", "expected an error event, got {text}");
+        value["reason"].as_str().expect("a reason").to_string()
+    }
+
+    /// The next message must be a close frame; returns its code and reason.
+    pub async fn recv_close(&mut self) -> (u16, String) {
+        match self.next().await {
+            Some(Ok(Message::Close(Some(CloseFrame { code, reason })))) => {
+                // Reading on sends our half of the closing handshake, so the relay need not wait.
+                while let Ok(Some(Ok(_))) = timeout(RECV_TIMEOUT, self.ws.next()).await {}
+                (code.into(), reason.as_str().to_string())
+            }
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+
+    /// Nothing arrives for `wait` (used sparingly: it always costs `wait`).
+    pub async fn expect_quiet(&mut self, wait: Duration) {
+        if let Ok(msg) = timeout(wait, self.ws.next()).await {
+            panic!("expected nothing, got {msg:?}");
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        // Read to the end so the close handshake completes.
+        while let Ok(Some(Ok(_))) = timeout(RECV_TIMEOUT, self.ws.next()).await {}
+    }
+}
+
+/// A plain HTTP/1.1 GET; returns the status code and the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    timeout(RECV_TIMEOUT, stream.read_to_string(&mut response))
+        .await
+        .expect("timed out waiting")
+        .expect("read");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {response:?}"));
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}

@@ -1,0 +1,286 @@
+//! The relay in-process on a loopback port, driven by real WebSocket clients.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Client, call_id, join, join_pair, start, try_connect};
+use shieldcall_e2ee::messages::MAX_SIGNAL_BYTES;
+use shieldcall_relay::{Config, HARD_MESSAGE_CAP};
+use tokio_tungstenite::tungstenite::{self, Message};
+
+const HELLO: &str = r#"{"t":"hello","v":1,"e2ee":true,"pub":"BAAA"}"#;
+
+/// Both members of a room still reach each other.
+async fn still_talking(a: &mut Client, b: &mut Client) {
+    a.send(r#"{"t":"ice","candidate":"still-a"}"#).await;
+    assert_eq!(b.recv().await, r#"{"t":"ice","candidate":"still-a"}"#);
+    b.send(r#"{"t":"ice","candidate":"still-b"}"#).await;
+    assert_eq!(a.recv().await, r#"{"t":"ice","candidate":"still-b"}"#);
+}
+
+#[tokio::test]
+async fn two_clients_exchange_messages_verbatim_both_ways() {
+    let relay = start(Config::default()).await;
+    let (mut host, mut guest) = join_pair(relay.addr, &call_id()).await;
+
+    // Odd spacing and key order survive: the relay forwards bytes, it does not re-serialise.
+    let hello = r#"{ "pub":"BAAA", "t" : "hello","v":1,"e2ee":true }"#;
+    host.send(hello).await;
+    assert_eq!(guest.recv().await, hello);
+    let offer = r#"{"t":"offer","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}"#;
+    host.send(offer).await;
+    assert_eq!(guest.recv().await, offer);
+
+    guest.send(HELLO).await;
+    assert_eq!(host.recv().await, HELLO);
+    let answer = r#"{"t":"answer","sdp":"v=0 é ✓"}"#;
+    guest.send(answer).await;
+    assert_eq!(host.recv().await, answer);
+    let ice = r#"{"t":"ice","candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}"#;
+    guest.send(ice).await;
+    assert_eq!(host.recv().await, ice);
+    host.send(r#"{"t":"bye"}"#).await;
+    assert_eq!(guest.recv().await, r#"{"t":"bye"}"#);
+    // Nothing is echoed back to a sender.
+    host.expect_quiet(Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
+async fn a_third_socket_gets_full_and_is_closed() {
+    let relay = start(Config::default()).await;
+    let call = call_id();
+    let (mut a, mut b) = join_pair(relay.addr, &call).await;
+
+    let mut third = Client { ws: try_connect(relay.addr, &format!("/ws/{call}")).await.unwrap() };
+    assert_eq!(third.recv().await, r#"{"t":"full"}"#);
+    assert_eq!(third.recv_close().await, (1008, "call is full".to_string()));
+
+    // The two inside heard nothing of it and still talk.
+    still_talking(&mut a, &mut b).await;
+}
+
+#[tokio::test]
+async fn a_peer_leaving_is_announced_and_its_place_freed() {
+    let relay = start(Config::default()).await;
+    let call = call_id();
+    let (mut a, b) = join_pair(relay.addr, &call).await;
+
+    b.close().await;
+    assert_eq!(a.recv().await, r#"{"t":"peer-left"}"#);
+
+    // Someone else may take the place; then vanish without a close frame.
+    let c = join(relay.addr, &call, 1).await;
+    assert_eq!(a.recv().await, r#"{"t":"peer-joined"}"#);
+    drop(c);
+    assert_eq!(a.recv().await, r#"{"t":"peer-left"}"#);
+
+    // The last one out removes the room: the next joiner finds it empty.
+    a.close().await;
+    join(relay.addr, &call, 0).await;
+}
+
+#[tokio::test]
+async fn a_message_with_nobody_to_receive_it_gets_an_error() {
+    let relay = start(Config::default()).await;
+    let mut alone = join(relay.addr, &call_id(), 0).await;
+    alone.send(HELLO).await;
+    assert_eq!(alone.recv_error().await, "nobody else is in the call yet: message not delivered");
+}
+
+#[tokio::test]
+async fn bad_messages_get_clear_errors_and_harm_no_room() {
+    let relay = start(Config::default()).await;
+    let (mut a, mut b) = join_pair(relay.addr, &call_id()).await;
+    let (mut c, mut d) = join_pair(relay.addr, &call_id()).await;
+
+    let malformed = "not a valid Shieldcall signalling message";
+    for bad in [
+        "garbage",
+        "",
+        "{",
+        "[1,2,3]",
+        r#"{"t":"offer"}"#,
+        r#"{"t":"hello","v":1,"e2ee":"yes","pub":"BAAA"}"#,
+        r#"{"t":"ice","candidate":"c","extra":1}"#,
+        // A client may not pass itself off as the relay.
+        r#"{"t":"peer-left"}"#,
+        r#"{"t":"joined","peers":0}"#,
+        r#"{"t":"error","reason":"fake"}"#,
+    ] {
+        a.send(bad).await;
+        assert_eq!(a.recv_error().await, malformed, "for {bad:?}");
+    }
+
+    a.send_msg(Message::binary(vec![0u8, 159, 146, 150])).await;
+    assert_eq!(a.recv_error().await, "binary messages are not accepted: send JSON text");
+
+    // Just over the limit, but under the socket's hard cap: refused, and the socket lives on.
+    let oversized = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "a".repeat(MAX_SIGNAL_BYTES));
+    a.send(&oversized).await;
+    assert_eq!(a.recv_error().await, "message larger than 64 KiB");
+    // Exactly at the limit is fine.
+    let padding = MAX_SIGNAL_BYTES - r#"{"t":"offer","sdp":""}"#.len();
+    let at_limit = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "a".repeat(padding));
+    a.send(&at_limit).await;
+    assert_eq!(b.recv().await, at_limit);
+
+    // None of it reached the peer, both rooms still work, and the sender's own room too.
+    still_talking(&mut c, &mut d).await;
+    still_talking(&mut a, &mut b).await;
+}
+
+#[tokio::test]
+async fn a_message_over_the_hard_cap_closes_only_that_socket() {
+    let relay = start(Config::default()).await;
+    let (mut a, mut b) = join_pair(relay.addr, &call_id()).await;
+    let (mut c, mut d) = join_pair(relay.addr, &call_id()).await;
+
+    let huge = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "a".repeat(HARD_MESSAGE_CAP));
+    // The relay may close before the client has finished writing.
+    let _ = a.try_send(&huge).await;
+    // The frame cannot be skipped, so the socket ends; the peer hears that it left.
+    assert_eq!(b.recv().await, r#"{"t":"peer-left"}"#);
+    // The sender is told why, then the socket is closed with 1009 (message too big).
+    assert_eq!(a.recv_error().await, "message too large or not a valid WebSocket frame");
+    let (code, _) = a.recv_close().await;
+    assert_eq!(code, 1009);
+
+    still_talking(&mut c, &mut d).await;
+}
+
+#[tokio::test]
+async fn invalid_call_ids_are_refused_before_the_upgrade() {
+    let relay = start(Config::default()).await;
+    for path in [
+        "/ws",
+        "/ws/",
+        "/ws/short",
+        "/ws/AAAAAAAAAAAAAAAAAAAAAAA", // 23
+        "/ws/AAAAAAAAAAAAAAAAAAAAA",   // 21
+        "/ws/AAAAAAAAAAAAAAAAAAAAA=",  // padding is not base64url here
+        "/ws/AAAAAAAAAAAAAAAAAAAA.A",
+        "/ws/AAAAAAAAAAA/AAAAAAAAAA",
+        "/ws/AAAAAAAAAAAAAAAAAAAAAA/x",
+    ] {
+        match try_connect(relay.addr, path).await {
+            Err(tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 400, "{path}");
+            }
+            other => panic!("{path}: expected HTTP 400, got {other:?}"),
+        }
+    }
+    let (status, body) = common::http_get(relay.addr, "/ws/short").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (400, "invalid call id: expected 22 base64url characters\n")
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limit_drops_a_flood_and_then_recovers() {
+    let relay = start(Config::default()).await;
+    let (mut a, mut b) = join_pair(relay.addr, &call_id()).await;
+    const SENT: usize = 150;
+    for _ in 0..SENT {
+        a.send(r#"{"t":"bye"}"#).await;
+    }
+    // Every message is either forwarded or refused; count both until all are accounted for.
+    let (mut forwarded, mut refused) = (0, 0);
+    while forwarded + refused < SENT {
+        tokio::select! {
+            text = b.recv() => { assert_eq!(text, r#"{"t":"bye"}"#); forwarded += 1; }
+            reason = a.recv_error() => {
+                assert_eq!(reason, "rate limit exceeded: message dropped");
+                refused += 1;
+            }
+        }
+    }
+    // The burst of 100 fits (ICE trickle); a few more may fit as tokens refill.
+    assert!(forwarded >= 100 && refused >= 1, "forwarded {forwarded}, refused {refused}");
+
+    // After a short pause, tokens are back (50 per second).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    still_talking(&mut a, &mut b).await;
+}
+
+#[tokio::test]
+async fn sustained_abuse_closes_the_socket() {
+    let relay = start(Config::default()).await;
+    let (mut a, mut b) = join_pair(relay.addr, &call_id()).await;
+    for _ in 0..400 {
+        // The relay closes part-way; later sends may fail.
+        if a.try_send(r#"{"t":"bye"}"#).await.is_err() {
+            break;
+        }
+    }
+    loop {
+        match a.next().await {
+            Some(Ok(Message::Text(_))) => continue,
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), 1008);
+                assert_eq!(frame.reason.as_str(), "rate limit exceeded for too long");
+                break;
+            }
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+    loop {
+        let text = b.recv().await;
+        if text == r#"{"t":"peer-left"}"# {
+            break;
+        }
+        assert_eq!(text, r#"{"t":"bye"}"#);
+    }
+}
+
+#[tokio::test]
+async fn a_half_open_socket_is_dropped() {
+    let config = Config {
+        ping_interval: Duration::from_millis(50),
+        dead_after: Duration::from_millis(200),
+        ..Config::default()
+    };
+    let relay = start(config).await;
+    let (mut a, silent) = join_pair(relay.addr, &call_id()).await;
+    // `silent` never reads again, so it never answers a ping; `a` keeps answering.
+    assert_eq!(a.recv().await, r#"{"t":"peer-left"}"#);
+    drop(silent);
+}
+
+#[tokio::test]
+async fn an_idle_room_is_dropped_and_a_busy_one_kept() {
+    let config = Config { idle_timeout: Duration::from_millis(400), ..Config::default() };
+    let relay = start(config).await;
+    let call = call_id();
+    let (mut a, mut b) = join_pair(relay.addr, &call).await;
+    let (mut c, mut d) = join_pair(relay.addr, &call_id()).await;
+
+    // c and d keep talking while a and b fall silent.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        c.send(r#"{"t":"bye"}"#).await;
+        assert_eq!(d.recv().await, r#"{"t":"bye"}"#);
+    }
+    for idle in [&mut a, &mut b] {
+        assert_eq!(idle.recv_error().await, "room idle: closed by the relay");
+        assert_eq!(idle.recv_close().await, (1000, "room idle: closed by the relay".to_string()));
+    }
+    still_talking(&mut c, &mut d).await;
+    // The dropped room starts afresh.
+    join(relay.addr, &call, 0).await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_socket_with_going_away() {
+    let mut relay = start(Config::default()).await;
+    let (mut a, mut b) = join_pair(relay.addr, &call_id()).await;
+    relay.shutdown();
+    for client in [&mut a, &mut b] {
+        assert_eq!(client.recv_error().await, "relay shutting down");
+        assert_eq!(client.recv_close().await, (1001, "relay shutting down".to_string()));
+    }
+    // serve() returns once the sockets are closed.
+    let done = relay.done.take().unwrap(); // set by `start`
+    tokio::time::timeout(common::RECV_TIMEOUT, done).await.unwrap().unwrap().unwrap();
+}
