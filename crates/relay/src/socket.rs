@@ -71,23 +71,20 @@ pub async fn run(relay: Arc<Relay>, config: Arc<Config>, call_id: String, mut ws
     } else {
         Exit::Gone
     };
+    let (forwarded, rejected) = (stats.forwarded, stats.rejected);
+    match exit {
+        Exit::Kick(kick) => {
+            info!(call, forwarded, rejected, reason = kick.reason, "closed by relay")
+        }
+        Exit::Gone | Exit::ClientClosed => info!(call, forwarded, rejected, "left"),
+    }
     // Leave before the closing handshake, so the other member hears at once and the place is free.
     relay.leave(&call_id, member.id);
     match exit {
-        Exit::Gone => info!(call, forwarded = stats.forwarded, rejected = stats.rejected, "left"),
-        Exit::ClientClosed => {
-            info!(call, forwarded = stats.forwarded, rejected = stats.rejected, "left");
-            // Flushes the close reply the WebSocket layer queued when the client's close came.
-            let _ = timeout(CLOSE_TIMEOUT, ws.send(Message::Close(None))).await;
-        }
+        Exit::Gone => {}
+        // Flushes the close reply the WebSocket layer queued when the client's close came.
+        Exit::ClientClosed => _ = timeout(CLOSE_TIMEOUT, ws.send(Message::Close(None))).await,
         Exit::Kick(kick) => {
-            info!(
-                call,
-                forwarded = stats.forwarded,
-                rejected = stats.rejected,
-                reason = kick.reason,
-                "closed by relay"
-            );
             // No point telling a dead socket anything.
             if kick != KICK_DEAD {
                 let _ = send(&mut ws, error(kick.reason)).await;
