@@ -122,6 +122,7 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    // In tests `unwrap` is an assertion.
     use super::*;
 
     fn parse(args: &[&str], env: Option<&str>) -> Result<Config, String> {

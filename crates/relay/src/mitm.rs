@@ -34,6 +34,7 @@ pub fn swap_hello_key(signal: &Signal, slot: usize) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    // In tests `unwrap` is an assertion.
     use super::*;
 
     #[test]

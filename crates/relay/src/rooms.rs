@@ -215,6 +215,7 @@ fn deliver(member: &Member, text: Utf8Bytes) -> bool {
 
 #[cfg(test)]
 mod tests {
+    // In tests `unwrap` is an assertion.
     use super::*;
 
     const CALL: &str = "AAAAAAAAAAAAAAAAAAAAAA";

@@ -1,6 +1,8 @@
 //! The real `shieldcall-relay` binary, spawned on port 0: its flags, its address line, the
 //! static app, the test-only man-in-the-middle mode and a clean shutdown.
 
+// Here `unwrap` and `expect` are assertions: if one fails, the test fails, as it should.
+
 mod common;
 
 use std::process::Command;

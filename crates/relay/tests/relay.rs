@@ -1,5 +1,7 @@
 //! The relay in-process on a loopback port, driven by real WebSocket clients.
 
+// Here `unwrap` and `expect` are assertions: if one fails, the test fails, as it should.
+
 mod common;
 
 use std::time::Duration;

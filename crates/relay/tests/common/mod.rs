@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+// Here `unwrap` and `expect` are assertions: if one fails, the test fails, as it should.
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStderr, Command, Stdio};
