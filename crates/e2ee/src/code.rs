@@ -11,7 +11,8 @@ pub struct SecurityCode([u8; 20]);
 impl SecurityCode {
     /// `n = SHA-256("shieldcall/v1/code" || TH)[0..10]` big-endian, `n mod 10^20`, 20 digits.
     pub fn from_transcript(th: &TranscriptHash) -> SecurityCode {
-        let digest = Sha256::new().chain_update(b"shieldcall/v1/code").chain_update(th.0).finalize();
+        let digest =
+            Sha256::new().chain_update(b"shieldcall/v1/code").chain_update(th.0).finalize();
         let mut n = digest[..10].iter().fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
         n %= 10u128.pow(20);
         let mut digits = [b'0'; 20];

@@ -256,7 +256,10 @@ pub struct MediaKeys {
 
 impl std::fmt::Debug for MediaKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MediaKeys").field("suite", &self.suite).field("keys", &"<redacted>").finish()
+        f.debug_struct("MediaKeys")
+            .field("suite", &self.suite)
+            .field("keys", &"<redacted>")
+            .finish()
     }
 }
 
@@ -284,7 +287,10 @@ mod tests {
 
     #[test]
     fn fingerprints_from_sdp() {
-        let sdp = format!("v=0\r\na=fingerprint:sha-1 00:11\r\na=fingerprint:sha-256 {FP}\r\nm=audio 9\r\na=fingerprint:SHA-256 {}\r\n", FP.to_lowercase());
+        let sdp = format!(
+            "v=0\r\na=fingerprint:sha-1 00:11\r\na=fingerprint:sha-256 {FP}\r\nm=audio 9\r\na=fingerprint:SHA-256 {}\r\n",
+            FP.to_lowercase()
+        );
         let fp = dtls_fingerprint(&sdp).expect("parses");
         assert_eq!(fp[..4], [0xab, 0xcd, 0xef, 0x01]);
         assert_eq!(dtls_fingerprint("v=0\r\n"), Err(FingerprintError::Missing));

@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn vp8_key_frame_bit() {
         // A key frame tag starts with P = 0; a delta frame with P = 1.
-        assert_eq!(clear_prefix_len_of(Codec::Vp8, &[0x50, 0, 0, 0x9d, 0x01, 0x2a, 0, 0, 0, 0, 0]), 10);
+        assert_eq!(
+            clear_prefix_len_of(Codec::Vp8, &[0x50, 0, 0, 0x9d, 0x01, 0x2a, 0, 0, 0, 0, 0]),
+            10
+        );
         assert_eq!(clear_prefix_len_of(Codec::Vp8, &[0x51, 0, 0, 7, 7]), 3);
         assert_eq!(clear_prefix_len_of(Codec::Opus, &[0x50, 1, 2]), 0);
     }

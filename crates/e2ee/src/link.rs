@@ -94,8 +94,10 @@ pub struct Commitment([u8; 16]);
 impl Commitment {
     /// The host's commitment to its public key.
     pub fn to_key(host_pub: &PublicKey) -> Self {
-        let digest =
-            Sha256::new().chain_update(b"shieldcall/v1/commit").chain_update(host_pub.as_bytes()).finalize();
+        let digest = Sha256::new()
+            .chain_update(b"shieldcall/v1/commit")
+            .chain_update(host_pub.as_bytes())
+            .finalize();
         let mut out = [0u8; 16];
         out.copy_from_slice(&digest[..16]);
         Commitment(out)
@@ -191,9 +193,15 @@ mod tests {
         assert_eq!(parsed.call_id.as_bytes()[15], 15);
         assert_eq!(parsed.to_string(), link);
         let cases = [
-            ("https://x/room/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::NotACallLink),
+            (
+                "https://x/room/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w",
+                LinkError::NotACallLink,
+            ),
             ("ftp://x/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::BadOrigin),
-            ("https://x/y/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::BadOrigin),
+            (
+                "https://x/y/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w",
+                LinkError::BadOrigin,
+            ),
             ("https://x/call/AAECAwQFBgcICQoLDA0O#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::BadCallId),
             ("https://x/call/AAECAwQFBgcICQoLDA0ODw", LinkError::MissingCommitment),
             ("https://x/call/AAECAwQFBgcICQoLDA0ODw#k=abc", LinkError::BadCommitment),

@@ -10,6 +10,7 @@
 //! ```
 //! A warning is final for the call: nothing turns it back into a lock.
 
+use crate::BaseKey;
 use crate::code::SecurityCode;
 use crate::keys::{
     self, EphemeralSecret, Fingerprint, FingerprintError, KeyError, PublicKey, dtls_fingerprint,
@@ -17,7 +18,6 @@ use crate::keys::{
 use crate::link::{CallId, Commitment};
 use crate::messages::{PROTOCOL_VERSION, Signal};
 use crate::sframe::CipherSuite;
-use crate::BaseKey;
 
 /// Which side of the call this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +81,10 @@ pub struct SessionKeys {
 
 impl std::fmt::Debug for SessionKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionKeys").field("suite", &self.suite).field("keys", &"<redacted>").finish()
+        f.debug_struct("SessionKeys")
+            .field("suite", &self.suite)
+            .field("keys", &"<redacted>")
+            .finish()
     }
 }
 
@@ -263,8 +266,7 @@ impl Session {
             Role::Host => (self.own.public_key().clone(), peer_key.clone()),
             Role::Guest => (peer_key.clone(), self.own.public_key().clone()),
         };
-        if self.config.role == Role::Guest
-            && self.commitment.is_some_and(|c| !c.verify(&host_pub))
+        if self.config.role == Role::Guest && self.commitment.is_some_and(|c| !c.verify(&host_pub))
         {
             // A swapped key is an attack whatever the E2EE setting.
             self.warn(WarningReason::CommitmentMismatch);
@@ -278,7 +280,8 @@ impl Session {
             Role::Host => (local, remote),
             Role::Guest => (remote, local),
         };
-        let th = keys::transcript_hash(&self.config.call_id, &host_pub, &guest_pub, &fp_host, &fp_guest);
+        let th =
+            keys::transcript_hash(&self.config.call_id, &host_pub, &guest_pub, &fp_host, &fp_guest);
         let z = self.own.diffie_hellman(&peer_key);
         let media = keys::media_keys(self.config.suite, &z, &th);
         let (send, receive) = match self.config.role {
@@ -301,7 +304,9 @@ impl Session {
             return ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff };
         }
         match (&self.peer, self.code) {
-            (Some((false, _)), _) => ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff },
+            (Some((false, _)), _) => {
+                ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff }
+            }
             (Some((true, _)), Some(code)) if self.guest_may_lock() => ShieldState::Locked { code },
             _ => ShieldState::Connecting,
         }

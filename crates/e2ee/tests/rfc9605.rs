@@ -86,7 +86,10 @@ fn all_sframe_vectors_encrypt_decrypt_and_refuse_tampering() {
         }
         // A wrong key fails authentication too.
         let other = SframeKey::derive(suite, b"not the base key", kid);
-        assert_eq!(decrypt_frame(&other, &metadata, &ct, &mut Vec::new()), Err(DropReason::AuthFailed));
+        assert_eq!(
+            decrypt_frame(&other, &metadata, &ct, &mut Vec::new()),
+            Err(DropReason::AuthFailed)
+        );
     }
     assert_eq!(suites_seen, [1, 2, 3, 4, 5]);
 }

@@ -32,7 +32,8 @@ impl RngCore for TestRng {
     fn fill_bytes(&mut self, dest: &mut [u8]) {
         for chunk in dest.chunks_mut(32) {
             self.1 += 1;
-            let block = Sha256::new().chain_update(self.0).chain_update(self.1.to_le_bytes()).finalize();
+            let block =
+                Sha256::new().chain_update(self.0).chain_update(self.1.to_le_bytes()).finalize();
             chunk.copy_from_slice(&block[..chunk.len()]);
         }
     }
@@ -46,7 +47,9 @@ impl CryptoRng for TestRng {}
 
 fn sdp(fill: &str) -> String {
     let fp = vec![fill; 32].join(":");
-    format!("v=0\r\na=group:BUNDLE 0 1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 {fp}\r\na=setup:actpass\r\n")
+    format!(
+        "v=0\r\na=group:BUNDLE 0 1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 {fp}\r\na=setup:actpass\r\n"
+    )
 }
 
 struct Call {
@@ -70,14 +73,16 @@ fn call(
     let host_key = EphemeralSecret::generate(&mut rng);
     let guest_key = EphemeralSecret::generate(&mut rng);
     let mut host = Session::new(config(Role::Host, call_id, host_e2ee, Policy::Allowed), host_key);
-    let mut guest =
-        Session::new(config(Role::Guest, call_id, guest_e2ee, guest_policy), guest_key);
+    let mut guest = Session::new(config(Role::Guest, call_id, guest_e2ee, guest_policy), guest_key);
 
     // The link goes from host to guest out of band; the relay never sees it.
     let link = format!("https://shieldcall.test/call/{call_id}#k={}", host.link_commitment());
     let link = CallLink::parse(&link).expect("host makes a valid link");
     guest.set_link_commitment(link.commitment);
-    assert!(!matches!(guest.state(), ShieldState::Locked { .. }), "no lock before the peer's hello");
+    assert!(
+        !matches!(guest.state(), ShieldState::Locked { .. }),
+        "no lock before the peer's hello"
+    );
 
     // Hellos cross through the relay.
     let host_hello = relay(Role::Host, host.hello());
@@ -153,11 +158,15 @@ fn swapping_only_the_guest_key_still_shows_in_the_codes() {
     // The relay passes the host's real key (the commitment holds) but fakes the guest's.
     let mut rng = TestRng::new("mallory-2");
     let fake = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
-    let Call { mut host, mut guest } = call(true, true, Policy::Allowed, |from, hello| match (from, hello) {
-        (Role::Guest, Signal::Hello { v, e2ee, .. }) => Signal::Hello { v, e2ee, public_key: fake.clone() },
-        (_, other) => other,
-    });
-    let (ShieldState::Locked { code: h }, ShieldState::Locked { code: g }) = (host.state(), guest.state())
+    let Call { mut host, mut guest } =
+        call(true, true, Policy::Allowed, |from, hello| match (from, hello) {
+            (Role::Guest, Signal::Hello { v, e2ee, .. }) => {
+                Signal::Hello { v, e2ee, public_key: fake.clone() }
+            }
+            (_, other) => other,
+        });
+    let (ShieldState::Locked { code: h }, ShieldState::Locked { code: g }) =
+        (host.state(), guest.state())
     else {
         panic!("both lock: {:?} {:?}", host.state(), guest.state())
     };
@@ -186,7 +195,10 @@ fn a_peer_with_e2ee_off_unlocks_both() {
 #[test]
 fn organisation_policy_unlocks_with_its_reason() {
     let Call { host, guest } = call(true, true, Policy::Disabled, honest);
-    assert_eq!(guest.state(), ShieldState::Unlocked { reason: UnlockedReason::OrganisationDisabled });
+    assert_eq!(
+        guest.state(),
+        ShieldState::Unlocked { reason: UnlockedReason::OrganisationDisabled }
+    );
     assert_eq!(host.state(), ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff });
     assert!(guest.keys().is_none());
     match guest.hello() {
@@ -214,7 +226,8 @@ fn bad_peer_input_warns() {
     let first = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
     let second = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
     host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: first.clone() }).expect("valid");
-    host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: first }).expect("repeat is fine");
+    host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: first })
+        .expect("repeat is fine");
     assert_eq!(host.state(), ShieldState::Connecting);
     host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: second }).expect("valid");
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });

@@ -129,9 +129,13 @@ fn receiver_follows_the_ratchet_and_forgets_after_the_grace_period() {
         assert_eq!((receiver.epoch(), receiver.previous_epoch()), (1, Some(0)));
         // Inside the grace period the old epoch still opens; after it, it is gone.
         assert_eq!(open(&mut receiver, &late, 500).as_deref(), Ok(&b"late epoch 0"[..]));
-        let mut sender0 = Sender::new(suite, BaseKey::from_slice(&[9; 16]), 0, Slot::Camera).expect("epoch 0");
+        let mut sender0 =
+            Sender::new(suite, BaseKey::from_slice(&[9; 16]), 0, Slot::Camera).expect("epoch 0");
         let other_slot_old = send(&mut sender0, b"camera epoch 0");
-        assert_eq!(open(&mut receiver, &other_slot_old, 1099).as_deref(), Ok(&b"camera epoch 0"[..]));
+        assert_eq!(
+            open(&mut receiver, &other_slot_old, 1099).as_deref(),
+            Ok(&b"camera epoch 0"[..])
+        );
         let other_slot_old_2 = send(&mut sender0, b"camera again");
         assert_eq!(open(&mut receiver, &other_slot_old_2, 1100), Err(DropReason::UnknownKid));
         assert_eq!(receiver.previous_epoch(), None);
@@ -155,7 +159,8 @@ fn receiver_follows_the_ratchet_and_forgets_after_the_grace_period() {
 fn forged_frames_of_a_later_epoch_do_not_move_the_receiver() {
     let suite = CipherSuite::default();
     let mut receiver = Receiver::new(suite, BaseKey::from_slice(&[1; 16]), 0);
-    let mut forger = Sender::new(suite, BaseKey::from_slice(&[2; 16]), 3, Slot::Camera).expect("epoch 3");
+    let mut forger =
+        Sender::new(suite, BaseKey::from_slice(&[2; 16]), 3, Slot::Camera).expect("epoch 3");
     let forged = send(&mut forger, b"forged");
     assert_eq!(open(&mut receiver, &forged, 0), Err(DropReason::AuthFailed));
     assert_eq!((receiver.epoch(), receiver.previous_epoch()), (0, None));

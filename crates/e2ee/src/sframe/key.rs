@@ -165,11 +165,13 @@ impl SframeKey {
         let mut tag = Tag { bytes: [0; MAX_TAG_LEN], len: self.suite.nt() };
         match &self.cipher {
             Cipher::Gcm128(c) => {
-                let t = c.encrypt_in_place_detached(&nonce.into(), aad, buf).map_err(|_| TooLong)?;
+                let t =
+                    c.encrypt_in_place_detached(&nonce.into(), aad, buf).map_err(|_| TooLong)?;
                 tag.bytes.copy_from_slice(&t);
             }
             Cipher::Gcm256(c) => {
-                let t = c.encrypt_in_place_detached(&nonce.into(), aad, buf).map_err(|_| TooLong)?;
+                let t =
+                    c.encrypt_in_place_detached(&nonce.into(), aad, buf).map_err(|_| TooLong)?;
                 tag.bytes.copy_from_slice(&t);
             }
             Cipher::CtrHmac { enc, auth_key, nt } => {
@@ -188,12 +190,12 @@ impl SframeKey {
         }
         let nonce = self.nonce(ctr);
         match &self.cipher {
-            Cipher::Gcm128(c) => {
-                c.decrypt_in_place_detached(&nonce.into(), aad, buf, tag.into()).map_err(|_| AuthFailed)
-            }
-            Cipher::Gcm256(c) => {
-                c.decrypt_in_place_detached(&nonce.into(), aad, buf, tag.into()).map_err(|_| AuthFailed)
-            }
+            Cipher::Gcm128(c) => c
+                .decrypt_in_place_detached(&nonce.into(), aad, buf, tag.into())
+                .map_err(|_| AuthFailed),
+            Cipher::Gcm256(c) => c
+                .decrypt_in_place_detached(&nonce.into(), aad, buf, tag.into())
+                .map_err(|_| AuthFailed),
             Cipher::CtrHmac { enc, auth_key, nt } => {
                 let full = ctr_hmac_tag(auth_key, *nt, &nonce, aad, buf);
                 if !bool::from(full[..*nt].ct_eq(tag)) {

@@ -181,7 +181,10 @@ mod tests {
         let mut buf = vec![1, 2, 3];
         assert_eq!(sender.encrypt_in_place(&mut buf, 0), Err(SendError::CounterExhausted));
         assert_eq!(buf, [1, 2, 3]);
-        assert_eq!(sender.encrypt_into(&[], &[1], &mut Vec::new()), Err(SendError::CounterExhausted));
+        assert_eq!(
+            sender.encrypt_into(&[], &[1], &mut Vec::new()),
+            Err(SendError::CounterExhausted)
+        );
         // A ratchet gives a fresh KID and so a fresh counter.
         sender.ratchet().unwrap();
         assert_eq!(sender.next_ctr(), Some(0));
