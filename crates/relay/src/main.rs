@@ -24,16 +24,21 @@ async fn main() -> std::process::ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not in log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
     if config.mitm_swap_keys {
-        eprintln!(
-            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-             !!  WARNING: --mitm-swap-keys: TEST-ONLY MAN-IN-THE-MIDDLE MODE          !!\n\
-             !!  This relay REPLACES the public key in every hello it forwards.      !!\n\
-             !!  Calls through it must show a key mismatch. Never run it for users.  !!\n\
-             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-        );
+        let bar = "!".repeat(80);
+        eprintln!("\n{bar}");
+        for line in [
+            "WARNING: --mitm-swap-keys: TEST-ONLY MAN-IN-THE-MIDDLE MODE",
+            "This relay REPLACES the public key in every hello it forwards.",
+            "Calls through it must show a key mismatch. Never run it for real users.",
+        ] {
+            eprintln!("!!  {line:<72}  !!");
+        }
+        eprintln!("{bar}\n");
         tracing::warn!("mitm-swap-keys mode on: hello keys are being replaced");
     }
 

@@ -12,7 +12,7 @@ use tracing::{debug, info, warn};
 use crate::config::Config;
 use crate::limit::{RateLimit, Verdict};
 use crate::mitm;
-use crate::rooms::{Forward, KICK_SHUTDOWN, Kick, Relay, short};
+use crate::rooms::{Forward, KICK_SHUTDOWN, Kick, Membership, Relay, short};
 
 /// A write that takes longer than this means the client is gone or not reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -98,7 +98,7 @@ async fn serve(
     relay: &Relay,
     config: &Config,
     call_id: &str,
-    member: &mut crate::rooms::Membership,
+    member: &mut Membership,
     ws: &mut WebSocket,
     stats: &mut Stats,
 ) -> Exit {
@@ -189,7 +189,7 @@ fn handle_text(
     relay: &Relay,
     config: &Config,
     call_id: &str,
-    member: &crate::rooms::Membership,
+    member: &Membership,
     text: Utf8Bytes,
     stats: &mut Stats,
 ) -> Option<String> {
