@@ -2,8 +2,10 @@
 //!
 //! - [`RelayEvent`]: what the relay itself tells a client about its room.
 //! - [`Signal`]: what one client sends the other through the relay (the relay only forwards it).
+//! - [`WorkerCommand`] and [`WorkerEvent`]: what the page and the media worker tell each other.
 //!
-//! Both are JSON objects tagged by `t`, so a client reads either from the same socket.
+//! Relay events and signals are JSON objects tagged by `t`, so a client reads either from the
+//! same socket; worker messages are tagged by `kind`.
 
 use serde::{Deserialize, Serialize};
 
@@ -52,8 +54,9 @@ pub enum Signal {
         #[serde(rename = "sdpMLineIndex", default, skip_serializing_if = "Option::is_none")]
         sdp_m_line_index: Option<u16>,
     },
-    /// The sender is hanging up.
-    Bye,
+    /// The sender is hanging up. (A struct variant: serde ignores `deny_unknown_fields` on
+    /// unit variants of internally tagged enums, and extra fields must be refused.)
+    Bye {},
 }
 
 /// Anything a client can receive on its relay socket.
@@ -117,6 +120,126 @@ impl std::fmt::Display for SignalError {
 
 impl std::error::Error for SignalError {}
 
+/// Page to media worker. Keys cross this boundary once and then live only in the worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WorkerCommand {
+    /// E2EE is on but no keys are agreed yet: drop every frame (fail closed).
+    AwaitKeys,
+    /// Transport encryption only: frames pass unchanged.
+    TransportOnly,
+    /// E2EE with these base keys (RFC 9605 `base_key`), one per direction. Sending again with a
+    /// new `epoch` changes keys mid-call.
+    UseKeys { suite: u16, epoch: u64, send: SecretBytes, receive: SecretBytes },
+}
+
+/// Media worker to page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WorkerEvent {
+    /// The worker's wasm is running and its `rtctransform` handler is installed.
+    Ready,
+    /// Counters of one transform since it started, sent about once a second.
+    Stats(TransformStats),
+    /// Something went wrong in one transform (throttled: at most one a second per transform).
+    Error { slot: u8, direction: Direction, message: String },
+}
+
+/// Which way frames flow through a transform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    Send,
+    Receive,
+}
+
+/// What one transform has done with its frames.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransformStats {
+    pub slot: u8,
+    pub direction: Option<Direction>,
+    /// Frames encrypted (send) or decrypted (receive).
+    pub processed: u64,
+    /// Frames passed unchanged in transport-only mode.
+    pub passed: u64,
+    pub dropped_no_key: u64,
+    pub dropped_unknown_key: u64,
+    pub dropped_bad_tag: u64,
+    pub dropped_replay: u64,
+    pub dropped_malformed: u64,
+    /// Key frames asked for after drops or a key change.
+    pub key_frame_requests: u64,
+}
+
+impl TransformStats {
+    /// All frames dropped, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_no_key
+            + self.dropped_unknown_key
+            + self.dropped_bad_tag
+            + self.dropped_replay
+            + self.dropped_malformed
+    }
+}
+
+/// Secret bytes in a message: base64url on the wire, zeroized on drop, never printed.
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBytes(<redacted>)")
+    }
+}
+
+impl Serialize for SecretBytes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        let mut text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.0);
+        let result = serializer.serialize_str(&text);
+        zeroize::Zeroize::zeroize(&mut text);
+        result
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        let mut text = zeroize::Zeroizing::new(String::deserialize(deserializer)?);
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.as_bytes())
+            .map_err(|_| serde::de::Error::custom("secret is not base64url"));
+        zeroize::Zeroize::zeroize(&mut *text);
+        bytes.map(Self)
+    }
+}
+
+impl WorkerCommand {
+    /// The JSON text posted to the worker.
+    pub fn to_json(&self) -> zeroize::Zeroizing<String> {
+        // Serialising strings, numbers and base64 text cannot fail.
+        zeroize::Zeroizing::new(serde_json::to_string(self).expect("WorkerCommand serialises"))
+    }
+}
+
+impl WorkerEvent {
+    /// The JSON text posted to the page.
+    pub fn to_json(&self) -> String {
+        // Serialising strings and numbers cannot fail.
+        serde_json::to_string(self).expect("WorkerEvent serialises")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +256,7 @@ mod tests {
         let joined = RelayEvent::Joined { peers: 1 }.to_json();
         assert_eq!(joined, r#"{"t":"joined","peers":1}"#);
         assert_eq!(Inbound::parse(&joined), Ok(Inbound::Relay(RelayEvent::Joined { peers: 1 })));
-        assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye)));
+        assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye {})));
     }
 
     #[test]
@@ -150,5 +273,20 @@ mod tests {
         assert_eq!(Signal::parse(r#"{"t":"bye","extra":1}"#), Err(SignalError::Malformed));
         let huge = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "a".repeat(MAX_SIGNAL_BYTES));
         assert_eq!(Signal::parse(&huge), Err(SignalError::TooLarge));
+    }
+
+    #[test]
+    fn keys_cross_to_the_worker_but_never_print() {
+        let command = WorkerCommand::UseKeys {
+            suite: 4,
+            epoch: 0,
+            send: SecretBytes::new(vec![0xAA; 16]),
+            receive: SecretBytes::new(vec![0xBB; 16]),
+        };
+        assert!(!format!("{command:?}").contains("170"));
+        assert!(format!("{command:?}").contains("<redacted>"));
+        let json = command.to_json();
+        let back: WorkerCommand = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, command);
     }
 }

@@ -47,7 +47,7 @@ mod tests {
             Signal::parse(&a).unwrap(),
             Signal::Hello { v: 1, e2ee: true, public_key: SWAPPED_KEYS[0].into() }
         );
-        assert_eq!(swap_hello_key(&Signal::Bye, 0), None);
+        assert_eq!(swap_hello_key(&Signal::Bye {}, 0), None);
     }
 
     #[test]

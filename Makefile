@@ -1,0 +1,52 @@
+# The two commands of the README: `make run` serves the app, `make test` runs every test.
+# Both set up the machine first (scripts/setup.sh is idempotent and fast when all is there).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+HOST ?= 127.0.0.1
+PORT ?= 8080
+RELAY_PORT ?= 8081
+CHROMEDRIVER ?= /usr/bin/chromedriver
+export CHROMEDRIVER
+export TRUNK_SKIP_VERSION_CHECK := true
+
+# On the Debian fallback route, wasm builds run with Debian's toolchain (see scripts/setup.sh).
+WASM = { [ ! -f .tools/env ] || source .tools/env; }; env PATH="$${WASM_PATH_PREFIX:+$$WASM_PATH_PREFIX:}$$PATH" $${WASM_ENV:-}
+WORKER_PKG := $(CURDIR)/target/worker-pkg
+
+.PHONY: setup run test test-host test-browser test-e2e worker-pkg lint bench dist relay
+setup:
+	@scripts/setup.sh
+
+# Starts the relay and trunk serve (which proxies /ws to the relay); Ctrl-C stops both.
+run: setup
+	cargo build -q --release -p shieldcall-relay
+	target/release/shieldcall-relay --listen $(HOST):$(RELAY_PORT) & relay=$$!; \
+	trap 'kill $$relay 2>/dev/null' EXIT; \
+	echo "Shieldcall: http://$(HOST):$(PORT)"; \
+	$(WASM) trunk serve --address $(HOST) --port $(PORT) \
+	  --proxy-backend ws://$(HOST):$(RELAY_PORT)/ws --proxy-ws
+
+# One process serving everything: the release build of the app from the relay.
+dist: setup
+	$(WASM) trunk build --release
+relay: dist
+	cargo run -q --release -p shieldcall-relay -- --listen $(HOST):$(PORT) --dist dist
+
+test: setup lint test-host test-browser
+
+lint:
+	cargo fmt --all --check
+	cargo clippy -q --workspace --all-targets -- -D warnings
+
+test-host:
+	cargo test -q -p shieldcall-e2ee -p shieldcall-relay
+
+# The worker as the page loads it (wasm-bindgen --target no-modules), for tests that start it.
+worker-pkg:
+	$(WASM) cargo build -q --release --target wasm32-unknown-unknown -p shieldcall-worker
+	wasm-bindgen --target no-modules --no-typescript --out-dir $(WORKER_PKG) \
+	  target/wasm32-unknown-unknown/release/shieldcall_worker.wasm
+
+test-browser: worker-pkg
+	$(WASM) cargo test -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker

@@ -1,0 +1,420 @@
+//! One transform: reads a slot's encoded frames, encrypts or decrypts them in place, and writes
+//! them on. A frame that cannot be protected or opened is dropped and counted, never passed on:
+//! a decoder fed ciphertext shows garbage, and Opus plays it as loud noise.
+//!
+//! ```text
+//! send:     [clear prefix | payload]              -> [clear prefix | header | ciphertext | tag]
+//! receive:  [clear prefix | header | ct | tag]    -> [clear prefix | payload]
+//!           clear prefix: VP8 10 bytes (key frame) or 3 (delta); Opus and VP9 none
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+use shieldcall_e2ee::BaseKey;
+use shieldcall_e2ee::layout::{Codec, Slot, clear_prefix_len_of};
+use shieldcall_e2ee::messages::{Direction, TransformStats, WorkerCommand, WorkerEvent};
+use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, SendError, Sender};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{
+    ReadableStream, ReadableStreamDefaultReader, RtcEncodedAudioFrame, RtcEncodedVideoFrame,
+    RtcRtpScriptTransformer, WritableStream, WritableStreamDefaultWriter,
+};
+
+use crate::post;
+
+/// Errors reach the page at most this often per transform, so a bad key cannot flood it.
+const ERROR_INTERVAL_MS: f64 = 1000.0;
+/// Key frames are asked for at most this often per transform.
+const KEY_FRAME_REQUEST_INTERVAL_MS: f64 = 500.0;
+
+/// What the worker does with frames.
+#[derive(Clone)]
+pub enum Mode {
+    /// E2EE on, no keys yet: drop everything.
+    AwaitKeys,
+    /// Transport encryption only: pass frames unchanged.
+    TransportOnly,
+    /// E2EE with these keys.
+    Keys(Rc<Keys>),
+}
+
+/// The base keys of both directions at one epoch.
+pub struct Keys {
+    suite: CipherSuite,
+    epoch: u64,
+    send: BaseKey,
+    receive: BaseKey,
+}
+
+impl Mode {
+    /// The mode a command asks for; `Err` when the command is unusable (unknown suite, bad key
+    /// length), in which case the worker fails closed.
+    pub fn from_command(command: WorkerCommand) -> Result<Self, String> {
+        Ok(match command {
+            WorkerCommand::AwaitKeys => Mode::AwaitKeys,
+            WorkerCommand::TransportOnly => Mode::TransportOnly,
+            WorkerCommand::UseKeys { suite, epoch, send, receive } => {
+                let suite = CipherSuite::from_id(suite)
+                    .map_err(|_| format!("cipher suite {suite:#06x} is not supported"))?;
+                if send.expose().len() != suite.nk() || receive.expose().len() != suite.nk() {
+                    return Err("a key has the wrong length for its cipher suite".into());
+                }
+                Mode::Keys(Rc::new(Keys {
+                    suite,
+                    epoch,
+                    send: BaseKey::from_slice(send.expose()),
+                    receive: BaseKey::from_slice(receive.expose()),
+                }))
+            }
+        })
+    }
+}
+
+/// The SFrame state of one transform, made from [`Mode`].
+enum Cryptor {
+    AwaitKeys,
+    PassThrough,
+    Encrypt(Sender),
+    Decrypt(Receiver),
+}
+
+/// Whether a frame goes on to the packetizer or decoder.
+enum Verdict {
+    Forward,
+    Drop,
+}
+
+/// A running transform.
+pub struct Transform {
+    slot: u8,
+    direction: Direction,
+    cryptor: RefCell<Cryptor>,
+    /// Frame bytes are copied here, processed in place, and copied out: no allocation per frame
+    /// on the Rust side once it has grown to the largest frame.
+    buffer: RefCell<Vec<u8>>,
+    stats: RefCell<TransformStats>,
+    stats_dirty: Cell<bool>,
+    last_error_ms: Cell<f64>,
+    last_key_frame_request_ms: Cell<f64>,
+    /// Present for `RTCRtpScriptTransform`; absent for streams from `createEncodedStreams()`.
+    transformer: Option<RtcRtpScriptTransformer>,
+}
+
+impl Transform {
+    /// Start a transform handed over by an `rtctransform` event.
+    pub fn from_transformer(transformer: RtcRtpScriptTransformer, mode: &Mode) -> Rc<Self> {
+        let (slot, direction) = read_options(&transformer.options());
+        let (readable, writable) = (transformer.readable(), transformer.writable());
+        Self::start(slot, direction, readable, writable, Some(transformer), mode)
+    }
+
+    /// Start a transform on streams from `createEncodedStreams()`, moved here by the page.
+    pub fn from_streams(
+        options: &JsValue,
+        readable: ReadableStream,
+        writable: WritableStream,
+        mode: &Mode,
+    ) -> Rc<Self> {
+        let (slot, direction) = read_options(options);
+        Self::start(slot, direction, readable, writable, None, mode)
+    }
+
+    fn start(
+        slot: u8,
+        direction: Direction,
+        readable: ReadableStream,
+        writable: WritableStream,
+        transformer: Option<RtcRtpScriptTransformer>,
+        mode: &Mode,
+    ) -> Rc<Self> {
+        let transform = Rc::new(Self {
+            slot,
+            direction,
+            cryptor: RefCell::new(Cryptor::AwaitKeys),
+            buffer: RefCell::new(Vec::with_capacity(16 * 1024)),
+            stats: RefCell::new(TransformStats {
+                slot,
+                direction: Some(direction),
+                ..Default::default()
+            }),
+            stats_dirty: Cell::new(true),
+            last_error_ms: Cell::new(f64::NEG_INFINITY),
+            last_key_frame_request_ms: Cell::new(f64::NEG_INFINITY),
+            transformer,
+        });
+        transform.set_mode(mode);
+        let running = transform.clone();
+        spawn_local(async move {
+            if let Err(err) = running.pump(readable, writable).await {
+                running.report_error(&format!("the frame stream stopped: {}", describe(&err)));
+            }
+        });
+        transform
+    }
+
+    /// Post this transform's counters if they changed since the last report.
+    pub fn report(&self) {
+        if self.stats_dirty.replace(false) {
+            post(&WorkerEvent::Stats(self.stats.borrow().clone()));
+        }
+    }
+
+    /// Switch keys or mode. A key change asks the sender for a key frame, so the picture
+    /// comes back at once under the new key.
+    pub fn set_mode(&self, mode: &Mode) {
+        let Some(slot) = Slot::from_id(self.slot) else {
+            *self.cryptor.borrow_mut() = Cryptor::AwaitKeys;
+            return;
+        };
+        let mut cryptor = self.cryptor.borrow_mut();
+        let next = match (mode, self.direction, &mut *cryptor) {
+            (Mode::AwaitKeys, ..) => Cryptor::AwaitKeys,
+            (Mode::TransportOnly, ..) => Cryptor::PassThrough,
+            (Mode::Keys(keys), Direction::Send, Cryptor::Encrypt(sender))
+                if sender.suite() == keys.suite =>
+            {
+                match sender.rekey(keys.send.clone(), keys.epoch) {
+                    Ok(()) => return,
+                    Err(err) => {
+                        drop(cryptor);
+                        self.report_error(&format!("keys not changed: {err}"));
+                        return;
+                    }
+                }
+            }
+            (Mode::Keys(keys), Direction::Send, _) => {
+                match Sender::new(keys.suite, keys.send.clone(), keys.epoch, slot) {
+                    Ok(sender) => Cryptor::Encrypt(sender),
+                    Err(err) => {
+                        *cryptor = Cryptor::AwaitKeys;
+                        drop(cryptor);
+                        self.report_error(&format!("no sending key: {err}"));
+                        return;
+                    }
+                }
+            }
+            (Mode::Keys(keys), Direction::Receive, Cryptor::Decrypt(receiver))
+                if receiver.suite() == keys.suite =>
+            {
+                receiver.rekey(keys.receive.clone(), keys.epoch, now_ms() as u64);
+                drop(cryptor);
+                self.request_key_frame();
+                return;
+            }
+            (Mode::Keys(keys), Direction::Receive, _) => Cryptor::Decrypt(
+                Receiver::new(keys.suite, keys.receive.clone(), keys.epoch).only_slot(slot),
+            ),
+        };
+        *cryptor = next;
+        drop(cryptor);
+        if self.direction == Direction::Receive && matches!(mode, Mode::Keys(_)) {
+            self.request_key_frame();
+        }
+    }
+
+    async fn pump(
+        &self,
+        readable: ReadableStream,
+        writable: WritableStream,
+    ) -> Result<(), JsValue> {
+        let reader: ReadableStreamDefaultReader = readable.get_reader().unchecked_into();
+        let writer: WritableStreamDefaultWriter = writable.get_writer()?;
+        let (done_key, value_key) = (JsValue::from_str("done"), JsValue::from_str("value"));
+        loop {
+            let chunk = JsFuture::from(reader.read()).await?;
+            if Reflect::get(&chunk, &done_key)?.as_bool() == Some(true) {
+                return Ok(());
+            }
+            let frame = Reflect::get(&chunk, &value_key)?;
+            if let Verdict::Forward = self.process(&frame) {
+                JsFuture::from(writer.write_with_chunk(&frame)).await?;
+            }
+        }
+    }
+
+    fn process(&self, frame: &JsValue) -> Verdict {
+        self.stats_dirty.set(true);
+        let mut cryptor = self.cryptor.borrow_mut();
+        let outcome = match &mut *cryptor {
+            Cryptor::PassThrough => {
+                self.stats.borrow_mut().passed += 1;
+                return Verdict::Forward;
+            }
+            Cryptor::AwaitKeys => Err(Dropped::NoKey),
+            Cryptor::Encrypt(sender) => self.with_frame_bytes(frame, |buf, codec| {
+                let prefix = clear_prefix_len_of(codec, buf);
+                sender.encrypt_in_place(buf, prefix).map(|_| ()).map_err(Dropped::Send)
+            }),
+            Cryptor::Decrypt(receiver) => self.with_frame_bytes(frame, |buf, codec| {
+                let prefix = clear_prefix_len_of(codec, buf);
+                receiver
+                    .decrypt_in_place(buf, prefix, now_ms() as u64)
+                    .map(|_| ())
+                    .map_err(Dropped::Receive)
+            }),
+        };
+        drop(cryptor);
+        match outcome {
+            Ok(()) => {
+                self.stats.borrow_mut().processed += 1;
+                Verdict::Forward
+            }
+            Err(dropped) => {
+                self.count_drop(&dropped);
+                Verdict::Drop
+            }
+        }
+    }
+
+    /// Copy the frame's bytes into the reusable buffer, run `f` on them, and on success make
+    /// them the frame's new data.
+    fn with_frame_bytes(
+        &self,
+        frame: &JsValue,
+        f: impl FnOnce(&mut Vec<u8>, Codec) -> Result<(), Dropped>,
+    ) -> Result<(), Dropped> {
+        let (data, codec) = if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
+            let mime = Reflect::get(&video.get_metadata(), &"mimeType".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_default();
+            // Frames of a codec without a known layout are not sent or accepted under E2EE.
+            let codec = Codec::from_mime_type(&mime).ok_or(Dropped::UnsupportedCodec)?;
+            (video.data(), codec)
+        } else if let Some(audio) = frame.dyn_ref::<RtcEncodedAudioFrame>() {
+            // The E2EE codec list leaves Opus as the only audio codec; its layout has no clear
+            // prefix, which is also right for anything else.
+            (audio.data(), Codec::Opus)
+        } else {
+            return Err(Dropped::NotAFrame);
+        };
+
+        let mut buf = self.buffer.borrow_mut();
+        let view = Uint8Array::new(&data);
+        buf.clear();
+        buf.resize(view.length() as usize, 0);
+        view.copy_to(&mut buf);
+        f(&mut buf, codec)?;
+
+        let out = ArrayBuffer::new(buf.len() as u32);
+        Uint8Array::new(&out).copy_from(&buf);
+        if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
+            video.set_data(&out);
+        } else {
+            frame.unchecked_ref::<RtcEncodedAudioFrame>().set_data(&out);
+        }
+        Ok(())
+    }
+
+    fn count_drop(&self, dropped: &Dropped) {
+        let mut stats = self.stats.borrow_mut();
+        match dropped {
+            Dropped::NoKey => stats.dropped_no_key += 1,
+            Dropped::Receive(DropReason::UnknownKid) => stats.dropped_unknown_key += 1,
+            Dropped::Receive(DropReason::AuthFailed) => stats.dropped_bad_tag += 1,
+            Dropped::Receive(DropReason::Replay | DropReason::TooOld) => stats.dropped_replay += 1,
+            Dropped::Receive(DropReason::Malformed)
+            | Dropped::Send(_)
+            | Dropped::UnsupportedCodec
+            | Dropped::NotAFrame => stats.dropped_malformed += 1,
+        }
+        drop(stats);
+        if let Dropped::NoKey = dropped {
+            return; // expected until the keys arrive; nothing to report or ask for
+        }
+        self.report_error(&dropped.to_string());
+        if self.direction == Direction::Receive {
+            self.request_key_frame();
+        }
+    }
+
+    /// Ask the sender for a key frame (video receivers only), at most every 500 ms.
+    fn request_key_frame(&self) {
+        let Some(transformer) = &self.transformer else { return };
+        if !matches!(Slot::from_id(self.slot), Some(Slot::Camera | Slot::ScreenVideo)) {
+            return;
+        }
+        let now = now_ms();
+        if now - self.last_key_frame_request_ms.get() < KEY_FRAME_REQUEST_INTERVAL_MS {
+            return;
+        }
+        self.last_key_frame_request_ms.set(now);
+        self.stats.borrow_mut().key_frame_requests += 1;
+        self.stats_dirty.set(true);
+        // Rejects when nothing has been received yet; the next drop asks again.
+        let request = transformer.send_key_frame_request();
+        spawn_local(async move {
+            let _ = JsFuture::from(request).await;
+        });
+    }
+
+    /// Tell the page, at most once a second.
+    fn report_error(&self, message: &str) {
+        let now = now_ms();
+        if now - self.last_error_ms.get() < ERROR_INTERVAL_MS {
+            return;
+        }
+        self.last_error_ms.set(now);
+        post(&WorkerEvent::Error {
+            slot: self.slot,
+            direction: self.direction,
+            message: message.into(),
+        });
+    }
+}
+
+/// Why a frame was dropped.
+enum Dropped {
+    NoKey,
+    Send(SendError),
+    Receive(DropReason),
+    UnsupportedCodec,
+    NotAFrame,
+}
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dropped::NoKey => f.write_str("no key yet"),
+            Dropped::Send(err) => write!(f, "frame not encrypted: {err}"),
+            Dropped::Receive(DropReason::UnknownKid) => f.write_str("frame under an unknown key"),
+            Dropped::Receive(DropReason::AuthFailed) => {
+                f.write_str("frame failed to decrypt (wrong key or tampered)")
+            }
+            Dropped::Receive(DropReason::Replay) => f.write_str("replayed frame"),
+            Dropped::Receive(DropReason::TooOld) => f.write_str("frame too old"),
+            Dropped::Receive(DropReason::Malformed) => f.write_str("not an SFrame frame"),
+            Dropped::UnsupportedCodec => f.write_str("codec without an E2EE frame layout"),
+            Dropped::NotAFrame => f.write_str("not an encoded frame"),
+        }
+    }
+}
+
+/// `{slot, direction}` from the transform's options.
+fn read_options(options: &JsValue) -> (u8, Direction) {
+    let slot = Reflect::get(options, &"slot".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .filter(|v| (0.0..16.0).contains(v))
+        .map_or(u8::MAX, |v| v as u8);
+    let direction =
+        match Reflect::get(options, &"direction".into()).ok().and_then(|v| v.as_string()) {
+            Some(d) if d == "send" => Direction::Send,
+            _ => Direction::Receive,
+        };
+    (slot, direction)
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn describe(err: &JsValue) -> String {
+    err.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| "unknown error".into())
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs, idempotently and without questions, what building, serving and testing Shieldcall
+# needs on a fresh Debian 12 machine with rustup: a wasm32 standard library, wasm-bindgen-cli at
+# exactly Cargo.lock's version, trunk, Chromium with ChromeDriver, and the npm tools for the
+# end-to-end tests. Everything comes from the package registries (crates.io, Debian, npm) or
+# rustup; nothing else is downloaded. Safe to run again: what is already there is skipped.
+#
+# Writes .tools/env: the variables the Makefile sources (only set on the Debian fallback route).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+mkdir -p .tools
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get install -y -q "${missing[@]}" >/dev/null ||
+    { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q "${missing[@]}" >/dev/null; }
+}
+
+# 1. The wasm32 standard library: rustup's target, or Debian's rustc-web with -Zbuild-std.
+: >.tools/env
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  :
+elif command -v rustup >/dev/null && timeout 300 rustup target add wasm32-unknown-unknown; then
+  log "added rustup's wasm32-unknown-unknown target"
+else
+  log "rustup's wasm32 target is out of reach: falling back to Debian's rustc-web and -Zbuild-std"
+  apt_install rustc-web cargo-web rust-web-src lld-19
+  # Trunk runs plain `cargo` from PATH, so Debian's toolchain goes first on PATH for wasm builds.
+  mkdir -p .tools/debian-rust
+  for tool in cargo rustc rustdoc; do ln -sf "/usr/bin/$tool" ".tools/debian-rust/$tool"; done
+  cat >.tools/env <<ENV
+export WASM_PATH_PREFIX=$root/.tools/debian-rust
+export WASM_ENV="RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19"
+ENV
+fi
+
+# 2. Chromium and ChromeDriver for the browser tests.
+command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver
+
+# 3. wasm-bindgen-cli at exactly the version Cargo.lock pins (the CLI and the crate must agree).
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  # Not --locked: the registry lacks one of its locked dependency versions.
+  log "cargo install wasm-bindgen-cli $want (4-8 min the first time)"
+  cargo install -q wasm-bindgen-cli --version "=$want"
+fi
+
+# 4. Trunk. 0.22 needs rustc >= 1.96.1; on an older stable use the nightly toolchain if there is
+#    one, otherwise the last trunk that builds on it.
+if ! command -v trunk >/dev/null; then
+  log "cargo install trunk (15-18 min the first time)"
+  if cargo install -q trunk --locked 2>/dev/null; then :
+  elif rustup toolchain list 2>/dev/null | grep -q nightly && cargo +nightly install -q trunk --locked; then :
+  else cargo install -q trunk --version 0.21.14 --locked
+  fi
+fi
+
+# 5. Node packages for the two-browser tests (Playwright drives Debian's Chromium; it never
+#    downloads a browser of its own).
+if [ -f package.json ] && [ ! -d node_modules/playwright-core ]; then
+  log "npm ci"
+  if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
+fi
+
+# 6. Sources for offline builds (trunk builds with --offline).
+cargo fetch -q
+log "ready"

@@ -1,0 +1,190 @@
+//! The peer connection's media: four transceivers made up front (mic, camera, screen video,
+//! screen audio), each with its encoded transforms attached as it is made, so no frame ever
+//! bypasses the media worker. Screen sharing starts and stops with `replaceTrack`, without
+//! renegotiation.
+
+use js_sys::{Array, Promise, Reflect};
+use shieldcall_e2ee::layout::Slot;
+use shieldcall_e2ee::messages::Direction;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MediaStreamTrack, RtcPeerConnection, RtcRtpReceiver, RtcRtpTransceiver,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
+};
+
+use super::worker::MediaWorker;
+
+/// The media slots, in m-line order, with their kind.
+pub const MEDIA_SLOTS: [(Slot, &str); 4] = [
+    (Slot::MicAudio, "audio"),
+    (Slot::Camera, "video"),
+    (Slot::ScreenVideo, "video"),
+    (Slot::ScreenAudio, "audio"),
+];
+
+/// The codecs whose frame layouts the E2EE core knows (and the retransmission format, which
+/// carries whole packets). AV1 and H.264 need OBU/NAL-aware layouts first.
+const E2EE_CODECS: [&str; 4] = ["audio/opus", "video/vp8", "video/vp9", "video/rtx"];
+
+/// One transceiver per media slot, transforms attached.
+pub struct MediaTransceivers {
+    transceivers: Vec<(Slot, RtcRtpTransceiver)>,
+}
+
+impl MediaTransceivers {
+    /// The offerer's side: make the four transceivers, each sending and receiving.
+    pub fn create(
+        pc: &RtcPeerConnection,
+        worker: &MediaWorker,
+        e2ee: bool,
+    ) -> Result<Self, JsValue> {
+        let mut transceivers = Vec::with_capacity(MEDIA_SLOTS.len());
+        for (slot, kind) in MEDIA_SLOTS {
+            let init = RtcRtpTransceiverInit::new();
+            init.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+            let transceiver = pc.add_transceiver_with_str_and_init(kind, &init);
+            attach(&transceiver, slot, kind, worker, e2ee)?;
+            transceivers.push((slot, transceiver));
+        }
+        Ok(Self { transceivers })
+    }
+
+    /// The answerer's side: after `setRemoteDescription(offer)` made the transceivers (and before
+    /// the answer, so before any media flows), attach transforms and turn on sending.
+    pub fn adopt(
+        pc: &RtcPeerConnection,
+        worker: &MediaWorker,
+        e2ee: bool,
+    ) -> Result<Self, JsValue> {
+        let all: Vec<RtcRtpTransceiver> =
+            pc.get_transceivers().iter().map(|t| t.unchecked_into()).collect();
+        if all.len() < MEDIA_SLOTS.len() {
+            return Err(JsValue::from_str("the offer lacks the call's four media sections"));
+        }
+        let mut transceivers = Vec::with_capacity(MEDIA_SLOTS.len());
+        for ((slot, kind), transceiver) in MEDIA_SLOTS.into_iter().zip(all) {
+            if transceiver.receiver().track().kind() != kind {
+                return Err(JsValue::from_str("the offer's media sections are out of order"));
+            }
+            transceiver.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+            attach(&transceiver, slot, kind, worker, e2ee)?;
+            transceivers.push((slot, transceiver));
+        }
+        Ok(Self { transceivers })
+    }
+
+    fn get(&self, slot: Slot) -> Option<&RtcRtpTransceiver> {
+        self.transceivers.iter().find(|(s, _)| *s == slot).map(|(_, t)| t)
+    }
+
+    /// Send `track` in `slot` (or stop sending with `None`), without renegotiation.
+    pub async fn send(&self, slot: Slot, track: Option<&MediaStreamTrack>) -> Result<(), JsValue> {
+        let transceiver = self.get(slot).ok_or("no such media slot")?;
+        JsFuture::from(transceiver.sender().replace_track(track)).await?;
+        Ok(())
+    }
+
+    /// The track the other person sends in `slot`.
+    pub fn remote_track(&self, slot: Slot) -> Option<MediaStreamTrack> {
+        self.get(slot).map(|t| t.receiver().track())
+    }
+
+    /// The receiver of `slot`, for its statistics.
+    pub fn receiver(&self, slot: Slot) -> Option<RtcRtpReceiver> {
+        self.get(slot).map(|t| t.receiver())
+    }
+}
+
+/// Attach the worker's transforms to both ends of a transceiver, and under E2EE limit its
+/// codecs to those with known frame layouts.
+fn attach(
+    transceiver: &RtcRtpTransceiver,
+    slot: Slot,
+    kind: &str,
+    worker: &MediaWorker,
+    e2ee: bool,
+) -> Result<(), JsValue> {
+    let send = worker.transform(slot.id(), Direction::Send)?;
+    transceiver.sender().set_transform_opt_rtc_rtp_script_transform(Some(&send));
+    let receive = worker.transform(slot.id(), Direction::Receive)?;
+    transceiver.receiver().set_transform_opt_rtc_rtp_script_transform(Some(&receive));
+    if e2ee {
+        limit_codecs(transceiver, kind, &E2EE_CODECS)?;
+    }
+    Ok(())
+}
+
+/// Keep only `allowed` codecs (MIME types, lower case), in the browser's order of preference.
+pub fn limit_codecs(
+    transceiver: &RtcRtpTransceiver,
+    kind: &str,
+    allowed: &[&str],
+) -> Result<(), JsValue> {
+    let Some(capabilities) = RtcRtpReceiver::get_capabilities(kind) else { return Ok(()) };
+    let codecs: Array = Reflect::get(&capabilities, &"codecs".into())?.unchecked_into();
+    let kept = codecs.filter(&mut |codec, _, _| {
+        Reflect::get(&codec, &"mimeType".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .is_some_and(|m| allowed.contains(&m.to_ascii_lowercase().as_str()))
+    });
+    transceiver.set_codec_preferences(&kept);
+    Ok(())
+}
+
+/// Put one codec first for a kind of media (tests use it to pick VP8 or VP9).
+pub fn prefer_codec(
+    transceiver: &RtcRtpTransceiver,
+    kind: &str,
+    mime: &str,
+) -> Result<(), JsValue> {
+    let rtx = format!("{kind}/rtx");
+    limit_codecs(transceiver, kind, &[&mime.to_ascii_lowercase(), &rtx])
+}
+
+/// `createOffer` then `setLocalDescription`; the SDP to send.
+pub async fn make_offer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
+    let offer = JsFuture::from(pc.create_offer()).await?;
+    set_local(pc, RtcSdpType::Offer, &offer).await
+}
+
+/// `createAnswer` then `setLocalDescription`; the SDP to send.
+pub async fn make_answer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
+    let answer = JsFuture::from(pc.create_answer()).await?;
+    set_local(pc, RtcSdpType::Answer, &answer).await
+}
+
+async fn set_local(
+    pc: &RtcPeerConnection,
+    kind: RtcSdpType,
+    description: &JsValue,
+) -> Result<String, JsValue> {
+    let sdp = Reflect::get(description, &"sdp".into())?.as_string().ok_or("no SDP")?;
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(&sdp);
+    JsFuture::from(pc.set_local_description(&init)).await?;
+    Ok(sdp)
+}
+
+/// Apply the other side's offer or answer.
+pub async fn apply_remote(
+    pc: &RtcPeerConnection,
+    kind: RtcSdpType,
+    sdp: &str,
+) -> Result<(), JsValue> {
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(sdp);
+    JsFuture::from(pc.set_remote_description(&init)).await?;
+    Ok(())
+}
+
+/// Resolve after `ms` milliseconds.
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

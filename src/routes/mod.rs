@@ -1,0 +1,11 @@
+//! One page per file.
+
+mod call;
+mod home;
+mod not_found;
+mod settings;
+
+pub use call::Call;
+pub use home::Home;
+pub use not_found::NotFound;
+pub use settings::Settings;

@@ -1,0 +1,83 @@
+//! The app in headless Chromium: it mounts, the settings persist, "New call" makes a link.
+
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::{container, find, settle};
+use leptos::prelude::*;
+use shieldcall_e2ee::link::{CallId, Commitment};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::HtmlInputElement;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn go_to(path: &str) {
+    window()
+        .history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_app_mounts_on_the_home_page() {
+    go_to("/");
+    let root = container();
+    let _app = leptos::mount::mount_to(root.clone(), shieldcall::App);
+    settle().await;
+    assert_eq!(find(&root, ".brand").text_content().unwrap(), "Shieldcall");
+    assert_eq!(find(&root, "[data-action=new-call]").text_content().unwrap(), "New call");
+}
+
+#[wasm_bindgen_test]
+async fn the_e2ee_setting_survives_a_remount() {
+    go_to("/settings");
+    window().local_storage().unwrap().unwrap().clear().unwrap();
+
+    let root = container();
+    let app = leptos::mount::mount_to(root.clone(), shieldcall::App);
+    settle().await;
+    let toggle: HtmlInputElement = find(&root, "input[data-setting=e2ee]").unchecked_into();
+    assert!(toggle.checked(), "end-to-end encryption is on until the user turns it off");
+    toggle.click();
+    settle().await;
+    assert!(!toggle.checked());
+    drop(app);
+    assert!(root.query_selector("input[data-setting=e2ee]").unwrap().is_none(), "unmounted");
+
+    let _app = leptos::mount::mount_to(root.clone(), shieldcall::App);
+    settle().await;
+    let toggle: HtmlInputElement = find(&root, "input[data-setting=e2ee]").unchecked_into();
+    assert!(!toggle.checked(), "the setting was kept across the remount");
+    toggle.click();
+    settle().await;
+    assert!(toggle.checked());
+}
+
+#[wasm_bindgen_test]
+async fn new_call_makes_a_link_of_the_protocol_form() {
+    go_to("/");
+    let root = container();
+    let _app = leptos::mount::mount_to(root.clone(), shieldcall::App);
+    settle().await;
+    assert!(root.query_selector("[data-call-link]").unwrap().is_none());
+    find(&root, "[data-action=new-call]").click();
+    settle().await;
+
+    let link = find(&root, "[data-call-link]").text_content().unwrap();
+    let origin = window().location().origin().unwrap();
+    let rest = link.strip_prefix(&format!("{origin}/call/")).expect("link on this origin");
+    let (id, fragment) = rest.split_once('#').expect("link has a fragment");
+    assert_eq!(id.len(), 22);
+    CallId::parse(id).expect("a valid call id");
+    let commitment = fragment.strip_prefix("k=").expect("fragment carries the key commitment");
+    assert_eq!(commitment.len(), 22, "16 bytes of SHA-256, base64url");
+    Commitment::parse(commitment).expect("a valid commitment");
+
+    // A second call gets a different link.
+    find(&root, "[data-action=new-call]").click();
+    settle().await;
+    assert_ne!(find(&root, "[data-call-link]").text_content().unwrap(), link);
+}
