@@ -19,7 +19,7 @@ const USAGE: &str = "usage:
 
 fn hex(name: &str, text: &str) -> Result<Vec<u8>, String> {
     let text = text.strip_prefix("0x").unwrap_or(text);
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("--{name}: odd number of hex digits"));
     }
     (0..text.len())
