@@ -1,43 +1,455 @@
-//! The media worker in headless Chromium, driven from Rust as the app drives it.
+//! The media pipeline in headless Chromium: two peer connections in one page, each with the
+//! project's own media worker, camera, microphone and screen share (fake devices).
 
 #![cfg(target_arch = "wasm32")]
 
 mod common;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use common::{eventually, spawn_media_worker};
-use shieldcall_e2ee::messages::{Direction, WorkerCommand, WorkerEvent};
+use js_sys::{Reflect, Uint8Array};
+use shieldcall::browser::peer::{
+    MEDIA_SLOTS, MediaTransceivers, apply_remote, make_answer, make_offer, prefer_codec, sleep,
+};
+use shieldcall::browser::worker::MediaWorker;
+use shieldcall_e2ee::BaseKey;
+use shieldcall_e2ee::layout::{Codec, Slot, clear_prefix_len_of};
+use shieldcall_e2ee::messages::{
+    Direction, SecretBytes, TransformStats, WorkerCommand, WorkerEvent,
+};
+use shieldcall_e2ee::sframe::{CipherSuite, Receiver};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::{RtcPeerConnection, RtcRtpTransceiverDirection, RtcRtpTransceiverInit};
+use web_sys::{
+    DisplayMediaStreamConstraints, HtmlMediaElement, MediaStream, MediaStreamConstraints,
+    MediaStreamTrack, MessageEvent, RtcIceCandidateInit, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcRtpReceiver, RtcRtpScriptTransform, RtcSdpType, Worker,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen_test]
-async fn a_script_transform_runs_on_the_projects_own_worker() {
-    let worker = spawn_media_worker().await;
-    worker.command(&WorkerCommand::TransportOnly).unwrap();
-    let events = Rc::new(RefCell::new(Vec::new()));
-    let seen = events.clone();
-    worker.on_event(move |event| seen.borrow_mut().push(event));
+const KEY_A: [u8; 16] = [0xA1; 16];
+const KEY_B: [u8; 16] = [0xB2; 16];
+const WRONG: [u8; 16] = [0x66; 16];
 
-    let pc = RtcPeerConnection::new().unwrap();
-    let init = RtcRtpTransceiverInit::new();
-    init.set_direction(RtcRtpTransceiverDirection::Sendonly);
-    let transceiver = pc.add_transceiver_with_str_and_init("video", &init);
-    let transform = worker.transform(1, Direction::Send).unwrap();
-    transceiver.sender().set_transform_opt_rtc_rtp_script_transform(Some(&transform));
-    assert!(transceiver.sender().transform().is_some());
+fn use_keys(epoch: u64, send: [u8; 16], receive: [u8; 16]) -> WorkerCommand {
+    WorkerCommand::UseKeys {
+        suite: CipherSuite::Aes128GcmSha256_128.id(),
+        epoch,
+        send: SecretBytes::new(send.to_vec()),
+        receive: SecretBytes::new(receive.to_vec()),
+    }
+}
 
-    // The worker answers for the transform it was handed: slot 1, sending.
-    let attached = eventually(3000, || {
-        events.borrow().iter().any(|event| {
-            matches!(event, WorkerEvent::Stats(stats)
-                if stats.slot == 1 && stats.direction == Some(Direction::Send))
-        })
+/// The latest counters of each (slot, direction) a worker reported.
+type StatsBoard = Rc<RefCell<HashMap<(u8, Direction), TransformStats>>>;
+
+fn watch(worker: &MediaWorker) -> StatsBoard {
+    let board: StatsBoard = Rc::default();
+    let seen = board.clone();
+    worker.on_event(move |event| {
+        if let WorkerEvent::Stats(stats) = event {
+            let direction = stats.direction.unwrap_or(Direction::Receive);
+            seen.borrow_mut().insert((stats.slot, direction), stats);
+        }
+    });
+    board
+}
+
+fn stat(board: &StatsBoard, slot: Slot, direction: Direction) -> TransformStats {
+    board.borrow().get(&(slot.id(), direction)).cloned().unwrap_or_default()
+}
+
+async fn local_media() -> (MediaStream, MediaStream) {
+    let devices = web_sys::window().unwrap().navigator().media_devices().unwrap();
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&true.into());
+    constraints.set_video(&true.into());
+    let camera = JsFuture::from(devices.get_user_media_with_constraints(&constraints).unwrap())
+        .await
+        .expect("fake camera and microphone")
+        .unchecked_into();
+    let display = DisplayMediaStreamConstraints::new();
+    display.set_video(&true.into());
+    display.set_audio(&true.into());
+    let screen = JsFuture::from(devices.get_display_media_with_constraints(&display).unwrap())
+        .await
+        .expect("fake screen")
+        .unchecked_into();
+    (camera, screen)
+}
+
+fn first_track(stream: &MediaStream, kind: &str) -> Option<MediaStreamTrack> {
+    let tracks =
+        if kind == "audio" { stream.get_audio_tracks() } else { stream.get_video_tracks() };
+    tracks.get(0).dyn_into().ok()
+}
+
+/// Forward each side's ICE candidates to the other.
+fn connect_ice(from: &RtcPeerConnection, to: &RtcPeerConnection) {
+    let to = to.clone();
+    let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
+        move |event: RtcPeerConnectionIceEvent| {
+            if let Some(candidate) = event.candidate() {
+                let init = RtcIceCandidateInit::new(&candidate.candidate());
+                init.set_sdp_mid(candidate.sdp_mid().as_deref());
+                init.set_sdp_m_line_index(candidate.sdp_m_line_index());
+                let _ = to.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
+            }
+        },
+    );
+    from.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+    on_candidate.forget();
+}
+
+/// A one-page call: A sends mic, camera, screen and screen audio to B; B's receivers are
+/// attached by `attach_b` after the offer is applied.
+struct Loopback {
+    a: RtcPeerConnection,
+    b: RtcPeerConnection,
+    _a_media: MediaTransceivers,
+    _streams: (MediaStream, MediaStream),
+}
+
+async fn loopback(
+    worker_a: &MediaWorker,
+    e2ee: bool,
+    video_codec: &str,
+    attach_b: impl FnOnce(&RtcPeerConnection),
+) -> Loopback {
+    let streams = local_media().await;
+    let a = RtcPeerConnection::new().unwrap();
+    let b = RtcPeerConnection::new().unwrap();
+    connect_ice(&a, &b);
+    connect_ice(&b, &a);
+
+    let a_media = MediaTransceivers::create(&a, worker_a, e2ee).unwrap();
+    for transceiver in
+        a.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>())
+    {
+        if transceiver.receiver().track().kind() == "video" {
+            prefer_codec(&transceiver, "video", &format!("video/{video_codec}")).unwrap();
+        }
+    }
+    let (camera, screen) = &streams;
+    a_media.send(Slot::MicAudio, first_track(camera, "audio").as_ref()).await.unwrap();
+    a_media.send(Slot::Camera, first_track(camera, "video").as_ref()).await.unwrap();
+    a_media.send(Slot::ScreenVideo, first_track(screen, "video").as_ref()).await.unwrap();
+    a_media.send(Slot::ScreenAudio, first_track(screen, "audio").as_ref()).await.unwrap();
+
+    let offer = make_offer(&a).await.unwrap();
+    apply_remote(&b, RtcSdpType::Offer, &offer).await.unwrap();
+    attach_b(&b);
+    let answer = make_answer(&b).await.unwrap();
+    apply_remote(&a, RtcSdpType::Answer, &answer).await.unwrap();
+    play_remote_audio(&b);
+    Loopback { a, b, _a_media: a_media, _streams: streams }
+}
+
+impl Drop for Loopback {
+    fn drop(&mut self) {
+        self.a.close();
+        self.b.close();
+    }
+}
+
+/// Play B's remote audio, as the call page does: audio is decoded only when something plays it.
+fn play_remote_audio(pc: &RtcPeerConnection) {
+    let document = web_sys::window().unwrap().document().unwrap();
+    for receiver in receivers(pc) {
+        let track = receiver.track();
+        if track.kind() != "audio" {
+            continue;
+        }
+        let audio: HtmlMediaElement = document.create_element("audio").unwrap().unchecked_into();
+        let stream = MediaStream::new_with_tracks(&js_sys::Array::of1(&track)).unwrap();
+        audio.set_src_object(Some(&stream));
+        let _ = audio.play();
+    }
+}
+
+fn receivers(pc: &RtcPeerConnection) -> Vec<RtcRtpReceiver> {
+    pc.get_transceivers()
+        .iter()
+        .map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>().receiver())
+        .collect()
+}
+
+/// A receiver's `inbound-rtp` statistics (and its codec's mimeType), as a JS object.
+async fn inbound(receiver: &RtcRtpReceiver) -> Option<(JsValue, String)> {
+    let report = JsFuture::from(receiver.get_stats()).await.ok()?;
+    let mut inbound = None;
+    let mut codecs = HashMap::new();
+    for entry in js_sys::try_iter(&report).ok()??.flatten() {
+        let value = Reflect::get(&entry, &1.into()).ok()?;
+        let kind = Reflect::get(&value, &"type".into()).ok()?.as_string().unwrap_or_default();
+        let id = Reflect::get(&value, &"id".into()).ok()?.as_string().unwrap_or_default();
+        if kind == "inbound-rtp" {
+            inbound = Some(value);
+        } else if kind == "codec" {
+            let mime =
+                Reflect::get(&value, &"mimeType".into()).ok()?.as_string().unwrap_or_default();
+            codecs.insert(id, mime);
+        }
+    }
+    let inbound = inbound?;
+    let codec_id = Reflect::get(&inbound, &"codecId".into()).ok()?.as_string().unwrap_or_default();
+    Some((inbound, codecs.get(&codec_id).cloned().unwrap_or_default()))
+}
+
+fn number(stats: &JsValue, field: &str) -> f64 {
+    Reflect::get(stats, &field.into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0)
+}
+
+/// What B's decoders made of A's media, by slot.
+#[derive(Debug, Default)]
+struct Decoded {
+    camera_frames: f64,
+    screen_frames: f64,
+    mic_energy: f64,
+    mic_samples: f64,
+    video_codec: String,
+}
+
+async fn decoded(b: &RtcPeerConnection) -> Decoded {
+    let receivers = receivers(b);
+    let mut out = Decoded::default();
+    for ((slot, _), receiver) in MEDIA_SLOTS.iter().zip(receivers) {
+        let Some((stats, mime)) = inbound(&receiver).await else { continue };
+        match slot {
+            Slot::Camera => {
+                out.camera_frames = number(&stats, "framesDecoded");
+                out.video_codec = mime;
+            }
+            Slot::ScreenVideo => out.screen_frames = number(&stats, "framesDecoded"),
+            Slot::MicAudio => {
+                out.mic_energy = number(&stats, "totalAudioEnergy");
+                out.mic_samples = number(&stats, "totalSamplesReceived");
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Poll B's decoders until `check` holds or `ms` pass; the last reading either way.
+async fn decoded_until(
+    b: &RtcPeerConnection,
+    ms: u32,
+    check: impl Fn(&Decoded) -> bool,
+) -> Decoded {
+    let mut last = decoded(b).await;
+    for _ in 0..ms / 250 {
+        if check(&last) {
+            break;
+        }
+        sleep(250).await;
+        last = decoded(b).await;
+    }
+    last
+}
+
+async fn e2ee_call_decodes(codec: &str) {
+    let worker_a = spawn_media_worker().await;
+    let worker_b = spawn_media_worker().await;
+    worker_a.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
+    worker_b.command(&use_keys(0, KEY_B, KEY_A)).unwrap();
+    let (board_a, board_b) = (watch(&worker_a), watch(&worker_b));
+    let call = loopback(&worker_a, true, codec, |b| {
+        MediaTransceivers::adopt(b, &worker_b, true).unwrap();
     })
     .await;
-    pc.close();
-    assert!(attached, "the worker reported the transform; events: {:?}", events.borrow());
+
+    let seen = decoded_until(&call.b, 8000, |d| {
+        d.camera_frames > 5.0 && d.screen_frames > 5.0 && d.mic_energy > 0.0
+    })
+    .await;
+    assert!(seen.camera_frames > 5.0, "camera frames decoded: {seen:?}");
+    assert!(seen.screen_frames > 5.0, "screen frames decoded: {seen:?}");
+    assert!(seen.mic_energy > 0.0, "the microphone's sound arrived: {seen:?}");
+    assert!(seen.video_codec.eq_ignore_ascii_case(&format!("video/{codec}")), "{seen:?}");
+
+    sleep(1100).await; // one more counter report
+    for slot in [Slot::MicAudio, Slot::Camera, Slot::ScreenVideo] {
+        let sent = stat(&board_a, slot, Direction::Send);
+        let opened = stat(&board_b, slot, Direction::Receive);
+        assert!(sent.processed > 0 && sent.passed == 0, "{slot:?} encrypted: {sent:?}");
+        assert!(opened.processed > 0 && opened.passed == 0, "{slot:?} decrypted: {opened:?}");
+        assert_eq!(opened.dropped_bad_tag, 0, "{slot:?}: {opened:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn with_matching_keys_vp8_camera_screen_and_audio_decode() {
+    e2ee_call_decodes("VP8").await;
+}
+
+#[wasm_bindgen_test]
+async fn with_matching_keys_vp9_camera_screen_and_audio_decode() {
+    e2ee_call_decodes("VP9").await;
+}
+
+#[wasm_bindgen_test]
+async fn with_a_wrong_key_no_frame_reaches_a_decoder() {
+    let worker_a = spawn_media_worker().await;
+    let worker_b = spawn_media_worker().await;
+    worker_a.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
+    worker_b.command(&use_keys(0, KEY_B, WRONG)).unwrap();
+    let board_b = watch(&worker_b);
+    let call = loopback(&worker_a, true, "VP8", |b| {
+        MediaTransceivers::adopt(b, &worker_b, true).unwrap();
+    })
+    .await;
+
+    let dropping = eventually(8000, || {
+        [Slot::MicAudio, Slot::Camera, Slot::ScreenVideo]
+            .iter()
+            .all(|slot| stat(&board_b, *slot, Direction::Receive).dropped_bad_tag > 10)
+    })
+    .await;
+    let seen = decoded(&call.b).await;
+    assert!(dropping, "drops counted for audio and video: {:?}", board_b.borrow());
+    assert_eq!(seen.camera_frames, 0.0, "{seen:?}");
+    assert_eq!(seen.screen_frames, 0.0, "{seen:?}");
+    assert_eq!(seen.mic_energy, 0.0, "no sound was decoded: {seen:?}");
+    for slot in [Slot::MicAudio, Slot::Camera, Slot::ScreenVideo] {
+        assert_eq!(stat(&board_b, slot, Direction::Receive).processed, 0);
+    }
+    let camera = stat(&board_b, Slot::Camera, Direction::Receive);
+    assert!(camera.key_frame_requests > 0, "drops ask for a key frame: {camera:?}");
+}
+
+#[wasm_bindgen_test]
+async fn transport_only_passes_frames_unchanged_and_decodes() {
+    let worker_a = spawn_media_worker().await;
+    let worker_b = spawn_media_worker().await;
+    worker_a.command(&WorkerCommand::TransportOnly).unwrap();
+    worker_b.command(&WorkerCommand::TransportOnly).unwrap();
+    let board_b = watch(&worker_b);
+    let call = loopback(&worker_a, false, "VP8", |b| {
+        MediaTransceivers::adopt(b, &worker_b, false).unwrap();
+    })
+    .await;
+    let seen = decoded_until(&call.b, 8000, |d| d.camera_frames > 5.0 && d.mic_energy > 0.0).await;
+    assert!(
+        seen.camera_frames > 5.0 && seen.screen_frames > 0.0 && seen.mic_energy > 0.0,
+        "{seen:?}"
+    );
+    sleep(1100).await;
+    let camera = stat(&board_b, Slot::Camera, Direction::Receive);
+    assert!(camera.passed > 0 && camera.processed == 0, "{camera:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_key_change_mid_call_recovers_through_a_key_frame_request() {
+    let worker_a = spawn_media_worker().await;
+    let worker_b = spawn_media_worker().await;
+    worker_a.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
+    worker_b.command(&use_keys(0, KEY_B, KEY_A)).unwrap();
+    let board_b = watch(&worker_b);
+    let call = loopback(&worker_a, true, "VP8", |b| {
+        MediaTransceivers::adopt(b, &worker_b, true).unwrap();
+    })
+    .await;
+    let before = decoded_until(&call.b, 8000, |d| d.camera_frames > 5.0).await;
+    assert!(before.camera_frames > 5.0, "{before:?}");
+
+    sleep(1100).await; // a fresh counter report
+    let requests_before = stat(&board_b, Slot::Camera, Direction::Receive).key_frame_requests;
+
+    // The sender moves to new keys first; the receiver lags half a second behind, as a real
+    // key change over the network would, and drops what it cannot open meanwhile.
+    let new_a = [0xC3; 16];
+    worker_a.command(&use_keys(1, new_a, KEY_B)).unwrap();
+    sleep(500).await;
+    let stalled = decoded(&call.b).await.camera_frames;
+    worker_b.command(&use_keys(1, KEY_B, new_a)).unwrap();
+
+    let after = decoded_until(&call.b, 3000, |d| d.camera_frames > stalled + 5.0).await;
+    assert!(after.camera_frames > stalled + 5.0, "decoding resumed: {stalled} -> {after:?}");
+    sleep(1100).await;
+    let camera = stat(&board_b, Slot::Camera, Direction::Receive);
+    assert!(camera.key_frame_requests > requests_before, "a key frame was asked for: {camera:?}");
+}
+
+/// A plain JS worker that passes frames on and posts a copy of the first few per slot: the
+/// bytes exactly as they left the sender.
+const PROBE: &str = r#"
+onrtctransform = async (event) => {
+  const { readable, writable, options } = event.transformer;
+  let seen = 0;
+  const reader = readable.getReader(), writer = writable.getWriter();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    if (seen < 5) {
+      seen++;
+      postMessage({ slot: options.slot, bytes: new Uint8Array(value.data.slice(0)),
+                    video: value instanceof RTCEncodedVideoFrame });
+    }
+    await writer.write(value);
+  }
+};
+"#;
+
+#[wasm_bindgen_test]
+async fn what_leaves_the_sender_is_sframe_not_plaintext() {
+    let worker_a = spawn_media_worker().await;
+    worker_a.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
+
+    let parts = js_sys::Array::of1(&JsValue::from_str(PROBE));
+    let blob = web_sys::Blob::new_with_str_sequence(&parts).unwrap();
+    let probe = Worker::new(&web_sys::Url::create_object_url_with_blob(&blob).unwrap()).unwrap();
+    let captured: Rc<RefCell<Vec<(u8, Vec<u8>, bool)>>> = Rc::default();
+    let sink = captured.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
+        let data = m.data();
+        let slot = Reflect::get(&data, &"slot".into()).unwrap().as_f64().unwrap() as u8;
+        let bytes = Uint8Array::new(&Reflect::get(&data, &"bytes".into()).unwrap()).to_vec();
+        let video = Reflect::get(&data, &"video".into()).unwrap().as_bool().unwrap();
+        sink.borrow_mut().push((slot, bytes, video));
+    });
+    probe.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+    let _call = loopback(&worker_a, true, "VP8", |b| {
+        for ((slot, _), receiver) in MEDIA_SLOTS.iter().zip(receivers(b)) {
+            let options = js_sys::Object::new();
+            Reflect::set(&options, &"slot".into(), &slot.id().into()).unwrap();
+            let transform = RtcRtpScriptTransform::new_with_options(&probe, &options).unwrap();
+            receiver.set_transform_opt_rtc_rtp_script_transform(Some(&transform));
+        }
+    })
+    .await;
+    let complete = eventually(8000, || {
+        let c = captured.borrow();
+        [Slot::MicAudio, Slot::Camera]
+            .iter()
+            .all(|s| c.iter().filter(|(x, ..)| *x == s.id()).count() >= 3)
+    })
+    .await;
+    assert!(complete, "frames of audio and video were captured");
+
+    let suite = CipherSuite::Aes128GcmSha256_128;
+    for (slot, wire, video) in captured.borrow().iter() {
+        let Some(slot) = Slot::from_id(*slot) else { continue };
+        let codec = if *video { Codec::Vp8 } else { Codec::Opus };
+        let prefix = clear_prefix_len_of(codec, wire);
+        let mut receiver = Receiver::new(suite, BaseKey::from_slice(&KEY_A), 0).only_slot(slot);
+        let mut opened = wire.clone();
+        let info = receiver
+            .decrypt_in_place(&mut opened, prefix, 0)
+            .unwrap_or_else(|e| panic!("{slot:?}: a valid SFrame under the sender's key: {e:?}"));
+        assert_eq!(info.kid, u64::from(slot.id()), "epoch 0, the slot's own KID");
+        assert_eq!(&opened[..prefix], &wire[..prefix], "the clear prefix is unchanged");
+        let header_len = wire.len() - opened.len() - suite.nt();
+        let ciphertext = &wire[prefix + header_len..wire.len() - suite.nt()];
+        assert_eq!(ciphertext.len(), opened.len() - prefix);
+        assert_ne!(ciphertext, &opened[prefix..], "{slot:?}: the payload left encrypted");
+    }
+    probe.terminate();
 }

@@ -123,12 +123,18 @@ pub fn limit_codecs(
 ) -> Result<(), JsValue> {
     let Some(capabilities) = RtcRtpReceiver::get_capabilities(kind) else { return Ok(()) };
     let codecs: Array = Reflect::get(&capabilities, &"codecs".into())?.unchecked_into();
-    let kept = codecs.filter(&mut |codec, _, _| {
-        Reflect::get(&codec, &"mimeType".into())
+    let mime_of = |codec: &JsValue| {
+        Reflect::get(codec, &"mimeType".into())
             .ok()
             .and_then(|m| m.as_string())
-            .is_some_and(|m| allowed.contains(&m.to_ascii_lowercase().as_str()))
-    });
+            .map(|m| m.to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    let kept = codecs.filter(&mut |codec, _, _| allowed.contains(&mime_of(&codec).as_str()));
+    // The browser refuses a list of only retransmission codecs (and would throw).
+    if !kept.iter().any(|codec| !mime_of(&codec).ends_with("/rtx")) {
+        return Err(JsValue::from_str("none of the allowed codecs is available"));
+    }
     transceiver.set_codec_preferences(&kept);
     Ok(())
 }
