@@ -5,6 +5,8 @@
 
 pub mod browser;
 pub mod call_link;
+pub mod components;
+pub mod config;
 pub mod routes;
 pub mod settings;
 
@@ -15,6 +17,7 @@ use leptos_router::path;
 /// The whole app: a header and the three pages.
 #[component]
 pub fn App() -> impl IntoView {
+    config::provide_app_config();
     view! {
         <Router>
             <header class="topbar">

@@ -1,5 +1,8 @@
 //! Browser APIs as hooks over web-sys, each cleaning up after itself.
 
 pub mod peer;
+pub mod use_captions;
+pub mod use_media_query;
+pub mod use_recorder;
 pub mod use_relay;
 pub mod worker;

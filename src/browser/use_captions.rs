@@ -45,7 +45,8 @@ struct Recognizer {
 }
 
 fn call(target: &JsValue, method: &str) -> Result<JsValue, JsValue> {
-    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
+    let f: js_sys::Function =
+        js_sys::Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
     f.call0(target)
 }
 

@@ -15,7 +15,8 @@ pub fn use_media_query(query: &str) -> Signal<bool> {
     };
     let (matches, set_matches) = signal(list.matches());
     let on_change = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
-        if let Some(list) = event.target().and_then(|t| t.dyn_into::<web_sys::MediaQueryList>().ok())
+        if let Some(list) =
+            event.target().and_then(|t| t.dyn_into::<web_sys::MediaQueryList>().ok())
         {
             set_matches.set(list.matches());
         }

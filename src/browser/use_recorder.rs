@@ -59,7 +59,7 @@ pub struct UseRecorderReturn {
 }
 
 /// Record `stream` with MediaRecorder; each recording is saved as a `.webm` file on stop.
-pub fn use_recorder(stream: Signal<Option<MediaStream>>) -> UseRecorderReturn {
+pub fn use_recorder(stream: Signal<Option<MediaStream>, LocalStorage>) -> UseRecorderReturn {
     use_recorder_with_options(stream, UseRecorderOptions::default())
 }
 
@@ -68,7 +68,7 @@ pub fn use_recorder(stream: Signal<Option<MediaStream>>) -> UseRecorderReturn {
 /// A recording stops (and is saved) when `stream` changes to another stream or to none, when the
 /// stream's tracks end, and when the calling component goes away.
 pub fn use_recorder_with_options(
-    stream: Signal<Option<MediaStream>>,
+    stream: Signal<Option<MediaStream>, LocalStorage>,
     options: UseRecorderOptions,
 ) -> UseRecorderReturn {
     let (state, set_state) = signal(RecorderState::Idle);
@@ -76,11 +76,11 @@ pub fn use_recorder_with_options(
     let recorder = StoredValue::new_local(None::<MediaRecorder>);
 
     let stop = Callback::new(move |()| {
-        if let Some(active) = recorder.try_update_value(Option::take).flatten() {
-            if active.state() != web_sys::RecordingState::Inactive {
-                // Stopping an active recorder does not throw; the data arrives in dataavailable.
-                let _ = active.stop();
-            }
+        if let Some(active) = recorder.try_update_value(Option::take).flatten()
+            && active.state() != web_sys::RecordingState::Inactive
+        {
+            // Stopping an active recorder does not throw; the data arrives in dataavailable.
+            let _ = active.stop();
         }
         set_state.set(RecorderState::Idle);
     });

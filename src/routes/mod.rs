@@ -8,4 +8,4 @@ mod settings;
 pub use call::Call;
 pub use home::Home;
 pub use not_found::NotFound;
-pub use settings::Settings;
+pub use settings::{POLICY_DISABLED, Settings, SettingsPage};

@@ -1,0 +1,121 @@
+//! The call screen's layout: the shield, the videos, the chat beside them, the controls below.
+
+use leptos::html;
+use leptos::prelude::*;
+use shieldcall_e2ee::session::ShieldState;
+use web_sys::MediaStream;
+
+use super::Shield;
+use crate::browser::use_media_query::use_narrow;
+
+/// A media stream that may be there or not. Local storage: browser objects stay on the main
+/// thread (make one with `signal_local`, `RwSignal::new_local` or `Signal::derive_local`).
+pub type StreamSignal = Signal<Option<MediaStream>, LocalStorage>;
+
+/// The call screen.
+///
+/// The remote video fills the stage and the self view sits small in a corner (always muted, so
+/// no echo). When the other person shares their screen, the share takes the stage and their
+/// camera joins the self view in the corner (`data-layout="screen"`, otherwise `"camera"`). The
+/// shield is at the top left. `chat` goes beside the stage on wide screens (the
+/// [`ChatPanel`](super::ChatPanel) becomes a bottom sheet on narrow ones by itself); `children`
+/// (the [`Controls`](super::Controls), the [`FeaturesMenu`](super::FeaturesMenu)) go in the bar
+/// under the stage.
+///
+/// Each `<video autoplay playsinline>` gets its stream through `srcObject`, and changes with the
+/// signal; `data-video` names them: `remote`, `self`, `remote-screen`.
+#[component]
+pub fn CallLayout(
+    /// The call's security state, for the [`Shield`].
+    #[prop(into)]
+    shield: Signal<ShieldState>,
+    /// The other person's camera and microphone.
+    #[prop(into)]
+    remote_video: StreamSignal,
+    /// This person's camera (shown muted).
+    #[prop(into)]
+    self_view: StreamSignal,
+    /// The other person's screen share, when there is one.
+    #[prop(into, default = Signal::stored_local(None))]
+    remote_screen: StreamSignal,
+    /// Whether to use the narrow layout; by default follows the window width
+    /// (`(max-width: 720px)`).
+    #[prop(into, optional)]
+    narrow: Option<Signal<bool>>,
+    /// The chat panel, beside the stage.
+    #[prop(into, optional)]
+    chat: Option<ViewFn>,
+    /// The controls, under the stage.
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
+    let narrow = narrow.unwrap_or_else(use_narrow);
+    let screen_on = Signal::derive(move || remote_screen.with(Option::is_some));
+    let remote_on = Signal::derive(move || remote_video.with(Option::is_some));
+    let self_on = Signal::derive(move || self_view.with(Option::is_some));
+    view! {
+        <div
+            class="call-layout"
+            class:narrow=narrow
+            data-layout=move || if screen_on.get() { "screen" } else { "camera" }
+        >
+            <div class="call-body">
+                <div class="stage">
+                    <div class="tile tile--main tile--screen" hidden=move || !screen_on.get()>
+                        <StreamVideo stream=remote_screen hook="remote-screen" label="The other person's screen" />
+                    </div>
+                    <div
+                        class="tile tile--remote"
+                        class:tile--main=move || !screen_on.get()
+                        class:tile--small=screen_on
+                    >
+                        <StreamVideo stream=remote_video hook="remote" label="The other person" />
+                        <p class="tile-placeholder" hidden=remote_on>
+                            "Waiting for the other person's video"
+                        </p>
+                    </div>
+                    <div class="tile tile--self tile--small" hidden=move || !self_on.get()>
+                        <StreamVideo stream=self_view hook="self" label="You" muted=true />
+                    </div>
+                    <div class="shield-slot">
+                        <Shield state=shield />
+                    </div>
+                </div>
+                {chat.map(|chat| chat.run())}
+            </div>
+            <div class="call-bar">{children.map(|children| children())}</div>
+        </div>
+    }
+}
+
+/// A `<video autoplay playsinline>` showing `stream` through `srcObject`.
+#[component]
+fn StreamVideo(
+    stream: StreamSignal,
+    /// The `data-video` value.
+    hook: &'static str,
+    /// The accessible name.
+    label: &'static str,
+    /// Muted (the self view, so a person does not hear themself).
+    #[prop(optional)]
+    muted: bool,
+) -> impl IntoView {
+    let video = NodeRef::<html::Video>::new();
+    Effect::new(move || {
+        let current = stream.get();
+        if let Some(video) = video.get() {
+            video.set_src_object(current.as_ref());
+        }
+    });
+    view! {
+        <video
+            node_ref=video
+            data-video=hook
+            aria-label=label
+            autoplay
+            playsinline
+            muted=muted
+            prop:muted=muted
+        ></video>
+    }
+}

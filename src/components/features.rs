@@ -1,0 +1,191 @@
+//! The "More" menu of call features, and which of them end-to-end encryption rules out.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use super::security_code::unique_id;
+use crate::browser::use_captions::CAPTIONS_UNSUPPORTED;
+use crate::browser::use_recorder::Recording;
+
+/// Why a feature is off while the call is end-to-end encrypted.
+pub const E2EE_REASON: &str = "Not available in end-to-end encrypted calls";
+/// Why a feature is off in a one-on-one web call without end-to-end encryption.
+pub const WEB_CALLS_REASON: &str = "Not available in web calls yet";
+
+/// The features, in menu order: `(data-feature, name)`.
+pub const FEATURES: [(&str, &str); 8] = [
+    ("recording", "Record the call"),
+    ("captions", "Live captions"),
+    ("transfer", "Transfer"),
+    ("merge", "Merge calls"),
+    ("park", "Park the call"),
+    ("consult-transfer", "Consult, then transfer"),
+    ("move-device", "Move the call to another device"),
+    ("add-participant", "Add a participant"),
+];
+
+/// A "More" button that shows the call's features, each a button with `data-feature`.
+///
+/// While `e2ee_on`, every feature is `disabled` and says "Not available in end-to-end encrypted
+/// calls" (visible, and as its `aria-describedby`). Without E2EE, recording and live captions
+/// work when their callbacks are given (captions say why not where the browser cannot), and
+/// the others say "Not available in web calls yet". The list stays in the document while the
+/// menu is closed (`hidden`), so its state can be read at any time.
+#[component]
+pub fn FeaturesMenu(
+    /// Whether this call is end-to-end encrypted.
+    #[prop(into)]
+    e2ee_on: Signal<bool>,
+    /// Whether the call is being recorded.
+    #[prop(into, default = Signal::stored(false))]
+    recording: Signal<bool>,
+    /// Start or stop recording (`use_recorder`'s start/stop). Without it, recording is
+    /// unavailable.
+    #[prop(optional)]
+    on_toggle_recording: Option<Callback<()>>,
+    /// The last recording, offered as a download link (`data-recording-link`).
+    #[prop(into, default = Signal::stored(None))]
+    last_recording: Signal<Option<Recording>>,
+    /// Why recording failed, if it did.
+    #[prop(into, default = Signal::stored(None))]
+    recording_error: Signal<Option<String>>,
+    /// Whether live captions are on.
+    #[prop(into, default = Signal::stored(false))]
+    captions: Signal<bool>,
+    /// Turn live captions on or off. Without it, captions are unavailable.
+    #[prop(optional)]
+    on_toggle_captions: Option<Callback<()>>,
+    /// Whether the browser has speech recognition (`use_captions().supported`).
+    #[prop(into, default = Signal::stored(true))]
+    captions_supported: Signal<bool>,
+    /// Why captions stopped, if they did.
+    #[prop(into, default = Signal::stored(None))]
+    captions_error: Signal<Option<String>>,
+) -> impl IntoView {
+    let (open, set_open) = signal(false);
+    let list_id = unique_id("features");
+    let more = NodeRef::<html::Button>::new();
+
+    let entries = FEATURES
+        .iter()
+        .map(|&(feature, name)| {
+            let why_id = unique_id(&format!("feature-{feature}-why"));
+            // The reason it cannot be used now, if it cannot.
+            let unavailable = move || -> Option<String> {
+                if e2ee_on.get() {
+                    return Some(E2EE_REASON.into());
+                }
+                match feature {
+                    "recording" if on_toggle_recording.is_some() => None,
+                    "captions" if on_toggle_captions.is_some() => {
+                        (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())
+                    }
+                    _ => Some(WEB_CALLS_REASON.into()),
+                }
+            };
+            let pressed = move || match feature {
+                "recording" => Some(recording.get()),
+                "captions" => Some(captions.get()),
+                _ => None,
+            };
+            let label = move || match (feature, pressed()) {
+                ("recording", Some(true)) => "Stop recording",
+                ("captions", Some(true)) => "Turn off live captions",
+                _ => name,
+            };
+            let problem = move || match feature {
+                "recording" => recording_error.get(),
+                "captions" => captions_error.get(),
+                _ => None,
+            };
+            let note = move || unavailable().or_else(problem);
+            let on_click = move |_| {
+                let callback = match feature {
+                    "recording" => on_toggle_recording,
+                    "captions" => on_toggle_captions,
+                    _ => None,
+                };
+                if let Some(callback) = callback {
+                    callback.run(());
+                }
+            };
+            let described_by = why_id.clone();
+            let link = move || {
+                (feature == "recording" && !e2ee_on.get())
+                    .then(|| last_recording.get())
+                    .flatten()
+                    .map(|done| {
+                        let size = format_size(done.size);
+                        view! {
+                            <a
+                                class="recording-link"
+                                href=done.url
+                                download=done.file_name
+                                data-recording-link
+                                data-size=done.size.to_string()
+                            >
+                                {format!("Save the recording ({size})")}
+                            </a>
+                        }
+                    })
+            };
+            view! {
+                <li class="feature" class:unavailable=move || unavailable().is_some()>
+                    <button
+                        type="button"
+                        data-feature=feature
+                        disabled=move || unavailable().is_some()
+                        aria-pressed=move || pressed().map(|p| p.to_string())
+                        aria-describedby=move || note().map(|_| described_by.clone())
+                        on:click=on_click
+                    >
+                        {label}
+                    </button>
+                    <span class="feature-why" id=why_id>{note}</span>
+                    {link}
+                </li>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <div class="features">
+            <button
+                node_ref=more
+                type="button"
+                class="control"
+                data-action="features"
+                aria-expanded=move || open.get().to_string()
+                aria-controls=list_id.clone()
+                on:click=move |_| set_open.update(|open| *open = !*open)
+            >
+                "More"
+            </button>
+            <ul
+                id=list_id
+                class="features-menu"
+                aria-label="Call features"
+                hidden=move || !open.get()
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" {
+                        set_open.set(false);
+                        if let Some(more) = more.get_untracked() {
+                            let _ = more.focus();
+                        }
+                    }
+                }
+            >
+                {entries}
+            </ul>
+        </div>
+    }
+}
+
+/// `12 KB`, `3.4 MB`.
+fn format_size(bytes: f64) -> String {
+    if bytes >= 1_000_000.0 {
+        format!("{:.1} MB", bytes / 1_000_000.0)
+    } else {
+        format!("{} KB", (bytes / 1000.0).ceil())
+    }
+}

@@ -1,0 +1,224 @@
+//! The shield at the top left of the call: whether the call is end-to-end encrypted, announced to
+//! screen readers; when it is, a button that opens the security code.
+
+use leptos::html;
+use leptos::prelude::*;
+use shieldcall_e2ee::code::SecurityCode;
+use shieldcall_e2ee::session::{ShieldState, UnlockedReason, WarningReason};
+
+use super::SecurityCodePanel;
+
+/// What the shield says in one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShieldText {
+    /// The `data-shield` value: `connecting`, `locked`, `unlocked` or `warning`.
+    pub hook: &'static str,
+    /// The short visible title.
+    pub title: &'static str,
+    /// The visible line under the title: the reason, or what is wrong and what to do.
+    pub detail: &'static str,
+    /// What the state means for the two people, for the accessible label.
+    pub label: &'static str,
+}
+
+/// Why the call is not end-to-end encrypted, as the shield says it.
+pub fn unlocked_reason_text(reason: UnlockedReason) -> &'static str {
+    match reason {
+        UnlockedReason::YouTurnedOff => "You turned off end-to-end encryption",
+        UnlockedReason::PeerTurnedOff => "The other person has end-to-end encryption off",
+        UnlockedReason::OrganisationDisabled => {
+            "Your organisation has turned off end-to-end encryption"
+        }
+    }
+}
+
+/// What is wrong, and what to do, for each warning.
+pub fn warning_text(reason: WarningReason) -> &'static str {
+    match reason {
+        WarningReason::CommitmentMismatch => {
+            "The other person's key does not match the call link: someone may be intercepting the \
+             call. Hang up and ask for a new link."
+        }
+        WarningReason::DecryptFailures => {
+            "The other person's audio and video cannot be decrypted. Hang up and call again."
+        }
+        WarningReason::InvalidPeerKey => {
+            "The other person's app sent an invalid key. Hang up and call again."
+        }
+        WarningReason::PeerKeyChanged => {
+            "The other person's key changed during the call: someone may be intercepting it. Hang \
+             up and call again with a new link."
+        }
+        WarningReason::VersionMismatch => {
+            "The other person uses another version of Shieldcall. Both of you: reload the page, \
+             then call again."
+        }
+        WarningReason::BadFingerprint => {
+            "The connection's fingerprint is missing or changed: someone may be intercepting the \
+             call. Hang up and call again."
+        }
+    }
+}
+
+/// The words of the shield in `state`.
+pub fn shield_text(state: &ShieldState) -> ShieldText {
+    match state {
+        ShieldState::Connecting => ShieldText {
+            hook: "connecting",
+            title: "Connecting…",
+            detail: "Checking the call's encryption.",
+            label: "Connecting: checking the call's encryption",
+        },
+        ShieldState::Locked { .. } => ShieldText {
+            hook: "locked",
+            title: "End-to-end encrypted",
+            detail: "Only the two of you can hear and see this call.",
+            label: "End-to-end encrypted: only the two of you can hear and see this call",
+        },
+        ShieldState::Unlocked { reason } => ShieldText {
+            hook: "unlocked",
+            title: "Not end-to-end encrypted",
+            detail: unlocked_reason_text(*reason),
+            label: "Not end-to-end encrypted, protected by transport encryption only",
+        },
+        ShieldState::Warning { reason } => ShieldText {
+            hook: "warning",
+            title: "Security problem",
+            detail: warning_text(*reason),
+            label: "Security problem",
+        },
+    }
+}
+
+/// The full accessible label: the meaning, the reason or what to do, and for the lock what the
+/// button does.
+pub fn shield_label(state: &ShieldState) -> String {
+    let text = shield_text(state);
+    match state {
+        ShieldState::Connecting => text.label.to_string(),
+        ShieldState::Locked { .. } => format!("{}. Show the security code.", text.label),
+        ShieldState::Unlocked { .. } => format!("{}. {}.", text.label, text.detail),
+        ShieldState::Warning { .. } => format!("{}: {}", text.label, text.detail),
+    }
+}
+
+/// The shield of the call, at the top left of the call screen.
+///
+/// The element with `data-shield` is a button; when the call is locked, clicking it, or Enter or
+/// Space on it, opens the [`SecurityCodePanel`], and closing the panel brings focus back. A
+/// visually hidden `role="status"` region announces every change of state.
+#[component]
+pub fn Shield(
+    /// The call's security state (from the session).
+    #[prop(into)]
+    state: Signal<ShieldState>,
+) -> impl IntoView {
+    let (open, set_open) = signal(false);
+    let button = NodeRef::<html::Button>::new();
+    let code = Memo::new(move |_| match state.get() {
+        ShieldState::Locked { code } => Some(code),
+        _ => None,
+    });
+    // A lock that goes away (a warning) takes the code with it.
+    Effect::new(move || {
+        if code.get().is_none() {
+            set_open.set(false);
+        }
+    });
+    let open_code = move || {
+        if code.get_untracked().is_some() {
+            set_open.set(true);
+        }
+    };
+    let close = Callback::new(move |()| {
+        set_open.set(false);
+        if let Some(button) = button.get_untracked() {
+            let _ = button.focus();
+        }
+    });
+    let text = move || state.with(shield_text);
+    let locked = move || code.get().is_some();
+
+    view! {
+        <div class="shield-area">
+            <button
+                node_ref=button
+                type="button"
+                class=move || format!("shield shield--{}", text().hook)
+                data-shield=move || text().hook
+                aria-label=move || state.with(shield_label)
+                aria-haspopup=move || locked().then_some("dialog")
+                aria-expanded=move || locked().then(|| open.get().to_string())
+                aria-disabled=move || (!locked()).then_some("true")
+                on:click=move |_| open_code()
+                on:keydown=move |ev| {
+                    // Synthetic and assistive-technology key presses do not always click.
+                    if ev.key() == "Enter" || ev.key() == " " {
+                        ev.prevent_default();
+                        open_code();
+                    }
+                }
+            >
+                <ShieldIcon state />
+                <span class="shield-title">{move || text().title}</span>
+            </button>
+            <p class="shield-detail" aria-hidden="true">{move || text().detail}</p>
+            <span class="visually-hidden" role="status" aria-live="polite">
+                {move || state.with(shield_label)}
+            </span>
+            {move || {
+                open.get()
+                    .then(|| code.get())
+                    .flatten()
+                    .map(|code: SecurityCode| view! { <SecurityCodePanel code on_close=close /> })
+            }}
+        </div>
+    }
+}
+
+/// The shield drawing: with a lock when locked, plain when unlocked, with an exclamation mark in
+/// red for a warning, dotted while connecting. Decorative: the button's label says it all.
+#[component]
+fn ShieldIcon(state: Signal<ShieldState>) -> impl IntoView {
+    let hook = move || state.with(shield_text).hook;
+    view! {
+        <svg
+            class=move || format!("shield-icon shield-icon--{}", hook())
+            viewBox="0 0 24 24"
+            width="28"
+            height="28"
+            aria-hidden="true"
+            focusable="false"
+        >
+            <path
+                class="shield-outline"
+                d="M12 2 4 5v6c0 5.2 3.4 9.5 8 11 4.6-1.5 8-5.8 8-11V5l-8-3z"
+            />
+            {move || match hook() {
+                "locked" => view! {
+                    <g class="shield-lock" data-icon="lock">
+                        <rect x="8.5" y="11" width="7" height="5.5" rx="1" />
+                        <path d="M10 11V9.2a2 2 0 0 1 4 0V11" fill="none" />
+                    </g>
+                }
+                .into_any(),
+                "warning" => view! {
+                    <g class="shield-mark" data-icon="warning">
+                        <path d="M12 7v6" fill="none" />
+                        <circle cx="12" cy="16.3" r="1.1" />
+                    </g>
+                }
+                .into_any(),
+                "connecting" => view! {
+                    <g class="shield-mark" data-icon="connecting">
+                        <circle cx="9" cy="12" r="1" />
+                        <circle cx="12" cy="12" r="1" />
+                        <circle cx="15" cy="12" r="1" />
+                    </g>
+                }
+                .into_any(),
+                _ => ().into_any(),
+            }}
+        </svg>
+    }
+}

@@ -1,0 +1,149 @@
+//! The app's configuration, `config.json`, served beside the app: ICE servers and the
+//! organisation's end-to-end encryption policy.
+//!
+//! ```json
+//! {"iceServers": [{"urls": "stun:stun.example.org"}], "policy": {"e2eeAllowed": true}}
+//! ```
+//! A missing or malformed file means: no ICE servers, E2EE allowed (and a console warning).
+
+use leptos::prelude::*;
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// One ICE server, as in `RTCIceServer`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct IceServer {
+    /// One URL or several (`stun:`, `turn:`, `turns:`).
+    #[serde(deserialize_with = "one_or_many")]
+    pub urls: Vec<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub credential: Option<String>,
+}
+
+/// What `config.json` says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppConfig {
+    pub ice_servers: Vec<IceServer>,
+    /// Whether the organisation allows end-to-end encrypted calls.
+    pub e2ee_allowed: bool,
+}
+
+impl Default for AppConfig {
+    /// No ICE servers (host candidates only), E2EE allowed.
+    fn default() -> Self {
+        AppConfig { ice_servers: Vec::new(), e2ee_allowed: true }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawConfig {
+    #[serde(default)]
+    ice_servers: Vec<IceServer>,
+    #[serde(default)]
+    policy: RawPolicy,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawPolicy {
+    #[serde(default = "allowed")]
+    e2ee_allowed: bool,
+}
+
+impl Default for RawPolicy {
+    fn default() -> Self {
+        RawPolicy { e2ee_allowed: true }
+    }
+}
+
+fn allowed() -> bool {
+    true
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Urls {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Urls::deserialize(d)? {
+        Urls::One(url) => vec![url],
+        Urls::Many(urls) => urls,
+    })
+}
+
+impl AppConfig {
+    /// Parse the text of `config.json`. Missing fields take their defaults; a wrong shape is an
+    /// error.
+    pub fn from_json(text: &str) -> Result<AppConfig, serde_json::Error> {
+        let raw: RawConfig = serde_json::from_str(text)?;
+        Ok(AppConfig { ice_servers: raw.ice_servers, e2ee_allowed: raw.policy.e2ee_allowed })
+    }
+}
+
+/// Fetch and parse `url` (the app uses `/config.json`). Never fails: a missing, unreachable or
+/// malformed file gives [`AppConfig::default`], and says so on the console.
+pub async fn load_config(url: &str) -> AppConfig {
+    match fetch_text(url).await {
+        Ok(text) => match AppConfig::from_json(&text) {
+            Ok(config) => config,
+            Err(err) => {
+                warn(&format!(
+                    "{url} is malformed ({err}); using the defaults: no ICE servers, end-to-end \
+                     encryption allowed"
+                ));
+                AppConfig::default()
+            }
+        },
+        Err(why) => {
+            warn(&format!(
+                "{url} could not be loaded ({why}); using the defaults: no ICE servers, end-to-end \
+                 encryption allowed"
+            ));
+            AppConfig::default()
+        }
+    }
+}
+
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| "the request failed".to_string())?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let text = response.text().map_err(|_| "the body could not be read")?;
+    let text = JsFuture::from(text).await.map_err(|_| "the body could not be read")?;
+    text.as_string().ok_or_else(|| "the body is not text".into())
+}
+
+fn warn(message: &str) {
+    web_sys::console::warn_1(&format!("shieldcall: {message}").into());
+}
+
+/// The configuration as the app provides it: defaults until `config.json` has arrived.
+pub type ConfigSignal = Signal<AppConfig>;
+
+/// Provide the configuration to every component below, as a [`ConfigSignal`] context that
+/// starts at the defaults and updates once `/config.json` has been loaded.
+pub fn provide_app_config() {
+    let config = RwSignal::new(AppConfig::default());
+    leptos::task::spawn_local(async move {
+        let loaded = load_config("/config.json").await;
+        config.try_set(loaded);
+    });
+    provide_context::<ConfigSignal>(config.into());
+}
+
+/// The configuration from context, or the defaults where none was provided (tests can provide
+/// their own with `provide_context::<ConfigSignal>(Signal::stored(config))`).
+pub fn use_app_config() -> ConfigSignal {
+    use_context::<ConfigSignal>().unwrap_or_else(|| Signal::stored(AppConfig::default()))
+}
