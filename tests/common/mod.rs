@@ -60,3 +60,55 @@ pub async fn eventually(ms: u32, mut check: impl FnMut() -> bool) -> bool {
     }
     check()
 }
+
+/// The app's stylesheet, added to the test page once, so computed styles are the app's.
+pub fn load_styles() {
+    let document = document();
+    if document.get_element_by_id("shieldcall-styles").is_some() {
+        return;
+    }
+    let style = document.create_element("style").unwrap();
+    style.set_id("shieldcall-styles");
+    style.set_text_content(Some(include_str!("../../style/main.css")));
+    document.head().unwrap().append_child(&style).unwrap();
+}
+
+/// Dispatch a bubbling, cancelable `keydown` of `key` on `target`.
+pub fn press(target: &HtmlElement, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
+/// The element that has the focus, if any.
+pub fn focused() -> Option<web_sys::Element> {
+    document().active_element()
+}
+
+/// A property of `element`'s computed style.
+pub fn computed(element: &HtmlElement, property: &str) -> String {
+    window().get_computed_style(element).unwrap().unwrap().get_property_value(property).unwrap()
+}
+
+/// A live stream of a canvas that changes colour every 40 ms (frames only flow while the canvas
+/// changes), and the timer that paints it (drop it to stop painting).
+pub fn canvas_stream() -> (web_sys::MediaStream, gloo_timers::callback::Interval) {
+    let canvas: web_sys::HtmlCanvasElement =
+        document().create_element("canvas").unwrap().unchecked_into();
+    canvas.set_width(160);
+    canvas.set_height(120);
+    let stream = canvas.capture_stream().unwrap();
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    let mut n = 0u32;
+    let painter = gloo_timers::callback::Interval::new(40, move || {
+        n = n.wrapping_add(1);
+        context.set_fill_style_str(&format!("hsl({}, 80%, 50%)", n * 13 % 360));
+        context.fill_rect(0.0, 0.0, 160.0, 120.0);
+    });
+    (stream, painter)
+}
