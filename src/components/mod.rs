@@ -4,10 +4,11 @@
 //! ```text
 //! CallLayout ─ Shield (top left) ─ SecurityCodePanel (when the lock is clicked)
 //!            ├ ChatPanel (prop `chat`: beside the stage, a bottom sheet when narrow)
-//!            └ children: Controls, FeaturesMenu
+//!            └ children: Controls, FeaturesMenu, Captions
 //! ```
 
 mod call_layout;
+mod captions;
 mod chat;
 mod controls;
 mod features;
@@ -15,6 +16,7 @@ mod security_code;
 mod shield;
 
 pub use call_layout::{CallLayout, StreamSignal};
+pub use captions::Captions;
 pub use chat::{ChatMessage, ChatPanel};
 pub use controls::{Controls, Device};
 pub use features::{E2EE_REASON, FEATURES, FeaturesMenu, WEB_CALLS_REASON};
