@@ -14,7 +14,7 @@ export TRUNK_SKIP_VERSION_CHECK := true
 WASM = { [ ! -f .tools/env ] || source .tools/env; }; env PATH="$${WASM_PATH_PREFIX:+$$WASM_PATH_PREFIX:}$$PATH" $${WASM_ENV:-}
 WORKER_PKG := $(CURDIR)/target/worker-pkg
 
-.PHONY: setup run test test-host test-browser test-e2e worker-pkg lint bench dist relay
+.PHONY: setup run test test-host test-browser test-e2e worker-pkg lint dist relay relay-bin
 setup:
 	@scripts/setup.sh
 
@@ -30,23 +30,31 @@ run: setup
 # One process serving everything: the release build of the app from the relay.
 dist: setup
 	$(WASM) trunk build --release
-relay: dist
-	cargo run -q --release -p shieldcall-relay -- --listen $(HOST):$(PORT) --dist dist
+relay-bin:
+	cargo build -q --release -p shieldcall-relay
+relay: dist relay-bin
+	target/release/shieldcall-relay --listen $(HOST):$(PORT) --dist dist
 
-test: setup lint test-host test-browser
+test: setup lint test-host test-browser test-e2e
 
+# The app and the worker exist only for wasm32 (web-sys's encoded-transform APIs need its cfg).
 lint:
 	cargo fmt --all --check
-	cargo clippy -q --workspace --all-targets -- -D warnings
+	cargo clippy -q -p shieldcall-e2ee -p shieldcall-relay --all-targets -- -D warnings
+	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
 
 test-host:
 	cargo test -q -p shieldcall-e2ee -p shieldcall-relay
 
 # The worker as the page loads it (wasm-bindgen --target no-modules), for tests that start it.
 worker-pkg:
-	$(WASM) cargo build -q --release --target wasm32-unknown-unknown -p shieldcall-worker
+	@$(WASM) cargo build -q --release --target wasm32-unknown-unknown -p shieldcall-worker
 	wasm-bindgen --target no-modules --no-typescript --out-dir $(WORKER_PKG) \
 	  target/wasm32-unknown-unknown/release/shieldcall_worker.wasm
 
 test-browser: worker-pkg
 	$(WASM) cargo test -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker
+
+# Two real Chromium instances call each other through the real relay serving the release build.
+test-e2e: dist relay-bin
+	npm test

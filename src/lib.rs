@@ -4,6 +4,7 @@
 //! per-frame work runs in the media worker (`crates/worker`); browser APIs sit in [`browser`].
 
 pub mod browser;
+pub mod call;
 pub mod call_link;
 pub mod components;
 pub mod config;

@@ -28,6 +28,7 @@ pub const MEDIA_SLOTS: [(Slot, &str); 4] = [
 const E2EE_CODECS: [&str; 4] = ["audio/opus", "video/vp8", "video/vp9", "video/rtx"];
 
 /// One transceiver per media slot, transforms attached.
+#[derive(Clone)]
 pub struct MediaTransceivers {
     transceivers: Vec<(Slot, RtcRtpTransceiver)>,
 }

@@ -1,12 +1,17 @@
 //! The signalling relay socket: join a call's room, learn who is there, exchange signals.
+//! Reconnects a few times when the connection drops, then says so.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use shieldcall_e2ee::messages::{Inbound, RelayEvent, Signal};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use web_sys::{Event, MessageEvent, WebSocket};
+
+/// Waits before each reconnection attempt, in milliseconds; then the page gives up.
+const RETRY_DELAYS_MS: [i32; 4] = [500, 1000, 2000, 4000];
 
 /// Who is in the room, as far as this page knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,7 +26,9 @@ pub enum Presence {
     PeerLeft,
     /// Two people are already in this call.
     Full,
-    /// The relay could not be reached, or the connection dropped.
+    /// The connection dropped; trying again (attempt n).
+    Reconnecting(u8),
+    /// The relay could not be reached.
     Disconnected(String),
 }
 
@@ -29,12 +36,12 @@ pub enum Presence {
 pub struct UseRelayReturn {
     /// Who is in the room.
     pub presence: ReadSignal<Presence>,
-    /// The last signal from the other person (hello, offer, answer, ICE, bye).
-    pub signal: ReadSignal<Option<Signal>>,
     /// The last error the relay reported about something this page sent.
     pub relay_error: ReadSignal<Option<String>>,
-    /// Send a signal to the other person.
+    /// Send a signal to the other person (queued while the socket opens).
     pub send: Rc<dyn Fn(&Signal)>,
+    /// Leave the room now.
+    pub close: Rc<dyn Fn()>,
 }
 
 /// The relay's WebSocket URL for a call, on this page's own origin (`trunk serve` and the relay
@@ -45,69 +52,174 @@ pub fn relay_url(call_id: &str) -> Option<String> {
     Some(format!("{scheme}://{}/ws/{call_id}", location.host().ok()?))
 }
 
-/// Join the relay room of `call_id`. The socket closes when the calling component goes away.
-pub fn use_relay(call_id: &str) -> UseRelayReturn {
-    let (presence, set_presence) = signal(Presence::Connecting);
-    let (last_signal, set_signal) = signal(None::<Signal>);
-    let (relay_error, set_relay_error) = signal(None::<String>);
+struct Connection {
+    url: String,
+    socket: Option<WebSocket>,
+    /// Signals sent before the socket opened.
+    outbox: Vec<String>,
+    attempts: u8,
+    /// Set when the page left on purpose, or the room was full: no reconnection then.
+    finished: bool,
+    closures: Vec<Closure<dyn FnMut(Event)>>,
+}
 
-    let socket = relay_url(call_id).and_then(|url| WebSocket::new(&url).ok());
-    let Some(socket) = socket else {
+/// Join the relay room of `call_id`; `on_message` hears every relay event and peer signal, in
+/// order. The socket closes when the calling component goes away.
+pub fn use_relay(call_id: &str, on_message: impl Fn(&Inbound) + 'static) -> UseRelayReturn {
+    let (presence, set_presence) = signal(Presence::Connecting);
+    let (relay_error, set_relay_error) = signal(None::<String>);
+    let Some(url) = relay_url(call_id) else {
         set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
         return UseRelayReturn {
             presence,
-            signal: last_signal,
             relay_error,
             send: Rc::new(|_| {}),
+            close: Rc::new(|| {}),
         };
     };
+    let connection = Rc::new(RefCell::new(Connection {
+        url,
+        socket: None,
+        outbox: Vec::new(),
+        attempts: 0,
+        finished: false,
+        closures: Vec::new(),
+    }));
+    let on_message: Rc<dyn Fn(&Inbound)> = Rc::new(on_message);
+    open(&connection, on_message, set_presence, set_relay_error);
 
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(text) = event.data().as_string() else { return };
-        match Inbound::parse(&text) {
-            Ok(Inbound::Relay(event)) => match event {
-                RelayEvent::Joined { peers } => {
-                    set_presence.set(if peers > 0 { Presence::PeerHere } else { Presence::Waiting })
+    let send = {
+        let connection = connection.clone();
+        Rc::new(move |signal: &Signal| {
+            let mut c = connection.borrow_mut();
+            match &c.socket {
+                Some(socket) if socket.ready_state() == WebSocket::OPEN => {
+                    // A send on a closing socket fails; onclose reports that.
+                    let _ = socket.send_with_str(&signal.to_json());
                 }
-                RelayEvent::PeerJoined => set_presence.set(Presence::PeerHere),
-                RelayEvent::PeerLeft => set_presence.set(Presence::PeerLeft),
-                RelayEvent::Full => set_presence.set(Presence::Full),
-                RelayEvent::Error { reason } => set_relay_error.set(Some(reason)),
-            },
-            Ok(Inbound::Peer(signal)) => set_signal.set(Some(signal)),
-            // The relay validates what it forwards, so this is a relay fault: say so, go on.
-            Err(err) => {
-                set_relay_error.set(Some(format!("unreadable message from the relay: {err}")))
+                _ => c.outbox.push(signal.to_json()),
             }
-        }
-    });
-    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-
-    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
-        set_presence.update(|presence| {
-            // After `full` the relay closes the socket: keep saying why.
-            if *presence != Presence::Full {
-                *presence = Presence::Disconnected("the connection to the relay was lost".into());
-            }
-        });
-    });
-    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-
-    let stored = StoredValue::new_local((socket.clone(), on_message, on_close));
+        })
+    };
+    let close = {
+        let connection = connection.clone();
+        Rc::new(move || shut(&connection))
+    };
+    let stored = StoredValue::new_local(connection);
     // The socket must not outlive the page that joined the room, or the room stays taken.
-    on_cleanup(move || {
-        stored.with_value(|(socket, _, _)| {
-            socket.set_onmessage(None);
-            socket.set_onclose(None);
-            let _ = socket.close();
-        });
-    });
+    on_cleanup(move || stored.with_value(shut));
+    UseRelayReturn { presence, relay_error, send, close }
+}
 
-    let send = Rc::new(move |signal: &Signal| {
-        if socket.ready_state() == WebSocket::OPEN {
-            // A send on a closing socket fails; onclose reports that.
-            let _ = socket.send_with_str(&signal.to_json());
-        }
-    });
-    UseRelayReturn { presence, signal: last_signal, relay_error, send }
+fn shut(connection: &Rc<RefCell<Connection>>) {
+    let mut c = connection.borrow_mut();
+    c.finished = true;
+    if let Some(socket) = c.socket.take() {
+        socket.set_onopen(None);
+        socket.set_onmessage(None);
+        socket.set_onclose(None);
+        let _ = socket.close();
+    }
+    // The closures stay until the connection is dropped: this may run inside one of them.
+}
+
+fn open(
+    connection: &Rc<RefCell<Connection>>,
+    on_message: Rc<dyn Fn(&Inbound)>,
+    set_presence: WriteSignal<Presence>,
+    set_relay_error: WriteSignal<Option<String>>,
+) {
+    let url = connection.borrow().url.clone();
+    let Ok(socket) = WebSocket::new(&url) else {
+        set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
+        return;
+    };
+
+    let on_open = {
+        let connection = connection.clone();
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            let mut c = connection.borrow_mut();
+            c.attempts = 0;
+            let outbox = std::mem::take(&mut c.outbox);
+            if let Some(socket) = &c.socket {
+                for text in outbox {
+                    let _ = socket.send_with_str(&text);
+                }
+            }
+        })
+    };
+    let on_frame = {
+        let connection = connection.clone();
+        let on_message = on_message.clone();
+        Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else {
+                return;
+            };
+            let inbound = match Inbound::parse(&text) {
+                Ok(inbound) => inbound,
+                // The relay validates what it forwards, so this is a relay fault: say so, go on.
+                Err(err) => {
+                    set_relay_error.set(Some(format!("unreadable message from the relay: {err}")));
+                    return;
+                }
+            };
+            if let Inbound::Relay(event) = &inbound {
+                match event {
+                    RelayEvent::Joined { peers } => set_presence.set(if *peers > 0 {
+                        Presence::PeerHere
+                    } else {
+                        Presence::Waiting
+                    }),
+                    RelayEvent::PeerJoined => set_presence.set(Presence::PeerHere),
+                    RelayEvent::PeerLeft => set_presence.set(Presence::PeerLeft),
+                    RelayEvent::Full => {
+                        connection.borrow_mut().finished = true;
+                        set_presence.set(Presence::Full);
+                    }
+                    RelayEvent::Error { reason } => set_relay_error.set(Some(reason.clone())),
+                }
+            }
+            on_message(&inbound);
+        })
+    };
+    let on_close = {
+        let connection = connection.clone();
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            let (finished, attempt) = {
+                let mut c = connection.borrow_mut();
+                c.socket = None;
+                c.attempts += 1;
+                (c.finished, c.attempts)
+            };
+            if finished {
+                return;
+            }
+            let Some(delay) = RETRY_DELAYS_MS.get(usize::from(attempt) - 1).copied() else {
+                set_presence.set(Presence::Disconnected(
+                    "the call's relay cannot be reached; check your connection and reload".into(),
+                ));
+                return;
+            };
+            set_presence.set(Presence::Reconnecting(attempt));
+            let connection = connection.clone();
+            let on_message = on_message.clone();
+            let retry = Closure::once_into_js(move || {
+                if !connection.borrow().finished {
+                    open(&connection, on_message, set_presence, set_relay_error);
+                }
+            });
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    retry.unchecked_ref(),
+                    delay,
+                );
+            }
+        })
+    };
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(on_frame.as_ref().unchecked_ref()));
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    let mut c = connection.borrow_mut();
+    c.socket = Some(socket);
+    c.closures = vec![on_open, on_frame, on_close];
 }

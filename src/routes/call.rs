@@ -1,57 +1,151 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shieldcall_e2ee::link::CallId;
+use shieldcall_e2ee::session::ShieldState;
 
-use crate::browser::use_relay::{Presence, use_relay};
+use crate::browser::use_relay::Presence;
+use crate::call::{CallHandle, CallStatus, use_call};
 use crate::call_link::{CallRole, role_for};
+use crate::components::{CallLayout, ChatPanel, Controls, FeaturesMenu};
+use crate::config::{AppConfig, load_config};
+use crate::settings::e2ee_enabled;
 
-/// A call: join the relay room of the link's call id and show whether the other person is there.
+/// A call: check the link, load the organisation's policy, then join.
 #[component]
 pub fn Call() -> impl IntoView {
     let id = use_params_map().read_untracked().get("id").unwrap_or_default();
     let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
-    match role_for(&id, &href) {
-        Ok(role) => view! { <CallRoom id role /> }.into_any(),
-        Err(problem) => view! {
-            <section class="page call-error" role="alert">
-                <h1>"This call link does not work"</h1>
-                <p>{problem.to_string()}</p>
-                <p>"Ask the person who sent it for a new link."</p>
-            </section>
+    let role = match role_for(&id, &href) {
+        Ok(role) => role,
+        Err(problem) => {
+            return view! {
+                <section class="page call-error" role="alert" data-call-error="link">
+                    <h1>"This call link does not work"</h1>
+                    <p>{format!("{}{}", capitalise(&problem.to_string()), ".")}</p>
+                    <p>
+                        "Ask the person who sent it for a new link. If you started this call and \
+                         reloaded the page, start a new call: its keys are never stored."
+                    </p>
+                </section>
+            }
+            .into_any();
         }
-        .into_any(),
+    };
+    // `role_for` checked the id already.
+    let id = CallId::parse(&id).expect("validated call id");
+    let (config, set_config) = signal(None::<AppConfig>);
+    leptos::task::spawn_local(async move {
+        set_config.set(Some(load_config("/config.json").await));
+    });
+    view! {
+        {move || match config.get() {
+            None => view! { <p class="page" role="status">"Preparing the call…"</p> }.into_any(),
+            Some(config) => view! { <CallRoom id role=role.clone() config /> }.into_any(),
+        }}
     }
+    .into_any()
 }
 
-/// The room of a valid call link.
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// The call screen of a valid link.
 #[component]
 fn CallRoom(
     /// The call id from the link.
-    id: String,
+    id: CallId,
     /// Whether this page made the link or opened it.
     role: CallRole,
+    /// ICE servers and policy.
+    config: AppConfig,
 ) -> impl IntoView {
-    let relay = use_relay(&id);
-    let presence = relay.presence;
-    let status = move || match presence.get() {
-        Presence::Connecting => "Connecting to the call…".to_string(),
-        Presence::Waiting => "Waiting for the other person to join.".to_string(),
-        Presence::PeerHere => "The other person is here.".to_string(),
-        Presence::PeerLeft => "The other person left the call.".to_string(),
-        Presence::Full => "This call already has two people. Ask for a new link.".to_string(),
-        Presence::Disconnected(why) => format!("Not connected: {why}."),
+    let call: CallHandle = use_call(id, role, e2ee_enabled(), config);
+    let (chat_open, set_chat_open) = signal(false);
+    let status = call.status;
+    let relay = call.relay;
+    let status_text = move || match (status.get(), relay.get()) {
+        (CallStatus::Ended(why), _) => why,
+        (_, Presence::Full) => "This call already has two people. Ask for a new link.".into(),
+        (_, Presence::Reconnecting(n)) => {
+            format!("Connection to the call lost; reconnecting ({n})…")
+        }
+        (_, Presence::Disconnected(why)) => format!("Not connected: {why}."),
+        (CallStatus::Preparing, _) => "Starting your camera and microphone…".into(),
+        (CallStatus::Waiting, _) => "Waiting for the other person to join.".into(),
+        (CallStatus::Connecting, _) => "Connecting…".into(),
+        (CallStatus::Connected, _) => "Connected.".into(),
+        (CallStatus::PeerLeft, _) => "The other person left. Waiting for them to come back…".into(),
     };
-    let presence_hook = move || match presence.get() {
-        Presence::Connecting => "connecting",
-        Presence::Waiting => "waiting",
-        Presence::PeerHere => "peer-here",
-        Presence::PeerLeft => "peer-left",
-        Presence::Full => "full",
-        Presence::Disconnected(_) => "disconnected",
+    let status_hook = move || match (status.get(), relay.get()) {
+        (CallStatus::Ended(_), _) => "ended",
+        (_, Presence::Full) => "full",
+        (_, Presence::Reconnecting(_)) => "reconnecting",
+        (_, Presence::Disconnected(_)) => "disconnected",
+        (CallStatus::Preparing, _) => "preparing",
+        (CallStatus::Waiting, _) => "waiting",
+        (CallStatus::Connecting, _) => "connecting",
+        (CallStatus::Connected, _) => "connected",
+        (CallStatus::PeerLeft, _) => "peer-left",
+    };
+    let shield = call.shield;
+    let e2ee_on = Signal::derive(move || matches!(shield.get(), ShieldState::Locked { .. }));
+    let notices = call.notices;
+    let code = call.code;
+    let mic_on = call.mic_on;
+
+    let (c1, c2, c3, c4, c5) =
+        (call.clone(), call.clone(), call.clone(), call.clone(), call.clone());
+    let chat_messages = call.chat;
+    let chat_view = move || {
+        let send = c5.clone();
+        view! {
+            <ChatPanel
+                messages=chat_messages
+                on_send=Callback::new(move |text: String| send.send_chat(text))
+                open=chat_open
+                on_close=Callback::new(move |()| set_chat_open.set(false))
+            />
+        }
     };
     view! {
         <section class="page call">
-            <h1>{match role { CallRole::Host => "Your call", CallRole::Guest { .. } => "Joining a call" }}</h1>
-            <p class="presence" role="status" aria-live="polite" data-presence=presence_hook>{status}</p>
+            <p class="call-status" role="status" aria-live="polite" data-call-status=status_hook>
+                {status_text}
+            </p>
+            {move || match (shield.get(), code.get()) {
+                (ShieldState::Warning { .. }, Some(code)) => Some(view! {
+                    <p class="warning-code">
+                        "Your security code, which will not match the other person's: "
+                        <span data-security-code>{code.to_string()}</span>
+                    </p>
+                }),
+                _ => None,
+            }}
+            <ul class="notices" aria-live="polite">
+                {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+            </ul>
+            <CallLayout
+                shield=shield
+                remote_video=call.remote_video
+                self_view=call.self_view
+                remote_screen=call.remote_screen
+                chat=chat_view
+            >
+                <Controls
+                    muted=Signal::derive(move || !mic_on.get())
+                    on_toggle_mute=Callback::new(move |()| c1.toggle_mic())
+                    camera_on=call.camera_on
+                    on_toggle_camera=Callback::new(move |()| c2.toggle_camera())
+                    sharing=call.sharing
+                    on_toggle_share=Callback::new(move |()| c3.toggle_screen_share())
+                    chat_open=chat_open
+                    on_toggle_chat=Callback::new(move |()| set_chat_open.update(|o| *o = !*o))
+                    on_hang_up=Callback::new(move |()| c4.hang_up())
+                />
+                <FeaturesMenu e2ee_on=e2ee_on />
+            </CallLayout>
         </section>
     }
 }

@@ -131,6 +131,12 @@ pub enum WorkerCommand {
     /// E2EE with these base keys (RFC 9605 `base_key`), one per direction. Sending again with a
     /// new `epoch` changes keys mid-call.
     UseKeys { suite: u16, epoch: u64, send: SecretBytes, receive: SecretBytes },
+    /// Encrypt a chat message (slot 15) under the current keys; answered by
+    /// [`WorkerEvent::ChatSealed`] or [`WorkerEvent::ChatRefused`] with the same `id`.
+    SealChat { id: u32, text: String },
+    /// Decrypt a chat frame from the peer (base64url); answered by [`WorkerEvent::ChatOpened`]
+    /// or [`WorkerEvent::ChatRefused`] with the same `id`.
+    OpenChat { id: u32, frame: String },
 }
 
 /// Media worker to page.
@@ -143,6 +149,12 @@ pub enum WorkerEvent {
     Stats(TransformStats),
     /// Something went wrong in one transform (throttled: at most one a second per transform).
     Error { slot: u8, direction: Direction, message: String },
+    /// A chat message as an SFrame (base64url), ready for the data channel.
+    ChatSealed { id: u32, frame: String },
+    /// A chat frame from the peer, opened.
+    ChatOpened { id: u32, text: String },
+    /// A chat message could not be sealed or opened (no keys, bad tag, replay, not UTF-8).
+    ChatRefused { id: u32, reason: String },
 }
 
 /// Which way frames flow through a transform.

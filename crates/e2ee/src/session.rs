@@ -159,6 +159,18 @@ impl Session {
         }
     }
 
+    /// The peer left (a reload, a lost connection): forget everything learnt from them, keep
+    /// this side's key (the link commits to the host's) and the link commitment, so the next
+    /// peer to arrive starts a fresh agreement. A warning goes too: it was about that peer.
+    pub fn restart(&mut self) {
+        self.peer = None;
+        self.local_fp = None;
+        self.remote_fp = None;
+        self.code = None;
+        self.keys = None;
+        self.warning = None;
+    }
+
     /// Whether this side offers E2EE: its own setting, if the organisation allows it.
     pub fn offers_e2ee(&self) -> bool {
         self.config.e2ee && self.config.policy == Policy::Allowed
@@ -258,9 +270,6 @@ impl Session {
     }
 
     fn update(&mut self) {
-        if self.warning.is_some() {
-            return;
-        }
         let Some((peer_e2ee, peer_key)) = self.peer.clone() else { return };
         let (host_pub, guest_pub) = match self.config.role {
             Role::Host => (self.own.public_key().clone(), peer_key.clone()),
@@ -270,7 +279,6 @@ impl Session {
         {
             // A swapped key is an attack whatever the E2EE setting.
             self.warn(WarningReason::CommitmentMismatch);
-            return;
         }
         if !(self.offers_e2ee() && peer_e2ee) || self.code.is_some() {
             return;
@@ -282,6 +290,11 @@ impl Session {
         };
         let th =
             keys::transcript_hash(&self.config.call_id, &host_pub, &guest_pub, &fp_host, &fp_guest);
+        // The code is computed even under a warning: comparing it shows the attack too.
+        self.code = Some(SecurityCode::from_transcript(&th));
+        if self.warning.is_some() {
+            return;
+        }
         let z = self.own.diffie_hellman(&peer_key);
         let media = keys::media_keys(self.config.suite, &z, &th);
         let (send, receive) = match self.config.role {
@@ -289,7 +302,6 @@ impl Session {
             Role::Guest => (media.guest.clone(), media.host.clone()),
         };
         self.keys = Some(SessionKeys { suite: self.config.suite, send, receive });
-        self.code = Some(SecurityCode::from_transcript(&th));
     }
 
     /// What the shield shows now.

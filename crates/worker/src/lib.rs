@@ -7,6 +7,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod chat;
 mod transform;
 
 use std::cell::RefCell;
@@ -20,6 +21,7 @@ use web_sys::{
     DedicatedWorkerGlobalScope, MessageEvent, ReadableStream, RtcTransformEvent, WritableStream,
 };
 
+use crate::chat::ChatCryptor;
 use crate::transform::{Mode, Transform};
 
 /// Runs when the worker's wasm has loaded. On a page (the test runner loads this crate there
@@ -30,6 +32,7 @@ pub fn start() {
     console_error_panic_hook::set_once();
 
     let mode = Rc::new(RefCell::new(Mode::AwaitKeys));
+    let chat = Rc::new(RefCell::new(ChatCryptor::default()));
     let transforms: Rc<RefCell<Vec<Rc<Transform>>>> = Rc::default();
 
     let on_command = {
@@ -47,9 +50,18 @@ pub fn start() {
             }
             let Some(text) = data.as_string() else { return };
             let text = zeroize::Zeroizing::new(text);
-            let new_mode = serde_json::from_str::<WorkerCommand>(&text)
-                .map_err(|_| "the worker got a message it does not understand".to_string())
-                .and_then(Mode::from_command);
+            let command = serde_json::from_str::<WorkerCommand>(&text)
+                .map_err(|_| "the worker got a message it does not understand".to_string());
+            let command = match command {
+                Ok(WorkerCommand::SealChat { id, text }) => {
+                    return post(&chat.borrow_mut().seal(id, text));
+                }
+                Ok(WorkerCommand::OpenChat { id, frame }) => {
+                    return post(&chat.borrow_mut().open(id, &frame));
+                }
+                other => other,
+            };
+            let new_mode = command.and_then(Mode::from_command);
             let new_mode = new_mode.unwrap_or_else(|message| {
                 // Fail closed: an unusable command leaves no keys and drops every frame.
                 post(&WorkerEvent::Error { slot: u8::MAX, direction: Direction::Receive, message });
@@ -58,6 +70,7 @@ pub fn start() {
             for transform in transforms.borrow().iter() {
                 transform.set_mode(&new_mode);
             }
+            chat.borrow_mut().set_mode(&new_mode);
             *mode.borrow_mut() = new_mode;
         })
     };

@@ -44,10 +44,10 @@ pub enum Mode {
 
 /// The base keys of both directions at one epoch.
 pub struct Keys {
-    suite: CipherSuite,
-    epoch: u64,
-    send: BaseKey,
-    receive: BaseKey,
+    pub suite: CipherSuite,
+    pub epoch: u64,
+    pub send: BaseKey,
+    pub receive: BaseKey,
 }
 
 impl Mode {
@@ -55,6 +55,9 @@ impl Mode {
     /// length), in which case the worker fails closed.
     pub fn from_command(command: WorkerCommand) -> Result<Self, String> {
         Ok(match command {
+            WorkerCommand::SealChat { .. } | WorkerCommand::OpenChat { .. } => {
+                return Err("a chat message is not a mode".into());
+            }
             WorkerCommand::AwaitKeys => Mode::AwaitKeys,
             WorkerCommand::TransportOnly => Mode::TransportOnly,
             WorkerCommand::UseKeys { suite, epoch, send, receive } => {

@@ -1,0 +1,107 @@
+// Two real Chromium instances call each other through the real relay and the built app.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  hostNewCall, person, remoteFramesDecoded, securityCode, setE2ee, shield, startRelay,
+  waitForRemoteFrames, waitForShield,
+} from './harness.mjs';
+
+describe('calls between two browsers', () => {
+  let relay;
+  before(async () => { relay = await startRelay(); });
+  after(async () => { await relay?.stop(); });
+
+  test('both with E2EE on: locked shields, equal codes, media decrypted both ways, chat', async () => {
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, relay.url);
+      const opened = performance.now();
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      const lockedAfter = performance.now() - opened;
+      console.log(`measured: guest opened the link -> locked shield in ${lockedAfter.toFixed(0)} ms`);
+
+      const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
+      assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
+      assert.equal(guestCode, hostCode, 'both see the same 20-digit code');
+
+      // Frames decode only if they decrypted: the worker drops anything that does not.
+      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+
+      await guest.page.click('[data-control=chat]');
+      await guest.page.fill('[data-chat-input]', 'hello from the guest');
+      await guest.page.keyboard.press('Enter');
+      await host.page.click('[data-control=chat]');
+      await host.page.waitForSelector('.chat-messages li:has-text("hello from the guest")', { timeout: 10000 });
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+
+  test('one with E2EE off: both unlocked with the right reason, media still flows', async () => {
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      await setE2ee(guest, relay.url, false);
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+      assert.match(await host.page.textContent('[data-shield]'), /other person/i);
+      assert.match(await guest.page.textContent('[data-shield]'), /you turned off/i);
+      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+
+  test('a third browser opening the link is told the call is full', async () => {
+    const [host, guest, third] = [await person('host'), await person('guest'), await person('third')];
+    try {
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await waitForShield(guest, 'locked');
+      await third.page.goto(link);
+      await third.page.waitForSelector('[data-call-status=full]', { timeout: 10000 });
+      assert.match(await third.page.textContent('[data-call-status]'), /already has two people/);
+      // The call of the two is undisturbed.
+      assert.equal(await shield(host), 'locked');
+      const before = await remoteFramesDecoded(guest);
+      await guest.page.waitForTimeout(1000);
+      assert.ok((await remoteFramesDecoded(guest)) > before, 'media still flows');
+    } finally {
+      await Promise.all([host.close(), guest.close(), third.close()]);
+    }
+  });
+});
+
+describe('a relay that swaps keys (a man in the middle)', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-swap-keys']); });
+  after(async () => { await relay?.stop(); });
+
+  test('the codes differ and the guest sees the red shield', async () => {
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await waitForShield(guest, 'warning');
+      assert.match(await guest.page.textContent('[data-shield]'), /intercept|link|key/i);
+      // Each side computed its code with the relay's key in place of the other's: they differ.
+      await waitForShield(host, 'locked');
+      const hostCode = await securityCode(host);
+      const guestCode = (await guest.page.textContent('[data-security-code]')).trim();
+      assert.match(guestCode, /^\d{5} \d{5} \d{5} \d{5}$/);
+      assert.notEqual(hostCode, guestCode, 'the codes differ');
+      // The guest, warned, sends nothing under the relay's keys.
+      assert.equal(await remoteFramesDecoded(host), 0);
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+});

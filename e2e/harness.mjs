@@ -1,0 +1,120 @@
+// What every end-to-end test needs: a real relay process serving the built app, and real
+// Chromium instances (one per person) driven by Playwright. No mocks.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const root = new URL('..', import.meta.url).pathname;
+export const RELAY_BIN = process.env.SHIELDCALL_RELAY_BIN ?? join(root, 'target/release/shieldcall-relay');
+export const DIST = process.env.SHIELDCALL_DIST ?? join(root, 'dist');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Start the relay on a free loopback port, serving the built app; resolves to its base URL. */
+export async function startRelay(extraArgs = []) {
+  const child = spawn(RELAY_BIN, ['--listen', '127.0.0.1:0', '--dist', DIST, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const lines = createInterface({ input: child.stdout });
+  const [line] = await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(([code]) => { throw new Error(`relay exited (${code}): ${stderr}`); }),
+  ]);
+  const match = /listening on (http:\/\/\S+)/.exec(line);
+  if (!match) throw new Error(`unexpected relay output: ${line}`);
+  return {
+    url: match[1],
+    logs: () => stderr,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** One person: their own Chromium, profile and fake camera and microphone. */
+export async function person(name) {
+  const profile = mkdtempSync(join(tmpdir(), `shieldcall-${name}-`));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const page = await context.newPage();
+  const console = [];
+  page.on('console', (message) => console.push(`${name}: ${message.text()}`));
+  page.on('pageerror', (error) => console.push(`${name} error: ${error.message}`));
+  return {
+    name,
+    page,
+    console,
+    async close() {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The host makes a call link on the home page and joins; resolves to the link. */
+export async function hostNewCall(host, baseUrl) {
+  await host.page.goto(`${baseUrl}/`);
+  await host.page.click('[data-action=new-call]');
+  const link = (await host.page.textContent('[data-call-link]')).trim();
+  await host.page.click('.call-link a');
+  await host.page.waitForSelector('[data-shield]');
+  return link;
+}
+
+/** Turn the "End-to-end encrypted calls" setting on or off (on the settings page). */
+export async function setE2ee(who, baseUrl, on) {
+  await who.page.goto(`${baseUrl}/settings`);
+  const toggle = who.page.locator('input[data-setting=e2ee]');
+  if ((await toggle.isChecked()) !== on) await toggle.click();
+}
+
+export async function shield(who) {
+  return who.page.getAttribute('[data-shield]', 'data-shield');
+}
+
+export async function waitForShield(who, state, timeout = 20000) {
+  await who.page.waitForSelector(`[data-shield="${state}"]`, { timeout });
+}
+
+/** Open the shield and read the security code as shown (digits and spaces). */
+export async function securityCode(who) {
+  await who.page.click('[data-shield]');
+  const code = (await who.page.textContent('[data-security-code]', { timeout: 5000 })).trim();
+  await who.page.keyboard.press('Escape');
+  return code;
+}
+
+/** Frames the remote video element has decoded so far. */
+export async function remoteFramesDecoded(who) {
+  return who.page.evaluate(() => {
+    const video = document.querySelector('[data-video=remote]');
+    return video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
+  });
+}
+
+export async function waitForRemoteFrames(who, atLeast = 10, timeout = 20000) {
+  await who.page.waitForFunction(
+    (n) => {
+      const video = document.querySelector('[data-video=remote]');
+      return video && video.getVideoPlaybackQuality().totalVideoFrames >= n && video.videoWidth > 0;
+    },
+    atLeast,
+    { timeout },
+  );
+}

@@ -1,0 +1,931 @@
+//! One call, tied together: the session (keys, shield, code), the relay (signalling), the peer
+//! connection and its media, the media worker (where the keys live), and the chat.
+//!
+//! ```text
+//!  relay ──hello/offer/answer/ice──▶ Call ──SDPs, hellos──▶ Session ──state, keys──▶ shield
+//!                                     │                                   │
+//!                                     ├── RTCPeerConnection (4 transceivers, chat channel)
+//!                                     └── MediaWorker ◀── UseKeys / TransportOnly / AwaitKeys
+//! ```
+//! The host sends the offer once it has the guest's hello; the guest answers. A guest who
+//! leaves (or reloads) is waited for; the host's key stays, since the link commits to it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Object, Reflect};
+use leptos::prelude::*;
+use shieldcall_e2ee::code::SecurityCode;
+use shieldcall_e2ee::keys::EphemeralSecret;
+use shieldcall_e2ee::layout::Slot;
+use shieldcall_e2ee::link::CallId;
+use shieldcall_e2ee::messages::{
+    Direction, Inbound, RelayEvent, SecretBytes, Signal, WorkerCommand, WorkerEvent,
+};
+use shieldcall_e2ee::session::{Policy, Role, Session, SessionConfig, ShieldState};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{
+    Event, MediaStream, MediaStreamConstraints, MediaStreamTrack, MessageEvent, RtcConfiguration,
+    RtcDataChannel, RtcDataChannelInit, RtcIceCandidateInit, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
+};
+
+use crate::browser::peer::{MediaTransceivers, apply_remote, make_answer, make_offer};
+use crate::browser::use_relay::{UseRelayReturn, use_relay};
+use crate::browser::worker::{MediaWorker, WORKER_URL};
+use crate::call_link::{CallRole, take_host_keys};
+use crate::components::ChatMessage;
+use crate::config::AppConfig;
+
+/// Seconds of received media that keeps failing to decrypt before the shield turns red.
+const DECRYPT_FAILURE_SECONDS: u32 = 4;
+
+/// Where the call is, for the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallStatus {
+    /// Getting the camera and microphone, starting the media worker.
+    Preparing,
+    /// In the room, alone.
+    Waiting,
+    /// Agreeing keys and connecting media.
+    Connecting,
+    /// Media flows.
+    Connected,
+    /// The other person left; waiting for them to come back.
+    PeerLeft,
+    /// The call is over, and why.
+    Ended(String),
+}
+
+/// What the call page reads and does.
+#[derive(Clone)]
+pub struct CallHandle {
+    pub status: ReadSignal<CallStatus>,
+    pub shield: ReadSignal<ShieldState>,
+    /// This side's security code, once computed; also under a warning, where comparing it
+    /// shows the mismatch.
+    pub code: ReadSignal<Option<SecurityCode>>,
+    pub relay: ReadSignal<crate::browser::use_relay::Presence>,
+    /// Things the person should know that do not stop the call (a denied camera, say).
+    pub notices: ReadSignal<Vec<String>>,
+    pub self_view: ReadSignal<Option<MediaStream>, LocalStorage>,
+    pub remote_video: ReadSignal<Option<MediaStream>, LocalStorage>,
+    pub remote_screen: ReadSignal<Option<MediaStream>, LocalStorage>,
+    pub chat: ReadSignal<Vec<ChatMessage>>,
+    pub mic_on: ReadSignal<bool>,
+    pub camera_on: ReadSignal<bool>,
+    pub sharing: ReadSignal<bool>,
+    call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
+}
+
+#[derive(Clone, Copy)]
+struct Setters {
+    status: WriteSignal<CallStatus>,
+    shield: WriteSignal<ShieldState>,
+    code: WriteSignal<Option<SecurityCode>>,
+    notices: WriteSignal<Vec<String>>,
+    self_view: WriteSignal<Option<MediaStream>, LocalStorage>,
+    remote_video: WriteSignal<Option<MediaStream>, LocalStorage>,
+    remote_screen: WriteSignal<Option<MediaStream>, LocalStorage>,
+    chat: WriteSignal<Vec<ChatMessage>>,
+    mic_on: WriteSignal<bool>,
+    camera_on: WriteSignal<bool>,
+    sharing: WriteSignal<bool>,
+}
+
+/// The per-peer part of a call: made when the other person's hello arrives, dropped when they
+/// leave.
+struct Link {
+    pc: RtcPeerConnection,
+    media: MediaTransceivers,
+    chat: RtcDataChannel,
+    remote_description_set: bool,
+    pending_ice: Vec<RtcIceCandidateInit>,
+    _closures: Vec<Closure<dyn FnMut(Event)>>,
+}
+
+struct Call {
+    /// This call, for the callbacks it hands out.
+    me: Weak<RefCell<Call>>,
+    role: Role,
+    session: Session,
+    config: AppConfig,
+    set: Setters,
+    send: Rc<dyn Fn(&Signal)>,
+    close_relay: Rc<dyn Fn()>,
+    worker: Option<Rc<MediaWorker>>,
+    link: Option<Link>,
+    /// Inbound messages that arrived before the worker and media were ready.
+    backlog: Vec<Inbound>,
+    camera: Option<MediaStream>,
+    screen: Option<MediaStream>,
+    /// The worker command last sent, so it is sent once per change.
+    worker_mode: Option<&'static str>,
+    chat_seq: u32,
+    chat_pending: HashMap<u32, String>,
+    /// Per receiving slot: (opened, failed) at the last report, and seconds of failure in a row.
+    decrypt_watch: HashMap<u8, (u64, u64, u32)>,
+    ended: bool,
+}
+
+/// Start a call for `id` in `role`; it ends when the calling component goes away.
+pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> CallHandle {
+    let (status, set_status) = signal(CallStatus::Preparing);
+    let (shield, set_shield) = signal(ShieldState::Connecting);
+    let (code, set_code) = signal(None::<SecurityCode>);
+    let (notices, set_notices) = signal(Vec::<String>::new());
+    let (self_view, set_self_view) = signal_local(None::<MediaStream>);
+    let (remote_video, set_remote_video) = signal_local(None::<MediaStream>);
+    let (remote_screen, set_remote_screen) = signal_local(None::<MediaStream>);
+    let (chat, set_chat) = signal(Vec::<ChatMessage>::new());
+    let (mic_on, set_mic_on) = signal(true);
+    let (camera_on, set_camera_on) = signal(true);
+    let (sharing, set_sharing) = signal(false);
+    let set = Setters {
+        status: set_status,
+        shield: set_shield,
+        code: set_code,
+        notices: set_notices,
+        self_view: set_self_view,
+        remote_video: set_remote_video,
+        remote_screen: set_remote_screen,
+        chat: set_chat,
+        mic_on: set_mic_on,
+        camera_on: set_camera_on,
+        sharing: set_sharing,
+    };
+
+    let (session_role, own, commitment) = match role {
+        CallRole::Host => {
+            // The key the link commits to; a fresh one if this page lost it (then the guest's
+            // check fails and shows it, rather than the call silently using another key).
+            let own = take_host_keys(&id.to_string())
+                .unwrap_or_else(|| EphemeralSecret::generate(&mut rand_core::OsRng));
+            (Role::Host, own, None)
+        }
+        CallRole::Guest { commitment } => {
+            (Role::Guest, EphemeralSecret::generate(&mut rand_core::OsRng), Some(commitment))
+        }
+    };
+    let policy = if config.e2ee_allowed { Policy::Allowed } else { Policy::Disabled };
+    let mut session = Session::new(
+        SessionConfig { role: session_role, call_id: id, e2ee, policy, suite: Default::default() },
+        own,
+    );
+    if let Some(commitment) = commitment {
+        session.set_link_commitment(commitment);
+    }
+    set_shield.set(session.state());
+
+    let call = Rc::new_cyclic(|me| {
+        RefCell::new(Call {
+            me: me.clone(),
+            role: session_role,
+            session,
+            config,
+            set,
+            send: Rc::new(|_| {}),
+            close_relay: Rc::new(|| {}),
+            worker: None,
+            link: None,
+            backlog: Vec::new(),
+            camera: None,
+            screen: None,
+            worker_mode: None,
+            chat_seq: 0,
+            chat_pending: HashMap::new(),
+            decrypt_watch: HashMap::new(),
+            ended: false,
+        })
+    });
+
+    let weak = Rc::downgrade(&call);
+    let UseRelayReturn { presence, send, close, .. } =
+        use_relay(&id.to_string(), move |inbound| with_call(&weak, |c| c.inbound(inbound.clone())));
+    {
+        let mut c = call.borrow_mut();
+        c.send = send;
+        c.close_relay = close;
+    }
+
+    let weak = Rc::downgrade(&call);
+    spawn_local(async move {
+        let camera = local_media(set).await;
+        let worker = spawn_worker(&weak).await;
+        with_call(&weak, |c| c.ready(camera, worker));
+    });
+
+    let stored = StoredValue::new_local(call);
+    // Leaving the page ends the call: tracks stop, the worker (and its keys) goes.
+    on_cleanup(move || stored.with_value(|call| call.borrow_mut().end(None)));
+    CallHandle {
+        status,
+        shield,
+        code,
+        relay: presence,
+        notices,
+        self_view,
+        remote_video,
+        remote_screen,
+        chat,
+        mic_on,
+        camera_on,
+        sharing,
+        call: stored,
+    }
+}
+
+fn with_call(weak: &Weak<RefCell<Call>>, f: impl FnOnce(&mut Call)) {
+    if let Some(call) = weak.upgrade() {
+        // Events arrive from the browser's event loop one at a time, never inside another
+        // borrow; `try_borrow_mut` keeps a surprise from becoming a panic.
+        if let Ok(mut call) = call.try_borrow_mut() {
+            f(&mut call);
+        }
+    }
+}
+
+impl CallHandle {
+    fn act(&self, f: impl FnOnce(&mut Call, Weak<RefCell<Call>>)) {
+        self.call.with_value(|call| {
+            let weak = Rc::downgrade(call);
+            if let Ok(mut c) = call.try_borrow_mut() {
+                f(&mut c, weak);
+            }
+        });
+    }
+
+    /// Send a chat message (encrypted in the worker under E2EE).
+    pub fn send_chat(&self, text: String) {
+        self.act(|c, _| c.send_chat(text));
+    }
+
+    pub fn toggle_mic(&self) {
+        self.act(|c, _| c.toggle_track("audio"));
+    }
+
+    pub fn toggle_camera(&self) {
+        self.act(|c, _| c.toggle_track("video"));
+    }
+
+    pub fn toggle_screen_share(&self) {
+        self.act(|c, weak| c.toggle_screen_share(weak));
+    }
+
+    /// Leave the call.
+    pub fn hang_up(&self) {
+        self.act(|c, _| c.end(Some("You left the call.".into())));
+    }
+}
+
+async fn spawn_worker(weak: &Weak<RefCell<Call>>) -> Option<Rc<MediaWorker>> {
+    let worker = match MediaWorker::spawn(WORKER_URL).await {
+        Ok(worker) => Rc::new(worker),
+        Err(_) => {
+            with_call(weak, |c| {
+                c.end(Some("The media worker could not start, so the call cannot be protected. Reload the page.".into()))
+            });
+            return None;
+        }
+    };
+    // Fail closed until the session says otherwise.
+    let _ = worker.command(&WorkerCommand::AwaitKeys);
+    let events = weak.clone();
+    worker.on_event(move |event| with_call(&events, |c| c.worker_event(event)));
+    Some(worker)
+}
+
+/// The camera and microphone, or whatever of them the person allows; the call goes on without
+/// the rest, and says so.
+async fn local_media(set: Setters) -> Option<MediaStream> {
+    let devices = web_sys::window()?.navigator().media_devices().ok()?;
+    let mut denied = None;
+    for (audio, video) in [(true, true), (true, false), (false, true)] {
+        let constraints = MediaStreamConstraints::new();
+        constraints.set_audio(&audio.into());
+        constraints.set_video(&video.into());
+        let Ok(request) = devices.get_user_media_with_constraints(&constraints) else { continue };
+        match JsFuture::from(request).await {
+            Ok(stream) => {
+                let stream: MediaStream = stream.unchecked_into();
+                if !(audio && video) {
+                    let missing = if audio { "camera" } else { "microphone" };
+                    notice(
+                        set,
+                        format!("Your {missing} is unavailable; the call goes on without it."),
+                    );
+                    set.camera_on.set(video);
+                    set.mic_on.set(audio);
+                }
+                set.self_view.set(Some(stream.clone()));
+                return Some(stream);
+            }
+            Err(err) => {
+                denied.get_or_insert(error_name(&err));
+            }
+        }
+    }
+    set.camera_on.set(false);
+    set.mic_on.set(false);
+    let why = match denied.as_deref() {
+        Some("NotAllowedError") => "You blocked the camera and microphone",
+        _ => "No camera or microphone could be used",
+    };
+    notice(set, format!("{why}; you can still hear, see and chat with the other person."));
+    None
+}
+
+fn error_name(err: &JsValue) -> String {
+    Reflect::get(err, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default()
+}
+
+fn notice(set: Setters, text: String) {
+    set.notices.update(|n| n.push(text));
+}
+
+impl Call {
+    fn ready(&mut self, camera: Option<MediaStream>, worker: Option<Rc<MediaWorker>>) {
+        if self.ended {
+            return;
+        }
+        self.camera = camera;
+        self.worker = worker;
+        if self.worker.is_none() {
+            return;
+        }
+        self.set.status.set(CallStatus::Waiting);
+        for inbound in std::mem::take(&mut self.backlog) {
+            self.inbound(inbound);
+        }
+    }
+
+    fn inbound(&mut self, inbound: Inbound) {
+        if self.ended {
+            return;
+        }
+        if self.worker.is_none() {
+            self.backlog.push(inbound);
+            return;
+        }
+        match inbound {
+            Inbound::Relay(RelayEvent::Joined { peers }) if peers > 0 => self.say_hello(),
+            Inbound::Relay(RelayEvent::Joined { .. }) => {}
+            Inbound::Relay(RelayEvent::PeerJoined) => self.say_hello(),
+            Inbound::Relay(RelayEvent::PeerLeft) => self.peer_left(),
+            Inbound::Relay(RelayEvent::Full) => {
+                self.end(Some("This call already has two people. Ask for a new link.".into()))
+            }
+            Inbound::Relay(RelayEvent::Error { reason }) => {
+                web_sys::console::warn_1(&format!("relay: {reason}").into())
+            }
+            Inbound::Peer(hello @ Signal::Hello { .. }) => self.peer_hello(&hello),
+            Inbound::Peer(Signal::Offer { sdp }) => self.offer(sdp),
+            Inbound::Peer(Signal::Answer { sdp }) => self.answer(sdp),
+            Inbound::Peer(Signal::Ice { candidate, sdp_mid, sdp_m_line_index }) => {
+                let init = RtcIceCandidateInit::new(&candidate);
+                init.set_sdp_mid(sdp_mid.as_deref());
+                init.set_sdp_m_line_index(sdp_m_line_index);
+                self.add_ice(init);
+            }
+            Inbound::Peer(Signal::Bye {}) => self.end(Some("The other person hung up.".into())),
+        }
+    }
+
+    fn say_hello(&mut self) {
+        self.set.status.set(CallStatus::Connecting);
+        (self.send)(&self.session.hello());
+    }
+
+    fn peer_hello(&mut self, hello: &Signal) {
+        let _ = self.session.peer_hello(hello);
+        self.follow_session();
+        if self.role == Role::Host && self.link.is_none() {
+            self.start_link(None);
+        }
+    }
+
+    /// Whether media should be end-to-end encrypted, as far as is known: yes unless the
+    /// session says transport-only (a warning also keeps everything dropped).
+    fn e2ee_expected(&self) -> bool {
+        !matches!(self.session.state(), ShieldState::Unlocked { .. })
+    }
+
+    /// Make the peer connection: the host with its offer, the guest with the host's.
+    fn start_link(&mut self, offer: Option<String>) {
+        let Some(worker) = self.worker.clone() else { return };
+        let pc = match RtcPeerConnection::new_with_configuration(&self.rtc_configuration()) {
+            Ok(pc) => pc,
+            Err(_) => {
+                return self.end(Some("This browser could not start a call connection.".into()));
+            }
+        };
+        let chat_init = RtcDataChannelInit::new();
+        // Negotiated on both sides with the same id: no in-band announcement to wait for.
+        chat_init.set_negotiated(true);
+        chat_init.set_id(0);
+        let chat = pc.create_data_channel_with_data_channel_dict("chat", &chat_init);
+        let e2ee = self.e2ee_expected();
+        let weak = self.me.clone();
+        let closures = wire_events(&pc, &chat, &weak);
+        spawn_local(async move {
+            let result = negotiate(&weak, &pc, &worker, e2ee, offer, chat, closures).await;
+            if result.is_err() {
+                with_call(&weak, |c| {
+                    c.end(Some("The call could not be set up (offer/answer failed).".into()))
+                });
+            }
+        });
+    }
+
+    fn rtc_configuration(&self) -> RtcConfiguration {
+        let configuration = RtcConfiguration::new();
+        let servers = Array::new();
+        for server in &self.config.ice_servers {
+            let entry = Object::new();
+            let urls: Array = server.urls.iter().map(|u| JsValue::from_str(u)).collect();
+            let _ = Reflect::set(&entry, &"urls".into(), &urls);
+            if let Some(username) = &server.username {
+                let _ = Reflect::set(&entry, &"username".into(), &username.into());
+            }
+            if let Some(credential) = &server.credential {
+                let _ = Reflect::set(&entry, &"credential".into(), &credential.into());
+            }
+            servers.push(&entry);
+        }
+        configuration.set_ice_servers(&servers);
+        configuration
+    }
+}
+
+/// Trickle ICE to the peer, follow the connection state, and hear the chat.
+fn wire_events(
+    pc: &RtcPeerConnection,
+    chat: &RtcDataChannel,
+    weak: &Weak<RefCell<Call>>,
+) -> Vec<Closure<dyn FnMut(Event)>> {
+    let on_ice = {
+        let weak = weak.clone();
+        Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            let event: RtcPeerConnectionIceEvent = event.unchecked_into();
+            let Some(candidate) = event.candidate() else { return };
+            let signal = Signal::Ice {
+                candidate: candidate.candidate(),
+                sdp_mid: candidate.sdp_mid(),
+                sdp_m_line_index: candidate.sdp_m_line_index(),
+            };
+            with_call(&weak, |c| (c.send)(&signal));
+        })
+    };
+    pc.set_onicecandidate(Some(on_ice.as_ref().unchecked_ref()));
+    let on_state = {
+        let weak = weak.clone();
+        let pc = pc.clone();
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            let state = pc.connection_state();
+            with_call(&weak, |c| match state {
+                RtcPeerConnectionState::Connected => c.set.status.set(CallStatus::Connected),
+                RtcPeerConnectionState::Failed => notice(
+                    c.set,
+                    "The media connection failed; the call cannot reach the other person.".into(),
+                ),
+                _ => {}
+            });
+        })
+    };
+    pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+    let on_chat = {
+        let weak = weak.clone();
+        Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else {
+                return;
+            };
+            with_call(&weak, |c| c.chat_received(text));
+        })
+    };
+    chat.set_onmessage(Some(on_chat.as_ref().unchecked_ref()));
+    vec![on_ice, on_state, on_chat]
+}
+
+impl Call {
+    fn offer(&mut self, sdp: String) {
+        if self.role != Role::Guest {
+            return;
+        }
+        if self.link.is_some() {
+            // The host restarted: start again with this offer.
+            self.drop_link();
+        }
+        self.start_link(Some(sdp));
+    }
+
+    fn answer(&mut self, sdp: String) {
+        let Some(link) = &self.link else { return };
+        let pc = link.pc.clone();
+        let weak = self.me.clone();
+        spawn_local(async move {
+            let applied = apply_remote(&pc, RtcSdpType::Answer, &sdp).await;
+            with_call(&weak, |c| match applied {
+                Ok(()) => {
+                    let _ = c.session.remote_sdp(&sdp);
+                    c.remote_description_applied();
+                }
+                Err(_) => c.end(Some("The other person's answer was not valid.".into())),
+            });
+        });
+    }
+
+    fn remote_description_applied(&mut self) {
+        if let Some(link) = &mut self.link {
+            link.remote_description_set = true;
+            for init in link.pending_ice.drain(..) {
+                let _ = link.pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
+            }
+        }
+        self.follow_session();
+    }
+
+    fn add_ice(&mut self, init: RtcIceCandidateInit) {
+        match &mut self.link {
+            Some(link) if link.remote_description_set => {
+                let _ = link.pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
+            }
+            Some(link) => link.pending_ice.push(init),
+            // Candidates of a connection not made yet cannot be used; the peer trickles more.
+            None => {}
+        }
+    }
+
+    /// Show the session's state and give the worker the matching command.
+    fn follow_session(&mut self) {
+        let state = self.session.state();
+        self.set.shield.set(state);
+        self.set.code.set(self.session.security_code());
+        let Some(worker) = &self.worker else { return };
+        let (mode, command) = match (&state, self.session.keys()) {
+            (ShieldState::Locked { .. }, Some(keys)) => (
+                "keys",
+                WorkerCommand::UseKeys {
+                    suite: keys.suite.id(),
+                    epoch: 0,
+                    send: SecretBytes::new(keys.send.expose().to_vec()),
+                    receive: SecretBytes::new(keys.receive.expose().to_vec()),
+                },
+            ),
+            (ShieldState::Unlocked { .. }, _) => ("transport", WorkerCommand::TransportOnly),
+            _ => ("await", WorkerCommand::AwaitKeys),
+        };
+        if self.worker_mode != Some(mode) {
+            self.worker_mode = Some(mode);
+            let _ = worker.command(&command);
+        }
+    }
+
+    fn worker_event(&mut self, event: WorkerEvent) {
+        match event {
+            WorkerEvent::Stats(stats) if stats.direction == Some(Direction::Receive) => {
+                self.watch_decryption(
+                    stats.slot,
+                    stats.processed,
+                    stats.dropped_bad_tag + stats.dropped_unknown_key,
+                );
+            }
+            WorkerEvent::ChatSealed { id, frame } => {
+                let text = self.chat_pending.remove(&id).unwrap_or_default();
+                let sent = self.link.as_ref().is_some_and(|l| l.chat.send_with_str(&frame).is_ok());
+                self.chat_sent(text, sent);
+            }
+            WorkerEvent::ChatOpened { text, .. } => self.chat_shown(false, text),
+            WorkerEvent::ChatRefused { id, reason } => {
+                if self.chat_pending.remove(&id).is_some() {
+                    notice(self.set, format!("Your message was not sent: {reason}."));
+                } else {
+                    notice(self.set, format!("A chat message was dropped: {reason}."));
+                }
+            }
+            WorkerEvent::Error { message, .. } => {
+                web_sys::console::warn_1(&format!("media worker: {message}").into())
+            }
+            WorkerEvent::Stats(_) | WorkerEvent::Ready => {}
+        }
+    }
+
+    /// Media that keeps failing to decrypt while locked turns the shield red: keys that do not
+    /// match what the other person uses mean someone is in between, or something is broken.
+    fn watch_decryption(&mut self, slot: u8, opened: u64, failed: u64) {
+        let entry = self.decrypt_watch.entry(slot).or_insert((0, 0, 0));
+        let (last_opened, last_failed, streak) = *entry;
+        let streak = if opened > last_opened {
+            0
+        } else if failed > last_failed {
+            streak + 1
+        } else {
+            streak
+        };
+        *entry = (opened, failed, streak);
+        if streak >= DECRYPT_FAILURE_SECONDS {
+            self.session.report_decrypt_failures();
+            self.follow_session();
+        }
+    }
+
+    fn send_chat(&mut self, text: String) {
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            return;
+        }
+        let open = self
+            .link
+            .as_ref()
+            .is_some_and(|l| l.chat.ready_state() == web_sys::RtcDataChannelState::Open);
+        if !open {
+            return notice(self.set, "Chat works once the other person is connected.".into());
+        }
+        match self.session.state() {
+            ShieldState::Locked { .. } => {
+                self.chat_seq += 1;
+                let id = self.chat_seq;
+                self.chat_pending.insert(id, text.clone());
+                if let Some(worker) = &self.worker {
+                    let _ = worker.command(&WorkerCommand::SealChat { id, text });
+                }
+            }
+            ShieldState::Unlocked { .. } => {
+                let sent = self.link.as_ref().is_some_and(|l| l.chat.send_with_str(&text).is_ok());
+                self.chat_sent(text, sent);
+            }
+            _ => notice(self.set, "Chat is held back until the call is secure.".into()),
+        }
+    }
+
+    fn chat_sent(&mut self, text: String, sent: bool) {
+        if sent {
+            self.chat_shown(true, text);
+        } else {
+            notice(self.set, "Your message could not be sent.".into());
+        }
+    }
+
+    fn chat_received(&mut self, text: String) {
+        match self.session.state() {
+            ShieldState::Locked { .. } => {
+                self.chat_seq += 1;
+                if let Some(worker) = &self.worker {
+                    let _ =
+                        worker.command(&WorkerCommand::OpenChat { id: self.chat_seq, frame: text });
+                }
+            }
+            ShieldState::Unlocked { .. } => self.chat_shown(false, text),
+            // Never show what could not be checked.
+            _ => {}
+        }
+    }
+
+    fn chat_shown(&mut self, from_me: bool, text: String) {
+        let at = js_sys::Date::new_0();
+        let at = format!("{:02}:{:02}", at.get_hours(), at.get_minutes());
+        self.set.chat.update(|m| m.push(ChatMessage { from_me, text, at: Some(at) }));
+    }
+
+    fn toggle_track(&mut self, kind: &str) {
+        let Some(camera) = &self.camera else {
+            return notice(
+                self.set,
+                format!(
+                    "There is no {} to turn on.",
+                    if kind == "audio" { "microphone" } else { "camera" }
+                ),
+            );
+        };
+        let tracks =
+            if kind == "audio" { camera.get_audio_tracks() } else { camera.get_video_tracks() };
+        let mut on = false;
+        for track in tracks.iter().map(|t| t.unchecked_into::<MediaStreamTrack>()) {
+            // A disabled track still sends (silence, black), encrypted like the rest.
+            track.set_enabled(!track.enabled());
+            on = track.enabled();
+        }
+        if kind == "audio" { self.set.mic_on.set(on) } else { self.set.camera_on.set(on) }
+    }
+
+    fn toggle_screen_share(&mut self, weak: Weak<RefCell<Call>>) {
+        if let Some(screen) = self.screen.take() {
+            stop_tracks(&screen);
+            self.set.sharing.set(false);
+            if let Some(link) = &self.link {
+                let media = link.media.clone();
+                spawn_local(async move {
+                    let _ = media.send(Slot::ScreenVideo, None).await;
+                    let _ = media.send(Slot::ScreenAudio, None).await;
+                });
+            }
+            return;
+        }
+        spawn_local(async move {
+            let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok())
+            else {
+                return;
+            };
+            let constraints = web_sys::DisplayMediaStreamConstraints::new();
+            constraints.set_video(&true.into());
+            constraints.set_audio(&true.into());
+            let Ok(request) = devices.get_display_media_with_constraints(&constraints) else {
+                return;
+            };
+            let screen: MediaStream = match JsFuture::from(request).await {
+                Ok(stream) => stream.unchecked_into(),
+                Err(_) => {
+                    with_call(&weak, |c| {
+                        notice(c.set, "Screen sharing was cancelled or blocked.".into())
+                    });
+                    return;
+                }
+            };
+            let mut media = None;
+            with_call(&weak, |c| {
+                c.screen = Some(screen.clone());
+                c.set.sharing.set(true);
+                media = c.link.as_ref().map(|link| link.media.clone());
+            });
+            // The browser's own "Stop sharing" ends the track: follow it.
+            if let Some(video) = first_track(&screen, "video") {
+                let weak = weak.clone();
+                let on_ended = Closure::once_into_js(move || {
+                    with_call(&weak, |c| {
+                        if c.screen.is_some() {
+                            c.toggle_screen_share(weak.clone());
+                        }
+                    })
+                });
+                video.set_onended(Some(on_ended.unchecked_ref()));
+            }
+            if let Some(media) = media {
+                let _ = media.send(Slot::ScreenVideo, first_track(&screen, "video").as_ref()).await;
+                let _ = media.send(Slot::ScreenAudio, first_track(&screen, "audio").as_ref()).await;
+            }
+        });
+    }
+
+    /// The other person left: drop everything learnt from them and wait for them to return.
+    fn peer_left(&mut self) {
+        self.drop_link();
+        self.session.restart();
+        self.worker_mode = None;
+        self.follow_session();
+        self.set.status.set(CallStatus::PeerLeft);
+        self.set.remote_video.set(None);
+        self.set.remote_screen.set(None);
+        // The worker's transforms belonged to the old connection; a fresh worker (and fresh
+        // counters under the next keys) serves the next one.
+        self.worker = None;
+        let weak = self.me.clone();
+        spawn_local(async move {
+            let worker = spawn_worker(&weak).await;
+            with_call(&weak, |c| {
+                c.worker = worker;
+                c.worker_mode = None;
+                c.follow_session();
+                for inbound in std::mem::take(&mut c.backlog) {
+                    c.inbound(inbound);
+                }
+            });
+        });
+    }
+
+    fn drop_link(&mut self) {
+        if let Some(link) = self.link.take() {
+            link.chat.set_onmessage(None);
+            link.pc.set_onicecandidate(None);
+            link.pc.set_onconnectionstatechange(None);
+            link.chat.close();
+            link.pc.close();
+        }
+    }
+
+    /// End the call (`why` shown to the person, or nothing when the page is just leaving).
+    fn end(&mut self, why: Option<String>) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        if why.as_deref() == Some("You left the call.") {
+            (self.send)(&Signal::Bye {});
+        }
+        (self.close_relay)();
+        self.drop_link();
+        self.worker = None;
+        for stream in [self.camera.take(), self.screen.take()].into_iter().flatten() {
+            stop_tracks(&stream);
+        }
+        self.set.self_view.try_set(None);
+        self.set.remote_video.try_set(None);
+        self.set.remote_screen.try_set(None);
+        if let Some(why) = why {
+            self.set.status.try_set(CallStatus::Ended(why));
+        }
+    }
+}
+
+fn first_track(stream: &MediaStream, kind: &str) -> Option<MediaStreamTrack> {
+    let tracks =
+        if kind == "audio" { stream.get_audio_tracks() } else { stream.get_video_tracks() };
+    tracks.get(0).dyn_into().ok()
+}
+
+fn stop_tracks(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        track.unchecked_into::<MediaStreamTrack>().stop();
+    }
+}
+
+/// Transceivers, local tracks, offer or answer: everything between "make a connection" and
+/// "the descriptions are exchanged".
+async fn negotiate(
+    weak: &Weak<RefCell<Call>>,
+    pc: &RtcPeerConnection,
+    worker: &MediaWorker,
+    e2ee: bool,
+    offer: Option<String>,
+    chat: RtcDataChannel,
+    closures: Vec<Closure<dyn FnMut(Event)>>,
+) -> Result<(), JsValue> {
+    let media = match &offer {
+        None => MediaTransceivers::create(pc, worker, e2ee)?,
+        Some(sdp) => {
+            apply_remote(pc, RtcSdpType::Offer, sdp).await?;
+            MediaTransceivers::adopt(pc, worker, e2ee)?
+        }
+    };
+    let mut camera = None;
+    with_call(weak, |c| {
+        camera = c.camera.clone();
+        c.link = Some(Link {
+            pc: pc.clone(),
+            media: media.clone(),
+            chat,
+            remote_description_set: offer.is_some(),
+            pending_ice: Vec::new(),
+            _closures: closures,
+        });
+        if let Some(sdp) = &offer {
+            let _ = c.session.remote_sdp(sdp);
+        }
+        c.show_remote_media(&media);
+    });
+    if let Some(camera) = &camera {
+        media.send(Slot::MicAudio, first_track(camera, "audio").as_ref()).await?;
+        media.send(Slot::Camera, first_track(camera, "video").as_ref()).await?;
+    }
+    let (local, signal) = match offer {
+        None => {
+            let sdp = make_offer(pc).await?;
+            (sdp.clone(), Signal::Offer { sdp })
+        }
+        Some(_) => {
+            let sdp = make_answer(pc).await?;
+            (sdp.clone(), Signal::Answer { sdp })
+        }
+    };
+    with_call(weak, |c| {
+        let _ = c.session.local_sdp(&local);
+        (c.send)(&signal);
+        c.remote_description_applied_if_guest();
+    });
+    Ok(())
+}
+
+impl Call {
+    fn remote_description_applied_if_guest(&mut self) {
+        if self.role == Role::Guest {
+            self.remote_description_applied();
+        } else {
+            self.follow_session();
+        }
+    }
+
+    /// The other person's camera and microphone as one stream; their screen share as another,
+    /// shown only while frames arrive on it.
+    fn show_remote_media(&mut self, media: &MediaTransceivers) {
+        let tracks: Array = [Slot::MicAudio, Slot::Camera]
+            .into_iter()
+            .filter_map(|slot| media.remote_track(slot))
+            .collect();
+        self.set.remote_video.set(MediaStream::new_with_tracks(&tracks).ok());
+        let Some(screen_video) = media.remote_track(Slot::ScreenVideo) else { return };
+        let screen_tracks: Array = [Slot::ScreenVideo, Slot::ScreenAudio]
+            .into_iter()
+            .filter_map(|slot| media.remote_track(slot))
+            .collect();
+        let screen = MediaStream::new_with_tracks(&screen_tracks).ok();
+        let set = self.set;
+        let on_unmute = Closure::<dyn FnMut()>::new(move || set.remote_screen.set(screen.clone()));
+        let on_mute = Closure::<dyn FnMut()>::new(move || set.remote_screen.set(None));
+        screen_video.set_onunmute(Some(on_unmute.as_ref().unchecked_ref()));
+        screen_video.set_onmute(Some(on_mute.as_ref().unchecked_ref()));
+        // They live as long as the track, which the connection owns.
+        on_unmute.forget();
+        on_mute.forget();
+    }
+}
