@@ -320,7 +320,7 @@ async fn local_media(set: Setters) -> Option<MediaStream> {
                     set.camera_on.set(video);
                     set.mic_on.set(audio);
                 }
-                set.self_view.set(Some(stream.clone()));
+                set.self_view.set(Some(Clone::clone(&stream)));
                 return Some(stream);
             }
             Err(err) => {
@@ -416,7 +416,9 @@ impl Call {
     /// Make the peer connection: the host with its offer, the guest with the host's.
     fn start_link(&mut self, offer: Option<String>) {
         let Some(worker) = self.worker.clone() else { return };
-        let pc = match RtcPeerConnection::new_with_configuration(&self.rtc_configuration()) {
+        let configuration = self.rtc_configuration();
+        let _ = worker.configure(&configuration);
+        let pc = match RtcPeerConnection::new_with_configuration(&configuration) {
             Ok(pc) => pc,
             Err(_) => {
                 return self.end(Some("This browser could not start a call connection.".into()));
@@ -745,7 +747,7 @@ impl Call {
             };
             let mut media = None;
             with_call(&weak, |c| {
-                c.screen = Some(screen.clone());
+                c.screen = Some(Clone::clone(&screen));
                 c.set.sharing.set(true);
                 media = c.link.as_ref().map(|link| link.media.clone());
             });

@@ -14,7 +14,7 @@ use js_sys::{Reflect, Uint8Array};
 use shieldcall::browser::peer::{
     MEDIA_SLOTS, MediaTransceivers, apply_remote, make_answer, make_offer, prefer_codec, sleep,
 };
-use shieldcall::browser::worker::MediaWorker;
+use shieldcall::browser::worker::{MediaWorker, TransformApi};
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::layout::{Codec, Slot, clear_prefix_len_of};
 use shieldcall_e2ee::messages::{
@@ -27,7 +27,7 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{
     DisplayMediaStreamConstraints, HtmlMediaElement, MediaStream, MediaStreamConstraints,
-    MediaStreamTrack, MessageEvent, RtcIceCandidateInit, RtcPeerConnection,
+    MediaStreamTrack, MessageEvent, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcRtpReceiver, RtcRtpScriptTransform, RtcSdpType, Worker,
 };
 
@@ -123,8 +123,11 @@ async fn loopback(
     attach_b: impl FnOnce(&RtcPeerConnection),
 ) -> Loopback {
     let streams = local_media().await;
-    let a = RtcPeerConnection::new().unwrap();
-    let b = RtcPeerConnection::new().unwrap();
+    // Both sides use the API of A's worker (the fallback needs a setting on the connection).
+    let configuration = RtcConfiguration::new();
+    worker_a.configure(&configuration).unwrap();
+    let a = RtcPeerConnection::new_with_configuration(&configuration).unwrap();
+    let b = RtcPeerConnection::new_with_configuration(&configuration).unwrap();
     connect_ice(&a, &b);
     connect_ice(&b, &a);
 
@@ -254,9 +257,9 @@ async fn decoded_until(
     last
 }
 
-async fn e2ee_call_decodes(codec: &str) {
-    let worker_a = spawn_media_worker().await;
-    let worker_b = spawn_media_worker().await;
+async fn e2ee_call_decodes(codec: &str, api: TransformApi) {
+    let worker_a = spawn_media_worker().await.with_api(api);
+    let worker_b = spawn_media_worker().await.with_api(api);
     worker_a.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
     worker_b.command(&use_keys(0, KEY_B, KEY_A)).unwrap();
     let (board_a, board_b) = (watch(&worker_a), watch(&worker_b));
@@ -286,12 +289,17 @@ async fn e2ee_call_decodes(codec: &str) {
 
 #[wasm_bindgen_test]
 async fn with_matching_keys_vp8_camera_screen_and_audio_decode() {
-    e2ee_call_decodes("VP8").await;
+    e2ee_call_decodes("VP8", TransformApi::ScriptTransform).await;
 }
 
 #[wasm_bindgen_test]
 async fn with_matching_keys_vp9_camera_screen_and_audio_decode() {
-    e2ee_call_decodes("VP9").await;
+    e2ee_call_decodes("VP9", TransformApi::ScriptTransform).await;
+}
+
+#[wasm_bindgen_test]
+async fn without_script_transforms_the_encoded_streams_fallback_encrypts_and_decodes() {
+    e2ee_call_decodes("VP8", TransformApi::EncodedStreams).await;
 }
 
 #[wasm_bindgen_test]

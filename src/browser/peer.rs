@@ -5,7 +5,6 @@
 
 use js_sys::{Array, Promise, Reflect};
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::messages::Direction;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -106,10 +105,8 @@ fn attach(
     worker: &MediaWorker,
     e2ee: bool,
 ) -> Result<(), JsValue> {
-    let send = worker.transform(slot.id(), Direction::Send)?;
-    transceiver.sender().set_transform_opt_rtc_rtp_script_transform(Some(&send));
-    let receive = worker.transform(slot.id(), Direction::Receive)?;
-    transceiver.receiver().set_transform_opt_rtc_rtp_script_transform(Some(&receive));
+    worker.attach_sender(&transceiver.sender(), slot.id())?;
+    worker.attach_receiver(&transceiver.receiver(), slot.id())?;
     if e2ee {
         limit_codecs(transceiver, kind, &E2EE_CODECS)?;
     }

@@ -6,21 +6,43 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use shieldcall_e2ee::messages::{Direction, WorkerCommand, WorkerEvent};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MessageEvent, RtcRtpScriptTransform, Worker};
+use web_sys::{
+    MessageEvent, RtcConfiguration, RtcRtpReceiver, RtcRtpScriptTransform, RtcRtpSender, Worker,
+};
 
 /// Where Trunk puts the worker's loader (`data-loader-shim` in index.html).
 pub const WORKER_URL: &str = "/shieldcall-worker_loader.js";
 
 type Listener = Box<dyn FnMut(WorkerEvent)>;
 
+/// How frames reach the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransformApi {
+    /// `RTCRtpScriptTransform` (the standard; Chromium, Firefox, Safari).
+    ScriptTransform,
+    /// `createEncodedStreams()`, with the streams moved to the worker: the fallback for
+    /// browsers without the standard API.
+    EncodedStreams,
+}
+
+impl TransformApi {
+    /// The best API this browser has.
+    pub fn detect() -> Self {
+        let has_script_transform = web_sys::window()
+            .is_some_and(|w| Reflect::has(&w, &"RTCRtpScriptTransform".into()).unwrap_or(false));
+        if has_script_transform { Self::ScriptTransform } else { Self::EncodedStreams }
+    }
+}
+
 /// A running media worker.
 pub struct MediaWorker {
     worker: Worker,
+    api: TransformApi,
     listener: Rc<RefCell<Option<Listener>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
@@ -59,7 +81,7 @@ impl MediaWorker {
             err
         })?;
         worker.set_onerror(None);
-        Ok(Self { worker, listener, _on_message: on_message })
+        Ok(Self { worker, api: TransformApi::detect(), listener, _on_message: on_message })
     }
 
     /// Tell the worker what to do with frames.
@@ -72,22 +94,84 @@ impl MediaWorker {
         *self.listener.borrow_mut() = Some(Box::new(listener));
     }
 
+    /// Use `api` instead of the detected one (tests use it to exercise the fallback).
+    pub fn with_api(mut self, api: TransformApi) -> Self {
+        self.api = api;
+        self
+    }
+
+    pub fn api(&self) -> TransformApi {
+        self.api
+    }
+
+    /// Prepare a peer connection's configuration for this worker's API: the fallback needs
+    /// `encodedInsertableStreams` so that streams can be taken after negotiation too.
+    pub fn configure(&self, configuration: &RtcConfiguration) -> Result<(), JsValue> {
+        if self.api == TransformApi::EncodedStreams {
+            Reflect::set(configuration, &"encodedInsertableStreams".into(), &true.into())?;
+        }
+        Ok(())
+    }
+
     /// A transform for one media slot and direction, running on this worker.
     pub fn transform(
         &self,
         slot: u8,
         direction: Direction,
     ) -> Result<RtcRtpScriptTransform, JsValue> {
-        let options = Object::new();
-        Reflect::set(&options, &"slot".into(), &slot.into())?;
-        let direction = serde_json::to_value(direction)
-            .ok()
-            .and_then(|value| value.as_str().map(str::to_owned))
-            // `Direction` serialises to a plain string.
-            .expect("Direction is a string");
-        Reflect::set(&options, &"direction".into(), &direction.into())?;
+        let options: JsValue = transform_options(slot, direction)?.into();
         RtcRtpScriptTransform::new_with_options(&self.worker, &options)
     }
+
+    /// Run `sender`'s frames through this worker (slot `slot`, sending).
+    pub fn attach_sender(&self, sender: &RtcRtpSender, slot: u8) -> Result<(), JsValue> {
+        match self.api {
+            TransformApi::ScriptTransform => {
+                let transform = self.transform(slot, Direction::Send)?;
+                sender.set_transform_opt_rtc_rtp_script_transform(Some(&transform));
+                Ok(())
+            }
+            TransformApi::EncodedStreams => self.move_streams(sender, slot, Direction::Send),
+        }
+    }
+
+    /// Run `receiver`'s frames through this worker (slot `slot`, receiving).
+    pub fn attach_receiver(&self, receiver: &RtcRtpReceiver, slot: u8) -> Result<(), JsValue> {
+        match self.api {
+            TransformApi::ScriptTransform => {
+                let transform = self.transform(slot, Direction::Receive)?;
+                receiver.set_transform_opt_rtc_rtp_script_transform(Some(&transform));
+                Ok(())
+            }
+            TransformApi::EncodedStreams => self.move_streams(receiver, slot, Direction::Receive),
+        }
+    }
+
+    /// The fallback: take the encoded streams and move them to the worker with the options.
+    fn move_streams(&self, end: &JsValue, slot: u8, direction: Direction) -> Result<(), JsValue> {
+        let create: Function = Reflect::get(end, &"createEncodedStreams".into())?
+            .dyn_into()
+            .map_err(|_| JsValue::from_str("this browser has no encoded transform API"))?;
+        let streams = create.call0(end)?;
+        let readable = Reflect::get(&streams, &"readable".into())?;
+        let writable = Reflect::get(&streams, &"writable".into())?;
+        let message = transform_options(slot, direction)?;
+        Reflect::set(&message, &"readable".into(), &readable)?;
+        Reflect::set(&message, &"writable".into(), &writable)?;
+        self.worker.post_message_with_transfer(&message, &Array::of2(&readable, &writable))
+    }
+}
+
+/// `{slot, direction}`, as the worker reads them.
+fn transform_options(slot: u8, direction: Direction) -> Result<Object, JsValue> {
+    let options = Object::new();
+    Reflect::set(&options, &"slot".into(), &slot.into())?;
+    let direction = match direction {
+        Direction::Send => "send",
+        Direction::Receive => "receive",
+    };
+    Reflect::set(&options, &"direction".into(), &direction.into())?;
+    Ok(options)
 }
 
 impl Drop for MediaWorker {
