@@ -88,6 +88,11 @@ export async function shield(who) {
   return who.page.getAttribute('[data-shield]', 'data-shield');
 }
 
+/** What the shield says to a screen reader: its state and the reason. */
+export async function shieldLabel(who) {
+  return who.page.getAttribute('[data-shield]', 'aria-label');
+}
+
 export async function waitForShield(who, state, timeout = 20000) {
   await who.page.waitForSelector(`[data-shield="${state}"]`, { timeout });
 }
