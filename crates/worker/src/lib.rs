@@ -8,6 +8,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod chat;
+pub mod frame;
 mod transform;
 
 use std::cell::RefCell;

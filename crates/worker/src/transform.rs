@@ -11,9 +11,9 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+use js_sys::{ArrayBuffer, Reflect};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{Codec, Slot, clear_prefix_len_of};
+use shieldcall_e2ee::layout::{Codec, Slot};
 use shieldcall_e2ee::messages::{Direction, TransformStats, WorkerCommand, WorkerEvent};
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, SendError, Sender};
 use wasm_bindgen::JsCast;
@@ -24,6 +24,7 @@ use web_sys::{
     RtcRtpScriptTransformer, WritableStream, WritableStreamDefaultWriter,
 };
 
+use crate::frame::{open_into_buffer, seal_into_buffer};
 use crate::post;
 
 /// Errors reach the page at most this often per transform, so a bad key cannot flood it.
@@ -248,15 +249,11 @@ impl Transform {
                 return Verdict::Forward;
             }
             Cryptor::AwaitKeys => Err(Dropped::NoKey),
-            Cryptor::Encrypt(sender) => self.with_frame_bytes(frame, |buf, codec| {
-                let prefix = clear_prefix_len_of(codec, buf);
-                sender.encrypt_in_place(buf, prefix).map(|_| ()).map_err(Dropped::Send)
+            Cryptor::Encrypt(sender) => self.with_frame_bytes(frame, |data, codec, buf| {
+                seal_into_buffer(sender, data, codec, buf).map_err(Dropped::Send)
             }),
-            Cryptor::Decrypt(receiver) => self.with_frame_bytes(frame, |buf, codec| {
-                let prefix = clear_prefix_len_of(codec, buf);
-                receiver
-                    .decrypt_in_place(buf, prefix, now_ms() as u64)
-                    .map(|_| ())
+            Cryptor::Decrypt(receiver) => self.with_frame_bytes(frame, |data, codec, buf| {
+                open_into_buffer(receiver, data, codec, now_ms() as u64, buf)
                     .map_err(Dropped::Receive)
             }),
         };
@@ -273,12 +270,13 @@ impl Transform {
         }
     }
 
-    /// Copy the frame's bytes into the reusable buffer, run `f` on them, and on success make
-    /// them the frame's new data.
+    /// Run `f` on the frame's data, its codec and the reusable buffer (the copy in, the
+    /// cryptography and the copy out are [`seal_into_buffer`] and [`open_into_buffer`]), and on
+    /// success make what it returns the frame's new data.
     fn with_frame_bytes(
         &self,
         frame: &JsValue,
-        f: impl FnOnce(&mut Vec<u8>, Codec) -> Result<(), Dropped>,
+        f: impl FnOnce(&ArrayBuffer, Codec, &mut Vec<u8>) -> Result<ArrayBuffer, Dropped>,
     ) -> Result<(), Dropped> {
         let (data, codec) = if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
             let mime = Reflect::get(&video.get_metadata(), &"mimeType".into())
@@ -296,15 +294,7 @@ impl Transform {
             return Err(Dropped::NotAFrame);
         };
 
-        let mut buf = self.buffer.borrow_mut();
-        let view = Uint8Array::new(&data);
-        buf.clear();
-        buf.resize(view.length() as usize, 0);
-        view.copy_to(&mut buf);
-        f(&mut buf, codec)?;
-
-        let out = ArrayBuffer::new(buf.len() as u32);
-        Uint8Array::new(&out).copy_from(&buf);
+        let out = f(&data, codec, &mut self.buffer.borrow_mut())?;
         if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
             video.set_data(&out);
         } else {
