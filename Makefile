@@ -14,7 +14,8 @@ export TRUNK_SKIP_VERSION_CHECK := true
 WASM = { [ ! -f .tools/env ] || source .tools/env; }; env PATH="$${WASM_PATH_PREFIX:+$$WASM_PATH_PREFIX:}$$PATH" $${WASM_ENV:-}
 WORKER_PKG := $(CURDIR)/target/worker-pkg
 
-.PHONY: setup run test test-host test-browser test-e2e worker-pkg lint dist relay relay-bin
+.PHONY: setup run test test-host test-browser test-e2e worker-pkg lint dist relay relay-bin \
+  bench-browser
 setup:
 	@scripts/setup.sh
 
@@ -52,8 +53,16 @@ worker-pkg:
 	wasm-bindgen --target no-modules --no-typescript --out-dir $(WORKER_PKG) \
 	  target/wasm32-unknown-unknown/release/shieldcall_worker.wasm
 
+# The worker's own browser tests, without its benchmark (that is `make bench-browser`).
 test-browser: worker-pkg
-	$(WASM) cargo test -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker
+	$(WASM) cargo test -q --target wasm32-unknown-unknown -p shieldcall
+	$(WASM) cargo test -q --target wasm32-unknown-unknown -p shieldcall-worker --lib
+
+# The Rust SFrame per-frame path against WebCrypto AES-GCM, in a Worker of headless Chromium;
+# prints a table of µs per frame (README, "Measured"). Not run by `make test`.
+bench-browser: setup
+	$(WASM) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
+	  --test bench_worker -- --nocapture
 
 # Two real Chromium instances call each other through the real relay serving the release build.
 test-e2e: dist relay-bin
