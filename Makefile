@@ -53,10 +53,11 @@ worker-pkg:
 	wasm-bindgen --target no-modules --no-typescript --out-dir $(WORKER_PKG) \
 	  target/wasm32-unknown-unknown/release/shieldcall_worker.wasm
 
-# The worker's own browser tests, without its benchmark (that is `make bench-browser`).
+# The worker's own browser tests, without its benchmark (that is `make bench-browser`). No -q
+# for them: cargo passes it on as --quiet, which wasm-bindgen-test-runner rejects.
 test-browser: worker-pkg
 	$(WASM) cargo test -q --target wasm32-unknown-unknown -p shieldcall
-	$(WASM) cargo test -q --target wasm32-unknown-unknown -p shieldcall-worker --lib
+	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib
 
 # The Rust SFrame per-frame path against WebCrypto AES-GCM, in a Worker of headless Chromium;
 # prints a table of µs per frame (README, "Measured"). Not run by `make test`.
