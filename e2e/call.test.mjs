@@ -35,6 +35,17 @@ describe('calls between two browsers', () => {
       await guest.page.keyboard.press('Enter');
       await host.page.click('[data-control=chat]');
       await host.page.waitForSelector('.chat-messages li:has-text("hello from the guest")', { timeout: 10000 });
+
+      // The host shares the screen: the guest's stage shows it, decoded (so decrypted); when
+      // the host stops, the guest's stage goes back to the camera.
+      await host.page.click('[data-control=share]');
+      await guest.page.waitForSelector('[data-layout=screen]', { timeout: 10000 });
+      await guest.page.waitForFunction(() => {
+        const v = document.querySelector('[data-video=remote-screen]');
+        return v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 5;
+      }, null, { timeout: 10000 });
+      await host.page.click('[data-control=share]');
+      await guest.page.waitForSelector('[data-layout=camera]', { timeout: 10000 });
     } finally {
       await host.close();
       await guest.close();

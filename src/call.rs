@@ -40,6 +40,9 @@ use crate::call_link::{CallRole, take_host_keys};
 use crate::components::ChatMessage;
 use crate::config::AppConfig;
 
+/// A remote screen share with no new frame for this long is taken off the stage.
+const SCREEN_SHARE_IDLE_MS: f64 = 2500.0;
+
 /// Seconds of received media that keeps failing to decrypt before the shield turns red.
 const DECRYPT_FAILURE_SECONDS: u32 = 4;
 
@@ -122,6 +125,12 @@ struct Call {
     backlog: Vec<Inbound>,
     camera: Option<MediaStream>,
     screen: Option<MediaStream>,
+    /// The other person's screen share, shown while its frames arrive.
+    remote_screen: Option<MediaStream>,
+    /// Screen frames received so far, and when the count last grew (ms).
+    screen_frames: (u64, f64),
+    screen_shown: bool,
+    _tick: Option<gloo_timers::callback::Interval>,
     /// The worker command last sent, so it is sent once per change.
     worker_mode: Option<&'static str>,
     chat_seq: u32,
@@ -194,6 +203,10 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             backlog: Vec::new(),
             camera: None,
             screen: None,
+            remote_screen: None,
+            screen_frames: (0, f64::NEG_INFINITY),
+            screen_shown: false,
+            _tick: None,
             worker_mode: None,
             chat_seq: 0,
             chat_pending: HashMap::new(),
@@ -210,6 +223,10 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         c.send = send;
         c.close_relay = close;
     }
+
+    let weak = Rc::downgrade(&call);
+    let tick = gloo_timers::callback::Interval::new(1000, move || with_call(&weak, Call::tick));
+    call.borrow_mut()._tick = Some(tick);
 
     let weak = Rc::downgrade(&call);
     spawn_local(async move {
@@ -587,6 +604,12 @@ impl Call {
 
     fn worker_event(&mut self, event: WorkerEvent) {
         match event {
+            WorkerEvent::Stats(stats)
+                if stats.direction == Some(Direction::Receive)
+                    && stats.slot == Slot::ScreenVideo.id() =>
+            {
+                self.screen_frames_seen(stats.processed + stats.passed);
+            }
             WorkerEvent::Stats(stats) if stats.direction == Some(Direction::Receive) => {
                 self.watch_decryption(
                     stats.slot,
@@ -779,6 +802,7 @@ impl Call {
         self.set.status.set(CallStatus::PeerLeft);
         self.set.remote_video.set(None);
         self.set.remote_screen.set(None);
+        self.screen_shown = false;
         // The worker's transforms belonged to the old connection; a fresh worker (and fresh
         // counters under the next keys) serves the next one.
         self.worker = None;
@@ -915,19 +939,36 @@ impl Call {
             .filter_map(|slot| media.remote_track(slot))
             .collect();
         self.set.remote_video.set(MediaStream::new_with_tracks(&tracks).ok());
-        let Some(screen_video) = media.remote_track(Slot::ScreenVideo) else { return };
         let screen_tracks: Array = [Slot::ScreenVideo, Slot::ScreenAudio]
             .into_iter()
             .filter_map(|slot| media.remote_track(slot))
             .collect();
-        let screen = MediaStream::new_with_tracks(&screen_tracks).ok();
-        let set = self.set;
-        let on_unmute = Closure::<dyn FnMut()>::new(move || set.remote_screen.set(screen.clone()));
-        let on_mute = Closure::<dyn FnMut()>::new(move || set.remote_screen.set(None));
-        screen_video.set_onunmute(Some(on_unmute.as_ref().unchecked_ref()));
-        screen_video.set_onmute(Some(on_mute.as_ref().unchecked_ref()));
-        // They live as long as the track, which the connection owns.
-        on_unmute.forget();
-        on_mute.forget();
+        self.remote_screen = MediaStream::new_with_tracks(&screen_tracks).ok();
+        self.screen_frames = (0, f64::NEG_INFINITY);
+        self.screen_shown = false;
+        self.set.remote_screen.set(None);
+    }
+
+    /// The other person shares their screen while its frames arrive: shown on the first new
+    /// frames, hidden when none came for a while. (Mute events of the receiving track are not
+    /// a reliable sign of this.)
+    fn screen_frames_seen(&mut self, total: u64) {
+        let (last, _) = self.screen_frames;
+        if total > last {
+            self.screen_frames = (total, js_sys::Date::now());
+            if !self.screen_shown {
+                self.screen_shown = true;
+                self.set.remote_screen.set(self.remote_screen.clone());
+            }
+        }
+    }
+
+    /// Once a second: hide a screen share that stopped.
+    fn tick(&mut self) {
+        let (_, at) = self.screen_frames;
+        if self.screen_shown && js_sys::Date::now() - at > SCREEN_SHARE_IDLE_MS {
+            self.screen_shown = false;
+            self.set.remote_screen.set(None);
+        }
     }
 }
