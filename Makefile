@@ -56,7 +56,7 @@ worker-pkg:
 # The worker's own browser tests, without its benchmark (that is `make bench-browser`). No -q
 # for them: cargo passes it on as --quiet, which wasm-bindgen-test-runner rejects.
 test-browser: worker-pkg
-	$(WASM) cargo test -q --target wasm32-unknown-unknown -p shieldcall
+	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall
 	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib
 
 # The Rust SFrame per-frame path against WebCrypto AES-GCM, in a Worker of headless Chromium;

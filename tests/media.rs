@@ -405,6 +405,9 @@ onrtctransform = async (event) => {
 };
 "#;
 
+/// A frame as the probe saw it: slot, bytes, whether it is video.
+type WireFrame = (u8, Vec<u8>, bool);
+
 #[wasm_bindgen_test]
 async fn what_leaves_the_sender_is_sframe_not_plaintext() {
     let worker_a = spawn_media_worker().await;
@@ -413,7 +416,7 @@ async fn what_leaves_the_sender_is_sframe_not_plaintext() {
     let parts = js_sys::Array::of1(&JsValue::from_str(PROBE));
     let blob = web_sys::Blob::new_with_str_sequence(&parts).unwrap();
     let probe = Worker::new(&web_sys::Url::create_object_url_with_blob(&blob).unwrap()).unwrap();
-    let captured: Rc<RefCell<Vec<(u8, Vec<u8>, bool)>>> = Rc::default();
+    let captured: Rc<RefCell<Vec<WireFrame>>> = Rc::default();
     let sink = captured.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
         let data = m.data();

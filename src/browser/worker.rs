@@ -76,10 +76,8 @@ impl MediaWorker {
             *ready.borrow_mut() = Some(resolve);
             worker.set_onerror(Some(&reject));
         });
-        JsFuture::from(started).await.map_err(|err| {
-            worker.terminate();
-            err
-        })?;
+        // A worker that failed to start is stopped, not left half alive.
+        JsFuture::from(started).await.inspect_err(|_| worker.terminate())?;
         worker.set_onerror(None);
         Ok(Self { worker, api: TransformApi::detect(), listener, _on_message: on_message })
     }

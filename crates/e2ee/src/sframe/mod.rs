@@ -34,6 +34,12 @@ pub struct FrameInfo {
 /// limit (GCM: 2^36 - 32 bytes), so sealing a checked frame cannot fail.
 pub const MAX_PAYLOAD_LEN: usize = u32::MAX as usize;
 
+/// Whether `len` exceeds [`MAX_PAYLOAD_LEN`]. Compared as `u64`: on 32-bit targets (wasm32) no
+/// `usize` can exceed it, and the check must still compile there without a lint.
+pub(crate) fn too_long(len: usize) -> bool {
+    len as u64 > MAX_PAYLOAD_LEN as u64
+}
+
 /// Runs `f` on `header || metadata` without allocating when both are small (as for media).
 fn with_aad<R>(header: &[u8], metadata: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     let mut stack = [0u8; MAX_HEADER_LEN + 64];
@@ -59,7 +65,7 @@ pub fn encrypt_frame(
     plaintext: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<FrameInfo, TooLong> {
-    if plaintext.len() > MAX_PAYLOAD_LEN {
+    if too_long(plaintext.len()) {
         return Err(TooLong);
     }
     let header = Header::new(key.kid(), ctr).encode();

@@ -1,6 +1,6 @@
 //! The sending side of one slot.
 
-use super::{FrameInfo, Header, MAX_PAYLOAD_LEN, SframeKey, key::ratchet, suite::CipherSuite};
+use super::{FrameInfo, Header, SframeKey, key::ratchet, suite::CipherSuite};
 use crate::BaseKey;
 use crate::layout::{Slot, kid};
 
@@ -126,7 +126,7 @@ impl Sender {
         clear_prefix_len: usize,
     ) -> Result<FrameInfo, SendError> {
         let payload_len = buf.len().checked_sub(clear_prefix_len).ok_or(SendError::BadPrefix)?;
-        if payload_len > MAX_PAYLOAD_LEN {
+        if super::too_long(payload_len) {
             return Err(SendError::TooLong);
         }
         let ctr = self.take_ctr()?;
@@ -155,7 +155,7 @@ impl Sender {
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<FrameInfo, SendError> {
-        if payload.len() > MAX_PAYLOAD_LEN {
+        if super::too_long(payload.len()) {
             return Err(SendError::TooLong);
         }
         let ctr = self.take_ctr()?;
