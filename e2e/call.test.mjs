@@ -23,6 +23,12 @@ describe('calls between two browsers', () => {
       const lockedAfter = performance.now() - opened;
       console.log(`measured: guest opened the link -> locked shield in ${lockedAfter.toFixed(0)} ms`);
 
+      // While E2EE is on, recording is unavailable and says why.
+      await host.page.click('[data-action=features]');
+      assert.equal(await host.page.isDisabled('[data-feature=recording]'), true);
+      assert.match(await host.page.textContent('.features-menu'), /not available in end-to-end encrypted calls/i);
+      await host.page.click('[data-action=features]');
+
       const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
       assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
       assert.equal(guestCode, hostCode, 'both see the same 20-digit code');
@@ -64,6 +70,15 @@ describe('calls between two browsers', () => {
       assert.match(await shieldLabel(host), /other person has end-to-end encryption off/i);
       assert.match(await shieldLabel(guest), /you turned off end-to-end encryption/i);
       await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+
+      // Without E2EE, the call can be recorded: a real .webm of the call is made.
+      await host.page.click('[data-action=features]');
+      await host.page.click('[data-feature=recording]');
+      await host.page.waitForTimeout(1500);
+      await host.page.click('[data-feature=recording]');
+      const recording = await host.page.waitForSelector('[data-recording-link]', { timeout: 10000 });
+      const size = Number(await recording.getAttribute('data-size'));
+      assert.ok(size > 1000, `the recording has content (${size} bytes)`);
     } finally {
       await host.close();
       await guest.close();

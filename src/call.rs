@@ -81,6 +81,11 @@ pub struct CallHandle {
     pub mic_on: ReadSignal<bool>,
     pub camera_on: ReadSignal<bool>,
     pub sharing: ReadSignal<bool>,
+    /// Microphones and cameras to choose from, `(device id, label)`, and the ones in use.
+    pub microphones: ReadSignal<Vec<(String, String)>>,
+    pub cameras: ReadSignal<Vec<(String, String)>>,
+    pub microphone: ReadSignal<Option<String>>,
+    pub camera: ReadSignal<Option<String>>,
     call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -97,6 +102,10 @@ struct Setters {
     mic_on: WriteSignal<bool>,
     camera_on: WriteSignal<bool>,
     sharing: WriteSignal<bool>,
+    microphones: WriteSignal<Vec<(String, String)>>,
+    cameras: WriteSignal<Vec<(String, String)>>,
+    microphone: WriteSignal<Option<String>>,
+    camera: WriteSignal<Option<String>>,
 }
 
 /// The per-peer part of a call: made when the other person's hello arrives, dropped when they
@@ -153,6 +162,10 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     let (mic_on, set_mic_on) = signal(true);
     let (camera_on, set_camera_on) = signal(true);
     let (sharing, set_sharing) = signal(false);
+    let (microphones, set_microphones) = signal(Vec::new());
+    let (cameras, set_cameras) = signal(Vec::new());
+    let (microphone, set_microphone) = signal(None::<String>);
+    let (camera, set_camera) = signal(None::<String>);
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -165,6 +178,10 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         mic_on: set_mic_on,
         camera_on: set_camera_on,
         sharing: set_sharing,
+        microphones: set_microphones,
+        cameras: set_cameras,
+        microphone: set_microphone,
+        camera: set_camera,
     };
 
     let (session_role, own, commitment) = match role {
@@ -231,6 +248,9 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     let weak = Rc::downgrade(&call);
     spawn_local(async move {
         let camera = local_media(set).await;
+        if let Some(camera) = &camera {
+            list_devices(set, camera).await;
+        }
         let worker = spawn_worker(&weak).await;
         with_call(&weak, |c| c.ready(camera, worker));
     });
@@ -251,6 +271,10 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         mic_on,
         camera_on,
         sharing,
+        microphones,
+        cameras,
+        microphone,
+        camera,
         call: stored,
     }
 }
@@ -290,6 +314,19 @@ impl CallHandle {
 
     pub fn toggle_screen_share(&self) {
         self.act(|c, weak| c.toggle_screen_share(weak));
+    }
+
+    /// Use another microphone (`kind` "audio") or camera ("video").
+    pub fn use_device(&self, kind: &'static str, device_id: String) {
+        self.act(|c, weak| c.use_device(kind, device_id, weak));
+    }
+
+    /// The call as one stream to record: the other person's camera, and both voices mixed.
+    /// `None` before the other person's media is there. Stop it with [`stop_mix`].
+    pub fn recording_mix(&self) -> Option<RecordingMix> {
+        let mut mix = None;
+        self.act(|c, _| mix = c.recording_mix());
+        mix
     }
 
     /// Leave the call.
@@ -353,6 +390,45 @@ async fn local_media(set: Setters) -> Option<MediaStream> {
     };
     notice(set, format!("{why}; you can still hear, see and chat with the other person."));
     None
+}
+
+/// Fill the device pickers, and mark the devices `camera` uses.
+async fn list_devices(set: Setters, camera: &MediaStream) {
+    let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else {
+        return;
+    };
+    let Ok(request) = devices.enumerate_devices() else { return };
+    let Ok(list) = JsFuture::from(request).await else { return };
+    let (mut microphones, mut cameras) = (Vec::new(), Vec::new());
+    for info in Array::from(&list).iter().map(|d| d.unchecked_into::<web_sys::MediaDeviceInfo>()) {
+        let entry = (info.device_id(), info.label());
+        match info.kind() {
+            web_sys::MediaDeviceKind::Audioinput => microphones.push(entry),
+            web_sys::MediaDeviceKind::Videoinput => cameras.push(entry),
+            _ => {}
+        }
+    }
+    set.microphones.set(microphones);
+    set.cameras.set(cameras);
+    set.microphone.set(first_track(camera, "audio").and_then(|t| device_of(&t)));
+    set.camera.set(first_track(camera, "video").and_then(|t| device_of(&t)));
+}
+
+/// The device id a track comes from.
+fn device_of(track: &MediaStreamTrack) -> Option<String> {
+    Reflect::get(&track.get_settings(), &"deviceId".into()).ok()?.as_string()
+}
+
+/// A recording's stream, with the audio graph that mixes the two voices (closed by
+/// [`stop_mix`]).
+pub struct RecordingMix {
+    pub stream: MediaStream,
+    context: web_sys::AudioContext,
+}
+
+/// Release the audio graph of a finished recording.
+pub fn stop_mix(mix: RecordingMix) {
+    let _ = mix.context.close();
 }
 
 fn error_name(err: &JsValue) -> String {
@@ -733,6 +809,70 @@ impl Call {
             on = track.enabled();
         }
         if kind == "audio" { self.set.mic_on.set(on) } else { self.set.camera_on.set(on) }
+    }
+
+    fn use_device(&mut self, kind: &'static str, device_id: String, weak: Weak<RefCell<Call>>) {
+        let Some(camera) = self.camera.clone() else { return };
+        let media = self.link.as_ref().map(|link| link.media.clone());
+        let set = self.set;
+        spawn_local(async move {
+            let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok())
+            else {
+                return;
+            };
+            let exact = Object::new();
+            let _ = Reflect::set(&exact, &"exact".into(), &device_id.clone().into());
+            let wanted = Object::new();
+            let _ = Reflect::set(&wanted, &"deviceId".into(), &exact);
+            let constraints = MediaStreamConstraints::new();
+            if kind == "audio" {
+                constraints.set_audio(&wanted);
+            } else {
+                constraints.set_video(&wanted);
+            }
+            let Ok(request) = devices.get_user_media_with_constraints(&constraints) else { return };
+            let Ok(stream) = JsFuture::from(request).await else {
+                return notice(set, "That device could not be used.".into());
+            };
+            let stream: MediaStream = stream.unchecked_into();
+            let Some(track) = first_track(&stream, kind) else { return };
+            // The new track replaces the old one in place: same stream, same sender, no
+            // renegotiation; a muted microphone stays muted.
+            if let Some(old) = first_track(&camera, kind) {
+                track.set_enabled(old.enabled());
+                camera.remove_track(&old);
+                old.stop();
+            }
+            camera.add_track(&track);
+            if let Some(media) = media {
+                let slot = if kind == "audio" { Slot::MicAudio } else { Slot::Camera };
+                let _ = media.send(slot, Some(&track)).await;
+            }
+            if kind == "audio" {
+                set.microphone.set(Some(device_id));
+            } else {
+                set.camera.set(Some(device_id));
+            }
+            with_call(&weak, |c| c.set.self_view.set(c.camera.clone()));
+        });
+    }
+
+    fn recording_mix(&self) -> Option<RecordingMix> {
+        let link = self.link.as_ref()?;
+        let context = web_sys::AudioContext::new().ok()?;
+        let destination = context.create_media_stream_destination().ok()?;
+        let mut sources = vec![link.media.remote_track(Slot::MicAudio)];
+        sources.push(self.camera.as_ref().and_then(|c| first_track(c, "audio")));
+        for track in sources.into_iter().flatten() {
+            let stream = MediaStream::new_with_tracks(&Array::of1(&track)).ok()?;
+            let source = context.create_media_stream_source(&stream).ok()?;
+            let _ = source.connect_with_audio_node(&destination);
+        }
+        let stream = destination.stream();
+        if let Some(video) = link.media.remote_track(Slot::Camera) {
+            stream.add_track(&video);
+        }
+        Some(RecordingMix { stream, context })
     }
 
     fn toggle_screen_share(&mut self, weak: Weak<RefCell<Call>>) {

@@ -2,11 +2,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shieldcall_e2ee::link::CallId;
 use shieldcall_e2ee::session::ShieldState;
+use web_sys::MediaStream;
 
+use crate::browser::use_captions::use_captions;
+use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
-use crate::call::{CallHandle, CallStatus, use_call};
+use crate::call::{CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
 use crate::call_link::{CallRole, role_for};
-use crate::components::{CallLayout, ChatPanel, Controls, FeaturesMenu};
+use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu};
 use crate::config::{AppConfig, load_config};
 use crate::settings::e2ee_enabled;
 
@@ -90,13 +93,55 @@ fn CallRoom(
         (CallStatus::PeerLeft, _) => "peer-left",
     };
     let shield = call.shield;
-    let e2ee_on = Signal::derive(move || matches!(shield.get(), ShieldState::Locked { .. }));
+    // Features that copy the call out of the two devices are offered only once the call is known
+    // to be transport-only; while connecting, or under a warning, they stay off too.
+    let e2ee_on = Signal::derive(move || !matches!(shield.get(), ShieldState::Unlocked { .. }));
+
+    // Recording: the other person's camera and both voices, saved as a .webm file.
+    let (record_stream, set_record_stream) = signal_local(None::<MediaStream>);
+    let recorder = use_recorder(record_stream.into());
+    let mix = StoredValue::new_local(None::<RecordingMix>);
+    let recording = recorder.recording;
+    let (recording_error, set_recording_error) = signal(None::<String>);
+    let recorder_call = call.clone();
+    let toggle_recording = Callback::new(move |()| {
+        if recording.get_untracked() {
+            recorder.stop.run(());
+            set_record_stream.set(None);
+            if let Some(mix) = mix.try_update_value(Option::take).flatten() {
+                stop_mix(mix);
+            }
+            return;
+        }
+        match recorder_call.recording_mix() {
+            Some(made) => {
+                set_recording_error.set(None);
+                set_record_stream.set(Some(Clone::clone(&made.stream)));
+                mix.set_value(Some(made));
+                // After the recorder has seen the new stream (it stops on a change of stream).
+                leptos::task::spawn_local(async move {
+                    leptos::task::tick().await;
+                    recorder.start.run(());
+                });
+            }
+            None => set_recording_error.set(Some(
+                "There is nothing to record until the other person is connected.".into(),
+            )),
+        }
+    });
+    let recorder_error = recorder.state;
+    let recording_error = Signal::derive(move || match recorder_error.get() {
+        RecorderState::Failed(why) => Some(why),
+        _ => recording_error.get(),
+    });
+    let captions = use_captions();
     let notices = call.notices;
     let code = call.code;
     let mic_on = call.mic_on;
 
     let (c1, c2, c3, c4, c5) =
         (call.clone(), call.clone(), call.clone(), call.clone(), call.clone());
+    let (c6, c7) = (call.clone(), call.clone());
     let chat_messages = call.chat;
     let chat_view = move || {
         let send = c5.clone();
@@ -143,9 +188,32 @@ fn CallRoom(
                     chat_open=chat_open
                     on_toggle_chat=Callback::new(move |()| set_chat_open.update(|o| *o = !*o))
                     on_hang_up=Callback::new(move |()| c4.hang_up())
+                    microphones=call.microphones
+                    microphone=call.microphone
+                    on_microphone=Callback::new(move |id| c6.use_device("audio", id))
+                    cameras=call.cameras
+                    camera=call.camera
+                    on_camera=Callback::new(move |id| c7.use_device("video", id))
                 />
-                <FeaturesMenu e2ee_on=e2ee_on />
+                <FeaturesMenu
+                    e2ee_on=e2ee_on
+                    recording=recording
+                    on_toggle_recording=toggle_recording
+                    last_recording=recorder.last
+                    recording_error=recording_error
+                    captions=captions.active
+                    on_toggle_captions=Callback::new(move |()| {
+                        if captions.active.get_untracked() {
+                            captions.stop.run(())
+                        } else {
+                            captions.start.run(())
+                        }
+                    })
+                    captions_supported=captions.supported
+                    captions_error=captions.error
+                />
             </CallLayout>
+            <Captions active=captions.active text=captions.text error=captions.error />
         </section>
     }
 }
