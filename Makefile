@@ -39,7 +39,7 @@ relay: dist relay-bin
 test: setup lint test-host test-browser test-e2e
 
 # The app and the worker exist only for wasm32 (web-sys's encoded-transform APIs need its cfg).
-lint:
+lint: worker-pkg
 	cargo fmt --all --check
 	cargo clippy -q -p shieldcall-e2ee -p shieldcall-relay --all-targets -- -D warnings
 	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
