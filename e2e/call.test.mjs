@@ -105,6 +105,75 @@ describe('calls between two browsers', () => {
   });
 });
 
+describe('when things go wrong', () => {
+  let relay;
+  before(async () => { relay = await startRelay(); });
+  after(async () => { await relay?.stop(); });
+
+  test('a guest who reloads is back in the call, locked again under new keys', async () => {
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      const before = await securityCode(host);
+
+      await guest.page.reload();
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
+      assert.equal(guestCode, hostCode);
+      assert.notEqual(hostCode, before, 'a fresh agreement');
+      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+
+  test('a guest who blocks camera and microphone still joins, sees and hears, and is told', async () => {
+    const host = await person('host');
+    const guest = await person('guest', { deniedDevices: true });
+    try {
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      await waitForRemoteFrames(guest);
+      assert.match(await guest.page.textContent('.notices'), /blocked the camera and microphone|no camera or microphone/i);
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+
+  test('a link with a damaged key commitment says so', async () => {
+    const guest = await person('guest');
+    try {
+      await guest.page.goto(`${relay.url}/call/AAAAAAAAAAAAAAAAAAAAAA#k=not-a-commitment`);
+      await guest.page.waitForSelector('[data-call-error=link]');
+      assert.match(await guest.page.textContent('[data-call-error]'), /#k= part is not valid/);
+    } finally {
+      await guest.close();
+    }
+  });
+
+  test('the host hanging up ends the call for the guest', async () => {
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await waitForShield(guest, 'locked');
+      await host.page.click('[data-control=hang-up]');
+      await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
+      assert.match(await guest.page.textContent('[data-call-status]'), /hung up/);
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+});
+
 describe('a relay that swaps keys (a man in the middle)', () => {
   let relay;
   before(async () => { relay = await startRelay(['--mitm-swap-keys']); });

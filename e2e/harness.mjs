@@ -38,8 +38,9 @@ export async function startRelay(extraArgs = []) {
   };
 }
 
-/** One person: their own Chromium, profile and fake camera and microphone. */
-export async function person(name) {
+/** One person: their own Chromium, profile and fake camera and microphone (or, with
+ * `{ deniedDevices: true }`, a browser that refuses camera and microphone). */
+export async function person(name, { deniedDevices = false } = {}) {
   const profile = mkdtempSync(join(tmpdir(), `shieldcall-${name}-`));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -47,11 +48,14 @@ export async function person(name) {
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      ...(deniedDevices ? ['--deny-permission-prompts'] : ['--use-fake-ui-for-media-stream']),
       '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
     ],
   });
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const context = await browser.newContext({
+    permissions: deniedDevices ? [] : ['camera', 'microphone'],
+  });
   const page = await context.newPage();
   const console = [];
   page.on('console', (message) => console.push(`${name}: ${message.text()}`));
