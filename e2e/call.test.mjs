@@ -157,6 +157,29 @@ describe('when things go wrong', () => {
     }
   });
 
+  test('the relay going away mid-call: media goes on, the page retries, then says so', async () => {
+    const own = await startRelay();
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, own.url);
+      await guest.page.goto(link);
+      await waitForShield(guest, 'locked');
+      await waitForRemoteFrames(guest);
+      await own.stop();
+      await guest.page.waitForSelector('[data-relay=reconnecting]', { timeout: 5000 });
+      await guest.page.waitForSelector('[data-relay=disconnected]', { timeout: 20000 });
+      assert.match(await guest.page.textContent('[data-call-status]'), /relay cannot be reached/);
+      const before = await remoteFramesDecoded(guest);
+      await guest.page.waitForTimeout(1000);
+      assert.ok((await remoteFramesDecoded(guest)) > before, 'media still flows, peer to peer');
+      assert.equal(await shield(guest), 'locked');
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+
   test('the host hanging up ends the call for the guest', async () => {
     const host = await person('host');
     const guest = await person('guest');

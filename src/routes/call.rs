@@ -70,6 +70,9 @@ fn CallRoom(
     let relay = call.relay;
     let status_text = move || match (status.get(), relay.get()) {
         (CallStatus::Ended(why), _) => why,
+        (CallStatus::Connected, Presence::Disconnected(_)) => "Connected. The call's relay cannot \
+            be reached: if this connection drops, it cannot be set up again."
+            .into(),
         (_, Presence::Full) => "This call already has two people. Ask for a new link.".into(),
         (_, Presence::Reconnecting(n)) => {
             format!("Connection to the call lost; reconnecting ({n})…")
@@ -83,6 +86,7 @@ fn CallRoom(
     };
     let status_hook = move || match (status.get(), relay.get()) {
         (CallStatus::Ended(_), _) => "ended",
+        (CallStatus::Connected, Presence::Disconnected(_)) => "connected",
         (_, Presence::Full) => "full",
         (_, Presence::Reconnecting(_)) => "reconnecting",
         (_, Presence::Disconnected(_)) => "disconnected",
@@ -156,7 +160,17 @@ fn CallRoom(
     };
     view! {
         <section class="page call">
-            <p class="call-status" role="status" aria-live="polite" data-call-status=status_hook>
+            <p
+                class="call-status"
+                role="status"
+                aria-live="polite"
+                data-call-status=status_hook
+                data-relay=move || match relay.get() {
+                    Presence::Reconnecting(_) => "reconnecting",
+                    Presence::Disconnected(_) => "disconnected",
+                    _ => "connected",
+                }
+            >
                 {status_text}
             </p>
             {move || match (shield.get(), code.get()) {
