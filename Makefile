@@ -5,7 +5,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 HOST ?= 127.0.0.1
 PORT ?= 8080
-RELAY_PORT ?= 8081
+# trunk serve proxies /ws to this relay address (Trunk.toml): change both together.
+RELAY_ADDR := 127.0.0.1:8081
 CHROMEDRIVER ?= /usr/bin/chromedriver
 export CHROMEDRIVER
 export TRUNK_SKIP_VERSION_CHECK := true
@@ -22,11 +23,10 @@ setup:
 # Starts the relay and trunk serve (which proxies /ws to the relay); Ctrl-C stops both.
 run: setup
 	cargo build -q --release -p shieldcall-relay
-	target/release/shieldcall-relay --listen $(HOST):$(RELAY_PORT) & relay=$$!; \
+	target/release/shieldcall-relay --listen $(RELAY_ADDR) & relay=$$!; \
 	trap 'kill $$relay 2>/dev/null' EXIT; \
 	echo "Shieldcall: http://$(HOST):$(PORT)"; \
-	$(WASM) trunk serve --address $(HOST) --port $(PORT) \
-	  --proxy-backend ws://$(HOST):$(RELAY_PORT)/ws --proxy-ws
+	$(WASM) trunk serve --address $(HOST) --port $(PORT)
 
 # One process serving everything: the release build of the app from the relay.
 dist: setup
