@@ -180,6 +180,22 @@ describe('when things go wrong', () => {
     }
   });
 
+  test('a guest who closes the tab: the host is told and waits, media stopped', async () => {
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await waitForShield(host, 'locked');
+      await waitForRemoteFrames(host);
+      await guest.close();
+      await host.page.waitForSelector('[data-call-status=peer-left]', { timeout: 20000 });
+      assert.equal(await shield(host), 'connecting', 'no lock without someone to be locked with');
+    } finally {
+      await host.close();
+    }
+  });
+
   test('the host hanging up ends the call for the guest', async () => {
     const host = await person('host');
     const guest = await person('guest');

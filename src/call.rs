@@ -147,6 +147,10 @@ struct Call {
     /// Per receiving slot: (opened, failed) at the last report, and seconds of failure in a row.
     decrypt_watch: HashMap<u8, (u64, u64, u32)>,
     ended: bool,
+    /// The relay said the other person left while media still flowed: their relay connection
+    /// may be all that went. The call goes on until the media connection drops too, or
+    /// someone new arrives.
+    peer_away: bool,
 }
 
 /// Start a call for `id` in `role`; it ends when the calling component goes away.
@@ -229,6 +233,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             chat_pending: HashMap::new(),
             decrypt_watch: HashMap::new(),
             ended: false,
+            peer_away: false,
         })
     });
 
@@ -466,8 +471,14 @@ impl Call {
         match inbound {
             Inbound::Relay(RelayEvent::Joined { peers }) if peers > 0 => self.say_hello(),
             Inbound::Relay(RelayEvent::Joined { .. }) => {}
-            Inbound::Relay(RelayEvent::PeerJoined) => self.say_hello(),
-            Inbound::Relay(RelayEvent::PeerLeft) => self.peer_left(),
+            Inbound::Relay(RelayEvent::PeerJoined) => {
+                if self.peer_away {
+                    // Someone (the same person after a reload, say) is back: start afresh.
+                    self.peer_left();
+                }
+                self.say_hello()
+            }
+            Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
             Inbound::Relay(RelayEvent::Full) => {
                 self.end(Some("This call already has two people. Ask for a new link.".into()))
             }
@@ -582,6 +593,11 @@ fn wire_events(
             let state = pc.connection_state();
             with_call(&weak, |c| match state {
                 RtcPeerConnectionState::Connected => c.set.status.set(CallStatus::Connected),
+                RtcPeerConnectionState::Disconnected | RtcPeerConnectionState::Failed
+                    if c.peer_away =>
+                {
+                    c.peer_left()
+                }
                 RtcPeerConnectionState::Failed => notice(
                     c.set,
                     "The media connection failed; the call cannot reach the other person.".into(),
@@ -934,7 +950,22 @@ impl Call {
     }
 
     /// The other person left: drop everything learnt from them and wait for them to return.
+    /// The relay says the other person left. With media still connected, wait: only their
+    /// relay connection may have gone (or the relay itself).
+    fn peer_away(&mut self) {
+        let connected = self
+            .link
+            .as_ref()
+            .is_some_and(|l| l.pc.connection_state() == RtcPeerConnectionState::Connected);
+        if connected {
+            self.peer_away = true;
+        } else {
+            self.peer_left();
+        }
+    }
+
     fn peer_left(&mut self) {
+        self.peer_away = false;
         self.drop_link();
         self.session.restart();
         self.worker_mode = None;
