@@ -76,7 +76,7 @@ export async function hostNewCall(host, baseUrl) {
   await host.page.goto(`${baseUrl}/`);
   await host.page.click('[data-action=new-call]');
   const link = (await host.page.textContent('[data-call-link]')).trim();
-  await host.page.click('.call-link a');
+  await host.page.click('[data-action=join-call]');
   await host.page.waitForSelector('[data-shield]');
   return link;
 }

@@ -336,7 +336,12 @@ impl CallHandle {
 
     /// Leave the call.
     pub fn hang_up(&self) {
-        self.act(|c, _| c.end(Some("You left the call.".into())));
+        self.act(|c, _| {
+            if !c.ended {
+                (c.send)(&Signal::Bye {});
+            }
+            c.end(Some("You left the call.".into()))
+        });
     }
 }
 
@@ -1007,9 +1012,6 @@ impl Call {
             return;
         }
         self.ended = true;
-        if why.as_deref() == Some("You left the call.") {
-            (self.send)(&Signal::Bye {});
-        }
         (self.close_relay)();
         self.drop_link();
         self.worker = None;

@@ -1,26 +1,63 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
+use wasm_bindgen_futures::JsFuture;
 
 use crate::call_link::NewCall;
+use crate::settings::e2ee_enabled;
 
 /// Home: make a call link to share.
 #[component]
 pub fn Home() -> impl IntoView {
     let (call, set_call) = signal(None::<NewCall>);
+    let (copied, set_copied) = signal(None::<bool>);
     let new_call = move |_| match NewCall::make() {
-        Ok(made) => set_call.set(Some(made)),
+        Ok(made) => {
+            set_copied.set(None);
+            set_call.set(Some(made));
+        }
         Err(err) => web_sys::console::error_1(&format!("could not make a call link: {err}").into()),
     };
+    let copy = move |_| {
+        let Some(link) = call.get_untracked().map(|c| c.link) else { return };
+        let Some(window) = web_sys::window() else { return };
+        let written = window.navigator().clipboard().write_text(&link);
+        leptos::task::spawn_local(async move {
+            set_copied.set(Some(JsFuture::from(written).await.is_ok()));
+        });
+    };
+    let e2ee = e2ee_enabled();
     view! {
         <section class="page home">
             <h1>"Confidential calls, end to end"</h1>
             <p>"Make a link, send it to one person, and talk. Only the two of you hold the keys."</p>
             <button class="primary" data-action="new-call" on:click=new_call>"New call"</button>
+            <p class="hint" data-e2ee-setting=if e2ee { "on" } else { "off" }>
+                {if e2ee {
+                    "End-to-end encryption is on for your calls. "
+                } else {
+                    "End-to-end encryption is off for your calls: they are protected by transport encryption only. "
+                }}
+                <A href="/settings">"Settings"</A>
+            </p>
             {move || call.get().map(|call| view! {
                 <div class="call-link">
                     <p>"Send this link to the person you want to call:"</p>
                     <code data-call-link>{call.link.clone()}</code>
-                    <A href=call.path.clone() attr:class="button">"Join the call"</A>
+                    <div class="call-link-actions">
+                        <button type="button" data-action="copy-link" on:click=copy>"Copy link"</button>
+                        <A href=call.path.clone() attr:class="button" attr:data-action="join-call">"Join the call"</A>
+                        <span role="status" aria-live="polite">
+                            {move || match copied.get() {
+                                Some(true) => "Copied.",
+                                Some(false) => "Could not copy: select the link and copy it.",
+                                None => "",
+                            }}
+                        </span>
+                    </div>
+                    <p class="hint">
+                        "The part after # commits to this call's key: the other person's browser \
+                         checks it, and it never reaches any server."
+                    </p>
                 </div>
             })}
         </section>
