@@ -196,6 +196,36 @@ describe('when things go wrong', () => {
     }
   });
 
+  test('the relay restarting mid-call: both come back to it, same call, same code', async () => {
+    let own = await startRelay();
+    const address = new URL(own.url).host;
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, own.url);
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      const code = await securityCode(host);
+      await own.stop();
+      own = await startRelay([], address);
+      await Promise.all([
+        host.page.waitForSelector('[data-relay=connected]', { timeout: 15000 }),
+        guest.page.waitForSelector('[data-relay=connected]', { timeout: 15000 }),
+      ]);
+      await host.page.waitForTimeout(2000);
+      assert.equal(await shield(host), 'locked');
+      assert.equal(await shield(guest), 'locked');
+      assert.equal(await securityCode(guest), code, 'the same agreement goes on');
+      const before = await remoteFramesDecoded(host);
+      await host.page.waitForTimeout(1000);
+      assert.ok((await remoteFramesDecoded(host)) > before, 'media flows');
+    } finally {
+      await host.close();
+      await guest.close();
+      await own.stop();
+    }
+  });
+
   test('the host hanging up ends the call for the guest', async () => {
     const host = await person('host');
     const guest = await person('guest');

@@ -15,8 +15,8 @@ export const DIST = process.env.SHIELDCALL_DIST ?? join(root, 'dist');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 /** Start the relay on a free loopback port, serving the built app; resolves to its base URL. */
-export async function startRelay(extraArgs = []) {
-  const child = spawn(RELAY_BIN, ['--listen', '127.0.0.1:0', '--dist', DIST, ...extraArgs], {
+export async function startRelay(extraArgs = [], listen = '127.0.0.1:0') {
+  const child = spawn(RELAY_BIN, ['--listen', listen, '--dist', DIST, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -151,6 +151,10 @@ struct Call {
     /// may be all that went. The call goes on until the media connection drops too, or
     /// someone new arrives.
     peer_away: bool,
+    /// ICE candidates that arrived before the connection was made.
+    early_ice: Vec<RtcIceCandidateInit>,
+    /// The last security code shown as locked, to tell the person when it changes.
+    last_code: Option<SecurityCode>,
 }
 
 /// Start a call for `id` in `role`; it ends when the calling component goes away.
@@ -234,6 +238,8 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             decrypt_watch: HashMap::new(),
             ended: false,
             peer_away: false,
+            early_ice: Vec::new(),
+            last_code: None,
         })
     });
 
@@ -476,13 +482,9 @@ impl Call {
         match inbound {
             Inbound::Relay(RelayEvent::Joined { peers }) if peers > 0 => self.say_hello(),
             Inbound::Relay(RelayEvent::Joined { .. }) => {}
-            Inbound::Relay(RelayEvent::PeerJoined) => {
-                if self.peer_away {
-                    // Someone (the same person after a reload, say) is back: start afresh.
-                    self.peer_left();
-                }
-                self.say_hello()
-            }
+            // Whether this is the same person back on the relay or someone new, their hello
+            // tells (see `peer_hello`).
+            Inbound::Relay(RelayEvent::PeerJoined) => self.say_hello(),
             Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
             Inbound::Relay(RelayEvent::Full) => {
                 self.end(Some("This call already has two people. Ask for a new link.".into()))
@@ -509,6 +511,16 @@ impl Call {
     }
 
     fn peer_hello(&mut self, hello: &Signal) {
+        if self.peer_away {
+            self.peer_away = false;
+            if !self.session.knows_peer(hello) {
+                // Someone new (the same person after a reload, say): start afresh with them.
+                self.peer_left();
+                self.backlog.push(Inbound::Peer(hello.clone()));
+                return;
+            }
+            // The same person, back on the relay; the media connection never dropped.
+        }
         let _ = self.session.peer_hello(hello);
         self.follow_session();
         if self.role == Role::Host && self.link.is_none() {
@@ -631,8 +643,13 @@ impl Call {
             return;
         }
         if self.link.is_some() {
-            // The host restarted: start again with this offer.
-            self.drop_link();
+            // The host started a new connection (after losing this page's relay socket, say):
+            // new connection, new agreement, and a fresh worker, so that no transform ever runs
+            // on keys of the old connection with its counters starting again.
+            self.session.restart_connection();
+            self.reset_media();
+            self.backlog.push(Inbound::Peer(Signal::Offer { sdp }));
+            return;
         }
         self.start_link(Some(sdp));
     }
@@ -669,8 +686,9 @@ impl Call {
                 let _ = link.pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
             }
             Some(link) => link.pending_ice.push(init),
-            // Candidates of a connection not made yet cannot be used; the peer trickles more.
-            None => {}
+            // The host trickles right after its offer, while the guest's connection is still
+            // being made: keep them for it.
+            None => self.early_ice.push(init),
         }
     }
 
@@ -679,24 +697,40 @@ impl Call {
         let state = self.session.state();
         self.set.shield.set(state);
         self.set.code.set(self.session.security_code());
+        if let ShieldState::Locked { code } = state {
+            if self.last_code.is_some_and(|last| last != code) {
+                notice(
+                    self.set,
+                    "The security code changed: compare it again with the other person.".into(),
+                );
+            }
+            self.last_code = Some(code);
+        }
         let Some(worker) = &self.worker else { return };
-        let (mode, command) = match (&state, self.session.keys()) {
-            (ShieldState::Locked { .. }, Some(keys)) => (
-                "keys",
-                WorkerCommand::UseKeys {
+        let mode = match state {
+            ShieldState::Locked { .. } => "keys",
+            ShieldState::Unlocked { .. } => "transport",
+            _ => "await",
+        };
+        if self.worker_mode == Some(mode) {
+            return;
+        }
+        let command = match mode {
+            // The keys go to the worker once; the session keeps no copy.
+            "keys" => match self.session.take_keys() {
+                Some(keys) => WorkerCommand::UseKeys {
                     suite: keys.suite.id(),
                     epoch: 0,
                     send: SecretBytes::new(keys.send.expose().to_vec()),
                     receive: SecretBytes::new(keys.receive.expose().to_vec()),
                 },
-            ),
-            (ShieldState::Unlocked { .. }, _) => ("transport", WorkerCommand::TransportOnly),
-            _ => ("await", WorkerCommand::AwaitKeys),
+                None => WorkerCommand::AwaitKeys,
+            },
+            "transport" => WorkerCommand::TransportOnly,
+            _ => WorkerCommand::AwaitKeys,
         };
-        if self.worker_mode != Some(mode) {
-            self.worker_mode = Some(mode);
-            let _ = worker.command(&command);
-        }
+        self.worker_mode = Some(mode);
+        let _ = worker.command(&command);
     }
 
     fn worker_event(&mut self, event: WorkerEvent) {
@@ -706,6 +740,11 @@ impl Call {
                     && stats.slot == Slot::ScreenVideo.id() =>
             {
                 self.screen_frames_seen(stats.processed + stats.passed);
+                self.watch_decryption(
+                    stats.slot,
+                    stats.processed,
+                    stats.dropped_bad_tag + stats.dropped_unknown_key,
+                );
             }
             WorkerEvent::Stats(stats) if stats.direction == Some(Direction::Receive) => {
                 self.watch_decryption(
@@ -971,21 +1010,30 @@ impl Call {
 
     fn peer_left(&mut self) {
         self.peer_away = false;
-        self.drop_link();
         self.session.restart();
+        self.reset_media();
+        self.set.status.set(CallStatus::PeerLeft);
+    }
+
+    /// Drop the connection and its media worker, and start a fresh worker; inbound messages
+    /// wait in the backlog until it runs. The worker's transforms belonged to the old
+    /// connection: a fresh worker (and fresh counters under the next keys) serves the next.
+    fn reset_media(&mut self) {
+        self.drop_link();
         self.worker_mode = None;
         self.follow_session();
-        self.set.status.set(CallStatus::PeerLeft);
         self.set.remote_video.set(None);
         self.set.remote_screen.set(None);
         self.screen_shown = false;
-        // The worker's transforms belonged to the old connection; a fresh worker (and fresh
-        // counters under the next keys) serves the next one.
+        self.decrypt_watch.clear();
         self.worker = None;
         let weak = self.me.clone();
         spawn_local(async move {
             let worker = spawn_worker(&weak).await;
             with_call(&weak, |c| {
+                if c.ended {
+                    return;
+                }
                 c.worker = worker;
                 c.worker_mode = None;
                 c.follow_session();
@@ -997,6 +1045,7 @@ impl Call {
     }
 
     fn drop_link(&mut self) {
+        self.early_ice.clear();
         if let Some(link) = self.link.take() {
             link.chat.set_onmessage(None);
             link.pc.set_onicecandidate(None);
@@ -1058,14 +1107,19 @@ async fn negotiate(
         }
     };
     let mut camera = None;
+    let mut ended = true;
     with_call(weak, |c| {
+        if c.ended {
+            return;
+        }
+        ended = false;
         camera = c.camera.clone();
         c.link = Some(Link {
             pc: pc.clone(),
             media: media.clone(),
             chat,
             remote_description_set: offer.is_some(),
-            pending_ice: Vec::new(),
+            pending_ice: std::mem::take(&mut c.early_ice),
             _closures: closures,
         });
         if let Some(sdp) = &offer {
@@ -1073,6 +1127,10 @@ async fn negotiate(
         }
         c.show_remote_media(&media);
     });
+    if ended {
+        pc.close();
+        return Ok(());
+    }
     if let Some(camera) = &camera {
         media.send(Slot::MicAudio, first_track(camera, "audio").as_ref()).await?;
         media.send(Slot::Camera, first_track(camera, "video").as_ref()).await?;

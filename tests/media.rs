@@ -464,3 +464,27 @@ async fn what_leaves_the_sender_is_sframe_not_plaintext() {
     }
     probe.terminate();
 }
+
+#[wasm_bindgen_test]
+async fn the_worker_refuses_keys_it_could_restart_counters_under() {
+    let worker = spawn_media_worker().await;
+    let errors: Rc<RefCell<Vec<String>>> = Rc::default();
+    let seen = errors.clone();
+    worker.on_event(move |event| {
+        if let WorkerEvent::Error { message, .. } = event {
+            seen.borrow_mut().push(message);
+        }
+    });
+    worker.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
+    worker.command(&WorkerCommand::TransportOnly).unwrap();
+    // The same keys again (a replayed "on" after an "off"): refused, the worker drops frames.
+    worker.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
+    let refused =
+        eventually(2000, || errors.borrow().iter().any(|m| m.contains("higher epoch"))).await;
+    assert!(refused, "errors: {:?}", errors.borrow());
+    // Keys at a higher epoch are fine.
+    errors.borrow_mut().clear();
+    worker.command(&use_keys(1, [0xD4; 16], KEY_B)).unwrap();
+    sleep(300).await;
+    assert!(errors.borrow().is_empty(), "{:?}", errors.borrow());
+}

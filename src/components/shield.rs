@@ -46,12 +46,16 @@ pub fn warning_text(reason: WarningReason) -> &'static str {
             "The other person's app sent an invalid key. Hang up and call again."
         }
         WarningReason::PeerKeyChanged => {
-            "The other person's key changed during the call: someone may be intercepting it. Hang \
-             up and call again with a new link."
+            "The other person's key or settings changed during the call: someone may be intercepting \
+             it. Hang up and call again with a new link."
         }
         WarningReason::VersionMismatch => {
             "The other person uses another version of Shieldcall. Both of you: reload the page, \
              then call again."
+        }
+        WarningReason::RepeatedKeys => {
+            "The new connection would reuse earlier keys, so it was stopped. Hang up and call \
+             again."
         }
         WarningReason::BadFingerprint => {
             "The connection's fingerprint is missing or changed: someone may be intercepting the \

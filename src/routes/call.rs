@@ -139,6 +139,18 @@ fn CallRoom(
         _ => recording_error.get(),
     });
     let captions = use_captions();
+    // Should the call become end-to-end encrypted (a new person joins with it on), whatever
+    // copies it out of the two devices stops at once.
+    Effect::new(move |_| {
+        if e2ee_on.get() {
+            if captions.active.get_untracked() {
+                captions.stop.run(());
+            }
+            if recording.get_untracked() {
+                toggle_recording.run(());
+            }
+        }
+    });
     let notices = call.notices;
     let code = call.code;
     let mic_on = call.mic_on;

@@ -58,6 +58,9 @@ pub enum WarningReason {
     VersionMismatch,
     /// An SDP had no usable DTLS fingerprint, or it changed after the keys were made.
     BadFingerprint,
+    /// A new connection would derive keys used before (same keys and fingerprints): their
+    /// counters would start again, reusing nonces. Refused.
+    RepeatedKeys,
 }
 
 /// What the UI shows.
@@ -132,6 +135,8 @@ pub struct Session {
     code: Option<SecurityCode>,
     keys: Option<SessionKeys>,
     warning: Option<WarningReason>,
+    /// Transcripts of earlier agreements in this session, so keys are never derived twice.
+    used_transcripts: Vec<keys::TranscriptHash>,
 }
 
 impl std::fmt::Debug for Session {
@@ -156,6 +161,7 @@ impl Session {
             code: None,
             keys: None,
             warning: None,
+            used_transcripts: Vec::new(),
         }
     }
 
@@ -164,11 +170,18 @@ impl Session {
     /// peer to arrive starts a fresh agreement. A warning goes too: it was about that peer.
     pub fn restart(&mut self) {
         self.peer = None;
+        self.warning = None;
+        self.restart_connection();
+    }
+
+    /// A new connection with the same peer (its DTLS fingerprints change): forget the
+    /// fingerprints, the code and the keys; keep the peer's key and any warning about them.
+    /// The next keys must differ from every earlier set (see [`WarningReason::RepeatedKeys`]).
+    pub fn restart_connection(&mut self) {
         self.local_fp = None;
         self.remote_fp = None;
         self.code = None;
         self.keys = None;
-        self.warning = None;
     }
 
     /// Whether this side offers E2EE: its own setting, if the organisation allows it.
@@ -206,6 +219,23 @@ impl Session {
         self.keys = None;
     }
 
+    /// Whether `hello` carries the key of the peer this session already knows (the same
+    /// person again after their relay connection dropped, rather than someone new).
+    pub fn knows_peer(&self, hello: &Signal) -> bool {
+        let Signal::Hello { public_key, .. } = hello else { return false };
+        let Ok(key) = PublicKey::from_base64url(public_key) else { return false };
+        self.peer.as_ref().is_some_and(|(_, known)| *known == key)
+    }
+
+    /// Hand the base keys over (to the media worker) and keep no copy here: from then on they
+    /// live only where they are used. `None` unless locked, or if already handed over.
+    pub fn take_keys(&mut self) -> Option<SessionKeys> {
+        match self.state() {
+            ShieldState::Locked { .. } => self.keys.take(),
+            _ => None,
+        }
+    }
+
     /// The peer's hello, as received.
     pub fn peer_hello(&mut self, hello: &Signal) -> Result<(), SessionError> {
         let Signal::Hello { v, e2ee, public_key } = hello else {
@@ -223,7 +253,11 @@ impl Session {
             }
         };
         match &self.peer {
-            Some((_, old)) if *old != key => self.warn(WarningReason::PeerKeyChanged),
+            // A hello must not change: a new key is someone else, and a flipped E2EE flag would
+            // take the call from locked to unlocked and back, handing out the same keys again.
+            Some((old_e2ee, old)) if *old != key || old_e2ee != e2ee => {
+                self.warn(WarningReason::PeerKeyChanged)
+            }
             _ => self.peer = Some((*e2ee, key)),
         }
         self.update();
@@ -292,6 +326,10 @@ impl Session {
             keys::transcript_hash(&self.config.call_id, &host_pub, &guest_pub, &fp_host, &fp_guest);
         // The code is computed even under a warning: comparing it shows the attack too.
         self.code = Some(SecurityCode::from_transcript(&th));
+        if self.used_transcripts.contains(&th) {
+            self.warn(WarningReason::RepeatedKeys);
+        }
+        self.used_transcripts.push(th);
         if self.warning.is_some() {
             return;
         }

@@ -277,3 +277,49 @@ fn a_guest_who_reloads_gets_a_fresh_agreement_with_the_same_host_key() {
     assert_ne!(code, first, "a new agreement, a new code");
     assert_ne!(host.keys().expect("locked").send, first_keys.send);
 }
+
+#[test]
+fn a_new_connection_with_the_same_peer_gets_new_keys_and_never_the_old_ones() {
+    let Call { mut host, mut guest } = call(true, true, Policy::Allowed, honest);
+    let ShieldState::Locked { code: first } = host.state() else { panic!("{:?}", host.state()) };
+
+    // A new connection: new DTLS certificates, so new fingerprints, so new keys.
+    host.restart_connection();
+    guest.restart_connection();
+    let (offer, answer) = (sdp("EE"), sdp("FF"));
+    host.local_sdp(&offer).unwrap();
+    guest.remote_sdp(&offer).unwrap();
+    guest.local_sdp(&answer).unwrap();
+    host.remote_sdp(&answer).unwrap();
+    let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
+    assert_eq!(guest.state(), ShieldState::Locked { code });
+    assert_ne!(code, first);
+
+    // The same fingerprints again would give the same keys, whose counters start at 0 again:
+    // refused.
+    host.restart_connection();
+    host.local_sdp(&offer).unwrap();
+    host.remote_sdp(&answer).unwrap();
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::RepeatedKeys });
+    assert!(host.keys().is_none());
+}
+
+#[test]
+fn a_hello_that_flips_e2ee_mid_call_is_refused_and_keys_are_never_handed_out_twice() {
+    let Call { mut host, guest } = call(true, true, Policy::Allowed, honest);
+    assert!(matches!(host.state(), ShieldState::Locked { .. }));
+    let handed = host.take_keys().expect("locked: keys to hand to the worker");
+    assert!(host.take_keys().is_none(), "handed over once, no copy kept");
+    assert!(host.keys().is_none());
+
+    // Someone on the path replays the guest's hello with E2EE off, then on again.
+    let Signal::Hello { v, public_key, .. } = guest.hello() else { unreachable!() };
+    let flipped = Signal::Hello { v, e2ee: false, public_key: public_key.clone() };
+    host.peer_hello(&flipped).unwrap();
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });
+    host.peer_hello(&Signal::Hello { v, e2ee: true, public_key }).unwrap();
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });
+    assert!(host.take_keys().is_none());
+    assert!(host.knows_peer(&guest.hello()));
+    drop(handed);
+}

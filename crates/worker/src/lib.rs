@@ -32,21 +32,19 @@ pub fn start() {
     let Ok(scope) = js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>() else { return };
     console_error_panic_hook::set_once();
 
-    let mode = Rc::new(RefCell::new(Mode::AwaitKeys));
+    let registry = Rc::new(RefCell::new(Registry::default()));
     let chat = Rc::new(RefCell::new(ChatCryptor::default()));
-    let transforms: Rc<RefCell<Vec<Rc<Transform>>>> = Rc::default();
 
     let on_command = {
-        let mode = mode.clone();
-        let transforms = transforms.clone();
+        let registry = registry.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
             let data = message.data();
             // The fallback for browsers without RTCRtpScriptTransform: the page moves the
             // streams of `createEncodedStreams()` here, with the transform's options.
             if let Some((readable, writable)) = moved_streams(&data) {
-                let transform = Transform::from_streams(&data, readable, writable, &mode.borrow());
-                transform.report();
-                transforms.borrow_mut().push(transform);
+                let transform =
+                    Transform::from_streams(&data, readable, writable, &Mode::AwaitKeys);
+                registry.borrow_mut().add(transform);
                 return;
             }
             let Some(text) = data.as_string() else { return };
@@ -68,22 +66,18 @@ pub fn start() {
                 post(&WorkerEvent::Error { slot: u8::MAX, direction: Direction::Receive, message });
                 Mode::AwaitKeys
             });
-            for transform in transforms.borrow().iter() {
-                transform.set_mode(&new_mode);
-            }
-            chat.borrow_mut().set_mode(&new_mode);
-            *mode.borrow_mut() = new_mode;
+            let effective = registry.borrow_mut().set_mode(new_mode);
+            chat.borrow_mut().set_mode(&effective);
         })
     };
     scope.set_onmessage(Some(on_command.as_ref().unchecked_ref()));
     on_command.forget(); // lives as long as the worker
 
     let on_transform = {
-        let transforms = transforms.clone();
+        let registry = registry.clone();
         Closure::<dyn FnMut(RtcTransformEvent)>::new(move |event: RtcTransformEvent| {
-            let transform = Transform::from_transformer(event.transformer(), &mode.borrow());
-            transform.report();
-            transforms.borrow_mut().push(transform);
+            let transform = Transform::from_transformer(event.transformer(), &Mode::AwaitKeys);
+            registry.borrow_mut().add(transform);
         })
     };
     scope.set_onrtctransform(Some(on_transform.as_ref().unchecked_ref()));
@@ -91,7 +85,7 @@ pub fn start() {
 
     // Counters go to the page once a second, and only when they changed.
     let on_tick = Closure::<dyn FnMut()>::new(move || {
-        for transform in transforms.borrow().iter() {
+        for transform in registry.borrow().transforms.iter() {
             transform.report();
         }
     });
@@ -107,6 +101,80 @@ pub fn start() {
 
 /// How often counters are reported.
 const STATS_INTERVAL_MS: i32 = 1000;
+
+/// The live transforms and the mode they run in.
+///
+/// One KID must have one sender, or counters (and so nonces) repeat. So there is at most one
+/// live transform per slot and direction (a newer one retires the older), and a sending slot
+/// gets the current keys only once: a second sending transform for a slot waits for new keys.
+#[derive(Default)]
+struct Registry {
+    mode: Mode,
+    transforms: Vec<Rc<Transform>>,
+    /// Sending slots that have had a sender under the current keys.
+    keyed_send_slots: Vec<u8>,
+    /// The epoch of the last keys used: new keys must come with a higher one, so no sender
+    /// ever starts its counter again under keys used before.
+    last_keys_epoch: Option<u64>,
+}
+
+impl Registry {
+    fn add(&mut self, transform: Rc<Transform>) {
+        let (slot, direction) = (transform.slot(), transform.direction());
+        self.transforms.retain(|t| (t.slot(), t.direction()) != (slot, direction));
+        let keyed_before = self.keyed_send_slots.contains(&slot);
+        let mode = match (&self.mode, direction) {
+            (Mode::Keys(_), Direction::Send) if keyed_before => {
+                post(&WorkerEvent::Error {
+                    slot,
+                    direction,
+                    message: "a second sender for this slot under the same keys: its frames \
+                              are dropped until new keys arrive"
+                        .into(),
+                });
+                Mode::AwaitKeys
+            }
+            (Mode::Keys(_), Direction::Send) => {
+                self.keyed_send_slots.push(slot);
+                self.mode.clone()
+            }
+            _ => self.mode.clone(),
+        };
+        transform.set_mode(&mode);
+        transform.report();
+        self.transforms.push(transform);
+    }
+
+    /// Switch to `mode`; returns the mode in force, which is [`Mode::AwaitKeys`] when keys come
+    /// without a higher epoch than the last (fail closed).
+    fn set_mode(&mut self, mode: Mode) -> Mode {
+        let mode = match mode {
+            Mode::Keys(keys) if self.last_keys_epoch.is_some_and(|last| keys.epoch <= last) => {
+                post(&WorkerEvent::Error {
+                    slot: u8::MAX,
+                    direction: Direction::Send,
+                    message: "keys without a higher epoch were refused: counters would repeat"
+                        .into(),
+                });
+                Mode::AwaitKeys
+            }
+            Mode::Keys(keys) => {
+                self.last_keys_epoch = Some(keys.epoch);
+                Mode::Keys(keys)
+            }
+            other => other,
+        };
+        self.keyed_send_slots.clear();
+        for transform in &self.transforms {
+            transform.set_mode(&mode);
+            if matches!(mode, Mode::Keys(_)) && transform.direction() == Direction::Send {
+                self.keyed_send_slots.push(transform.slot());
+            }
+        }
+        self.mode = mode.clone();
+        mode
+    }
+}
 
 /// The `{readable, writable}` of a fallback message, if it is one.
 fn moved_streams(data: &JsValue) -> Option<(ReadableStream, WritableStream)> {

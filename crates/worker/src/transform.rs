@@ -33,9 +33,10 @@ const ERROR_INTERVAL_MS: f64 = 1000.0;
 const KEY_FRAME_REQUEST_INTERVAL_MS: f64 = 500.0;
 
 /// What the worker does with frames.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub enum Mode {
     /// E2EE on, no keys yet: drop everything.
+    #[default]
     AwaitKeys,
     /// Transport encryption only: pass frames unchanged.
     TransportOnly,
@@ -158,6 +159,14 @@ impl Transform {
             }
         });
         transform
+    }
+
+    pub fn slot(&self) -> u8 {
+        self.slot
+    }
+
+    pub fn direction(&self) -> Direction {
+        self.direction
     }
 
     /// Post this transform's counters if they changed since the last report.
