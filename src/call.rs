@@ -33,7 +33,7 @@ use web_sys::{
     RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
 };
 
-use crate::browser::peer::{MediaTransceivers, apply_remote, make_answer, make_offer};
+use crate::browser::peer::{MediaTransceivers, apply_remote, first_track, make_answer, make_offer};
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
 use crate::browser::worker::{MediaWorker, WORKER_URL};
 use crate::call_link::{CallRole, take_host_keys};
@@ -1074,12 +1074,6 @@ impl Call {
             self.set.status.try_set(CallStatus::Ended(why));
         }
     }
-}
-
-fn first_track(stream: &MediaStream, kind: &str) -> Option<MediaStreamTrack> {
-    let tracks =
-        if kind == "audio" { stream.get_audio_tracks() } else { stream.get_video_tracks() };
-    tracks.get(0).dyn_into().ok()
 }
 
 fn stop_tracks(stream: &MediaStream) {

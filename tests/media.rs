@@ -12,7 +12,8 @@ use std::rc::Rc;
 use common::{eventually, spawn_media_worker};
 use js_sys::{Reflect, Uint8Array};
 use shieldcall::browser::peer::{
-    MEDIA_SLOTS, MediaTransceivers, apply_remote, make_answer, make_offer, prefer_codec, sleep,
+    MEDIA_SLOTS, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
+    prefer_codec, sleep,
 };
 use shieldcall::browser::worker::{MediaWorker, TransformApi};
 use shieldcall_e2ee::BaseKey;
@@ -27,7 +28,7 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{
     DisplayMediaStreamConstraints, HtmlMediaElement, MediaStream, MediaStreamConstraints,
-    MediaStreamTrack, MessageEvent, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
+    MessageEvent, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcRtpReceiver, RtcRtpScriptTransform, RtcSdpType, Worker,
 };
 
@@ -82,12 +83,6 @@ async fn local_media() -> (MediaStream, MediaStream) {
         .expect("fake screen")
         .unchecked_into();
     (camera, screen)
-}
-
-fn first_track(stream: &MediaStream, kind: &str) -> Option<MediaStreamTrack> {
-    let tracks =
-        if kind == "audio" { stream.get_audio_tracks() } else { stream.get_video_tracks() };
-    tracks.get(0).dyn_into().ok()
 }
 
 /// Forward each side's ICE candidates to the other.

@@ -8,7 +8,7 @@ use shieldcall_e2ee::layout::Slot;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStreamTrack, RtcPeerConnection, RtcRtpReceiver, RtcRtpTransceiver,
+    MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpReceiver, RtcRtpTransceiver,
     RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
 };
 
@@ -181,6 +181,13 @@ pub async fn apply_remote(
     init.set_sdp(sdp);
     JsFuture::from(pc.set_remote_description(&init)).await?;
     Ok(())
+}
+
+/// The first `kind` ("audio" or "video") track of `stream`.
+pub fn first_track(stream: &MediaStream, kind: &str) -> Option<MediaStreamTrack> {
+    let tracks =
+        if kind == "audio" { stream.get_audio_tracks() } else { stream.get_video_tracks() };
+    tracks.get(0).dyn_into().ok()
 }
 
 /// Resolve after `ms` milliseconds.
