@@ -31,6 +31,18 @@ elif command -v rustup >/dev/null && timeout 300 rustup target add wasm32-unknow
   log "added rustup's wasm32-unknown-unknown target"
 else
   log "rustup's wasm32 target is out of reach: falling back to Debian's rustc-web and -Zbuild-std"
+  # bookworm itself has rustc-web 1.85, older than Cargo.toml's rust-version: the 1.96 this route
+  # was verified with comes from bookworm-security, which a stale package list does not offer.
+  have_web=$(dpkg-query -W -f='${Version}' rustc-web 2>/dev/null || true)
+  if ! dpkg --compare-versions "${have_web:-0}" ge 1.96; then
+    log "apt-get update; apt-get install rustc-web cargo-web rust-web-src lld-19 (Rust >= 1.96)"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -q >/dev/null
+    as_root apt-get install -y -q rustc-web cargo-web rust-web-src lld-19 >/dev/null
+    have_web=$(dpkg-query -W -f='${Version}' rustc-web)
+    dpkg --compare-versions "$have_web" ge 1.96 ||
+      { log "Debian offers rustc-web $have_web only; this route needs 1.96 or newer"; exit 1; }
+  fi
   apt_install rustc-web cargo-web rust-web-src lld-19
   # Trunk runs plain `cargo` from PATH, so Debian's toolchain goes first on PATH for wasm builds.
   mkdir -p .tools/debian-rust
