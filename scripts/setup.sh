@@ -35,18 +35,21 @@ else
   # was verified with comes from bookworm-security, which a stale package list does not offer.
   have_web=$(dpkg-query -W -f='${Version}' rustc-web 2>/dev/null || true)
   if ! dpkg --compare-versions "${have_web:-0}" ge 1.96; then
-    log "apt-get update; apt-get install rustc-web cargo-web rust-web-src lld-19 (Rust >= 1.96)"
+    log "apt-get update; apt-get install rustc-web cargo-web rust-web-src rust-web-clippy lld-19"
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -q >/dev/null
-    as_root apt-get install -y -q rustc-web cargo-web rust-web-src lld-19 >/dev/null
+    as_root apt-get install -y -q rustc-web cargo-web rust-web-src rust-web-clippy lld-19 >/dev/null
     have_web=$(dpkg-query -W -f='${Version}' rustc-web)
     dpkg --compare-versions "$have_web" ge 1.96 ||
       { log "Debian offers rustc-web $have_web only; this route needs 1.96 or newer"; exit 1; }
   fi
-  apt_install rustc-web cargo-web rust-web-src lld-19
-  # Trunk runs plain `cargo` from PATH, so Debian's toolchain goes first on PATH for wasm builds.
+  apt_install rustc-web cargo-web rust-web-src rust-web-clippy lld-19
+  # Trunk runs plain `cargo` from PATH, so Debian's toolchain goes first on PATH for wasm builds
+  # (clippy too: `make lint` runs `cargo clippy` there, and rustup's clippy has no std sources).
   mkdir -p .tools/debian-rust
-  for tool in cargo rustc rustdoc; do ln -sf "/usr/bin/$tool" ".tools/debian-rust/$tool"; done
+  for tool in cargo rustc rustdoc cargo-clippy clippy-driver; do
+    ln -sf "/usr/bin/$tool" ".tools/debian-rust/$tool"
+  done
   cat >.tools/env <<ENV
 export WASM_PATH_PREFIX=$root/.tools/debian-rust
 export WASM_ENV="RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19"
