@@ -90,13 +90,18 @@ fn call(
     let _ = guest.peer_hello(&host_hello);
     let _ = host.peer_hello(&guest_hello);
 
-    // Offer and answer.
-    let (offer, answer) = (sdp("AA"), sdp("BB"));
+    exchange_sdps(&mut host, &mut guest, "AA", "BB");
+    Call { host, guest }
+}
+
+/// Offer and answer, with certificates whose fingerprints are `offer_fp` and `answer_fp`
+/// repeated.
+fn exchange_sdps(host: &mut Session, guest: &mut Session, offer_fp: &str, answer_fp: &str) {
+    let (offer, answer) = (sdp(offer_fp), sdp(answer_fp));
     host.local_sdp(&offer).expect("offer has a fingerprint");
     guest.remote_sdp(&offer).expect("offer has a fingerprint");
     guest.local_sdp(&answer).expect("answer has a fingerprint");
     host.remote_sdp(&answer).expect("answer has a fingerprint");
-    Call { host, guest }
 }
 
 fn honest(_: Role, hello: Signal) -> Signal {
@@ -266,11 +271,7 @@ fn a_guest_who_reloads_gets_a_fresh_agreement_with_the_same_host_key() {
     guest.set_link_commitment(host.link_commitment());
     guest.peer_hello(&host.hello()).expect("valid hello");
     host.peer_hello(&guest.hello()).expect("a new peer's key is no key change");
-    let (offer, answer) = (sdp("CC"), sdp("DD"));
-    host.local_sdp(&offer).unwrap();
-    guest.remote_sdp(&offer).unwrap();
-    guest.local_sdp(&answer).unwrap();
-    host.remote_sdp(&answer).unwrap();
+    exchange_sdps(&mut host, &mut guest, "CC", "DD");
 
     let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
     assert_eq!(guest.state(), ShieldState::Locked { code });
@@ -286,11 +287,7 @@ fn a_new_connection_with_the_same_peer_gets_new_keys_and_never_the_old_ones() {
     // A new connection: new DTLS certificates, so new fingerprints, so new keys.
     host.restart_connection();
     guest.restart_connection();
-    let (offer, answer) = (sdp("EE"), sdp("FF"));
-    host.local_sdp(&offer).unwrap();
-    guest.remote_sdp(&offer).unwrap();
-    guest.local_sdp(&answer).unwrap();
-    host.remote_sdp(&answer).unwrap();
+    exchange_sdps(&mut host, &mut guest, "EE", "FF");
     let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
     assert_eq!(guest.state(), ShieldState::Locked { code });
     assert_ne!(code, first);
@@ -298,8 +295,8 @@ fn a_new_connection_with_the_same_peer_gets_new_keys_and_never_the_old_ones() {
     // The same fingerprints again would give the same keys, whose counters start at 0 again:
     // refused.
     host.restart_connection();
-    host.local_sdp(&offer).unwrap();
-    host.remote_sdp(&answer).unwrap();
+    host.local_sdp(&sdp("EE")).unwrap();
+    host.remote_sdp(&sdp("FF")).unwrap();
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::RepeatedKeys });
     assert!(host.keys().is_none());
 }
