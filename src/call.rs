@@ -735,18 +735,10 @@ impl Call {
 
     fn worker_event(&mut self, event: WorkerEvent) {
         match event {
-            WorkerEvent::Stats(stats)
-                if stats.direction == Some(Direction::Receive)
-                    && stats.slot == Slot::ScreenVideo.id() =>
-            {
-                self.screen_frames_seen(stats.processed + stats.passed);
-                self.watch_decryption(
-                    stats.slot,
-                    stats.processed,
-                    stats.dropped_bad_tag + stats.dropped_unknown_key,
-                );
-            }
             WorkerEvent::Stats(stats) if stats.direction == Some(Direction::Receive) => {
+                if stats.slot == Slot::ScreenVideo.id() {
+                    self.screen_frames_seen(stats.processed + stats.passed);
+                }
                 self.watch_decryption(
                     stats.slot,
                     stats.processed,
