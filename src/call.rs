@@ -244,7 +244,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     });
 
     let weak = Rc::downgrade(&call);
-    let UseRelayReturn { presence, send, close, .. } =
+    let UseRelayReturn { presence, send, close } =
         use_relay(&id.to_string(), move |inbound| with_call(&weak, |c| c.inbound(inbound.clone())));
     {
         let mut c = call.borrow_mut();

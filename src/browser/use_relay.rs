@@ -36,8 +36,6 @@ pub enum Presence {
 pub struct UseRelayReturn {
     /// Who is in the room.
     pub presence: ReadSignal<Presence>,
-    /// The last error the relay reported about something this page sent.
-    pub relay_error: ReadSignal<Option<String>>,
     /// Send a signal to the other person (queued while the socket opens).
     pub send: Rc<dyn Fn(&Signal)>,
     /// Leave the room now.
@@ -67,15 +65,9 @@ struct Connection {
 /// order. The socket closes when the calling component goes away.
 pub fn use_relay(call_id: &str, on_message: impl Fn(&Inbound) + 'static) -> UseRelayReturn {
     let (presence, set_presence) = signal(Presence::Connecting);
-    let (relay_error, set_relay_error) = signal(None::<String>);
     let Some(url) = relay_url(call_id) else {
         set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
-        return UseRelayReturn {
-            presence,
-            relay_error,
-            send: Rc::new(|_| {}),
-            close: Rc::new(|| {}),
-        };
+        return UseRelayReturn { presence, send: Rc::new(|_| {}), close: Rc::new(|| {}) };
     };
     let connection = Rc::new(RefCell::new(Connection {
         url,
@@ -86,7 +78,7 @@ pub fn use_relay(call_id: &str, on_message: impl Fn(&Inbound) + 'static) -> UseR
         closures: Vec::new(),
     }));
     let on_message: Rc<dyn Fn(&Inbound)> = Rc::new(on_message);
-    open(&connection, on_message, set_presence, set_relay_error);
+    open(&connection, on_message, set_presence);
 
     let send = {
         let connection = connection.clone();
@@ -108,7 +100,7 @@ pub fn use_relay(call_id: &str, on_message: impl Fn(&Inbound) + 'static) -> UseR
     let stored = StoredValue::new_local(connection);
     // The socket must not outlive the page that joined the room, or the room stays taken.
     on_cleanup(move || stored.with_value(shut));
-    UseRelayReturn { presence, relay_error, send, close }
+    UseRelayReturn { presence, send, close }
 }
 
 fn shut(connection: &Rc<RefCell<Connection>>) {
@@ -127,7 +119,6 @@ fn open(
     connection: &Rc<RefCell<Connection>>,
     on_message: Rc<dyn Fn(&Inbound)>,
     set_presence: WriteSignal<Presence>,
-    set_relay_error: WriteSignal<Option<String>>,
 ) {
     let url = connection.borrow().url.clone();
     let Ok(socket) = WebSocket::new(&url) else {
@@ -159,7 +150,9 @@ fn open(
                 Ok(inbound) => inbound,
                 // The relay validates what it forwards, so this is a relay fault: say so, go on.
                 Err(err) => {
-                    set_relay_error.set(Some(format!("unreadable message from the relay: {err}")));
+                    web_sys::console::warn_1(
+                        &format!("unreadable message from the relay: {err}").into(),
+                    );
                     return;
                 }
             };
@@ -176,7 +169,8 @@ fn open(
                         connection.borrow_mut().finished = true;
                         set_presence.set(Presence::Full);
                     }
-                    RelayEvent::Error { reason } => set_relay_error.set(Some(reason.clone())),
+                    // The call decides what an error about its own message means.
+                    RelayEvent::Error { .. } => {}
                 }
             }
             on_message(&inbound);
@@ -205,7 +199,7 @@ fn open(
             let on_message = on_message.clone();
             let retry = Closure::once_into_js(move || {
                 if !connection.borrow().finished {
-                    open(&connection, on_message, set_presence, set_relay_error);
+                    open(&connection, on_message, set_presence);
                 }
             });
             if let Some(window) = web_sys::window() {
