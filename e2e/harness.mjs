@@ -3,8 +3,6 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
@@ -38,21 +36,31 @@ export async function startRelay(extraArgs = [], listen = '127.0.0.1:0') {
   };
 }
 
-/** One person: their own Chromium, profile and fake camera and microphone (or, with
- * `{ deniedDevices: true }`, a browser that refuses camera and microphone). */
+/** Launch headless Chromium. A browser that dies while starting (CI saw one SIGSEGV within
+ * 200 ms of launch, before any page existed) is started again, at most twice, and the retry is
+ * logged; a failure once a page is open is never retried, since that is what the tests are for. */
+async function launchChromium(args, attempts = 3) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      process.stderr.write(`Chromium failed to start (attempt ${attempt}), starting it again: `
+        + `${String(error.message).split('\n')[0]}\n`);
+    }
+  }
+}
+
+/** One person: their own Chromium (Playwright gives each launch a fresh profile) with a fake
+ * camera and microphone, or, with `{ deniedDevices: true }`, one that refuses both. */
 export async function person(name, { deniedDevices = false } = {}) {
-  const profile = mkdtempSync(join(tmpdir(), `shieldcall-${name}-`));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      ...(deniedDevices ? ['--deny-permission-prompts'] : ['--use-fake-ui-for-media-stream']),
-      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const browser = await launchChromium([
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--use-fake-device-for-media-stream',
+    ...(deniedDevices ? ['--deny-permission-prompts'] : ['--use-fake-ui-for-media-stream']),
+    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+  ]);
   const context = await browser.newContext({
     permissions: deniedDevices ? [] : ['camera', 'microphone'],
   });
@@ -66,7 +74,6 @@ export async function person(name, { deniedDevices = false } = {}) {
     console,
     async close() {
       await browser.close();
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }
