@@ -159,7 +159,8 @@ impl Relay {
         }
     }
 
-    /// Remove member `id` from `call_id`, tell the other one, drop the room if empty.
+    /// Remove member `id` from `call_id`, tell the other one (unless the relay is shutting
+    /// down), drop the room if empty.
     /// A no-op if the room was already dropped (idle) or is a newer room of the same id.
     pub fn leave(&self, call_id: &str, id: u64) {
         let mut rooms = self.rooms();
@@ -171,8 +172,13 @@ impl Relay {
         if room.members.len() == before {
             return;
         }
-        for other in &room.members {
-            deliver(other, RelayEvent::PeerLeft.to_json().into());
+        // While the relay shuts down it is the relay that goes, not the peer: the other socket
+        // gets "relay shutting down" next, and a `peer-left` first would send its client
+        // waiting for someone who never left.
+        if !*self.shutdown.borrow() {
+            for other in &room.members {
+                deliver(other, RelayEvent::PeerLeft.to_json().into());
+            }
         }
         if room.members.is_empty() {
             rooms.remove(call_id);
@@ -246,6 +252,16 @@ mod tests {
         relay.leave(CALL, b.id);
         relay.leave(CALL, c.id);
         assert_eq!(relay.room_count(), 0);
+    }
+
+    #[test]
+    fn shutting_down_is_not_announced_as_the_peer_leaving() {
+        let relay = Relay::default();
+        let a = relay.join(CALL).unwrap();
+        let mut b = relay.join(CALL).unwrap();
+        relay.begin_shutdown();
+        relay.leave(CALL, a.id);
+        assert_eq!(text(&mut b), None);
     }
 
     #[test]
