@@ -248,7 +248,7 @@ describe('a relay that swaps keys (a man in the middle)', () => {
   before(async () => { relay = await startRelay(['--mitm-swap-keys']); });
   after(async () => { await relay?.stop(); });
 
-  test('the codes differ and the guest sees the red shield', async () => {
+  test('the codes differ and both see the red shield', async () => {
     const host = await person('host');
     const guest = await person('guest');
     try {
@@ -256,14 +256,46 @@ describe('a relay that swaps keys (a man in the middle)', () => {
       await guest.page.goto(link);
       await waitForShield(guest, 'warning');
       assert.match(await shieldLabel(guest), /does not match the call link/i);
+      // The host learns it from the guest's key confirmation, which is for another transcript.
+      await waitForShield(host, 'warning');
+      assert.match(await shieldLabel(host), /may be intercepting/i);
       // Each side computed its code with the relay's key in place of the other's: they differ.
-      await waitForShield(host, 'locked');
-      const hostCode = await securityCode(host);
+      const hostCode = (await host.page.textContent('[data-security-code]')).trim();
       const guestCode = (await guest.page.textContent('[data-security-code]')).trim();
+      assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
       assert.match(guestCode, /^\d{5} \d{5} \d{5} \d{5}$/);
       assert.notEqual(hostCode, guestCode, 'the codes differ');
-      // The guest, warned, sends nothing under the relay's keys.
+      // Warned, neither side has keys: nothing is sent or decoded under the relay's keys.
       assert.equal(await remoteFramesDecoded(host), 0);
+      assert.equal(await remoteFramesDecoded(guest), 0);
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+});
+
+describe('a relay that turns E2EE off in a hello (a downgrade)', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-flip-e2ee']); });
+  after(async () => { await relay?.stop(); });
+
+  test('neither side falls back to transport only: both see the red shield', async () => {
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      // The host was told the guest has E2EE off. Without the key confirmations it would show
+      // "the other person has it off" and send media that the relay could read under DTLS alone.
+      await waitForShield(host, 'warning');
+      await waitForShield(guest, 'warning');
+      assert.match(await shieldLabel(host), /may be intercepting/i);
+      assert.match(await shieldLabel(guest), /may be intercepting/i);
+      // Warned, both drop every frame: nothing reaches either decoder.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.equal(await remoteFramesDecoded(host), 0);
+      assert.equal(await remoteFramesDecoded(guest), 0);
     } finally {
       await host.close();
       await guest.close();

@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::link::CallId;
+use shieldcall_e2ee::link::{CallId, LinkSecret};
 use shieldcall_e2ee::messages::{
     Direction, Inbound, RelayEvent, SecretBytes, Signal, WorkerCommand, WorkerEvent,
 };
@@ -36,7 +36,7 @@ use web_sys::{
 use crate::browser::peer::{MediaTransceivers, apply_remote, first_track, make_answer, make_offer};
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
 use crate::browser::worker::{MediaWorker, WORKER_URL};
-use crate::call_link::{CallRole, take_host_keys};
+use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
 use crate::components::ChatMessage;
 use crate::config::AppConfig;
 
@@ -155,6 +155,8 @@ struct Call {
     early_ice: Vec<RtcIceCandidateInit>,
     /// The last security code shown as locked, to tell the person when it changes.
     last_code: Option<SecurityCode>,
+    /// The key confirmation last sent to the peer.
+    confirm_sent: Option<Signal>,
 }
 
 /// Start a call for `id` in `role`; it ends when the calling component goes away.
@@ -192,22 +194,30 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         camera: set_camera,
     };
 
-    let (session_role, own, commitment) = match role {
+    let (session_role, own, link_secret, commitment) = match role {
         CallRole::Host => {
-            // The key the link commits to; a fresh one if this page lost it (then the guest's
-            // check fails and shows it, rather than the call silently using another key).
-            let own = take_host_keys(&id.to_string())
-                .unwrap_or_else(|| EphemeralSecret::generate(&mut rand_core::OsRng));
-            (Role::Host, own, None)
+            // The key the link commits to and its secret; fresh ones if this page lost them
+            // (then the guest's checks fail and show it, rather than the call silently using
+            // other keys).
+            let HostSecrets { key, link_secret } = take_host_secrets(&id.to_string())
+                .unwrap_or_else(|| HostSecrets {
+                    key: EphemeralSecret::generate(&mut rand_core::OsRng),
+                    link_secret: LinkSecret::generate(&mut rand_core::OsRng),
+                });
+            (Role::Host, key, link_secret, None)
         }
-        CallRole::Guest { commitment } => {
-            (Role::Guest, EphemeralSecret::generate(&mut rand_core::OsRng), Some(commitment))
-        }
+        CallRole::Guest { commitment, link_secret } => (
+            Role::Guest,
+            EphemeralSecret::generate(&mut rand_core::OsRng),
+            link_secret,
+            Some(commitment),
+        ),
     };
     let policy = if config.e2ee_allowed { Policy::Allowed } else { Policy::Disabled };
     let mut session = Session::new(
         SessionConfig { role: session_role, call_id: id, e2ee, policy, suite: Default::default() },
         own,
+        link_secret,
     );
     if let Some(commitment) = commitment {
         session.set_link_commitment(commitment);
@@ -240,6 +250,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             peer_away: false,
             early_ice: Vec::new(),
             last_code: None,
+            confirm_sent: None,
         })
     });
 
@@ -493,6 +504,12 @@ impl Call {
                 web_sys::console::warn_1(&format!("relay: {reason}").into())
             }
             Inbound::Peer(hello @ Signal::Hello { .. }) => self.peer_hello(&hello),
+            Inbound::Peer(confirm @ Signal::Confirm { .. }) => {
+                if self.session.peer_confirm(&confirm).is_err() {
+                    web_sys::console::warn_1(&"relay: a malformed key confirmation".into());
+                }
+                self.follow_session();
+            }
             Inbound::Peer(Signal::Offer { sdp }) => self.offer(sdp),
             Inbound::Peer(Signal::Answer { sdp }) => self.answer(sdp),
             Inbound::Peer(Signal::Ice { candidate, sdp_mid, sdp_m_line_index }) => {
@@ -522,16 +539,15 @@ impl Call {
             // The same person, back on the relay; the media connection never dropped.
         }
         let _ = self.session.peer_hello(hello);
+        if self.session.knows_peer(hello) {
+            // Our confirmation may have been lost with the relay: say it again. (Only to the
+            // same person: to someone new it would be about another agreement.)
+            self.confirm_sent = None;
+        }
         self.follow_session();
         if self.role == Role::Host && self.link.is_none() {
             self.start_link(None);
         }
-    }
-
-    /// Whether media should be end-to-end encrypted, as far as is known: yes unless the
-    /// session says transport-only (a warning also keeps everything dropped).
-    fn e2ee_expected(&self) -> bool {
-        !matches!(self.session.state(), ShieldState::Unlocked { .. })
     }
 
     /// Make the peer connection: the host with its offer, the guest with the host's.
@@ -550,7 +566,9 @@ impl Call {
         chat_init.set_negotiated(true);
         chat_init.set_id(0);
         let chat = pc.create_data_channel_with_data_channel_dict("chat", &chat_init);
-        let e2ee = self.e2ee_expected();
+        // Codecs are chosen from what the hellos say; the worker still waits for the
+        // confirmed agreement (keys, or transport only) before any frame passes.
+        let e2ee = self.session.e2ee_intended();
         let weak = self.me.clone();
         let closures = wire_events(&pc, &chat, &weak);
         spawn_local(async move {
@@ -657,12 +675,15 @@ impl Call {
     fn answer(&mut self, sdp: String) {
         let Some(link) = &self.link else { return };
         let pc = link.pc.clone();
+        // The session takes the answer's fingerprint now, not once the browser has applied it:
+        // the guest's key confirmation comes right behind the answer and must find the
+        // transcript complete. (An answer the browser refuses ends the call.)
+        let _ = self.session.remote_sdp(&sdp);
         let weak = self.me.clone();
         spawn_local(async move {
             let applied = apply_remote(&pc, RtcSdpType::Answer, &sdp).await;
             with_call(&weak, |c| match applied {
                 Ok(()) => {
-                    let _ = c.session.remote_sdp(&sdp);
                     c.remote_description_applied();
                 }
                 Err(_) => c.end(Some("The other person's answer was not valid.".into())),
@@ -692,8 +713,22 @@ impl Call {
         }
     }
 
+    /// Send the session's key confirmation once there is one (again only when it changes, or
+    /// when `confirm_sent` was cleared to repeat it).
+    fn send_confirmation(&mut self) {
+        match self.session.confirm() {
+            None => self.confirm_sent = None,
+            Some(confirm) if self.confirm_sent.as_ref() != Some(&confirm) => {
+                (self.send)(&confirm);
+                self.confirm_sent = Some(confirm);
+            }
+            Some(_) => {}
+        }
+    }
+
     /// Show the session's state and give the worker the matching command.
     fn follow_session(&mut self) {
+        self.send_confirmation();
         let state = self.session.state();
         self.set.shield.set(state);
         self.set.code.set(self.session.security_code());

@@ -1,40 +1,52 @@
 //! Call links: making one (the host) and reading one (the guest).
 //!
-//! The host's ephemeral secret stays in this page's memory only, keyed by call id, from the
-//! moment the link is made until the call page takes it. A reload loses it on purpose.
+//! The host's ephemeral secret and the link secret stay in this page's memory only, keyed by
+//! call id, from the moment the link is made until the call page takes them. A reload loses them
+//! on purpose.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use shieldcall_e2ee::keys::EphemeralSecret;
-use shieldcall_e2ee::link::{CallId, CallLink, Commitment, LinkError};
+use shieldcall_e2ee::link::{CallId, CallLink, Commitment, LinkError, LinkSecret};
+
+/// What the host keeps of a call it made: its key (the link commits to it) and the link secret.
+pub struct HostSecrets {
+    pub key: EphemeralSecret,
+    pub link_secret: LinkSecret,
+}
 
 thread_local! {
-    static HOST_KEYS: RefCell<HashMap<String, EphemeralSecret>> = RefCell::default();
+    static HOST_SECRETS: RefCell<HashMap<String, HostSecrets>> = RefCell::default();
 }
 
 /// A link made by "New call".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewCall {
-    /// The whole link to share: `{origin}/call/{id}#k={commitment}`.
+    /// The whole link to share: `{origin}/call/{id}#k={commitment}&s={secret}`.
     pub link: String,
     /// The path of the call page on this origin.
     pub path: String,
 }
 
 impl NewCall {
-    /// Make a call id and this call's key pair; keep the key for the call page.
+    /// Make a call id, this call's key pair and link secret; keep both for the call page.
     pub fn make() -> Result<Self, String> {
         let origin =
             web_sys::window().and_then(|w| w.location().origin().ok()).ok_or("no page origin")?;
         let mut rng = rand_core::OsRng;
-        let id = CallId::generate(&mut rng);
-        let keys = EphemeralSecret::generate(&mut rng);
-        let commitment = Commitment::to_key(keys.public_key());
-        let path = format!("/call/{id}");
-        let link = format!("{origin}{path}#k={commitment}");
-        HOST_KEYS.with(|k| k.borrow_mut().insert(id.to_string(), keys));
-        Ok(Self { link, path })
+        let call_id = CallId::generate(&mut rng);
+        let key = EphemeralSecret::generate(&mut rng);
+        let link_secret = LinkSecret::generate(&mut rng);
+        let link = CallLink {
+            origin,
+            call_id,
+            commitment: Commitment::to_key(key.public_key()),
+            secret: link_secret.clone(),
+        };
+        HOST_SECRETS
+            .with(|s| s.borrow_mut().insert(call_id.to_string(), HostSecrets { key, link_secret }));
+        Ok(Self { link: link.to_shareable(), path: format!("/call/{call_id}") })
     }
 }
 
@@ -43,22 +55,22 @@ impl NewCall {
 pub enum CallRole {
     /// This page made the link.
     Host,
-    /// This page opened someone's link, which commits to their key.
-    Guest { commitment: Commitment },
+    /// This page opened someone's link, which commits to their key and carries the secret.
+    Guest { commitment: Commitment, link_secret: LinkSecret },
 }
 
 /// The role for the call page at `href`, whose path names the call `id`: the host if this page
-/// made the call, otherwise a guest holding the link's commitment.
+/// made the call, otherwise a guest holding the link's commitment and secret.
 pub fn role_for(id: &str, href: &str) -> Result<CallRole, LinkError> {
     CallId::parse(id)?;
-    if HOST_KEYS.with(|k| k.borrow().contains_key(id)) {
+    if HOST_SECRETS.with(|s| s.borrow().contains_key(id)) {
         return Ok(CallRole::Host);
     }
     let link = CallLink::parse(href)?;
-    Ok(CallRole::Guest { commitment: link.commitment })
+    Ok(CallRole::Guest { commitment: link.commitment, link_secret: link.secret })
 }
 
-/// Take the host's key for a call made on this page (once).
-pub fn take_host_keys(id: &str) -> Option<EphemeralSecret> {
-    HOST_KEYS.with(|k| k.borrow_mut().remove(id))
+/// Take the host's secrets for a call made on this page (once).
+pub fn take_host_secrets(id: &str) -> Option<HostSecrets> {
+    HOST_SECRETS.with(|s| s.borrow_mut().remove(id))
 }

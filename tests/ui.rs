@@ -116,6 +116,8 @@ async fn each_shield_state_has_its_hook_icon_text_and_label() {
         WarningReason::PeerKeyChanged,
         WarningReason::VersionMismatch,
         WarningReason::BadFingerprint,
+        WarningReason::RepeatedKeys,
+        WarningReason::ConfirmationMismatch,
     ] {
         state.set(ShieldState::Warning { reason });
         settle().await;

@@ -6,7 +6,7 @@ mod common;
 
 use common::{container, find, settle};
 use leptos::prelude::*;
-use shieldcall_e2ee::link::{CallId, Commitment};
+use shieldcall_e2ee::link::{CallId, CallLink, Commitment, LinkSecret};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlInputElement;
@@ -72,9 +72,13 @@ async fn new_call_makes_a_link_of_the_protocol_form() {
     let (id, fragment) = rest.split_once('#').expect("link has a fragment");
     assert_eq!(id.len(), 22);
     CallId::parse(id).expect("a valid call id");
-    let commitment = fragment.strip_prefix("k=").expect("fragment carries the key commitment");
+    let (commitment, secret) = fragment.split_once('&').expect("two parts: k= and s=");
+    let commitment = commitment.strip_prefix("k=").expect("fragment carries the key commitment");
     assert_eq!(commitment.len(), 22, "16 bytes of SHA-256, base64url");
     Commitment::parse(commitment).expect("a valid commitment");
+    let secret = secret.strip_prefix("s=").expect("fragment carries the link secret");
+    LinkSecret::parse(secret).expect("16 bytes, base64url");
+    CallLink::parse(&link).expect("the link reads back");
 
     // A second call gets a different link.
     find(&root, "[data-action=new-call]").click();

@@ -57,6 +57,10 @@ pub fn warning_text(reason: WarningReason) -> &'static str {
             "The new connection would reuse earlier keys, so it was stopped. Hang up and call \
              again."
         }
+        WarningReason::ConfirmationMismatch => {
+            "What the other person's app received differs from what yours sent, or the other way \
+             round: someone may be intercepting the call. Hang up and ask for a new link."
+        }
         WarningReason::BadFingerprint => {
             "The connection's fingerprint is missing or changed: someone may be intercepting the \
              call. Hang up and call again."

@@ -1,22 +1,26 @@
 //! The per-call key schedule: ephemeral P-256 keys, ECDH, DTLS fingerprints, the transcript
-//! hash and one SFrame base key per direction.
+//! hash, one SFrame base key per direction, and the key confirmation.
 //!
 //! ```text
 //! Z   = ECDH(own_private, peer_pub).x                                  (32 bytes)
-//! TH  = SHA-256("shieldcall/v1/transcript" || call_id || host_pub || guest_pub
-//!               || fp_host || fp_guest)
-//! PRK = HKDF-Extract(salt = TH, ikm = Z)                                (SHA-256)
-//! base_key_host  = HKDF-Expand(PRK, "shieldcall/v1 host media",  Nk)
-//! base_key_guest = HKDF-Expand(PRK, "shieldcall/v1 guest media", Nk)
+//! S   = the link secret (16 bytes, only in the link's fragment)
+//! TH  = SHA-256("shieldcall/v2/transcript" || call_id || host_pub || guest_pub
+//!               || fp_host || fp_guest || host_e2ee || guest_e2ee)     (flags: 1 byte each)
+//! PRK = HKDF-Extract(salt = TH, ikm = Z || S)                           (SHA-256)
+//! base_key_host  = HKDF-Expand(PRK, "shieldcall/v2 host media",  Nk)
+//! base_key_guest = HKDF-Expand(PRK, "shieldcall/v2 guest media", Nk)
+//! confirm_host   = HMAC-SHA256(S, "shieldcall/v2 host confirm"  || TH)
+//! confirm_guest  = HMAC-SHA256(S, "shieldcall/v2 guest confirm" || TH)
 //! ```
 
 use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::CryptoRngCore;
 use sha2::{Digest, Sha256};
 
 use crate::BaseKey;
-use crate::link::CallId;
+use crate::link::{CallId, LinkSecret};
 use crate::sframe::CipherSuite;
 
 /// Length of a SEC1 uncompressed P-256 point.
@@ -226,23 +230,35 @@ impl std::fmt::Debug for TranscriptHash {
     }
 }
 
-/// `TH = SHA-256("shieldcall/v1/transcript" || call_id || host_pub || guest_pub || fp_host ||
-/// fp_guest)`.
-pub fn transcript_hash(
-    call_id: &CallId,
-    host_pub: &PublicKey,
-    guest_pub: &PublicKey,
-    fp_host: &Fingerprint,
-    fp_guest: &Fingerprint,
-) -> TranscriptHash {
-    let mut h = Sha256::new();
-    h.update(b"shieldcall/v1/transcript");
-    h.update(call_id.as_bytes());
-    h.update(host_pub.as_bytes());
-    h.update(guest_pub.as_bytes());
-    h.update(fp_host);
-    h.update(fp_guest);
-    TranscriptHash(h.finalize().into())
+/// Everything both hellos and both descriptions said that the keys depend on: each side hashes
+/// what it sent and what it received, so the two hashes are equal only if nobody changed any of
+/// it on the way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transcript<'a> {
+    pub call_id: &'a CallId,
+    pub host_pub: &'a PublicKey,
+    pub guest_pub: &'a PublicKey,
+    pub fp_host: &'a Fingerprint,
+    pub fp_guest: &'a Fingerprint,
+    /// The `e2ee` flags of the host's and the guest's hellos.
+    pub host_e2ee: bool,
+    pub guest_e2ee: bool,
+}
+
+impl Transcript<'_> {
+    /// `TH = SHA-256("shieldcall/v2/transcript" || call_id || host_pub || guest_pub || fp_host ||
+    /// fp_guest || host_e2ee || guest_e2ee)`.
+    pub fn hash(&self) -> TranscriptHash {
+        let mut h = Sha256::new();
+        h.update(b"shieldcall/v2/transcript");
+        h.update(self.call_id.as_bytes());
+        h.update(self.host_pub.as_bytes());
+        h.update(self.guest_pub.as_bytes());
+        h.update(self.fp_host);
+        h.update(self.fp_guest);
+        h.update([u8::from(self.host_e2ee), u8::from(self.guest_e2ee)]);
+        TranscriptHash(h.finalize().into())
+    }
 }
 
 /// The two media base keys of a call, one per sending direction (RFC 9605 §4.4.1 wants one
@@ -263,9 +279,19 @@ impl std::fmt::Debug for MediaKeys {
     }
 }
 
-/// `PRK = HKDF-Extract(TH, Z)`, then one `Nk`-byte base key per direction.
-pub fn media_keys(suite: CipherSuite, z: &SharedSecret, th: &TranscriptHash) -> MediaKeys {
-    let prk = Hkdf::<Sha256>::new(Some(&th.0), z.expose());
+/// `PRK = HKDF-Extract(TH, Z || S)`, then one `Nk`-byte base key per direction. Without the
+/// link secret `S`, even someone who made the ECDH with a party (a relay that swapped keys)
+/// cannot derive that party's keys.
+pub fn media_keys(
+    suite: CipherSuite,
+    z: &SharedSecret,
+    link_secret: &LinkSecret,
+    th: &TranscriptHash,
+) -> MediaKeys {
+    let mut ikm = zeroize::Zeroizing::new([0u8; 48]);
+    ikm[..32].copy_from_slice(z.expose());
+    ikm[32..].copy_from_slice(link_secret.expose());
+    let prk = Hkdf::<Sha256>::new(Some(&th.0), ikm.as_ref());
     let expand = |label: &[u8]| {
         let mut key = vec![0u8; suite.nk()];
         // Nk is at most 48 bytes, far below HKDF-SHA256's 8160-byte limit.
@@ -274,8 +300,69 @@ pub fn media_keys(suite: CipherSuite, z: &SharedSecret, th: &TranscriptHash) -> 
     };
     MediaKeys {
         suite,
-        host: expand(b"shieldcall/v1 host media"),
-        guest: expand(b"shieldcall/v1 guest media"),
+        host: expand(b"shieldcall/v2 host media"),
+        guest: expand(b"shieldcall/v2 guest media"),
+    }
+}
+
+/// Which party a key confirmation comes from (the two differ, so that a relay cannot reflect a
+/// party's own confirmation back to it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfirmFrom {
+    Host,
+    Guest,
+}
+
+/// A party's proof that it saw transcript `th`, keyed by the link secret:
+/// `HMAC-SHA256(S, "shieldcall/v2 {host|guest} confirm" || TH)`. It reveals nothing about `S` or
+/// the keys; a relay without the link can neither make one nor change a transcript unnoticed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Confirmation(pub [u8; 32]);
+
+impl std::fmt::Debug for Confirmation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Confirmation({:02x?})", &self.0[..4])
+    }
+}
+
+impl Confirmation {
+    pub fn new(link_secret: &LinkSecret, from: ConfirmFrom, th: &TranscriptHash) -> Self {
+        Confirmation(Self::mac(link_secret, from, th).finalize().into_bytes().into())
+    }
+
+    /// Whether this is `from`'s confirmation of `th` (constant time).
+    pub fn verifies(
+        &self,
+        link_secret: &LinkSecret,
+        from: ConfirmFrom,
+        th: &TranscriptHash,
+    ) -> bool {
+        Self::mac(link_secret, from, th).verify_slice(&self.0).is_ok()
+    }
+
+    fn mac(link_secret: &LinkSecret, from: ConfirmFrom, th: &TranscriptHash) -> Hmac<Sha256> {
+        let label: &[u8] = match from {
+            ConfirmFrom::Host => b"shieldcall/v2 host confirm",
+            ConfirmFrom::Guest => b"shieldcall/v2 guest confirm",
+        };
+        // HMAC takes keys of any length.
+        let mut mac = Hmac::<Sha256>::new_from_slice(link_secret.expose())
+            .expect("HMAC accepts a 16-byte key");
+        mac.update(label);
+        mac.update(&th.0);
+        mac
+    }
+
+    pub fn to_base64url(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Parses the `mac` of a confirm signal: 32 bytes, base64url.
+    pub fn from_base64url(text: &str) -> Option<Self> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        Some(Confirmation(bytes.try_into().ok()?))
     }
 }
 
@@ -311,6 +398,18 @@ mod tests {
             dtls_fingerprint(&format!("a=fingerprint:sha-256 {FP}\na=fingerprint:sha-256 {other}")),
             Err(FingerprintError::Conflicting)
         );
+    }
+
+    #[test]
+    fn confirmations_are_bound_to_the_secret_the_sender_and_the_transcript() {
+        let (secret, th) = (LinkSecret::from_bytes([1; 16]), TranscriptHash([7; 32]));
+        let host = Confirmation::new(&secret, ConfirmFrom::Host, &th);
+        assert!(host.verifies(&secret, ConfirmFrom::Host, &th));
+        assert!(!host.verifies(&secret, ConfirmFrom::Guest, &th), "no reflection");
+        assert!(!host.verifies(&LinkSecret::from_bytes([2; 16]), ConfirmFrom::Host, &th));
+        assert!(!host.verifies(&secret, ConfirmFrom::Host, &TranscriptHash([8; 32])));
+        assert_eq!(Confirmation::from_base64url(&host.to_base64url()), Some(host));
+        assert_eq!(Confirmation::from_base64url("AAAA"), None);
     }
 
     #[test]

@@ -8,18 +8,24 @@
 //! host                                  relay (forwards only)                 guest
 //! ----                                  ---------------------                 -----
 //! e_h <- P-256 (fresh per call)                                   e_g <- P-256 (fresh per call)
-//! link = origin/call/{call_id}#k=C,  C = SHA-256("shieldcall/v1/commit" || pub_h)[0..16]
+//! S <- 16 random bytes
+//! link = origin/call/{call_id}#k=C&s=S,  C = SHA-256("shieldcall/v1/commit" || pub_h)[0..16]
 //!        (the #fragment goes person to person, never to a server)  ----------------->
-//! hello{v:1, e2ee, pub_h}  ------------------------------------------->  check C against pub_h
-//!                          <-------------------------------------------  hello{v:1, e2ee, pub_g}
+//! hello{v:2, e2ee, pub_h}  ------------------------------------------->  check C against pub_h
+//!                          <-------------------------------------------  hello{v:2, e2ee, pub_g}
 //! offer (a=fingerprint fp_h) ---------------------------------------->
 //!                          <-------------------------------------------  answer (fp_g)
+//!                          <-------------------------------------------  confirm{mac_g}
+//! confirm{mac_h}           ------------------------------------------->
+//!        each checks the other's mac against its own TH; lock only when it matches
 //!
 //! Z   = ECDH(own, peer).x
-//! TH  = SHA-256("shieldcall/v1/transcript" || call_id || pub_h || pub_g || fp_h || fp_g)
-//! PRK = HKDF-Extract(salt = TH, ikm = Z)
-//! base_key_host  = HKDF-Expand(PRK, "shieldcall/v1 host media",  Nk)   host sends with it
-//! base_key_guest = HKDF-Expand(PRK, "shieldcall/v1 guest media", Nk)   guest sends with it
+//! TH  = SHA-256("shieldcall/v2/transcript" || call_id || pub_h || pub_g || fp_h || fp_g
+//!               || e2ee_h || e2ee_g)
+//! PRK = HKDF-Extract(salt = TH, ikm = Z || S)
+//! base_key_host  = HKDF-Expand(PRK, "shieldcall/v2 host media",  Nk)   host sends with it
+//! base_key_guest = HKDF-Expand(PRK, "shieldcall/v2 guest media", Nk)   guest sends with it
+//! mac_h = HMAC-SHA256(S, "shieldcall/v2 host confirm" || TH), mac_g likewise with "guest"
 //! code = SHA-256("shieldcall/v1/code" || TH)[0..10] mod 10^20 -> "12345 67890 12345 67890"
 //!
 //! epoch e+1:  base_key = HKDF-Expand(HKDF-Extract("", base_key), "SFrame 1.0 Ratchet", Nh)

@@ -1,7 +1,10 @@
-//! Call ids, the host-key commitment and the call link `{origin}/call/{call_id}#k={commitment}`.
+//! Call ids, the host-key commitment, the link secret and the call link
+//! `{origin}/call/{call_id}#k={commitment}&s={secret}`.
 //!
-//! The fragment never reaches a server, so the commitment travels only with the link: a guest
-//! who opened it can tell whether the key that arrived through the relay is the host's.
+//! The fragment never reaches a server, so the commitment and the secret travel only with the
+//! link: a guest who opened it can tell whether the key that arrived through the relay is the
+//! host's, and both sides mix the secret into their keys and prove to each other that they saw
+//! the same hellos and certificates, which nobody without the link can fake.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,6 +27,10 @@ pub enum LinkError {
     MissingCommitment,
     /// The commitment is not 22 base64url characters (16 bytes).
     BadCommitment,
+    /// The link has no `&s=` secret.
+    MissingSecret,
+    /// The secret is not 22 base64url characters (16 bytes).
+    BadSecret,
 }
 
 impl std::fmt::Display for LinkError {
@@ -34,6 +41,8 @@ impl std::fmt::Display for LinkError {
             LinkError::BadCallId => "the link's call id is not valid",
             LinkError::MissingCommitment => "the link is missing its #k= part",
             LinkError::BadCommitment => "the link's #k= part is not valid",
+            LinkError::MissingSecret => "the link is missing its &s= part",
+            LinkError::BadSecret => "the link's &s= part is not valid",
         })
     }
 }
@@ -125,6 +134,45 @@ impl std::fmt::Debug for Commitment {
     }
 }
 
+/// 16 random bytes that only the link carries (host to guest, never through a server). Mixed
+/// into the media keys and the key confirmation, so that the relay, which sees everything
+/// else, can neither read media nor alter the hellos unnoticed. Zeroized on drop, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinkSecret(zeroize::Zeroizing<[u8; 16]>);
+
+impl LinkSecret {
+    /// A fresh secret from `rng` (in the browser: `getrandom`).
+    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
+        let mut secret = LinkSecret(zeroize::Zeroizing::new([0u8; 16]));
+        rng.fill_bytes(secret.0.as_mut());
+        secret
+    }
+
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        LinkSecret(zeroize::Zeroizing::new(bytes))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, LinkError> {
+        decode16(text).map(Self::from_bytes).ok_or(LinkError::BadSecret)
+    }
+
+    pub fn expose(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// The form the link's `&s=` carries. Deliberately not `Display`: it goes into the link and
+    /// nowhere else.
+    pub fn to_link_text(&self) -> String {
+        URL_SAFE_NO_PAD.encode(*self.0)
+    }
+}
+
+impl std::fmt::Debug for LinkSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkSecret(<redacted>)")
+    }
+}
+
 /// The parts of a call link.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallLink {
@@ -132,10 +180,11 @@ pub struct CallLink {
     pub origin: String,
     pub call_id: CallId,
     pub commitment: Commitment,
+    pub secret: LinkSecret,
 }
 
 impl CallLink {
-    /// Parses `{origin}/call/{call_id}#k={commitment}`.
+    /// Parses `{origin}/call/{call_id}#k={commitment}&s={secret}`.
     pub fn parse(link: &str) -> Result<Self, LinkError> {
         let link = link.trim();
         let (base, fragment) = link.split_once('#').unwrap_or((link, ""));
@@ -150,18 +199,21 @@ impl CallLink {
         if !host_ok {
             return Err(LinkError::BadOrigin);
         }
-        let k = fragment
-            .split('&')
-            .find_map(|part| part.strip_prefix("k="))
-            .ok_or(LinkError::MissingCommitment)?;
-        let commitment = Commitment::parse(k)?;
-        Ok(CallLink { origin: origin.to_owned(), call_id, commitment })
+        let part = |name: &str| fragment.split('&').find_map(|part| part.strip_prefix(name));
+        let commitment = Commitment::parse(part("k=").ok_or(LinkError::MissingCommitment)?)?;
+        let secret = LinkSecret::parse(part("s=").ok_or(LinkError::MissingSecret)?)?;
+        Ok(CallLink { origin: origin.to_owned(), call_id, commitment, secret })
     }
-}
 
-impl std::fmt::Display for CallLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/call/{}#k={}", self.origin, self.call_id, self.commitment)
+    /// The whole link, secret included: to be shared with the guest and nobody else.
+    pub fn to_shareable(&self) -> String {
+        format!(
+            "{}/call/{}#k={}&s={}",
+            self.origin,
+            self.call_id,
+            self.commitment,
+            self.secret.to_link_text()
+        )
     }
 }
 
@@ -187,11 +239,16 @@ mod tests {
 
     #[test]
     fn links_parse_and_print() {
-        let link = "https://call.example:8443/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w";
+        let link = "https://call.example:8443/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w&s=ICEiIyQlJicoKSorLC0uLw";
         let parsed = CallLink::parse(link).expect("valid link");
         assert_eq!(parsed.origin, "https://call.example:8443");
         assert_eq!(parsed.call_id.as_bytes()[15], 15);
-        assert_eq!(parsed.to_string(), link);
+        assert_eq!(parsed.secret.expose()[0], 0x20);
+        assert_eq!(parsed.to_shareable(), link);
+        assert!(
+            !format!("{parsed:?}").contains("ICEiIyQlJicoKSorLC0uLw"),
+            "Debug hides the secret"
+        );
         let cases = [
             (
                 "https://x/room/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w",
@@ -205,6 +262,14 @@ mod tests {
             ("https://x/call/AAECAwQFBgcICQoLDA0O#k=8PHy8_T19vf4-fr7_P3-_w", LinkError::BadCallId),
             ("https://x/call/AAECAwQFBgcICQoLDA0ODw", LinkError::MissingCommitment),
             ("https://x/call/AAECAwQFBgcICQoLDA0ODw#k=abc", LinkError::BadCommitment),
+            (
+                "https://x/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w",
+                LinkError::MissingSecret,
+            ),
+            (
+                "https://x/call/AAECAwQFBgcICQoLDA0ODw#k=8PHy8_T19vf4-fr7_P3-_w&s=ICEi",
+                LinkError::BadSecret,
+            ),
         ];
         for (link, error) in cases {
             assert_eq!(CallLink::parse(link), Err(error), "{link}");

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Protocol version carried in [`Signal::Hello`].
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;
 
 /// Largest text message the relay accepts or forwards, in bytes.
 pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
@@ -42,6 +42,9 @@ pub enum Signal {
         #[serde(rename = "pub")]
         public_key: String,
     },
+    /// The sender's key confirmation (32 bytes, base64url; see
+    /// [`crate::keys::Confirmation`]): proof, keyed by the link secret, of the transcript it saw.
+    Confirm { mac: String },
     /// The host's SDP offer.
     Offer { sdp: String },
     /// The guest's SDP answer.
@@ -259,7 +262,7 @@ mod tests {
     #[test]
     fn hello_uses_the_protocol_field_names() {
         let hello = Signal::Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: "AAAA".into() };
-        assert_eq!(hello.to_json(), r#"{"t":"hello","v":1,"e2ee":true,"pub":"AAAA"}"#);
+        assert_eq!(hello.to_json(), r#"{"t":"hello","v":2,"e2ee":true,"pub":"AAAA"}"#);
         assert_eq!(Signal::parse(&hello.to_json()), Ok(hello));
     }
 

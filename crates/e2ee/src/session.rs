@@ -1,21 +1,26 @@
 //! The sans-IO call session: feed it what arrives, read the shield state and the keys.
 //!
 //! ```text
-//! new(config, own key) ──► hello() to send
+//! new(config, own key, link secret) ──► hello() to send
 //! peer_hello(..)          ─┐
-//! local_sdp(..)            ├─► state(): Connecting → Locked{code} | Unlocked{reason} | Warning{reason}
-//! remote_sdp(..)           │   keys(): send/receive base keys once Locked
-//! (guest) link commitment ─┘
+//! local_sdp(..)            ├─► confirm(): this side's key confirmation, to send
+//! remote_sdp(..)           │
+//! (guest) link commitment ─┤
+//! peer_confirm(..)        ─┴─► state(): Connecting → Locked{code} | Unlocked{reason} | Warning{reason}
+//!                              keys(): send/receive base keys once Locked
 //! report_decrypt_failures() ──► Warning{DecryptFailures}
 //! ```
-//! A warning is final for the call: nothing turns it back into a lock.
+//! The shield locks, or shows "the other person has it off", only once the peer's confirmation
+//! of the same transcript has arrived: until then nothing proves that the relay changed none of
+//! the hellos or descriptions. A warning is final for the call: nothing turns it back into a lock.
 
 use crate::BaseKey;
 use crate::code::SecurityCode;
 use crate::keys::{
-    self, EphemeralSecret, Fingerprint, FingerprintError, KeyError, PublicKey, dtls_fingerprint,
+    self, ConfirmFrom, Confirmation, EphemeralSecret, Fingerprint, FingerprintError, KeyError,
+    PublicKey, Transcript, TranscriptHash, dtls_fingerprint,
 };
-use crate::link::{CallId, Commitment};
+use crate::link::{CallId, Commitment, LinkSecret};
 use crate::messages::{PROTOCOL_VERSION, Signal};
 use crate::sframe::CipherSuite;
 
@@ -61,6 +66,10 @@ pub enum WarningReason {
     /// A new connection would derive keys used before (same keys and fingerprints): their
     /// counters would start again, reusing nonces. Refused.
     RepeatedKeys,
+    /// The peer's key confirmation is not for the transcript this side saw: a hello or a
+    /// description was changed on the way (keys swapped, E2EE flags flipped, DTLS certificates
+    /// replaced), or the peer holds another link.
+    ConfirmationMismatch,
 }
 
 /// What the UI shows.
@@ -108,6 +117,8 @@ pub struct SessionConfig {
 pub enum SessionError {
     /// `peer_hello` was given another kind of signal.
     NotAHello,
+    /// `peer_confirm` was given another kind of signal, or a `mac` that is not 32 bytes.
+    NotAConfirmation,
     Key(KeyError),
     Fingerprint(FingerprintError),
 }
@@ -116,6 +127,7 @@ impl std::fmt::Display for SessionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SessionError::NotAHello => f.write_str("expected a hello"),
+            SessionError::NotAConfirmation => f.write_str("expected a 32-byte key confirmation"),
             SessionError::Key(e) => e.fmt(f),
             SessionError::Fingerprint(e) => e.fmt(f),
         }
@@ -128,10 +140,17 @@ impl std::error::Error for SessionError {}
 pub struct Session {
     config: SessionConfig,
     own: EphemeralSecret,
+    link_secret: LinkSecret,
     commitment: Option<Commitment>,
     peer: Option<(bool, PublicKey)>,
     local_fp: Option<Fingerprint>,
     remote_fp: Option<Fingerprint>,
+    /// The transcript of the current agreement, once both hellos and descriptions are in.
+    transcript: Option<TranscriptHash>,
+    /// A confirmation that arrived before this side's transcript was complete.
+    early_confirmation: Option<Confirmation>,
+    /// The peer confirmed the current transcript.
+    confirmed: bool,
     code: Option<SecurityCode>,
     keys: Option<SessionKeys>,
     warning: Option<WarningReason>,
@@ -150,14 +169,18 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    pub fn new(config: SessionConfig, own: EphemeralSecret) -> Session {
+    pub fn new(config: SessionConfig, own: EphemeralSecret, link_secret: LinkSecret) -> Session {
         Session {
             config,
             own,
+            link_secret,
             commitment: None,
             peer: None,
             local_fp: None,
             remote_fp: None,
+            transcript: None,
+            early_confirmation: None,
+            confirmed: false,
             code: None,
             keys: None,
             warning: None,
@@ -166,7 +189,7 @@ impl Session {
     }
 
     /// The peer left (a reload, a lost connection): forget everything learnt from them, keep
-    /// this side's key (the link commits to the host's) and the link commitment, so the next
+    /// this side's key (the link commits to the host's), the link secret and commitment, so the next
     /// peer to arrive starts a fresh agreement. A warning goes too: it was about that peer.
     pub fn restart(&mut self) {
         self.peer = None;
@@ -180,6 +203,9 @@ impl Session {
     pub fn restart_connection(&mut self) {
         self.local_fp = None;
         self.remote_fp = None;
+        self.transcript = None;
+        self.early_confirmation = None;
+        self.confirmed = false;
         self.code = None;
         self.keys = None;
     }
@@ -236,6 +262,58 @@ impl Session {
         }
     }
 
+    /// This side's key confirmation of the current transcript, to send to the peer; `None`
+    /// until both hellos and both descriptions are in. Sent even under a warning: it lets the
+    /// peer see the attack too.
+    pub fn confirm(&self) -> Option<Signal> {
+        let th = self.transcript.as_ref()?;
+        let from = match self.config.role {
+            Role::Host => ConfirmFrom::Host,
+            Role::Guest => ConfirmFrom::Guest,
+        };
+        let mac = Confirmation::new(&self.link_secret, from, th).to_base64url();
+        Some(Signal::Confirm { mac })
+    }
+
+    /// The peer's key confirmation, as received.
+    ///
+    /// Each side confirms only after it has sent its last description, so with the relay's
+    /// in-order delivery the peer's confirmation arrives after this side's transcript is
+    /// complete. One that comes earlier is kept and accepted if it matches, but not held against
+    /// the peer if it does not: it can be a late one meant for someone who was here before (a
+    /// guest who reloaded). Without a matching one there is never a lock, so nothing is lost.
+    pub fn peer_confirm(&mut self, confirm: &Signal) -> Result<(), SessionError> {
+        let Signal::Confirm { mac } = confirm else {
+            return Err(SessionError::NotAConfirmation);
+        };
+        let confirmation =
+            Confirmation::from_base64url(mac).ok_or(SessionError::NotAConfirmation)?;
+        let Some(th) = self.transcript else {
+            self.early_confirmation = Some(confirmation);
+            return Ok(());
+        };
+        let from = self.peer_confirms_as();
+        if confirmation.verifies(&self.link_secret, from, &th) {
+            self.confirmed = true;
+        } else if !self
+            .used_transcripts
+            .iter()
+            .any(|old| confirmation.verifies(&self.link_secret, from, old))
+        {
+            // Not this agreement, nor a late one of an earlier connection: the peer saw
+            // something else than this side did.
+            self.warn(WarningReason::ConfirmationMismatch);
+        }
+        Ok(())
+    }
+
+    fn peer_confirms_as(&self) -> ConfirmFrom {
+        match self.config.role {
+            Role::Host => ConfirmFrom::Guest,
+            Role::Guest => ConfirmFrom::Host,
+        }
+    }
+
     /// The peer's hello, as received.
     pub fn peer_hello(&mut self, hello: &Signal) -> Result<(), SessionError> {
         let Signal::Hello { v, e2ee, public_key } = hello else {
@@ -278,16 +356,14 @@ impl Session {
         let fp = match dtls_fingerprint(sdp) {
             Ok(fp) => fp,
             Err(e) => {
-                // Without a fingerprint the keys cannot bind DTLS: fail closed if E2EE is on.
-                if self.offers_e2ee() {
-                    self.warn(WarningReason::BadFingerprint);
-                }
+                // Without a fingerprint neither the keys nor the confirmation can bind DTLS.
+                self.warn(WarningReason::BadFingerprint);
                 return Err(SessionError::Fingerprint(e));
             }
         };
         let slot = if local { &mut self.local_fp } else { &mut self.remote_fp };
         match slot {
-            Some(old) if *old != fp && self.code.is_some() => {
+            Some(old) if *old != fp && self.transcript.is_some() => {
                 self.warn(WarningReason::BadFingerprint)
             }
             _ => *slot = Some(fp),
@@ -314,27 +390,43 @@ impl Session {
             // A swapped key is an attack whatever the E2EE setting.
             self.warn(WarningReason::CommitmentMismatch);
         }
-        if !(self.offers_e2ee() && peer_e2ee) || self.code.is_some() {
+        if self.transcript.is_some() {
             return;
         }
         let (Some(local), Some(remote)) = (self.local_fp, self.remote_fp) else { return };
-        let (fp_host, fp_guest) = match self.config.role {
-            Role::Host => (local, remote),
-            Role::Guest => (remote, local),
+        let (fp_host, fp_guest, host_e2ee, guest_e2ee) = match self.config.role {
+            Role::Host => (local, remote, self.offers_e2ee(), peer_e2ee),
+            Role::Guest => (remote, local, peer_e2ee, self.offers_e2ee()),
         };
-        let th =
-            keys::transcript_hash(&self.config.call_id, &host_pub, &guest_pub, &fp_host, &fp_guest);
+        let th = Transcript {
+            call_id: &self.config.call_id,
+            host_pub: &host_pub,
+            guest_pub: &guest_pub,
+            fp_host: &fp_host,
+            fp_guest: &fp_guest,
+            host_e2ee,
+            guest_e2ee,
+        }
+        .hash();
+        let repeated = self.used_transcripts.contains(&th);
+        self.transcript = Some(th);
+        self.used_transcripts.push(th);
+        if let Some(early) = self.early_confirmation.take() {
+            self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
+        }
+        if !(host_e2ee && guest_e2ee) {
+            return;
+        }
         // The code is computed even under a warning: comparing it shows the attack too.
         self.code = Some(SecurityCode::from_transcript(&th));
-        if self.used_transcripts.contains(&th) {
+        if repeated {
             self.warn(WarningReason::RepeatedKeys);
         }
-        self.used_transcripts.push(th);
         if self.warning.is_some() {
             return;
         }
         let z = self.own.diffie_hellman(&peer_key);
-        let media = keys::media_keys(self.config.suite, &z, &th);
+        let media = keys::media_keys(self.config.suite, &z, &self.link_secret, &th);
         let (send, receive) = match self.config.role {
             Role::Host => (media.host.clone(), media.guest.clone()),
             Role::Guest => (media.guest.clone(), media.host.clone()),
@@ -353,6 +445,10 @@ impl Session {
         if !self.config.e2ee {
             return ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff };
         }
+        if !self.confirmed {
+            // A peer that "has it off" may be a relay flipping its hello: wait for the proof.
+            return ShieldState::Connecting;
+        }
         match (&self.peer, self.code) {
             (Some((false, _)), _) => {
                 ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff }
@@ -360,6 +456,12 @@ impl Session {
             (Some((true, _)), Some(code)) if self.guest_may_lock() => ShieldState::Locked { code },
             _ => ShieldState::Connecting,
         }
+    }
+
+    /// Whether media is to be end-to-end encrypted as far as the hellos tell so far (the shield
+    /// may still be connecting): for choosing codecs before the agreement is confirmed.
+    pub fn e2ee_intended(&self) -> bool {
+        self.offers_e2ee() && self.peer.as_ref().is_none_or(|(peer_e2ee, _)| *peer_e2ee)
     }
 
     /// A guest locks only after checking the host's key against the link.

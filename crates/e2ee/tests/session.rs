@@ -2,10 +2,10 @@
 
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
-use shieldcall_e2ee::keys::EphemeralSecret;
+use shieldcall_e2ee::keys::{self, ConfirmFrom, EphemeralSecret};
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::link::{CallId, CallLink};
-use shieldcall_e2ee::messages::Signal;
+use shieldcall_e2ee::link::{CallId, CallLink, LinkSecret};
+use shieldcall_e2ee::messages::{PROTOCOL_VERSION, Signal};
 use shieldcall_e2ee::session::{
     Policy, Role, Session, SessionConfig, ShieldState, UnlockedReason, WarningReason,
 };
@@ -55,13 +55,16 @@ fn sdp(fill: &str) -> String {
 struct Call {
     host: Session,
     guest: Session,
+    /// What the host shared with the guest.
+    link: CallLink,
 }
 
 fn config(role: Role, call_id: CallId, e2ee: bool, policy: Policy) -> SessionConfig {
     SessionConfig { role, call_id, e2ee, policy, suite: CipherSuite::default() }
 }
 
-/// Sets up both sides; `relay` may rewrite each hello in transit.
+/// Sets up both sides; `relay` may rewrite each signal (hellos, descriptions, confirmations)
+/// in transit, and learns neither the link nor its secret.
 fn call(
     host_e2ee: bool,
     guest_e2ee: bool,
@@ -72,12 +75,20 @@ fn call(
     let call_id = CallId::generate(&mut rng);
     let host_key = EphemeralSecret::generate(&mut rng);
     let guest_key = EphemeralSecret::generate(&mut rng);
-    let mut host = Session::new(config(Role::Host, call_id, host_e2ee, Policy::Allowed), host_key);
-    let mut guest = Session::new(config(Role::Guest, call_id, guest_e2ee, guest_policy), guest_key);
+    let secret = LinkSecret::generate(&mut rng);
+    let host_config = config(Role::Host, call_id, host_e2ee, Policy::Allowed);
+    let mut host = Session::new(host_config, host_key, secret.clone());
 
     // The link goes from host to guest out of band; the relay never sees it.
-    let link = format!("https://shieldcall.test/call/{call_id}#k={}", host.link_commitment());
-    let link = CallLink::parse(&link).expect("host makes a valid link");
+    let link = CallLink {
+        origin: "https://shieldcall.test".into(),
+        call_id,
+        commitment: host.link_commitment(),
+        secret,
+    };
+    let link = CallLink::parse(&link.to_shareable()).expect("host makes a valid link");
+    let guest_config = config(Role::Guest, call_id, guest_e2ee, guest_policy);
+    let mut guest = Session::new(guest_config, guest_key, link.secret.clone());
     guest.set_link_commitment(link.commitment);
     assert!(
         !matches!(guest.state(), ShieldState::Locked { .. }),
@@ -90,27 +101,76 @@ fn call(
     let _ = guest.peer_hello(&host_hello);
     let _ = host.peer_hello(&guest_hello);
 
-    exchange_sdps(&mut host, &mut guest, "AA", "BB");
-    Call { host, guest }
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &relay);
+    assert!(
+        !matches!(host.state(), ShieldState::Locked { .. } | ShieldState::Unlocked { .. })
+            || !host.offers_e2ee(),
+        "no lock, and no peer-has-it-off, before the peer's confirmation"
+    );
+    exchange_confirmations(&mut host, &mut guest, &relay);
+    Call { host, guest, link }
 }
 
 /// Offer and answer, with certificates whose fingerprints are `offer_fp` and `answer_fp`
-/// repeated.
+/// repeated; each side then confirms the transcript it saw.
 fn exchange_sdps(host: &mut Session, guest: &mut Session, offer_fp: &str, answer_fp: &str) {
-    let (offer, answer) = (sdp(offer_fp), sdp(answer_fp));
-    host.local_sdp(&offer).expect("offer has a fingerprint");
-    guest.remote_sdp(&offer).expect("offer has a fingerprint");
-    guest.local_sdp(&answer).expect("answer has a fingerprint");
-    host.remote_sdp(&answer).expect("answer has a fingerprint");
+    exchange_sdps_via(host, guest, offer_fp, answer_fp, &honest);
+    exchange_confirmations(host, guest, &honest);
 }
 
-fn honest(_: Role, hello: Signal) -> Signal {
-    hello
+fn exchange_sdps_via(
+    host: &mut Session,
+    guest: &mut Session,
+    offer_fp: &str,
+    answer_fp: &str,
+    relay: &impl Fn(Role, Signal) -> Signal,
+) {
+    let offer = Signal::Offer { sdp: sdp(offer_fp) };
+    let answer = Signal::Answer { sdp: sdp(answer_fp) };
+    let (Signal::Offer { sdp: sent_offer }, Signal::Answer { sdp: sent_answer }) =
+        (&offer, &answer)
+    else {
+        unreachable!()
+    };
+    let Signal::Offer { sdp: received_offer } = relay(Role::Host, offer.clone()) else {
+        panic!("the relay turned the offer into something else")
+    };
+    let Signal::Answer { sdp: received_answer } = relay(Role::Guest, answer.clone()) else {
+        panic!("the relay turned the answer into something else")
+    };
+    host.local_sdp(sent_offer).expect("offer has a fingerprint");
+    guest.remote_sdp(&received_offer).expect("offer has a fingerprint");
+    guest.local_sdp(sent_answer).expect("answer has a fingerprint");
+    host.remote_sdp(&received_answer).expect("answer has a fingerprint");
+}
+
+fn exchange_confirmations(
+    host: &mut Session,
+    guest: &mut Session,
+    relay: &impl Fn(Role, Signal) -> Signal,
+) {
+    let from_host = relay(Role::Host, host.confirm().expect("host has a transcript"));
+    let from_guest = relay(Role::Guest, guest.confirm().expect("guest has a transcript"));
+    guest.peer_confirm(&from_host).expect("a 32-byte confirmation");
+    host.peer_confirm(&from_guest).expect("a 32-byte confirmation");
+}
+
+fn honest(_: Role, signal: Signal) -> Signal {
+    signal
+}
+
+/// A fresh host session for `call_id`, as the tests that do not need a whole call use.
+fn lone_host(rng: &mut TestRng, call_id: CallId) -> Session {
+    Session::new(
+        config(Role::Host, call_id, true, Policy::Allowed),
+        EphemeralSecret::generate(rng),
+        LinkSecret::generate(rng),
+    )
 }
 
 #[test]
 fn two_sessions_agree_on_keys_and_code_and_media_flows() {
-    let Call { host, guest } = call(true, true, Policy::Allowed, honest);
+    let Call { host, guest, .. } = call(true, true, Policy::Allowed, honest);
     let ShieldState::Locked { code } = host.state() else { panic!("host {:?}", host.state()) };
     assert_eq!(guest.state(), ShieldState::Locked { code });
     assert_eq!(code.digits().len(), 20);
@@ -140,7 +200,7 @@ fn man_in_the_middle_gives_different_codes_and_a_warning() {
     let mut rng = TestRng::new("mallory");
     let fake_for_guest = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
     let fake_for_host = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
-    let Call { host, guest } = call(true, true, Policy::Allowed, |from, hello| match hello {
+    let Call { host, guest, .. } = call(true, true, Policy::Allowed, |from, hello| match hello {
         Signal::Hello { v, e2ee, .. } => Signal::Hello {
             v,
             e2ee,
@@ -153,54 +213,137 @@ fn man_in_the_middle_gives_different_codes_and_a_warning() {
     });
     assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::CommitmentMismatch });
     assert!(guest.keys().is_none());
-    // The host cannot tell from the keys alone; the codes differ, which people see.
-    let ShieldState::Locked { code } = host.state() else { panic!("host {:?}", host.state()) };
+    // The host sees it too: the guest confirmed another transcript than the host's.
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert!(host.keys().is_none());
+    // And the codes differ, which people see.
+    let host_code = host.security_code().expect("the host still computes a code to compare");
     let guest_code = guest.security_code().expect("the guest still computes a code to compare");
-    assert_ne!(code, guest_code);
+    assert_ne!(host_code, guest_code);
 }
 
 #[test]
-fn swapping_only_the_guest_key_still_shows_in_the_codes() {
-    // The relay passes the host's real key (the commitment holds) but fakes the guest's.
+fn swapping_only_the_guest_key_warns_both_before_any_media() {
+    // The relay passes the host's real key (the commitment holds) but fakes the guest's, to
+    // read what the host sends. The confirmations give it away before a key is handed out.
     let mut rng = TestRng::new("mallory-2");
     let fake = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
-    let Call { mut host, mut guest } =
+    let Call { mut host, mut guest, .. } =
         call(true, true, Policy::Allowed, |from, hello| match (from, hello) {
             (Role::Guest, Signal::Hello { v, e2ee, .. }) => {
                 Signal::Hello { v, e2ee, public_key: fake.clone() }
             }
             (_, other) => other,
         });
-    let (ShieldState::Locked { code: h }, ShieldState::Locked { code: g }) =
-        (host.state(), guest.state())
-    else {
-        panic!("both lock: {:?} {:?}", host.state(), guest.state())
-    };
-    assert_ne!(h, g);
-    // Their keys differ, so media fails to open and the app reports it.
-    assert_ne!(host.keys().expect("locked").send, guest.keys().expect("locked").receive);
-    guest.report_decrypt_failures();
-    host.report_decrypt_failures();
-    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::DecryptFailures });
-    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::DecryptFailures });
-    assert!(guest.keys().is_none());
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert!(host.take_keys().is_none() && guest.take_keys().is_none());
+    assert_ne!(host.security_code(), guest.security_code());
+}
+
+#[test]
+fn a_relay_that_flips_e2ee_off_in_a_hello_is_caught() {
+    // A downgrade: the relay tells the host that the guest has E2EE off. The host would show
+    // "the other person has it off" and send media readable at the relay; instead both warn.
+    let Call { host, guest, .. } = call(true, true, Policy::Allowed, |from, signal| match signal {
+        Signal::Hello { v, public_key, .. } if from == Role::Guest => {
+            Signal::Hello { v, e2ee: false, public_key }
+        }
+        other => other,
+    });
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert!(host.keys().is_none() && guest.keys().is_none());
+}
+
+#[test]
+fn a_relay_that_replaces_a_dtls_certificate_is_caught_even_without_e2ee() {
+    // With E2EE off, DTLS is all there is: a relay that puts its own certificate in the offer
+    // (to terminate DTLS itself) changes the guest's transcript, and the confirmations differ.
+    let Call { host, guest, .. } =
+        call(false, false, Policy::Allowed, |from, signal| match signal {
+            Signal::Offer { .. } if from == Role::Host => Signal::Offer { sdp: sdp("0F") },
+            other => other,
+        });
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+}
+
+#[test]
+fn no_confirmation_no_lock_and_a_forged_one_warns() {
+    let mut rng = TestRng::new("forged");
+    let call_id = CallId::generate(&mut rng);
+    let mut host = lone_host(&mut rng, call_id);
+    // The guest holds another link's secret (or the relay made one up).
+    let mut guest = Session::new(
+        config(Role::Guest, call_id, true, Policy::Allowed),
+        EphemeralSecret::generate(&mut rng),
+        LinkSecret::generate(&mut rng),
+    );
+    guest.set_link_commitment(host.link_commitment());
+    guest.peer_hello(&host.hello()).unwrap();
+    host.peer_hello(&guest.hello()).unwrap();
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+    // Everything but the confirmation: the relay dropping it cannot bring a lock.
+    assert_eq!(host.state(), ShieldState::Connecting);
+    assert!(host.take_keys().is_none());
+    assert!(host.peer_confirm(&Signal::Confirm { mac: "AAAA".into() }).is_err());
+    assert_eq!(host.state(), ShieldState::Connecting, "a malformed confirmation changes nothing");
+    host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+}
+
+#[test]
+fn a_confirmation_that_arrives_early_is_checked_when_the_transcript_is_complete() {
+    let mut rng = TestRng::new("early");
+    let call_id = CallId::generate(&mut rng);
+    let secret = LinkSecret::generate(&mut rng);
+    let mut host = Session::new(
+        config(Role::Host, call_id, true, Policy::Allowed),
+        EphemeralSecret::generate(&mut rng),
+        secret.clone(),
+    );
+    let mut guest = Session::new(
+        config(Role::Guest, call_id, true, Policy::Allowed),
+        EphemeralSecret::generate(&mut rng),
+        secret.clone(),
+    );
+    guest.set_link_commitment(host.link_commitment());
+    guest.peer_hello(&host.hello()).unwrap();
+    host.peer_hello(&guest.hello()).unwrap();
+    host.local_sdp(&sdp("AA")).unwrap();
+    guest.remote_sdp(&sdp("AA")).unwrap();
+    guest.local_sdp(&sdp("BB")).unwrap();
+    // A confirmation meant for someone else that arrives early (for a guest who was here
+    // before and reloaded, say) is dropped, not held against this guest...
+    let earlier = keys::TranscriptHash([9; 32]);
+    let from_earlier_guest = keys::Confirmation::new(&secret, ConfirmFrom::Guest, &earlier);
+    let stranger_confirmation = Signal::Confirm { mac: from_earlier_guest.to_base64url() };
+    host.peer_confirm(&stranger_confirmation).unwrap();
+    // ...and the guest's own, overtaking its answer, is checked once the answer is in.
+    host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+    assert_eq!(host.state(), ShieldState::Connecting);
+    host.remote_sdp(&sdp("BB")).unwrap();
+    guest.peer_confirm(&host.confirm().unwrap()).unwrap();
+    let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
+    assert_eq!(guest.state(), ShieldState::Locked { code });
 }
 
 #[test]
 fn a_peer_with_e2ee_off_unlocks_both() {
-    let Call { host, guest } = call(true, false, Policy::Allowed, honest);
+    let Call { host, guest, .. } = call(true, false, Policy::Allowed, honest);
     assert_eq!(host.state(), ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff });
     assert_eq!(guest.state(), ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff });
     assert!(host.keys().is_none() && guest.keys().is_none());
 
-    let Call { host, guest } = call(false, true, Policy::Allowed, honest);
+    let Call { host, guest, .. } = call(false, true, Policy::Allowed, honest);
     assert_eq!(host.state(), ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff });
     assert_eq!(guest.state(), ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff });
 }
 
 #[test]
 fn organisation_policy_unlocks_with_its_reason() {
-    let Call { host, guest } = call(true, true, Policy::Disabled, honest);
+    let Call { host, guest, .. } = call(true, true, Policy::Disabled, honest);
     assert_eq!(
         guest.state(),
         ShieldState::Unlocked { reason: UnlockedReason::OrganisationDisabled }
@@ -217,27 +360,27 @@ fn organisation_policy_unlocks_with_its_reason() {
 fn bad_peer_input_warns() {
     let mut rng = TestRng::new("bad");
     let call_id = CallId::generate(&mut rng);
-    let mut host = Session::new(
-        config(Role::Host, call_id, true, Policy::Allowed),
-        EphemeralSecret::generate(&mut rng),
-    );
-    let not_a_point = Signal::Hello { v: 1, e2ee: true, public_key: "BAAA".into() };
+    let v = PROTOCOL_VERSION;
+    let mut host = lone_host(&mut rng, call_id);
+    let not_a_point = Signal::Hello { v, e2ee: true, public_key: "BAAA".into() };
     assert!(host.peer_hello(&not_a_point).is_err());
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::InvalidPeerKey });
 
-    let mut host = Session::new(
-        config(Role::Host, call_id, true, Policy::Allowed),
-        EphemeralSecret::generate(&mut rng),
-    );
+    let mut host = lone_host(&mut rng, call_id);
     let first = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
     let second = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
-    host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: first.clone() }).expect("valid");
-    host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: first })
+    host.peer_hello(&Signal::Hello { v, e2ee: true, public_key: first.clone() }).expect("valid");
+    host.peer_hello(&Signal::Hello { v, e2ee: true, public_key: first.clone() })
         .expect("repeat is fine");
     assert_eq!(host.state(), ShieldState::Connecting);
-    host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: second }).expect("valid");
+    host.peer_hello(&Signal::Hello { v, e2ee: true, public_key: second }).expect("valid");
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });
     assert!(host.local_sdp("v=0\r\n").is_err());
+
+    // A version 1 peer knows nothing of confirmations: refused, not half-trusted.
+    let mut host = lone_host(&mut rng, call_id);
+    host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: first }).expect("parses");
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::VersionMismatch });
 }
 
 #[test]
@@ -253,7 +396,7 @@ fn call_ids_come_from_the_given_rng() {
 
 #[test]
 fn a_guest_who_reloads_gets_a_fresh_agreement_with_the_same_host_key() {
-    let Call { mut host, guest } = call(true, true, Policy::Allowed, honest);
+    let Call { mut host, guest, link } = call(true, true, Policy::Allowed, honest);
     let ShieldState::Locked { code: first } = host.state() else { panic!("{:?}", host.state()) };
     let first_keys = host.keys().expect("locked").clone();
     drop(guest);
@@ -263,12 +406,12 @@ fn a_guest_who_reloads_gets_a_fresh_agreement_with_the_same_host_key() {
     assert_eq!(host.state(), ShieldState::Connecting);
     assert!(host.keys().is_none(), "no keys from the old peer survive");
     let mut rng = TestRng::new("reloaded guest");
-    let call_id = CallId::generate(&mut TestRng::new("call"));
     let mut guest = Session::new(
-        config(Role::Guest, call_id, true, Policy::Allowed),
+        config(Role::Guest, link.call_id, true, Policy::Allowed),
         EphemeralSecret::generate(&mut rng),
+        link.secret,
     );
-    guest.set_link_commitment(host.link_commitment());
+    guest.set_link_commitment(link.commitment);
     guest.peer_hello(&host.hello()).expect("valid hello");
     host.peer_hello(&guest.hello()).expect("a new peer's key is no key change");
     exchange_sdps(&mut host, &mut guest, "CC", "DD");
@@ -281,8 +424,9 @@ fn a_guest_who_reloads_gets_a_fresh_agreement_with_the_same_host_key() {
 
 #[test]
 fn a_new_connection_with_the_same_peer_gets_new_keys_and_never_the_old_ones() {
-    let Call { mut host, mut guest } = call(true, true, Policy::Allowed, honest);
+    let Call { mut host, mut guest, .. } = call(true, true, Policy::Allowed, honest);
     let ShieldState::Locked { code: first } = host.state() else { panic!("{:?}", host.state()) };
+    let old_confirmation = guest.confirm().expect("the first connection's confirmation");
 
     // A new connection: new DTLS certificates, so new fingerprints, so new keys.
     host.restart_connection();
@@ -291,6 +435,9 @@ fn a_new_connection_with_the_same_peer_gets_new_keys_and_never_the_old_ones() {
     let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
     assert_eq!(guest.state(), ShieldState::Locked { code });
     assert_ne!(code, first);
+    // The first connection's confirmation, arriving late, is no attack: ignored.
+    host.peer_confirm(&old_confirmation).unwrap();
+    assert_eq!(host.state(), ShieldState::Locked { code });
 
     // The same fingerprints again would give the same keys, whose counters start at 0 again:
     // refused.
@@ -303,7 +450,7 @@ fn a_new_connection_with_the_same_peer_gets_new_keys_and_never_the_old_ones() {
 
 #[test]
 fn a_hello_that_flips_e2ee_mid_call_is_refused_and_keys_are_never_handed_out_twice() {
-    let Call { mut host, guest } = call(true, true, Policy::Allowed, honest);
+    let Call { mut host, guest, .. } = call(true, true, Policy::Allowed, honest);
     assert!(matches!(host.state(), ShieldState::Locked { .. }));
     let handed = host.take_keys().expect("locked: keys to hand to the worker");
     assert!(host.take_keys().is_none(), "handed over once, no copy kept");
@@ -319,4 +466,22 @@ fn a_hello_that_flips_e2ee_mid_call_is_refused_and_keys_are_never_handed_out_twi
     assert!(host.take_keys().is_none());
     assert!(host.knows_peer(&guest.hello()));
     drop(handed);
+}
+
+#[test]
+fn without_the_link_secret_an_ecdh_partner_cannot_derive_the_keys() {
+    // A relay that swapped in its own key shares Z with the party and knows TH, but not S.
+    let mut rng = TestRng::new("ecdh partner");
+    let party = EphemeralSecret::generate(&mut rng);
+    let relay = EphemeralSecret::generate(&mut rng);
+    let z_party = party.diffie_hellman(relay.public_key());
+    let z_relay = relay.diffie_hellman(party.public_key());
+    assert_eq!(z_party.expose(), z_relay.expose());
+    let th = keys::TranscriptHash([7; 32]);
+    let secret = LinkSecret::generate(&mut rng);
+    let guessed = LinkSecret::from_bytes([0; 16]);
+    let suite = CipherSuite::default();
+    let party_keys = keys::media_keys(suite, &z_party, &secret, &th);
+    assert_ne!(party_keys, keys::media_keys(suite, &z_relay, &guessed, &th));
+    assert_eq!(party_keys, keys::media_keys(suite, &z_relay, &secret, &th));
 }

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::mitm::Attack;
+
 /// Where the relay listens unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8081";
 
@@ -27,6 +29,8 @@ OPTIONS:
     --dist DIR               also serve the built app from DIR, with index.html for unknown paths
     --idle-timeout-secs N    drop a room after N seconds without a message [default: 1800]
     --mitm-swap-keys         TEST ONLY: act as a man in the middle and swap the hello keys
+    --mitm-flip-e2ee         TEST ONLY: act as a man in the middle and tell the first to join
+                             that the other has end-to-end encryption off
     -h, --help               print this help
 ";
 
@@ -40,7 +44,7 @@ pub struct Config {
     /// A room with no message for this long is dropped.
     pub idle_timeout: Duration,
     /// Test-only man-in-the-middle mode; see [`crate::mitm`].
-    pub mitm_swap_keys: bool,
+    pub mitm: Option<Attack>,
     /// How often the relay pings each socket to find half-open connections.
     pub ping_interval: Duration,
     /// A socket that sends nothing (not even a pong) for this long is dropped.
@@ -58,7 +62,7 @@ impl Default for Config {
             listen: DEFAULT_LISTEN.parse().expect("default listen address parses"),
             dist: None,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            mitm_swap_keys: false,
+            mitm: None,
             ping_interval: Duration::from_secs(20),
             dead_after: Duration::from_secs(50),
             rate_per_sec: 50.0,
@@ -107,7 +111,8 @@ impl Config {
                     })?;
                     config.idle_timeout = Duration::from_secs(secs);
                 }
-                "--mitm-swap-keys" if inline.is_none() => config.mitm_swap_keys = true,
+                "--mitm-swap-keys" if inline.is_none() => config.mitm = Some(Attack::SwapKeys),
+                "--mitm-flip-e2ee" if inline.is_none() => config.mitm = Some(Attack::FlipE2ee),
                 _ => return Err(format!("unknown argument: {arg}")),
             }
         }
@@ -136,7 +141,7 @@ mod tests {
     fn defaults() {
         let c = parse(&[], None).unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
-        assert!(c.dist.is_none() && !c.mitm_swap_keys);
+        assert!(c.dist.is_none() && c.mitm.is_none());
         assert_eq!(c.idle_timeout, DEFAULT_IDLE_TIMEOUT);
     }
 
@@ -157,7 +162,8 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:0");
         assert_eq!(c.dist, Some(PathBuf::from("dist")));
         assert_eq!(c.idle_timeout, Duration::from_secs(5));
-        assert!(c.mitm_swap_keys);
+        assert_eq!(c.mitm, Some(Attack::SwapKeys));
+        assert_eq!(parse(&["--mitm-flip-e2ee"], None).unwrap().mitm, Some(Attack::FlipE2ee));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use shieldcall_relay::mitm::Attack;
 use shieldcall_relay::{Command, Config, USAGE, config::LISTEN_ENV};
 use tracing_subscriber::EnvFilter;
 
@@ -28,18 +29,22 @@ async fn main() -> std::process::ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    if config.mitm_swap_keys {
+    if let Some(attack) = config.mitm {
+        let (flag, what) = match attack {
+            Attack::SwapKeys => ("--mitm-swap-keys", "REPLACES the public key in every hello"),
+            Attack::FlipE2ee => ("--mitm-flip-e2ee", "TURNS E2EE OFF in the guest's hellos"),
+        };
         let bar = "!".repeat(80);
         eprintln!("\n{bar}");
         for line in [
-            "WARNING: --mitm-swap-keys: TEST-ONLY MAN-IN-THE-MIDDLE MODE",
-            "This relay REPLACES the public key in every hello it forwards.",
-            "Calls through it must show a key mismatch. Never run it for real users.",
+            format!("WARNING: {flag}: TEST-ONLY MAN-IN-THE-MIDDLE MODE"),
+            format!("This relay {what} it forwards."),
+            "Calls through it must show a red shield. Never run it for real users.".into(),
         ] {
             eprintln!("!!  {line:<72}  !!");
         }
         eprintln!("{bar}\n");
-        tracing::warn!("mitm-swap-keys mode on: hello keys are being replaced");
+        tracing::warn!("{flag} mode on: hellos are being rewritten");
     }
 
     let listener = match tokio::net::TcpListener::bind(config.listen).await {

@@ -1,9 +1,11 @@
-//! TEST-ONLY man-in-the-middle mode (`--mitm-swap-keys`).
+//! TEST-ONLY man-in-the-middle modes (`--mitm-swap-keys`, `--mitm-flip-e2ee`).
 //!
 //! A real relay never does this: it forwards every message verbatim and never looks inside.
-//! This mode exists so that end-to-end tests can prove the app notices a relay that swaps the
-//! ephemeral keys in `hello`: the guest's link commitment and the two security codes must then
-//! mismatch.
+//! These modes exist so that end-to-end tests can prove the app notices a relay that attacks
+//! the hellos: one that swaps the ephemeral keys (the guest's link commitment, both key
+//! confirmations and the two security codes must then mismatch), and one that tells the host
+//! the guest has E2EE off, to get its media under DTLS only (a downgrade: both key
+//! confirmations must then mismatch).
 
 use shieldcall_e2ee::messages::Signal;
 
@@ -16,20 +18,33 @@ const SWAPPED_KEYS: [&str; 2] = [
     "BHzyexiNA09-ilI4AwS1GsPAiWnid_IbNaYLSPxHZpl4B3dVENuO0EApPZrGn3Qw27p9reY86YIpngS3nSJ4c9E",
 ];
 
+/// What a test-only man in the middle does to the hellos it forwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attack {
+    /// Replace the key in every hello with one of the relay's.
+    SwapKeys,
+    /// Say `e2ee: false` in the hellos of the second member to join (the guest).
+    FlipE2ee,
+}
+
 /// The key the relay substitutes in hellos sent by the member in `slot` (0: first to join).
 pub fn swapped_key(slot: usize) -> &'static str {
     SWAPPED_KEYS[slot % 2]
 }
 
-/// If `signal` is a hello, the text to forward instead, with the relay's key in `pub`.
-pub fn swap_hello_key(signal: &Signal, slot: usize) -> Option<String> {
-    match signal {
-        Signal::Hello { v, e2ee, .. } => Some(
+/// If `attack` changes `signal`, sent by the member in `slot`, the text to forward instead.
+pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<String> {
+    let Signal::Hello { v, e2ee, public_key } = signal else { return None };
+    let forged = match attack {
+        Attack::SwapKeys => {
             Signal::Hello { v: *v, e2ee: *e2ee, public_key: swapped_key(slot).to_string() }
-                .to_json(),
-        ),
-        _ => None,
-    }
+        }
+        Attack::FlipE2ee if slot == 1 => {
+            Signal::Hello { v: *v, e2ee: false, public_key: public_key.clone() }
+        }
+        Attack::FlipE2ee => return None,
+    };
+    Some(forged.to_json())
 }
 
 #[cfg(test)]
@@ -39,15 +54,27 @@ mod tests {
 
     #[test]
     fn only_hellos_change_and_each_direction_differs() {
-        let hello = Signal::Hello { v: 1, e2ee: true, public_key: "AAAA".into() };
-        let a = swap_hello_key(&hello, 0).unwrap();
-        let b = swap_hello_key(&hello, 1).unwrap();
+        let hello = Signal::Hello { v: 2, e2ee: true, public_key: "AAAA".into() };
+        let a = rewrite(Attack::SwapKeys, &hello, 0).unwrap();
+        let b = rewrite(Attack::SwapKeys, &hello, 1).unwrap();
         assert_ne!(a, b);
         assert_eq!(
             Signal::parse(&a).unwrap(),
-            Signal::Hello { v: 1, e2ee: true, public_key: SWAPPED_KEYS[0].into() }
+            Signal::Hello { v: 2, e2ee: true, public_key: SWAPPED_KEYS[0].into() }
         );
-        assert_eq!(swap_hello_key(&Signal::Bye {}, 0), None);
+        assert_eq!(rewrite(Attack::SwapKeys, &Signal::Bye {}, 0), None);
+    }
+
+    #[test]
+    fn the_downgrade_turns_only_the_guests_e2ee_off() {
+        let hello = Signal::Hello { v: 2, e2ee: true, public_key: "AAAA".into() };
+        assert_eq!(rewrite(Attack::FlipE2ee, &hello, 0), None);
+        assert_eq!(
+            Signal::parse(&rewrite(Attack::FlipE2ee, &hello, 1).unwrap()).unwrap(),
+            Signal::Hello { v: 2, e2ee: false, public_key: "AAAA".into() }
+        );
+        let offer = Signal::Offer { sdp: "v=0".into() };
+        assert_eq!(rewrite(Attack::FlipE2ee, &offer, 1), None);
     }
 
     #[test]

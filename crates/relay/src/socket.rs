@@ -202,8 +202,8 @@ fn handle_text(
         Ok(signal) => signal,
         Err(e) => return Some(e.to_string()),
     };
-    let out = match config.mitm_swap_keys.then(|| mitm::swap_hello_key(&signal, member.slot)) {
-        Some(Some(swapped)) => swapped.into(),
+    let out = match config.mitm.and_then(|attack| mitm::rewrite(attack, &signal, member.slot)) {
+        Some(forged) => forged.into(),
         // The normal case: forwarded verbatim, byte for byte.
         _ => text,
     };

@@ -15,7 +15,7 @@ pub enum SendError {
     EpochNotNewer,
     /// The clear prefix is longer than the frame.
     BadPrefix,
-    /// The payload exceeds [`MAX_PAYLOAD_LEN`].
+    /// The payload exceeds [`MAX_PAYLOAD_LEN`](super::MAX_PAYLOAD_LEN).
     TooLong,
 }
 
