@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, person, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield, startRelay,
-  waitForRemoteFrames, waitForShield,
+  hostNewCall, person, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
+  startCuttableProxy, startRelay, waitForRemoteFrames, waitForShield,
 } from './harness.mjs';
 
 describe('calls between two browsers', () => {
@@ -223,6 +223,43 @@ describe('when things go wrong', () => {
       await host.close();
       await guest.close();
       await own.stop();
+    }
+  });
+
+  test('a network drop the relay does not notice: both take their places back, same call', async () => {
+    const proxy = await startCuttableProxy(relay.url);
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      const link = await hostNewCall(host, proxy.url);
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      const code = await securityCode(host);
+      // Both relay sockets drop on the browsers' side only: the relay still holds both places.
+      proxy.cut();
+      await Promise.all([
+        host.page.waitForSelector('[data-relay=reconnecting]', { timeout: 5000 }),
+        guest.page.waitForSelector('[data-relay=reconnecting]', { timeout: 5000 }),
+      ]);
+      // Their rejoin tokens get them their places back instead of "the call is full".
+      await Promise.all([
+        host.page.waitForSelector('[data-relay=connected]', { timeout: 15000 }),
+        guest.page.waitForSelector('[data-relay=connected]', { timeout: 15000 }),
+      ]);
+      await host.page.waitForTimeout(1000);
+      assert.notEqual(await host.page.getAttribute('[data-call-status]', 'data-call-status'), 'ended');
+      assert.notEqual(await guest.page.getAttribute('[data-call-status]', 'data-call-status'), 'ended');
+      assert.equal(await shield(host), 'locked');
+      assert.equal(await shield(guest), 'locked');
+      assert.equal(await securityCode(guest), code, 'the same agreement goes on');
+      // The relay carries their signals again: a hang-up reaches the other side.
+      await host.page.click('[data-control=hang-up]');
+      await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
+      assert.match(await guest.page.textContent('[data-call-status]'), /hung up/);
+    } finally {
+      await host.close();
+      await guest.close();
+      await proxy.stop();
     }
   });
 

@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
@@ -32,6 +33,49 @@ export async function startRelay(extraArgs = [], listen = '127.0.0.1:0') {
     async stop() {
       child.kill('SIGTERM');
       await once(child, 'exit');
+    },
+  };
+}
+
+/** A TCP proxy in front of the relay whose browser-side connections can be cut while the relay
+ * side stays open and silent: what a dropped Wi-Fi looks like to the relay (a half-open socket it
+ * only finds dead at its next missed ping, 50 s on). Pages load through it too. */
+export async function startCuttableProxy(targetUrl) {
+  const target = new URL(targetUrl);
+  const links = new Set();
+  const server = createServer((client) => {
+    const upstream = createConnection(Number(target.port), target.hostname);
+    const link = { client, upstream, cut: false };
+    links.add(link);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+    client.on('close', () => {
+      links.delete(link);
+      if (!link.cut) upstream.destroy();
+    });
+    upstream.on('close', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const held = [];
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    /** Drop every browser-side connection; the relay keeps its sockets, and hears nothing. */
+    cut() {
+      for (const link of links) {
+        link.cut = true;
+        link.upstream.unpipe(link.client);
+        link.client.unpipe(link.upstream);
+        link.client.destroy();
+        held.push(link.upstream);
+      }
+    },
+    async stop() {
+      for (const socket of held) socket.destroy();
+      for (const link of links) link.client.destroy();
+      server.close();
     },
   };
 }

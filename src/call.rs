@@ -491,7 +491,7 @@ impl Call {
             return;
         }
         match inbound {
-            Inbound::Relay(RelayEvent::Joined { peers }) if peers > 0 => self.say_hello(),
+            Inbound::Relay(RelayEvent::Joined { peers, .. }) if peers > 0 => self.say_hello(),
             Inbound::Relay(RelayEvent::Joined { .. }) => {}
             // Whether this is the same person back on the relay or someone new, their hello
             // tells (see `peer_hello`).

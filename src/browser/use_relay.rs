@@ -1,5 +1,7 @@
 //! The signalling relay socket: join a call's room, learn who is there, exchange signals.
-//! Reconnects a few times when the connection drops, then says so.
+//! Reconnects a few times when the connection drops, then says so. A reconnection presents the
+//! relay's rejoin token, so that it gets its place back even while the relay still holds the old
+//! socket (a connection that went away without closing).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -52,6 +54,8 @@ pub fn relay_url(call_id: &str) -> Option<String> {
 
 struct Connection {
     url: String,
+    /// The relay's token for this page's place in the room, from the last `joined`.
+    rejoin: Option<String>,
     socket: Option<WebSocket>,
     /// Signals sent before the socket opened.
     outbox: Vec<String>,
@@ -71,6 +75,7 @@ pub fn use_relay(call_id: &str, on_message: impl Fn(&Inbound) + 'static) -> UseR
     };
     let connection = Rc::new(RefCell::new(Connection {
         url,
+        rejoin: None,
         socket: None,
         outbox: Vec::new(),
         attempts: 0,
@@ -120,7 +125,13 @@ fn open(
     on_message: Rc<dyn Fn(&Inbound)>,
     set_presence: WriteSignal<Presence>,
 ) {
-    let url = connection.borrow().url.clone();
+    let url = {
+        let c = connection.borrow();
+        match &c.rejoin {
+            Some(token) => format!("{}?rejoin={token}", c.url),
+            None => c.url.clone(),
+        }
+    };
     let Ok(socket) = WebSocket::new(&url) else {
         set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
         return;
@@ -158,11 +169,14 @@ fn open(
             };
             if let Inbound::Relay(event) = &inbound {
                 match event {
-                    RelayEvent::Joined { peers } => set_presence.set(if *peers > 0 {
-                        Presence::PeerHere
-                    } else {
-                        Presence::Waiting
-                    }),
+                    RelayEvent::Joined { peers, rejoin } => {
+                        connection.borrow_mut().rejoin = Some(rejoin.clone());
+                        set_presence.set(if *peers > 0 {
+                            Presence::PeerHere
+                        } else {
+                            Presence::Waiting
+                        })
+                    }
                     RelayEvent::PeerJoined => set_presence.set(Presence::PeerHere),
                     RelayEvent::PeerLeft => set_presence.set(Presence::PeerLeft),
                     RelayEvent::Full => {

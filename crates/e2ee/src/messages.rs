@@ -19,8 +19,11 @@ pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RelayEvent {
-    /// You are in the room; `peers` others were already there (0 or 1).
-    Joined { peers: u8 },
+    /// You are in the room; `peers` others were already there (0 or 1). `rejoin` is this
+    /// place's token: a reconnection that presents it (`/ws/{call_id}?rejoin={token}`) takes
+    /// the place back even while the relay still holds the old socket (a half-open connection
+    /// it has not yet found dead), instead of being told the call is full.
+    Joined { peers: u8, rejoin: String },
     /// The other person arrived.
     PeerJoined,
     /// The other person left or lost their connection.
@@ -268,9 +271,12 @@ mod tests {
 
     #[test]
     fn relay_events_and_peer_signals_share_one_socket() {
-        let joined = RelayEvent::Joined { peers: 1 }.to_json();
-        assert_eq!(joined, r#"{"t":"joined","peers":1}"#);
-        assert_eq!(Inbound::parse(&joined), Ok(Inbound::Relay(RelayEvent::Joined { peers: 1 })));
+        let joined = RelayEvent::Joined { peers: 1, rejoin: "T".into() }.to_json();
+        assert_eq!(joined, r#"{"t":"joined","peers":1,"rejoin":"T"}"#);
+        assert_eq!(
+            Inbound::parse(&joined),
+            Ok(Inbound::Relay(RelayEvent::Joined { peers: 1, rejoin: "T".into() }))
+        );
         assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye {})));
     }
 

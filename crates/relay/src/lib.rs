@@ -7,7 +7,8 @@
 //! message contents. With `--dist` it also serves the built app, so one process runs it all.
 //!
 //! Call ids are checked before the upgrade: anything but 22 base64url characters gets a plain
-//! HTTP 400 and no WebSocket.
+//! HTTP 400 and no WebSocket. So is the optional `?rejoin={token}` of a reconnection (see
+//! [`rooms::RejoinToken`]).
 
 pub mod config;
 pub mod limit;
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -33,7 +34,7 @@ use tower_http::services::ServeDir;
 use tracing::info;
 
 pub use config::{Command, Config, USAGE};
-pub use rooms::Relay;
+pub use rooms::{RejoinToken, Relay};
 
 /// Length of a call id: 16 random bytes in unpadded base64url.
 pub const CALL_ID_LEN: usize = 22;
@@ -83,19 +84,32 @@ async fn bad_call_id() -> Response {
 async fn ws_route(
     State(state): State<AppState>,
     Path(call_id): Path<String>,
+    RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     // Checked before the upgrade, so a bad link never gets a socket.
     if !valid_call_id(&call_id) {
         return bad_call_id().await;
     }
+    let rejoin =
+        match query.as_deref().map(|q| q.strip_prefix("rejoin=").and_then(RejoinToken::parse)) {
+            None => None,
+            Some(Some(token)) => Some(token),
+            Some(None) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    "invalid query: expected rejoin={22 base64url characters}\n",
+                )
+                    .into_response();
+            }
+        };
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
     ws.max_message_size(HARD_MESSAGE_CAP)
         .max_frame_size(HARD_MESSAGE_CAP)
-        .on_upgrade(move |socket| socket::run(state.relay, state.config, call_id, socket))
+        .on_upgrade(move |socket| socket::run(state.relay, state.config, call_id, rejoin, socket))
 }
 
 /// Unknown paths get the app's `index.html`, so client-side routes like `/call/<id>` load the

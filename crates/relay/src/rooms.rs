@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use shieldcall_e2ee::messages::RelayEvent;
+use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -27,6 +30,44 @@ pub struct Kick {
 pub const KICK_IDLE: Kick = Kick { code: 1000, reason: "room idle: closed by the relay" };
 pub const KICK_SLOW: Kick = Kick { code: 1008, reason: "not reading messages fast enough" };
 pub const KICK_SHUTDOWN: Kick = Kick { code: 1001, reason: "relay shutting down" };
+pub const KICK_REPLACED: Kick =
+    Kick { code: 1000, reason: "replaced by a newer connection of the same person" };
+
+/// A member's secret claim to its place in a room: 16 random bytes, given to it in `joined`,
+/// presented again when it reconnects (unpadded base64url, 22 characters).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RejoinToken([u8; 16]);
+
+impl RejoinToken {
+    fn generate() -> Self {
+        let mut bytes = [0u8; 16];
+        // Without the OS's randomness the relay cannot run safely at all.
+        getrandom::getrandom(&mut bytes).expect("the OS provides randomness");
+        RejoinToken(bytes)
+    }
+
+    /// Reads a token from a query string value; `None` if it is not 22 base64url characters.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != 22 {
+            return None;
+        }
+        Some(RejoinToken(URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()?))
+    }
+
+    pub fn to_text(self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    fn matches(&self, other: &RejoinToken) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl std::fmt::Debug for RejoinToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RejoinToken(<redacted>)")
+    }
+}
 
 /// A member's side of the room, as the other member's task sees it.
 struct Member {
@@ -35,6 +76,7 @@ struct Member {
     slot: usize,
     queue: mpsc::Sender<Utf8Bytes>,
     kick: watch::Sender<Option<Kick>>,
+    rejoin: RejoinToken,
 }
 
 struct Room {
@@ -48,6 +90,10 @@ pub struct Membership {
     pub slot: usize,
     /// How many were already in the room (0 or 1).
     pub peers: u8,
+    /// To give the client, for its next reconnection.
+    pub rejoin: RejoinToken,
+    /// This socket took the place of an older one of the same client.
+    pub replaced: bool,
     pub queue: mpsc::Receiver<Utf8Bytes>,
     pub kick: watch::Receiver<Option<Kick>>,
 }
@@ -124,11 +170,22 @@ impl Relay {
     }
 
     /// Join `call_id`; `None` means the room is full. The other member, if any, is told.
-    pub fn join(&self, call_id: &str) -> Option<Membership> {
+    ///
+    /// A client that presents the `rejoin` token of a member still in the room takes that
+    /// member's place: the old socket (half-open, most likely) is closed, and the other member
+    /// hears `peer-joined` (not `peer-left`), so it says hello again to the same person.
+    pub fn join(&self, call_id: &str, rejoin: Option<RejoinToken>) -> Option<Membership> {
         let mut rooms = self.rooms();
         let room = rooms
             .entry(call_id.to_string())
             .or_insert_with(|| Room { members: Vec::new(), last_activity: Instant::now() });
+        let stale =
+            rejoin.and_then(|token| room.members.iter().position(|m| m.rejoin.matches(&token)));
+        let replaced = stale.is_some();
+        if let Some(index) = stale {
+            let old = room.members.remove(index);
+            old.kick.send_replace(Some(KICK_REPLACED));
+        }
         if room.members.len() >= 2 {
             return None;
         }
@@ -137,12 +194,21 @@ impl Relay {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue_tx, queue_rx) = mpsc::channel(QUEUE_LEN);
         let (kick_tx, kick_rx) = watch::channel(None);
+        let token = RejoinToken::generate();
         room.last_activity = Instant::now();
         for other in &room.members {
             deliver(other, RelayEvent::PeerJoined.to_json().into());
         }
-        room.members.push(Member { id, slot, queue: queue_tx, kick: kick_tx });
-        Some(Membership { id, slot, peers, queue: queue_rx, kick: kick_rx })
+        room.members.push(Member { id, slot, queue: queue_tx, kick: kick_tx, rejoin: token });
+        Some(Membership {
+            id,
+            slot,
+            peers,
+            rejoin: token,
+            replaced,
+            queue: queue_rx,
+            kick: kick_rx,
+        })
     }
 
     /// Hand `text` from member `from` to the other member of `call_id`.
@@ -233,12 +299,12 @@ mod tests {
     #[test]
     fn two_join_a_third_is_refused_and_leaving_is_announced() {
         let relay = Relay::default();
-        let mut a = relay.join(CALL).unwrap();
+        let mut a = relay.join(CALL, None).unwrap();
         assert_eq!((a.peers, a.slot), (0, 0));
-        let mut b = relay.join(CALL).unwrap();
+        let mut b = relay.join(CALL, None).unwrap();
         assert_eq!((b.peers, b.slot), (1, 1));
         assert_eq!(text(&mut a).as_deref(), Some(r#"{"t":"peer-joined"}"#));
-        assert!(relay.join(CALL).is_none());
+        assert!(relay.join(CALL, None).is_none());
 
         assert_eq!(relay.forward(CALL, a.id, "x".into()), Forward::Sent);
         assert_eq!(text(&mut b).as_deref(), Some("x"));
@@ -247,7 +313,7 @@ mod tests {
         relay.leave(CALL, a.id);
         assert_eq!(text(&mut b).as_deref(), Some(r#"{"t":"peer-left"}"#));
         // The free slot is the first one again.
-        let c = relay.join(CALL).unwrap();
+        let c = relay.join(CALL, None).unwrap();
         assert_eq!((c.peers, c.slot), (1, 0));
         relay.leave(CALL, b.id);
         relay.leave(CALL, c.id);
@@ -255,10 +321,36 @@ mod tests {
     }
 
     #[test]
+    fn a_reconnection_with_its_token_takes_back_a_place_still_held() {
+        let relay = Relay::default();
+        let mut a = relay.join(CALL, None).unwrap();
+        let b = relay.join(CALL, None).unwrap();
+        assert_eq!(text(&mut a).as_deref(), Some(r#"{"t":"peer-joined"}"#));
+        // b's connection went half-open: the relay still holds it. Without the token: full.
+        assert!(relay.join(CALL, None).is_none());
+        let mut b_again = relay.join(CALL, Some(b.rejoin)).expect("b takes its place back");
+        assert!(b_again.replaced);
+        assert_eq!((b_again.peers, b_again.slot), (1, b.slot));
+        assert_ne!(b_again.rejoin, b.rejoin, "a fresh token for the new socket");
+        assert_eq!(*b.kick.borrow(), Some(KICK_REPLACED));
+        // a hears that b is here (again), never that b left.
+        assert_eq!(text(&mut a).as_deref(), Some(r#"{"t":"peer-joined"}"#));
+        assert_eq!(text(&mut a), None);
+        // The old socket leaving later changes nothing.
+        relay.leave(CALL, b.id);
+        assert_eq!(text(&mut a), None);
+        assert_eq!(relay.forward(CALL, a.id, "x".into()), Forward::Sent);
+        assert_eq!(text(&mut b_again).as_deref(), Some("x"));
+        // A used token is spent, and a made-up one is worth nothing.
+        assert!(relay.join(CALL, Some(b.rejoin)).is_none());
+        assert!(relay.join(CALL, RejoinToken::parse("AAAAAAAAAAAAAAAAAAAAAA")).is_none());
+    }
+
+    #[test]
     fn shutting_down_is_not_announced_as_the_peer_leaving() {
         let relay = Relay::default();
-        let a = relay.join(CALL).unwrap();
-        let mut b = relay.join(CALL).unwrap();
+        let a = relay.join(CALL, None).unwrap();
+        let mut b = relay.join(CALL, None).unwrap();
         relay.begin_shutdown();
         relay.leave(CALL, a.id);
         assert_eq!(text(&mut b), None);
@@ -267,8 +359,8 @@ mod tests {
     #[test]
     fn a_member_that_does_not_read_is_dropped() {
         let relay = Relay::default();
-        let a = relay.join(CALL).unwrap();
-        let b = relay.join(CALL).unwrap();
+        let a = relay.join(CALL, None).unwrap();
+        let b = relay.join(CALL, None).unwrap();
         // `a` already holds one peer-joined event.
         for _ in 1..QUEUE_LEN {
             assert_eq!(relay.forward(CALL, b.id, "x".into()), Forward::Sent);
@@ -280,7 +372,7 @@ mod tests {
     #[test]
     fn idle_rooms_are_dropped_and_their_members_kicked() {
         let relay = Relay::default();
-        let a = relay.join(CALL).unwrap();
+        let a = relay.join(CALL, None).unwrap();
         let now = Instant::now();
         assert!(relay.reap_idle(Duration::from_secs(60), now).is_empty());
         let dropped = relay.reap_idle(Duration::from_secs(60), now + Duration::from_secs(61));

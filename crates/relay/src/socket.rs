@@ -12,7 +12,9 @@ use tracing::{debug, info, warn};
 use crate::config::Config;
 use crate::limit::{RateLimit, Verdict};
 use crate::mitm;
-use crate::rooms::{Forward, KICK_SHUTDOWN, Kick, Membership, Relay, short};
+use crate::rooms::{
+    Forward, KICK_REPLACED, KICK_SHUTDOWN, Kick, Membership, RejoinToken, Relay, short,
+};
 
 /// A write that takes longer than this means the client is gone or not reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,10 +54,16 @@ struct Stats {
     rejected: u64,
 }
 
-pub async fn run(relay: Arc<Relay>, config: Arc<Config>, call_id: String, mut ws: WebSocket) {
+pub async fn run(
+    relay: Arc<Relay>,
+    config: Arc<Config>,
+    call_id: String,
+    rejoin: Option<RejoinToken>,
+    mut ws: WebSocket,
+) {
     let _guard = relay.socket_opened();
     let call = short(&call_id);
-    let Some(mut member) = relay.join(&call_id) else {
+    let Some(mut member) = relay.join(&call_id, rejoin) else {
         info!(call, "refused: call is full");
         let full = RelayEvent::Full.to_json();
         if send(&mut ws, Message::Text(full.into())).await {
@@ -63,10 +71,15 @@ pub async fn run(relay: Arc<Relay>, config: Arc<Config>, call_id: String, mut ws
         }
         return;
     };
-    info!(call, peers = member.peers, "joined");
+    if member.replaced {
+        info!(call, peers = member.peers, "rejoined, replacing its older socket");
+    } else {
+        info!(call, peers = member.peers, "joined");
+    }
 
     let mut stats = Stats::default();
-    let exit = if send(&mut ws, text(RelayEvent::Joined { peers: member.peers })).await {
+    let joined = RelayEvent::Joined { peers: member.peers, rejoin: member.rejoin.to_text() };
+    let exit = if send(&mut ws, text(joined)).await {
         serve(&relay, &config, &call_id, &mut member, &mut ws, &mut stats).await
     } else {
         Exit::Gone
@@ -85,8 +98,8 @@ pub async fn run(relay: Arc<Relay>, config: Arc<Config>, call_id: String, mut ws
         // Flushes the close reply the WebSocket layer queued when the client's close came.
         Exit::ClientClosed => _ = timeout(CLOSE_TIMEOUT, ws.send(Message::Close(None))).await,
         Exit::Kick(kick) => {
-            // No point telling a dead socket anything.
-            if kick != KICK_DEAD {
+            // No point telling a dead socket anything (a replaced one is most likely dead too).
+            if kick != KICK_DEAD && kick != KICK_REPLACED {
                 let _ = send(&mut ws, error(kick.reason)).await;
             }
             close(&mut ws, kick).await;

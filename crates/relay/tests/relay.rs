@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, call_id, join, join_pair, start, try_connect};
+use common::{Client, call_id, join, join_at, join_pair, start, try_connect};
 use shieldcall_e2ee::messages::MAX_SIGNAL_BYTES;
 use shieldcall_relay::{Config, HARD_MESSAGE_CAP};
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -54,12 +54,44 @@ async fn a_third_socket_gets_full_and_is_closed() {
     let call = call_id();
     let (mut a, mut b) = join_pair(relay.addr, &call).await;
 
-    let mut third = Client { ws: try_connect(relay.addr, &format!("/ws/{call}")).await.unwrap() };
+    let ws = try_connect(relay.addr, &format!("/ws/{call}")).await.unwrap();
+    let mut third = Client { ws, rejoin: String::new() };
     assert_eq!(third.recv().await, r#"{"t":"full"}"#);
     assert_eq!(third.recv_close().await, (1008, "call is full".to_string()));
 
     // The two inside heard nothing of it and still talk.
     still_talking(&mut a, &mut b).await;
+}
+
+#[tokio::test]
+async fn a_reconnection_with_its_token_replaces_a_half_open_socket() {
+    let relay = start(Config::default()).await;
+    let call = call_id();
+    let (mut a, mut stale_b) = join_pair(relay.addr, &call).await;
+    // b's network went away without a close: the relay still holds b's old socket. Without
+    // the token, or with a made-up one, b's reconnection finds the call full.
+    for query in ["", "?rejoin=AAAAAAAAAAAAAAAAAAAAAA"] {
+        let ws = try_connect(relay.addr, &format!("/ws/{call}{query}")).await.unwrap();
+        let mut refused = Client { ws, rejoin: String::new() };
+        assert_eq!(refused.recv().await, r#"{"t":"full"}"#, "{query:?}");
+    }
+    // A malformed token is refused before the upgrade.
+    assert!(try_connect(relay.addr, &format!("/ws/{call}?rejoin=nope")).await.is_err());
+
+    // With its token b takes its place back; a hears that b joined, never that b left.
+    let path = format!("/ws/{call}?rejoin={}", stale_b.rejoin);
+    let mut b = join_at(relay.addr, &path, 1).await;
+    assert_ne!(b.rejoin, stale_b.rejoin, "a fresh token for the new socket");
+    assert_eq!(a.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut a, &mut b).await;
+    let replaced = (1000, "replaced by a newer connection of the same person".to_string());
+    assert_eq!(stale_b.recv_close().await, replaced);
+    a.expect_quiet(Duration::from_millis(100)).await;
+
+    // The old token is spent.
+    let ws = try_connect(relay.addr, &format!("/ws/{call}?rejoin={}", stale_b.rejoin)).await;
+    let mut again = Client { ws: ws.unwrap(), rejoin: String::new() };
+    assert_eq!(again.recv().await, r#"{"t":"full"}"#);
 }
 
 #[tokio::test]

@@ -115,6 +115,8 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// A test client on one relay socket.
 pub struct Client {
     pub ws: Ws,
+    /// The token its `joined` event gave it, for a reconnection (empty before).
+    pub rejoin: String,
 }
 
 pub async fn try_connect(addr: SocketAddr, path: &str) -> Result<Ws, tungstenite::Error> {
@@ -123,8 +125,19 @@ pub async fn try_connect(addr: SocketAddr, path: &str) -> Result<Ws, tungstenite
 
 /// Join `call` and check the `joined` event says `peers`.
 pub async fn join(addr: SocketAddr, call: &str, peers: u8) -> Client {
-    let mut client = Client { ws: try_connect(addr, &format!("/ws/{call}")).await.unwrap() };
-    assert_eq!(client.recv().await, format!(r#"{{"t":"joined","peers":{peers}}}"#));
+    join_at(addr, &format!("/ws/{call}"), peers).await
+}
+
+/// Join at `path` (a call's route, perhaps with `?rejoin=`) and check `joined` says `peers`.
+pub async fn join_at(addr: SocketAddr, path: &str, peers: u8) -> Client {
+    let mut client = Client { ws: try_connect(addr, path).await.unwrap(), rejoin: String::new() };
+    let joined: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
+    assert_eq!(
+        (joined["t"].as_str(), joined["peers"].as_u64()),
+        (Some("joined"), Some(peers.into()))
+    );
+    client.rejoin = joined["rejoin"].as_str().expect("a rejoin token").to_string();
+    assert_eq!(client.rejoin.len(), 22, "16 bytes, base64url");
     client
 }
 
