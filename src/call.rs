@@ -538,8 +538,21 @@ impl Call {
             }
             // The same person, back on the relay; the media connection never dropped.
         }
+        let known = self.session.knows_peer(hello);
+        let unconfirmed = !self.session.confirmed()
+            && !matches!(self.session.state(), ShieldState::Warning { .. });
+        if known && self.role == Role::Host && self.link.is_some() && unconfirmed {
+            // The same person again, before the agreement was confirmed: the relay dropped
+            // while the offer, answer or confirmations were on their way, and none of them is
+            // ever sent twice. Start the connection afresh (new certificates, so a new
+            // transcript and new keys); the guest answers a new offer as it would any.
+            self.session.restart_connection();
+            self.reset_media();
+            self.backlog.push(Inbound::Peer(hello.clone()));
+            return;
+        }
         let _ = self.session.peer_hello(hello);
-        if self.session.knows_peer(hello) {
+        if known {
             // Our confirmation may have been lost with the relay: say it again. (Only to the
             // same person: to someone new it would be about another agreement.)
             self.confirm_sent = None;
@@ -744,7 +757,8 @@ impl Call {
         let Some(worker) = &self.worker else { return };
         let mode = match state {
             ShieldState::Locked { .. } => "keys",
-            ShieldState::Unlocked { .. } => "transport",
+            // Even unencrypted media waits for the peer's confirmation (fail closed).
+            ShieldState::Unlocked { .. } if self.session.confirmed() => "transport",
             _ => "await",
         };
         if self.worker_mode == Some(mode) {
@@ -840,7 +854,7 @@ impl Call {
                     let _ = worker.command(&WorkerCommand::SealChat { id, text });
                 }
             }
-            ShieldState::Unlocked { .. } => {
+            ShieldState::Unlocked { .. } if self.session.confirmed() => {
                 let sent = self.link.as_ref().is_some_and(|l| l.chat.send_with_str(&text).is_ok());
                 self.chat_sent(text, sent);
             }
@@ -865,7 +879,9 @@ impl Call {
                         worker.command(&WorkerCommand::OpenChat { id: self.chat_seq, frame: text });
                 }
             }
-            ShieldState::Unlocked { .. } => self.chat_shown(false, text),
+            ShieldState::Unlocked { .. } if self.session.confirmed() => {
+                self.chat_shown(false, text)
+            }
             // Never show what could not be checked.
             _ => {}
         }

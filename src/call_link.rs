@@ -21,12 +21,19 @@ thread_local! {
 }
 
 /// A link made by "New call".
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewCall {
     /// The whole link to share: `{origin}/call/{id}#k={commitment}&s={secret}`.
     pub link: String,
     /// The path of the call page on this origin.
     pub path: String,
+}
+
+/// The path only: the link carries the secret.
+impl std::fmt::Debug for NewCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCall").field("path", &self.path).finish_non_exhaustive()
+    }
 }
 
 impl NewCall {

@@ -137,8 +137,16 @@ impl std::fmt::Debug for Commitment {
 /// 16 random bytes that only the link carries (host to guest, never through a server). Mixed
 /// into the media keys and the key confirmation, so that the relay, which sees everything
 /// else, can neither read media nor alter the hellos unnoticed. Zeroized on drop, never printed.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct LinkSecret(zeroize::Zeroizing<[u8; 16]>);
+
+impl PartialEq for LinkSecret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&*other.0).into()
+    }
+}
+
+impl Eq for LinkSecret {}
 
 impl LinkSecret {
     /// A fresh secret from `rng` (in the browser: `getrandom`).

@@ -458,6 +458,13 @@ impl Session {
         }
     }
 
+    /// Whether the peer has confirmed the current transcript. Media and chat flow only after it,
+    /// transport-only calls included: a shield that shows "you turned it off" still waits for
+    /// the proof that nobody replaced the DTLS certificates on the way.
+    pub fn confirmed(&self) -> bool {
+        self.confirmed && self.warning.is_none()
+    }
+
     /// Whether media is to be end-to-end encrypted as far as the hellos tell so far (the shield
     /// may still be connecting): for choosing codecs before the agreement is confirmed.
     pub fn e2ee_intended(&self) -> bool {

@@ -102,11 +102,13 @@ fn call(
     let _ = host.peer_hello(&guest_hello);
 
     exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &relay);
-    assert!(
-        !matches!(host.state(), ShieldState::Locked { .. } | ShieldState::Unlocked { .. })
-            || !host.offers_e2ee(),
-        "no lock, and no peer-has-it-off, before the peer's confirmation"
-    );
+    for side in [&host, &guest] {
+        assert!(!side.confirmed(), "nothing confirmed before the peer's confirmation");
+        assert!(!matches!(side.state(), ShieldState::Locked { .. }), "no lock before it");
+        if side.offers_e2ee() {
+            assert!(!matches!(side.state(), ShieldState::Unlocked { .. }), "nor peer-has-it-off");
+        }
+    }
     exchange_confirmations(&mut host, &mut guest, &relay);
     Call { host, guest, link }
 }
@@ -293,9 +295,10 @@ fn no_confirmation_no_lock_and_a_forged_one_warns() {
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
 }
 
-#[test]
-fn a_confirmation_that_arrives_early_is_checked_when_the_transcript_is_complete() {
-    let mut rng = TestRng::new("early");
+/// Host and guest with the same link, through hellos and the offer; the guest has made its
+/// answer, which has not reached the host yet.
+fn answer_on_its_way(seed: &str) -> (Session, Session, LinkSecret) {
+    let mut rng = TestRng::new(seed);
     let call_id = CallId::generate(&mut rng);
     let secret = LinkSecret::generate(&mut rng);
     let mut host = Session::new(
@@ -314,19 +317,81 @@ fn a_confirmation_that_arrives_early_is_checked_when_the_transcript_is_complete(
     host.local_sdp(&sdp("AA")).unwrap();
     guest.remote_sdp(&sdp("AA")).unwrap();
     guest.local_sdp(&sdp("BB")).unwrap();
-    // A confirmation meant for someone else that arrives early (for a guest who was here
-    // before and reloaded, say) is dropped, not held against this guest...
-    let earlier = keys::TranscriptHash([9; 32]);
-    let from_earlier_guest = keys::Confirmation::new(&secret, ConfirmFrom::Guest, &earlier);
-    let stranger_confirmation = Signal::Confirm { mac: from_earlier_guest.to_base64url() };
-    host.peer_confirm(&stranger_confirmation).unwrap();
-    // ...and the guest's own, overtaking its answer, is checked once the answer is in.
+    (host, guest, secret)
+}
+
+#[test]
+fn a_confirmation_that_arrives_early_is_checked_when_the_transcript_is_complete() {
+    let (mut host, mut guest, _) = answer_on_its_way("early");
+    // The guest's confirmation overtakes its answer.
     host.peer_confirm(&guest.confirm().unwrap()).unwrap();
     assert_eq!(host.state(), ShieldState::Connecting);
     host.remote_sdp(&sdp("BB")).unwrap();
     guest.peer_confirm(&host.confirm().unwrap()).unwrap();
     let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
     assert_eq!(guest.state(), ShieldState::Locked { code });
+}
+
+#[test]
+fn an_early_confirmation_for_someone_else_is_dropped_without_a_warning() {
+    let (mut host, mut guest, secret) = answer_on_its_way("stale");
+    // A late one for a guest who was here before and reloaded, arriving before this guest's
+    // answer: it does not match, and it is not held against this guest.
+    let earlier = keys::TranscriptHash([9; 32]);
+    let from_earlier_guest = keys::Confirmation::new(&secret, ConfirmFrom::Guest, &earlier);
+    host.peer_confirm(&Signal::Confirm { mac: from_earlier_guest.to_base64url() }).unwrap();
+    host.remote_sdp(&sdp("BB")).unwrap();
+    assert_eq!(host.state(), ShieldState::Connecting, "no lock from it, and no warning");
+    assert!(!host.confirmed());
+    // This guest's own confirmation then locks.
+    host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+    guest.peer_confirm(&host.confirm().unwrap()).unwrap();
+    let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
+    assert_eq!(guest.state(), ShieldState::Locked { code });
+}
+
+#[test]
+fn transport_only_waits_for_the_confirmation_too() {
+    // The shield may say "you turned it off" at once, but the media waits for the proof that
+    // nobody replaced a DTLS certificate (the app passes frames only when `confirmed`).
+    let mut rng = TestRng::new("transport");
+    let call_id = CallId::generate(&mut rng);
+    let secret = LinkSecret::generate(&mut rng);
+    let mut host = Session::new(
+        config(Role::Host, call_id, false, Policy::Allowed),
+        EphemeralSecret::generate(&mut rng),
+        secret.clone(),
+    );
+    let mut guest = Session::new(
+        config(Role::Guest, call_id, true, Policy::Allowed),
+        EphemeralSecret::generate(&mut rng),
+        secret,
+    );
+    guest.set_link_commitment(host.link_commitment());
+    guest.peer_hello(&host.hello()).unwrap();
+    host.peer_hello(&guest.hello()).unwrap();
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+    assert_eq!(host.state(), ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff });
+    assert_eq!(guest.state(), ShieldState::Connecting, "not yet 'the other person has it off'");
+    assert!(!host.confirmed() && !guest.confirmed(), "the relay dropped the confirmations");
+    exchange_confirmations(&mut host, &mut guest, &honest);
+    assert!(host.confirmed() && guest.confirmed());
+    assert_eq!(guest.state(), ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff });
+}
+
+#[test]
+fn a_forged_confirmation_after_the_lock_turns_the_shield_red() {
+    // Someone on the path can always stop a call; this way it shows, and keys are withdrawn.
+    let Call { mut host, .. } = call(true, true, Policy::Allowed, honest);
+    assert!(matches!(host.state(), ShieldState::Locked { .. }));
+    let forged = keys::Confirmation::new(
+        &LinkSecret::from_bytes([0; 16]),
+        ConfirmFrom::Guest,
+        &keys::TranscriptHash([0; 32]),
+    );
+    host.peer_confirm(&Signal::Confirm { mac: forged.to_base64url() }).unwrap();
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert!(host.take_keys().is_none());
 }
 
 #[test]

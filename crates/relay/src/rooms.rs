@@ -34,7 +34,9 @@ pub const KICK_REPLACED: Kick =
     Kick { code: 1000, reason: "replaced by a newer connection of the same person" };
 
 /// A member's secret claim to its place in a room: 16 random bytes, given to it in `joined`,
-/// presented again when it reconnects (unpadded base64url, 22 characters).
+/// presented again when it reconnects (unpadded base64url, 22 characters). It stays the same for
+/// the life of the place, across reconnections: a `joined` lost on a flapping network must not
+/// leave the client holding a token that no longer counts.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RejoinToken([u8; 16]);
 
@@ -181,11 +183,11 @@ impl Relay {
             .or_insert_with(|| Room { members: Vec::new(), last_activity: Instant::now() });
         let stale =
             rejoin.and_then(|token| room.members.iter().position(|m| m.rejoin.matches(&token)));
-        let replaced = stale.is_some();
-        if let Some(index) = stale {
+        let replaced = stale.map(|index| {
             let old = room.members.remove(index);
             old.kick.send_replace(Some(KICK_REPLACED));
-        }
+            old.rejoin
+        });
         if room.members.len() >= 2 {
             return None;
         }
@@ -194,12 +196,13 @@ impl Relay {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue_tx, queue_rx) = mpsc::channel(QUEUE_LEN);
         let (kick_tx, kick_rx) = watch::channel(None);
-        let token = RejoinToken::generate();
+        let token = replaced.unwrap_or_else(RejoinToken::generate);
         room.last_activity = Instant::now();
         for other in &room.members {
             deliver(other, RelayEvent::PeerJoined.to_json().into());
         }
         room.members.push(Member { id, slot, queue: queue_tx, kick: kick_tx, rejoin: token });
+        let replaced = replaced.is_some();
         Some(Membership {
             id,
             slot,
@@ -331,7 +334,7 @@ mod tests {
         let mut b_again = relay.join(CALL, Some(b.rejoin)).expect("b takes its place back");
         assert!(b_again.replaced);
         assert_eq!((b_again.peers, b_again.slot), (1, b.slot));
-        assert_ne!(b_again.rejoin, b.rejoin, "a fresh token for the new socket");
+        assert_eq!(b_again.rejoin, b.rejoin, "the place keeps its token");
         assert_eq!(*b.kick.borrow(), Some(KICK_REPLACED));
         // a hears that b is here (again), never that b left.
         assert_eq!(text(&mut a).as_deref(), Some(r#"{"t":"peer-joined"}"#));
@@ -341,9 +344,15 @@ mod tests {
         assert_eq!(text(&mut a), None);
         assert_eq!(relay.forward(CALL, a.id, "x".into()), Forward::Sent);
         assert_eq!(text(&mut b_again).as_deref(), Some("x"));
-        // A used token is spent, and a made-up one is worth nothing.
-        assert!(relay.join(CALL, Some(b.rejoin)).is_none());
+        // The token still counts if that `joined` was lost and b reconnects once more; a
+        // made-up one is worth nothing, and a's token never takes b's place.
+        let b_third = relay.join(CALL, Some(b.rejoin)).expect("b takes its place back again");
+        assert_eq!((b_third.peers, b_third.slot), (1, b.slot));
+        assert_eq!(*b_again.kick.borrow(), Some(KICK_REPLACED));
         assert!(relay.join(CALL, RejoinToken::parse("AAAAAAAAAAAAAAAAAAAAAA")).is_none());
+        let a_again = relay.join(CALL, Some(a.rejoin)).expect("a takes its own place");
+        assert_eq!(a_again.slot, a.slot);
+        assert_eq!(*b_third.kick.borrow(), None, "b is untouched");
     }
 
     #[test]
