@@ -263,6 +263,44 @@ describe('when things go wrong', () => {
     }
   });
 
+  test('the relay connection dropping mid-handshake: the host starts afresh and both lock', async () => {
+    const host = await person('host');
+    const guest = await person('guest');
+    try {
+      // The guest's first relay socket loses its answer and everything after it, then drops on
+      // the page's side only: the relay keeps its end open. Later sockets pass untouched.
+      let sockets = 0;
+      await guest.page.routeWebSocket(/\/ws\//, (page) => {
+        sockets += 1;
+        const relaySide = page.connectToServer();
+        if (sockets > 1) return;
+        let dropped = false;
+        page.onMessage((message) => {
+          if (dropped || String(message).includes('"t":"answer"')) {
+            if (!dropped) page.close();
+            dropped = true;
+            return;
+          }
+          relaySide.send(message);
+        });
+        // Neither end's closing closes the other.
+        page.onClose(() => {});
+        relaySide.onClose(() => {});
+      });
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      // Offers and answers are never sent twice: only a fresh connection gets both locked.
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      assert.ok(sockets >= 2, 'the guest reconnected');
+      assert.equal(await securityCode(guest), await securityCode(host));
+      await waitForRemoteFrames(guest);
+      await waitForRemoteFrames(host);
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+
   test('the host hanging up ends the call for the guest', async () => {
     const host = await person('host');
     const guest = await person('guest');
