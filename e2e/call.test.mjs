@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   hostNewCall, person, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
-  startCuttableProxy, startRelay, waitForRemoteFrames, waitForShield,
+  startCuttableProxy, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 describe('calls between two browsers', () => {
@@ -12,78 +12,64 @@ describe('calls between two browsers', () => {
   before(async () => { relay = await startRelay(); });
   after(async () => { await relay?.stop(); });
 
-  test('both with E2EE on: locked shields, equal codes, media decrypted both ways, chat', async () => {
-    const host = await person('host');
-    const guest = await person('guest');
-    try {
-      const link = await hostNewCall(host, relay.url);
-      const opened = performance.now();
-      await guest.page.goto(link);
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
-      const lockedAfter = performance.now() - opened;
-      console.log(`measured: guest opened the link -> locked shield in ${lockedAfter.toFixed(0)} ms`);
+  test('both with E2EE on: locked shields, equal codes, media decrypted both ways, chat', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    const opened = performance.now();
+    await guest.page.goto(link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const lockedAfter = performance.now() - opened;
+    console.log(`measured: guest opened the link -> locked shield in ${lockedAfter.toFixed(0)} ms`);
 
-      // While E2EE is on, recording is unavailable and says why.
-      await host.page.click('[data-action=features]');
-      assert.equal(await host.page.isDisabled('[data-feature=recording]'), true);
-      assert.match(await host.page.textContent('.features-menu'), /not available in end-to-end encrypted calls/i);
-      await host.page.click('[data-action=features]');
+    // While E2EE is on, recording is unavailable and says why.
+    await host.page.click('[data-action=features]');
+    assert.equal(await host.page.isDisabled('[data-feature=recording]'), true);
+    assert.match(await host.page.textContent('.features-menu'), /not available in end-to-end encrypted calls/i);
+    await host.page.click('[data-action=features]');
 
-      const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
-      assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
-      assert.equal(guestCode, hostCode, 'both see the same 20-digit code');
+    const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
+    assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
+    assert.equal(guestCode, hostCode, 'both see the same 20-digit code');
 
-      // Frames decode only if they decrypted: the worker drops anything that does not.
-      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+    // Frames decode only if they decrypted: the worker drops anything that does not.
+    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
 
-      await guest.page.click('[data-control=chat]');
-      await guest.page.fill('[data-chat-input]', 'hello from the guest');
-      await guest.page.keyboard.press('Enter');
-      await host.page.click('[data-control=chat]');
-      await host.page.waitForSelector('.chat-messages li:has-text("hello from the guest")', { timeout: 10000 });
+    await guest.page.click('[data-control=chat]');
+    await guest.page.fill('[data-chat-input]', 'hello from the guest');
+    await guest.page.keyboard.press('Enter');
+    await host.page.click('[data-control=chat]');
+    await host.page.waitForSelector('.chat-messages li:has-text("hello from the guest")', { timeout: 10000 });
 
-      // The host shares the screen: the guest's stage shows it, decoded (so decrypted); when
-      // the host stops, the guest's stage goes back to the camera.
-      await host.page.click('[data-control=share]');
-      await guest.page.waitForSelector('[data-layout=screen]', { timeout: 10000 });
-      await guest.page.waitForFunction(() => {
-        const v = document.querySelector('[data-video=remote-screen]');
-        return v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 5;
-      }, null, { timeout: 10000 });
-      await host.page.click('[data-control=share]');
-      await guest.page.waitForSelector('[data-layout=camera]', { timeout: 10000 });
-    } finally {
-      await host.close();
-      await guest.close();
-    }
-  });
+    // The host shares the screen: the guest's stage shows it, decoded (so decrypted); when
+    // the host stops, the guest's stage goes back to the camera.
+    await host.page.click('[data-control=share]');
+    await guest.page.waitForSelector('[data-layout=screen]', { timeout: 10000 });
+    await guest.page.waitForFunction(() => {
+      const v = document.querySelector('[data-video=remote-screen]');
+      return v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 5;
+    }, null, { timeout: 10000 });
+    await host.page.click('[data-control=share]');
+    await guest.page.waitForSelector('[data-layout=camera]', { timeout: 10000 });
+  }));
 
-  test('one with E2EE off: both unlocked with the right reason, media still flows', async () => {
-    const host = await person('host');
-    const guest = await person('guest');
-    try {
-      await setE2ee(guest, relay.url, false);
-      const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
-      await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
-      // The reason, as the shield tells it (its accessible label carries the whole sentence).
-      assert.match(await shieldLabel(host), /other person has end-to-end encryption off/i);
-      assert.match(await shieldLabel(guest), /you turned off end-to-end encryption/i);
-      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+  test('one with E2EE off: both unlocked with the right reason, media still flows', () => withHostAndGuest(async (host, guest) => {
+    await setE2ee(guest, relay.url, false);
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    // The reason, as the shield tells it (its accessible label carries the whole sentence).
+    assert.match(await shieldLabel(host), /other person has end-to-end encryption off/i);
+    assert.match(await shieldLabel(guest), /you turned off end-to-end encryption/i);
+    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
 
-      // Without E2EE, the call can be recorded: a real .webm of the call is made.
-      await host.page.click('[data-action=features]');
-      await host.page.click('[data-feature=recording]');
-      await host.page.waitForTimeout(1500);
-      await host.page.click('[data-feature=recording]');
-      const recording = await host.page.waitForSelector('[data-recording-link]', { timeout: 10000 });
-      const size = Number(await recording.getAttribute('data-size'));
-      assert.ok(size > 1000, `the recording has content (${size} bytes)`);
-    } finally {
-      await host.close();
-      await guest.close();
-    }
-  });
+    // Without E2EE, the call can be recorded: a real .webm of the call is made.
+    await host.page.click('[data-action=features]');
+    await host.page.click('[data-feature=recording]');
+    await host.page.waitForTimeout(1500);
+    await host.page.click('[data-feature=recording]');
+    const recording = await host.page.waitForSelector('[data-recording-link]', { timeout: 10000 });
+    const size = Number(await recording.getAttribute('data-size'));
+    assert.ok(size > 1000, `the recording has content (${size} bytes)`);
+  }));
 
   test('a third browser opening the link is told the call is full', async () => {
     const [host, guest, third] = [await person('host'), await person('guest'), await person('third')];
@@ -110,26 +96,19 @@ describe('when things go wrong', () => {
   before(async () => { relay = await startRelay(); });
   after(async () => { await relay?.stop(); });
 
-  test('a guest who reloads is back in the call, locked again under new keys', async () => {
-    const host = await person('host');
-    const guest = await person('guest');
-    try {
-      const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
-      const before = await securityCode(host);
+  test('a guest who reloads is back in the call, locked again under new keys', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const before = await securityCode(host);
 
-      await guest.page.reload();
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
-      const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
-      assert.equal(guestCode, hostCode);
-      assert.notEqual(hostCode, before, 'a fresh agreement');
-      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
-    } finally {
-      await host.close();
-      await guest.close();
-    }
-  });
+    await guest.page.reload();
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
+    assert.equal(guestCode, hostCode);
+    assert.notEqual(hostCode, before, 'a fresh agreement');
+    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+  }));
 
   test('a guest who blocks camera and microphone still joins, sees and hears, and is told', async () => {
     const host = await person('host');
@@ -263,59 +242,45 @@ describe('when things go wrong', () => {
     }
   });
 
-  test('the relay connection dropping mid-handshake: the host starts afresh and both lock', async () => {
-    const host = await person('host');
-    const guest = await person('guest');
-    try {
-      // The guest's first relay socket loses its answer and everything after it, then drops on
-      // the page's side only: the relay keeps its end open. Later sockets pass untouched.
-      let sockets = 0;
-      await guest.page.routeWebSocket(/\/ws\//, (page) => {
-        sockets += 1;
-        const relaySide = page.connectToServer();
-        if (sockets > 1) return;
-        let dropped = false;
-        page.onMessage((message) => {
-          if (dropped || String(message).includes('"t":"answer"')) {
-            if (!dropped) page.close();
-            dropped = true;
-            return;
-          }
-          relaySide.send(message);
-        });
-        // Neither end's closing closes the other.
-        page.onClose(() => {});
-        relaySide.onClose(() => {});
+  test('the relay connection dropping mid-handshake: the host starts afresh and both lock', () => withHostAndGuest(async (host, guest) => {
+    // The guest's first relay socket loses its answer and everything after it, then drops on
+    // the page's side only: the relay keeps its end open. Later sockets pass untouched.
+    let sockets = 0;
+    await guest.page.routeWebSocket(/\/ws\//, (page) => {
+      sockets += 1;
+      const relaySide = page.connectToServer();
+      if (sockets > 1) return;
+      let dropped = false;
+      page.onMessage((message) => {
+        if (dropped || String(message).includes('"t":"answer"')) {
+          if (!dropped) page.close();
+          dropped = true;
+          return;
+        }
+        relaySide.send(message);
       });
-      const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
-      // Offers and answers are never sent twice: only a fresh connection gets both locked.
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
-      assert.ok(sockets >= 2, 'the guest reconnected');
-      assert.equal(await securityCode(guest), await securityCode(host));
-      await waitForRemoteFrames(guest);
-      await waitForRemoteFrames(host);
-    } finally {
-      await host.close();
-      await guest.close();
-    }
-  });
+      // Neither end's closing closes the other.
+      page.onClose(() => {});
+      relaySide.onClose(() => {});
+    });
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    // Offers and answers are never sent twice: only a fresh connection gets both locked.
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    assert.ok(sockets >= 2, 'the guest reconnected');
+    assert.equal(await securityCode(guest), await securityCode(host));
+    await waitForRemoteFrames(guest);
+    await waitForRemoteFrames(host);
+  }));
 
-  test('the host hanging up ends the call for the guest', async () => {
-    const host = await person('host');
-    const guest = await person('guest');
-    try {
-      const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
-      await waitForShield(guest, 'locked');
-      await host.page.click('[data-control=hang-up]');
-      await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
-      assert.match(await guest.page.textContent('[data-call-status]'), /hung up/);
-    } finally {
-      await host.close();
-      await guest.close();
-    }
-  });
+  test('the host hanging up ends the call for the guest', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await waitForShield(guest, 'locked');
+    await host.page.click('[data-control=hang-up]');
+    await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
+    assert.match(await guest.page.textContent('[data-call-status]'), /hung up/);
+  }));
 });
 
 describe('a relay that swaps keys (a man in the middle)', () => {
@@ -323,31 +288,24 @@ describe('a relay that swaps keys (a man in the middle)', () => {
   before(async () => { relay = await startRelay(['--mitm-swap-keys']); });
   after(async () => { await relay?.stop(); });
 
-  test('the codes differ and both see the red shield', async () => {
-    const host = await person('host');
-    const guest = await person('guest');
-    try {
-      const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
-      await waitForShield(guest, 'warning');
-      assert.match(await shieldLabel(guest), /does not match the call link/i);
-      // The host learns it from the guest's key confirmation, which is for another transcript.
-      await waitForShield(host, 'warning');
-      assert.match(await shieldLabel(host), /may be intercepting/i);
-      // Each side computed its code with the relay's key in place of the other's: they differ.
-      const hostCode = (await host.page.textContent('[data-security-code]')).trim();
-      const guestCode = (await guest.page.textContent('[data-security-code]')).trim();
-      assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
-      assert.match(guestCode, /^\d{5} \d{5} \d{5} \d{5}$/);
-      assert.notEqual(hostCode, guestCode, 'the codes differ');
-      // Warned, neither side has keys: nothing is sent or decoded under the relay's keys.
-      assert.equal(await remoteFramesDecoded(host), 0);
-      assert.equal(await remoteFramesDecoded(guest), 0);
-    } finally {
-      await host.close();
-      await guest.close();
-    }
-  });
+  test('the codes differ and both see the red shield', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await waitForShield(guest, 'warning');
+    assert.match(await shieldLabel(guest), /does not match the call link/i);
+    // The host learns it from the guest's key confirmation, which is for another transcript.
+    await waitForShield(host, 'warning');
+    assert.match(await shieldLabel(host), /may be intercepting/i);
+    // Each side computed its code with the relay's key in place of the other's: they differ.
+    const hostCode = (await host.page.textContent('[data-security-code]')).trim();
+    const guestCode = (await guest.page.textContent('[data-security-code]')).trim();
+    assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
+    assert.match(guestCode, /^\d{5} \d{5} \d{5} \d{5}$/);
+    assert.notEqual(hostCode, guestCode, 'the codes differ');
+    // Warned, neither side has keys: nothing is sent or decoded under the relay's keys.
+    assert.equal(await remoteFramesDecoded(host), 0);
+    assert.equal(await remoteFramesDecoded(guest), 0);
+  }));
 });
 
 describe('a relay that turns E2EE off in a hello (a downgrade)', () => {
@@ -355,25 +313,18 @@ describe('a relay that turns E2EE off in a hello (a downgrade)', () => {
   before(async () => { relay = await startRelay(['--mitm-flip-e2ee']); });
   after(async () => { await relay?.stop(); });
 
-  test('neither side falls back to transport only: both see the red shield', async () => {
-    const host = await person('host');
-    const guest = await person('guest');
-    try {
-      const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
-      // The host was told the guest has E2EE off. Without the key confirmations it would show
-      // "the other person has it off" and send media that the relay could read under DTLS alone.
-      await waitForShield(host, 'warning');
-      await waitForShield(guest, 'warning');
-      assert.match(await shieldLabel(host), /may be intercepting/i);
-      assert.match(await shieldLabel(guest), /may be intercepting/i);
-      // Warned, both drop every frame: nothing reaches either decoder.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      assert.equal(await remoteFramesDecoded(host), 0);
-      assert.equal(await remoteFramesDecoded(guest), 0);
-    } finally {
-      await host.close();
-      await guest.close();
-    }
-  });
+  test('neither side falls back to transport only: both see the red shield', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    // The host was told the guest has E2EE off. Without the key confirmations it would show
+    // "the other person has it off" and send media that the relay could read under DTLS alone.
+    await waitForShield(host, 'warning');
+    await waitForShield(guest, 'warning');
+    assert.match(await shieldLabel(host), /may be intercepting/i);
+    assert.match(await shieldLabel(guest), /may be intercepting/i);
+    // Warned, both drop every frame: nothing reaches either decoder.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(await remoteFramesDecoded(host), 0);
+    assert.equal(await remoteFramesDecoded(guest), 0);
+  }));
 });

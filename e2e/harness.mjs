@@ -122,6 +122,19 @@ export async function person(name, { deniedDevices = false } = {}) {
   };
 }
 
+/** Run `body` with a host and a guest, each in their own browser, both closed afterwards
+ * whatever happens. */
+export async function withHostAndGuest(body) {
+  const host = await person('host');
+  const guest = await person('guest');
+  try {
+    return await body(host, guest);
+  } finally {
+    await host.close();
+    await guest.close();
+  }
+}
+
 /** The host makes a call link on the home page and joins; resolves to the link. */
 export async function hostNewCall(host, baseUrl) {
   await host.page.goto(`${baseUrl}/`);

@@ -295,25 +295,31 @@ fn no_confirmation_no_lock_and_a_forged_one_warns() {
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
 }
 
-/// Host and guest with the same link, through hellos and the offer; the guest has made its
-/// answer, which has not reached the host yet.
-fn answer_on_its_way(seed: &str) -> (Session, Session, LinkSecret) {
+/// Host and guest with the same link, their E2EE settings as given, after the hellos.
+fn after_hellos(seed: &str, host_e2ee: bool, guest_e2ee: bool) -> (Session, Session, LinkSecret) {
     let mut rng = TestRng::new(seed);
     let call_id = CallId::generate(&mut rng);
     let secret = LinkSecret::generate(&mut rng);
     let mut host = Session::new(
-        config(Role::Host, call_id, true, Policy::Allowed),
+        config(Role::Host, call_id, host_e2ee, Policy::Allowed),
         EphemeralSecret::generate(&mut rng),
         secret.clone(),
     );
     let mut guest = Session::new(
-        config(Role::Guest, call_id, true, Policy::Allowed),
+        config(Role::Guest, call_id, guest_e2ee, Policy::Allowed),
         EphemeralSecret::generate(&mut rng),
         secret.clone(),
     );
     guest.set_link_commitment(host.link_commitment());
     guest.peer_hello(&host.hello()).unwrap();
     host.peer_hello(&guest.hello()).unwrap();
+    (host, guest, secret)
+}
+
+/// Both with E2EE on, through the offer; the guest has made its answer, which has not reached
+/// the host yet.
+fn answer_on_its_way(seed: &str) -> (Session, Session, LinkSecret) {
+    let (mut host, mut guest, secret) = after_hellos(seed, true, true);
     host.local_sdp(&sdp("AA")).unwrap();
     guest.remote_sdp(&sdp("AA")).unwrap();
     guest.local_sdp(&sdp("BB")).unwrap();
@@ -354,22 +360,7 @@ fn an_early_confirmation_for_someone_else_is_dropped_without_a_warning() {
 fn transport_only_waits_for_the_confirmation_too() {
     // The shield may say "you turned it off" at once, but the media waits for the proof that
     // nobody replaced a DTLS certificate (the app passes frames only when `confirmed`).
-    let mut rng = TestRng::new("transport");
-    let call_id = CallId::generate(&mut rng);
-    let secret = LinkSecret::generate(&mut rng);
-    let mut host = Session::new(
-        config(Role::Host, call_id, false, Policy::Allowed),
-        EphemeralSecret::generate(&mut rng),
-        secret.clone(),
-    );
-    let mut guest = Session::new(
-        config(Role::Guest, call_id, true, Policy::Allowed),
-        EphemeralSecret::generate(&mut rng),
-        secret,
-    );
-    guest.set_link_commitment(host.link_commitment());
-    guest.peer_hello(&host.hello()).unwrap();
-    host.peer_hello(&guest.hello()).unwrap();
+    let (mut host, mut guest, _) = after_hellos("transport", false, true);
     exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
     assert_eq!(host.state(), ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff });
     assert_eq!(guest.state(), ShieldState::Connecting, "not yet 'the other person has it off'");
