@@ -51,6 +51,19 @@ describe('calls between two browsers', () => {
     await guest.page.waitForSelector('[data-layout=camera]', { timeout: 10000 });
   }));
 
+  test('a screen shared before the guest arrives reaches the guest', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await host.page.click('[data-control=share]');
+    await host.page.waitForSelector('[data-control=share][aria-pressed=true]', { timeout: 10000 });
+    await guest.page.goto(link);
+    await waitForShield(guest, 'locked');
+    await guest.page.waitForSelector('[data-layout=screen]', { timeout: 15000 });
+    await guest.page.waitForFunction(() => {
+      const v = document.querySelector('[data-video=remote-screen]');
+      return v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 5;
+    }, null, { timeout: 10000 });
+  }));
+
   test('one with E2EE off: both unlocked with the right reason, media still flows', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
     const link = await hostNewCall(host, relay.url);

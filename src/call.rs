@@ -119,6 +119,11 @@ struct Link {
     _closures: Vec<Closure<dyn FnMut(Event)>>,
 }
 
+/// What a person who opens a full call is told. The relay may still hold the place of someone
+/// who just reloaded (until it finds their old connection dead, up to a minute).
+pub const CALL_FULL: &str = "This call already has two people. If you were in it a moment ago, \
+    wait a minute and open the link again; otherwise ask for a new link.";
+
 struct Call {
     /// This call, for the callbacks it hands out.
     me: Weak<RefCell<Call>>,
@@ -130,6 +135,11 @@ struct Call {
     close_relay: Rc<dyn Fn()>,
     worker: Option<Rc<MediaWorker>>,
     link: Option<Link>,
+    /// A connection is being made: `negotiate` has not yet set `link`.
+    linking: bool,
+    /// Which connection is current: bumped whenever the link is dropped, so that the tasks of
+    /// an older one (an offer being made, an answer being applied) let go of it.
+    generation: u64,
     /// Inbound messages that arrived before the worker and media were ready.
     backlog: Vec<Inbound>,
     camera: Option<MediaStream>,
@@ -235,6 +245,8 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             close_relay: Rc::new(|| {}),
             worker: None,
             link: None,
+            linking: false,
+            generation: 0,
             backlog: Vec::new(),
             camera: None,
             screen: None,
@@ -491,15 +503,21 @@ impl Call {
             return;
         }
         match inbound {
-            Inbound::Relay(RelayEvent::Joined { peers, .. }) if peers > 0 => self.say_hello(),
+            Inbound::Relay(RelayEvent::Joined { peers, .. }) if peers > 0 => {
+                // Back on the relay after our own socket dropped: whatever happened meanwhile
+                // (the other person may have reloaded, and that news is lost), their hello
+                // tells whether they are the same person, as after a `peer-left`.
+                if self.link.is_some() {
+                    self.peer_away = true;
+                }
+                self.say_hello()
+            }
             Inbound::Relay(RelayEvent::Joined { .. }) => {}
             // Whether this is the same person back on the relay or someone new, their hello
             // tells (see `peer_hello`).
             Inbound::Relay(RelayEvent::PeerJoined) => self.say_hello(),
             Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
-            Inbound::Relay(RelayEvent::Full) => {
-                self.end(Some("This call already has two people. Ask for a new link.".into()))
-            }
+            Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into())),
             Inbound::Relay(RelayEvent::Error { reason }) => {
                 web_sys::console::warn_1(&format!("relay: {reason}").into())
             }
@@ -523,8 +541,17 @@ impl Call {
     }
 
     fn say_hello(&mut self) {
-        self.set.status.set(CallStatus::Connecting);
+        // A call whose media still flows stays "connected" through a relay reconnection.
+        if !self.media_connected() {
+            self.set.status.set(CallStatus::Connecting);
+        }
         (self.send)(&self.session.hello());
+    }
+
+    fn media_connected(&self) -> bool {
+        self.link
+            .as_ref()
+            .is_some_and(|l| l.pc.connection_state() == RtcPeerConnectionState::Connected)
     }
 
     fn peer_hello(&mut self, hello: &Signal) {
@@ -539,13 +566,15 @@ impl Call {
             // The same person, back on the relay; the media connection never dropped.
         }
         let known = self.session.knows_peer(hello);
-        let unconfirmed = !self.session.confirmed()
-            && !matches!(self.session.state(), ShieldState::Warning { .. });
-        if known && self.role == Role::Host && self.link.is_some() && unconfirmed {
-            // The same person again, before the agreement was confirmed: the relay dropped
-            // while the offer, answer or confirmations were on their way, and none of them is
-            // ever sent twice. Start the connection afresh (new certificates, so a new
-            // transcript and new keys); the guest answers a new offer as it would any.
+        let healthy = self.session.confirmed() && self.media_connected();
+        let warned = matches!(self.session.state(), ShieldState::Warning { .. });
+        let stalled = !healthy && !warned;
+        if known && self.role == Role::Host && self.link.is_some() && stalled {
+            // The same person again, before the agreement was confirmed or while the media
+            // connection is down: the relay dropped while the offer, answer or confirmations
+            // were on their way (none of them is ever sent twice), or the network changed under
+            // the connection. Start it afresh (new certificates, so a new transcript and new
+            // keys); the guest answers a new offer as it would any.
             self.session.restart_connection();
             self.reset_media();
             self.backlog.push(Inbound::Peer(hello.clone()));
@@ -558,7 +587,7 @@ impl Call {
             self.confirm_sent = None;
         }
         self.follow_session();
-        if self.role == Role::Host && self.link.is_none() {
+        if self.role == Role::Host && self.link.is_none() && !self.linking {
             self.start_link(None);
         }
     }
@@ -584,11 +613,18 @@ impl Call {
         let e2ee = self.session.e2ee_intended();
         let weak = self.me.clone();
         let closures = wire_events(&pc, &chat, &weak);
+        self.linking = true;
+        let generation = self.generation;
+        let pending = PendingLink { generation, chat, closures };
         spawn_local(async move {
-            let result = negotiate(&weak, &pc, &worker, e2ee, offer, chat, closures).await;
+            let result = negotiate(&weak, &pc, &worker, e2ee, offer, pending).await;
             if result.is_err() {
+                pc.close();
                 with_call(&weak, |c| {
-                    c.end(Some("The call could not be set up (offer/answer failed).".into()))
+                    // A connection dropped meanwhile fails its next step: that is no failure.
+                    if c.generation == generation {
+                        c.end(Some("The call could not be set up (offer/answer failed).".into()))
+                    }
                 });
             }
         });
@@ -646,10 +682,11 @@ fn wire_events(
                 {
                     c.peer_left()
                 }
-                RtcPeerConnectionState::Failed => notice(
-                    c.set,
-                    "The media connection failed; the call cannot reach the other person.".into(),
-                ),
+                RtcPeerConnectionState::Failed => {
+                    notice(c.set, "The media connection failed; trying to connect again.".into());
+                    // The host starts a new connection when it hears this (see `peer_hello`).
+                    c.say_hello();
+                }
                 _ => {}
             });
         })
@@ -673,7 +710,7 @@ impl Call {
         if self.role != Role::Guest {
             return;
         }
-        if self.link.is_some() {
+        if self.link.is_some() || self.linking {
             // The host started a new connection (after losing this page's relay socket, say):
             // new connection, new agreement, and a fresh worker, so that no transform ever runs
             // on keys of the old connection with its counters starting again.
@@ -686,6 +723,9 @@ impl Call {
     }
 
     fn answer(&mut self, sdp: String) {
+        if self.role != Role::Host {
+            return;
+        }
         let Some(link) = &self.link else { return };
         let pc = link.pc.clone();
         // The session takes the answer's fingerprint now, not once the browser has applied it:
@@ -693,9 +733,12 @@ impl Call {
         // transcript complete. (An answer the browser refuses ends the call.)
         let _ = self.session.remote_sdp(&sdp);
         let weak = self.me.clone();
+        let generation = self.generation;
         spawn_local(async move {
             let applied = apply_remote(&pc, RtcSdpType::Answer, &sdp).await;
             with_call(&weak, |c| match applied {
+                // The connection was dropped meanwhile: nothing to do.
+                _ if c.generation != generation => {}
                 Ok(()) => {
                     c.remote_description_applied();
                 }
@@ -1088,6 +1131,8 @@ impl Call {
     }
 
     fn drop_link(&mut self) {
+        self.generation += 1;
+        self.linking = false;
         self.early_ice.clear();
         if let Some(link) = self.link.take() {
             link.chat.set_onmessage(None);
@@ -1125,6 +1170,14 @@ fn stop_tracks(stream: &MediaStream) {
     }
 }
 
+/// What `start_link` hands `negotiate` for the link it will make.
+struct PendingLink {
+    /// The connection this is, so that a reset meanwhile makes it let go.
+    generation: u64,
+    chat: RtcDataChannel,
+    closures: Vec<Closure<dyn FnMut(Event)>>,
+}
+
 /// Transceivers, local tracks, offer or answer: everything between "make a connection" and
 /// "the descriptions are exchanged".
 async fn negotiate(
@@ -1133,9 +1186,9 @@ async fn negotiate(
     worker: &MediaWorker,
     e2ee: bool,
     offer: Option<String>,
-    chat: RtcDataChannel,
-    closures: Vec<Closure<dyn FnMut(Event)>>,
+    pending: PendingLink,
 ) -> Result<(), JsValue> {
+    let PendingLink { generation, chat, closures } = pending;
     let media = match &offer {
         None => MediaTransceivers::create(pc, worker, e2ee)?,
         Some(sdp) => {
@@ -1143,14 +1196,17 @@ async fn negotiate(
             MediaTransceivers::adopt(pc, worker, e2ee)?
         }
     };
-    let mut camera = None;
+    let (mut camera, mut screen) = (None, None);
     let mut ended = true;
     with_call(weak, |c| {
-        if c.ended {
+        // Ended, or this connection was dropped (a reset) while the offer was being applied.
+        if c.ended || c.generation != generation {
             return;
         }
         ended = false;
         camera = c.camera.clone();
+        screen = c.screen.clone();
+        c.linking = false;
         c.link = Some(Link {
             pc: pc.clone(),
             media: media.clone(),
@@ -1172,6 +1228,11 @@ async fn negotiate(
         media.send(Slot::MicAudio, first_track(camera, "audio").as_ref()).await?;
         media.send(Slot::Camera, first_track(camera, "video").as_ref()).await?;
     }
+    // A screen share started before this connection (while waiting, or before a reconnection).
+    if let Some(screen) = &screen {
+        media.send(Slot::ScreenVideo, first_track(screen, "video").as_ref()).await?;
+        media.send(Slot::ScreenAudio, first_track(screen, "audio").as_ref()).await?;
+    }
     let (local, signal) = match offer {
         None => {
             let sdp = make_offer(pc).await?;
@@ -1183,6 +1244,10 @@ async fn negotiate(
         }
     };
     with_call(weak, |c| {
+        // A connection dropped meanwhile must not send its offer or answer.
+        if c.generation != generation {
+            return;
+        }
         let _ = c.session.local_sdp(&local);
         (c.send)(&signal);
         c.remote_description_applied_if_guest();

@@ -7,7 +7,7 @@ use web_sys::MediaStream;
 use crate::browser::use_captions::use_captions;
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
-use crate::call::{CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
+use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
 use crate::call_link::{CallRole, role_for};
 use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu};
 use crate::config::{AppConfig, load_config};
@@ -73,7 +73,7 @@ fn CallRoom(
         (CallStatus::Connected, Presence::Disconnected(_)) => "Connected. The call's relay cannot \
             be reached: if this connection drops, it cannot be set up again."
             .into(),
-        (_, Presence::Full) => "This call already has two people. Ask for a new link.".into(),
+        (_, Presence::Full) => CALL_FULL.into(),
         (_, Presence::Reconnecting(n)) => {
             format!("Connection to the call lost; reconnecting ({n})…")
         }
