@@ -149,8 +149,9 @@ describe('when things go wrong', () => {
     }
   });
 
-  test('the relay going away mid-call: media goes on, the page retries, then says so', async () => {
-    const own = await startRelay();
+  test('the relay going away mid-call: media goes on, the page retries, says so, and comes back', async () => {
+    let own = await startRelay();
+    const address = new URL(own.url).host;
     const host = await person('host');
     const guest = await person('guest');
     try {
@@ -166,9 +167,17 @@ describe('when things go wrong', () => {
       await guest.page.waitForTimeout(1000);
       assert.ok((await remoteFramesDecoded(guest)) > before, 'media still flows, peer to peer');
       assert.equal(await shield(guest), 'locked');
+      // The page goes on trying: once the relay is back, both are on it again.
+      own = await startRelay([], address);
+      await Promise.all([
+        host.page.waitForSelector('[data-relay=connected]', { timeout: 20000 }),
+        guest.page.waitForSelector('[data-relay=connected]', { timeout: 20000 }),
+      ]);
+      assert.equal(await shield(guest), 'locked');
     } finally {
       await host.close();
       await guest.close();
+      await own.stop();
     }
   });
 

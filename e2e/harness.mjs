@@ -30,7 +30,9 @@ export async function startRelay(extraArgs = [], listen = '127.0.0.1:0') {
   return {
     url: match[1],
     logs: () => stderr,
+    /** Stop the relay (again: a no-op). */
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await once(child, 'exit');
     },

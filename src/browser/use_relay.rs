@@ -12,8 +12,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Event, MessageEvent, WebSocket};
 
-/// Waits before each reconnection attempt, in milliseconds; then the page gives up.
+/// Waits before each reconnection attempt, in milliseconds, while the page says it is
+/// reconnecting; after these it says the relay cannot be reached, and goes on trying every
+/// [`KEEP_TRYING_MS`] (a reload would cost the host its key, so the page never asks for one).
 const RETRY_DELAYS_MS: [i32; 4] = [500, 1000, 2000, 4000];
+const KEEP_TRYING_MS: i32 = 10_000;
 
 /// Who is in the room, as far as this page knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,19 +199,24 @@ fn open(
             let (finished, attempt) = {
                 let mut c = connection.borrow_mut();
                 c.socket = None;
-                c.attempts += 1;
+                c.attempts = c.attempts.saturating_add(1);
                 (c.finished, c.attempts)
             };
             if finished {
                 return;
             }
-            let Some(delay) = RETRY_DELAYS_MS.get(usize::from(attempt) - 1).copied() else {
-                set_presence.set(Presence::Disconnected(
-                    "the call's relay cannot be reached; check your connection and reload".into(),
-                ));
-                return;
+            let delay = match RETRY_DELAYS_MS.get(usize::from(attempt) - 1) {
+                Some(delay) => {
+                    set_presence.set(Presence::Reconnecting(attempt));
+                    *delay
+                }
+                None => {
+                    set_presence.set(Presence::Disconnected(
+                        "the call's relay cannot be reached; still trying".into(),
+                    ));
+                    KEEP_TRYING_MS
+                }
             };
-            set_presence.set(Presence::Reconnecting(attempt));
             let connection = connection.clone();
             let on_message = on_message.clone();
             let retry = Closure::once_into_js(move || {

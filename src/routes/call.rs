@@ -71,7 +71,8 @@ fn CallRoom(
     let status_text = move || match (status.get(), relay.get()) {
         (CallStatus::Ended(why), _) => why,
         (CallStatus::Connected, Presence::Disconnected(_)) => "Connected. The call's relay cannot \
-            be reached: if this connection drops, it cannot be set up again."
+            be reached (still trying): until it is back, a dropped connection cannot be set up \
+            again."
             .into(),
         (_, Presence::Full) => CALL_FULL.into(),
         (_, Presence::Reconnecting(n)) => {
