@@ -1,5 +1,6 @@
 //! The signalling relay socket: join a call's room, learn who is there, exchange signals.
-//! Reconnects a few times when the connection drops, then says so. A reconnection presents the
+//! Reconnects when the connection drops: quickly a few times, then, having said that the relay
+//! cannot be reached, every 10 s for as long as the page is open. A reconnection presents the
 //! relay's rejoin token, so that it gets its place back even while the relay still holds the old
 //! socket (a connection that went away without closing).
 
