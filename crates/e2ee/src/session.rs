@@ -189,8 +189,8 @@ impl Session {
     }
 
     /// The peer left (a reload, a lost connection): forget everything learnt from them, keep
-    /// this side's key (the link commits to the host's), the link secret and commitment, so the next
-    /// peer to arrive starts a fresh agreement. A warning goes too: it was about that peer.
+    /// this side's key (the link commits to the host's), the link secret and commitment, so the
+    /// next peer to arrive starts a fresh agreement. A warning goes too: it was about that peer.
     pub fn restart(&mut self) {
         self.peer = None;
         self.warning = None;
