@@ -49,8 +49,14 @@ impl std::fmt::Display for LinkError {
 
 impl std::error::Error for LinkError {}
 
-/// 16 bytes, base64url without padding: exactly 22 characters, canonical.
-fn decode16(text: &str) -> Option<[u8; 16]> {
+/// 16 bytes as call ids, commitments and link secrets (and the relay's rejoin tokens) spell
+/// them: base64url without padding, 22 characters.
+pub fn encode16(bytes: &[u8; 16]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The 16 bytes of [`encode16`]'s spelling: exactly 22 characters, canonical.
+pub fn decode16(text: &str) -> Option<[u8; 16]> {
     if text.len() != 22 {
         return None;
     }
@@ -86,7 +92,7 @@ impl CallId {
 
 impl std::fmt::Display for CallId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+        f.write_str(&encode16(&self.0))
     }
 }
 
@@ -124,7 +130,7 @@ impl Commitment {
 
 impl std::fmt::Display for Commitment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+        f.write_str(&encode16(&self.0))
     }
 }
 
@@ -171,7 +177,7 @@ impl LinkSecret {
     /// The form the link's `&s=` carries. Deliberately not `Display`: it goes into the link and
     /// nowhere else.
     pub fn to_link_text(&self) -> String {
-        URL_SAFE_NO_PAD.encode(*self.0)
+        encode16(&self.0)
     }
 }
 

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use shieldcall_e2ee::link::{decode16, encode16};
 use shieldcall_e2ee::messages::RelayEvent;
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
@@ -50,14 +49,11 @@ impl RejoinToken {
 
     /// Reads a token from a query string value; `None` if it is not 22 base64url characters.
     pub fn parse(text: &str) -> Option<Self> {
-        if text.len() != 22 {
-            return None;
-        }
-        Some(RejoinToken(URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()?))
+        decode16(text).map(RejoinToken)
     }
 
     pub fn to_text(self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
+        encode16(&self.0)
     }
 
     fn matches(&self, other: &RejoinToken) -> bool {
