@@ -33,6 +33,24 @@ pub enum Role {
     Guest,
 }
 
+impl Role {
+    /// The other side of the call.
+    pub fn peer(self) -> Role {
+        match self {
+            Role::Host => Role::Guest,
+            Role::Guest => Role::Host,
+        }
+    }
+}
+
+/// The label under which `role` confirms a transcript.
+fn confirms_as(role: Role) -> ConfirmFrom {
+    match role {
+        Role::Host => ConfirmFrom::Host,
+        Role::Guest => ConfirmFrom::Guest,
+    }
+}
+
 /// What the organisation allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Policy {
@@ -155,7 +173,7 @@ pub struct Session {
     keys: Option<SessionKeys>,
     warning: Option<WarningReason>,
     /// Transcripts of earlier agreements in this session, so keys are never derived twice.
-    used_transcripts: Vec<keys::TranscriptHash>,
+    used_transcripts: Vec<TranscriptHash>,
 }
 
 impl std::fmt::Debug for Session {
@@ -267,10 +285,7 @@ impl Session {
     /// peer see the attack too.
     pub fn confirm(&self) -> Option<Signal> {
         let th = self.transcript.as_ref()?;
-        let from = match self.config.role {
-            Role::Host => ConfirmFrom::Host,
-            Role::Guest => ConfirmFrom::Guest,
-        };
+        let from = confirms_as(self.config.role);
         let mac = Confirmation::new(&self.link_secret, from, th).to_base64url();
         Some(Signal::Confirm { mac })
     }
@@ -308,10 +323,7 @@ impl Session {
     }
 
     fn peer_confirms_as(&self) -> ConfirmFrom {
-        match self.config.role {
-            Role::Host => ConfirmFrom::Guest,
-            Role::Guest => ConfirmFrom::Host,
-        }
+        confirms_as(self.config.role.peer())
     }
 
     /// The peer's hello, as received.
