@@ -150,8 +150,8 @@ struct Call {
     screen_frames: (u64, f64),
     screen_shown: bool,
     _tick: Option<gloo_timers::callback::Interval>,
-    /// The worker command last sent, so it is sent once per change.
-    worker_mode: Option<&'static str>,
+    /// The worker mode last commanded, so it is commanded once per change.
+    worker_mode: Option<WorkerMode>,
     chat_seq: u32,
     chat_pending: HashMap<u32, String>,
     /// Per receiving slot: (opened, failed) at the last report, and seconds of failure in a row.
@@ -799,17 +799,17 @@ impl Call {
         }
         let Some(worker) = &self.worker else { return };
         let mode = match state {
-            ShieldState::Locked { .. } => "keys",
+            ShieldState::Locked { .. } => WorkerMode::Keys,
             // Even unencrypted media waits for the peer's confirmation (fail closed).
-            ShieldState::Unlocked { .. } if self.session.confirmed() => "transport",
-            _ => "await",
+            ShieldState::Unlocked { .. } if self.session.confirmed() => WorkerMode::TransportOnly,
+            _ => WorkerMode::AwaitKeys,
         };
         if self.worker_mode == Some(mode) {
             return;
         }
         let command = match mode {
             // The keys go to the worker once; the session keeps no copy.
-            "keys" => match self.session.take_keys() {
+            WorkerMode::Keys => match self.session.take_keys() {
                 Some(keys) => WorkerCommand::UseKeys {
                     suite: keys.suite.id(),
                     epoch: 0,
@@ -818,8 +818,8 @@ impl Call {
                 },
                 None => WorkerCommand::AwaitKeys,
             },
-            "transport" => WorkerCommand::TransportOnly,
-            _ => WorkerCommand::AwaitKeys,
+            WorkerMode::TransportOnly => WorkerCommand::TransportOnly,
+            WorkerMode::AwaitKeys => WorkerCommand::AwaitKeys,
         };
         self.worker_mode = Some(mode);
         let _ = worker.command(&command);
@@ -1028,8 +1028,7 @@ impl Call {
             if let Some(link) = &self.link {
                 let media = link.media.clone();
                 spawn_local(async move {
-                    let _ = media.send(Slot::ScreenVideo, None).await;
-                    let _ = media.send(Slot::ScreenAudio, None).await;
+                    let _ = media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, None).await;
                 });
             }
             return;
@@ -1073,27 +1072,23 @@ impl Call {
                 video.set_onended(Some(on_ended.unchecked_ref()));
             }
             if let Some(media) = media {
-                let _ = media.send(Slot::ScreenVideo, first_track(&screen, "video").as_ref()).await;
-                let _ = media.send(Slot::ScreenAudio, first_track(&screen, "audio").as_ref()).await;
+                let _ =
+                    media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, Some(&screen)).await;
             }
         });
     }
 
-    /// The other person left: drop everything learnt from them and wait for them to return.
     /// The relay says the other person left. With media still connected, wait: only their
     /// relay connection may have gone (or the relay itself).
     fn peer_away(&mut self) {
-        let connected = self
-            .link
-            .as_ref()
-            .is_some_and(|l| l.pc.connection_state() == RtcPeerConnectionState::Connected);
-        if connected {
+        if self.media_connected() {
             self.peer_away = true;
         } else {
             self.peer_left();
         }
     }
 
+    /// The other person left: drop everything learnt from them and wait for them to return.
     fn peer_left(&mut self) {
         self.peer_away = false;
         self.session.restart();
@@ -1170,6 +1165,14 @@ fn stop_tracks(stream: &MediaStream) {
     }
 }
 
+/// What the media worker was last told to do with frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WorkerMode {
+    Keys,
+    TransportOnly,
+    AwaitKeys,
+}
+
 /// What `start_link` hands `negotiate` for the link it will make.
 struct PendingLink {
     /// The connection this is, so that a reset meanwhile makes it let go.
@@ -1225,13 +1228,11 @@ async fn negotiate(
         return Ok(());
     }
     if let Some(camera) = &camera {
-        media.send(Slot::MicAudio, first_track(camera, "audio").as_ref()).await?;
-        media.send(Slot::Camera, first_track(camera, "video").as_ref()).await?;
+        media.send_stream(Slot::MicAudio, Slot::Camera, Some(camera)).await?;
     }
     // A screen share started before this connection (while waiting, or before a reconnection).
     if let Some(screen) = &screen {
-        media.send(Slot::ScreenVideo, first_track(screen, "video").as_ref()).await?;
-        media.send(Slot::ScreenAudio, first_track(screen, "audio").as_ref()).await?;
+        media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, Some(screen)).await?;
     }
     let (local, signal) = match offer {
         None => {

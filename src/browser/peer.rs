@@ -85,6 +85,18 @@ impl MediaTransceivers {
         Ok(())
     }
 
+    /// Send the first audio and the first video track of `stream` in `audio` and `video` (or
+    /// stop sending both with `None`).
+    pub async fn send_stream(
+        &self,
+        audio: Slot,
+        video: Slot,
+        stream: Option<&MediaStream>,
+    ) -> Result<(), JsValue> {
+        self.send(audio, stream.and_then(|s| first_track(s, "audio")).as_ref()).await?;
+        self.send(video, stream.and_then(|s| first_track(s, "video")).as_ref()).await
+    }
+
     /// The track the other person sends in `slot`.
     pub fn remote_track(&self, slot: Slot) -> Option<MediaStreamTrack> {
         self.get(slot).map(|t| t.receiver().track())
