@@ -118,6 +118,9 @@ async fn each_shield_state_has_its_hook_icon_text_and_label() {
         WarningReason::BadFingerprint,
         WarningReason::RepeatedKeys,
         WarningReason::ConfirmationMismatch,
+        WarningReason::ExtraFingerprint,
+        WarningReason::CertificateMismatch,
+        WarningReason::ConfirmationTimeout,
     ] {
         state.set(ShieldState::Warning { reason });
         settle().await;

@@ -65,6 +65,18 @@ pub fn warning_text(reason: WarningReason) -> &'static str {
             "The connection's fingerprint is missing or changed: someone may be intercepting the \
              call. Hang up and call again."
         }
+        WarningReason::ExtraFingerprint => {
+            "The connection named a second certificate on its way to you: someone may be trying to \
+             intercept the call, so it was stopped. Hang up and call again with a new link."
+        }
+        WarningReason::CertificateMismatch => {
+            "Your browser is connected to another certificate than the other person's: someone may \
+             be intercepting the call. Hang up and call again with a new link."
+        }
+        WarningReason::ConfirmationTimeout => {
+            "The keys could not be confirmed with the other person: someone may be holding back \
+             messages. Hang up and call again."
+        }
     }
 }
 

@@ -162,40 +162,52 @@ pub type Fingerprint = [u8; 32];
 pub enum FingerprintError {
     /// No `a=fingerprint:sha-256` line.
     Missing,
-    /// A `sha-256` line that is not 32 colon-separated hex bytes.
+    /// A fingerprint line that is not `sha-256` and 32 colon-separated hex bytes.
     Malformed,
-    /// Different `sha-256` fingerprints in one description: ambiguous, so refused.
+    /// A fingerprint with another hash function (`sha-384`, `sha-1`, ...). Browsers check a
+    /// certificate against such a line too, and the key schedule binds only SHA-256: a relay
+    /// could add its own certificate's digest beside the real one. Refused.
+    OtherHashFunction,
+    /// Different fingerprints in one description (at session or media level): a browser keeps
+    /// one of them (Chromium the last of a section) or accepts any, so it is unclear which
+    /// certificate is bound. Refused.
     Conflicting,
 }
 
 impl std::fmt::Display for FingerprintError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            FingerprintError::Missing => "SDP has no a=fingerprint:sha-256 line",
-            FingerprintError::Malformed => "SDP sha-256 fingerprint is not 32 hex bytes",
-            FingerprintError::Conflicting => "SDP carries different sha-256 fingerprints",
+            FingerprintError::Missing => "the description has no a=fingerprint:sha-256 line",
+            FingerprintError::Malformed => "the description has a malformed fingerprint line",
+            FingerprintError::OtherHashFunction => {
+                "the description carries a certificate fingerprint with another hash function than SHA-256"
+            }
+            FingerprintError::Conflicting => {
+                "the description carries more than one certificate fingerprint"
+            }
         })
     }
 }
 
 impl std::error::Error for FingerprintError {}
 
-/// The SHA-256 DTLS fingerprint of an SDP (`a=fingerprint:sha-256 AB:CD:...`), session- or
-/// media-level. Every such line must agree.
+/// The DTLS certificate fingerprint of an SDP, exactly as the browser will check it: every
+/// `a=fingerprint` line, at session or media level, must be `sha-256` with the same value
+/// (hex digits and the hash name in either case). Anything else is refused, so that the
+/// fingerprint the keys are bound to is the only certificate the browser can accept.
 pub fn dtls_fingerprint(sdp: &str) -> Result<Fingerprint, FingerprintError> {
     let mut found: Option<Fingerprint> = None;
-    for line in sdp.lines() {
-        let line = line.trim_end_matches('\r');
-        let Some(value) = line.strip_prefix("a=fingerprint:") else { continue };
+    // Browsers split lines at LF and drop a trailing CR; Firefox matches attribute names in
+    // any case. A line is looked at the way the most lenient of them would.
+    for line in sdp.split('\n') {
+        let line = line.trim_matches(|c: char| c.is_ascii_whitespace());
+        let Some(value) = attribute_value(line, "fingerprint") else { continue };
         let mut parts = value.split_ascii_whitespace();
-        let (Some(hash), Some(hex)) = (parts.next(), parts.next()) else {
+        let (Some(hash), Some(hex), None) = (parts.next(), parts.next(), parts.next()) else {
             return Err(FingerprintError::Malformed);
         };
         if !hash.eq_ignore_ascii_case("sha-256") {
-            continue;
-        }
-        if parts.next().is_some() {
-            return Err(FingerprintError::Malformed);
+            return Err(FingerprintError::OtherHashFunction);
         }
         let fp = parse_fingerprint_hex(hex).ok_or(FingerprintError::Malformed)?;
         match found {
@@ -204,6 +216,13 @@ pub fn dtls_fingerprint(sdp: &str) -> Result<Fingerprint, FingerprintError> {
         }
     }
     found.ok_or(FingerprintError::Missing)
+}
+
+/// The value of an SDP attribute line `a=<name>:<value>`, the name matched in any case.
+fn attribute_value<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let rest = line.strip_prefix("a=").or_else(|| line.strip_prefix("A="))?;
+    let (attribute, value) = rest.split_once(':')?;
+    attribute.trim().eq_ignore_ascii_case(name).then_some(value)
 }
 
 fn parse_fingerprint_hex(hex: &str) -> Option<Fingerprint> {
@@ -372,32 +391,99 @@ mod tests {
 
     const FP: &str = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
 
+    /// A description as Chromium writes it: the same sha-256 line in each media section.
+    fn chromium_sdp(extra_audio: &str, extra_session: &str) -> String {
+        format!(
+            "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n{extra_session}\
+             m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 {FP}\r\n{extra_audio}\
+             a=setup:actpass\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=fingerprint:sha-256 {FP}\r\n"
+        )
+    }
+
     #[test]
-    fn fingerprints_from_sdp() {
-        let sdp = format!(
-            "v=0\r\na=fingerprint:sha-1 00:11\r\na=fingerprint:sha-256 {FP}\r\nm=audio 9\r\na=fingerprint:SHA-256 {}\r\n",
-            FP.to_lowercase()
-        );
-        let fp = dtls_fingerprint(&sdp).expect("parses");
+    fn one_sha256_fingerprint_is_taken_in_any_case() {
+        let fp = dtls_fingerprint(&chromium_sdp("", "")).expect("parses");
         assert_eq!(fp[..4], [0xab, 0xcd, 0xef, 0x01]);
-        assert_eq!(dtls_fingerprint("v=0\r\n"), Err(FingerprintError::Missing));
-        assert_eq!(
-            dtls_fingerprint("a=fingerprint:sha-256 AB:CD"),
-            Err(FingerprintError::Malformed)
-        );
-        assert_eq!(
-            dtls_fingerprint(&format!("a=fingerprint:sha-256 {FP}:00")),
-            Err(FingerprintError::Malformed)
-        );
-        assert_eq!(
-            dtls_fingerprint(&format!("a=fingerprint:sha-256 {}", FP.replace("AB", "+B"))),
-            Err(FingerprintError::Malformed)
-        );
+        // Firefox: one session-level line. Hash names and hex digits in either case are equal.
+        let firefox =
+            format!("v=0\r\na=fingerprint:SHA-256 {}\r\nm=audio 9\r\n", FP.to_lowercase());
+        assert_eq!(dtls_fingerprint(&firefox), Ok(fp));
+        let mixed = chromium_sdp(&format!("a=fingerprint:Sha-256 {}\r\n", FP.to_lowercase()), "");
+        assert_eq!(dtls_fingerprint(&mixed), Ok(fp));
+        // LF-only line ends.
+        assert_eq!(dtls_fingerprint(&chromium_sdp("", "").replace("\r\n", "\n")), Ok(fp));
+    }
+
+    #[test]
+    fn a_digest_with_another_hash_function_is_refused_wherever_it_is() {
+        let sha384 = format!("a=fingerprint:sha-384 {}:{}\r\n", FP, &FP[..47]);
+        let sha1 =
+            "a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33\r\n";
+        for extra in [sha384.as_str(), sha1, "a=fingerprint:SHA-512 00:11\r\n"] {
+            // Media level, after the sha-256 line (where Chromium would keep it).
+            assert_eq!(
+                dtls_fingerprint(&chromium_sdp(extra, "")),
+                Err(FingerprintError::OtherHashFunction),
+                "{extra}"
+            );
+            // Session level.
+            assert_eq!(
+                dtls_fingerprint(&chromium_sdp("", extra)),
+                Err(FingerprintError::OtherHashFunction),
+                "{extra}"
+            );
+        }
+        // The attribute name in another case, or spaced, is the same attribute to Firefox.
+        let shouting = format!("a=FINGERPRINT:sha-384 {FP}\r\n");
+        let spaced = format!("a=fingerprint :sha-384 {FP}\r\n");
+        for extra in [&shouting, &spaced] {
+            assert_eq!(
+                dtls_fingerprint(&chromium_sdp(extra, "")),
+                Err(FingerprintError::OtherHashFunction),
+                "{extra}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_distinct_sha256_fingerprints_are_refused() {
         let other = FP.replacen("AB", "00", 1);
+        let second = format!("a=fingerprint:sha-256 {other}\r\n");
         assert_eq!(
-            dtls_fingerprint(&format!("a=fingerprint:sha-256 {FP}\na=fingerprint:sha-256 {other}")),
+            dtls_fingerprint(&chromium_sdp(&second, "")),
             Err(FingerprintError::Conflicting)
         );
+        assert_eq!(
+            dtls_fingerprint(&chromium_sdp("", &second)),
+            Err(FingerprintError::Conflicting)
+        );
+        // Only in the second media section.
+        let sdp = chromium_sdp("", "") + &second;
+        assert_eq!(dtls_fingerprint(&sdp), Err(FingerprintError::Conflicting));
+        // The same one twice is fine: Chromium repeats it in every section.
+        let same = format!("a=fingerprint:sha-256 {FP}\r\n");
+        assert!(dtls_fingerprint(&chromium_sdp(&same, &same)).is_ok());
+    }
+
+    #[test]
+    fn malformed_or_missing_fingerprints_are_refused() {
+        assert_eq!(dtls_fingerprint("v=0\r\n"), Err(FingerprintError::Missing));
+        for bad in [
+            "a=fingerprint:sha-256 AB:CD".to_string(),
+            format!("a=fingerprint:sha-256 {FP}:00"),
+            format!("a=fingerprint:sha-256 {}", FP.replace("AB", "+B")),
+            format!("a=fingerprint:sha-256 {FP} extra"),
+            // A CR inside the line is no line end: the rest is junk in this line's value.
+            format!("a=fingerprint:sha-256 {FP}\ra=fingerprint:sha-384 {FP}"),
+            "a=fingerprint:sha-256".to_string(),
+            "a=fingerprint:".to_string(),
+        ] {
+            assert_eq!(
+                dtls_fingerprint(&chromium_sdp(&format!("{bad}\r\n"), "")),
+                Err(FingerprintError::Malformed),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

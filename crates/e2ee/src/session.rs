@@ -81,6 +81,15 @@ pub enum WarningReason {
     VersionMismatch,
     /// An SDP had no usable DTLS fingerprint, or it changed after the keys were made.
     BadFingerprint,
+    /// An SDP named a second certificate (another fingerprint, or one with another hash
+    /// function): the browser could accept a certificate the keys are not bound to.
+    ExtraFingerprint,
+    /// The browser reports that the other side's DTLS certificate is not the one the
+    /// descriptions named and the keys are bound to.
+    CertificateMismatch,
+    /// Both hellos were in, but no key confirmation from the peer came in time: a relay may be
+    /// holding it back (or changed a description so that the peer refused it).
+    ConfirmationTimeout,
     /// A new connection would derive keys used before (same keys and fingerprints): their
     /// counters would start again, reusing nonces. Refused.
     RepeatedKeys,
@@ -117,6 +126,11 @@ impl std::fmt::Debug for SessionKeys {
             .finish()
     }
 }
+
+/// How long after the peer's hello its key confirmation may take before the shield turns red
+/// (milliseconds). Confirmations travel over the relay, not the media path, right behind the
+/// descriptions: an honest call confirms within about a second.
+pub const CONFIRMATION_TIMEOUT_MS: u64 = 12_000;
 
 /// Fixed facts about this party's side of the call.
 #[derive(Clone, Copy, Debug)]
@@ -172,6 +186,11 @@ pub struct Session {
     code: Option<SecurityCode>,
     keys: Option<SessionKeys>,
     warning: Option<WarningReason>,
+    /// The first warning shown in this call, kept through the peer leaving: an attack seen
+    /// once is not forgotten until hang-up.
+    warned_in_call: Option<WarningReason>,
+    /// Since when (ms, the caller's clock) this side has waited for the peer's confirmation.
+    awaiting_since: Option<u64>,
     /// Transcripts of earlier agreements in this session, so keys are never derived twice.
     used_transcripts: Vec<TranscriptHash>,
 }
@@ -202,16 +221,20 @@ impl Session {
             code: None,
             keys: None,
             warning: None,
+            warned_in_call: None,
+            awaiting_since: None,
             used_transcripts: Vec::new(),
         }
     }
 
     /// The peer left (a reload, a lost connection): forget everything learnt from them, keep
     /// this side's key (the link commits to the host's), the link secret and commitment, so the
-    /// next peer to arrive starts a fresh agreement. A warning goes too: it was about that peer.
+    /// next peer to arrive starts a fresh agreement. A warning goes too, as it was about that
+    /// peer, but [`Session::warned_in_call`] remembers it.
     pub fn restart(&mut self) {
         self.peer = None;
         self.warning = None;
+        self.awaiting_since = None;
         self.restart_connection();
     }
 
@@ -260,6 +283,7 @@ impl Session {
     fn warn(&mut self, reason: WarningReason) {
         // The first warning stays: it is the cause, later ones are consequences.
         self.warning.get_or_insert(reason);
+        self.warned_in_call.get_or_insert(reason);
         self.keys = None;
     }
 
@@ -310,6 +334,7 @@ impl Session {
         let from = self.peer_confirms_as();
         if confirmation.verifies(&self.link_secret, from, &th) {
             self.confirmed = true;
+            self.awaiting_since = None;
         } else if !self
             .used_transcripts
             .iter()
@@ -368,8 +393,16 @@ impl Session {
         let fp = match dtls_fingerprint(sdp) {
             Ok(fp) => fp,
             Err(e) => {
-                // Without a fingerprint neither the keys nor the confirmation can bind DTLS.
-                self.warn(WarningReason::BadFingerprint);
+                // Without exactly one fingerprint neither the keys nor the confirmation can
+                // bind the certificate the browser will accept.
+                self.warn(match e {
+                    FingerprintError::OtherHashFunction | FingerprintError::Conflicting => {
+                        WarningReason::ExtraFingerprint
+                    }
+                    FingerprintError::Missing | FingerprintError::Malformed => {
+                        WarningReason::BadFingerprint
+                    }
+                });
                 return Err(SessionError::Fingerprint(e));
             }
         };
@@ -382,6 +415,45 @@ impl Session {
         }
         self.update();
         Ok(())
+    }
+
+    /// The certificate fingerprint the browser reports for the other side of the media
+    /// connection (`getStats`: the transport's remote `certificate`), with its hash function's
+    /// name. It must be the one the peer's description named: anything else means DTLS ended
+    /// somewhere else than at the peer the keys were agreed with. Ignored before the remote
+    /// description is in (a connection being replaced).
+    pub fn remote_certificate(&mut self, algorithm: &str, fingerprint: &str) {
+        let Some(bound) = self.remote_fp else { return };
+        let line = format!("a=fingerprint:{algorithm} {fingerprint}");
+        match dtls_fingerprint(&line) {
+            Ok(seen) if bool::from(subtle::ConstantTimeEq::ct_eq(&seen[..], &bound[..])) => {}
+            _ => self.warn(WarningReason::CertificateMismatch),
+        }
+        self.update();
+    }
+
+    /// The clock moved on (`now_ms`: milliseconds on any monotonic clock of the caller's). Once
+    /// the peer's hello is in, its key confirmation must follow within
+    /// [`CONFIRMATION_TIMEOUT_MS`]; otherwise the shield turns red rather than stay "connecting"
+    /// (or "you turned it off") for ever. A new connection with the same peer does not restart
+    /// the wait: only a confirmation, or a new peer, does.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        let waiting = self.peer.is_some() && !self.confirmed && self.warning.is_none();
+        if !waiting {
+            if self.confirmed || self.peer.is_none() {
+                self.awaiting_since = None;
+            }
+            return;
+        }
+        let since = *self.awaiting_since.get_or_insert(now_ms);
+        if now_ms.saturating_sub(since) >= CONFIRMATION_TIMEOUT_MS {
+            self.warn(WarningReason::ConfirmationTimeout);
+        }
+    }
+
+    /// The first warning shown in this call, even if the peer it was about has left since.
+    pub fn warned_in_call(&self) -> Option<WarningReason> {
+        self.warned_in_call
     }
 
     /// The app saw media keep failing to decrypt.
@@ -425,6 +497,9 @@ impl Session {
         self.used_transcripts.push(th);
         if let Some(early) = self.early_confirmation.take() {
             self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
+            if self.confirmed {
+                self.awaiting_since = None;
+            }
         }
         if !(host_e2ee && guest_e2ee) {
             return;

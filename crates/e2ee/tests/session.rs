@@ -7,7 +7,7 @@ use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::link::{CallId, CallLink, LinkSecret};
 use shieldcall_e2ee::messages::{PROTOCOL_VERSION, Signal};
 use shieldcall_e2ee::session::{
-    Policy, Role, Session, SessionConfig, ShieldState, UnlockedReason, WarningReason,
+    self, Policy, Role, Session, SessionConfig, ShieldState, UnlockedReason, WarningReason,
 };
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
 
@@ -540,4 +540,155 @@ fn without_the_link_secret_an_ecdh_partner_cannot_derive_the_keys() {
     let party_keys = keys::media_keys(suite, &z_party, &secret, &th);
     assert_ne!(party_keys, keys::media_keys(suite, &z_relay, &guessed, &th));
     assert_eq!(party_keys, keys::media_keys(suite, &z_relay, &secret, &th));
+}
+
+/// What a relay that wants to end DTLS itself adds after the real fingerprint: a digest of its
+/// own certificate under another hash function, which Chromium keeps (the last line of a media
+/// section) and Firefox accepts (any listed digest).
+fn with_extra_fingerprint(sdp: &str) -> String {
+    let relays = vec!["5A"; 48].join(":");
+    sdp.replace("a=setup:", &format!("a=fingerprint:sha-384 {relays}\r\na=setup:"))
+}
+
+#[test]
+fn a_second_fingerprint_added_on_the_way_turns_both_shields_red_never_locked() {
+    for (host_e2ee, guest_e2ee) in [(true, true), (true, false), (false, true)] {
+        let (mut host, mut guest, _) = after_hellos("extra-fp", host_e2ee, guest_e2ee);
+        host.local_sdp(&sdp("AA")).unwrap();
+        // The guest refuses the offer as it arrives: it names two certificates.
+        assert!(guest.remote_sdp(&with_extra_fingerprint(&sdp("AA"))).is_err());
+        assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ExtraFingerprint });
+        assert!(guest.confirm().is_none(), "nothing to confirm: the offer was refused");
+        // The host refuses the answer the same way.
+        guest.local_sdp(&sdp("BB")).unwrap();
+        assert!(host.remote_sdp(&with_extra_fingerprint(&sdp("BB"))).is_err());
+        assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ExtraFingerprint });
+        assert!(host.keys().is_none() && guest.keys().is_none());
+        assert!(!host.confirmed() && !guest.confirmed());
+    }
+}
+
+#[test]
+fn a_refused_offer_reaches_the_host_as_a_confirmation_timeout() {
+    // Only the offer was changed: the host's own transcript is complete, but the guest refused
+    // the offer and never confirms. The host must not wait for ever.
+    let (mut host, mut guest, _) = after_hellos("refused-offer", true, true);
+    host.local_sdp(&sdp("AA")).unwrap();
+    assert!(guest.remote_sdp(&with_extra_fingerprint(&sdp("AA"))).is_err());
+    host.remote_sdp(&sdp("BB")).unwrap();
+    host.handle_timeout(1_000);
+    host.handle_timeout(1_000 + session::CONFIRMATION_TIMEOUT_MS - 1);
+    assert_eq!(host.state(), ShieldState::Connecting);
+    host.handle_timeout(1_000 + session::CONFIRMATION_TIMEOUT_MS);
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationTimeout });
+}
+
+#[test]
+fn dropped_confirmations_end_in_the_warning_not_in_connecting_for_ever() {
+    for (host_e2ee, guest_e2ee) in [(true, true), (true, false)] {
+        let (mut host, mut guest, _) = after_hellos("dropped", host_e2ee, guest_e2ee);
+        exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+        // The relay drops both confirmations.
+        let before = [host.state(), guest.state()];
+        for t in [0, 5_000, 11_999] {
+            host.handle_timeout(t);
+            guest.handle_timeout(t);
+        }
+        assert_eq!([host.state(), guest.state()], before, "still waiting within the time");
+        host.handle_timeout(12_000);
+        guest.handle_timeout(12_000);
+        for side in [&host, &guest] {
+            assert_eq!(
+                side.state(),
+                ShieldState::Warning { reason: WarningReason::ConfirmationTimeout },
+                "e2ee {host_e2ee}/{guest_e2ee}"
+            );
+            assert!(!side.confirmed(), "no media, not even transport-only");
+        }
+        // A confirmation that comes after the warning does not lift it.
+        let (h, g) = (host.confirm().unwrap(), guest.confirm().unwrap());
+        host.peer_confirm(&g).unwrap();
+        guest.peer_confirm(&h).unwrap();
+        assert!(matches!(host.state(), ShieldState::Warning { .. }));
+    }
+}
+
+#[test]
+fn the_wait_for_a_confirmation_is_not_restarted_by_new_connections() {
+    let (mut host, mut guest, _) = after_hellos("restarts", true, true);
+    host.handle_timeout(0);
+    // The relay drops the confirmations and makes the media connection fail, again and again:
+    // each new connection is a new transcript, but the wait goes on from the first hello.
+    for (i, t) in [(0u8, 3_000), (1, 6_000), (2, 9_000)] {
+        host.restart_connection();
+        guest.restart_connection();
+        let (a, b) = (format!("{:02X}", 0x10 + i), format!("{:02X}", 0x20 + i));
+        exchange_sdps_via(&mut host, &mut guest, &a, &b, &honest);
+        host.handle_timeout(t);
+    }
+    assert_eq!(host.state(), ShieldState::Connecting);
+    host.handle_timeout(12_000);
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationTimeout });
+}
+
+#[test]
+fn a_confirmed_call_gets_a_fresh_wait_for_each_new_connection() {
+    let (mut host, mut guest, _) = after_hellos("fresh-wait", true, true);
+    host.handle_timeout(0);
+    exchange_sdps(&mut host, &mut guest, "AA", "BB");
+    assert!(matches!(host.state(), ShieldState::Locked { .. }));
+    // Locked for a long time (no tick while confirmed is needed), then a network change.
+    host.restart_connection();
+    guest.restart_connection();
+    host.handle_timeout(60_000);
+    exchange_sdps(&mut host, &mut guest, "CC", "DD");
+    host.handle_timeout(60_000 + session::CONFIRMATION_TIMEOUT_MS);
+    assert!(matches!(host.state(), ShieldState::Locked { .. }), "{:?}", host.state());
+}
+
+#[test]
+fn a_warning_is_remembered_after_the_peer_leaves() {
+    let (mut host, mut guest, _) = after_hellos("remember", true, true);
+    assert_eq!(host.warned_in_call(), None);
+    host.local_sdp(&sdp("AA")).unwrap();
+    assert!(host.remote_sdp(&with_extra_fingerprint(&sdp("BB"))).is_err());
+    // The peer leaves (or the relay says so): a new agreement may start with whoever comes...
+    host.restart();
+    assert_eq!(host.state(), ShieldState::Connecting);
+    // ...but this call has seen an attack, and says so until hang-up.
+    assert_eq!(host.warned_in_call(), Some(WarningReason::ExtraFingerprint));
+    guest.restart();
+    host.peer_hello(&guest.hello()).unwrap();
+    guest.peer_hello(&host.hello()).unwrap();
+    exchange_sdps(&mut host, &mut guest, "CC", "DD");
+    assert!(matches!(host.state(), ShieldState::Locked { .. }));
+    assert_eq!(host.warned_in_call(), Some(WarningReason::ExtraFingerprint));
+}
+
+#[test]
+fn the_certificate_the_browser_reports_must_be_the_bound_one() {
+    let fp = |fill: &str| vec![fill; 32].join(":");
+    let (mut host, mut guest, _) = after_hellos("certificate", true, true);
+    // Before the remote description is in, there is nothing to compare with.
+    host.remote_certificate("sha-256", &fp("EE"));
+    assert_eq!(host.state(), ShieldState::Connecting);
+    exchange_sdps(&mut host, &mut guest, "AA", "BB");
+    // The guest's certificate, as Chromium's getStats reports it: equal, in any case.
+    host.remote_certificate("sha-256", &fp("bb"));
+    guest.remote_certificate("sha-256", &fp("AA"));
+    assert!(matches!(host.state(), ShieldState::Locked { .. }));
+    assert!(matches!(guest.state(), ShieldState::Locked { .. }));
+    // Another certificate, or one under another hash, or garbage: DTLS ended elsewhere.
+    for (algorithm, seen) in
+        [("sha-256", fp("BC")), ("sha-384", vec!["BB"; 48].join(":")), ("sha-256", "junk".into())]
+    {
+        let (mut host, mut guest, _) = after_hellos("certificate", true, true);
+        exchange_sdps(&mut host, &mut guest, "AA", "BB");
+        host.remote_certificate(algorithm, &seen);
+        assert_eq!(
+            host.state(),
+            ShieldState::Warning { reason: WarningReason::CertificateMismatch }
+        );
+        assert!(host.keys().is_none());
+    }
 }
