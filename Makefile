@@ -41,11 +41,11 @@ test: setup lint test-host test-browser test-e2e
 # The app and the worker exist only for wasm32 (web-sys's encoded-transform APIs need its cfg).
 lint: worker-pkg
 	cargo fmt --all --check
-	cargo clippy -q -p shieldcall-e2ee -p shieldcall-relay --all-targets -- -D warnings
+	cargo clippy -q -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay --all-targets -- -D warnings
 	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
 
 test-host:
-	cargo test -q -p shieldcall-e2ee -p shieldcall-relay
+	cargo test -q -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay
 
 # The worker as the page loads it (wasm-bindgen --target no-modules), for tests that start it.
 worker-pkg:

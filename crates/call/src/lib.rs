@@ -1,0 +1,7 @@
+//! Shieldcall's call logic as pure data: what the call decides, made and tested without a
+//! browser. Time comes in as milliseconds on the caller's monotonic clock; nothing here sleeps,
+//! spawns or touches the network.
+
+pub mod retry;
+
+pub use retry::Retry;
