@@ -16,14 +16,16 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
+use shieldcall_call::Retry;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
+use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::link::{CallId, LinkSecret};
 use shieldcall_e2ee::messages::{
     Direction, Inbound, RelayEvent, SecretBytes, Signal, WorkerCommand, WorkerEvent,
 };
-use shieldcall_e2ee::session::{Policy, Role, Session, SessionConfig, ShieldState};
+use shieldcall_e2ee::session::{Policy, Role, Session, SessionConfig, ShieldState, WarningReason};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -33,7 +35,9 @@ use web_sys::{
     RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
 };
 
-use crate::browser::peer::{MediaTransceivers, apply_remote, first_track, make_answer, make_offer};
+use crate::browser::peer::{
+    MediaTransceivers, apply_remote, first_track, make_answer, make_offer, remote_certificates,
+};
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
 use crate::browser::worker::{MediaWorker, WORKER_URL};
 use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
@@ -59,6 +63,8 @@ pub enum CallStatus {
     Connected,
     /// The other person left; waiting for them to come back.
     PeerLeft,
+    /// The media connection failed; the next attempt is this many seconds away (its number).
+    Retrying { in_secs: u64, attempt: u32 },
     /// The call is over, and why.
     Ended(String),
 }
@@ -71,6 +77,9 @@ pub struct CallHandle {
     /// This side's security code, once computed; also under a warning, where comparing it
     /// shows the mismatch.
     pub code: ReadSignal<Option<SecurityCode>>,
+    /// The first security problem seen in this call, kept until hang-up even when the person it
+    /// was about has left and the shield shows something else since.
+    pub warned_in_call: ReadSignal<Option<WarningReason>>,
     pub relay: ReadSignal<crate::browser::use_relay::Presence>,
     /// Things the person should know that do not stop the call (a denied camera, say).
     pub notices: ReadSignal<Vec<String>>,
@@ -94,6 +103,7 @@ struct Setters {
     status: WriteSignal<CallStatus>,
     shield: WriteSignal<ShieldState>,
     code: WriteSignal<Option<SecurityCode>>,
+    warned_in_call: WriteSignal<Option<WarningReason>>,
     notices: WriteSignal<Vec<String>>,
     self_view: WriteSignal<Option<MediaStream>, LocalStorage>,
     remote_video: WriteSignal<Option<MediaStream>, LocalStorage>,
@@ -167,6 +177,17 @@ struct Call {
     last_code: Option<SecurityCode>,
     /// The key confirmation last sent to the peer.
     confirm_sent: Option<Signal>,
+    /// When to make a failing media connection again (the host makes connections).
+    retry: Retry,
+    /// The pending attempt's timer, and the hello that asked for it.
+    retry_timer: Option<(gloo_timers::callback::Timeout, Signal)>,
+    /// The connection whose certificate the browser has been checked against the bound one.
+    certificate_checked: Option<u64>,
+}
+
+/// Milliseconds on the page's clock, for the pure call logic's timers.
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
 }
 
 /// Start a call for `id` in `role`; it ends when the calling component goes away.
@@ -174,6 +195,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     let (status, set_status) = signal(CallStatus::Preparing);
     let (shield, set_shield) = signal(ShieldState::Connecting);
     let (code, set_code) = signal(None::<SecurityCode>);
+    let (warned_in_call, set_warned_in_call) = signal(None::<WarningReason>);
     let (notices, set_notices) = signal(Vec::<String>::new());
     let (self_view, set_self_view) = signal_local(None::<MediaStream>);
     let (remote_video, set_remote_video) = signal_local(None::<MediaStream>);
@@ -190,6 +212,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         status: set_status,
         shield: set_shield,
         code: set_code,
+        warned_in_call: set_warned_in_call,
         notices: set_notices,
         self_view: set_self_view,
         remote_video: set_remote_video,
@@ -263,6 +286,9 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             early_ice: Vec::new(),
             last_code: None,
             confirm_sent: None,
+            retry: Retry::new(),
+            retry_timer: None,
+            certificate_checked: None,
         })
     });
 
@@ -296,6 +322,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         status,
         shield,
         code,
+        warned_in_call,
         relay: presence,
         notices,
         self_view,
@@ -574,11 +601,9 @@ impl Call {
             // connection is down: the relay dropped while the offer, answer or confirmations
             // were on their way (none of them is ever sent twice), or the network changed under
             // the connection. Start it afresh (new certificates, so a new transcript and new
-            // keys); the guest answers a new offer as it would any.
-            self.session.restart_connection();
-            self.reset_media();
-            self.backlog.push(Inbound::Peer(hello.clone()));
-            return;
+            // keys), after a delay that grows while attempts keep failing; the guest answers a
+            // new offer as it would any.
+            return self.retry_later(hello.clone());
         }
         let _ = self.session.peer_hello(hello);
         if known {
@@ -590,6 +615,80 @@ impl Call {
         if self.role == Role::Host && self.link.is_none() && !self.linking {
             self.start_link(None);
         }
+    }
+
+    /// Schedule the next attempt at the media connection (once: both sides' reports of the
+    /// same failure share it), and say when it will be.
+    fn retry_later(&mut self, hello: Signal) {
+        let now = now_ms();
+        let attempt = self.retry.failed(now);
+        self.show_retry(now);
+        if self.retry_timer.is_some() {
+            return;
+        }
+        let weak = self.me.clone();
+        let delay = u32::try_from(attempt.at_ms.saturating_sub(now)).unwrap_or(u32::MAX);
+        let timer = gloo_timers::callback::Timeout::new(delay, move || {
+            with_call(&weak, Call::retry_due);
+        });
+        self.retry_timer = Some((timer, hello));
+    }
+
+    fn show_retry(&self, now: u64) {
+        if let Some(attempt) = self.retry.pending() {
+            self.set.status.set(CallStatus::Retrying {
+                in_secs: attempt.seconds_from(now),
+                attempt: attempt.number,
+            });
+        }
+    }
+
+    /// The pending attempt is due: make the connection again, unless it recovered meanwhile,
+    /// the other person left, or a warning stopped the call's media.
+    fn retry_due(&mut self) {
+        let Some((_, hello)) = self.retry_timer.take() else { return };
+        if !self.retry.take_due(now_ms()) || self.ended {
+            return;
+        }
+        let warned = matches!(self.session.state(), ShieldState::Warning { .. });
+        if self.link.is_none() || warned || (self.session.confirmed() && self.media_connected()) {
+            let status =
+                if self.media_connected() { CallStatus::Connected } else { CallStatus::Connecting };
+            return self.set.status.set(status);
+        }
+        self.set.status.set(CallStatus::Connecting);
+        self.session.restart_connection();
+        self.reset_media();
+        self.backlog.push(Inbound::Peer(hello));
+    }
+
+    /// Once the media connection is up: the certificate the browser accepted must be the one
+    /// the peer's description named, which the keys and the confirmations are bound to.
+    fn check_certificate(&mut self) {
+        let Some(link) = &self.link else { return };
+        if self.certificate_checked == Some(self.generation) {
+            return;
+        }
+        self.certificate_checked = Some(self.generation);
+        let (pc, generation, weak) = (link.pc.clone(), self.generation, self.me.clone());
+        spawn_local(async move {
+            let certificates = remote_certificates(&pc).await;
+            with_call(&weak, |c| {
+                if c.generation != generation {
+                    return;
+                }
+                if certificates.is_empty() {
+                    // Nothing to compare (a browser whose statistics lack certificates): the
+                    // descriptions' single fingerprint is then all that binds DTLS.
+                    let text = "this browser does not report the remote DTLS certificate";
+                    return web_sys::console::warn_1(&text.into());
+                }
+                for (algorithm, fingerprint) in &certificates {
+                    c.session.remote_certificate(algorithm, fingerprint);
+                }
+                c.follow_session();
+            });
+        });
     }
 
     /// Make the peer connection: the host with its offer, the guest with the host's.
@@ -676,7 +775,10 @@ fn wire_events(
         Closure::<dyn FnMut(Event)>::new(move |_: Event| {
             let state = pc.connection_state();
             with_call(&weak, |c| match state {
-                RtcPeerConnectionState::Connected => c.set.status.set(CallStatus::Connected),
+                RtcPeerConnectionState::Connected => {
+                    c.set.status.set(CallStatus::Connected);
+                    c.check_certificate();
+                }
                 RtcPeerConnectionState::Disconnected | RtcPeerConnectionState::Failed
                     if c.peer_away =>
                 {
@@ -719,6 +821,13 @@ impl Call {
             self.backlog.push(Inbound::Peer(Signal::Offer { sdp }));
             return;
         }
+        if dtls_fingerprint(&sdp).is_err() {
+            // An offer that names no certificate, or more than one, is not answered: the browser
+            // might accept a certificate the keys are not bound to. The shield says why; the
+            // host, without a confirmation, says so too.
+            let _ = self.session.remote_sdp(&sdp);
+            return self.follow_session();
+        }
         self.start_link(Some(sdp));
     }
 
@@ -730,8 +839,11 @@ impl Call {
         let pc = link.pc.clone();
         // The session takes the answer's fingerprint now, not once the browser has applied it:
         // the guest's key confirmation comes right behind the answer and must find the
-        // transcript complete. (An answer the browser refuses ends the call.)
-        let _ = self.session.remote_sdp(&sdp);
+        // transcript complete. (An answer the browser refuses ends the call.) An answer that
+        // names no certificate, or more than one, is never given to the browser.
+        if self.session.remote_sdp(&sdp).is_err() {
+            return self.follow_session();
+        }
         let weak = self.me.clone();
         let generation = self.generation;
         spawn_local(async move {
@@ -788,6 +900,8 @@ impl Call {
         let state = self.session.state();
         self.set.shield.set(state);
         self.set.code.set(self.session.security_code());
+        let warned = self.session.warned_in_call();
+        self.set.warned_in_call.maybe_update(|shown| std::mem::replace(shown, warned) != warned);
         if let ShieldState::Locked { code } = state {
             if self.last_code.is_some_and(|last| last != code) {
                 notice(
@@ -1091,6 +1205,9 @@ impl Call {
     /// The other person left: drop everything learnt from them and wait for them to return.
     fn peer_left(&mut self) {
         self.peer_away = false;
+        // An attempt meant for the old connection must not cut the next person's.
+        self.retry.cancel();
+        self.retry_timer = None;
         self.session.restart();
         self.reset_media();
         self.set.status.set(CallStatus::PeerLeft);
@@ -1249,7 +1366,11 @@ async fn negotiate(
         if c.generation != generation {
             return;
         }
-        let _ = c.session.local_sdp(&local);
+        if c.session.local_sdp(&local).is_err() {
+            // This browser's own description names no certificate or more than one: nothing
+            // can bind it, so it is not sent (the shield says why).
+            return c.follow_session();
+        }
         (c.send)(&signal);
         c.remote_description_applied_if_guest();
     });
@@ -1297,8 +1418,20 @@ impl Call {
         }
     }
 
-    /// Once a second: hide a screen share that stopped.
+    /// Once a second: the session's confirmation deadline, the retry countdown, how long the
+    /// connection has been healthy, and a screen share that stopped.
     fn tick(&mut self) {
+        let now = now_ms();
+        let before = self.session.state();
+        self.session.handle_timeout(now);
+        if self.session.state() != before {
+            self.follow_session();
+        }
+        if self.retry_timer.is_some() {
+            self.show_retry(now);
+        } else if self.session.confirmed() && self.media_connected() {
+            self.retry.healthy(now);
+        }
         let (_, at) = self.screen_frames;
         if self.screen_shown && js_sys::Date::now() - at > SCREEN_SHARE_IDLE_MS {
             self.screen_shown = false;

@@ -211,3 +211,33 @@ pub async fn sleep(ms: i32) {
     });
     let _ = JsFuture::from(promise).await;
 }
+
+/// The certificates the other side of `pc`'s DTLS transports presented, as the browser reports
+/// them (`getStats`: each `transport`'s `remoteCertificateId`, then that `certificate`):
+/// `(fingerprintAlgorithm, fingerprint)`, one per transport (one when bundled). Empty while no
+/// DTLS transport has a remote certificate yet, or in a browser whose statistics report none.
+pub async fn remote_certificates(pc: &RtcPeerConnection) -> Vec<(String, String)> {
+    let Ok(report) = JsFuture::from(pc.get_stats()).await else { return Vec::new() };
+    let field = |value: &JsValue, name: &str| {
+        Reflect::get(value, &name.into()).ok().and_then(|v| v.as_string())
+    };
+    let mut certificate_ids = Vec::new();
+    let mut certificates = std::collections::HashMap::new();
+    let entries = js_sys::try_iter(&report).ok().flatten().into_iter().flatten().flatten();
+    for value in entries.filter_map(|entry| Reflect::get(&entry, &1.into()).ok()) {
+        match field(&value, "type").as_deref() {
+            Some("transport") => certificate_ids.extend(field(&value, "remoteCertificateId")),
+            Some("certificate") => {
+                if let (Some(id), Some(algorithm), Some(fingerprint)) = (
+                    field(&value, "id"),
+                    field(&value, "fingerprintAlgorithm"),
+                    field(&value, "fingerprint"),
+                ) {
+                    certificates.insert(id, (algorithm, fingerprint));
+                }
+            }
+            _ => {}
+        }
+    }
+    certificate_ids.iter().filter_map(|id| certificates.get(id).cloned()).collect()
+}

@@ -9,7 +9,7 @@ use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
 use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
 use crate::call_link::{CallRole, role_for};
-use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu};
+use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu, warning_text};
 use crate::config::{AppConfig, load_config};
 use crate::settings::e2ee_enabled;
 
@@ -84,6 +84,10 @@ fn CallRoom(
         (CallStatus::Connecting, _) => "Connecting…".into(),
         (CallStatus::Connected, _) => "Connected.".into(),
         (CallStatus::PeerLeft, _) => "The other person left. Waiting for them to come back…".into(),
+        (CallStatus::Retrying { in_secs, attempt }, _) => format!(
+            "The media connection failed. Trying again in {in_secs} s (attempt {attempt}); \
+             each attempt waits longer."
+        ),
     };
     let status_hook = move || match (status.get(), relay.get()) {
         (CallStatus::Ended(_), _) => "ended",
@@ -96,6 +100,7 @@ fn CallRoom(
         (CallStatus::Connecting, _) => "connecting",
         (CallStatus::Connected, _) => "connected",
         (CallStatus::PeerLeft, _) => "peer-left",
+        (CallStatus::Retrying { .. }, _) => "retrying",
     };
     let shield = call.shield;
     // Features that copy the call out of the two devices are offered only once the call is known
@@ -153,6 +158,7 @@ fn CallRoom(
         }
     });
     let notices = call.notices;
+    let warned_in_call = call.warned_in_call;
     let code = call.code;
     let mic_on = call.mic_on;
 
@@ -194,6 +200,18 @@ fn CallRoom(
                     </p>
                 }),
                 _ => None,
+            }}
+            {move || {
+                // Once the red shield has shown, the call keeps saying so, whatever the shield
+                // shows later (someone new may have joined since).
+                let reason = warned_in_call.get()?;
+                let shown = matches!(shield.get(), ShieldState::Warning { .. });
+                (!shown).then(|| view! {
+                    <p class="attack-seen" role="alert" data-attack-seen>
+                        "A security problem was detected earlier in this call: "
+                        {warning_text(reason)}
+                    </p>
+                })
             }}
             <ul class="notices" aria-live="polite">
                 {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
