@@ -1,4 +1,7 @@
 //! The receiving side: keys by KID, a replay window per KID, epochs followed and forgotten.
+//!
+//! Forged frames stay cheap: a KID gets its key and window only once one of its frames
+//! authenticates, and the ratchet steps to later epochs are worked out once and cached.
 
 use super::{
     FrameInfo, Header, ReplayError, ReplayWindow, SframeKey, key::ratchet, suite::CipherSuite,
@@ -7,7 +10,7 @@ use crate::BaseKey;
 use crate::layout::{MAX_EPOCH, Slot, split_kid};
 
 /// How many epochs ahead of the current one a KID may point and still be tried. Bounds the
-/// ratchet work a forged KID can cause to a few HKDF calls.
+/// ratchet work forged KIDs can cause to this many HKDF calls, each done once and cached.
 pub const MAX_EPOCH_LOOKAHEAD: u64 = 8;
 
 /// How long the previous epoch still opens frames after a newer one authenticated, so
@@ -73,6 +76,11 @@ pub struct Receiver {
     previous: Option<(Epoch, u64)>,
     /// Keys and windows of the KIDs seen in `current` and `previous`.
     kids: Vec<KidState>,
+    /// The base keys of the epochs after `current` (entry `i` is epoch `current + 1 + i`),
+    /// worked out by the ratchet when a frame first pointed there. At most
+    /// [`MAX_EPOCH_LOOKAHEAD`] entries, so each step costs an HKDF once, not once per frame.
+    ahead: Vec<BaseKey>,
+    ratchet_steps: u64,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -83,6 +91,7 @@ impl std::fmt::Debug for Receiver {
             .field("epoch", &self.current.epoch)
             .field("previous", &self.previous.as_ref().map(|(e, until)| (e.epoch, until)))
             .field("kids", &self.kids.iter().map(|k| k.key.kid()).collect::<Vec<_>>())
+            .field("epochs_ahead_cached", &self.ahead.len())
             .field("keys", &"<redacted>")
             .finish()
     }
@@ -98,6 +107,8 @@ impl Receiver {
             current: Epoch { epoch, base_key },
             previous: None,
             kids: Vec::new(),
+            ahead: Vec::new(),
+            ratchet_steps: 0,
         }
     }
 
@@ -127,14 +138,40 @@ impl Receiver {
         self.previous.as_ref().map(|(e, _)| e.epoch)
     }
 
+    /// How many per-KID contexts (derived key and replay window) this receiver holds. Only
+    /// KIDs that have authenticated a frame have one, so forged frames cannot make it grow.
+    pub fn kid_contexts(&self) -> usize {
+        self.kids.len()
+    }
+
+    /// How many ratchet steps (RFC 9605 §5.1, one HKDF each) this receiver has computed to
+    /// follow later epochs; the look-ahead is cached, so forged frames cost each step once.
+    pub fn ratchet_steps(&self) -> u64 {
+        self.ratchet_steps
+    }
+
     /// Installs new keys agreed out of band. A higher epoch keeps the current one for the grace
     /// period; an epoch not above the current one is ignored and `false` is returned.
     pub fn rekey(&mut self, base_key: BaseKey, epoch: u64, now_ms: u64) -> bool {
         if epoch <= self.current.epoch {
             return false;
         }
+        // The cached look-ahead belongs to the old chain.
+        self.ahead.clear();
         self.advance(Epoch { epoch, base_key }, now_ms);
         true
+    }
+
+    /// The base key `steps` epochs after the current one (1 to [`MAX_EPOCH_LOOKAHEAD`]),
+    /// ratcheting only as far as the cache does not reach yet.
+    fn ratchet_ahead(&mut self, steps: u64) -> &BaseKey {
+        while (self.ahead.len() as u64) < steps {
+            let last = self.ahead.last().unwrap_or(&self.current.base_key);
+            let next = ratchet(self.suite, last.expose());
+            self.ahead.push(next);
+            self.ratchet_steps += 1;
+        }
+        &self.ahead[steps as usize - 1]
     }
 
     fn advance(&mut self, next: Epoch, now_ms: u64) {
@@ -181,36 +218,32 @@ impl Receiver {
             return Err(DropReason::UnknownKid);
         }
 
-        // Find the key: a KID already seen, a new KID of a known epoch, or a later epoch.
+        // Find the key: a KID already seen, a new KID of a known epoch, or a later epoch. A
+        // new KID's key is derived for this frame only and kept once the frame authenticates:
+        // forged frames must leave nothing behind.
         let known = self.kids.iter().position(|k| k.key.kid() == header.kid);
-        let mut candidate = None;
+        let suite = self.suite;
+        let mut fresh = None;
         let state = match known {
             Some(i) => &mut self.kids[i],
             None => {
-                let base = if epoch == self.current.epoch {
-                    Some(&self.current)
-                } else {
-                    self.previous.as_ref().map(|(e, _)| e).filter(|e| e.epoch == epoch)
-                };
-                if let Some(base) = base {
-                    let key = SframeKey::derive(self.suite, base.base_key.expose(), header.kid);
-                    self.kids.push(KidState { key, window: ReplayWindow::new() });
-                    // Just pushed, so the vector is not empty.
-                    self.kids.last_mut().expect("just pushed")
+                let (base_key, later) = if epoch == self.current.epoch {
+                    (&self.current.base_key, false)
+                } else if let Some((e, _)) =
+                    self.previous.as_ref().filter(|(e, _)| e.epoch == epoch)
+                {
+                    (&e.base_key, false)
                 } else if epoch > self.current.epoch
                     && epoch - self.current.epoch <= MAX_EPOCH_LOOKAHEAD
                     && epoch <= MAX_EPOCH
                 {
-                    let mut base_key = ratchet(self.suite, self.current.base_key.expose());
-                    for _ in 1..epoch - self.current.epoch {
-                        base_key = ratchet(self.suite, base_key.expose());
-                    }
-                    let key = SframeKey::derive(self.suite, base_key.expose(), header.kid);
-                    let state = KidState { key, window: ReplayWindow::new() };
-                    &mut candidate.insert((Epoch { epoch, base_key }, state)).1
+                    (self.ratchet_ahead(epoch - self.current.epoch), true)
                 } else {
                     return Err(DropReason::UnknownKid);
-                }
+                };
+                let key = SframeKey::derive(suite, base_key.expose(), header.kid);
+                let state = KidState { key, window: ReplayWindow::new() };
+                &mut fresh.insert((later, state)).1
             }
         };
 
@@ -222,9 +255,18 @@ impl Receiver {
             .map_err(|_| DropReason::AuthFailed)?;
         state.window.accept(header.ctr);
 
-        if let Some((next, kid_state)) = candidate {
-            // The new epoch authenticated a frame: follow it.
-            self.advance(next, now_ms);
+        if let Some((later, kid_state)) = fresh {
+            if later {
+                // A later epoch authenticated a frame: follow it, with what the look-ahead
+                // worked out beyond it still cached.
+                let steps = (epoch - self.current.epoch) as usize;
+                let beyond = self.ahead.split_off(steps);
+                let base_key = std::mem::replace(&mut self.ahead, beyond)
+                    .pop()
+                    // ratchet_ahead(steps) filled at least `steps` entries just above.
+                    .expect("look-ahead holds the epoch it opened");
+                self.advance(Epoch { epoch, base_key }, now_ms);
+            }
             self.kids.push(kid_state);
         }
         let len = buf.len();
