@@ -956,7 +956,13 @@ impl Call {
                 let sent = self.link.as_ref().is_some_and(|l| l.chat.send_with_str(&frame).is_ok());
                 self.chat_sent(text, sent);
             }
-            WorkerEvent::ChatOpened { text, .. } => self.chat_shown(false, text),
+            WorkerEvent::ChatOpened { text, order, .. } => {
+                // A gap or a late message is said before the message itself is shown.
+                if let Some(warning) = order.notice() {
+                    notice(self.set, warning);
+                }
+                self.chat_shown(false, text)
+            }
             WorkerEvent::ChatRefused { id, reason } => {
                 if self.chat_pending.remove(&id).is_some() {
                     notice(self.set, format!("Your message was not sent: {reason}."));
@@ -994,6 +1000,10 @@ impl Call {
         let text = text.trim().to_string();
         if text.is_empty() {
             return;
+        }
+        // The same cap with E2EE on or off; the worker checks it again before sealing.
+        if let Err(too_long) = shieldcall_e2ee::sframe::chat::check_chat_text(&text) {
+            return notice(self.set, too_long.to_string());
         }
         let open = self
             .link

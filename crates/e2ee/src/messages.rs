@@ -157,10 +157,44 @@ pub enum WorkerEvent {
     Error { slot: u8, direction: Direction, message: String },
     /// A chat message as an SFrame (base64url), ready for the data channel.
     ChatSealed { id: u32, frame: String },
-    /// A chat frame from the peer, opened.
-    ChatOpened { id: u32, text: String },
+    /// A chat frame from the peer, opened; `order` says whether messages before it are
+    /// missing or it arrived late (by the sequence number sealed inside it).
+    ChatOpened { id: u32, text: String, order: ChatOrder },
     /// A chat message could not be sealed or opened (no keys, bad tag, replay, not UTF-8).
     ChatRefused { id: u32, reason: String },
+}
+
+/// Where an opened chat message falls in the peer's sequence
+/// ([`crate::sframe::chat::ChatSequence`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChatOrder {
+    /// The next one expected.
+    InOrder,
+    /// `missing` messages sent before it never arrived (so far).
+    AfterGap { missing: u64 },
+    /// Sent before one already shown: it arrived out of order.
+    Late,
+}
+
+impl ChatOrder {
+    /// What to tell the person before showing the message, if anything.
+    pub fn notice(self) -> Option<String> {
+        match self {
+            ChatOrder::InOrder => None,
+            ChatOrder::AfterGap { missing: 1 } => {
+                Some("A chat message from the other person is missing.".into())
+            }
+            ChatOrder::AfterGap { missing } => {
+                Some(format!("{missing} chat messages from the other person are missing."))
+            }
+            ChatOrder::Late => Some(
+                "A chat message from the other person arrived out of order: it was sent before \
+                 the one shown above it."
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// Which way frames flow through a transform.

@@ -1,43 +1,48 @@
 //! Chat messages under E2EE: each is an SFrame of slot 15, sealed and opened here so that the
-//! keys never leave the worker. The page carries the frames over the data channel.
+//! keys never leave the worker. The page carries the frames over the data channel. The payload
+//! layout (a sequence number before the text), the length cap and the gap and order checks are
+//! the core's, host-tested: [`shieldcall_e2ee::sframe::chat`].
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::messages::WorkerEvent;
-use shieldcall_e2ee::sframe::{DropReason, Receiver, Sender};
+use shieldcall_e2ee::sframe::chat::{ChatReceiver, ChatSender};
+use shieldcall_e2ee::sframe::{Receiver, Sender};
 
 use crate::transform::Mode;
 
 /// The chat's sender and receiver, present only while keys are.
 #[derive(Default)]
 pub struct ChatCryptor {
-    sender: Option<Sender>,
-    receiver: Option<Receiver>,
+    sender: Option<ChatSender>,
+    receiver: Option<ChatReceiver>,
 }
 
 impl ChatCryptor {
-    /// Follow a mode change: new keys make a new sender and receiver (or rekey them).
+    /// Follow a mode change: new keys make a new sender and receiver (or rekey them, and the
+    /// sequence numbers go on).
     pub fn set_mode(&mut self, mode: &Mode) {
         let Mode::Keys(keys) = mode else {
             *self = ChatCryptor::default();
             return;
         };
         let rekeyed = self.sender.as_mut().is_some_and(|s| {
-            s.suite() == keys.suite && s.rekey(keys.send.clone(), keys.epoch).is_ok()
+            s.suite() == keys.suite && s.sframe().rekey(keys.send.clone(), keys.epoch).is_ok()
         });
         if !rekeyed {
-            self.sender = Sender::new(keys.suite, keys.send.clone(), keys.epoch, Slot::Chat).ok();
+            self.sender = Sender::new(keys.suite, keys.send.clone(), keys.epoch, Slot::Chat)
+                .ok()
+                .map(ChatSender::new);
         }
         match &mut self.receiver {
             Some(r) if r.suite() == keys.suite => {
-                r.rekey(keys.receive.clone(), keys.epoch, js_sys::Date::now() as u64);
+                r.sframe().rekey(keys.receive.clone(), keys.epoch, js_sys::Date::now() as u64);
             }
             _ => {
-                self.receiver = Some(
-                    Receiver::new(keys.suite, keys.receive.clone(), keys.epoch)
-                        .only_slot(Slot::Chat),
-                )
+                let receiver = Receiver::new(keys.suite, keys.receive.clone(), keys.epoch)
+                    .only_slot(Slot::Chat);
+                self.receiver = Some(ChatReceiver::new(receiver));
             }
         }
     }
@@ -46,9 +51,8 @@ impl ChatCryptor {
         let Some(sender) = &mut self.sender else {
             return refused(id, "no keys yet");
         };
-        let mut buf = text.into_bytes();
-        match sender.encrypt_in_place(&mut buf, 0) {
-            Ok(_) => WorkerEvent::ChatSealed { id, frame: URL_SAFE_NO_PAD.encode(&buf) },
+        match sender.seal(&text) {
+            Ok(frame) => WorkerEvent::ChatSealed { id, frame: URL_SAFE_NO_PAD.encode(&frame) },
             Err(err) => refused(id, &err.to_string()),
         }
     }
@@ -57,19 +61,12 @@ impl ChatCryptor {
         let Some(receiver) = &mut self.receiver else {
             return refused(id, "no keys yet");
         };
-        let Ok(mut buf) = URL_SAFE_NO_PAD.decode(frame) else {
+        let Ok(frame) = URL_SAFE_NO_PAD.decode(frame) else {
             return refused(id, "not an encrypted chat message");
         };
-        match receiver.decrypt_in_place(&mut buf, 0, js_sys::Date::now() as u64) {
-            Ok(_) => match String::from_utf8(buf) {
-                Ok(text) => WorkerEvent::ChatOpened { id, text },
-                Err(_) => refused(id, "the message is not text"),
-            },
-            Err(DropReason::AuthFailed) => refused(id, "the message failed to decrypt"),
-            Err(DropReason::Replay | DropReason::TooOld) => refused(id, "a replayed message"),
-            Err(DropReason::UnknownKid | DropReason::Malformed) => {
-                refused(id, "not an encrypted chat message")
-            }
+        match receiver.open(frame, js_sys::Date::now() as u64) {
+            Ok((text, order)) => WorkerEvent::ChatOpened { id, text, order },
+            Err(err) => refused(id, &err.to_string()),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! AAD = SFrame header || clear prefix; the prefix stays readable for the packetizer.
 //! ```
 
+pub mod chat;
 mod header;
 mod key;
 mod receiver;
