@@ -31,8 +31,11 @@ run: setup
 # One process serving everything: the release build of the app from the relay.
 dist: setup
 	$(WASM) trunk build --release
+# The shipped relay, and for the e2e tests shieldcall-relay-mitm: the same relay with the
+# test-only man-in-the-middle modes, a binary of its own so that `make relay` never ships them.
 relay-bin:
 	cargo build -q --release -p shieldcall-relay
+	cargo build -q --release -p shieldcall-relay --features mitm --bin shieldcall-relay-mitm
 relay: dist relay-bin
 	target/release/shieldcall-relay --listen $(HOST):$(PORT) --dist dist
 
@@ -44,8 +47,10 @@ lint: worker-pkg
 	cargo clippy -q -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay --all-targets -- -D warnings
 	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
 
+# The relay's tests include those of the test-only man-in-the-middle binary (feature mitm).
 test-host:
-	cargo test -q -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay
+	cargo test -q -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay \
+	  --features shieldcall-relay/mitm
 
 # The worker as the page loads it (wasm-bindgen --target no-modules), for tests that start it.
 worker-pkg:

@@ -10,12 +10,18 @@ import { chromium } from 'playwright-core';
 
 const root = new URL('..', import.meta.url).pathname;
 export const RELAY_BIN = process.env.SHIELDCALL_RELAY_BIN ?? join(root, 'target/release/shieldcall-relay');
+/** The relay with the test-only man-in-the-middle modes (`make relay-bin` builds both). */
+export const MITM_RELAY_BIN = process.env.SHIELDCALL_MITM_RELAY_BIN
+  ?? join(root, 'target/release/shieldcall-relay-mitm');
 export const DIST = process.env.SHIELDCALL_DIST ?? join(root, 'dist');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-/** Start the relay on a free loopback port, serving the built app; resolves to its base URL. */
+/** Start the relay on a free loopback port, serving the built app; resolves to its base URL.
+ * With a `--mitm-*` flag (`--mitm-swap-keys`, `--mitm-flip-e2ee`, `--mitm-add-fingerprint`,
+ * `--mitm-drop-confirm`) it is the test-only `shieldcall-relay-mitm`, the shipped relay has none. */
 export async function startRelay(extraArgs = [], listen = '127.0.0.1:0') {
-  const child = spawn(RELAY_BIN, ['--listen', listen, '--dist', DIST, ...extraArgs], {
+  const bin = extraArgs.some((arg) => arg.startsWith('--mitm-')) ? MITM_RELAY_BIN : RELAY_BIN;
+  const child = spawn(bin, ['--listen', listen, '--dist', DIST, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

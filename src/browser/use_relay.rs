@@ -1,14 +1,15 @@
 //! The signalling relay socket: join a call's room, learn who is there, exchange signals.
 //! Reconnects when the connection drops: quickly a few times, then, having said that the relay
-//! cannot be reached, every 10 s for as long as the page is open. A reconnection presents the
-//! relay's rejoin token, so that it gets its place back even while the relay still holds the old
-//! socket (a connection that went away without closing).
+//! cannot be reached, every 10 s for as long as the page is open. Each socket's first message is
+//! `join`; a reconnection's carries the relay's rejoin token (never the URL, which logs keep), so
+//! that it gets its place back even while the relay still holds the old socket (a connection
+//! that went away without closing).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use shieldcall_e2ee::messages::{Inbound, RelayEvent, Signal};
+use shieldcall_e2ee::messages::{Inbound, RelayEvent, RelayRequest, Signal};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Event, MessageEvent, WebSocket};
@@ -129,14 +130,7 @@ fn open(
     on_message: Rc<dyn Fn(&Inbound)>,
     set_presence: WriteSignal<Presence>,
 ) {
-    let url = {
-        let c = connection.borrow();
-        match &c.rejoin {
-            Some(token) => format!("{}?rejoin={token}", c.url),
-            None => c.url.clone(),
-        }
-    };
-    let Ok(socket) = WebSocket::new(&url) else {
+    let Ok(socket) = WebSocket::new(&connection.borrow().url) else {
         set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
         return;
     };
@@ -148,6 +142,9 @@ fn open(
             c.attempts = 0;
             let outbox = std::mem::take(&mut c.outbox);
             if let Some(socket) = &c.socket {
+                // The relay reads nothing else until this.
+                let join = RelayRequest::Join { rejoin: c.rejoin.clone() };
+                let _ = socket.send_with_str(&join.to_json());
                 for text in outbox {
                     let _ = socket.send_with_str(&text);
                 }

@@ -1,5 +1,6 @@
 //! The messages that cross each boundary, defined once and shared by every crate.
 //!
+//! - [`RelayRequest`]: the first message a client sends the relay itself: which place it takes.
 //! - [`RelayEvent`]: what the relay itself tells a client about its room.
 //! - [`Signal`]: what one client sends the other through the relay (the relay only forwards it).
 //! - [`WorkerCommand`] and [`WorkerEvent`]: what the page and the media worker tell each other.
@@ -20,7 +21,7 @@ pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
 #[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RelayEvent {
     /// You are in the room; `peers` others were already there (0 or 1). `rejoin` is this
-    /// place's token: a reconnection that presents it (`/ws/{call_id}?rejoin={token}`) takes
+    /// place's token: a reconnection that presents it (in [`RelayRequest::Join`]) takes
     /// the place back even while the relay still holds the old socket (a half-open connection
     /// it has not yet found dead), instead of being told the call is full.
     Joined { peers: u8, rejoin: String },
@@ -32,6 +33,34 @@ pub enum RelayEvent {
     Full,
     /// The relay rejected something this client sent; the room is unharmed.
     Error { reason: String },
+}
+
+/// The first message on a relay socket, from the client to the relay (never forwarded). The
+/// rejoin token travels here rather than in the URL, where access logs and proxies would keep it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RelayRequest {
+    /// Join the room: a new place, or with `rejoin` (from an earlier `joined`) that place back.
+    Join {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rejoin: Option<String>,
+    },
+}
+
+impl RelayRequest {
+    /// Parse the first message of a socket; `Err` never echoes the message.
+    pub fn parse(text: &str) -> Result<Self, SignalError> {
+        if text.len() > MAX_SIGNAL_BYTES {
+            return Err(SignalError::TooLarge);
+        }
+        serde_json::from_str(text).map_err(|_| SignalError::Malformed)
+    }
+
+    /// The JSON text of this request.
+    pub fn to_json(&self) -> String {
+        // Serialising an enum of strings cannot fail.
+        serde_json::to_string(self).expect("RelayRequest serialises")
+    }
 }
 
 /// A message from one client to the other, forwarded unchanged by the relay.
@@ -312,6 +341,19 @@ mod tests {
             Ok(Inbound::Relay(RelayEvent::Joined { peers: 1, rejoin: "T".into() }))
         );
         assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye {})));
+    }
+
+    #[test]
+    fn the_join_request_carries_the_token_and_is_no_signal() {
+        let first = RelayRequest::Join { rejoin: None };
+        assert_eq!(first.to_json(), r#"{"t":"join"}"#);
+        let again = RelayRequest::Join { rejoin: Some("T".into()) };
+        assert_eq!(again.to_json(), r#"{"t":"join","rejoin":"T"}"#);
+        assert_eq!(RelayRequest::parse(&again.to_json()), Ok(again));
+        assert_eq!(RelayRequest::parse(r#"{"t":"join","x":1}"#), Err(SignalError::Malformed));
+        assert_eq!(RelayRequest::parse(r#"{"t":"bye"}"#), Err(SignalError::Malformed));
+        // Never forwarded: a join request is not a signal.
+        assert_eq!(Signal::parse(r#"{"t":"join"}"#), Err(SignalError::Malformed));
     }
 
     #[test]

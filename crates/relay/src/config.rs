@@ -1,9 +1,10 @@
-//! The relay's settings and the hand-written command-line parser (no clap: four flags).
+//! The relay's settings and the hand-written command-line parser (no clap: a few flags).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[cfg(feature = "mitm")]
 use crate::mitm::Attack;
 
 /// Where the relay listens unless told otherwise.
@@ -15,6 +16,18 @@ pub const LISTEN_ENV: &str = "SHIELDCALL_RELAY_ADDR";
 /// How long a room may go without a signalling message before it is dropped.
 /// Generous on purpose: once media flows, a call sends no signalling at all.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Open sockets the relay holds at most, in all.
+pub const DEFAULT_MAX_SOCKETS: usize = 4096;
+
+/// Open sockets one client address may hold: a few tabs and reconnections, not a flood.
+pub const DEFAULT_MAX_SOCKETS_PER_IP: usize = 32;
+
+/// Bytes waiting for one socket before it counts as not reading and is dropped.
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 1024 * 1024;
+
+/// Rooms one client address may open per minute.
+pub const DEFAULT_NEW_ROOMS_PER_MINUTE: u32 = 30;
 
 /// The command-line help, printed by `--help` and after a usage error.
 pub const USAGE: &str = "\
@@ -28,9 +41,14 @@ OPTIONS:
                              (env SHIELDCALL_RELAY_ADDR is used when --listen is absent)
     --dist DIR               also serve the built app from DIR, with index.html for unknown paths
     --idle-timeout-secs N    drop a room after N seconds without a message [default: 1800]
-    --mitm-swap-keys         TEST ONLY: act as a man in the middle and swap the hello keys
-    --mitm-flip-e2ee         TEST ONLY: act as a man in the middle and tell the first to join
-                             that the other has end-to-end encryption off
+    --allow-origin ORIGIN    also accept WebSockets from pages of ORIGIN (like
+                             https://call.example.org); repeatable. Pages served from the
+                             relay's own host (the Host header) are always accepted
+    --max-sockets N          open sockets in all [default: 4096]
+    --max-sockets-per-ip N   open sockets per client address [default: 32]
+    --max-queued-bytes N     bytes waiting for one socket before it is dropped as not
+                             reading [default: 1048576]
+    --max-new-rooms-per-ip N new rooms per client address per minute [default: 30]
     -h, --help               print this help
 ";
 
@@ -43,7 +61,21 @@ pub struct Config {
     pub dist: Option<PathBuf>,
     /// A room with no message for this long is dropped.
     pub idle_timeout: Duration,
+    /// Origins (`scheme://host[:port]`, lower case) whose pages may open a socket, besides
+    /// the relay's own.
+    pub allowed_origins: Vec<String>,
+    /// Open sockets in all.
+    pub max_sockets: usize,
+    /// Open sockets per client address.
+    pub max_sockets_per_ip: usize,
+    /// Bytes waiting for one socket before it is dropped.
+    pub max_queued_bytes: usize,
+    /// New rooms per client address per minute.
+    pub new_rooms_per_minute: u32,
+    /// How long a new socket has to send its `join`.
+    pub join_timeout: Duration,
     /// Test-only man-in-the-middle mode; see [`crate::mitm`].
+    #[cfg(feature = "mitm")]
     pub mitm: Option<Attack>,
     /// How often the relay pings each socket to find half-open connections.
     pub ping_interval: Duration,
@@ -62,6 +94,13 @@ impl Default for Config {
             listen: DEFAULT_LISTEN.parse().expect("default listen address parses"),
             dist: None,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            allowed_origins: Vec::new(),
+            max_sockets: DEFAULT_MAX_SOCKETS,
+            max_sockets_per_ip: DEFAULT_MAX_SOCKETS_PER_IP,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+            new_rooms_per_minute: DEFAULT_NEW_ROOMS_PER_MINUTE,
+            join_timeout: Duration::from_secs(10),
+            #[cfg(feature = "mitm")]
             mitm: None,
             ping_interval: Duration::from_secs(20),
             dead_after: Duration::from_secs(50),
@@ -105,14 +144,22 @@ impl Config {
                 "--listen" => listen = Some(value("--listen")?),
                 "--dist" => config.dist = Some(PathBuf::from(value("--dist")?)),
                 "--idle-timeout-secs" => {
-                    let v = value("--idle-timeout-secs")?;
-                    let secs: u64 = v.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
-                        format!("--idle-timeout-secs: not a positive integer: {v}")
-                    })?;
+                    let secs = positive(&flag, &value(&flag)?)?;
                     config.idle_timeout = Duration::from_secs(secs);
                 }
-                "--mitm-swap-keys" if inline.is_none() => config.mitm = Some(Attack::SwapKeys),
-                "--mitm-flip-e2ee" if inline.is_none() => config.mitm = Some(Attack::FlipE2ee),
+                "--allow-origin" => {
+                    let v = value(&flag)?;
+                    let origin = parse_origin(&v).ok_or_else(|| {
+                        format!("--allow-origin: not an origin (like https://example.org): {v}")
+                    })?;
+                    config.allowed_origins.push(origin);
+                }
+                "--max-sockets" => config.max_sockets = count(&flag, &value(&flag)?)?,
+                "--max-sockets-per-ip" => config.max_sockets_per_ip = count(&flag, &value(&flag)?)?,
+                "--max-queued-bytes" => config.max_queued_bytes = count(&flag, &value(&flag)?)?,
+                "--max-new-rooms-per-ip" => {
+                    config.new_rooms_per_minute = count(&flag, &value(&flag)?)?;
+                }
                 _ => return Err(format!("unknown argument: {arg}")),
             }
         }
@@ -123,6 +170,32 @@ impl Config {
         }
         Ok(Command::Run(config))
     }
+}
+
+fn positive(flag: &str, v: &str) -> Result<u64, String> {
+    v.parse().ok().filter(|&n| n > 0).ok_or_else(|| format!("{flag}: not a positive integer: {v}"))
+}
+
+fn count<T: TryFrom<u64>>(flag: &str, v: &str) -> Result<T, String> {
+    T::try_from(positive(flag, v)?).map_err(|_| format!("{flag}: too large: {v}"))
+}
+
+/// `scheme://host[:port]` in lower case, without a default port or trailing slash, as browsers
+/// send it in `Origin`; `None` for anything else (a path, a query, no scheme).
+pub fn parse_origin(text: &str) -> Option<String> {
+    let lower = text.trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, authority) = lower.split_once("://")?;
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-.:[]".contains(c);
+    if authority.is_empty() || !authority.chars().all(ok) {
+        return None;
+    }
+    let authority = authority.strip_suffix(default_port).unwrap_or(authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
@@ -141,8 +214,12 @@ mod tests {
     fn defaults() {
         let c = parse(&[], None).unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
-        assert!(c.dist.is_none() && c.mitm.is_none());
+        assert!(c.dist.is_none() && c.allowed_origins.is_empty());
         assert_eq!(c.idle_timeout, DEFAULT_IDLE_TIMEOUT);
+        assert_eq!(c.max_sockets, DEFAULT_MAX_SOCKETS);
+        assert_eq!(c.max_sockets_per_ip, DEFAULT_MAX_SOCKETS_PER_IP);
+        assert_eq!(c.max_queued_bytes, 1 << 20);
+        assert_eq!(c.new_rooms_per_minute, DEFAULT_NEW_ROOMS_PER_MINUTE);
     }
 
     #[test]
@@ -154,7 +231,15 @@ mod tests {
                 "--dist=dist",
                 "--idle-timeout-secs",
                 "5",
-                "--mitm-swap-keys",
+                "--allow-origin",
+                "HTTPS://Call.Example.org:443/",
+                "--allow-origin=http://127.0.0.1:8080",
+                "--max-sockets=9",
+                "--max-sockets-per-ip",
+                "3",
+                "--max-queued-bytes",
+                "1000",
+                "--max-new-rooms-per-ip=2",
             ],
             None,
         )
@@ -162,8 +247,9 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:0");
         assert_eq!(c.dist, Some(PathBuf::from("dist")));
         assert_eq!(c.idle_timeout, Duration::from_secs(5));
-        assert_eq!(c.mitm, Some(Attack::SwapKeys));
-        assert_eq!(parse(&["--mitm-flip-e2ee"], None).unwrap().mitm, Some(Attack::FlipE2ee));
+        assert_eq!(c.allowed_origins, ["https://call.example.org", "http://127.0.0.1:8080"]);
+        assert_eq!((c.max_sockets, c.max_sockets_per_ip, c.max_queued_bytes), (9, 3, 1000));
+        assert_eq!(c.new_rooms_per_minute, 2);
     }
 
     #[test]
@@ -180,7 +266,21 @@ mod tests {
         assert!(parse(&["--listen", "localhost"], None).is_err());
         assert!(parse(&["--idle-timeout-secs", "0"], None).is_err());
         assert!(parse(&["--idle-timeout-secs", "-3"], None).is_err());
-        assert!(parse(&["--mitm-swap-keys=yes"], None).is_err());
+        assert!(parse(&["--max-sockets", "0"], None).is_err());
+        assert!(parse(&["--max-new-rooms-per-ip", "99999999999"], None).is_err());
+        assert!(parse(&["--allow-origin", "example.org"], None).is_err());
+        assert!(parse(&["--allow-origin", "https://example.org/app"], None).is_err());
+        assert!(parse(&["--allow-origin", "ftp://example.org"], None).is_err());
+        // The attacks are no flags of the relay itself (only of shieldcall-relay-mitm).
+        assert!(parse(&["--mitm-swap-keys"], None).is_err());
         assert_eq!(parse(&["--help"], None).unwrap_err(), "help");
+    }
+
+    #[test]
+    fn origins_are_compared_as_browsers_send_them() {
+        assert_eq!(parse_origin("http://LOCALHOST:80").as_deref(), Some("http://localhost"));
+        assert_eq!(parse_origin("https://[::1]:8443").as_deref(), Some("https://[::1]:8443"));
+        assert_eq!(parse_origin("null"), None);
+        assert_eq!(parse_origin("https://"), None);
     }
 }

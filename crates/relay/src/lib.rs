@@ -6,26 +6,31 @@
 //! [`Signal`](shieldcall_e2ee::messages::Signal) verbatim to the other member. It never logs
 //! message contents. With `--dist` it also serves the built app, so one process runs it all.
 //!
-//! Call ids are checked before the upgrade: anything but 22 base64url characters gets a plain
-//! HTTP 400 and no WebSocket. So is the optional `?rejoin={token}` of a reconnection (see
-//! [`rooms::RejoinToken`]).
+//! Before the upgrade, a socket must have a well-formed call id (22 base64url characters) and
+//! no query, come from an allowed `Origin`, and fit under the caps on sockets in all and per
+//! client address; otherwise a plain HTTP error and no WebSocket. Its first message is then
+//! [`RelayRequest::Join`](shieldcall_e2ee::messages::RelayRequest), with the rejoin token of a
+//! reconnection (see [`rooms::RejoinToken`]).
 
+pub mod cli;
 pub mod config;
 pub mod limit;
+#[cfg(feature = "mitm")]
 pub mod mitm;
 pub mod rooms;
 mod socket;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use shieldcall_e2ee::messages::MAX_SIGNAL_BYTES;
@@ -34,7 +39,7 @@ use tower_http::services::ServeDir;
 use tracing::info;
 
 pub use config::{Command, Config, USAGE};
-pub use rooms::{RejoinToken, Relay};
+pub use rooms::{Crowded, RejoinToken, Relay};
 
 /// Length of a call id: 16 random bytes in unpadded base64url.
 pub const CALL_ID_LEN: usize = 22;
@@ -83,33 +88,66 @@ async fn bad_call_id() -> Response {
 
 async fn ws_route(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(call_id): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     // Checked before the upgrade, so a bad link never gets a socket.
     if !valid_call_id(&call_id) {
         return bad_call_id().await;
     }
-    let rejoin =
-        match query.as_deref().map(|q| q.strip_prefix("rejoin=").and_then(RejoinToken::parse)) {
-            None => None,
-            Some(Some(token)) => Some(token),
-            Some(None) => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    "invalid query: expected rejoin={22 base64url characters}\n",
-                )
-                    .into_response();
-            }
-        };
+    // A token in the URL would end up in access logs; it goes in the first message instead.
+    if query.is_some() {
+        return (
+            StatusCode::BAD_REQUEST,
+            "the WebSocket URL takes no query: send {\"t\":\"join\",\"rejoin\":...} first\n",
+        )
+            .into_response();
+    }
+    if !origin_allowed(&headers, &state.config.allowed_origins) {
+        return (StatusCode::FORBIDDEN, "pages of this origin may not use this relay\n")
+            .into_response();
+    }
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
-    ws.max_message_size(HARD_MESSAGE_CAP)
-        .max_frame_size(HARD_MESSAGE_CAP)
-        .on_upgrade(move |socket| socket::run(state.relay, state.config, call_id, rejoin, socket))
+    let guard = match state.relay.admit(peer.ip()) {
+        Ok(guard) => guard,
+        Err(Crowded::Relay) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "the relay is full: try again later\n")
+                .into_response();
+        }
+        Err(Crowded::Address) => {
+            return (StatusCode::TOO_MANY_REQUESTS, "too many connections from this address\n")
+                .into_response();
+        }
+    };
+    ws.max_message_size(HARD_MESSAGE_CAP).max_frame_size(HARD_MESSAGE_CAP).on_upgrade(
+        move |socket| socket::run(state.relay, state.config, call_id, peer.ip(), guard, socket),
+    )
+}
+
+/// Whether a socket with these request headers may open. Browsers always send `Origin` on a
+/// WebSocket, so a page of another site cannot open one into a call; a request without it is no
+/// browser page (a test client, or `trunk serve`'s proxy, which opens its own connection), and
+/// could put any `Origin` it liked anyway. Accepted: the relay's own origin (same host and port
+/// as `Host`, which a page's browser sets to the address it loaded the page from) and those of
+/// `--allow-origin`.
+pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let Some(origin) = origin.to_str().ok().and_then(config::parse_origin) else { return false };
+    if allowed.contains(&origin) {
+        return true;
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    // Compare authorities the way parse_origin spells them (no default port, lower case).
+    let (scheme, _) = origin.split_once("://").unwrap_or_default();
+    config::parse_origin(&format!("{scheme}://{host}")).is_some_and(|own| own == origin)
 }
 
 /// Unknown paths get the app's `index.html`, so client-side routes like `/call/<id>` load the
@@ -144,12 +182,13 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let relay = Arc::new(Relay::default());
+    let relay = Arc::new(Relay::new(&config));
     let config = Arc::new(config);
     tokio::spawn(reap_idle_rooms(relay.clone(), config.idle_timeout));
     let app = router(relay.clone(), config);
     let stopping = relay.clone();
-    axum::serve(listener, app)
+    // The client's address, for the per-address caps.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             info!("shutting down");
@@ -184,6 +223,7 @@ async fn reap_idle_rooms(relay: Arc<Relay>, idle: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn call_ids() {
@@ -194,5 +234,41 @@ mod tests {
         assert!(!valid_call_id("AZaz09-_AZaz09-_AZa/09"));
         assert!(!valid_call_id("AZaz09-_AZaz09-_AZaz0é"));
         assert!(!valid_call_id(""));
+    }
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(origin) = origin {
+            headers.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn origins() {
+        let none: &[String] = &[];
+        let listed = ["https://app.example.org".to_string()];
+        // Its own pages, as served by the relay (any scheme: TLS may end in front of it).
+        assert!(origin_allowed(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080"), none));
+        assert!(origin_allowed(
+            &headers(Some("https://Call.example.org"), "call.example.org:443"),
+            none
+        ));
+        // No Origin: no browser page.
+        assert!(origin_allowed(&headers(None, "127.0.0.1:8081"), none));
+        // Another site, another port, or something unreadable: refused.
+        assert!(!origin_allowed(&headers(Some("https://evil.example"), "call.example.org"), none));
+        assert!(!origin_allowed(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8081"), none));
+        assert!(!origin_allowed(&headers(Some("null"), "127.0.0.1:8081"), none));
+        // Unless listed.
+        assert!(origin_allowed(
+            &headers(Some("https://app.example.org"), "relay.example.org"),
+            &listed
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://app.example.org"), "relay.example.org"),
+            &listed
+        ));
     }
 }

@@ -1,6 +1,9 @@
 //! Per-socket rate limit: a token bucket, plus a strike count that decides when a sender is
-//! abusive rather than merely bursty. Pure: the caller passes the time in.
+//! abusive rather than merely bursty; and the per-address budget of new rooms. Pure: the caller
+//! passes the time in.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Instant;
 
 /// Strikes (dropped messages) that decay per second; a socket that keeps sending faster than
@@ -51,6 +54,43 @@ impl RateLimit {
     }
 }
 
+/// Addresses remembered before the budgets that have filled up again are forgotten.
+const NEW_ROOMS_PRUNE_AT: usize = 4096;
+
+/// New rooms per client address: a bucket of `per_minute` that refills over a minute, so a
+/// script cannot fill the relay's memory with empty rooms from one address.
+#[derive(Debug)]
+pub struct NewRooms {
+    per_minute: f64,
+    buckets: HashMap<IpAddr, (f64, Instant)>,
+}
+
+impl NewRooms {
+    pub fn new(per_minute: u32) -> Self {
+        NewRooms { per_minute: per_minute.into(), buckets: HashMap::new() }
+    }
+
+    /// Whether `ip` may open one more room at `now` (and count it if so).
+    pub fn allow(&mut self, ip: IpAddr, now: Instant) -> bool {
+        let rate = self.per_minute / 60.0;
+        let full = self.per_minute;
+        if self.buckets.len() >= NEW_ROOMS_PRUNE_AT {
+            self.buckets.retain(|_, (tokens, last)| {
+                *tokens + now.saturating_duration_since(*last).as_secs_f64() * rate < full
+            });
+        }
+        let (tokens, last) = self.buckets.entry(ip).or_insert((full, now));
+        *tokens = (*tokens + now.saturating_duration_since(*last).as_secs_f64() * rate).min(full);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +122,19 @@ mod tests {
         let later = t0 + Duration::from_secs(10);
         assert!((0..100).all(|_| limit.check(later) == Verdict::Allow));
         assert!((0..99).all(|_| limit.check(later) == Verdict::Drop));
+    }
+
+    #[test]
+    fn new_rooms_are_counted_per_address_and_come_back_over_a_minute() {
+        let t0 = Instant::now();
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let mut rooms = NewRooms::new(3);
+        assert!((0..3).all(|_| rooms.allow(a, t0)));
+        assert!(!rooms.allow(a, t0));
+        assert!(rooms.allow(b, t0), "another address has its own budget");
+        // One room back every 20 s.
+        assert!(!rooms.allow(a, t0 + Duration::from_secs(19)));
+        assert!(rooms.allow(a, t0 + Duration::from_secs(21)));
+        assert!(!rooms.allow(a, t0 + Duration::from_secs(21)));
     }
 }

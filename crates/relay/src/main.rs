@@ -1,100 +1,13 @@
-//! `shieldcall-relay`: parse the flags, bind, print the address, serve until ctrl-c.
-
-use std::io::Write;
-
-use shieldcall_relay::mitm::Attack;
-use shieldcall_relay::{Command, Config, USAGE, config::LISTEN_ENV};
-use tracing_subscriber::EnvFilter;
+//! `shieldcall-relay`, the relay as shipped: parse the flags, bind, print the address, serve
+//! until ctrl-c. It offers no man-in-the-middle mode, whatever features the library was built
+//! with: those are `shieldcall-relay-mitm`'s alone.
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config = match Config::from_args(std::env::args().skip(1), std::env::var(LISTEN_ENV).ok()) {
-        Ok(Command::Run(config)) => config,
-        Ok(Command::Help) => {
-            print!("{USAGE}");
-            return std::process::ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("shieldcall-relay: {e}\n\n{USAGE}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    // Logs go to stderr; stdout carries only the address line that scripts and tests read.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colours only for a person at a terminal, not in log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-
-    if let Some(attack) = config.mitm {
-        let (flag, what) = match attack {
-            Attack::SwapKeys => ("--mitm-swap-keys", "REPLACES the public key in every hello"),
-            Attack::FlipE2ee => ("--mitm-flip-e2ee", "TURNS E2EE OFF in the guest's hellos"),
-        };
-        let bar = "!".repeat(80);
-        eprintln!("\n{bar}");
-        for line in [
-            format!("WARNING: {flag}: TEST-ONLY MAN-IN-THE-MIDDLE MODE"),
-            format!("This relay {what} it forwards."),
-            "Calls through it must show a red shield. Never run it for real users.".into(),
-        ] {
-            eprintln!("!!  {line:<72}  !!");
-        }
-        eprintln!("{bar}\n");
-        tracing::warn!("{flag} mode on: hellos are being rewritten");
-    }
-
-    let listener = match tokio::net::TcpListener::bind(config.listen).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("shieldcall-relay: cannot listen on {}: {e}", config.listen);
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    let addr = match listener.local_addr() {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("shieldcall-relay: bound socket has no address: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    // Tests bind port 0 and read this line; flush so a pipe sees it at once.
-    println!("listening on http://{addr}");
-    let _ = std::io::stdout().flush();
-
-    match shieldcall_relay::serve(listener, config, shutdown_signal()).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("shieldcall-relay: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
-/// Ctrl-c, or SIGTERM (what `kill` and process managers send) on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        // If the handler cannot be installed, ctrl-c still kills the process the default way.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
+    shieldcall_relay::cli::main(
+        "shieldcall-relay",
+        shieldcall_relay::Config::from_args,
+        shieldcall_relay::USAGE,
+    )
+    .await
 }

@@ -1,13 +1,29 @@
-//! TEST-ONLY man-in-the-middle modes (`--mitm-swap-keys`, `--mitm-flip-e2ee`).
+//! TEST-ONLY man-in-the-middle modes, compiled only with the `mitm` feature and offered only
+//! by the `shieldcall-relay-mitm` binary; the shipped `shieldcall-relay` has none of them.
 //!
 //! A real relay never does this: it forwards every message verbatim and never looks inside.
 //! These modes exist so that end-to-end tests can prove the app notices a relay that attacks
-//! the hellos: one that swaps the ephemeral keys (the guest's link commitment, both key
-//! confirmations and the two security codes must then mismatch), and one that tells the host
-//! the guest has E2EE off, to get its media under DTLS only (a downgrade: both key
-//! confirmations must then mismatch).
+//! the signalling: one that swaps the ephemeral keys (the guest's link commitment, both key
+//! confirmations and the two security codes must then mismatch); one that tells the host the
+//! guest has E2EE off, to get its media under DTLS only (a downgrade: both key confirmations
+//! must then mismatch); one that adds a DTLS fingerprint of its own to every offer and answer
+//! (what a relay that wants to terminate DTLS itself would do); and one that drops every key
+//! confirmation (the shield must end in a warning, not wait forever).
 
 use shieldcall_e2ee::messages::Signal;
+
+use crate::config::{Command, Config, USAGE};
+
+/// The flags of `shieldcall-relay-mitm`, added to the relay's own.
+pub const MITM_USAGE: &str = "\
+TEST-ONLY MAN-IN-THE-MIDDLE MODES (shieldcall-relay-mitm only; at most one):
+    --mitm-swap-keys         swap the hello keys for keys of the relay's own
+    --mitm-flip-e2ee         tell the first to join that the other has end-to-end
+                             encryption off
+    --mitm-add-fingerprint   add an a=fingerprint:sha-384 line of the relay's own after each
+                             a=fingerprint:sha-256 line of every offer and answer
+    --mitm-drop-confirm      drop every key confirmation instead of forwarding it
+";
 
 /// Valid uncompressed P-256 points (SEC1, 65 bytes, base64url without padding), one per
 /// direction so the two sides get different keys: the generator G and 2G. Nobody knows a
@@ -18,13 +34,88 @@ const SWAPPED_KEYS: [&str; 2] = [
     "BHzyexiNA09-ilI4AwS1GsPAiWnid_IbNaYLSPxHZpl4B3dVENuO0EApPZrGn3Qw27p9reY86YIpngS3nSJ4c9E",
 ];
 
-/// What a test-only man in the middle does to the hellos it forwards.
+/// The digest the relay adds with `--mitm-add-fingerprint`: 48 bytes (a SHA-384 length) that
+/// no certificate of the two browsers has.
+const FORGED_SHA384: [u8; 48] = {
+    let mut bytes = [0u8; 48];
+    let mut i = 0;
+    while i < 48 {
+        bytes[i] = 0xA5 ^ (i as u8).wrapping_mul(37);
+        i += 1;
+    }
+    bytes
+};
+
+/// What a test-only man in the middle does to the signals it forwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attack {
     /// Replace the key in every hello with one of the relay's.
     SwapKeys,
     /// Say `e2ee: false` in the hellos of the second member to join (the guest).
     FlipE2ee,
+    /// Add an `a=fingerprint:sha-384` line of the relay's own after every sha-256 one.
+    AddFingerprint,
+    /// Drop every `confirm`.
+    DropConfirm,
+}
+
+impl Attack {
+    pub const ALL: [Attack; 4] =
+        [Attack::SwapKeys, Attack::FlipE2ee, Attack::AddFingerprint, Attack::DropConfirm];
+
+    /// The flag of `shieldcall-relay-mitm` that turns this attack on.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Attack::SwapKeys => "--mitm-swap-keys",
+            Attack::FlipE2ee => "--mitm-flip-e2ee",
+            Attack::AddFingerprint => "--mitm-add-fingerprint",
+            Attack::DropConfirm => "--mitm-drop-confirm",
+        }
+    }
+
+    /// What it does, for the warning printed at start.
+    pub fn what(self) -> &'static str {
+        match self {
+            Attack::SwapKeys => "REPLACES the public key in every hello",
+            Attack::FlipE2ee => "TURNS E2EE OFF in the guest's hellos",
+            Attack::AddFingerprint => "ADDS A DTLS FINGERPRINT of its own to every offer/answer",
+            Attack::DropConfirm => "DROPS every key confirmation",
+        }
+    }
+}
+
+/// Parse the arguments of `shieldcall-relay-mitm`: the relay's own, plus one `--mitm-*` mode.
+pub fn from_args<I>(args: I, env_listen: Option<String>) -> Result<Command, String>
+where
+    I: IntoIterator<Item = String>,
+{
+    let mut attack = None;
+    let mut rest = Vec::new();
+    for arg in args {
+        match Attack::ALL.into_iter().find(|a| a.flag() == arg) {
+            Some(_) if attack.is_some() => return Err("only one --mitm-* mode at a time".into()),
+            Some(a) => attack = Some(a),
+            None => rest.push(arg),
+        }
+    }
+    match Config::from_args(rest, env_listen)? {
+        Command::Run(config) => Ok(Command::Run(Config { mitm: attack, ..config })),
+        Command::Help => Ok(Command::Help),
+    }
+}
+
+/// The help of `shieldcall-relay-mitm`.
+pub fn usage() -> String {
+    format!("{USAGE}\n{MITM_USAGE}")
+}
+
+/// What the relay forwards instead of a signal it attacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rewrite {
+    /// This text instead.
+    Forge(String),
+    /// Nothing at all.
+    Drop,
 }
 
 /// The key the relay substitutes in hellos sent by the member in `slot` (0: first to join).
@@ -32,19 +123,59 @@ pub fn swapped_key(slot: usize) -> &'static str {
     SWAPPED_KEYS[slot % 2]
 }
 
-/// If `attack` changes `signal`, sent by the member in `slot`, the text to forward instead.
-pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<String> {
-    let Signal::Hello { v, e2ee, public_key } = signal else { return None };
-    let forged = match attack {
-        Attack::SwapKeys => {
+/// If `attack` changes `signal`, sent by the member in `slot`, what to forward instead.
+pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> {
+    let forged = match (attack, signal) {
+        (Attack::SwapKeys, Signal::Hello { v, e2ee, .. }) => {
             Signal::Hello { v: *v, e2ee: *e2ee, public_key: swapped_key(slot).to_string() }
         }
-        Attack::FlipE2ee if slot == 1 => {
+        (Attack::FlipE2ee, Signal::Hello { v, public_key, .. }) if slot == 1 => {
             Signal::Hello { v: *v, e2ee: false, public_key: public_key.clone() }
         }
-        Attack::FlipE2ee => return None,
+        (Attack::AddFingerprint, Signal::Offer { sdp }) => {
+            Signal::Offer { sdp: add_fingerprint(sdp) }
+        }
+        (Attack::AddFingerprint, Signal::Answer { sdp }) => {
+            Signal::Answer { sdp: add_fingerprint(sdp) }
+        }
+        (Attack::DropConfirm, Signal::Confirm { .. }) => return Some(Rewrite::Drop),
+        _ => return None,
     };
-    Some(forged.to_json())
+    Some(Rewrite::Forge(forged.to_json()))
+}
+
+/// The line `--mitm-add-fingerprint` adds: `a=fingerprint:sha-384 A5:..` (48 bytes).
+pub fn forged_fingerprint_line() -> String {
+    let hex: Vec<String> = FORGED_SHA384.iter().map(|b| format!("{b:02X}")).collect();
+    format!("a=fingerprint:sha-384 {}", hex.join(":"))
+}
+
+/// `sdp` with [`forged_fingerprint_line`] right after each `a=fingerprint:sha-256` line, with
+/// that line's own ending (SDP uses CRLF; a bare LF or a last line without one is kept as is).
+pub fn add_fingerprint(sdp: &str) -> String {
+    let forged = forged_fingerprint_line();
+    let mut out = String::with_capacity(sdp.len() + 2 * (forged.len() + 2));
+    for line in sdp.split_inclusive('\n') {
+        out.push_str(line);
+        let body = line.trim_end_matches(['\r', '\n']);
+        let is_sha256 = body
+            .get(..22)
+            .is_some_and(|start| start.eq_ignore_ascii_case("a=fingerprint:sha-256 "));
+        if is_sha256 {
+            match &line[body.len()..] {
+                // The last line, without an ending: the added line goes after a CRLF.
+                "" => {
+                    out.push_str("\r\n");
+                    out.push_str(&forged);
+                }
+                ending => {
+                    out.push_str(&forged);
+                    out.push_str(ending);
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -59,10 +190,93 @@ mod tests {
         let b = rewrite(Attack::SwapKeys, &hello, 1).unwrap();
         assert_ne!(a, b);
         assert_eq!(
-            Signal::parse(&a).unwrap(),
+            Signal::parse(&forged(a)).unwrap(),
             Signal::Hello { v: 2, e2ee: true, public_key: SWAPPED_KEYS[0].into() }
         );
         assert_eq!(rewrite(Attack::SwapKeys, &Signal::Bye {}, 0), None);
+    }
+
+    fn forged(rewrite: Rewrite) -> String {
+        match rewrite {
+            Rewrite::Forge(text) => text,
+            Rewrite::Drop => panic!("expected a forged text, got a drop"),
+        }
+    }
+
+    const SHA256: &str = "a=fingerprint:sha-256 6B:8B:5D:EA:59:04:20:D3:4F:0C:6F:0B:F8:97:6A:1F:21:82:95:BC:A1:00:3C:B0:7E:4F:1D:10:93:A7:33:13";
+
+    #[test]
+    fn a_sha384_fingerprint_follows_every_sha256_line_with_its_line_ending() {
+        let line = forged_fingerprint_line();
+        let hex = line.strip_prefix("a=fingerprint:sha-384 ").unwrap();
+        let bytes: Vec<&str> = hex.split(':').collect();
+        assert_eq!(bytes.len(), 48);
+        assert!(
+            bytes
+                .iter()
+                .all(|b| b.len() == 2 && b.bytes().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'F')))
+        );
+
+        // Session level and two media sections, CRLF as browsers write SDP.
+        let sdp = format!(
+            "v=0\r\n{SHA256}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n{SHA256}\r\na=setup:actpass\r\n\
+             m=video 9 UDP/TLS/RTP/SAVPF 96\r\n{}\r\n",
+            SHA256.replace("sha-256", "SHA-256")
+        );
+        let expected = format!(
+            "v=0\r\n{SHA256}\r\n{line}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n{SHA256}\r\n{line}\r\n\
+             a=setup:actpass\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n{}\r\n{line}\r\n",
+            SHA256.replace("sha-256", "SHA-256")
+        );
+        assert_eq!(add_fingerprint(&sdp), expected);
+        // Bare LF stays LF; a last line without an ending gets CRLF before the added line.
+        assert_eq!(
+            add_fingerprint(&format!("v=0\n{SHA256}\n")),
+            format!("v=0\n{SHA256}\n{line}\n")
+        );
+        assert_eq!(add_fingerprint(SHA256), format!("{SHA256}\r\n{line}"));
+        // Nothing else changes: other hashes, and text that only mentions the attribute.
+        let other = "a=fingerprint:sha-1 AA:BB\r\nx=a=fingerprint:sha-256 AA\r\n";
+        assert_eq!(add_fingerprint(other), other);
+
+        for signal in [Signal::Offer { sdp: sdp.clone() }, Signal::Answer { sdp: sdp.clone() }] {
+            let out = Signal::parse(&forged(rewrite(Attack::AddFingerprint, &signal, 0).unwrap()))
+                .unwrap();
+            let (Signal::Offer { sdp: out } | Signal::Answer { sdp: out }) = out else {
+                panic!("an offer stays an offer, an answer an answer");
+            };
+            assert_eq!(out, expected);
+        }
+        let hello = Signal::Hello { v: 2, e2ee: true, public_key: "AAAA".into() };
+        assert_eq!(rewrite(Attack::AddFingerprint, &hello, 0), None);
+    }
+
+    #[test]
+    fn confirmations_are_dropped_and_nothing_else() {
+        let confirm = Signal::Confirm { mac: "AAAA".into() };
+        assert_eq!(rewrite(Attack::DropConfirm, &confirm, 0), Some(Rewrite::Drop));
+        assert_eq!(rewrite(Attack::DropConfirm, &confirm, 1), Some(Rewrite::Drop));
+        let offer = Signal::Offer { sdp: format!("v=0\r\n{SHA256}\r\n") };
+        assert_eq!(rewrite(Attack::DropConfirm, &offer, 0), None);
+        assert_eq!(rewrite(Attack::SwapKeys, &confirm, 0), None);
+    }
+
+    #[test]
+    fn the_mitm_binary_takes_one_mode_and_every_relay_flag() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for attack in Attack::ALL {
+            let flag = attack.flag();
+            let Ok(Command::Run(c)) = from_args(args(&["--listen=127.0.0.1:0", flag]), None) else {
+                panic!("{flag} parses");
+            };
+            assert_eq!((c.mitm, c.listen.to_string().as_str()), (Some(attack), "127.0.0.1:0"));
+            assert!(usage().contains(flag));
+        }
+        let Ok(Command::Run(c)) = from_args(args(&[]), None) else { panic!("no mode parses") };
+        assert_eq!(c.mitm, None);
+        assert!(from_args(args(&["--mitm-swap-keys", "--mitm-drop-confirm"]), None).is_err());
+        assert!(from_args(args(&["--mitm-swap-keys=yes"]), None).is_err());
+        assert!(from_args(args(&["--mitm-nope"]), None).is_err());
     }
 
     #[test]
@@ -70,7 +284,7 @@ mod tests {
         let hello = Signal::Hello { v: 2, e2ee: true, public_key: "AAAA".into() };
         assert_eq!(rewrite(Attack::FlipE2ee, &hello, 0), None);
         assert_eq!(
-            Signal::parse(&rewrite(Attack::FlipE2ee, &hello, 1).unwrap()).unwrap(),
+            Signal::parse(&forged(rewrite(Attack::FlipE2ee, &hello, 1).unwrap())).unwrap(),
             Signal::Hello { v: 2, e2ee: false, public_key: "AAAA".into() }
         );
         let offer = Signal::Offer { sdp: "v=0".into() };

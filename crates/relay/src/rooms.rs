@@ -2,9 +2,11 @@
 //!
 //! All state sits behind one `std::sync::Mutex`, held only for a few map operations and never
 //! across an `.await`; messages for a member go into that member's bounded queue, drained by its
-//! own socket task, so one slow or hostile socket never blocks another room.
+//! own socket task, so one slow or hostile socket never blocks another room. A queue is bounded
+//! in messages and in bytes: a member that does not read is dropped, not buffered for.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -15,6 +17,9 @@ use shieldcall_e2ee::messages::RelayEvent;
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
+
+use crate::config::Config;
+use crate::limit::NewRooms;
 
 /// Messages a member may have waiting before it counts as not keeping up and is dropped.
 pub const QUEUE_LEN: usize = 256;
@@ -47,7 +52,7 @@ impl RejoinToken {
         RejoinToken(bytes)
     }
 
-    /// Reads a token from a query string value; `None` if it is not 22 base64url characters.
+    /// Reads a token as a client sends it; `None` if it is not 22 base64url characters.
     pub fn parse(text: &str) -> Option<Self> {
         decode16(text).map(RejoinToken)
     }
@@ -73,6 +78,8 @@ struct Member {
     /// 0 for the first to join, 1 for the second (a rejoin takes the free one).
     slot: usize,
     queue: mpsc::Sender<Utf8Bytes>,
+    /// Bytes in `queue`, shared with the member's socket task, which takes them out.
+    queued: Arc<AtomicUsize>,
     kick: watch::Sender<Option<Kick>>,
     rejoin: RejoinToken,
 }
@@ -93,7 +100,27 @@ pub struct Membership {
     /// This socket took the place of an older one of the same client.
     pub replaced: bool,
     pub queue: mpsc::Receiver<Utf8Bytes>,
+    /// Bytes waiting in `queue`: subtract each message's length on taking it out.
+    pub queued: Arc<AtomicUsize>,
     pub kick: watch::Receiver<Option<Kick>>,
+}
+
+/// Why a socket did not get a place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Two people are already in the call.
+    Full,
+    /// This address opened too many rooms in the last minute.
+    TooManyNewRooms,
+}
+
+/// Why a socket was refused before its upgrade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Crowded {
+    /// The relay holds as many sockets as it may.
+    Relay,
+    /// This address holds as many sockets as it may.
+    Address,
 }
 
 /// Outcome of handing a message to the other member.
@@ -108,19 +135,21 @@ pub enum Forward {
 /// The relay's shared state.
 pub struct Relay {
     rooms: Mutex<HashMap<String, Room>>,
+    /// Locked only inside `rooms`, never the other way round.
+    new_rooms: Mutex<NewRooms>,
     next_id: AtomicU64,
     sockets: AtomicUsize,
+    /// Open sockets per client address (an address leaves the map with its last socket).
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    max_sockets: usize,
+    max_sockets_per_ip: usize,
+    max_queued_bytes: usize,
     shutdown: watch::Sender<bool>,
 }
 
 impl Default for Relay {
     fn default() -> Self {
-        Relay {
-            rooms: Mutex::new(HashMap::new()),
-            next_id: AtomicU64::new(1),
-            sockets: AtomicUsize::new(0),
-            shutdown: watch::channel(false).0,
-        }
+        Relay::new(&Config::default())
     }
 }
 
@@ -129,25 +158,66 @@ pub fn short(call_id: &str) -> String {
     format!("{}…", call_id.get(..4).unwrap_or(call_id))
 }
 
-/// Counts open sockets while alive, so shutdown can wait for their closing handshakes.
-pub struct SocketGuard(Arc<Relay>);
+/// Counts an open socket (in all and for its address) while alive: for the caps, and so that
+/// shutdown can wait for the closing handshakes.
+pub struct SocketGuard {
+    relay: Arc<Relay>,
+    ip: IpAddr,
+}
 
 impl Drop for SocketGuard {
     fn drop(&mut self) {
-        self.0.sockets.fetch_sub(1, Ordering::SeqCst);
+        self.relay.sockets.fetch_sub(1, Ordering::SeqCst);
+        let mut per_ip = lock(&self.relay.per_ip);
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
     }
 }
 
+/// A panic while holding a lock would be a bug in a few lines of map code; the map itself stays
+/// consistent, so keep serving rather than poisoning every later call.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl Relay {
-    fn rooms(&self) -> MutexGuard<'_, HashMap<String, Room>> {
-        // A panic while holding the lock would be a bug in a few lines of map code; the map
-        // itself stays consistent, so keep serving rather than poisoning every later call.
-        self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// A relay with the limits of `config`.
+    pub fn new(config: &Config) -> Self {
+        Relay {
+            rooms: Mutex::new(HashMap::new()),
+            new_rooms: Mutex::new(NewRooms::new(config.new_rooms_per_minute)),
+            next_id: AtomicU64::new(1),
+            sockets: AtomicUsize::new(0),
+            per_ip: Mutex::new(HashMap::new()),
+            max_sockets: config.max_sockets,
+            max_sockets_per_ip: config.max_sockets_per_ip,
+            max_queued_bytes: config.max_queued_bytes,
+            shutdown: watch::channel(false).0,
+        }
     }
 
-    pub fn socket_opened(self: &Arc<Self>) -> SocketGuard {
+    fn rooms(&self) -> MutexGuard<'_, HashMap<String, Room>> {
+        lock(&self.rooms)
+    }
+
+    /// Count a new socket from `ip`, unless the relay or that address is at its cap.
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<SocketGuard, Crowded> {
+        let mut per_ip = lock(&self.per_ip);
+        // Checked and counted under one lock, so two racing sockets cannot both take the last.
+        if self.sockets.load(Ordering::SeqCst) >= self.max_sockets {
+            return Err(Crowded::Relay);
+        }
+        let mine = per_ip.entry(ip).or_insert(0);
+        if *mine >= self.max_sockets_per_ip {
+            return Err(Crowded::Address);
+        }
+        *mine += 1;
         self.sockets.fetch_add(1, Ordering::SeqCst);
-        SocketGuard(self.clone())
+        Ok(SocketGuard { relay: self.clone(), ip })
     }
 
     pub fn open_sockets(&self) -> usize {
@@ -167,13 +237,23 @@ impl Relay {
         self.shutdown.subscribe()
     }
 
-    /// Join `call_id`; `None` means the room is full. The other member, if any, is told.
+    /// Join `call_id` from `ip`. The other member, if any, is told.
     ///
     /// A client that presents the `rejoin` token of a member still in the room takes that
     /// member's place: the old socket (half-open, most likely) is closed, and the other member
     /// hears `peer-joined` (not `peer-left`), so it says hello again to the same person.
-    pub fn join(&self, call_id: &str, rejoin: Option<RejoinToken>) -> Option<Membership> {
+    pub fn join(
+        &self,
+        call_id: &str,
+        rejoin: Option<RejoinToken>,
+        ip: IpAddr,
+    ) -> Result<Membership, Refused> {
         let mut rooms = self.rooms();
+        if !rooms.contains_key(call_id)
+            && !lock(&self.new_rooms).allow(ip, std::time::Instant::now())
+        {
+            return Err(Refused::TooManyNewRooms);
+        }
         let room = rooms
             .entry(call_id.to_string())
             .or_insert_with(|| Room { members: Vec::new(), last_activity: Instant::now() });
@@ -185,43 +265,61 @@ impl Relay {
             old.rejoin
         });
         if room.members.len() >= 2 {
-            return None;
+            return Err(Refused::Full);
         }
         let peers = room.members.len() as u8;
         let slot = if room.members.iter().any(|m| m.slot == 0) { 1 } else { 0 };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue_tx, queue_rx) = mpsc::channel(QUEUE_LEN);
+        let queued = Arc::new(AtomicUsize::new(0));
         let (kick_tx, kick_rx) = watch::channel(None);
         let token = replaced.unwrap_or_else(RejoinToken::generate);
         room.last_activity = Instant::now();
         for other in &room.members {
-            deliver(other, RelayEvent::PeerJoined.to_json().into());
+            self.deliver(other, RelayEvent::PeerJoined.to_json().into());
         }
-        room.members.push(Member { id, slot, queue: queue_tx, kick: kick_tx, rejoin: token });
+        room.members.push(Member {
+            id,
+            slot,
+            queue: queue_tx,
+            queued: queued.clone(),
+            kick: kick_tx,
+            rejoin: token,
+        });
         let replaced = replaced.is_some();
-        Some(Membership {
+        Ok(Membership {
             id,
             slot,
             peers,
             rejoin: token,
             replaced,
             queue: queue_rx,
+            queued,
             kick: kick_rx,
         })
     }
 
-    /// Hand `text` from member `from` to the other member of `call_id`.
+    /// Hand `text` from member `from` to the other member of `call_id`. A member too slow to
+    /// take it leaves the room at once (its place is free, the sender hears `peer-left`), so
+    /// nothing more is queued for it while its socket task winds down.
     pub fn forward(&self, call_id: &str, from: u64, text: Utf8Bytes) -> Forward {
         let mut rooms = self.rooms();
         let Some(room) = rooms.get_mut(call_id) else {
             return Forward::NoPeer;
         };
         room.last_activity = Instant::now();
-        match room.members.iter().find(|m| m.id != from) {
-            None => Forward::NoPeer,
-            Some(other) if deliver(other, text) => Forward::Sent,
-            Some(_) => Forward::PeerTooSlow,
+        let Some(other) = room.members.iter().find(|m| m.id != from) else {
+            return Forward::NoPeer;
+        };
+        if self.deliver(other, text) {
+            return Forward::Sent;
         }
+        let slow = other.id;
+        room.members.retain(|m| m.id != slow);
+        for member in &room.members {
+            self.deliver(member, RelayEvent::PeerLeft.to_json().into());
+        }
+        Forward::PeerTooSlow
     }
 
     /// Remove member `id` from `call_id`, tell the other one (unless the relay is shutting
@@ -242,7 +340,7 @@ impl Relay {
         // waiting for someone who never left.
         if !*self.shutdown.borrow() {
             for other in &room.members {
-                deliver(other, RelayEvent::PeerLeft.to_json().into());
+                self.deliver(other, RelayEvent::PeerLeft.to_json().into());
             }
         }
         if room.members.is_empty() {
@@ -268,19 +366,30 @@ impl Relay {
         }
         stale.iter().map(|id| short(id)).collect()
     }
-}
 
-/// Queue `text` for `member`; if its queue is full it is not reading, so drop it rather than
-/// buffer without bound. Returns whether the message was queued.
-fn deliver(member: &Member, text: Utf8Bytes) -> bool {
-    match member.queue.try_send(text) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
+    /// Queue `text` for `member`; if its queue is full (in messages or in bytes) it is not
+    /// reading, so kick it rather than buffer without bound. Returns whether it was queued.
+    fn deliver(&self, member: &Member, text: Utf8Bytes) -> bool {
+        let len = text.len();
+        if member.queued.load(Ordering::SeqCst) + len > self.max_queued_bytes {
             member.kick.send_replace(Some(KICK_SLOW));
-            false
+            return false;
         }
-        // Its task already ended and will leave the room itself.
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
+        // Counted before it can be taken out, so the count never goes below zero.
+        member.queued.fetch_add(len, Ordering::SeqCst);
+        let result = member.queue.try_send(text);
+        if result.is_err() {
+            member.queued.fetch_sub(len, Ordering::SeqCst);
+        }
+        match result {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                member.kick.send_replace(Some(KICK_SLOW));
+                false
+            }
+            // Its task already ended and will leave the room itself.
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
     }
 }
 
@@ -290,6 +399,7 @@ mod tests {
     use super::*;
 
     const CALL: &str = "AAAAAAAAAAAAAAAAAAAAAA";
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
     fn text(m: &mut Membership) -> Option<String> {
         m.queue.try_recv().ok().map(|t| t.as_str().to_string())
@@ -298,12 +408,12 @@ mod tests {
     #[test]
     fn two_join_a_third_is_refused_and_leaving_is_announced() {
         let relay = Relay::default();
-        let mut a = relay.join(CALL, None).unwrap();
+        let mut a = relay.join(CALL, None, IP).unwrap();
         assert_eq!((a.peers, a.slot), (0, 0));
-        let mut b = relay.join(CALL, None).unwrap();
+        let mut b = relay.join(CALL, None, IP).unwrap();
         assert_eq!((b.peers, b.slot), (1, 1));
         assert_eq!(text(&mut a).as_deref(), Some(r#"{"t":"peer-joined"}"#));
-        assert!(relay.join(CALL, None).is_none());
+        assert_eq!(relay.join(CALL, None, IP).err(), Some(Refused::Full));
 
         assert_eq!(relay.forward(CALL, a.id, "x".into()), Forward::Sent);
         assert_eq!(text(&mut b).as_deref(), Some("x"));
@@ -312,7 +422,7 @@ mod tests {
         relay.leave(CALL, a.id);
         assert_eq!(text(&mut b).as_deref(), Some(r#"{"t":"peer-left"}"#));
         // The free slot is the first one again.
-        let c = relay.join(CALL, None).unwrap();
+        let c = relay.join(CALL, None, IP).unwrap();
         assert_eq!((c.peers, c.slot), (1, 0));
         relay.leave(CALL, b.id);
         relay.leave(CALL, c.id);
@@ -322,12 +432,12 @@ mod tests {
     #[test]
     fn a_reconnection_with_its_token_takes_back_a_place_still_held() {
         let relay = Relay::default();
-        let mut a = relay.join(CALL, None).unwrap();
-        let b = relay.join(CALL, None).unwrap();
+        let mut a = relay.join(CALL, None, IP).unwrap();
+        let b = relay.join(CALL, None, IP).unwrap();
         assert_eq!(text(&mut a).as_deref(), Some(r#"{"t":"peer-joined"}"#));
         // b's connection went half-open: the relay still holds it. Without the token: full.
-        assert!(relay.join(CALL, None).is_none());
-        let mut b_again = relay.join(CALL, Some(b.rejoin)).expect("b takes its place back");
+        assert_eq!(relay.join(CALL, None, IP).err(), Some(Refused::Full));
+        let mut b_again = relay.join(CALL, Some(b.rejoin), IP).expect("b takes its place back");
         assert!(b_again.replaced);
         assert_eq!((b_again.peers, b_again.slot), (1, b.slot));
         assert_eq!(b_again.rejoin, b.rejoin, "the place keeps its token");
@@ -342,11 +452,14 @@ mod tests {
         assert_eq!(text(&mut b_again).as_deref(), Some("x"));
         // The token still counts if that `joined` was lost and b reconnects once more; a
         // made-up one is worth nothing, and a's token never takes b's place.
-        let b_third = relay.join(CALL, Some(b.rejoin)).expect("b takes its place back again");
+        let b_third = relay.join(CALL, Some(b.rejoin), IP).expect("b takes its place back again");
         assert_eq!((b_third.peers, b_third.slot), (1, b.slot));
         assert_eq!(*b_again.kick.borrow(), Some(KICK_REPLACED));
-        assert!(relay.join(CALL, RejoinToken::parse("AAAAAAAAAAAAAAAAAAAAAA")).is_none());
-        let a_again = relay.join(CALL, Some(a.rejoin)).expect("a takes its own place");
+        assert_eq!(
+            relay.join(CALL, RejoinToken::parse("AAAAAAAAAAAAAAAAAAAAAA"), IP).err(),
+            Some(Refused::Full)
+        );
+        let a_again = relay.join(CALL, Some(a.rejoin), IP).expect("a takes its own place");
         assert_eq!(a_again.slot, a.slot);
         assert_eq!(*b_third.kick.borrow(), None, "b is untouched");
     }
@@ -354,8 +467,8 @@ mod tests {
     #[test]
     fn shutting_down_is_not_announced_as_the_peer_leaving() {
         let relay = Relay::default();
-        let a = relay.join(CALL, None).unwrap();
-        let mut b = relay.join(CALL, None).unwrap();
+        let a = relay.join(CALL, None, IP).unwrap();
+        let mut b = relay.join(CALL, None, IP).unwrap();
         relay.begin_shutdown();
         relay.leave(CALL, a.id);
         assert_eq!(text(&mut b), None);
@@ -364,20 +477,76 @@ mod tests {
     #[test]
     fn a_member_that_does_not_read_is_dropped() {
         let relay = Relay::default();
-        let a = relay.join(CALL, None).unwrap();
-        let b = relay.join(CALL, None).unwrap();
+        let a = relay.join(CALL, None, IP).unwrap();
+        let mut b = relay.join(CALL, None, IP).unwrap();
         // `a` already holds one peer-joined event.
         for _ in 1..QUEUE_LEN {
             assert_eq!(relay.forward(CALL, b.id, "x".into()), Forward::Sent);
         }
         assert_eq!(relay.forward(CALL, b.id, "x".into()), Forward::PeerTooSlow);
         assert_eq!(*a.kick.borrow(), Some(KICK_SLOW));
+        // Its place is free at once, and b is told.
+        assert_eq!(text(&mut b).as_deref(), Some(r#"{"t":"peer-left"}"#));
+        assert_eq!(relay.forward(CALL, b.id, "x".into()), Forward::NoPeer);
+    }
+
+    #[test]
+    fn a_member_with_too_many_bytes_waiting_is_dropped() {
+        let relay = Relay::new(&Config { max_queued_bytes: 1000, ..Config::default() });
+        let mut a = relay.join(CALL, None, IP).unwrap();
+        let b = relay.join(CALL, None, IP).unwrap();
+        let peer_joined = text(&mut a).unwrap();
+        a.queued.fetch_sub(peer_joined.len(), Ordering::SeqCst);
+        let chunk = "x".repeat(400);
+        assert_eq!(relay.forward(CALL, b.id, chunk.as_str().into()), Forward::Sent);
+        assert_eq!(relay.forward(CALL, b.id, chunk.as_str().into()), Forward::Sent);
+        // a reads one: room for another.
+        assert_eq!(text(&mut a), Some(chunk.clone()));
+        a.queued.fetch_sub(chunk.len(), Ordering::SeqCst);
+        assert_eq!(relay.forward(CALL, b.id, chunk.as_str().into()), Forward::Sent);
+        assert_eq!(*a.kick.borrow(), None);
+        // 1200 bytes would be waiting: too many.
+        assert_eq!(relay.forward(CALL, b.id, chunk.as_str().into()), Forward::PeerTooSlow);
+        assert_eq!(*a.kick.borrow(), Some(KICK_SLOW));
+    }
+
+    #[test]
+    fn sockets_are_capped_per_address_and_in_all() {
+        let relay = Arc::new(Relay::new(&Config {
+            max_sockets: 3,
+            max_sockets_per_ip: 2,
+            ..Config::default()
+        }));
+        let other: IpAddr = "192.0.2.7".parse().unwrap();
+        let first = relay.admit(IP).unwrap();
+        let _second = relay.admit(IP).unwrap();
+        assert_eq!(relay.admit(IP).err(), Some(Crowded::Address));
+        let _third = relay.admit(other).unwrap();
+        assert_eq!(relay.admit(other).err(), Some(Crowded::Relay));
+        assert_eq!(relay.open_sockets(), 3);
+        // A socket that closes gives its place back, to its own address as to any other.
+        drop(first);
+        let _again = relay.admit(IP).unwrap();
+        assert_eq!(relay.admit(other).err(), Some(Crowded::Relay));
+    }
+
+    #[test]
+    fn new_rooms_are_limited_per_address_but_joining_one_is_not() {
+        let relay = Relay::new(&Config { new_rooms_per_minute: 1, ..Config::default() });
+        let other: IpAddr = "192.0.2.7".parse().unwrap();
+        let _a = relay.join(CALL, None, IP).unwrap();
+        let second = "BBBBBBBBBBBBBBBBBBBBBB";
+        assert_eq!(relay.join(second, None, IP).err(), Some(Refused::TooManyNewRooms));
+        assert_eq!(relay.room_count(), 1, "a refused room is not made");
+        // Joining a room that exists is no new room.
+        let _b = relay.join(CALL, None, IP).unwrap();
+        relay.join(second, None, other).unwrap();
     }
 
     #[test]
     fn idle_rooms_are_dropped_and_their_members_kicked() {
         let relay = Relay::default();
-        let a = relay.join(CALL, None).unwrap();
+        let a = relay.join(CALL, None, IP).unwrap();
         let now = Instant::now();
         assert!(relay.reap_idle(Duration::from_secs(60), now).is_empty());
         let dropped = relay.reap_idle(Duration::from_secs(60), now + Duration::from_secs(61));

@@ -1,19 +1,24 @@
-//! One WebSocket's life: join the room, forward what it sends (after checking it), deliver what
-//! the other member sends, ping it, and close it with a clear reason when it has to go.
+//! One WebSocket's life: read its `join`, join the room, forward what it sends (after checking
+//! it), deliver what the other member sends, ping it, and close it with a clear reason when it
+//! has to go.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use shieldcall_e2ee::messages::{MAX_SIGNAL_BYTES, RelayEvent, Signal};
+use shieldcall_e2ee::messages::{MAX_SIGNAL_BYTES, RelayEvent, RelayRequest, Signal};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tracing::{debug, info, warn};
 
 use crate::config::Config;
 use crate::limit::{RateLimit, Verdict};
+#[cfg(feature = "mitm")]
 use crate::mitm;
 use crate::rooms::{
-    Forward, KICK_REPLACED, KICK_SHUTDOWN, Kick, Membership, RejoinToken, Relay, short,
+    Forward, KICK_REPLACED, KICK_SHUTDOWN, Kick, Membership, Refused, RejoinToken, Relay,
+    SocketGuard, short,
 };
 
 /// A write that takes longer than this means the client is gone or not reading.
@@ -26,6 +31,12 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 const BAD_FRAME_LINGER: Duration = Duration::from_millis(300);
 
 const KICK_FULL: Kick = Kick { code: 1008, reason: "call is full" };
+const KICK_ROOMS: Kick =
+    Kick { code: 1008, reason: "too many new calls from this address: try again in a minute" };
+const KICK_NO_JOIN: Kick = Kick { code: 1008, reason: "expected {\"t\":\"join\"} first" };
+const KICK_BAD_TOKEN: Kick =
+    Kick { code: 1008, reason: "invalid rejoin token: expected 22 base64url characters" };
+const KICK_JOIN_LATE: Kick = Kick { code: 1008, reason: "no join message in time" };
 const KICK_RATE: Kick = Kick { code: 1008, reason: "rate limit exceeded for too long" };
 const KICK_DEAD: Kick = Kick { code: 1001, reason: "no answer to ping" };
 const KICK_REMOVED: Kick = Kick { code: 1011, reason: "removed from the room" };
@@ -58,18 +69,41 @@ pub async fn run(
     relay: Arc<Relay>,
     config: Arc<Config>,
     call_id: String,
-    rejoin: Option<RejoinToken>,
+    ip: IpAddr,
+    guard: SocketGuard,
     mut ws: WebSocket,
 ) {
-    let _guard = relay.socket_opened();
+    // Counts this socket against the caps until it ends.
+    let _guard = guard;
     let call = short(&call_id);
-    let Some(mut member) = relay.join(&call_id, rejoin) else {
-        info!(call, "refused: call is full");
-        let full = RelayEvent::Full.to_json();
-        if send(&mut ws, Message::Text(full.into())).await {
-            close(&mut ws, KICK_FULL).await;
+    let rejoin = match read_join(&mut ws, config.join_timeout).await {
+        Ok(rejoin) => rejoin,
+        Err(None) => return,
+        Err(Some(kick)) => {
+            info!(call, reason = kick.reason, "refused before joining");
+            if send(&mut ws, error(kick.reason)).await {
+                close(&mut ws, kick).await;
+            }
+            return;
         }
-        return;
+    };
+    let mut member = match relay.join(&call_id, rejoin, ip) {
+        Ok(member) => member,
+        Err(Refused::Full) => {
+            info!(call, "refused: call is full");
+            let full = RelayEvent::Full.to_json();
+            if send(&mut ws, Message::Text(full.into())).await {
+                close(&mut ws, KICK_FULL).await;
+            }
+            return;
+        }
+        Err(Refused::TooManyNewRooms) => {
+            warn!(call, "refused: too many new rooms from one address");
+            if send(&mut ws, error(KICK_ROOMS.reason)).await {
+                close(&mut ws, KICK_ROOMS).await;
+            }
+            return;
+        }
     };
     if member.replaced {
         info!(call, peers = member.peers, "rejoined, replacing its older socket");
@@ -107,6 +141,34 @@ pub async fn run(
     }
 }
 
+/// Wait for the socket's first message, which must be a `join`: its rejoin token, if any.
+/// `Err(None)`: the client went away; `Err(Some(kick))`: close it for that reason.
+async fn read_join(
+    ws: &mut WebSocket,
+    wait: Duration,
+) -> Result<Option<RejoinToken>, Option<Kick>> {
+    let first = timeout(wait, async {
+        loop {
+            match ws.recv().await {
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Text(text))) => return Ok(text),
+                Some(Ok(Message::Close(_))) | None => return Err(None),
+                Some(Ok(Message::Binary(_))) => return Err(Some(KICK_NO_JOIN)),
+                Some(Err(_)) => return Err(Some(KICK_BAD_FRAME)),
+            }
+        }
+    })
+    .await
+    .map_err(|_| Some(KICK_JOIN_LATE))??;
+    match RelayRequest::parse(first.as_str()) {
+        Ok(RelayRequest::Join { rejoin: None }) => Ok(None),
+        Ok(RelayRequest::Join { rejoin: Some(token) }) => {
+            RejoinToken::parse(&token).map(Some).ok_or(Some(KICK_BAD_TOKEN))
+        }
+        Err(_) => Err(Some(KICK_NO_JOIN)),
+    }
+}
+
 async fn serve(
     relay: &Relay,
     config: &Config,
@@ -138,6 +200,7 @@ async fn serve(
             _ = async { _ = shutdown.wait_for(|stop| *stop).await } => return Exit::Kick(KICK_SHUTDOWN),
             // `None` means the room dropped us; the branch is then disabled and the kick decides.
             Some(text) = member.queue.recv() => {
+                member.queued.fetch_sub(text.len(), Ordering::SeqCst);
                 if !send(ws, Message::Text(text)).await {
                     return Exit::Gone;
                 }
@@ -215,12 +278,17 @@ fn handle_text(
         Ok(signal) => signal,
         Err(e) => return Some(e.to_string()),
     };
-    let out = match config.mitm.and_then(|attack| mitm::rewrite(attack, &signal, member.slot)) {
-        Some(forged) => forged.into(),
-        // The normal case: forwarded verbatim, byte for byte.
-        _ => text,
+    #[cfg(feature = "mitm")]
+    let text = match config.mitm.and_then(|attack| mitm::rewrite(attack, &signal, member.slot)) {
+        Some(mitm::Rewrite::Forge(forged)) => forged.into(),
+        Some(mitm::Rewrite::Drop) => return None,
+        None => text,
     };
-    match relay.forward(call_id, member.id, out) {
+    // Only the test-only man in the middle looks inside a signal once it is valid.
+    #[cfg(not(feature = "mitm"))]
+    let _ = (config, signal);
+    // Forwarded verbatim, byte for byte.
+    match relay.forward(call_id, member.id, text) {
         Forward::Sent => {
             stats.forwarded += 1;
             None

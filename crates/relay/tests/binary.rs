@@ -1,5 +1,6 @@
 //! The real `shieldcall-relay` binary, spawned on port 0: its flags, its address line, the
-//! static app, the test-only man-in-the-middle mode and a clean shutdown.
+//! static app and its headers, its limits, and a clean shutdown. (The test-only man in the
+//! middle is another binary: tests/mitm.rs.)
 
 // Here `unwrap` and `expect` are assertions: if one fails, the test fails, as it should.
 
@@ -8,8 +9,9 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{call_id, http_get, join, join_pair, spawn};
-use shieldcall_e2ee::messages::Signal;
+use common::{Client, call_id, http_get, join, join_pair, open, spawn};
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, http::HeaderValue};
 
 fn relay() -> Command {
     Command::new(env!("CARGO_BIN_EXE_shieldcall-relay"))
@@ -29,38 +31,6 @@ async fn prints_its_address_and_relays() {
     let logs = relay.stderr();
     assert!(logs.contains("joined") && logs.contains("left"), "{logs}");
     assert!(!logs.contains("bye"), "message contents in the log: {logs}");
-}
-
-#[tokio::test]
-async fn mitm_mode_swaps_the_hello_keys_and_warns() {
-    let relay = spawn(&["--mitm-swap-keys"]);
-    let (mut host, mut guest) = join_pair(relay.addr, &call_id()).await;
-    let host_key = "BHostHostHostHost";
-    let guest_key = "BGuestGuestGuest";
-
-    host.send(&format!(r#"{{"t":"hello","v":1,"e2ee":true,"pub":"{host_key}"}}"#)).await;
-    let to_guest = Signal::parse(&guest.recv().await).unwrap(); // the relay sends valid signals
-    guest.send(&format!(r#"{{"t":"hello","v":1,"e2ee":false,"pub":"{guest_key}"}}"#)).await;
-    let to_host = Signal::parse(&host.recv().await).unwrap();
-
-    let (
-        Signal::Hello { e2ee: true, public_key: k1, .. },
-        Signal::Hello { e2ee: false, public_key: k2, .. },
-    ) = (to_guest, to_host)
-    else {
-        panic!("hellos arrive as hellos with the sender's e2ee setting");
-    };
-    assert_ne!(k1, host_key);
-    assert_ne!(k2, guest_key);
-    assert_ne!(k1, k2, "one key per direction");
-    assert_eq!((k1.len(), k2.len()), (87, 87), "65-byte points in base64url");
-
-    // Everything else still passes verbatim.
-    let offer = r#"{ "t":"offer","sdp":"x" }"#;
-    host.send(offer).await;
-    assert_eq!(guest.recv().await, offer);
-
-    assert!(relay.stderr().contains("MAN-IN-THE-MIDDLE"));
 }
 
 #[tokio::test]
@@ -134,7 +104,23 @@ fn bad_arguments_exit_2_with_usage_and_help_exits_0() {
 
     let out = relay().arg("--help").output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("--mitm-swap-keys"));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--max-sockets-per-ip") && help.contains("--allow-origin"), "{help}");
+}
+
+#[test]
+fn the_shipped_relay_offers_no_man_in_the_middle() {
+    let out = relay().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(!help.to_lowercase().contains("mitm") && !help.contains("TEST ONLY"), "{help}");
+    for attack in
+        ["--mitm-swap-keys", "--mitm-flip-e2ee", "--mitm-add-fingerprint", "--mitm-drop-confirm"]
+    {
+        let out = relay().args(["--listen", "127.0.0.1:0", attack]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{attack}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("unknown argument: {attack}")), "{err}");
+    }
 }
 
 #[test]
@@ -143,4 +129,112 @@ fn the_environment_sets_the_listen_address() {
     let out = relay().env("SHIELDCALL_RELAY_ADDR", "192.0.2.1:1").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on 192.0.2.1:1"));
+}
+
+/// A socket from `ip` (any address of 127/8 reaches the relay on 127.0.0.1) with `origin`.
+async fn connect_from(
+    addr: std::net::SocketAddr,
+    ip: &str,
+    call: &str,
+    origin: Option<&str>,
+) -> Result<Client, tungstenite::Error> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{ip}:0").parse().unwrap()).unwrap(); // 127/8 is all loopback on Linux
+    let stream = socket.connect(addr).await.unwrap();
+    let mut request = format!("ws://{addr}/ws/{call}").into_client_request().unwrap();
+    if let Some(origin) = origin {
+        request.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
+    }
+    let (ws, _) =
+        tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await?;
+    let mut client = Client { ws, rejoin: String::new() };
+    client.send(r#"{"t":"join"}"#).await;
+    let joined = client.recv().await;
+    assert!(joined.starts_with(r#"{"t":"joined""#), "{joined}");
+    Ok(client)
+}
+
+fn http_status(result: Result<Client, tungstenite::Error>) -> u16 {
+    match result {
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("expected an HTTP refusal, got {e}"),
+        Ok(_) => panic!("expected an HTTP refusal, got a socket"),
+    }
+}
+
+#[tokio::test]
+async fn sockets_are_capped_per_address_and_in_all() {
+    let relay = spawn(&["--max-sockets", "3", "--max-sockets-per-ip", "2"]);
+    let a = relay.addr;
+    let first = connect_from(a, "127.0.0.1", &call_id(), None).await.unwrap();
+    let _second = connect_from(a, "127.0.0.1", &call_id(), None).await.unwrap();
+    assert_eq!(http_status(connect_from(a, "127.0.0.1", &call_id(), None).await), 429);
+    // Another address has its own share, up to the relay's total.
+    let _third = connect_from(a, "127.0.0.2", &call_id(), None).await.unwrap();
+    assert_eq!(http_status(connect_from(a, "127.0.0.3", &call_id(), None).await), 503);
+    // A socket that closes frees its place.
+    first.close().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while connect_from(a, "127.0.0.3", &call_id(), None).await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "the closed socket's place stays taken");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn only_pages_of_allowed_origins_may_open_a_socket() {
+    let relay = spawn(&["--allow-origin", "https://app.example.org"]);
+    let a = relay.addr;
+    let own = format!("http://{a}");
+    for origin in [None, Some(own.as_str()), Some("https://app.example.org")] {
+        assert!(connect_from(a, "127.0.0.1", &call_id(), origin).await.is_ok(), "{origin:?}");
+    }
+    let other_port = format!("http://127.0.0.1:{}", a.port() + 1);
+    for origin in ["https://evil.example", "http://app.example.org", &other_port, "null"] {
+        let refused = connect_from(a, "127.0.0.1", &call_id(), Some(origin)).await;
+        assert_eq!(http_status(refused), 403, "{origin}");
+    }
+}
+
+#[tokio::test]
+async fn new_rooms_are_capped_per_address() {
+    let relay = spawn(&["--max-new-rooms-per-ip", "2"]);
+    let (busy, quiet) = (call_id(), call_id());
+    let _first = join(relay.addr, &busy, 0).await;
+    let _second = join(relay.addr, &quiet, 0).await;
+    let mut third = open(relay.addr, &call_id(), None).await;
+    let reason = "too many new calls from this address: try again in a minute";
+    assert_eq!(third.recv_error().await, reason);
+    assert_eq!(third.recv_close().await, (1008, reason.to_string()));
+    // Joining a call that exists opens no room; another address has its own budget.
+    let _guest = join(relay.addr, &busy, 1).await;
+    connect_from(relay.addr, "127.0.0.2", &call_id(), None).await.unwrap();
+}
+
+/// A member that does not read is dropped once about 1 MiB waits for it, long before 256
+/// messages of 60 KiB (15 MiB) would.
+#[tokio::test]
+async fn a_slow_reader_is_dropped_not_buffered() {
+    let relay = spawn(&[]);
+    let (mut sender, _never_reads) = join_pair(relay.addr, &call_id()).await;
+    let offer = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "a".repeat(60 * 1024));
+    let mut sent = 0;
+    let dropped_after = loop {
+        assert!(sent < 160, "still queued for a reader that never reads after {sent} messages");
+        sender.send(&offer).await;
+        sent += 1;
+        // Under the rate limit (a burst of 100, then 50/s).
+        if sent > 90 {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let next = tokio::time::timeout(Duration::from_millis(1), sender.ws.next()).await;
+        if let Ok(Some(Ok(tungstenite::Message::Text(text)))) = next {
+            assert!(text.contains("not keeping up"), "{text}");
+            break sent;
+        }
+    };
+    // Its place is free at once.
+    assert_eq!(sender.recv().await, r#"{"t":"peer-left"}"#);
+    eprintln!("dropped after {dropped_after} messages of 60 KiB");
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, call_id, join, join_at, join_pair, start, try_connect};
+use common::{Client, call_id, join, join_pair, open, rejoin, start, try_connect};
 use shieldcall_e2ee::messages::MAX_SIGNAL_BYTES;
 use shieldcall_relay::{Config, HARD_MESSAGE_CAP};
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -54,8 +54,7 @@ async fn a_third_socket_gets_full_and_is_closed() {
     let call = call_id();
     let (mut a, mut b) = join_pair(relay.addr, &call).await;
 
-    let ws = try_connect(relay.addr, &format!("/ws/{call}")).await.unwrap();
-    let mut third = Client { ws, rejoin: String::new() };
+    let mut third = open(relay.addr, &call, None).await;
     assert_eq!(third.recv().await, r#"{"t":"full"}"#);
     assert_eq!(third.recv_close().await, (1008, "call is full".to_string()));
 
@@ -70,17 +69,26 @@ async fn a_reconnection_with_its_token_replaces_a_half_open_socket() {
     let (mut a, mut stale_b) = join_pair(relay.addr, &call).await;
     // b's network went away without a close: the relay still holds b's old socket. Without
     // the token, or with a made-up one, b's reconnection finds the call full.
-    for query in ["", "?rejoin=AAAAAAAAAAAAAAAAAAAAAA"] {
-        let ws = try_connect(relay.addr, &format!("/ws/{call}{query}")).await.unwrap();
-        let mut refused = Client { ws, rejoin: String::new() };
-        assert_eq!(refused.recv().await, r#"{"t":"full"}"#, "{query:?}");
+    for token in [None, Some("AAAAAAAAAAAAAAAAAAAAAA")] {
+        let mut refused = open(relay.addr, &call, token).await;
+        assert_eq!(refused.recv().await, r#"{"t":"full"}"#, "{token:?}");
     }
-    // A malformed token is refused before the upgrade.
-    assert!(try_connect(relay.addr, &format!("/ws/{call}?rejoin=nope")).await.is_err());
+    // A malformed token is refused with a reason.
+    let mut malformed = open(relay.addr, &call, Some("nope")).await;
+    let reason = "invalid rejoin token: expected 22 base64url characters";
+    assert_eq!(malformed.recv_error().await, reason);
+    assert_eq!(malformed.recv_close().await, (1008, reason.to_string()));
+    // The token never goes in the URL, where logs would keep it: such a URL gets no socket.
+    let in_url = format!("/ws/{call}?rejoin={}", stale_b.rejoin);
+    match try_connect(relay.addr, &in_url).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 400),
+        other => panic!("a token in the URL: expected HTTP 400, got {other:?}"),
+    }
 
-    // With its token b takes its place back; a hears that b joined, never that b left.
-    let path = format!("/ws/{call}?rejoin={}", stale_b.rejoin);
-    let mut b = join_at(relay.addr, &path, 1).await;
+    // With its token in the first message b takes its place back; a hears that b joined, never
+    // that b left.
+    let token = stale_b.rejoin.clone();
+    let mut b = rejoin(relay.addr, &call, Some(&token), 1).await;
     assert_eq!(b.rejoin, stale_b.rejoin, "the place keeps its token");
     assert_eq!(a.recv().await, r#"{"t":"peer-joined"}"#);
     still_talking(&mut a, &mut b).await;
@@ -89,7 +97,7 @@ async fn a_reconnection_with_its_token_replaces_a_half_open_socket() {
     a.expect_quiet(Duration::from_millis(100)).await;
 
     // Had that `joined` been lost, the same token would still take the place back.
-    let mut b_again = join_at(relay.addr, &path, 1).await;
+    let mut b_again = rejoin(relay.addr, &call, Some(&token), 1).await;
     assert_eq!(a.recv().await, r#"{"t":"peer-joined"}"#);
     still_talking(&mut a, &mut b_again).await;
     assert_eq!(b.recv_close().await, replaced);
@@ -318,4 +326,26 @@ async fn shutdown_closes_every_socket_with_going_away() {
     // serve() returns once the sockets are closed.
     let done = relay.done.take().unwrap(); // set by `start`
     tokio::time::timeout(common::RECV_TIMEOUT, done).await.unwrap().unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_socket_must_say_join_first_and_in_time() {
+    let config = Config { join_timeout: Duration::from_millis(300), ..Config::default() };
+    let relay = start(config).await;
+    let call = call_id();
+    let expected = r#"expected {"t":"join"} first"#;
+    // A signal before the join is refused, and joins nothing: the room is still empty after.
+    for first in [HELLO, "garbage", r#"{"t":"join","rejoin":1}"#] {
+        let ws = try_connect(relay.addr, &format!("/ws/{call}")).await.unwrap();
+        let mut early = Client { ws, rejoin: String::new() };
+        early.send(first).await;
+        assert_eq!(early.recv_error().await, expected, "{first}");
+        assert_eq!(early.recv_close().await, (1008, expected.to_string()));
+    }
+    // Silence: closed once the join is late.
+    let ws = try_connect(relay.addr, &format!("/ws/{call}")).await.unwrap();
+    let mut silent = Client { ws, rejoin: String::new() };
+    assert_eq!(silent.recv_error().await, "no join message in time");
+    assert_eq!(silent.recv_close().await.0, 1008);
+    join(relay.addr, &call, 0).await;
 }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use shieldcall_e2ee::messages::RelayRequest;
 use shieldcall_relay::Config;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -89,7 +90,12 @@ impl Drop for Spawned {
 
 /// Start the binary on port 0 with `args` and read the address it prints.
 pub fn spawn(args: &[&str]) -> Spawned {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shieldcall-relay"))
+    spawn_exe(env!("CARGO_BIN_EXE_shieldcall-relay"), args)
+}
+
+/// Start the binary `exe` (the relay, or the test-only `shieldcall-relay-mitm`) as [`spawn`].
+pub fn spawn_exe(exe: &str, args: &[&str]) -> Spawned {
+    let mut child = Command::new(exe)
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("SHIELDCALL_RELAY_ADDR")
@@ -125,12 +131,24 @@ pub async fn try_connect(addr: SocketAddr, path: &str) -> Result<Ws, tungstenite
 
 /// Join `call` and check the `joined` event says `peers`.
 pub async fn join(addr: SocketAddr, call: &str, peers: u8) -> Client {
-    join_at(addr, &format!("/ws/{call}"), peers).await
+    rejoin(addr, call, None, peers).await
 }
 
-/// Join at `path` (a call's route, perhaps with `?rejoin=`) and check `joined` says `peers`.
-pub async fn join_at(addr: SocketAddr, path: &str, peers: u8) -> Client {
-    let mut client = Client { ws: try_connect(addr, path).await.unwrap(), rejoin: String::new() };
+/// Open a socket to `call` and send its first message, `join` with `token` if any.
+pub async fn open(addr: SocketAddr, call: &str, token: Option<&str>) -> Client {
+    let mut client = Client {
+        ws: try_connect(addr, &format!("/ws/{call}")).await.unwrap(),
+        rejoin: String::new(),
+    };
+    let join = RelayRequest::Join { rejoin: token.map(String::from) };
+    client.send(&join.to_json()).await;
+    client
+}
+
+/// Join `call` with the rejoin `token` of an earlier `joined`, if any, and check the new
+/// `joined` says `peers`.
+pub async fn rejoin(addr: SocketAddr, call: &str, token: Option<&str>, peers: u8) -> Client {
+    let mut client = open(addr, call, token).await;
     let joined: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
     assert_eq!(
         (joined["t"].as_str(), joined["peers"].as_u64()),
@@ -218,6 +236,13 @@ impl Client {
 
 /// A plain HTTP/1.1 GET; returns the status code and the body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let (status, _, body) = http_get_with_headers(addr, path).await;
+    (status, body)
+}
+
+/// A plain HTTP/1.1 GET; returns the status code, the header block (names in lower case) and
+/// the body.
+pub async fn http_get_with_headers(addr: SocketAddr, path: &str) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
@@ -232,6 +257,10 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not HTTP: {response:?}"));
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let head = head.lines().skip(1).map(|line| match line.split_once(':') {
+        Some((name, value)) => format!("{}:{}\n", name.to_ascii_lowercase(), value),
+        None => format!("{line}\n"),
+    });
+    (status, head.collect(), body.to_string())
 }
