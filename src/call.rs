@@ -1363,11 +1363,11 @@ async fn negotiate(
     }
     let (local, signal) = match offer {
         None => {
-            let sdp = make_offer(pc).await?;
+            let sdp = make_offer(pc, e2ee).await?;
             (sdp.clone(), Signal::Offer { sdp })
         }
         Some(_) => {
-            let sdp = make_answer(pc).await?;
+            let sdp = make_answer(pc, e2ee).await?;
             (sdp.clone(), Signal::Answer { sdp })
         }
     };

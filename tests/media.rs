@@ -13,10 +13,11 @@ use common::{eventually, spawn_media_worker};
 use js_sys::{Reflect, Uint8Array};
 use shieldcall::browser::peer::{
     MEDIA_SLOTS, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
-    prefer_codec, sleep,
+    prefer_codec, remote_certificates, sleep,
 };
 use shieldcall::browser::worker::{MediaWorker, TransformApi};
 use shieldcall_e2ee::BaseKey;
+use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::layout::{Codec, Slot, clear_prefix_len_of};
 use shieldcall_e2ee::messages::{
     Direction, SecretBytes, TransformStats, WorkerCommand, WorkerEvent,
@@ -140,10 +141,10 @@ async fn loopback(
     a_media.send(Slot::ScreenVideo, first_track(screen, "video").as_ref()).await.unwrap();
     a_media.send(Slot::ScreenAudio, first_track(screen, "audio").as_ref()).await.unwrap();
 
-    let offer = make_offer(&a).await.unwrap();
+    let offer = make_offer(&a, e2ee).await.unwrap();
     apply_remote(&b, RtcSdpType::Offer, &offer).await.unwrap();
     attach_b(&b);
-    let answer = make_answer(&b).await.unwrap();
+    let answer = make_answer(&b, e2ee).await.unwrap();
     apply_remote(&a, RtcSdpType::Answer, &answer).await.unwrap();
     play_remote_audio(&b);
     Loopback { a, b, _a_media: a_media, _streams: streams }
@@ -280,6 +281,66 @@ async fn e2ee_call_decodes(codec: &str, api: TransformApi) {
         assert!(opened.processed > 0 && opened.passed == 0, "{slot:?} decrypted: {opened:?}");
         assert_eq!(opened.dropped_bad_tag, 0, "{slot:?}: {opened:?}");
     }
+    let audio = audio_metadata(&call.a).await;
+    assert!(!audio.level_extension, "no audio levels in the clear under E2EE: {audio:?}");
+    assert!(audio.fmtp.contains("cbr=1"), "constant-bit-rate Opus: {audio:?}");
+    the_certificate_is_the_bound_one(&call).await;
+}
+
+/// What A's microphone sender tells about its audio beyond the encrypted frames.
+#[derive(Debug)]
+struct AudioMetadata {
+    /// The audio-level header extension is negotiated for the sender.
+    level_extension: bool,
+    /// The Opus format parameters the sender uses (`sdpFmtpLine` of its codec statistics).
+    fmtp: String,
+}
+
+async fn audio_metadata(a: &RtcPeerConnection) -> AudioMetadata {
+    // The first transceiver is the microphone's (MEDIA_SLOTS order).
+    let transceiver: web_sys::RtcRtpTransceiver = a.get_transceivers().get(0).unchecked_into();
+    let sender = transceiver.sender();
+    let get_parameters: js_sys::Function =
+        Reflect::get(&sender, &"getParameters".into()).unwrap().unchecked_into();
+    let parameters = get_parameters.call0(&sender).unwrap();
+    let extensions = Reflect::get(&parameters, &"headerExtensions".into()).unwrap();
+    let level_extension = js_sys::Array::from(&extensions).iter().any(|e| {
+        let uri = Reflect::get(&e, &"uri".into()).unwrap().as_string().unwrap_or_default();
+        uri.contains("audio-level")
+    });
+    let report = JsFuture::from(sender.get_stats()).await.unwrap();
+    let mut fmtp = String::new();
+    for entry in js_sys::try_iter(&report).unwrap().unwrap().flatten() {
+        let value = Reflect::get(&entry, &1.into()).unwrap();
+        let kind = Reflect::get(&value, &"type".into()).unwrap().as_string().unwrap_or_default();
+        if kind == "codec" {
+            fmtp = Reflect::get(&value, &"sdpFmtpLine".into())
+                .unwrap()
+                .as_string()
+                .unwrap_or_default();
+        }
+    }
+    AudioMetadata { level_extension, fmtp }
+}
+
+/// The certificate A's browser accepted, as `remote_certificates` reads it from `getStats`, is
+/// the one B's description names: the very value the call's session compares.
+async fn the_certificate_is_the_bound_one(call: &Loopback) {
+    let description = Reflect::get(&call.b, &"localDescription".into()).unwrap();
+    let answer = Reflect::get(&description, &"sdp".into()).unwrap().as_string().unwrap();
+    let certificates = remote_certificates(&call.a).await;
+    assert_eq!(certificates.len(), 1, "one bundled transport: {certificates:?}");
+    let (algorithm, fingerprint) = &certificates[0];
+    assert_eq!(algorithm, "sha-256");
+    let reported = dtls_fingerprint(&format!("a=fingerprint:{algorithm} {fingerprint}")).unwrap();
+    assert_eq!(reported, dtls_fingerprint(&answer).unwrap());
+    // And it is not A's own (the one A's offer names).
+    let offer =
+        Reflect::get(&Reflect::get(&call.a, &"localDescription".into()).unwrap(), &"sdp".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+    assert_ne!(reported, dtls_fingerprint(&offer).unwrap());
 }
 
 #[wasm_bindgen_test]
@@ -346,6 +407,9 @@ async fn transport_only_passes_frames_unchanged_and_decodes() {
     sleep(1100).await;
     let camera = stat(&board_b, Slot::Camera, Direction::Receive);
     assert!(camera.passed > 0 && camera.processed == 0, "{camera:?}");
+    // Without E2EE the descriptions are the browser's own (the check above can see a change).
+    let audio = audio_metadata(&call.a).await;
+    assert!(audio.level_extension && !audio.fmtp.contains("cbr=1"), "{audio:?}");
 }
 
 #[wasm_bindgen_test]

@@ -159,24 +159,30 @@ pub fn prefer_codec(
     limit_codecs(transceiver, kind, &[&mime.to_ascii_lowercase(), &rtx])
 }
 
-/// `createOffer` then `setLocalDescription`; the SDP to send.
-pub async fn make_offer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
+/// `createOffer` then `setLocalDescription`; the SDP to send. Under E2EE the description asks
+/// for constant-bit-rate Opus and drops the audio-level header extension (see
+/// [`shieldcall_call::sdp`]).
+pub async fn make_offer(pc: &RtcPeerConnection, e2ee: bool) -> Result<String, JsValue> {
     let offer = JsFuture::from(pc.create_offer()).await?;
-    set_local(pc, RtcSdpType::Offer, &offer).await
+    set_local(pc, RtcSdpType::Offer, &offer, e2ee).await
 }
 
-/// `createAnswer` then `setLocalDescription`; the SDP to send.
-pub async fn make_answer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
+/// `createAnswer` then `setLocalDescription`; the SDP to send (under E2EE as for the offer).
+pub async fn make_answer(pc: &RtcPeerConnection, e2ee: bool) -> Result<String, JsValue> {
     let answer = JsFuture::from(pc.create_answer()).await?;
-    set_local(pc, RtcSdpType::Answer, &answer).await
+    set_local(pc, RtcSdpType::Answer, &answer, e2ee).await
 }
 
 async fn set_local(
     pc: &RtcPeerConnection,
     kind: RtcSdpType,
     description: &JsValue,
+    e2ee: bool,
 ) -> Result<String, JsValue> {
-    let sdp = Reflect::get(description, &"sdp".into())?.as_string().ok_or("no SDP")?;
+    let mut sdp = Reflect::get(description, &"sdp".into())?.as_string().ok_or("no SDP")?;
+    if e2ee {
+        sdp = shieldcall_call::sdp::without_audio_metadata(&sdp);
+    }
     let init = RtcSessionDescriptionInit::new(kind);
     init.set_sdp(&sdp);
     JsFuture::from(pc.set_local_description(&init)).await?;

@@ -3,5 +3,6 @@
 //! spawns or touches the network.
 
 pub mod retry;
+pub mod sdp;
 
 pub use retry::Retry;

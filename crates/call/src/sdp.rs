@@ -1,0 +1,129 @@
+//! What a description says about audio while E2EE is on.
+//!
+//! SFrame hides what is said, not how loud or how much: the audio-level RTP header extension
+//! carries each packet's loudness in the clear (SRTP does not encrypt header extensions), and
+//! Opus at a variable bit rate makes each frame's size follow the speech. Under E2EE both go:
+//! the extension is not negotiated, and each side asks the other for constant-bit-rate Opus
+//! (`cbr=1` is a receiver's preference, RFC 7587, so each side writes it in its own
+//! description).
+
+/// Header extensions that carry audio levels in the clear.
+const AUDIO_LEVEL_EXTENSIONS: [&str; 2] =
+    ["urn:ietf:params:rtp-hdrext:ssrc-audio-level", "urn:ietf:params:rtp-hdrext:csrc-audio-level"];
+
+/// `sdp` without audio-level header extensions, and with `cbr=1` on every Opus payload type.
+/// Line endings are kept as they are (CRLF from browsers).
+pub fn without_audio_metadata(sdp: &str) -> String {
+    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let lines: Vec<&str> = sdp.split(eol).collect();
+    let opus: Vec<&str> = lines.iter().filter_map(|line| opus_payload_type(line)).collect();
+    let with_fmtp: Vec<&str> = lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("a=fmtp:")?.split_once(' ').map(|(pt, _)| pt))
+        .collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len() + 1);
+    for line in lines {
+        if is_audio_level_extension(line) {
+            continue;
+        }
+        if let Some((pt, params)) = line.strip_prefix("a=fmtp:").and_then(|r| r.split_once(' '))
+            && opus.contains(&pt)
+        {
+            out.push(format!("a=fmtp:{pt} {}", with_cbr(params)));
+            continue;
+        }
+        out.push(line.to_string());
+        if let Some(pt) = opus_payload_type(line)
+            && !with_fmtp.contains(&pt)
+        {
+            out.push(format!("a=fmtp:{pt} cbr=1"));
+        }
+    }
+    out.join(eol)
+}
+
+/// The payload type of an `a=rtpmap:<pt> opus/48000/2` line.
+fn opus_payload_type(line: &str) -> Option<&str> {
+    let (pt, codec) = line.strip_prefix("a=rtpmap:")?.split_once(' ')?;
+    let name = codec.split('/').next()?;
+    name.eq_ignore_ascii_case("opus").then_some(pt)
+}
+
+fn is_audio_level_extension(line: &str) -> bool {
+    line.strip_prefix("a=extmap:").is_some_and(|rest| {
+        rest.split_ascii_whitespace()
+            .nth(1)
+            .is_some_and(|uri| AUDIO_LEVEL_EXTENSIONS.iter().any(|e| uri.eq_ignore_ascii_case(e)))
+    })
+}
+
+/// Opus format parameters with `cbr=1`, whatever `cbr` said before.
+fn with_cbr(params: &str) -> String {
+    let mut kept: Vec<&str> = params
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.to_ascii_lowercase().starts_with("cbr="))
+        .collect();
+    kept.push("cbr=1");
+    kept.join(";")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audio section of an offer as Chromium writes it (shortened).
+    const CHROMIUM_AUDIO: &str = "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9\r\n\
+        a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n\
+        a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n\
+        a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n\
+        a=rtpmap:111 opus/48000/2\r\n\
+        a=rtcp-fb:111 transport-cc\r\n\
+        a=fmtp:111 minptime=10;useinbandfec=1\r\n\
+        a=rtpmap:63 red/48000/2\r\n\
+        a=fmtp:63 111/111\r\n\
+        a=rtpmap:9 G722/8000\r\n";
+
+    #[test]
+    fn chromium_audio_loses_its_levels_and_asks_for_cbr() {
+        let out = without_audio_metadata(CHROMIUM_AUDIO);
+        assert!(!out.contains("audio-level"), "{out}");
+        assert!(out.contains("a=fmtp:111 minptime=10;useinbandfec=1;cbr=1\r\n"), "{out}");
+        assert!(out.contains("a=fmtp:63 111/111\r\n"), "RED's parameters stay");
+        assert!(out.contains("transport-wide-cc"), "other extensions stay");
+        assert_eq!(out.lines().count(), CHROMIUM_AUDIO.lines().count() - 1);
+        assert!(out.ends_with("\r\n"));
+    }
+
+    #[test]
+    fn firefox_audio_too() {
+        // Firefox: its own payload type, csrc levels, extmap with a direction.
+        let sdp = "m=audio 9 UDP/TLS/RTP/SAVPF 109 0\r\n\
+            a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n\
+            a=extmap:2/recvonly urn:ietf:params:rtp-hdrext:csrc-audio-level\r\n\
+            a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\n\
+            a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1;cbr=0\r\n\
+            a=rtpmap:109 opus/48000/2\r\n";
+        let out = without_audio_metadata(sdp);
+        assert!(!out.contains("audio-level"), "{out}");
+        assert!(out.contains("sdes:mid"));
+        assert!(out.contains("a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1;cbr=1\r\n"));
+        assert!(!out.contains("cbr=0"));
+    }
+
+    #[test]
+    fn opus_without_parameters_gets_a_line_of_its_own() {
+        let sdp = "m=audio 9 RTP/SAVPF 96\na=rtpmap:96 OPUS/48000/2\na=sendrecv\n";
+        assert_eq!(
+            without_audio_metadata(sdp),
+            "m=audio 9 RTP/SAVPF 96\na=rtpmap:96 OPUS/48000/2\na=fmtp:96 cbr=1\na=sendrecv\n"
+        );
+    }
+
+    #[test]
+    fn video_and_the_rest_are_untouched() {
+        let sdp = "v=0\r\na=fingerprint:sha-256 AB:CD\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n\
+            a=rtpmap:96 VP8/90000\r\na=fmtp:96 max-fs=12288\r\n";
+        assert_eq!(without_audio_metadata(sdp), sdp);
+    }
+}
