@@ -81,3 +81,48 @@ pub fn role_for(id: &str, href: &str) -> Result<CallRole, LinkError> {
 pub fn take_host_secrets(id: &str) -> Option<HostSecrets> {
     HOST_SECRETS.with(|s| s.borrow_mut().remove(id))
 }
+
+/// Where this tab keeps a guest's link fragment for `id`, so that a reload finds it.
+fn stored_link_key(id: &str) -> String {
+    format!("shieldcall.link.{id}")
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// The link this page was opened with, taken out of sight: the fragment (`#k=...&s=...`, the
+/// key commitment and the link secret) leaves the address bar and the history at once, and is
+/// kept in this tab's session storage only, so that a reload of the call finds it again. It goes
+/// when the tab closes or the call ends ([`forget_link`]). Returns the whole link to read.
+pub fn take_link_from_address_bar(id: &str) -> String {
+    let Some(window) = web_sys::window() else { return String::new() };
+    let location = window.location();
+    let href = location.href().unwrap_or_default();
+    let Some((without_fragment, fragment)) = href.split_once('#') else {
+        // No fragment: a reload, or a link that lost it. This tab may still hold it.
+        let stored = session_storage().and_then(|s| s.get_item(&stored_link_key(id)).ok()?);
+        return match stored {
+            Some(fragment) => format!("{href}#{fragment}"),
+            None => href,
+        };
+    };
+    if let Some(storage) = session_storage() {
+        let _ = storage.set_item(&stored_link_key(id), fragment);
+    }
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(without_fragment),
+        );
+    }
+    href
+}
+
+/// The call is over: this tab no longer keeps its link.
+pub fn forget_link(id: &str) {
+    if let Some(storage) = session_storage() {
+        let _ = storage.remove_item(&stored_link_key(id));
+    }
+}

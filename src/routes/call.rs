@@ -8,7 +8,7 @@ use crate::browser::use_captions::use_captions;
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
 use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
-use crate::call_link::{CallRole, role_for};
+use crate::call_link::{CallRole, forget_link, role_for, take_link_from_address_bar};
 use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu, warning_text};
 use crate::config::{AppConfig, load_config};
 use crate::settings::e2ee_enabled;
@@ -17,7 +17,7 @@ use crate::settings::e2ee_enabled;
 #[component]
 pub fn Call() -> impl IntoView {
     let id = use_params_map().read_untracked().get("id").unwrap_or_default();
-    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    let href = take_link_from_address_bar(&id);
     let role = match role_for(&id, &href) {
         Ok(role) => role,
         Err(problem) => {
@@ -26,8 +26,9 @@ pub fn Call() -> impl IntoView {
                     <h1>"This call link does not work"</h1>
                     <p>{format!("{}{}", capitalise(&problem.to_string()), ".")}</p>
                     <p>
-                        "Ask the person who sent it for a new link. If you started this call and \
-                         reloaded the page, start a new call: its keys are never stored."
+                        "Open the link again from where you received it, or ask the person who \
+                         sent it for a new one. If you started this call and reloaded the page, \
+                         start a new call: its keys are never stored."
                     </p>
                 </section>
             }
@@ -68,6 +69,12 @@ fn CallRoom(
     let (chat_open, set_chat_open) = signal(false);
     let status = call.status;
     let relay = call.relay;
+    // A call that is over leaves nothing of its link behind in this tab.
+    Effect::new(move |_| {
+        if matches!(status.get(), CallStatus::Ended(_)) {
+            forget_link(&id.to_string());
+        }
+    });
     let status_text = move || match (status.get(), relay.get()) {
         (CallStatus::Ended(why), _) => why,
         (CallStatus::Connected, Presence::Disconnected(_)) => "Connected. The call's relay cannot \
