@@ -132,22 +132,25 @@ async fn ws_route(
 
 /// Whether a socket with these request headers may open. Browsers always send `Origin` on a
 /// WebSocket, so a page of another site cannot open one into a call; a request without it is no
-/// browser page (a test client, or `trunk serve`'s proxy, which opens its own connection), and
-/// could put any `Origin` it liked anyway. Accepted: the relay's own origin (same host and port
-/// as `Host`, which a page's browser sets to the address it loaded the page from) and those of
-/// `--allow-origin`.
+/// browser page (a test client, or `trunk serve` 0.21's proxy, which opens its own connection),
+/// and could put any `Origin` it liked anyway. Accepted: the relay's own origin (same host and
+/// port as `Host`, which a page's browser sets to the address it loaded the page from, or as
+/// `X-Forwarded-Host`, where a proxy in front, like `trunk serve` 0.22's, keeps that address;
+/// a page cannot set either header on a WebSocket) and those of `--allow-origin`.
 pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else { return true };
     let Some(origin) = origin.to_str().ok().and_then(config::parse_origin) else { return false };
     if allowed.contains(&origin) {
         return true;
     }
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
     // Compare authorities the way parse_origin spells them (no default port, lower case).
     let (scheme, _) = origin.split_once("://").unwrap_or_default();
-    config::parse_origin(&format!("{scheme}://{host}")).is_some_and(|own| own == origin)
+    let own = |name: &str| {
+        headers.get_all(name).iter().filter_map(|h| h.to_str().ok()).any(|host| {
+            config::parse_origin(&format!("{scheme}://{host}")).is_some_and(|own| own == origin)
+        })
+    };
+    own(header::HOST.as_str()) || own("x-forwarded-host")
 }
 
 /// Unknown paths get the app's `index.html`, so client-side routes like `/call/<id>` load the
@@ -257,6 +260,11 @@ mod tests {
         ));
         // No Origin: no browser page.
         assert!(origin_allowed(&headers(None, "127.0.0.1:8081"), none));
+        // Through a proxy that keeps the page's address (trunk serve 0.22: Host is the relay's).
+        let mut proxied = headers(Some("http://127.0.0.1:8080"), "127.0.0.1");
+        assert!(!origin_allowed(&proxied, none));
+        proxied.insert("x-forwarded-host", HeaderValue::from_static("127.0.0.1:8080"));
+        assert!(origin_allowed(&proxied, none));
         // Another site, another port, or something unreadable: refused.
         assert!(!origin_allowed(&headers(Some("https://evil.example"), "call.example.org"), none));
         assert!(!origin_allowed(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8081"), none));
