@@ -114,6 +114,9 @@ describe('when things go wrong', () => {
     await guest.page.goto(link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     const before = await securityCode(host);
+    // The link's secret left the address bar and the history as soon as the page read it.
+    assert.equal(await guest.page.evaluate(() => location.hash), '');
+    assert.equal(new URL(guest.page.url()).hash, '');
 
     await guest.page.reload();
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
@@ -121,6 +124,18 @@ describe('when things go wrong', () => {
     assert.equal(guestCode, hostCode);
     assert.notEqual(hostCode, before, 'a fresh agreement');
     await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+  }));
+
+  test('the call page without its link (another tab) says to open the link again', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await waitForShield(guest, 'locked');
+    // Another tab of the same browser: the link was kept in the first tab only.
+    const other = await guest.page.context().newPage();
+    await other.goto(link.split('#')[0]);
+    await other.waitForSelector('[data-call-error=link]', { timeout: 10000 });
+    assert.match(await other.textContent('[data-call-error=link]'), /open the link again/i);
+    await other.close();
   }));
 
   test('a guest who blocks camera and microphone still joins, sees and hears, and is told', async () => {

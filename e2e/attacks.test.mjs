@@ -1,0 +1,80 @@
+// A tampering relay in front of the release build: for each attack, with both people on and
+// with one of them off, both pages must show the red shield within seconds, and never a lock.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  hostNewCall, remoteFramesDecoded, setE2ee, shield, shieldLabel, startRelay, waitForShield,
+  withHostAndGuest,
+} from './harness.mjs';
+
+/** Every state `who`'s shield shows until `stop()`, polled every 50 ms. */
+function watchShield(who) {
+  const seen = new Set();
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      try { seen.add(await shield(who)); } catch { /* between pages */ }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return { async stop() { running = false; await done; return seen; } };
+}
+
+/** Host and guest through `relay` (one of them with E2EE off if `off` names them): both end
+ * red, within `withinMs` of the guest opening the link, never locked, and no media decoded. */
+async function bothWarned(relay, { off = null, withinMs, reason }) {
+  await withHostAndGuest(async (host, guest) => {
+    if (off) await setE2ee(off === 'host' ? host : guest, relay.url, false);
+    const link = await hostNewCall(host, relay.url);
+    const watches = [watchShield(host), watchShield(guest)];
+    const opened = performance.now();
+    await guest.page.goto(link);
+    await Promise.all([waitForShield(host, 'warning', withinMs), waitForShield(guest, 'warning', withinMs)]);
+    console.log(`measured: ${reason}, ${off ?? 'nobody'} off: both red ${(performance.now() - opened).toFixed(0)} ms after the link opened`);
+    const [hostSeen, guestSeen] = await Promise.all(watches.map((w) => w.stop()));
+    assert.ok(!hostSeen.has('locked') && !guestSeen.has('locked'), `never a lock: ${[...hostSeen]} / ${[...guestSeen]}`);
+    for (const who of [host, guest]) {
+      assert.match(await shieldLabel(who), reason, who.name);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(await remoteFramesDecoded(host), 0, 'nothing reaches the host decoder');
+    assert.equal(await remoteFramesDecoded(guest), 0, 'nothing reaches the guest decoder');
+    return { host, guest };
+  });
+}
+
+describe('a relay that adds its own certificate fingerprint to every offer and answer', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-add-fingerprint']); });
+  after(async () => { await relay?.stop(); });
+
+  // The guest refuses the offer (a second certificate) and says so at once; it never answers,
+  // so the host, left without a confirmation, says so when its wait for one runs out.
+  const refused = /second certificate|could not be confirmed/i;
+  test('both on: both red, never locked', () => bothWarned(relay, { withinMs: 20000, reason: refused }));
+  test('the guest off: both red, not a plain unlocked shield', () => bothWarned(relay, { off: 'guest', withinMs: 20000, reason: refused }));
+
+  test('the page keeps saying an attack was seen after the other person leaves', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await waitForShield(host, 'warning');
+    await guest.page.close();
+    // The relay tells the host the guest left: the shield goes back to waiting for someone,
+    // but the page does not forget what it saw.
+    await host.page.waitForSelector('[data-attack-seen]', { timeout: 15000 });
+    assert.notEqual(await shield(host), 'warning');
+    assert.match(await host.page.textContent('[data-attack-seen]'), /security problem was detected earlier in this call/i);
+  }));
+});
+
+describe('a relay that drops every key confirmation', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-drop-confirm']); });
+  after(async () => { await relay?.stop(); });
+
+  // Nothing proves the agreement: "connecting" must end in the warning, not last for ever.
+  const unconfirmed = /could not be confirmed/i;
+  test('both on: the warning, not endless connecting', () => bothWarned(relay, { withinMs: 25000, reason: unconfirmed }));
+  test('the host off: the warning, not a plain unlocked shield', () => bothWarned(relay, { off: 'host', withinMs: 25000, reason: unconfirmed }));
+});
