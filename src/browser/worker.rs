@@ -1,13 +1,13 @@
 //! The media worker, seen from the page: spawn it, wait until its wasm runs, give it keys, and
 //! make `RTCRtpScriptTransform`s that run on it.
 //!
-//! Keys are posted once and then live only in the worker.
+//! Keys are posted once, as bytes in a transferred buffer, and then live only in the worker.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
-use shieldcall_e2ee::messages::{Direction, WorkerCommand, WorkerEvent};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use shieldcall_e2ee::messages::{COMMAND_FIELD, Direction, KEYS_FIELD, WorkerCommand, WorkerEvent};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -82,9 +82,12 @@ impl MediaWorker {
         Ok(Self { worker, api: TransformApi::detect(), listener, _on_message: on_message })
     }
 
-    /// Tell the worker what to do with frames.
+    /// Tell the worker what to do with frames. Keys go as bytes in a transferred buffer, never
+    /// in text (see [`post_command`]).
     pub fn command(&self, command: &WorkerCommand) -> Result<(), JsValue> {
-        self.worker.post_message(&JsValue::from_str(&command.to_json()))
+        post_command(command, |message, transfer| {
+            self.worker.post_message_with_transfer(message, transfer)
+        })
     }
 
     /// Receive the worker's counters and errors.
@@ -160,6 +163,39 @@ impl MediaWorker {
     }
 }
 
+/// Posts `command` with `post` (`postMessage(message, transfer)` of a worker or a port).
+///
+/// A command without keys goes as its JSON text. `UseKeys` goes as `{command: <JSON text
+/// without keys>, keys: ArrayBuffer(send || receive)}` with the buffer in the transfer list:
+/// the transfer moves its bytes to the worker and leaves the page's buffer detached (empty), so
+/// no copy stays in the page's JS heap. Strings would stay there, unwipeable, until collected.
+/// The Rust copy made to fill the buffer is zeroized when dropped; and if posting fails before
+/// the transfer, the buffer is wiped here.
+pub fn post_command(
+    command: &WorkerCommand,
+    post: impl FnOnce(&JsValue, &Array) -> Result<(), JsValue>,
+) -> Result<(), JsValue> {
+    let json = command.to_json();
+    let Some(keys) = command.key_bytes() else {
+        return post(&JsValue::from_str(&json), &Array::new());
+    };
+    let view = Uint8Array::new_with_length(keys.len() as u32);
+    view.copy_from(&keys);
+    drop(keys);
+    let buffer = view.buffer();
+    let posted = (|| {
+        let message = Object::new();
+        Reflect::set(&message, &COMMAND_FIELD.into(), &json.into())?;
+        Reflect::set(&message, &KEYS_FIELD.into(), &buffer)?;
+        post(&message, &Array::of1(&buffer))
+    })();
+    // Transferred: detached, nothing left to wipe (and filling a detached view would throw).
+    if buffer.byte_length() != 0 {
+        view.fill(0, 0, view.length());
+    }
+    posted
+}
+
 /// `{slot, direction}`, as the worker reads them.
 fn transform_options(slot: u8, direction: Direction) -> Result<Object, JsValue> {
     let options = Object::new();
@@ -177,5 +213,100 @@ impl Drop for MediaWorker {
         // The keys die with the worker.
         self.worker.set_onmessage(None);
         self.worker.terminate();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shieldcall_e2ee::messages::SecretBytes;
+    use wasm_bindgen_test::*;
+    use web_sys::{Blob, BlobPropertyBag, Url};
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn use_keys() -> WorkerCommand {
+        WorkerCommand::UseKeys {
+            suite: 4,
+            epoch: 2,
+            send: SecretBytes::new(vec![0xA1; 16]),
+            receive: SecretBytes::new(vec![0xB2; 16]),
+        }
+    }
+
+    /// A worker that posts back whatever it gets (the buffer transferred back as well).
+    fn echo_worker() -> Worker {
+        let script =
+            "onmessage = e => postMessage(e.data, e.data && e.data.keys ? [e.data.keys] : [])";
+        let options = BlobPropertyBag::new();
+        options.set_type("text/javascript");
+        let parts = Array::of1(&script.into());
+        let blob = Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
+        Worker::new(&Url::create_object_url_with_blob(&blob).unwrap()).unwrap()
+    }
+
+    async fn next_message(worker: &Worker) -> JsValue {
+        let message = Promise::new(&mut |resolve, _| {
+            let on_message = Closure::once_into_js(move |event: MessageEvent| {
+                let _ = resolve.call1(&JsValue::UNDEFINED, &event.data());
+            });
+            worker.set_onmessage(Some(on_message.unchecked_ref()));
+        });
+        JsFuture::from(message).await.unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn keys_leave_the_page_in_a_transferred_buffer_never_in_text() {
+        let worker = echo_worker();
+        let command = use_keys();
+        let sent: Rc<RefCell<Option<JsValue>>> = Rc::default();
+        let seen = sent.clone();
+        post_command(&command, |message, transfer| {
+            *seen.borrow_mut() = Some(message.clone());
+            worker.post_message_with_transfer(message, transfer)
+        })
+        .unwrap();
+        let sent = sent.borrow_mut().take().unwrap();
+        assert!(sent.as_string().is_none(), "keys are not posted as text");
+        let page_buffer: js_sys::ArrayBuffer = Reflect::get(&sent, &KEYS_FIELD.into())
+            .unwrap()
+            .dyn_into()
+            .expect("the keys are an ArrayBuffer");
+        assert_eq!(page_buffer.byte_length(), 0, "the page's buffer is detached after sending");
+
+        let echoed = next_message(&worker).await;
+        let json = Reflect::get(&echoed, &COMMAND_FIELD.into()).unwrap().as_string().unwrap();
+        assert_eq!(json, r#"{"kind":"use-keys","suite":4,"epoch":2}"#, "no key in the text");
+        let keys = Reflect::get(&echoed, &KEYS_FIELD.into()).unwrap();
+        let keys = Uint8Array::new(&keys).to_vec();
+        assert_eq!(WorkerCommand::from_parts(&json, Some(&keys)), Ok(command));
+        worker.terminate();
+    }
+
+    #[wasm_bindgen_test]
+    fn a_failed_post_wipes_the_key_buffer() {
+        let kept: Rc<RefCell<Option<JsValue>>> = Rc::default();
+        let seen = kept.clone();
+        let result = post_command(&use_keys(), |message, _| {
+            *seen.borrow_mut() = Some(Reflect::get(message, &KEYS_FIELD.into()).unwrap());
+            Err(JsValue::from_str("the worker is gone"))
+        });
+        assert!(result.is_err());
+        let buffer = kept.borrow_mut().take().unwrap();
+        assert_eq!(Uint8Array::new(&buffer).to_vec(), vec![0; 32], "wiped, not left behind");
+    }
+
+    #[wasm_bindgen_test]
+    fn commands_without_keys_go_as_text() {
+        let posted: Rc<RefCell<Option<JsValue>>> = Rc::default();
+        let seen = posted.clone();
+        post_command(&WorkerCommand::TransportOnly, |message, transfer| {
+            assert_eq!(transfer.length(), 0);
+            *seen.borrow_mut() = Some(message.clone());
+            Ok(())
+        })
+        .unwrap();
+        let text = posted.borrow_mut().take().unwrap().as_string();
+        assert_eq!(text.as_deref(), Some(r#"{"kind":"transport-only"}"#));
     }
 }

@@ -156,6 +156,12 @@ impl std::fmt::Display for SignalError {
 impl std::error::Error for SignalError {}
 
 /// Page to media worker. Keys cross this boundary once and then live only in the worker.
+///
+/// Posted as JSON text ([`to_json`](Self::to_json)), except [`UseKeys`](Self::UseKeys): its key
+/// bytes never enter JSON (a string the page cannot wipe), but cross as the object
+/// `{command: <the JSON text without keys>, keys: ArrayBuffer(send || receive)}` with the buffer
+/// in the transfer list, so the page keeps no copy ([`key_bytes`](Self::key_bytes) on the page,
+/// [`from_parts`](Self::from_parts) in the worker).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum WorkerCommand {
@@ -164,8 +170,16 @@ pub enum WorkerCommand {
     /// Transport encryption only: frames pass unchanged.
     TransportOnly,
     /// E2EE with these base keys (RFC 9605 `base_key`), one per direction. Sending again with a
-    /// new `epoch` changes keys mid-call.
-    UseKeys { suite: u16, epoch: u64, send: SecretBytes, receive: SecretBytes },
+    /// new `epoch` changes keys mid-call. The keys are skipped by serde: they travel in the
+    /// transferred buffer, and JSON that names them is refused.
+    UseKeys {
+        suite: u16,
+        epoch: u64,
+        #[serde(skip)]
+        send: SecretBytes,
+        #[serde(skip)]
+        receive: SecretBytes,
+    },
     /// Encrypt a chat message (slot 15) under the current keys; answered by
     /// [`WorkerEvent::ChatSealed`] or [`WorkerEvent::ChatRefused`] with the same `id`.
     SealChat { id: u32, text: String },
@@ -263,8 +277,9 @@ impl TransformStats {
     }
 }
 
-/// Secret bytes in a message: base64url on the wire, zeroized on drop, never printed.
-#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+/// Secret bytes in a message: zeroized on drop, never printed, and never serialised (no serde:
+/// they cross to the worker in a transferred `ArrayBuffer`, see [`WorkerCommand`]).
+#[derive(Clone, Default, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct SecretBytes(Vec<u8>);
 
 impl SecretBytes {
@@ -283,33 +298,78 @@ impl std::fmt::Debug for SecretBytes {
     }
 }
 
-impl Serialize for SecretBytes {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use base64::Engine;
-        let mut text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.0);
-        let result = serializer.serialize_str(&text);
-        zeroize::Zeroize::zeroize(&mut text);
-        result
+/// The field of a key-carrying worker message that holds the command's JSON text.
+pub const COMMAND_FIELD: &str = "command";
+/// The field of a key-carrying worker message that holds the transferred key bytes.
+pub const KEYS_FIELD: &str = "keys";
+
+/// Why a message to the worker was not a usable command. The worker then fails closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandError {
+    /// Not the JSON of a command (or JSON that carries key fields).
+    Malformed,
+    /// `use-keys` came without its key bytes.
+    MissingKeys,
+    /// Key bytes came with a command that takes none.
+    UnexpectedKeys,
+    /// The key bytes cannot be two keys of one length.
+    KeyLength,
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CommandError::Malformed => "the worker got a message it does not understand",
+            CommandError::MissingKeys => "keys were announced but no key bytes came with them",
+            CommandError::UnexpectedKeys => "key bytes came with a command that takes none",
+            CommandError::KeyLength => "the key bytes are not two keys of one length",
+        })
     }
 }
 
-impl<'de> Deserialize<'de> for SecretBytes {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use base64::Engine;
-        let mut text = zeroize::Zeroizing::new(String::deserialize(deserializer)?);
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text.as_bytes())
-            .map_err(|_| serde::de::Error::custom("secret is not base64url"));
-        zeroize::Zeroize::zeroize(&mut *text);
-        bytes.map(Self)
-    }
-}
+impl std::error::Error for CommandError {}
 
 impl WorkerCommand {
-    /// The JSON text posted to the worker.
-    pub fn to_json(&self) -> zeroize::Zeroizing<String> {
-        // Serialising strings, numbers and base64 text cannot fail.
-        zeroize::Zeroizing::new(serde_json::to_string(self).expect("WorkerCommand serialises"))
+    /// The JSON text posted to the worker. Never holds key bytes: see
+    /// [`key_bytes`](Self::key_bytes).
+    pub fn to_json(&self) -> String {
+        // Serialising strings and numbers cannot fail.
+        serde_json::to_string(self).expect("WorkerCommand serialises")
+    }
+
+    /// The key bytes to transfer beside the JSON, `send || receive`; `None` for a command that
+    /// carries no keys. A copy the caller moves into the transferred buffer and then drops
+    /// (zeroized).
+    pub fn key_bytes(&self) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        let WorkerCommand::UseKeys { send, receive, .. } = self else { return None };
+        let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(
+            send.expose().len() + receive.expose().len(),
+        ));
+        bytes.extend_from_slice(send.expose());
+        bytes.extend_from_slice(receive.expose());
+        Some(bytes)
+    }
+
+    /// The command the worker got: its JSON text and, for `use-keys`, the transferred key bytes
+    /// (`send || receive`, two halves of one length). Keys missing, unexpected or of odd length
+    /// are refused.
+    pub fn from_parts(json: &str, keys: Option<&[u8]>) -> Result<WorkerCommand, CommandError> {
+        let mut command: WorkerCommand =
+            serde_json::from_str(json).map_err(|_| CommandError::Malformed)?;
+        match (&mut command, keys) {
+            (WorkerCommand::UseKeys { send, receive, .. }, Some(keys)) => {
+                if keys.is_empty() || keys.len() % 2 != 0 {
+                    return Err(CommandError::KeyLength);
+                }
+                let (s, r) = keys.split_at(keys.len() / 2);
+                *send = SecretBytes::new(s.to_vec());
+                *receive = SecretBytes::new(r.to_vec());
+            }
+            (WorkerCommand::UseKeys { .. }, None) => return Err(CommandError::MissingKeys),
+            (_, Some(_)) => return Err(CommandError::UnexpectedKeys),
+            (_, None) => {}
+        }
+        Ok(command)
     }
 }
 
@@ -373,17 +433,42 @@ mod tests {
     }
 
     #[test]
-    fn keys_cross_to_the_worker_but_never_print() {
+    fn keys_cross_to_the_worker_as_bytes_never_in_json_and_never_print() {
         let command = WorkerCommand::UseKeys {
             suite: 4,
-            epoch: 0,
+            epoch: 7,
             send: SecretBytes::new(vec![0xAA; 16]),
             receive: SecretBytes::new(vec![0xBB; 16]),
         };
         assert!(!format!("{command:?}").contains("170"));
         assert!(format!("{command:?}").contains("<redacted>"));
         let json = command.to_json();
-        let back: WorkerCommand = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, command);
+        assert_eq!(json, r#"{"kind":"use-keys","suite":4,"epoch":7}"#);
+        let keys = command.key_bytes().unwrap();
+        assert_eq!(&keys[..16], &[0xAA; 16]);
+        assert_eq!(&keys[16..], &[0xBB; 16]);
+        assert_eq!(WorkerCommand::from_parts(&json, Some(&keys)), Ok(command));
+    }
+
+    #[test]
+    fn key_bytes_must_come_exactly_with_use_keys() {
+        let use_keys = r#"{"kind":"use-keys","suite":4,"epoch":0}"#;
+        assert_eq!(WorkerCommand::from_parts(use_keys, None), Err(CommandError::MissingKeys));
+        assert_eq!(WorkerCommand::from_parts(use_keys, Some(&[])), Err(CommandError::KeyLength));
+        assert_eq!(
+            WorkerCommand::from_parts(use_keys, Some(&[1; 33])),
+            Err(CommandError::KeyLength)
+        );
+        let chat = WorkerCommand::SealChat { id: 1, text: "hi".into() };
+        assert_eq!(chat.key_bytes(), None);
+        assert_eq!(
+            WorkerCommand::from_parts(&chat.to_json(), Some(&[1; 32])),
+            Err(CommandError::UnexpectedKeys)
+        );
+        assert_eq!(WorkerCommand::from_parts(&chat.to_json(), None), Ok(chat));
+        // The old form, keys as base64url in the JSON text, is refused outright.
+        let old = r#"{"kind":"use-keys","suite":4,"epoch":0,"send":"qqqqqqqqqqqqqqqqqqqqqg","receive":"u7u7u7u7u7u7u7u7u7u7uw"}"#;
+        assert_eq!(WorkerCommand::from_parts(old, None), Err(CommandError::Malformed));
+        assert_eq!(WorkerCommand::from_parts(old, Some(&[1; 32])), Err(CommandError::Malformed));
     }
 }

@@ -9,13 +9,17 @@
 
 mod chat;
 pub mod frame;
+#[cfg(test)]
+mod tests;
 mod transform;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Reflect;
-use shieldcall_e2ee::messages::{Direction, WorkerCommand, WorkerEvent};
+use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+use shieldcall_e2ee::messages::{
+    COMMAND_FIELD, CommandError, Direction, KEYS_FIELD, WorkerCommand, WorkerEvent,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
@@ -47,10 +51,8 @@ pub fn start() {
                 registry.borrow_mut().add(transform);
                 return;
             }
-            let Some(text) = data.as_string() else { return };
-            let text = zeroize::Zeroizing::new(text);
-            let command = serde_json::from_str::<WorkerCommand>(&text)
-                .map_err(|_| "the worker got a message it does not understand".to_string());
+            let Some(command) = read_command(&data) else { return };
+            let command = command.map_err(|e| e.to_string());
             let command = match command {
                 Ok(WorkerCommand::SealChat { id, text }) => {
                     return post(&chat.borrow_mut().seal(id, text));
@@ -186,6 +188,29 @@ fn moved_streams(data: &JsValue) -> Option<(ReadableStream, WritableStream)> {
     let writable =
         Reflect::get(data, &"writable".into()).ok()?.dyn_into::<WritableStream>().ok()?;
     Some((readable, writable))
+}
+
+/// The command in a message from the page: JSON text, or (for keys) the object
+/// `{command: <JSON text>, keys: ArrayBuffer}` whose buffer the page transferred here. The
+/// buffer belongs to this worker then: it is wiped as soon as the bytes are copied out, so the
+/// keys live on only in the zeroizing types that use them. `None`: not a command at all.
+pub(crate) fn read_command(data: &JsValue) -> Option<Result<WorkerCommand, CommandError>> {
+    if let Some(text) = data.as_string() {
+        return Some(WorkerCommand::from_parts(&text, None));
+    }
+    if !data.is_object() {
+        return None;
+    }
+    let text = Reflect::get(data, &COMMAND_FIELD.into()).ok()?.as_string()?;
+    let keys = Reflect::get(data, &KEYS_FIELD.into()).ok()?;
+    let Ok(buffer) = keys.dyn_into::<ArrayBuffer>() else {
+        return Some(Err(CommandError::MissingKeys));
+    };
+    let view = Uint8Array::new(&buffer);
+    let mut keys = zeroize::Zeroizing::new(vec![0u8; view.length() as usize]);
+    view.copy_to(&mut keys);
+    view.fill(0, 0, view.length());
+    Some(WorkerCommand::from_parts(&text, Some(&keys)))
 }
 
 /// Send an event to the page.
