@@ -1437,7 +1437,7 @@ impl Call {
         if self.session.state() != before {
             self.follow_session();
         }
-        if self.retry_timer.is_some() {
+        if self.retry_timer.is_some() && !self.media_connected() {
             self.show_retry(now);
         } else if self.session.confirmed() && self.media_connected() {
             self.retry.healthy(now);
