@@ -78,3 +78,19 @@ describe('a relay that drops every key confirmation', () => {
   test('both on: the warning, not endless connecting', () => bothWarned(relay, { withinMs: 25000, reason: unconfirmed }));
   test('the host off: the warning, not a plain unlocked shield', () => bothWarned(relay, { off: 'host', withinMs: 25000, reason: unconfirmed }));
 });
+
+// The attacks of version 2 (e2e/call.test.mjs has them with both on), with one person off:
+// a side that turned E2EE off must not settle for a plain unlocked shield either.
+describe('a relay that swaps the hello keys, one person off', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-swap-keys']); });
+  after(async () => { await relay?.stop(); });
+  test('the guest off: both red', () => bothWarned(relay, { off: 'guest', withinMs: 20000, reason: /intercept/i }));
+});
+
+describe('a relay that turns E2EE off in the guest\'s hello, one person off', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-flip-e2ee']); });
+  after(async () => { await relay?.stop(); });
+  test('the host off: both red', () => bothWarned(relay, { off: 'host', withinMs: 20000, reason: /intercept/i }));
+});
