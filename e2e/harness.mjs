@@ -103,8 +103,15 @@ async function launchChromium(args, attempts = 3) {
   }
 }
 
+/** Every browser launched and not yet closed, so that a failing `close()` leaves none behind. */
+const browsers = new Set();
+
+/** Chromium reports what the page's Content-Security-Policy refused on the console. */
+const CSP_VIOLATION = /Content Security Policy|securitypolicyviolation/i;
+
 /** One person: their own Chromium (Playwright gives each launch a fresh profile) with a fake
- * camera and microphone, or, with `{ deniedDevices: true }`, one that refuses both. */
+ * camera and microphone, or, with `{ deniedDevices: true }`, one that refuses both.
+ * `close()` fails the test if the page broke its Content-Security-Policy. */
 export async function person(name, { deniedDevices = false } = {}) {
   const browser = await launchChromium([
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -116,16 +123,35 @@ export async function person(name, { deniedDevices = false } = {}) {
   const context = await browser.newContext({
     permissions: deniedDevices ? [] : ['camera', 'microphone'],
   });
+  browsers.add(browser);
+  // Also for violations that log nothing (a report only), and inside the page's workers.
+  await context.addInitScript(() => {
+    addEventListener('securitypolicyviolation', (event) => {
+      console.error(`securitypolicyviolation: ${event.effectiveDirective} ${event.blockedURI}`);
+    });
+  });
   const page = await context.newPage();
   const console = [];
-  page.on('console', (message) => console.push(`${name}: ${message.text()}`));
+  const violations = [];
+  page.on('console', (message) => {
+    console.push(`${name}: ${message.text()}`);
+    if (CSP_VIOLATION.test(message.text())) violations.push(message.text());
+  });
   page.on('pageerror', (error) => console.push(`${name} error: ${error.message}`));
   return {
     name,
     page,
     console,
+    violations,
     async close() {
+      browsers.delete(browser);
       await browser.close();
+      if (violations.length > 0) {
+        // The test fails here; close the other browsers first, or the test process never ends.
+        await Promise.allSettled([...browsers].map((other) => other.close()));
+        browsers.clear();
+        throw new Error(`${name}'s page broke its Content-Security-Policy:\n${violations.join('\n')}`);
+      }
     },
   };
 }

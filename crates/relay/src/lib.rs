@@ -11,6 +11,8 @@
 //! client address; otherwise a plain HTTP error and no WebSocket. Its first message is then
 //! [`RelayRequest::Join`](shieldcall_e2ee::messages::RelayRequest), with the rejoin token of a
 //! reconnection (see [`rooms::RejoinToken`]).
+//!
+//! Every HTTP response carries [`CONTENT_SECURITY_POLICY`] and `Referrer-Policy: no-referrer`.
 
 pub mod cli;
 pub mod config;
@@ -30,7 +32,7 @@ use axum::Router;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use shieldcall_e2ee::messages::MAX_SIGNAL_BYTES;
@@ -40,6 +42,15 @@ use tracing::info;
 
 pub use config::{Command, Config, USAGE};
 pub use rooms::{Crowded, RejoinToken, Relay};
+
+/// The page's Content-Security-Policy: only its own scripts (and its own wasm), its own
+/// connections (the relay's WebSocket and `config.json`), no plugins, no `<base>`, no framing.
+/// `img-src data:` is for the favicon, a `data:` URL in index.html. The app sets no inline
+/// style and runs no inline script (Trunk.toml loads it through `boot.js`); the media worker
+/// is a same-origin script, so `script-src` covers it.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+    script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; img-src 'self' data:; \
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Length of a call id: 16 random bytes in unpadded base64url.
 pub const CALL_ID_LEN: usize = 22;
@@ -72,14 +83,24 @@ pub fn router(relay: Arc<Relay>, config: Arc<Config>) -> Router {
         .route("/ws/", get(bad_call_id))
         .route("/ws/{*call_id}", get(ws_route))
         .with_state(state);
-    match &config.dist {
+    let app = match &config.dist {
         Some(dist) => app.fallback_service(
             ServeDir::new(dist).fallback(spa_fallback(dist.join("index.html")).into_service()),
         ),
         None => app.fallback(|| async {
             (StatusCode::NOT_FOUND, "not found (this relay serves no app: see --dist)\n")
         }),
-    }
+    };
+    app.layer(axum::middleware::map_response(strict_page))
+}
+
+/// Every response, of the app's files as of anything else, gets the policy.
+async fn strict_page(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers
+        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
 }
 
 async fn bad_call_id() -> Response {
@@ -226,7 +247,6 @@ async fn reap_idle_rooms(relay: Arc<Relay>, idle: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn call_ids() {

@@ -9,8 +9,9 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Client, call_id, http_get, join, join_pair, open, spawn};
+use common::{Client, call_id, http_get, http_get_with_headers, join, join_pair, open, spawn};
 use futures_util::StreamExt;
+use shieldcall_relay::CONTENT_SECURITY_POLICY;
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, http::HeaderValue};
 
 fn relay() -> Command {
@@ -129,6 +130,37 @@ fn the_environment_sets_the_listen_address() {
     let out = relay().env("SHIELDCALL_RELAY_ADDR", "192.0.2.1:1").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on 192.0.2.1:1"));
+}
+
+/// The page's headers on every response of the app: the entry points and a static file.
+#[tokio::test]
+async fn the_app_is_served_with_a_strict_policy() {
+    let dist = std::env::temp_dir().join(format!("shieldcall-relay-csp-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap(); // the temp dir is writable
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shieldcall</title>").unwrap();
+    std::fs::write(dist.join("boot.js"), "import('/app.js')").unwrap();
+    let relay = spawn(&["--dist", dist.to_str().unwrap()]); // a temp path is UTF-8 here
+
+    assert!(CONTENT_SECURITY_POLICY.contains("script-src 'self' 'wasm-unsafe-eval';"));
+    let id = "AAAAAAAAAAAAAAAAAAAAAA";
+    for path in ["/", "/index.html", &format!("/call/{id}"), "/settings", "/boot.js"] {
+        let (status, headers, _) = http_get_with_headers(relay.addr, path).await;
+        assert_eq!(status, 200, "{path}");
+        let csp = format!("content-security-policy: {CONTENT_SECURITY_POLICY}\n");
+        assert!(headers.contains(&csp), "{path}: {headers}");
+        assert!(headers.contains("referrer-policy: no-referrer\n"), "{path}: {headers}");
+    }
+    drop(relay);
+    let _ = std::fs::remove_dir_all(&dist);
+}
+
+/// `trunk serve` (`make run`) sends the page the same policy as the relay.
+#[test]
+fn trunk_serve_sends_the_same_policy() {
+    let trunk = include_str!("../../../Trunk.toml");
+    let line = format!("\"Content-Security-Policy\" = \"{CONTENT_SECURITY_POLICY}\"\n");
+    assert!(trunk.contains(&line), "Trunk.toml's [serve.headers] differ from {line}");
+    assert!(trunk.contains("\"Referrer-Policy\" = \"no-referrer\"\n"));
 }
 
 /// A socket from `ip` (any address of 127/8 reaches the relay on 127.0.0.1) with `origin`.
