@@ -45,6 +45,7 @@ test: setup lint test-host test-browser test-e2e
 lint: worker-pkg
 	cargo fmt --all --check
 	cargo clippy -q -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay --all-targets -- -D warnings
+	cargo clippy -q -p shieldcall-relay --features mitm --all-targets -- -D warnings
 	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
 
 # The relay's tests include those of the test-only man-in-the-middle binary (feature mitm).
