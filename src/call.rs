@@ -23,7 +23,7 @@ use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::link::{CallId, LinkSecret};
 use shieldcall_e2ee::messages::{
-    Direction, Inbound, RelayEvent, SecretBytes, Signal, WorkerCommand, WorkerEvent,
+    ChatOrder, Direction, Inbound, RelayEvent, SecretBytes, Signal, WorkerCommand, WorkerEvent,
 };
 use shieldcall_e2ee::session::{Policy, Role, Session, SessionConfig, ShieldState, WarningReason};
 use wasm_bindgen::closure::Closure;
@@ -163,7 +163,9 @@ struct Call {
     /// The worker mode last commanded, so it is commanded once per change.
     worker_mode: Option<WorkerMode>,
     chat_seq: u32,
-    chat_pending: HashMap<u32, String>,
+    /// Chat being sealed in the worker, by id: a message of this person's (`Some`), or a
+    /// report to the other side that its messages arrived out of order (`None`).
+    chat_pending: HashMap<u32, Option<String>>,
     /// Per receiving slot: (opened, failed) at the last report, and seconds of failure in a row.
     decrypt_watch: HashMap<u8, (u64, u64, u32)>,
     ended: bool,
@@ -952,28 +954,52 @@ impl Call {
                 );
             }
             WorkerEvent::ChatSealed { id, frame } => {
-                let text = self.chat_pending.remove(&id).unwrap_or_default();
+                let Some(pending) = self.chat_pending.remove(&id) else { return };
                 let sent = self.link.as_ref().is_some_and(|l| l.chat.send_with_str(&frame).is_ok());
-                self.chat_sent(text, sent);
+                if let Some(text) = pending {
+                    self.chat_sent(text, sent);
+                }
             }
             WorkerEvent::ChatOpened { text, order, .. } => {
                 // A gap or a late message is said before the message itself is shown.
-                if let Some(warning) = order.notice() {
-                    notice(self.set, warning);
-                }
+                self.chat_order_seen(order);
                 self.chat_shown(false, text)
             }
+            WorkerEvent::ChatReportOpened { report, order, .. } => {
+                self.chat_order_seen(order);
+                if let Some(warning) = report.notice_to_sender() {
+                    notice(self.set, warning);
+                }
+            }
             WorkerEvent::ChatRefused { id, reason } => {
-                if self.chat_pending.remove(&id).is_some() {
-                    notice(self.set, format!("Your message was not sent: {reason}."));
-                } else {
-                    notice(self.set, format!("A chat message was dropped: {reason}."));
+                match self.chat_pending.remove(&id) {
+                    Some(Some(_)) => {
+                        notice(self.set, format!("Your message was not sent: {reason}."))
+                    }
+                    // A report that could not be sealed: the person was told here already.
+                    Some(None) => web_sys::console::warn_1(
+                        &format!("a chat report was not sent: {reason}").into(),
+                    ),
+                    None => notice(self.set, format!("A chat message was dropped: {reason}.")),
                 }
             }
             WorkerEvent::Error { message, .. } => {
                 web_sys::console::warn_1(&format!("media worker: {message}").into())
             }
             WorkerEvent::Stats(_) | WorkerEvent::Ready => {}
+        }
+    }
+
+    /// A chat message of the other person's arrived after a gap, or late: say so here, and
+    /// tell them (sealed like any message), so that both people know.
+    fn chat_order_seen(&mut self, order: ChatOrder) {
+        let Some(warning) = order.notice() else { return };
+        notice(self.set, warning);
+        if let Some(worker) = &self.worker {
+            self.chat_seq += 1;
+            let id = self.chat_seq;
+            self.chat_pending.insert(id, None);
+            let _ = worker.command(&WorkerCommand::SealChatReport { id, order });
         }
     }
 
@@ -1016,7 +1042,7 @@ impl Call {
             ShieldState::Locked { .. } => {
                 self.chat_seq += 1;
                 let id = self.chat_seq;
-                self.chat_pending.insert(id, text.clone());
+                self.chat_pending.insert(id, Some(text.clone()));
                 if let Some(worker) = &self.worker {
                     let _ = worker.command(&WorkerCommand::SealChat { id, text });
                 }

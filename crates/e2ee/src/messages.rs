@@ -183,8 +183,11 @@ pub enum WorkerCommand {
     /// Encrypt a chat message (slot 15) under the current keys; answered by
     /// [`WorkerEvent::ChatSealed`] or [`WorkerEvent::ChatRefused`] with the same `id`.
     SealChat { id: u32, text: String },
-    /// Decrypt a chat frame from the peer (base64url); answered by [`WorkerEvent::ChatOpened`]
-    /// or [`WorkerEvent::ChatRefused`] with the same `id`.
+    /// Encrypt a report to the peer that its chat messages arrived as `order` says (after a
+    /// gap, or late); answered like [`WorkerCommand::SealChat`].
+    SealChatReport { id: u32, order: ChatOrder },
+    /// Decrypt a chat frame from the peer (base64url); answered by [`WorkerEvent::ChatOpened`],
+    /// [`WorkerEvent::ChatReportOpened`] or [`WorkerEvent::ChatRefused`] with the same `id`.
     OpenChat { id: u32, frame: String },
 }
 
@@ -203,6 +206,9 @@ pub enum WorkerEvent {
     /// A chat frame from the peer, opened; `order` says whether messages before it are
     /// missing or it arrived late (by the sequence number sealed inside it).
     ChatOpened { id: u32, text: String, order: ChatOrder },
+    /// A chat frame from the peer that reports how this side's messages arrived there
+    /// (`report`, never in order); `order` as for [`WorkerEvent::ChatOpened`].
+    ChatReportOpened { id: u32, report: ChatOrder, order: ChatOrder },
     /// A chat message could not be sealed or opened (no keys, bad tag, replay, not UTF-8).
     ChatRefused { id: u32, reason: String },
 }
@@ -236,6 +242,22 @@ impl ChatOrder {
                  the one shown above it."
                     .into(),
             ),
+        }
+    }
+
+    /// What to tell the sender when the other side reports its messages arrived this way.
+    pub fn notice_to_sender(self) -> Option<String> {
+        match self {
+            ChatOrder::InOrder => None,
+            ChatOrder::AfterGap { missing: 1 } => {
+                Some("One of your chat messages did not reach the other person.".into())
+            }
+            ChatOrder::AfterGap { missing } => {
+                Some(format!("{missing} of your chat messages did not reach the other person."))
+            }
+            ChatOrder::Late => {
+                Some("One of your chat messages reached the other person out of order.".into())
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::messages::ChatOrder;
 use shieldcall_e2ee::sframe::chat::{
-    ChatError, ChatReceiver, ChatSender, ChatTooLong, MAX_CHAT_TEXT_BYTES,
+    ChatContent, ChatError, ChatReceiver, ChatSender, ChatTooLong, MAX_CHAT_TEXT_BYTES,
 };
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
 
@@ -24,12 +24,12 @@ fn a_missing_message_and_a_late_one_are_told_apart() {
     let frames: Vec<Vec<u8>> =
         ["one", "two", "three", "four", "five"].iter().map(|t| alice.seal(t).unwrap()).collect();
     let mut open = |i: usize| bob.open(frames[i].clone(), 0);
-    assert_eq!(open(0), Ok(("one".into(), ChatOrder::InOrder)));
-    assert_eq!(open(1), Ok(("two".into(), ChatOrder::InOrder)));
+    assert_eq!(open(0), Ok((ChatContent::Text("one".into()), ChatOrder::InOrder)));
+    assert_eq!(open(1), Ok((ChatContent::Text("two".into()), ChatOrder::InOrder)));
     // "three" held back by someone on the path: "four" tells Bob one is missing.
-    assert_eq!(open(3), Ok(("four".into(), ChatOrder::AfterGap { missing: 1 })));
-    assert_eq!(open(2), Ok(("three".into(), ChatOrder::Late)));
-    assert_eq!(open(4), Ok(("five".into(), ChatOrder::InOrder)));
+    assert_eq!(open(3), Ok((ChatContent::Text("four".into()), ChatOrder::AfterGap { missing: 1 })));
+    assert_eq!(open(2), Ok((ChatContent::Text("three".into()), ChatOrder::Late)));
+    assert_eq!(open(4), Ok((ChatContent::Text("five".into()), ChatOrder::InOrder)));
     // The same frame again is a replay, whichever check catches it first.
     assert_eq!(open(2), Err(ChatError::Drop(DropReason::Replay)));
 }
@@ -46,8 +46,14 @@ fn the_sequence_goes_on_across_a_rekey() {
     assert!(bob.sframe().rekey(next, 1, 0));
     assert_eq!(alice.sframe().next_ctr(), Some(0));
     let after = alice.seal("after").unwrap();
-    assert_eq!(bob.open(after, 10), Ok(("after".into(), ChatOrder::AfterGap { missing: 1 })));
-    assert_eq!(bob.open(lost, 20), Ok(("lost at the change".into(), ChatOrder::Late)));
+    assert_eq!(
+        bob.open(after, 10),
+        Ok((ChatContent::Text("after".into()), ChatOrder::AfterGap { missing: 1 }))
+    );
+    assert_eq!(
+        bob.open(lost, 20),
+        Ok((ChatContent::Text("lost at the change".into()), ChatOrder::Late))
+    );
 }
 
 #[test]
@@ -60,7 +66,10 @@ fn too_long_is_refused_before_sealing_and_uses_no_number() {
         Err(ChatError::TooLong(ChatTooLong { chars: 4097, bytes: 4097 }))
     );
     assert_eq!(alice.next_seq(), 0);
-    assert_eq!(bob.open(alice.seal(&longest).unwrap(), 0), Ok((longest, ChatOrder::InOrder)));
+    assert_eq!(
+        bob.open(alice.seal(&longest).unwrap(), 0),
+        Ok((ChatContent::Text(longest), ChatOrder::InOrder))
+    );
 }
 
 #[test]
@@ -77,16 +86,22 @@ fn what_a_peer_seals_outside_the_layout_is_refused() {
     };
     let short = seal(b"hi");
     let mut huge = 0u64.to_be_bytes().to_vec();
+    huge.push(0);
     huge.extend(std::iter::repeat_n(b'a', MAX_CHAT_TEXT_BYTES + 1));
     let huge = seal(&huge);
     let mut binary = 0u64.to_be_bytes().to_vec();
-    binary.extend([0xff, 0xfe]);
+    binary.extend([0, 0xff, 0xfe]);
     let binary = seal(&binary);
-    let good = seal(b"\0\0\0\0\0\0\0\0fine");
-    for frame in [short, huge, binary] {
+    // Reports outside their layout: an unknown kind, a gap of 0, a gap without its count.
+    let unknown_kind = seal(b"\0\0\0\0\0\0\0\0\x07x");
+    let empty_gap = seal(b"\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0");
+    let short_gap = seal(b"\0\0\0\0\0\0\0\0\x01\0\x01");
+    let no_kind = seal(b"\0\0\0\0\0\0\0\0");
+    let good = seal(b"\0\0\0\0\0\0\0\0\0fine");
+    for frame in [short, huge, binary, unknown_kind, empty_gap, short_gap, no_kind] {
         assert_eq!(bob.open(frame, 0), Err(ChatError::NotChat));
     }
-    assert_eq!(bob.open(good, 0), Ok(("fine".into(), ChatOrder::InOrder)));
+    assert_eq!(bob.open(good, 0), Ok((ChatContent::Text("fine".into()), ChatOrder::InOrder)));
 }
 
 #[test]
@@ -116,4 +131,33 @@ fn notices_for_the_person() {
         "3 chat messages from the other person are missing."
     );
     assert!(ChatOrder::Late.notice().unwrap().contains("arrived out of order"));
+}
+
+#[test]
+fn the_sender_learns_of_a_gap_or_a_late_message_through_a_sealed_report() {
+    let (mut alice, mut bob) = pair(7);
+    let (mut bob_out, mut alice_in) = pair(8);
+    let frames: Vec<Vec<u8>> = ["a", "b", "c"].iter().map(|t| alice.seal(t).unwrap()).collect();
+    // "b" is held back: Bob sees the gap and reports it to Alice, who is told.
+    let (_, order) = bob.open(frames[0].clone(), 0).unwrap();
+    assert_eq!(order, ChatOrder::InOrder);
+    let (_, order) = bob.open(frames[2].clone(), 0).unwrap();
+    assert_eq!(order, ChatOrder::AfterGap { missing: 1 });
+    let report = bob_out.seal_report(order).unwrap();
+    assert_eq!(
+        alice_in.open(report, 0),
+        Ok((ChatContent::Report(ChatOrder::AfterGap { missing: 1 }), ChatOrder::InOrder))
+    );
+    // "b" comes after all: late, reported likewise; reports are numbered like messages.
+    let (_, order) = bob.open(frames[1].clone(), 0).unwrap();
+    assert_eq!(order, ChatOrder::Late);
+    assert_eq!(bob_out.next_seq(), 1);
+    let report = bob_out.seal_report(order).unwrap();
+    assert_eq!(
+        alice_in.open(report, 0),
+        Ok((ChatContent::Report(ChatOrder::Late), ChatOrder::InOrder))
+    );
+    // Nothing to report when all is well.
+    assert_eq!(bob_out.seal_report(ChatOrder::InOrder), Err(ChatError::NotChat));
+    assert_eq!(bob_out.next_seq(), 2);
 }

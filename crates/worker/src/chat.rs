@@ -6,8 +6,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::messages::WorkerEvent;
-use shieldcall_e2ee::sframe::chat::{ChatReceiver, ChatSender};
+use shieldcall_e2ee::messages::{ChatOrder, WorkerEvent};
+use shieldcall_e2ee::sframe::chat::{ChatContent, ChatError, ChatReceiver, ChatSender};
 use shieldcall_e2ee::sframe::{Receiver, Sender};
 
 use crate::transform::Mode;
@@ -48,10 +48,23 @@ impl ChatCryptor {
     }
 
     pub fn seal(&mut self, id: u32, text: String) -> WorkerEvent {
+        self.seal_with(id, |sender| sender.seal(&text))
+    }
+
+    /// A sealed report to the peer that its messages arrived as `order` says.
+    pub fn seal_report(&mut self, id: u32, order: ChatOrder) -> WorkerEvent {
+        self.seal_with(id, |sender| sender.seal_report(order))
+    }
+
+    fn seal_with(
+        &mut self,
+        id: u32,
+        seal: impl FnOnce(&mut ChatSender) -> Result<Vec<u8>, ChatError>,
+    ) -> WorkerEvent {
         let Some(sender) = &mut self.sender else {
             return refused(id, "no keys yet");
         };
-        match sender.seal(&text) {
+        match seal(sender) {
             Ok(frame) => WorkerEvent::ChatSealed { id, frame: URL_SAFE_NO_PAD.encode(&frame) },
             Err(err) => refused(id, &err.to_string()),
         }
@@ -65,7 +78,10 @@ impl ChatCryptor {
             return refused(id, "not an encrypted chat message");
         };
         match receiver.open(frame, js_sys::Date::now() as u64) {
-            Ok((text, order)) => WorkerEvent::ChatOpened { id, text, order },
+            Ok((ChatContent::Text(text), order)) => WorkerEvent::ChatOpened { id, text, order },
+            Ok((ChatContent::Report(report), order)) => {
+                WorkerEvent::ChatReportOpened { id, report, order }
+            }
             Err(err) => refused(id, &err.to_string()),
         }
     }

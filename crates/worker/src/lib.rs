@@ -57,6 +57,9 @@ pub fn start() {
                 Ok(WorkerCommand::SealChat { id, text }) => {
                     return post(&chat.borrow_mut().seal(id, text));
                 }
+                Ok(WorkerCommand::SealChatReport { id, order }) => {
+                    return post(&chat.borrow_mut().seal_report(id, order));
+                }
                 Ok(WorkerCommand::OpenChat { id, frame }) => {
                     return post(&chat.borrow_mut().open(id, &frame));
                 }

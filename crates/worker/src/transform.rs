@@ -57,7 +57,9 @@ impl Mode {
     /// length), in which case the worker fails closed.
     pub fn from_command(command: WorkerCommand) -> Result<Self, String> {
         Ok(match command {
-            WorkerCommand::SealChat { .. } | WorkerCommand::OpenChat { .. } => {
+            WorkerCommand::SealChat { .. }
+            | WorkerCommand::SealChatReport { .. }
+            | WorkerCommand::OpenChat { .. } => {
                 return Err("a chat message is not a mode".into());
             }
             WorkerCommand::AwaitKeys => Mode::AwaitKeys,

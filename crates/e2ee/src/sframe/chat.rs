@@ -1,12 +1,18 @@
 //! Chat messages under E2EE: each is one SFrame of slot 15 (the media worker seals and opens
-//! them, so the keys stay there), and inside it a sequence number before the text:
+//! them, so the keys stay there), and inside it a sequence number and a kind before the body:
 //!
 //! ```text
 //! SFrame plaintext of a chat message:
-//! +----------------------+--------------------------------------+
-//! | seq (8 bytes, BE)    | text (UTF-8, at most 4096 bytes)     |
-//! +----------------------+--------------------------------------+
+//! +-------------------+----------+------------------------------------------------+
+//! | seq (8 bytes, BE) | kind (1) | body                                           |
+//! +-------------------+----------+------------------------------------------------+
+//! kind 0, text:   body = the text (UTF-8, at most 4096 bytes)
+//! kind 1, report: body = 0x00 || missing (8 bytes, BE)   "n of yours did not arrive"
+//!                        0x01                            "one of yours arrived late"
 //! ```
+//!
+//! A report goes back to the sender of a message that arrived after a gap, or late, so that
+//! both people learn of it; it is sealed and numbered like any message.
 //!
 //! The SFrame counter already refuses replays, but it starts again at 0 under each new KID and
 //! says nothing about frames that never arrived. `seq` counts the messages one side sealed under
@@ -24,6 +30,21 @@ pub const MAX_CHAT_TEXT_BYTES: usize = 4096;
 
 /// Bytes of the sequence number in front of the text.
 pub const CHAT_SEQ_LEN: usize = 8;
+
+const KIND_TEXT: u8 = 0;
+const KIND_REPORT: u8 = 1;
+const REPORT_GAP: u8 = 0;
+const REPORT_LATE: u8 = 1;
+
+/// What an opened chat message holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatContent {
+    /// Something the other person wrote.
+    Text(String),
+    /// The other person's app reports that messages of this side's arrived there this way
+    /// (never [`ChatOrder::InOrder`]).
+    Report(ChatOrder),
+}
 
 /// How many missing sequence numbers are remembered, so that a late message can still be
 /// placed; a larger gap forgets its oldest (they can no longer be told from replays).
@@ -78,7 +99,7 @@ impl std::fmt::Display for ChatError {
             ChatError::Drop(DropReason::UnknownKid | DropReason::Malformed) => {
                 f.write_str("not an encrypted chat message")
             }
-            ChatError::NotChat => f.write_str("the message is not text"),
+            ChatError::NotChat => f.write_str("the message is neither text nor a report"),
         }
     }
 }
@@ -113,16 +134,37 @@ impl ChatSender {
         self.next_seq
     }
 
-    /// `header || encrypt(seq || text) || tag`. A number is used up only by a sealed message.
+    /// `header || encrypt(seq || 0 || text) || tag`. A number is used up only by a sealed
+    /// message.
     pub fn seal(&mut self, text: &str) -> Result<Vec<u8>, ChatError> {
         check_chat_text(text).map_err(ChatError::TooLong)?;
+        self.seal_body(KIND_TEXT, text.as_bytes())
+    }
+
+    /// A report to the other side that its messages arrived as `order` says: after a gap, or
+    /// late. `InOrder` needs no report and is refused (`NotChat`).
+    pub fn seal_report(&mut self, order: ChatOrder) -> Result<Vec<u8>, ChatError> {
+        match order {
+            ChatOrder::InOrder => Err(ChatError::NotChat),
+            ChatOrder::AfterGap { missing } => {
+                let mut body = [0u8; 9];
+                body[0] = REPORT_GAP;
+                body[1..].copy_from_slice(&missing.to_be_bytes());
+                self.seal_body(KIND_REPORT, &body)
+            }
+            ChatOrder::Late => self.seal_body(KIND_REPORT, &[REPORT_LATE]),
+        }
+    }
+
+    fn seal_body(&mut self, kind: u8, body: &[u8]) -> Result<Vec<u8>, ChatError> {
         // u64::MAX is never sent, so the reader's next expected number cannot overflow.
         if self.next_seq == u64::MAX {
             return Err(ChatError::Send(SendError::CounterExhausted));
         }
-        let mut buf = Vec::with_capacity(CHAT_SEQ_LEN + text.len() + 33);
+        let mut buf = Vec::with_capacity(CHAT_SEQ_LEN + 1 + body.len() + 33);
         buf.extend_from_slice(&self.next_seq.to_be_bytes());
-        buf.extend_from_slice(text.as_bytes());
+        buf.push(kind);
+        buf.extend_from_slice(body);
         self.sframe.encrypt_in_place(&mut buf, 0).map_err(ChatError::Send)?;
         self.next_seq += 1;
         Ok(buf)
@@ -151,23 +193,37 @@ impl ChatReceiver {
         self.sframe.suite()
     }
 
-    /// Opens `frame` (as [`ChatSender::seal`] made it) at `now_ms`; the text, and whether
-    /// messages before it are missing or it arrived late.
+    /// Opens `frame` (as [`ChatSender::seal`] or [`ChatSender::seal_report`] made it) at
+    /// `now_ms`; what it holds, and whether messages before it are missing or it arrived late.
     pub fn open(
         &mut self,
         mut frame: Vec<u8>,
         now_ms: u64,
-    ) -> Result<(String, ChatOrder), ChatError> {
+    ) -> Result<(ChatContent, ChatOrder), ChatError> {
         self.sframe.decrypt_in_place(&mut frame, 0, now_ms).map_err(ChatError::Drop)?;
-        if frame.len() < CHAT_SEQ_LEN || frame.len() - CHAT_SEQ_LEN > MAX_CHAT_TEXT_BYTES {
+        if frame.len() <= CHAT_SEQ_LEN || frame.len() - CHAT_SEQ_LEN - 1 > MAX_CHAT_TEXT_BYTES {
             return Err(ChatError::NotChat);
         }
-        let text = frame.split_off(CHAT_SEQ_LEN);
-        // Exactly CHAT_SEQ_LEN bytes are left, checked above.
-        let seq = u64::from_be_bytes(frame.try_into().expect("8 bytes left"));
-        let text = String::from_utf8(text).map_err(|_| ChatError::NotChat)?;
-        let order = self.order.accept(seq).ok_or(ChatError::Repeated)?;
-        Ok((text, order))
+        let body = frame.split_off(CHAT_SEQ_LEN + 1);
+        let kind = frame[CHAT_SEQ_LEN];
+        let mut seq = [0u8; CHAT_SEQ_LEN];
+        seq.copy_from_slice(&frame[..CHAT_SEQ_LEN]);
+        let content = match (kind, body.as_slice()) {
+            (KIND_TEXT, _) => {
+                ChatContent::Text(String::from_utf8(body).map_err(|_| ChatError::NotChat)?)
+            }
+            (KIND_REPORT, [REPORT_GAP, missing @ ..]) => {
+                let missing: [u8; 8] = missing.try_into().map_err(|_| ChatError::NotChat)?;
+                match u64::from_be_bytes(missing) {
+                    0 => return Err(ChatError::NotChat),
+                    missing => ChatContent::Report(ChatOrder::AfterGap { missing }),
+                }
+            }
+            (KIND_REPORT, [REPORT_LATE]) => ChatContent::Report(ChatOrder::Late),
+            _ => return Err(ChatError::NotChat),
+        };
+        let order = self.order.accept(u64::from_be_bytes(seq)).ok_or(ChatError::Repeated)?;
+        Ok((content, order))
     }
 }
 
