@@ -1073,6 +1073,10 @@ impl Call {
                 }
             }
             ShieldState::Unlocked { .. } if self.session.confirmed() => {
+                // The same cap as for sealed chat: a flood of text is not shown.
+                if shieldcall_e2ee::sframe::chat::check_chat_text(&text).is_err() {
+                    return notice(self.set, "A chat message over 4,096 bytes was dropped.".into());
+                }
                 self.chat_shown(false, text)
             }
             // Never show what could not be checked.
