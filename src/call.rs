@@ -40,7 +40,7 @@ use crate::browser::peer::{
 };
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
 use crate::browser::worker::{MediaWorker, WORKER_URL};
-use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
+use crate::call_link::{CallRole, HostSecrets, forget_link, take_host_secrets};
 use crate::components::ChatMessage;
 use crate::config::AppConfig;
 
@@ -137,6 +137,7 @@ pub const CALL_FULL: &str = "This call already has two people. If you were in it
 struct Call {
     /// This call, for the callbacks it hands out.
     me: Weak<RefCell<Call>>,
+    call_id: CallId,
     role: Role,
     session: Session,
     config: AppConfig,
@@ -175,6 +176,8 @@ struct Call {
     peer_away: bool,
     /// ICE candidates that arrived before the connection was made.
     early_ice: Vec<RtcIceCandidateInit>,
+    /// (Guest) an offer that arrived before the host's hello.
+    early_offer: Option<String>,
     /// The last security code shown as locked, to tell the person when it changes.
     last_code: Option<SecurityCode>,
     /// The key confirmation last sent to the peer.
@@ -188,8 +191,9 @@ struct Call {
 }
 
 /// Milliseconds on the page's clock, for the pure call logic's timers.
+/// Monotonic: a wall clock that steps (NTP, a resumed laptop) would fire or stall timers.
 fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now()) as u64
 }
 
 /// Start a call for `id` in `role`; it ends when the calling component goes away.
@@ -262,6 +266,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     let call = Rc::new_cyclic(|me| {
         RefCell::new(Call {
             me: me.clone(),
+            call_id: id,
             role: session_role,
             session,
             config,
@@ -286,6 +291,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             ended: false,
             peer_away: false,
             early_ice: Vec::new(),
+            early_offer: None,
             last_code: None,
             confirm_sent: None,
             retry: Retry::new(),
@@ -319,7 +325,12 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
 
     let stored = StoredValue::new_local(call);
     // Leaving the page ends the call: tracks stop, the worker (and its keys) goes.
-    on_cleanup(move || stored.with_value(|call| call.borrow_mut().end(None)));
+    on_cleanup(move || {
+        stored.with_value(|call| {
+            forget_link(&id.to_string());
+            call.borrow_mut().end(None)
+        })
+    });
     CallHandle {
         status,
         shield,
@@ -398,7 +409,7 @@ impl CallHandle {
             if !c.ended {
                 (c.send)(&Signal::Bye {});
             }
-            c.end(Some("You left the call.".into()))
+            c.leave("You left the call.")
         });
     }
 }
@@ -539,12 +550,20 @@ impl Call {
                 if self.link.is_some() {
                     self.peer_away = true;
                 }
-                self.say_hello()
+                self.session.relay_rejoined();
+                self.session.expect_peer();
+                self.say_hello();
+                // Our confirmation may have been lost with the old socket: say it again.
+                self.confirm_sent = None;
+                self.follow_session();
             }
-            Inbound::Relay(RelayEvent::Joined { .. }) => {}
+            Inbound::Relay(RelayEvent::Joined { .. }) => self.session.relay_rejoined(),
             // Whether this is the same person back on the relay or someone new, their hello
             // tells (see `peer_hello`).
-            Inbound::Relay(RelayEvent::PeerJoined) => self.say_hello(),
+            Inbound::Relay(RelayEvent::PeerJoined) => {
+                self.session.expect_peer();
+                self.say_hello()
+            }
             Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
             Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into())),
             Inbound::Relay(RelayEvent::Error { reason }) => {
@@ -565,7 +584,7 @@ impl Call {
                 init.set_sdp_m_line_index(sdp_m_line_index);
                 self.add_ice(init);
             }
-            Inbound::Peer(Signal::Bye {}) => self.end(Some("The other person hung up.".into())),
+            Inbound::Peer(Signal::Bye {}) => self.leave("The other person hung up."),
         }
     }
 
@@ -617,6 +636,9 @@ impl Call {
         if self.role == Role::Host && self.link.is_none() && !self.linking {
             self.start_link(None);
         }
+        if let Some(sdp) = self.early_offer.take() {
+            self.offer(sdp);
+        }
     }
 
     /// Schedule the next attempt at the media connection (once: both sides' reports of the
@@ -649,7 +671,9 @@ impl Call {
     /// the other person left, or a warning stopped the call's media.
     fn retry_due(&mut self) {
         let Some((_, hello)) = self.retry_timer.take() else { return };
-        if !self.retry.take_due(now_ms()) || self.ended {
+        // The timer is the clock here: whatever the page's clock did meanwhile, it is due.
+        self.retry.cancel();
+        if self.ended {
             return;
         }
         let warned = matches!(self.session.state(), ShieldState::Warning { .. });
@@ -696,6 +720,7 @@ impl Call {
     /// Make the peer connection: the host with its offer, the guest with the host's.
     fn start_link(&mut self, offer: Option<String>) {
         let Some(worker) = self.worker.clone() else { return };
+        self.retry.started(now_ms());
         let configuration = self.rtc_configuration();
         let _ = worker.configure(&configuration);
         let pc = match RtcPeerConnection::new_with_configuration(&configuration) {
@@ -814,6 +839,12 @@ impl Call {
         if self.role != Role::Guest {
             return;
         }
+        if !self.session.has_peer() {
+            // The host says hello before it offers; an offer without one may be the relay's.
+            // It waits for the hello (and the wait for a confirmation runs meanwhile).
+            self.early_offer = Some(sdp);
+            return;
+        }
         if self.link.is_some() || self.linking {
             // The host started a new connection (after losing this page's relay socket, say):
             // new connection, new agreement, and a fresh worker, so that no transform ever runs
@@ -839,6 +870,11 @@ impl Call {
         }
         let Some(link) = &self.link else { return };
         let pc = link.pc.clone();
+        let awaiting = Reflect::get(&pc, &"signalingState".into()).ok().and_then(|s| s.as_string());
+        if awaiting.as_deref() != Some("have-local-offer") {
+            // Not waiting for an answer: one for an offer of an earlier connection, or a copy.
+            return web_sys::console::warn_1(&"relay: an answer nobody waits for".into());
+        }
         // The session takes the answer's fingerprint now, not once the browser has applied it:
         // the guest's key confirmation comes right behind the answer and must find the
         // transcript complete. (An answer the browser refuses ends the call.) An answer that
@@ -1245,9 +1281,11 @@ impl Call {
     /// The other person left: drop everything learnt from them and wait for them to return.
     fn peer_left(&mut self) {
         self.peer_away = false;
-        // An attempt meant for the old connection must not cut the next person's.
-        self.retry.cancel();
+        // An attempt meant for the old connection must not cut the next person's, and the next
+        // person starts a fresh schedule.
+        self.retry.reset();
         self.retry_timer = None;
+        self.early_offer = None;
         self.session.restart();
         self.reset_media();
         self.set.status.set(CallStatus::PeerLeft);
@@ -1293,6 +1331,13 @@ impl Call {
             link.chat.close();
             link.pc.close();
         }
+    }
+
+    /// The call is over for good (a hang-up on either side): this tab forgets the link too.
+    /// Other endings (an error, a full call) keep it, so that a reload can try again.
+    fn leave(&mut self, why: &str) {
+        forget_link(&self.call_id.to_string());
+        self.end(Some(why.into()));
     }
 
     /// End the call (`why` shown to the person, or nothing when the page is just leaving).
@@ -1463,7 +1508,14 @@ impl Call {
     fn tick(&mut self) {
         let now = now_ms();
         let before = self.session.state();
-        self.session.handle_timeout(now);
+        if self.session.handle_timeout(now) {
+            // Half-way through the wait for the peer's confirmation: say everything again, in
+            // case it was lost with a relay socket (the peer repeats its confirmation, or the
+            // host starts a fresh connection).
+            self.confirm_sent = None;
+            self.say_hello();
+            self.follow_session();
+        }
         if self.session.state() != before {
             self.follow_session();
         }
@@ -1471,6 +1523,8 @@ impl Call {
             self.show_retry(now);
         } else if self.session.confirmed() && self.media_connected() {
             self.retry.healthy(now);
+        } else {
+            self.retry.unhealthy();
         }
         let (_, at) = self.screen_frames;
         if self.screen_shown && js_sys::Date::now() - at > SCREEN_SHARE_IDLE_MS {

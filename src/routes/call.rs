@@ -8,7 +8,7 @@ use crate::browser::use_captions::use_captions;
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
 use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
-use crate::call_link::{CallRole, forget_link, role_for, take_link_from_address_bar};
+use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu, warning_text};
 use crate::config::{AppConfig, load_config};
 use crate::settings::e2ee_enabled;
@@ -69,12 +69,6 @@ fn CallRoom(
     let (chat_open, set_chat_open) = signal(false);
     let status = call.status;
     let relay = call.relay;
-    // A call that is over leaves nothing of its link behind in this tab.
-    Effect::new(move |_| {
-        if matches!(status.get(), CallStatus::Ended(_)) {
-            forget_link(&id.to_string());
-        }
-    });
     let status_text = move || match (status.get(), relay.get()) {
         (CallStatus::Ended(why), _) => why,
         (CallStatus::Connected, Presence::Disconnected(_)) => "Connected. The call's relay cannot \

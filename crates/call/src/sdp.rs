@@ -12,16 +12,30 @@ const AUDIO_LEVEL_EXTENSIONS: [&str; 2] =
     ["urn:ietf:params:rtp-hdrext:ssrc-audio-level", "urn:ietf:params:rtp-hdrext:csrc-audio-level"];
 
 /// `sdp` without audio-level header extensions, and with `cbr=1` on every Opus payload type.
-/// Line endings are kept as they are (CRLF from browsers).
+/// Payload types are per media section. Line endings are kept as they are (CRLF from browsers).
 pub fn without_audio_metadata(sdp: &str) -> String {
     let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
     let lines: Vec<&str> = sdp.split(eol).collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len() + 1);
+    // The session part, then each media section from its m= line on.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(
+            lines.iter().enumerate().filter(|(i, l)| *i > 0 && l.starts_with("m=")).map(|(i, _)| i),
+        )
+        .chain(std::iter::once(lines.len()))
+        .collect();
+    for range in starts.windows(2) {
+        rewrite_section(&lines[range[0]..range[1]], &mut out);
+    }
+    out.join(eol)
+}
+
+fn rewrite_section(lines: &[&str], out: &mut Vec<String>) {
     let opus: Vec<&str> = lines.iter().filter_map(|line| opus_payload_type(line)).collect();
     let with_fmtp: Vec<&str> = lines
         .iter()
         .filter_map(|line| line.strip_prefix("a=fmtp:")?.split_once(' ').map(|(pt, _)| pt))
         .collect();
-    let mut out: Vec<String> = Vec::with_capacity(lines.len() + 1);
     for line in lines {
         if is_audio_level_extension(line) {
             continue;
@@ -39,7 +53,6 @@ pub fn without_audio_metadata(sdp: &str) -> String {
             out.push(format!("a=fmtp:{pt} cbr=1"));
         }
     }
-    out.join(eol)
 }
 
 /// The payload type of an `a=rtpmap:<pt> opus/48000/2` line.
@@ -118,6 +131,17 @@ mod tests {
             without_audio_metadata(sdp),
             "m=audio 9 RTP/SAVPF 96\na=rtpmap:96 OPUS/48000/2\na=fmtp:96 cbr=1\na=sendrecv\n"
         );
+    }
+
+    #[test]
+    fn payload_types_are_per_media_section() {
+        // Payload type 96 is Opus in the audio section and VP8 in the video one.
+        let sdp = "v=0\r\nm=audio 9 RTP/SAVPF 96\r\na=rtpmap:96 opus/48000/2\r\n\
+            a=fmtp:96 useinbandfec=1\r\nm=video 9 RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n\
+            a=fmtp:96 max-fs=12288\r\n";
+        let out = without_audio_metadata(sdp);
+        assert!(out.contains("a=fmtp:96 useinbandfec=1;cbr=1\r\n"), "{out}");
+        assert!(out.contains("a=fmtp:96 max-fs=12288\r\n"), "{out}");
     }
 
     #[test]

@@ -198,9 +198,14 @@ impl std::error::Error for FingerprintError {}
 pub fn dtls_fingerprint(sdp: &str) -> Result<Fingerprint, FingerprintError> {
     let mut found: Option<Fingerprint> = None;
     // Browsers split lines at LF and drop a trailing CR; Firefox matches attribute names in
-    // any case. A line is looked at the way the most lenient of them would.
+    // any case, and some SDP parsers trim more than ASCII spaces. Every line must be plain
+    // `x=...` in printable ASCII, so that no parser can read a fingerprint where this one
+    // sees none; within that, a line is looked at the way the most lenient browser would.
     for line in sdp.split('\n') {
-        let line = line.trim_matches(|c: char| c.is_ascii_whitespace());
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if !is_plain_sdp_line(line) {
+            return Err(FingerprintError::Malformed);
+        }
         let Some(value) = attribute_value(line, "fingerprint") else { continue };
         let mut parts = value.split_ascii_whitespace();
         let (Some(hash), Some(hex), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -218,9 +223,20 @@ pub fn dtls_fingerprint(sdp: &str) -> Result<Fingerprint, FingerprintError> {
     found.ok_or(FingerprintError::Missing)
 }
 
+/// Empty, or a lowercase type letter, `=`, and printable ASCII (RFC 8866's grammar, and all that
+/// browsers write).
+fn is_plain_sdp_line(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes.is_empty()
+        || (bytes.len() >= 2
+            && bytes[0].is_ascii_lowercase()
+            && bytes[1] == b'='
+            && bytes[2..].iter().all(|b| (0x20..=0x7e).contains(b)))
+}
+
 /// The value of an SDP attribute line `a=<name>:<value>`, the name matched in any case.
 fn attribute_value<'a>(line: &'a str, name: &str) -> Option<&'a str> {
-    let rest = line.strip_prefix("a=").or_else(|| line.strip_prefix("A="))?;
+    let rest = line.strip_prefix("a=")?;
     let (attribute, value) = rest.split_once(':')?;
     attribute.trim().eq_ignore_ascii_case(name).then_some(value)
 }
@@ -441,6 +457,21 @@ mod tests {
                 dtls_fingerprint(&chromium_sdp(extra, "")),
                 Err(FingerprintError::OtherHashFunction),
                 "{extra}"
+            );
+        }
+        // Lines some parser might read as a fingerprint and this one would not: refused whole.
+        for odd in [
+            format!("A=fingerprint:sha-384 {FP}"),
+            format!("a =fingerprint:sha-384 {FP}"),
+            format!(" a=fingerprint:sha-384 {FP}"),
+            format!("\u{a0}a=fingerprint:sha-384 {FP}"),
+            format!("a=fingerprint\u{a0}:sha-384 {FP}"),
+            format!("a=fingerprint:sha-384\t{FP}"),
+        ] {
+            assert_eq!(
+                dtls_fingerprint(&chromium_sdp(&format!("{odd}\r\n"), "")),
+                Err(FingerprintError::Malformed),
+                "{odd:?}"
             );
         }
     }

@@ -191,6 +191,10 @@ pub struct Session {
     warned_in_call: Option<WarningReason>,
     /// Since when (ms, the caller's clock) this side has waited for the peer's confirmation.
     awaiting_since: Option<u64>,
+    /// The relay says someone else is in the call, whose hello has not come yet.
+    peer_expected: bool,
+    /// This wait has already asked the peer to say everything again (once, half-way).
+    reasked: bool,
     /// Transcripts of earlier agreements in this session, so keys are never derived twice.
     used_transcripts: Vec<TranscriptHash>,
 }
@@ -223,6 +227,8 @@ impl Session {
             warning: None,
             warned_in_call: None,
             awaiting_since: None,
+            peer_expected: false,
+            reasked: false,
             used_transcripts: Vec::new(),
         }
     }
@@ -234,7 +240,8 @@ impl Session {
     pub fn restart(&mut self) {
         self.peer = None;
         self.warning = None;
-        self.awaiting_since = None;
+        self.peer_expected = false;
+        self.reset_wait();
         self.restart_connection();
     }
 
@@ -287,6 +294,11 @@ impl Session {
         self.keys = None;
     }
 
+    /// Whether the peer's hello is in.
+    pub fn has_peer(&self) -> bool {
+        self.peer.is_some()
+    }
+
     /// Whether `hello` carries the key of the peer this session already knows (the same
     /// person again after their relay connection dropped, rather than someone new).
     pub fn knows_peer(&self, hello: &Signal) -> bool {
@@ -334,7 +346,7 @@ impl Session {
         let from = self.peer_confirms_as();
         if confirmation.verifies(&self.link_secret, from, &th) {
             self.confirmed = true;
-            self.awaiting_since = None;
+            self.reset_wait();
         } else if !self
             .used_transcripts
             .iter()
@@ -432,23 +444,51 @@ impl Session {
         self.update();
     }
 
+    /// The relay says someone else is in the call (`joined` with peers, `peer-joined`): their
+    /// hello, then their confirmation, must follow in time, as if the hello were in. A relay
+    /// that drops the hello and offers a connection of its own is caught the same way.
+    pub fn expect_peer(&mut self) {
+        self.peer_expected = true;
+    }
+
+    /// This side's relay socket came back after a drop: the wait for the peer's confirmation
+    /// starts again, since nothing could arrive meanwhile. (The page shows the lost relay.)
+    pub fn relay_rejoined(&mut self) {
+        self.reset_wait();
+    }
+
+    fn reset_wait(&mut self) {
+        self.awaiting_since = None;
+        self.reasked = false;
+    }
+
     /// The clock moved on (`now_ms`: milliseconds on any monotonic clock of the caller's). Once
-    /// the peer's hello is in, its key confirmation must follow within
+    /// someone else is in the call, their key confirmation must follow within
     /// [`CONFIRMATION_TIMEOUT_MS`]; otherwise the shield turns red rather than stay "connecting"
     /// (or "you turned it off") for ever. A new connection with the same peer does not restart
-    /// the wait: only a confirmation, or a new peer, does.
-    pub fn handle_timeout(&mut self, now_ms: u64) {
-        let waiting = self.peer.is_some() && !self.confirmed && self.warning.is_none();
-        if !waiting {
-            if self.confirmed || self.peer.is_none() {
-                self.awaiting_since = None;
-            }
-            return;
+    /// the wait: only a confirmation, a new peer, or this side's relay socket coming back does.
+    ///
+    /// Returns `true` once, half-way through a wait: time to say hello again and repeat this
+    /// side's confirmation, which makes the peer repeat its own (or start a fresh connection),
+    /// in case one was lost with a relay socket.
+    pub fn handle_timeout(&mut self, now_ms: u64) -> bool {
+        let someone = self.peer.is_some() || self.peer_expected;
+        if !someone || self.confirmed {
+            self.reset_wait();
+            return false;
+        }
+        if self.warning.is_some() {
+            return false;
         }
         let since = *self.awaiting_since.get_or_insert(now_ms);
-        if now_ms.saturating_sub(since) >= CONFIRMATION_TIMEOUT_MS {
+        let waited = now_ms.saturating_sub(since);
+        if waited >= CONFIRMATION_TIMEOUT_MS {
             self.warn(WarningReason::ConfirmationTimeout);
+            return false;
         }
+        let ask_again = waited >= CONFIRMATION_TIMEOUT_MS / 2 && !self.reasked;
+        self.reasked |= ask_again;
+        ask_again
     }
 
     /// The first warning shown in this call, even if the peer it was about has left since.
@@ -498,7 +538,7 @@ impl Session {
         if let Some(early) = self.early_confirmation.take() {
             self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
             if self.confirmed {
-                self.awaiting_since = None;
+                self.reset_wait();
             }
         }
         if !(host_e2ee && guest_e2ee) {

@@ -692,3 +692,67 @@ fn the_certificate_the_browser_reports_must_be_the_bound_one() {
         assert!(host.keys().is_none());
     }
 }
+
+#[test]
+fn half_way_through_the_wait_each_side_asks_once_more() {
+    let (mut host, mut guest, _) = after_hellos("reask", true, true);
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+    // The host's confirmation was lost with a relay socket.
+    assert!(!guest.handle_timeout(0));
+    assert!(!guest.handle_timeout(5_999));
+    assert!(guest.handle_timeout(6_000), "ask again half-way");
+    assert!(!guest.handle_timeout(7_000), "once");
+    // Asked again, the host repeats its confirmation in time: locked, no warning.
+    guest.peer_confirm(&host.confirm().unwrap()).unwrap();
+    guest.handle_timeout(20_000);
+    assert!(matches!(guest.state(), ShieldState::Locked { .. }), "{:?}", guest.state());
+}
+
+#[test]
+fn time_without_a_relay_socket_is_not_held_against_the_peer() {
+    let (mut host, mut guest, _) = after_hellos("relay-gone", true, true);
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+    guest.handle_timeout(0);
+    // The guest's relay socket was away for 11 s; it rejoins, and the wait starts again.
+    guest.relay_rejoined();
+    guest.handle_timeout(11_000);
+    guest.handle_timeout(11_000 + session::CONFIRMATION_TIMEOUT_MS - 1);
+    assert_eq!(guest.state(), ShieldState::Connecting);
+    guest.handle_timeout(11_000 + session::CONFIRMATION_TIMEOUT_MS);
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationTimeout });
+}
+
+#[test]
+fn a_peer_the_relay_announced_must_say_hello_and_confirm_in_time() {
+    // The relay says someone joined but drops their hello (and may offer a connection of its
+    // own): the wait runs from the announcement, with E2EE on or off.
+    for e2ee in [true, false] {
+        let mut rng = TestRng::new("announced");
+        let call_id = CallId::generate(&mut rng);
+        let mut guest = Session::new(
+            config(Role::Guest, call_id, e2ee, Policy::Allowed),
+            EphemeralSecret::generate(&mut rng),
+            LinkSecret::generate(&mut rng),
+        );
+        let before = guest.state();
+        guest.handle_timeout(0);
+        guest.handle_timeout(60_000);
+        assert_eq!(guest.state(), before, "alone, nobody to wait for");
+        guest.expect_peer();
+        guest.handle_timeout(60_000);
+        guest.handle_timeout(60_000 + session::CONFIRMATION_TIMEOUT_MS);
+        assert_eq!(
+            guest.state(),
+            ShieldState::Warning { reason: WarningReason::ConfirmationTimeout }
+        );
+    }
+}
+
+#[test]
+fn a_peer_who_left_is_waited_for_no_longer() {
+    let (mut host, _guest, _) = after_hellos("left", true, true);
+    host.handle_timeout(0);
+    host.restart();
+    host.handle_timeout(60_000);
+    assert_eq!(host.state(), ShieldState::Connecting, "alone again: no warning");
+}
