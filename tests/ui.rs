@@ -17,7 +17,7 @@ use shieldcall::components::{
     FeaturesMenu, MISMATCH_TEXT, Shield, WEB_CALLS_REASON,
 };
 use shieldcall::config::{AppConfig, ConfigSignal, load_config};
-use shieldcall::routes::{POLICY_DISABLED, SettingsPage};
+use shieldcall::routes::{Home, POLICY_DISABLED, SettingsPage};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::TranscriptHash;
 use shieldcall_e2ee::session::{ShieldState, UnlockedReason, WarningReason};
@@ -436,6 +436,29 @@ async fn the_organisations_policy_disables_the_toggle_and_says_why() {
     settle().await;
     assert!(!toggle.disabled() && toggle.checked());
     assert!(!text(&root).contains(POLICY_DISABLED));
+}
+
+#[wasm_bindgen_test]
+async fn the_home_page_states_the_setting_as_the_policy_allows_it() {
+    let storage = window().local_storage().unwrap().unwrap();
+    storage.clear().unwrap();
+    let config = RwSignal::new(AppConfig { ice_servers: Vec::new(), e2ee_allowed: false });
+    let root = container();
+    let _page = leptos::mount::mount_to(root.clone(), move || {
+        provide_context::<ConfigSignal>(config.into());
+        view! { <leptos_router::components::Router><Home /></leptos_router::components::Router> }
+    });
+    settle().await;
+    // The person has E2EE on (the default), but the organisation turned it off: the page must
+    // not say it is on.
+    let hint = find(&root, "[data-e2ee-setting]");
+    assert_eq!(attr(&hint, "data-e2ee-setting").as_deref(), Some("policy-off"));
+    assert!(text(&hint).contains(POLICY_DISABLED), "{}", text(&hint));
+    assert!(!text(&hint).contains("is on"), "{}", text(&hint));
+    config.update(|c| c.e2ee_allowed = true);
+    settle().await;
+    assert_eq!(attr(&hint, "data-e2ee-setting").as_deref(), Some("on"));
+    assert!(text(&hint).contains("End-to-end encryption is on"));
 }
 
 #[wasm_bindgen_test]

@@ -3,6 +3,8 @@ use leptos_router::components::A;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::call_link::NewCall;
+use crate::config::use_app_config;
+use crate::routes::POLICY_DISABLED;
 use crate::settings::e2ee_enabled;
 
 /// Home: make a call link to share.
@@ -25,17 +27,29 @@ pub fn Home() -> impl IntoView {
             set_copied.set(Some(JsFuture::from(written).await.is_ok()));
         });
     };
-    let e2ee = e2ee_enabled();
+    // What the calls made here will be: the person's setting, unless the organisation's policy
+    // turns E2EE off (the same rule as the settings page and the call's shield).
+    let config = use_app_config();
+    let chosen = e2ee_enabled();
+    let setting = move || match (config.with(|c| c.e2ee_allowed), chosen) {
+        (false, _) => "policy-off",
+        (true, true) => "on",
+        (true, false) => "off",
+    };
     view! {
         <section class="page home">
             <h1>"Confidential calls, end to end"</h1>
             <p>"Make a link, send it to one person, and talk. Only the two of you hold the keys."</p>
             <button class="primary" data-action="new-call" on:click=new_call>"New call"</button>
-            <p class="hint" data-e2ee-setting=if e2ee { "on" } else { "off" }>
-                {if e2ee {
-                    "End-to-end encryption is on for your calls. "
-                } else {
-                    "End-to-end encryption is off for your calls: they are protected by transport encryption only. "
+            <p class="hint" data-e2ee-setting=setting>
+                {move || match setting() {
+                    "on" => "End-to-end encryption is on for your calls. ".to_string(),
+                    "off" => "End-to-end encryption is off for your calls: they are protected by \
+                        transport encryption only. "
+                        .to_string(),
+                    _ => format!(
+                        "{POLICY_DISABLED} Your calls are protected by transport encryption only. "
+                    ),
                 }}
                 <A href="/settings">"Settings"</A>
             </p>
