@@ -2,22 +2,14 @@
 //! per-KID state behind, and the ratchet steps that following a later epoch takes are worked out
 //! once, not again for every frame that points there.
 
+mod common;
+
+use common::{open, send};
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::layout::{MAX_EPOCH, SLOT_BITS, Slot};
 use shieldcall_e2ee::sframe::{
     CipherSuite, DropReason, Header, MAX_EPOCH_LOOKAHEAD, Receiver, Sender,
 };
-
-fn send(sender: &mut Sender, payload: &[u8]) -> Vec<u8> {
-    let mut buf = payload.to_vec();
-    sender.encrypt_in_place(&mut buf, 0).expect("sends");
-    buf
-}
-
-fn open(receiver: &mut Receiver, wire: &[u8], now_ms: u64) -> Result<Vec<u8>, DropReason> {
-    let mut buf = wire.to_vec();
-    receiver.decrypt_in_place(&mut buf, 0, now_ms).map(|_| buf)
-}
 
 /// A frame under `kid` and `ctr` whose body and tag are noise: what anyone on the path can send.
 fn forged(kid: u64, ctr: u64, seed: u64) -> Vec<u8> {

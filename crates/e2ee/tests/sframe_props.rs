@@ -1,5 +1,8 @@
 //! Property tests of the frame layer, and the ratchet and grace period.
 
+mod common;
+
+use common::{open, send};
 use proptest::prelude::*;
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::layout::{Slot, kid};
@@ -98,17 +101,6 @@ proptest! {
         prop_assert!(receiver.decrypt_in_place(&mut buf, prefix, 0).is_err());
         prop_assert_eq!(buf, bytes);
     }
-}
-
-fn send(sender: &mut Sender, payload: &[u8]) -> Vec<u8> {
-    let mut buf = payload.to_vec();
-    sender.encrypt_in_place(&mut buf, 0).expect("sends");
-    buf
-}
-
-fn open(receiver: &mut Receiver, wire: &[u8], now_ms: u64) -> Result<Vec<u8>, DropReason> {
-    let mut buf = wire.to_vec();
-    receiver.decrypt_in_place(&mut buf, 0, now_ms).map(|_| buf)
 }
 
 #[test]
