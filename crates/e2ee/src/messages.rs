@@ -50,10 +50,7 @@ pub enum RelayRequest {
 impl RelayRequest {
     /// Parse the first message of a socket; `Err` never echoes the message.
     pub fn parse(text: &str) -> Result<Self, SignalError> {
-        if text.len() > MAX_SIGNAL_BYTES {
-            return Err(SignalError::TooLarge);
-        }
-        serde_json::from_str(text).map_err(|_| SignalError::Malformed)
+        parse_signalling(text)
     }
 
     /// The JSON text of this request.
@@ -106,10 +103,7 @@ impl Signal {
     /// Parse a text message from a peer; `Err` carries a reason that is safe to show or log
     /// (it never echoes the message back).
     pub fn parse(text: &str) -> Result<Self, SignalError> {
-        if text.len() > MAX_SIGNAL_BYTES {
-            return Err(SignalError::TooLarge);
-        }
-        serde_json::from_str(text).map_err(|_| SignalError::Malformed)
+        parse_signalling(text)
     }
 
     /// The JSON text of this message.
@@ -130,11 +124,16 @@ impl RelayEvent {
 impl Inbound {
     /// Parse whatever arrived on a client's relay socket.
     pub fn parse(text: &str) -> Result<Self, SignalError> {
-        if text.len() > MAX_SIGNAL_BYTES {
-            return Err(SignalError::TooLarge);
-        }
-        serde_json::from_str(text).map_err(|_| SignalError::Malformed)
+        parse_signalling(text)
     }
+}
+
+/// One signalling message of at most [`MAX_SIGNAL_BYTES`]; the error never echoes the text.
+fn parse_signalling<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SignalError> {
+    if text.len() > MAX_SIGNAL_BYTES {
+        return Err(SignalError::TooLarge);
+    }
+    serde_json::from_str(text).map_err(|_| SignalError::Malformed)
 }
 
 /// Why a signalling message was refused.
