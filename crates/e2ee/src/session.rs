@@ -441,7 +441,6 @@ impl Session {
             Ok(seen) if bool::from(subtle::ConstantTimeEq::ct_eq(&seen[..], &bound[..])) => {}
             _ => self.warn(WarningReason::CertificateMismatch),
         }
-        self.update();
     }
 
     /// The relay says someone else is in the call (`joined` with peers, `peer-joined`): their
