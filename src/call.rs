@@ -190,6 +190,13 @@ struct Call {
     certificate_checked: Option<u64>,
 }
 
+/// The id of the next chat command to the worker (seal, report or open), which its answer
+/// carries back. (A field, not a method: callers hold the worker borrowed meanwhile.)
+fn next_chat_id(chat_seq: &mut u32) -> u32 {
+    *chat_seq += 1;
+    *chat_seq
+}
+
 /// Milliseconds on the page's clock, for the pure call logic's timers.
 /// Monotonic: a wall clock that steps (NTP, a resumed laptop) would fire or stall timers.
 fn now_ms() -> u64 {
@@ -552,10 +559,8 @@ impl Call {
                 }
                 self.session.relay_rejoined();
                 self.session.expect_peer();
-                self.say_hello();
-                // Our confirmation may have been lost with the old socket: say it again.
-                self.confirm_sent = None;
-                self.follow_session();
+                // Our confirmation may have been lost with the old socket.
+                self.say_everything_again();
             }
             Inbound::Relay(RelayEvent::Joined { .. }) => self.session.relay_rejoined(),
             // Whether this is the same person back on the relay or someone new, their hello
@@ -594,6 +599,14 @@ impl Call {
             self.set.status.set(CallStatus::Connecting);
         }
         (self.send)(&self.session.hello());
+    }
+
+    /// Say hello and repeat this side's key confirmation (if there is one), in case either was
+    /// lost with a relay socket: the peer then repeats its own, or the host starts afresh.
+    fn say_everything_again(&mut self) {
+        self.say_hello();
+        self.confirm_sent = None;
+        self.follow_session();
     }
 
     fn media_connected(&self) -> bool {
@@ -1032,8 +1045,7 @@ impl Call {
         let Some(warning) = order.notice() else { return };
         notice(self.set, warning);
         if let Some(worker) = &self.worker {
-            self.chat_seq += 1;
-            let id = self.chat_seq;
+            let id = next_chat_id(&mut self.chat_seq);
             self.chat_pending.insert(id, None);
             let _ = worker.command(&WorkerCommand::SealChatReport { id, order });
         }
@@ -1076,8 +1088,7 @@ impl Call {
         }
         match self.session.state() {
             ShieldState::Locked { .. } => {
-                self.chat_seq += 1;
-                let id = self.chat_seq;
+                let id = next_chat_id(&mut self.chat_seq);
                 self.chat_pending.insert(id, Some(text.clone()));
                 if let Some(worker) = &self.worker {
                     let _ = worker.command(&WorkerCommand::SealChat { id, text });
@@ -1102,10 +1113,9 @@ impl Call {
     fn chat_received(&mut self, text: String) {
         match self.session.state() {
             ShieldState::Locked { .. } => {
-                self.chat_seq += 1;
+                let id = next_chat_id(&mut self.chat_seq);
                 if let Some(worker) = &self.worker {
-                    let _ =
-                        worker.command(&WorkerCommand::OpenChat { id: self.chat_seq, frame: text });
+                    let _ = worker.command(&WorkerCommand::OpenChat { id, frame: text });
                 }
             }
             ShieldState::Unlocked { .. } if self.session.confirmed() => {
@@ -1509,14 +1519,9 @@ impl Call {
         let now = now_ms();
         let before = self.session.state();
         if self.session.handle_timeout(now) {
-            // Half-way through the wait for the peer's confirmation: say everything again, in
-            // case it was lost with a relay socket (the peer repeats its confirmation, or the
-            // host starts a fresh connection).
-            self.confirm_sent = None;
-            self.say_hello();
-            self.follow_session();
-        }
-        if self.session.state() != before {
+            // Half-way through the wait for the peer's confirmation.
+            self.say_everything_again();
+        } else if self.session.state() != before {
             self.follow_session();
         }
         if self.retry_timer.is_some() && !self.media_connected() {
