@@ -31,26 +31,27 @@ pub fn Home() -> impl IntoView {
     // turns E2EE off (the same rule as the settings page and the call's shield).
     let config = use_app_config();
     let chosen = e2ee_enabled();
+    // (The `data-e2ee-setting` hook, the sentence.)
     let setting = move || match (config.with(|c| c.e2ee_allowed), chosen) {
-        (false, _) => "policy-off",
-        (true, true) => "on",
-        (true, false) => "off",
+        (false, _) => (
+            "policy-off",
+            format!("{POLICY_DISABLED} Your calls are protected by transport encryption only. "),
+        ),
+        (true, true) => ("on", "End-to-end encryption is on for your calls. ".to_string()),
+        (true, false) => (
+            "off",
+            "End-to-end encryption is off for your calls: they are protected by transport \
+             encryption only. "
+                .to_string(),
+        ),
     };
     view! {
         <section class="page home">
             <h1>"Confidential calls, end to end"</h1>
             <p>"Make a link, send it to one person, and talk. Only the two of you hold the keys."</p>
             <button class="primary" data-action="new-call" on:click=new_call>"New call"</button>
-            <p class="hint" data-e2ee-setting=setting>
-                {move || match setting() {
-                    "on" => "End-to-end encryption is on for your calls. ".to_string(),
-                    "off" => "End-to-end encryption is off for your calls: they are protected by \
-                        transport encryption only. "
-                        .to_string(),
-                    _ => format!(
-                        "{POLICY_DISABLED} Your calls are protected by transport encryption only. "
-                    ),
-                }}
+            <p class="hint" data-e2ee-setting=move || setting().0>
+                {move || setting().1}
                 <A href="/settings">"Settings"</A>
             </p>
             {move || call.get().map(|call| view! {
