@@ -92,9 +92,10 @@ fn session_storage() -> Option<web_sys::Storage> {
 }
 
 /// The link this page was opened with, taken out of sight: the fragment (`#k=...&s=...`, the
-/// key commitment and the link secret) leaves the address bar and the history at once, and is
+/// key commitment and the link secret) leaves the address bar and this tab's history entry at
+/// once (the browser's global history may still hold the link as first opened), and is
 /// kept in this tab's session storage only, so that a reload of the call finds it again. It goes
-/// when the tab closes or the call ends ([`forget_link`]). Returns the whole link to read.
+/// when the tab closes or the call is left ([`forget_link`]). Returns the whole link to read.
 pub fn take_link_from_address_bar(id: &str) -> String {
     let Some(window) = web_sys::window() else { return String::new() };
     let location = window.location();
