@@ -36,7 +36,8 @@ use web_sys::{
 };
 
 use crate::browser::peer::{
-    MediaTransceivers, apply_remote, first_track, make_answer, make_offer, remote_certificates,
+    MediaTransceivers, apply_remote, first_track, make_answer, make_offer, payload_types,
+    remote_certificates,
 };
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
 use crate::browser::worker::{MediaWorker, WORKER_URL};
@@ -757,8 +758,13 @@ impl Call {
         let pending = PendingLink { generation, chat, closures };
         spawn_local(async move {
             let result = negotiate(&weak, &pc, &worker, e2ee, offer, pending).await;
-            if result.is_err() {
+            if let Err(error) = result {
                 pc.close();
+                let detail = error.as_string().or_else(|| {
+                    error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))
+                });
+                let detail = detail.unwrap_or_else(|| "unknown error".into());
+                web_sys::console::warn_1(&format!("offer/answer failed: {detail}").into());
                 with_call(&weak, |c| {
                     // A connection dropped meanwhile fails its next step: that is no failure.
                     if c.generation == generation {
@@ -910,8 +916,14 @@ impl Call {
         });
     }
 
+    /// Both descriptions of the connection are in: the worker learns the negotiated codecs
+    /// (it drops every frame until then), and the ICE candidates kept for it go in.
     fn remote_description_applied(&mut self) {
         if let Some(link) = &mut self.link {
+            if let Some(worker) = &self.worker {
+                let payload_types = payload_types(&link.pc);
+                let _ = worker.command(&WorkerCommand::Codecs { payload_types });
+            }
             link.remote_description_set = true;
             for init in link.pending_ice.drain(..) {
                 let _ = link.pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));

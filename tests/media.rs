@@ -13,7 +13,7 @@ use common::{eventually, spawn_media_worker};
 use js_sys::{Reflect, Uint8Array};
 use shieldcall::browser::peer::{
     MEDIA_SLOTS, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
-    prefer_codec, remote_certificates, sleep,
+    payload_types, prefer_codec, remote_certificates, sleep,
 };
 use shieldcall::browser::worker::{MediaWorker, TransformApi};
 use shieldcall_e2ee::BaseKey;
@@ -112,11 +112,13 @@ struct Loopback {
     _streams: (MediaStream, MediaStream),
 }
 
-async fn loopback(
+/// A calls B; `attach_b` attaches B's transforms and returns B's worker, if B has one, which
+/// then learns the negotiated codecs as A's does (the call page sends them the same way).
+async fn loopback<'w>(
     worker_a: &MediaWorker,
     e2ee: bool,
     video_codec: &str,
-    attach_b: impl FnOnce(&RtcPeerConnection),
+    attach_b: impl FnOnce(&RtcPeerConnection) -> Option<&'w MediaWorker>,
 ) -> Loopback {
     let streams = local_media().await;
     // Both sides use the API of A's worker (the fallback needs a setting on the connection).
@@ -143,9 +145,13 @@ async fn loopback(
 
     let offer = make_offer(&a, e2ee).await.unwrap();
     apply_remote(&b, RtcSdpType::Offer, &offer).await.unwrap();
-    attach_b(&b);
+    let worker_b = attach_b(&b);
     let answer = make_answer(&b, e2ee).await.unwrap();
     apply_remote(&a, RtcSdpType::Answer, &answer).await.unwrap();
+    worker_a.command(&WorkerCommand::Codecs { payload_types: payload_types(&a) }).unwrap();
+    if let Some(worker_b) = worker_b {
+        worker_b.command(&WorkerCommand::Codecs { payload_types: payload_types(&b) }).unwrap();
+    }
     play_remote_audio(&b);
     Loopback { a, b, _a_media: a_media, _streams: streams }
 }
@@ -261,6 +267,7 @@ async fn e2ee_call_decodes(codec: &str, api: TransformApi) {
     let (board_a, board_b) = (watch(&worker_a), watch(&worker_b));
     let call = loopback(&worker_a, true, codec, |b| {
         MediaTransceivers::adopt(b, &worker_b, true).unwrap();
+        Some(&worker_b)
     })
     .await;
 
@@ -367,6 +374,7 @@ async fn with_a_wrong_key_no_frame_reaches_a_decoder() {
     let board_b = watch(&worker_b);
     let call = loopback(&worker_a, true, "VP8", |b| {
         MediaTransceivers::adopt(b, &worker_b, true).unwrap();
+        Some(&worker_b)
     })
     .await;
 
@@ -397,6 +405,7 @@ async fn transport_only_passes_frames_unchanged_and_decodes() {
     let board_b = watch(&worker_b);
     let call = loopback(&worker_a, false, "VP8", |b| {
         MediaTransceivers::adopt(b, &worker_b, false).unwrap();
+        Some(&worker_b)
     })
     .await;
     let seen = decoded_until(&call.b, 8000, |d| d.camera_frames > 5.0 && d.mic_energy > 0.0).await;
@@ -421,6 +430,7 @@ async fn a_key_change_mid_call_recovers_through_a_key_frame_request() {
     let board_b = watch(&worker_b);
     let call = loopback(&worker_a, true, "VP8", |b| {
         MediaTransceivers::adopt(b, &worker_b, true).unwrap();
+        Some(&worker_b)
     })
     .await;
     let before = decoded_until(&call.b, 8000, |d| d.camera_frames > 5.0).await;
@@ -493,6 +503,7 @@ async fn what_leaves_the_sender_is_sframe_not_plaintext() {
             let transform = RtcRtpScriptTransform::new_with_options(&probe, &options).unwrap();
             receiver.set_transform_opt_rtc_rtp_script_transform(Some(&transform));
         }
+        None
     })
     .await;
     let complete = eventually(8000, || {

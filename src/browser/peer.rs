@@ -4,7 +4,7 @@
 //! renegotiation.
 
 use js_sys::{Array, Promise, Reflect};
-use shieldcall_e2ee::layout::Slot;
+use shieldcall_e2ee::layout::{PayloadTypes, Slot};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -189,16 +189,28 @@ async fn set_local(
     Ok(sdp)
 }
 
-/// Apply the other side's offer or answer.
+/// Apply the other side's offer or answer, without the lines Chromium would refuse it for
+/// (see [`shieldcall_call::sdp::without_unlisted_formats`]).
 pub async fn apply_remote(
     pc: &RtcPeerConnection,
     kind: RtcSdpType,
     sdp: &str,
 ) -> Result<(), JsValue> {
     let init = RtcSessionDescriptionInit::new(kind);
-    init.set_sdp(sdp);
+    init.set_sdp(&shieldcall_call::sdp::without_unlisted_formats(sdp));
     JsFuture::from(pc.set_remote_description(&init)).await?;
     Ok(())
+}
+
+/// The codec of each payload type that `pc`'s local and remote descriptions negotiated, for the
+/// media worker (frames are sent with the receiver's numbers, which JSEP makes the offer's).
+pub fn payload_types(pc: &RtcPeerConnection) -> PayloadTypes {
+    let sdps = [pc.local_description(), pc.remote_description()]
+        .into_iter()
+        .flatten()
+        .map(|description| shieldcall_call::sdp::payload_types(&description.sdp()));
+    let pairs: Vec<(u8, String)> = sdps.flatten().collect();
+    PayloadTypes::from_encodings(pairs.iter().map(|(pt, name)| (*pt, name.as_str())))
 }
 
 /// The first `kind` ("audio" or "video") track of `stream`.

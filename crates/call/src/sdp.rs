@@ -81,6 +81,70 @@ fn with_cbr(params: &str) -> String {
     kept.join(";")
 }
 
+/// `sdp` without format attributes (`a=rtpmap`, `a=fmtp`, `a=rtcp-fb`) for payload types its
+/// media section does not list. Firefox 140 writes `a=rtcp-fb` lines for the video codecs that
+/// `setCodecPreferences` removed, and Chromium then refuses the whole description ("Failed to
+/// parse codecs correctly"): such lines mean nothing (RFC 8866 §6: attributes of a format apply
+/// only to a listed one), so they are dropped before a description is applied. Wildcard
+/// `a=rtcp-fb:*` lines stay.
+pub fn without_unlisted_formats(sdp: &str) -> String {
+    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut listed: Option<Vec<&str>> = None;
+    let mut out: Vec<&str> = Vec::new();
+    for line in sdp.split(eol) {
+        if let Some(media) = line.strip_prefix("m=") {
+            listed = Some(media.split_ascii_whitespace().skip(3).collect());
+        }
+        let unlisted = format_attribute_pt(line)
+            .is_some_and(|pt| pt != "*" && listed.as_ref().is_some_and(|l| !l.contains(&pt)));
+        if !unlisted {
+            out.push(line);
+        }
+    }
+    out.join(eol)
+}
+
+/// The payload type a format attribute is about.
+fn format_attribute_pt(line: &str) -> Option<&str> {
+    let rest = ["a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"].iter().find_map(|p| line.strip_prefix(p))?;
+    rest.split_ascii_whitespace().next()
+}
+
+/// Every payload type that some media section of `sdp` lists and maps to an encoding
+/// (`a=rtpmap:<pt> <name>/<clock>`), with the encoding name in lower case (`opus`, `vp8`,
+/// `rtx`). Encoded frames carry only their payload type in Firefox (no `mimeType`), so this is
+/// how the media worker learns which frame layout a frame has. A payload type that two sections
+/// map to different encodings is left out: the worker then drops its frames (fail closed).
+pub fn payload_types(sdp: &str) -> Vec<(u8, String)> {
+    let mut listed: Vec<&str> = Vec::new();
+    let mut found: Vec<(u8, String)> = Vec::new();
+    let mut conflicting: Vec<u8> = Vec::new();
+    for line in sdp.lines().map(|l| l.trim_end_matches('\r')) {
+        if let Some(media) = line.strip_prefix("m=") {
+            listed = media.split_ascii_whitespace().skip(3).collect();
+            continue;
+        }
+        let Some((pt, encoding)) = line.strip_prefix("a=rtpmap:").and_then(|r| r.split_once(' '))
+        else {
+            continue;
+        };
+        let (Ok(number), Some(name)) = (pt.parse::<u8>(), encoding.split('/').next()) else {
+            continue;
+        };
+        if !listed.contains(&pt) || name.is_empty() {
+            continue;
+        }
+        let name = name.to_ascii_lowercase();
+        match found.iter().find(|(p, _)| *p == number) {
+            Some((_, known)) if *known != name => conflicting.push(number),
+            Some(_) => {}
+            None => found.push((number, name)),
+        }
+    }
+    found.retain(|(pt, _)| !conflicting.contains(pt));
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +213,72 @@ mod tests {
         let sdp = "v=0\r\na=fingerprint:sha-256 AB:CD\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n\
             a=rtpmap:96 VP8/90000\r\na=fmtp:96 max-fs=12288\r\n";
         assert_eq!(without_audio_metadata(sdp), sdp);
+    }
+
+    /// Firefox 140's video section after `setCodecPreferences([VP8, rtx, VP9, rtx])`
+    /// (shortened): feedback lines for payload types 99, 123 and 122 it no longer lists.
+    const FIREFOX_VIDEO: &str = "m=video 9 UDP/TLS/RTP/SAVPF 120 124 121 125\r\n\
+        a=fmtp:120 max-fs=12288;max-fr=60\r\n\
+        a=fmtp:124 apt=120\r\n\
+        a=rtcp-fb:120 nack pli\r\n\
+        a=rtcp-fb:99 nack\r\n\
+        a=rtcp-fb:99 nack pli\r\n\
+        a=rtcp-fb:123 transport-cc\r\n\
+        a=rtcp-fb:* ccm fir\r\n\
+        a=rtpmap:120 VP8/90000\r\n\
+        a=rtpmap:124 rtx/90000\r\n\
+        a=rtpmap:121 VP9/90000\r\n\
+        a=rtpmap:125 rtx/90000\r\n";
+
+    #[test]
+    fn feedback_for_unlisted_formats_goes() {
+        let out = without_unlisted_formats(&format!("v=0\r\n{FIREFOX_VIDEO}"));
+        assert!(!out.contains("a=rtcp-fb:99"), "{out}");
+        assert!(!out.contains("a=rtcp-fb:123"), "{out}");
+        assert!(out.contains("a=rtcp-fb:120 nack pli\r\n"), "{out}");
+        assert!(out.contains("a=rtcp-fb:* ccm fir\r\n"), "wildcards stay: {out}");
+        assert!(out.contains("a=rtpmap:125 rtx/90000\r\n"));
+        assert_eq!(out.lines().count(), FIREFOX_VIDEO.lines().count() + 1 - 3);
+    }
+
+    #[test]
+    fn listed_formats_are_per_media_section() {
+        // 109 is listed in the audio section only: its rtpmap in the video section goes.
+        let sdp = "v=0\nm=audio 9 RTP/SAVPF 109\na=rtpmap:109 opus/48000/2\n\
+            m=video 9 RTP/SAVPF 120\na=rtpmap:120 VP8/90000\na=rtpmap:109 VP9/90000\n";
+        let out = without_unlisted_formats(sdp);
+        assert_eq!(
+            out,
+            "v=0\nm=audio 9 RTP/SAVPF 109\na=rtpmap:109 opus/48000/2\n\
+            m=video 9 RTP/SAVPF 120\na=rtpmap:120 VP8/90000\n"
+        );
+    }
+
+    #[test]
+    fn a_clean_description_is_unchanged() {
+        let sdp = format!("v=0\r\n{CHROMIUM_AUDIO}");
+        assert_eq!(without_unlisted_formats(&sdp), sdp);
+    }
+
+    #[test]
+    fn payload_types_name_their_encodings() {
+        let sdp = format!(
+            "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 109\r\na=rtpmap:109 opus/48000/2\r\n{FIREFOX_VIDEO}"
+        );
+        assert_eq!(
+            payload_types(&sdp),
+            [(109, "opus"), (120, "vp8"), (124, "rtx"), (121, "vp9"), (125, "rtx")]
+                .map(|(pt, name)| (pt, name.to_string()))
+        );
+    }
+
+    #[test]
+    fn payload_types_leave_out_unlisted_and_conflicting_ones() {
+        // 96 is Opus in one section and VP8 in another; 97 is mapped but not listed; 98 is not
+        // a payload type at all.
+        let sdp = "m=audio 9 RTP/SAVPF 96 100\na=rtpmap:96 opus/48000/2\na=rtpmap:97 G722/8000\n\
+            a=rtpmap:100 opus/48000/2\nm=video 9 RTP/SAVPF 96 300\na=rtpmap:96 VP8/90000\n\
+            a=rtpmap:300 VP9/90000\n";
+        assert_eq!(payload_types(sdp), [(100, "opus".to_string())]);
     }
 }

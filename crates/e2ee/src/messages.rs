@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::layout::PayloadTypes;
+
 /// Protocol version carried in [`Signal::Hello`].
 pub const PROTOCOL_VERSION: u8 = 2;
 
@@ -185,6 +187,9 @@ pub enum WorkerCommand {
     /// Encrypt a report to the peer that its chat messages arrived as `order` says (after a
     /// gap, or late); answered like [`WorkerCommand::SealChat`].
     SealChatReport { id: u32, order: ChatOrder },
+    /// The codec of each payload type the call's connection negotiated, sent whenever a
+    /// connection's descriptions are both applied: frames are dropped until it arrives.
+    Codecs { payload_types: PayloadTypes },
     /// Decrypt a chat frame from the peer (base64url); answered by [`WorkerEvent::ChatOpened`],
     /// [`WorkerEvent::ChatReportOpened`] or [`WorkerEvent::ChatRefused`] with the same `id`.
     OpenChat { id: u32, frame: String },

@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+use shieldcall_e2ee::layout::PayloadTypes;
 use shieldcall_e2ee::messages::{
     COMMAND_FIELD, CommandError, Direction, KEYS_FIELD, WorkerCommand, WorkerEvent,
 };
@@ -38,16 +39,23 @@ pub fn start() {
 
     let registry = Rc::new(RefCell::new(Registry::default()));
     let chat = Rc::new(RefCell::new(ChatCryptor::default()));
+    let payload_types = Rc::new(RefCell::new(PayloadTypes::default()));
 
     let on_command = {
         let registry = registry.clone();
+        let payload_types = payload_types.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
             let data = message.data();
             // The fallback for browsers without RTCRtpScriptTransform: the page moves the
             // streams of `createEncodedStreams()` here, with the transform's options.
             if let Some((readable, writable)) = moved_streams(&data) {
-                let transform =
-                    Transform::from_streams(&data, readable, writable, &Mode::AwaitKeys);
+                let transform = Transform::from_streams(
+                    &data,
+                    readable,
+                    writable,
+                    &Mode::AwaitKeys,
+                    payload_types.clone(),
+                );
                 registry.borrow_mut().add(transform);
                 return;
             }
@@ -62,6 +70,10 @@ pub fn start() {
                 }
                 Ok(WorkerCommand::OpenChat { id, frame }) => {
                     return post(&chat.borrow_mut().open(id, &frame));
+                }
+                Ok(WorkerCommand::Codecs { payload_types: table }) => {
+                    *payload_types.borrow_mut() = table;
+                    return;
                 }
                 other => other,
             };
@@ -81,7 +93,11 @@ pub fn start() {
     let on_transform = {
         let registry = registry.clone();
         Closure::<dyn FnMut(RtcTransformEvent)>::new(move |event: RtcTransformEvent| {
-            let transform = Transform::from_transformer(event.transformer(), &Mode::AwaitKeys);
+            let transform = Transform::from_transformer(
+                event.transformer(),
+                &Mode::AwaitKeys,
+                payload_types.clone(),
+            );
             registry.borrow_mut().add(transform);
         })
     };

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Reflect};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{Codec, Slot};
+use shieldcall_e2ee::layout::{Codec, CodecError, PayloadTypes, Slot};
 use shieldcall_e2ee::messages::{Direction, TransformStats, WorkerCommand, WorkerEvent};
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, SendError, Sender};
 use wasm_bindgen::JsCast;
@@ -59,8 +59,9 @@ impl Mode {
         Ok(match command {
             WorkerCommand::SealChat { .. }
             | WorkerCommand::SealChatReport { .. }
-            | WorkerCommand::OpenChat { .. } => {
-                return Err("a chat message is not a mode".into());
+            | WorkerCommand::OpenChat { .. }
+            | WorkerCommand::Codecs { .. } => {
+                return Err("not a mode".into());
             }
             WorkerCommand::AwaitKeys => Mode::AwaitKeys,
             WorkerCommand::TransportOnly => Mode::TransportOnly,
@@ -109,14 +110,21 @@ pub struct Transform {
     last_key_frame_request_ms: Cell<f64>,
     /// Present for `RTCRtpScriptTransform`; absent for streams from `createEncodedStreams()`.
     transformer: Option<RtcRtpScriptTransformer>,
+    /// The codec of each payload type, shared by every transform of the worker.
+    payload_types: Rc<RefCell<PayloadTypes>>,
 }
 
 impl Transform {
     /// Start a transform handed over by an `rtctransform` event.
-    pub fn from_transformer(transformer: RtcRtpScriptTransformer, mode: &Mode) -> Rc<Self> {
+    pub fn from_transformer(
+        transformer: RtcRtpScriptTransformer,
+        mode: &Mode,
+        payload_types: Rc<RefCell<PayloadTypes>>,
+    ) -> Rc<Self> {
         let (slot, direction) = read_options(&transformer.options());
         let (readable, writable) = (transformer.readable(), transformer.writable());
-        Self::start(slot, direction, readable, writable, Some(transformer), mode)
+        let ends = Ends { readable, writable, transformer: Some(transformer) };
+        Self::start(slot, direction, ends, mode, payload_types)
     }
 
     /// Start a transform on streams from `createEncodedStreams()`, moved here by the page.
@@ -125,19 +133,21 @@ impl Transform {
         readable: ReadableStream,
         writable: WritableStream,
         mode: &Mode,
+        payload_types: Rc<RefCell<PayloadTypes>>,
     ) -> Rc<Self> {
         let (slot, direction) = read_options(options);
-        Self::start(slot, direction, readable, writable, None, mode)
+        let ends = Ends { readable, writable, transformer: None };
+        Self::start(slot, direction, ends, mode, payload_types)
     }
 
     fn start(
         slot: u8,
         direction: Direction,
-        readable: ReadableStream,
-        writable: WritableStream,
-        transformer: Option<RtcRtpScriptTransformer>,
+        ends: Ends,
         mode: &Mode,
+        payload_types: Rc<RefCell<PayloadTypes>>,
     ) -> Rc<Self> {
+        let Ends { readable, writable, transformer } = ends;
         let transform = Rc::new(Self {
             slot,
             direction,
@@ -152,6 +162,7 @@ impl Transform {
             last_error_ms: Cell::new(f64::NEG_INFINITY),
             last_key_frame_request_ms: Cell::new(f64::NEG_INFINITY),
             transformer,
+            payload_types,
         });
         transform.set_mode(mode);
         let running = transform.clone();
@@ -289,21 +300,26 @@ impl Transform {
         frame: &JsValue,
         f: impl FnOnce(&ArrayBuffer, Codec, &mut Vec<u8>) -> Result<ArrayBuffer, Dropped>,
     ) -> Result<(), Dropped> {
-        let (data, codec) = if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
-            let mime = Reflect::get(&video.get_metadata(), &"mimeType".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_default();
-            // Frames of a codec without a known layout are not sent or accepted under E2EE.
-            let codec = Codec::from_mime_type(&mime).ok_or(Dropped::UnsupportedCodec)?;
-            (video.data(), codec)
+        let (data, metadata) = if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
+            (video.data(), JsValue::from(video.get_metadata()))
         } else if let Some(audio) = frame.dyn_ref::<RtcEncodedAudioFrame>() {
-            // The E2EE codec list leaves Opus as the only audio codec; its layout has no clear
-            // prefix, which is also right for anything else.
-            (audio.data(), Codec::Opus)
+            (audio.data(), JsValue::from(audio.get_metadata()))
         } else {
             return Err(Dropped::NotAFrame);
         };
+        // Frames of a codec without a known layout are not sent or accepted under E2EE.
+        let payload_type = Reflect::get(&metadata, &"payloadType".into())
+            .ok()
+            .and_then(|pt| pt.as_f64())
+            .filter(|pt| (0.0..128.0).contains(pt))
+            .map(|pt| pt as u8);
+        let mime_type =
+            Reflect::get(&metadata, &"mimeType".into()).ok().and_then(|m| m.as_string());
+        let codec = self
+            .payload_types
+            .borrow()
+            .codec_of(payload_type, mime_type.as_deref())
+            .map_err(Dropped::Codec)?;
 
         let out = f(&data, codec, &mut self.buffer.borrow_mut())?;
         if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
@@ -323,7 +339,7 @@ impl Transform {
             Dropped::Receive(DropReason::Replay | DropReason::TooOld) => stats.dropped_replay += 1,
             Dropped::Receive(DropReason::Malformed)
             | Dropped::Send(_)
-            | Dropped::UnsupportedCodec
+            | Dropped::Codec(_)
             | Dropped::NotAFrame => stats.dropped_malformed += 1,
         }
         drop(stats);
@@ -376,7 +392,7 @@ enum Dropped {
     NoKey,
     Send(SendError),
     Receive(DropReason),
-    UnsupportedCodec,
+    Codec(CodecError),
     NotAFrame,
 }
 
@@ -392,10 +408,18 @@ impl std::fmt::Display for Dropped {
             Dropped::Receive(DropReason::Replay) => f.write_str("replayed frame"),
             Dropped::Receive(DropReason::TooOld) => f.write_str("frame too old"),
             Dropped::Receive(DropReason::Malformed) => f.write_str("not an SFrame frame"),
-            Dropped::UnsupportedCodec => f.write_str("codec without an E2EE frame layout"),
+            Dropped::Codec(err) => err.fmt(f),
             Dropped::NotAFrame => f.write_str("not an encoded frame"),
         }
     }
+}
+
+/// Where a transform's frames come from and go, and the transformer that asks for key frames
+/// (absent for streams from `createEncodedStreams()`).
+struct Ends {
+    readable: ReadableStream,
+    writable: WritableStream,
+    transformer: Option<RtcRtpScriptTransformer>,
 }
 
 /// `{slot, direction}` from the transform's options.
