@@ -1,5 +1,6 @@
 // What every end-to-end test needs: a real relay process serving the built app, and real
-// Chromium instances (one per person) driven by Playwright. No mocks.
+// browsers (one per person): Chromium driven by Playwright, Firefox ESR by puppeteer-core over
+// WebDriver BiDi (Playwright drives only its own patched Firefox builds). No mocks.
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -7,6 +8,7 @@ import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 
 const root = new URL('..', import.meta.url).pathname;
 export const RELAY_BIN = process.env.SHIELDCALL_RELAY_BIN ?? join(root, 'target/release/shieldcall-relay');
@@ -15,6 +17,7 @@ export const MITM_RELAY_BIN = process.env.SHIELDCALL_MITM_RELAY_BIN
   ?? join(root, 'target/release/shieldcall-relay-mitm');
 export const DIST = process.env.SHIELDCALL_DIST ?? join(root, 'dist');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
 /** Start the relay on a free loopback port, serving the built app; resolves to its base URL.
  * With a `--mitm-*` flag (`--mitm-swap-keys`, `--mitm-flip-e2ee`, `--mitm-add-fingerprint`,
@@ -109,10 +112,12 @@ const browsers = new Set();
 /** Chromium reports what the page's Content-Security-Policy refused on the console. */
 const CSP_VIOLATION = /Content Security Policy|securitypolicyviolation/i;
 
-/** One person: their own Chromium (Playwright gives each launch a fresh profile) with a fake
- * camera and microphone, or, with `{ deniedDevices: true }`, one that refuses both.
- * `close()` fails the test if the page broke its Content-Security-Policy. */
-export async function person(name, { deniedDevices = false } = {}) {
+/** One person: their own browser with a fresh profile and a fake camera and microphone, or,
+ * with `{ deniedDevices: true }`, one that refuses both. Chromium unless
+ * `{ browser: 'firefox' }`; the page of either offers the same few Playwright calls the helpers
+ * below use. `close()` fails the test if the page broke its Content-Security-Policy. */
+export async function person(name, { deniedDevices = false, browser: kind = 'chromium' } = {}) {
+  if (kind === 'firefox') return firefoxPerson(name, { deniedDevices });
   const browser = await launchChromium([
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -127,7 +132,7 @@ export async function person(name, { deniedDevices = false } = {}) {
   // Also for violations that log nothing (a report only), and inside the page's workers.
   await context.addInitScript(() => {
     addEventListener('securitypolicyviolation', (event) => {
-      console.error(`securitypolicyviolation: ${event.effectiveDirective} ${event.blockedURI}`);
+      console.error(`securitypolicyviolation: ${event.effectiveDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber} ${event.sample}`);
     });
   });
   const page = await context.newPage();
@@ -140,6 +145,7 @@ export async function person(name, { deniedDevices = false } = {}) {
   page.on('pageerror', (error) => console.push(`${name} error: ${error.message}`));
   return {
     name,
+    browser: 'chromium',
     page,
     console,
     violations,
@@ -156,11 +162,134 @@ export async function person(name, { deniedDevices = false } = {}) {
   };
 }
 
-/** Run `body` with a host and a guest, each in their own browser, both closed afterwards
- * whatever happens. */
-export async function withHostAndGuest(body) {
-  const host = await person('host');
-  const guest = await person('guest');
+/** What Firefox needs here (BROWSER-FACTS.md, measured): a fake camera and microphone with no
+ * prompt, and ICE on loopback with real host addresses (no mDNS names). */
+const FIREFOX_PREFS = {
+  'media.navigator.streams.fake': true,
+  'media.peerconnection.ice.loopback': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  'media.autoplay.default': 0,
+};
+/** Prompts answered "block" for good: getUserMedia fails with NotAllowedError. */
+const FIREFOX_DENIED = {
+  'media.navigator.permission.disabled': false,
+  'permissions.default.camera': 2,
+  'permissions.default.microphone': 2,
+};
+
+async function launchFirefox(deniedDevices) {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    extraPrefsFirefox: {
+      ...FIREFOX_PREFS,
+      ...(deniedDevices ? FIREFOX_DENIED : { 'media.navigator.permission.disabled': true }),
+    },
+  });
+}
+
+/** A puppeteer page with the Playwright calls the tests use, waiting for an element first
+ * (visible, as Playwright's default) the way Playwright does. Waiting polls `evaluate` from
+ * here: puppeteer's own waiting helpers build functions inside the page, which the app's CSP
+ * (no 'unsafe-eval') refuses and reports as a violation over BiDi, where nothing can bypass it. */
+class FirefoxPage {
+  constructor(page) {
+    this.inner = page;
+    this.keyboard = page.keyboard;
+  }
+  goto(url) { return this.inner.goto(url); }
+  reload() { return this.inner.reload(); }
+  url() { return this.inner.url(); }
+  evaluate(fn, arg) { return this.inner.evaluate(fn, arg); }
+  waitForTimeout(ms) { return new Promise((resolve) => { setTimeout(resolve, ms); }); }
+  async waitForFunction(fn, arg, { timeout = 30000 } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const value = await this.inner.evaluate(fn, arg).catch(() => false);
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${fn}`);
+      await this.waitForTimeout(100);
+    }
+  }
+  async waitForSelector(selector, { timeout = 30000 } = {}) {
+    await this.waitForFunction((s) => {
+      const element = document.querySelector(s);
+      if (!element) return false;
+      const box = element.getBoundingClientRect();
+      return box.width > 0 && box.height > 0 && getComputedStyle(element).visibility !== 'hidden';
+    }, selector, { timeout }).catch((error) => {
+      throw new Error(`waiting for ${selector}: ${error.message}`);
+    });
+  }
+  async click(selector, options) {
+    await this.waitForSelector(selector, options);
+    await this.inner.click(selector);
+  }
+  async fill(selector, value) {
+    await this.waitForSelector(selector);
+    await this.inner.evaluate((s) => {
+      const element = document.querySelector(s);
+      element.focus();
+      element.select();
+    }, selector);
+    await this.inner.keyboard.type(value);
+  }
+  async textContent(selector, options) {
+    await this.waitForSelector(selector, options);
+    return this.inner.evaluate((s) => document.querySelector(s).textContent, selector);
+  }
+  async getAttribute(selector, name) {
+    await this.waitForFunction((s) => document.querySelector(s) !== null, selector);
+    return this.inner.evaluate(({ s, a }) => document.querySelector(s).getAttribute(a), { s: selector, a: name });
+  }
+  async isDisabled(selector) {
+    await this.waitForFunction((s) => document.querySelector(s) !== null, selector);
+    return this.inner.evaluate((s) => document.querySelector(s).disabled, selector);
+  }
+}
+
+async function firefoxPerson(name, { deniedDevices }) {
+  const browser = await launchFirefox(deniedDevices);
+  const closeable = { close: () => browser.close() };
+  browsers.add(closeable);
+  const page = await browser.newPage();
+  await page.evaluateOnNewDocument(() => {
+    addEventListener('securitypolicyviolation', (event) => {
+      console.error(`securitypolicyviolation: ${event.effectiveDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber} ${event.sample}`);
+    });
+  });
+  const console = [];
+  const violations = [];
+  page.on('console', (message) => {
+    console.push(`${name}: ${message.text()}`);
+    if (CSP_VIOLATION.test(message.text())) violations.push(message.text());
+  });
+  page.on('pageerror', (error) => console.push(`${name} error: ${error.message}`));
+  return {
+    name,
+    browser: 'firefox',
+    page: new FirefoxPage(page),
+    console,
+    violations,
+    async close() {
+      browsers.delete(closeable);
+      await browser.close();
+      if (violations.length > 0) {
+        await Promise.allSettled([...browsers].map((other) => other.close()));
+        browsers.clear();
+        throw new Error(`${name}'s page broke its Content-Security-Policy:\n${violations.join('\n')}`);
+      }
+    },
+  };
+}
+
+/** Run `body` with a host and a guest, each in their own browser (Chromium unless
+ * `browsers` says otherwise, e.g. `{ host: 'firefox' }`), both closed afterwards whatever
+ * happens. */
+export async function withHostAndGuest(body, browsers = {}) {
+  const host = await person('host', { browser: browsers.host });
+  const guest = await person('guest', { browser: browsers.guest });
   try {
     return await body(host, guest);
   } finally {
@@ -182,8 +311,10 @@ export async function hostNewCall(host, baseUrl) {
 /** Turn the "End-to-end encrypted calls" setting on or off (on the settings page). */
 export async function setE2ee(who, baseUrl, on) {
   await who.page.goto(`${baseUrl}/settings`);
-  const toggle = who.page.locator('input[data-setting=e2ee]');
-  if ((await toggle.isChecked()) !== on) await toggle.click();
+  const toggle = 'input[data-setting=e2ee]';
+  await who.page.waitForSelector(toggle);
+  const checked = await who.page.evaluate((s) => document.querySelector(s).checked, toggle);
+  if (checked !== on) await who.page.click(toggle);
 }
 
 export async function shield(who) {
@@ -207,21 +338,34 @@ export async function securityCode(who) {
   return code;
 }
 
-/** Frames the remote video element has decoded so far. */
-export async function remoteFramesDecoded(who) {
-  return who.page.evaluate(() => {
-    const video = document.querySelector('[data-video=remote]');
-    return video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
-  });
+/** Frames a video element has shown so far (the remote camera, or another by its
+ * `data-video`). Chromium counts them in `getVideoPlaybackQuality()`; Firefox leaves that at 0
+ * for a MediaStream and counts `mozPaintedFrames`. (Page functions cannot share code: the
+ * page's CSP has no 'unsafe-eval'.) */
+export async function remoteFramesDecoded(who, which = 'remote') {
+  return who.page.evaluate((w) => {
+    const video = document.querySelector(`[data-video=${w}]`);
+    return video ? (video.getVideoPlaybackQuality().totalVideoFrames || video.mozPaintedFrames || 0) : 0;
+  }, which);
 }
 
-export async function waitForRemoteFrames(who, atLeast = 10, timeout = 20000) {
+export async function waitForRemoteFrames(who, atLeast = 10, timeout = 20000, which = 'remote') {
   await who.page.waitForFunction(
-    (n) => {
-      const video = document.querySelector('[data-video=remote]');
-      return video && video.getVideoPlaybackQuality().totalVideoFrames >= n && video.videoWidth > 0;
+    ({ n, w }) => {
+      const video = document.querySelector(`[data-video=${w}]`);
+      const shown = video ? (video.getVideoPlaybackQuality().totalVideoFrames || video.mozPaintedFrames || 0) : 0;
+      return video && video.videoWidth > 0 && shown >= n;
     },
-    atLeast,
+    { n: atLeast, w: which },
+    { timeout },
+  );
+}
+
+/** Wait until the chat panel shows a message containing `text`. */
+export async function waitForChatMessage(who, text, timeout = 10000) {
+  await who.page.waitForFunction(
+    (t) => [...document.querySelectorAll('.chat-messages li')].some((li) => li.textContent.includes(t)),
+    text,
     { timeout },
   );
 }

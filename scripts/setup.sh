@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently and without questions, what building, serving and testing Shieldcall
 # needs on a fresh Debian 12 machine with rustup: a wasm32 standard library, wasm-bindgen-cli at
-# exactly Cargo.lock's version, trunk, Chromium with ChromeDriver, and the npm tools for the
+# exactly Cargo.lock's version, trunk, Chromium with ChromeDriver, Firefox ESR, and the npm tools for the
 # end-to-end tests. Everything comes from the package registries (crates.io, Debian, npm) or
 # rustup; nothing else is downloaded. Safe to run again: what is already there is skipped.
 #
@@ -56,8 +56,10 @@ export WASM_ENV="RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARG
 ENV
 fi
 
-# 2. Chromium and ChromeDriver for the browser tests.
+# 2. Chromium and ChromeDriver for the browser tests, and Firefox ESR for the calls between
+#    Chromium and Firefox.
 command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver
+command -v firefox-esr >/dev/null || apt_install firefox-esr
 
 # 3. wasm-bindgen-cli at exactly the version Cargo.lock pins (the CLI and the crate must agree).
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
@@ -78,9 +80,9 @@ if ! command -v trunk >/dev/null; then
   fi
 fi
 
-# 5. Node packages for the two-browser tests (Playwright drives Debian's Chromium; it never
-#    downloads a browser of its own).
-if [ -f package.json ] && [ ! -d node_modules/playwright-core ]; then
+# 5. Node packages for the two-browser tests (Playwright drives Debian's Chromium, puppeteer-core
+#    Debian's Firefox ESR over WebDriver BiDi; neither downloads a browser of its own).
+if [ -f package.json ] && { [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ]; }; then
   log "npm ci"
   if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
 fi

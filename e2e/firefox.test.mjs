@@ -1,0 +1,103 @@
+// Calls between Chromium and Firefox ESR, both ways, and Firefox to Firefox, through the real
+// relay and the release build: the same checks as between two Chromium browsers.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  hostNewCall, person, remoteFramesDecoded, securityCode, setE2ee, shieldLabel, startRelay,
+  waitForChatMessage, waitForRemoteFrames, waitForShield, withHostAndGuest,
+} from './harness.mjs';
+
+const PAIRS = [['chromium', 'firefox'], ['firefox', 'chromium'], ['firefox', 'firefox']];
+
+/** What the page says about media that does not get through (the notices and the status). */
+async function mediaProblems(who) {
+  return who.page.evaluate(() => [...document.querySelectorAll('[data-media-problem]')]
+    .map((element) => element.textContent));
+}
+
+/** Open the chat panel, unless it is open. */
+async function openChat(who) {
+  const open = await who.page.getAttribute('[data-control=chat]', 'aria-pressed');
+  if (open !== 'true') await who.page.click('[data-control=chat]');
+}
+
+/** `from` writes `text` in the chat; `to` sees it. */
+async function chatReaches(from, to, text) {
+  await openChat(from);
+  await from.page.fill('[data-chat-input]', text);
+  await from.page.keyboard.press('Enter');
+  await openChat(to);
+  await waitForChatMessage(to, text);
+}
+
+describe('calls between Chromium and Firefox', () => {
+  let relay;
+  before(async () => { relay = await startRelay(); });
+  after(async () => { await relay?.stop(); });
+
+  for (const [hostBrowser, guestBrowser] of PAIRS) {
+    test(`${hostBrowser} host, ${guestBrowser} guest, E2EE on: locked, one code, video both ways, chat both ways`, () => withHostAndGuest(async (host, guest) => {
+      const link = await hostNewCall(host, relay.url);
+      const opened = performance.now();
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      console.log(`measured: ${hostBrowser} host, ${guestBrowser} guest: locked ${(performance.now() - opened).toFixed(0)} ms after the link opened`);
+      const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
+      assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
+      assert.equal(guestCode, hostCode, 'both see the same 20-digit code');
+
+      // Shown frames were decrypted: the worker drops whatever does not open.
+      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+      const before = await Promise.all([remoteFramesDecoded(host), remoteFramesDecoded(guest)]);
+      await host.page.waitForTimeout(1000);
+      const later = await Promise.all([remoteFramesDecoded(host), remoteFramesDecoded(guest)]);
+      assert.ok(later[0] > before[0] && later[1] > before[1], `video keeps playing: ${before} -> ${later}`);
+      // Audio too: a direction whose frames are all dropped is said on the page.
+      assert.deepEqual(await mediaProblems(host), [], 'the host is told of no media problem');
+      assert.deepEqual(await mediaProblems(guest), [], 'the guest is told of no media problem');
+
+      await chatReaches(guest, host, `hello from ${guestBrowser}`);
+      await chatReaches(host, guest, `hello from ${hostBrowser}`);
+    }, { host: hostBrowser, guest: guestBrowser }));
+  }
+
+  test('chromium host with E2EE off, firefox guest: both unlocked with the reason, video both ways', () => withHostAndGuest(async (host, guest) => {
+    await setE2ee(host, relay.url, false);
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    assert.match(await shieldLabel(guest), /other person has end-to-end encryption off/i);
+    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+  }, { guest: 'firefox' }));
+
+  test('a firefox guest who blocks camera and microphone still joins, sees, and is told', async () => {
+    const host = await person('host');
+    const guest = await person('guest', { browser: 'firefox', deniedDevices: true });
+    try {
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      await waitForRemoteFrames(guest);
+      assert.match(await guest.page.textContent('.notices'), /blocked the camera and microphone|no camera or microphone/i);
+    } finally {
+      await host.close();
+      await guest.close();
+    }
+  });
+});
+
+describe('a firefox guest behind a relay that swaps the keys', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-swap-keys']); });
+  after(async () => { await relay?.stop(); });
+
+  test('both shields turn red and nothing is decoded', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await Promise.all([waitForShield(host, 'warning'), waitForShield(guest, 'warning')]);
+    await guest.page.waitForTimeout(1500);
+    assert.equal(await remoteFramesDecoded(host), 0, 'nothing reaches the host decoder');
+    assert.equal(await remoteFramesDecoded(guest), 0, 'nothing reaches the guest decoder');
+  }, { guest: 'firefox' }));
+});
