@@ -17,6 +17,7 @@ use std::rc::{Rc, Weak};
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
 use shieldcall_call::Retry;
+use shieldcall_call::media_health::MediaHealth;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::keys::dtls_fingerprint;
@@ -47,9 +48,6 @@ use crate::config::AppConfig;
 
 /// A remote screen share with no new frame for this long is taken off the stage.
 const SCREEN_SHARE_IDLE_MS: f64 = 2500.0;
-
-/// Seconds of received media that keeps failing to decrypt before the shield turns red.
-const DECRYPT_FAILURE_SECONDS: u32 = 4;
 
 /// Where the call is, for the status line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +82,8 @@ pub struct CallHandle {
     pub relay: ReadSignal<crate::browser::use_relay::Presence>,
     /// Things the person should know that do not stop the call (a denied camera, say).
     pub notices: ReadSignal<Vec<String>>,
+    /// Media that does not get through now, in words (empty while all is well).
+    pub media_problems: ReadSignal<Vec<String>>,
     pub self_view: ReadSignal<Option<MediaStream>, LocalStorage>,
     pub remote_video: ReadSignal<Option<MediaStream>, LocalStorage>,
     pub remote_screen: ReadSignal<Option<MediaStream>, LocalStorage>,
@@ -106,6 +106,7 @@ struct Setters {
     code: WriteSignal<Option<SecurityCode>>,
     warned_in_call: WriteSignal<Option<WarningReason>>,
     notices: WriteSignal<Vec<String>>,
+    media_problems: WriteSignal<Vec<String>>,
     self_view: WriteSignal<Option<MediaStream>, LocalStorage>,
     remote_video: WriteSignal<Option<MediaStream>, LocalStorage>,
     remote_screen: WriteSignal<Option<MediaStream>, LocalStorage>,
@@ -168,8 +169,8 @@ struct Call {
     /// Chat being sealed in the worker, by id: a message of this person's (`Some`), or a
     /// report to the other side that its messages arrived out of order (`None`).
     chat_pending: HashMap<u32, Option<String>>,
-    /// Per receiving slot: (opened, failed) at the last report, and seconds of failure in a row.
-    decrypt_watch: HashMap<u8, (u64, u64, u32)>,
+    /// Which media gets through, from the worker's counters.
+    media_health: MediaHealth,
     ended: bool,
     /// The relay said the other person left while media still flowed: their relay connection
     /// may be all that went. The call goes on until the media connection drops too, or
@@ -211,6 +212,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     let (code, set_code) = signal(None::<SecurityCode>);
     let (warned_in_call, set_warned_in_call) = signal(None::<WarningReason>);
     let (notices, set_notices) = signal(Vec::<String>::new());
+    let (media_problems, set_media_problems) = signal(Vec::<String>::new());
     let (self_view, set_self_view) = signal_local(None::<MediaStream>);
     let (remote_video, set_remote_video) = signal_local(None::<MediaStream>);
     let (remote_screen, set_remote_screen) = signal_local(None::<MediaStream>);
@@ -228,6 +230,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         code: set_code,
         warned_in_call: set_warned_in_call,
         notices: set_notices,
+        media_problems: set_media_problems,
         self_view: set_self_view,
         remote_video: set_remote_video,
         remote_screen: set_remote_screen,
@@ -295,7 +298,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             worker_mode: None,
             chat_seq: 0,
             chat_pending: HashMap::new(),
-            decrypt_watch: HashMap::new(),
+            media_health: MediaHealth::default(),
             ended: false,
             peer_away: false,
             early_ice: Vec::new(),
@@ -346,6 +349,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         warned_in_call,
         relay: presence,
         notices,
+        media_problems,
         self_view,
         remote_video,
         remote_screen,
@@ -1004,15 +1008,21 @@ impl Call {
 
     fn worker_event(&mut self, event: WorkerEvent) {
         match event {
-            WorkerEvent::Stats(stats) if stats.direction == Some(Direction::Receive) => {
-                if stats.slot == Slot::ScreenVideo.id() {
+            WorkerEvent::Stats(stats) => {
+                if stats.slot == Slot::ScreenVideo.id()
+                    && stats.direction == Some(Direction::Receive)
+                {
                     self.screen_frames_seen(stats.processed + stats.passed);
                 }
-                self.watch_decryption(
-                    stats.slot,
-                    stats.processed,
-                    stats.dropped_bad_tag + stats.dropped_unknown_key,
-                );
+                if self.media_health.observe(&stats, now_ms()) {
+                    self.show_media_problems();
+                }
+                // Media under keys other than the agreed ones: someone is in between, or
+                // something is broken. The shield turns red (once locked).
+                if self.media_health.decrypt_failing() {
+                    self.session.report_decrypt_failures();
+                    self.follow_session();
+                }
             }
             WorkerEvent::ChatSealed { id, frame } => {
                 let Some(pending) = self.chat_pending.remove(&id) else { return };
@@ -1047,7 +1057,7 @@ impl Call {
             WorkerEvent::Error { message, .. } => {
                 web_sys::console::warn_1(&format!("media worker: {message}").into())
             }
-            WorkerEvent::Stats(_) | WorkerEvent::Ready => {}
+            WorkerEvent::Ready => {}
         }
     }
 
@@ -1063,23 +1073,9 @@ impl Call {
         }
     }
 
-    /// Media that keeps failing to decrypt while locked turns the shield red: keys that do not
-    /// match what the other person uses mean someone is in between, or something is broken.
-    fn watch_decryption(&mut self, slot: u8, opened: u64, failed: u64) {
-        let entry = self.decrypt_watch.entry(slot).or_insert((0, 0, 0));
-        let (last_opened, last_failed, streak) = *entry;
-        let streak = if opened > last_opened {
-            0
-        } else if failed > last_failed {
-            streak + 1
-        } else {
-            streak
-        };
-        *entry = (opened, failed, streak);
-        if streak >= DECRYPT_FAILURE_SECONDS {
-            self.session.report_decrypt_failures();
-            self.follow_session();
-        }
+    fn show_media_problems(&self) {
+        let problems = self.media_health.problems().iter().map(|p| p.sentence()).collect();
+        self.set.media_problems.set(problems);
     }
 
     fn send_chat(&mut self, text: String) {
@@ -1323,7 +1319,8 @@ impl Call {
         self.set.remote_video.set(None);
         self.set.remote_screen.set(None);
         self.screen_shown = false;
-        self.decrypt_watch.clear();
+        self.media_health.reset();
+        self.set.media_problems.set(Vec::new());
         self.worker = None;
         let weak = self.me.clone();
         spawn_local(async move {
@@ -1542,6 +1539,9 @@ impl Call {
             self.retry.healthy(now);
         } else {
             self.retry.unhealthy();
+        }
+        if self.media_health.tick(now) {
+            self.show_media_problems();
         }
         let (_, at) = self.screen_frames;
         if self.screen_shown && js_sys::Date::now() - at > SCREEN_SHARE_IDLE_MS {

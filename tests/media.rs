@@ -16,6 +16,7 @@ use shieldcall::browser::peer::{
     payload_types, prefer_codec, remote_certificates, sleep,
 };
 use shieldcall::browser::worker::{MediaWorker, TransformApi};
+use shieldcall_call::media_health::MediaHealth;
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::layout::{Codec, Slot, clear_prefix_len_of};
@@ -394,6 +395,47 @@ async fn with_a_wrong_key_no_frame_reaches_a_decoder() {
     }
     let camera = stat(&board_b, Slot::Camera, Direction::Receive);
     assert!(camera.key_frame_requests > 0, "drops ask for a key frame: {camera:?}");
+}
+
+/// A receiver that has not learnt the negotiated codecs drops every frame (the worker cannot
+/// tell a frame's layout, as in Firefox before payload types were used); the page's media
+/// health then says which media and why. Once the codecs arrive, frames open and decode.
+#[wasm_bindgen_test]
+async fn without_the_negotiated_codecs_frames_are_dropped_and_the_page_is_told() {
+    let worker_a = spawn_media_worker().await;
+    let worker_b = spawn_media_worker().await;
+    worker_a.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
+    worker_b.command(&use_keys(0, KEY_B, KEY_A)).unwrap();
+    let board_b = watch(&worker_b);
+    let call = loopback(&worker_a, true, "VP8", |b| {
+        MediaTransceivers::adopt(b, &worker_b, true).unwrap();
+        None // B's worker never hears the codecs
+    })
+    .await;
+
+    let mut health = MediaHealth::default();
+    let start = js_sys::Date::now() as u64;
+    for _ in 0..12 {
+        sleep(500).await;
+        let now = js_sys::Date::now() as u64 - start;
+        for slot in [Slot::MicAudio, Slot::Camera] {
+            health.observe(&stat(&board_b, slot, Direction::Receive), now);
+        }
+    }
+    let camera = stat(&board_b, Slot::Camera, Direction::Receive);
+    assert!(camera.dropped_codec > 0 && camera.processed == 0, "{camera:?}");
+    let seen = decoded(&call.b).await;
+    assert_eq!(seen.camera_frames, 0.0, "nothing reached the decoder: {seen:?}");
+    let said: Vec<String> = health.problems().iter().map(|p| p.sentence()).collect();
+    assert!(
+        said.iter().any(|s| s.starts_with("The other person's video cannot be played: its codec")),
+        "{said:?}"
+    );
+    assert!(said.iter().any(|s| s.starts_with("The other person's sound")), "{said:?}");
+
+    worker_b.command(&WorkerCommand::Codecs { payload_types: payload_types(&call.b) }).unwrap();
+    let seen = decoded_until(&call.b, 8000, |d| d.camera_frames > 5.0).await;
+    assert!(seen.camera_frames > 5.0, "frames decode once the codecs are known: {seen:?}");
 }
 
 #[wasm_bindgen_test]

@@ -159,6 +159,7 @@ fn CallRoom(
         }
     });
     let notices = call.notices;
+    let media_problems = call.media_problems;
     let warned_in_call = call.warned_in_call;
     let code = call.code;
     let mic_on = call.mic_on;
@@ -212,6 +213,17 @@ fn CallRoom(
                         "A security problem was detected earlier in this call: "
                         {warning_text(reason)}
                     </p>
+                })
+            }}
+            {move || {
+                let problems = media_problems.get();
+                (!problems.is_empty()).then(|| view! {
+                    <ul class="media-problems" role="alert">
+                        {problems
+                            .into_iter()
+                            .map(|text| view! { <li data-media-problem>{text}</li> })
+                            .collect_view()}
+                    </ul>
                 })
             }}
             <ul class="notices" aria-live="polite">

@@ -2,6 +2,7 @@
 //! browser. Time comes in as milliseconds on the caller's monotonic clock; nothing here sleeps,
 //! spawns or touches the network.
 
+pub mod media_health;
 pub mod retry;
 pub mod sdp;
 

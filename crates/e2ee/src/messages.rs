@@ -288,6 +288,9 @@ pub struct TransformStats {
     pub dropped_bad_tag: u64,
     pub dropped_replay: u64,
     pub dropped_malformed: u64,
+    /// Frames whose codec has no E2EE frame layout, or whose payload type the worker does not
+    /// know.
+    pub dropped_codec: u64,
     /// Key frames asked for after drops or a key change.
     pub key_frame_requests: u64,
 }
@@ -300,6 +303,7 @@ impl TransformStats {
             + self.dropped_bad_tag
             + self.dropped_replay
             + self.dropped_malformed
+            + self.dropped_codec
     }
 }
 

@@ -337,10 +337,10 @@ impl Transform {
             Dropped::Receive(DropReason::UnknownKid) => stats.dropped_unknown_key += 1,
             Dropped::Receive(DropReason::AuthFailed) => stats.dropped_bad_tag += 1,
             Dropped::Receive(DropReason::Replay | DropReason::TooOld) => stats.dropped_replay += 1,
-            Dropped::Receive(DropReason::Malformed)
-            | Dropped::Send(_)
-            | Dropped::Codec(_)
-            | Dropped::NotAFrame => stats.dropped_malformed += 1,
+            Dropped::Receive(DropReason::Malformed) | Dropped::Send(_) | Dropped::NotAFrame => {
+                stats.dropped_malformed += 1
+            }
+            Dropped::Codec(_) => stats.dropped_codec += 1,
         }
         drop(stats);
         if let Dropped::NoKey = dropped {
