@@ -9,6 +9,13 @@ PORT ?= 8080
 RELAY_ADDR := 127.0.0.1:8081
 CHROMEDRIVER ?= /usr/bin/chromedriver
 export CHROMEDRIVER
+# Firefox ESR (Debian's firefox-esr) runs the worker's browser tests and benchmark a second time,
+# through geckodriver (scripts/setup.sh installs it from crates.io). wasm-bindgen-test-runner
+# takes GECKODRIVER before CHROMEDRIVER whenever it is set, so it is given only to the Firefox
+# runs (below), never exported to the others.
+GECKODRIVER ?= $(or $(shell command -v geckodriver),$(HOME)/.cargo/bin/geckodriver)
+unexport GECKODRIVER
+IN_FIREFOX = $(WASM) GECKODRIVER="$(GECKODRIVER)"
 export TRUNK_SKIP_VERSION_CHECK := true
 
 # On the Debian fallback route, wasm builds run with Debian's toolchain (see scripts/setup.sh).
@@ -64,13 +71,18 @@ worker-pkg:
 test-browser: worker-pkg
 	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall
 	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib
+	$(IN_FIREFOX) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib
 
-# The Rust SFrame per-frame path against WebCrypto AES-GCM, in a Worker of headless Chromium;
-# prints a table of µs per frame (README, "Measured"). Not run by `make test`.
+# The Rust SFrame per-frame path against WebCrypto AES-GCM, in a Worker of headless Chromium,
+# then of headless Firefox ESR; prints a table of µs per frame for each (README, "Measured").
+# Not run by `make test`.
 bench-browser: setup
 	$(WASM) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
 	  --test bench_worker -- --nocapture
+	$(IN_FIREFOX) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
+	  --test bench_worker -- --nocapture
 
-# Two real Chromium instances call each other through the real relay serving the release build.
+# Real browsers call each other through the real relay serving the release build: Chromium to
+# Chromium, Chromium to Firefox ESR both ways, and Firefox to Firefox.
 test-e2e: dist relay-bin
 	npm test

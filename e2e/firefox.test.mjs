@@ -37,7 +37,7 @@ describe('calls between Chromium and Firefox', () => {
   after(async () => { await relay?.stop(); });
 
   for (const [hostBrowser, guestBrowser] of PAIRS) {
-    test(`${hostBrowser} host, ${guestBrowser} guest, E2EE on: locked, one code, video both ways, chat both ways`, () => withHostAndGuest(async (host, guest) => {
+    test(`${hostBrowser} host, ${guestBrowser} guest, E2EE on: locked, one code, video and chat both ways, screen share`, () => withHostAndGuest(async (host, guest) => {
       const link = await hostNewCall(host, relay.url);
       const opened = performance.now();
       await guest.page.goto(link);
@@ -59,6 +59,14 @@ describe('calls between Chromium and Firefox', () => {
 
       await chatReaches(guest, host, `hello from ${guestBrowser}`);
       await chatReaches(host, guest, `hello from ${hostBrowser}`);
+
+      // The host shares the screen (Firefox's is a virtual X display): the guest's stage shows
+      // it, decoded; when the host stops, the stage goes back to the camera.
+      await host.page.click('[data-control=share]');
+      await guest.page.waitForSelector('[data-layout=screen]', { timeout: 10000 });
+      await waitForRemoteFrames(guest, 5, 10000, 'remote-screen');
+      await host.page.click('[data-control=share]');
+      await guest.page.waitForSelector('[data-layout=camera]', { timeout: 10000 });
     }, { host: hostBrowser, guest: guestBrowser }));
   }
 

@@ -3,6 +3,7 @@
 // WebDriver BiDi (Playwright drives only its own patched Firefox builds). No mocks.
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -177,11 +178,44 @@ const FIREFOX_DENIED = {
   'permissions.default.microphone': 2,
 };
 
+/** A virtual X display (Debian's xvfb) for every Firefox of this test process. Firefox has no
+ * fake screen: `getDisplayMedia` looks for a real one through `$DISPLAY` and, headless with
+ * none, fails with NotFoundError whatever the prefs (BROWSER-FACTS.md). With Xvfb it captures
+ * that screen, so screen sharing from Firefox is tested for real. Started at the first Firefox,
+ * stopped when the process exits. */
+let display;
+async function xDisplay() {
+  display ??= (async () => {
+    for (let number = 90; number < 110; number++) {
+      if (existsSync(`/tmp/.X11-unix/X${number}`) || existsSync(`/tmp/.X${number}-lock`)) continue;
+      const server = spawn('Xvfb', [`:${number}`, '-screen', '0', '1280x720x24', '-nolisten', 'tcp'], {
+        stdio: 'ignore',
+      });
+      const exited = once(server, 'exit').then(() => false);
+      const ready = (async () => {
+        for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${number}`); i++) {
+          await new Promise((resolve) => { setTimeout(resolve, 50); });
+        }
+        return existsSync(`/tmp/.X11-unix/X${number}`);
+      })();
+      if (await Promise.race([ready, exited])) {
+        server.unref();
+        process.on('exit', () => server.kill());
+        return `:${number}`;
+      }
+      server.kill();
+    }
+    throw new Error('no virtual display: is xvfb installed (scripts/setup.sh installs it)?');
+  })();
+  return display;
+}
+
 async function launchFirefox(deniedDevices) {
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
+    env: { ...process.env, DISPLAY: await xDisplay() },
     extraPrefsFirefox: {
       ...FIREFOX_PREFS,
       ...(deniedDevices ? FIREFOX_DENIED : { 'media.navigator.permission.disabled': true }),

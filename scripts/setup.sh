@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs, idempotently and without questions, what building, serving and testing Shieldcall
 # needs on a fresh Debian 12 machine with rustup: a wasm32 standard library, wasm-bindgen-cli at
-# exactly Cargo.lock's version, trunk, Chromium with ChromeDriver, Firefox ESR, and the npm tools for the
-# end-to-end tests. Everything comes from the package registries (crates.io, Debian, npm) or
-# rustup; nothing else is downloaded. Safe to run again: what is already there is skipped.
+# exactly Cargo.lock's version, trunk, Chromium with ChromeDriver, Firefox ESR with geckodriver
+# and Xvfb, and the npm tools for the end-to-end tests. Everything comes from the package
+# registries (crates.io, Debian, npm) or rustup; nothing else is downloaded. Safe to run again: what is already there is skipped.
 #
 # Writes .tools/env: the variables the Makefile sources (only set on the Debian fallback route).
 set -euo pipefail
@@ -60,6 +60,8 @@ fi
 #    Chromium and Firefox.
 command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver
 command -v firefox-esr >/dev/null || apt_install firefox-esr
+# Xvfb: Firefox has no fake screen to share; the end-to-end tests give it a virtual display.
+command -v Xvfb >/dev/null || apt_install xvfb
 
 # 3. wasm-bindgen-cli at exactly the version Cargo.lock pins (the CLI and the crate must agree).
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
@@ -68,6 +70,14 @@ if [ "$have" != "$want" ]; then
   # Not --locked: the registry lacks one of its locked dependency versions.
   log "cargo install wasm-bindgen-cli $want (4-8 min the first time)"
   cargo install -q wasm-bindgen-cli --version "=$want"
+fi
+
+# 3b. geckodriver, for the worker's browser tests in Firefox (Debian has no package). A debug
+#     build: about 1 min instead of 5 for the release one, and the speed of a WebDriver proxy
+#     does not matter here.
+if ! command -v geckodriver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ]; then
+  log "cargo install --debug geckodriver (about 1 min the first time)"
+  cargo install -q --debug --locked geckodriver
 fi
 
 # 4. Trunk. 0.22 needs rustc >= 1.96.1; on an older stable use the nightly toolchain if there is

@@ -8,8 +8,9 @@ use shieldcall_e2ee::layout::{PayloadTypes, Slot};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpReceiver, RtcRtpTransceiver,
-    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
+    MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpEncodingParameters, RtcRtpReceiver,
+    RtcRtpTransceiver, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType,
+    RtcSessionDescriptionInit,
 };
 
 use super::worker::MediaWorker;
@@ -79,9 +80,25 @@ impl MediaTransceivers {
     }
 
     /// Send `track` in `slot` (or stop sending with `None`), without renegotiation.
+    ///
+    /// Stopping also turns the slot's encodings off: Firefox 140 goes on sending about one
+    /// (black) frame a second after `replaceTrack(null)`, and the other side would keep showing
+    /// a screen share that ended. Both browsers send nothing from an inactive encoding.
     pub async fn send(&self, slot: Slot, track: Option<&MediaStreamTrack>) -> Result<(), JsValue> {
-        let transceiver = self.get(slot).ok_or("no such media slot")?;
-        JsFuture::from(transceiver.sender().replace_track(track)).await?;
+        let sender = self.get(slot).ok_or("no such media slot")?.sender();
+        JsFuture::from(sender.replace_track(track)).await?;
+        let parameters = sender.get_parameters();
+        let encodings = parameters.get_encodings().unwrap_or_default();
+        let active = track.is_some();
+        let changed = encodings.iter().fold(false, |changed, encoding| {
+            let encoding: RtcRtpEncodingParameters = encoding.unchecked_into();
+            let was = encoding.get_active().unwrap_or(true);
+            encoding.set_active(active);
+            changed || was != active
+        });
+        if changed {
+            JsFuture::from(sender.set_parameters_with_parameters(&parameters)).await?;
+        }
         Ok(())
     }
 
