@@ -85,3 +85,61 @@ async fn new_call_makes_a_link_of_the_protocol_form() {
     settle().await;
     assert_ne!(find(&root, "[data-call-link]").text_content().unwrap(), link);
 }
+
+/// Hides global properties for as long as it lives, and puts them back when dropped, so a
+/// failing test cannot leave the page without them for the next.
+struct Hidden(Vec<(js_sys::Object, &'static str, wasm_bindgen::JsValue)>);
+
+impl Hidden {
+    fn hide(targets: &[(&str, Option<&str>, &'static str)]) -> Self {
+        let global: js_sys::Object = js_sys::global().unchecked_into();
+        let mut hidden = Vec::new();
+        for (class, prototype, name) in targets {
+            let mut owner = js_sys::Reflect::get(&global, &(*class).into()).unwrap();
+            if let Some(prototype) = prototype {
+                owner = js_sys::Reflect::get(&owner, &(*prototype).into()).unwrap();
+            }
+            let owner: js_sys::Object = owner.unchecked_into();
+            let value = js_sys::Reflect::get(&owner, &(*name).into()).unwrap();
+            assert!(js_sys::Reflect::delete_property(&owner, &(*name).into()).unwrap());
+            hidden.push((owner, *name, value));
+        }
+        Hidden(hidden)
+    }
+}
+
+impl Drop for Hidden {
+    fn drop(&mut self) {
+        for (owner, name, value) in self.0.drain(..) {
+            js_sys::Reflect::set(&owner, &name.into(), &value).unwrap();
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_browser_without_encoded_transforms_is_told_before_the_call() {
+    use shieldcall::browser::worker::browser_features;
+    use shieldcall_call::support::Gap;
+    assert_eq!(browser_features().e2ee_gap(), None, "this Chromium can");
+    let zeros = "AAAAAAAAAAAAAAAAAAAAAA"; // 16 zero bytes, base64url
+    let link = format!("/call/{zeros}#k={zeros}&s={zeros}");
+    {
+        let _hidden = Hidden::hide(&[
+            ("globalThis", None, "RTCRtpScriptTransform"),
+            ("RTCRtpSender", Some("prototype"), "createEncodedStreams"),
+        ]);
+        assert_eq!(browser_features().e2ee_gap(), Some(Gap::NoEncodedTransforms));
+        go_to(&link);
+        let root = container();
+        let _app = leptos::mount::mount_to(root.clone(), shieldcall::App);
+        let told = common::eventually(3000, || {
+            root.query_selector("[data-call-error=browser]").unwrap().is_some()
+        })
+        .await;
+        assert!(told, "the browser's gap is said instead of a call");
+        let text = find(&root, "[data-call-error=browser]").text_content().unwrap();
+        assert!(text.contains("no encoded transforms"), "{text}");
+        assert!(root.query_selector("[data-shield]").unwrap().is_none(), "no call started");
+    }
+    assert_eq!(browser_features().e2ee_gap(), None, "the guard put them back");
+}

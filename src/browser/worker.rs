@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use shieldcall_call::support::BrowserFeatures;
 use shieldcall_e2ee::messages::{COMMAND_FIELD, Direction, KEYS_FIELD, WorkerCommand, WorkerEvent};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -36,6 +37,25 @@ impl TransformApi {
         let has_script_transform = web_sys::window()
             .is_some_and(|w| Reflect::has(&w, &"RTCRtpScriptTransform".into()).unwrap_or(false));
         if has_script_transform { Self::ScriptTransform } else { Self::EncodedStreams }
+    }
+}
+
+/// What this browser offers for E2EE (read from its globals; see
+/// [`shieldcall_call::support`]).
+pub fn browser_features() -> BrowserFeatures {
+    let global = js_sys::global();
+    let has = |object: &JsValue, name: &str| Reflect::has(object, &name.into()).unwrap_or(false);
+    let prototype = |class: &str| {
+        Reflect::get(&global, &class.into())
+            .and_then(|c| Reflect::get(&c, &"prototype".into()))
+            .ok()
+            .filter(|p| p.is_object())
+    };
+    BrowserFeatures {
+        script_transform: has(&global, "RTCRtpScriptTransform"),
+        encoded_streams: prototype("RTCRtpSender").is_some_and(|p| has(&p, "createEncodedStreams")),
+        codec_preferences: prototype("RTCRtpTransceiver")
+            .is_some_and(|p| has(&p, "setCodecPreferences")),
     }
 }
 

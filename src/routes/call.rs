@@ -7,6 +7,7 @@ use web_sys::MediaStream;
 use crate::browser::use_captions::use_captions;
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
+use crate::browser::worker::browser_features;
 use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu, warning_text};
@@ -65,6 +66,24 @@ fn CallRoom(
     /// ICE servers and policy.
     config: AppConfig,
 ) -> impl IntoView {
+    // A browser that cannot encrypt frames is told before joining, not given a call whose
+    // every frame would be dropped. (With E2EE off, or not allowed, it joins as it is.)
+    let wants_e2ee = e2ee_enabled() && config.e2ee_allowed;
+    if let Some(gap) = browser_features().e2ee_gap().filter(|_| wants_e2ee) {
+        return view! {
+            <section class="page call-error" role="alert" data-call-error="browser">
+                <h1>"This browser cannot join an end-to-end encrypted call"</h1>
+                <p>{format!("This browser cannot end-to-end encrypt calls: {}.", gap.what())}</p>
+                <p>
+                    "Open the link in a current Chrome, Edge, Chromium or Firefox. Or turn off "
+                    <a href="/settings">"end-to-end encrypted calls"</a>
+                    " in Settings and open the link again, to join with transport encryption \
+                     only: the other person will see that the call is not end-to-end encrypted."
+                </p>
+            </section>
+        }
+        .into_any();
+    }
     let call: CallHandle = use_call(id, role, e2ee_enabled(), config);
     let (chat_open, set_chat_open) = signal(false);
     let status = call.status;
@@ -274,4 +293,5 @@ fn CallRoom(
             <Captions active=captions.active text=captions.text error=captions.error />
         </section>
     }
+    .into_any()
 }

@@ -5,5 +5,6 @@
 pub mod media_health;
 pub mod retry;
 pub mod sdp;
+pub mod support;
 
 pub use retry::Retry;
