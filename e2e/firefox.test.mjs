@@ -57,6 +57,13 @@ describe('calls between Chromium and Firefox', () => {
       assert.deepEqual(await mediaProblems(host), [], 'the host is told of no media problem');
       assert.deepEqual(await mediaProblems(guest), [], 'the guest is told of no media problem');
 
+      // What Firefox cannot do is said there, and only there.
+      for (const who of [host, guest]) {
+        const notices = await who.page.evaluate(() => document.querySelector('.notices').textContent);
+        const told = /does not report the media connection's certificate/.test(notices);
+        assert.equal(told, who.browser === 'firefox', `${who.name} (${who.browser}): ${notices}`);
+      }
+
       await chatReaches(guest, host, `hello from ${guestBrowser}`);
       await chatReaches(host, guest, `hello from ${hostBrowser}`);
 
@@ -65,6 +72,9 @@ describe('calls between Chromium and Firefox', () => {
       await host.page.click('[data-control=share]');
       await guest.page.waitForSelector('[data-layout=screen]', { timeout: 10000 });
       await waitForRemoteFrames(guest, 5, 10000, 'remote-screen');
+      if (host.browser === 'firefox') {
+        assert.match(await host.page.textContent('.notices'), /screen is shared without its sound/);
+      }
       await host.page.click('[data-control=share]');
       await guest.page.waitForSelector('[data-layout=camera]', { timeout: 10000 });
     }, { host: hostBrowser, guest: guestBrowser }));

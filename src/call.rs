@@ -46,6 +46,13 @@ use crate::call_link::{CallRole, HostSecrets, forget_link, take_host_secrets};
 use crate::components::ChatMessage;
 use crate::config::AppConfig;
 
+/// What a browser that reports no remote DTLS certificate (Firefox) is told: one of the checks
+/// behind the lock cannot run there.
+const CERTIFICATE_UNCHECKED: &str = "This browser does not report the media connection's \
+    certificate, so one check is skipped here: that the certificate it accepted is the one the \
+    keys are bound to. The call's setup names exactly one certificate, and a browser accepts \
+    only the one named.";
+
 /// A remote screen share with no new frame for this long is taken off the stage.
 const SCREEN_SHARE_IDLE_MS: f64 = 2500.0;
 
@@ -190,6 +197,8 @@ struct Call {
     retry_timer: Option<(gloo_timers::callback::Timeout, Signal)>,
     /// The connection whose certificate the browser has been checked against the bound one.
     certificate_checked: Option<u64>,
+    /// Whether the person was told that this browser reports no remote certificate.
+    said_certificate_unchecked: bool,
 }
 
 /// The id of the next chat command to the worker (seal, report or open), which its answer
@@ -308,6 +317,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             retry: Retry::new(),
             retry_timer: None,
             certificate_checked: None,
+            said_certificate_unchecked: false,
         })
     });
 
@@ -722,10 +732,13 @@ impl Call {
                     return;
                 }
                 if certificates.is_empty() {
-                    // Nothing to compare (a browser whose statistics lack certificates): the
-                    // descriptions' single fingerprint is then all that binds DTLS.
-                    let text = "this browser does not report the remote DTLS certificate";
-                    return web_sys::console::warn_1(&text.into());
+                    // Nothing to compare (Firefox's statistics have no certificates): the
+                    // descriptions' single fingerprint is then all that binds DTLS. Said once.
+                    if !c.said_certificate_unchecked {
+                        c.said_certificate_unchecked = true;
+                        notice(c.set, CERTIFICATE_UNCHECKED.into());
+                    }
+                    return;
                 }
                 for (algorithm, fingerprint) in &certificates {
                     c.session.remote_certificate(algorithm, fingerprint);
@@ -1265,6 +1278,10 @@ impl Call {
             with_call(&weak, |c| {
                 c.screen = Some(Clone::clone(&screen));
                 c.set.sharing.set(true);
+                if first_track(&screen, "audio").is_none() {
+                    // Firefox never shares sound; Chromium only when the person ticks it.
+                    notice(c.set, "Your screen is shared without its sound.".into());
+                }
                 media = c.link.as_ref().map(|link| link.media.clone());
             });
             // The browser's own "Stop sharing" ends the track: follow it.
