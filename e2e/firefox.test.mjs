@@ -80,14 +80,19 @@ describe('calls between Chromium and Firefox', () => {
     }, { host: hostBrowser, guest: guestBrowser }));
   }
 
-  test('chromium host with E2EE off, firefox guest: both unlocked with the reason, video both ways', () => withHostAndGuest(async (host, guest) => {
-    await setE2ee(host, relay.url, false);
-    const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
-    assert.match(await shieldLabel(guest), /other person has end-to-end encryption off/i);
-    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
-  }, { guest: 'firefox' }));
+  // E2EE off on one side, the side taking turns: transport encryption only, media both ways.
+  for (const [[hostBrowser, guestBrowser], off] of PAIRS.map((pair, i) => [pair, i % 2 ? 'guest' : 'host'])) {
+    test(`${hostBrowser} host, ${guestBrowser} guest, the ${off} with E2EE off: both unlocked with the reason, video both ways`, () => withHostAndGuest(async (host, guest) => {
+      const [without, other] = off === 'host' ? [host, guest] : [guest, host];
+      await setE2ee(without, relay.url, false);
+      const link = await hostNewCall(host, relay.url);
+      await guest.page.goto(link);
+      await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+      assert.match(await shieldLabel(other), /other person has end-to-end encryption off/i);
+      assert.match(await shieldLabel(without), /you turned off end-to-end encryption/i);
+      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+    }, { host: hostBrowser, guest: guestBrowser }));
+  }
 
   test('a firefox guest who blocks camera and microphone still joins, sees, and is told', async () => {
     const host = await person('host');
