@@ -18,9 +18,10 @@ use hmac::{Hmac, Mac};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::CryptoRngCore;
 use sha2::{Digest, Sha256};
+use shieldcall_protocol::{CallId, base64url};
 
 use crate::BaseKey;
-use crate::link::{CallId, LinkSecret};
+use crate::link::LinkSecret;
 use crate::sframe::CipherSuite;
 
 /// Length of a SEC1 uncompressed P-256 point.
@@ -136,10 +137,7 @@ impl PublicKey {
 
     /// Parses the `pub` field of a hello.
     pub fn from_base64url(text: &str) -> Result<Self, KeyError> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| KeyError::Encoding)?;
+        let bytes = base64url::decode(text).ok_or(KeyError::Encoding)?;
         Self::from_sec1(&bytes)
     }
 
@@ -149,8 +147,7 @@ impl PublicKey {
 
     /// The form a hello carries.
     pub fn to_base64url(&self) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.bytes)
+        base64url::encode(&self.bytes)
     }
 }
 
@@ -389,14 +386,12 @@ impl Confirmation {
     }
 
     pub fn to_base64url(&self) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+        base64url::encode(&self.0)
     }
 
     /// Parses the `mac` of a confirm signal: 32 bytes, base64url.
     pub fn from_base64url(text: &str) -> Option<Self> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        let bytes = base64url::decode(text)?;
         Some(Confirmation(bytes.try_into().ok()?))
     }
 }

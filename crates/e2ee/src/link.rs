@@ -1,15 +1,15 @@
-//! Call ids, the host-key commitment, the link secret and the call link
-//! `{origin}/call/{call_id}#k={commitment}&s={secret}`.
+//! The host-key commitment, the link secret and the call link
+//! `{origin}/call/{call_id}#k={commitment}&s={secret}` (the call id is `shieldcall-protocol`'s).
 //!
 //! The fragment never reaches a server, so the commitment and the secret travel only with the
 //! link: a guest who opened it can tell whether the key that arrived through the relay is the
 //! host's, and both sides mix the secret into their keys and prove to each other that they saw
 //! the same hellos and certificates, which nobody without the link can fake.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::CryptoRngCore;
 use sha2::{Digest, Sha256};
+use shieldcall_protocol::base64url::{decode16, encode16};
+use shieldcall_protocol::{CallId, InvalidCallId};
 use subtle::ConstantTimeEq;
 
 use crate::keys::PublicKey;
@@ -49,57 +49,17 @@ impl std::fmt::Display for LinkError {
 
 impl std::error::Error for LinkError {}
 
-/// 16 bytes as call ids, commitments and link secrets (and the relay's rejoin tokens) spell
-/// them: base64url without padding, 22 characters.
-pub fn encode16(bytes: &[u8; 16]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The 16 bytes of [`encode16`]'s spelling: exactly 22 characters, canonical.
-pub fn decode16(text: &str) -> Option<[u8; 16]> {
-    if text.len() != 22 {
-        return None;
-    }
-    // The decoder refuses non-zero trailing bits, so each 16-byte value has one spelling.
-    URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
-}
-
-/// A call's id: 16 random bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CallId([u8; 16]);
-
-impl CallId {
-    /// A fresh id from `rng` (in the browser: `getrandom`).
-    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
-        let mut bytes = [0u8; 16];
-        rng.fill_bytes(&mut bytes);
-        CallId(bytes)
-    }
-
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        CallId(bytes)
-    }
-
-    /// Validates a call id as it appears in a link or the relay route.
-    pub fn parse(text: &str) -> Result<Self, LinkError> {
-        decode16(text).map(CallId).ok_or(LinkError::BadCallId)
-    }
-
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        &self.0
+impl From<InvalidCallId> for LinkError {
+    fn from(_: InvalidCallId) -> Self {
+        LinkError::BadCallId
     }
 }
 
-impl std::fmt::Display for CallId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&encode16(&self.0))
-    }
-}
-
-impl std::fmt::Debug for CallId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CallId({self})")
-    }
+/// A fresh call id from `rng` (in the browser: `getrandom`).
+pub fn new_call_id(rng: &mut impl CryptoRngCore) -> CallId {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    CallId::from_bytes(bytes)
 }
 
 /// `SHA-256("shieldcall/v1/commit" || host_pub)[0..16]`.
@@ -234,22 +194,6 @@ impl CallLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn call_ids_are_22_canonical_characters() {
-        let id = CallId::from_bytes([0xfb; 16]);
-        let text = id.to_string();
-        assert_eq!(text.len(), 22);
-        assert_eq!(CallId::parse(&text), Ok(id));
-        assert_eq!(CallId::parse("short"), Err(LinkError::BadCallId));
-        assert_eq!(CallId::parse(&format!("{text}A")), Err(LinkError::BadCallId));
-        assert_eq!(CallId::parse("++++++++++++++++++++++"), Err(LinkError::BadCallId));
-        // Last character with non-zero trailing bits: same bytes, other spelling, refused.
-        let mut other = text.clone();
-        other.pop();
-        other.push('8');
-        assert_eq!(CallId::parse(&other), Err(LinkError::BadCallId));
-    }
 
     #[test]
     fn links_parse_and_print() {

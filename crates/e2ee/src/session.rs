@@ -14,14 +14,15 @@
 //! of the same transcript has arrived: until then nothing proves that the relay changed none of
 //! the hellos or descriptions. A warning is final for the call: nothing turns it back into a lock.
 
+use shieldcall_protocol::{CallId, PROTOCOL_VERSION, Signal};
+
 use crate::BaseKey;
 use crate::code::SecurityCode;
 use crate::keys::{
     self, ConfirmFrom, Confirmation, EphemeralSecret, Fingerprint, FingerprintError, KeyError,
     PublicKey, Transcript, TranscriptHash, dtls_fingerprint,
 };
-use crate::link::{CallId, Commitment, LinkSecret};
-use crate::messages::{PROTOCOL_VERSION, Signal};
+use crate::link::{Commitment, LinkSecret};
 use crate::sframe::CipherSuite;
 
 /// Which side of the call this is.

@@ -3,12 +3,10 @@
 //! layout (a sequence number before the text), the length cap and the gap and order checks are
 //! the core's, host-tested: [`shieldcall_e2ee::sframe::chat`].
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::messages::{ChatOrder, WorkerEvent};
 use shieldcall_e2ee::sframe::chat::{ChatContent, ChatError, ChatReceiver, ChatSender};
 use shieldcall_e2ee::sframe::{Receiver, Sender};
+use shieldcall_protocol::{ChatOrder, WorkerEvent, base64url};
 
 use crate::transform::Mode;
 
@@ -65,7 +63,7 @@ impl ChatCryptor {
             return refused(id, "no keys yet");
         };
         match seal(sender) {
-            Ok(frame) => WorkerEvent::ChatSealed { id, frame: URL_SAFE_NO_PAD.encode(&frame) },
+            Ok(frame) => WorkerEvent::ChatSealed { id, frame: base64url::encode(&frame) },
             Err(err) => refused(id, &err.to_string()),
         }
     }
@@ -74,7 +72,7 @@ impl ChatCryptor {
         let Some(receiver) = &mut self.receiver else {
             return refused(id, "no keys yet");
         };
-        let Ok(frame) = URL_SAFE_NO_PAD.decode(frame) else {
+        let Some(frame) = base64url::decode(frame) else {
             return refused(id, "not an encrypted chat message");
         };
         match receiver.open(frame, js_sys::Date::now() as u64) {

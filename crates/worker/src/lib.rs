@@ -2,7 +2,7 @@
 //! here, in a dedicated Worker, by way of `RTCRtpScriptTransform`.
 //!
 //! The page talks to it with [`WorkerCommand`]s and hears back [`WorkerEvent`]s (one message
-//! type each way, shared with the app through `shieldcall-e2ee`). Keys arrive once and live only
+//! type each way, shared with the app through `shieldcall-protocol`). Keys arrive once and live only
 //! here.
 
 #![cfg(target_arch = "wasm32")]
@@ -17,9 +17,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Reflect, Uint8Array};
-use shieldcall_e2ee::layout::PayloadTypes;
-use shieldcall_e2ee::messages::{
-    COMMAND_FIELD, CommandError, Direction, KEYS_FIELD, WorkerCommand, WorkerEvent,
+use shieldcall_protocol::{
+    COMMAND_FIELD, CommandError, Direction, KEYS_FIELD, PayloadTypes, WorkerCommand, WorkerEvent,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;

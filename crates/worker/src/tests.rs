@@ -6,11 +6,11 @@
 
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{Codec, Slot};
-use shieldcall_e2ee::messages::{
-    COMMAND_FIELD, CommandError, KEYS_FIELD, SecretBytes, WorkerCommand,
-};
+use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
+use shieldcall_protocol::{
+    COMMAND_FIELD, Codec, CommandError, KEYS_FIELD, SecretBytes, WorkerCommand,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -118,7 +118,7 @@ fn chat_side(send: [u8; 16], receive: [u8; 16]) -> crate::chat::ChatCryptor {
 
 #[wasm_bindgen_test]
 fn a_missing_chat_message_is_reported_back_to_its_sender() {
-    use shieldcall_e2ee::messages::{ChatOrder, WorkerEvent};
+    use shieldcall_protocol::{ChatOrder, WorkerEvent};
     let (mut alice, mut bob) = (chat_side(SEND, RECEIVE), chat_side(RECEIVE, SEND));
     let sealed = |event: WorkerEvent| match event {
         WorkerEvent::ChatSealed { frame, .. } => frame,

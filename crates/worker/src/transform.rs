@@ -13,9 +13,11 @@ use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Reflect};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{Codec, CodecError, PayloadTypes, Slot};
-use shieldcall_e2ee::messages::{Direction, TransformStats, WorkerCommand, WorkerEvent};
+use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, SendError, Sender};
+use shieldcall_protocol::{
+    Codec, CodecError, Direction, PayloadTypes, TransformStats, WorkerCommand, WorkerEvent,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
