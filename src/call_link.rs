@@ -49,7 +49,7 @@ impl NewCall {
         let link = CallLink {
             origin,
             call_id,
-            commitment: Commitment::to_key(key.public_key()),
+            commitment: key.public_key().commitment(),
             secret: link_secret.clone(),
         };
         HOST_SECRETS

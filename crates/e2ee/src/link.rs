@@ -7,12 +7,9 @@
 //! the same hellos and certificates, which nobody without the link can fake.
 
 use rand_core::CryptoRngCore;
-use sha2::{Digest, Sha256};
 use shieldcall_protocol::base64url::{decode16, encode16};
 use shieldcall_protocol::{CallId, InvalidCallId};
 use subtle::ConstantTimeEq;
-
-use crate::keys::PublicKey;
 
 /// Why a link or one of its parts was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,29 +59,27 @@ pub fn new_call_id(rng: &mut impl CryptoRngCore) -> CallId {
     CallId::from_bytes(bytes)
 }
 
-/// `SHA-256("shieldcall/v1/commit" || host_pub)[0..16]`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// What the link's `#k=` carries: the host's commitment to its public key,
+/// `SHA-256("shieldcall/v1/commit" || host_pub)[0..16]` (made by `keys::PublicKey::commitment`,
+/// where the key is). `==` compares in constant time.
+#[derive(Clone, Copy)]
 pub struct Commitment([u8; 16]);
 
+impl PartialEq for Commitment {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for Commitment {}
+
 impl Commitment {
-    /// The host's commitment to its public key.
-    pub fn to_key(host_pub: &PublicKey) -> Self {
-        let digest = Sha256::new()
-            .chain_update(b"shieldcall/v1/commit")
-            .chain_update(host_pub.as_bytes())
-            .finalize();
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&digest[..16]);
-        Commitment(out)
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Commitment(bytes)
     }
 
     pub fn parse(text: &str) -> Result<Self, LinkError> {
         decode16(text).map(Commitment).ok_or(LinkError::BadCommitment)
-    }
-
-    /// Whether `host_pub` is the key committed to (constant time).
-    pub fn verify(&self, host_pub: &PublicKey) -> bool {
-        Commitment::to_key(host_pub).0.ct_eq(&self.0).into()
     }
 }
 

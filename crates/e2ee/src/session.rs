@@ -279,7 +279,7 @@ impl Session {
 
     /// The commitment for the host's link.
     pub fn link_commitment(&self) -> Commitment {
-        Commitment::to_key(self.own.public_key())
+        self.own.public_key().commitment()
     }
 
     /// (Guest) the commitment from the link's `#k=`.
@@ -509,7 +509,8 @@ impl Session {
             Role::Host => (self.own.public_key().clone(), peer_key.clone()),
             Role::Guest => (peer_key.clone(), self.own.public_key().clone()),
         };
-        if self.config.role == Role::Guest && self.commitment.is_some_and(|c| !c.verify(&host_pub))
+        if self.config.role == Role::Guest
+            && self.commitment.is_some_and(|c| c != host_pub.commitment())
         {
             // A swapped key is an attack whatever the E2EE setting.
             self.warn(WarningReason::CommitmentMismatch);
