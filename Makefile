@@ -48,17 +48,21 @@ relay: dist relay-bin
 
 test: setup lint test-host test-browser test-e2e
 
-# The app and the worker exist only for wasm32 (web-sys's encoded-transform APIs need its cfg).
+# The app and the worker exist only for wasm32 (web-sys's encoded-transform APIs need its cfg);
+# the worker's pure parts (mode, registry, chat) are linted on the host too.
 lint: worker-pkg
 	cargo fmt --all --check
-	cargo clippy -q -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay --all-targets -- -D warnings
+	cargo clippy -q -p shieldcall-protocol -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay \
+	  -p shieldcall-worker --all-targets -- -D warnings
 	cargo clippy -q -p shieldcall-relay --features mitm --all-targets -- -D warnings
 	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
 
-# The relay's tests include those of the test-only man-in-the-middle binary (feature mitm).
+# The relay's tests include those of the test-only man-in-the-middle binary (feature mitm); the
+# worker's host tests are those of its pure parts (its browser tests are in test-browser).
 test-host:
-	cargo test -q -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay \
+	cargo test -q -p shieldcall-protocol -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay \
 	  --features shieldcall-relay/mitm
+	cargo test -q -p shieldcall-worker --lib
 
 # The worker as the page loads it (wasm-bindgen --target no-modules), for tests that start it.
 worker-pkg:

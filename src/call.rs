@@ -22,11 +22,12 @@ use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::link::{CallId, LinkSecret};
-use shieldcall_e2ee::messages::{
-    ChatOrder, Direction, Inbound, RelayEvent, SecretBytes, Signal, WorkerCommand, WorkerEvent,
-};
+use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{Policy, Role, Session, SessionConfig, ShieldState, WarningReason};
+use shieldcall_protocol::{
+    CallId, ChatOrder, Direction, Inbound, RelayEvent, SecretBytes, Signal, WorkerCommand,
+    WorkerEvent,
+};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, spawn_local};

@@ -8,7 +8,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use shieldcall_e2ee::keys::EphemeralSecret;
-use shieldcall_e2ee::link::{CallId, CallLink, Commitment, LinkError, LinkSecret};
+use shieldcall_e2ee::link::{CallLink, Commitment, LinkError, LinkSecret, new_call_id};
+use shieldcall_protocol::CallId;
 
 /// What the host keeps of a call it made: its key (the link commits to it) and the link secret.
 pub struct HostSecrets {
@@ -42,13 +43,13 @@ impl NewCall {
         let origin =
             web_sys::window().and_then(|w| w.location().origin().ok()).ok_or("no page origin")?;
         let mut rng = rand_core::OsRng;
-        let call_id = CallId::generate(&mut rng);
+        let call_id = new_call_id(&mut rng);
         let key = EphemeralSecret::generate(&mut rng);
         let link_secret = LinkSecret::generate(&mut rng);
         let link = CallLink {
             origin,
             call_id,
-            commitment: Commitment::to_key(key.public_key()),
+            commitment: key.public_key().commitment(),
             secret: link_secret.clone(),
         };
         HOST_SECRETS

@@ -19,11 +19,11 @@ use shieldcall::browser::worker::{MediaWorker, TransformApi};
 use shieldcall_call::media_health::MediaHealth;
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::keys::dtls_fingerprint;
-use shieldcall_e2ee::layout::{Codec, Slot, clear_prefix_len_of};
-use shieldcall_e2ee::messages::{
-    Direction, SecretBytes, TransformStats, WorkerCommand, WorkerEvent,
-};
+use shieldcall_e2ee::layout::{Slot, clear_prefix_len_of};
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver};
+use shieldcall_protocol::{
+    Codec, Direction, SecretBytes, TransformStats, WorkerCommand, WorkerEvent,
+};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

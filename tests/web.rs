@@ -6,7 +6,8 @@ mod common;
 
 use common::{container, find, settle};
 use leptos::prelude::*;
-use shieldcall_e2ee::link::{CallId, CallLink, Commitment, LinkSecret};
+use shieldcall_e2ee::link::{CallLink, Commitment, LinkSecret};
+use shieldcall_protocol::CallId;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlInputElement;

@@ -4,7 +4,8 @@
 //! renegotiation.
 
 use js_sys::{Array, Promise, Reflect};
-use shieldcall_e2ee::layout::{PayloadTypes, Slot};
+use shieldcall_e2ee::layout::Slot;
+use shieldcall_protocol::PayloadTypes;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{

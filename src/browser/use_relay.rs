@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use shieldcall_e2ee::messages::{Inbound, RelayEvent, RelayRequest, Signal};
+use shieldcall_protocol::{Inbound, RelayEvent, RelayRequest, Signal};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Event, MessageEvent, WebSocket};

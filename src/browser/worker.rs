@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use shieldcall_call::support::BrowserFeatures;
-use shieldcall_e2ee::messages::{COMMAND_FIELD, Direction, KEYS_FIELD, WorkerCommand, WorkerEvent};
+use shieldcall_protocol::{COMMAND_FIELD, Direction, KEYS_FIELD, WorkerCommand, WorkerEvent};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -239,7 +239,7 @@ impl Drop for MediaWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shieldcall_e2ee::messages::SecretBytes;
+    use shieldcall_protocol::SecretBytes;
     use wasm_bindgen_test::*;
     use web_sys::{Blob, BlobPropertyBag, Url};
 

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use shieldcall_e2ee::link::CallId;
 use shieldcall_e2ee::session::ShieldState;
+use shieldcall_protocol::CallId;
 use web_sys::MediaStream;
 
 use crate::browser::use_captions::use_captions;

@@ -11,7 +11,7 @@
 //! ([`MediaHealth::decrypt_failing`]).
 
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::messages::{Direction, TransformStats};
+use shieldcall_protocol::{Direction, TransformStats};
 
 /// How long a transform must drop every frame before the page says so.
 pub const STALL_MS: u64 = 3000;

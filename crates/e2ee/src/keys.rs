@@ -18,9 +18,10 @@ use hmac::{Hmac, Mac};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::CryptoRngCore;
 use sha2::{Digest, Sha256};
+use shieldcall_protocol::{CallId, base64url};
 
 use crate::BaseKey;
-use crate::link::{CallId, LinkSecret};
+use crate::link::{Commitment, LinkSecret};
 use crate::sframe::CipherSuite;
 
 /// Length of a SEC1 uncompressed P-256 point.
@@ -136,10 +137,7 @@ impl PublicKey {
 
     /// Parses the `pub` field of a hello.
     pub fn from_base64url(text: &str) -> Result<Self, KeyError> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| KeyError::Encoding)?;
+        let bytes = base64url::decode(text).ok_or(KeyError::Encoding)?;
         Self::from_sec1(&bytes)
     }
 
@@ -149,8 +147,18 @@ impl PublicKey {
 
     /// The form a hello carries.
     pub fn to_base64url(&self) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.bytes)
+        base64url::encode(&self.bytes)
+    }
+
+    /// The commitment to this key that a host's link carries (`#k=`):
+    /// `SHA-256("shieldcall/v1/commit" || pub)[0..16]`. A guest checks the host key that
+    /// arrived with `key.commitment() == the link's` (constant time).
+    pub fn commitment(&self) -> Commitment {
+        let digest =
+            Sha256::new().chain_update(b"shieldcall/v1/commit").chain_update(self.bytes).finalize();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&digest[..16]);
+        Commitment::from_bytes(out)
     }
 }
 
@@ -389,14 +397,12 @@ impl Confirmation {
     }
 
     pub fn to_base64url(&self) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+        base64url::encode(&self.0)
     }
 
     /// Parses the `mac` of a confirm signal: 32 bytes, base64url.
     pub fn from_base64url(text: &str) -> Option<Self> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        let bytes = base64url::decode(text)?;
         Some(Confirmation(bytes.try_into().ok()?))
     }
 }
@@ -404,6 +410,12 @@ impl Confirmation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The P-256 generator G and 2G, uncompressed (SEC1), base64url.
+    const G: &str =
+        "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU";
+    const TWO_G: &str =
+        "BHzyexiNA09-ilI4AwS1GsPAiWnid_IbNaYLSPxHZpl4B3dVENuO0EApPZrGn3Qw27p9reY86YIpngS3nSJ4c9E";
 
     const FP: &str = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
 
@@ -539,11 +551,28 @@ mod tests {
         assert_eq!(PublicKey::from_sec1(&[4u8; 33]), Err(KeyError::NotUncompressed));
         assert_eq!(PublicKey::from_base64url("!!"), Err(KeyError::Encoding));
         // The P-256 generator is valid; a compressed form of it is not accepted.
-        let g = "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU";
-        let key = PublicKey::from_base64url(g).expect("generator is on the curve");
-        assert_eq!(key.to_base64url(), g);
+        let key = PublicKey::from_base64url(G).expect("generator is on the curve");
+        assert_eq!(key.to_base64url(), G);
         let mut compressed = key.as_bytes()[..33].to_vec();
         compressed[0] = 2 | (key.as_bytes()[64] & 1);
         assert_eq!(PublicKey::from_sec1(&compressed), Err(KeyError::NotUncompressed));
+    }
+
+    #[test]
+    fn the_link_commits_to_the_host_key() {
+        let g = PublicKey::from_base64url(G).expect("generator is on the curve");
+        let two_g = PublicKey::from_base64url(TWO_G).expect("2G is on the curve");
+        // SHA-256("shieldcall/v1/commit" || G)[0..16], computed apart (Python's hashlib).
+        let expected = "NwXbGVLzFNsy8nXgKkbRdw";
+        assert_eq!(g.commitment().to_string(), expected);
+        assert_eq!(g.commitment(), Commitment::parse(expected).expect("22 characters"));
+        assert_ne!(two_g.commitment(), g.commitment());
+        // One bit off anywhere is another commitment.
+        let bytes = base64url::decode(expected).expect("base64url");
+        for bit in 0..128 {
+            let mut flipped: [u8; 16] = bytes.clone().try_into().expect("16 bytes");
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert_ne!(Commitment::from_bytes(flipped), g.commitment(), "bit {bit}");
+        }
     }
 }

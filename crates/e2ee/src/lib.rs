@@ -53,13 +53,14 @@
 //! - [`layout`]: the clear prefix per codec and the KID of each slot.
 //! - [`keys`], [`code`], [`link`]: the key schedule, the security code, call links.
 //! - [`session`]: the sans-IO session that turns hellos and SDPs into a shield state and keys.
-//! - [`messages`]: the messages of every boundary.
+//!
+//! The messages it reads and writes (hellos, confirmations, the worker's commands) and the call
+//! id are `shieldcall-protocol`'s, shared with the relay, the app and the worker.
 
 pub mod code;
 pub mod keys;
 pub mod layout;
 pub mod link;
-pub mod messages;
 mod secret;
 pub mod session;
 pub mod sframe;

@@ -1,18 +1,15 @@
-//! Call ids, the host-key commitment, the link secret and the call link
-//! `{origin}/call/{call_id}#k={commitment}&s={secret}`.
+//! The host-key commitment, the link secret and the call link
+//! `{origin}/call/{call_id}#k={commitment}&s={secret}` (the call id is `shieldcall-protocol`'s).
 //!
 //! The fragment never reaches a server, so the commitment and the secret travel only with the
 //! link: a guest who opened it can tell whether the key that arrived through the relay is the
 //! host's, and both sides mix the secret into their keys and prove to each other that they saw
 //! the same hellos and certificates, which nobody without the link can fake.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::CryptoRngCore;
-use sha2::{Digest, Sha256};
+use shieldcall_protocol::base64url::{decode16, encode16};
+use shieldcall_protocol::{CallId, InvalidCallId};
 use subtle::ConstantTimeEq;
-
-use crate::keys::PublicKey;
 
 /// Why a link or one of its parts was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,82 +46,40 @@ impl std::fmt::Display for LinkError {
 
 impl std::error::Error for LinkError {}
 
-/// 16 bytes as call ids, commitments and link secrets (and the relay's rejoin tokens) spell
-/// them: base64url without padding, 22 characters.
-pub fn encode16(bytes: &[u8; 16]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The 16 bytes of [`encode16`]'s spelling: exactly 22 characters, canonical.
-pub fn decode16(text: &str) -> Option<[u8; 16]> {
-    if text.len() != 22 {
-        return None;
-    }
-    // The decoder refuses non-zero trailing bits, so each 16-byte value has one spelling.
-    URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
-}
-
-/// A call's id: 16 random bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CallId([u8; 16]);
-
-impl CallId {
-    /// A fresh id from `rng` (in the browser: `getrandom`).
-    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
-        let mut bytes = [0u8; 16];
-        rng.fill_bytes(&mut bytes);
-        CallId(bytes)
-    }
-
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        CallId(bytes)
-    }
-
-    /// Validates a call id as it appears in a link or the relay route.
-    pub fn parse(text: &str) -> Result<Self, LinkError> {
-        decode16(text).map(CallId).ok_or(LinkError::BadCallId)
-    }
-
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        &self.0
+impl From<InvalidCallId> for LinkError {
+    fn from(_: InvalidCallId) -> Self {
+        LinkError::BadCallId
     }
 }
 
-impl std::fmt::Display for CallId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&encode16(&self.0))
-    }
+/// A fresh call id from `rng` (in the browser: `getrandom`).
+pub fn new_call_id(rng: &mut impl CryptoRngCore) -> CallId {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    CallId::from_bytes(bytes)
 }
 
-impl std::fmt::Debug for CallId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CallId({self})")
-    }
-}
-
-/// `SHA-256("shieldcall/v1/commit" || host_pub)[0..16]`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// What the link's `#k=` carries: the host's commitment to its public key,
+/// `SHA-256("shieldcall/v1/commit" || host_pub)[0..16]` (made by `keys::PublicKey::commitment`,
+/// where the key is). `==` compares in constant time.
+#[derive(Clone, Copy)]
 pub struct Commitment([u8; 16]);
 
+impl PartialEq for Commitment {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for Commitment {}
+
 impl Commitment {
-    /// The host's commitment to its public key.
-    pub fn to_key(host_pub: &PublicKey) -> Self {
-        let digest = Sha256::new()
-            .chain_update(b"shieldcall/v1/commit")
-            .chain_update(host_pub.as_bytes())
-            .finalize();
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&digest[..16]);
-        Commitment(out)
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Commitment(bytes)
     }
 
     pub fn parse(text: &str) -> Result<Self, LinkError> {
         decode16(text).map(Commitment).ok_or(LinkError::BadCommitment)
-    }
-
-    /// Whether `host_pub` is the key committed to (constant time).
-    pub fn verify(&self, host_pub: &PublicKey) -> bool {
-        Commitment::to_key(host_pub).0.ct_eq(&self.0).into()
     }
 }
 
@@ -234,22 +189,6 @@ impl CallLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn call_ids_are_22_canonical_characters() {
-        let id = CallId::from_bytes([0xfb; 16]);
-        let text = id.to_string();
-        assert_eq!(text.len(), 22);
-        assert_eq!(CallId::parse(&text), Ok(id));
-        assert_eq!(CallId::parse("short"), Err(LinkError::BadCallId));
-        assert_eq!(CallId::parse(&format!("{text}A")), Err(LinkError::BadCallId));
-        assert_eq!(CallId::parse("++++++++++++++++++++++"), Err(LinkError::BadCallId));
-        // Last character with non-zero trailing bits: same bytes, other spelling, refused.
-        let mut other = text.clone();
-        other.pop();
-        other.push('8');
-        assert_eq!(CallId::parse(&other), Err(LinkError::BadCallId));
-    }
 
     #[test]
     fn links_parse_and_print() {

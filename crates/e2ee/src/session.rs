@@ -14,14 +14,15 @@
 //! of the same transcript has arrived: until then nothing proves that the relay changed none of
 //! the hellos or descriptions. A warning is final for the call: nothing turns it back into a lock.
 
+use shieldcall_protocol::{CallId, PROTOCOL_VERSION, Signal};
+
 use crate::BaseKey;
 use crate::code::SecurityCode;
 use crate::keys::{
     self, ConfirmFrom, Confirmation, EphemeralSecret, Fingerprint, FingerprintError, KeyError,
     PublicKey, Transcript, TranscriptHash, dtls_fingerprint,
 };
-use crate::link::{CallId, Commitment, LinkSecret};
-use crate::messages::{PROTOCOL_VERSION, Signal};
+use crate::link::{Commitment, LinkSecret};
 use crate::sframe::CipherSuite;
 
 /// Which side of the call this is.
@@ -278,7 +279,7 @@ impl Session {
 
     /// The commitment for the host's link.
     pub fn link_commitment(&self) -> Commitment {
-        Commitment::to_key(self.own.public_key())
+        self.own.public_key().commitment()
     }
 
     /// (Guest) the commitment from the link's `#k=`.
@@ -508,7 +509,8 @@ impl Session {
             Role::Host => (self.own.public_key().clone(), peer_key.clone()),
             Role::Guest => (peer_key.clone(), self.own.public_key().clone()),
         };
-        if self.config.role == Role::Guest && self.commitment.is_some_and(|c| !c.verify(&host_pub))
+        if self.config.role == Role::Guest
+            && self.commitment.is_some_and(|c| c != host_pub.commitment())
         {
             // A swapped key is an attack whatever the E2EE setting.
             self.warn(WarningReason::CommitmentMismatch);

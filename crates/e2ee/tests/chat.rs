@@ -3,11 +3,11 @@
 
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::messages::ChatOrder;
 use shieldcall_e2ee::sframe::chat::{
     ChatContent, ChatError, ChatReceiver, ChatSender, ChatTooLong, MAX_CHAT_TEXT_BYTES,
 };
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
+use shieldcall_protocol::ChatOrder;
 
 const SUITE: CipherSuite = CipherSuite::Aes128GcmSha256_128;
 

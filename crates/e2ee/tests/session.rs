@@ -4,12 +4,12 @@ use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 use shieldcall_e2ee::keys::{self, ConfirmFrom, EphemeralSecret};
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::link::{CallId, CallLink, LinkSecret};
-use shieldcall_e2ee::messages::{PROTOCOL_VERSION, Signal};
+use shieldcall_e2ee::link::{CallLink, LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{
     self, Policy, Role, Session, SessionConfig, ShieldState, UnlockedReason, WarningReason,
 };
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
+use shieldcall_protocol::{CallId, PROTOCOL_VERSION, Signal};
 
 /// Deterministic test randomness: SHA-256 in counter mode over a seed.
 struct TestRng([u8; 32], u64);
@@ -72,7 +72,7 @@ fn call(
     relay: impl Fn(Role, Signal) -> Signal,
 ) -> Call {
     let mut rng = TestRng::new("call");
-    let call_id = CallId::generate(&mut rng);
+    let call_id = new_call_id(&mut rng);
     let host_key = EphemeralSecret::generate(&mut rng);
     let guest_key = EphemeralSecret::generate(&mut rng);
     let secret = LinkSecret::generate(&mut rng);
@@ -274,7 +274,7 @@ fn a_relay_that_replaces_a_dtls_certificate_is_caught_even_without_e2ee() {
 #[test]
 fn no_confirmation_no_lock_and_a_forged_one_warns() {
     let mut rng = TestRng::new("forged");
-    let call_id = CallId::generate(&mut rng);
+    let call_id = new_call_id(&mut rng);
     let mut host = lone_host(&mut rng, call_id);
     // The guest holds another link's secret (or the relay made one up).
     let mut guest = Session::new(
@@ -298,7 +298,7 @@ fn no_confirmation_no_lock_and_a_forged_one_warns() {
 /// Host and guest with the same link, their E2EE settings as given, after the hellos.
 fn after_hellos(seed: &str, host_e2ee: bool, guest_e2ee: bool) -> (Session, Session, LinkSecret) {
     let mut rng = TestRng::new(seed);
-    let call_id = CallId::generate(&mut rng);
+    let call_id = new_call_id(&mut rng);
     let secret = LinkSecret::generate(&mut rng);
     let mut host = Session::new(
         config(Role::Host, call_id, host_e2ee, Policy::Allowed),
@@ -415,7 +415,7 @@ fn organisation_policy_unlocks_with_its_reason() {
 #[test]
 fn bad_peer_input_warns() {
     let mut rng = TestRng::new("bad");
-    let call_id = CallId::generate(&mut rng);
+    let call_id = new_call_id(&mut rng);
     let v = PROTOCOL_VERSION;
     let mut host = lone_host(&mut rng, call_id);
     let not_a_point = Signal::Hello { v, e2ee: true, public_key: "BAAA".into() };
@@ -441,9 +441,9 @@ fn bad_peer_input_warns() {
 
 #[test]
 fn call_ids_come_from_the_given_rng() {
-    let a = CallId::generate(&mut TestRng::new("x"));
-    let b = CallId::generate(&mut TestRng::new("x"));
-    let c = CallId::generate(&mut TestRng::new("y"));
+    let a = new_call_id(&mut TestRng::new("x"));
+    let b = new_call_id(&mut TestRng::new("x"));
+    let c = new_call_id(&mut TestRng::new("y"));
     assert_eq!(a, b);
     assert_ne!(a, c);
     assert_eq!(a.to_string().len(), 22);
@@ -733,7 +733,7 @@ fn a_peer_the_relay_announced_must_say_hello_and_confirm_in_time() {
     // own): the wait runs from the announcement, with E2EE on or off.
     for e2ee in [true, false] {
         let mut rng = TestRng::new("announced");
-        let call_id = CallId::generate(&mut rng);
+        let call_id = new_call_id(&mut rng);
         let mut guest = Session::new(
             config(Role::Guest, call_id, e2ee, Policy::Allowed),
             EphemeralSecret::generate(&mut rng),

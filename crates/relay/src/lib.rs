@@ -2,14 +2,15 @@
 //!
 //! WebSocket rooms of at most two at `/ws/{call_id}`. The relay tells each member about the
 //! room (`joined`, `peer-joined`, `peer-left`, `full`, `error`, see
-//! [`shieldcall_e2ee::messages::RelayEvent`]) and forwards every valid client
-//! [`Signal`](shieldcall_e2ee::messages::Signal) verbatim to the other member. It never logs
-//! message contents. With `--dist` it also serves the built app, so one process runs it all.
+//! [`shieldcall_protocol::RelayEvent`]) and forwards every valid client
+//! [`Signal`](shieldcall_protocol::Signal) verbatim to the other member. It never logs message
+//! contents. With `--dist` it also serves the built app, so one process runs it all. It links
+//! the messages (`shieldcall-protocol`) and no cryptography of the calls.
 //!
 //! Before the upgrade, a socket must have a well-formed call id (22 base64url characters) and
 //! no query, come from an allowed `Origin`, and fit under the caps on sockets in all and per
 //! client address; otherwise a plain HTTP error and no WebSocket. Its first message is then
-//! [`RelayRequest::Join`](shieldcall_e2ee::messages::RelayRequest), with the rejoin token of a
+//! [`RelayRequest::Join`](shieldcall_protocol::RelayRequest), with the rejoin token of a
 //! reconnection (see [`rooms::RejoinToken`]).
 //!
 //! Every HTTP response carries [`CONTENT_SECURITY_POLICY`] and `Referrer-Policy: no-referrer`.
@@ -35,7 +36,7 @@ use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use shieldcall_e2ee::messages::MAX_SIGNAL_BYTES;
+use shieldcall_protocol::MAX_SIGNAL_BYTES;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 use tracing::info;

@@ -10,7 +10,7 @@
 //! (what a relay that wants to terminate DTLS itself would do); and one that drops every key
 //! confirmation (the shield must end in a warning, not wait forever).
 
-use shieldcall_e2ee::messages::Signal;
+use shieldcall_protocol::Signal;
 
 use crate::config::{Command, Config, USAGE};
 

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use shieldcall_e2ee::link::{decode16, encode16};
-use shieldcall_e2ee::messages::RelayEvent;
+use shieldcall_protocol::RelayEvent;
+use shieldcall_protocol::base64url::{decode16, encode16};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use shieldcall_e2ee::messages::{MAX_SIGNAL_BYTES, RelayEvent, RelayRequest, Signal};
+use shieldcall_protocol::{MAX_SIGNAL_BYTES, RelayEvent, RelayRequest, Signal};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tracing::{debug, info, warn};
 
@@ -271,7 +271,7 @@ fn handle_text(
 ) -> Option<String> {
     // `Signal::parse` checks the size too; checked here first so the reason never depends on it.
     if text.len() > MAX_SIGNAL_BYTES {
-        return Some(shieldcall_e2ee::messages::SignalError::TooLarge.to_string());
+        return Some(shieldcall_protocol::SignalError::TooLarge.to_string());
     }
     // Only a valid client signal passes, so a client cannot pass itself off as the relay.
     let signal = match Signal::parse(text.as_str()) {

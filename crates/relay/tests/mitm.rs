@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Spawned, call_id, join_pair, spawn_exe};
-use shieldcall_e2ee::messages::Signal;
+use shieldcall_protocol::Signal;
 
 const EXE: &str = env!("CARGO_BIN_EXE_shieldcall-relay-mitm");
 

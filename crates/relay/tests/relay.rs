@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Client, call_id, join, join_pair, open, rejoin, start, try_connect};
-use shieldcall_e2ee::messages::MAX_SIGNAL_BYTES;
+use shieldcall_protocol::MAX_SIGNAL_BYTES;
 use shieldcall_relay::{Config, HARD_MESSAGE_CAP};
 use tokio_tungstenite::tungstenite::{self, Message};
 

@@ -5,8 +5,9 @@
 //! Public so that the in-browser benchmark (`tests/bench_worker.rs`) times exactly this code.
 
 use js_sys::{ArrayBuffer, Uint8Array};
-use shieldcall_e2ee::layout::{Codec, clear_prefix_len_of};
+use shieldcall_e2ee::layout::clear_prefix_len_of;
 use shieldcall_e2ee::sframe::{DropReason, Receiver, SendError, Sender};
+use shieldcall_protocol::Codec;
 
 /// Encrypts the frame bytes in `data` (laid out as `codec` lays them out) with `sender`, and
 /// returns `clear prefix || header || ciphertext || tag` in a new `ArrayBuffer`.

@@ -2,21 +2,22 @@
 //! wasm32-unknown-unknown -p shieldcall-worker --lib`, headless Chromium): keys arrive as bytes
 //! in a transferred buffer, which the worker wipes, and media sealed under them opens.
 //! The page's end, and whole calls through the real worker, are tested in the app
-//! (`src/browser/worker.rs`, `tests/media.rs`).
+//! (`src/browser/worker.rs`, `tests/media.rs`); what needs no browser (the mode a command sets,
+//! the registry, the chat) on the host, beside its code.
 
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{Codec, Slot};
-use shieldcall_e2ee::messages::{
-    COMMAND_FIELD, CommandError, KEYS_FIELD, SecretBytes, WorkerCommand,
-};
+use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
+use shieldcall_protocol::{
+    COMMAND_FIELD, Codec, CommandError, KEYS_FIELD, SecretBytes, WorkerCommand,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 use crate::frame::{open_into_buffer, seal_into_buffer};
-use crate::read_command;
-use crate::transform::Mode;
+use crate::mode::Mode;
+use crate::wasm::read_command;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -100,51 +101,4 @@ fn keys_in_text_or_missing_bytes_fail_closed() {
     );
     let message = key_message("{\"kind\":\"await-keys\"}", &buffer_of(&[1; 32]));
     assert_eq!(read_command(&message), Some(Err(CommandError::UnexpectedKeys)));
-}
-
-/// The worker's chat for one side: keys as `UseKeys` gives them, `send` and `receive` swapped
-/// on the other side.
-fn chat_side(send: [u8; 16], receive: [u8; 16]) -> crate::chat::ChatCryptor {
-    let command = WorkerCommand::UseKeys {
-        suite: CipherSuite::Aes128GcmSha256_128.id(),
-        epoch: 0,
-        send: SecretBytes::new(send.to_vec()),
-        receive: SecretBytes::new(receive.to_vec()),
-    };
-    let mut chat = crate::chat::ChatCryptor::default();
-    chat.set_mode(&Mode::from_command(command).unwrap());
-    chat
-}
-
-#[wasm_bindgen_test]
-fn a_missing_chat_message_is_reported_back_to_its_sender() {
-    use shieldcall_e2ee::messages::{ChatOrder, WorkerEvent};
-    let (mut alice, mut bob) = (chat_side(SEND, RECEIVE), chat_side(RECEIVE, SEND));
-    let sealed = |event: WorkerEvent| match event {
-        WorkerEvent::ChatSealed { frame, .. } => frame,
-        other => panic!("{other:?}"),
-    };
-    let frames: Vec<String> = ["one", "two", "three"]
-        .into_iter()
-        .enumerate()
-        .map(|(i, text)| sealed(alice.seal(i as u32, text.into())))
-        .collect();
-    // "two" never reaches Bob: "three" arrives after a gap.
-    assert!(matches!(
-        bob.open(10, &frames[0]),
-        WorkerEvent::ChatOpened { order: ChatOrder::InOrder, .. }
-    ));
-    let WorkerEvent::ChatOpened { text, order, .. } = bob.open(11, &frames[2]) else { panic!() };
-    assert_eq!((text.as_str(), order), ("three", ChatOrder::AfterGap { missing: 1 }));
-    // Bob's worker seals the report; Alice's opens it as a report, not as text.
-    let report = sealed(bob.seal_report(12, order));
-    assert_eq!(
-        alice.open(13, &report),
-        WorkerEvent::ChatReportOpened {
-            id: 13,
-            report: ChatOrder::AfterGap { missing: 1 },
-            order: ChatOrder::InOrder
-        }
-    );
-    assert!(matches!(bob.seal_report(14, ChatOrder::InOrder), WorkerEvent::ChatRefused { .. }));
 }

@@ -12,10 +12,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Reflect};
-use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{Codec, CodecError, PayloadTypes, Slot};
-use shieldcall_e2ee::messages::{Direction, TransformStats, WorkerCommand, WorkerEvent};
-use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, SendError, Sender};
+use shieldcall_e2ee::layout::Slot;
+use shieldcall_e2ee::sframe::{DropReason, Receiver, SendError, Sender};
+use shieldcall_protocol::{
+    Codec, CodecError, Direction, PayloadTypes, TransformStats, WorkerEvent,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -25,62 +26,13 @@ use web_sys::{
 };
 
 use crate::frame::{open_into_buffer, seal_into_buffer};
-use crate::post;
+use crate::mode::Mode;
+use crate::wasm::post;
 
 /// Errors reach the page at most this often per transform, so a bad key cannot flood it.
 const ERROR_INTERVAL_MS: f64 = 1000.0;
 /// Key frames are asked for at most this often per transform.
 const KEY_FRAME_REQUEST_INTERVAL_MS: f64 = 500.0;
-
-/// What the worker does with frames.
-#[derive(Clone, Default)]
-pub enum Mode {
-    /// E2EE on, no keys yet: drop everything.
-    #[default]
-    AwaitKeys,
-    /// Transport encryption only: pass frames unchanged.
-    TransportOnly,
-    /// E2EE with these keys.
-    Keys(Rc<Keys>),
-}
-
-/// The base keys of both directions at one epoch.
-pub struct Keys {
-    pub suite: CipherSuite,
-    pub epoch: u64,
-    pub send: BaseKey,
-    pub receive: BaseKey,
-}
-
-impl Mode {
-    /// The mode a command asks for; `Err` when the command is unusable (unknown suite, bad key
-    /// length), in which case the worker fails closed.
-    pub fn from_command(command: WorkerCommand) -> Result<Self, String> {
-        Ok(match command {
-            WorkerCommand::SealChat { .. }
-            | WorkerCommand::SealChatReport { .. }
-            | WorkerCommand::OpenChat { .. }
-            | WorkerCommand::Codecs { .. } => {
-                return Err("not a mode".into());
-            }
-            WorkerCommand::AwaitKeys => Mode::AwaitKeys,
-            WorkerCommand::TransportOnly => Mode::TransportOnly,
-            WorkerCommand::UseKeys { suite, epoch, send, receive } => {
-                let suite = CipherSuite::from_id(suite)
-                    .map_err(|_| format!("cipher suite {suite:#06x} is not supported"))?;
-                if send.expose().len() != suite.nk() || receive.expose().len() != suite.nk() {
-                    return Err("a key has the wrong length for its cipher suite".into());
-                }
-                Mode::Keys(Rc::new(Keys {
-                    suite,
-                    epoch,
-                    send: BaseKey::from_slice(send.expose()),
-                    receive: BaseKey::from_slice(receive.expose()),
-                }))
-            }
-        })
-    }
-}
 
 /// The SFrame state of one transform, made from [`Mode`].
 enum Cryptor {

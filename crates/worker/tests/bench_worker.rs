@@ -18,8 +18,9 @@
 
 use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{Codec, Slot};
+use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
+use shieldcall_protocol::Codec;
 use shieldcall_worker::frame::{open_into_buffer, seal_into_buffer};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

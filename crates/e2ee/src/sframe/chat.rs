@@ -22,8 +22,9 @@
 
 use std::collections::BTreeSet;
 
+use shieldcall_protocol::ChatOrder;
+
 use super::{CipherSuite, DropReason, Receiver, SendError, Sender};
-use crate::messages::ChatOrder;
 
 /// The longest chat text, in UTF-8 bytes, checked before sealing and again on opening.
 pub const MAX_CHAT_TEXT_BYTES: usize = 4096;

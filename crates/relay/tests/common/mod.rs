@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use shieldcall_e2ee::messages::RelayRequest;
+use shieldcall_protocol::RelayRequest;
 use shieldcall_relay::Config;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;

@@ -1,160 +1,9 @@
-//! The messages that cross each boundary, defined once and shared by every crate.
-//!
-//! - [`RelayRequest`]: the first message a client sends the relay itself: which place it takes.
-//! - [`RelayEvent`]: what the relay itself tells a client about its room.
-//! - [`Signal`]: what one client sends the other through the relay (the relay only forwards it).
-//! - [`WorkerCommand`] and [`WorkerEvent`]: what the page and the media worker tell each other.
-//!
-//! Relay events and signals are JSON objects tagged by `t`, so a client reads either from the
-//! same socket; worker messages are tagged by `kind`.
+//! What the page and the media worker tell each other: [`WorkerCommand`] and [`WorkerEvent`],
+//! JSON objects tagged by `kind` (keys excepted: they cross as bytes, see [`WorkerCommand`]).
 
 use serde::{Deserialize, Serialize};
 
-use crate::layout::PayloadTypes;
-
-/// Protocol version carried in [`Signal::Hello`].
-pub const PROTOCOL_VERSION: u8 = 2;
-
-/// Largest text message the relay accepts or forwards, in bytes.
-pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
-
-/// An event the relay sends about the room a client joined.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum RelayEvent {
-    /// You are in the room; `peers` others were already there (0 or 1). `rejoin` is this
-    /// place's token: a reconnection that presents it (in [`RelayRequest::Join`]) takes
-    /// the place back even while the relay still holds the old socket (a half-open connection
-    /// it has not yet found dead), instead of being told the call is full.
-    Joined { peers: u8, rejoin: String },
-    /// The other person arrived.
-    PeerJoined,
-    /// The other person left or lost their connection.
-    PeerLeft,
-    /// The room already holds two people; this socket is closed next.
-    Full,
-    /// The relay rejected something this client sent; the room is unharmed.
-    Error { reason: String },
-}
-
-/// The first message on a relay socket, from the client to the relay (never forwarded). The
-/// rejoin token travels here rather than in the URL, where access logs and proxies would keep it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum RelayRequest {
-    /// Join the room: a new place, or with `rejoin` (from an earlier `joined`) that place back.
-    Join {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        rejoin: Option<String>,
-    },
-}
-
-impl RelayRequest {
-    /// Parse the first message of a socket; `Err` never echoes the message.
-    pub fn parse(text: &str) -> Result<Self, SignalError> {
-        parse_signalling(text)
-    }
-
-    /// The JSON text of this request.
-    pub fn to_json(&self) -> String {
-        // Serialising an enum of strings cannot fail.
-        serde_json::to_string(self).expect("RelayRequest serialises")
-    }
-}
-
-/// A message from one client to the other, forwarded unchanged by the relay.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Signal {
-    /// Each party's E2EE setting and ephemeral P-256 public key (65-byte SEC1, base64url).
-    Hello {
-        v: u8,
-        e2ee: bool,
-        #[serde(rename = "pub")]
-        public_key: String,
-    },
-    /// The sender's key confirmation (32 bytes, base64url; see
-    /// [`crate::keys::Confirmation`]): proof, keyed by the link secret, of the transcript it saw.
-    Confirm { mac: String },
-    /// The host's SDP offer.
-    Offer { sdp: String },
-    /// The guest's SDP answer.
-    Answer { sdp: String },
-    /// A trickled ICE candidate, as `RTCIceCandidateInit`.
-    Ice {
-        candidate: String,
-        #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
-        sdp_mid: Option<String>,
-        #[serde(rename = "sdpMLineIndex", default, skip_serializing_if = "Option::is_none")]
-        sdp_m_line_index: Option<u16>,
-    },
-    /// The sender is hanging up. (A struct variant: serde ignores `deny_unknown_fields` on
-    /// unit variants of internally tagged enums, and extra fields must be refused.)
-    Bye {},
-}
-
-/// Anything a client can receive on its relay socket.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum Inbound {
-    Relay(RelayEvent),
-    Peer(Signal),
-}
-
-impl Signal {
-    /// Parse a text message from a peer; `Err` carries a reason that is safe to show or log
-    /// (it never echoes the message back).
-    pub fn parse(text: &str) -> Result<Self, SignalError> {
-        parse_signalling(text)
-    }
-
-    /// The JSON text of this message.
-    pub fn to_json(&self) -> String {
-        // Serialising a plain enum of strings and numbers cannot fail.
-        serde_json::to_string(self).expect("Signal serialises")
-    }
-}
-
-impl RelayEvent {
-    /// The JSON text of this event.
-    pub fn to_json(&self) -> String {
-        // Serialising a plain enum of strings and numbers cannot fail.
-        serde_json::to_string(self).expect("RelayEvent serialises")
-    }
-}
-
-impl Inbound {
-    /// Parse whatever arrived on a client's relay socket.
-    pub fn parse(text: &str) -> Result<Self, SignalError> {
-        parse_signalling(text)
-    }
-}
-
-/// One signalling message of at most [`MAX_SIGNAL_BYTES`]; the error never echoes the text.
-fn parse_signalling<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SignalError> {
-    if text.len() > MAX_SIGNAL_BYTES {
-        return Err(SignalError::TooLarge);
-    }
-    serde_json::from_str(text).map_err(|_| SignalError::Malformed)
-}
-
-/// Why a signalling message was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignalError {
-    TooLarge,
-    Malformed,
-}
-
-impl std::fmt::Display for SignalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SignalError::TooLarge => "message larger than 64 KiB",
-            SignalError::Malformed => "not a valid Shieldcall signalling message",
-        })
-    }
-}
-
-impl std::error::Error for SignalError {}
+use crate::codec::PayloadTypes;
 
 /// Page to media worker. Keys cross this boundary once and then live only in the worker.
 ///
@@ -217,8 +66,8 @@ pub enum WorkerEvent {
     ChatRefused { id: u32, reason: String },
 }
 
-/// Where an opened chat message falls in the peer's sequence
-/// ([`crate::sframe::chat::ChatSequence`]).
+/// Where an opened chat message falls in the peer's sequence (the E2EE core's
+/// `sframe::chat::ChatSequence`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChatOrder {
@@ -416,53 +265,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hello_uses_the_protocol_field_names() {
-        let hello = Signal::Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: "AAAA".into() };
-        assert_eq!(hello.to_json(), r#"{"t":"hello","v":2,"e2ee":true,"pub":"AAAA"}"#);
-        assert_eq!(Signal::parse(&hello.to_json()), Ok(hello));
-    }
-
-    #[test]
-    fn relay_events_and_peer_signals_share_one_socket() {
-        let joined = RelayEvent::Joined { peers: 1, rejoin: "T".into() }.to_json();
-        assert_eq!(joined, r#"{"t":"joined","peers":1,"rejoin":"T"}"#);
-        assert_eq!(
-            Inbound::parse(&joined),
-            Ok(Inbound::Relay(RelayEvent::Joined { peers: 1, rejoin: "T".into() }))
-        );
-        assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye {})));
-    }
-
-    #[test]
-    fn the_join_request_carries_the_token_and_is_no_signal() {
-        let first = RelayRequest::Join { rejoin: None };
-        assert_eq!(first.to_json(), r#"{"t":"join"}"#);
-        let again = RelayRequest::Join { rejoin: Some("T".into()) };
-        assert_eq!(again.to_json(), r#"{"t":"join","rejoin":"T"}"#);
-        assert_eq!(RelayRequest::parse(&again.to_json()), Ok(again));
-        assert_eq!(RelayRequest::parse(r#"{"t":"join","x":1}"#), Err(SignalError::Malformed));
-        assert_eq!(RelayRequest::parse(r#"{"t":"bye"}"#), Err(SignalError::Malformed));
-        // Never forwarded: a join request is not a signal.
-        assert_eq!(Signal::parse(r#"{"t":"join"}"#), Err(SignalError::Malformed));
-    }
-
-    #[test]
-    fn a_peer_cannot_pass_as_the_relay() {
-        // A client message that claims to be a relay event is not a valid Signal.
-        assert_eq!(Signal::parse(r#"{"t":"peer-left"}"#), Err(SignalError::Malformed));
-        assert_eq!(Signal::parse(r#"{"t":"full"}"#), Err(SignalError::Malformed));
-    }
-
-    #[test]
-    fn garbage_and_oversize_are_refused() {
-        assert_eq!(Signal::parse("not json"), Err(SignalError::Malformed));
-        assert_eq!(Signal::parse(r#"{"t":"offer"}"#), Err(SignalError::Malformed));
-        assert_eq!(Signal::parse(r#"{"t":"bye","extra":1}"#), Err(SignalError::Malformed));
-        let huge = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "a".repeat(MAX_SIGNAL_BYTES));
-        assert_eq!(Signal::parse(&huge), Err(SignalError::TooLarge));
-    }
-
-    #[test]
     fn keys_cross_to_the_worker_as_bytes_never_in_json_and_never_print() {
         let command = WorkerCommand::UseKeys {
             suite: 4,
@@ -500,5 +302,33 @@ mod tests {
         let old = r#"{"kind":"use-keys","suite":4,"epoch":0,"send":"qqqqqqqqqqqqqqqqqqqqqg","receive":"u7u7u7u7u7u7u7u7u7u7uw"}"#;
         assert_eq!(WorkerCommand::from_parts(old, None), Err(CommandError::Malformed));
         assert_eq!(WorkerCommand::from_parts(old, Some(&[1; 32])), Err(CommandError::Malformed));
+    }
+
+    #[test]
+    fn the_codec_table_and_the_events_keep_their_json() {
+        let table = PayloadTypes::from_encodings([(111, "opus"), (96, "VP8"), (98, "VP9")]);
+        let codecs = WorkerCommand::Codecs { payload_types: table };
+        let json = r#"{"kind":"codecs","payload_types":[[111,"opus"],[96,"vp8"],[98,"vp9"]]}"#;
+        assert_eq!(codecs.to_json(), json);
+        assert_eq!(WorkerCommand::from_parts(json, None), Ok(codecs));
+        let stats = WorkerEvent::Stats(TransformStats {
+            slot: 1,
+            direction: Some(Direction::Receive),
+            dropped_codec: 2,
+            ..Default::default()
+        });
+        assert_eq!(
+            stats.to_json(),
+            r#"{"kind":"stats","slot":1,"direction":"receive","processed":0,"passed":0,"dropped_no_key":0,"dropped_unknown_key":0,"dropped_bad_tag":0,"dropped_replay":0,"dropped_malformed":0,"dropped_codec":2,"key_frame_requests":0}"#
+        );
+        let opened = WorkerEvent::ChatOpened {
+            id: 3,
+            text: "hi".into(),
+            order: ChatOrder::AfterGap { missing: 2 },
+        };
+        assert_eq!(
+            opened.to_json(),
+            r#"{"kind":"chat-opened","id":3,"text":"hi","order":{"after-gap":{"missing":2}}}"#
+        );
     }
 }

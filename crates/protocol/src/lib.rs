@@ -1,0 +1,30 @@
+//! Shieldcall's messages, defined once and shared by every crate: the relay, the app, the media
+//! worker and the E2EE core.
+//!
+//! - [`RelayRequest`]: the first message a client sends the relay itself: which place it takes.
+//! - [`RelayEvent`]: what the relay itself tells a client about its room.
+//! - [`Signal`]: what one client sends the other through the relay (the relay only forwards it).
+//! - [`WorkerCommand`] and [`WorkerEvent`]: what the page and the media worker tell each other.
+//! - [`CallId`], and the [`base64url`] spelling of the byte strings in messages and links.
+//!
+//! Relay events and signals are JSON objects tagged by `t`, so a client reads either from the
+//! same socket; worker messages are tagged by `kind`.
+//!
+//! Data and serde only: no cryptography, no I/O. The relay links this crate and not the E2EE
+//! core, so it carries no key agreement or cipher code at all.
+
+pub mod base64url;
+mod call_id;
+mod codec;
+mod signalling;
+mod worker;
+
+pub use call_id::{CallId, InvalidCallId};
+pub use codec::{Codec, CodecError, PayloadTypes};
+pub use signalling::{
+    Inbound, MAX_SIGNAL_BYTES, PROTOCOL_VERSION, RelayEvent, RelayRequest, Signal, SignalError,
+};
+pub use worker::{
+    COMMAND_FIELD, ChatOrder, CommandError, Direction, KEYS_FIELD, SecretBytes, TransformStats,
+    WorkerCommand, WorkerEvent,
+};
