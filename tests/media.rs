@@ -15,7 +15,7 @@ use shieldcall::browser::peer::{
     MEDIA_SLOTS, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
     payload_types, prefer_codec, remote_certificates, sleep,
 };
-use shieldcall::browser::worker::{MediaWorker, TransformApi};
+use shieldcall::browser::worker::{MediaWorker, TransformApi, browser_features};
 use shieldcall_call::media_health::MediaHealth;
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::keys::dtls_fingerprint;
@@ -80,11 +80,37 @@ async fn local_media() -> (MediaStream, MediaStream) {
     let display = DisplayMediaStreamConstraints::new();
     display.set_video(&true.into());
     display.set_audio(&true.into());
-    let screen = JsFuture::from(devices.get_display_media_with_constraints(&display).unwrap())
-        .await
-        .expect("fake screen")
-        .unchecked_into();
+    let screen = match devices.get_display_media_with_constraints(&display) {
+        Ok(asked) => JsFuture::from(asked).await.ok(),
+        Err(_) => None,
+    };
+    let screen = screen.map_or_else(drawn_screen, |s| s.unchecked_into());
     (camera, screen)
+}
+
+/// A stand-in screen where the browser gives none without a user gesture (Firefox asks for
+/// one, which the test runner cannot make): a canvas redrawn 30 times a second. The screen slot
+/// needs only a video track that keeps producing frames.
+fn drawn_screen() -> MediaStream {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement =
+        document.create_element("canvas").unwrap().unchecked_into();
+    canvas.set_width(320);
+    canvas.set_height(240);
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    let mut frame = 0u32;
+    let draw = Closure::<dyn FnMut()>::new(move || {
+        frame = frame.wrapping_add(1);
+        context.set_fill_style_str(&format!("hsl({}, 80%, 50%)", frame % 360));
+        context.fill_rect(0.0, 0.0, 320.0, 240.0);
+    });
+    web_sys::window()
+        .unwrap()
+        .set_interval_with_callback_and_timeout_and_arguments_0(draw.as_ref().unchecked_ref(), 33)
+        .unwrap();
+    draw.forget(); // draws for the rest of the test page
+    canvas.capture_stream_with_frame_request_rate(30.0).unwrap()
 }
 
 /// Forward each side's ICE candidates to the other.
@@ -305,6 +331,9 @@ struct AudioMetadata {
 }
 
 async fn audio_metadata(a: &RtcPeerConnection) -> AudioMetadata {
+    if is_firefox() {
+        return described_audio_metadata(a);
+    }
     // The first transceiver is the microphone's (MEDIA_SLOTS order).
     let transceiver: web_sys::RtcRtpTransceiver = a.get_transceivers().get(0).unchecked_into();
     let sender = transceiver.sender();
@@ -331,12 +360,38 @@ async fn audio_metadata(a: &RtcPeerConnection) -> AudioMetadata {
     AudioMetadata { level_extension, fmtp }
 }
 
+/// [`audio_metadata`] where the browser does not report it (Firefox: no header extensions in
+/// `getParameters()`, and its codec statistics show its own format parameters, not the
+/// negotiated ones): what the two descriptions say about the microphone's section. That the
+/// encoder then keeps a constant bit rate is measured by
+/// `under_e2ee_speech_does_not_show_in_audio_frame_sizes`.
+fn described_audio_metadata(a: &RtcPeerConnection) -> AudioMetadata {
+    let sdp_of = |d: Option<web_sys::RtcSessionDescription>| d.map(|d| d.sdp()).unwrap_or_default();
+    let answer = sdp_of(a.remote_description());
+    let offer = sdp_of(a.local_description());
+    // The microphone's is the first media section of each.
+    let audio = |sdp: &str| sdp.split("m=").nth(1).unwrap_or_default().to_string();
+    let (offer, answer) = (audio(&offer), audio(&answer));
+    let level_extension = [&offer, &answer].iter().all(|s| s.contains("audio-level"));
+    let fmtp = answer
+        .lines()
+        .find_map(|line| line.strip_prefix("a=fmtp:").map(|rest| rest.trim().to_string()))
+        .unwrap_or_default();
+    AudioMetadata { level_extension, fmtp }
+}
+
 /// The certificate A's browser accepted, as `remote_certificates` reads it from `getStats`, is
 /// the one B's description names: the very value the call's session compares.
 async fn the_certificate_is_the_bound_one(call: &Loopback) {
     let description = Reflect::get(&call.b, &"localDescription".into()).unwrap();
     let answer = Reflect::get(&description, &"sdp".into()).unwrap().as_string().unwrap();
     let certificates = remote_certificates(&call.a).await;
+    if is_firefox() {
+        // Firefox reports no certificates (docs/FIREFOX.md): the page says it skips this
+        // check there. Should Firefox start reporting them, this fails and the check is due.
+        assert!(certificates.is_empty(), "Firefox now reports certificates: {certificates:?}");
+        return;
+    }
     assert_eq!(certificates.len(), 1, "one bundled transport: {certificates:?}");
     let (algorithm, fingerprint) = &certificates[0];
     assert_eq!(algorithm, "sha-256");
@@ -363,7 +418,16 @@ async fn with_matching_keys_vp9_camera_screen_and_audio_decode() {
 
 #[wasm_bindgen_test]
 async fn without_script_transforms_the_encoded_streams_fallback_encrypts_and_decodes() {
+    if !browser_features().encoded_streams {
+        // Firefox has only the standard API: no fallback to test there.
+        assert!(browser_features().script_transform);
+        return;
+    }
     e2ee_call_decodes("VP8", TransformApi::EncodedStreams).await;
+}
+
+fn is_firefox() -> bool {
+    web_sys::window().unwrap().navigator().user_agent().unwrap().contains("Firefox/")
 }
 
 #[wasm_bindgen_test]
@@ -516,6 +580,21 @@ onrtctransform = async (event) => {
 };
 "#;
 
+/// A transform for B's receivers that reports the size of every frame as it arrived (before
+/// any decryption) and passes it on.
+const SIZE_PROBE: &str = r#"
+onrtctransform = async (event) => {
+  const { readable, writable, options } = event.transformer;
+  const reader = readable.getReader(), writer = writable.getWriter();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    postMessage({ slot: options.slot, size: value.data.byteLength });
+    await writer.write(value);
+  }
+};
+"#;
+
 /// A frame as the probe saw it: slot, bytes, whether it is video.
 type WireFrame = (u8, Vec<u8>, bool);
 
@@ -575,6 +654,79 @@ async fn what_leaves_the_sender_is_sframe_not_plaintext() {
         assert_ne!(ciphertext, &opened[prefix..], "{slot:?}: the payload left encrypted");
     }
     probe.terminate();
+}
+
+/// A microphone track that alternates silence and a loud tone every 250 ms: speech's rhythm.
+fn talking_track() -> web_sys::MediaStreamTrack {
+    let make = js_sys::Function::new_no_args(
+        "const context = new AudioContext();\n\
+         const tone = context.createOscillator();\n\
+         const gain = context.createGain();\n\
+         const out = context.createMediaStreamDestination();\n\
+         tone.connect(gain).connect(out);\n\
+         tone.start();\n\
+         context.resume();\n\
+         let loud = false;\n\
+         setInterval(() => { loud = !loud; gain.gain.value = loud ? 1 : 0; }, 250);\n\
+         return out.stream.getAudioTracks()[0];",
+    );
+    make.call0(&JsValue::NULL).unwrap().unchecked_into()
+}
+
+/// The sizes of the microphone's frames as they leave A (captured at B, before any decryption),
+/// over three seconds of [`talking_track`].
+async fn mic_frame_sizes(e2ee: bool) -> Vec<usize> {
+    let worker_a = spawn_media_worker().await;
+    worker_a
+        .command(&if e2ee { use_keys(0, KEY_A, KEY_B) } else { WorkerCommand::TransportOnly })
+        .unwrap();
+    let parts = js_sys::Array::of1(&JsValue::from_str(SIZE_PROBE));
+    let blob = web_sys::Blob::new_with_str_sequence(&parts).unwrap();
+    let probe = Worker::new(&web_sys::Url::create_object_url_with_blob(&blob).unwrap()).unwrap();
+    let sizes: Rc<RefCell<Vec<usize>>> = Rc::default();
+    let sink = sizes.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
+        let data = m.data();
+        let slot = Reflect::get(&data, &"slot".into()).unwrap().as_f64().unwrap() as u8;
+        if slot == Slot::MicAudio.id() {
+            let size = Reflect::get(&data, &"size".into()).unwrap().as_f64().unwrap();
+            sink.borrow_mut().push(size as usize);
+        }
+    });
+    probe.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    let call = loopback(&worker_a, e2ee, "VP8", |b| {
+        for ((slot, _), receiver) in MEDIA_SLOTS.iter().zip(receivers(b)) {
+            let options = js_sys::Object::new();
+            Reflect::set(&options, &"slot".into(), &slot.id().into()).unwrap();
+            let transform = RtcRtpScriptTransform::new_with_options(&probe, &options).unwrap();
+            receiver.set_transform_opt_rtc_rtp_script_transform(Some(&transform));
+        }
+        None
+    })
+    .await;
+    call._a_media.send(Slot::MicAudio, Some(&talking_track())).await.unwrap();
+    sleep(1000).await; // the encoder settles on the new sound
+    sizes.borrow_mut().clear();
+    sleep(3000).await;
+    probe.terminate();
+    sizes.take()
+}
+
+/// Under E2EE the audio's loudness must not show in its frame sizes (SRTP and SFrame hide the
+/// bytes, not how many): each side asks for constant-bit-rate Opus, and the sizes of what
+/// leaves the sender stay within a few bytes through silence and sound. Without E2EE the same
+/// sound gives frames of very different sizes, so the measurement can tell the two apart.
+#[wasm_bindgen_test]
+async fn under_e2ee_speech_does_not_show_in_audio_frame_sizes() {
+    let spread =
+        |sizes: &[usize]| sizes.iter().max().unwrap_or(&0) - sizes.iter().min().unwrap_or(&0);
+    let open = mic_frame_sizes(false).await;
+    assert!(open.len() > 50, "frames were captured: {}", open.len());
+    assert!(spread(&open) > 20, "without E2EE, sizes follow the sound: {open:?}");
+    let sealed = mic_frame_sizes(true).await;
+    assert!(sealed.len() > 50, "frames were captured: {}", sealed.len());
+    // The SFrame header grows by a byte as the counter grows: a few bytes of spread remain.
+    assert!(spread(&sealed) <= 4, "under E2EE, one size whatever the sound: {sealed:?}");
 }
 
 #[wasm_bindgen_test]
