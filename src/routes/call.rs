@@ -11,10 +11,10 @@ use crate::browser::worker::browser_features;
 use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu, warning_text};
-use crate::config::{AppConfig, load_config};
+use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
 
-/// A call: check the link, load the organisation's policy, then join.
+/// A call: check the link, wait for the organisation's policy (the app's config), then join.
 #[component]
 pub fn Call() -> impl IntoView {
     let id = use_params_map().read_untracked().get("id").unwrap_or_default();
@@ -38,10 +38,7 @@ pub fn Call() -> impl IntoView {
     };
     // `role_for` checked the id already.
     let id = CallId::parse(&id).expect("validated call id");
-    let (config, set_config) = signal(None::<AppConfig>);
-    leptos::task::spawn_local(async move {
-        set_config.set(Some(load_config("/config.json").await));
-    });
+    let config = use_loaded_config();
     view! {
         {move || match config.get() {
             None => view! { <p class="page" role="status">"Preparing the call…"</p> }.into_any(),
