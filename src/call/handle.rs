@@ -1,4 +1,5 @@
-//! What the call page reads and does: the call's signals, and the actions on it.
+//! What the call page reads and does: the call's signals (and the setters the call writes them
+//! with), and the actions on it.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -60,6 +61,28 @@ pub struct CallHandle {
     pub microphone: ReadSignal<Option<String>>,
     pub camera: ReadSignal<Option<String>>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
+}
+
+/// The write side of the handle's signals, for every part that shows something.
+#[derive(Clone, Copy)]
+pub(super) struct Setters {
+    pub(super) status: WriteSignal<CallStatus>,
+    pub(super) shield: WriteSignal<ShieldState>,
+    pub(super) code: WriteSignal<Option<SecurityCode>>,
+    pub(super) warned_in_call: WriteSignal<Option<WarningReason>>,
+    pub(super) notices: WriteSignal<Vec<String>>,
+    pub(super) media_problems: WriteSignal<Vec<String>>,
+    pub(super) self_view: WriteSignal<Option<MediaStream>, LocalStorage>,
+    pub(super) remote_video: WriteSignal<Option<MediaStream>, LocalStorage>,
+    pub(super) remote_screen: WriteSignal<Option<MediaStream>, LocalStorage>,
+    pub(super) chat: WriteSignal<Vec<ChatMessage>>,
+    pub(super) mic_on: WriteSignal<bool>,
+    pub(super) camera_on: WriteSignal<bool>,
+    pub(super) sharing: WriteSignal<bool>,
+    pub(super) microphones: WriteSignal<Vec<(String, String)>>,
+    pub(super) cameras: WriteSignal<Vec<(String, String)>>,
+    pub(super) microphone: WriteSignal<Option<String>>,
+    pub(super) camera: WriteSignal<Option<String>>,
 }
 
 /// What a person who opens a full call is told. The relay may still hold the place of someone

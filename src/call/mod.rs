@@ -12,7 +12,7 @@
 //!
 //! Here: the hook [`use_call`] and the call's state (`Call`: how it starts, its clock, how it
 //! ends). Each other job has its file, as more `impl Call` blocks:
-//! - `handle`: what the page reads and does ([`CallHandle`], [`CallStatus`]);
+//! - `handle`: what the page reads and does ([`CallHandle`], [`CallStatus`]), and the setters;
 //! - `signalling`: the relay's news and the other person's hello, offer, answer, confirmation;
 //! - `link`: the peer connection: made, negotiated, given its ICE candidates, checked, dropped;
 //! - `reconnect`: the other person leaving or coming back, a failed connection made again;
@@ -58,31 +58,10 @@ pub use handle::{CALL_FULL, CallHandle, CallStatus};
 pub use recording::{RecordingMix, stop_mix};
 
 use devices::{list_devices, local_media, stop_tracks};
+use handle::Setters;
 use link::Link;
 use screen::SCREEN_SHARE_IDLE_MS;
 use worker::{WorkerMode, spawn_worker};
-
-/// The write side of the handle's signals, for every part that shows something.
-#[derive(Clone, Copy)]
-struct Setters {
-    status: WriteSignal<CallStatus>,
-    shield: WriteSignal<ShieldState>,
-    code: WriteSignal<Option<SecurityCode>>,
-    warned_in_call: WriteSignal<Option<WarningReason>>,
-    notices: WriteSignal<Vec<String>>,
-    media_problems: WriteSignal<Vec<String>>,
-    self_view: WriteSignal<Option<MediaStream>, LocalStorage>,
-    remote_video: WriteSignal<Option<MediaStream>, LocalStorage>,
-    remote_screen: WriteSignal<Option<MediaStream>, LocalStorage>,
-    chat: WriteSignal<Vec<ChatMessage>>,
-    mic_on: WriteSignal<bool>,
-    camera_on: WriteSignal<bool>,
-    sharing: WriteSignal<bool>,
-    microphones: WriteSignal<Vec<(String, String)>>,
-    cameras: WriteSignal<Vec<(String, String)>>,
-    microphone: WriteSignal<Option<String>>,
-    camera: WriteSignal<Option<String>>,
-}
 
 /// One call's state, which each part below reads and changes.
 struct Call {
