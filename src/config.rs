@@ -131,19 +131,34 @@ fn warn(message: &str) {
 /// The configuration as the app provides it: defaults until `config.json` has arrived.
 pub type ConfigSignal = Signal<AppConfig>;
 
-/// Provide the configuration to every component below, as a [`ConfigSignal`] context that
-/// starts at the defaults and updates once `/config.json` has been loaded.
+/// The configuration once `config.json` has arrived (`None` until then), for what must not
+/// start on the defaults: a call, with its ICE servers and policy.
+pub type LoadedConfig = Signal<Option<AppConfig>>;
+
+/// Provide the configuration to every component below, the single fetch of `/config.json`: as
+/// a [`ConfigSignal`] context that starts at the defaults and updates once the file has been
+/// loaded, and as a [`LoadedConfig`] context that is `None` until then.
 pub fn provide_app_config() {
-    let config = RwSignal::new(AppConfig::default());
+    let loaded = RwSignal::new(None::<AppConfig>);
     leptos::task::spawn_local(async move {
-        let loaded = load_config("/config.json").await;
-        config.try_set(loaded);
+        let config = load_config("/config.json").await;
+        loaded.try_set(Some(config));
     });
-    provide_context::<ConfigSignal>(config.into());
+    provide_context::<LoadedConfig>(loaded.into());
+    provide_context::<ConfigSignal>(Signal::derive(move || loaded.get().unwrap_or_default()));
 }
 
 /// The configuration from context, or the defaults where none was provided (tests can provide
 /// their own with `provide_context::<ConfigSignal>(Signal::stored(config))`).
 pub fn use_app_config() -> ConfigSignal {
     use_context::<ConfigSignal>().unwrap_or_else(|| Signal::stored(AppConfig::default()))
+}
+
+/// The configuration once loaded, from context; where only a [`ConfigSignal`] was provided (a
+/// test's own), that one, as loaded already.
+pub fn use_loaded_config() -> LoadedConfig {
+    use_context::<LoadedConfig>().unwrap_or_else(|| {
+        let config = use_app_config();
+        Signal::derive(move || Some(config.get()))
+    })
 }

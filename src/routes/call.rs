@@ -11,10 +11,10 @@ use crate::browser::worker::browser_features;
 use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu, warning_text};
-use crate::config::{AppConfig, load_config};
+use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
 
-/// A call: check the link, load the organisation's policy, then join.
+/// A call: check the link, wait for the organisation's policy (the app's config), then join.
 #[component]
 pub fn Call() -> impl IntoView {
     let id = use_params_map().read_untracked().get("id").unwrap_or_default();
@@ -38,10 +38,7 @@ pub fn Call() -> impl IntoView {
     };
     // `role_for` checked the id already.
     let id = CallId::parse(&id).expect("validated call id");
-    let (config, set_config) = signal(None::<AppConfig>);
-    leptos::task::spawn_local(async move {
-        set_config.set(Some(load_config("/config.json").await));
-    });
+    let config = use_loaded_config();
     view! {
         {move || match config.get() {
             None => view! { <p class="page" role="status">"Preparing the call…"</p> }.into_any(),
@@ -133,7 +130,6 @@ fn CallRoom(
     let mix = StoredValue::new_local(None::<RecordingMix>);
     let recording = recorder.recording;
     let (recording_error, set_recording_error) = signal(None::<String>);
-    let recorder_call = call.clone();
     let toggle_recording = Callback::new(move |()| {
         if recording.get_untracked() {
             recorder.stop.run(());
@@ -143,7 +139,7 @@ fn CallRoom(
             }
             return;
         }
-        match recorder_call.recording_mix() {
+        match call.recording_mix() {
             Some(made) => {
                 set_recording_error.set(None);
                 set_record_stream.set(Some(Clone::clone(&made.stream)));
@@ -183,16 +179,12 @@ fn CallRoom(
     let code = call.code;
     let mic_on = call.mic_on;
 
-    let (c1, c2, c3, c4, c5) =
-        (call.clone(), call.clone(), call.clone(), call.clone(), call.clone());
-    let (c6, c7) = (call.clone(), call.clone());
     let chat_messages = call.chat;
     let chat_view = move || {
-        let send = c5.clone();
         view! {
             <ChatPanel
                 messages=chat_messages
-                on_send=Callback::new(move |text: String| send.send_chat(text))
+                on_send=Callback::new(move |text: String| call.send_chat(text))
                 open=chat_open
                 on_close=Callback::new(move |()| set_chat_open.set(false))
             />
@@ -257,20 +249,20 @@ fn CallRoom(
             >
                 <Controls
                     muted=Signal::derive(move || !mic_on.get())
-                    on_toggle_mute=Callback::new(move |()| c1.toggle_mic())
+                    on_toggle_mute=Callback::new(move |()| call.toggle_mic())
                     camera_on=call.camera_on
-                    on_toggle_camera=Callback::new(move |()| c2.toggle_camera())
+                    on_toggle_camera=Callback::new(move |()| call.toggle_camera())
                     sharing=call.sharing
-                    on_toggle_share=Callback::new(move |()| c3.toggle_screen_share())
+                    on_toggle_share=Callback::new(move |()| call.toggle_screen_share())
                     chat_open=chat_open
                     on_toggle_chat=Callback::new(move |()| set_chat_open.update(|o| *o = !*o))
-                    on_hang_up=Callback::new(move |()| c4.hang_up())
+                    on_hang_up=Callback::new(move |()| call.hang_up())
                     microphones=call.microphones
                     microphone=call.microphone
-                    on_microphone=Callback::new(move |id| c6.use_device("audio", id))
+                    on_microphone=Callback::new(move |id| call.use_device("audio", id))
                     cameras=call.cameras
                     camera=call.camera
-                    on_camera=Callback::new(move |id| c7.use_device("video", id))
+                    on_camera=Callback::new(move |id| call.use_device("video", id))
                 />
                 <FeaturesMenu
                     e2ee_on=e2ee_on

@@ -1,0 +1,142 @@
+//! What the call page reads and does: the call's signals (and the setters the call writes them
+//! with), and the actions on it.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use leptos::prelude::*;
+use shieldcall_e2ee::code::SecurityCode;
+use shieldcall_e2ee::session::{ShieldState, WarningReason};
+use shieldcall_protocol::Signal;
+use web_sys::MediaStream;
+
+use super::{Call, RecordingMix};
+use crate::components::ChatMessage;
+
+/// Where the call is, for the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallStatus {
+    /// Getting the camera and microphone, starting the media worker.
+    Preparing,
+    /// In the room, alone.
+    Waiting,
+    /// Agreeing keys and connecting media.
+    Connecting,
+    /// Media flows.
+    Connected,
+    /// The other person left; waiting for them to come back.
+    PeerLeft,
+    /// The media connection failed; the next attempt is this many seconds away (its number).
+    Retrying { in_secs: u64, attempt: u32 },
+    /// The call is over, and why.
+    Ended(String),
+}
+
+/// What the call page reads and does: signals and a stored value, so `Copy`.
+#[derive(Clone, Copy)]
+pub struct CallHandle {
+    pub status: ReadSignal<CallStatus>,
+    pub shield: ReadSignal<ShieldState>,
+    /// This side's security code, once computed; also under a warning, where comparing it
+    /// shows the mismatch.
+    pub code: ReadSignal<Option<SecurityCode>>,
+    /// The first security problem seen in this call, kept until hang-up even when the person it
+    /// was about has left and the shield shows something else since.
+    pub warned_in_call: ReadSignal<Option<WarningReason>>,
+    pub relay: ReadSignal<crate::browser::use_relay::Presence>,
+    /// Things the person should know that do not stop the call (a denied camera, say).
+    pub notices: ReadSignal<Vec<String>>,
+    /// Media that does not get through now, in words (empty while all is well).
+    pub media_problems: ReadSignal<Vec<String>>,
+    pub self_view: ReadSignal<Option<MediaStream>, LocalStorage>,
+    pub remote_video: ReadSignal<Option<MediaStream>, LocalStorage>,
+    pub remote_screen: ReadSignal<Option<MediaStream>, LocalStorage>,
+    pub chat: ReadSignal<Vec<ChatMessage>>,
+    pub mic_on: ReadSignal<bool>,
+    pub camera_on: ReadSignal<bool>,
+    pub sharing: ReadSignal<bool>,
+    /// Microphones and cameras to choose from, `(device id, label)`, and the ones in use.
+    pub microphones: ReadSignal<Vec<(String, String)>>,
+    pub cameras: ReadSignal<Vec<(String, String)>>,
+    pub microphone: ReadSignal<Option<String>>,
+    pub camera: ReadSignal<Option<String>>,
+    pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
+}
+
+/// The write side of the handle's signals, for every part that shows something.
+#[derive(Clone, Copy)]
+pub(super) struct Setters {
+    pub(super) status: WriteSignal<CallStatus>,
+    pub(super) shield: WriteSignal<ShieldState>,
+    pub(super) code: WriteSignal<Option<SecurityCode>>,
+    pub(super) warned_in_call: WriteSignal<Option<WarningReason>>,
+    pub(super) notices: WriteSignal<Vec<String>>,
+    pub(super) media_problems: WriteSignal<Vec<String>>,
+    pub(super) self_view: WriteSignal<Option<MediaStream>, LocalStorage>,
+    pub(super) remote_video: WriteSignal<Option<MediaStream>, LocalStorage>,
+    pub(super) remote_screen: WriteSignal<Option<MediaStream>, LocalStorage>,
+    pub(super) chat: WriteSignal<Vec<ChatMessage>>,
+    pub(super) mic_on: WriteSignal<bool>,
+    pub(super) camera_on: WriteSignal<bool>,
+    pub(super) sharing: WriteSignal<bool>,
+    pub(super) microphones: WriteSignal<Vec<(String, String)>>,
+    pub(super) cameras: WriteSignal<Vec<(String, String)>>,
+    pub(super) microphone: WriteSignal<Option<String>>,
+    pub(super) camera: WriteSignal<Option<String>>,
+}
+
+/// What a person who opens a full call is told. The relay may still hold the place of someone
+/// who just reloaded (until it finds their old connection dead, up to a minute).
+pub const CALL_FULL: &str = "This call already has two people. If you were in it a moment ago, \
+    wait a minute and open the link again; otherwise ask for a new link.";
+
+impl CallHandle {
+    fn act(&self, f: impl FnOnce(&mut Call, Weak<RefCell<Call>>)) {
+        self.call.with_value(|call| {
+            let weak = Rc::downgrade(call);
+            if let Ok(mut c) = call.try_borrow_mut() {
+                f(&mut c, weak);
+            }
+        });
+    }
+
+    /// Send a chat message (encrypted in the worker under E2EE).
+    pub fn send_chat(&self, text: String) {
+        self.act(|c, _| c.send_chat(text));
+    }
+
+    pub fn toggle_mic(&self) {
+        self.act(|c, _| c.toggle_track("audio"));
+    }
+
+    pub fn toggle_camera(&self) {
+        self.act(|c, _| c.toggle_track("video"));
+    }
+
+    pub fn toggle_screen_share(&self) {
+        self.act(|c, weak| c.toggle_screen_share(weak));
+    }
+
+    /// Use another microphone (`kind` "audio") or camera ("video").
+    pub fn use_device(&self, kind: &'static str, device_id: String) {
+        self.act(|c, weak| c.use_device(kind, device_id, weak));
+    }
+
+    /// The call as one stream to record: the other person's camera, and both voices mixed.
+    /// `None` before the other person's media is there. Stop it with [`stop_mix`].
+    pub fn recording_mix(&self) -> Option<RecordingMix> {
+        let mut mix = None;
+        self.act(|c, _| mix = c.recording_mix());
+        mix
+    }
+
+    /// Leave the call.
+    pub fn hang_up(&self) {
+        self.act(|c, _| {
+            if !c.ended {
+                (c.send)(&Signal::Bye {});
+            }
+            c.leave("You left the call.")
+        });
+    }
+}
