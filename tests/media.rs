@@ -50,22 +50,22 @@ fn use_keys(epoch: u64, send: [u8; 16], receive: [u8; 16]) -> WorkerCommand {
 }
 
 /// The latest counters of each (slot, direction) a worker reported.
-type StatsBoard = Rc<RefCell<HashMap<(u8, Direction), TransformStats>>>;
+type StatsBoard = Rc<RefCell<HashMap<(Slot, Direction), TransformStats>>>;
 
 fn watch(worker: &MediaWorker) -> StatsBoard {
     let board: StatsBoard = Rc::default();
     let seen = board.clone();
     worker.on_event(move |event| {
         if let WorkerEvent::Stats(stats) = event {
-            let direction = stats.direction.unwrap_or(Direction::Receive);
-            seen.borrow_mut().insert((stats.slot, direction), stats);
+            seen.borrow_mut().insert((stats.slot, stats.direction), stats);
         }
     });
     board
 }
 
 fn stat(board: &StatsBoard, slot: Slot, direction: Direction) -> TransformStats {
-    board.borrow().get(&(slot.id(), direction)).cloned().unwrap_or_default()
+    let latest = board.borrow().get(&(slot, direction)).cloned();
+    latest.unwrap_or_else(|| TransformStats::new(slot, direction))
 }
 
 async fn local_media() -> (MediaStream, MediaStream) {
