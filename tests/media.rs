@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use common::{eventually, spawn_media_worker};
+use common::{eventually, media_worker_url, spawn_media_worker};
 use js_sys::{Reflect, Uint8Array};
 use shieldcall::browser::peer::{
     MEDIA_SLOTS, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
@@ -50,22 +50,22 @@ fn use_keys(epoch: u64, send: [u8; 16], receive: [u8; 16]) -> WorkerCommand {
 }
 
 /// The latest counters of each (slot, direction) a worker reported.
-type StatsBoard = Rc<RefCell<HashMap<(u8, Direction), TransformStats>>>;
+type StatsBoard = Rc<RefCell<HashMap<(Slot, Direction), TransformStats>>>;
 
 fn watch(worker: &MediaWorker) -> StatsBoard {
     let board: StatsBoard = Rc::default();
     let seen = board.clone();
     worker.on_event(move |event| {
         if let WorkerEvent::Stats(stats) = event {
-            let direction = stats.direction.unwrap_or(Direction::Receive);
-            seen.borrow_mut().insert((stats.slot, direction), stats);
+            seen.borrow_mut().insert((stats.slot, stats.direction), stats);
         }
     });
     board
 }
 
 fn stat(board: &StatsBoard, slot: Slot, direction: Direction) -> TransformStats {
-    board.borrow().get(&(slot.id(), direction)).cloned().unwrap_or_default()
+    let latest = board.borrow().get(&(slot, direction)).cloned();
+    latest.unwrap_or_else(|| TransformStats::new(slot, direction))
 }
 
 async fn local_media() -> (MediaStream, MediaStream) {
@@ -500,6 +500,68 @@ async fn without_the_negotiated_codecs_frames_are_dropped_and_the_page_is_told()
     worker_b.command(&WorkerCommand::Codecs { payload_types: payload_types(&call.b) }).unwrap();
     let seen = decoded_until(&call.b, 8000, |d| d.camera_frames > 5.0).await;
     assert!(seen.camera_frames > 5.0, "frames decode once the codecs are known: {seen:?}");
+}
+
+/// Transforms made on the real worker with options it cannot read: the old form (an object)
+/// and JSON naming no slot. They drop every frame, where a readable transform would pass them
+/// (transport only), and the page is told why, in an error that names no transform.
+#[wasm_bindgen_test]
+async fn a_transform_with_unreadable_options_drops_every_frame_and_says_why() {
+    let worker_a = spawn_media_worker().await;
+    worker_a.command(&WorkerCommand::TransportOnly).unwrap();
+    let board_a = watch(&worker_a);
+    let raw = Worker::new(&media_worker_url()).unwrap();
+    let events: Rc<RefCell<Vec<WorkerEvent>>> = Rc::default();
+    let sink = events.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
+        let text = m.data().as_string().unwrap_or_default();
+        if let Ok(event) = serde_json::from_str::<WorkerEvent>(&text) {
+            sink.borrow_mut().push(event);
+        }
+    });
+    raw.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    assert!(eventually(8000, || events.borrow().contains(&WorkerEvent::Ready)).await);
+    raw.post_message(&WorkerCommand::TransportOnly.to_json().into()).unwrap();
+
+    let call = loopback(&worker_a, false, "VP8", |b| {
+        for (i, receiver) in receivers(b).iter().enumerate() {
+            let options: JsValue = if i % 2 == 0 {
+                let old = js_sys::Object::new();
+                Reflect::set(&old, &"slot".into(), &(i as u32).into()).unwrap();
+                Reflect::set(&old, &"direction".into(), &"receive".into()).unwrap();
+                old.into()
+            } else {
+                r#"{"slot":9,"direction":"receive"}"#.into()
+            };
+            let transform = RtcRtpScriptTransform::new_with_options(&raw, &options).unwrap();
+            receiver.set_transform_opt_rtc_rtp_script_transform(Some(&transform));
+        }
+        None
+    })
+    .await;
+    // A sends (its own transforms pass frames on); nothing reaches B's decoders.
+    let sending = eventually(8000, || stat(&board_a, Slot::Camera, Direction::Send).passed > 20);
+    assert!(sending.await, "A sends: {:?}", stat(&board_a, Slot::Camera, Direction::Send));
+    sleep(1000).await;
+    let seen = decoded(&call.b).await;
+    assert_eq!((seen.camera_frames, seen.screen_frames), (0.0, 0.0), "{seen:?}");
+    let errors: Vec<String> = events
+        .borrow()
+        .iter()
+        .filter_map(|event| match event {
+            WorkerEvent::Error { transform: None, message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors.len(), 4, "one error per refused transform: {errors:?}");
+    assert!(errors.iter().all(|m| m.contains("refused, so all its frames are dropped")));
+    assert!(errors.iter().any(|m| m.contains("not JSON text")), "{errors:?}");
+    assert!(errors.iter().any(|m| m.contains("slot 9 names no media slot")), "{errors:?}");
+    assert!(
+        !events.borrow().iter().any(|e| matches!(e, WorkerEvent::Stats(_))),
+        "no transform ran"
+    );
+    raw.terminate();
 }
 
 #[wasm_bindgen_test]

@@ -4,8 +4,7 @@
 //! renegotiation.
 
 use js_sys::{Array, Promise, Reflect};
-use shieldcall_e2ee::layout::Slot;
-use shieldcall_protocol::PayloadTypes;
+use shieldcall_protocol::{PayloadTypes, Slot};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -135,8 +134,8 @@ fn attach(
     worker: &MediaWorker,
     e2ee: bool,
 ) -> Result<(), JsValue> {
-    worker.attach_sender(&transceiver.sender(), slot.id())?;
-    worker.attach_receiver(&transceiver.receiver(), slot.id())?;
+    worker.attach_sender(&transceiver.sender(), slot)?;
+    worker.attach_receiver(&transceiver.receiver(), slot)?;
     if e2ee {
         limit_codecs(transceiver, kind, &E2EE_CODECS)?;
     }

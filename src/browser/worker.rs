@@ -2,13 +2,18 @@
 //! make `RTCRtpScriptTransform`s that run on it.
 //!
 //! Keys are posted once, as bytes in a transferred buffer, and then live only in the worker.
+//! Every transform is made with its [`TransformOptions`] as JSON text; the fallback's streams
+//! travel beside a [`WorkerCommand::AttachStreams`], in the same envelope as keys.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use shieldcall_call::support::BrowserFeatures;
-use shieldcall_protocol::{COMMAND_FIELD, Direction, KEYS_FIELD, WorkerCommand, WorkerEvent};
+use shieldcall_protocol::{
+    COMMAND_FIELD, Direction, KEYS_FIELD, READABLE_FIELD, Slot, TransformOptions, WRITABLE_FIELD,
+    WorkerCommand, WorkerEvent,
+};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -134,18 +139,19 @@ impl MediaWorker {
         Ok(())
     }
 
-    /// A transform for one media slot and direction, running on this worker.
+    /// A transform for one media slot and direction, running on this worker. Its options are
+    /// the JSON text of [`TransformOptions`].
     pub fn transform(
         &self,
-        slot: u8,
+        slot: Slot,
         direction: Direction,
     ) -> Result<RtcRtpScriptTransform, JsValue> {
-        let options: JsValue = transform_options(slot, direction)?.into();
+        let options = JsValue::from_str(&TransformOptions::new(slot, direction).to_json());
         RtcRtpScriptTransform::new_with_options(&self.worker, &options)
     }
 
     /// Run `sender`'s frames through this worker (slot `slot`, sending).
-    pub fn attach_sender(&self, sender: &RtcRtpSender, slot: u8) -> Result<(), JsValue> {
+    pub fn attach_sender(&self, sender: &RtcRtpSender, slot: Slot) -> Result<(), JsValue> {
         match self.api {
             TransformApi::ScriptTransform => {
                 let transform = self.transform(slot, Direction::Send)?;
@@ -157,7 +163,7 @@ impl MediaWorker {
     }
 
     /// Run `receiver`'s frames through this worker (slot `slot`, receiving).
-    pub fn attach_receiver(&self, receiver: &RtcRtpReceiver, slot: u8) -> Result<(), JsValue> {
+    pub fn attach_receiver(&self, receiver: &RtcRtpReceiver, slot: Slot) -> Result<(), JsValue> {
         match self.api {
             TransformApi::ScriptTransform => {
                 let transform = self.transform(slot, Direction::Receive)?;
@@ -168,18 +174,19 @@ impl MediaWorker {
         }
     }
 
-    /// The fallback: take the encoded streams and move them to the worker with the options.
-    fn move_streams(&self, end: &JsValue, slot: u8, direction: Direction) -> Result<(), JsValue> {
+    /// The fallback: take the encoded streams and move them to the worker, beside an
+    /// [`WorkerCommand::AttachStreams`] (see [`post_streams`]).
+    fn move_streams(&self, end: &JsValue, slot: Slot, direction: Direction) -> Result<(), JsValue> {
         let create: Function = Reflect::get(end, &"createEncodedStreams".into())?
             .dyn_into()
             .map_err(|_| JsValue::from_str("this browser has no encoded transform API"))?;
         let streams = create.call0(end)?;
         let readable = Reflect::get(&streams, &"readable".into())?;
         let writable = Reflect::get(&streams, &"writable".into())?;
-        let message = transform_options(slot, direction)?;
-        Reflect::set(&message, &"readable".into(), &readable)?;
-        Reflect::set(&message, &"writable".into(), &writable)?;
-        self.worker.post_message_with_transfer(&message, &Array::of2(&readable, &writable))
+        let options = TransformOptions::new(slot, direction);
+        post_streams(options, &readable, &writable, |message, transfer| {
+            self.worker.post_message_with_transfer(message, transfer)
+        })
     }
 }
 
@@ -216,16 +223,21 @@ pub fn post_command(
     posted
 }
 
-/// `{slot, direction}`, as the worker reads them.
-fn transform_options(slot: u8, direction: Direction) -> Result<Object, JsValue> {
-    let options = Object::new();
-    Reflect::set(&options, &"slot".into(), &slot.into())?;
-    let direction = match direction {
-        Direction::Send => "send",
-        Direction::Receive => "receive",
-    };
-    Reflect::set(&options, &"direction".into(), &direction.into())?;
-    Ok(options)
+/// Posts the encoded streams of one transform with `post`, as `{command: <JSON text of
+/// WorkerCommand::AttachStreams { options }>, readable, writable}`, both streams in the transfer
+/// list: the same envelope as keys, read by the worker the same way.
+pub fn post_streams(
+    options: TransformOptions,
+    readable: &JsValue,
+    writable: &JsValue,
+    post: impl FnOnce(&JsValue, &Array) -> Result<(), JsValue>,
+) -> Result<(), JsValue> {
+    let message = Object::new();
+    let command = WorkerCommand::AttachStreams { options }.to_json();
+    Reflect::set(&message, &COMMAND_FIELD.into(), &command.into())?;
+    Reflect::set(&message, &READABLE_FIELD.into(), readable)?;
+    Reflect::set(&message, &WRITABLE_FIELD.into(), writable)?;
+    post(&message, &Array::of2(readable, writable))
 }
 
 impl Drop for MediaWorker {
@@ -239,7 +251,7 @@ impl Drop for MediaWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shieldcall_protocol::SecretBytes;
+    use shieldcall_protocol::{SecretBytes, Transferred};
     use wasm_bindgen_test::*;
     use web_sys::{Blob, BlobPropertyBag, Url};
 
@@ -256,8 +268,8 @@ mod tests {
 
     /// A worker that posts back whatever it gets (the buffer transferred back as well).
     fn echo_worker() -> Worker {
-        let script =
-            "onmessage = e => postMessage(e.data, e.data && e.data.keys ? [e.data.keys] : [])";
+        let script = "onmessage = e => postMessage(e.data, e.data instanceof Object ? \
+                      [e.data.keys, e.data.readable, e.data.writable].filter(x => x) : [])";
         let options = BlobPropertyBag::new();
         options.set_type("text/javascript");
         let parts = Array::of1(&script.into());
@@ -299,7 +311,42 @@ mod tests {
         assert_eq!(json, r#"{"kind":"use-keys","suite":4,"epoch":2}"#, "no key in the text");
         let keys = Reflect::get(&echoed, &KEYS_FIELD.into()).unwrap();
         let keys = Uint8Array::new(&keys).to_vec();
-        assert_eq!(WorkerCommand::from_parts(&json, Some(&keys)), Ok(command));
+        assert_eq!(WorkerCommand::from_parts(&json, Transferred::Keys(&keys)), Ok(command));
+        worker.terminate();
+    }
+
+    #[wasm_bindgen_test]
+    async fn streams_leave_the_page_beside_their_attach_streams_command() {
+        let worker = echo_worker();
+        let global = js_sys::global();
+        let constructor: Function =
+            Reflect::get(&global, &"TransformStream".into()).unwrap().into();
+        let streams = Reflect::construct(&constructor, &Array::new()).unwrap();
+        let readable = Reflect::get(&streams, &READABLE_FIELD.into()).unwrap();
+        let writable = Reflect::get(&streams, &WRITABLE_FIELD.into()).unwrap();
+        let options = TransformOptions::new(Slot::ScreenVideo, Direction::Receive);
+        post_streams(options, &readable, &writable, |message, transfer| {
+            assert_eq!(transfer.length(), 2, "both streams are transferred");
+            worker.post_message_with_transfer(message, transfer)
+        })
+        .unwrap();
+        let locked = |stream: &JsValue| Reflect::get(stream, &"locked".into()).unwrap();
+        assert_eq!(locked(&readable), true, "the page's readable moved to the worker");
+        assert_eq!(locked(&writable), true, "the page's writable moved to the worker");
+
+        let echoed = next_message(&worker).await;
+        let json = Reflect::get(&echoed, &COMMAND_FIELD.into()).unwrap().as_string().unwrap();
+        assert_eq!(
+            json, r#"{"kind":"attach-streams","options":{"slot":2,"direction":"receive"}}"#,
+            "the options travel as the command's JSON"
+        );
+        assert_eq!(
+            WorkerCommand::from_parts(&json, Transferred::Streams),
+            Ok(WorkerCommand::AttachStreams { options })
+        );
+        for field in [READABLE_FIELD, WRITABLE_FIELD] {
+            assert!(Reflect::get(&echoed, &field.into()).unwrap().is_object(), "{field}");
+        }
         worker.terminate();
     }
 

@@ -10,14 +10,19 @@ use web_sys::{Blob, BlobPropertyBag, HtmlElement, Url};
 /// The project's own media worker, as `make worker-pkg` built it (wasm-bindgen --target
 /// no-modules), started from blob URLs because the test runner serves only the test itself.
 pub async fn spawn_media_worker() -> MediaWorker {
+    MediaWorker::spawn(&media_worker_url()).await.expect("the media worker starts")
+}
+
+/// A blob URL that starts the project's own media worker (for tests that talk to it without
+/// [`MediaWorker`]).
+pub fn media_worker_url() -> String {
     const GLUE: &str =
         include_str!(concat!(env!("SHIELDCALL_WORKER_PKG"), "/shieldcall_worker.js"));
     const WASM: &[u8] =
         include_bytes!(concat!(env!("SHIELDCALL_WORKER_PKG"), "/shieldcall_worker_bg.wasm"));
     let wasm_url = blob_url(WASM, "application/wasm");
     let script = format!("{GLUE}\nwasm_bindgen({{ module_or_path: {wasm_url:?} }});\n");
-    let script_url = blob_url(script.as_bytes(), "text/javascript");
-    MediaWorker::spawn(&script_url).await.expect("the media worker starts")
+    blob_url(script.as_bytes(), "text/javascript")
 }
 
 fn blob_url(bytes: &[u8], mime: &str) -> String {

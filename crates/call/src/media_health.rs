@@ -10,8 +10,7 @@
 //! what the other person uses mean someone is in between, or something is broken
 //! ([`MediaHealth::decrypt_failing`]).
 
-use shieldcall_e2ee::layout::Slot;
-use shieldcall_protocol::{Direction, TransformStats};
+use shieldcall_protocol::{Direction, Slot, TransformStats};
 
 /// How long a transform must drop every frame before the page says so.
 pub const STALL_MS: u64 = 3000;
@@ -154,9 +153,7 @@ impl MediaHealth {
     pub fn observe(&mut self, stats: &TransformStats, now_ms: u64) -> bool {
         let before = self.problems();
         self.forget_quiet(now_ms);
-        let (Some(slot), Some(direction)) = (Slot::from_id(stats.slot), stats.direction) else {
-            return before != self.problems();
-        };
+        let (slot, direction) = (stats.slot, stats.direction);
         let through = stats.processed + stats.passed;
         let drops = Drops::of(stats);
         let index =
@@ -254,7 +251,7 @@ mod tests {
     use super::*;
 
     fn stats(slot: Slot, direction: Direction) -> TransformStats {
-        TransformStats { slot: slot.id(), direction: Some(direction), ..Default::default() }
+        TransformStats::new(slot, direction)
     }
 
     /// Reports once a second from `start_ms` on, each with `step` applied once more.
@@ -408,17 +405,6 @@ mod tests {
             ]
         );
         health.reset();
-        assert!(health.problems().is_empty());
-    }
-
-    #[test]
-    fn counters_without_a_known_slot_or_direction_are_ignored() {
-        let mut health = MediaHealth::default();
-        let mut odd =
-            TransformStats { slot: 9, direction: Some(Direction::Send), ..Default::default() };
-        assert!(!feed(&mut health, &mut odd, 0, 10, |s| s.dropped_codec += 1));
-        let mut undirected = TransformStats { slot: 1, direction: None, ..Default::default() };
-        assert!(!feed(&mut health, &mut undirected, 0, 10, |s| s.dropped_codec += 1));
         assert!(health.problems().is_empty());
     }
 

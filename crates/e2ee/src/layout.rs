@@ -39,29 +39,9 @@ pub fn clear_prefix_len_of(codec: Codec, frame: &[u8]) -> usize {
     clear_prefix_len(codec, codec == Codec::Vp8 && vp8_is_key_frame(frame), frame.len())
 }
 
-/// The transform a frame belongs to: the low 4 bits of its KID.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Slot {
-    MicAudio = 0,
-    Camera = 1,
-    ScreenVideo = 2,
-    ScreenAudio = 3,
-    Chat = 15,
-}
-
-impl Slot {
-    pub const ALL: [Slot; 5] =
-        [Slot::MicAudio, Slot::Camera, Slot::ScreenVideo, Slot::ScreenAudio, Slot::Chat];
-
-    pub const fn id(self) -> u8 {
-        self as u8
-    }
-
-    pub fn from_id(id: u8) -> Option<Slot> {
-        Slot::ALL.into_iter().find(|s| s.id() == id)
-    }
-}
+/// The media slots are the protocol's ([`shieldcall_protocol::Slot`]): the page, the worker and
+/// this core name them alike; this module gives each its KIDs.
+pub use shieldcall_protocol::Slot;
 
 /// Bits of the KID below the epoch.
 pub const SLOT_BITS: u32 = 4;

@@ -4,7 +4,8 @@
 //! - [`RelayRequest`]: the first message a client sends the relay itself: which place it takes.
 //! - [`RelayEvent`]: what the relay itself tells a client about its room.
 //! - [`Signal`]: what one client sends the other through the relay (the relay only forwards it).
-//! - [`WorkerCommand`] and [`WorkerEvent`]: what the page and the media worker tell each other.
+//! - [`WorkerCommand`] and [`WorkerEvent`]: what the page and the media worker tell each other,
+//!   and the [`TransformOptions`] (a [`Slot`] and a [`Direction`]) of each encoded transform.
 //! - [`CallId`], and the [`base64url`] spelling of the byte strings in messages and links.
 //!
 //! Relay events and signals are JSON objects tagged by `t`, so a client reads either from the
@@ -17,6 +18,7 @@ pub mod base64url;
 mod call_id;
 mod codec;
 mod signalling;
+mod slot;
 mod worker;
 
 pub use call_id::{CallId, InvalidCallId};
@@ -24,7 +26,9 @@ pub use codec::{Codec, CodecError, PayloadTypes};
 pub use signalling::{
     Inbound, MAX_SIGNAL_BYTES, PROTOCOL_VERSION, RelayEvent, RelayRequest, Signal, SignalError,
 };
+pub use slot::{Slot, UnknownSlot};
 pub use worker::{
-    COMMAND_FIELD, ChatOrder, CommandError, Direction, KEYS_FIELD, SecretBytes, TransformStats,
-    WorkerCommand, WorkerEvent,
+    COMMAND_FIELD, ChatOrder, CommandError, Direction, KEYS_FIELD, OptionsError, READABLE_FIELD,
+    SecretBytes, Transferred, TransformOptions, TransformStats, WRITABLE_FIELD, WorkerCommand,
+    WorkerEvent,
 };

@@ -1,22 +1,32 @@
 //! What the page and the media worker tell each other: [`WorkerCommand`] and [`WorkerEvent`],
-//! JSON objects tagged by `kind` (keys excepted: they cross as bytes, see [`WorkerCommand`]).
+//! JSON objects tagged by `kind` (keys excepted: they cross as bytes, see [`WorkerCommand`]),
+//! and the [`TransformOptions`] each encoded transform is made with.
 
 use serde::{Deserialize, Serialize};
 
 use crate::codec::PayloadTypes;
+use crate::slot::Slot;
 
 /// Page to media worker. Keys cross this boundary once and then live only in the worker.
 ///
-/// Posted as JSON text ([`to_json`](Self::to_json)), except [`UseKeys`](Self::UseKeys): its key
-/// bytes never enter JSON (a string the page cannot wipe), but cross as the object
-/// `{command: <the JSON text without keys>, keys: ArrayBuffer(send || receive)}` with the buffer
-/// in the transfer list, so the page keeps no copy ([`key_bytes`](Self::key_bytes) on the page,
-/// [`from_parts`](Self::from_parts) in the worker).
+/// Posted as JSON text ([`to_json`](Self::to_json)), except the two commands that come with
+/// something transferred, which cross as one object `{command: <the JSON text>, ...}`:
+/// - [`UseKeys`](Self::UseKeys): its key bytes never enter JSON (a string the page cannot
+///   wipe), but cross as `{command, keys: ArrayBuffer(send || receive)}` with the buffer in the
+///   transfer list, so the page keeps no copy ([`key_bytes`](Self::key_bytes) on the page).
+/// - [`AttachStreams`](Self::AttachStreams): `{command, readable, writable}`, the two streams
+///   transferred.
+///
+/// The worker reads every message the one way, [`from_parts`](Self::from_parts).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum WorkerCommand {
     /// E2EE is on but no keys are agreed yet: drop every frame (fail closed).
     AwaitKeys,
+    /// The fallback for browsers without `RTCRtpScriptTransform`: run the encoded streams of
+    /// `createEncodedStreams()`, transferred beside this command, as the transform `options`
+    /// says.
+    AttachStreams { options: TransformOptions },
     /// Transport encryption only: frames pass unchanged.
     TransportOnly,
     /// E2EE with these base keys (RFC 9605 `base_key`), one per direction. Sending again with a
@@ -52,8 +62,10 @@ pub enum WorkerEvent {
     Ready,
     /// Counters of one transform since it started, sent about once a second.
     Stats(TransformStats),
-    /// Something went wrong in one transform (throttled: at most one a second per transform).
-    Error { slot: u8, direction: Direction, message: String },
+    /// Something went wrong: in the `transform` named (throttled: at most one a second per
+    /// transform), or, with none named, in the worker as a whole (keys refused, a message or a
+    /// transform's options it could not read).
+    Error { transform: Option<TransformOptions>, message: String },
     /// A chat message as an SFrame (base64url), ready for the data channel.
     ChatSealed { id: u32, frame: String },
     /// A chat frame from the peer, opened; `order` says whether messages before it are
@@ -123,11 +135,63 @@ pub enum Direction {
     Receive,
 }
 
+/// What one encoded transform runs: the frames of one media slot, one way.
+///
+/// A transform is made with these options as JSON text ([`to_json`](Self::to_json)): the
+/// `options` of `RTCRtpScriptTransform`, or inside [`WorkerCommand::AttachStreams`]. Options
+/// the worker cannot read ([`read`](Self::read)) make a transform that drops every frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformOptions {
+    pub slot: Slot,
+    pub direction: Direction,
+}
+
+/// Why a transform's options were refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OptionsError {
+    /// The options were not JSON text (the old form was a JS object).
+    NotText,
+    /// JSON text, but not `{slot, direction}` with a known slot; serde's reason.
+    Malformed(String),
+}
+
+impl std::fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a transform's options were refused, so all its frames are dropped: ")?;
+        match self {
+            OptionsError::NotText => f.write_str("they are not JSON text"),
+            OptionsError::Malformed(reason) => write!(f, "{reason}"),
+        }
+    }
+}
+
+impl std::error::Error for OptionsError {}
+
+impl TransformOptions {
+    pub fn new(slot: Slot, direction: Direction) -> Self {
+        TransformOptions { slot, direction }
+    }
+
+    /// The JSON text a transform is made with.
+    pub fn to_json(&self) -> String {
+        // Serialising a number and a string cannot fail.
+        serde_json::to_string(self).expect("TransformOptions serialises")
+    }
+
+    /// The options a transform came with: JSON text (`None`: something other than text).
+    pub fn read(text: Option<&str>) -> Result<Self, OptionsError> {
+        let text = text.ok_or(OptionsError::NotText)?;
+        serde_json::from_str(text).map_err(|e| OptionsError::Malformed(e.to_string()))
+    }
+}
+
 /// What one transform has done with its frames.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TransformStats {
-    pub slot: u8,
-    pub direction: Option<Direction>,
+    pub slot: Slot,
+    pub direction: Direction,
     /// Frames encrypted (send) or decrypted (receive).
     pub processed: u64,
     /// Frames passed unchanged in transport-only mode.
@@ -145,6 +209,23 @@ pub struct TransformStats {
 }
 
 impl TransformStats {
+    /// No frame yet.
+    pub fn new(slot: Slot, direction: Direction) -> Self {
+        TransformStats {
+            slot,
+            direction,
+            processed: 0,
+            passed: 0,
+            dropped_no_key: 0,
+            dropped_unknown_key: 0,
+            dropped_bad_tag: 0,
+            dropped_replay: 0,
+            dropped_malformed: 0,
+            dropped_codec: 0,
+            key_frame_requests: 0,
+        }
+    }
+
     /// All frames dropped, whatever the reason.
     pub fn dropped(&self) -> u64 {
         self.dropped_no_key
@@ -177,31 +258,57 @@ impl std::fmt::Debug for SecretBytes {
     }
 }
 
-/// The field of a key-carrying worker message that holds the command's JSON text.
+/// The field of a worker message with transferred parts that holds the command's JSON text.
 pub const COMMAND_FIELD: &str = "command";
-/// The field of a key-carrying worker message that holds the transferred key bytes.
+/// The field of a `use-keys` message that holds the transferred key bytes.
 pub const KEYS_FIELD: &str = "keys";
+/// The field of an `attach-streams` message that holds the transferred `ReadableStream`.
+pub const READABLE_FIELD: &str = "readable";
+/// The field of an `attach-streams` message that holds the transferred `WritableStream`.
+pub const WRITABLE_FIELD: &str = "writable";
+
+/// What came transferred beside a command's JSON text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transferred<'a> {
+    /// Nothing: the message was the JSON text alone.
+    Nothing,
+    /// Key bytes (`send || receive`), copied out of the transferred buffer.
+    Keys(&'a [u8]),
+    /// A readable and a writable stream of encoded frames (they stay with the caller).
+    Streams,
+}
 
 /// Why a message to the worker was not a usable command. The worker then fails closed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommandError {
-    /// Not the JSON of a command (or JSON that carries key fields).
-    Malformed,
+    /// Not the JSON of a command (or JSON that carries key fields); serde's reason, or what
+    /// the message was instead.
+    Malformed(String),
     /// `use-keys` came without its key bytes.
     MissingKeys,
     /// Key bytes came with a command that takes none.
     UnexpectedKeys,
     /// The key bytes cannot be two keys of one length.
     KeyLength,
+    /// `attach-streams` came without a readable and a writable stream.
+    MissingStreams,
+    /// Streams came with a command that takes none.
+    UnexpectedStreams,
 }
 
 impl std::fmt::Display for CommandError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            CommandError::Malformed => "the worker got a message it does not understand",
+            CommandError::Malformed(reason) => {
+                return write!(f, "the worker got a message it does not understand: {reason}");
+            }
             CommandError::MissingKeys => "keys were announced but no key bytes came with them",
             CommandError::UnexpectedKeys => "key bytes came with a command that takes none",
             CommandError::KeyLength => "the key bytes are not two keys of one length",
+            CommandError::MissingStreams => {
+                "streams were announced but no readable and writable stream came with them"
+            }
+            CommandError::UnexpectedStreams => "streams came with a command that takes none",
         })
     }
 }
@@ -229,14 +336,18 @@ impl WorkerCommand {
         Some(bytes)
     }
 
-    /// The command the worker got: its JSON text and, for `use-keys`, the transferred key bytes
-    /// (`send || receive`, two halves of one length). Keys missing, unexpected or of odd length
-    /// are refused.
-    pub fn from_parts(json: &str, keys: Option<&[u8]>) -> Result<WorkerCommand, CommandError> {
+    /// The command the worker got: its JSON text and what came transferred beside it: for
+    /// `use-keys` the key bytes (`send || receive`, two halves of one length), for
+    /// `attach-streams` the streams. Keys or streams missing or unexpected, keys of odd length,
+    /// and options naming no slot or direction are refused.
+    pub fn from_parts(
+        json: &str,
+        transferred: Transferred<'_>,
+    ) -> Result<WorkerCommand, CommandError> {
         let mut command: WorkerCommand =
-            serde_json::from_str(json).map_err(|_| CommandError::Malformed)?;
-        match (&mut command, keys) {
-            (WorkerCommand::UseKeys { send, receive, .. }, Some(keys)) => {
+            serde_json::from_str(json).map_err(|e| CommandError::Malformed(e.to_string()))?;
+        match (&mut command, transferred) {
+            (WorkerCommand::UseKeys { send, receive, .. }, Transferred::Keys(keys)) => {
                 if keys.is_empty() || keys.len() % 2 != 0 {
                     return Err(CommandError::KeyLength);
                 }
@@ -244,9 +355,12 @@ impl WorkerCommand {
                 *send = SecretBytes::new(s.to_vec());
                 *receive = SecretBytes::new(r.to_vec());
             }
-            (WorkerCommand::UseKeys { .. }, None) => return Err(CommandError::MissingKeys),
-            (_, Some(_)) => return Err(CommandError::UnexpectedKeys),
-            (_, None) => {}
+            (WorkerCommand::UseKeys { .. }, _) => return Err(CommandError::MissingKeys),
+            (WorkerCommand::AttachStreams { .. }, Transferred::Streams) => {}
+            (WorkerCommand::AttachStreams { .. }, _) => return Err(CommandError::MissingStreams),
+            (_, Transferred::Keys(_)) => return Err(CommandError::UnexpectedKeys),
+            (_, Transferred::Streams) => return Err(CommandError::UnexpectedStreams),
+            (_, Transferred::Nothing) => {}
         }
         Ok(command)
     }
@@ -279,29 +393,44 @@ mod tests {
         let keys = command.key_bytes().unwrap();
         assert_eq!(&keys[..16], &[0xAA; 16]);
         assert_eq!(&keys[16..], &[0xBB; 16]);
-        assert_eq!(WorkerCommand::from_parts(&json, Some(&keys)), Ok(command));
+        assert_eq!(WorkerCommand::from_parts(&json, Transferred::Keys(&keys)), Ok(command));
     }
 
     #[test]
     fn key_bytes_must_come_exactly_with_use_keys() {
         let use_keys = r#"{"kind":"use-keys","suite":4,"epoch":0}"#;
-        assert_eq!(WorkerCommand::from_parts(use_keys, None), Err(CommandError::MissingKeys));
-        assert_eq!(WorkerCommand::from_parts(use_keys, Some(&[])), Err(CommandError::KeyLength));
         assert_eq!(
-            WorkerCommand::from_parts(use_keys, Some(&[1; 33])),
+            WorkerCommand::from_parts(use_keys, Transferred::Nothing),
+            Err(CommandError::MissingKeys)
+        );
+        assert_eq!(
+            WorkerCommand::from_parts(use_keys, Transferred::Keys(&[])),
+            Err(CommandError::KeyLength)
+        );
+        assert_eq!(
+            WorkerCommand::from_parts(use_keys, Transferred::Keys(&[1; 33])),
             Err(CommandError::KeyLength)
         );
         let chat = WorkerCommand::SealChat { id: 1, text: "hi".into() };
         assert_eq!(chat.key_bytes(), None);
         assert_eq!(
-            WorkerCommand::from_parts(&chat.to_json(), Some(&[1; 32])),
+            WorkerCommand::from_parts(&chat.to_json(), Transferred::Keys(&[1; 32])),
             Err(CommandError::UnexpectedKeys)
         );
-        assert_eq!(WorkerCommand::from_parts(&chat.to_json(), None), Ok(chat));
+        assert_eq!(WorkerCommand::from_parts(&chat.to_json(), Transferred::Nothing), Ok(chat));
         // The old form, keys as base64url in the JSON text, is refused outright.
         let old = r#"{"kind":"use-keys","suite":4,"epoch":0,"send":"qqqqqqqqqqqqqqqqqqqqqg","receive":"u7u7u7u7u7u7u7u7u7u7uw"}"#;
-        assert_eq!(WorkerCommand::from_parts(old, None), Err(CommandError::Malformed));
-        assert_eq!(WorkerCommand::from_parts(old, Some(&[1; 32])), Err(CommandError::Malformed));
+        for transferred in [Transferred::Nothing, Transferred::Keys(&[1; 32])] {
+            let Err(CommandError::Malformed(reason)) = WorkerCommand::from_parts(old, transferred)
+            else {
+                panic!("keys in the text are refused");
+            };
+            assert!(reason.contains("unknown field `send`"), "{reason}");
+        }
+        assert_eq!(
+            WorkerCommand::from_parts(use_keys, Transferred::Streams),
+            Err(CommandError::MissingKeys)
+        );
     }
 
     #[test]
@@ -310,17 +439,21 @@ mod tests {
         let codecs = WorkerCommand::Codecs { payload_types: table };
         let json = r#"{"kind":"codecs","payload_types":[[111,"opus"],[96,"vp8"],[98,"vp9"]]}"#;
         assert_eq!(codecs.to_json(), json);
-        assert_eq!(WorkerCommand::from_parts(json, None), Ok(codecs));
+        assert_eq!(WorkerCommand::from_parts(json, Transferred::Nothing), Ok(codecs));
         let stats = WorkerEvent::Stats(TransformStats {
-            slot: 1,
-            direction: Some(Direction::Receive),
             dropped_codec: 2,
-            ..Default::default()
+            ..TransformStats::new(Slot::Camera, Direction::Receive)
         });
-        assert_eq!(
-            stats.to_json(),
-            r#"{"kind":"stats","slot":1,"direction":"receive","processed":0,"passed":0,"dropped_no_key":0,"dropped_unknown_key":0,"dropped_bad_tag":0,"dropped_replay":0,"dropped_malformed":0,"dropped_codec":2,"key_frame_requests":0}"#
-        );
+        let json = r#"{"kind":"stats","slot":1,"direction":"receive","processed":0,"passed":0,"dropped_no_key":0,"dropped_unknown_key":0,"dropped_bad_tag":0,"dropped_replay":0,"dropped_malformed":0,"dropped_codec":2,"key_frame_requests":0}"#;
+        assert_eq!(stats.to_json(), json);
+        assert_eq!(serde_json::from_str::<WorkerEvent>(json).unwrap(), stats);
+        // Counters of no known slot, or of no direction, are not counters at all.
+        for bad in [
+            json.replace(r#""slot":1"#, r#""slot":255"#),
+            json.replace(r#""direction":"receive","#, ""),
+        ] {
+            assert!(serde_json::from_str::<WorkerEvent>(&bad).is_err(), "{bad}");
+        }
         let opened = WorkerEvent::ChatOpened {
             id: 3,
             text: "hi".into(),
@@ -330,5 +463,96 @@ mod tests {
             opened.to_json(),
             r#"{"kind":"chat-opened","id":3,"text":"hi","order":{"after-gap":{"missing":2}}}"#
         );
+    }
+
+    #[test]
+    fn transform_options_are_typed_json_and_anything_else_is_refused_by_name() {
+        let options = TransformOptions::new(Slot::ScreenVideo, Direction::Send);
+        let json = options.to_json();
+        assert_eq!(json, r#"{"slot":2,"direction":"send"}"#);
+        assert_eq!(TransformOptions::read(Some(&json)), Ok(options));
+        assert_eq!(
+            TransformOptions::read(Some(r#"{"slot":15,"direction":"receive"}"#)),
+            Ok(TransformOptions::new(Slot::Chat, Direction::Receive))
+        );
+        assert_eq!(TransformOptions::read(None), Err(OptionsError::NotText));
+        let refused = |text: &str| match TransformOptions::read(Some(text)) {
+            Err(OptionsError::Malformed(reason)) => reason,
+            other => panic!("{text} is refused, not {other:?}"),
+        };
+        // Each refusal names what is wrong; none falls back to a made-up slot or direction.
+        assert!(refused(r#"{"slot":9,"direction":"send"}"#).contains("slot 9 names no media slot"));
+        assert!(refused(r#"{"slot":255,"direction":"send"}"#).contains("slot 255"));
+        assert!(
+            refused(r#"{"slot":1,"direction":"sideways"}"#).contains("unknown variant `sideways`")
+        );
+        assert!(refused(r#"{"slot":1}"#).contains("missing field `direction`"));
+        assert!(refused(r#"{"direction":"send"}"#).contains("missing field `slot`"));
+        assert!(refused(r#"{"slot":"1","direction":"send"}"#).contains("invalid type"));
+        assert!(
+            refused(r#"{"slot":1,"direction":"send","kind":"x"}"#).contains("unknown field `kind`")
+        );
+        assert!(refused("").contains("EOF"));
+        let message = OptionsError::Malformed("missing field `slot`".into()).to_string();
+        assert_eq!(
+            message,
+            "a transform's options were refused, so all its frames are dropped: missing field `slot`"
+        );
+    }
+
+    #[test]
+    fn streams_cross_beside_the_attach_streams_command_and_nowhere_else() {
+        let attach = WorkerCommand::AttachStreams {
+            options: TransformOptions::new(Slot::Camera, Direction::Receive),
+        };
+        let json = attach.to_json();
+        assert_eq!(json, r#"{"kind":"attach-streams","options":{"slot":1,"direction":"receive"}}"#);
+        assert_eq!(attach.key_bytes(), None);
+        assert_eq!(WorkerCommand::from_parts(&json, Transferred::Streams), Ok(attach));
+        // The streams are the command's: without them it is refused, and so are they with any
+        // other command, or keys instead of them.
+        assert_eq!(
+            WorkerCommand::from_parts(&json, Transferred::Nothing),
+            Err(CommandError::MissingStreams)
+        );
+        assert_eq!(
+            WorkerCommand::from_parts(&json, Transferred::Keys(&[1; 32])),
+            Err(CommandError::MissingStreams)
+        );
+        let await_keys = WorkerCommand::AwaitKeys.to_json();
+        assert_eq!(
+            WorkerCommand::from_parts(&await_keys, Transferred::Streams),
+            Err(CommandError::UnexpectedStreams)
+        );
+        // Options it cannot read make no command: the reason is in the error.
+        for (bad, why) in [
+            (r#"{"kind":"attach-streams","options":{"slot":7,"direction":"send"}}"#, "slot 7"),
+            (r#"{"kind":"attach-streams","options":{"slot":1}}"#, "missing field `direction`"),
+            (r#"{"kind":"attach-streams"}"#, "missing field `options`"),
+            (r#"{"kind":"attach-streams","slot":1,"direction":"send"}"#, "unknown field"),
+        ] {
+            match WorkerCommand::from_parts(bad, Transferred::Streams) {
+                Err(CommandError::Malformed(reason)) => assert!(reason.contains(why), "{reason}"),
+                other => panic!("{bad} is refused, not {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_their_transform_or_none() {
+        let of_transform = WorkerEvent::Error {
+            transform: Some(TransformOptions::new(Slot::MicAudio, Direction::Send)),
+            message: "no sending key".into(),
+        };
+        let json = r#"{"kind":"error","transform":{"slot":0,"direction":"send"},"message":"no sending key"}"#;
+        assert_eq!(of_transform.to_json(), json);
+        assert_eq!(serde_json::from_str::<WorkerEvent>(json).unwrap(), of_transform);
+        let of_worker = WorkerEvent::Error { transform: None, message: "keys refused".into() };
+        let json = r#"{"kind":"error","transform":null,"message":"keys refused"}"#;
+        assert_eq!(of_worker.to_json(), json);
+        assert_eq!(serde_json::from_str::<WorkerEvent>(json).unwrap(), of_worker);
+        // The old sentinel, slot 255, is no longer an error event.
+        let old = r#"{"kind":"error","slot":255,"direction":"receive","message":"x"}"#;
+        assert!(serde_json::from_str::<WorkerEvent>(old).is_err());
     }
 }

@@ -5,14 +5,15 @@
 //! back [`WorkerEvent`](shieldcall_protocol::WorkerEvent)s (one message type each way, shared
 //! with the app through `shieldcall-protocol`). Keys arrive once and live only here.
 //!
-//! What decides (the [`mode`] a command sets, the [`registry`] of live transforms, the [`chat`]
-//! cryptor's seal and open) is pure and tested on the host (`cargo test -p shieldcall-worker
-//! --lib`); the browser glue around it (`wasm.rs`, `transform.rs`, `frame.rs`) exists only for
-//! wasm32 and is tested in the browser.
+//! What decides (the [`message`] step a command makes, the [`mode`] it sets, the [`registry`] of
+//! live transforms, the [`chat`] cryptor's seal and open) is pure and tested on the host
+//! (`cargo test -p shieldcall-worker --lib`); the browser glue around it (`wasm.rs`,
+//! `transform.rs`, `frame.rs`) exists only for wasm32 and is tested in the browser.
 
 pub mod chat;
 #[cfg(target_arch = "wasm32")]
 pub mod frame;
+pub mod message;
 pub mod mode;
 pub mod registry;
 #[cfg(all(test, target_arch = "wasm32"))]

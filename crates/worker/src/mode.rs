@@ -34,7 +34,8 @@ impl Mode {
             WorkerCommand::SealChat { .. }
             | WorkerCommand::SealChatReport { .. }
             | WorkerCommand::OpenChat { .. }
-            | WorkerCommand::Codecs { .. } => {
+            | WorkerCommand::Codecs { .. }
+            | WorkerCommand::AttachStreams { .. } => {
                 return Err("not a mode".into());
             }
             WorkerCommand::AwaitKeys => Mode::AwaitKeys,
@@ -59,7 +60,7 @@ impl Mode {
 #[cfg(test)]
 mod tests {
     // In tests `unwrap` and `panic!` are assertions.
-    use shieldcall_protocol::{ChatOrder, SecretBytes};
+    use shieldcall_protocol::{ChatOrder, Direction, SecretBytes, Slot, TransformOptions};
 
     use super::*;
 
@@ -115,5 +116,7 @@ mod tests {
             error(WorkerCommand::Codecs { payload_types: Default::default() }),
             "not a mode"
         );
+        let options = TransformOptions::new(Slot::Camera, Direction::Send);
+        assert_eq!(error(WorkerCommand::AttachStreams { options }), "not a mode");
     }
 }

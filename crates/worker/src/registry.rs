@@ -8,15 +8,14 @@
 //! New keys must come with a higher epoch than the last, so no sender ever starts its counter
 //! again under keys used before.
 
-use shieldcall_protocol::{Direction, WorkerEvent};
+use shieldcall_protocol::{Direction, Slot, TransformOptions, WorkerEvent};
 
 use crate::mode::Mode;
 
 /// A live transform as the registry sees it: its slot and direction, and a way to switch its
 /// mode.
 pub trait Attached {
-    fn slot(&self) -> u8;
-    fn direction(&self) -> Direction;
+    fn options(&self) -> TransformOptions;
     fn set_mode(&self, mode: &Mode);
 }
 
@@ -25,7 +24,7 @@ pub struct Registry<T> {
     mode: Mode,
     transforms: Vec<T>,
     /// Sending slots that have had a sender under the current keys.
-    keyed_send_slots: Vec<u8>,
+    keyed_send_slots: Vec<Slot>,
     /// The epoch of the last keys used: new keys must come with a higher one.
     last_keys_epoch: Option<u64>,
 }
@@ -51,14 +50,13 @@ impl<T: Attached> Registry<T> {
     /// current mode, unless it is a second sender for a slot under the same keys: that one waits
     /// for new keys, and the returned error says so.
     pub fn add(&mut self, transform: T) -> Option<WorkerEvent> {
-        let (slot, direction) = (transform.slot(), transform.direction());
-        self.transforms.retain(|t| (t.slot(), t.direction()) != (slot, direction));
-        let keyed_before = self.keyed_send_slots.contains(&slot);
-        let (mode, error) = match (&self.mode, direction) {
+        let options = transform.options();
+        self.transforms.retain(|t| t.options() != options);
+        let keyed_before = self.keyed_send_slots.contains(&options.slot);
+        let (mode, error) = match (&self.mode, options.direction) {
             (Mode::Keys(_), Direction::Send) if keyed_before => {
                 let error = WorkerEvent::Error {
-                    slot,
-                    direction,
+                    transform: Some(options),
                     message: "a second sender for this slot under the same keys: its frames \
                               are dropped until new keys arrive"
                         .into(),
@@ -66,7 +64,7 @@ impl<T: Attached> Registry<T> {
                 (Mode::AwaitKeys, Some(error))
             }
             (Mode::Keys(_), Direction::Send) => {
-                self.keyed_send_slots.push(slot);
+                self.keyed_send_slots.push(options.slot);
                 (self.mode.clone(), None)
             }
             _ => (self.mode.clone(), None),
@@ -83,8 +81,7 @@ impl<T: Attached> Registry<T> {
         let (mode, error) = match mode {
             Mode::Keys(keys) if self.last_keys_epoch.is_some_and(|last| keys.epoch <= last) => {
                 let error = WorkerEvent::Error {
-                    slot: u8::MAX,
-                    direction: Direction::Send,
+                    transform: None,
                     message: "keys without a higher epoch were refused: counters would repeat"
                         .into(),
                 };
@@ -99,8 +96,9 @@ impl<T: Attached> Registry<T> {
         self.keyed_send_slots.clear();
         for transform in &self.transforms {
             transform.set_mode(&mode);
-            if matches!(mode, Mode::Keys(_)) && transform.direction() == Direction::Send {
-                self.keyed_send_slots.push(transform.slot());
+            let TransformOptions { slot, direction } = transform.options();
+            if matches!(mode, Mode::Keys(_)) && direction == Direction::Send {
+                self.keyed_send_slots.push(slot);
             }
         }
         self.mode = mode.clone();
@@ -122,18 +120,13 @@ mod tests {
 
     /// A transform that remembers the mode it was last given, as a label.
     struct Fake {
-        slot: u8,
-        direction: Direction,
+        options: TransformOptions,
         mode: RefCell<String>,
     }
 
     impl Attached for Rc<Fake> {
-        fn slot(&self) -> u8 {
-            self.slot
-        }
-
-        fn direction(&self) -> Direction {
-            self.direction
+        fn options(&self) -> TransformOptions {
+            self.options
         }
 
         fn set_mode(&self, mode: &Mode) {
@@ -150,7 +143,9 @@ mod tests {
     }
 
     fn fake(slot: u8, direction: Direction) -> Rc<Fake> {
-        Rc::new(Fake { slot, direction, mode: RefCell::new("never set".into()) })
+        let slot = Slot::from_id(slot).unwrap();
+        let options = TransformOptions::new(slot, direction);
+        Rc::new(Fake { options, mode: RefCell::new("never set".into()) })
     }
 
     fn keys(epoch: u64) -> Mode {
@@ -218,11 +213,12 @@ mod tests {
 
         // Its counter would start again at 0 under the same key: that frame's nonce repeats.
         let second = fake(1, SEND);
-        let Some(WorkerEvent::Error { slot: 1, direction: SEND, message }) =
+        let Some(WorkerEvent::Error { transform: Some(options), message }) =
             registry.add(second.clone())
         else {
             panic!("a second sender is refused with an error about its slot");
         };
+        assert_eq!(options, TransformOptions::new(Slot::Camera, SEND));
         assert!(message.contains("second sender"), "{message}");
         assert_eq!(mode_of(&second), "await");
         // Receivers of that slot and senders of other slots are not affected.
@@ -260,8 +256,8 @@ mod tests {
         for stale in [5, 4, 0] {
             let (mode, error) = registry.set_mode(keys(stale));
             assert_eq!(label(&mode), "await", "epoch {stale}");
-            let Some(WorkerEvent::Error { slot: u8::MAX, direction: SEND, message }) = error else {
-                panic!("refused keys are reported");
+            let Some(WorkerEvent::Error { transform: None, message }) = error else {
+                panic!("refused keys are reported, as an error of no one transform");
             };
             assert!(message.contains("higher epoch"), "{message}");
             assert_eq!(mode_of(&sender), "await");

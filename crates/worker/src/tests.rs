@@ -1,19 +1,21 @@
 //! Browser tests of the worker's end of the page boundary (`cargo test --target
 //! wasm32-unknown-unknown -p shieldcall-worker --lib`, headless Chromium): keys arrive as bytes
-//! in a transferred buffer, which the worker wipes, and media sealed under them opens.
+//! in a transferred buffer, which the worker wipes, and media sealed under them opens; streams
+//! arrive beside their `attach-streams` command, and every other message is read the same way.
 //! The page's end, and whole calls through the real worker, are tested in the app
 //! (`src/browser/worker.rs`, `tests/media.rs`); what needs no browser (the mode a command sets,
 //! the registry, the chat) on the host, beside its code.
 
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
 use shieldcall_protocol::{
-    COMMAND_FIELD, Codec, CommandError, KEYS_FIELD, SecretBytes, WorkerCommand,
+    COMMAND_FIELD, Codec, CommandError, Direction, KEYS_FIELD, READABLE_FIELD, SecretBytes, Slot,
+    TransformOptions, WRITABLE_FIELD, WorkerCommand,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
+use web_sys::TransformStream;
 
 use crate::frame::{open_into_buffer, seal_into_buffer};
 use crate::mode::Mode;
@@ -51,7 +53,9 @@ fn keys_arrive_as_bytes_the_buffer_is_wiped_and_media_opens() {
     let buffer = buffer_of(&command.key_bytes().unwrap());
     let message = key_message(&command.to_json(), &buffer);
 
-    let got = read_command(&message).expect("a command").expect("usable");
+    let (got, streams) = read_command(&message);
+    let got = got.expect("usable");
+    assert!(streams.is_none());
     assert_eq!(got, command, "the keys arrived whole");
     let left = Uint8Array::new(&buffer).to_vec();
     assert_eq!(left, vec![0; 32], "the worker wiped the buffer it was given");
@@ -81,24 +85,58 @@ fn keys_arrive_as_bytes_the_buffer_is_wiped_and_media_opens() {
 fn keys_in_text_or_missing_bytes_fail_closed() {
     // The old form, keys as base64url inside the JSON text, is no longer a command.
     let old = r#"{"kind":"use-keys","suite":4,"epoch":0,"send":"oaGhoaGhoaGhoaGhoaGhoQ","receive":"srKysrKysrKysrKysrKysg"}"#;
-    assert_eq!(read_command(&old.into()), Some(Err(CommandError::Malformed)));
+    assert!(matches!(read_command(&old.into()).0, Err(CommandError::Malformed(_))));
     // use-keys as bare text, or with something other than a buffer, carries no keys.
     let json = use_keys(0).to_json();
-    assert_eq!(read_command(&json.clone().into()), Some(Err(CommandError::MissingKeys)));
+    assert_eq!(read_command(&json.clone().into()).0, Err(CommandError::MissingKeys));
     let message = key_message(&json, &"oaGhoaGh".into());
-    assert_eq!(read_command(&message), Some(Err(CommandError::MissingKeys)));
+    assert_eq!(read_command(&message).0, Err(CommandError::MissingKeys));
     // Keys that the suite cannot use: the worker refuses them and keeps waiting for keys.
     let message = key_message(&json, &buffer_of(&[7; 10]));
-    let short = read_command(&message).unwrap().unwrap();
+    let short = read_command(&message).0.unwrap();
     assert!(matches!(Mode::from_command(short), Err(m) if m.contains("wrong length")));
-    // Not a command at all.
-    assert_eq!(read_command(&JsValue::from(5)), None);
-    assert_eq!(read_command(&Array::new().into()), None);
+    // Not a command at all: refused, with what it was.
+    let (not_text, _) = read_command(&JsValue::from(5));
+    assert!(matches!(not_text, Err(CommandError::Malformed(m)) if m.contains("neither")));
+    let (array, _) = read_command(&Array::new().into());
+    assert!(matches!(array, Err(CommandError::Malformed(m)) if m.contains("without `command`")));
     // Other commands are plain text, and refuse key bytes.
-    assert_eq!(
-        read_command(&"{\"kind\":\"await-keys\"}".into()),
-        Some(Ok(WorkerCommand::AwaitKeys))
-    );
+    assert_eq!(read_command(&"{\"kind\":\"await-keys\"}".into()).0, Ok(WorkerCommand::AwaitKeys));
     let message = key_message("{\"kind\":\"await-keys\"}", &buffer_of(&[1; 32]));
-    assert_eq!(read_command(&message), Some(Err(CommandError::UnexpectedKeys)));
+    assert_eq!(read_command(&message).0, Err(CommandError::UnexpectedKeys));
+}
+
+/// `{command, readable, writable}` as it arrives after the page transferred its streams.
+fn stream_message(json: Option<&str>) -> JsValue {
+    let streams = TransformStream::new().unwrap();
+    let message = Object::new();
+    if let Some(json) = json {
+        Reflect::set(&message, &COMMAND_FIELD.into(), &json.into()).unwrap();
+    }
+    Reflect::set(&message, &READABLE_FIELD.into(), &streams.readable()).unwrap();
+    Reflect::set(&message, &WRITABLE_FIELD.into(), &streams.writable()).unwrap();
+    message.into()
+}
+
+#[wasm_bindgen_test]
+fn streams_arrive_beside_their_command_and_are_kept_even_when_it_is_refused() {
+    let options = TransformOptions::new(Slot::Camera, Direction::Receive);
+    let attach = WorkerCommand::AttachStreams { options };
+    let (command, streams) = read_command(&stream_message(Some(&attach.to_json())));
+    assert_eq!(command, Ok(attach.clone()));
+    assert!(streams.is_some_and(|ends| ends.transformer.is_none()));
+    // Without streams, the command is refused.
+    assert_eq!(read_command(&attach.to_json().into()).0, Err(CommandError::MissingStreams));
+    // Options naming no slot: refused by name; the streams come back, to be drained.
+    let bad = r#"{"kind":"attach-streams","options":{"slot":12,"direction":"send"}}"#;
+    let (command, streams) = read_command(&stream_message(Some(bad)));
+    assert!(matches!(command, Err(CommandError::Malformed(m)) if m.contains("slot 12")));
+    assert!(streams.is_some());
+    // Streams beside another command, or in the old bare form without one: refused too.
+    let (command, streams) = read_command(&stream_message(Some(r#"{"kind":"await-keys"}"#)));
+    assert_eq!(command, Err(CommandError::UnexpectedStreams));
+    assert!(streams.is_some());
+    let (command, streams) = read_command(&stream_message(None));
+    assert!(matches!(command, Err(CommandError::Malformed(_))));
+    assert!(streams.is_some());
 }

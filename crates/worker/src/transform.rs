@@ -12,10 +12,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Reflect};
-use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::{DropReason, Receiver, SendError, Sender};
 use shieldcall_protocol::{
-    Codec, CodecError, Direction, PayloadTypes, TransformStats, WorkerEvent,
+    Codec, CodecError, Direction, PayloadTypes, Slot, TransformOptions, TransformStats, WorkerEvent,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -50,8 +49,7 @@ enum Verdict {
 
 /// A running transform.
 pub struct Transform {
-    slot: u8,
-    direction: Direction,
+    options: TransformOptions,
     cryptor: RefCell<Cryptor>,
     /// Frame bytes are copied here, processed in place, and copied out: no allocation per frame
     /// on the Rust side once it has grown to the largest frame.
@@ -67,49 +65,20 @@ pub struct Transform {
 }
 
 impl Transform {
-    /// Start a transform handed over by an `rtctransform` event.
-    pub fn from_transformer(
-        transformer: RtcRtpScriptTransformer,
-        mode: &Mode,
-        payload_types: Rc<RefCell<PayloadTypes>>,
-    ) -> Rc<Self> {
-        let (slot, direction) = read_options(&transformer.options());
-        let (readable, writable) = (transformer.readable(), transformer.writable());
-        let ends = Ends { readable, writable, transformer: Some(transformer) };
-        Self::start(slot, direction, ends, mode, payload_types)
-    }
-
-    /// Start a transform on streams from `createEncodedStreams()`, moved here by the page.
-    pub fn from_streams(
-        options: &JsValue,
-        readable: ReadableStream,
-        writable: WritableStream,
-        mode: &Mode,
-        payload_types: Rc<RefCell<PayloadTypes>>,
-    ) -> Rc<Self> {
-        let (slot, direction) = read_options(options);
-        let ends = Ends { readable, writable, transformer: None };
-        Self::start(slot, direction, ends, mode, payload_types)
-    }
-
-    fn start(
-        slot: u8,
-        direction: Direction,
+    /// Start a transform of `options` on `ends` (an `rtctransform` event's transformer, or the
+    /// streams of `createEncodedStreams()` moved here by the page).
+    pub fn start(
+        options: TransformOptions,
         ends: Ends,
         mode: &Mode,
         payload_types: Rc<RefCell<PayloadTypes>>,
     ) -> Rc<Self> {
         let Ends { readable, writable, transformer } = ends;
         let transform = Rc::new(Self {
-            slot,
-            direction,
+            options,
             cryptor: RefCell::new(Cryptor::AwaitKeys),
             buffer: RefCell::new(Vec::with_capacity(16 * 1024)),
-            stats: RefCell::new(TransformStats {
-                slot,
-                direction: Some(direction),
-                ..Default::default()
-            }),
+            stats: RefCell::new(TransformStats::new(options.slot, options.direction)),
             stats_dirty: Cell::new(true),
             last_error_ms: Cell::new(f64::NEG_INFINITY),
             last_key_frame_request_ms: Cell::new(f64::NEG_INFINITY),
@@ -126,12 +95,8 @@ impl Transform {
         transform
     }
 
-    pub fn slot(&self) -> u8 {
-        self.slot
-    }
-
-    pub fn direction(&self) -> Direction {
-        self.direction
+    pub fn options(&self) -> TransformOptions {
+        self.options
     }
 
     /// Post this transform's counters if they changed since the last report.
@@ -144,12 +109,9 @@ impl Transform {
     /// Switch keys or mode. A key change asks the sender for a key frame, so the picture
     /// comes back at once under the new key.
     pub fn set_mode(&self, mode: &Mode) {
-        let Some(slot) = Slot::from_id(self.slot) else {
-            *self.cryptor.borrow_mut() = Cryptor::AwaitKeys;
-            return;
-        };
+        let TransformOptions { slot, direction } = self.options;
         let mut cryptor = self.cryptor.borrow_mut();
-        let next = match (mode, self.direction, &mut *cryptor) {
+        let next = match (mode, direction, &mut *cryptor) {
             (Mode::AwaitKeys, ..) => Cryptor::AwaitKeys,
             (Mode::TransportOnly, ..) => Cryptor::PassThrough,
             (Mode::Keys(keys), Direction::Send, Cryptor::Encrypt(sender))
@@ -189,7 +151,7 @@ impl Transform {
         };
         *cryptor = next;
         drop(cryptor);
-        if self.direction == Direction::Receive && matches!(mode, Mode::Keys(_)) {
+        if direction == Direction::Receive && matches!(mode, Mode::Keys(_)) {
             self.request_key_frame();
         }
     }
@@ -299,7 +261,7 @@ impl Transform {
             return; // expected until the keys arrive; nothing to report or ask for
         }
         self.report_error(&dropped.to_string());
-        if self.direction == Direction::Receive {
+        if self.options.direction == Direction::Receive {
             self.request_key_frame();
         }
     }
@@ -307,7 +269,7 @@ impl Transform {
     /// Ask the sender for a key frame (video receivers only), at most every 500 ms.
     fn request_key_frame(&self) {
         let Some(transformer) = &self.transformer else { return };
-        if !matches!(Slot::from_id(self.slot), Some(Slot::Camera | Slot::ScreenVideo)) {
+        if !matches!(self.options.slot, Slot::Camera | Slot::ScreenVideo) {
             return;
         }
         let now = now_ms();
@@ -331,11 +293,7 @@ impl Transform {
             return;
         }
         self.last_error_ms.set(now);
-        post(&WorkerEvent::Error {
-            slot: self.slot,
-            direction: self.direction,
-            message: message.into(),
-        });
+        post(&WorkerEvent::Error { transform: Some(self.options), message: message.into() });
     }
 }
 
@@ -368,25 +326,32 @@ impl std::fmt::Display for Dropped {
 
 /// Where a transform's frames come from and go, and the transformer that asks for key frames
 /// (absent for streams from `createEncodedStreams()`).
-struct Ends {
-    readable: ReadableStream,
-    writable: WritableStream,
-    transformer: Option<RtcRtpScriptTransformer>,
+pub struct Ends {
+    pub readable: ReadableStream,
+    pub writable: WritableStream,
+    pub transformer: Option<RtcRtpScriptTransformer>,
 }
 
-/// `{slot, direction}` from the transform's options.
-fn read_options(options: &JsValue) -> (u8, Direction) {
-    let slot = Reflect::get(options, &"slot".into())
-        .ok()
-        .and_then(|v| v.as_f64())
-        .filter(|v| (0.0..16.0).contains(v))
-        .map_or(u8::MAX, |v| v as u8);
-    let direction =
-        match Reflect::get(options, &"direction".into()).ok().and_then(|v| v.as_string()) {
-            Some(d) if d == "send" => Direction::Send,
-            _ => Direction::Receive,
-        };
-    (slot, direction)
+impl Ends {
+    /// The streams of an `rtctransform` event's transformer, and the transformer.
+    pub fn of_transformer(transformer: RtcRtpScriptTransformer) -> Self {
+        let (readable, writable) = (transformer.readable(), transformer.writable());
+        Ends { readable, writable, transformer: Some(transformer) }
+    }
+
+    /// A transform that could not start: read every frame and drop it (fail closed). Read
+    /// rather than left alone, so frames do not pile up in the stream.
+    pub fn drain(self) {
+        let reader: ReadableStreamDefaultReader = self.readable.get_reader().unchecked_into();
+        let done_key = JsValue::from_str("done");
+        spawn_local(async move {
+            while let Ok(chunk) = JsFuture::from(reader.read()).await {
+                if Reflect::get(&chunk, &done_key).ok().and_then(|d| d.as_bool()) != Some(false) {
+                    return;
+                }
+            }
+        });
+    }
 }
 
 fn now_ms() -> f64 {

@@ -1,13 +1,15 @@
 //! The worker's browser glue: its message and `rtctransform` handlers, the stats timer, and
-//! reading commands out of messages. Decisions are the pure modules' ([`crate::registry`],
-//! [`crate::chat`], [`crate::mode`]); this file only feeds them and posts what they return.
+//! reading commands out of messages. Decisions are the pure modules' ([`crate::message`],
+//! [`crate::registry`], [`crate::chat`], [`crate::mode`]); this file only feeds them and posts
+//! what they return.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Reflect, Uint8Array};
 use shieldcall_protocol::{
-    COMMAND_FIELD, CommandError, Direction, KEYS_FIELD, PayloadTypes, WorkerCommand, WorkerEvent,
+    COMMAND_FIELD, CommandError, KEYS_FIELD, PayloadTypes, READABLE_FIELD, Transferred,
+    TransformOptions, WRITABLE_FIELD, WorkerCommand, WorkerEvent,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -16,9 +18,10 @@ use web_sys::{
 };
 
 use crate::chat::ChatCryptor;
+use crate::message::Step;
 use crate::mode::Mode;
 use crate::registry::{Attached, Registry};
-use crate::transform::Transform;
+use crate::transform::{Ends, Transform};
 
 /// Runs when the worker's wasm has loaded. On a page (the test runner loads this crate there
 /// too) it does nothing.
@@ -35,49 +38,39 @@ pub fn start() {
         let registry = registry.clone();
         let payload_types = payload_types.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            let data = message.data();
-            // The fallback for browsers without RTCRtpScriptTransform: the page moves the
-            // streams of `createEncodedStreams()` here, with the transform's options.
-            if let Some((readable, writable)) = moved_streams(&data) {
-                let transform = Transform::from_streams(
-                    &data,
-                    readable,
-                    writable,
-                    &Mode::AwaitKeys,
-                    payload_types.clone(),
-                );
-                attach(&registry, transform);
-                return;
+            let (command, streams) = read_command(&message.data());
+            match Step::of(command, streams.is_some()) {
+                Step::AttachStreams(options) => {
+                    // `Step::of` attaches only when streams came.
+                    let Some(ends) = streams else { return };
+                    let transform =
+                        Transform::start(options, ends, &Mode::AwaitKeys, payload_types.clone());
+                    attach(&registry, transform);
+                }
+                Step::RefuseStreams(error) => {
+                    if let Some(ends) = streams {
+                        ends.drain();
+                    }
+                    post(&error);
+                }
+                Step::SealChat { id, text } => post(&chat.borrow_mut().seal(id, text)),
+                Step::SealChatReport { id, order } => {
+                    post(&chat.borrow_mut().seal_report(id, order))
+                }
+                Step::OpenChat { id, frame } => post(&chat.borrow_mut().open(id, &frame, now_ms())),
+                Step::Codecs(table) => *payload_types.borrow_mut() = table,
+                Step::SetMode(mode, error) => {
+                    // Fail closed: an unusable command came as `AwaitKeys` with its error.
+                    if let Some(error) = error {
+                        post(&error);
+                    }
+                    let (effective, error) = registry.borrow_mut().set_mode(mode);
+                    if let Some(error) = error {
+                        post(&error);
+                    }
+                    chat.borrow_mut().set_mode(&effective, now_ms());
+                }
             }
-            let Some(command) = read_command(&data) else { return };
-            let command = command.map_err(|e| e.to_string());
-            let command = match command {
-                Ok(WorkerCommand::SealChat { id, text }) => {
-                    return post(&chat.borrow_mut().seal(id, text));
-                }
-                Ok(WorkerCommand::SealChatReport { id, order }) => {
-                    return post(&chat.borrow_mut().seal_report(id, order));
-                }
-                Ok(WorkerCommand::OpenChat { id, frame }) => {
-                    return post(&chat.borrow_mut().open(id, &frame, now_ms()));
-                }
-                Ok(WorkerCommand::Codecs { payload_types: table }) => {
-                    *payload_types.borrow_mut() = table;
-                    return;
-                }
-                other => other,
-            };
-            let new_mode = command.and_then(Mode::from_command);
-            let new_mode = new_mode.unwrap_or_else(|message| {
-                // Fail closed: an unusable command leaves no keys and drops every frame.
-                post(&WorkerEvent::Error { slot: u8::MAX, direction: Direction::Receive, message });
-                Mode::AwaitKeys
-            });
-            let (effective, error) = registry.borrow_mut().set_mode(new_mode);
-            if let Some(error) = error {
-                post(&error);
-            }
-            chat.borrow_mut().set_mode(&effective, now_ms());
         })
     };
     scope.set_onmessage(Some(on_command.as_ref().unchecked_ref()));
@@ -86,12 +79,21 @@ pub fn start() {
     let on_transform = {
         let registry = registry.clone();
         Closure::<dyn FnMut(RtcTransformEvent)>::new(move |event: RtcTransformEvent| {
-            let transform = Transform::from_transformer(
-                event.transformer(),
-                &Mode::AwaitKeys,
-                payload_types.clone(),
-            );
-            attach(&registry, transform);
+            let transformer = event.transformer();
+            let options = TransformOptions::read(transformer.options().as_string().as_deref());
+            let ends = Ends::of_transformer(transformer);
+            match options {
+                Ok(options) => {
+                    let transform =
+                        Transform::start(options, ends, &Mode::AwaitKeys, payload_types.clone());
+                    attach(&registry, transform);
+                }
+                Err(error) => {
+                    // No slot or direction to run it as: it drops every frame.
+                    ends.drain();
+                    post(&WorkerEvent::Error { transform: None, message: error.to_string() });
+                }
+            }
         })
     };
     scope.set_onrtctransform(Some(on_transform.as_ref().unchecked_ref()));
@@ -117,12 +119,8 @@ pub fn start() {
 const STATS_INTERVAL_MS: i32 = 1000;
 
 impl Attached for Rc<Transform> {
-    fn slot(&self) -> u8 {
-        Transform::slot(self)
-    }
-
-    fn direction(&self) -> Direction {
-        Transform::direction(self)
+    fn options(&self) -> TransformOptions {
+        Transform::options(self)
     }
 
     fn set_mode(&self, mode: &Mode) {
@@ -142,39 +140,49 @@ fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// The `{readable, writable}` of a fallback message, if it is one.
-fn moved_streams(data: &JsValue) -> Option<(ReadableStream, WritableStream)> {
-    if !data.is_object() {
-        return None;
-    }
-    let readable =
-        Reflect::get(data, &"readable".into()).ok()?.dyn_into::<ReadableStream>().ok()?;
-    let writable =
-        Reflect::get(data, &"writable".into()).ok()?.dyn_into::<WritableStream>().ok()?;
-    Some((readable, writable))
-}
-
-/// The command in a message from the page: JSON text, or (for keys) the object
-/// `{command: <JSON text>, keys: ArrayBuffer}` whose buffer the page transferred here. The
-/// buffer belongs to this worker then: it is wiped as soon as the bytes are copied out, so the
-/// keys live on only in the zeroizing types that use them. `None`: not a command at all.
-pub(crate) fn read_command(data: &JsValue) -> Option<Result<WorkerCommand, CommandError>> {
+/// The command in a message from the page, and the streams that came with it. Every message is
+/// read this one way: JSON text, or the object `{command: <JSON text>, ...}` with what was
+/// transferred beside it, checked by [`WorkerCommand::from_parts`]:
+/// - `keys`: an `ArrayBuffer` of key bytes (for `use-keys`). The buffer belongs to this worker
+///   then: it is wiped as soon as the bytes are copied out, so the keys live on only in the
+///   zeroizing types that use them.
+/// - `readable` and `writable`: the encoded streams of `createEncodedStreams()` (for
+///   `attach-streams`). They are returned whatever the command, so that streams that came with
+///   an unusable one can be drained rather than left full.
+pub(crate) fn read_command(data: &JsValue) -> (Result<WorkerCommand, CommandError>, Option<Ends>) {
     if let Some(text) = data.as_string() {
-        return Some(WorkerCommand::from_parts(&text, None));
+        return (WorkerCommand::from_parts(&text, Transferred::Nothing), None);
     }
     if !data.is_object() {
-        return None;
+        let error = CommandError::Malformed("neither JSON text nor an object".into());
+        return (Err(error), None);
     }
-    let text = Reflect::get(data, &COMMAND_FIELD.into()).ok()?.as_string()?;
-    let keys = Reflect::get(data, &KEYS_FIELD.into()).ok()?;
-    let Ok(buffer) = keys.dyn_into::<ArrayBuffer>() else {
-        return Some(Err(CommandError::MissingKeys));
+    let field = |name: &str| Reflect::get(data, &name.into()).ok().filter(|v| !v.is_undefined());
+    let readable = field(READABLE_FIELD).and_then(|r| r.dyn_into::<ReadableStream>().ok());
+    let writable = field(WRITABLE_FIELD).and_then(|w| w.dyn_into::<WritableStream>().ok());
+    let streams = match (readable, writable) {
+        (Some(readable), Some(writable)) => Some(Ends { readable, writable, transformer: None }),
+        _ => None,
     };
-    let view = Uint8Array::new(&buffer);
-    let mut keys = zeroize::Zeroizing::new(vec![0u8; view.length() as usize]);
-    view.copy_to(&mut keys);
-    view.fill(0, 0, view.length());
-    Some(WorkerCommand::from_parts(&text, Some(&keys)))
+    let Some(text) = field(COMMAND_FIELD).and_then(|c| c.as_string()) else {
+        let error = CommandError::Malformed(format!("an object without `{COMMAND_FIELD}` text"));
+        return (Err(error), streams);
+    };
+    let command = match field(KEYS_FIELD) {
+        Some(keys) => {
+            let Ok(buffer) = keys.dyn_into::<ArrayBuffer>() else {
+                return (Err(CommandError::MissingKeys), streams);
+            };
+            let view = Uint8Array::new(&buffer);
+            let mut keys = zeroize::Zeroizing::new(vec![0u8; view.length() as usize]);
+            view.copy_to(&mut keys);
+            view.fill(0, 0, view.length());
+            WorkerCommand::from_parts(&text, Transferred::Keys(&keys))
+        }
+        None if streams.is_some() => WorkerCommand::from_parts(&text, Transferred::Streams),
+        None => WorkerCommand::from_parts(&text, Transferred::Nothing),
+    };
+    (command, streams)
 }
 
 /// Send an event to the page.
