@@ -88,9 +88,7 @@ impl Call {
     fn worker_event(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::Stats(stats) => {
-                if stats.slot == Slot::ScreenVideo.id()
-                    && stats.direction == Some(Direction::Receive)
-                {
+                if stats.slot == Slot::ScreenVideo && stats.direction == Direction::Receive {
                     self.screen_frames_seen(stats.processed + stats.passed);
                 }
                 if self.media_health.observe(&stats, now_ms()) {
