@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shieldcall_call::texts::warning_text;
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::CallId;
 use web_sys::MediaStream;
@@ -10,7 +11,7 @@ use crate::browser::use_relay::Presence;
 use crate::browser::worker::browser_features;
 use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
-use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu, warning_text};
+use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu};
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
 
