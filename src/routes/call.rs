@@ -5,6 +5,7 @@ use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::CallId;
 use web_sys::MediaStream;
 
+use crate::browser::peer::MediaKind;
 use crate::browser::use_captions::use_captions;
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
@@ -260,10 +261,10 @@ fn CallRoom(
                     on_hang_up=Callback::new(move |()| call.hang_up())
                     microphones=call.microphones
                     microphone=call.microphone
-                    on_microphone=Callback::new(move |id| call.use_device("audio", id))
+                    on_microphone=Callback::new(move |id| call.use_device(MediaKind::Audio, id))
                     cameras=call.cameras
                     camera=call.camera
-                    on_camera=Callback::new(move |id| call.use_device("video", id))
+                    on_camera=Callback::new(move |id| call.use_device(MediaKind::Video, id))
                 />
                 <FeaturesMenu
                     e2ee_on=e2ee_on
