@@ -1,5 +1,6 @@
 //! The app's configuration, `config.json`, served beside the app: ICE servers and the
-//! organisation's end-to-end encryption policy.
+//! organisation's end-to-end encryption policy. Parsed by `shieldcall_call::config` (host-tested);
+//! fetched, and given to every page as context, here.
 //!
 //! ```json
 //! {"iceServers": [{"urls": "stun:stun.example.org"}], "policy": {"e2eeAllowed": true}}
@@ -7,84 +8,9 @@
 //! A missing or malformed file means: no ICE servers, E2EE allowed (and a console warning).
 
 use leptos::prelude::*;
-use serde::Deserialize;
+pub use shieldcall_call::config::{AppConfig, IceServer};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-
-/// One ICE server, as in `RTCIceServer`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct IceServer {
-    /// One URL or several (`stun:`, `turn:`, `turns:`).
-    #[serde(deserialize_with = "one_or_many")]
-    pub urls: Vec<String>,
-    #[serde(default)]
-    pub username: Option<String>,
-    #[serde(default)]
-    pub credential: Option<String>,
-}
-
-/// What `config.json` says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppConfig {
-    pub ice_servers: Vec<IceServer>,
-    /// Whether the organisation allows end-to-end encrypted calls.
-    pub e2ee_allowed: bool,
-}
-
-impl Default for AppConfig {
-    /// No ICE servers (host candidates only), E2EE allowed.
-    fn default() -> Self {
-        AppConfig { ice_servers: Vec::new(), e2ee_allowed: true }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawConfig {
-    #[serde(default)]
-    ice_servers: Vec<IceServer>,
-    #[serde(default)]
-    policy: RawPolicy,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawPolicy {
-    #[serde(default = "allowed")]
-    e2ee_allowed: bool,
-}
-
-impl Default for RawPolicy {
-    fn default() -> Self {
-        RawPolicy { e2ee_allowed: true }
-    }
-}
-
-fn allowed() -> bool {
-    true
-}
-
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Urls {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Urls::deserialize(d)? {
-        Urls::One(url) => vec![url],
-        Urls::Many(urls) => urls,
-    })
-}
-
-impl AppConfig {
-    /// Parse the text of `config.json`. Missing fields take their defaults; a wrong shape is an
-    /// error.
-    pub fn from_json(text: &str) -> Result<AppConfig, serde_json::Error> {
-        let raw: RawConfig = serde_json::from_str(text)?;
-        Ok(AppConfig { ice_servers: raw.ice_servers, e2ee_allowed: raw.policy.e2ee_allowed })
-    }
-}
 
 /// Fetch and parse `url` (the app uses `/config.json`). Never fails: a missing, unreachable or
 /// malformed file gives [`AppConfig::default`], and says so on the console.

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use common::{eventually, media_worker_url, spawn_media_worker};
 use js_sys::{Reflect, Uint8Array};
 use shieldcall::browser::peer::{
-    MEDIA_SLOTS, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
+    MEDIA_SLOTS, MediaKind, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
     payload_types, prefer_codec, remote_certificates, sleep,
 };
 use shieldcall::browser::worker::{MediaWorker, TransformApi, browser_features};
@@ -160,15 +160,15 @@ async fn loopback<'w>(
     for transceiver in
         a.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>())
     {
-        if transceiver.receiver().track().kind() == "video" {
-            prefer_codec(&transceiver, "video", &format!("video/{video_codec}")).unwrap();
+        if MediaKind::of(&transceiver.receiver().track()) == Some(MediaKind::Video) {
+            prefer_codec(&transceiver, MediaKind::Video, &format!("video/{video_codec}")).unwrap();
         }
     }
     let (camera, screen) = &streams;
-    a_media.send(Slot::MicAudio, first_track(camera, "audio").as_ref()).await.unwrap();
-    a_media.send(Slot::Camera, first_track(camera, "video").as_ref()).await.unwrap();
-    a_media.send(Slot::ScreenVideo, first_track(screen, "video").as_ref()).await.unwrap();
-    a_media.send(Slot::ScreenAudio, first_track(screen, "audio").as_ref()).await.unwrap();
+    a_media.send(Slot::MicAudio, first_track(camera, MediaKind::Audio).as_ref()).await.unwrap();
+    a_media.send(Slot::Camera, first_track(camera, MediaKind::Video).as_ref()).await.unwrap();
+    a_media.send(Slot::ScreenVideo, first_track(screen, MediaKind::Video).as_ref()).await.unwrap();
+    a_media.send(Slot::ScreenAudio, first_track(screen, MediaKind::Audio).as_ref()).await.unwrap();
 
     let offer = make_offer(&a, e2ee).await.unwrap();
     apply_remote(&b, RtcSdpType::Offer, &offer).await.unwrap();
@@ -195,7 +195,7 @@ fn play_remote_audio(pc: &RtcPeerConnection) {
     let document = web_sys::window().unwrap().document().unwrap();
     for receiver in receivers(pc) {
         let track = receiver.track();
-        if track.kind() != "audio" {
+        if MediaKind::of(&track) != Some(MediaKind::Audio) {
             continue;
         }
         let audio: HtmlMediaElement = document.create_element("audio").unwrap().unchecked_into();

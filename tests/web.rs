@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{container, find, settle};
+use common::{EmptyStorage, Hidden, container, find, settle};
 use leptos::prelude::*;
 use shieldcall_e2ee::link::{CallLink, Commitment, LinkSecret};
 use shieldcall_protocol::CallId;
@@ -35,7 +35,7 @@ async fn the_app_mounts_on_the_home_page() {
 #[wasm_bindgen_test]
 async fn the_e2ee_setting_survives_a_remount() {
     go_to("/settings");
-    window().local_storage().unwrap().unwrap().clear().unwrap();
+    let _storage = EmptyStorage::new();
 
     let root = container();
     let app = leptos::mount::mount_to(root.clone(), shieldcall::App);
@@ -87,41 +87,12 @@ async fn new_call_makes_a_link_of_the_protocol_form() {
     assert_ne!(find(&root, "[data-call-link]").text_content().unwrap(), link);
 }
 
-/// Hides global properties for as long as it lives, and puts them back when dropped, so a
-/// failing test cannot leave the page without them for the next.
-struct Hidden(Vec<(js_sys::Object, &'static str, wasm_bindgen::JsValue)>);
-
-impl Hidden {
-    fn hide(targets: &[(&str, Option<&str>, &'static str)]) -> Self {
-        let global: js_sys::Object = js_sys::global().unchecked_into();
-        let mut hidden = Vec::new();
-        for (class, prototype, name) in targets {
-            let mut owner = js_sys::Reflect::get(&global, &(*class).into()).unwrap();
-            if let Some(prototype) = prototype {
-                owner = js_sys::Reflect::get(&owner, &(*prototype).into()).unwrap();
-            }
-            let owner: js_sys::Object = owner.unchecked_into();
-            let value = js_sys::Reflect::get(&owner, &(*name).into()).unwrap();
-            assert!(js_sys::Reflect::delete_property(&owner, &(*name).into()).unwrap());
-            hidden.push((owner, *name, value));
-        }
-        Hidden(hidden)
-    }
-}
-
-impl Drop for Hidden {
-    fn drop(&mut self) {
-        for (owner, name, value) in self.0.drain(..) {
-            js_sys::Reflect::set(&owner, &name.into(), &value).unwrap();
-        }
-    }
-}
-
 #[wasm_bindgen_test]
 async fn a_browser_without_encoded_transforms_is_told_before_the_call() {
     use shieldcall::browser::worker::browser_features;
     use shieldcall_call::support::Gap;
     assert_eq!(browser_features().e2ee_gap(), None, "this Chromium can");
+    let _storage = EmptyStorage::new(); // E2EE on, as by default
     let zeros = "AAAAAAAAAAAAAAAAAAAAAA"; // 16 zero bytes, base64url
     let link = format!("/call/{zeros}#k={zeros}&s={zeros}");
     {

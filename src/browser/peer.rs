@@ -15,12 +15,52 @@ use web_sys::{
 
 use super::worker::MediaWorker;
 
+/// Audio or video: the kind of a track, a transceiver or a codec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaKind {
+    Audio,
+    Video,
+}
+
+impl MediaKind {
+    /// The name the web APIs use (`MediaStreamTrack.kind`, `addTransceiver`,
+    /// `RTCRtpReceiver.getCapabilities`, the type of a codec's MIME type).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "audio",
+            MediaKind::Video => "video",
+        }
+    }
+
+    /// The kind of `track` (`None` for a kind the web adds later).
+    pub fn of(track: &MediaStreamTrack) -> Option<MediaKind> {
+        let kind = track.kind();
+        [MediaKind::Audio, MediaKind::Video].into_iter().find(|k| k.as_str() == kind)
+    }
+
+    /// The tracks of this kind in `stream`.
+    pub fn tracks(self, stream: &MediaStream) -> Array {
+        match self {
+            MediaKind::Audio => stream.get_audio_tracks(),
+            MediaKind::Video => stream.get_video_tracks(),
+        }
+    }
+
+    /// The device that captures it, as the page names it: "microphone" or "camera".
+    pub const fn device(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "microphone",
+            MediaKind::Video => "camera",
+        }
+    }
+}
+
 /// The media slots, in m-line order, with their kind.
-pub const MEDIA_SLOTS: [(Slot, &str); 4] = [
-    (Slot::MicAudio, "audio"),
-    (Slot::Camera, "video"),
-    (Slot::ScreenVideo, "video"),
-    (Slot::ScreenAudio, "audio"),
+pub const MEDIA_SLOTS: [(Slot, MediaKind); 4] = [
+    (Slot::MicAudio, MediaKind::Audio),
+    (Slot::Camera, MediaKind::Video),
+    (Slot::ScreenVideo, MediaKind::Video),
+    (Slot::ScreenAudio, MediaKind::Audio),
 ];
 
 /// The codecs whose frame layouts the E2EE core knows (and the retransmission format, which
@@ -44,7 +84,7 @@ impl MediaTransceivers {
         for (slot, kind) in MEDIA_SLOTS {
             let init = RtcRtpTransceiverInit::new();
             init.set_direction(RtcRtpTransceiverDirection::Sendrecv);
-            let transceiver = pc.add_transceiver_with_str_and_init(kind, &init);
+            let transceiver = pc.add_transceiver_with_str_and_init(kind.as_str(), &init);
             attach(&transceiver, slot, kind, worker, e2ee)?;
             transceivers.push((slot, transceiver));
         }
@@ -65,7 +105,7 @@ impl MediaTransceivers {
         }
         let mut transceivers = Vec::with_capacity(MEDIA_SLOTS.len());
         for ((slot, kind), transceiver) in MEDIA_SLOTS.into_iter().zip(all) {
-            if transceiver.receiver().track().kind() != kind {
+            if MediaKind::of(&transceiver.receiver().track()) != Some(kind) {
                 return Err(JsValue::from_str("the offer's media sections are out of order"));
             }
             transceiver.set_direction(RtcRtpTransceiverDirection::Sendrecv);
@@ -110,8 +150,8 @@ impl MediaTransceivers {
         video: Slot,
         stream: Option<&MediaStream>,
     ) -> Result<(), JsValue> {
-        self.send(audio, stream.and_then(|s| first_track(s, "audio")).as_ref()).await?;
-        self.send(video, stream.and_then(|s| first_track(s, "video")).as_ref()).await
+        self.send(audio, stream.and_then(|s| first_track(s, MediaKind::Audio)).as_ref()).await?;
+        self.send(video, stream.and_then(|s| first_track(s, MediaKind::Video)).as_ref()).await
     }
 
     /// The track the other person sends in `slot`.
@@ -130,7 +170,7 @@ impl MediaTransceivers {
 fn attach(
     transceiver: &RtcRtpTransceiver,
     slot: Slot,
-    kind: &str,
+    kind: MediaKind,
     worker: &MediaWorker,
     e2ee: bool,
 ) -> Result<(), JsValue> {
@@ -145,10 +185,12 @@ fn attach(
 /// Keep only `allowed` codecs (MIME types, lower case), in the browser's order of preference.
 pub fn limit_codecs(
     transceiver: &RtcRtpTransceiver,
-    kind: &str,
+    kind: MediaKind,
     allowed: &[&str],
 ) -> Result<(), JsValue> {
-    let Some(capabilities) = RtcRtpReceiver::get_capabilities(kind) else { return Ok(()) };
+    let Some(capabilities) = RtcRtpReceiver::get_capabilities(kind.as_str()) else {
+        return Ok(());
+    };
     let codecs: Array = Reflect::get(&capabilities, &"codecs".into())?.unchecked_into();
     let mime_of = |codec: &JsValue| {
         Reflect::get(codec, &"mimeType".into())
@@ -169,10 +211,10 @@ pub fn limit_codecs(
 /// Put one codec first for a kind of media (tests use it to pick VP8 or VP9).
 pub fn prefer_codec(
     transceiver: &RtcRtpTransceiver,
-    kind: &str,
+    kind: MediaKind,
     mime: &str,
 ) -> Result<(), JsValue> {
-    let rtx = format!("{kind}/rtx");
+    let rtx = format!("{}/rtx", kind.as_str());
     limit_codecs(transceiver, kind, &[&mime.to_ascii_lowercase(), &rtx])
 }
 
@@ -230,11 +272,9 @@ pub fn payload_types(pc: &RtcPeerConnection) -> PayloadTypes {
     PayloadTypes::from_encodings(pairs.iter().map(|(pt, name)| (*pt, name.as_str())))
 }
 
-/// The first `kind` ("audio" or "video") track of `stream`.
-pub fn first_track(stream: &MediaStream, kind: &str) -> Option<MediaStreamTrack> {
-    let tracks =
-        if kind == "audio" { stream.get_audio_tracks() } else { stream.get_video_tracks() };
-    tracks.get(0).dyn_into().ok()
+/// The first track of `kind` in `stream`.
+pub fn first_track(stream: &MediaStream, kind: MediaKind) -> Option<MediaStreamTrack> {
+    kind.tracks(stream).get(0).dyn_into().ok()
 }
 
 /// Resolve after `ms` milliseconds.

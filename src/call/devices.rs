@@ -12,7 +12,7 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{MediaStream, MediaStreamConstraints, MediaStreamTrack};
 
 use super::{Call, Setters, notice, with_call};
-use crate::browser::peer::first_track;
+use crate::browser::peer::{MediaKind, first_track};
 
 /// The camera and microphone, or whatever of them the person allows; the call goes on without
 /// the rest, and says so.
@@ -72,8 +72,8 @@ pub(super) async fn list_devices(set: Setters, camera: &MediaStream) {
     }
     set.microphones.set(microphones);
     set.cameras.set(cameras);
-    set.microphone.set(first_track(camera, "audio").and_then(|t| device_of(&t)));
-    set.camera.set(first_track(camera, "video").and_then(|t| device_of(&t)));
+    set.microphone.set(first_track(camera, MediaKind::Audio).and_then(|t| device_of(&t)));
+    set.camera.set(first_track(camera, MediaKind::Video).and_then(|t| device_of(&t)));
 }
 
 /// The device id a track comes from.
@@ -92,30 +92,25 @@ pub(super) fn stop_tracks(stream: &MediaStream) {
 }
 
 impl Call {
-    pub(super) fn toggle_track(&mut self, kind: &str) {
+    pub(super) fn toggle_track(&mut self, kind: MediaKind) {
         let Some(camera) = &self.camera else {
-            return notice(
-                self.set,
-                format!(
-                    "There is no {} to turn on.",
-                    if kind == "audio" { "microphone" } else { "camera" }
-                ),
-            );
+            return notice(self.set, format!("There is no {} to turn on.", kind.device()));
         };
-        let tracks =
-            if kind == "audio" { camera.get_audio_tracks() } else { camera.get_video_tracks() };
         let mut on = false;
-        for track in tracks.iter().map(|t| t.unchecked_into::<MediaStreamTrack>()) {
+        for track in kind.tracks(camera).iter().map(|t| t.unchecked_into::<MediaStreamTrack>()) {
             // A disabled track still sends (silence, black), encrypted like the rest.
             track.set_enabled(!track.enabled());
             on = track.enabled();
         }
-        if kind == "audio" { self.set.mic_on.set(on) } else { self.set.camera_on.set(on) }
+        match kind {
+            MediaKind::Audio => self.set.mic_on.set(on),
+            MediaKind::Video => self.set.camera_on.set(on),
+        }
     }
 
     pub(super) fn use_device(
         &mut self,
-        kind: &'static str,
+        kind: MediaKind,
         device_id: String,
         weak: Weak<RefCell<Call>>,
     ) {
@@ -132,10 +127,9 @@ impl Call {
             let wanted = Object::new();
             let _ = Reflect::set(&wanted, &"deviceId".into(), &exact);
             let constraints = MediaStreamConstraints::new();
-            if kind == "audio" {
-                constraints.set_audio(&wanted);
-            } else {
-                constraints.set_video(&wanted);
+            match kind {
+                MediaKind::Audio => constraints.set_audio(&wanted),
+                MediaKind::Video => constraints.set_video(&wanted),
             }
             let Ok(request) = devices.get_user_media_with_constraints(&constraints) else { return };
             let Ok(stream) = JsFuture::from(request).await else {
@@ -152,13 +146,15 @@ impl Call {
             }
             camera.add_track(&track);
             if let Some(media) = media {
-                let slot = if kind == "audio" { Slot::MicAudio } else { Slot::Camera };
+                let slot = match kind {
+                    MediaKind::Audio => Slot::MicAudio,
+                    MediaKind::Video => Slot::Camera,
+                };
                 let _ = media.send(slot, Some(&track)).await;
             }
-            if kind == "audio" {
-                set.microphone.set(Some(device_id));
-            } else {
-                set.camera.set(Some(device_id));
+            match kind {
+                MediaKind::Audio => set.microphone.set(Some(device_id)),
+                MediaKind::Video => set.camera.set(Some(device_id)),
             }
             with_call(&weak, |c| c.set.self_view.set(c.camera.clone()));
         });

@@ -11,6 +11,7 @@ use shieldcall_protocol::Signal;
 use web_sys::MediaStream;
 
 use super::{Call, RecordingMix};
+use crate::browser::peer::MediaKind;
 use crate::components::ChatMessage;
 
 /// Where the call is, for the status line.
@@ -106,19 +107,19 @@ impl CallHandle {
     }
 
     pub fn toggle_mic(&self) {
-        self.act(|c, _| c.toggle_track("audio"));
+        self.act(|c, _| c.toggle_track(MediaKind::Audio));
     }
 
     pub fn toggle_camera(&self) {
-        self.act(|c, _| c.toggle_track("video"));
+        self.act(|c, _| c.toggle_track(MediaKind::Video));
     }
 
     pub fn toggle_screen_share(&self) {
         self.act(|c, weak| c.toggle_screen_share(weak));
     }
 
-    /// Use another microphone (`kind` "audio") or camera ("video").
-    pub fn use_device(&self, kind: &'static str, device_id: String) {
+    /// Use another microphone (`kind` audio) or camera (video).
+    pub fn use_device(&self, kind: MediaKind, device_id: String) {
         self.act(|c, weak| c.use_device(kind, device_id, weak));
     }
 

@@ -5,7 +5,7 @@ use shieldcall_e2ee::layout::Slot;
 use web_sys::MediaStream;
 
 use super::Call;
-use crate::browser::peer::first_track;
+use crate::browser::peer::{MediaKind, first_track};
 
 /// A recording's stream, with the audio graph that mixes the two voices (closed by
 /// [`stop_mix`]).
@@ -25,7 +25,7 @@ impl Call {
         let context = web_sys::AudioContext::new().ok()?;
         let destination = context.create_media_stream_destination().ok()?;
         let mut sources = vec![link.media.remote_track(Slot::MicAudio)];
-        sources.push(self.camera.as_ref().and_then(|c| first_track(c, "audio")));
+        sources.push(self.camera.as_ref().and_then(|c| first_track(c, MediaKind::Audio)));
         for track in sources.into_iter().flatten() {
             let stream = MediaStream::new_with_tracks(&Array::of1(&track)).ok()?;
             let source = context.create_media_stream_source(&stream).ok()?;

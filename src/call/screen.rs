@@ -14,7 +14,7 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::MediaStream;
 
 use super::{Call, notice, stop_tracks, with_call};
-use crate::browser::peer::{MediaTransceivers, first_track};
+use crate::browser::peer::{MediaKind, MediaTransceivers, first_track};
 
 /// A remote screen share with no new frame for this long is taken off the stage.
 pub(super) const SCREEN_SHARE_IDLE_MS: f64 = 2500.0;
@@ -56,14 +56,14 @@ impl Call {
             with_call(&weak, |c| {
                 c.screen = Some(Clone::clone(&screen));
                 c.set.sharing.set(true);
-                if first_track(&screen, "audio").is_none() {
+                if first_track(&screen, MediaKind::Audio).is_none() {
                     // Firefox never shares sound; Chromium only when the person ticks it.
                     notice(c.set, "Your screen is shared without its sound.".into());
                 }
                 media = c.link.as_ref().map(|link| link.media.clone());
             });
             // The browser's own "Stop sharing" ends the track: follow it.
-            if let Some(video) = first_track(&screen, "video") {
+            if let Some(video) = first_track(&screen, MediaKind::Video) {
                 let weak = weak.clone();
                 let on_ended = Closure::once_into_js(move || {
                     with_call(&weak, |c| {

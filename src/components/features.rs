@@ -2,6 +2,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use shieldcall_call::texts::file_size;
 
 use super::security_code::unique_id;
 use crate::browser::use_captions::CAPTIONS_UNSUPPORTED;
@@ -115,7 +116,7 @@ pub fn FeaturesMenu(
                     .then(|| last_recording.get())
                     .flatten()
                     .map(|done| {
-                        let size = format_size(done.size);
+                        let size = file_size(done.size);
                         view! {
                             <a
                                 class="recording-link"
@@ -178,14 +179,5 @@ pub fn FeaturesMenu(
                 {entries}
             </ul>
         </div>
-    }
-}
-
-/// `12 KB`, `3.4 MB`.
-fn format_size(bytes: f64) -> String {
-    if bytes >= 1_000_000.0 {
-        format!("{:.1} MB", bytes / 1_000_000.0)
-    } else {
-        format!("{} KB", (bytes / 1000.0).ceil())
     }
 }

@@ -21,6 +21,4 @@ pub use chat::{ChatMessage, ChatPanel};
 pub use controls::{Controls, Device};
 pub use features::{E2EE_REASON, FEATURES, FeaturesMenu, WEB_CALLS_REASON};
 pub use security_code::{COMPARE_TEXT, MISMATCH_TEXT, SecurityCodePanel};
-pub use shield::{
-    Shield, ShieldText, shield_label, shield_text, unlocked_reason_text, warning_text,
-};
+pub use shield::Shield;

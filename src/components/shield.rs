@@ -1,126 +1,14 @@
 //! The shield at the top left of the call: whether the call is end-to-end encrypted, announced to
-//! screen readers; when it is, a button that opens the security code.
+//! screen readers; when it is, a button that opens the security code. Its words are
+//! `shieldcall_call::texts`.
 
 use leptos::html;
 use leptos::prelude::*;
+use shieldcall_call::texts::{shield_label, shield_text};
 use shieldcall_e2ee::code::SecurityCode;
-use shieldcall_e2ee::session::{ShieldState, UnlockedReason, WarningReason};
+use shieldcall_e2ee::session::ShieldState;
 
 use super::SecurityCodePanel;
-
-/// What the shield says in one state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ShieldText {
-    /// The `data-shield` value: `connecting`, `locked`, `unlocked` or `warning`.
-    pub hook: &'static str,
-    /// The short visible title.
-    pub title: &'static str,
-    /// The visible line under the title: the reason, or what is wrong and what to do.
-    pub detail: &'static str,
-    /// What the state means for the two people, for the accessible label.
-    pub label: &'static str,
-}
-
-/// Why the call is not end-to-end encrypted, as the shield says it.
-pub fn unlocked_reason_text(reason: UnlockedReason) -> &'static str {
-    match reason {
-        UnlockedReason::YouTurnedOff => "You turned off end-to-end encryption",
-        UnlockedReason::PeerTurnedOff => "The other person has end-to-end encryption off",
-        UnlockedReason::OrganisationDisabled => {
-            "Your organisation has turned off end-to-end encryption"
-        }
-    }
-}
-
-/// What is wrong, and what to do, for each warning.
-pub fn warning_text(reason: WarningReason) -> &'static str {
-    match reason {
-        WarningReason::CommitmentMismatch => {
-            "The other person's key does not match the call link: someone may be intercepting the \
-             call. Hang up and ask for a new link."
-        }
-        WarningReason::DecryptFailures => {
-            "The other person's audio and video cannot be decrypted. Hang up and call again."
-        }
-        WarningReason::InvalidPeerKey => {
-            "The other person's app sent an invalid key. Hang up and call again."
-        }
-        WarningReason::PeerKeyChanged => {
-            "The other person's key or settings changed during the call: someone may be intercepting \
-             it. Hang up and call again with a new link."
-        }
-        WarningReason::VersionMismatch => {
-            "The other person uses another version of Shieldcall. Both of you: reload the page, \
-             then call again."
-        }
-        WarningReason::RepeatedKeys => {
-            "The new connection would reuse earlier keys, so it was stopped. Hang up and call \
-             again."
-        }
-        WarningReason::ConfirmationMismatch => {
-            "What the other person's app received differs from what yours sent, or the other way \
-             round: someone may be intercepting the call. Hang up and ask for a new link."
-        }
-        WarningReason::BadFingerprint => {
-            "The connection's fingerprint is missing or changed: someone may be intercepting the \
-             call. Hang up and call again."
-        }
-        WarningReason::ExtraFingerprint => {
-            "The connection named a second certificate on its way to you: someone may be trying to \
-             intercept the call, so it was stopped. Hang up and call again with a new link."
-        }
-        WarningReason::CertificateMismatch => {
-            "Your browser is connected to another certificate than the other person's: someone may \
-             be intercepting the call. Hang up and call again with a new link."
-        }
-        WarningReason::ConfirmationTimeout => {
-            "The keys could not be confirmed with the other person: someone may be holding back \
-             messages. Hang up and call again."
-        }
-    }
-}
-
-/// The words of the shield in `state`.
-pub fn shield_text(state: &ShieldState) -> ShieldText {
-    match state {
-        ShieldState::Connecting => ShieldText {
-            hook: "connecting",
-            title: "Connecting…",
-            detail: "Checking the call's encryption.",
-            label: "Connecting: checking the call's encryption",
-        },
-        ShieldState::Locked { .. } => ShieldText {
-            hook: "locked",
-            title: "End-to-end encrypted",
-            detail: "Only the two of you can hear and see this call.",
-            label: "End-to-end encrypted: only the two of you can hear and see this call",
-        },
-        ShieldState::Unlocked { reason } => ShieldText {
-            hook: "unlocked",
-            title: "Not end-to-end encrypted",
-            detail: unlocked_reason_text(*reason),
-            label: "Not end-to-end encrypted, protected by transport encryption only",
-        },
-        ShieldState::Warning { reason } => ShieldText {
-            hook: "warning",
-            title: "Security problem",
-            detail: warning_text(*reason),
-            label: "Security problem",
-        },
-    }
-}
-
-/// The full accessible label: the meaning, the reason or what to do, and for the lock what the
-/// button does.
-pub fn shield_label(state: &ShieldState) -> String {
-    let text = shield_text(state);
-    match state {
-        ShieldState::Connecting => text.label.to_string(),
-        ShieldState::Locked { .. } => format!("{}. Show the security code.", text.label),
-        ShieldState::Unlocked { .. } => format!("{}. {}.", text.label, text.detail),
-        ShieldState::Warning { .. } => format!("{}: {}", text.label, text.detail),
-    }
-}
 
 /// The shield of the call, at the top left of the call screen.
 ///

@@ -1,16 +1,18 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shieldcall_call::texts::warning_text;
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::CallId;
 use web_sys::MediaStream;
 
+use crate::browser::peer::MediaKind;
 use crate::browser::use_captions::use_captions;
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
 use crate::browser::worker::browser_features;
 use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
-use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu, warning_text};
+use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu};
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
 
@@ -259,10 +261,10 @@ fn CallRoom(
                     on_hang_up=Callback::new(move |()| call.hang_up())
                     microphones=call.microphones
                     microphone=call.microphone
-                    on_microphone=Callback::new(move |id| call.use_device("audio", id))
+                    on_microphone=Callback::new(move |id| call.use_device(MediaKind::Audio, id))
                     cameras=call.cameras
                     camera=call.camera
-                    on_camera=Callback::new(move |id| call.use_device("video", id))
+                    on_camera=Callback::new(move |id| call.use_device(MediaKind::Video, id))
                 />
                 <FeaturesMenu
                     e2ee_on=e2ee_on

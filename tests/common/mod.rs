@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+use std::cell::{Cell, RefCell};
+
 use leptos::prelude::*;
 use shieldcall::browser::worker::MediaWorker;
 use wasm_bindgen::JsCast;
@@ -116,4 +118,135 @@ pub fn canvas_stream() -> (web_sys::MediaStream, gloo_timers::callback::Interval
         context.fill_rect(0.0, 0.0, 160.0, 120.0);
     });
     (stream, painter)
+}
+
+/// The text of `element`.
+pub fn text(element: &HtmlElement) -> String {
+    element.text_content().unwrap_or_default()
+}
+
+/// An attribute of `element`.
+pub fn attr(element: &HtmlElement, name: &str) -> Option<String> {
+    element.get_attribute(name)
+}
+
+/// Every element matching `selector` inside `root`.
+pub fn all(root: &HtmlElement, selector: &str) -> Vec<HtmlElement> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length()).map(|n| list.item(n).unwrap().unchecked_into()).collect()
+}
+
+/// Whether `element` has the focus.
+pub fn is_focused(element: &HtmlElement) -> bool {
+    focused().is_some_and(|f| f == **element)
+}
+
+/// An undo, with the number of the guard that recorded it.
+type Undo = (u64, Box<dyn FnOnce()>);
+
+thread_local! {
+    /// What live [`Restore`] guards will put back.
+    static TO_RESTORE: RefCell<Vec<Undo>> = RefCell::new(Vec::new());
+    static NEXT_GUARD: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Puts back something a test changed for the whole page when dropped, or when the test fails.
+///
+/// A panic in wasm32 aborts the test without unwinding: no destructor runs, and the page would
+/// stay changed for the next test. So every undo is also recorded, and the panic hook (the test
+/// runner's, wrapped once) runs all that are recorded after reporting the panic.
+pub struct Restore(u64);
+
+impl Restore {
+    pub fn new(undo: impl FnOnce() + 'static) -> Self {
+        static ON_PANIC: std::sync::Once = std::sync::Once::new();
+        ON_PANIC.call_once(|| {
+            let report = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |panic| {
+                report(panic);
+                restore_all();
+            }));
+        });
+        let id = NEXT_GUARD.with(|n| n.replace(n.get() + 1));
+        TO_RESTORE.with(|all| all.borrow_mut().push((id, Box::new(undo))));
+        Restore(id)
+    }
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let undo = TO_RESTORE.with(|all| {
+            let mut all = all.borrow_mut();
+            let at = all.iter().position(|(id, _)| *id == self.0)?;
+            Some(all.remove(at).1)
+        });
+        if let Some(undo) = undo {
+            undo();
+        }
+    }
+}
+
+/// Put back everything live guards changed, newest first (a failing test's guards are never
+/// dropped).
+fn restore_all() {
+    let left = TO_RESTORE.with(|all| std::mem::take(&mut *all.borrow_mut()));
+    for (_, undo) in left.into_iter().rev() {
+        undo();
+    }
+}
+
+/// Hides global properties for as long as it lives, and puts them back when dropped or when the
+/// test fails (see [`Restore`]), so no test leaves the page without them.
+pub struct Hidden(Restore);
+
+impl Hidden {
+    /// `(class, Some("prototype") or None, name)`: `globalThis.class[.prototype].name`.
+    pub fn hide(targets: &[(&str, Option<&str>, &'static str)]) -> Self {
+        let global: js_sys::Object = js_sys::global().unchecked_into();
+        let mut hidden = Vec::new();
+        for (class, prototype, name) in targets {
+            let mut owner = js_sys::Reflect::get(&global, &(*class).into()).unwrap();
+            if let Some(prototype) = prototype {
+                owner = js_sys::Reflect::get(&owner, &(*prototype).into()).unwrap();
+            }
+            let owner: js_sys::Object = owner.unchecked_into();
+            let value = js_sys::Reflect::get(&owner, &(*name).into()).unwrap();
+            if value.is_undefined() {
+                continue; // not there to hide (another browser)
+            }
+            assert!(js_sys::Reflect::delete_property(&owner, &(*name).into()).unwrap());
+            hidden.push((owner, *name, value));
+        }
+        Hidden(Restore::new(move || {
+            for (owner, name, value) in hidden {
+                js_sys::Reflect::set(&owner, &name.into(), &value).unwrap();
+            }
+        }))
+    }
+}
+
+/// The page's `localStorage` emptied for as long as it lives, and its items put back when
+/// dropped or when the test fails (see [`Restore`]): a setting a test turned off never reaches
+/// the next test.
+pub struct EmptyStorage(Restore);
+
+impl EmptyStorage {
+    pub fn new() -> Self {
+        let storage = window().local_storage().unwrap().unwrap();
+        let items: Vec<(String, String)> = (0..storage.length().unwrap())
+            .filter_map(|n| storage.key(n).unwrap())
+            .map(|key| {
+                let value = storage.get_item(&key).unwrap().unwrap_or_default();
+                (key, value)
+            })
+            .collect();
+        storage.clear().unwrap();
+        EmptyStorage(Restore::new(move || {
+            let storage = window().local_storage().unwrap().unwrap();
+            storage.clear().unwrap();
+            for (key, value) in items {
+                storage.set_item(&key, &value).unwrap();
+            }
+        }))
+    }
 }

@@ -1,10 +1,13 @@
 //! Shieldcall's call logic as pure data: what the call decides, made and tested without a
 //! browser. Time comes in as milliseconds on the caller's monotonic clock; nothing here sleeps,
-//! spawns or touches the network.
+//! spawns or touches the network. The app's configuration is parsed here, and the words of the
+//! call screen are chosen here (`texts`), so that both are tested on the host.
 
+pub mod config;
 pub mod media_health;
 pub mod retry;
 pub mod sdp;
 pub mod support;
+pub mod texts;
 
 pub use retry::Retry;

@@ -1,0 +1,286 @@
+//! What the call screen says, as pure text: the shield's words in each state (its hook, title,
+//! detail and accessible label), and the size of a recording. The components in the app show
+//! these; the words are decided, and tested, here.
+
+use shieldcall_e2ee::session::{ShieldState, UnlockedReason, WarningReason};
+
+/// What the shield says in one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShieldText {
+    /// The `data-shield` value: `connecting`, `locked`, `unlocked` or `warning`.
+    pub hook: &'static str,
+    /// The short visible title.
+    pub title: &'static str,
+    /// The visible line under the title: the reason, or what is wrong and what to do.
+    pub detail: &'static str,
+    /// What the state means for the two people, for the accessible label.
+    pub label: &'static str,
+}
+
+/// Why the call is not end-to-end encrypted, as the shield says it.
+pub fn unlocked_reason_text(reason: UnlockedReason) -> &'static str {
+    match reason {
+        UnlockedReason::YouTurnedOff => "You turned off end-to-end encryption",
+        UnlockedReason::PeerTurnedOff => "The other person has end-to-end encryption off",
+        UnlockedReason::OrganisationDisabled => {
+            "Your organisation has turned off end-to-end encryption"
+        }
+    }
+}
+
+/// What is wrong, and what to do, for each warning.
+pub fn warning_text(reason: WarningReason) -> &'static str {
+    match reason {
+        WarningReason::CommitmentMismatch => {
+            "The other person's key does not match the call link: someone may be intercepting the \
+             call. Hang up and ask for a new link."
+        }
+        WarningReason::DecryptFailures => {
+            "The other person's audio and video cannot be decrypted. Hang up and call again."
+        }
+        WarningReason::InvalidPeerKey => {
+            "The other person's app sent an invalid key. Hang up and call again."
+        }
+        WarningReason::PeerKeyChanged => {
+            "The other person's key or settings changed during the call: someone may be intercepting \
+             it. Hang up and call again with a new link."
+        }
+        WarningReason::VersionMismatch => {
+            "The other person uses another version of Shieldcall. Both of you: reload the page, \
+             then call again."
+        }
+        WarningReason::RepeatedKeys => {
+            "The new connection would reuse earlier keys, so it was stopped. Hang up and call \
+             again."
+        }
+        WarningReason::ConfirmationMismatch => {
+            "What the other person's app received differs from what yours sent, or the other way \
+             round: someone may be intercepting the call. Hang up and ask for a new link."
+        }
+        WarningReason::BadFingerprint => {
+            "The connection's fingerprint is missing or changed: someone may be intercepting the \
+             call. Hang up and call again."
+        }
+        WarningReason::ExtraFingerprint => {
+            "The connection named a second certificate on its way to you: someone may be trying to \
+             intercept the call, so it was stopped. Hang up and call again with a new link."
+        }
+        WarningReason::CertificateMismatch => {
+            "Your browser is connected to another certificate than the other person's: someone may \
+             be intercepting the call. Hang up and call again with a new link."
+        }
+        WarningReason::ConfirmationTimeout => {
+            "The keys could not be confirmed with the other person: someone may be holding back \
+             messages. Hang up and call again."
+        }
+    }
+}
+
+/// The words of the shield in `state`.
+pub fn shield_text(state: &ShieldState) -> ShieldText {
+    match state {
+        ShieldState::Connecting => ShieldText {
+            hook: "connecting",
+            title: "Connecting…",
+            detail: "Checking the call's encryption.",
+            label: "Connecting: checking the call's encryption",
+        },
+        ShieldState::Locked { .. } => ShieldText {
+            hook: "locked",
+            title: "End-to-end encrypted",
+            detail: "Only the two of you can hear and see this call.",
+            label: "End-to-end encrypted: only the two of you can hear and see this call",
+        },
+        ShieldState::Unlocked { reason } => ShieldText {
+            hook: "unlocked",
+            title: "Not end-to-end encrypted",
+            detail: unlocked_reason_text(*reason),
+            label: "Not end-to-end encrypted, protected by transport encryption only",
+        },
+        ShieldState::Warning { reason } => ShieldText {
+            hook: "warning",
+            title: "Security problem",
+            detail: warning_text(*reason),
+            label: "Security problem",
+        },
+    }
+}
+
+/// The full accessible label: the meaning, the reason or what to do, and for the lock what the
+/// button does.
+pub fn shield_label(state: &ShieldState) -> String {
+    let text = shield_text(state);
+    match state {
+        ShieldState::Connecting => text.label.to_string(),
+        ShieldState::Locked { .. } => format!("{}. Show the security code.", text.label),
+        ShieldState::Unlocked { .. } => format!("{}. {}.", text.label, text.detail),
+        ShieldState::Warning { .. } => format!("{}: {}", text.label, text.detail),
+    }
+}
+
+/// A recording's size for its download link: `12 KB` (rounded up), `3.4 MB` from a million bytes
+/// on.
+pub fn file_size(bytes: f64) -> String {
+    if bytes >= 1_000_000.0 {
+        format!("{:.1} MB", bytes / 1_000_000.0)
+    } else {
+        format!("{} KB", (bytes / 1000.0).ceil())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shieldcall_e2ee::code::SecurityCode;
+    use shieldcall_e2ee::keys::TranscriptHash;
+
+    use super::*;
+
+    /// Every warning; `every_warning_is_listed` fails to compile when one is added and not here.
+    const WARNINGS: [WarningReason; 11] = [
+        WarningReason::CommitmentMismatch,
+        WarningReason::DecryptFailures,
+        WarningReason::InvalidPeerKey,
+        WarningReason::PeerKeyChanged,
+        WarningReason::VersionMismatch,
+        WarningReason::BadFingerprint,
+        WarningReason::ExtraFingerprint,
+        WarningReason::CertificateMismatch,
+        WarningReason::ConfirmationTimeout,
+        WarningReason::RepeatedKeys,
+        WarningReason::ConfirmationMismatch,
+    ];
+
+    #[test]
+    fn every_warning_is_listed() {
+        for reason in WARNINGS {
+            // No wildcard: a new reason is a compile error here until it is listed above.
+            let n = match reason {
+                WarningReason::CommitmentMismatch => 0,
+                WarningReason::DecryptFailures => 1,
+                WarningReason::InvalidPeerKey => 2,
+                WarningReason::PeerKeyChanged => 3,
+                WarningReason::VersionMismatch => 4,
+                WarningReason::BadFingerprint => 5,
+                WarningReason::ExtraFingerprint => 6,
+                WarningReason::CertificateMismatch => 7,
+                WarningReason::ConfirmationTimeout => 8,
+                WarningReason::RepeatedKeys => 9,
+                WarningReason::ConfirmationMismatch => 10,
+            };
+            assert_eq!(WARNINGS[n], reason);
+        }
+    }
+
+    fn locked() -> ShieldState {
+        ShieldState::Locked { code: SecurityCode::from_transcript(&TranscriptHash([0; 32])) }
+    }
+
+    #[test]
+    fn each_state_has_its_hook_and_title() {
+        let hooks = [
+            (ShieldState::Connecting, "connecting", "Connecting…"),
+            (locked(), "locked", "End-to-end encrypted"),
+            (
+                ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff },
+                "unlocked",
+                "Not end-to-end encrypted",
+            ),
+            (
+                ShieldState::Warning { reason: WarningReason::PeerKeyChanged },
+                "warning",
+                "Security problem",
+            ),
+        ];
+        for (state, hook, title) in hooks {
+            let text = shield_text(&state);
+            assert_eq!((text.hook, text.title), (hook, title), "{state:?}");
+        }
+    }
+
+    #[test]
+    fn connecting_and_locked_say_what_they_mean_and_the_lock_offers_the_code() {
+        assert_eq!(
+            shield_label(&ShieldState::Connecting),
+            "Connecting: checking the call's encryption"
+        );
+        assert_eq!(shield_text(&ShieldState::Connecting).detail, "Checking the call's encryption.");
+        assert_eq!(
+            shield_label(&locked()),
+            "End-to-end encrypted: only the two of you can hear and see this call. Show the \
+             security code."
+        );
+        assert_eq!(
+            shield_text(&locked()).detail,
+            "Only the two of you can hear and see this call."
+        );
+    }
+
+    #[test]
+    fn each_unlocked_reason_says_who_turned_encryption_off() {
+        for (reason, words) in [
+            (UnlockedReason::YouTurnedOff, "You turned off end-to-end encryption"),
+            (UnlockedReason::PeerTurnedOff, "The other person has end-to-end encryption off"),
+            (
+                UnlockedReason::OrganisationDisabled,
+                "Your organisation has turned off end-to-end encryption",
+            ),
+        ] {
+            let state = ShieldState::Unlocked { reason };
+            assert_eq!(unlocked_reason_text(reason), words);
+            assert_eq!(shield_text(&state).detail, words, "the visible reason");
+            assert_eq!(
+                shield_label(&state),
+                format!(
+                    "Not end-to-end encrypted, protected by transport encryption only. {words}."
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn every_warning_says_what_to_do_in_its_own_words() {
+        let mut seen = Vec::new();
+        for reason in WARNINGS {
+            let state = ShieldState::Warning { reason };
+            let detail = warning_text(reason);
+            assert_eq!(shield_text(&state).detail, detail);
+            assert!(
+                detail.contains("Hang up") || detail.contains("reload the page"),
+                "{reason:?} says what to do: {detail}"
+            );
+            assert!(detail.ends_with('.'), "{reason:?}: {detail}");
+            assert_eq!(shield_label(&state), format!("Security problem: {detail}"));
+            assert!(!seen.contains(&detail), "{reason:?} has words of its own");
+            seen.push(detail);
+        }
+    }
+
+    #[test]
+    fn warnings_that_may_be_an_attack_say_so_and_ask_for_a_new_link_where_the_link_is_spent() {
+        for reason in [
+            WarningReason::CommitmentMismatch,
+            WarningReason::PeerKeyChanged,
+            WarningReason::ConfirmationMismatch,
+            WarningReason::BadFingerprint,
+            WarningReason::ExtraFingerprint,
+            WarningReason::CertificateMismatch,
+        ] {
+            assert!(warning_text(reason).contains("intercept"), "{reason:?}");
+        }
+        for reason in [WarningReason::CommitmentMismatch, WarningReason::ConfirmationMismatch] {
+            assert!(warning_text(reason).contains("new link"), "{reason:?}");
+        }
+        assert!(warning_text(WarningReason::VersionMismatch).contains("Both of you"));
+    }
+
+    #[test]
+    fn a_recording_size_is_in_kilobytes_rounded_up_then_megabytes() {
+        assert_eq!(file_size(0.0), "0 KB");
+        assert_eq!(file_size(1.0), "1 KB");
+        assert_eq!(file_size(12_000.0), "12 KB");
+        assert_eq!(file_size(12_001.0), "13 KB");
+        assert_eq!(file_size(999_999.0), "1000 KB");
+        assert_eq!(file_size(1_000_000.0), "1.0 MB");
+        assert_eq!(file_size(3_449_999.0), "3.4 MB");
+    }
+}

@@ -1,0 +1,72 @@
+//! The chat panel in headless Chromium: beside the video when wide, a sheet when narrow;
+//! Enter and Send send.
+
+use std::sync::{Arc, Mutex};
+
+use leptos::prelude::*;
+use shieldcall::components::{ChatMessage, ChatPanel};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::HtmlInputElement;
+
+use crate::common::{all, attr, computed, container, find, load_styles, press, settle, text};
+
+#[wasm_bindgen_test]
+async fn the_chat_is_beside_the_video_when_wide_and_a_sheet_when_narrow() {
+    load_styles();
+    let narrow = RwSignal::new(false);
+    let messages = RwSignal::new(vec![ChatMessage {
+        from_me: false,
+        text: "Hello".into(),
+        at: Some("14:05".into()),
+    }]);
+    let sent = Arc::new(Mutex::new(Vec::<String>::new()));
+    let on_send = {
+        let sent = sent.clone();
+        Callback::new(move |text: String| {
+            sent.lock().unwrap().push(text.clone());
+            messages.update(|m| m.push(ChatMessage { from_me: true, text, at: None }));
+        })
+    };
+    let open = RwSignal::new(true);
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! { <ChatPanel messages on_send open narrow /> }
+    });
+    settle().await;
+    let panel = find(&root, ".chat-panel");
+    assert_eq!(attr(&panel, "data-chat-layout").as_deref(), Some("side"));
+    assert_eq!(computed(&panel, "position"), "static");
+    narrow.set(true);
+    settle().await;
+    assert_eq!(attr(&panel, "data-chat-layout").as_deref(), Some("sheet"));
+    assert_eq!(computed(&panel, "position"), "fixed", "a sheet over the bottom");
+    assert_eq!(computed(&panel, "bottom"), "0px");
+
+    let log = find(&root, "[role=log]");
+    assert_eq!(attr(&log, "aria-live").as_deref(), Some("polite"));
+    assert!(text(&log).contains("Hello"));
+
+    // Enter sends; blank text is not sent.
+    let input: HtmlInputElement = find(&root, "[data-chat-input]").unchecked_into();
+    input.set_value("  ");
+    press(&input, "Enter");
+    input.set_value("Can you hear me?");
+    press(&input, "Enter");
+    settle().await;
+    assert_eq!(*sent.lock().unwrap(), ["Can you hear me?"]);
+    assert_eq!(input.value(), "", "the field is cleared");
+    assert!(text(&log).contains("Can you hear me?"));
+    assert_eq!(all(&log, "li.from-me").len(), 1);
+
+    // The Send button sends too.
+    input.set_value("Yes");
+    find(&root, "[data-action=send]").click();
+    settle().await;
+    assert_eq!(sent.lock().unwrap().len(), 2);
+
+    open.set(false);
+    settle().await;
+    assert!(panel.hidden());
+    assert_eq!(computed(&panel, "display"), "none");
+}

@@ -1,0 +1,76 @@
+//! The control bar in headless Chromium: toggles report presses, the pickers report picks.
+
+use leptos::prelude::*;
+use shieldcall::components::Controls;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::HtmlSelectElement;
+
+use crate::common::{attr, container, find, settle, text};
+
+#[wasm_bindgen_test]
+async fn the_controls_report_presses_and_picks() {
+    let muted = RwSignal::new(false);
+    let picked = RwSignal::new(None::<String>);
+    let hung_up = RwSignal::new(false);
+    let microphones = RwSignal::new(vec![
+        ("mic-a".to_string(), "Built-in".to_string()),
+        ("mic-b".to_string(), String::new()),
+    ]);
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <Controls
+                muted
+                on_toggle_mute=Callback::new(move |()| muted.update(|m| *m = !*m))
+                camera_on=true
+                on_toggle_camera=Callback::new(|()| {})
+                sharing=false
+                on_toggle_share=Callback::new(|()| {})
+                chat_open=false
+                on_toggle_chat=Callback::new(|()| {})
+                on_hang_up=Callback::new(move |()| hung_up.set(true))
+                microphones
+                microphone=Some("mic-a".to_string())
+                on_microphone=Callback::new(move |id| picked.set(Some(id)))
+            />
+        }
+    });
+    settle().await;
+    let mute = find(&root, "[data-control=mute]");
+    assert_eq!(attr(&mute, "aria-pressed").as_deref(), Some("false"));
+    mute.click();
+    settle().await;
+    assert!(muted.get_untracked());
+    assert_eq!(attr(&mute, "aria-pressed").as_deref(), Some("true"));
+    assert_eq!(
+        attr(&find(&root, "[data-control=camera]"), "aria-pressed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        attr(&find(&root, "[data-control=share]"), "aria-pressed").as_deref(),
+        Some("false")
+    );
+    assert_eq!(attr(&find(&root, "[data-control=chat]"), "aria-pressed").as_deref(), Some("false"));
+    let hang_up = find(&root, "[data-control=hang-up]");
+    assert!(attr(&hang_up, "aria-pressed").is_none(), "hanging up is not a toggle");
+    hang_up.click();
+    assert!(hung_up.get_untracked());
+
+    let select: HtmlSelectElement = find(&root, "select[data-control=microphone]").unchecked_into();
+    assert_eq!(select.length(), 2);
+    assert_eq!(select.value(), "mic-a");
+    assert!(
+        text(&select.clone().unchecked_into()).contains("Microphone 2"),
+        "unnamed devices get a name"
+    );
+    let label = find(&root, &format!("label[for='{}']", select.id()));
+    assert_eq!(text(&label), "Microphone");
+    select.set_value("mic-b");
+    select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    assert_eq!(picked.get_untracked().as_deref(), Some("mic-b"));
+    assert!(
+        find(&root, "select[data-control=camera-device]").has_attribute("disabled"),
+        "no cameras, nothing to pick"
+    );
+}

@@ -1,0 +1,104 @@
+//! The "More" menu of call features in headless Chromium: what end-to-end encryption rules out,
+//! and why each feature is off.
+
+use leptos::prelude::*;
+use shieldcall::components::{E2EE_REASON, FEATURES, FeaturesMenu, WEB_CALLS_REASON};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::HtmlElement;
+
+use crate::common::{attr, container, find, is_focused, press, settle, text};
+
+/// Mounts a features menu; returns the root and the E2EE signal.
+async fn features_menu(captions_supported: bool) -> (HtmlElement, RwSignal<bool>, impl Drop) {
+    let e2ee = RwSignal::new(true);
+    let root = container();
+    let view = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <FeaturesMenu
+                e2ee_on=e2ee
+                on_toggle_recording=Callback::new(|()| {})
+                on_toggle_captions=Callback::new(|()| {})
+                captions_supported
+            />
+        }
+    });
+    settle().await;
+    (root, e2ee, view)
+}
+
+fn reason_of(root: &HtmlElement, feature: &HtmlElement) -> String {
+    let id = attr(feature, "aria-describedby").expect("the reason describes the feature");
+    text(&find(root, &format!("[id='{id}']")))
+}
+
+#[wasm_bindgen_test]
+async fn under_e2ee_every_listed_feature_is_disabled_with_the_reason() {
+    let (root, e2ee, _view) = features_menu(true).await;
+    let names = [
+        "recording",
+        "captions",
+        "transfer",
+        "merge",
+        "park",
+        "consult-transfer",
+        "move-device",
+        "add-participant",
+    ];
+    assert_eq!(FEATURES.map(|(f, _)| f), names);
+    for name in names {
+        let feature = find(&root, &format!("[data-feature={name}]"));
+        assert_eq!(feature.tag_name(), "BUTTON");
+        assert!(feature.has_attribute("disabled"), "{name} is disabled under E2EE");
+        assert_eq!(reason_of(&root, &feature), E2EE_REASON, "{name}");
+        assert!(
+            text(&feature.parent_element().unwrap().unchecked_into()).contains(E2EE_REASON),
+            "{name} shows the reason"
+        );
+    }
+
+    e2ee.set(false);
+    settle().await;
+    for name in ["recording", "captions"] {
+        let feature = find(&root, &format!("[data-feature={name}]"));
+        assert!(!feature.has_attribute("disabled"), "{name} works without E2EE");
+        assert!(attr(&feature, "aria-describedby").is_none(), "{name} has nothing to explain");
+    }
+    for name in &names[2..] {
+        let feature = find(&root, &format!("[data-feature={name}]"));
+        assert!(feature.has_attribute("disabled"), "{name} is still off in web calls");
+        assert_eq!(reason_of(&root, &feature), WEB_CALLS_REASON, "{name}");
+    }
+
+    e2ee.set(true);
+    settle().await;
+    assert!(find(&root, "[data-feature=recording]").has_attribute("disabled"), "and back");
+}
+
+#[wasm_bindgen_test]
+async fn captions_say_so_where_the_browser_has_no_speech_recognition() {
+    let (root, e2ee, _view) = features_menu(false).await;
+    e2ee.set(false);
+    settle().await;
+    let captions = find(&root, "[data-feature=captions]");
+    assert!(captions.has_attribute("disabled"));
+    assert_eq!(reason_of(&root, &captions), "Live captions need a browser with speech recognition");
+    assert!(!find(&root, "[data-feature=recording]").has_attribute("disabled"));
+}
+
+#[wasm_bindgen_test]
+async fn the_more_button_opens_and_escape_closes_the_menu() {
+    let (root, _e2ee, _view) = features_menu(true).await;
+    let more = find(&root, "[data-action=features]");
+    let list = find(&root, ".features-menu");
+    assert!(list.hidden());
+    assert_eq!(attr(&more, "aria-expanded").as_deref(), Some("false"));
+    more.click();
+    settle().await;
+    assert!(!list.hidden());
+    assert_eq!(attr(&more, "aria-expanded").as_deref(), Some("true"));
+    press(&list, "Escape");
+    settle().await;
+    assert!(list.hidden());
+    assert!(is_focused(&more));
+}
