@@ -4,6 +4,7 @@
 //! call screen are chosen here (`texts`), so that both are tested on the host.
 
 pub mod config;
+pub mod controller;
 pub mod media_health;
 pub mod retry;
 pub mod sdp;

@@ -1,0 +1,100 @@
+//! Chat over the connection's data channel: sealed and opened in the worker under E2EE, sent
+//! as it is once a call is confirmed as transport-only, held back otherwise; a gap or a late
+//! message is said on both sides.
+
+use shieldcall_e2ee::session::ShieldState;
+use shieldcall_e2ee::sframe::chat::check_chat_text;
+use shieldcall_protocol::{ChatOrder, WorkerCommand, WorkerEvent};
+
+use super::{Controller, Effect};
+
+impl Controller {
+    /// The id of the next chat command to the worker (seal, report or open), which its answer
+    /// carries back.
+    fn next_chat_id(&mut self) -> u32 {
+        self.chat_seq += 1;
+        self.chat_seq
+    }
+
+    pub(super) fn send_chat(&mut self, text: String, channel_open: bool) {
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            return;
+        }
+        // The same cap with E2EE on or off; the worker checks it again before sealing.
+        if let Err(too_long) = check_chat_text(&text) {
+            return self.notice(too_long.to_string());
+        }
+        if !channel_open || !self.link_made() {
+            return self.notice("Chat works once the other person is connected.");
+        }
+        match self.session.state() {
+            ShieldState::Locked { .. } if self.worker_ready => {
+                let id = self.next_chat_id();
+                self.chat_pending.insert(id, Some(text.clone()));
+                self.emit(Effect::Worker(WorkerCommand::SealChat { id, text }));
+            }
+            ShieldState::Unlocked { .. } if self.session.confirmed() => {
+                self.emit(Effect::SendChat { frame: text.clone(), shown: Some(text) })
+            }
+            _ => self.notice("Chat is held back until the call is secure."),
+        }
+    }
+
+    pub(super) fn chat_received(&mut self, frame: String) {
+        match self.session.state() {
+            ShieldState::Locked { .. } if self.worker_ready => {
+                let id = self.next_chat_id();
+                self.emit(Effect::Worker(WorkerCommand::OpenChat { id, frame }));
+            }
+            ShieldState::Unlocked { .. } if self.session.confirmed() => {
+                // The same cap as for sealed chat: a flood of text is not shown.
+                if check_chat_text(&frame).is_err() {
+                    return self.notice("A chat message over 4,096 bytes was dropped.");
+                }
+                self.emit(Effect::ChatShown { from_me: false, text: frame })
+            }
+            // Never show what could not be checked.
+            _ => {}
+        }
+    }
+
+    pub(super) fn chat_event(&mut self, event: WorkerEvent) {
+        match event {
+            WorkerEvent::ChatSealed { id, frame } => {
+                let Some(shown) = self.chat_pending.remove(&id) else { return };
+                self.emit(Effect::SendChat { frame, shown });
+            }
+            WorkerEvent::ChatOpened { text, order, .. } => {
+                // A gap or a late message is said before the message itself is shown.
+                self.chat_order_seen(order);
+                self.emit(Effect::ChatShown { from_me: false, text });
+            }
+            WorkerEvent::ChatReportOpened { report, order, .. } => {
+                self.chat_order_seen(order);
+                if let Some(warning) = report.notice_to_sender() {
+                    self.notice(warning);
+                }
+            }
+            WorkerEvent::ChatRefused { id, reason } => match self.chat_pending.remove(&id) {
+                Some(Some(_)) => self.notice(format!("Your message was not sent: {reason}.")),
+                // A report that could not be sealed: the person was told here already.
+                Some(None) => self.log(format!("a chat report was not sent: {reason}")),
+                None => self.notice(format!("A chat message was dropped: {reason}.")),
+            },
+            WorkerEvent::Ready | WorkerEvent::Stats(_) | WorkerEvent::Error { .. } => {}
+        }
+    }
+
+    /// A chat message of the other person's arrived after a gap, or late: say so here, and
+    /// tell them (sealed like any message), so that both people know.
+    fn chat_order_seen(&mut self, order: ChatOrder) {
+        let Some(warning) = order.notice() else { return };
+        self.notice(warning);
+        if self.worker_ready {
+            let id = self.next_chat_id();
+            self.chat_pending.insert(id, None);
+            self.emit(Effect::Worker(WorkerCommand::SealChatReport { id, order }));
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! What goes into the call controller ([`Input`]) and what comes out ([`Effect`]): the one
+//! boundary between the call's decisions and the browser that carries them out.
+
+use shieldcall_e2ee::code::SecurityCode;
+use shieldcall_e2ee::session::{ShieldState, WarningReason};
+use shieldcall_protocol::{Inbound, PayloadTypes, Signal, WorkerCommand, WorkerEvent};
+
+/// Which peer connection an input or effect is about: bumped whenever the connection is
+/// dropped, so that what an older one reports (an offer made, an answer applied, a state
+/// change) is recognised as stale in one place, the controller.
+pub type Generation = u64;
+
+/// Where the call is, for the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallStatus {
+    /// Getting the camera and microphone, starting the media worker.
+    Preparing,
+    /// In the room, alone.
+    Waiting,
+    /// Agreeing keys and connecting media.
+    Connecting,
+    /// Media flows.
+    Connected,
+    /// The other person left; waiting for them to come back.
+    PeerLeft,
+    /// The media connection failed; the next attempt is this many seconds away (its number).
+    Retrying { in_secs: u64, attempt: u32 },
+    /// The call is over, and why.
+    Ended(String),
+}
+
+/// An ICE candidate as trickled between the peers (`RTCIceCandidateInit`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IceCandidate {
+    pub candidate: String,
+    pub sdp_mid: Option<String>,
+    pub sdp_m_line_index: Option<u16>,
+}
+
+impl IceCandidate {
+    /// The signal that carries this candidate to the peer.
+    pub fn to_signal(&self) -> Signal {
+        Signal::Ice {
+            candidate: self.candidate.clone(),
+            sdp_mid: self.sdp_mid.clone(),
+            sdp_m_line_index: self.sdp_m_line_index,
+        }
+    }
+}
+
+/// The peer connection's `connectionState`, as far as the call cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// New or connecting.
+    Connecting,
+    Connected,
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+/// What the shield shows: its state, the security code, and the first warning of this call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShieldView {
+    pub state: ShieldState,
+    /// This side's security code, once computed; also under a warning, where comparing it
+    /// shows the mismatch.
+    pub code: Option<SecurityCode>,
+    /// The first security problem seen in this call, kept until hang-up.
+    pub warned_in_call: Option<WarningReason>,
+}
+
+/// Something that happened: the relay, the other person, the browser, the worker, a timer or
+/// the person using the page.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A media worker is running (the first, or a fresh one after [`Effect::StartWorker`]).
+    WorkerStarted,
+    /// The media worker could not start.
+    WorkerFailed,
+    /// What arrived on the relay socket: the relay's news or the other person's signal.
+    Inbound(Inbound),
+    /// [`Effect::Connect`] made the connection, its transceivers and the data channel.
+    LinkMade { generation: Generation },
+    /// This side's description (offer or answer) is made and set: to send. `payload_types`
+    /// are what the connection's descriptions negotiate so far; for the guest, whose answer
+    /// completes them, the final ones.
+    LocalDescription { generation: Generation, sdp: String, payload_types: PayloadTypes },
+    /// Both descriptions are applied; the payload types they negotiated.
+    DescriptionsApplied { generation: Generation, payload_types: PayloadTypes },
+    /// [`Effect::Connect`] failed (an offer or answer the browser refused or could not make).
+    ConnectFailed { generation: Generation },
+    /// The browser refused the answer of [`Effect::ApplyAnswer`].
+    AnswerRefused { generation: Generation },
+    /// The browser found a local ICE candidate.
+    LocalIce { generation: Generation, candidate: IceCandidate },
+    /// The connection's state changed.
+    LinkState { generation: Generation, state: LinkState },
+    /// [`Effect::CheckCertificate`]'s answer: the remote certificates the browser reports,
+    /// `(hash function, fingerprint)`; empty where the browser reports none.
+    RemoteCertificates { generation: Generation, certificates: Vec<(String, String)> },
+    /// What the media worker reports.
+    Worker(WorkerEvent),
+    /// A chat message arrived on the data channel.
+    ChatFrame(String),
+    /// The person sends a chat message; whether the data channel is open now.
+    SendChat { text: String, channel_open: bool },
+    /// The timer of [`Effect::ArmRetry`] went off.
+    RetryDue,
+    /// The once-a-second clock.
+    Tick,
+    /// The person hangs up.
+    HangUp,
+    /// The page goes away: end without a word.
+    PageLeft,
+}
+
+/// What the browser is to do, in order.
+#[derive(Debug, PartialEq)]
+pub enum Effect {
+    /// Send a signal to the other person through the relay.
+    Send(Signal),
+    Status(CallStatus),
+    Shield(ShieldView),
+    /// Tell the person something that does not stop the call.
+    Notice(String),
+    /// What media does not get through now, in words (empty when all is well).
+    MediaProblems(Vec<String>),
+    /// Give the media worker a command.
+    Worker(WorkerCommand),
+    /// Drop the media worker (and its keys) and start a fresh one; answered by
+    /// [`Input::WorkerStarted`] or [`Input::WorkerFailed`].
+    StartWorker,
+    /// Make a peer connection: the host with its own offer (`offer` is `None`), the guest
+    /// answering `offer`; codecs chosen for E2EE if `e2ee`. Answered by [`Input::LinkMade`],
+    /// then [`Input::LocalDescription`] (and, for the guest, [`Input::DescriptionsApplied`]),
+    /// or [`Input::ConnectFailed`].
+    Connect {
+        generation: Generation,
+        offer: Option<String>,
+        e2ee: bool,
+    },
+    /// (Host) apply the guest's answer; answered by [`Input::DescriptionsApplied`] or
+    /// [`Input::AnswerRefused`].
+    ApplyAnswer {
+        generation: Generation,
+        sdp: String,
+    },
+    /// Give the connection the peer's ICE candidate.
+    AddIce {
+        generation: Generation,
+        candidate: IceCandidate,
+    },
+    /// Ask the browser for the remote certificate ([`Input::RemoteCertificates`]).
+    CheckCertificate {
+        generation: Generation,
+    },
+    /// Close the connection and stop showing the other person's media.
+    DropLink,
+    /// Show the other person's screen share (`true`) or take it off the stage.
+    RemoteScreen(bool),
+    /// Fire [`Input::RetryDue`] after this long (replacing any earlier timer).
+    ArmRetry {
+        delay_ms: u64,
+    },
+    /// Send a chat frame on the data channel. With `shown`, this person's message: shown if
+    /// the frame went, otherwise the person is told it could not be sent.
+    SendChat {
+        frame: String,
+        shown: Option<String>,
+    },
+    /// Show a chat message.
+    ChatShown {
+        from_me: bool,
+        text: String,
+    },
+    /// A warning for the console, never for the person (it names no secret).
+    Log(String),
+    /// The call is over: close the relay socket, the connection and the worker, stop the
+    /// tracks. `forget_link` when this tab is done with the link (a hang-up on either side).
+    End {
+        why: Option<String>,
+        forget_link: bool,
+    },
+}

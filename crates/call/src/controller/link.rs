@@ -1,0 +1,204 @@
+//! The peer connection of one attempt: made (the host with its offer, the guest with the
+//! host's), its descriptions exchanged, given the ICE candidates kept for it, its certificate
+//! checked against the one the keys are bound to, and dropped. Whatever an older attempt
+//! reports is stale: one check, `is_current`, says so.
+
+use shieldcall_e2ee::session::Role;
+use shieldcall_protocol::{PayloadTypes, Signal, WorkerCommand};
+
+use super::{CallStatus, Controller, Effect, Generation, IceCandidate, LinkState};
+
+/// What a browser that reports no remote DTLS certificate (Firefox) is told: one of the checks
+/// behind the lock cannot run there.
+pub const CERTIFICATE_UNCHECKED: &str = "This browser does not report the media connection's \
+    certificate, so one check is skipped here: that the certificate it accepted is the one the \
+    keys are bound to. The call's setup names exactly one certificate, and a browser accepts \
+    only the one named.";
+
+/// The current attempt at a peer connection.
+#[derive(Debug)]
+pub(super) struct Link {
+    /// The browser has made the connection and its transceivers ([`Effect::Connect`]).
+    made: bool,
+    /// (Guest) the host's offer, for the session once the browser has applied it.
+    offer: Option<String>,
+    /// Both descriptions are applied: ICE candidates can go in.
+    descriptions_applied: bool,
+    /// (Host) the offer went out and no answer has been taken since.
+    pub(super) awaiting_answer: bool,
+    /// The peer's candidates, kept until the descriptions are applied.
+    pending_ice: Vec<IceCandidate>,
+    state: LinkState,
+}
+
+impl Controller {
+    /// Whether media flows on the current connection.
+    pub(super) fn media_connected(&self) -> bool {
+        self.link.as_ref().is_some_and(|l| l.made && l.state == LinkState::Connected)
+    }
+
+    /// Whether the browser has made the current connection (not only started making it).
+    pub(super) fn link_made(&self) -> bool {
+        self.link.as_ref().is_some_and(|l| l.made)
+    }
+
+    /// Make the peer connection: the host with its offer, the guest with the host's.
+    pub(super) fn start_link(&mut self, offer: Option<String>) {
+        if !self.worker_ready {
+            return;
+        }
+        self.retry.started(self.now);
+        self.link = Some(Link {
+            made: false,
+            offer: offer.clone(),
+            descriptions_applied: false,
+            awaiting_answer: false,
+            pending_ice: std::mem::take(&mut self.early_ice),
+            state: LinkState::Connecting,
+        });
+        // Codecs are chosen from what the hellos say; the worker still waits for the
+        // confirmed agreement (keys, or transport only) before any frame passes.
+        let e2ee = self.session.e2ee_intended();
+        self.emit(Effect::Connect { generation: self.generation, offer, e2ee });
+    }
+
+    /// The browser made the connection (the guest's with the host's offer applied).
+    pub(super) fn link_made_by_browser(&mut self, generation: Generation) {
+        if !self.is_current(generation) {
+            return;
+        }
+        let Some(link) = self.link.as_mut() else { return };
+        link.made = true;
+        if let Some(offer) = link.offer.take() {
+            if let Err(e) = self.session.remote_sdp(&offer) {
+                self.log(format!("relay: an offer refused: {e}"));
+            }
+        }
+        self.new_remote_media();
+    }
+
+    /// This side's offer or answer is made: it goes to the peer, unless it cannot be bound.
+    pub(super) fn local_description(
+        &mut self,
+        generation: Generation,
+        sdp: String,
+        payload_types: PayloadTypes,
+    ) {
+        if !self.is_current(generation) {
+            // A connection dropped meanwhile must not send its offer or answer.
+            return;
+        }
+        if self.session.local_sdp(&sdp).is_err() {
+            // This browser's own description names no certificate or more than one: nothing
+            // can bind it, so it is not sent (the shield says why).
+            return self.follow_session();
+        }
+        match self.role {
+            Role::Host => {
+                self.send(Signal::Offer { sdp });
+                if let Some(link) = self.link.as_mut() {
+                    link.awaiting_answer = true;
+                }
+                self.follow_session();
+            }
+            Role::Guest => {
+                self.send(Signal::Answer { sdp });
+                self.descriptions_applied(payload_types);
+            }
+        }
+    }
+
+    /// Both descriptions of the connection are in: the worker learns the negotiated codecs
+    /// (it drops every frame until then), and the ICE candidates kept for it go in.
+    pub(super) fn descriptions_applied(&mut self, payload_types: PayloadTypes) {
+        let generation = self.generation;
+        if self.worker_ready {
+            self.emit(Effect::Worker(WorkerCommand::Codecs { payload_types }));
+        }
+        if let Some(link) = self.link.as_mut() {
+            link.descriptions_applied = true;
+            let pending = std::mem::take(&mut link.pending_ice);
+            for candidate in pending {
+                self.emit(Effect::AddIce { generation, candidate });
+            }
+        }
+        self.follow_session();
+    }
+
+    pub(super) fn add_ice(&mut self, candidate: IceCandidate) {
+        let generation = self.generation;
+        match self.link.as_mut() {
+            Some(link) if link.descriptions_applied => {
+                self.emit(Effect::AddIce { generation, candidate })
+            }
+            Some(link) => link.pending_ice.push(candidate),
+            // The host trickles right after its offer, while the guest's connection is still
+            // to be made: keep them for it.
+            None => self.early_ice.push(candidate),
+        }
+    }
+
+    pub(super) fn link_state(&mut self, generation: Generation, state: LinkState) {
+        if !self.is_current(generation) {
+            return;
+        }
+        if let Some(link) = self.link.as_mut() {
+            link.state = state;
+        }
+        match state {
+            LinkState::Connected => {
+                self.set_status(CallStatus::Connected);
+                self.check_certificate();
+            }
+            LinkState::Disconnected | LinkState::Failed if self.peer_away => self.peer_left(),
+            LinkState::Failed => {
+                self.notice("The media connection failed; trying to connect again.");
+                // The host starts a new connection when it hears this (see `peer_hello`).
+                self.say_hello();
+            }
+            _ => {}
+        }
+    }
+
+    /// Once the media connection is up: the certificate the browser accepted must be the one
+    /// the peer's description named, which the keys and the confirmations are bound to.
+    fn check_certificate(&mut self) {
+        if self.certificate_checked == Some(self.generation) {
+            return;
+        }
+        self.certificate_checked = Some(self.generation);
+        self.emit(Effect::CheckCertificate { generation: self.generation });
+    }
+
+    pub(super) fn remote_certificates(
+        &mut self,
+        generation: Generation,
+        certificates: &[(String, String)],
+    ) {
+        if !self.is_current(generation) {
+            return;
+        }
+        if certificates.is_empty() {
+            // Nothing to compare (Firefox's statistics have no certificates): the descriptions'
+            // single fingerprint is then all that binds DTLS. Said once.
+            if !self.said_certificate_unchecked {
+                self.said_certificate_unchecked = true;
+                self.notice(CERTIFICATE_UNCHECKED);
+            }
+            return;
+        }
+        for (algorithm, fingerprint) in certificates {
+            self.session.remote_certificate(algorithm, fingerprint);
+        }
+        self.follow_session();
+    }
+
+    /// Let go of the current connection: whatever it still reports is stale from now on.
+    pub(super) fn drop_link(&mut self) {
+        self.generation += 1;
+        self.early_ice.clear();
+        if self.link.take().is_some() {
+            self.emit(Effect::DropLink);
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The call controller: every decision of one call, made without a browser.
+//!
+//! ```text
+//!  relay, peer, browser, worker, timers, person ──handle(input, now)──▶ Controller
+//!                                                                          │ Session (keys, shield)
+//!                                  browser glue ◀──────poll_effect()───────┘ Retry, MediaHealth
+//! ```
+//! In the manner of str0m's `poll_output` and quinn-proto's `poll_transmit`: the page feeds in
+//! what happened ([`Input`]) with the time, and carries out what comes back ([`Effect`]) in
+//! order. Nothing here sleeps, spawns, or touches the network; the generation of the peer
+//! connection, the retry schedule, the buffered ICE candidates and offer, the confirmation
+//! last sent, and what the person was last shown are all data here, tested on the host.
+//!
+//! The host sends the offer once it has the guest's hello; the guest answers. A guest who
+//! leaves (or reloads) is waited for; the host's key stays, since the link commits to it.
+//! Each job has its file, as more `impl Controller` blocks: `signalling` (the relay's news and
+//! the other person's signals), `link` (the peer connection of one attempt), `reconnect` (the
+//! other person leaving or coming back, a failed connection made again), `media` (the worker's
+//! mode and reports, the remote screen share), `chat`.
+
+mod chat;
+mod io;
+mod link;
+mod media;
+mod reconnect;
+mod signalling;
+
+use std::collections::{HashMap, VecDeque};
+
+use shieldcall_e2ee::code::SecurityCode;
+use shieldcall_e2ee::keys::EphemeralSecret;
+use shieldcall_e2ee::link::{Commitment, LinkSecret};
+use shieldcall_e2ee::session::{Role, Session, SessionConfig};
+use shieldcall_protocol::{Inbound, Signal};
+
+pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
+
+use crate::media_health::MediaHealth;
+use crate::retry::Retry;
+use link::Link;
+use media::{RemoteScreen, WorkerMode};
+
+/// What a person who opens a full call is told. The relay may still hold the place of someone
+/// who just reloaded (until it finds their old connection dead, up to a minute).
+pub const CALL_FULL: &str = "This call already has two people. If you were in it a moment ago, \
+    wait a minute and open the link again; otherwise ask for a new link.";
+
+/// Why a call ends when its media worker cannot start.
+pub const WORKER_FAILED: &str =
+    "The media worker could not start, so the call cannot be protected. Reload the page.";
+
+/// One call's decisions and the state they rest on.
+pub struct Controller {
+    role: Role,
+    session: Session,
+    /// The caller's clock at the input being handled (ms, monotonic).
+    now: u64,
+    effects: VecDeque<Effect>,
+    /// A media worker runs; until it does, inbound messages wait in `backlog`.
+    worker_ready: bool,
+    /// The first worker has started: the call has joined.
+    prepared: bool,
+    backlog: Vec<Inbound>,
+    /// The peer connection of the current attempt, if one is being made or runs.
+    link: Option<Link>,
+    /// Which connection is current: bumped whenever the link is dropped.
+    generation: Generation,
+    /// ICE candidates that arrived before any connection was being made.
+    early_ice: Vec<IceCandidate>,
+    /// (Guest) an offer that arrived before the host's hello.
+    early_offer: Option<String>,
+    /// The relay said the other person left while media still flowed: their relay connection
+    /// may be all that went. The call goes on until the media connection drops too, or
+    /// someone new arrives.
+    peer_away: bool,
+    /// The worker mode last commanded, so it is commanded once per change.
+    worker_mode: Option<WorkerMode>,
+    /// The key confirmation last sent to the peer.
+    confirm_sent: Option<Signal>,
+    /// The last security code shown as locked, to tell the person when it changes.
+    last_code: Option<SecurityCode>,
+    /// When to make a failing media connection again (the host makes connections).
+    retry: Retry,
+    /// The hello that asked for the pending attempt, while its timer runs.
+    retry_hello: Option<Signal>,
+    /// The connection whose certificate has been checked against the bound one.
+    certificate_checked: Option<Generation>,
+    /// Whether the person was told that this browser reports no remote certificate.
+    said_certificate_unchecked: bool,
+    /// Which media gets through, from the worker's counters.
+    media_health: MediaHealth,
+    remote_screen: RemoteScreen,
+    chat_seq: u32,
+    /// Chat being sealed in the worker, by id: a message of this person's (`Some`), or a
+    /// report to the other side that its messages arrived out of order (`None`).
+    chat_pending: HashMap<u32, Option<String>>,
+    ended: bool,
+    /// What the person was last shown, so each change is shown once.
+    status: CallStatus,
+    shield: Option<ShieldView>,
+    problems: Vec<String>,
+}
+
+/// How a controller starts: the session's settings and secrets.
+pub struct CallSetup {
+    pub config: SessionConfig,
+    /// This side's ephemeral key (the host's is the one its link commits to).
+    pub own: EphemeralSecret,
+    pub link_secret: LinkSecret,
+    /// (Guest) the commitment to the host's key, from the link.
+    pub commitment: Option<Commitment>,
+}
+
+impl Controller {
+    pub fn new(setup: CallSetup) -> Controller {
+        let CallSetup { config, own, link_secret, commitment } = setup;
+        let mut session = Session::new(config, own, link_secret);
+        if let Some(commitment) = commitment {
+            session.set_link_commitment(commitment);
+        }
+        let mut controller = Controller {
+            role: config.role,
+            session,
+            now: 0,
+            effects: VecDeque::new(),
+            worker_ready: false,
+            prepared: false,
+            backlog: Vec::new(),
+            link: None,
+            generation: 0,
+            early_ice: Vec::new(),
+            early_offer: None,
+            peer_away: false,
+            worker_mode: None,
+            confirm_sent: None,
+            last_code: None,
+            retry: Retry::new(),
+            retry_hello: None,
+            certificate_checked: None,
+            said_certificate_unchecked: false,
+            media_health: MediaHealth::default(),
+            remote_screen: RemoteScreen::default(),
+            chat_seq: 0,
+            chat_pending: HashMap::new(),
+            ended: false,
+            status: CallStatus::Preparing,
+            shield: None,
+            problems: Vec::new(),
+        };
+        controller.show_shield();
+        controller
+    }
+
+    /// Something happened at `now_ms` (the caller's monotonic clock). Its effects wait in
+    /// [`Controller::poll_effect`].
+    pub fn handle(&mut self, input: Input, now_ms: u64) {
+        self.now = now_ms;
+        if self.ended {
+            return;
+        }
+        match input {
+            Input::WorkerStarted => self.worker_started(),
+            Input::WorkerFailed => self.end(Some(WORKER_FAILED.into()), false),
+            Input::Inbound(inbound) => self.inbound(inbound),
+            Input::LinkMade { generation } => self.link_made_by_browser(generation),
+            Input::LocalDescription { generation, sdp, payload_types } => {
+                self.local_description(generation, sdp, payload_types)
+            }
+            Input::DescriptionsApplied { generation, payload_types } => {
+                if self.is_current(generation) {
+                    self.descriptions_applied(payload_types);
+                }
+            }
+            Input::ConnectFailed { generation } => {
+                // A connection dropped meanwhile fails its next step: that is no failure.
+                if self.is_current(generation) {
+                    let why = "The call could not be set up (offer/answer failed).";
+                    self.end(Some(why.into()), false);
+                }
+            }
+            Input::AnswerRefused { generation } => {
+                if self.is_current(generation) {
+                    self.end(Some("The other person's answer was not valid.".into()), false);
+                }
+            }
+            Input::LocalIce { generation, candidate } => {
+                if self.is_current(generation) {
+                    self.send(candidate.to_signal());
+                }
+            }
+            Input::LinkState { generation, state } => self.link_state(generation, state),
+            Input::RemoteCertificates { generation, certificates } => {
+                self.remote_certificates(generation, &certificates)
+            }
+            Input::Worker(event) => self.worker_event(event),
+            Input::ChatFrame(frame) => self.chat_received(frame),
+            Input::SendChat { text, channel_open } => self.send_chat(text, channel_open),
+            Input::RetryDue => self.retry_due(),
+            Input::Tick => self.tick(),
+            Input::HangUp => {
+                self.send(Signal::Bye {});
+                self.end(Some("You left the call.".into()), true);
+            }
+            Input::PageLeft => self.end(None, true),
+        }
+    }
+
+    /// The next thing for the browser to do, in order.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// The connection being made or running now, if any: a task of an older one lets go.
+    pub fn current_link(&self) -> Option<Generation> {
+        self.link.as_ref().map(|_| self.generation)
+    }
+
+    /// Whether `generation` is the connection being made or running now.
+    pub fn is_current(&self, generation: Generation) -> bool {
+        self.current_link() == Some(generation)
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The session, to read (the shield, the code): its inputs come only through `handle`.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    fn emit(&mut self, effect: Effect) {
+        self.effects.push_back(effect);
+    }
+
+    fn send(&mut self, signal: Signal) {
+        self.emit(Effect::Send(signal));
+    }
+
+    fn notice(&mut self, text: impl Into<String>) {
+        self.emit(Effect::Notice(text.into()));
+    }
+
+    fn log(&mut self, text: impl Into<String>) {
+        self.emit(Effect::Log(text.into()));
+    }
+
+    fn set_status(&mut self, status: CallStatus) {
+        if self.status != status {
+            self.status = status.clone();
+            self.emit(Effect::Status(status));
+        }
+    }
+
+    /// A media worker runs: the call joins (the first time), and what waited for it goes in.
+    fn worker_started(&mut self) {
+        self.worker_ready = true;
+        self.worker_mode = None;
+        if !self.prepared {
+            self.prepared = true;
+            self.set_status(CallStatus::Waiting);
+        }
+        self.follow_session();
+        for inbound in std::mem::take(&mut self.backlog) {
+            self.inbound(inbound);
+        }
+    }
+
+    /// Once a second: the session's confirmation deadline, the retry countdown, how long the
+    /// connection has been healthy, stalled media, and a screen share that stopped.
+    fn tick(&mut self) {
+        let now = self.now;
+        let before = self.session.state();
+        if self.session.handle_timeout(now) {
+            // Half-way through the wait for the peer's confirmation.
+            self.say_everything_again();
+        } else if self.session.state() != before {
+            self.follow_session();
+        }
+        if self.retry_hello.is_some() && !self.media_connected() {
+            self.show_retry();
+        } else if self.session.confirmed() && self.media_connected() {
+            self.retry.healthy(now);
+        } else {
+            self.retry.unhealthy();
+        }
+        if self.media_health.tick(now) {
+            self.show_media_problems();
+        }
+        self.screen_idle_check();
+    }
+
+    /// End the call (`why` shown to the person, or nothing when the page is just leaving).
+    /// `forget_link` for a hang-up on either side: other endings (an error, a full call) keep
+    /// the link, so that a reload can try again.
+    fn end(&mut self, why: Option<String>, forget_link: bool) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        self.drop_link();
+        self.worker_ready = false;
+        self.retry_hello = None;
+        self.emit(Effect::End { why: why.clone(), forget_link });
+        if let Some(why) = why {
+            self.set_status(CallStatus::Ended(why));
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! When the other person goes (for good, or only off the relay) and when the media connection
+//! fails: the host makes it again after a delay that grows while attempts keep failing.
+
+use shieldcall_e2ee::session::ShieldState;
+use shieldcall_protocol::{Inbound, Signal};
+
+use super::{CallStatus, Controller, Effect};
+
+impl Controller {
+    /// The relay says the other person left. With media still connected, wait: only their
+    /// relay connection may have gone (or the relay itself).
+    pub(super) fn peer_away(&mut self) {
+        if self.media_connected() {
+            self.peer_away = true;
+        } else {
+            self.peer_left();
+        }
+    }
+
+    /// The other person left: drop everything learnt from them and wait for them to return.
+    pub(super) fn peer_left(&mut self) {
+        self.peer_away = false;
+        // An attempt meant for the old connection must not cut the next person's, and the next
+        // person starts a fresh schedule.
+        self.retry.reset();
+        self.retry_hello = None;
+        self.early_offer = None;
+        self.session.restart();
+        self.reset_media();
+        self.set_status(CallStatus::PeerLeft);
+    }
+
+    /// Schedule the next attempt at the media connection (once: both sides' reports of the
+    /// same failure share it), and say when it will be.
+    pub(super) fn retry_later(&mut self, hello: Signal) {
+        let attempt = self.retry.failed(self.now);
+        self.show_retry();
+        if self.retry_hello.is_some() {
+            return;
+        }
+        self.emit(Effect::ArmRetry { delay_ms: attempt.at_ms.saturating_sub(self.now) });
+        self.retry_hello = Some(hello);
+    }
+
+    pub(super) fn show_retry(&mut self) {
+        if let Some(attempt) = self.retry.pending() {
+            let status = CallStatus::Retrying {
+                in_secs: attempt.seconds_from(self.now),
+                attempt: attempt.number,
+            };
+            self.set_status(status);
+        }
+    }
+
+    /// The pending attempt is due: make the connection again, unless it recovered meanwhile,
+    /// the other person left, or a warning stopped the call's media.
+    pub(super) fn retry_due(&mut self) {
+        let Some(hello) = self.retry_hello.take() else { return };
+        // The timer is the clock here: whatever the page's clock did meanwhile, it is due.
+        self.retry.cancel();
+        let warned = matches!(self.session.state(), ShieldState::Warning { .. });
+        if !self.link_made() || warned || (self.session.confirmed() && self.media_connected()) {
+            let status =
+                if self.media_connected() { CallStatus::Connected } else { CallStatus::Connecting };
+            return self.set_status(status);
+        }
+        self.set_status(CallStatus::Connecting);
+        self.session.restart_connection();
+        self.reset_media();
+        self.backlog.push(Inbound::Peer(hello));
+    }
+}

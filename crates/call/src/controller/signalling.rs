@@ -1,0 +1,181 @@
+//! What arrives through the relay: the relay's own news (joined, the other person joined or
+//! left, a full call) and the other person's signals (hello, key confirmation, offer, answer,
+//! ICE candidates, bye); and the hello and confirmation this side sends.
+
+use shieldcall_e2ee::keys::dtls_fingerprint;
+use shieldcall_e2ee::session::{Role, ShieldState};
+use shieldcall_protocol::{Inbound, RelayEvent, Signal};
+
+use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
+
+impl Controller {
+    pub(super) fn inbound(&mut self, inbound: Inbound) {
+        if !self.worker_ready {
+            self.backlog.push(inbound);
+            return;
+        }
+        match inbound {
+            Inbound::Relay(RelayEvent::Joined { peers, .. }) if peers > 0 => {
+                // Back on the relay after our own socket dropped: whatever happened meanwhile
+                // (the other person may have reloaded, and that news is lost), their hello
+                // tells whether they are the same person, as after a `peer-left`.
+                if self.link_made() {
+                    self.peer_away = true;
+                }
+                self.session.relay_rejoined();
+                self.session.expect_peer();
+                // Our confirmation may have been lost with the old socket.
+                self.say_everything_again();
+            }
+            Inbound::Relay(RelayEvent::Joined { .. }) => self.session.relay_rejoined(),
+            // Whether this is the same person back on the relay or someone new, their hello
+            // tells (see `peer_hello`).
+            Inbound::Relay(RelayEvent::PeerJoined) => {
+                self.session.expect_peer();
+                self.say_hello()
+            }
+            Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
+            Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
+            Inbound::Relay(RelayEvent::Error { reason }) => self.log(format!("relay: {reason}")),
+            Inbound::Peer(hello @ Signal::Hello { .. }) => self.peer_hello(hello),
+            Inbound::Peer(confirm @ Signal::Confirm { .. }) => {
+                if self.session.peer_confirm(&confirm).is_err() {
+                    self.log("relay: a malformed key confirmation");
+                }
+                self.follow_session();
+            }
+            Inbound::Peer(Signal::Offer { sdp }) => self.offer(sdp),
+            Inbound::Peer(Signal::Answer { sdp }) => self.answer(sdp),
+            Inbound::Peer(Signal::Ice { candidate, sdp_mid, sdp_m_line_index }) => {
+                self.add_ice(IceCandidate { candidate, sdp_mid, sdp_m_line_index })
+            }
+            Inbound::Peer(Signal::Bye {}) => {
+                self.end(Some("The other person hung up.".into()), true)
+            }
+        }
+    }
+
+    pub(super) fn say_hello(&mut self) {
+        // A call whose media still flows stays "connected" through a relay reconnection.
+        if !self.media_connected() {
+            self.set_status(CallStatus::Connecting);
+        }
+        let hello = self.session.hello();
+        self.send(hello);
+    }
+
+    /// Say hello and repeat this side's key confirmation (if there is one), in case either was
+    /// lost with a relay socket: the peer then repeats its own, or the host starts afresh.
+    pub(super) fn say_everything_again(&mut self) {
+        self.say_hello();
+        self.confirm_sent = None;
+        self.follow_session();
+    }
+
+    fn peer_hello(&mut self, hello: Signal) {
+        if self.peer_away {
+            self.peer_away = false;
+            if !self.session.knows_peer(&hello) {
+                // Someone new (the same person after a reload, say): start afresh with them.
+                self.peer_left();
+                self.backlog.push(Inbound::Peer(hello));
+                return;
+            }
+            // The same person, back on the relay; the media connection never dropped.
+        }
+        let known = self.session.knows_peer(&hello);
+        let healthy = self.session.confirmed() && self.media_connected();
+        let warned = matches!(self.session.state(), ShieldState::Warning { .. });
+        let stalled = !healthy && !warned;
+        if known && self.role == Role::Host && self.link_made() && stalled {
+            // The same person again, before the agreement was confirmed or while the media
+            // connection is down: the relay dropped while the offer, answer or confirmations
+            // were on their way (none of them is ever sent twice), or the network changed under
+            // the connection. Start it afresh (new certificates, so a new transcript and new
+            // keys), after a delay that grows while attempts keep failing; the guest answers a
+            // new offer as it would any.
+            return self.retry_later(hello);
+        }
+        if self.session.peer_hello(&hello).is_err() {
+            // The shield says what it means; the console, what it was.
+            self.log("relay: a hello with an invalid key");
+        }
+        if known {
+            // Our confirmation may have been lost with the relay: say it again. (Only to the
+            // same person: to someone new it would be about another agreement.)
+            self.confirm_sent = None;
+        }
+        self.follow_session();
+        if self.role == Role::Host && self.link.is_none() {
+            self.start_link(None);
+        }
+        if let Some(sdp) = self.early_offer.take() {
+            self.offer(sdp);
+        }
+    }
+
+    fn offer(&mut self, sdp: String) {
+        if self.role != Role::Guest {
+            return;
+        }
+        if !self.session.has_peer() {
+            // The host says hello before it offers; an offer without one may be the relay's.
+            // It waits for the hello (and the wait for a confirmation runs meanwhile).
+            self.early_offer = Some(sdp);
+            return;
+        }
+        if self.link.is_some() {
+            // The host started a new connection (after losing this page's relay socket, say):
+            // new connection, new agreement, and a fresh worker, so that no transform ever runs
+            // on keys of the old connection with its counters starting again.
+            self.session.restart_connection();
+            self.reset_media();
+            self.backlog.push(Inbound::Peer(Signal::Offer { sdp }));
+            return;
+        }
+        if dtls_fingerprint(&sdp).is_err() {
+            // An offer that names no certificate, or more than one, is not answered: the browser
+            // might accept a certificate the keys are not bound to. The shield says why; the
+            // host, without a confirmation, says so too.
+            if let Err(e) = self.session.remote_sdp(&sdp) {
+                self.log(format!("relay: an offer refused: {e}"));
+            }
+            return self.follow_session();
+        }
+        self.start_link(Some(sdp));
+    }
+
+    fn answer(&mut self, sdp: String) {
+        if self.role != Role::Host {
+            return;
+        }
+        let generation = self.generation;
+        let Some(link) = self.link.as_mut().filter(|l| l.awaiting_answer) else {
+            // Not waiting for an answer: one for an offer of an earlier connection, or a copy.
+            return self.log("relay: an answer nobody waits for");
+        };
+        link.awaiting_answer = false;
+        // The session takes the answer's fingerprint now, not once the browser has applied it:
+        // the guest's key confirmation comes right behind the answer and must find the
+        // transcript complete. (An answer the browser refuses ends the call.) An answer that
+        // names no certificate, or more than one, is never given to the browser.
+        if let Err(e) = self.session.remote_sdp(&sdp) {
+            self.log(format!("relay: an answer refused: {e}"));
+            return self.follow_session();
+        }
+        self.emit(Effect::ApplyAnswer { generation, sdp });
+    }
+
+    /// Send the session's key confirmation once there is one (again only when it changes, or
+    /// when `confirm_sent` was cleared to repeat it).
+    pub(super) fn send_confirmation(&mut self) {
+        match self.session.confirm() {
+            None => self.confirm_sent = None,
+            Some(confirm) if self.confirm_sent.as_ref() != Some(&confirm) => {
+                self.confirm_sent = Some(confirm.clone());
+                self.send(confirm);
+            }
+            Some(_) => {}
+        }
+    }
+}

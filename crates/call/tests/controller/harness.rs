@@ -1,0 +1,615 @@
+//! Two call controllers in memory, each with a small stand-in for its browser, and a relay
+//! between them that a test may make hostile. The controllers, their sessions and all the key
+//! agreement are the real ones; what stands in is only what a browser does when told to
+//! (make a connection with a fresh certificate, apply a description, connect when both sides
+//! agree and the network lets it, start a worker), answered later, as a browser would.
+
+use std::collections::VecDeque;
+
+use rand_core::OsRng;
+use shieldcall_call::controller::{
+    CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
+    ShieldView,
+};
+use shieldcall_e2ee::code::SecurityCode;
+use shieldcall_e2ee::keys::EphemeralSecret;
+use shieldcall_e2ee::link::{LinkSecret, new_call_id};
+use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
+use shieldcall_protocol::{
+    ChatOrder, Inbound, PayloadTypes, RelayEvent, Signal, WorkerCommand, WorkerEvent,
+};
+
+/// A description naming one certificate whose SHA-256 fingerprint is `fill` 32 times.
+pub fn sdp(fill: &str) -> String {
+    let fp = vec![fill; 32].join(":");
+    format!(
+        "v=0\r\na=group:BUNDLE 0 1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 {fp}\r\na=setup:actpass\r\n"
+    )
+}
+
+/// The fill of the one fingerprint in `sdp`, as `sdp` wrote it.
+fn fill_of(sdp: &str) -> Option<String> {
+    let line = sdp.lines().find(|l| l.starts_with("a=fingerprint:sha-256 "))?;
+    Some(line.rsplit(':').next()?.trim().to_string())
+}
+
+/// What the media worker holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum WorkerMode {
+    #[default]
+    AwaitKeys,
+    TransportOnly,
+    Keys {
+        send: Vec<u8>,
+        receive: Vec<u8>,
+    },
+}
+
+/// A stand-in for the browser's media worker.
+#[derive(Debug, Default)]
+pub struct Worker {
+    pub mode: WorkerMode,
+    pub codecs: bool,
+    /// Workers started so far (the first included).
+    pub starts: u32,
+    /// Times keys were given to a worker.
+    pub keyings: u32,
+}
+
+/// A stand-in for one attempt's `RTCPeerConnection`.
+#[derive(Debug)]
+pub struct Link {
+    pub generation: Generation,
+    /// The fill of this connection's own certificate fingerprint.
+    pub local: String,
+    /// The fill of the certificate the peer's description named, once applied.
+    pub remote: Option<String>,
+    pub applied: bool,
+    pub ice_added: Vec<IceCandidate>,
+    pub state: LinkState,
+    pub channel_open: bool,
+}
+
+/// What the person sees.
+#[derive(Debug)]
+pub struct View {
+    pub status: CallStatus,
+    pub shield: Option<ShieldView>,
+    pub notices: Vec<String>,
+    pub problems: Vec<String>,
+    pub chat: Vec<(bool, String)>,
+    pub remote_screen: bool,
+    pub logs: Vec<String>,
+    /// `End`'s why and whether the tab forgets the link.
+    pub ended: Option<(Option<String>, bool)>,
+}
+
+/// One person's page: the controller and its stand-in browser.
+pub struct Side {
+    pub role: Role,
+    pub ctl: Controller,
+    pub view: View,
+    pub worker: Worker,
+    pub link: Option<Link>,
+    /// Connections made so far.
+    pub connects: u32,
+    pub retry_at: Option<u64>,
+    /// What the browser answers later, in order.
+    pub pending: VecDeque<Input>,
+    pub outbox: VecDeque<Signal>,
+    /// The data channel's frames sent to the peer.
+    pub chat_out: VecDeque<String>,
+    pub on_relay: bool,
+    /// The next worker to start fails.
+    pub worker_fails: bool,
+    /// The browser reports this certificate fill instead of the one it connected to.
+    pub reported_certificate: Option<Option<String>>,
+    /// The next description this browser makes names no certificate.
+    pub describe_without_certificate: bool,
+    cert_seq: u32,
+    cert_base: u32,
+}
+
+impl Side {
+    fn new(role: Role, setup: CallSetup) -> Side {
+        Side {
+            role,
+            ctl: Controller::new(setup),
+            view: View {
+                status: CallStatus::Preparing,
+                shield: None,
+                notices: Vec::new(),
+                problems: Vec::new(),
+                chat: Vec::new(),
+                remote_screen: false,
+                logs: Vec::new(),
+                ended: None,
+            },
+            worker: Worker { starts: 1, ..Worker::default() },
+            link: None,
+            connects: 0,
+            retry_at: None,
+            pending: VecDeque::from([Input::WorkerStarted]),
+            outbox: VecDeque::new(),
+            chat_out: VecDeque::new(),
+            on_relay: false,
+            worker_fails: false,
+            reported_certificate: None,
+            describe_without_certificate: false,
+            cert_seq: 0,
+            cert_base: if role == Role::Host { 0x10 } else { 0x80 },
+        }
+        .with_effects()
+    }
+
+    fn with_effects(mut self) -> Side {
+        self.apply_effects(0);
+        self
+    }
+
+    pub fn shield(&self) -> ShieldState {
+        self.view.shield.expect("a shield is always shown").state
+    }
+
+    pub fn code(&self) -> Option<SecurityCode> {
+        self.view.shield.and_then(|s| s.code)
+    }
+
+    pub fn warned_in_call(&self) -> Option<WarningReason> {
+        self.view.shield.and_then(|s| s.warned_in_call)
+    }
+
+    pub fn locked(&self) -> bool {
+        matches!(self.shield(), ShieldState::Locked { .. })
+    }
+
+    pub fn warning(&self) -> Option<WarningReason> {
+        match self.shield() {
+            ShieldState::Warning { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.link.as_ref().is_some_and(|l| l.state == LinkState::Connected)
+    }
+
+    pub fn handle(&mut self, input: Input, now: u64) {
+        self.ctl.handle(input, now);
+        self.apply_effects(now);
+    }
+
+    /// Carry out what the controller asked for; the browser's answers go to `pending`.
+    fn apply_effects(&mut self, now: u64) {
+        while let Some(effect) = self.ctl.poll_effect() {
+            self.apply(effect, now);
+        }
+    }
+
+    fn next_certificate(&mut self) -> String {
+        self.cert_seq += 1;
+        format!("{:02X}", self.cert_base + self.cert_seq)
+    }
+
+    fn apply(&mut self, effect: Effect, now: u64) {
+        match effect {
+            Effect::Send(signal) => self.outbox.push_back(signal),
+            Effect::Status(status) => self.view.status = status,
+            Effect::Shield(view) => self.view.shield = Some(view),
+            Effect::Notice(text) => self.view.notices.push(text),
+            Effect::MediaProblems(problems) => self.view.problems = problems,
+            Effect::Worker(command) => self.command_worker(command),
+            Effect::StartWorker => {
+                self.worker.starts += 1;
+                self.worker.mode = WorkerMode::AwaitKeys;
+                self.worker.codecs = false;
+                let answer =
+                    if self.worker_fails { Input::WorkerFailed } else { Input::WorkerStarted };
+                self.pending.push_back(answer);
+            }
+            Effect::Connect { generation, offer, e2ee: _ } => {
+                self.connects += 1;
+                let local = self.next_certificate();
+                let remote = offer.as_deref().and_then(fill_of);
+                self.link = Some(Link {
+                    generation,
+                    local: local.clone(),
+                    remote,
+                    applied: false,
+                    ice_added: Vec::new(),
+                    state: LinkState::Connecting,
+                    channel_open: false,
+                });
+                let description = if self.describe_without_certificate {
+                    self.describe_without_certificate = false;
+                    "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n".to_string()
+                } else {
+                    sdp(&local)
+                };
+                self.pending.push_back(Input::LinkMade { generation });
+                self.pending.push_back(Input::LocalDescription {
+                    generation,
+                    sdp: description,
+                    payload_types: PayloadTypes::default(),
+                });
+                self.pending.push_back(Input::LocalIce {
+                    generation,
+                    candidate: candidate(&format!("{}-{generation}", self.role_name())),
+                });
+                if offer.is_some() {
+                    if let Some(link) = self.link.as_mut() {
+                        link.applied = true;
+                    }
+                }
+            }
+            Effect::ApplyAnswer { generation, sdp } => {
+                if let Some(link) = self.link.as_mut().filter(|l| l.generation == generation) {
+                    link.remote = fill_of(&sdp);
+                    link.applied = true;
+                }
+                self.pending.push_back(Input::DescriptionsApplied {
+                    generation,
+                    payload_types: PayloadTypes::default(),
+                });
+            }
+            Effect::AddIce { generation, candidate } => {
+                if let Some(link) = self.link.as_mut().filter(|l| l.generation == generation) {
+                    link.ice_added.push(candidate);
+                }
+            }
+            Effect::CheckCertificate { generation } => {
+                let seen = self.link.as_ref().and_then(|l| l.remote.clone());
+                let reported = self.reported_certificate.clone().unwrap_or(seen);
+                let certificates = reported
+                    .map(|fill| vec![("sha-256".to_string(), vec![fill; 32].join(":"))])
+                    .unwrap_or_default();
+                self.pending.push_back(Input::RemoteCertificates { generation, certificates });
+            }
+            Effect::DropLink => self.link = None,
+            Effect::RemoteScreen(shown) => self.view.remote_screen = shown,
+            Effect::ArmRetry { delay_ms } => self.retry_at = Some(now + delay_ms),
+            Effect::SendChat { frame, shown } => {
+                let open = self.link.as_ref().is_some_and(|l| l.channel_open);
+                if open {
+                    self.chat_out.push_back(frame);
+                }
+                match shown {
+                    Some(text) if open => self.view.chat.push((true, text)),
+                    Some(_) => self.view.notices.push("Your message could not be sent.".into()),
+                    None => {}
+                }
+            }
+            Effect::ChatShown { from_me, text } => self.view.chat.push((from_me, text)),
+            Effect::Log(text) => self.view.logs.push(text),
+            Effect::End { why, forget_link } => {
+                self.link = None;
+                self.view.ended = Some((why, forget_link));
+            }
+        }
+    }
+
+    fn role_name(&self) -> &'static str {
+        match self.role {
+            Role::Host => "host",
+            Role::Guest => "guest",
+        }
+    }
+
+    /// The worker stand-in: keys are kept to compare; chat is "sealed" by tagging it with the
+    /// send key's first byte and opened only under the matching receive key, so a key
+    /// mismatch shows as a refusal.
+    fn command_worker(&mut self, command: WorkerCommand) {
+        match command {
+            WorkerCommand::AwaitKeys => self.worker.mode = WorkerMode::AwaitKeys,
+            WorkerCommand::TransportOnly => self.worker.mode = WorkerMode::TransportOnly,
+            WorkerCommand::UseKeys { send, receive, .. } => {
+                self.worker.keyings += 1;
+                self.worker.mode = WorkerMode::Keys {
+                    send: send.expose().to_vec(),
+                    receive: receive.expose().to_vec(),
+                }
+            }
+            WorkerCommand::Codecs { .. } => self.worker.codecs = true,
+            WorkerCommand::AttachStreams { .. } => {}
+            WorkerCommand::SealChat { id, text } => {
+                let event = match &self.worker.mode {
+                    WorkerMode::Keys { send, .. } => {
+                        WorkerEvent::ChatSealed { id, frame: format!("{:02x}|{text}", send[0]) }
+                    }
+                    _ => WorkerEvent::ChatRefused { id, reason: "no keys".into() },
+                };
+                self.pending.push_back(Input::Worker(event));
+            }
+            WorkerCommand::SealChatReport { id, order } => {
+                let frame = format!("report|{order:?}");
+                self.pending.push_back(Input::Worker(WorkerEvent::ChatSealed { id, frame }));
+            }
+            WorkerCommand::OpenChat { id, frame } => {
+                let event = match (&self.worker.mode, frame.split_once('|')) {
+                    (WorkerMode::Keys { receive, .. }, Some((tag, text)))
+                        if *tag == format!("{:02x}", receive[0]) =>
+                    {
+                        WorkerEvent::ChatOpened { id, text: text.into(), order: ChatOrder::InOrder }
+                    }
+                    _ => WorkerEvent::ChatRefused { id, reason: "bad tag".into() },
+                };
+                self.pending.push_back(Input::Worker(event));
+            }
+        }
+    }
+}
+
+pub fn candidate(name: &str) -> IceCandidate {
+    IceCandidate {
+        candidate: format!("candidate:{name} 1 udp 2122260223 127.0.0.1 50000 typ host"),
+        sdp_mid: Some("0".into()),
+        sdp_m_line_index: Some(0),
+    }
+}
+
+/// Which way a signal travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum From {
+    Host,
+    Guest,
+}
+
+/// What the relay does with each signal: forward it (as it is or changed), drop it, or add
+/// more.
+pub type Relay = Box<dyn FnMut(From, Signal) -> Vec<Signal>>;
+
+pub fn honest() -> Relay {
+    Box::new(|_, signal| vec![signal])
+}
+
+/// Each person's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub host_e2ee: bool,
+    pub guest_e2ee: bool,
+    pub host_policy: Policy,
+    pub guest_policy: Policy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            host_e2ee: true,
+            guest_e2ee: true,
+            host_policy: Policy::Allowed,
+            guest_policy: Policy::Allowed,
+        }
+    }
+}
+
+/// Two people, their pages, the relay between them, the network under their media, and a
+/// clock.
+pub struct World {
+    pub host: Side,
+    pub guest: Side,
+    pub relay: Relay,
+    /// Whether ICE can connect the two browsers.
+    pub network_up: bool,
+    pub now: u64,
+}
+
+impl World {
+    pub fn new(settings: Settings) -> World {
+        World::with_guest_link(settings, |_, link_secret, commitment| (link_secret, commitment))
+    }
+
+    /// A call whose guest holds the link as `tamper` changes it (another secret, another
+    /// commitment).
+    pub fn with_guest_link(
+        settings: Settings,
+        tamper: impl FnOnce(
+            &mut OsRng,
+            LinkSecret,
+            shieldcall_e2ee::link::Commitment,
+        ) -> (LinkSecret, shieldcall_e2ee::link::Commitment),
+    ) -> World {
+        let mut rng = OsRng;
+        let call_id = new_call_id(&mut rng);
+        let host_key = EphemeralSecret::generate(&mut rng);
+        let commitment = host_key.public_key().commitment();
+        let link_secret = LinkSecret::generate(&mut rng);
+        let config = |role, e2ee, policy| SessionConfig {
+            role,
+            call_id,
+            e2ee,
+            policy,
+            suite: Default::default(),
+        };
+        let host = Side::new(
+            Role::Host,
+            CallSetup {
+                config: config(Role::Host, settings.host_e2ee, settings.host_policy),
+                own: host_key,
+                link_secret: link_secret.clone(),
+                commitment: None,
+            },
+        );
+        let (guest_secret, guest_commitment) = tamper(&mut rng, link_secret, commitment);
+        let guest = Side::new(
+            Role::Guest,
+            CallSetup {
+                config: config(Role::Guest, settings.guest_e2ee, settings.guest_policy),
+                own: EphemeralSecret::generate(&mut rng),
+                link_secret: guest_secret,
+                commitment: Some(guest_commitment),
+            },
+        );
+        World { host, guest, relay: honest(), network_up: true, now: 0 }
+    }
+
+    pub fn side(&mut self, who: From) -> &mut Side {
+        match who {
+            From::Host => &mut self.host,
+            From::Guest => &mut self.guest,
+        }
+    }
+
+    /// The relay tells `who` something about the room.
+    pub fn relay_event(&mut self, who: From, event: RelayEvent) {
+        let now = self.now;
+        self.side(who).handle(Input::Inbound(Inbound::Relay(event)), now);
+    }
+
+    /// The host opens the call, then the guest joins: the relay's own news to both.
+    pub fn join(&mut self) {
+        self.host.on_relay = true;
+        self.relay_event(From::Host, joined(0));
+        self.settle();
+        self.guest.on_relay = true;
+        self.relay_event(From::Guest, joined(1));
+        self.relay_event(From::Host, RelayEvent::PeerJoined);
+        self.settle();
+    }
+
+    /// Everything in flight arrives, and every answer of the browsers comes, until nothing
+    /// moves (no time passes).
+    pub fn settle(&mut self) {
+        for _ in 0..500 {
+            if !self.step() {
+                return;
+            }
+        }
+        panic!("the call never settles");
+    }
+
+    /// One round: each browser answers one thing, the relay carries what was sent, the network
+    /// connects or fails what it can. Whether anything happened.
+    pub fn step(&mut self) -> bool {
+        let mut moved = false;
+        let now = self.now;
+        for who in [From::Host, From::Guest] {
+            let side = self.side(who);
+            if let Some(input) = side.pending.pop_front() {
+                side.handle(input, now);
+                moved = true;
+            }
+        }
+        moved |= self.carry_signals();
+        moved |= self.carry_chat();
+        moved |= self.network();
+        moved
+    }
+
+    fn carry_signals(&mut self) -> bool {
+        let mut moved = false;
+        let now = self.now;
+        for who in [From::Host, From::Guest] {
+            let (to, from_on_relay) = match who {
+                From::Host => (From::Guest, self.host.on_relay),
+                From::Guest => (From::Host, self.guest.on_relay),
+            };
+            while let Some(signal) = self.side(who).outbox.pop_front() {
+                moved = true;
+                if !from_on_relay || !self.side(to).on_relay {
+                    continue;
+                }
+                for signal in (self.relay)(who, signal) {
+                    self.side(to).handle(Input::Inbound(Inbound::Peer(signal)), now);
+                }
+            }
+        }
+        moved
+    }
+
+    fn carry_chat(&mut self) -> bool {
+        let mut moved = false;
+        let now = self.now;
+        for (who, to) in [(From::Host, From::Guest), (From::Guest, From::Host)] {
+            while let Some(frame) = self.side(who).chat_out.pop_front() {
+                moved = true;
+                if self.side(to).link.as_ref().is_some_and(|l| l.channel_open) {
+                    self.side(to).handle(Input::ChatFrame(frame), now);
+                }
+            }
+        }
+        moved
+    }
+
+    /// Both connections have both descriptions: ICE connects them if the network is up and
+    /// both name each other's certificates (DTLS would fail otherwise), or fails them.
+    fn network(&mut self) -> bool {
+        let now = self.now;
+        let (Some(h), Some(g)) = (&self.host.link, &self.guest.link) else { return false };
+        if !(h.applied && g.applied) || h.state != LinkState::Connecting {
+            return false;
+        }
+        let matched = h.remote.as_ref() == Some(&g.local) && g.remote.as_ref() == Some(&h.local);
+        let state =
+            if self.network_up && matched { LinkState::Connected } else { LinkState::Failed };
+        for who in [From::Host, From::Guest] {
+            let side = self.side(who);
+            let link = side.link.as_mut().expect("both have a link");
+            link.state = state;
+            link.channel_open = state == LinkState::Connected;
+            let generation = link.generation;
+            side.handle(Input::LinkState { generation, state }, now);
+        }
+        true
+    }
+
+    /// The network under a running connection goes: ICE reports it to both browsers.
+    pub fn media_drops(&mut self, state: LinkState) {
+        let now = self.now;
+        for who in [From::Host, From::Guest] {
+            let side = self.side(who);
+            if let Some(link) = side.link.as_mut() {
+                link.state = state;
+                link.channel_open = false;
+                let generation = link.generation;
+                side.handle(Input::LinkState { generation, state }, now);
+            }
+        }
+    }
+
+    /// `ms` pass, in one-second ticks; retry timers fire when due.
+    pub fn advance(&mut self, ms: u64) {
+        let end = self.now + ms;
+        while self.now < end {
+            self.now = (self.now + 1000).min(end);
+            let now = self.now;
+            for who in [From::Host, From::Guest] {
+                let side = self.side(who);
+                if side.retry_at.is_some_and(|at| at <= now) {
+                    side.retry_at = None;
+                    side.handle(Input::RetryDue, now);
+                }
+                side.handle(Input::Tick, now);
+            }
+            self.settle();
+        }
+    }
+
+    /// The usual call: both join and settle.
+    pub fn call(settings: Settings) -> World {
+        let mut world = World::new(settings);
+        world.join();
+        world
+    }
+
+    /// Both shields locked with the same code, and each worker holds the other's send key as
+    /// its receive key.
+    pub fn assert_locked(&self) {
+        assert!(self.host.locked(), "host: {:?}", self.host.view);
+        assert!(self.guest.locked(), "guest: {:?}", self.guest.view);
+        assert_eq!(self.host.code(), self.guest.code(), "the same security code");
+        let (
+            WorkerMode::Keys { send: hs, receive: hr },
+            WorkerMode::Keys { send: gs, receive: gr },
+        ) = (&self.host.worker.mode, &self.guest.worker.mode)
+        else {
+            panic!("both workers keyed: {:?} / {:?}", self.host.worker, self.guest.worker);
+        };
+        assert_eq!(hs, gr, "host's send key is the guest's receive key");
+        assert_eq!(gs, hr, "guest's send key is the host's receive key");
+        assert_ne!(hs, gs, "each direction has its own key");
+    }
+}
+
+pub fn joined(peers: u8) -> RelayEvent {
+    RelayEvent::Joined { peers, rejoin: "token".into() }
+}

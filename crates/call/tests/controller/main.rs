@@ -1,0 +1,8 @@
+//! The call controller, host-tested: two real controllers (real sessions, real key agreement)
+//! through an in-memory relay that can be hostile, over a stand-in for each browser.
+
+// Not every test file uses every helper.
+#[allow(dead_code)]
+mod harness;
+
+mod honest;
