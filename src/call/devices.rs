@@ -115,7 +115,7 @@ impl Call {
         weak: Weak<RefCell<Call>>,
     ) {
         let Some(camera) = self.camera.clone() else { return };
-        let media = self.link.as_ref().map(|link| link.media.clone());
+        let media = self.link.as_ref().and_then(|link| link.media.clone());
         let set = self.set;
         spawn_local(async move {
             let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok())

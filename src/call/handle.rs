@@ -5,33 +5,16 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
+use shieldcall_call::controller::Input;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::Signal;
 use web_sys::MediaStream;
 
 use super::{Call, RecordingMix};
 use crate::browser::peer::MediaKind;
 use crate::components::ChatMessage;
 
-/// Where the call is, for the status line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CallStatus {
-    /// Getting the camera and microphone, starting the media worker.
-    Preparing,
-    /// In the room, alone.
-    Waiting,
-    /// Agreeing keys and connecting media.
-    Connecting,
-    /// Media flows.
-    Connected,
-    /// The other person left; waiting for them to come back.
-    PeerLeft,
-    /// The media connection failed; the next attempt is this many seconds away (its number).
-    Retrying { in_secs: u64, attempt: u32 },
-    /// The call is over, and why.
-    Ended(String),
-}
+pub use shieldcall_call::controller::{CALL_FULL, CallStatus};
 
 /// What the call page reads and does: signals and a stored value, so `Copy`.
 #[derive(Clone, Copy)]
@@ -86,11 +69,6 @@ pub(super) struct Setters {
     pub(super) camera: WriteSignal<Option<String>>,
 }
 
-/// What a person who opens a full call is told. The relay may still hold the place of someone
-/// who just reloaded (until it finds their old connection dead, up to a minute).
-pub const CALL_FULL: &str = "This call already has two people. If you were in it a moment ago, \
-    wait a minute and open the link again; otherwise ask for a new link.";
-
 impl CallHandle {
     fn act(&self, f: impl FnOnce(&mut Call, Weak<RefCell<Call>>)) {
         self.call.with_value(|call| {
@@ -103,7 +81,13 @@ impl CallHandle {
 
     /// Send a chat message (encrypted in the worker under E2EE).
     pub fn send_chat(&self, text: String) {
-        self.act(|c, _| c.send_chat(text));
+        self.act(|c, _| {
+            let channel_open = c
+                .link
+                .as_ref()
+                .is_some_and(|l| l.chat.ready_state() == web_sys::RtcDataChannelState::Open);
+            c.handle(Input::SendChat { text, channel_open })
+        });
     }
 
     pub fn toggle_mic(&self) {
@@ -133,11 +117,6 @@ impl CallHandle {
 
     /// Leave the call.
     pub fn hang_up(&self) {
-        self.act(|c, _| {
-            if !c.ended {
-                (c.send)(&Signal::Bye {});
-            }
-            c.leave("You left the call.")
-        });
+        self.act(|c, _| c.handle(Input::HangUp));
     }
 }

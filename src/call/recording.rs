@@ -21,10 +21,10 @@ pub fn stop_mix(mix: RecordingMix) {
 
 impl Call {
     pub(super) fn recording_mix(&self) -> Option<RecordingMix> {
-        let link = self.link.as_ref()?;
+        let media = self.link.as_ref()?.media.as_ref()?;
         let context = web_sys::AudioContext::new().ok()?;
         let destination = context.create_media_stream_destination().ok()?;
-        let mut sources = vec![link.media.remote_track(Slot::MicAudio)];
+        let mut sources = vec![media.remote_track(Slot::MicAudio)];
         sources.push(self.camera.as_ref().and_then(|c| first_track(c, MediaKind::Audio)));
         for track in sources.into_iter().flatten() {
             let stream = MediaStream::new_with_tracks(&Array::of1(&track)).ok()?;
@@ -32,7 +32,7 @@ impl Call {
             let _ = source.connect_with_audio_node(&destination);
         }
         let stream = destination.stream();
-        if let Some(video) = link.media.remote_track(Slot::Camera) {
+        if let Some(video) = media.remote_track(Slot::Camera) {
             stream.add_track(&video);
         }
         Some(RecordingMix { stream, context })

@@ -13,19 +13,16 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::MediaStream;
 
-use super::{Call, notice, stop_tracks, with_call};
+use super::devices::stop_tracks;
+use super::{Call, notice, with_call};
 use crate::browser::peer::{MediaKind, MediaTransceivers, first_track};
-
-/// A remote screen share with no new frame for this long is taken off the stage.
-pub(super) const SCREEN_SHARE_IDLE_MS: f64 = 2500.0;
 
 impl Call {
     pub(super) fn toggle_screen_share(&mut self, weak: Weak<RefCell<Call>>) {
         if let Some(screen) = self.screen.take() {
             stop_tracks(&screen);
             self.set.sharing.set(false);
-            if let Some(link) = &self.link {
-                let media = link.media.clone();
+            if let Some(media) = self.link.as_ref().and_then(|l| l.media.clone()) {
                 spawn_local(async move {
                     let _ = media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, None).await;
                 });
@@ -60,7 +57,7 @@ impl Call {
                     // Firefox never shares sound; Chromium only when the person ticks it.
                     notice(c.set, "Your screen is shared without its sound.".into());
                 }
-                media = c.link.as_ref().map(|link| link.media.clone());
+                media = c.link.as_ref().and_then(|link| link.media.clone());
             });
             // The browser's own "Stop sharing" ends the track: follow it.
             if let Some(video) = first_track(&screen, MediaKind::Video) {
@@ -93,23 +90,8 @@ impl Call {
             .into_iter()
             .filter_map(|slot| media.remote_track(slot))
             .collect();
+        // Shown when the controller sees its frames arrive.
         self.remote_screen = MediaStream::new_with_tracks(&screen_tracks).ok();
-        self.screen_frames = (0, f64::NEG_INFINITY);
-        self.screen_shown = false;
         self.set.remote_screen.set(None);
-    }
-
-    /// The other person shares their screen while its frames arrive: shown on the first new
-    /// frames, hidden when none came for a while. (Mute events of the receiving track are not
-    /// a reliable sign of this.)
-    pub(super) fn screen_frames_seen(&mut self, total: u64) {
-        let (last, _) = self.screen_frames;
-        if total > last {
-            self.screen_frames = (total, js_sys::Date::now());
-            if !self.screen_shown {
-                self.screen_shown = true;
-                self.set.remote_screen.set(self.remote_screen.clone());
-            }
-        }
     }
 }

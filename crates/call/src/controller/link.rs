@@ -69,10 +69,10 @@ impl Controller {
         }
         let Some(link) = self.link.as_mut() else { return };
         link.made = true;
-        if let Some(offer) = link.offer.take() {
-            if let Err(e) = self.session.remote_sdp(&offer) {
-                self.log(format!("relay: an offer refused: {e}"));
-            }
+        if let Some(offer) = link.offer.take()
+            && let Err(e) = self.session.remote_sdp(&offer)
+        {
+            self.log(format!("relay: an offer refused: {e}"));
         }
         self.new_remote_media();
     }
@@ -153,7 +153,12 @@ impl Controller {
             LinkState::Disconnected | LinkState::Failed if self.peer_away => self.peer_left(),
             LinkState::Failed => {
                 self.notice("The media connection failed; trying to connect again.");
-                // The host starts a new connection when it hears this (see `peer_hello`).
+                // The host makes connections: it schedules the next one itself, since the
+                // guest's browser may notice the failure much later, or never. The guest says
+                // hello, which makes the host do the same (see `peer_hello`).
+                if self.role == Role::Host {
+                    self.retry_later(None);
+                }
                 self.say_hello();
             }
             _ => {}

@@ -81,8 +81,11 @@ pub struct Controller {
     last_code: Option<SecurityCode>,
     /// When to make a failing media connection again (the host makes connections).
     retry: Retry,
-    /// The hello that asked for the pending attempt, while its timer runs.
-    retry_hello: Option<Signal>,
+    /// The pending attempt, while its timer runs, with the peer's hello that asked for it
+    /// (none when this side's own connection failed).
+    retry_pending: Option<Option<Signal>>,
+    /// (Host) make the connection again as soon as the fresh worker runs.
+    reconnect_when_ready: bool,
     /// The connection whose certificate has been checked against the bound one.
     certificate_checked: Option<Generation>,
     /// Whether the person was told that this browser reports no remote certificate.
@@ -135,7 +138,8 @@ impl Controller {
             confirm_sent: None,
             last_code: None,
             retry: Retry::new(),
-            retry_hello: None,
+            retry_pending: None,
+            reconnect_when_ready: false,
             certificate_checked: None,
             said_certificate_unchecked: false,
             media_health: MediaHealth::default(),
@@ -268,6 +272,12 @@ impl Controller {
         for inbound in std::mem::take(&mut self.backlog) {
             self.inbound(inbound);
         }
+        if std::mem::take(&mut self.reconnect_when_ready)
+            && self.session.has_peer()
+            && self.link.is_none()
+        {
+            self.start_link(None);
+        }
     }
 
     /// Once a second: the session's confirmation deadline, the retry countdown, how long the
@@ -281,7 +291,7 @@ impl Controller {
         } else if self.session.state() != before {
             self.follow_session();
         }
-        if self.retry_hello.is_some() && !self.media_connected() {
+        if self.retry_pending.is_some() && !self.media_connected() {
             self.show_retry();
         } else if self.session.confirmed() && self.media_connected() {
             self.retry.healthy(now);
@@ -304,7 +314,7 @@ impl Controller {
         self.ended = true;
         self.drop_link();
         self.worker_ready = false;
-        self.retry_hello = None;
+        self.retry_pending = None;
         self.emit(Effect::End { why: why.clone(), forget_link });
         if let Some(why) = why {
             self.set_status(CallStatus::Ended(why));

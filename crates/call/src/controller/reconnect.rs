@@ -23,7 +23,8 @@ impl Controller {
         // An attempt meant for the old connection must not cut the next person's, and the next
         // person starts a fresh schedule.
         self.retry.reset();
-        self.retry_hello = None;
+        self.retry_pending = None;
+        self.reconnect_when_ready = false;
         self.early_offer = None;
         self.session.restart();
         self.reset_media();
@@ -31,15 +32,22 @@ impl Controller {
     }
 
     /// Schedule the next attempt at the media connection (once: both sides' reports of the
-    /// same failure share it), and say when it will be.
-    pub(super) fn retry_later(&mut self, hello: Signal) {
+    /// same failure share it), and say when it will be. `hello` is the peer's, when theirs
+    /// asked for it: it goes in again once the fresh worker runs, and makes the connection.
+    pub(super) fn retry_later(&mut self, hello: Option<Signal>) {
         let attempt = self.retry.failed(self.now);
         self.show_retry();
-        if self.retry_hello.is_some() {
-            return;
+        match &mut self.retry_pending {
+            Some(pending) => {
+                if pending.is_none() {
+                    *pending = hello;
+                }
+            }
+            None => {
+                self.emit(Effect::ArmRetry { delay_ms: attempt.at_ms.saturating_sub(self.now) });
+                self.retry_pending = Some(hello);
+            }
         }
-        self.emit(Effect::ArmRetry { delay_ms: attempt.at_ms.saturating_sub(self.now) });
-        self.retry_hello = Some(hello);
     }
 
     pub(super) fn show_retry(&mut self) {
@@ -55,11 +63,16 @@ impl Controller {
     /// The pending attempt is due: make the connection again, unless it recovered meanwhile,
     /// the other person left, or a warning stopped the call's media.
     pub(super) fn retry_due(&mut self) {
-        let Some(hello) = self.retry_hello.take() else { return };
+        let Some(hello) = self.retry_pending.take() else { return };
         // The timer is the clock here: whatever the page's clock did meanwhile, it is due.
         self.retry.cancel();
         let warned = matches!(self.session.state(), ShieldState::Warning { .. });
-        if !self.link_made() || warned || (self.session.confirmed() && self.media_connected()) {
+        // Without a hello that asked for it, a connection is made only with a peer known to be
+        // the same: after a relay drop their next hello tells (a reloaded page has a new key,
+        // and a connection bound to the old one would show a false red shield).
+        let unsure_of_peer = hello.is_none() && self.peer_away;
+        let recovered = self.session.confirmed() && self.media_connected();
+        if !self.link_made() || warned || recovered || unsure_of_peer {
             let status =
                 if self.media_connected() { CallStatus::Connected } else { CallStatus::Connecting };
             return self.set_status(status);
@@ -67,6 +80,9 @@ impl Controller {
         self.set_status(CallStatus::Connecting);
         self.session.restart_connection();
         self.reset_media();
-        self.backlog.push(Inbound::Peer(hello));
+        match hello {
+            Some(hello) => self.backlog.push(Inbound::Peer(hello)),
+            None => self.reconnect_when_ready = true,
+        }
     }
 }

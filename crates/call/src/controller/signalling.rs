@@ -94,7 +94,7 @@ impl Controller {
             // the connection. Start it afresh (new certificates, so a new transcript and new
             // keys), after a delay that grows while attempts keep failing; the guest answers a
             // new offer as it would any.
-            return self.retry_later(hello);
+            return self.retry_later(Some(hello));
         }
         if self.session.peer_hello(&hello).is_err() {
             // The shield says what it means; the console, what it was.

@@ -16,7 +16,8 @@ use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
 use shieldcall_protocol::{
-    ChatOrder, Inbound, PayloadTypes, RelayEvent, Signal, WorkerCommand, WorkerEvent,
+    ChatOrder, Inbound, PayloadTypes, RelayEvent, Signal, TransformStats, WorkerCommand,
+    WorkerEvent,
 };
 
 /// A description naming one certificate whose SHA-256 fingerprint is `fill` 32 times.
@@ -82,6 +83,10 @@ pub struct View {
     pub logs: Vec<String>,
     /// `End`'s why and whether the tab forgets the link.
     pub ended: Option<(Option<String>, bool)>,
+    /// Every status shown, in order, the first (`Preparing`) included.
+    pub statuses: Vec<CallStatus>,
+    /// Every shield shown, in order.
+    pub shields: Vec<ShieldView>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -93,6 +98,12 @@ pub struct Side {
     pub link: Option<Link>,
     /// Connections made so far.
     pub connects: u32,
+    /// When each connection was made (ms).
+    pub connect_times: Vec<u64>,
+    /// Every signal this side sent, with when (ms), whether or not the relay carried it.
+    pub sent: Vec<(u64, Signal)>,
+    /// Certificate checks the controller asked the browser for.
+    pub certificate_checks: u32,
     pub retry_at: Option<u64>,
     /// What the browser answers later, in order.
     pub pending: VecDeque<Input>,
@@ -124,10 +135,15 @@ impl Side {
                 remote_screen: false,
                 logs: Vec::new(),
                 ended: None,
+                statuses: vec![CallStatus::Preparing],
+                shields: Vec::new(),
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
             connects: 0,
+            connect_times: Vec::new(),
+            sent: Vec::new(),
+            certificate_checks: 0,
             retry_at: None,
             pending: VecDeque::from([Input::WorkerStarted]),
             outbox: VecDeque::new(),
@@ -174,6 +190,51 @@ impl Side {
         self.link.as_ref().is_some_and(|l| l.state == LinkState::Connected)
     }
 
+    /// The keys the worker holds (send, receive), if any.
+    pub fn keys(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        match &self.worker.mode {
+            WorkerMode::Keys { send, receive } => Some((send.clone(), receive.clone())),
+            _ => None,
+        }
+    }
+
+    /// The generation of the connection this browser has now.
+    pub fn generation(&self) -> Generation {
+        self.link.as_ref().expect("a connection").generation
+    }
+
+    /// The signals sent from `from_ms` on (inclusive) that `pick` keeps.
+    pub fn sent_since(&self, from_ms: u64, pick: impl Fn(&Signal) -> bool) -> usize {
+        self.sent.iter().filter(|(at, s)| *at >= from_ms && pick(s)).count()
+    }
+
+    /// Whether a notice containing `text` was shown, and how many times.
+    pub fn notices_with(&self, text: &str) -> usize {
+        self.view.notices.iter().filter(|n| n.contains(text)).count()
+    }
+
+    /// Whether the shield ever showed `pick`.
+    pub fn ever_shown(&self, pick: impl Fn(&ShieldState) -> bool) -> bool {
+        self.view.shields.iter().any(|v| pick(&v.state))
+    }
+
+    /// Whether the status line ever showed `pick`.
+    pub fn ever_status(&self, pick: impl Fn(&CallStatus) -> bool) -> bool {
+        self.view.statuses.iter().any(pick)
+    }
+
+    /// The `Retrying` statuses shown, in order: (seconds, attempt).
+    pub fn retries_shown(&self) -> Vec<(u64, u32)> {
+        self.view
+            .statuses
+            .iter()
+            .filter_map(|s| match s {
+                CallStatus::Retrying { in_secs, attempt } => Some((*in_secs, *attempt)),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn handle(&mut self, input: Input, now: u64) {
         self.ctl.handle(input, now);
         self.apply_effects(now);
@@ -193,9 +254,18 @@ impl Side {
 
     fn apply(&mut self, effect: Effect, now: u64) {
         match effect {
-            Effect::Send(signal) => self.outbox.push_back(signal),
-            Effect::Status(status) => self.view.status = status,
-            Effect::Shield(view) => self.view.shield = Some(view),
+            Effect::Send(signal) => {
+                self.sent.push((now, signal.clone()));
+                self.outbox.push_back(signal)
+            }
+            Effect::Status(status) => {
+                self.view.statuses.push(status.clone());
+                self.view.status = status
+            }
+            Effect::Shield(view) => {
+                self.view.shields.push(view);
+                self.view.shield = Some(view)
+            }
             Effect::Notice(text) => self.view.notices.push(text),
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
@@ -209,6 +279,7 @@ impl Side {
             }
             Effect::Connect { generation, offer, e2ee: _ } => {
                 self.connects += 1;
+                self.connect_times.push(now);
                 let local = self.next_certificate();
                 let remote = offer.as_deref().and_then(fill_of);
                 self.link = Some(Link {
@@ -236,10 +307,10 @@ impl Side {
                     generation,
                     candidate: candidate(&format!("{}-{generation}", self.role_name())),
                 });
-                if offer.is_some() {
-                    if let Some(link) = self.link.as_mut() {
-                        link.applied = true;
-                    }
+                if offer.is_some()
+                    && let Some(link) = self.link.as_mut()
+                {
+                    link.applied = true;
                 }
             }
             Effect::ApplyAnswer { generation, sdp } => {
@@ -258,6 +329,7 @@ impl Side {
                 }
             }
             Effect::CheckCertificate { generation } => {
+                self.certificate_checks += 1;
                 let seen = self.link.as_ref().and_then(|l| l.remote.clone());
                 let reported = self.reported_certificate.clone().unwrap_or(seen);
                 let certificates = reported
@@ -321,21 +393,57 @@ impl Side {
                 self.pending.push_back(Input::Worker(event));
             }
             WorkerCommand::SealChatReport { id, order } => {
-                let frame = format!("report|{order:?}");
-                self.pending.push_back(Input::Worker(WorkerEvent::ChatSealed { id, frame }));
+                let event = match &self.worker.mode {
+                    WorkerMode::Keys { send, .. } => WorkerEvent::ChatSealed {
+                        id,
+                        frame: format!("{:02x}|{REPORT}{}", send[0], order_text(order)),
+                    },
+                    _ => WorkerEvent::ChatRefused { id, reason: "no keys".into() },
+                };
+                self.pending.push_back(Input::Worker(event));
             }
             WorkerCommand::OpenChat { id, frame } => {
                 let event = match (&self.worker.mode, frame.split_once('|')) {
                     (WorkerMode::Keys { receive, .. }, Some((tag, text)))
                         if *tag == format!("{:02x}", receive[0]) =>
                     {
-                        WorkerEvent::ChatOpened { id, text: text.into(), order: ChatOrder::InOrder }
+                        match text.strip_prefix(REPORT).and_then(order_of) {
+                            Some(report) => WorkerEvent::ChatReportOpened {
+                                id,
+                                report,
+                                order: ChatOrder::InOrder,
+                            },
+                            None => WorkerEvent::ChatOpened {
+                                id,
+                                text: text.into(),
+                                order: ChatOrder::InOrder,
+                            },
+                        }
                     }
                     _ => WorkerEvent::ChatRefused { id, reason: "bad tag".into() },
                 };
                 self.pending.push_back(Input::Worker(event));
             }
         }
+    }
+}
+
+/// How the stand-in worker marks a sealed report (inside the tagged frame).
+const REPORT: &str = "\u{0}report:";
+
+fn order_text(order: ChatOrder) -> String {
+    match order {
+        ChatOrder::InOrder => "in-order".into(),
+        ChatOrder::AfterGap { missing } => format!("gap:{missing}"),
+        ChatOrder::Late => "late".into(),
+    }
+}
+
+fn order_of(text: &str) -> Option<ChatOrder> {
+    match text {
+        "in-order" => Some(ChatOrder::InOrder),
+        "late" => Some(ChatOrder::Late),
+        _ => Some(ChatOrder::AfterGap { missing: text.strip_prefix("gap:")?.parse().ok()? }),
     }
 }
 
@@ -391,6 +499,8 @@ pub struct World {
     /// Whether ICE can connect the two browsers.
     pub network_up: bool,
     pub now: u64,
+    /// What a guest page opened from the link starts with (its key is new each time).
+    guest_link: (SessionConfig, LinkSecret, shieldcall_e2ee::link::Commitment),
 }
 
 impl World {
@@ -430,16 +540,87 @@ impl World {
             },
         );
         let (guest_secret, guest_commitment) = tamper(&mut rng, link_secret, commitment);
-        let guest = Side::new(
+        let guest_config = config(Role::Guest, settings.guest_e2ee, settings.guest_policy);
+        let guest_link = (guest_config, guest_secret, guest_commitment);
+        let guest = World::guest_page(&guest_link);
+        World { host, guest, relay: honest(), network_up: true, now: 0, guest_link }
+    }
+
+    fn guest_page(link: &(SessionConfig, LinkSecret, shieldcall_e2ee::link::Commitment)) -> Side {
+        let (config, link_secret, commitment) = link.clone();
+        Side::new(
             Role::Guest,
             CallSetup {
-                config: config(Role::Guest, settings.guest_e2ee, settings.guest_policy),
-                own: EphemeralSecret::generate(&mut rng),
-                link_secret: guest_secret,
-                commitment: Some(guest_commitment),
+                config,
+                own: EphemeralSecret::generate(&mut OsRng),
+                link_secret,
+                commitment: Some(commitment),
             },
-        );
-        World { host, guest, relay: honest(), network_up: true, now: 0 }
+        )
+    }
+
+    /// The guest's page goes away (a reload, a closed tab): its relay socket and its browser's
+    /// connection with it. The relay tells the host; the host's browser notices the connection
+    /// go (`Disconnected`) when `ice_notices`.
+    pub fn guest_page_goes(&mut self, ice_notices: bool) {
+        let now = self.now;
+        self.guest.on_relay = false;
+        self.guest.link = None;
+        self.relay_event(From::Host, RelayEvent::PeerLeft);
+        if ice_notices && let Some(link) = self.host.link.as_mut() {
+            link.state = LinkState::Disconnected;
+            link.channel_open = false;
+            let generation = link.generation;
+            let input = Input::LinkState { generation, state: LinkState::Disconnected };
+            self.host.handle(input, now);
+        }
+        self.settle();
+    }
+
+    /// A new guest page opens the same link (a new key); it is not on the relay yet.
+    pub fn new_guest_page(&mut self) {
+        self.guest = World::guest_page(&self.guest_link);
+        self.settle();
+    }
+
+    /// A new guest page opens the same link (a new key) and joins: the relay's news to both.
+    pub fn new_guest_page_joins(&mut self) {
+        self.new_guest_page();
+        self.guest.on_relay = true;
+        self.relay_event(From::Guest, joined(1));
+        self.relay_event(From::Host, RelayEvent::PeerJoined);
+        self.settle();
+    }
+
+    /// The guest reloads: the page goes (the host's ICE notices), a new one joins.
+    pub fn guest_reloads(&mut self) {
+        self.guest_page_goes(true);
+        self.new_guest_page_joins();
+    }
+
+    /// `signal` arrives at `to` as if from the other person, past the relay function.
+    pub fn inject(&mut self, to: From, signal: Signal) {
+        let now = self.now;
+        self.side(to).handle(Input::Inbound(Inbound::Peer(signal)), now);
+        self.settle();
+    }
+
+    /// `who`'s browser reports `input` now, then everything settles.
+    pub fn input(&mut self, who: From, input: Input) {
+        let now = self.now;
+        self.side(who).handle(input, now);
+        self.settle();
+    }
+
+    /// `who`'s worker reports these counters now.
+    pub fn stats(&mut self, who: From, stats: TransformStats) {
+        self.input(who, Input::Worker(WorkerEvent::Stats(stats)));
+    }
+
+    /// `who` types `text` and sends it (the data channel as the browser has it).
+    pub fn say(&mut self, who: From, text: &str) {
+        let open = self.side(who).link.as_ref().is_some_and(|l| l.channel_open);
+        self.input(who, Input::SendChat { text: text.into(), channel_open: open });
     }
 
     pub fn side(&mut self, who: From) -> &mut Side {
@@ -608,6 +789,37 @@ impl World {
         assert_eq!(gs, hr, "guest's send key is the host's receive key");
         assert_ne!(hs, gs, "each direction has its own key");
     }
+}
+
+/// A hello as `hello` was, with another (valid) key.
+pub fn with_other_key(hello: Signal) -> Signal {
+    match hello {
+        Signal::Hello { v, e2ee, .. } => Signal::Hello { v, e2ee, public_key: other_key() },
+        other => other,
+    }
+}
+
+/// A valid public key nobody in the call holds.
+pub fn other_key() -> String {
+    EphemeralSecret::generate(&mut OsRng).public_key().to_base64url()
+}
+
+pub fn is_hello(signal: &Signal) -> bool {
+    matches!(signal, Signal::Hello { .. })
+}
+
+pub fn is_confirm(signal: &Signal) -> bool {
+    matches!(signal, Signal::Confirm { .. })
+}
+
+/// A relay that drops what `drop` picks and carries the rest.
+pub fn dropping(mut drop: impl FnMut(From, &Signal) -> bool + 'static) -> Relay {
+    Box::new(move |from, signal| if drop(from, &signal) { vec![] } else { vec![signal] })
+}
+
+/// A relay that changes what passes with `change`.
+pub fn rewriting(mut change: impl FnMut(From, Signal) -> Signal + 'static) -> Relay {
+    Box::new(move |from, signal| vec![change(from, signal)])
 }
 
 pub fn joined(peers: u8) -> RelayEvent {

@@ -1,8 +1,10 @@
-//! Calls where nobody interferes.
+//! Calls where nobody interferes: both shields lock on the same code, the workers hold
+//! matching keys, and the status line walks through the call's stages.
 
-use shieldcall_call::controller::CallStatus;
+use shieldcall_call::controller::{CallStatus, LinkState};
+use shieldcall_e2ee::session::ShieldState;
 
-use crate::harness::{Settings, World};
+use crate::harness::{From, Settings, WorkerMode, World, joined};
 
 #[test]
 fn both_lock_with_the_same_code_and_matching_keys() {
@@ -12,4 +14,93 @@ fn both_lock_with_the_same_code_and_matching_keys() {
     assert_eq!(world.guest.view.status, CallStatus::Connected);
     assert_eq!(world.host.connects, 1);
     assert!(world.host.worker.codecs && world.guest.worker.codecs, "codecs told to both workers");
+}
+
+#[test]
+fn two_separate_calls_have_different_codes_and_keys() {
+    let first = World::call(Settings::default());
+    let second = World::call(Settings::default());
+    first.assert_locked();
+    second.assert_locked();
+    assert_ne!(first.host.code(), second.host.code(), "a new call, a new security code");
+    assert_ne!(first.host.keys(), second.host.keys(), "a new call, new keys");
+}
+
+#[test]
+fn the_status_goes_preparing_waiting_connecting_connected() {
+    let world = World::call(Settings::default());
+    let expected =
+        [CallStatus::Preparing, CallStatus::Waiting, CallStatus::Connecting, CallStatus::Connected];
+    assert_eq!(world.host.view.statuses, expected);
+    assert_eq!(world.guest.view.statuses, expected);
+}
+
+#[test]
+fn a_host_alone_waits_and_makes_no_connection() {
+    let mut world = World::new(Settings::default());
+    world.host.on_relay = true;
+    world.relay_event(From::Host, joined(0));
+    world.settle();
+    world.advance(30_000);
+    assert_eq!(world.host.view.status, CallStatus::Waiting);
+    assert_eq!(world.host.connects, 0);
+    assert_eq!(world.host.shield(), ShieldState::Connecting, "nobody to agree with yet");
+    assert!(world.host.view.notices.is_empty(), "{:?}", world.host.view.notices);
+}
+
+#[test]
+fn the_guests_worker_gets_the_negotiated_codecs() {
+    let world = World::call(Settings::default());
+    assert!(world.guest.worker.codecs);
+}
+
+#[test]
+fn workers_hold_no_keys_before_the_call_locks() {
+    let mut world = World::new(Settings::default());
+    world.host.on_relay = true;
+    world.relay_event(From::Host, joined(0));
+    world.settle();
+    assert_eq!(world.host.worker.mode, WorkerMode::AwaitKeys);
+    assert_eq!(world.host.worker.keyings, 0);
+}
+
+#[test]
+fn the_certificate_check_passes_in_an_honest_call() {
+    let mut world = World::call(Settings::default());
+    assert_eq!(world.host.certificate_checks, 1);
+    assert_eq!(world.guest.certificate_checks, 1);
+    world.advance(5_000);
+    world.assert_locked();
+    assert_eq!(world.host.warned_in_call(), None);
+    assert_eq!(world.guest.warned_in_call(), None);
+}
+
+#[test]
+fn a_browser_without_certificate_reports_is_told_once_and_still_locks() {
+    let mut world = World::new(Settings::default());
+    world.guest.reported_certificate = Some(None);
+    world.join();
+    world.assert_locked();
+    assert_eq!(world.guest.notices_with("does not report the media connection's certificate"), 1);
+    assert_eq!(world.host.notices_with("does not report"), 0, "the host's browser reports it");
+    // A second connection checks again, but the person is not told twice.
+    world.advance(30_000);
+    world.media_drops(LinkState::Failed);
+    world.settle();
+    world.advance(5_000);
+    world.assert_locked();
+    assert_eq!(world.guest.certificate_checks, 2);
+    assert_eq!(world.guest.notices_with("does not report the media connection's certificate"), 1);
+}
+
+#[test]
+fn an_honest_call_stays_locked_and_quiet_for_a_minute() {
+    let mut world = World::call(Settings::default());
+    let code = world.host.code();
+    world.advance(60_000);
+    world.assert_locked();
+    assert_eq!(world.host.code(), code);
+    assert_eq!(world.host.connects, 1);
+    assert!(world.host.view.notices.is_empty() && world.guest.view.notices.is_empty());
+    assert!(world.host.view.problems.is_empty());
 }

@@ -5,4 +5,11 @@
 #[allow(dead_code)]
 mod harness;
 
+mod attacks;
+mod chat;
+mod e2ee_off;
+mod failures;
 mod honest;
+mod media;
+mod reconnect;
+mod timing;

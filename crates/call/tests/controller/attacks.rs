@@ -1,0 +1,373 @@
+//! A hostile relay (and a tampered link): whatever it changes, adds, drops or replays, no
+//! shield locks on keys the two people do not share, and what was detected turns red.
+
+use shieldcall_call::controller::{CallStatus, LinkState};
+use shieldcall_e2ee::keys::EphemeralSecret;
+use shieldcall_e2ee::link::LinkSecret;
+use shieldcall_e2ee::session::{ShieldState, WarningReason};
+use shieldcall_protocol::{PROTOCOL_VERSION, Signal};
+
+use crate::harness::{
+    From, Settings, WorkerMode, World, dropping, is_confirm, is_hello, joined, other_key,
+    rewriting, sdp, with_other_key,
+};
+
+fn never_locked(world: &World) -> bool {
+    ![&world.host, &world.guest]
+        .iter()
+        .any(|side| side.ever_shown(|s| matches!(s, ShieldState::Locked { .. })))
+}
+
+fn no_keys_ever(world: &World) -> bool {
+    world.host.worker.keyings == 0 && world.guest.worker.keyings == 0
+}
+
+/// Adds a second certificate's fingerprint to every description that passes.
+fn extra_fingerprint(sdp: String) -> String {
+    let extra = vec!["EE"; 32].join(":");
+    format!("{sdp}a=fingerprint:sha-256 {extra}\r\n")
+}
+
+#[test]
+fn swapped_hello_keys_turn_both_shields_red_and_no_worker_gets_keys() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| if is_hello(&s) { with_other_key(s) } else { s });
+    world.join();
+    assert_eq!(world.guest.warning(), Some(WarningReason::CommitmentMismatch));
+    assert!(world.host.warning().is_some(), "host: {:?}", world.host.view);
+    assert!(never_locked(&world));
+    assert!(no_keys_ever(&world));
+}
+
+#[test]
+fn a_swapped_host_key_gives_the_two_people_different_codes() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|from, s| match from {
+        From::Host if is_hello(&s) => with_other_key(s),
+        _ => s,
+    });
+    world.join();
+    assert_eq!(world.guest.warning(), Some(WarningReason::CommitmentMismatch));
+    assert!(world.host.code().is_some() && world.guest.code().is_some());
+    assert_ne!(world.host.code(), world.guest.code(), "comparing the codes shows the attack");
+    assert!(no_keys_ever(&world));
+}
+
+#[test]
+fn a_flipped_e2ee_flag_is_a_downgrade_that_turns_both_red_and_never_unlocks() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| match s {
+        Signal::Hello { v, public_key, .. } => Signal::Hello { v, e2ee: false, public_key },
+        other => other,
+    });
+    world.join();
+    world.advance(3_000);
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationMismatch));
+    for side in [&world.host, &world.guest] {
+        assert!(!side.ever_shown(|s| matches!(s, ShieldState::Unlocked { .. })), "{:?}", side.view);
+        assert_ne!(side.worker.mode, WorkerMode::TransportOnly, "no frame passes unprotected");
+    }
+    assert!(no_keys_ever(&world));
+}
+
+#[test]
+fn dropped_confirmations_end_in_a_timeout_not_endless_connecting() {
+    let mut world = World::new(Settings::default());
+    world.relay = dropping(|_, s| is_confirm(s));
+    world.join();
+    world.advance(11_000);
+    assert_eq!(world.host.shield(), ShieldState::Connecting, "not red before the time is up");
+    world.advance(2_000);
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert!(no_keys_ever(&world));
+}
+
+#[test]
+fn an_extra_fingerprint_in_the_offer_is_refused() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| match s {
+        Signal::Offer { sdp } => Signal::Offer { sdp: extra_fingerprint(sdp) },
+        other => other,
+    });
+    world.join();
+    assert_eq!(world.guest.warning(), Some(WarningReason::ExtraFingerprint));
+    assert_eq!(world.guest.connects, 0, "an offer naming two certificates is not answered");
+    assert!(never_locked(&world));
+}
+
+#[test]
+fn an_extra_fingerprint_in_the_answer_is_refused() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| match s {
+        Signal::Answer { sdp } => Signal::Answer { sdp: extra_fingerprint(sdp) },
+        other => other,
+    });
+    world.join();
+    assert_eq!(world.host.warning(), Some(WarningReason::ExtraFingerprint));
+    assert!(world.host.link.as_ref().is_some_and(|l| !l.applied), "never given to the browser");
+    assert!(never_locked(&world));
+}
+
+#[test]
+fn a_rewritten_fingerprint_never_locks() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| match s {
+        Signal::Offer { .. } => Signal::Offer { sdp: sdp("EE") },
+        other => other,
+    });
+    world.join();
+    world.advance(3_000);
+    assert!(never_locked(&world));
+    assert!(no_keys_ever(&world));
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationMismatch));
+}
+
+#[test]
+fn a_certificate_other_than_the_bound_one_turns_the_shield_red() {
+    let mut world = World::new(Settings::default());
+    world.host.reported_certificate = Some(Some("EE".into()));
+    world.join();
+    assert_eq!(world.host.warning(), Some(WarningReason::CertificateMismatch));
+    assert_eq!(world.host.keys(), None, "the worker lost its keys");
+}
+
+#[test]
+fn a_tampered_link_commitment_is_a_commitment_mismatch() {
+    let mut world = World::with_guest_link(Settings::default(), |rng, secret, _| {
+        (secret, EphemeralSecret::generate(rng).public_key().commitment())
+    });
+    world.join();
+    assert_eq!(world.guest.warning(), Some(WarningReason::CommitmentMismatch));
+    assert_eq!(world.guest.worker.keyings, 0);
+    assert!(!world.guest.ever_shown(|s| matches!(s, ShieldState::Locked { .. })));
+}
+
+#[test]
+fn a_guest_holding_another_link_secret_gets_a_confirmation_mismatch() {
+    let mut world = World::with_guest_link(Settings::default(), |rng, _, commitment| {
+        (LinkSecret::generate(rng), commitment)
+    });
+    world.join();
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert!(no_keys_ever(&world));
+}
+
+#[test]
+fn a_confirmation_of_an_earlier_connection_in_place_of_the_new_one_never_locks_it() {
+    let mut world = World::call(Settings::default());
+    world.assert_locked();
+    let old = world.guest.sent.iter().find(|(_, s)| is_confirm(s)).unwrap().1.clone();
+    world.advance(30_000);
+    // From now on the guest's confirmations are replaced by the old one.
+    world.relay = Box::new(move |from, s| match from {
+        From::Guest if is_confirm(&s) => vec![old.clone()],
+        _ => vec![s],
+    });
+    let shown_before = world.host.view.shields.len();
+    world.media_drops(LinkState::Failed);
+    world.settle();
+    world.advance(16_000);
+    assert!(world.host.connects >= 2, "a new connection was made");
+    let relocked = world.host.view.shields[shown_before..]
+        .iter()
+        .any(|v| matches!(v.state, ShieldState::Locked { .. }));
+    assert!(!relocked, "the host never locks on the new connection");
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert_eq!(world.host.keys(), None);
+}
+
+#[test]
+fn a_replayed_confirmation_beside_the_real_one_changes_nothing() {
+    let mut world = World::call(Settings::default());
+    let old = world.guest.sent.iter().find(|(_, s)| is_confirm(s)).unwrap().1.clone();
+    world.advance(30_000);
+    world.relay = Box::new(move |from, s| match from {
+        From::Guest if is_confirm(&s) => vec![old.clone(), s],
+        _ => vec![s],
+    });
+    world.media_drops(LinkState::Failed);
+    world.settle();
+    world.advance(5_000);
+    world.assert_locked();
+    assert_eq!(world.host.warned_in_call(), None);
+}
+
+#[test]
+fn a_malformed_confirmation_is_logged_and_changes_nothing() {
+    let mut world = World::call(Settings::default());
+    let code = world.host.code();
+    world.inject(From::Host, Signal::Confirm { mac: "not a confirmation".into() });
+    world.assert_locked();
+    assert_eq!(world.host.code(), code);
+    assert!(world.host.view.logs.iter().any(|l| l.contains("malformed key confirmation")));
+    assert!(world.host.view.notices.is_empty());
+}
+
+#[test]
+fn a_forged_confirmation_turns_a_locked_call_red() {
+    let mut world = World::call(Settings::default());
+    let Signal::Confirm { mac } =
+        world.guest.sent.iter().find(|(_, s)| is_confirm(s)).unwrap().1.clone()
+    else {
+        unreachable!()
+    };
+    // The same length, one character (six bits of the first byte) changed.
+    let first = if mac.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{first}{}", &mac[1..]);
+    world.inject(From::Host, Signal::Confirm { mac: forged });
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!(world.host.keys(), None);
+}
+
+#[test]
+fn an_offer_without_a_hello_is_not_answered() {
+    let mut world = World::new(Settings::default());
+    world.relay = dropping(|from, s| from == From::Host && is_hello(s));
+    world.join();
+    assert!(world.host.sent.iter().any(|(_, s)| matches!(s, Signal::Offer { .. })));
+    assert_eq!(world.guest.connects, 0, "the guest waits for the host's hello");
+    world.advance(13_000);
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert_eq!(world.guest.connects, 0);
+}
+
+#[test]
+fn an_offer_that_overtakes_the_hello_waits_for_it() {
+    let mut world = World::new(Settings::default());
+    let mut held: Option<Signal> = None;
+    world.relay = Box::new(move |from, s| match (from, &s) {
+        (From::Host, Signal::Hello { .. }) if held.is_none() => {
+            held = Some(s);
+            vec![]
+        }
+        (From::Host, Signal::Offer { .. }) => match held.take() {
+            Some(hello) => vec![s, hello],
+            None => vec![s],
+        },
+        _ => vec![s],
+    });
+    world.join();
+    world.assert_locked();
+    assert_eq!(world.guest.connects, 1);
+}
+
+#[test]
+fn an_answer_nobody_waits_for_is_logged_and_ignored() {
+    let mut world = World::call(Settings::default());
+    let code = world.host.code();
+    world.inject(From::Host, Signal::Answer { sdp: sdp("EE") });
+    world.assert_locked();
+    assert_eq!(world.host.code(), code);
+    assert!(world.host.view.logs.iter().any(|l| l.contains("an answer nobody waits for")));
+    assert_eq!(world.host.link.as_ref().unwrap().remote.as_deref(), Some("81"), "not applied");
+}
+
+#[test]
+fn an_offer_sent_to_the_host_is_ignored() {
+    let mut world = World::call(Settings::default());
+    world.inject(From::Host, Signal::Offer { sdp: sdp("EE") });
+    world.assert_locked();
+    assert_eq!(world.host.connects, 1);
+    assert!(world.host.view.notices.is_empty());
+}
+
+#[test]
+fn a_second_hello_with_another_key_is_a_peer_key_change() {
+    let mut world = World::call(Settings::default());
+    world.inject(
+        From::Host,
+        Signal::Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: other_key() },
+    );
+    assert_eq!(world.host.warning(), Some(WarningReason::PeerKeyChanged));
+    assert_eq!(world.host.keys(), None);
+}
+
+#[test]
+fn a_hello_of_another_protocol_version_is_a_version_mismatch() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|from, s| match (from, s) {
+        (From::Guest, Signal::Hello { e2ee, public_key, .. }) => {
+            Signal::Hello { v: PROTOCOL_VERSION + 1, e2ee, public_key }
+        }
+        (_, s) => s,
+    });
+    world.join();
+    assert_eq!(world.host.warning(), Some(WarningReason::VersionMismatch));
+    assert!(never_locked(&world));
+    assert!(no_keys_ever(&world));
+}
+
+#[test]
+fn a_warning_is_remembered_after_the_peer_leaves() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| if is_hello(&s) { with_other_key(s) } else { s });
+    world.join();
+    let reason = world.host.warning().expect("the host saw the attack");
+    world.guest_page_goes(true);
+    assert_eq!(world.host.view.status, CallStatus::PeerLeft);
+    assert_eq!(world.host.warning(), None, "the warning was about the one who left");
+    assert_eq!(world.host.warned_in_call(), Some(reason), "but the call remembers it");
+}
+
+#[test]
+fn a_relay_that_announces_a_peer_and_sends_nothing_ends_in_a_timeout() {
+    let mut world = World::new(Settings::default());
+    world.host.on_relay = true;
+    world.relay_event(From::Host, joined(1));
+    world.settle();
+    world.advance(13_000);
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert_eq!(world.host.connects, 0);
+}
+
+#[test]
+fn a_downgrade_of_only_the_guests_hello_turns_both_red() {
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|from, s| match (from, s) {
+        (From::Guest, Signal::Hello { v, public_key, .. }) => {
+            Signal::Hello { v, e2ee: false, public_key }
+        }
+        (_, s) => s,
+    });
+    world.join();
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert!(!world.host.ever_shown(|s| matches!(s, ShieldState::Unlocked { .. })));
+    assert_ne!(world.host.worker.mode, WorkerMode::TransportOnly);
+}
+
+#[test]
+fn a_replayed_offer_turns_the_call_red_and_never_locks_on_keys_the_two_do_not_share() {
+    let mut world = World::call(Settings::default());
+    world.advance(30_000);
+    let offer = world.host.sent.iter().find(|(_, s)| matches!(s, Signal::Offer { .. }));
+    let offer = offer.unwrap().1.clone();
+    world.inject(From::Guest, offer);
+    world.advance(30_000);
+    assert!(world.host.warning().is_some(), "{:?}", world.host.view.shield);
+    assert!(world.guest.warning().is_some(), "{:?}", world.guest.view.shield);
+    assert_eq!((world.host.keys(), world.guest.keys()), (None, None));
+}
+
+#[test]
+fn a_confirmation_that_overtakes_the_answer_still_locks() {
+    let mut world = World::new(Settings::default());
+    let mut held: Option<Signal> = None;
+    world.relay = Box::new(move |from, s| match (from, &s) {
+        (From::Guest, Signal::Answer { .. }) => {
+            held = Some(s);
+            vec![]
+        }
+        (From::Guest, Signal::Confirm { .. }) => match held.take() {
+            Some(answer) => vec![s, answer],
+            None => vec![s],
+        },
+        _ => vec![s],
+    });
+    world.join();
+    world.assert_locked();
+}

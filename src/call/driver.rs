@@ -1,0 +1,131 @@
+//! The effect driver: an input goes into the controller with the page's clock, and each
+//! effect that comes out is carried out here, in order. Browser work that takes time (making
+//! a connection, applying an answer, reading statistics, starting a worker) runs as a task
+//! whose result comes back as another input, tagged with the connection it was for.
+
+use leptos::prelude::*;
+use shieldcall_call::controller::{Effect, Input, ShieldView};
+use wasm_bindgen_futures::spawn_local;
+
+use super::{Call, notice, now_ms, with_call};
+use crate::browser::peer::{apply_remote, payload_types, remote_certificates};
+use crate::call_link::forget_link;
+use crate::components::ChatMessage;
+
+impl Call {
+    /// Something happened: the controller decides, this page carries it out.
+    pub(super) fn handle(&mut self, input: Input) {
+        self.ctl.handle(input, now_ms());
+        self.run_effects();
+    }
+
+    pub(super) fn run_effects(&mut self) {
+        while let Some(effect) = self.ctl.poll_effect() {
+            self.run(effect);
+        }
+    }
+
+    fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::Send(signal) => (self.send)(&signal),
+            Effect::Status(status) => {
+                self.set.status.try_set(status);
+            }
+            Effect::Shield(ShieldView { state, code, warned_in_call }) => {
+                self.set.shield.try_set(state);
+                self.set.code.try_set(code);
+                self.set.warned_in_call.try_set(warned_in_call);
+            }
+            Effect::Notice(text) => notice(self.set, text),
+            Effect::MediaProblems(problems) => {
+                self.set.media_problems.try_set(problems);
+            }
+            Effect::Worker(command) => {
+                if let Some(worker) = &self.worker {
+                    let _ = worker.command(&command);
+                }
+            }
+            Effect::StartWorker => self.start_worker(),
+            Effect::Connect { generation, offer, e2ee } => self.connect(generation, offer, e2ee),
+            Effect::ApplyAnswer { generation, sdp } => self.apply_answer(generation, sdp),
+            Effect::AddIce { generation, candidate } => self.add_ice(generation, &candidate),
+            Effect::CheckCertificate { generation } => {
+                let Some(link) = self.link.as_ref().filter(|l| l.generation == generation) else {
+                    return;
+                };
+                let (pc, weak) = (link.pc.clone(), self.me.clone());
+                spawn_local(async move {
+                    let certificates = remote_certificates(&pc).await;
+                    with_call(&weak, |c| {
+                        c.handle(Input::RemoteCertificates { generation, certificates })
+                    });
+                });
+            }
+            Effect::DropLink => self.drop_link(),
+            Effect::RemoteScreen(shown) => {
+                let screen = if shown { self.remote_screen.clone() } else { None };
+                self.set.remote_screen.try_set(screen);
+            }
+            Effect::ArmRetry { delay_ms } => {
+                let weak = self.me.clone();
+                let delay = u32::try_from(delay_ms).unwrap_or(u32::MAX);
+                self.retry_timer = Some(gloo_timers::callback::Timeout::new(delay, move || {
+                    with_call(&weak, |c| c.handle(Input::RetryDue))
+                }));
+            }
+            Effect::SendChat { frame, shown } => {
+                let sent = self.link.as_ref().is_some_and(|l| l.chat.send_with_str(&frame).is_ok());
+                match shown {
+                    Some(text) if sent => self.chat_shown(true, text),
+                    Some(_) => notice(self.set, "Your message could not be sent.".into()),
+                    None => {}
+                }
+            }
+            Effect::ChatShown { from_me, text } => self.chat_shown(from_me, text),
+            Effect::Log(text) => web_sys::console::warn_1(&text.into()),
+            Effect::End { why: _, forget_link: forget } => {
+                if forget {
+                    forget_link(&self.call_id.to_string());
+                }
+                self.end();
+            }
+        }
+    }
+
+    /// (Host) apply the guest's answer; the controller hears whether the browser took it.
+    fn apply_answer(&mut self, generation: u64, sdp: String) {
+        let Some(link) = self.link.as_ref().filter(|l| l.generation == generation) else {
+            return;
+        };
+        let (pc, weak) = (link.pc.clone(), self.me.clone());
+        spawn_local(async move {
+            let applied = apply_remote(&pc, web_sys::RtcSdpType::Answer, &sdp).await;
+            let input = match applied {
+                Ok(()) => {
+                    Input::DescriptionsApplied { generation, payload_types: payload_types(&pc) }
+                }
+                Err(_) => Input::AnswerRefused { generation },
+            };
+            with_call(&weak, |c| c.handle(input));
+        });
+    }
+
+    fn chat_shown(&mut self, from_me: bool, text: String) {
+        let at = js_sys::Date::new_0();
+        let at = format!("{:02}:{:02}", at.get_hours(), at.get_minutes());
+        self.set.chat.try_update(|m| m.push(ChatMessage { from_me, text, at: Some(at) }));
+    }
+
+    /// The call is over: the relay socket, the connection and the worker (with its keys) go,
+    /// the tracks stop. (The status says why, from the controller.)
+    fn end(&mut self) {
+        (self.close_relay)();
+        self.drop_link();
+        self.worker = None;
+        self.retry_timer = None;
+        for stream in [self.camera.take(), self.screen.take()].into_iter().flatten() {
+            super::devices::stop_tracks(&stream);
+        }
+        self.set.self_view.try_set(None);
+    }
+}
