@@ -2,19 +2,25 @@
 //!
 //! ```text
 //! new(config, own key, link secret) ──► hello() to send
-//! peer_hello(..)          ─┐
-//! local_sdp(..)            ├─► confirm(): this side's key confirmation, to send
+//! peer_hello(&Hello)      ─┐
+//! local_sdp(..)            ├─► poll_transmit(): this side's key confirmation, to send once
 //! remote_sdp(..)           │
 //! (guest) link commitment ─┤
-//! peer_confirm(..)        ─┴─► state(): Connecting → Locked{code} | Unlocked{reason} | Warning{reason}
-//!                              keys(): send/receive base keys once Locked
+//! peer_confirm(&Confirm)  ─┤
+//! handle_timeout(now)     ─┴─► poll_event(): ShieldChanged(Connecting → Locked{code} |
+//!                              Unlocked{reason} | Warning{reason}), AskAgain
+//!                              take_keys(): send/receive base keys once Locked
 //! report_decrypt_failures() ──► Warning{DecryptFailures}
 //! ```
+//! Sans-IO: nothing here sends, sleeps or reads a clock; the caller feeds in what arrived and
+//! the time, and polls for what to send and what changed.
 //! The shield locks, or shows "the other person has it off", only once the peer's confirmation
 //! of the same transcript has arrived: until then nothing proves that the relay changed none of
 //! the hellos or descriptions. A warning is final for the call: nothing turns it back into a lock.
 
-use shieldcall_protocol::{CallId, PROTOCOL_VERSION, Signal};
+use std::collections::VecDeque;
+
+use shieldcall_protocol::{CallId, Confirm, Hello, PROTOCOL_VERSION};
 
 use crate::BaseKey;
 use crate::code::SecurityCode;
@@ -145,12 +151,22 @@ pub struct SessionConfig {
     pub suite: CipherSuite,
 }
 
+/// What changed in a session, for its caller ([`Session::poll_event`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The shield shows something else now.
+    ShieldChanged(ShieldState),
+    /// Half-way through the wait for the peer's confirmation: time to say hello again and
+    /// repeat this side's confirmation ([`Session::repeat_confirmation`]), which makes the
+    /// peer repeat its own (or start a fresh connection), in case one was lost with a relay
+    /// socket.
+    AskAgain,
+}
+
 /// Why an input was refused. The shield state says what it means for the call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionError {
-    /// `peer_hello` was given another kind of signal.
-    NotAHello,
-    /// `peer_confirm` was given another kind of signal, or a `mac` that is not 32 bytes.
+    /// A confirmation whose `mac` is not 32 bytes of base64url.
     NotAConfirmation,
     Key(KeyError),
     Fingerprint(FingerprintError),
@@ -159,7 +175,6 @@ pub enum SessionError {
 impl std::fmt::Display for SessionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SessionError::NotAHello => f.write_str("expected a hello"),
             SessionError::NotAConfirmation => f.write_str("expected a 32-byte key confirmation"),
             SessionError::Key(e) => e.fmt(f),
             SessionError::Fingerprint(e) => e.fmt(f),
@@ -198,6 +213,12 @@ pub struct Session {
     reasked: bool,
     /// Transcripts of earlier agreements in this session, so keys are never derived twice.
     used_transcripts: Vec<TranscriptHash>,
+    /// This side's confirmation of the current transcript has been handed to the caller.
+    confirmation_sent: bool,
+    /// Events not yet polled (the shield's changes are found when polled).
+    events: VecDeque<SessionEvent>,
+    /// The shield state last reported by `poll_event`.
+    reported: Option<ShieldState>,
 }
 
 impl std::fmt::Debug for Session {
@@ -231,6 +252,9 @@ impl Session {
             peer_expected: false,
             reasked: false,
             used_transcripts: Vec::new(),
+            confirmation_sent: false,
+            events: VecDeque::new(),
+            reported: None,
         }
     }
 
@@ -253,6 +277,7 @@ impl Session {
         self.local_fp = None;
         self.remote_fp = None;
         self.transcript = None;
+        self.confirmation_sent = false;
         self.early_confirmation = None;
         self.confirmed = false;
         self.code = None;
@@ -265,8 +290,8 @@ impl Session {
     }
 
     /// The hello to send to the peer.
-    pub fn hello(&self) -> Signal {
-        Signal::Hello {
+    pub fn hello(&self) -> Hello {
+        Hello {
             v: PROTOCOL_VERSION,
             e2ee: self.offers_e2ee(),
             public_key: self.own.public_key().to_base64url(),
@@ -302,9 +327,8 @@ impl Session {
 
     /// Whether `hello` carries the key of the peer this session already knows (the same
     /// person again after their relay connection dropped, rather than someone new).
-    pub fn knows_peer(&self, hello: &Signal) -> bool {
-        let Signal::Hello { public_key, .. } = hello else { return false };
-        let Ok(key) = PublicKey::from_base64url(public_key) else { return false };
+    pub fn knows_peer(&self, hello: &Hello) -> bool {
+        let Ok(key) = PublicKey::from_base64url(&hello.public_key) else { return false };
         self.peer.as_ref().is_some_and(|(_, known)| *known == key)
     }
 
@@ -317,14 +341,44 @@ impl Session {
         }
     }
 
-    /// This side's key confirmation of the current transcript, to send to the peer; `None`
-    /// until both hellos and both descriptions are in. Sent even under a warning: it lets the
-    /// peer see the attack too.
-    pub fn confirm(&self) -> Option<Signal> {
+    /// This side's key confirmation of the current transcript; `None` until both hellos and
+    /// both descriptions are in. Sent even under a warning: it lets the peer see the attack
+    /// too.
+    pub fn confirm(&self) -> Option<Confirm> {
         let th = self.transcript.as_ref()?;
         let from = confirms_as(self.config.role);
         let mac = Confirmation::new(&self.link_secret, from, th).to_base64url();
-        Some(Signal::Confirm { mac })
+        Some(Confirm { mac })
+    }
+
+    /// What this side has to send to the peer now: its key confirmation, once per transcript
+    /// (and once more after [`Session::repeat_confirmation`]).
+    pub fn poll_transmit(&mut self) -> Option<Confirm> {
+        if self.confirmation_sent {
+            return None;
+        }
+        let confirm = self.confirm()?;
+        self.confirmation_sent = true;
+        Some(confirm)
+    }
+
+    /// Send this side's confirmation again (it may have been lost with a relay socket).
+    pub fn repeat_confirmation(&mut self) {
+        self.confirmation_sent = false;
+    }
+
+    /// What changed since the last poll: the shield (each change once), and the half-way
+    /// point of a wait for the peer's confirmation.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        if let Some(event) = self.events.pop_front() {
+            return Some(event);
+        }
+        let state = self.state();
+        if self.reported == Some(state) {
+            return None;
+        }
+        self.reported = Some(state);
+        Some(SessionEvent::ShieldChanged(state))
     }
 
     /// The peer's key confirmation, as received.
@@ -334,12 +388,9 @@ impl Session {
     /// complete. One that comes earlier is kept and accepted if it matches, but not held against
     /// the peer if it does not: it can be a late one meant for someone who was here before (a
     /// guest who reloaded). Without a matching one there is never a lock, so nothing is lost.
-    pub fn peer_confirm(&mut self, confirm: &Signal) -> Result<(), SessionError> {
-        let Signal::Confirm { mac } = confirm else {
-            return Err(SessionError::NotAConfirmation);
-        };
+    pub fn peer_confirm(&mut self, confirm: &Confirm) -> Result<(), SessionError> {
         let confirmation =
-            Confirmation::from_base64url(mac).ok_or(SessionError::NotAConfirmation)?;
+            Confirmation::from_base64url(&confirm.mac).ok_or(SessionError::NotAConfirmation)?;
         let Some(th) = self.transcript else {
             self.early_confirmation = Some(confirmation);
             return Ok(());
@@ -365,10 +416,8 @@ impl Session {
     }
 
     /// The peer's hello, as received.
-    pub fn peer_hello(&mut self, hello: &Signal) -> Result<(), SessionError> {
-        let Signal::Hello { v, e2ee, public_key } = hello else {
-            return Err(SessionError::NotAHello);
-        };
+    pub fn peer_hello(&mut self, hello: &Hello) -> Result<(), SessionError> {
+        let Hello { v, e2ee, public_key } = hello;
         if *v != PROTOCOL_VERSION {
             self.warn(WarningReason::VersionMismatch);
             return Ok(());
@@ -468,27 +517,24 @@ impl Session {
     /// (or "you turned it off") for ever. A new connection with the same peer does not restart
     /// the wait: only a confirmation, a new peer, or this side's relay socket coming back does.
     ///
-    /// Returns `true` once, half-way through a wait: time to say hello again and repeat this
-    /// side's confirmation, which makes the peer repeat its own (or start a fresh connection),
-    /// in case one was lost with a relay socket.
-    pub fn handle_timeout(&mut self, now_ms: u64) -> bool {
+    /// Half-way through a wait, [`SessionEvent::AskAgain`] is queued, once.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
         let someone = self.peer.is_some() || self.peer_expected;
         if !someone || self.confirmed {
             self.reset_wait();
-            return false;
+            return;
         }
         if self.warning.is_some() {
-            return false;
+            return;
         }
         let since = *self.awaiting_since.get_or_insert(now_ms);
         let waited = now_ms.saturating_sub(since);
         if waited >= CONFIRMATION_TIMEOUT_MS {
             self.warn(WarningReason::ConfirmationTimeout);
-            return false;
+        } else if waited >= CONFIRMATION_TIMEOUT_MS / 2 && !self.reasked {
+            self.reasked = true;
+            self.events.push_back(SessionEvent::AskAgain);
         }
-        let ask_again = waited >= CONFIRMATION_TIMEOUT_MS / 2 && !self.reasked;
-        self.reasked |= ask_again;
-        ask_again
     }
 
     /// The first warning shown in this call, even if the peer it was about has left since.

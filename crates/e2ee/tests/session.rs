@@ -6,10 +6,11 @@ use shieldcall_e2ee::keys::{self, ConfirmFrom, EphemeralSecret};
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::link::{CallLink, LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{
-    self, Policy, Role, Session, SessionConfig, ShieldState, UnlockedReason, WarningReason,
+    self, Policy, Role, Session, SessionConfig, SessionEvent, ShieldState, UnlockedReason,
+    WarningReason,
 };
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
-use shieldcall_protocol::{CallId, PROTOCOL_VERSION, Signal};
+use shieldcall_protocol::{CallId, Confirm, Hello, PROTOCOL_VERSION, Signal};
 
 /// Deterministic test randomness: SHA-256 in counter mode over a seed.
 struct TestRng([u8; 32], u64);
@@ -96,8 +97,8 @@ fn call(
     );
 
     // Hellos cross through the relay.
-    let host_hello = relay(Role::Host, host.hello());
-    let guest_hello = relay(Role::Guest, guest.hello());
+    let host_hello = as_hello(relay(Role::Host, Signal::Hello(host.hello())));
+    let guest_hello = as_hello(relay(Role::Guest, Signal::Hello(guest.hello())));
     let _ = guest.peer_hello(&host_hello);
     let _ = host.peer_hello(&guest_hello);
 
@@ -151,10 +152,25 @@ fn exchange_confirmations(
     guest: &mut Session,
     relay: &impl Fn(Role, Signal) -> Signal,
 ) {
-    let from_host = relay(Role::Host, host.confirm().expect("host has a transcript"));
-    let from_guest = relay(Role::Guest, guest.confirm().expect("guest has a transcript"));
+    let from_host = relay(Role::Host, Signal::Confirm(host.confirm().expect("a transcript")));
+    let from_guest = relay(Role::Guest, Signal::Confirm(guest.confirm().expect("a transcript")));
+    let (from_host, from_guest) = (as_confirm(from_host), as_confirm(from_guest));
     guest.peer_confirm(&from_host).expect("a 32-byte confirmation");
     host.peer_confirm(&from_guest).expect("a 32-byte confirmation");
+}
+
+fn as_hello(signal: Signal) -> Hello {
+    match signal {
+        Signal::Hello(hello) => hello,
+        _ => panic!("the relay turned a hello into something else"),
+    }
+}
+
+fn as_confirm(signal: Signal) -> Confirm {
+    match signal {
+        Signal::Confirm(confirm) => confirm,
+        _ => panic!("the relay turned a confirmation into something else"),
+    }
 }
 
 fn honest(_: Role, signal: Signal) -> Signal {
@@ -203,14 +219,14 @@ fn man_in_the_middle_gives_different_codes_and_a_warning() {
     let fake_for_guest = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
     let fake_for_host = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
     let Call { host, guest, .. } = call(true, true, Policy::Allowed, |from, hello| match hello {
-        Signal::Hello { v, e2ee, .. } => Signal::Hello {
+        Signal::Hello(Hello { v, e2ee, .. }) => Signal::Hello(Hello {
             v,
             e2ee,
             public_key: match from {
                 Role::Host => fake_for_guest.clone(),
                 Role::Guest => fake_for_host.clone(),
             },
-        },
+        }),
         other => other,
     });
     assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::CommitmentMismatch });
@@ -232,8 +248,8 @@ fn swapping_only_the_guest_key_warns_both_before_any_media() {
     let fake = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
     let Call { mut host, mut guest, .. } =
         call(true, true, Policy::Allowed, |from, hello| match (from, hello) {
-            (Role::Guest, Signal::Hello { v, e2ee, .. }) => {
-                Signal::Hello { v, e2ee, public_key: fake.clone() }
+            (Role::Guest, Signal::Hello(Hello { v, e2ee, .. })) => {
+                Signal::Hello(Hello { v, e2ee, public_key: fake.clone() })
             }
             (_, other) => other,
         });
@@ -248,8 +264,8 @@ fn a_relay_that_flips_e2ee_off_in_a_hello_is_caught() {
     // A downgrade: the relay tells the host that the guest has E2EE off. The host would show
     // "the other person has it off" and send media readable at the relay; instead both warn.
     let Call { host, guest, .. } = call(true, true, Policy::Allowed, |from, signal| match signal {
-        Signal::Hello { v, public_key, .. } if from == Role::Guest => {
-            Signal::Hello { v, e2ee: false, public_key }
+        Signal::Hello(Hello { v, public_key, .. }) if from == Role::Guest => {
+            Signal::Hello(Hello { v, e2ee: false, public_key })
         }
         other => other,
     });
@@ -289,7 +305,7 @@ fn no_confirmation_no_lock_and_a_forged_one_warns() {
     // Everything but the confirmation: the relay dropping it cannot bring a lock.
     assert_eq!(host.state(), ShieldState::Connecting);
     assert!(host.take_keys().is_none());
-    assert!(host.peer_confirm(&Signal::Confirm { mac: "AAAA".into() }).is_err());
+    assert!(host.peer_confirm(&Confirm { mac: "AAAA".into() }).is_err());
     assert_eq!(host.state(), ShieldState::Connecting, "a malformed confirmation changes nothing");
     host.peer_confirm(&guest.confirm().unwrap()).unwrap();
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
@@ -345,7 +361,7 @@ fn an_early_confirmation_for_someone_else_is_dropped_without_a_warning() {
     // answer: it does not match, and it is not held against this guest.
     let earlier = keys::TranscriptHash([9; 32]);
     let from_earlier_guest = keys::Confirmation::new(&secret, ConfirmFrom::Guest, &earlier);
-    host.peer_confirm(&Signal::Confirm { mac: from_earlier_guest.to_base64url() }).unwrap();
+    host.peer_confirm(&Confirm { mac: from_earlier_guest.to_base64url() }).unwrap();
     host.remote_sdp(&sdp("BB")).unwrap();
     assert_eq!(host.state(), ShieldState::Connecting, "no lock from it, and no warning");
     assert!(!host.confirmed());
@@ -380,7 +396,7 @@ fn a_forged_confirmation_after_the_lock_turns_the_shield_red() {
         ConfirmFrom::Guest,
         &keys::TranscriptHash([0; 32]),
     );
-    host.peer_confirm(&Signal::Confirm { mac: forged.to_base64url() }).unwrap();
+    host.peer_confirm(&Confirm { mac: forged.to_base64url() }).unwrap();
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
     assert!(host.take_keys().is_none());
 }
@@ -406,10 +422,7 @@ fn organisation_policy_unlocks_with_its_reason() {
     );
     assert_eq!(host.state(), ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff });
     assert!(guest.keys().is_none());
-    match guest.hello() {
-        Signal::Hello { e2ee, .. } => assert!(!e2ee, "a disabled side must not offer E2EE"),
-        other => panic!("{other:?}"),
-    }
+    assert!(!guest.hello().e2ee, "a disabled side must not offer E2EE");
 }
 
 #[test]
@@ -418,24 +431,23 @@ fn bad_peer_input_warns() {
     let call_id = new_call_id(&mut rng);
     let v = PROTOCOL_VERSION;
     let mut host = lone_host(&mut rng, call_id);
-    let not_a_point = Signal::Hello { v, e2ee: true, public_key: "BAAA".into() };
+    let not_a_point = Hello { v, e2ee: true, public_key: "BAAA".into() };
     assert!(host.peer_hello(&not_a_point).is_err());
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::InvalidPeerKey });
 
     let mut host = lone_host(&mut rng, call_id);
     let first = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
     let second = EphemeralSecret::generate(&mut rng).public_key().to_base64url();
-    host.peer_hello(&Signal::Hello { v, e2ee: true, public_key: first.clone() }).expect("valid");
-    host.peer_hello(&Signal::Hello { v, e2ee: true, public_key: first.clone() })
-        .expect("repeat is fine");
+    host.peer_hello(&Hello { v, e2ee: true, public_key: first.clone() }).expect("valid");
+    host.peer_hello(&Hello { v, e2ee: true, public_key: first.clone() }).expect("repeat is fine");
     assert_eq!(host.state(), ShieldState::Connecting);
-    host.peer_hello(&Signal::Hello { v, e2ee: true, public_key: second }).expect("valid");
+    host.peer_hello(&Hello { v, e2ee: true, public_key: second }).expect("valid");
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });
     assert!(host.local_sdp("v=0\r\n").is_err());
 
     // A version 1 peer knows nothing of confirmations: refused, not half-trusted.
     let mut host = lone_host(&mut rng, call_id);
-    host.peer_hello(&Signal::Hello { v: 1, e2ee: true, public_key: first }).expect("parses");
+    host.peer_hello(&Hello { v: 1, e2ee: true, public_key: first }).expect("parses");
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::VersionMismatch });
 }
 
@@ -513,11 +525,11 @@ fn a_hello_that_flips_e2ee_mid_call_is_refused_and_keys_are_never_handed_out_twi
     assert!(host.keys().is_none());
 
     // Someone on the path replays the guest's hello with E2EE off, then on again.
-    let Signal::Hello { v, public_key, .. } = guest.hello() else { unreachable!() };
-    let flipped = Signal::Hello { v, e2ee: false, public_key: public_key.clone() };
+    let Hello { v, public_key, .. } = guest.hello();
+    let flipped = Hello { v, e2ee: false, public_key: public_key.clone() };
     host.peer_hello(&flipped).unwrap();
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });
-    host.peer_hello(&Signal::Hello { v, e2ee: true, public_key }).unwrap();
+    host.peer_hello(&Hello { v, e2ee: true, public_key }).unwrap();
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });
     assert!(host.take_keys().is_none());
     assert!(host.knows_peer(&guest.hello()));
@@ -705,14 +717,23 @@ fn half_way_through_the_wait_each_side_asks_once_more() {
     let (mut host, mut guest, _) = after_hellos("reask", true, true);
     exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
     // The host's confirmation was lost with a relay socket.
-    assert!(!guest.handle_timeout(0));
-    assert!(!guest.handle_timeout(5_999));
-    assert!(guest.handle_timeout(6_000), "ask again half-way");
-    assert!(!guest.handle_timeout(7_000), "once");
+    let asks = |session: &mut Session, now| {
+        session.handle_timeout(now);
+        std::iter::from_fn(|| session.poll_event()).filter(|e| *e == SessionEvent::AskAgain).count()
+    };
+    assert_eq!(asks(&mut guest, 0), 0);
+    assert_eq!(asks(&mut guest, 5_999), 0);
+    assert_eq!(asks(&mut guest, 6_000), 1, "ask again half-way");
+    assert_eq!(asks(&mut guest, 7_000), 0, "once");
     // Asked again, the host repeats its confirmation in time: locked, no warning.
     guest.peer_confirm(&host.confirm().unwrap()).unwrap();
     guest.handle_timeout(20_000);
     assert!(matches!(guest.state(), ShieldState::Locked { .. }), "{:?}", guest.state());
+    assert!(
+        matches!(guest.poll_event(), Some(SessionEvent::ShieldChanged(ShieldState::Locked { .. }))),
+        "the lock is reported once"
+    );
+    assert_eq!(guest.poll_event(), None);
 }
 
 #[test]
@@ -756,4 +777,23 @@ fn a_peer_who_left_is_waited_for_no_longer() {
     host.restart();
     host.handle_timeout(60_000);
     assert_eq!(host.state(), ShieldState::Connecting, "alone again: no warning");
+}
+
+#[test]
+fn the_confirmation_is_handed_out_once_per_agreement_and_again_when_repeated() {
+    let (mut host, mut guest, _) = after_hellos("transmit", true, true);
+    assert_eq!(host.poll_transmit(), None, "nothing to confirm before the descriptions");
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+    let first = host.poll_transmit().expect("the transcript is complete");
+    assert_eq!(Some(&first), host.confirm().as_ref());
+    assert_eq!(host.poll_transmit(), None, "once");
+    host.repeat_confirmation();
+    assert_eq!(host.poll_transmit(), Some(first.clone()), "again when asked");
+    // A new connection is a new agreement, with its own confirmation.
+    host.restart_connection();
+    guest.restart_connection();
+    assert_eq!(host.poll_transmit(), None);
+    exchange_sdps_via(&mut host, &mut guest, "CC", "DD", &honest);
+    let second = host.poll_transmit().expect("the new transcript is complete");
+    assert_ne!(second, first);
 }

@@ -24,7 +24,8 @@ mod worker;
 pub use call_id::{CallId, InvalidCallId};
 pub use codec::{Codec, CodecError, PayloadTypes};
 pub use signalling::{
-    Inbound, MAX_SIGNAL_BYTES, PROTOCOL_VERSION, RelayEvent, RelayRequest, Signal, SignalError,
+    Confirm, Hello, Inbound, MAX_SIGNAL_BYTES, PROTOCOL_VERSION, RelayEvent, RelayRequest, Signal,
+    SignalError,
 };
 pub use slot::{Slot, UnknownSlot};
 pub use worker::{

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Protocol version carried in [`Signal::Hello`].
+/// Protocol version carried in [`Hello`].
 pub const PROTOCOL_VERSION: u8 = 2;
 
 /// Largest text message the relay accepts or forwards, in bytes.
@@ -55,24 +55,40 @@ impl RelayRequest {
     }
 }
 
+/// Each party's E2EE setting and ephemeral P-256 public key (65-byte SEC1, base64url): the
+/// first signal each side sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hello {
+    /// The protocol version ([`PROTOCOL_VERSION`]).
+    pub v: u8,
+    pub e2ee: bool,
+    #[serde(rename = "pub")]
+    pub public_key: String,
+}
+
+/// The sender's key confirmation (32 bytes, base64url; `Confirmation` in the E2EE core): proof,
+/// keyed by the link secret, of the transcript it saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    pub mac: String,
+}
+
 /// A message from one client to the other, forwarded unchanged by the relay.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Signal {
-    /// Each party's E2EE setting and ephemeral P-256 public key (65-byte SEC1, base64url).
-    Hello {
-        v: u8,
-        e2ee: bool,
-        #[serde(rename = "pub")]
-        public_key: String,
-    },
-    /// The sender's key confirmation (32 bytes, base64url; `Confirmation` in the E2EE core):
-    /// proof, keyed by the link secret, of the transcript it saw.
-    Confirm { mac: String },
+    Hello(Hello),
+    Confirm(Confirm),
     /// The host's SDP offer.
-    Offer { sdp: String },
+    Offer {
+        sdp: String,
+    },
     /// The guest's SDP answer.
-    Answer { sdp: String },
+    Answer {
+        sdp: String,
+    },
     /// A trickled ICE candidate, as `RTCIceCandidateInit`.
     Ice {
         candidate: String,
@@ -155,9 +171,20 @@ mod tests {
 
     #[test]
     fn hello_uses_the_protocol_field_names() {
-        let hello = Signal::Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: "AAAA".into() };
+        let hello =
+            Signal::Hello(Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: "AAAA".into() });
         assert_eq!(hello.to_json(), r#"{"t":"hello","v":2,"e2ee":true,"pub":"AAAA"}"#);
         assert_eq!(Signal::parse(&hello.to_json()), Ok(hello));
+        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into() });
+        assert_eq!(confirm.to_json(), r#"{"t":"confirm","mac":"AAAA"}"#);
+        assert_eq!(Signal::parse(&confirm.to_json()), Ok(confirm));
+        // Unknown fields are refused inside the typed messages too.
+        let extra = r#"{"t":"hello","v":2,"e2ee":true,"pub":"AAAA","x":1}"#;
+        assert_eq!(Signal::parse(extra), Err(SignalError::Malformed));
+        assert_eq!(
+            Signal::parse(r#"{"t":"confirm","mac":"A","x":1}"#),
+            Err(SignalError::Malformed)
+        );
     }
 
     #[test]

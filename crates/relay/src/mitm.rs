@@ -10,7 +10,7 @@
 //! (what a relay that wants to terminate DTLS itself would do); and one that drops every key
 //! confirmation (the shield must end in a warning, not wait forever).
 
-use shieldcall_protocol::Signal;
+use shieldcall_protocol::{Confirm, Hello, Signal};
 
 use crate::config::{Command, Config, USAGE};
 
@@ -126,11 +126,11 @@ pub fn swapped_key(slot: usize) -> &'static str {
 /// If `attack` changes `signal`, sent by the member in `slot`, what to forward instead.
 pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> {
     let forged = match (attack, signal) {
-        (Attack::SwapKeys, Signal::Hello { v, e2ee, .. }) => {
-            Signal::Hello { v: *v, e2ee: *e2ee, public_key: swapped_key(slot).to_string() }
+        (Attack::SwapKeys, Signal::Hello(Hello { v, e2ee, .. })) => {
+            Signal::Hello(Hello { v: *v, e2ee: *e2ee, public_key: swapped_key(slot).to_string() })
         }
-        (Attack::FlipE2ee, Signal::Hello { v, public_key, .. }) if slot == 1 => {
-            Signal::Hello { v: *v, e2ee: false, public_key: public_key.clone() }
+        (Attack::FlipE2ee, Signal::Hello(Hello { v, public_key, .. })) if slot == 1 => {
+            Signal::Hello(Hello { v: *v, e2ee: false, public_key: public_key.clone() })
         }
         (Attack::AddFingerprint, Signal::Offer { sdp }) => {
             Signal::Offer { sdp: add_fingerprint(sdp) }
@@ -138,7 +138,7 @@ pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> 
         (Attack::AddFingerprint, Signal::Answer { sdp }) => {
             Signal::Answer { sdp: add_fingerprint(sdp) }
         }
-        (Attack::DropConfirm, Signal::Confirm { .. }) => return Some(Rewrite::Drop),
+        (Attack::DropConfirm, Signal::Confirm(Confirm { .. })) => return Some(Rewrite::Drop),
         _ => return None,
     };
     Some(Rewrite::Forge(forged.to_json()))
@@ -185,13 +185,13 @@ mod tests {
 
     #[test]
     fn only_hellos_change_and_each_direction_differs() {
-        let hello = Signal::Hello { v: 2, e2ee: true, public_key: "AAAA".into() };
+        let hello = Signal::Hello(Hello { v: 2, e2ee: true, public_key: "AAAA".into() });
         let a = rewrite(Attack::SwapKeys, &hello, 0).unwrap();
         let b = rewrite(Attack::SwapKeys, &hello, 1).unwrap();
         assert_ne!(a, b);
         assert_eq!(
             Signal::parse(&forged(a)).unwrap(),
-            Signal::Hello { v: 2, e2ee: true, public_key: SWAPPED_KEYS[0].into() }
+            Signal::Hello(Hello { v: 2, e2ee: true, public_key: SWAPPED_KEYS[0].into() })
         );
         assert_eq!(rewrite(Attack::SwapKeys, &Signal::Bye {}, 0), None);
     }
@@ -247,13 +247,13 @@ mod tests {
             };
             assert_eq!(out, expected);
         }
-        let hello = Signal::Hello { v: 2, e2ee: true, public_key: "AAAA".into() };
+        let hello = Signal::Hello(Hello { v: 2, e2ee: true, public_key: "AAAA".into() });
         assert_eq!(rewrite(Attack::AddFingerprint, &hello, 0), None);
     }
 
     #[test]
     fn confirmations_are_dropped_and_nothing_else() {
-        let confirm = Signal::Confirm { mac: "AAAA".into() };
+        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into() });
         assert_eq!(rewrite(Attack::DropConfirm, &confirm, 0), Some(Rewrite::Drop));
         assert_eq!(rewrite(Attack::DropConfirm, &confirm, 1), Some(Rewrite::Drop));
         let offer = Signal::Offer { sdp: format!("v=0\r\n{SHA256}\r\n") };
@@ -281,11 +281,11 @@ mod tests {
 
     #[test]
     fn the_downgrade_turns_only_the_guests_e2ee_off() {
-        let hello = Signal::Hello { v: 2, e2ee: true, public_key: "AAAA".into() };
+        let hello = Signal::Hello(Hello { v: 2, e2ee: true, public_key: "AAAA".into() });
         assert_eq!(rewrite(Attack::FlipE2ee, &hello, 0), None);
         assert_eq!(
             Signal::parse(&forged(rewrite(Attack::FlipE2ee, &hello, 1).unwrap())).unwrap(),
-            Signal::Hello { v: 2, e2ee: false, public_key: "AAAA".into() }
+            Signal::Hello(Hello { v: 2, e2ee: false, public_key: "AAAA".into() })
         );
         let offer = Signal::Offer { sdp: "v=0".into() };
         assert_eq!(rewrite(Attack::FlipE2ee, &offer, 1), None);

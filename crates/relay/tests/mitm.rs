@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Spawned, call_id, join_pair, spawn_exe};
-use shieldcall_protocol::Signal;
+use shieldcall_protocol::{Hello, Signal};
 
 const EXE: &str = env!("CARGO_BIN_EXE_shieldcall-relay-mitm");
 
@@ -30,8 +30,8 @@ async fn mitm_mode_swaps_the_hello_keys_and_warns() {
     let to_host = Signal::parse(&host.recv().await).unwrap();
 
     let (
-        Signal::Hello { e2ee: true, public_key: k1, .. },
-        Signal::Hello { e2ee: false, public_key: k2, .. },
+        Signal::Hello(Hello { e2ee: true, public_key: k1, .. }),
+        Signal::Hello(Hello { e2ee: false, public_key: k2, .. }),
     ) = (to_guest, to_host)
     else {
         panic!("hellos arrive as hellos with the sender's e2ee setting");

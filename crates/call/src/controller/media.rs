@@ -4,7 +4,7 @@
 //! arrive.
 
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::session::ShieldState;
+use shieldcall_e2ee::session::{SessionEvent, ShieldState};
 use shieldcall_protocol::{Direction, SecretBytes, WorkerCommand, WorkerEvent};
 
 use super::{Controller, Effect, ShieldView};
@@ -33,15 +33,27 @@ impl Controller {
     /// Show the session's state, send the confirmation once there is one, and give the worker
     /// the matching command.
     pub(super) fn follow_session(&mut self) {
+        while let Some(event) = self.session.poll_event() {
+            match event {
+                SessionEvent::ShieldChanged(ShieldState::Locked { code }) => {
+                    if self.last_code.is_some_and(|last| last != code) {
+                        self.notice(
+                            "The security code changed: compare it again with the other person.",
+                        );
+                    }
+                    self.last_code = Some(code);
+                }
+                SessionEvent::ShieldChanged(_) => {}
+                // Half-way through the wait for the peer's confirmation.
+                SessionEvent::AskAgain => {
+                    self.say_hello();
+                    self.session.repeat_confirmation();
+                }
+            }
+        }
         self.send_confirmation();
         self.show_shield();
         let state = self.session.state();
-        if let ShieldState::Locked { code } = state {
-            if self.last_code.is_some_and(|last| last != code) {
-                self.notice("The security code changed: compare it again with the other person.");
-            }
-            self.last_code = Some(code);
-        }
         if !self.worker_ready {
             return;
         }

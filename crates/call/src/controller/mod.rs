@@ -31,7 +31,7 @@ use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{Role, Session, SessionConfig};
-use shieldcall_protocol::{Inbound, Signal};
+use shieldcall_protocol::{Hello, Inbound, Signal};
 
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 
@@ -75,15 +75,13 @@ pub struct Controller {
     peer_away: bool,
     /// The worker mode last commanded, so it is commanded once per change.
     worker_mode: Option<WorkerMode>,
-    /// The key confirmation last sent to the peer.
-    confirm_sent: Option<Signal>,
     /// The last security code shown as locked, to tell the person when it changes.
     last_code: Option<SecurityCode>,
     /// When to make a failing media connection again (the host makes connections).
     retry: Retry,
     /// The pending attempt, while its timer runs, with the peer's hello that asked for it
     /// (none when this side's own connection failed).
-    retry_pending: Option<Option<Signal>>,
+    retry_pending: Option<Option<Hello>>,
     /// (Host) make the connection again as soon as the fresh worker runs.
     reconnect_when_ready: bool,
     /// The connection whose certificate has been checked against the bound one.
@@ -135,7 +133,6 @@ impl Controller {
             early_offer: None,
             peer_away: false,
             worker_mode: None,
-            confirm_sent: None,
             last_code: None,
             retry: Retry::new(),
             retry_pending: None,
@@ -284,13 +281,8 @@ impl Controller {
     /// connection has been healthy, stalled media, and a screen share that stopped.
     fn tick(&mut self) {
         let now = self.now;
-        let before = self.session.state();
-        if self.session.handle_timeout(now) {
-            // Half-way through the wait for the peer's confirmation.
-            self.say_everything_again();
-        } else if self.session.state() != before {
-            self.follow_session();
-        }
+        self.session.handle_timeout(now);
+        self.follow_session();
         if self.retry_pending.is_some() && !self.media_connected() {
             self.show_retry();
         } else if self.session.confirmed() && self.media_connected() {

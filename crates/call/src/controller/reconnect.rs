@@ -2,7 +2,7 @@
 //! fails: the host makes it again after a delay that grows while attempts keep failing.
 
 use shieldcall_e2ee::session::ShieldState;
-use shieldcall_protocol::{Inbound, Signal};
+use shieldcall_protocol::{Hello, Inbound, Signal};
 
 use super::{CallStatus, Controller, Effect};
 
@@ -34,7 +34,7 @@ impl Controller {
     /// Schedule the next attempt at the media connection (once: both sides' reports of the
     /// same failure share it), and say when it will be. `hello` is the peer's, when theirs
     /// asked for it: it goes in again once the fresh worker runs, and makes the connection.
-    pub(super) fn retry_later(&mut self, hello: Option<Signal>) {
+    pub(super) fn retry_later(&mut self, hello: Option<Hello>) {
         let attempt = self.retry.failed(self.now);
         self.show_retry();
         match &mut self.retry_pending {
@@ -81,7 +81,7 @@ impl Controller {
         self.session.restart_connection();
         self.reset_media();
         match hello {
-            Some(hello) => self.backlog.push(Inbound::Peer(hello)),
+            Some(hello) => self.backlog.push(Inbound::Peer(Signal::Hello(hello))),
             None => self.reconnect_when_ready = true,
         }
     }

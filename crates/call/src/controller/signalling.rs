@@ -4,7 +4,7 @@
 
 use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::session::{Role, ShieldState};
-use shieldcall_protocol::{Inbound, RelayEvent, Signal};
+use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
 
 use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
@@ -37,8 +37,8 @@ impl Controller {
             Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
             Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
             Inbound::Relay(RelayEvent::Error { reason }) => self.log(format!("relay: {reason}")),
-            Inbound::Peer(hello @ Signal::Hello { .. }) => self.peer_hello(hello),
-            Inbound::Peer(confirm @ Signal::Confirm { .. }) => {
+            Inbound::Peer(Signal::Hello(hello)) => self.peer_hello(hello),
+            Inbound::Peer(Signal::Confirm(confirm)) => {
                 if self.session.peer_confirm(&confirm).is_err() {
                     self.log("relay: a malformed key confirmation");
                 }
@@ -61,24 +61,24 @@ impl Controller {
             self.set_status(CallStatus::Connecting);
         }
         let hello = self.session.hello();
-        self.send(hello);
+        self.send(Signal::Hello(hello));
     }
 
     /// Say hello and repeat this side's key confirmation (if there is one), in case either was
     /// lost with a relay socket: the peer then repeats its own, or the host starts afresh.
     pub(super) fn say_everything_again(&mut self) {
         self.say_hello();
-        self.confirm_sent = None;
+        self.session.repeat_confirmation();
         self.follow_session();
     }
 
-    fn peer_hello(&mut self, hello: Signal) {
+    fn peer_hello(&mut self, hello: Hello) {
         if self.peer_away {
             self.peer_away = false;
             if !self.session.knows_peer(&hello) {
                 // Someone new (the same person after a reload, say): start afresh with them.
                 self.peer_left();
-                self.backlog.push(Inbound::Peer(hello));
+                self.backlog.push(Inbound::Peer(Signal::Hello(hello)));
                 return;
             }
             // The same person, back on the relay; the media connection never dropped.
@@ -103,7 +103,7 @@ impl Controller {
         if known {
             // Our confirmation may have been lost with the relay: say it again. (Only to the
             // same person: to someone new it would be about another agreement.)
-            self.confirm_sent = None;
+            self.session.repeat_confirmation();
         }
         self.follow_session();
         if self.role == Role::Host && self.link.is_none() {
@@ -166,16 +166,11 @@ impl Controller {
         self.emit(Effect::ApplyAnswer { generation, sdp });
     }
 
-    /// Send the session's key confirmation once there is one (again only when it changes, or
-    /// when `confirm_sent` was cleared to repeat it).
+    /// Send what the session has for the peer: its key confirmation, once per agreement (and
+    /// again when repeated).
     pub(super) fn send_confirmation(&mut self) {
-        match self.session.confirm() {
-            None => self.confirm_sent = None,
-            Some(confirm) if self.confirm_sent.as_ref() != Some(&confirm) => {
-                self.confirm_sent = Some(confirm.clone());
-                self.send(confirm);
-            }
-            Some(_) => {}
+        while let Some(confirm) = self.session.poll_transmit() {
+            self.send(Signal::Confirm(confirm));
         }
     }
 }

@@ -5,7 +5,7 @@ use shieldcall_call::controller::{CallStatus, LinkState};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::{PROTOCOL_VERSION, Signal};
+use shieldcall_protocol::{Confirm, Hello, PROTOCOL_VERSION, Signal};
 
 use crate::harness::{
     From, Settings, WorkerMode, World, dropping, is_confirm, is_hello, joined, other_key,
@@ -57,7 +57,9 @@ fn a_swapped_host_key_gives_the_two_people_different_codes() {
 fn a_flipped_e2ee_flag_is_a_downgrade_that_turns_both_red_and_never_unlocks() {
     let mut world = World::new(Settings::default());
     world.relay = rewriting(|_, s| match s {
-        Signal::Hello { v, public_key, .. } => Signal::Hello { v, e2ee: false, public_key },
+        Signal::Hello(Hello { v, public_key, .. }) => {
+            Signal::Hello(Hello { v, e2ee: false, public_key })
+        }
         other => other,
     });
     world.join();
@@ -200,7 +202,7 @@ fn a_replayed_confirmation_beside_the_real_one_changes_nothing() {
 fn a_malformed_confirmation_is_logged_and_changes_nothing() {
     let mut world = World::call(Settings::default());
     let code = world.host.code();
-    world.inject(From::Host, Signal::Confirm { mac: "not a confirmation".into() });
+    world.inject(From::Host, Signal::Confirm(Confirm { mac: "not a confirmation".into() }));
     world.assert_locked();
     assert_eq!(world.host.code(), code);
     assert!(world.host.view.logs.iter().any(|l| l.contains("malformed key confirmation")));
@@ -210,7 +212,7 @@ fn a_malformed_confirmation_is_logged_and_changes_nothing() {
 #[test]
 fn a_forged_confirmation_turns_a_locked_call_red() {
     let mut world = World::call(Settings::default());
-    let Signal::Confirm { mac } =
+    let Signal::Confirm(Confirm { mac }) =
         world.guest.sent.iter().find(|(_, s)| is_confirm(s)).unwrap().1.clone()
     else {
         unreachable!()
@@ -218,7 +220,7 @@ fn a_forged_confirmation_turns_a_locked_call_red() {
     // The same length, one character (six bits of the first byte) changed.
     let first = if mac.starts_with('A') { "B" } else { "A" };
     let forged = format!("{first}{}", &mac[1..]);
-    world.inject(From::Host, Signal::Confirm { mac: forged });
+    world.inject(From::Host, Signal::Confirm(Confirm { mac: forged }));
     assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
     assert_eq!(world.host.keys(), None);
 }
@@ -240,7 +242,7 @@ fn an_offer_that_overtakes_the_hello_waits_for_it() {
     let mut world = World::new(Settings::default());
     let mut held: Option<Signal> = None;
     world.relay = Box::new(move |from, s| match (from, &s) {
-        (From::Host, Signal::Hello { .. }) if held.is_none() => {
+        (From::Host, Signal::Hello(Hello { .. })) if held.is_none() => {
             held = Some(s);
             vec![]
         }
@@ -280,7 +282,7 @@ fn a_second_hello_with_another_key_is_a_peer_key_change() {
     let mut world = World::call(Settings::default());
     world.inject(
         From::Host,
-        Signal::Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: other_key() },
+        Signal::Hello(Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: other_key() }),
     );
     assert_eq!(world.host.warning(), Some(WarningReason::PeerKeyChanged));
     assert_eq!(world.host.keys(), None);
@@ -290,8 +292,8 @@ fn a_second_hello_with_another_key_is_a_peer_key_change() {
 fn a_hello_of_another_protocol_version_is_a_version_mismatch() {
     let mut world = World::new(Settings::default());
     world.relay = rewriting(|from, s| match (from, s) {
-        (From::Guest, Signal::Hello { e2ee, public_key, .. }) => {
-            Signal::Hello { v: PROTOCOL_VERSION + 1, e2ee, public_key }
+        (From::Guest, Signal::Hello(Hello { e2ee, public_key, .. })) => {
+            Signal::Hello(Hello { v: PROTOCOL_VERSION + 1, e2ee, public_key })
         }
         (_, s) => s,
     });
@@ -328,8 +330,8 @@ fn a_relay_that_announces_a_peer_and_sends_nothing_ends_in_a_timeout() {
 fn a_downgrade_of_only_the_guests_hello_turns_both_red() {
     let mut world = World::new(Settings::default());
     world.relay = rewriting(|from, s| match (from, s) {
-        (From::Guest, Signal::Hello { v, public_key, .. }) => {
-            Signal::Hello { v, e2ee: false, public_key }
+        (From::Guest, Signal::Hello(Hello { v, public_key, .. })) => {
+            Signal::Hello(Hello { v, e2ee: false, public_key })
         }
         (_, s) => s,
     });
@@ -362,7 +364,7 @@ fn a_confirmation_that_overtakes_the_answer_still_locks() {
             held = Some(s);
             vec![]
         }
-        (From::Guest, Signal::Confirm { .. }) => match held.take() {
+        (From::Guest, Signal::Confirm(Confirm { .. })) => match held.take() {
             Some(answer) => vec![s, answer],
             None => vec![s],
         },

@@ -16,8 +16,8 @@ use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
 use shieldcall_protocol::{
-    ChatOrder, Inbound, PayloadTypes, RelayEvent, Signal, TransformStats, WorkerCommand,
-    WorkerEvent,
+    ChatOrder, Confirm, Hello, Inbound, PayloadTypes, RelayEvent, Signal, TransformStats,
+    WorkerCommand, WorkerEvent,
 };
 
 /// A description naming one certificate whose SHA-256 fingerprint is `fill` 32 times.
@@ -794,7 +794,9 @@ impl World {
 /// A hello as `hello` was, with another (valid) key.
 pub fn with_other_key(hello: Signal) -> Signal {
     match hello {
-        Signal::Hello { v, e2ee, .. } => Signal::Hello { v, e2ee, public_key: other_key() },
+        Signal::Hello(Hello { v, e2ee, .. }) => {
+            Signal::Hello(Hello { v, e2ee, public_key: other_key() })
+        }
         other => other,
     }
 }
@@ -805,11 +807,11 @@ pub fn other_key() -> String {
 }
 
 pub fn is_hello(signal: &Signal) -> bool {
-    matches!(signal, Signal::Hello { .. })
+    matches!(signal, Signal::Hello(Hello { .. }))
 }
 
 pub fn is_confirm(signal: &Signal) -> bool {
-    matches!(signal, Signal::Confirm { .. })
+    matches!(signal, Signal::Confirm(Confirm { .. }))
 }
 
 /// A relay that drops what `drop` picks and carries the rest.
