@@ -42,7 +42,9 @@ const USAGE: &str = "\
 load: the relay's load benchmark (see the top of crates/relay/examples/load.rs)
 
     --sockets N           sockets to open, two per room [default: 100000]
-    --per-ip N            sockets per source address 127.0.0.x [default: 25000]
+    --per-ip N            sockets per source address 127.0.0.x [default: 10000; Linux has
+                          28,232 ports per address, and finds a free one slowly when most are
+                          taken]
     --quiet-secs N        seconds of offers without the flood [default: 15]
     --flood-secs N        seconds of offers with the flood beside them [default: 15]
     --offer-bytes N       size of each timed message [default: 5000]
@@ -83,7 +85,7 @@ impl Opts {
         let beside = exe.parent().and_then(|d| d.parent()).map(|d| d.join("shieldcall-relay"));
         let mut o = Opts {
             sockets: 100_000,
-            per_ip: 25_000,
+            per_ip: 10_000,
             quiet: Duration::from_secs(15),
             flood: Duration::from_secs(15),
             offer_bytes: 5000,
@@ -189,9 +191,10 @@ impl Shared {
 struct RoomResult {
     sent: u64,
     received: u64,
-    /// Forwarding latencies in µs of the messages sent before the flood, and during it.
-    quiet: Vec<u32>,
-    flood: Vec<u32>,
+    /// Forwarding latencies in µs of the messages sent before the flood, and during it, each
+    /// with the second of the measured period it was sent in.
+    quiet: Vec<(u16, u32)>,
+    flood: Vec<(u16, u32)>,
 }
 
 #[derive(Default)]
@@ -233,7 +236,9 @@ fn describe(msg: Option<Result<Message, WsError>>) -> String {
         Some(Err(e)) => format!("error: {e}"),
         Some(Ok(Message::Close(Some(frame)))) => format!("closed {} {}", frame.code, frame.reason),
         Some(Ok(Message::Close(None))) => "closed".into(),
-        Some(Ok(Message::Text(t))) => format!("text {}", t.as_str().chars().take(90).collect::<String>()),
+        Some(Ok(Message::Text(t))) => {
+            format!("text {}", t.as_str().chars().take(90).collect::<String>())
+        }
         Some(Ok(other)) => format!("unexpected {other:?}"),
     }
 }
@@ -260,7 +265,12 @@ async fn set_up(shared: &Shared, i: usize) -> Result<(Ws, Ws), String> {
 }
 
 /// One room: `a` sends an offer-sized message every second from its own phase, `b` times them.
-async fn room(shared: Arc<Shared>, i: usize, permits: Arc<Semaphore>, done: mpsc::Sender<RoomResult>) {
+async fn room(
+    shared: Arc<Shared>,
+    i: usize,
+    permits: Arc<Semaphore>,
+    done: mpsc::Sender<RoomResult>,
+) {
     let permit = permits.acquire().await.expect("never closed");
     let pair = timeout(SETUP_TIMEOUT, set_up(&shared, i)).await;
     drop(permit);
@@ -298,7 +308,9 @@ async fn room(shared: Arc<Shared>, i: usize, permits: Arc<Semaphore>, done: mpsc
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let head = r#"{"t":"offer","sdp":"ts="#;
     let padding = "a".repeat(opts.offer_bytes - head.len() - 12 - 3);
-    let flood_from_us = now_us() + flood_at.saturating_duration_since(Instant::now()).as_micros() as u64;
+    let at_us =
+        |t: Instant| now_us() + t.saturating_duration_since(Instant::now()).as_micros() as u64;
+    let (t0_us, flood_from_us) = (at_us(t0), at_us(flood_at));
     let mut sending = true;
     loop {
         tokio::select! {
@@ -326,7 +338,12 @@ async fn room(shared: Arc<Shared>, i: usize, permits: Arc<Semaphore>, done: mpsc
                     Some(at) if text.len() == opts.offer_bytes => {
                         result.received += 1;
                         let latency = now.saturating_sub(at).min(u32::MAX as u64) as u32;
-                        if at < flood_from_us { result.quiet.push(latency) } else { result.flood.push(latency) }
+                        let second = (at.saturating_sub(t0_us) / 1_000_000) as u16;
+                        if at < flood_from_us {
+                            result.quiet.push((second, latency))
+                        } else {
+                            result.flood.push((second, latency))
+                        }
                     }
                     _ => return disturbed("receiver", msg),
                 }
@@ -354,7 +371,13 @@ fn is_ping(msg: &Option<Result<Message, WsError>>) -> bool {
 /// An abusive client: opens a room of its own and floods it with junk, messages just over the
 /// 64 KiB limit, binary frames and now and then one over the relay's hard cap, as fast as the
 /// relay takes them; when the relay closes it, it comes back with a new socket.
-async fn flooder(shared: Arc<Shared>, k: usize, from: Instant, until: Instant, stats: Arc<FloodStats>) {
+async fn flooder(
+    shared: Arc<Shared>,
+    k: usize,
+    from: Instant,
+    until: Instant,
+    stats: Arc<FloodStats>,
+) {
     sleep_until(from).await;
     let oversized = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "x".repeat(64 * 1024));
     let over_cap = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "x".repeat(300 * 1024));
@@ -390,7 +413,11 @@ async fn flooder(shared: Arc<Shared>, k: usize, from: Instant, until: Instant, s
         let mut m = 0usize;
         while Instant::now() < until && !reader.is_finished() {
             m += 1;
-            let msg = if m % 97 == 0 { Message::text(over_cap.as_str()) } else { junk[m % junk.len()].clone() };
+            let msg = if m.is_multiple_of(97) {
+                Message::text(over_cap.as_str())
+            } else {
+                junk[m % junk.len()].clone()
+            };
             let len = msg.len() as u64;
             if sink.send(msg).await.is_err() {
                 break;
@@ -432,7 +459,21 @@ fn file_limit() -> usize {
     line.split_whitespace().nth(3).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-fn percentiles(mut v: Vec<u32>) -> String {
+/// p99 of each second of the measured period, in ms.
+fn timeline(all: &[(u16, u32)]) -> String {
+    let mut seconds: BTreeMap<u16, Vec<u32>> = BTreeMap::new();
+    for &(second, latency) in all {
+        seconds.entry(second).or_default().push(latency);
+    }
+    let p99 = |mut v: Vec<u32>| {
+        v.sort_unstable();
+        v[(v.len() * 99 / 100).min(v.len() - 1)] as f64 / 1000.0
+    };
+    seconds.into_values().map(|v| format!("{:.1}", p99(v))).collect::<Vec<_>>().join(" ")
+}
+
+fn percentiles(v: &[(u16, u32)]) -> String {
+    let mut v: Vec<u32> = v.iter().map(|&(_, latency)| latency).collect();
     if v.is_empty() {
         return "no messages".into();
     }
@@ -491,7 +532,8 @@ async fn main() -> ExitCode {
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("unexpected first line from the relay: {line:?}"));
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let ports = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let ports =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
     println!("relay {} (pid {pid}) on {relay}, log {}", opts.relay.display(), opts.log.display());
     println!(
         "machine: {} cores, load average {}, open-file limit {}, local ports {}",
@@ -544,7 +586,8 @@ async fn main() -> ExitCode {
     let held = shared.set_up.load(Ordering::Relaxed) * 2;
     let rss_idle = rss_kib(pid);
     let fds = open_fds(pid);
-    let per_socket = |rss: u64| (rss.saturating_sub(rss_empty) as f64 * 1024.0) / held.max(1) as f64;
+    let per_socket =
+        |rss: u64| (rss.saturating_sub(rss_empty) as f64 * 1024.0) / held.max(1) as f64;
     println!("\n== sockets");
     println!("sockets held: {held} of {} ({:.1} s to open and join)", rooms * 2, setup_secs);
     println!("relay file descriptors open: {fds}");
@@ -597,9 +640,16 @@ async fn main() -> ExitCode {
         opts.rate,
         opts.rate * (held / 2)
     );
-    println!("sent {}, received {}, rooms reporting {reported} of {}", total.sent, total.received, held / 2);
-    println!("quiet ({} s): {}", opts.quiet.as_secs(), percentiles(total.quiet));
-    println!("with the flood ({} s): {}", opts.flood.as_secs(), percentiles(total.flood));
+    println!(
+        "sent {}, received {}, rooms reporting {reported} of {}",
+        total.sent,
+        total.received,
+        held / 2
+    );
+    println!("quiet ({} s): {}", opts.quiet.as_secs(), percentiles(&total.quiet));
+    println!("with the flood ({} s): {}", opts.flood.as_secs(), percentiles(&total.flood));
+    total.quiet.extend(total.flood);
+    println!("p99 of each second, ms: {}", timeline(&total.quiet));
     println!(
         "CPU (100% = one core): relay {:.0}% quiet, {:.0}% with the flood; this client {:.0}% and {:.0}%",
         cpu(relay_cpu0, relay_cpu1, opts.quiet),

@@ -285,7 +285,7 @@ async fn messages_up_to_64_kib_pass_the_small_socket_buffers() {
         let sdp: String = (0..padding).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
         format!(r#"{{"t":"offer","sdp":"{sdp}"}}"#)
     };
-    assert!(MAX_SIGNAL_BYTES > 8 * READ_BUFFER_SIZE, "the test must span many reads");
+    const { assert!(MAX_SIGNAL_BYTES > 8 * READ_BUFFER_SIZE, "the test must span many reads") };
     let at_limit = offer(MAX_SIGNAL_BYTES);
     a.send(&at_limit).await;
     assert_eq!(b.recv().await, at_limit);
