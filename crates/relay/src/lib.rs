@@ -147,9 +147,40 @@ async fn ws_route(
                 .into_response();
         }
     };
-    ws.max_message_size(HARD_MESSAGE_CAP).max_frame_size(HARD_MESSAGE_CAP).on_upgrade(
-        move |socket| socket::run(state.relay, state.config, call_id, peer.ip(), guard, socket),
-    )
+    sized(ws).on_upgrade(move |socket| {
+        socket::run(state.relay, state.config, call_id, peer.ip(), guard, socket)
+    })
+}
+
+/// How much a socket reads from the kernel at once, and the size its read buffer starts at.
+/// Chosen, not defaulted: tungstenite's default (128 KiB, fully written into at the first read)
+/// would cost 12.8 GB for 100,000 sockets that hold a call open and say nothing. 4 KiB takes a
+/// `join` or an ICE candidate in one read and a typical offer (3 to 10 KB) in two or three; a
+/// larger frame is not cut off by it, the buffer grows to the frame's length (at most
+/// [`HARD_MESSAGE_CAP`]) when its header arrives. See "Capacity" in the README.
+pub const READ_BUFFER_SIZE: usize = 4 * 1024;
+
+/// Bytes a socket collects before writing to the kernel: none. The relay awaits every send to
+/// its flush anyway (one message at a time, see `socket.rs`), so a collecting buffer would only
+/// add latency and, at tungstenite's default of 128 KiB, memory.
+pub const WRITE_BUFFER_SIZE: usize = 0;
+
+/// The most a socket's write buffer may hold: what the kernel has not taken yet of the one
+/// message being sent, plus a control frame (a pong or a close). Never reached by the relay's
+/// own messages (at most [`MAX_SIGNAL_BYTES`] forwarded, or a short event); a backstop at the
+/// hard cap so a bug can never buffer without bound (the default is unlimited). A full buffer
+/// fails the send, which drops the socket.
+pub const MAX_WRITE_BUFFER_SIZE: usize = HARD_MESSAGE_CAP;
+
+/// The WebSocket settings of every relay socket, each chosen (see the constants above). The
+/// message and frame caps are [`HARD_MESSAGE_CAP`] rather than [`MAX_SIGNAL_BYTES`], so that a
+/// message a little over the limit gets an `error` and the socket lives on.
+fn sized<F>(ws: WebSocketUpgrade<F>) -> WebSocketUpgrade<F> {
+    ws.read_buffer_size(READ_BUFFER_SIZE)
+        .write_buffer_size(WRITE_BUFFER_SIZE)
+        .max_write_buffer_size(MAX_WRITE_BUFFER_SIZE)
+        .max_message_size(HARD_MESSAGE_CAP)
+        .max_frame_size(HARD_MESSAGE_CAP)
 }
 
 /// Whether a socket with these request headers may open. Browsers always send `Origin` on a

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use common::{Client, call_id, http_get, http_get_with_headers, join, join_pair, open, spawn};
 use futures_util::StreamExt;
-use shieldcall_relay::CONTENT_SECURITY_POLICY;
+use shieldcall_protocol::MAX_SIGNAL_BYTES;
+use shieldcall_relay::{CONTENT_SECURITY_POLICY, READ_BUFFER_SIZE};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, http::HeaderValue};
 
 fn relay() -> Command {
@@ -269,4 +270,34 @@ async fn a_slow_reader_is_dropped_not_buffered() {
     // Its place is free at once.
     assert_eq!(sender.recv().await, r#"{"t":"peer-left"}"#);
     eprintln!("dropped after {dropped_after} messages of 60 KiB");
+}
+
+/// The socket buffers are sized for idle sockets (`READ_BUFFER_SIZE`, no write buffer), not for
+/// the largest message: a message of exactly 64 KiB still crosses the real binary whole, both
+/// ways, and one byte more is refused as ever while the socket lives on.
+#[tokio::test]
+async fn messages_up_to_64_kib_pass_the_small_socket_buffers() {
+    let relay = spawn(&[]);
+    let (mut a, mut b) = join_pair(relay.addr, &call_id()).await;
+    let offer = |len: usize| {
+        let padding = len - r#"{"t":"offer","sdp":""}"#.len();
+        // Not one repeated byte, so a message cut or spliced at a buffer boundary shows.
+        let sdp: String = (0..padding).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        format!(r#"{{"t":"offer","sdp":"{sdp}"}}"#)
+    };
+    const { assert!(MAX_SIGNAL_BYTES > 8 * READ_BUFFER_SIZE, "the test must span many reads") };
+    let at_limit = offer(MAX_SIGNAL_BYTES);
+    a.send(&at_limit).await;
+    assert_eq!(b.recv().await, at_limit);
+    let just_under = offer(MAX_SIGNAL_BYTES - 100);
+    b.send(&just_under).await;
+    assert_eq!(a.recv().await, just_under);
+
+    a.send(&offer(MAX_SIGNAL_BYTES + 1)).await;
+    assert_eq!(a.recv_error().await, "message larger than 64 KiB");
+    // Nothing of it reached the peer, and both directions still carry the largest message.
+    a.send(&at_limit).await;
+    assert_eq!(b.recv().await, at_limit);
+    b.send(&at_limit).await;
+    assert_eq!(a.recv().await, at_limit);
 }
