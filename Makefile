@@ -21,6 +21,8 @@ export TRUNK_SKIP_VERSION_CHECK := true
 # On the Debian fallback route, wasm builds run with Debian's toolchain (see scripts/setup.sh).
 WASM = { [ ! -f .tools/env ] || source .tools/env; }; env PATH="$${WASM_PATH_PREFIX:+$$WASM_PATH_PREFIX:}$$PATH" $${WASM_ENV:-}
 WORKER_PKG := $(CURDIR)/target/worker-pkg
+# Release wasm goes through npm's wasm-opt (package.json; Trunk.toml names its version).
+WASM_OPT := $(CURDIR)/node_modules/.bin/wasm-opt
 
 .PHONY: setup run test test-host test-browser test-e2e worker-pkg lint dist relay relay-bin \
   bench-browser bench-relay
@@ -37,7 +39,7 @@ run: setup
 
 # One process serving everything: the release build of the app from the relay.
 dist: setup
-	$(WASM) trunk build --release
+	$(WASM) env PATH="$(dir $(WASM_OPT)):$$PATH" trunk build --release
 # The shipped relay, and for the e2e tests shieldcall-relay-mitm: the same relay with the
 # test-only man-in-the-middle modes, a binary of its own so that `make relay` never ships them.
 relay-bin:
@@ -65,10 +67,11 @@ test-host:
 	cargo test -q -p shieldcall-worker --lib
 
 # The worker as the page loads it (wasm-bindgen --target no-modules), for tests that start it.
-worker-pkg:
+worker-pkg: setup
 	@$(WASM) cargo build -q --release --target wasm32-unknown-unknown -p shieldcall-worker
 	wasm-bindgen --target no-modules --no-typescript --out-dir $(WORKER_PKG) \
 	  target/wasm32-unknown-unknown/release/shieldcall_worker.wasm
+	$(WASM_OPT) -O3 $(WORKER_PKG)/shieldcall_worker_bg.wasm -o $(WORKER_PKG)/shieldcall_worker_bg.wasm
 
 # The worker's own browser tests, without its benchmark (that is `make bench-browser`). No -q
 # for them: cargo passes it on as --quiet, which wasm-bindgen-test-runner rejects.

@@ -91,8 +91,10 @@ if ! command -v trunk >/dev/null; then
 fi
 
 # 5. Node packages for the two-browser tests (Playwright drives Debian's Chromium, puppeteer-core
-#    Debian's Firefox ESR over WebDriver BiDi; neither downloads a browser of its own).
-if [ -f package.json ] && { [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ]; }; then
+#    Debian's Firefox ESR over WebDriver BiDi; neither downloads a browser of its own), and
+#    binaryen's wasm-opt for release builds (npm's: Debian's binaryen 108 broke the output).
+if [ -f package.json ] && { [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ] \
+    || [ ! -x node_modules/.bin/wasm-opt ]; }; then
   log "npm ci"
   if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
 fi
