@@ -747,6 +747,16 @@ impl World {
         }
     }
 
+    /// The media connection fails on both sides; the host's retry comes due, and the new
+    /// connection has a few seconds to be made.
+    pub fn fail_and_reconnect(&mut self) {
+        self.media_drops(LinkState::Failed);
+        self.settle();
+        let delay = self.host.retry_at.expect("a retry is scheduled") - self.now;
+        self.advance(delay);
+        self.advance(6_000);
+    }
+
     /// `ms` pass, in one-second ticks; retry timers fire when due.
     pub fn advance(&mut self, ms: u64) {
         let end = self.now + ms;

@@ -173,11 +173,7 @@ fn connections_that_keep_failing_are_retried_after_1_2_then_4_seconds() {
 fn the_retry_countdown_is_shown_second_by_second() {
     let mut world = healthy_call();
     for _ in 0..3 {
-        world.media_drops(LinkState::Failed);
-        world.settle();
-        let delay = world.host.retry_at.unwrap() - world.now;
-        world.advance(delay);
-        world.advance(6_000);
+        world.fail_and_reconnect();
     }
     world.media_drops(LinkState::Failed);
     world.settle();
@@ -220,11 +216,7 @@ fn when_the_network_comes_back_the_call_connects() {
 fn after_twenty_healthy_seconds_the_retry_schedule_starts_again() {
     let mut world = healthy_call();
     for _ in 0..3 {
-        world.media_drops(LinkState::Failed);
-        world.settle();
-        let delay = world.host.retry_at.unwrap() - world.now;
-        world.advance(delay);
-        world.advance(6_000);
+        world.fail_and_reconnect();
     }
     // Healthy for more than 20 s: the next failure is a first one again.
     world.advance(21_000);
