@@ -99,14 +99,8 @@ pub(crate) fn extract_expand(suite: CipherSuite, ikm: &[u8], info: &[u8], out: &
 impl SframeKey {
     /// Derives the key and salt for `kid` from `base_key` (RFC 9605 §4.4.2).
     pub fn derive(suite: CipherSuite, base_key: &[u8], kid: u64) -> SframeKey {
-        let mut key = Zeroizing::new([0u8; MAX_KEY_LEN]);
-        let key = &mut key[..suite.nk()];
-        let mut salt = Zeroizing::new([0u8; NONCE_LEN]);
-        let (info, n) = label(b"SFrame 1.0 Secret key ", kid, suite);
-        extract_expand(suite, base_key, &info[..n], key);
-        let (info, n) = label(b"SFrame 1.0 Secret salt ", kid, suite);
-        extract_expand(suite, base_key, &info[..n], &mut salt[..]);
-        SframeKey::from_parts(suite, kid, key, &salt)
+        let (key, salt) = derive_key_and_salt(suite, base_key, kid);
+        SframeKey::from_parts(suite, kid, &key[..suite.nk()], &salt)
     }
 
     /// Builds a key from an already derived `sframe_key` (`Nk` bytes) and `sframe_salt`.
@@ -152,11 +146,7 @@ impl SframeKey {
 
     /// `salt XOR CTR`, with CTR big-endian in the last 8 bytes (§4.4.3).
     pub fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
-        let mut nonce = *self.salt;
-        for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(ctr.to_be_bytes()) {
-            *n ^= c;
-        }
-        nonce
+        nonce_of(&self.salt, ctr)
     }
 
     /// Encrypts `buf` in place and returns the tag.
@@ -205,6 +195,30 @@ impl SframeKey {
             }
         }
     }
+}
+
+/// `sframe_key` (its first `Nk` bytes) and `sframe_salt` of `kid` (RFC 9605 §4.4.2).
+pub(crate) fn derive_key_and_salt(
+    suite: CipherSuite,
+    base_key: &[u8],
+    kid: u64,
+) -> (Zeroizing<[u8; MAX_KEY_LEN]>, Zeroizing<[u8; NONCE_LEN]>) {
+    let mut key = Zeroizing::new([0u8; MAX_KEY_LEN]);
+    let mut salt = Zeroizing::new([0u8; NONCE_LEN]);
+    let (info, n) = label(b"SFrame 1.0 Secret key ", kid, suite);
+    extract_expand(suite, base_key, &info[..n], &mut key[..suite.nk()]);
+    let (info, n) = label(b"SFrame 1.0 Secret salt ", kid, suite);
+    extract_expand(suite, base_key, &info[..n], &mut salt[..]);
+    (key, salt)
+}
+
+/// `salt XOR CTR`, with CTR big-endian in the last 8 bytes (§4.4.3).
+pub(crate) fn nonce_of(salt: &[u8; NONCE_LEN], ctr: u64) -> [u8; NONCE_LEN] {
+    let mut nonce = *salt;
+    for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(ctr.to_be_bytes()) {
+        *n ^= c;
+    }
+    nonce
 }
 
 /// AES-CTR with the counter block `nonce || 0u32` (§4.5.1).

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod chat;
+pub mod external;
 mod header;
 mod key;
 mod receiver;

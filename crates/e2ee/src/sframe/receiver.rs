@@ -3,6 +3,7 @@
 //! Forged frames stay cheap: a KID gets its key and window only once one of its frames
 //! authenticates, and the ratchet steps to later epochs are worked out once and cached.
 
+use super::external::{ExternalKey, OpenJob, parse_wire_head};
 use super::{
     FrameInfo, Header, ReplayError, ReplayWindow, SframeKey, key::ratchet, suite::CipherSuite,
 };
@@ -273,5 +274,61 @@ impl Receiver {
         buf.copy_within(p + h..len - nt, p);
         buf.truncate(len - h - nt);
         Ok(FrameInfo { kid: header.kid, ctr: header.ctr })
+    }
+
+    /// Prepares a frame for an outside AES-GCM (see [`external`](super::external)) from its
+    /// first bytes `wire_head` (after the clear prefix; up to [`HEAD_LEN`](super::external::HEAD_LEN) of them) and its
+    /// length `wire_len` (without the prefix): the body is not needed here.
+    ///
+    /// `Ok(None)` for a frame under a KID no frame has opened yet: the first frame of a KID
+    /// may move the epoch, and takes [`decrypt_in_place`](Self::decrypt_in_place). Nothing
+    /// changes until [`accept`](Self::accept).
+    pub fn open_job(
+        &mut self,
+        wire_head: &[u8],
+        wire_len: usize,
+        now_ms: u64,
+    ) -> Result<Option<OpenJob>, DropReason> {
+        self.expire(now_ms);
+        let (header, h) = parse_wire_head(wire_head, wire_len, self.suite.nt())?;
+        let (_, slot) = split_kid(header.kid);
+        if self.only_slot.is_some_and(|s| s.id() != slot) {
+            return Err(DropReason::UnknownKid);
+        }
+        let Some(state) = self.kids.iter().find(|k| k.key.kid() == header.kid) else {
+            return Ok(None);
+        };
+        state.window.check(header.ctr)?;
+        Ok(Some(OpenJob {
+            info: FrameInfo { kid: header.kid, ctr: header.ctr },
+            header_len: h,
+            nonce: state.key.nonce(header.ctr),
+        }))
+    }
+
+    /// Records a frame the outside AES-GCM authenticated. Checked again: keys may have changed
+    /// or another frame of the same counter been accepted since [`open_job`](Self::open_job).
+    pub fn accept(&mut self, job: &OpenJob) -> Result<FrameInfo, DropReason> {
+        let state = self
+            .kids
+            .iter_mut()
+            .find(|k| k.key.kid() == job.info.kid)
+            .ok_or(DropReason::UnknownKid)?;
+        state.window.check(job.info.ctr)?;
+        state.window.accept(job.info.ctr);
+        Ok(job.info)
+    }
+
+    /// The key of `kid` for an outside AES-GCM, once a frame under it has opened here; `None`
+    /// before, after its epoch is forgotten, or for a suite that is not AES-GCM.
+    pub fn external_key(&self, kid: u64) -> Option<ExternalKey> {
+        self.kids.iter().find(|k| k.key.kid() == kid)?;
+        let epoch = split_kid(kid).0;
+        let base_key = if epoch == self.current.epoch {
+            &self.current.base_key
+        } else {
+            &self.previous.as_ref().filter(|(e, _)| e.epoch == epoch)?.0.base_key
+        };
+        ExternalKey::derive(self.suite, base_key.expose(), kid)
     }
 }

@@ -1,5 +1,6 @@
 //! The sending side of one slot.
 
+use super::external::{ExternalKey, SealJob};
 use super::{FrameInfo, Header, SframeKey, key::ratchet, suite::CipherSuite};
 use crate::BaseKey;
 use crate::layout::{Slot, kid};
@@ -144,6 +145,25 @@ impl Sender {
             .expect("payload within MAX_PAYLOAD_LEN always seals");
         buf.extend_from_slice(tag.as_bytes());
         Ok(FrameInfo { kid: self.kid(), ctr })
+    }
+
+    /// Takes the next counter for a frame of `payload_len` bytes that an outside AES-GCM will
+    /// seal (see [`external`](super::external)); the counter is spent even if that call fails.
+    pub fn seal_job(&mut self, payload_len: usize) -> Result<SealJob, SendError> {
+        if super::too_long(payload_len) {
+            return Err(SendError::TooLong);
+        }
+        let ctr = self.take_ctr()?;
+        Ok(SealJob {
+            info: FrameInfo { kid: self.kid(), ctr },
+            header: Header::new(self.kid(), ctr).encode(),
+            nonce: self.key.nonce(ctr),
+        })
+    }
+
+    /// The current KID's key for an outside AES-GCM; `None` unless the suite is AES-GCM.
+    pub fn external_key(&self) -> Option<ExternalKey> {
+        ExternalKey::derive(self.suite, self.base_key.expose(), self.kid())
     }
 
     /// Writes `clear_prefix || header || ciphertext || tag` into `out`, replacing its content.
