@@ -194,6 +194,9 @@ pub struct TransformStats {
     pub direction: Direction,
     /// Frames encrypted (send) or decrypted (receive).
     pub processed: u64,
+    /// Of `processed`, the frames whose AES-GCM ran in WebCrypto (the large ones) rather than
+    /// in Rust; the SFrame around it is Rust's either way.
+    pub webcrypto: u64,
     /// Frames passed unchanged in transport-only mode.
     pub passed: u64,
     pub dropped_no_key: u64,
@@ -215,6 +218,7 @@ impl TransformStats {
             slot,
             direction,
             processed: 0,
+            webcrypto: 0,
             passed: 0,
             dropped_no_key: 0,
             dropped_unknown_key: 0,
@@ -444,7 +448,7 @@ mod tests {
             dropped_codec: 2,
             ..TransformStats::new(Slot::Camera, Direction::Receive)
         });
-        let json = r#"{"kind":"stats","slot":1,"direction":"receive","processed":0,"passed":0,"dropped_no_key":0,"dropped_unknown_key":0,"dropped_bad_tag":0,"dropped_replay":0,"dropped_malformed":0,"dropped_codec":2,"key_frame_requests":0}"#;
+        let json = r#"{"kind":"stats","slot":1,"direction":"receive","processed":0,"webcrypto":0,"passed":0,"dropped_no_key":0,"dropped_unknown_key":0,"dropped_bad_tag":0,"dropped_replay":0,"dropped_malformed":0,"dropped_codec":2,"key_frame_requests":0}"#;
         assert_eq!(stats.to_json(), json);
         assert_eq!(serde_json::from_str::<WorkerEvent>(json).unwrap(), stats);
         // Counters of no known slot, or of no direction, are not counters at all.

@@ -13,6 +13,7 @@
 pub mod chat;
 #[cfg(target_arch = "wasm32")]
 pub mod frame;
+pub mod hybrid;
 pub mod message;
 pub mod mode;
 pub mod registry;
@@ -22,3 +23,5 @@ mod tests;
 mod transform;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+#[cfg(target_arch = "wasm32")]
+pub mod webcrypto;

@@ -140,3 +140,158 @@ fn streams_arrive_beside_their_command_and_are_kept_even_when_it_is_refused() {
     assert!(matches!(command, Err(CommandError::Malformed(_))));
     assert!(streams.is_some());
 }
+
+mod webcrypto_path {
+    //! The hybrid path's WebCrypto half (`crate::webcrypto`) against the Rust path, in the
+    //! browser: the same frames byte for byte, opened by either, forgeries refused.
+
+    use js_sys::{ArrayBuffer, Uint8Array};
+    use shieldcall_e2ee::BaseKey;
+    use shieldcall_e2ee::layout::clear_prefix_len_of;
+    use shieldcall_e2ee::sframe::external::HEAD_LEN;
+    use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
+    use shieldcall_protocol::{Codec, Slot};
+    use wasm_bindgen_test::*;
+    use web_sys::CryptoKey;
+
+    use crate::frame::{open_into_buffer, seal_into_buffer};
+    use crate::webcrypto::{self, Usage};
+
+    const SUITES: [CipherSuite; 2] =
+        [CipherSuite::Aes128GcmSha256_128, CipherSuite::Aes256GcmSha512_128];
+
+    fn frame(codec: Codec, len: usize, seed: u8) -> Vec<u8> {
+        let mut bytes: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(13) ^ seed).collect();
+        if codec == Codec::Vp8 {
+            bytes[0] = 0x10; // bit 0 clear: a key frame, 10 bytes of clear prefix
+        }
+        bytes
+    }
+
+    fn bytes(buffer: &ArrayBuffer) -> Vec<u8> {
+        Uint8Array::new(buffer).to_vec()
+    }
+
+    async fn import(sender: &Sender, usage: Usage) -> CryptoKey {
+        let subtle = webcrypto::subtle().expect("WebCrypto");
+        let key = sender.external_key().expect("a GCM suite");
+        let promise = webcrypto::import_key(&subtle, &key, usage).expect("import starts");
+        webcrypto::imported(promise).await.expect("imported")
+    }
+
+    async fn seal(sender: &mut Sender, key: &CryptoKey, plain: &[u8], codec: Codec) -> Vec<u8> {
+        let subtle = webcrypto::subtle().unwrap();
+        let prefix_len = clear_prefix_len_of(codec, plain);
+        let job = sender.seal_job(plain.len() - prefix_len).unwrap();
+        let data = Uint8Array::from(plain).buffer();
+        bytes(&webcrypto::seal(&subtle, key, &job, &data, prefix_len).await.expect("sealed"))
+    }
+
+    /// Opens `wire` as the worker's transform does: the job from the first bytes, WebCrypto,
+    /// then the receiver's accept. `Ok(None)`: the KID is new, for the Rust path.
+    async fn open(
+        receiver: &mut Receiver,
+        key: &CryptoKey,
+        wire: &[u8],
+        codec: Codec,
+    ) -> Result<Option<Vec<u8>>, DropReason> {
+        let subtle = webcrypto::subtle().unwrap();
+        let prefix_len = clear_prefix_len_of(codec, wire);
+        let head = &wire[..wire.len().min(HEAD_LEN)];
+        let Some(job) = receiver.open_job(&head[prefix_len..], wire.len() - prefix_len, 0)? else {
+            return Ok(None);
+        };
+        let data = Uint8Array::from(wire).buffer();
+        match webcrypto::open(&subtle, key, &job, &data, head, prefix_len).await {
+            Ok(out) => receiver.accept(&job).map(|_| Some(bytes(&out))),
+            Err(err) => {
+                assert!(webcrypto::is_auth_failure(&err), "a forgery, not a failed call");
+                Err(DropReason::AuthFailed)
+            }
+        }
+    }
+
+    fn parties(suite: CipherSuite) -> (Sender, Sender, Receiver) {
+        let base = BaseKey::from_slice(&vec![0x3C; suite.nh()]);
+        (
+            Sender::new(suite, base.clone(), 2, Slot::Camera).unwrap(),
+            Sender::new(suite, base.clone(), 2, Slot::Camera).unwrap(),
+            Receiver::new(suite, base, 2).only_slot(Slot::Camera),
+        )
+    }
+
+    #[wasm_bindgen_test]
+    async fn webcrypto_frames_are_the_rust_frames_and_either_path_opens_either() {
+        for suite in SUITES {
+            let (mut by_webcrypto, mut by_rust, mut receiver) = parties(suite);
+            let seal_key = import(&by_webcrypto, Usage::Encrypt).await;
+            let open_key = import(&by_webcrypto, Usage::Decrypt).await;
+            let mut scratch = Vec::new();
+            // The first frame of the KID opens in Rust; from then on WebCrypto may open.
+            let first = frame(Codec::Vp9, 900, 0);
+            let wire = seal(&mut by_webcrypto, &seal_key, &first, Codec::Vp9).await;
+            let data = Uint8Array::from(&wire[..]).buffer();
+            assert_eq!(open(&mut receiver, &open_key, &wire, Codec::Vp9).await, Ok(None));
+            let opened = open_into_buffer(&mut receiver, &data, Codec::Vp9, 0, &mut scratch);
+            assert_eq!(bytes(&opened.unwrap()), first);
+            by_rust.seal_job(0).unwrap(); // keep the two senders' counters in step
+
+            for (i, (codec, len)) in [
+                (Codec::Vp9, 1000),
+                (Codec::Vp8, 1000),
+                (Codec::Vp9, 40_000),
+                (Codec::Vp8, 200_000),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let plain = frame(codec, len, i as u8);
+                let from_webcrypto = seal(&mut by_webcrypto, &seal_key, &plain, codec).await;
+                let data = Uint8Array::from(&plain[..]).buffer();
+                let from_rust =
+                    bytes(&seal_into_buffer(&mut by_rust, &data, codec, &mut scratch).unwrap());
+                assert_eq!(from_webcrypto, from_rust, "{suite:?} {codec:?} {len}: same wire bytes");
+                assert_ne!(from_webcrypto[20..60], plain[20..60], "encrypted");
+
+                // Rust opens WebCrypto's frame, and the same frame is then a replay for both.
+                let wire = Uint8Array::from(&from_webcrypto[..]).buffer();
+                let opened = open_into_buffer(&mut receiver, &wire, codec, 0, &mut scratch);
+                assert_eq!(bytes(&opened.unwrap()), plain);
+                let again = open(&mut receiver, &open_key, &from_webcrypto, codec).await;
+                assert_eq!(again, Err(DropReason::Replay));
+
+                // WebCrypto opens the next frame, sealed by Rust.
+                let plain = frame(codec, len, 0x80 | i as u8);
+                let data = Uint8Array::from(&plain[..]).buffer();
+                let next =
+                    bytes(&seal_into_buffer(&mut by_rust, &data, codec, &mut scratch).unwrap());
+                by_webcrypto.seal_job(0).unwrap();
+                let opened = open(&mut receiver, &open_key, &next, codec).await;
+                assert_eq!(opened, Ok(Some(plain)), "{suite:?} {codec:?} {len}");
+            }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn webcrypto_refuses_forgeries_and_they_move_no_window() {
+        let (mut sender, _, mut receiver) = parties(CipherSuite::Aes128GcmSha256_128);
+        let seal_key = import(&sender, Usage::Encrypt).await;
+        let open_key = import(&sender, Usage::Decrypt).await;
+        let mut scratch = Vec::new();
+        let first = seal(&mut sender, &seal_key, &frame(Codec::Vp9, 800, 1), Codec::Vp9).await;
+        let data = Uint8Array::from(&first[..]).buffer();
+        open_into_buffer(&mut receiver, &data, Codec::Vp9, 0, &mut scratch).unwrap();
+
+        let plain = frame(Codec::Vp8, 5000, 2);
+        let genuine = seal(&mut sender, &seal_key, &plain, Codec::Vp8).await;
+        // A flipped bit in the clear prefix, the body, or the tag.
+        for i in [4, 100, genuine.len() - 1] {
+            let mut forged = genuine.clone();
+            forged[i] ^= 0x02;
+            let result = open(&mut receiver, &open_key, &forged, Codec::Vp8).await;
+            assert_eq!(result, Err(DropReason::AuthFailed), "byte {i}");
+        }
+        let opened = open(&mut receiver, &open_key, &genuine, Codec::Vp8).await;
+        assert_eq!(opened, Ok(Some(plain)), "the genuine frame still opens");
+    }
+}

@@ -11,7 +11,9 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Reflect};
+use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+use shieldcall_e2ee::layout::{clear_prefix_len, vp8_is_key_frame};
+use shieldcall_e2ee::sframe::external::{ExternalKey, HEAD_LEN, OpenJob, SealJob};
 use shieldcall_e2ee::sframe::{DropReason, Receiver, SendError, Sender};
 use shieldcall_protocol::{
     Codec, CodecError, Direction, PayloadTypes, Slot, TransformOptions, TransformStats, WorkerEvent,
@@ -20,13 +22,16 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
-    ReadableStream, ReadableStreamDefaultReader, RtcEncodedAudioFrame, RtcEncodedVideoFrame,
-    RtcRtpScriptTransformer, WritableStream, WritableStreamDefaultWriter,
+    CryptoKey, ReadableStream, ReadableStreamDefaultReader, RtcEncodedAudioFrame,
+    RtcEncodedVideoFrame, RtcRtpScriptTransformer, SubtleCrypto, WritableStream,
+    WritableStreamDefaultWriter,
 };
 
 use crate::frame::{open_into_buffer, seal_into_buffer};
+use crate::hybrid::{WebCryptoKeys, goes_to_webcrypto};
 use crate::mode::Mode;
 use crate::wasm::post;
+use crate::webcrypto::{self, Usage};
 
 /// Errors reach the page at most this often per transform, so a bad key cannot flood it.
 const ERROR_INTERVAL_MS: f64 = 1000.0;
@@ -41,10 +46,36 @@ enum Cryptor {
     Decrypt(Receiver),
 }
 
-/// Whether a frame goes on to the packetizer or decoder.
+/// Whether a frame goes on to the packetizer or decoder, or first to WebCrypto.
 enum Verdict {
     Forward,
     Drop,
+    WebCrypto(Large, WebCryptoJob),
+}
+
+/// A frame of the [hybrid](crate::hybrid) path's size: its bytes, its first bytes and its
+/// clear prefix.
+struct Large {
+    data: ArrayBuffer,
+    codec: Codec,
+    head: Vec<u8>,
+    prefix_len: usize,
+}
+
+/// A frame's AES-GCM for WebCrypto. The pump awaits it before it reads the next frame, so
+/// frames keep their order.
+enum WebCryptoJob {
+    Seal { key: CryptoKey, job: SealJob },
+    Open { key: CryptoKey, job: OpenJob },
+}
+
+impl WebCryptoJob {
+    fn kid(&self) -> u64 {
+        match self {
+            WebCryptoJob::Seal { job, .. } => job.info().kid,
+            WebCryptoJob::Open { job, .. } => job.info().kid,
+        }
+    }
 }
 
 /// A running transform.
@@ -62,6 +93,10 @@ pub struct Transform {
     transformer: Option<RtcRtpScriptTransformer>,
     /// The codec of each payload type, shared by every transform of the worker.
     payload_types: Rc<RefCell<PayloadTypes>>,
+    /// The worker's WebCrypto, for large frames; without it every frame takes the Rust path.
+    subtle: Option<SubtleCrypto>,
+    /// This transform's keys imported into WebCrypto, shared with the imports under way.
+    webcrypto_keys: Rc<RefCell<WebCryptoKeys<CryptoKey>>>,
 }
 
 impl Transform {
@@ -84,6 +119,8 @@ impl Transform {
             last_key_frame_request_ms: Cell::new(f64::NEG_INFINITY),
             transformer,
             payload_types,
+            subtle: webcrypto::subtle(),
+            webcrypto_keys: Rc::default(),
         });
         transform.set_mode(mode);
         let running = transform.clone();
@@ -110,6 +147,7 @@ impl Transform {
     /// comes back at once under the new key.
     pub fn set_mode(&self, mode: &Mode) {
         let TransformOptions { slot, direction } = self.options;
+        self.webcrypto_keys.borrow_mut().clear();
         let mut cryptor = self.cryptor.borrow_mut();
         let next = match (mode, direction, &mut *cryptor) {
             (Mode::AwaitKeys, ..) => Cryptor::AwaitKeys,
@@ -170,7 +208,14 @@ impl Transform {
                 return Ok(());
             }
             let frame = Reflect::get(&chunk, &value_key)?;
-            if let Verdict::Forward = self.process(&frame) {
+            let forward = match self.process(&frame) {
+                Verdict::Forward => true,
+                Verdict::Drop => false,
+                Verdict::WebCrypto(large, job) => {
+                    self.finish_on_webcrypto(&frame, large, job).await
+                }
+            };
+            if forward {
                 JsFuture::from(writer.write_with_chunk(&frame)).await?;
             }
         }
@@ -185,17 +230,17 @@ impl Transform {
                 return Verdict::Forward;
             }
             Cryptor::AwaitKeys => Err(Dropped::NoKey),
-            Cryptor::Encrypt(sender) => self.with_frame_bytes(frame, |data, codec, buf| {
-                seal_into_buffer(sender, data, codec, buf).map_err(Dropped::Send)
-            }),
-            Cryptor::Decrypt(receiver) => self.with_frame_bytes(frame, |data, codec, buf| {
-                open_into_buffer(receiver, data, codec, now_ms() as u64, buf)
-                    .map_err(Dropped::Receive)
+            cryptor => self.frame_parts(frame).and_then(|(data, codec)| {
+                match self.webcrypto_job(cryptor, data, codec)? {
+                    Ok((large, job)) => Ok(Some(Verdict::WebCrypto(large, job))),
+                    Err(data) => self.in_rust(cryptor, frame, &data, codec).map(|()| None),
+                }
             }),
         };
         drop(cryptor);
         match outcome {
-            Ok(()) => {
+            Ok(Some(webcrypto)) => webcrypto,
+            Ok(None) => {
                 self.stats.borrow_mut().processed += 1;
                 Verdict::Forward
             }
@@ -206,14 +251,9 @@ impl Transform {
         }
     }
 
-    /// Run `f` on the frame's data, its codec and the reusable buffer (the copy in, the
-    /// cryptography and the copy out are [`seal_into_buffer`] and [`open_into_buffer`]), and on
-    /// success make what it returns the frame's new data.
-    fn with_frame_bytes(
-        &self,
-        frame: &JsValue,
-        f: impl FnOnce(&ArrayBuffer, Codec, &mut Vec<u8>) -> Result<ArrayBuffer, Dropped>,
-    ) -> Result<(), Dropped> {
+    /// The frame's data and codec. Frames of a codec without a known layout are not sent or
+    /// accepted under E2EE.
+    fn frame_parts(&self, frame: &JsValue) -> Result<(ArrayBuffer, Codec), Dropped> {
         let (data, metadata) = if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
             (video.data(), JsValue::from(video.get_metadata()))
         } else if let Some(audio) = frame.dyn_ref::<RtcEncodedAudioFrame>() {
@@ -221,7 +261,6 @@ impl Transform {
         } else {
             return Err(Dropped::NotAFrame);
         };
-        // Frames of a codec without a known layout are not sent or accepted under E2EE.
         let payload_type = Reflect::get(&metadata, &"payloadType".into())
             .ok()
             .and_then(|pt| pt.as_f64())
@@ -234,14 +273,167 @@ impl Transform {
             .borrow()
             .codec_of(payload_type, mime_type.as_deref())
             .map_err(Dropped::Codec)?;
+        Ok((data, codec))
+    }
 
-        let out = f(&data, codec, &mut self.buffer.borrow_mut())?;
-        if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
-            video.set_data(&out);
-        } else {
-            frame.unchecked_ref::<RtcEncodedAudioFrame>().set_data(&out);
-        }
+    /// Encrypts or decrypts the frame in Rust: the copy in, the cryptography and the copy out
+    /// are [`seal_into_buffer`] and [`open_into_buffer`]; on success the result becomes the
+    /// frame's data.
+    fn in_rust(
+        &self,
+        cryptor: &mut Cryptor,
+        frame: &JsValue,
+        data: &ArrayBuffer,
+        codec: Codec,
+    ) -> Result<(), Dropped> {
+        let buf = &mut self.buffer.borrow_mut();
+        let out = match cryptor {
+            Cryptor::Encrypt(sender) => {
+                seal_into_buffer(sender, data, codec, buf).map_err(Dropped::Send)?
+            }
+            Cryptor::Decrypt(receiver) => {
+                open_into_buffer(receiver, data, codec, now_ms() as u64, buf)
+                    .map_err(Dropped::Receive)?
+            }
+            Cryptor::AwaitKeys | Cryptor::PassThrough => return Err(Dropped::NoKey),
+        };
+        set_data(frame, &out);
         Ok(())
+    }
+
+    /// The frame's WebCrypto job if it is large enough and its KID's key is in WebCrypto
+    /// (whose import starts with the KID's first large frame); else the data back, for Rust.
+    #[allow(clippy::type_complexity)]
+    fn webcrypto_job(
+        &self,
+        cryptor: &mut Cryptor,
+        data: ArrayBuffer,
+        codec: Codec,
+    ) -> Result<Result<(Large, WebCryptoJob), ArrayBuffer>, Dropped> {
+        let len = data.byte_length() as usize;
+        let suite = match cryptor {
+            Cryptor::Encrypt(sender) => sender.suite(),
+            Cryptor::Decrypt(receiver) => receiver.suite(),
+            Cryptor::AwaitKeys | Cryptor::PassThrough => return Ok(Err(data)),
+        };
+        if self.subtle.is_none() || !goes_to_webcrypto(suite, len) {
+            return Ok(Err(data));
+        }
+        let view = Uint8Array::new(&data);
+        let head = view.subarray(0, view.length().min(HEAD_LEN as u32)).to_vec();
+        let prefix_len =
+            clear_prefix_len(codec, codec == Codec::Vp8 && vp8_is_key_frame(&head), len);
+        let body_len = len - prefix_len;
+        if !goes_to_webcrypto(suite, body_len) {
+            return Ok(Err(data));
+        }
+        let job = match cryptor {
+            Cryptor::Encrypt(sender) => {
+                let kid = sender.kid();
+                let Some(key) = self.webcrypto_key(kid, Usage::Encrypt, || sender.external_key())
+                else {
+                    return Ok(Err(data));
+                };
+                WebCryptoJob::Seal { key, job: sender.seal_job(body_len).map_err(Dropped::Send)? }
+            }
+            Cryptor::Decrypt(receiver) => {
+                let wire = &head[prefix_len.min(head.len())..];
+                let Some(job) =
+                    receiver.open_job(wire, body_len, now_ms() as u64).map_err(Dropped::Receive)?
+                else {
+                    return Ok(Err(data)); // a KID's first frame: Rust's, as it may move the epoch
+                };
+                let kid = job.info().kid;
+                let Some(key) =
+                    self.webcrypto_key(kid, Usage::Decrypt, || receiver.external_key(kid))
+                else {
+                    return Ok(Err(data));
+                };
+                WebCryptoJob::Open { key, job }
+            }
+            Cryptor::AwaitKeys | Cryptor::PassThrough => return Ok(Err(data)),
+        };
+        Ok(Ok((Large { data, codec, head, prefix_len }, job)))
+    }
+
+    /// `kid`'s WebCrypto key if imported; if not, starts its import (once) from `key`.
+    fn webcrypto_key(
+        &self,
+        kid: u64,
+        usage: Usage,
+        key: impl FnOnce() -> Option<ExternalKey>,
+    ) -> Option<CryptoKey> {
+        let subtle = self.subtle.as_ref()?;
+        let mut keys = self.webcrypto_keys.borrow_mut();
+        if let Some(ready) = keys.ready(kid) {
+            return Some(ready.clone());
+        }
+        let generation = keys.start_import(kid)?;
+        let promise = key().map(|key| webcrypto::import_key(subtle, &key, usage));
+        let Some(Ok(promise)) = promise else {
+            keys.failed(generation, kid);
+            return None;
+        };
+        let keys = self.webcrypto_keys.clone();
+        spawn_local(async move {
+            match webcrypto::imported(promise).await {
+                Ok(key) => keys.borrow_mut().imported(generation, kid, key),
+                Err(_) => keys.borrow_mut().failed(generation, kid),
+            }
+        });
+        None
+    }
+
+    /// Awaits the frame's WebCrypto call and finishes it as the Rust path would: the frame's
+    /// new data, or a drop. If WebCrypto itself fails (not a forged frame), the KID's key is
+    /// given up and this frame and the next take the Rust path.
+    async fn finish_on_webcrypto(&self, frame: &JsValue, large: Large, job: WebCryptoJob) -> bool {
+        let subtle = self.subtle.as_ref().expect("a WebCrypto job comes with WebCrypto");
+        let Large { data, codec, head, prefix_len } = large;
+        let result = match &job {
+            WebCryptoJob::Seal { key, job } => {
+                webcrypto::seal(subtle, key, job, &data, prefix_len).await
+            }
+            WebCryptoJob::Open { key, job } => {
+                webcrypto::open(subtle, key, job, &data, &head, prefix_len).await
+            }
+        };
+        self.stats_dirty.set(true);
+        let outcome = match (&job, result) {
+            (WebCryptoJob::Seal { .. }, Ok(out)) => Ok(out),
+            (WebCryptoJob::Open { job, .. }, Ok(out)) => match &mut *self.cryptor.borrow_mut() {
+                Cryptor::Decrypt(receiver) => {
+                    receiver.accept(job).map(|_| out).map_err(Dropped::Receive)
+                }
+                _ => Err(Dropped::NoKey), // the keys were withdrawn meanwhile
+            },
+            (WebCryptoJob::Open { .. }, Err(err)) if webcrypto::is_auth_failure(&err) => {
+                Err(Dropped::Receive(DropReason::AuthFailed))
+            }
+            (job, Err(_)) => {
+                self.webcrypto_keys.borrow_mut().give_up(job.kid());
+                let outcome = self.in_rust(&mut self.cryptor.borrow_mut(), frame, &data, codec);
+                let forward = outcome.is_ok();
+                match outcome {
+                    Ok(()) => self.stats.borrow_mut().processed += 1,
+                    Err(dropped) => self.count_drop(&dropped),
+                }
+                return forward;
+            }
+        };
+        match outcome {
+            Ok(out) => {
+                set_data(frame, &out);
+                let mut stats = self.stats.borrow_mut();
+                stats.processed += 1;
+                stats.webcrypto += 1;
+                true
+            }
+            Err(dropped) => {
+                self.count_drop(&dropped);
+                false
+            }
+        }
     }
 
     fn count_drop(&self, dropped: &Dropped) {
@@ -351,6 +543,15 @@ impl Ends {
                 }
             }
         });
+    }
+}
+
+/// Makes `out` the frame's data.
+fn set_data(frame: &JsValue, out: &ArrayBuffer) {
+    if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
+        video.set_data(out);
+    } else if let Some(audio) = frame.dyn_ref::<RtcEncodedAudioFrame>() {
+        audio.set_data(out);
     }
 }
 

@@ -1,0 +1,184 @@
+//! Which frames have their AES-GCM done by WebCrypto, and the WebCrypto keys of a transform.
+//!
+//! WebAssembly has no AES instructions and WebCrypto has, but each WebCrypto call is a promise
+//! that resolves on a later turn of the event loop (measured in Chromium: about 15 µs of fixed
+//! cost, where Rust seals a 100-byte Opus frame in 5). So small frames stay in Rust and large
+//! ones go to WebCrypto (`make bench-browser` prints both, per size and suite). The SFrame
+//! around the call (`shieldcall_e2ee::sframe::external`) is Rust's on both paths, and the bytes
+//! on the wire are the same.
+//!
+//! A KID's key is imported into WebCrypto (non-extractable) when its first large frame comes;
+//! until the import resolves, and for good if it fails, its frames take the Rust path.
+
+use shieldcall_e2ee::sframe::CipherSuite;
+use shieldcall_e2ee::sframe::external::is_gcm;
+
+/// Payloads of at least this many bytes go to WebCrypto, per suite, from `make bench-browser`
+/// in Chromium (README, "Measured"): below it the promise's fixed cost outweighs the AES
+/// instructions. AES-256 crosses over sooner, its Rust rounds being 40 % more.
+pub fn crossover(suite: CipherSuite) -> Option<usize> {
+    match suite {
+        CipherSuite::Aes128GcmSha256_128 => Some(AES_128_CROSSOVER),
+        CipherSuite::Aes256GcmSha512_128 => Some(AES_256_CROSSOVER),
+        _ => None,
+    }
+}
+
+const AES_128_CROSSOVER: usize = 768;
+const AES_256_CROSSOVER: usize = 512;
+
+/// Whether a frame of `payload_len` bytes under `suite` is for WebCrypto.
+pub fn goes_to_webcrypto(suite: CipherSuite, payload_len: usize) -> bool {
+    is_gcm(suite) && crossover(suite).is_some_and(|min| payload_len >= min)
+}
+
+/// A transform's WebCrypto keys by KID, as their imports go. `K` is the key handle
+/// (`CryptoKey` in the browser); the bookkeeping is tested on the host.
+pub struct WebCryptoKeys<K> {
+    /// Bumped whenever the keys change, so that an import started before is not kept after.
+    generation: u64,
+    entries: Vec<(u64, Entry<K>)>,
+}
+
+enum Entry<K> {
+    Importing,
+    Ready(K),
+    /// The import failed: this KID stays on the Rust path.
+    Failed,
+}
+
+/// At most this many KIDs are kept (a receiver holds two epochs; a sender one).
+const MAX_KEYS: usize = 4;
+
+impl<K> Default for WebCryptoKeys<K> {
+    fn default() -> Self {
+        WebCryptoKeys { generation: 0, entries: Vec::new() }
+    }
+}
+
+impl<K> WebCryptoKeys<K> {
+    /// The imported key of `kid`, if its import has finished.
+    pub fn ready(&self, kid: u64) -> Option<&K> {
+        self.entries.iter().find_map(|(k, entry)| match entry {
+            Entry::Ready(key) if *k == kid => Some(key),
+            _ => None,
+        })
+    }
+
+    /// Whether to start importing `kid`'s key now: once per KID and set of keys. Returns the
+    /// generation to hand back with the result.
+    pub fn start_import(&mut self, kid: u64) -> Option<u64> {
+        if self.entries.iter().any(|(k, _)| *k == kid) {
+            return None;
+        }
+        if self.entries.len() == MAX_KEYS {
+            self.entries.remove(0);
+        }
+        self.entries.push((kid, Entry::Importing));
+        Some(self.generation)
+    }
+
+    /// An import finished: keep the key if the keys have not changed since it started.
+    pub fn imported(&mut self, generation: u64, kid: u64, key: K) {
+        self.settle(generation, kid, Entry::Ready(key));
+    }
+
+    /// An import failed: `kid` stays on the Rust path.
+    pub fn failed(&mut self, generation: u64, kid: u64) {
+        self.settle(generation, kid, Entry::Failed);
+    }
+
+    /// A WebCrypto call with `kid`'s key failed for a reason other than a forged frame:
+    /// stop using it.
+    pub fn give_up(&mut self, kid: u64) {
+        let generation = self.generation;
+        self.settle(generation, kid, Entry::Failed);
+    }
+
+    /// The keys changed: forget every imported key and every import under way.
+    pub fn clear(&mut self) {
+        self.generation += 1;
+        self.entries.clear();
+    }
+
+    fn settle(&mut self, generation: u64, kid: u64, to: Entry<K>) {
+        if generation != self.generation {
+            return;
+        }
+        if let Some((_, entry)) = self.entries.iter_mut().find(|(k, _)| *k == kid) {
+            *entry = to;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_frames_and_non_gcm_suites_stay_in_rust() {
+        let aes128 = CipherSuite::Aes128GcmSha256_128;
+        assert!(!goes_to_webcrypto(aes128, 100), "an Opus frame");
+        assert!(!goes_to_webcrypto(aes128, AES_128_CROSSOVER - 1));
+        assert!(goes_to_webcrypto(aes128, AES_128_CROSSOVER));
+        assert!(goes_to_webcrypto(CipherSuite::Aes256GcmSha512_128, 16 * 1024));
+        for suite in CipherSuite::ALL.into_iter().filter(|s| !is_gcm(*s)) {
+            assert!(!goes_to_webcrypto(suite, 200 * 1024), "{suite:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_is_imported_once_and_used_when_ready() {
+        let mut keys = WebCryptoKeys::default();
+        assert_eq!(keys.ready(0x11), None);
+        let generation = keys.start_import(0x11).expect("first large frame starts an import");
+        assert_eq!(keys.start_import(0x11), None, "not twice");
+        assert_eq!(keys.ready(0x11), None, "not before it resolves");
+        keys.imported(generation, 0x11, "key 11");
+        assert_eq!(keys.ready(0x11), Some(&"key 11"));
+        assert_eq!(keys.ready(0x21), None, "another KID has its own key");
+    }
+
+    #[test]
+    fn an_import_from_before_a_key_change_is_not_kept() {
+        let mut keys = WebCryptoKeys::default();
+        let old = keys.start_import(0x11).unwrap();
+        keys.clear();
+        keys.imported(old, 0x11, "stale");
+        assert_eq!(keys.ready(0x11), None);
+        // Started again under the new keys, it counts.
+        let new = keys.start_import(0x11).expect("a new import after the change");
+        keys.imported(old, 0x11, "stale again");
+        assert_eq!(keys.ready(0x11), None);
+        keys.imported(new, 0x11, "fresh");
+        assert_eq!(keys.ready(0x11), Some(&"fresh"));
+    }
+
+    #[test]
+    fn a_failed_key_stays_on_the_rust_path() {
+        let mut keys = WebCryptoKeys::default();
+        let generation = keys.start_import(0x11).unwrap();
+        keys.failed(generation, 0x11);
+        assert_eq!(keys.start_import(0x11), None, "no import loop");
+        assert_eq!(keys.ready(0x11), None);
+
+        let generation = keys.start_import(0x21).unwrap();
+        keys.imported(generation, 0x21, "ok");
+        keys.give_up(0x21);
+        assert_eq!(keys.ready(0x21), None);
+        assert_eq!(keys.start_import(0x21), None);
+    }
+
+    #[test]
+    fn only_the_latest_kids_are_kept() {
+        let mut keys = WebCryptoKeys::default();
+        for kid in 0..6u64 {
+            let generation = keys.start_import(kid).unwrap();
+            keys.imported(generation, kid, kid);
+        }
+        assert_eq!(keys.ready(0), None);
+        assert_eq!(keys.ready(1), None);
+        assert_eq!(keys.ready(5), Some(&5));
+        assert_eq!(keys.entries.len(), MAX_KEYS);
+    }
+}

@@ -1,0 +1,119 @@
+//! The outside AES-GCM of `shieldcall_e2ee::sframe::external`: WebCrypto in the worker, for
+//! the large frames of the [hybrid](crate::hybrid) path. One `subtle` call per frame; the
+//! frame's bytes go to WebCrypto as views of its own `ArrayBuffer`, never through wasm memory.
+//!
+//! Public so that the browser tests and the benchmark run exactly this code.
+
+use js_sys::{Array, ArrayBuffer, Promise, Reflect, Uint8Array};
+use shieldcall_e2ee::sframe::external::{ExternalKey, OpenJob, SealJob};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
+
+/// The tag length of both GCM suites, in bits.
+const TAG_BITS: u8 = 128;
+
+/// The global scope's `crypto.subtle` (a worker's, or a page's in the tests), if it has one.
+pub fn subtle() -> Option<SubtleCrypto> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    Reflect::get(&crypto, &"subtle".into()).ok()?.dyn_into().ok()
+}
+
+/// What a key is imported for.
+#[derive(Clone, Copy)]
+pub enum Usage {
+    Encrypt,
+    Decrypt,
+}
+
+/// Starts importing `key` as a non-extractable AES-GCM key for `usage`.
+///
+/// `importKey` copies the key bytes before it returns (WebCrypto: "get a copy of the bytes
+/// held by keyData"), so the one JS-side copy is overwritten here at once and the caller can
+/// drop `key` (which wipes the Rust copy) while the import runs.
+pub fn import_key(
+    subtle: &SubtleCrypto,
+    key: &ExternalKey,
+    usage: Usage,
+) -> Result<Promise, JsValue> {
+    let raw = Uint8Array::from(key.key_bytes());
+    let usage = match usage {
+        Usage::Encrypt => "encrypt",
+        Usage::Decrypt => "decrypt",
+    };
+    let promise =
+        subtle.import_key_with_str("raw", &raw, "AES-GCM", false, &Array::of1(&usage.into()));
+    raw.fill(0, 0, raw.length());
+    promise
+}
+
+/// Awaits [`import_key`]'s promise.
+pub async fn imported(promise: Promise) -> Result<CryptoKey, JsValue> {
+    JsFuture::from(promise).await.map(JsCast::unchecked_into)
+}
+
+fn gcm_params(nonce: &[u8; 12], aad: &[u8]) -> AesGcmParams {
+    let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&nonce[..]));
+    params.set_additional_data(&Uint8Array::from(aad));
+    params.set_tag_length(TAG_BITS);
+    params
+}
+
+/// Seals the frame bytes `data` (`clear prefix || payload`) as `job` says:
+/// `clear prefix || header || ciphertext || tag`, in a new buffer.
+pub async fn seal(
+    subtle: &SubtleCrypto,
+    key: &CryptoKey,
+    job: &SealJob,
+    data: &ArrayBuffer,
+    prefix_len: usize,
+) -> Result<ArrayBuffer, JsValue> {
+    let frame = Uint8Array::new(data);
+    let p = prefix_len as u32;
+    let prefix = frame.subarray(0, p);
+    let params = gcm_params(job.nonce(), &job.aad(&prefix.to_vec()));
+    let payload = frame.subarray(p, frame.length());
+    let promise = subtle.encrypt_with_object_and_js_u8_array(&params, key, &payload)?;
+    let sealed = Uint8Array::new(&JsFuture::from(promise).await?);
+
+    let header = job.header();
+    let h = header.len() as u32;
+    let out = Uint8Array::new_with_length(p + h + sealed.length());
+    out.set(&prefix, 0);
+    out.subarray(p, p + h).copy_from(header);
+    out.set(&sealed, p + h);
+    Ok(out.buffer())
+}
+
+/// Opens the frame bytes `data` (`clear prefix || header || ciphertext || tag`; `head` is
+/// their first bytes, as given to `open_job`) as `job` says: `clear prefix || payload`.
+/// Rejects when the frame does not authenticate.
+pub async fn open(
+    subtle: &SubtleCrypto,
+    key: &CryptoKey,
+    job: &OpenJob,
+    data: &ArrayBuffer,
+    head: &[u8],
+    prefix_len: usize,
+) -> Result<ArrayBuffer, JsValue> {
+    let frame = Uint8Array::new(data);
+    let p = prefix_len as u32;
+    let params = gcm_params(job.nonce(), &job.aad(head, prefix_len));
+    let body = frame.subarray(p + job.header_len() as u32, frame.length());
+    let promise = subtle.decrypt_with_object_and_js_u8_array(&params, key, &body)?;
+    let payload: ArrayBuffer = JsFuture::from(promise).await?.unchecked_into();
+    if p == 0 {
+        return Ok(payload);
+    }
+    let out = Uint8Array::new_with_length(p + payload.byte_length());
+    out.set(&frame.subarray(0, p), 0);
+    out.set(&Uint8Array::new(&payload), p);
+    Ok(out.buffer())
+}
+
+/// Whether a rejection is WebCrypto's "this did not authenticate" (an `OperationError`), as
+/// opposed to the call itself failing.
+pub fn is_auth_failure(err: &JsValue) -> bool {
+    err.dyn_ref::<js_sys::Error>().is_some_and(|e| e.name() == "OperationError")
+}
