@@ -315,6 +315,14 @@ async fn e2ee_call_decodes(codec: &str, api: TransformApi) {
         assert!(opened.processed > 0 && opened.passed == 0, "{slot:?} decrypted: {opened:?}");
         assert_eq!(opened.dropped_bad_tag, 0, "{slot:?}: {opened:?}");
     }
+    // The hybrid cipher: video frames are past the crossover and take WebCrypto's AES-GCM
+    // both ways; Opus frames are far below it and stay in Rust.
+    for (board, direction) in [(&board_a, Direction::Send), (&board_b, Direction::Receive)] {
+        let camera = stat(board, Slot::Camera, direction);
+        assert!(camera.webcrypto > 0, "{direction:?}: camera frames via WebCrypto: {camera:?}");
+        let mic = stat(board, Slot::MicAudio, direction);
+        assert_eq!(mic.webcrypto, 0, "{direction:?}: Opus frames stay in Rust: {mic:?}");
+    }
     let audio = audio_metadata(&call.a).await;
     assert!(!audio.level_extension, "no audio levels in the clear under E2EE: {audio:?}");
     assert!(audio.fmtp.contains("cbr=1"), "constant-bit-rate Opus: {audio:?}");
