@@ -13,23 +13,44 @@
 use shieldcall_e2ee::sframe::CipherSuite;
 use shieldcall_e2ee::sframe::external::is_gcm;
 
-/// Payloads of at least this many bytes go to WebCrypto, per suite, from `make bench-browser`
-/// in Chromium (README, "Measured"): below it the promise's fixed cost outweighs the AES
-/// instructions. AES-256 crosses over sooner, its Rust rounds being 40 % more.
-pub fn crossover(suite: CipherSuite) -> Option<usize> {
-    match suite {
-        CipherSuite::Aes128GcmSha256_128 => Some(AES_128_CROSSOVER),
-        CipherSuite::Aes256GcmSha512_128 => Some(AES_256_CROSSOVER),
+/// The browser engine the worker runs in: each WebCrypto call costs about 15 µs in Chromium
+/// and 60-120 µs in Firefox, so the crossover differs by an order of magnitude.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Gecko,
+}
+
+impl Engine {
+    /// From `navigator.userAgent`; an engine not known here is treated as Chromium's (the
+    /// lower crossover: a slow WebCrypto then costs small video frames some µs, never more).
+    pub fn from_user_agent(user_agent: &str) -> Engine {
+        if user_agent.contains("Gecko/") && user_agent.contains("Firefox/") {
+            Engine::Gecko
+        } else {
+            Engine::Chromium
+        }
+    }
+}
+
+/// Payloads of at least this many bytes go to WebCrypto, per engine and suite, from
+/// `make bench-browser` (README, "Measured"): below it the promise's fixed cost outweighs the
+/// AES instructions. AES-256 crosses over sooner, its Rust rounds being 40 % more; Firefox far
+/// later, its WebCrypto calls costing 4-6 times Chromium's. `None`: the suite has no WebCrypto
+/// equivalent (AES-CTR with HMAC).
+pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
+    match (engine, suite) {
+        (Engine::Chromium, CipherSuite::Aes128GcmSha256_128) => Some(768),
+        (Engine::Chromium, CipherSuite::Aes256GcmSha512_128) => Some(512),
+        (Engine::Gecko, CipherSuite::Aes128GcmSha256_128) => Some(3 * 1024),
+        (Engine::Gecko, CipherSuite::Aes256GcmSha512_128) => Some(2 * 1024),
         _ => None,
     }
 }
 
-const AES_128_CROSSOVER: usize = 768;
-const AES_256_CROSSOVER: usize = 512;
-
 /// Whether a frame of `payload_len` bytes under `suite` is for WebCrypto.
-pub fn goes_to_webcrypto(suite: CipherSuite, payload_len: usize) -> bool {
-    is_gcm(suite) && crossover(suite).is_some_and(|min| payload_len >= min)
+pub fn goes_to_webcrypto(engine: Engine, suite: CipherSuite, payload_len: usize) -> bool {
+    is_gcm(suite) && crossover(engine, suite).is_some_and(|min| payload_len >= min)
 }
 
 /// A transform's WebCrypto keys by KID, as their imports go. `K` is the key handle
@@ -118,13 +139,26 @@ mod tests {
     #[test]
     fn small_frames_and_non_gcm_suites_stay_in_rust() {
         let aes128 = CipherSuite::Aes128GcmSha256_128;
-        assert!(!goes_to_webcrypto(aes128, 100), "an Opus frame");
-        assert!(!goes_to_webcrypto(aes128, AES_128_CROSSOVER - 1));
-        assert!(goes_to_webcrypto(aes128, AES_128_CROSSOVER));
-        assert!(goes_to_webcrypto(CipherSuite::Aes256GcmSha512_128, 16 * 1024));
-        for suite in CipherSuite::ALL.into_iter().filter(|s| !is_gcm(*s)) {
-            assert!(!goes_to_webcrypto(suite, 200 * 1024), "{suite:?}");
+        for engine in [Engine::Chromium, Engine::Gecko] {
+            let min = crossover(engine, aes128).unwrap();
+            assert!(!goes_to_webcrypto(engine, aes128, 100), "an Opus frame");
+            assert!(!goes_to_webcrypto(engine, aes128, min - 1));
+            assert!(goes_to_webcrypto(engine, aes128, min));
+            assert!(goes_to_webcrypto(engine, CipherSuite::Aes256GcmSha512_128, 16 * 1024));
+            for suite in CipherSuite::ALL.into_iter().filter(|s| !is_gcm(*s)) {
+                assert!(!goes_to_webcrypto(engine, suite, 200 * 1024), "{suite:?}");
+            }
         }
+    }
+
+    #[test]
+    fn the_engine_comes_from_the_user_agent() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
+        let chromium = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                        Chrome/148.0.0.0 Safari/537.36";
+        assert_eq!(Engine::from_user_agent(firefox), Engine::Gecko);
+        assert_eq!(Engine::from_user_agent(chromium), Engine::Chromium, "\"like Gecko\"");
+        assert_eq!(Engine::from_user_agent(""), Engine::Chromium);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use web_sys::{
 };
 
 use crate::frame::{open_into_buffer, seal_into_buffer};
-use crate::hybrid::{WebCryptoKeys, goes_to_webcrypto};
+use crate::hybrid::{Engine, WebCryptoKeys, goes_to_webcrypto};
 use crate::mode::Mode;
 use crate::wasm::post;
 use crate::webcrypto::{self, Usage};
@@ -95,6 +95,8 @@ pub struct Transform {
     payload_types: Rc<RefCell<PayloadTypes>>,
     /// The worker's WebCrypto, for large frames; without it every frame takes the Rust path.
     subtle: Option<SubtleCrypto>,
+    /// Where the crossover to WebCrypto lies.
+    engine: Engine,
     /// This transform's keys imported into WebCrypto, shared with the imports under way.
     webcrypto_keys: Rc<RefCell<WebCryptoKeys<CryptoKey>>>,
 }
@@ -120,6 +122,7 @@ impl Transform {
             transformer,
             payload_types,
             subtle: webcrypto::subtle(),
+            engine: webcrypto::engine(),
             webcrypto_keys: Rc::default(),
         });
         transform.set_mode(mode);
@@ -316,7 +319,7 @@ impl Transform {
             Cryptor::Decrypt(receiver) => receiver.suite(),
             Cryptor::AwaitKeys | Cryptor::PassThrough => return Ok(Err(data)),
         };
-        if self.subtle.is_none() || !goes_to_webcrypto(suite, len) {
+        if self.subtle.is_none() || !goes_to_webcrypto(self.engine, suite, len) {
             return Ok(Err(data));
         }
         let view = Uint8Array::new(&data);
@@ -324,7 +327,7 @@ impl Transform {
         let prefix_len =
             clear_prefix_len(codec, codec == Codec::Vp8 && vp8_is_key_frame(&head), len);
         let body_len = len - prefix_len;
-        if !goes_to_webcrypto(suite, body_len) {
+        if !goes_to_webcrypto(self.engine, suite, body_len) {
             return Ok(Err(data));
         }
         let job = match cryptor {

@@ -9,6 +9,8 @@ use shieldcall_e2ee::sframe::external::{ExternalKey, OpenJob, SealJob};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::hybrid::Engine;
 use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
 
 /// The tag length of both GCM suites, in bits.
@@ -18,6 +20,16 @@ const TAG_BITS: u8 = 128;
 pub fn subtle() -> Option<SubtleCrypto> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
     Reflect::get(&crypto, &"subtle".into()).ok()?.dyn_into().ok()
+}
+
+/// The engine this runs in, from `navigator.userAgent`.
+pub fn engine() -> Engine {
+    let user_agent = Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|navigator| Reflect::get(&navigator, &"userAgent".into()))
+        .ok()
+        .and_then(|agent| agent.as_string())
+        .unwrap_or_default();
+    Engine::from_user_agent(&user_agent)
 }
 
 /// What a key is imported for.

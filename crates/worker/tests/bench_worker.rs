@@ -269,7 +269,7 @@ impl HybridSide {
     async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
         let len = input.byte_length() as usize;
         let codec = codec_for(len);
-        if !goes_to_webcrypto(self.sender.suite(), len) {
+        if !goes_to_webcrypto(webcrypto::engine(), self.sender.suite(), len) {
             return seal_into_buffer(&mut self.sender, input, codec, &mut self.scratch).unwrap();
         }
         let job = self.sender.seal_job(len).unwrap();
@@ -280,7 +280,7 @@ impl HybridSide {
         let len = frame.byte_length() as usize;
         let codec = codec_for(len);
         let now_ms = js_sys::Date::now() as u64;
-        if !goes_to_webcrypto(self.receiver.suite(), len) {
+        if !goes_to_webcrypto(webcrypto::engine(), self.receiver.suite(), len) {
             return open_into_buffer(&mut self.receiver, frame, codec, now_ms, &mut self.scratch)
                 .expect("a fresh frame opens");
         }
@@ -520,7 +520,8 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
             CipherSuite::Aes128GcmSha256_128 => "AES-128-GCM",
             _ => "AES-256-GCM",
         };
-        let crossover = shieldcall_worker::hybrid::crossover(suite).unwrap_or(usize::MAX);
+        let engine = webcrypto::engine();
+        let crossover = shieldcall_worker::hybrid::crossover(engine, suite).unwrap_or(usize::MAX);
         let mut rust = RustSide::new(suite);
         let mut hybrid = HybridSide::new(suite).await;
         let js = JsSide::new(suite).await;
@@ -559,7 +560,7 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
             let cells = samples.map(median_best);
             for (table, c) in tables.iter_mut().zip([&cells[..4], &cells[4..]]) {
                 let (rust, hybrid, js, bare) = (c[0], c[1], c[2], c[3]);
-                let path = if goes_to_webcrypto(suite, len) { "WebCrypto" } else { "Rust" };
+                let path = if goes_to_webcrypto(engine, suite, len) { "WebCrypto" } else { "Rust" };
                 table.push(format!(
                     "| {label} | {path} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
                     fmt_cell(rust),
