@@ -80,8 +80,9 @@ test-browser: worker-pkg
 	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib
 	$(IN_FIREFOX) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib
 
-# The Rust SFrame per-frame path against WebCrypto AES-GCM, in a Worker of headless Chromium,
-# then of headless Firefox ESR; prints a table of µs per frame for each (README, "Measured").
+# The worker's frame path in a Worker of headless Chromium, then of headless Firefox ESR: Rust
+# only, the hybrid the worker runs, the same SFrame in plain JavaScript, and the bare WebCrypto
+# call; prints tables of µs per frame with ratios (README, "Measured").
 # Not run by `make test`.
 bench-browser: setup
 	$(WASM) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
