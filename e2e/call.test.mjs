@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, person, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
+  hostNewCall, person, printSteps, setupSteps, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
   startCuttableProxy, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -14,11 +14,15 @@ describe('calls between two browsers', () => {
 
   test('both with E2EE on: locked shields, equal codes, media decrypted both ways, chat', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    const opened = performance.now();
+    const [opened, openedAt] = [performance.now(), Date.now()];
     await guest.page.goto(link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     const lockedAfter = performance.now() - opened;
     console.log(`measured: guest opened the link -> locked shield in ${lockedAfter.toFixed(0)} ms`);
+    // Where that time went: both pages' set-up steps on one clock.
+    const steps = (await setupSteps(host, guest)).filter((s) => s.at >= openedAt - 5);
+    printSteps(steps, openedAt);
+    assert.ok(steps.some((s) => s.who === 'guest' && s.step === 'shield locked'), 'the steps are marked');
 
     // While E2EE is on, recording is unavailable and says why.
     await host.page.click('[data-action=features]');

@@ -403,3 +403,24 @@ export async function waitForChatMessage(who, text, timeout = 10000) {
     { timeout },
   );
 }
+
+/** The call's set-up steps each page marked on its performance timeline (`shieldcall: …`),
+ * as `{ at, who, step }` with `at` in ms since the Unix epoch (both browsers run on this
+ * machine's clock), oldest first. */
+export async function setupSteps(...people) {
+  const all = [];
+  for (const who of people) {
+    const marks = await who.page.evaluate(() => performance.getEntriesByType('mark')
+      .filter((m) => m.name.startsWith('shieldcall: '))
+      .map((m) => ({ at: performance.timeOrigin + m.startTime, step: m.name.slice(12) })));
+    all.push(...marks.map((m) => ({ ...m, who: who.name })));
+  }
+  return all.sort((a, b) => a.at - b.at);
+}
+
+/** Prints `steps` as a timeline from `since` (ms since the epoch), one line each. */
+export function printSteps(steps, since) {
+  for (const { at, who, step } of steps) {
+    console.log(`  ${(at - since).toFixed(0).padStart(6)} ms  ${who.padEnd(5)}  ${step}`);
+  }
+}

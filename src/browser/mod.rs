@@ -1,6 +1,7 @@
 //! Browser APIs as hooks over web-sys, each cleaning up after itself.
 
 pub mod peer;
+pub mod timeline;
 pub mod use_captions;
 pub mod use_media_query;
 pub mod use_recorder;

@@ -9,18 +9,25 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::{Call, notice, now_ms, with_call};
 use crate::browser::peer::{apply_remote, payload_types, remote_certificates};
+use crate::browser::timeline;
 use crate::call_link::forget_link;
 use crate::components::ChatMessage;
 
 impl Call {
     /// Something happened: the controller decides, this page carries it out.
     pub(super) fn handle(&mut self, input: Input) {
+        if let Some(step) = input.trace_name() {
+            timeline::mark(step);
+        }
         self.ctl.handle(input, now_ms());
         self.run_effects();
     }
 
     pub(super) fn run_effects(&mut self) {
         while let Some(effect) = self.ctl.poll_effect() {
+            if let Some(step) = effect.trace_name() {
+                timeline::mark(step);
+            }
             self.run(effect);
         }
     }

@@ -38,6 +38,7 @@ use shieldcall_protocol::{CallId, Signal};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
+use crate::browser::timeline;
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
 use crate::browser::worker::MediaWorker;
 use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
@@ -154,8 +155,10 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     call.borrow_mut()._tick = Some(tick);
 
     let weak = Rc::downgrade(&call);
+    timeline::mark("call page");
     spawn_local(async move {
         let camera = local_media(set).await;
+        timeline::mark("camera and microphone");
         if let Some(camera) = &camera {
             list_devices(set, camera).await;
         }

@@ -24,6 +24,7 @@ mod link;
 mod media;
 mod reconnect;
 mod signalling;
+mod trace;
 
 use std::collections::{HashMap, VecDeque};
 

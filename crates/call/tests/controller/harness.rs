@@ -117,6 +117,8 @@ pub struct Side {
     pub reported_certificate: Option<Option<String>>,
     /// The next description this browser makes names no certificate.
     pub describe_without_certificate: bool,
+    /// The set-up steps the page would mark on its timeline, in order.
+    pub trace: Vec<&'static str>,
     cert_seq: u32,
     cert_base: u32,
 }
@@ -152,6 +154,7 @@ impl Side {
             worker_fails: false,
             reported_certificate: None,
             describe_without_certificate: false,
+            trace: Vec::new(),
             cert_seq: 0,
             cert_base: if role == Role::Host { 0x10 } else { 0x80 },
         }
@@ -236,6 +239,7 @@ impl Side {
     }
 
     pub fn handle(&mut self, input: Input, now: u64) {
+        self.trace.extend(input.trace_name());
         self.ctl.handle(input, now);
         self.apply_effects(now);
     }
@@ -243,6 +247,7 @@ impl Side {
     /// Carry out what the controller asked for; the browser's answers go to `pending`.
     fn apply_effects(&mut self, now: u64) {
         while let Some(effect) = self.ctl.poll_effect() {
+            self.trace.extend(effect.trace_name());
             self.apply(effect, now);
         }
     }

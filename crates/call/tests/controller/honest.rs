@@ -104,3 +104,48 @@ fn an_honest_call_stays_locked_and_quiet_for_a_minute() {
     assert!(world.host.view.notices.is_empty() && world.guest.view.notices.is_empty());
     assert!(world.host.view.problems.is_empty());
 }
+
+/// Whether `steps` appear in `trace` in this order (others may come between).
+fn in_order(trace: &[&str], steps: &[&str]) -> bool {
+    let mut rest = trace.iter();
+    steps.iter().all(|step| rest.any(|t| t == step))
+}
+
+#[test]
+fn the_set_up_steps_are_named_in_the_order_they_happen() {
+    let world = World::call(Settings::default());
+    let (host, guest) = (&world.host.trace, &world.guest.trace);
+    let host_steps = [
+        "relay joined",
+        "relay: peer joined",
+        "hello sent",
+        "hello received",
+        "connect",
+        "offer sent",
+        "answer received",
+        "confirmation received",
+        "confirmation sent",
+        "shield locked",
+        "keys to the worker",
+        "connection connected",
+        "remote certificate read",
+    ];
+    assert!(in_order(host, &host_steps), "host: {host:?}");
+    let guest_steps = [
+        "relay joined",
+        "hello sent",
+        "hello received",
+        "offer received",
+        "answer sent",
+        "confirmation sent",
+        "confirmation received",
+        "shield locked",
+        "keys to the worker",
+    ];
+    assert!(in_order(guest, &guest_steps), "guest: {guest:?}");
+    // Repeated events (ICE candidates, statistics, the clock) are not steps.
+    for trace in [host, guest] {
+        assert_eq!(trace.iter().filter(|t| **t == "shield locked").count(), 1, "{trace:?}");
+        assert!(trace.len() < 25, "only the set-up's steps: {trace:?}");
+    }
+}
