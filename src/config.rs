@@ -68,6 +68,7 @@ pub fn provide_app_config() {
     let loaded = RwSignal::new(None::<AppConfig>);
     leptos::task::spawn_local(async move {
         let config = load_config("/config.json").await;
+        crate::browser::timeline::mark("config loaded");
         loaded.try_set(Some(config));
     });
     provide_context::<LoadedConfig>(loaded.into());

@@ -29,6 +29,7 @@ mod worker;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use futures_util::future::join;
 use leptos::prelude::*;
 use shieldcall_call::controller::{CallSetup, Controller, Input};
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -40,7 +41,7 @@ use web_sys::MediaStream;
 
 use crate::browser::timeline;
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
-use crate::browser::worker::MediaWorker;
+use crate::browser::worker::{MediaWorker, WORKER_URL};
 use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
 use crate::components::ChatMessage;
 use crate::config::AppConfig;
@@ -51,7 +52,7 @@ pub use recording::{RecordingMix, stop_mix};
 use devices::{list_devices, local_media};
 use handle::Setters;
 use link::Link;
-use worker::spawn_worker;
+use worker::worker_started;
 
 /// The browser objects of one call, and the controller that decides what they do.
 struct Call {
@@ -156,14 +157,22 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
 
     let weak = Rc::downgrade(&call);
     timeline::mark("call page");
+    // The camera and the media worker start side by side (the worker's wasm loads while the
+    // browser opens the devices). The controller hears of the worker once both are there: the
+    // connection it then makes needs the camera's tracks. The device lists can come later.
     spawn_local(async move {
-        let camera = local_media(set).await;
-        timeline::mark("camera and microphone");
+        let media = async {
+            let camera = local_media(set).await;
+            timeline::mark("camera and microphone");
+            camera
+        };
+        let (camera, worker) = join(media, MediaWorker::spawn(WORKER_URL)).await;
         if let Some(camera) = &camera {
-            list_devices(set, camera).await;
+            let camera = camera.clone();
+            spawn_local(async move { list_devices(set, &camera).await });
         }
         with_call(&weak, |c| c.camera = camera);
-        spawn_worker(&weak).await;
+        worker_started(&weak, worker.ok().map(Rc::new));
     });
 
     let stored = StoredValue::new_local(call);

@@ -14,6 +14,11 @@ use crate::browser::worker::{MediaWorker, WORKER_URL};
 /// Start a media worker for the call, and tell the controller whether it runs.
 pub(super) async fn spawn_worker(weak: &Weak<RefCell<Call>>) {
     let worker = MediaWorker::spawn(WORKER_URL).await.ok().map(Rc::new);
+    worker_started(weak, worker);
+}
+
+/// A media worker started (or, `None`, could not): hear it, and tell the controller.
+pub(super) fn worker_started(weak: &Weak<RefCell<Call>>, worker: Option<Rc<MediaWorker>>) {
     if let Some(worker) = &worker {
         // Fail closed until the controller says otherwise.
         let _ = worker.command(&WorkerCommand::AwaitKeys);
