@@ -92,6 +92,18 @@ pub(super) fn stop_tracks(stream: &MediaStream) {
 }
 
 impl Call {
+    /// The camera and microphone came (or, `None`, will not): kept for the connections to
+    /// come, and sent on the current one if it was made without them.
+    pub(super) fn camera_ready(&mut self, camera: Option<MediaStream>) {
+        self.camera = camera.clone();
+        let media = self.link.as_ref().and_then(|link| link.media.clone());
+        if let (Some(camera), Some(media)) = (camera, media) {
+            spawn_local(async move {
+                let _ = media.send_stream(Slot::MicAudio, Slot::Camera, Some(&camera)).await;
+            });
+        }
+    }
+
     pub(super) fn toggle_track(&mut self, kind: MediaKind) {
         let Some(camera) = &self.camera else {
             return notice(self.set, format!("There is no {} to turn on.", kind.device()));

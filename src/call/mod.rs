@@ -29,7 +29,6 @@ mod worker;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use futures_util::future::join;
 use leptos::prelude::*;
 use shieldcall_call::controller::{CallSetup, Controller, Input};
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -41,7 +40,7 @@ use web_sys::MediaStream;
 
 use crate::browser::timeline;
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
-use crate::browser::worker::{MediaWorker, WORKER_URL};
+use crate::browser::worker::MediaWorker;
 use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
 use crate::components::ChatMessage;
 use crate::config::AppConfig;
@@ -52,7 +51,7 @@ pub use recording::{RecordingMix, stop_mix};
 use devices::{list_devices, local_media};
 use handle::Setters;
 use link::Link;
-use worker::worker_started;
+use worker::spawn_worker;
 
 /// The browser objects of one call, and the controller that decides what they do.
 struct Call {
@@ -155,24 +154,19 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     });
     call.borrow_mut()._tick = Some(tick);
 
-    let weak = Rc::downgrade(&call);
     timeline::mark("call page");
-    // The camera and the media worker start side by side (the worker's wasm loads while the
-    // browser opens the devices). The controller hears of the worker once both are there: the
-    // connection it then makes needs the camera's tracks. The device lists can come later.
+    // The media worker and the camera start side by side, and the call goes on as soon as the
+    // worker runs: keys are agreed and the connection made while the camera warms up, and its
+    // tracks join the connection when they come (`camera_ready`; no renegotiation).
+    spawn_local(spawn_worker(Rc::downgrade(&call)));
+    let weak = Rc::downgrade(&call);
     spawn_local(async move {
-        let media = async {
-            let camera = local_media(set).await;
-            timeline::mark("camera and microphone");
-            camera
-        };
-        let (camera, worker) = join(media, MediaWorker::spawn(WORKER_URL)).await;
+        let camera = local_media(set).await;
+        timeline::mark("camera and microphone");
+        with_call(&weak, |c| c.camera_ready(camera.clone()));
         if let Some(camera) = &camera {
-            let camera = camera.clone();
-            spawn_local(async move { list_devices(set, &camera).await });
+            list_devices(set, camera).await;
         }
-        with_call(&weak, |c| c.camera = camera);
-        worker_started(&weak, worker.ok().map(Rc::new));
     });
 
     let stored = StoredValue::new_local(call);

@@ -12,13 +12,9 @@ use super::{Call, with_call};
 use crate::browser::worker::{MediaWorker, WORKER_URL};
 
 /// Start a media worker for the call, and tell the controller whether it runs.
-pub(super) async fn spawn_worker(weak: &Weak<RefCell<Call>>) {
+pub(super) async fn spawn_worker(weak: Weak<RefCell<Call>>) {
+    let weak = &weak;
     let worker = MediaWorker::spawn(WORKER_URL).await.ok().map(Rc::new);
-    worker_started(weak, worker);
-}
-
-/// A media worker started (or, `None`, could not): hear it, and tell the controller.
-pub(super) fn worker_started(weak: &Weak<RefCell<Call>>, worker: Option<Rc<MediaWorker>>) {
     if let Some(worker) = &worker {
         // Fail closed until the controller says otherwise.
         let _ = worker.command(&WorkerCommand::AwaitKeys);
@@ -41,6 +37,6 @@ impl Call {
     pub(super) fn start_worker(&mut self) {
         self.worker = None;
         let weak = self.me.clone();
-        spawn_local(async move { spawn_worker(&weak).await });
+        spawn_local(spawn_worker(weak));
     }
 }
