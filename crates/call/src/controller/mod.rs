@@ -262,13 +262,20 @@ impl Controller {
     fn worker_started(&mut self) {
         self.worker_ready = true;
         self.worker_mode = None;
-        if !self.prepared {
+        let first = !self.prepared;
+        if first {
             self.prepared = true;
-            self.set_status(CallStatus::Waiting);
+            if self.status == CallStatus::Preparing {
+                self.set_status(CallStatus::Waiting);
+            }
         }
         self.follow_session();
         for inbound in std::mem::take(&mut self.backlog) {
             self.inbound(inbound);
+        }
+        // The hellos went both ways while this first worker started: the host offers now.
+        if first && self.role == Role::Host && self.session.has_peer() && self.link.is_none() {
+            self.start_link(None);
         }
         if std::mem::take(&mut self.reconnect_when_ready)
             && self.session.has_peer()

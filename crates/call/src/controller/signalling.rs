@@ -10,7 +10,7 @@ use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
 impl Controller {
     pub(super) fn inbound(&mut self, inbound: Inbound) {
-        if !self.worker_ready {
+        if !self.worker_ready && !self.agrees_before_the_worker(&inbound) {
             self.backlog.push(inbound);
             return;
         }
@@ -53,6 +53,20 @@ impl Controller {
                 self.end(Some("The other person hung up.".into()), true)
             }
         }
+    }
+
+    /// While the call's first media worker starts, the relay's news and the hellos go in at
+    /// once: the key agreement needs no worker, and the other side waits for this side's hello
+    /// before it offers. What needs the connection (offer, answer, candidates, confirmations)
+    /// waits. After a reset everything waits, as the fresh worker belongs to a new agreement.
+    fn agrees_before_the_worker(&self, inbound: &Inbound) -> bool {
+        !self.prepared
+            && matches!(
+                inbound,
+                Inbound::Relay(
+                    RelayEvent::Joined { .. } | RelayEvent::PeerJoined | RelayEvent::Full
+                ) | Inbound::Peer(Signal::Hello(_))
+            )
     }
 
     pub(super) fn say_hello(&mut self) {

@@ -1,8 +1,9 @@
 //! Calls where nobody interferes: both shields lock on the same code, the workers hold
 //! matching keys, and the status line walks through the call's stages.
 
-use shieldcall_call::controller::{CallStatus, LinkState};
+use shieldcall_call::controller::{CallStatus, Input, LinkState};
 use shieldcall_e2ee::session::ShieldState;
+use shieldcall_protocol::Signal;
 
 use crate::harness::{From, Settings, WorkerMode, World, joined};
 
@@ -148,4 +149,38 @@ fn the_set_up_steps_are_named_in_the_order_they_happen() {
         assert_eq!(trace.iter().filter(|t| **t == "shield locked").count(), 1, "{trace:?}");
         assert!(trace.len() < 25, "only the set-up's steps: {trace:?}");
     }
+}
+
+#[test]
+fn a_guest_whose_worker_is_slow_says_hello_at_once_and_answers_once_it_runs() {
+    let mut world = World::new(Settings::default());
+    world.guest.pending.clear(); // the guest's worker has not started yet
+    world.join();
+    let hellos = world.guest.sent_since(0, |s| matches!(s, Signal::Hello(_)));
+    assert_eq!(hellos, 1, "the guest's hello does not wait for its worker");
+    assert_eq!(world.host.connects, 1, "so the host offers at once");
+    assert!(world.guest.link.is_none(), "the offer waits for the guest's worker");
+    assert!(!world.host.locked() && !world.guest.locked());
+
+    world.guest.pending.push_back(Input::WorkerStarted);
+    world.settle();
+    world.assert_locked();
+    assert_eq!((world.host.connects, world.guest.connects), (1, 1));
+    let expected = [CallStatus::Preparing, CallStatus::Connecting, CallStatus::Connected];
+    assert_eq!(world.guest.view.statuses, expected, "no step back to waiting");
+}
+
+#[test]
+fn a_host_whose_worker_is_slow_offers_once_it_runs() {
+    let mut world = World::new(Settings::default());
+    world.host.pending.clear();
+    world.join();
+    assert_eq!(world.host.connects, 0, "no connection without a worker");
+    assert_eq!(world.host.sent_since(0, |s| matches!(s, Signal::Hello(_))), 1);
+    assert!(!world.guest.locked());
+
+    world.host.pending.push_back(Input::WorkerStarted);
+    world.settle();
+    world.assert_locked();
+    assert_eq!((world.host.connects, world.guest.connects), (1, 1));
 }
