@@ -108,10 +108,11 @@ fn CallRoom(
              each attempt waits longer."
         ),
     };
+    // A full call ends the call too; "full" says which ending.
     let status_hook = move || match (status.get(), relay.get()) {
+        (_, Presence::Full) => "full",
         (CallStatus::Ended(_), _) => "ended",
         (CallStatus::Connected, Presence::Disconnected(_)) => "connected",
-        (_, Presence::Full) => "full",
         (_, Presence::Reconnecting(_)) => "reconnecting",
         (_, Presence::Disconnected(_)) => "disconnected",
         (CallStatus::Preparing, _) => "preparing",
