@@ -835,5 +835,5 @@ pub fn rewriting(mut change: impl FnMut(From, Signal) -> Signal + 'static) -> Re
 }
 
 pub fn joined(peers: u8) -> RelayEvent {
-    RelayEvent::Joined { peers, rejoin: "token".into() }
+    RelayEvent::Joined { peers, rejoin: "token".into(), turn: None }
 }
