@@ -93,7 +93,7 @@ pub struct Config {
     /// Messages a socket may send at once before the rate applies (ICE trickle bursts).
     pub burst: f64,
     /// TURN servers to hand out credentials for, if any.
-    pub turn: Option<TurnConfig>,
+    pub turn: Option<std::sync::Arc<TurnConfig>>,
 }
 
 impl Default for Config {
@@ -197,7 +197,7 @@ impl Config {
                 let secret = TurnSecret::from_file_text(&text)
                     .map_err(|e| format!("--turn-secret-file {}: {e}", path.display()))?;
                 let ttl_secs = turn_ttl.unwrap_or(DEFAULT_TTL_SECS);
-                Some(TurnConfig { secret, urls: turn_urls, ttl_secs })
+                Some(std::sync::Arc::new(TurnConfig { secret, urls: turn_urls, ttl_secs }))
             }
         };
         if let Some(addr) = listen.or(env_listen.filter(|s| !s.is_empty())) {
