@@ -111,9 +111,10 @@ describe('calls through a TURN server', () => {
         assert.match(await host.page.textContent('[data-call-status]'), /TURN server refused this call's credentials/);
         assert.ok(host.console.some((line) => /refused this call's credentials \(401\)/.test(line)),
           `the console names the answer: ${host.console.join('\n')}`);
-        // The host gathers first, so it finds out first and leaves: the guest, whose own
-        // gathering had not ended yet, is told the other person left, not left "connecting".
-        await guest.page.waitForSelector('[data-call-status=peer-left]', { timeout: 5000 });
+        // The host gathers first, finds out first and leaves; the guest hears that while its
+        // own gathering runs, and says why too rather than "the other person left".
+        await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 5000 });
+        assert.match(await guest.page.textContent('[data-call-status]'), /TURN server refused this call's credentials/);
       });
     } finally {
       await relay.stop();

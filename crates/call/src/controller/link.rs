@@ -33,6 +33,8 @@ pub(super) struct Link {
     pub(super) relay_candidate: bool,
     /// A TURN server refused the credentials.
     pub(super) turn_refused: bool,
+    /// The browser has gathered all its candidates.
+    pub(super) gathered: bool,
 }
 
 impl Controller {
@@ -61,6 +63,7 @@ impl Controller {
             state: LinkState::Connecting,
             relay_candidate: false,
             turn_refused: false,
+            gathered: false,
         });
         // Codecs are chosen from what the hellos say; the worker still waits for the
         // confirmed agreement (keys, or transport only) before any frame passes.

@@ -62,18 +62,29 @@ impl Controller {
         }
     }
 
+    /// Under a relay-only policy, whether the current connection's gathering has yet to show
+    /// whether a TURN server takes it.
+    pub(super) fn turn_verdict_pending(&self) -> bool {
+        self.ice.policy == IceTransportPolicy::Relay
+            && self.link.as_ref().is_some_and(|l| !l.gathered && !l.relay_candidate)
+    }
+
     /// The browser has gathered every candidate it will: with a relay-only policy and no relay
     /// candidate, this connection can never connect.
     pub(super) fn gathering_complete(&mut self, generation: Generation) {
-        if !self.is_current(generation) || self.ice.policy != IceTransportPolicy::Relay {
+        if !self.is_current(generation) {
             return;
         }
-        let Some(link) = self.link.as_ref() else { return };
-        if link.relay_candidate {
-            return;
+        let Some(link) = self.link.as_mut() else { return };
+        link.gathered = true;
+        if self.ice.policy == IceTransportPolicy::Relay && !link.relay_candidate {
+            let why = if link.turn_refused { TURN_REFUSED } else { TURN_UNREACHABLE };
+            // The link stays: a reload joins again and gets fresh credentials.
+            return self.end(Some(why.into()), false);
         }
-        let why = if link.turn_refused { TURN_REFUSED } else { TURN_UNREACHABLE };
-        // The link stays: a reload joins again and gets fresh credentials.
-        self.end(Some(why.into()), false);
+        // The other person left while this waited for the verdict (see `peer_away`).
+        if self.peer_away && !self.media_connected() {
+            self.peer_left();
+        }
     }
 }

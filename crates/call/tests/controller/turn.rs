@@ -96,6 +96,53 @@ fn relay_only_and_the_credentials_refused_ends_the_call_saying_so() {
 }
 
 #[test]
+fn the_other_side_told_the_host_left_while_gathering_still_says_why() {
+    let mut world = turn_call(IceTransportPolicy::Relay, false);
+    let (host_generation, guest_generation) = (world.host.generation(), world.guest.generation());
+    world.input(From::Host, Input::IceGatheringComplete { generation: host_generation });
+    assert!(world.host.view.ended.is_some());
+    // The host's page leaves the relay; the guest's gathering has not ended yet.
+    world.host.on_relay = false;
+    world.relay_event(From::Guest, RelayEvent::PeerLeft);
+    world.settle();
+    assert_ne!(world.guest.view.status, CallStatus::PeerLeft, "the verdict is awaited");
+    let url = TURN_URL.to_string();
+    world
+        .input(From::Guest, Input::IceServerError { generation: guest_generation, code: 401, url });
+    world.input(From::Guest, Input::IceGatheringComplete { generation: guest_generation });
+    assert_eq!(world.guest.view.status, CallStatus::Ended(TURN_REFUSED.into()));
+
+    // With a relay candidate, TURN works: the other person simply left.
+    let mut world = turn_call(IceTransportPolicy::Relay, false);
+    let generation = world.guest.generation();
+    world.input(From::Guest, Input::LocalIce { generation, candidate: relay_candidate() });
+    world.relay_event(From::Guest, RelayEvent::PeerLeft);
+    world.settle();
+    assert_eq!(world.guest.view.status, CallStatus::PeerLeft);
+    // Gathering ended first, then the news: at once.
+    let mut world = turn_call(IceTransportPolicy::Relay, false);
+    let generation = world.guest.generation();
+    world.input(From::Guest, Input::LocalIce { generation, candidate: relay_candidate() });
+    world.input(From::Guest, Input::IceGatheringComplete { generation });
+    world.relay_event(From::Guest, RelayEvent::PeerLeft);
+    world.settle();
+    assert_eq!(world.guest.view.status, CallStatus::PeerLeft);
+}
+
+#[test]
+fn a_peer_leaving_while_gathering_without_a_verdict_yet_is_said_once_gathering_ends() {
+    let mut world = turn_call(IceTransportPolicy::Relay, false);
+    let generation = world.guest.generation();
+    world.relay_event(From::Guest, RelayEvent::PeerLeft);
+    world.settle();
+    assert_ne!(world.guest.view.status, CallStatus::PeerLeft);
+    world.input(From::Guest, Input::LocalIce { generation, candidate: relay_candidate() });
+    world.input(From::Guest, Input::IceGatheringComplete { generation });
+    assert_eq!(world.guest.view.status, CallStatus::PeerLeft);
+    assert_eq!(world.guest.view.ended, None);
+}
+
+#[test]
 fn relay_only_and_no_relay_candidate_without_an_error_ends_the_call_too() {
     // Firefox: no icecandidateerror at all, gathering completes with no candidate.
     let mut world = turn_call(IceTransportPolicy::Relay, false);
