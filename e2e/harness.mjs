@@ -3,8 +3,11 @@
 // WebDriver BiDi (Playwright drives only its own patched Firefox builds). No mocks.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,9 +26,9 @@ const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 /** Start the relay on a free loopback port, serving the built app; resolves to its base URL.
  * With a `--mitm-*` flag (`--mitm-swap-keys`, `--mitm-flip-e2ee`, `--mitm-add-fingerprint`,
  * `--mitm-drop-confirm`) it is the test-only `shieldcall-relay-mitm`, the shipped relay has none. */
-export async function startRelay(extraArgs = [], listen = '127.0.0.1:0') {
+export async function startRelay(extraArgs = [], listen = '127.0.0.1:0', { dist = DIST } = {}) {
   const bin = extraArgs.some((arg) => arg.startsWith('--mitm-')) ? MITM_RELAY_BIN : RELAY_BIN;
-  const child = spawn(bin, ['--listen', listen, '--dist', DIST, ...extraArgs], {
+  const child = spawn(bin, ['--listen', listen, '--dist', dist, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -47,6 +50,87 @@ export async function startRelay(extraArgs = [], listen = '127.0.0.1:0') {
       await once(child, 'exit');
     },
   };
+}
+
+/** The built app with its own `config.json` (the object `config`): a temporary directory of
+ * links to everything else in `dist/`, for `startRelay(..., { dist })`. `remove()` deletes it. */
+export function distWithConfig(config) {
+  const dir = mkdtempSync(join(tmpdir(), 'shieldcall-dist-'));
+  for (const name of readdirSync(DIST)) {
+    if (name !== 'config.json') symlinkSync(join(DIST, name), join(dir, name));
+  }
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A file holding `text` (a secret for `--turn-secret-file`), readable by this user only;
+ * `remove()` deletes it. */
+export function secretFile(text) {
+  const dir = mkdtempSync(join(tmpdir(), 'shieldcall-secret-'));
+  const path = join(dir, 'turn-secret');
+  writeFileSync(path, `${text}\n`, { mode: 0o600 });
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A free port on loopback (free a moment ago: bind it soon). */
+async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+/** Whether a STUN Binding request to `port` on loopback is answered within `ms`. */
+async function stunAnswers(port, ms) {
+  const socket = createSocket('udp4');
+  // Binding request: type 0x0001, length 0, the magic cookie, a 12-byte transaction id.
+  const request = Buffer.concat([Buffer.from([0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42]), randomBytes(12)]);
+  try {
+    socket.send(request, port, '127.0.0.1');
+    return await Promise.race([
+      once(socket, 'message').then(([reply]) => reply.readUInt16BE(0) === 0x0101),
+      new Promise((resolve) => { setTimeout(() => resolve(false), ms); }),
+    ]);
+  } finally {
+    socket.close();
+  }
+}
+
+/** Start a real coturn (Debian's `turnserver`) on a free loopback port, with the TURN REST API
+ * (`use-auth-secret`) and `secret` shared with the relay; UDP only, no TLS, no CLI, no config
+ * file, loopback peers allowed (both browsers are on this machine). Resolves once it answers
+ * STUN. `url` is its `turn:` URL, `logs()` what it printed. */
+export async function startTurn(secret) {
+  const port = await freePort();
+  // Relay addresses from a range of their own, away from other tests' ports.
+  const minPort = 50000 + 200 * Math.floor(Math.random() * 70);
+  const child = spawn('turnserver', [
+    '-n', '--use-auth-secret', `--static-auth-secret=${secret}`, '--realm=shieldcall',
+    '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
+    `--min-port=${minPort}`, `--max-port=${minPort + 199}`, '--allow-loopback-peers',
+    '--no-cli', '--no-tls', '--no-dtls', '--no-tcp-relay', '--log-file=stdout', '--simple-log', '-v',
+    '--pidfile=',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout.on('data', (chunk) => { logs += chunk; });
+  child.stderr.on('data', (chunk) => { logs += chunk; });
+  const exited = once(child, 'exit');
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await exited;
+  };
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`turnserver exited (${child.exitCode}): ${logs}`);
+    if (await stunAnswers(port, 100)) break;
+    if (i >= 50) {
+      await stop();
+      throw new Error(`turnserver did not answer STUN on port ${port}: ${logs}`);
+    }
+  }
+  return { url: `turn:127.0.0.1:${port}?transport=udp`, logs: () => logs, stop };
 }
 
 /** A TCP proxy in front of the relay whose browser-side connections can be cut while the relay

@@ -62,6 +62,17 @@ command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_inst
 command -v firefox-esr >/dev/null || apt_install firefox-esr
 # Xvfb: Firefox has no fake screen to share; the end-to-end tests give it a virtual display.
 command -v Xvfb >/dev/null || apt_install xvfb
+# coturn: the end-to-end tests start their own turnserver on loopback (e2e/turn.test.mjs).
+# Under systemd Debian's package enables and starts coturn.service at once (its
+# /etc/default/coturn switch, off by default, only governs the sysvinit script): stop and
+# disable that daemon, once, right after the install; a TURN server someone enables later
+# stays as they set it.
+if ! command -v turnserver >/dev/null; then
+  apt_install coturn
+  if [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now coturn.service >/dev/null 2>&1 || true
+  fi
+fi
 
 # 3. wasm-bindgen-cli at exactly the version Cargo.lock pins (the CLI and the crate must agree).
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)

@@ -1,9 +1,11 @@
-//! The app's configuration, `config.json`, served beside the app: ICE servers and the
-//! organisation's end-to-end encryption policy. Parsed by `shieldcall_call::config` (host-tested);
-//! fetched, and given to every page as context, here.
+//! The app's configuration, `config.json`, served beside the app: ICE servers, the ICE
+//! transport policy (`"relay"` sends media only through TURN) and the organisation's end-to-end
+//! encryption policy. Parsed by `shieldcall_call::config` (host-tested); fetched, and given to
+//! every page as context, here.
 //!
 //! ```json
-//! {"iceServers": [{"urls": "stun:stun.example.org"}], "policy": {"e2eeAllowed": true}}
+//! {"iceServers": [{"urls": "stun:stun.example.org"}], "iceTransportPolicy": "all",
+//!  "policy": {"e2eeAllowed": true}}
 //! ```
 //! A missing or malformed file means: no ICE servers, E2EE allowed (and a console warning).
 

@@ -170,7 +170,7 @@ fn open(
             };
             if let Inbound::Relay(event) = &inbound {
                 match event {
-                    RelayEvent::Joined { peers, rejoin } => {
+                    RelayEvent::Joined { peers, rejoin, .. } => {
                         connection.borrow_mut().rejoin = Some(rejoin.clone());
                         set_presence.set(if *peers > 0 {
                             Presence::PeerHere

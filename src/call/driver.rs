@@ -53,7 +53,9 @@ impl Call {
                 }
             }
             Effect::StartWorker => self.start_worker(),
-            Effect::Connect { generation, offer, e2ee } => self.connect(generation, offer, e2ee),
+            Effect::Connect { generation, offer, e2ee, ice } => {
+                self.connect(generation, offer, e2ee, &ice)
+            }
             Effect::ApplyAnswer { generation, sdp } => self.apply_answer(generation, sdp),
             Effect::AddIce { generation, candidate } => self.add_ice(generation, &candidate),
             Effect::CheckCertificate { generation } => {

@@ -8,6 +8,7 @@ use std::rc::Weak;
 
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
+use shieldcall_call::config::IceSettings;
 use shieldcall_call::controller::{Generation, IceCandidate, Input, LinkState};
 use shieldcall_e2ee::layout::Slot;
 use wasm_bindgen::closure::Closure;
@@ -15,7 +16,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{
     Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcIceCandidateInit,
-    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
+    RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
+    RtcSdpType,
 };
 
 use super::{Call, with_call};
@@ -36,9 +38,15 @@ pub(super) struct Link {
 
 impl Call {
     /// Make the peer connection: the host with its offer, the guest with the host's.
-    pub(super) fn connect(&mut self, generation: Generation, offer: Option<String>, e2ee: bool) {
+    pub(super) fn connect(
+        &mut self,
+        generation: Generation,
+        offer: Option<String>,
+        e2ee: bool,
+        ice: &IceSettings,
+    ) {
         let Some(worker) = self.worker.clone() else { return };
-        let configuration = self.rtc_configuration();
+        let configuration = rtc_configuration(ice);
         let _ = worker.configure(&configuration);
         let Ok(pc) = RtcPeerConnection::new_with_configuration(&configuration) else {
             web_sys::console::warn_1(&"this browser could not start a call connection".into());
@@ -84,6 +92,7 @@ impl Call {
             link.chat.set_onmessage(None);
             link.pc.set_onicecandidate(None);
             link.pc.set_onconnectionstatechange(None);
+            link.pc.set_onicegatheringstatechange(None);
             link.chat.close();
             link.pc.close();
         }
@@ -91,29 +100,33 @@ impl Call {
         self.set.remote_video.try_set(None);
         self.set.remote_screen.try_set(None);
     }
-
-    fn rtc_configuration(&self) -> RtcConfiguration {
-        let configuration = RtcConfiguration::new();
-        let servers = Array::new();
-        for server in &self.config.ice_servers {
-            let entry = Object::new();
-            let urls: Array = server.urls.iter().map(|u| JsValue::from_str(u)).collect();
-            let _ = Reflect::set(&entry, &"urls".into(), &urls);
-            if let Some(username) = &server.username {
-                let _ = Reflect::set(&entry, &"username".into(), &username.into());
-            }
-            if let Some(credential) = &server.credential {
-                let _ = Reflect::set(&entry, &"credential".into(), &credential.into());
-            }
-            servers.push(&entry);
-        }
-        configuration.set_ice_servers(&servers);
-        configuration
-    }
 }
 
-/// Trickle ICE to the peer, follow the connection state, and hear the chat: each reported to
-/// the controller as an input of this attempt.
+/// `RTCConfiguration` of `ice`: the servers the controller chose (config.json's, then the
+/// relay's TURN servers) and the transport policy.
+fn rtc_configuration(ice: &IceSettings) -> RtcConfiguration {
+    let configuration = RtcConfiguration::new();
+    let servers = Array::new();
+    for server in &ice.servers {
+        let entry = Object::new();
+        let urls: Array = server.urls.iter().map(|u| JsValue::from_str(u)).collect();
+        let _ = Reflect::set(&entry, &"urls".into(), &urls);
+        if let Some(username) = &server.username {
+            let _ = Reflect::set(&entry, &"username".into(), &username.into());
+        }
+        if let Some(credential) = &server.credential {
+            let _ = Reflect::set(&entry, &"credential".into(), &credential.into());
+        }
+        servers.push(&entry);
+    }
+    configuration.set_ice_servers(&servers);
+    let policy = ice.policy.as_str();
+    let _ = Reflect::set(&configuration, &"iceTransportPolicy".into(), &policy.into());
+    configuration
+}
+
+/// Trickle ICE to the peer, follow the connection state and what the ICE servers answer, and
+/// hear the chat: each reported to the controller as an input of this attempt.
 fn wire_events(
     pc: &RtcPeerConnection,
     chat: &RtcDataChannel,
@@ -159,7 +172,32 @@ fn wire_events(
         })
     };
     chat.set_onmessage(Some(on_chat.as_ref().unchecked_ref()));
-    vec![on_ice, on_state, on_chat]
+    // What the ICE servers answer: the controller decides what a refusal means.
+    let on_gathering = {
+        let weak = weak.clone();
+        let pc = pc.clone();
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+                with_call(&weak, |c| c.handle(Input::IceGatheringComplete { generation }));
+            }
+        })
+    };
+    pc.set_onicegatheringstatechange(Some(on_gathering.as_ref().unchecked_ref()));
+    let on_server_error = {
+        let weak = weak.clone();
+        Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            // RTCPeerConnectionIceErrorEvent (not in web-sys): errorCode, url.
+            let field = |name: &str| Reflect::get(&event, &name.into()).unwrap_or_default();
+            let code = field("errorCode").as_f64().unwrap_or(0.0) as u16;
+            let url = field("url").as_string().unwrap_or_default();
+            with_call(&weak, |c| c.handle(Input::IceServerError { generation, code, url }));
+        })
+    };
+    let _ = pc.add_event_listener_with_callback(
+        "icecandidateerror",
+        on_server_error.as_ref().unchecked_ref(),
+    );
+    vec![on_ice, on_state, on_chat, on_gathering, on_server_error]
 }
 
 /// Transceivers, local tracks, offer or answer: everything between "make a connection" and

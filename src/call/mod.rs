@@ -59,7 +59,6 @@ struct Call {
     me: Weak<RefCell<Call>>,
     call_id: CallId,
     ctl: Controller,
-    config: AppConfig,
     set: Setters,
     send: Rc<dyn Fn(&Signal)>,
     close_relay: Rc<dyn Fn()>,
@@ -123,7 +122,6 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             me: me.clone(),
             call_id: id,
             ctl: Controller::new(call_setup(id, role, e2ee, &config)),
-            config,
             set,
             send: Rc::new(|_| {}),
             close_relay: Rc::new(|| {}),
@@ -217,8 +215,9 @@ fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> Cal
         ),
     };
     let policy = if config.e2ee_allowed { Policy::Allowed } else { Policy::Disabled };
+    let ice = config.ice_settings();
     let config = SessionConfig { role, call_id: id, e2ee, policy, suite: Default::default() };
-    CallSetup { config, own, link_secret, commitment }
+    CallSetup { config, own, link_secret, commitment, ice }
 }
 
 fn with_call(weak: &Weak<RefCell<Call>>, f: impl FnOnce(&mut Call)) {

@@ -35,7 +35,7 @@ async fn the_call_page_waits_for_the_apps_config_and_a_provided_one_is_loaded_al
     // A test's own configuration counts as loaded.
     let root = container();
     let _page = leptos::mount::mount_to(root.clone(), || {
-        let policy_off = AppConfig { ice_servers: Vec::new(), e2ee_allowed: false };
+        let policy_off = AppConfig { e2ee_allowed: false, ..AppConfig::default() };
         provide_context::<ConfigSignal>(Signal::stored(policy_off));
         let loaded = use_loaded_config();
         view! { <p>{move || format!("{:?}", loaded.get().map(|c| c.e2ee_allowed))}</p> }

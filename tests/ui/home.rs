@@ -10,7 +10,7 @@ use crate::common::{EmptyStorage, attr, container, find, settle, text};
 #[wasm_bindgen_test]
 async fn the_home_page_states_the_setting_as_the_policy_allows_it() {
     let _storage = EmptyStorage::new();
-    let config = RwSignal::new(AppConfig { ice_servers: Vec::new(), e2ee_allowed: false });
+    let config = RwSignal::new(AppConfig { e2ee_allowed: false, ..AppConfig::default() });
     let root = container();
     let _page = leptos::mount::mount_to(root.clone(), move || {
         provide_context::<ConfigSignal>(config.into());

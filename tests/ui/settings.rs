@@ -35,7 +35,7 @@ async fn the_toggle_persists_across_a_remount() {
 #[wasm_bindgen_test]
 async fn the_organisations_policy_disables_the_toggle_and_says_why() {
     let _storage = EmptyStorage::new();
-    let config = RwSignal::new(AppConfig { ice_servers: Vec::new(), e2ee_allowed: false });
+    let config = RwSignal::new(AppConfig { e2ee_allowed: false, ..AppConfig::default() });
     let root = container();
     let _page = leptos::mount::mount_to(root.clone(), move || {
         provide_context::<ConfigSignal>(config.into());

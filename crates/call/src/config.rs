@@ -1,14 +1,17 @@
-//! The app's configuration, `config.json`, served beside the app: ICE servers and the
-//! organisation's end-to-end encryption policy. Parsing only; the app fetches the file.
+//! The app's configuration, `config.json`, served beside the app: ICE servers, the ICE
+//! transport policy and the organisation's end-to-end encryption policy. Parsing, and what a
+//! peer connection is made with ([`IceSettings`]); the app fetches the file.
 //!
 //! ```json
-//! {"iceServers": [{"urls": "stun:stun.example.org"}], "policy": {"e2eeAllowed": true}}
+//! {"iceServers": [{"urls": "stun:stun.example.org"}], "iceTransportPolicy": "all",
+//!  "policy": {"e2eeAllowed": true}}
 //! ```
 
 use serde::Deserialize;
+use shieldcall_protocol::TurnCredentials;
 
 /// One ICE server, as in `RTCIceServer`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 pub struct IceServer {
     /// One URL or several (`stun:`, `turn:`, `turns:`).
     #[serde(deserialize_with = "one_or_many")]
@@ -19,10 +22,67 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+impl std::fmt::Debug for IceServer {
+    /// Without the credential: a TURN credential lets anyone relay through the server.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IceServer")
+            .field("urls", &self.urls)
+            .field("username", &self.username)
+            .field("credential", &self.credential.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Which ICE candidates a connection may use, as `RTCIceTransportPolicy`: `relay` keeps
+/// people's IP addresses from each other (media goes only through a TURN server).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IceTransportPolicy {
+    #[default]
+    All,
+    Relay,
+}
+
+impl IceTransportPolicy {
+    /// The `RTCConfiguration.iceTransportPolicy` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IceTransportPolicy::All => "all",
+            IceTransportPolicy::Relay => "relay",
+        }
+    }
+}
+
+/// What one peer connection is made with: `RTCConfiguration`'s `iceServers` and
+/// `iceTransportPolicy`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IceSettings {
+    pub servers: Vec<IceServer>,
+    pub policy: IceTransportPolicy,
+}
+
+impl IceSettings {
+    /// These settings with the TURN servers and credentials the relay handed this place, if
+    /// any, after config.json's own servers.
+    pub fn with_turn(&self, turn: Option<&TurnCredentials>) -> IceSettings {
+        let mut settings = self.clone();
+        if let Some(turn) = turn.filter(|t| !t.urls.is_empty()) {
+            settings.servers.push(IceServer {
+                urls: turn.urls.clone(),
+                username: Some(turn.username.clone()),
+                credential: Some(turn.credential.clone()),
+            });
+        }
+        settings
+    }
+}
+
 /// What `config.json` says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppConfig {
     pub ice_servers: Vec<IceServer>,
+    /// Which candidates connections may use (default: all).
+    pub ice_transport_policy: IceTransportPolicy,
     /// Whether the organisation allows end-to-end encrypted calls.
     pub e2ee_allowed: bool,
 }
@@ -30,7 +90,11 @@ pub struct AppConfig {
 impl Default for AppConfig {
     /// No ICE servers (host candidates only), E2EE allowed.
     fn default() -> Self {
-        AppConfig { ice_servers: Vec::new(), e2ee_allowed: true }
+        AppConfig {
+            ice_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
+            e2ee_allowed: true,
+        }
     }
 }
 
@@ -39,6 +103,8 @@ impl Default for AppConfig {
 struct RawConfig {
     #[serde(default)]
     ice_servers: Vec<IceServer>,
+    #[serde(default)]
+    ice_transport_policy: IceTransportPolicy,
     #[serde(default)]
     policy: RawPolicy,
 }
@@ -78,7 +144,17 @@ impl AppConfig {
     /// error.
     pub fn from_json(text: &str) -> Result<AppConfig, serde_json::Error> {
         let raw: RawConfig = serde_json::from_str(text)?;
-        Ok(AppConfig { ice_servers: raw.ice_servers, e2ee_allowed: raw.policy.e2ee_allowed })
+        Ok(AppConfig {
+            ice_servers: raw.ice_servers,
+            ice_transport_policy: raw.ice_transport_policy,
+            e2ee_allowed: raw.policy.e2ee_allowed,
+        })
+    }
+
+    /// config.json's part of what every connection is made with (the relay's TURN servers are
+    /// added per connection: [`IceSettings::with_turn`]).
+    pub fn ice_settings(&self) -> IceSettings {
+        IceSettings { servers: self.ice_servers.clone(), policy: self.ice_transport_policy }
     }
 }
 
@@ -125,6 +201,46 @@ mod tests {
         assert!(servers_only.e2ee_allowed, "no policy: E2EE allowed");
         let policy_only = AppConfig::from_json(r#"{"policy": {"e2eeAllowed": false}}"#).unwrap();
         assert!(!policy_only.e2ee_allowed && policy_only.ice_servers.is_empty());
+    }
+
+    #[test]
+    fn the_transport_policy_and_the_relays_turn_servers() {
+        assert_eq!(AppConfig::default().ice_transport_policy, IceTransportPolicy::All);
+        let relay_only = AppConfig::from_json(
+            r#"{"iceServers": [{"urls": "stun:s"}], "iceTransportPolicy": "relay"}"#,
+        )
+        .unwrap();
+        assert_eq!(relay_only.ice_transport_policy, IceTransportPolicy::Relay);
+        assert_eq!(IceTransportPolicy::Relay.as_str(), "relay");
+        let all = AppConfig::from_json(r#"{"iceTransportPolicy": "all"}"#).unwrap();
+        assert_eq!(all.ice_transport_policy.as_str(), "all");
+        assert!(AppConfig::from_json(r#"{"iceTransportPolicy": "none"}"#).is_err());
+        assert!(AppConfig::from_json(r#"{"iceTransportPolicy": "Relay"}"#).is_err());
+
+        let turn = TurnCredentials {
+            urls: vec!["turn:t.example.org:3478".into()],
+            username: "1700003600:abc".into(),
+            credential: "c2VjcmV0".into(),
+            ttl: 3600,
+        };
+        let base = relay_only.ice_settings();
+        assert_eq!(base.with_turn(None), base, "no TURN from the relay: config.json's alone");
+        let merged = base.with_turn(Some(&turn));
+        assert_eq!(merged.policy, IceTransportPolicy::Relay);
+        assert_eq!(merged.servers.len(), 2);
+        assert_eq!(merged.servers[0], relay_only.ice_servers[0], "config.json's first");
+        assert_eq!(
+            merged.servers[1],
+            IceServer {
+                urls: turn.urls.clone(),
+                username: Some(turn.username.clone()),
+                credential: Some(turn.credential.clone()),
+            }
+        );
+        let debug = format!("{merged:?}");
+        assert!(!debug.contains("c2VjcmV0") && debug.contains("abc"), "{debug}");
+        let no_urls = TurnCredentials { urls: Vec::new(), ..turn };
+        assert_eq!(base.with_turn(Some(&no_urls)), base);
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub use call_id::{CallId, InvalidCallId};
 pub use codec::{Codec, CodecError, PayloadTypes};
 pub use signalling::{
     Confirm, Hello, Inbound, MAX_SIGNAL_BYTES, PROTOCOL_VERSION, RelayEvent, RelayRequest, Signal,
-    SignalError,
+    SignalError, TurnCredentials,
 };
 pub use slot::{Slot, UnknownSlot};
 pub use worker::{

@@ -18,8 +18,15 @@ pub enum RelayEvent {
     /// You are in the room; `peers` others were already there (0 or 1). `rejoin` is this
     /// place's token: a reconnection that presents it (in [`RelayRequest::Join`]) takes
     /// the place back even while the relay still holds the old socket (a half-open connection
-    /// it has not yet found dead), instead of being told the call is full.
-    Joined { peers: u8, rejoin: String },
+    /// it has not yet found dead), instead of being told the call is full. `turn`: TURN
+    /// servers and short-lived credentials for this place, when the relay has a TURN server
+    /// configured; absent otherwise, so a relay without TURN sends what it always sent.
+    Joined {
+        peers: u8,
+        rejoin: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn: Option<TurnCredentials>,
+    },
     /// The other person arrived.
     PeerJoined,
     /// The other person left or lost their connection.
@@ -28,6 +35,36 @@ pub enum RelayEvent {
     Full,
     /// The relay rejected something this client sent; the room is unharmed.
     Error { reason: String },
+}
+
+/// TURN servers and credentials for them, from the relay in [`RelayEvent::Joined`]: the TURN
+/// REST API scheme that coturn's `use-auth-secret` checks, `username` = `<expiry unix
+/// time>:<opaque id>` and `credential` = base64(HMAC-SHA1(shared secret, username)). Valid for
+/// `ttl` seconds from when the relay sent them. (In `joined` rather than from an HTTP endpoint:
+/// only someone who holds a place in a call gets them, with no endpoint of its own to guard
+/// and rate-limit, they arrive before any peer connection is made, and every rejoin after a
+/// lost socket brings fresh ones.)
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnCredentials {
+    /// `turn:` / `turns:` URLs, as in `RTCIceServer.urls`.
+    pub urls: Vec<String>,
+    pub username: String,
+    pub credential: String,
+    /// Seconds the credential stays valid.
+    pub ttl: u64,
+}
+
+impl std::fmt::Debug for TurnCredentials {
+    /// Without the credential: it lets anyone relay traffic through the TURN server.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnCredentials")
+            .field("urls", &self.urls)
+            .field("username", &self.username)
+            .field("credential", &"<redacted>")
+            .field("ttl", &self.ttl)
+            .finish()
+    }
 }
 
 /// The first message on a relay socket, from the client to the relay (never forwarded). The
@@ -189,13 +226,35 @@ mod tests {
 
     #[test]
     fn relay_events_and_peer_signals_share_one_socket() {
-        let joined = RelayEvent::Joined { peers: 1, rejoin: "T".into() }.to_json();
+        let joined = RelayEvent::Joined { peers: 1, rejoin: "T".into(), turn: None }.to_json();
         assert_eq!(joined, r#"{"t":"joined","peers":1,"rejoin":"T"}"#);
         assert_eq!(
             Inbound::parse(&joined),
-            Ok(Inbound::Relay(RelayEvent::Joined { peers: 1, rejoin: "T".into() }))
+            Ok(Inbound::Relay(RelayEvent::Joined { peers: 1, rejoin: "T".into(), turn: None }))
         );
         assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye {})));
+    }
+
+    #[test]
+    fn joined_carries_turn_credentials_only_when_there_are_some() {
+        let turn = TurnCredentials {
+            urls: vec!["turn:127.0.0.1:3478?transport=udp".into()],
+            username: "1700000000:abc".into(),
+            credential: "c2VjcmV0".into(),
+            ttl: 3600,
+        };
+        let joined = RelayEvent::Joined { peers: 0, rejoin: "T".into(), turn: Some(turn.clone()) };
+        let text = joined.to_json();
+        assert_eq!(
+            text,
+            r#"{"t":"joined","peers":0,"rejoin":"T","turn":{"urls":["turn:127.0.0.1:3478?transport=udp"],"username":"1700000000:abc","credential":"c2VjcmV0","ttl":3600}}"#
+        );
+        assert_eq!(Inbound::parse(&text), Ok(Inbound::Relay(joined)));
+        // The credential never reaches Debug output (logs, panics).
+        let debug = format!("{turn:?}");
+        assert!(!debug.contains("c2VjcmV0") && debug.contains("1700000000:abc"), "{debug}");
+        // A peer cannot hand out TURN servers: `joined` is no Signal.
+        assert_eq!(Signal::parse(&text), Err(SignalError::Malformed));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 #[cfg(feature = "mitm")]
 use crate::mitm::Attack;
+use crate::turn::{DEFAULT_TTL_SECS, TurnConfig, TurnSecret, is_turn_url};
 
 /// Where the relay listens unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8081";
@@ -49,6 +50,12 @@ OPTIONS:
     --max-queued-bytes N     bytes waiting for one socket before it is dropped as not
                              reading [default: 1048576]
     --max-new-rooms-per-ip N new rooms per client address per minute [default: 30]
+    --turn-secret-file PATH  hand each member of a room short-lived credentials for the TURN
+                             servers of --turn-url, derived from the secret in PATH (coturn's
+                             static-auth-secret; read from a file so that it never shows in ps)
+    --turn-url URL           a turn: or turns: URL to hand out with them; repeatable, needs
+                             --turn-secret-file (and it needs at least one)
+    --turn-ttl SECS          how long each credential stays valid [default: 3600]
     -h, --help               print this help
 ";
 
@@ -85,6 +92,8 @@ pub struct Config {
     pub rate_per_sec: f64,
     /// Messages a socket may send at once before the rate applies (ICE trickle bursts).
     pub burst: f64,
+    /// TURN servers to hand out credentials for, if any.
+    pub turn: Option<std::sync::Arc<TurnConfig>>,
 }
 
 impl Default for Config {
@@ -106,6 +115,7 @@ impl Default for Config {
             dead_after: Duration::from_secs(50),
             rate_per_sec: 50.0,
             burst: 100.0,
+            turn: None,
         }
     }
 }
@@ -126,6 +136,7 @@ impl Config {
     {
         let mut config = Config::default();
         let mut listen: Option<String> = None;
+        let (mut turn_secret_file, mut turn_urls, mut turn_ttl) = (None, Vec::new(), None);
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -160,9 +171,35 @@ impl Config {
                 "--max-new-rooms-per-ip" => {
                     config.new_rooms_per_minute = count(&flag, &value(&flag)?)?;
                 }
+                "--turn-secret-file" => turn_secret_file = Some(PathBuf::from(value(&flag)?)),
+                "--turn-url" => {
+                    let url = value(&flag)?;
+                    if !is_turn_url(&url) {
+                        return Err(format!("--turn-url: not a turn: or turns: URL: {url}"));
+                    }
+                    turn_urls.push(url);
+                }
+                "--turn-ttl" => turn_ttl = Some(positive(&flag, &value(&flag)?)?),
                 _ => return Err(format!("unknown argument: {arg}")),
             }
         }
+        config.turn = match (turn_secret_file, turn_urls.is_empty()) {
+            (None, true) if turn_ttl.is_none() => None,
+            (None, _) => return Err("--turn-url and --turn-ttl need --turn-secret-file".into()),
+            (Some(_), true) => {
+                return Err("--turn-secret-file needs at least one --turn-url".into());
+            }
+            (Some(path), false) => {
+                // The error names the file, never its contents.
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    format!("--turn-secret-file: cannot read {}: {e}", path.display())
+                })?;
+                let secret = TurnSecret::from_file_text(&text)
+                    .map_err(|e| format!("--turn-secret-file {}: {e}", path.display()))?;
+                let ttl_secs = turn_ttl.unwrap_or(DEFAULT_TTL_SECS);
+                Some(std::sync::Arc::new(TurnConfig { secret, urls: turn_urls, ttl_secs }))
+            }
+        };
         if let Some(addr) = listen.or(env_listen.filter(|s| !s.is_empty())) {
             config.listen = addr
                 .parse()
@@ -220,6 +257,54 @@ mod tests {
         assert_eq!(c.max_sockets_per_ip, DEFAULT_MAX_SOCKETS_PER_IP);
         assert_eq!(c.max_queued_bytes, 1 << 20);
         assert_eq!(c.new_rooms_per_minute, DEFAULT_NEW_ROOMS_PER_MINUTE);
+        assert!(c.turn.is_none(), "no TURN unless asked for");
+    }
+
+    #[test]
+    fn turn_flags() {
+        let file = std::env::temp_dir().join(format!("shieldcall-turn-{}", std::process::id()));
+        std::fs::write(&file, "north-wind\n").unwrap(); // the temp dir is writable
+        let path = file.to_str().unwrap(); // a temp path is UTF-8 here
+        let c = parse(&["--turn-secret-file", path, "--turn-url=turn:127.0.0.1:3478"], None);
+        let turn = c.unwrap().turn.unwrap();
+        assert_eq!(
+            (turn.urls.as_slice(), turn.ttl_secs),
+            (&["turn:127.0.0.1:3478".to_string()][..], 3600)
+        );
+        // The secret is the file's, without its newline: the known answer of `turn`'s tests.
+        assert_eq!(
+            turn.issue(1_700_000_000, "q2dY9ux5Tc0").credential,
+            "rfrzgI1NIb0iKoiLrkS11bOyJpg="
+        );
+        let args = [
+            "--turn-secret-file",
+            path,
+            "--turn-url",
+            "turn:a.example.org",
+            "--turn-url",
+            "turns:b.example.org:5349",
+            "--turn-ttl=60",
+        ];
+        let turn = parse(&args, None).unwrap().turn.unwrap();
+        assert_eq!(turn.urls, ["turn:a.example.org", "turns:b.example.org:5349"]);
+        assert_eq!(turn.ttl_secs, 60);
+        let debug = format!("{:?}", parse(&args, None).unwrap());
+        assert!(!debug.contains("north-wind"), "the secret in Debug: {debug}");
+
+        for bad in [
+            &["--turn-url", "turn:a"][..],
+            &["--turn-ttl", "60"],
+            &["--turn-secret-file", path],
+            &["--turn-secret-file", path, "--turn-url", "stun:a"],
+            &["--turn-secret-file", path, "--turn-url", "turn:a", "--turn-ttl", "0"],
+            &["--turn-secret-file", "/nonexistent/secret", "--turn-url", "turn:a"],
+        ] {
+            assert!(parse(bad, None).is_err(), "{bad:?}");
+        }
+        std::fs::write(&file, "\n").unwrap();
+        let empty = parse(&["--turn-secret-file", path, "--turn-url", "turn:a"], None);
+        assert!(empty.unwrap_err().contains("empty"));
+        let _ = std::fs::remove_file(&file);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod limit;
 pub mod mitm;
 pub mod rooms;
 mod socket;
+pub mod turn;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -112,7 +112,12 @@ pub async fn run(
     }
 
     let mut stats = Stats::default();
-    let joined = RelayEvent::Joined { peers: member.peers, rejoin: member.rejoin.to_text() };
+    // Fresh TURN credentials with every joined, a rejoin included (never logged).
+    let turn = config.turn.as_ref().map(|t| t.issue_now());
+    if turn.is_some() {
+        debug!(call, "TURN credentials issued");
+    }
+    let joined = RelayEvent::Joined { peers: member.peers, rejoin: member.rejoin.to_text(), turn };
     let exit = if send(&mut ws, text(joined)).await {
         serve(&relay, &config, &call_id, &mut member, &mut ws, &mut stats).await
     } else {

@@ -301,3 +301,74 @@ async fn messages_up_to_64_kib_pass_the_small_socket_buffers() {
     b.send(&at_limit).await;
     assert_eq!(a.recv().await, at_limit);
 }
+
+/// The `joined` a client gets on `call` (as JSON), after its join.
+async fn joined_event(
+    addr: std::net::SocketAddr,
+    call: &str,
+    token: Option<&str>,
+) -> serde_json::Value {
+    let mut client = open(addr, call, token).await;
+    let joined: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
+    assert_eq!(joined["t"], "joined");
+    joined
+}
+
+#[tokio::test]
+async fn hands_out_turn_credentials_only_when_configured() {
+    let file = std::env::temp_dir().join(format!("shieldcall-relay-turn-{}", std::process::id()));
+    std::fs::write(&file, "north-wind\n").unwrap(); // the temp dir is writable
+    let path = file.to_str().unwrap(); // a temp path is UTF-8 here
+    let urls = ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1:3478?transport=tcp"];
+    let relay = spawn(&[
+        "--turn-secret-file",
+        path,
+        "--turn-url",
+        urls[0],
+        "--turn-url",
+        urls[1],
+        "--turn-ttl",
+        "600",
+    ]);
+    let call = call_id();
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let host = joined_event(relay.addr, &call, None).await;
+    let guest = joined_event(relay.addr, &call, None).await;
+    let secret = shieldcall_relay::turn::TurnSecret::from_file_text("north-wind").unwrap();
+    let mut usernames = Vec::new();
+    for joined in [&host, &guest] {
+        let turn = &joined["turn"];
+        assert_eq!(turn["urls"], serde_json::json!(urls));
+        assert_eq!(turn["ttl"], 600);
+        let username = turn["username"].as_str().unwrap();
+        let (expiry, _id) = username.split_once(':').unwrap();
+        let expiry: u64 = expiry.parse().unwrap();
+        assert!((before.as_secs() + 600..=before.as_secs() + 602).contains(&expiry), "{expiry}");
+        // coturn's check: the credential is the HMAC of the username under the shared secret.
+        let credential = shieldcall_relay::turn::credential(&secret, username);
+        assert_eq!(turn["credential"].as_str(), Some(credential.as_str()));
+        usernames.push(username.to_string());
+    }
+    assert_ne!(usernames[0], usernames[1], "each place its own username");
+    let logs = relay.stderr();
+    for secret_text in ["north-wind", host["turn"]["credential"].as_str().unwrap()] {
+        assert!(!logs.contains(secret_text), "a secret in the log: {logs}");
+    }
+
+    // Without the flags, `joined` is what it always was.
+    let plain = spawn(&[]);
+    let joined = joined_event(plain.addr, &call_id(), None).await;
+    assert_eq!(joined.as_object().unwrap().len(), 3, "t, peers, rejoin only: {joined}");
+    // A bad TURN setting stops the relay before it listens: status 2, and the secret file's
+    // contents are never echoed.
+    let out = relay_cmd_output(&["--turn-secret-file", path]);
+    assert_eq!(out.0, Some(2));
+    assert!(out.1.contains("--turn-url") && !out.1.contains("north-wind"), "{}", out.1);
+    let _ = std::fs::remove_file(&file);
+}
+
+/// Run the relay with `args` to its exit: its status and stderr.
+fn relay_cmd_output(args: &[&str]) -> (Option<i32>, String) {
+    let out = relay().args(args).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}

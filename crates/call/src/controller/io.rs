@@ -1,6 +1,7 @@
 //! What goes into the call controller ([`Input`]) and what comes out ([`Effect`]): the one
 //! boundary between the call's decisions and the browser that carries them out.
 
+use crate::config::IceSettings;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
 use shieldcall_protocol::{Inbound, PayloadTypes, Signal, WorkerCommand, WorkerEvent};
@@ -94,6 +95,11 @@ pub enum Input {
     AnswerRefused { generation: Generation },
     /// The browser found a local ICE candidate.
     LocalIce { generation: Generation, candidate: IceCandidate },
+    /// An ICE server answered with an error (`icecandidateerror`: the STUN error code, and
+    /// the server's URL).
+    IceServerError { generation: Generation, code: u16, url: String },
+    /// The browser has gathered all its local candidates (`iceGatheringState` "complete").
+    IceGatheringComplete { generation: Generation },
     /// The connection's state changed.
     LinkState { generation: Generation, state: LinkState },
     /// [`Effect::CheckCertificate`]'s answer: the remote certificates the browser reports,
@@ -134,11 +140,13 @@ pub enum Effect {
     /// Make a peer connection: the host with its own offer (`offer` is `None`), the guest
     /// answering `offer`; codecs chosen for E2EE if `e2ee`. Answered by [`Input::LinkMade`],
     /// then [`Input::LocalDescription`] (and, for the guest, [`Input::DescriptionsApplied`]),
-    /// or [`Input::ConnectFailed`].
+    /// or [`Input::ConnectFailed`]. `ice`: its ICE servers (config.json's, then the relay's
+    /// TURN servers with this place's credentials) and transport policy.
     Connect {
         generation: Generation,
         offer: Option<String>,
         e2ee: bool,
+        ice: IceSettings,
     },
     /// (Host) apply the guest's answer; answered by [`Input::DescriptionsApplied`] or
     /// [`Input::AnswerRefused`].

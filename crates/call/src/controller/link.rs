@@ -29,6 +29,12 @@ pub(super) struct Link {
     /// The peer's candidates, kept until the descriptions are applied.
     pending_ice: Vec<IceCandidate>,
     state: LinkState,
+    /// The browser gathered a relay candidate: a TURN server took this connection.
+    pub(super) relay_candidate: bool,
+    /// A TURN server refused the credentials.
+    pub(super) turn_refused: bool,
+    /// The browser has gathered all its candidates.
+    pub(super) gathered: bool,
 }
 
 impl Controller {
@@ -55,11 +61,15 @@ impl Controller {
             awaiting_answer: false,
             pending_ice: std::mem::take(&mut self.early_ice),
             state: LinkState::Connecting,
+            relay_candidate: false,
+            turn_refused: false,
+            gathered: false,
         });
         // Codecs are chosen from what the hellos say; the worker still waits for the
         // confirmed agreement (keys, or transport only) before any frame passes.
         let e2ee = self.session.e2ee_intended();
-        self.emit(Effect::Connect { generation: self.generation, offer, e2ee });
+        let ice = self.ice.with_turn(self.turn.as_ref());
+        self.emit(Effect::Connect { generation: self.generation, offer, e2ee, ice });
     }
 
     /// The browser made the connection (the guest's with the host's offer applied).

@@ -25,6 +25,7 @@ mod media;
 mod reconnect;
 mod signalling;
 mod trace;
+mod turn;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -32,10 +33,12 @@ use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{Role, Session, SessionConfig};
-use shieldcall_protocol::{Hello, Inbound, Signal};
+use shieldcall_protocol::{Hello, Inbound, Signal, TurnCredentials};
 
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
+pub use turn::{TURN_REFUSED, TURN_REFUSED_NOTICE, TURN_UNREACHABLE};
 
+use crate::config::IceSettings;
 use crate::media_health::MediaHealth;
 use crate::retry::Retry;
 use link::Link;
@@ -97,6 +100,12 @@ pub struct Controller {
     /// report to the other side that its messages arrived out of order (`None`).
     chat_pending: HashMap<u32, Option<String>>,
     ended: bool,
+    /// config.json's ICE servers and transport policy.
+    ice: IceSettings,
+    /// The TURN servers and credentials of the latest `joined` (fresh with every rejoin).
+    turn: Option<TurnCredentials>,
+    /// Whether the person was told that the TURN server refused the credentials.
+    said_turn_refused: bool,
     /// What the person was last shown, so each change is shown once.
     status: CallStatus,
     shield: Option<ShieldView>,
@@ -111,11 +120,13 @@ pub struct CallSetup {
     pub link_secret: LinkSecret,
     /// (Guest) the commitment to the host's key, from the link.
     pub commitment: Option<Commitment>,
+    /// config.json's ICE servers and transport policy.
+    pub ice: IceSettings,
 }
 
 impl Controller {
     pub fn new(setup: CallSetup) -> Controller {
-        let CallSetup { config, own, link_secret, commitment } = setup;
+        let CallSetup { config, own, link_secret, commitment, ice } = setup;
         let mut session = Session::new(config, own, link_secret);
         if let Some(commitment) = commitment {
             session.set_link_commitment(commitment);
@@ -145,6 +156,9 @@ impl Controller {
             chat_seq: 0,
             chat_pending: HashMap::new(),
             ended: false,
+            ice,
+            turn: None,
+            said_turn_refused: false,
             status: CallStatus::Preparing,
             shield: None,
             problems: Vec::new(),
@@ -187,9 +201,14 @@ impl Controller {
             }
             Input::LocalIce { generation, candidate } => {
                 if self.is_current(generation) {
+                    self.note_local_candidate(&candidate);
                     self.send(candidate.to_signal());
                 }
             }
+            Input::IceServerError { generation, code, url } => {
+                self.ice_server_error(generation, code, url)
+            }
+            Input::IceGatheringComplete { generation } => self.gathering_complete(generation),
             Input::LinkState { generation, state } => self.link_state(generation, state),
             Input::RemoteCertificates { generation, certificates } => {
                 self.remote_certificates(generation, &certificates)

@@ -8,9 +8,12 @@ use super::{CallStatus, Controller, Effect};
 
 impl Controller {
     /// The relay says the other person left. With media still connected, wait: only their
-    /// relay connection may have gone (or the relay itself).
+    /// relay connection may have gone (or the relay itself). Under a relay-only policy, wait
+    /// too while this connection's ICE gathering has yet to say whether TURN works: they may
+    /// have left because it does not (their browser, gathering first, found out first), and
+    /// this side can then say so instead of "left".
     pub(super) fn peer_away(&mut self) {
-        if self.media_connected() {
+        if self.media_connected() || self.turn_verdict_pending() {
             self.peer_away = true;
         } else {
             self.peer_left();

@@ -14,6 +14,10 @@ impl Controller {
             self.backlog.push(inbound);
             return;
         }
+        if let Inbound::Relay(RelayEvent::Joined { turn, .. }) = &inbound {
+            // Each joined brings fresh credentials (or none): the next connection uses them.
+            self.turn = turn.clone();
+        }
         match inbound {
             Inbound::Relay(RelayEvent::Joined { peers, .. }) if peers > 0 => {
                 // Back on the relay after our own socket dropped: whatever happened meanwhile

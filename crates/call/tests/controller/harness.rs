@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 
 use rand_core::OsRng;
+use shieldcall_call::config::IceSettings;
 use shieldcall_call::controller::{
     CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
     ShieldView,
@@ -100,6 +101,8 @@ pub struct Side {
     pub connects: u32,
     /// When each connection was made (ms).
     pub connect_times: Vec<u64>,
+    /// What each connection was made with: ICE servers and policy.
+    pub connect_ice: Vec<IceSettings>,
     /// Every signal this side sent, with when (ms), whether or not the relay carried it.
     pub sent: Vec<(u64, Signal)>,
     /// Certificate checks the controller asked the browser for.
@@ -144,6 +147,7 @@ impl Side {
             link: None,
             connects: 0,
             connect_times: Vec::new(),
+            connect_ice: Vec::new(),
             sent: Vec::new(),
             certificate_checks: 0,
             retry_at: None,
@@ -282,8 +286,9 @@ impl Side {
                     if self.worker_fails { Input::WorkerFailed } else { Input::WorkerStarted };
                 self.pending.push_back(answer);
             }
-            Effect::Connect { generation, offer, e2ee: _ } => {
+            Effect::Connect { generation, offer, e2ee: _, ice } => {
                 self.connects += 1;
+                self.connect_ice.push(ice);
                 self.connect_times.push(now);
                 let local = self.next_certificate();
                 let remote = offer.as_deref().and_then(fill_of);
@@ -505,7 +510,7 @@ pub struct World {
     pub network_up: bool,
     pub now: u64,
     /// What a guest page opened from the link starts with (its key is new each time).
-    guest_link: (SessionConfig, LinkSecret, shieldcall_e2ee::link::Commitment),
+    guest_link: (SessionConfig, LinkSecret, shieldcall_e2ee::link::Commitment, IceSettings),
 }
 
 impl World {
@@ -517,6 +522,25 @@ impl World {
     /// commitment).
     pub fn with_guest_link(
         settings: Settings,
+        tamper: impl FnOnce(
+            &mut OsRng,
+            LinkSecret,
+            shieldcall_e2ee::link::Commitment,
+        ) -> (LinkSecret, shieldcall_e2ee::link::Commitment),
+    ) -> World {
+        World::with_ice_and_guest_link(settings, IceSettings::default(), tamper)
+    }
+
+    /// A call whose pages both have `ice` from config.json.
+    pub fn with_ice(settings: Settings, ice: IceSettings) -> World {
+        World::with_ice_and_guest_link(settings, ice, |_, link_secret, commitment| {
+            (link_secret, commitment)
+        })
+    }
+
+    fn with_ice_and_guest_link(
+        settings: Settings,
+        ice: IceSettings,
         tamper: impl FnOnce(
             &mut OsRng,
             LinkSecret,
@@ -542,17 +566,20 @@ impl World {
                 own: host_key,
                 link_secret: link_secret.clone(),
                 commitment: None,
+                ice: ice.clone(),
             },
         );
         let (guest_secret, guest_commitment) = tamper(&mut rng, link_secret, commitment);
         let guest_config = config(Role::Guest, settings.guest_e2ee, settings.guest_policy);
-        let guest_link = (guest_config, guest_secret, guest_commitment);
+        let guest_link = (guest_config, guest_secret, guest_commitment, ice);
         let guest = World::guest_page(&guest_link);
         World { host, guest, relay: honest(), network_up: true, now: 0, guest_link }
     }
 
-    fn guest_page(link: &(SessionConfig, LinkSecret, shieldcall_e2ee::link::Commitment)) -> Side {
-        let (config, link_secret, commitment) = link.clone();
+    fn guest_page(
+        link: &(SessionConfig, LinkSecret, shieldcall_e2ee::link::Commitment, IceSettings),
+    ) -> Side {
+        let (config, link_secret, commitment, ice) = link.clone();
         Side::new(
             Role::Guest,
             CallSetup {
@@ -560,6 +587,7 @@ impl World {
                 own: EphemeralSecret::generate(&mut OsRng),
                 link_secret,
                 commitment: Some(commitment),
+                ice,
             },
         )
     }
@@ -840,5 +868,5 @@ pub fn rewriting(mut change: impl FnMut(From, Signal) -> Signal + 'static) -> Re
 }
 
 pub fn joined(peers: u8) -> RelayEvent {
-    RelayEvent::Joined { peers, rejoin: "token".into() }
+    RelayEvent::Joined { peers, rejoin: "token".into(), turn: None }
 }

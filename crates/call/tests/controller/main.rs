@@ -13,3 +13,4 @@ mod honest;
 mod media;
 mod reconnect;
 mod timing;
+mod turn;
