@@ -52,6 +52,7 @@ use devices::{list_devices, local_media};
 use handle::Setters;
 use link::Link;
 use worker::spawn_worker;
+pub use worker::start_worker_early;
 
 /// The browser objects of one call, and the controller that decides what they do.
 struct Call {

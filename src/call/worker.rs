@@ -4,6 +4,8 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use futures_util::FutureExt;
+use futures_util::future::{LocalBoxFuture, Shared};
 use shieldcall_call::controller::Input;
 use shieldcall_protocol::WorkerCommand;
 use wasm_bindgen_futures::spawn_local;
@@ -11,10 +13,30 @@ use wasm_bindgen_futures::spawn_local;
 use super::{Call, with_call};
 use crate::browser::worker::{MediaWorker, WORKER_URL};
 
-/// Start a media worker for the call, and tell the controller whether it runs.
+/// A media worker on its way, for the call about to start.
+type EarlyWorker = Shared<LocalBoxFuture<'static, Option<Rc<MediaWorker>>>>;
+
+thread_local! {
+    static EARLY_WORKER: RefCell<Option<EarlyWorker>> = const { RefCell::new(None) };
+}
+
+/// Start loading the call's first media worker now, while the app's config (which the call
+/// waits for) is still on its way: the call takes it when it starts. Keyless until then.
+pub fn start_worker_early() {
+    let worker = async { MediaWorker::spawn(WORKER_URL).await.ok().map(Rc::new) };
+    let worker = worker.boxed_local().shared();
+    spawn_local(worker.clone().map(drop));
+    EARLY_WORKER.with(|early| *early.borrow_mut() = Some(worker));
+}
+
+/// Start a media worker for the call (the early one, if there is one), and tell the controller
+/// whether it runs.
 pub(super) async fn spawn_worker(weak: Weak<RefCell<Call>>) {
     let weak = &weak;
-    let worker = MediaWorker::spawn(WORKER_URL).await.ok().map(Rc::new);
+    let worker = match EARLY_WORKER.with(|early| early.borrow_mut().take()) {
+        Some(early) => early.await,
+        None => MediaWorker::spawn(WORKER_URL).await.ok().map(Rc::new),
+    };
     if let Some(worker) = &worker {
         // Fail closed until the controller says otherwise.
         let _ = worker.command(&WorkerCommand::AwaitKeys);

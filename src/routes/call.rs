@@ -10,7 +10,9 @@ use crate::browser::use_captions::use_captions;
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
 use crate::browser::worker::browser_features;
-use crate::call::{CALL_FULL, CallHandle, CallStatus, RecordingMix, stop_mix, use_call};
+use crate::call::{
+    CALL_FULL, CallHandle, CallStatus, RecordingMix, start_worker_early, stop_mix, use_call,
+};
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu};
 use crate::config::{AppConfig, use_loaded_config};
@@ -40,6 +42,7 @@ pub fn Call() -> impl IntoView {
     };
     // `role_for` checked the id already.
     let id = CallId::parse(&id).expect("validated call id");
+    start_worker_early();
     let config = use_loaded_config();
     view! {
         {move || match config.get() {
