@@ -293,37 +293,64 @@ impl HybridSide {
         self.receiver.accept(&job).unwrap();
         out
     }
+}
 
-    async fn encrypt(&mut self, perf: &Performance, budget_ms: f64, input: &ArrayBuffer) -> f64 {
-        let (start, mut calls) = (perf.now(), 0u64);
-        loop {
-            std::hint::black_box(self.seal(input).await);
-            calls += 1;
-            let elapsed = perf.now() - start;
-            if elapsed >= budget_ms {
-                return elapsed * 1000.0 / calls as f64;
-            }
-        }
+impl AsyncSide for HybridSide {
+    async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
+        HybridSide::seal(self, input).await
     }
 
-    /// Decrypts fresh frames, sealed in untimed batches.
-    async fn decrypt(&mut self, perf: &Performance, budget_ms: f64, input: &ArrayBuffer) -> f64 {
-        let batch = (2 * 1024 * 1024 / input.byte_length() as usize).clamp(8, 512);
-        let (mut timed_ms, mut frames) = (0.0, 0u64);
-        while timed_ms < budget_ms {
-            let mut sealed = Vec::with_capacity(batch);
-            for _ in 0..batch {
-                sealed.push(self.seal(input).await);
-            }
-            let start = perf.now();
-            for frame in &sealed {
-                std::hint::black_box(self.open(frame).await);
-            }
-            timed_ms += perf.now() - start;
-            frames += batch as u64;
-        }
-        timed_ms * 1000.0 / frames as f64
+    async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer {
+        HybridSide::open(self, frame).await
     }
+}
+
+/// A side whose frames are sealed and opened by awaiting (the hybrid and the JavaScript one).
+trait AsyncSide {
+    async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer;
+    async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer;
+}
+
+/// µs per awaited seal of `input`, run until `budget_ms` have passed.
+async fn time_seals(
+    side: &mut impl AsyncSide,
+    perf: &Performance,
+    budget_ms: f64,
+    input: &ArrayBuffer,
+) -> f64 {
+    let (start, mut calls) = (perf.now(), 0u64);
+    loop {
+        std::hint::black_box(side.seal(input).await);
+        calls += 1;
+        let elapsed = perf.now() - start;
+        if elapsed >= budget_ms {
+            return elapsed * 1000.0 / calls as f64;
+        }
+    }
+}
+
+/// µs per awaited open of fresh frames (a replay would be dropped), sealed in untimed batches.
+async fn time_fresh_opens(
+    side: &mut impl AsyncSide,
+    perf: &Performance,
+    budget_ms: f64,
+    input: &ArrayBuffer,
+) -> f64 {
+    let batch = (2 * 1024 * 1024 / input.byte_length() as usize).clamp(8, 512);
+    let (mut timed_ms, mut frames) = (0.0, 0u64);
+    while timed_ms < budget_ms {
+        let mut sealed = Vec::with_capacity(batch);
+        for _ in 0..batch {
+            sealed.push(side.seal(input).await);
+        }
+        let start = perf.now();
+        for frame in &sealed {
+            std::hint::black_box(side.open(frame).await);
+        }
+        timed_ms += perf.now() - start;
+        frames += batch as u64;
+    }
+    timed_ms * 1000.0 / frames as f64
 }
 
 /// SFrame in plain JavaScript around one WebCrypto call per frame: what a careful peer writes.
@@ -436,25 +463,16 @@ impl JsSide {
     async fn seal(&self, input: &ArrayBuffer) -> ArrayBuffer {
         JsFuture::from(self.encrypt(input)).await.expect("JS sealed").unchecked_into()
     }
+}
 
-    /// Decrypts fresh frames, sealed in untimed batches.
-    async fn decrypt(&self, perf: &Performance, budget_ms: f64, input: &ArrayBuffer) -> f64 {
-        let batch = (2 * 1024 * 1024 / input.byte_length() as usize).clamp(8, 512);
-        let (mut timed_ms, mut frames) = (0.0, 0u64);
-        while timed_ms < budget_ms {
-            let mut sealed = Vec::with_capacity(batch);
-            for _ in 0..batch {
-                sealed.push(self.seal(input).await);
-            }
-            let start = perf.now();
-            for frame in &sealed {
-                let out = JsFuture::from(Self::call(&self.receiver, "decrypt", frame)).await;
-                std::hint::black_box(out.expect("a fresh frame opens"));
-            }
-            timed_ms += perf.now() - start;
-            frames += batch as u64;
-        }
-        timed_ms * 1000.0 / frames as f64
+impl AsyncSide for JsSide {
+    async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
+        JsSide::seal(self, input).await
+    }
+
+    async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer {
+        let opened = JsFuture::from(Self::call(&self.receiver, "decrypt", frame)).await;
+        opened.expect("a fresh frame opens").unchecked_into()
     }
 }
 
@@ -524,7 +542,7 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
         let crossover = shieldcall_worker::hybrid::crossover(engine, suite).unwrap_or(usize::MAX);
         let mut rust = RustSide::new(suite);
         let mut hybrid = HybridSide::new(suite).await;
-        let js = JsSide::new(suite).await;
+        let mut js = JsSide::new(suite).await;
         let mut web = WebCryptoSide::new(suite).await;
         let mut tables: [Vec<String>; 2] = Default::default();
         for (len, label) in SIZES {
@@ -537,10 +555,10 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
             // Warm-up: the JIT, the allocator, the scratch buffers, the WebCrypto thread.
             rust.encrypt(&perf, WARMUP_MS, &input);
             rust.decrypt(&perf, WARMUP_MS, &input);
-            hybrid.encrypt(&perf, WARMUP_MS, &input).await;
-            hybrid.decrypt(&perf, WARMUP_MS, &input).await;
+            time_seals(&mut hybrid, &perf, WARMUP_MS, &input).await;
+            time_fresh_opens(&mut hybrid, &perf, WARMUP_MS, &input).await;
             time_async(&perf, WARMUP_MS, || js.encrypt(&input)).await;
-            js.decrypt(&perf, WARMUP_MS, &input).await;
+            time_fresh_opens(&mut js, &perf, WARMUP_MS, &input).await;
             time_async(&perf, WARMUP_MS, || web.encrypt(&input)).await;
             time_async(&perf, WARMUP_MS, || web.decrypt(&iv, &sealed)).await;
 
@@ -549,12 +567,12 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
             let mut samples: [Vec<f64>; 8] = Default::default();
             for _ in 0..ROUNDS {
                 samples[0].push(rust.encrypt(&perf, round_ms, &input));
-                samples[1].push(hybrid.encrypt(&perf, round_ms, &input).await);
+                samples[1].push(time_seals(&mut hybrid, &perf, round_ms, &input).await);
                 samples[2].push(time_async(&perf, round_ms, || js.encrypt(&input)).await);
                 samples[3].push(time_async(&perf, round_ms, || web.encrypt(&input)).await);
                 samples[4].push(rust.decrypt(&perf, round_ms, &input));
-                samples[5].push(hybrid.decrypt(&perf, round_ms, &input).await);
-                samples[6].push(js.decrypt(&perf, round_ms, &input).await);
+                samples[5].push(time_fresh_opens(&mut hybrid, &perf, round_ms, &input).await);
+                samples[6].push(time_fresh_opens(&mut js, &perf, round_ms, &input).await);
                 samples[7].push(time_async(&perf, round_ms, || web.decrypt(&iv, &sealed)).await);
             }
             let cells = samples.map(median_best);
