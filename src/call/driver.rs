@@ -59,7 +59,7 @@ impl Call {
             Effect::ApplyAnswer { generation, sdp } => self.apply_answer(generation, sdp),
             Effect::AddIce { generation, candidate } => self.add_ice(generation, &candidate),
             Effect::CheckCertificate { generation } => {
-                let Some(link) = self.link.as_ref().filter(|l| l.generation == generation) else {
+                let Some(link) = self.current_link(generation) else {
                     return;
                 };
                 let (pc, weak) = (link.pc.clone(), self.me.clone());
@@ -103,7 +103,7 @@ impl Call {
 
     /// (Host) apply the guest's answer; the controller hears whether the browser took it.
     fn apply_answer(&mut self, generation: u64, sdp: String) {
-        let Some(link) = self.link.as_ref().filter(|l| l.generation == generation) else {
+        let Some(link) = self.current_link(generation) else {
             return;
         };
         let (pc, weak) = (link.pc.clone(), self.me.clone());

@@ -78,8 +78,14 @@ impl Call {
         });
     }
 
+    /// The browser's objects of attempt `generation`, unless a newer attempt replaced them:
+    /// what an effect about an older attempt would touch is gone.
+    pub(super) fn current_link(&self, generation: Generation) -> Option<&Link> {
+        self.link.as_ref().filter(|l| l.generation == generation)
+    }
+
     pub(super) fn add_ice(&mut self, generation: Generation, candidate: &IceCandidate) {
-        let Some(link) = self.link.as_ref().filter(|l| l.generation == generation) else { return };
+        let Some(link) = self.current_link(generation) else { return };
         let init = RtcIceCandidateInit::new(&candidate.candidate);
         init.set_sdp_mid(candidate.sdp_mid.as_deref());
         init.set_sdp_m_line_index(candidate.sdp_m_line_index);
