@@ -4,8 +4,10 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use leptos::prelude::*;
+
 use shieldcall_call::controller::Input;
-use shieldcall_protocol::WorkerCommand;
+use shieldcall_protocol::{WorkerCommand, WorkerEvent};
 use wasm_bindgen_futures::spawn_local;
 
 use super::{Call, with_call};
@@ -18,7 +20,15 @@ pub(super) async fn spawn_worker(weak: &Weak<RefCell<Call>>) {
         // Fail closed until the controller says otherwise.
         let _ = worker.command(&WorkerCommand::AwaitKeys);
         let events = weak.clone();
-        worker.on_event(move |event| with_call(&events, |c| c.handle(Input::Worker(event))));
+        worker.on_event(move |event| {
+            with_call(&events, |c| {
+                // The counters also feed the health view of the shield's panel.
+                if let WorkerEvent::Stats(stats) = &event {
+                    c.set.health.try_update(|health| health.observe(stats));
+                }
+                c.handle(Input::Worker(event))
+            })
+        });
     }
     with_call(weak, |c| {
         if c.ctl.ended() {
@@ -35,6 +45,7 @@ impl Call {
     /// it) and start a fresh one.
     pub(super) fn start_worker(&mut self) {
         self.worker = None;
+        self.set.health.try_update(|health| health.new_worker());
         let weak = self.me.clone();
         spawn_local(async move { spawn_worker(&weak).await });
     }
