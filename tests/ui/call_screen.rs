@@ -3,7 +3,7 @@
 //! is on screen.
 
 use leptos::prelude::*;
-use shieldcall::components::{CallLayout, CallScreen, Controls, FeaturesMenu};
+use shieldcall::components::{CallLayout, CallScreen, ChatPanel, Controls, FeaturesMenu};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::TranscriptHash;
 use shieldcall_e2ee::session::ShieldState;
@@ -21,7 +21,8 @@ async fn window_of(width: u32, height: u32) -> (Window, Document, HtmlElement, R
     iframe.set_attribute("height", &height.to_string()).unwrap();
     iframe.set_attribute("style", "border: 0; display: block").unwrap();
     document().body().unwrap().append_child(&iframe).unwrap();
-    settle().await;
+    // (Not `settle`: no executor runs before the first mount.)
+    gloo_timers::future::TimeoutFuture::new(0).await;
     let inner: Window =
         js_sys::Reflect::get(&iframe, &"contentWindow".into()).unwrap().unchecked_into();
     let doc = inner.document().unwrap();
@@ -47,6 +48,7 @@ async fn a_call_fills_the_window_without_scrolling_on_a_laptop_a_phone_and_a_sma
         let (inner, doc, main, _frame) = window_of(width, height).await;
         let (stream, _painter) = canvas_stream();
         let narrow = width <= 720;
+        let chat_open = RwSignal::new(false);
         let code = SecurityCode::from_transcript(&TranscriptHash([0; 32]));
         let _view = leptos::mount::mount_to(main, move || {
             view! {
@@ -62,6 +64,15 @@ async fn a_call_fills_the_window_without_scrolling_on_a_laptop_a_phone_and_a_sma
                         remote_video=Signal::stored_local(Some(Clone::clone(&stream)))
                         self_view=Signal::stored_local(Some(stream))
                         narrow
+                        chat=move || view! {
+                            <ChatPanel
+                                messages=Signal::stored(Vec::new())
+                                on_send=Callback::new(|_| {})
+                                open=chat_open
+                                on_close=Callback::new(|()| {})
+                                narrow
+                            />
+                        }
                     >
                         <Controls
                             muted=false
@@ -123,6 +134,21 @@ async fn a_call_fills_the_window_without_scrolling_on_a_laptop_a_phone_and_a_sma
             self_tile.right <= stage.right && self_tile.bottom <= stage.bottom,
             "{size}: inside the stage"
         );
+        // With the chat open (beside the stage, or a sheet on a phone), the page still does
+        // not scroll and every control can still be pressed: nothing covers it.
+        chat_open.set(true);
+        settle().await;
+        assert!(f64::from(root.scroll_height()) <= inner_height, "{size}: chat open, no scroll");
+        for control in ["mute", "camera", "share", "chat", "devices", "hang-up"] {
+            let button = doc.query_selector(&format!("[data-control={control}]")).unwrap().unwrap();
+            let at = rect(&button);
+            let (x, y) = ((at.left + at.right) / 2.0, (at.top + at.bottom) / 2.0);
+            let hit = doc.element_from_point(x as f32, y as f32).expect("something is there");
+            assert!(button.contains(Some(&hit)), "{size}: {control} is not covered by the chat");
+        }
+        chat_open.set(false);
+        settle().await;
+
         let labels = doc.query_selector(".control-label").unwrap().unwrap();
         let shown = inner.get_computed_style(&labels).unwrap().unwrap();
         assert_eq!(
