@@ -28,7 +28,8 @@ pub fn E2eeHealthView(
             <summary>"Encryption health"</summary>
             <p data-health-keys>{move || health.with(E2eeHealth::keys_text)}</p>
             <p data-health-summary>{move || health.with(E2eeHealth::summary)}</p>
-            <div class="health-table">
+            // Focusable, so that a narrow table scrolls sideways from the keyboard too.
+            <div class="health-table" tabindex="0" role="region" aria-label="Encryption counters">
                 <table>
                     <caption>
                         "Frames encrypted (sent) or decrypted (received) since this connection \
