@@ -360,6 +360,9 @@ describe('when things go wrong', () => {
     await host.page.click('[data-control=hang-up]');
     await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
     assert.match(await guest.page.textContent('[data-call-status]'), /hung up/);
+    // The call had the whole window; the way out is offered once it is over.
+    await guest.page.click('[data-action=home]');
+    await guest.page.waitForSelector('[data-action=new-call]');
   }));
 });
 

@@ -11,7 +11,8 @@ use super::Icon;
 ///
 /// `<section class="page call">` fills the window: the document never scrolls during a call,
 /// the stage shrinks instead (the alerts scroll inside their own box when there are many).
-/// The status line is a polite live region with `data-call-status` and `data-relay` hooks.
+/// The status line is a polite live region with `data-call-status` and `data-relay` hooks; once
+/// the call ended (`data-call-status="ended"`), a link leads back to the start page.
 #[component]
 pub fn CallScreen(
     /// The call's status, in words.
@@ -51,6 +52,10 @@ pub fn CallScreen(
                     {status}
                 </p>
                 <CallTimer started_at ended_at />
+                // The app's top bar is hidden during a call: once it ended, the way out.
+                {move || (status_hook.get() == "ended").then(|| view! {
+                    <a class="button" href="/" data-action="home">"Start page"</a>
+                })}
                 {on_help.map(|on_help| view! {
                     <button
                         type="button"

@@ -158,3 +158,39 @@ async fn a_call_fills_the_window_without_scrolling_on_a_laptop_a_phone_and_a_sma
         );
     }
 }
+
+#[wasm_bindgen_test]
+async fn the_timer_runs_from_the_start_and_an_ended_call_leads_back_to_the_start_page() {
+    let status = RwSignal::new("connected");
+    let started = RwSignal::new(None::<u64>);
+    let ended = RwSignal::new(None::<u64>);
+    let root = crate::common::container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <CallScreen status="Connected." status_hook=status started_at=started ended_at=ended>
+                <p>"stage"</p>
+            </CallScreen>
+        }
+    });
+    settle().await;
+    assert!(root.query_selector("[data-call-timer]").unwrap().is_none(), "no timer before");
+    assert!(root.query_selector("[data-action=home]").unwrap().is_none());
+    let now = shieldcall::components::now_ms();
+    started.set(Some(now));
+    settle().await;
+    let timer = crate::common::find(&root, "[data-call-timer]");
+    let shown = crate::common::text(&timer);
+    assert!(["00:00", "00:01"].contains(&shown.as_str()), "it starts at zero: {shown}");
+    // The call ends 65 s after it started: the timer stops there.
+    ended.set(Some(now + 65_000));
+    status.set("ended");
+    settle().await;
+    let timer = crate::common::find(&root, "[data-call-timer]");
+    assert_eq!(crate::common::text(&timer), "01:05");
+    assert_eq!(
+        crate::common::attr(&timer, "aria-label").as_deref(),
+        Some("Call duration: 1 minute 5 seconds")
+    );
+    let home = crate::common::find(&root, "[data-action=home]");
+    assert_eq!(crate::common::attr(&home, "href").as_deref(), Some("/"));
+}
