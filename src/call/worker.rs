@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
-
 use shieldcall_call::controller::Input;
 use shieldcall_protocol::{WorkerCommand, WorkerEvent};
 use wasm_bindgen_futures::spawn_local;
