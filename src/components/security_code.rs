@@ -166,7 +166,8 @@ pub fn SecurityCodePanel(
 /// last: a modal dialog keeps the focus.
 pub(crate) fn keep_focus_inside(dialog: &web_sys::HtmlElement, ev: &web_sys::KeyboardEvent) {
     let Ok(list) = dialog.query_selector_all(
-        "button:not([disabled]):not([hidden]), summary, select:not([disabled]), input, a[href]",
+        "button:not([disabled]):not([hidden]), summary, select:not([disabled]), input, a[href], \
+         [tabindex='0']",
     ) else {
         return;
     };

@@ -109,6 +109,25 @@ async fn clicking_the_lock_shows_the_grouped_code_and_escape_closes_it() {
     assert!(is_focused(&shield), "focus went back to the shield");
     assert_eq!(attr(&shield, "aria-expanded").as_deref(), Some("false"));
 
+    // Tab and Shift+Tab stay inside the dialog: from Close to Copy, and back.
+    shield.click();
+    settle().await;
+    let (copy, close) =
+        (find(&root, "[data-action=copy-code]"), find(&root, "[data-action=close-security-code]"));
+    close.focus().unwrap();
+    press(&close, "Tab");
+    assert!(is_focused(&copy), "Tab from the last control goes to the first");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Tab");
+    init.set_shift_key(true);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let back = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    copy.dispatch_event(&back).unwrap();
+    assert!(is_focused(&close), "Shift+Tab from the first goes to the last");
+    press(&close, "Escape");
+    settle().await;
+
     // The Close button closes it too.
     shield.click();
     settle().await;
