@@ -40,6 +40,49 @@ describe('calls between two browsers', () => {
     // Frames decode only if they decrypted: the worker drops anything that does not.
     await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
 
+    // A laptop's and a phone's window: the call fills it and the page never scrolls.
+    await host.page.setViewportSize({ width: 1280, height: 800 });
+    await guest.page.setViewportSize({ width: 390, height: 844 });
+    for (const who of [host, guest]) {
+      const fits = await who.page.evaluate(() => {
+        const root = document.documentElement;
+        const stage = document.querySelector('.stage').getBoundingClientRect();
+        const hangUp = document.querySelector('[data-control=hang-up]').getBoundingClientRect();
+        return root.scrollHeight <= innerHeight && root.scrollWidth <= innerWidth
+          && stage.height > innerHeight / 2 && hangUp.bottom <= innerHeight && hangUp.right <= innerWidth;
+      });
+      assert.ok(fits, `${who.name}: the call fits the window without scrolling`);
+    }
+    assert.match(await host.page.textContent('[data-call-timer]'), /^\d\d:\d\d$/, 'the call timer runs');
+
+    // The code: copied to the clipboard as shown, and marked compared in this call.
+    await host.page.click('[data-shield]');
+    await host.page.click('[data-action=copy-code]');
+    await host.page.waitForSelector('[data-copy-status]:has-text("Copied.")');
+    assert.equal(await host.page.evaluate(() => navigator.clipboard.readText()), hostCode);
+    await host.page.click('[data-action=verify]');
+    await host.page.waitForSelector('p[data-verified]');
+    // E2EE health: the received video's decrypted frames go up while the call goes on.
+    await host.page.click('[data-health] summary');
+    const decrypted = async () => Number(await host.page.textContent('[data-track=video-receive] [data-count=frames]'));
+    const first = await decrypted();
+    assert.ok(first > 0, `frames decrypted: ${first}`);
+    await host.page.waitForFunction((n) => Number(document.querySelector('[data-track=video-receive] [data-count=frames]').textContent) > n, first, { timeout: 5000 });
+    assert.equal(await host.page.textContent('[data-track=video-receive] [data-count=auth-failures]'), '0');
+    assert.match(await host.page.textContent('[data-health-keys]'), /End-to-end keys, epoch 0/);
+    await host.page.keyboard.press('Escape');
+    assert.equal(await host.page.getAttribute('[data-shield]', 'data-verified'), 'true');
+
+    // Shortcuts: M mutes and unmutes; ? lists the shortcuts, Escape closes the list.
+    await guest.page.locator('body').press('m');
+    await guest.page.waitForSelector('[data-control=mute][aria-pressed=true]');
+    await guest.page.keyboard.press('m');
+    await guest.page.waitForSelector('[data-control=mute][aria-pressed=false]');
+    await guest.page.keyboard.press('?');
+    await guest.page.waitForSelector('.shortcuts-help:not([hidden])');
+    await guest.page.keyboard.press('Escape');
+    await guest.page.waitForSelector('.shortcuts-help', { state: 'hidden' });
+
     await guest.page.click('[data-control=chat]');
     await guest.page.fill('[data-chat-input]', 'hello from the guest');
     await guest.page.keyboard.press('Enter');
@@ -324,6 +367,9 @@ describe('when things go wrong', () => {
     await host.page.click('[data-control=hang-up]');
     await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
     assert.match(await guest.page.textContent('[data-call-status]'), /hung up/);
+    // The call had the whole window; the way out is offered once it is over.
+    await guest.page.click('[data-action=home]');
+    await guest.page.waitForSelector('[data-action=new-call]');
   }));
 });
 

@@ -211,7 +211,7 @@ export async function person(name, { deniedDevices = false, browser: kind = 'chr
     '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
   ]);
   const context = await browser.newContext({
-    permissions: deniedDevices ? [] : ['camera', 'microphone'],
+    permissions: deniedDevices ? [] : ['camera', 'microphone', 'clipboard-read', 'clipboard-write'],
   });
   browsers.add(browser);
   // Also for violations that log nothing (a report only), and inside the page's workers.

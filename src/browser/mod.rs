@@ -6,4 +6,5 @@ pub mod use_captions;
 pub mod use_media_query;
 pub mod use_recorder;
 pub mod use_relay;
+pub mod use_shortcuts;
 pub mod worker;

@@ -48,6 +48,7 @@ impl Call {
                 self.set.media_problems.try_set(problems);
             }
             Effect::Worker(command) => {
+                self.set.health.try_update(|health| health.command(&command));
                 if let Some(worker) = &self.worker {
                     let _ = worker.command(&command);
                 }

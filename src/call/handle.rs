@@ -6,6 +6,7 @@ use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
 use shieldcall_call::controller::Input;
+use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
 use web_sys::MediaStream;
@@ -44,6 +45,8 @@ pub struct CallHandle {
     pub cameras: ReadSignal<Vec<(String, String)>>,
     pub microphone: ReadSignal<Option<String>>,
     pub camera: ReadSignal<Option<String>>,
+    /// What the media worker does with the frames, per track (the shield's panel shows it).
+    pub health: ReadSignal<E2eeHealth>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -67,6 +70,7 @@ pub(super) struct Setters {
     pub(super) cameras: WriteSignal<Vec<(String, String)>>,
     pub(super) microphone: WriteSignal<Option<String>>,
     pub(super) camera: WriteSignal<Option<String>>,
+    pub(super) health: WriteSignal<E2eeHealth>,
 }
 
 impl CallHandle {

@@ -31,6 +31,7 @@ use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
 use shieldcall_call::controller::{CallSetup, Controller, Input};
+use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
@@ -98,6 +99,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     let (cameras, set_cameras) = signal(Vec::new());
     let (microphone, set_microphone) = signal(None::<String>);
     let (camera, set_camera) = signal(None::<String>);
+    let (health, set_health) = signal(E2eeHealth::default());
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -116,6 +118,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         cameras: set_cameras,
         microphone: set_microphone,
         camera: set_camera,
+        health: set_health,
     };
 
     let call = Rc::new_cyclic(|me| {
@@ -190,6 +193,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         cameras,
         microphone,
         camera,
+        health,
         call: stored,
     }
 }

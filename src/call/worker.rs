@@ -6,8 +6,9 @@ use std::rc::{Rc, Weak};
 
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
+use leptos::prelude::*;
 use shieldcall_call::controller::Input;
-use shieldcall_protocol::WorkerCommand;
+use shieldcall_protocol::{WorkerCommand, WorkerEvent};
 use wasm_bindgen_futures::spawn_local;
 
 use super::{Call, with_call};
@@ -41,7 +42,15 @@ pub(super) async fn spawn_worker(weak: Weak<RefCell<Call>>) {
         // Fail closed until the controller says otherwise.
         let _ = worker.command(&WorkerCommand::AwaitKeys);
         let events = weak.clone();
-        worker.on_event(move |event| with_call(&events, |c| c.handle(Input::Worker(event))));
+        worker.on_event(move |event| {
+            with_call(&events, |c| {
+                // The counters also feed the health view of the shield's panel.
+                if let WorkerEvent::Stats(stats) = &event {
+                    c.set.health.try_update(|health| health.observe(stats));
+                }
+                c.handle(Input::Worker(event))
+            })
+        });
     }
     with_call(weak, |c| {
         if c.ctl.ended() {
@@ -58,6 +67,7 @@ impl Call {
     /// it) and start a fresh one.
     pub(super) fn start_worker(&mut self) {
         self.worker = None;
+        self.set.health.try_update(|health| health.new_worker());
         let weak = self.me.clone();
         spawn_local(spawn_worker(weak));
     }

@@ -2,6 +2,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_e2ee::session::ShieldState;
 use web_sys::MediaStream;
 
@@ -29,6 +30,9 @@ pub fn CallLayout(
     /// The call's security state, for the [`Shield`].
     #[prop(into)]
     shield: Signal<ShieldState>,
+    /// The call's E2EE health, for the shield's panel.
+    #[prop(into, optional)]
+    health: Option<Signal<E2eeHealth>>,
     /// The other person's camera and microphone.
     #[prop(into)]
     remote_video: StreamSignal,
@@ -78,7 +82,7 @@ pub fn CallLayout(
                         <StreamVideo stream=self_view hook="self" label="You" muted=true />
                     </div>
                     <div class="shield-slot">
-                        <Shield state=shield />
+                        <Shield state=shield health narrow />
                     </div>
                 </div>
                 {chat.map(|chat| chat.run())}

@@ -4,6 +4,7 @@ use leptos::html;
 use leptos::prelude::*;
 use shieldcall_call::texts::file_size;
 
+use super::Icon;
 use super::security_code::unique_id;
 use crate::browser::use_captions::CAPTIONS_UNSUPPORTED;
 use crate::browser::use_recorder::Recording;
@@ -150,31 +151,38 @@ pub fn FeaturesMenu(
         .collect_view();
 
     view! {
-        <div class="features">
+        // Escape, from the button or the menu, closes it and gives the focus to the button.
+        <div
+            class="features"
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" && open.get_untracked() {
+                    ev.prevent_default();
+                    set_open.set(false);
+                    if let Some(more) = more.get_untracked() {
+                        let _ = more.focus();
+                    }
+                }
+            }
+        >
             <button
                 node_ref=more
                 type="button"
                 class="control"
                 data-action="features"
+                aria-label="More"
                 aria-expanded=move || open.get().to_string()
                 aria-controls=list_id.clone()
+                data-tip="More features"
                 on:click=move |_| set_open.update(|open| *open = !*open)
             >
-                "More"
+                <Icon name="more" />
+                <span class="control-label" aria-hidden="true">"More"</span>
             </button>
             <ul
                 id=list_id
-                class="features-menu"
+                class="popover features-menu"
                 aria-label="Call features"
                 hidden=move || !open.get()
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        set_open.set(false);
-                        if let Some(more) = more.get_untracked() {
-                            let _ = more.focus();
-                        }
-                    }
-                }
             >
                 {entries}
             </ul>

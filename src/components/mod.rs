@@ -2,23 +2,33 @@
 //! inside): one component per file.
 //!
 //! ```text
-//! CallLayout ─ Shield (top left) ─ SecurityCodePanel (when the lock is clicked)
-//!            ├ ChatPanel (prop `chat`: beside the stage, a bottom sheet when narrow)
-//!            └ children: Controls, FeaturesMenu, Captions
+//! CallScreen ─ status line, CallTimer, shortcuts button; alerts
+//!            └ CallLayout ─ Shield (top left) ─ SecurityCodePanel ─ E2eeHealthView
+//!                         ├ ChatPanel (prop `chat`: beside the stage, a bottom sheet when narrow)
+//!                         └ children: Controls (with FeaturesMenu and the device popover)
+//! ShortcutsHelp (the `?` dialog)
 //! ```
 
 mod call_layout;
+mod call_screen;
 mod captions;
 mod chat;
 mod controls;
 mod features;
+mod health;
+mod icons;
 mod security_code;
 mod shield;
+mod shortcuts_help;
 
 pub use call_layout::{CallLayout, StreamSignal};
+pub use call_screen::{CallScreen, CallTimer, now_ms};
 pub use captions::Captions;
 pub use chat::{ChatMessage, ChatPanel};
 pub use controls::{Controls, Device};
 pub use features::{E2EE_REASON, FEATURES, FeaturesMenu, WEB_CALLS_REASON};
-pub use security_code::{COMPARE_TEXT, MISMATCH_TEXT, SecurityCodePanel};
+pub use health::E2eeHealthView;
+pub use icons::Icon;
+pub use security_code::{COMPARE_TEXT, MISMATCH_TEXT, SecurityCodePanel, VERIFIED_TEXT};
 pub use shield::Shield;
+pub use shortcuts_help::ShortcutsHelp;

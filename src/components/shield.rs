@@ -4,23 +4,35 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::texts::{shield_label, shield_text};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::ShieldState;
 
-use super::SecurityCodePanel;
+use super::{Icon, SecurityCodePanel};
 
 /// The shield of the call, at the top left of the call screen.
 ///
 /// The element with `data-shield` is a button; when the call is locked, clicking it, or Enter or
 /// Space on it, opens the [`SecurityCodePanel`], and closing the panel brings focus back. A
 /// visually hidden `role="status"` region announces every change of state.
+///
+/// "We compared it" in the panel marks the call verified: a check on the shield
+/// (`data-verified`) and in the panel, for this code only (a new code, a new agreement, must be
+/// compared again) and never stored.
 #[component]
 pub fn Shield(
     /// The call's security state (from the session).
     #[prop(into)]
     state: Signal<ShieldState>,
+    /// The call's E2EE health, shown in the panel.
+    #[prop(optional_no_strip)]
+    health: Option<Signal<E2eeHealth>>,
+    /// The panel's narrow layout; by default follows the window width.
+    #[prop(into, optional)]
+    narrow: Option<Signal<bool>>,
 ) -> impl IntoView {
+    let narrow = narrow.unwrap_or_else(crate::browser::use_media_query::use_narrow);
     let (open, set_open) = signal(false);
     let button = NodeRef::<html::Button>::new();
     let code = Memo::new(move |_| match state.get() {
@@ -46,6 +58,14 @@ pub fn Shield(
     });
     let text = move || state.with(shield_text);
     let locked = move || code.get().is_some();
+    // The code the two compared, if they did: verified while it is still the call's code.
+    let (compared, set_compared) = signal(None::<SecurityCode>);
+    let verified = Signal::derive(move || code.get().is_some_and(|c| compared.get() == Some(c)));
+    let on_verify = Callback::new(move |()| set_compared.set(code.get_untracked()));
+    let label = move || {
+        let label = state.with(shield_label);
+        if verified.get() { format!("{label} You compared the security code.") } else { label }
+    };
 
     view! {
         <div class="shield-area">
@@ -54,7 +74,8 @@ pub fn Shield(
                 type="button"
                 class=move || format!("shield shield--{}", text().hook)
                 data-shield=move || text().hook
-                aria-label=move || state.with(shield_label)
+                aria-label=label
+                data-verified=move || verified.get().then_some("true")
                 aria-haspopup=move || locked().then_some("dialog")
                 aria-expanded=move || locked().then(|| open.get().to_string())
                 aria-disabled=move || (!locked()).then_some("true")
@@ -69,6 +90,9 @@ pub fn Shield(
             >
                 <ShieldIcon state />
                 <span class="shield-title">{move || text().title}</span>
+                <span class="shield-verified" hidden=move || !verified.get()>
+                    <Icon name="check" />
+                </span>
             </button>
             <p class="shield-detail" aria-hidden="true">{move || text().detail}</p>
             <span class="visually-hidden" role="status" aria-live="polite">
@@ -78,7 +102,16 @@ pub fn Shield(
                 open.get()
                     .then(|| code.get())
                     .flatten()
-                    .map(|code: SecurityCode| view! { <SecurityCodePanel code on_close=close /> })
+                    .map(|code: SecurityCode| view! {
+                        <SecurityCodePanel
+                            code
+                            on_close=close
+                            verified
+                            on_verify
+                            health
+                            narrow
+                        />
+                    })
             }}
         </div>
     }

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shieldcall_call::shortcuts::Shortcut;
 use shieldcall_call::texts::warning_text;
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::CallId;
@@ -9,12 +10,15 @@ use crate::browser::peer::MediaKind;
 use crate::browser::use_captions::use_captions;
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
+use crate::browser::use_shortcuts::use_shortcuts;
 use crate::browser::worker::browser_features;
 use crate::call::{
     CALL_FULL, CallHandle, CallStatus, RecordingMix, start_worker_early, stop_mix, use_call,
 };
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
-use crate::components::{CallLayout, Captions, ChatPanel, Controls, FeaturesMenu};
+use crate::components::{
+    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, ShortcutsHelp, now_ms,
+};
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
 
@@ -179,10 +183,6 @@ fn CallRoom(
             }
         }
     });
-    let notices = call.notices;
-    let media_problems = call.media_problems;
-    let warned_in_call = call.warned_in_call;
-    let code = call.code;
     let mic_on = call.mic_on;
 
     let chat_messages = call.chat;
@@ -196,58 +196,52 @@ fn CallRoom(
             />
         }
     };
+
+    // The timer runs from the first connection to the end of the call.
+    let (started_at, set_started_at) = signal(None::<u64>);
+    let (ended_at, set_ended_at) = signal(None::<u64>);
+    Effect::new(move || match status.get() {
+        CallStatus::Connected if started_at.get_untracked().is_none() => {
+            set_started_at.set(Some(now_ms()))
+        }
+        CallStatus::Ended(_) if ended_at.get_untracked().is_none() => {
+            set_ended_at.set(Some(now_ms()))
+        }
+        _ => {}
+    });
+
+    // Keyboard shortcuts, and the dialog that lists them.
+    let (help_open, set_help_open) = signal(false);
+    let (shortcuts_on, set_shortcuts_on) = signal(true);
+    let toggle_chat = Callback::new(move |()| set_chat_open.update(|o| *o = !*o));
+    use_shortcuts(
+        shortcuts_on.into(),
+        Callback::new(move |shortcut| match shortcut {
+            Shortcut::Microphone => call.toggle_mic(),
+            Shortcut::Camera => call.toggle_camera(),
+            Shortcut::ShareScreen => call.toggle_screen_share(),
+            Shortcut::Chat => toggle_chat.run(()),
+            Shortcut::Help => set_help_open.set(true),
+        }),
+    );
+    let alerts = move || view! { <CallAlerts call /> };
     view! {
-        <section class="page call">
-            <p
-                class="call-status"
-                role="status"
-                aria-live="polite"
-                data-call-status=status_hook
-                data-relay=move || match relay.get() {
-                    Presence::Reconnecting(_) => "reconnecting",
-                    Presence::Disconnected(_) => "disconnected",
-                    _ => "connected",
-                }
-            >
-                {status_text}
-            </p>
-            {move || match (shield.get(), code.get()) {
-                (ShieldState::Warning { .. }, Some(code)) => Some(view! {
-                    <p class="warning-code">
-                        "Your security code, which will not match the other person's: "
-                        <span data-security-code>{code.to_string()}</span>
-                    </p>
-                }),
-                _ => None,
-            }}
-            {move || {
-                // Once the red shield has shown, the call keeps saying so, whatever the shield
-                // shows later (someone new may have joined since).
-                let reason = warned_in_call.get()?;
-                let shown = matches!(shield.get(), ShieldState::Warning { .. });
-                (!shown).then(|| view! {
-                    <p class="attack-seen" role="alert" data-attack-seen>
-                        "A security problem was detected earlier in this call: "
-                        {warning_text(reason)}
-                    </p>
-                })
-            }}
-            {move || {
-                let problems = media_problems.get();
-                (!problems.is_empty()).then(|| view! {
-                    <ul class="media-problems" role="alert">
-                        {problems
-                            .into_iter()
-                            .map(|text| view! { <li data-media-problem>{text}</li> })
-                            .collect_view()}
-                    </ul>
-                })
-            }}
-            <ul class="notices" aria-live="polite">
-                {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
-            </ul>
+        <CallScreen
+            status=Signal::derive(status_text)
+            status_hook=Signal::derive(status_hook)
+            relay_hook=Signal::derive(move || match relay.get() {
+                Presence::Reconnecting(_) => "reconnecting",
+                Presence::Disconnected(_) => "disconnected",
+                _ => "connected",
+            })
+            started_at
+            ended_at
+            on_help=Callback::new(move |()| set_help_open.set(true))
+            alerts
+        >
             <CallLayout
                 shield=shield
+                health=call.health
                 remote_video=call.remote_video
                 self_view=call.self_view
                 remote_screen=call.remote_screen
@@ -261,7 +255,7 @@ fn CallRoom(
                     sharing=call.sharing
                     on_toggle_share=Callback::new(move |()| call.toggle_screen_share())
                     chat_open=chat_open
-                    on_toggle_chat=Callback::new(move |()| set_chat_open.update(|o| *o = !*o))
+                    on_toggle_chat=toggle_chat
                     on_hang_up=Callback::new(move |()| call.hang_up())
                     microphones=call.microphones
                     microphone=call.microphone
@@ -269,27 +263,80 @@ fn CallRoom(
                     cameras=call.cameras
                     camera=call.camera
                     on_camera=Callback::new(move |id| call.use_device(MediaKind::Video, id))
-                />
-                <FeaturesMenu
-                    e2ee_on=e2ee_on
-                    recording=recording
-                    on_toggle_recording=toggle_recording
-                    last_recording=recorder.last
-                    recording_error=recording_error
-                    captions=captions.active
-                    on_toggle_captions=Callback::new(move |()| {
-                        if captions.active.get_untracked() {
-                            captions.stop.run(())
-                        } else {
-                            captions.start.run(())
-                        }
-                    })
-                    captions_supported=captions.supported
-                    captions_error=captions.error
-                />
+                    shortcuts=shortcuts_on
+                >
+                    <FeaturesMenu
+                        e2ee_on=e2ee_on
+                        recording=recording
+                        on_toggle_recording=toggle_recording
+                        last_recording=recorder.last
+                        recording_error=recording_error
+                        captions=captions.active
+                        on_toggle_captions=Callback::new(move |()| {
+                            if captions.active.get_untracked() {
+                                captions.stop.run(())
+                            } else {
+                                captions.start.run(())
+                            }
+                        })
+                        captions_supported=captions.supported
+                        captions_error=captions.error
+                    />
+                </Controls>
             </CallLayout>
             <Captions active=captions.active text=captions.text error=captions.error />
-        </section>
+        </CallScreen>
+        <ShortcutsHelp
+            open=help_open
+            on_close=Callback::new(move |()| set_help_open.set(false))
+            enabled=shortcuts_on
+            on_enable=Callback::new(move |on| set_shortcuts_on.set(on))
+        />
     }
     .into_any()
+}
+
+/// What the person must know now, above the stage: the code under a warning (to compare the
+/// mismatch), a warning seen earlier in the call, media that does not get through, notices.
+#[component]
+fn CallAlerts(call: CallHandle) -> impl IntoView {
+    let (shield, code, warned_in_call) = (call.shield, call.code, call.warned_in_call);
+    let (notices, media_problems) = (call.notices, call.media_problems);
+    view! {
+        {move || match (shield.get(), code.get()) {
+            (ShieldState::Warning { .. }, Some(code)) => Some(view! {
+                <p class="warning-code">
+                    "Your security code, which will not match the other person's: "
+                    <span data-security-code>{code.to_string()}</span>
+                </p>
+            }),
+            _ => None,
+        }}
+        {move || {
+            // Once the red shield has shown, the call keeps saying so, whatever the shield
+            // shows later (someone new may have joined since).
+            let reason = warned_in_call.get()?;
+            let shown = matches!(shield.get(), ShieldState::Warning { .. });
+            (!shown).then(|| view! {
+                <p class="attack-seen" role="alert" data-attack-seen>
+                    "A security problem was detected earlier in this call: "
+                    {warning_text(reason)}
+                </p>
+            })
+        }}
+        {move || {
+            let problems = media_problems.get();
+            (!problems.is_empty()).then(|| view! {
+                <ul class="media-problems" role="alert">
+                    {problems
+                        .into_iter()
+                        .map(|text| view! { <li data-media-problem>{text}</li> })
+                        .collect_view()}
+                </ul>
+            })
+        }}
+        <ul class="notices" aria-live="polite">
+            {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+        </ul>
+    }
 }

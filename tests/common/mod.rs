@@ -250,3 +250,39 @@ impl EmptyStorage {
         }))
     }
 }
+
+/// Where `element` is in its window's viewport (`getBoundingClientRect()`, read without
+/// web-sys's `DomRect`).
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub left: f64,
+    pub top: f64,
+    pub right: f64,
+    pub bottom: f64,
+}
+
+impl Bounds {
+    pub fn of(element: &web_sys::Element) -> Self {
+        let method: js_sys::Function =
+            js_sys::Reflect::get(element, &"getBoundingClientRect".into())
+                .unwrap()
+                .unchecked_into();
+        let rect = method.call0(element).unwrap();
+        let side =
+            |name: &str| js_sys::Reflect::get(&rect, &name.into()).unwrap().as_f64().unwrap();
+        Bounds {
+            left: side("left"),
+            top: side("top"),
+            right: side("right"),
+            bottom: side("bottom"),
+        }
+    }
+
+    pub fn width(&self) -> f64 {
+        self.right - self.left
+    }
+
+    pub fn height(&self) -> f64 {
+        self.bottom - self.top
+    }
+}

@@ -140,6 +140,7 @@ async fn every_control_is_reachable_by_keyboard() {
     });
     settle().await;
     find(&root, "[data-action=features]").click();
+    find(&root, "[data-control=devices]").click();
     settle().await;
 
     let interactive = all(&root, "button, select, input, a[href], [tabindex], [role=button]");

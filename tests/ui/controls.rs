@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlSelectElement;
 
-use crate::common::{attr, container, find, settle, text};
+use crate::common::{attr, container, find, is_focused, press, settle, text};
 
 #[wasm_bindgen_test]
 async fn the_controls_report_presses_and_picks() {
@@ -57,7 +57,28 @@ async fn the_controls_report_presses_and_picks() {
     hang_up.click();
     assert!(hung_up.get_untracked());
 
+    // Each button shows an icon and its name.
+    for control in ["mute", "camera", "share", "chat", "devices", "hang-up"] {
+        let button = find(&root, &format!("[data-control={control}]"));
+        assert!(button.query_selector("svg.icon").unwrap().is_some(), "{control} has an icon");
+        assert!(attr(&button, "aria-label").is_some_and(|l| !l.is_empty()), "{control} has a name");
+        assert!(attr(&button, "data-tip").is_some(), "{control} has a tooltip");
+    }
+    assert_eq!(attr(&mute, "aria-label").as_deref(), Some("Mute microphone"));
+    let icon = |button: &web_sys::HtmlElement| attr(&find(button, "svg"), "data-icon");
+    assert_eq!(icon(&mute).as_deref(), Some("mic-off"), "muted shows the crossed microphone");
+
+    // The pickers are in the Devices popover.
+    let devices = find(&root, "[data-control=devices]");
+    let popover = find(&root, ".devices-popover");
+    assert!(popover.hidden());
+    assert_eq!(attr(&devices, "aria-expanded").as_deref(), Some("false"));
+    devices.click();
+    settle().await;
+    assert!(!popover.hidden());
+    assert_eq!(attr(&devices, "aria-expanded").as_deref(), Some("true"));
     let select: HtmlSelectElement = find(&root, "select[data-control=microphone]").unchecked_into();
+    assert!(is_focused(&select.clone().unchecked_into()), "the focus moves to the first picker");
     assert_eq!(select.length(), 2);
     assert_eq!(select.value(), "mic-a");
     assert!(
@@ -73,4 +94,8 @@ async fn the_controls_report_presses_and_picks() {
         find(&root, "select[data-control=camera-device]").has_attribute("disabled"),
         "no cameras, nothing to pick"
     );
+    press(&select.clone().unchecked_into(), "Escape");
+    settle().await;
+    assert!(popover.hidden(), "Escape closes the popover");
+    assert!(is_focused(&devices), "and gives the focus back to its button");
 }

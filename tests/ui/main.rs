@@ -11,6 +11,7 @@
 mod common;
 
 mod call_layout;
+mod call_screen;
 mod captions;
 mod chat;
 mod config;
@@ -20,5 +21,6 @@ mod home;
 mod recording;
 mod settings;
 mod shield;
+mod shortcuts;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -2,16 +2,19 @@
 //! (by click, Enter or Space; Escape and Close close it).
 
 use leptos::prelude::*;
-use shieldcall::components::{COMPARE_TEXT, MISMATCH_TEXT, Shield};
+use shieldcall::components::{COMPARE_TEXT, MISMATCH_TEXT, Shield, VERIFIED_TEXT};
+use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::texts::{shield_label, shield_text};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::TranscriptHash;
 use shieldcall_e2ee::session::{ShieldState, UnlockedReason, WarningReason};
+use shieldcall_protocol::{Direction, SecretBytes, Slot, TransformStats, WorkerCommand};
 use wasm_bindgen_test::*;
 use web_sys::HtmlElement;
 
 use crate::common::{
-    all, attr, computed, container, find, is_focused, load_styles, press, settle, text,
+    Bounds, all, attr, computed, container, eventually, find, is_focused, load_styles, press,
+    settle, text,
 };
 
 /// SHA-256("shieldcall/v1/code" || 32 zero bytes) as a code: see the e2ee crate's known answer.
@@ -98,13 +101,32 @@ async fn clicking_the_lock_shows_the_grouped_code_and_escape_closes_it() {
     assert!(text(&panel).contains(COMPARE_TEXT));
     assert!(text(&panel).contains(MISMATCH_TEXT));
     assert_eq!(attr(&shield, "aria-expanded").as_deref(), Some("true"));
-    assert!(is_focused(&find(&root, "[data-action=close-security-code]")), "focus moved in");
+    assert!(is_focused(&find(&root, "[data-action=copy-code]")), "focus moved in");
 
-    press(&find(&root, "[data-action=close-security-code]"), "Escape");
+    press(&find(&root, "[data-action=copy-code]"), "Escape");
     settle().await;
     assert!(root.query_selector("[data-security-code]").unwrap().is_none(), "Escape closes");
     assert!(is_focused(&shield), "focus went back to the shield");
     assert_eq!(attr(&shield, "aria-expanded").as_deref(), Some("false"));
+
+    // Tab and Shift+Tab stay inside the dialog: from Close to Copy, and back.
+    shield.click();
+    settle().await;
+    let (copy, close) =
+        (find(&root, "[data-action=copy-code]"), find(&root, "[data-action=close-security-code]"));
+    close.focus().unwrap();
+    press(&close, "Tab");
+    assert!(is_focused(&copy), "Tab from the last control goes to the first");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Tab");
+    init.set_shift_key(true);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let back = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    copy.dispatch_event(&back).unwrap();
+    assert!(is_focused(&close), "Shift+Tab from the first goes to the last");
+    press(&close, "Escape");
+    settle().await;
 
     // The Close button closes it too.
     shield.click();
@@ -149,4 +171,154 @@ async fn without_the_lock_the_shield_opens_no_code() {
     settle().await;
     assert!(root.query_selector("[data-security-code]").unwrap().is_none());
     assert_eq!(attr(&shield, "aria-disabled").as_deref(), Some("true"));
+}
+
+/// The tops of the four groups of the code, as laid out.
+fn group_tops(root: &HtmlElement) -> Vec<i32> {
+    all(root, ".code-group").iter().map(|g| Bounds::of(g).top as i32).collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_code_is_one_line_of_four_groups_when_wide_and_two_by_two_when_narrow() {
+    load_styles();
+    let narrow = RwSignal::new(false);
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! { <Shield state=locked() narrow /> }
+    });
+    settle().await;
+    find(&root, "[data-shield]").click();
+    settle().await;
+    let code = find(&root, "[data-security-code]");
+    assert_eq!(text(&code), "80155 31306 22086 40273", "copies and reads as four groups");
+    assert!(
+        computed(&code, "font-family").contains("monospace"),
+        "{}",
+        computed(&code, "font-family")
+    );
+    let tops = group_tops(&root);
+    assert_eq!(tops.len(), 4);
+    assert!(tops.iter().all(|t| *t == tops[0]), "one line: {tops:?}");
+    let lefts: Vec<f64> = all(&root, ".code-group").iter().map(|g| Bounds::of(g).left).collect();
+    let rights: Vec<f64> = all(&root, ".code-group").iter().map(|g| Bounds::of(g).right).collect();
+    for n in 1..4 {
+        assert!(lefts[n] - rights[n - 1] >= 10.0, "groups stand apart: {lefts:?} {rights:?}");
+    }
+
+    narrow.set(true);
+    settle().await;
+    let tops = group_tops(&root);
+    assert_eq!(tops[0], tops[1], "{tops:?}");
+    assert_eq!(tops[2], tops[3], "{tops:?}");
+    assert!(tops[2] > tops[0], "two lines of two: {tops:?}");
+    assert_eq!(attr(&code, "data-layout").as_deref(), Some("two-by-two"));
+}
+
+#[wasm_bindgen_test]
+async fn copy_puts_the_code_on_the_clipboard_and_we_compared_it_marks_the_call_verified() {
+    load_styles();
+    let state = RwSignal::new(locked());
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || view! { <Shield state /> });
+    settle().await;
+    let shield = find(&root, "[data-shield]");
+    assert!(attr(&shield, "data-verified").is_none());
+    shield.click();
+    settle().await;
+    find(&root, "[data-action=copy-code]").click();
+    let status = find(&root, "[data-copy-status]");
+    assert!(eventually(3000, || !text(&status).is_empty()).await, "the copy says how it went");
+    // The test page may not be allowed the clipboard; when it is, it holds the code.
+    if text(&status) == "Copied." {
+        let read = window().navigator().clipboard().read_text();
+        let copied = wasm_bindgen_futures::JsFuture::from(read).await;
+        if let Ok(copied) = copied {
+            assert_eq!(copied.as_string().unwrap(), "80155 31306 22086 40273");
+        }
+    } else {
+        assert!(text(&status).contains("select the digits"), "{}", text(&status));
+    }
+
+    let mark = find(&root, "[data-verified]:not(button)");
+    assert!(mark.hidden(), "not verified before the two compared");
+    find(&root, "[data-action=verify]").click();
+    settle().await;
+    let mark = find(&root, "p[data-verified]");
+    assert!(!mark.hidden());
+    assert!(text(&mark).contains(VERIFIED_TEXT));
+    assert!(find(&root, "[data-action=verify]").hidden(), "nothing left to compare");
+    assert_eq!(attr(&shield, "data-verified").as_deref(), Some("true"), "the shield shows it");
+    assert!(attr(&shield, "aria-label").unwrap().contains("You compared the security code"));
+
+    // Closed and opened again, it is still verified (this call); a new code is not.
+    press(&find(&root, "[role=dialog]"), "Escape");
+    settle().await;
+    shield.click();
+    settle().await;
+    assert!(!find(&root, "p[data-verified]").hidden());
+    press(&find(&root, "[role=dialog]"), "Escape");
+    state
+        .set(ShieldState::Locked { code: SecurityCode::from_transcript(&TranscriptHash([1; 32])) });
+    settle().await;
+    assert!(attr(&shield, "data-verified").is_none(), "a new code must be compared again");
+}
+
+#[wasm_bindgen_test]
+async fn the_panel_shows_the_encryption_health_and_its_counters_move() {
+    load_styles();
+    let health = RwSignal::new(E2eeHealth::default());
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! { <Shield state=locked() health=Some(Signal::from(health)) /> }
+    });
+    settle().await;
+    find(&root, "[data-shield]").click();
+    settle().await;
+    let section = find(&root, "details[data-health]");
+    find(&section, "summary").click();
+    settle().await;
+    assert!(section.has_attribute("open"));
+    assert!(text(&find(&root, "[data-health-keys]")).starts_with("No keys yet"));
+
+    // The worker's reports, as the call feeds them in.
+    let report = |processed: u64, webcrypto: u64, bad_tag: u64| {
+        health.update(|h| {
+            h.command(&WorkerCommand::UseKeys {
+                suite: 4,
+                epoch: 0,
+                send: SecretBytes::new(vec![0; 16]),
+                receive: SecretBytes::new(vec![0; 16]),
+            });
+            h.observe(&TransformStats {
+                processed,
+                webcrypto,
+                dropped_bad_tag: bad_tag,
+                key_frame_requests: 1,
+                ..TransformStats::new(Slot::Camera, Direction::Receive)
+            });
+            h.observe(&TransformStats {
+                processed: processed * 2,
+                ..TransformStats::new(Slot::MicAudio, Direction::Send)
+            });
+        })
+    };
+    report(10, 9, 0);
+    settle().await;
+    let count = |track: &str, what: &str| {
+        text(&find(&root, &format!("[data-track={track}] [data-count={what}]")))
+    };
+    assert_eq!(text(&find(&root, "[data-health-keys]")), "End-to-end keys, epoch 0.");
+    assert_eq!(count("video-receive", "frames"), "10");
+    assert_eq!(count("video-receive", "webcrypto"), "9");
+    assert_eq!(count("video-receive", "auth-failures"), "0");
+    assert_eq!(count("video-receive", "key-frame-requests"), "1");
+    assert_eq!(count("audio-send", "frames"), "20");
+    let rows: Vec<String> = all(&root, "[data-track] th").iter().map(text).collect();
+    assert_eq!(rows, ["Audio sent", "Video received"]);
+
+    report(40, 38, 2);
+    settle().await;
+    assert_eq!(count("video-receive", "frames"), "40", "the counters move");
+    assert_eq!(count("video-receive", "auth-failures"), "2");
+    assert!(text(&find(&root, "[data-health-summary]")).contains("key problem"));
 }

@@ -5,9 +5,11 @@
 
 pub mod config;
 pub mod controller;
+pub mod e2ee_health;
 pub mod media_health;
 pub mod retry;
 pub mod sdp;
+pub mod shortcuts;
 pub mod support;
 pub mod texts;
 

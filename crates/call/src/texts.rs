@@ -118,6 +118,29 @@ pub fn shield_label(state: &ShieldState) -> String {
     }
 }
 
+/// The call timer: `04:05`, then `1:02:03` from an hour on.
+pub fn call_duration(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m:02}:{s:02}") }
+}
+
+/// The call timer in words, for its accessible label: "3 minutes 5 seconds".
+pub fn call_duration_words(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let unit = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(unit(h, "hour"));
+    }
+    if h > 0 || m > 0 {
+        parts.push(unit(m, "minute"));
+    }
+    parts.push(unit(s, "second"));
+    parts.join(" ")
+}
+
 /// A recording's size for its download link: `12 KB` (rounded up), `3.4 MB` from a million bytes
 /// on.
 pub fn file_size(bytes: f64) -> String {
@@ -271,6 +294,16 @@ mod tests {
             assert!(warning_text(reason).contains("new link"), "{reason:?}");
         }
         assert!(warning_text(WarningReason::VersionMismatch).contains("Both of you"));
+    }
+
+    #[test]
+    fn the_call_timer_shows_minutes_and_seconds_then_hours() {
+        assert_eq!(call_duration(0), "00:00");
+        assert_eq!(call_duration(65_999), "01:05");
+        assert_eq!(call_duration(3_723_000), "1:02:03");
+        assert_eq!(call_duration_words(1_000), "1 second");
+        assert_eq!(call_duration_words(185_000), "3 minutes 5 seconds");
+        assert_eq!(call_duration_words(3_601_000), "1 hour 0 minutes 1 second");
     }
 
     #[test]

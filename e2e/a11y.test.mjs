@@ -1,0 +1,91 @@
+// axe-core (npm) over every view of the app in real Chromium: the home page, the settings, and
+// a locked call with each of its dialogs and popovers open, wide and narrow, light and dark. No
+// serious or critical violation may remain.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import {
+  hostNewCall, person, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
+} from './harness.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The serious and critical violations on the page as it is now, one line each. (axe goes in
+ * through the DevTools protocol, which the page's CSP does not govern: no inline script.) */
+async function violations(page, view) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] })
+    .then((result) => result.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
+    }))));
+  return found
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${view}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 5).join(', ')}`);
+}
+
+const SIZES = [['wide', { width: 1280, height: 800 }], ['narrow', { width: 390, height: 844 }]];
+
+describe('accessibility (axe-core)', () => {
+  let relay;
+  before(async () => { relay = await startRelay(); });
+  after(async () => { await relay?.stop(); });
+
+  test('home and settings, wide and narrow, light and dark', async () => {
+    const who = await person('visitor');
+    try {
+      const found = [];
+      for (const scheme of ['light', 'dark']) {
+        await who.page.emulateMedia({ colorScheme: scheme });
+        for (const [size, viewport] of SIZES) {
+          await who.page.setViewportSize(viewport);
+          await who.page.goto(`${relay.url}/`);
+          await who.page.click('[data-action=new-call]');
+          await who.page.waitForSelector('[data-call-link]');
+          found.push(...await violations(who.page, `home ${size} ${scheme}`));
+          await who.page.goto(`${relay.url}/settings`);
+          await who.page.waitForSelector('[data-setting=e2ee]');
+          found.push(...await violations(who.page, `settings ${size} ${scheme}`));
+        }
+      }
+      assert.deepEqual(found, []);
+    } finally {
+      await who.close();
+    }
+  });
+
+  test('a locked call with its panel, menus and dialogs, wide and narrow, light and dark', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await waitForRemoteFrames(host);
+    const page = host.page;
+    const found = [];
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [size, viewport] of SIZES) {
+        await page.setViewportSize(viewport);
+        const view = `call ${size} ${scheme}`;
+        found.push(...await violations(page, view));
+        await page.click('[data-shield]');
+        await page.click('[data-health] summary');
+        found.push(...await violations(page, `${view}, code panel`));
+        await page.keyboard.press('Escape');
+        await page.click('[data-action=features]');
+        found.push(...await violations(page, `${view}, More`));
+        await page.keyboard.press('Escape');
+        await page.click('[data-control=devices]');
+        found.push(...await violations(page, `${view}, devices`));
+        await page.keyboard.press('Escape');
+        await page.click('[data-control=chat]');
+        found.push(...await violations(page, `${view}, chat`));
+        await page.click('[data-control=chat]');
+        await page.click('[data-action=shortcuts]');
+        found.push(...await violations(page, `${view}, shortcuts`));
+        await page.keyboard.press('Escape');
+      }
+    }
+    assert.deepEqual(found, []);
+  }));
+});
