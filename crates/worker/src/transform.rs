@@ -452,8 +452,15 @@ impl Transform {
             Dropped::Codec(_) => stats.dropped_codec += 1,
         }
         drop(stats);
-        if let Dropped::NoKey = dropped {
-            return; // expected until the keys arrive; nothing to report or ask for
+        match dropped {
+            // Expected until the keys arrive: nothing to report or ask for.
+            Dropped::NoKey => return,
+            // A frame seen already, or older than the window: the browser's pipeline delivers
+            // the odd duplicate or straggler, and the frame it repeats was decoded. Counted (a
+            // direction of nothing but these is a problem the page shows), not reported one by
+            // one, and no key frame asked for: nothing is missing.
+            Dropped::Receive(DropReason::Replay | DropReason::TooOld) => return,
+            _ => {}
         }
         self.report_error(&dropped.to_string());
         if self.options.direction == Direction::Receive {
