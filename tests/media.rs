@@ -510,8 +510,8 @@ async fn without_the_negotiated_codecs_frames_are_dropped_and_the_page_is_told()
     assert!(seen.camera_frames > 5.0, "frames decode once the codecs are known: {seen:?}");
 }
 
-/// Transforms made on the real worker with options it cannot read: the old form (an object)
-/// and JSON naming no slot. They drop every frame, where a readable transform would pass them
+/// Transforms made on the real worker with options it cannot read: an old form (an object)
+/// and bytes naming no slot. They drop every frame, where a readable transform would pass them
 /// (transport only), and the page is told why, in an error that names no transform.
 #[wasm_bindgen_test]
 async fn a_transform_with_unreadable_options_drops_every_frame_and_says_why() {
@@ -522,14 +522,14 @@ async fn a_transform_with_unreadable_options_drops_every_frame_and_says_why() {
     let events: Rc<RefCell<Vec<WorkerEvent>>> = Rc::default();
     let sink = events.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
-        let text = m.data().as_string().unwrap_or_default();
-        if let Ok(event) = serde_json::from_str::<WorkerEvent>(&text) {
+        let bytes = m.data().dyn_ref::<Uint8Array>().map(Uint8Array::to_vec).unwrap_or_default();
+        if let Ok(event) = WorkerEvent::decode(&bytes) {
             sink.borrow_mut().push(event);
         }
     });
     raw.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     assert!(eventually(8000, || events.borrow().contains(&WorkerEvent::Ready)).await);
-    raw.post_message(&WorkerCommand::TransportOnly.to_json().into()).unwrap();
+    raw.post_message(&Uint8Array::from(&WorkerCommand::TransportOnly.encode()[..])).unwrap();
 
     let call = loopback(&worker_a, false, "VP8", |b| {
         for (i, receiver) in receivers(b).iter().enumerate() {
@@ -539,7 +539,7 @@ async fn a_transform_with_unreadable_options_drops_every_frame_and_says_why() {
                 Reflect::set(&old, &"direction".into(), &"receive".into()).unwrap();
                 old.into()
             } else {
-                r#"{"slot":9,"direction":"receive"}"#.into()
+                Uint8Array::from(&[9u8, 1][..]).into()
             };
             let transform = RtcRtpScriptTransform::new_with_options(&raw, &options).unwrap();
             receiver.set_transform_opt_rtc_rtp_script_transform(Some(&transform));
@@ -563,7 +563,7 @@ async fn a_transform_with_unreadable_options_drops_every_frame_and_says_why() {
         .collect();
     assert_eq!(errors.len(), 4, "one error per refused transform: {errors:?}");
     assert!(errors.iter().all(|m| m.contains("refused, so all its frames are dropped")));
-    assert!(errors.iter().any(|m| m.contains("not JSON text")), "{errors:?}");
+    assert!(errors.iter().any(|m| m.contains("they are not bytes")), "{errors:?}");
     assert!(errors.iter().any(|m| m.contains("slot 9 names no media slot")), "{errors:?}");
     assert!(
         !events.borrow().iter().any(|e| matches!(e, WorkerEvent::Stats(_))),

@@ -84,8 +84,11 @@ impl MediaWorker {
             let listener = listener.clone();
             let ready = ready.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-                let Some(text) = message.data().as_string() else { return };
-                let Ok(event) = serde_json::from_str::<WorkerEvent>(&text) else { return };
+                let Some(bytes) = message.data().dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
+                else {
+                    return;
+                };
+                let Ok(event) = WorkerEvent::decode(&bytes) else { return };
                 if event == WorkerEvent::Ready {
                     if let Some(resolve) = ready.borrow_mut().take() {
                         let _ = resolve.call0(&JsValue::UNDEFINED);
@@ -140,13 +143,13 @@ impl MediaWorker {
     }
 
     /// A transform for one media slot and direction, running on this worker. Its options are
-    /// the JSON text of [`TransformOptions`].
+    /// the bytes of [`TransformOptions`].
     pub fn transform(
         &self,
         slot: Slot,
         direction: Direction,
     ) -> Result<RtcRtpScriptTransform, JsValue> {
-        let options = JsValue::from_str(&TransformOptions::new(slot, direction).to_json());
+        let options = Uint8Array::from(&TransformOptions::new(slot, direction).encode()[..]);
         RtcRtpScriptTransform::new_with_options(&self.worker, &options)
     }
 
@@ -192,19 +195,19 @@ impl MediaWorker {
 
 /// Posts `command` with `post` (`postMessage(message, transfer)` of a worker or a port).
 ///
-/// A command without keys goes as its JSON text. `UseKeys` goes as `{command: <JSON text
-/// without keys>, keys: ArrayBuffer(send || receive)}` with the buffer in the transfer list:
-/// the transfer moves its bytes to the worker and leaves the page's buffer detached (empty), so
-/// no copy stays in the page's JS heap. Strings would stay there, unwipeable, until collected.
+/// A command without keys goes as its bytes (a `Uint8Array`). `UseKeys` goes as `{command:
+/// <its bytes, without keys>, keys: ArrayBuffer(send || receive)}` with the buffer in the
+/// transfer list: the transfer moves its bytes to the worker and leaves the page's buffer
+/// detached (empty), so no copy stays in the page's JS heap until collected.
 /// The Rust copy made to fill the buffer is zeroized when dropped; and if posting fails before
 /// the transfer, the buffer is wiped here.
 pub fn post_command(
     command: &WorkerCommand,
     post: impl FnOnce(&JsValue, &Array) -> Result<(), JsValue>,
 ) -> Result<(), JsValue> {
-    let json = command.to_json();
+    let bytes = Uint8Array::from(&command.encode()[..]);
     let Some(keys) = command.key_bytes() else {
-        return post(&JsValue::from_str(&json), &Array::new());
+        return post(&bytes, &Array::new());
     };
     let view = Uint8Array::new_with_length(keys.len() as u32);
     view.copy_from(&keys);
@@ -212,7 +215,7 @@ pub fn post_command(
     let buffer = view.buffer();
     let posted = (|| {
         let message = Object::new();
-        Reflect::set(&message, &COMMAND_FIELD.into(), &json.into())?;
+        Reflect::set(&message, &COMMAND_FIELD.into(), &bytes)?;
         Reflect::set(&message, &KEYS_FIELD.into(), &buffer)?;
         post(&message, &Array::of1(&buffer))
     })();
@@ -223,7 +226,7 @@ pub fn post_command(
     posted
 }
 
-/// Posts the encoded streams of one transform with `post`, as `{command: <JSON text of
+/// Posts the encoded streams of one transform with `post`, as `{command: <the bytes of
 /// WorkerCommand::AttachStreams { options }>, readable, writable}`, both streams in the transfer
 /// list: the same envelope as keys, read by the worker the same way.
 pub fn post_streams(
@@ -233,8 +236,8 @@ pub fn post_streams(
     post: impl FnOnce(&JsValue, &Array) -> Result<(), JsValue>,
 ) -> Result<(), JsValue> {
     let message = Object::new();
-    let command = WorkerCommand::AttachStreams { options }.to_json();
-    Reflect::set(&message, &COMMAND_FIELD.into(), &command.into())?;
+    let command = Uint8Array::from(&WorkerCommand::AttachStreams { options }.encode()[..]);
+    Reflect::set(&message, &COMMAND_FIELD.into(), &command)?;
     Reflect::set(&message, &READABLE_FIELD.into(), readable)?;
     Reflect::set(&message, &WRITABLE_FIELD.into(), writable)?;
     post(&message, &Array::of2(readable, writable))
@@ -299,7 +302,7 @@ mod tests {
         })
         .unwrap();
         let sent = sent.borrow_mut().take().unwrap();
-        assert!(sent.as_string().is_none(), "keys are not posted as text");
+        assert!(!sent.is_instance_of::<Uint8Array>(), "keys are not posted as the command");
         let page_buffer: js_sys::ArrayBuffer = Reflect::get(&sent, &KEYS_FIELD.into())
             .unwrap()
             .dyn_into()
@@ -307,11 +310,12 @@ mod tests {
         assert_eq!(page_buffer.byte_length(), 0, "the page's buffer is detached after sending");
 
         let echoed = next_message(&worker).await;
-        let json = Reflect::get(&echoed, &COMMAND_FIELD.into()).unwrap().as_string().unwrap();
-        assert_eq!(json, r#"{"kind":"use-keys","suite":4,"epoch":2}"#, "no key in the text");
+        let bytes = Reflect::get(&echoed, &COMMAND_FIELD.into()).unwrap();
+        let bytes = bytes.dyn_into::<Uint8Array>().expect("the command is bytes").to_vec();
+        assert_eq!(bytes, [3, 4, 0, 2, 0, 0, 0, 0, 0, 0, 0], "no key in the command's bytes");
         let keys = Reflect::get(&echoed, &KEYS_FIELD.into()).unwrap();
         let keys = Uint8Array::new(&keys).to_vec();
-        assert_eq!(WorkerCommand::from_parts(&json, Transferred::Keys(&keys)), Ok(command));
+        assert_eq!(WorkerCommand::from_parts(&bytes, Transferred::Keys(&keys)), Ok(command));
         worker.terminate();
     }
 
@@ -335,13 +339,11 @@ mod tests {
         assert_eq!(locked(&writable), true, "the page's writable moved to the worker");
 
         let echoed = next_message(&worker).await;
-        let json = Reflect::get(&echoed, &COMMAND_FIELD.into()).unwrap().as_string().unwrap();
+        let bytes = Reflect::get(&echoed, &COMMAND_FIELD.into()).unwrap();
+        let bytes = bytes.dyn_into::<Uint8Array>().expect("the command is bytes").to_vec();
+        assert_eq!(bytes, [1, 2, 1], "the options travel in the command's bytes");
         assert_eq!(
-            json, r#"{"kind":"attach-streams","options":{"slot":2,"direction":"receive"}}"#,
-            "the options travel as the command's JSON"
-        );
-        assert_eq!(
-            WorkerCommand::from_parts(&json, Transferred::Streams),
+            WorkerCommand::from_parts(&bytes, Transferred::Streams),
             Ok(WorkerCommand::AttachStreams { options })
         );
         for field in [READABLE_FIELD, WRITABLE_FIELD] {
@@ -364,7 +366,7 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn commands_without_keys_go_as_text() {
+    fn commands_without_keys_go_as_their_bytes_alone() {
         let posted: Rc<RefCell<Option<JsValue>>> = Rc::default();
         let seen = posted.clone();
         post_command(&WorkerCommand::TransportOnly, |message, transfer| {
@@ -373,7 +375,8 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let text = posted.borrow_mut().take().unwrap().as_string();
-        assert_eq!(text.as_deref(), Some(r#"{"kind":"transport-only"}"#));
+        let posted = posted.borrow_mut().take().unwrap();
+        let bytes = posted.dyn_into::<Uint8Array>().expect("bytes, not an object").to_vec();
+        assert_eq!(bytes, WorkerCommand::TransportOnly.encode());
     }
 }

@@ -83,6 +83,16 @@ impl PayloadTypes {
         self.0.is_empty()
     }
 
+    /// The table as `(payload type, codec)` pairs, for the worker's byte layout.
+    pub(crate) fn pairs(&self) -> &[(u8, Codec)] {
+        &self.0
+    }
+
+    /// A table read from the worker's byte layout (which refuses a payload type twice).
+    pub(crate) fn from_pairs(pairs: Vec<(u8, Codec)>) -> Self {
+        PayloadTypes(pairs)
+    }
+
     /// The layout codec of a frame with `payload_type` (from `getMetadata()`) and, where the
     /// browser gives one, its `mimeType`.
     pub fn codec_of(

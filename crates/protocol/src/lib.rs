@@ -9,7 +9,7 @@
 //! - [`CallId`], and the [`base64url`] spelling of the byte strings in messages and links.
 //!
 //! Relay events and signals are JSON objects tagged by `t`, so a client reads either from the
-//! same socket; worker messages are tagged by `kind`.
+//! same socket; worker messages are bytes ([`packed`]), tagged by their first.
 //!
 //! Data and serde only: no cryptography, no I/O. The relay links this crate and not the E2EE
 //! core, so it carries no key agreement or cipher code at all.
@@ -17,6 +17,7 @@
 pub mod base64url;
 mod call_id;
 mod codec;
+pub mod packed;
 mod signalling;
 mod slot;
 mod worker;

@@ -1,25 +1,25 @@
 //! What the page and the media worker tell each other: [`WorkerCommand`] and [`WorkerEvent`],
-//! JSON objects tagged by `kind` (keys excepted: they cross as bytes, see [`WorkerCommand`]),
-//! and the [`TransformOptions`] each encoded transform is made with.
+//! and the [`TransformOptions`] each encoded transform is made with, all in the byte layout of
+//! [`crate::packed`] (keys apart: they cross in a buffer of their own, see [`WorkerCommand`]).
 
-use serde::{Deserialize, Serialize};
-
-use crate::codec::PayloadTypes;
+use crate::codec::{Codec, PayloadTypes};
+use crate::packed::{PackedError, Reader, Writer};
 use crate::slot::Slot;
 
 /// Page to media worker. Keys cross this boundary once and then live only in the worker.
 ///
-/// Posted as JSON text ([`to_json`](Self::to_json)), except the two commands that come with
-/// something transferred, which cross as one object `{command: <the JSON text>, ...}`:
-/// - [`UseKeys`](Self::UseKeys): its key bytes never enter JSON (a string the page cannot
-///   wipe), but cross as `{command, keys: ArrayBuffer(send || receive)}` with the buffer in the
-///   transfer list, so the page keeps no copy ([`key_bytes`](Self::key_bytes) on the page).
+/// Posted as its bytes ([`encode`](Self::encode)) in a `Uint8Array`, except the two commands
+/// that come with something transferred, which cross as one object `{command: <the bytes>,
+/// ...}`:
+/// - [`UseKeys`](Self::UseKeys): its key bytes are not in the command's bytes (the page's copy
+///   of those may linger), but cross as `{command, keys: ArrayBuffer(send || receive)}` with the
+///   buffer in the transfer list, so the page keeps no copy ([`key_bytes`](Self::key_bytes) on
+///   the page).
 /// - [`AttachStreams`](Self::AttachStreams): `{command, readable, writable}`, the two streams
 ///   transferred.
 ///
 /// The worker reads every message the one way, [`from_parts`](Self::from_parts).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WorkerCommand {
     /// E2EE is on but no keys are agreed yet: drop every frame (fail closed).
     AwaitKeys,
@@ -30,16 +30,9 @@ pub enum WorkerCommand {
     /// Transport encryption only: frames pass unchanged.
     TransportOnly,
     /// E2EE with these base keys (RFC 9605 `base_key`), one per direction. Sending again with a
-    /// new `epoch` changes keys mid-call. The keys are skipped by serde: they travel in the
-    /// transferred buffer, and JSON that names them is refused.
-    UseKeys {
-        suite: u16,
-        epoch: u64,
-        #[serde(skip)]
-        send: SecretBytes,
-        #[serde(skip)]
-        receive: SecretBytes,
-    },
+    /// new `epoch` changes keys mid-call. The keys are not encoded: they travel in the
+    /// transferred buffer, and a command with bytes after its epoch is refused.
+    UseKeys { suite: u16, epoch: u64, send: SecretBytes, receive: SecretBytes },
     /// Encrypt a chat message (slot 15) under the current keys; answered by
     /// [`WorkerEvent::ChatSealed`] or [`WorkerEvent::ChatRefused`] with the same `id`.
     SealChat { id: u32, text: String },
@@ -49,14 +42,13 @@ pub enum WorkerCommand {
     /// The codec of each payload type the call's connection negotiated, sent whenever a
     /// connection's descriptions are both applied: frames are dropped until it arrives.
     Codecs { payload_types: PayloadTypes },
-    /// Decrypt a chat frame from the peer (base64url); answered by [`WorkerEvent::ChatOpened`],
+    /// Decrypt a chat frame from the peer; answered by [`WorkerEvent::ChatOpened`],
     /// [`WorkerEvent::ChatReportOpened`] or [`WorkerEvent::ChatRefused`] with the same `id`.
-    OpenChat { id: u32, frame: String },
+    OpenChat { id: u32, frame: Vec<u8> },
 }
 
-/// Media worker to page.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+/// Media worker to page, posted as its bytes ([`encode`](Self::encode)) in a `Uint8Array`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WorkerEvent {
     /// The worker's wasm is running and its `rtctransform` handler is installed.
     Ready,
@@ -66,8 +58,8 @@ pub enum WorkerEvent {
     /// transform), or, with none named, in the worker as a whole (keys refused, a message or a
     /// transform's options it could not read).
     Error { transform: Option<TransformOptions>, message: String },
-    /// A chat message as an SFrame (base64url), ready for the data channel.
-    ChatSealed { id: u32, frame: String },
+    /// A chat message as an SFrame, ready for the data channel.
+    ChatSealed { id: u32, frame: Vec<u8> },
     /// A chat frame from the peer, opened; `order` says whether messages before it are
     /// missing or it arrived late (by the sequence number sealed inside it).
     ChatOpened { id: u32, text: String, order: ChatOrder },
@@ -80,8 +72,7 @@ pub enum WorkerEvent {
 
 /// Where an opened chat message falls in the peer's sequence (the E2EE core's
 /// `sframe::chat::ChatSequence`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChatOrder {
     /// The next one expected.
     InOrder,
@@ -128,8 +119,7 @@ impl ChatOrder {
 }
 
 /// Which way frames flow through a transform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     Send,
     Receive,
@@ -137,11 +127,11 @@ pub enum Direction {
 
 /// What one encoded transform runs: the frames of one media slot, one way.
 ///
-/// A transform is made with these options as JSON text ([`to_json`](Self::to_json)): the
-/// `options` of `RTCRtpScriptTransform`, or inside [`WorkerCommand::AttachStreams`]. Options
-/// the worker cannot read ([`read`](Self::read)) make a transform that drops every frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A transform is made with these options as bytes ([`encode`](Self::encode): the slot, then
+/// the direction): the `options` of `RTCRtpScriptTransform` (a `Uint8Array`), or inside
+/// [`WorkerCommand::AttachStreams`]. Options the worker cannot read ([`read`](Self::read)) make
+/// a transform that drops every frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TransformOptions {
     pub slot: Slot,
     pub direction: Direction,
@@ -150,9 +140,9 @@ pub struct TransformOptions {
 /// Why a transform's options were refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OptionsError {
-    /// The options were not JSON text (the old form was a JS object).
-    NotText,
-    /// JSON text, but not `{slot, direction}` with a known slot; serde's reason.
+    /// The options were not bytes (older forms were a JS object, then JSON text).
+    NotBytes,
+    /// Bytes, but not a known slot and direction; the reason.
     Malformed(String),
 }
 
@@ -160,7 +150,7 @@ impl std::fmt::Display for OptionsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a transform's options were refused, so all its frames are dropped: ")?;
         match self {
-            OptionsError::NotText => f.write_str("they are not JSON text"),
+            OptionsError::NotBytes => f.write_str("they are not bytes"),
             OptionsError::Malformed(reason) => write!(f, "{reason}"),
         }
     }
@@ -173,22 +163,43 @@ impl TransformOptions {
         TransformOptions { slot, direction }
     }
 
-    /// The JSON text a transform is made with.
-    pub fn to_json(&self) -> String {
-        // Serialising a number and a string cannot fail.
-        serde_json::to_string(self).expect("TransformOptions serialises")
+    /// The bytes a transform is made with.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        self.write(&mut w);
+        w.finish()
     }
 
-    /// The options a transform came with: JSON text (`None`: something other than text).
-    pub fn read(text: Option<&str>) -> Result<Self, OptionsError> {
-        let text = text.ok_or(OptionsError::NotText)?;
-        serde_json::from_str(text).map_err(|e| OptionsError::Malformed(e.to_string()))
+    /// The options a transform came with (`None`: something other than bytes).
+    pub fn read(bytes: Option<&[u8]>) -> Result<Self, OptionsError> {
+        let bytes = bytes.ok_or(OptionsError::NotBytes)?;
+        let mut r = Reader::new(bytes);
+        let options = TransformOptions::read_from(&mut r)
+            .and_then(|options| r.end("transform options").map(|()| options));
+        options.map_err(|e| OptionsError::Malformed(e.to_string()))
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.u8(self.slot.id()).u8(match self.direction {
+            Direction::Send => 0,
+            Direction::Receive => 1,
+        });
+    }
+
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, PackedError> {
+        let slot = r.u8("slot")?;
+        let slot = Slot::try_from(slot).map_err(|e| PackedError::Invalid(e.to_string()))?;
+        let direction = match r.u8("direction")? {
+            0 => Direction::Send,
+            1 => Direction::Receive,
+            tag => return Err(PackedError::UnknownTag { what: "direction", tag }),
+        };
+        Ok(TransformOptions { slot, direction })
     }
 }
 
 /// What one transform has done with its frames.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransformStats {
     pub slot: Slot,
     pub direction: Direction,
@@ -241,8 +252,8 @@ impl TransformStats {
     }
 }
 
-/// Secret bytes in a message: zeroized on drop, never printed, and never serialised (no serde:
-/// they cross to the worker in a transferred `ArrayBuffer`, see [`WorkerCommand`]).
+/// Secret bytes in a message: zeroized on drop, never printed, and never encoded (they cross to
+/// the worker in a transferred `ArrayBuffer`, see [`WorkerCommand`]).
 #[derive(Clone, Default, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct SecretBytes(Vec<u8>);
 
@@ -262,7 +273,7 @@ impl std::fmt::Debug for SecretBytes {
     }
 }
 
-/// The field of a worker message with transferred parts that holds the command's JSON text.
+/// The field of a worker message with transferred parts that holds the command's bytes.
 pub const COMMAND_FIELD: &str = "command";
 /// The field of a `use-keys` message that holds the transferred key bytes.
 pub const KEYS_FIELD: &str = "keys";
@@ -271,10 +282,10 @@ pub const READABLE_FIELD: &str = "readable";
 /// The field of an `attach-streams` message that holds the transferred `WritableStream`.
 pub const WRITABLE_FIELD: &str = "writable";
 
-/// What came transferred beside a command's JSON text.
+/// What came transferred beside a command's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transferred<'a> {
-    /// Nothing: the message was the JSON text alone.
+    /// Nothing: the message was the command's bytes alone.
     Nothing,
     /// Key bytes (`send || receive`), copied out of the transferred buffer.
     Keys(&'a [u8]),
@@ -285,8 +296,8 @@ pub enum Transferred<'a> {
 /// Why a message to the worker was not a usable command. The worker then fails closed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommandError {
-    /// Not the JSON of a command (or JSON that carries key fields); serde's reason, or what
-    /// the message was instead.
+    /// Not the bytes of a command (or a command with more after it); the reason, or what the
+    /// message was instead.
     Malformed(String),
     /// `use-keys` came without its key bytes.
     MissingKeys,
@@ -320,15 +331,40 @@ impl std::fmt::Display for CommandError {
 impl std::error::Error for CommandError {}
 
 impl WorkerCommand {
-    /// The JSON text posted to the worker. Never holds key bytes: see
-    /// [`key_bytes`](Self::key_bytes).
-    pub fn to_json(&self) -> String {
-        // Serialising strings and numbers cannot fail.
-        serde_json::to_string(self).expect("WorkerCommand serialises")
+    /// The bytes posted to the worker. Never holds key bytes: see [`key_bytes`](Self::key_bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        match self {
+            WorkerCommand::AwaitKeys => w.u8(0),
+            WorkerCommand::AttachStreams { options } => {
+                w.u8(1);
+                options.write(&mut w);
+                &mut w
+            }
+            WorkerCommand::TransportOnly => w.u8(2),
+            WorkerCommand::UseKeys { suite, epoch, .. } => w.u8(3).u16(*suite).u64(*epoch),
+            WorkerCommand::SealChat { id, text } => w.u8(4).u32(*id).text(text),
+            WorkerCommand::SealChatReport { id, order } => {
+                w.u8(5).u32(*id);
+                order.write(&mut w);
+                &mut w
+            }
+            WorkerCommand::Codecs { payload_types } => {
+                let pairs = payload_types.pairs();
+                // At most one entry per payload type (a u8): the count fits a u8.
+                w.u8(6).u8(pairs.len() as u8);
+                for (pt, codec) in pairs {
+                    w.u8(*pt).u8(codec_tag(*codec));
+                }
+                &mut w
+            }
+            WorkerCommand::OpenChat { id, frame } => w.u8(7).u32(*id).bytes(frame),
+        };
+        w.finish()
     }
 
-    /// The key bytes to transfer beside the JSON, `send || receive`; `None` for a command that
-    /// carries no keys. A copy the caller moves into the transferred buffer and then drops
+    /// The key bytes to transfer beside the command, `send || receive`; `None` for a command
+    /// that carries no keys. A copy the caller moves into the transferred buffer and then drops
     /// (zeroized).
     pub fn key_bytes(&self) -> Option<zeroize::Zeroizing<Vec<u8>>> {
         let WorkerCommand::UseKeys { send, receive, .. } = self else { return None };
@@ -340,16 +376,16 @@ impl WorkerCommand {
         Some(bytes)
     }
 
-    /// The command the worker got: its JSON text and what came transferred beside it: for
-    /// `use-keys` the key bytes (`send || receive`, two halves of one length), for
-    /// `attach-streams` the streams. Keys or streams missing or unexpected, keys of odd length,
+    /// The command the worker got: its bytes and what came transferred beside them: for
+    /// `UseKeys` the key bytes (`send || receive`, two halves of one length), for
+    /// `AttachStreams` the streams. Keys or streams missing or unexpected, keys of odd length,
     /// and options naming no slot or direction are refused.
     pub fn from_parts(
-        json: &str,
+        bytes: &[u8],
         transferred: Transferred<'_>,
     ) -> Result<WorkerCommand, CommandError> {
-        let mut command: WorkerCommand =
-            serde_json::from_str(json).map_err(|e| CommandError::Malformed(e.to_string()))?;
+        let mut command =
+            WorkerCommand::decode(bytes).map_err(|e| CommandError::Malformed(e.to_string()))?;
         match (&mut command, transferred) {
             (WorkerCommand::UseKeys { send, receive, .. }, Transferred::Keys(keys)) => {
                 if keys.is_empty() || keys.len() % 2 != 0 {
@@ -368,13 +404,214 @@ impl WorkerCommand {
         }
         Ok(command)
     }
+
+    /// The command in `bytes`, keys left empty.
+    fn decode(bytes: &[u8]) -> Result<WorkerCommand, PackedError> {
+        let mut r = Reader::new(bytes);
+        let command = match r.u8("command")? {
+            0 => WorkerCommand::AwaitKeys,
+            1 => WorkerCommand::AttachStreams { options: TransformOptions::read_from(&mut r)? },
+            2 => WorkerCommand::TransportOnly,
+            3 => WorkerCommand::UseKeys {
+                suite: r.u16("suite")?,
+                epoch: r.u64("epoch")?,
+                send: SecretBytes::default(),
+                receive: SecretBytes::default(),
+            },
+            4 => WorkerCommand::SealChat { id: r.u32("id")?, text: r.text("chat text")?.into() },
+            5 => {
+                WorkerCommand::SealChatReport { id: r.u32("id")?, order: ChatOrder::read(&mut r)? }
+            }
+            6 => {
+                let mut pairs = Vec::new();
+                for _ in 0..r.u8("codec count")? {
+                    let pt = r.u8("payload type")?;
+                    let codec = codec_of_tag(r.u8("codec")?)?;
+                    if pairs.iter().any(|(known, _)| *known == pt) {
+                        return Err(PackedError::Invalid(format!(
+                            "payload type {pt} is listed twice"
+                        )));
+                    }
+                    pairs.push((pt, codec));
+                }
+                WorkerCommand::Codecs { payload_types: PayloadTypes::from_pairs(pairs) }
+            }
+            7 => {
+                WorkerCommand::OpenChat { id: r.u32("id")?, frame: r.bytes("chat frame")?.to_vec() }
+            }
+            tag => return Err(PackedError::UnknownTag { what: "command", tag }),
+        };
+        r.end("command")?;
+        Ok(command)
+    }
+}
+
+fn codec_tag(codec: Codec) -> u8 {
+    match codec {
+        Codec::Opus => 0,
+        Codec::Vp8 => 1,
+        Codec::Vp9 => 2,
+    }
+}
+
+fn codec_of_tag(tag: u8) -> Result<Codec, PackedError> {
+    match tag {
+        0 => Ok(Codec::Opus),
+        1 => Ok(Codec::Vp8),
+        2 => Ok(Codec::Vp9),
+        tag => Err(PackedError::UnknownTag { what: "codec", tag }),
+    }
+}
+
+impl ChatOrder {
+    fn write(self, w: &mut Writer) {
+        match self {
+            ChatOrder::InOrder => w.u8(0),
+            ChatOrder::AfterGap { missing } => w.u8(1).u64(missing),
+            ChatOrder::Late => w.u8(2),
+        };
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<ChatOrder, PackedError> {
+        Ok(match r.u8("chat order")? {
+            0 => ChatOrder::InOrder,
+            1 => ChatOrder::AfterGap { missing: r.u64("missing count")? },
+            2 => ChatOrder::Late,
+            tag => return Err(PackedError::UnknownTag { what: "chat order", tag }),
+        })
+    }
+}
+
+impl TransformStats {
+    /// The counters, in the order they are declared (and encoded).
+    fn counters(&self) -> [u64; 10] {
+        [
+            self.processed,
+            self.webcrypto,
+            self.passed,
+            self.dropped_no_key,
+            self.dropped_unknown_key,
+            self.dropped_bad_tag,
+            self.dropped_replay,
+            self.dropped_malformed,
+            self.dropped_codec,
+            self.key_frame_requests,
+        ]
+    }
+
+    fn with_counters(slot: Slot, direction: Direction, c: [u64; 10]) -> TransformStats {
+        let [
+            processed,
+            webcrypto,
+            passed,
+            dropped_no_key,
+            dropped_unknown_key,
+            dropped_bad_tag,
+            dropped_replay,
+            dropped_malformed,
+            dropped_codec,
+            key_frame_requests,
+        ] = c;
+        TransformStats {
+            slot,
+            direction,
+            processed,
+            webcrypto,
+            passed,
+            dropped_no_key,
+            dropped_unknown_key,
+            dropped_bad_tag,
+            dropped_replay,
+            dropped_malformed,
+            dropped_codec,
+            key_frame_requests,
+        }
+    }
 }
 
 impl WorkerEvent {
-    /// The JSON text posted to the page.
-    pub fn to_json(&self) -> String {
-        // Serialising strings and numbers cannot fail.
-        serde_json::to_string(self).expect("WorkerEvent serialises")
+    /// The bytes posted to the page.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        match self {
+            WorkerEvent::Ready => w.u8(0),
+            WorkerEvent::Stats(stats) => {
+                w.u8(1);
+                TransformOptions::new(stats.slot, stats.direction).write(&mut w);
+                for counter in stats.counters() {
+                    w.u64(counter);
+                }
+                &mut w
+            }
+            WorkerEvent::Error { transform, message } => {
+                w.u8(2);
+                match transform {
+                    Some(options) => {
+                        w.u8(1);
+                        options.write(&mut w);
+                    }
+                    None => {
+                        w.u8(0);
+                    }
+                }
+                w.text(message)
+            }
+            WorkerEvent::ChatSealed { id, frame } => w.u8(3).u32(*id).bytes(frame),
+            WorkerEvent::ChatOpened { id, text, order } => {
+                w.u8(4).u32(*id).text(text);
+                order.write(&mut w);
+                &mut w
+            }
+            WorkerEvent::ChatReportOpened { id, report, order } => {
+                w.u8(5).u32(*id);
+                report.write(&mut w);
+                order.write(&mut w);
+                &mut w
+            }
+            WorkerEvent::ChatRefused { id, reason } => w.u8(6).u32(*id).text(reason),
+        };
+        w.finish()
+    }
+
+    /// The event in `bytes` from the worker.
+    pub fn decode(bytes: &[u8]) -> Result<WorkerEvent, PackedError> {
+        let mut r = Reader::new(bytes);
+        let event = match r.u8("event")? {
+            0 => WorkerEvent::Ready,
+            1 => {
+                let TransformOptions { slot, direction } = TransformOptions::read_from(&mut r)?;
+                let mut c = [0u64; 10];
+                for counter in &mut c {
+                    *counter = r.u64("counters")?;
+                }
+                WorkerEvent::Stats(TransformStats::with_counters(slot, direction, c))
+            }
+            2 => {
+                let transform = match r.u8("transform")? {
+                    0 => None,
+                    1 => Some(TransformOptions::read_from(&mut r)?),
+                    tag => return Err(PackedError::UnknownTag { what: "transform", tag }),
+                };
+                WorkerEvent::Error { transform, message: r.text("message")?.into() }
+            }
+            3 => {
+                WorkerEvent::ChatSealed { id: r.u32("id")?, frame: r.bytes("chat frame")?.to_vec() }
+            }
+            4 => WorkerEvent::ChatOpened {
+                id: r.u32("id")?,
+                text: r.text("chat text")?.into(),
+                order: ChatOrder::read(&mut r)?,
+            },
+            5 => WorkerEvent::ChatReportOpened {
+                id: r.u32("id")?,
+                report: ChatOrder::read(&mut r)?,
+                order: ChatOrder::read(&mut r)?,
+            },
+            6 => WorkerEvent::ChatRefused { id: r.u32("id")?, reason: r.text("reason")?.into() },
+            tag => return Err(PackedError::UnknownTag { what: "event", tag }),
+        };
+        r.end("event")?;
+        Ok(event)
     }
 }
 
@@ -382,8 +619,152 @@ impl WorkerEvent {
 mod tests {
     use super::*;
 
+    fn options(slot: Slot, direction: Direction) -> TransformOptions {
+        TransformOptions::new(slot, direction)
+    }
+
+    /// Every command, as the page makes them (keys apart).
+    fn commands() -> Vec<WorkerCommand> {
+        vec![
+            WorkerCommand::AwaitKeys,
+            WorkerCommand::AttachStreams { options: options(Slot::Camera, Direction::Receive) },
+            WorkerCommand::TransportOnly,
+            WorkerCommand::SealChat { id: 1, text: "héllo 👋".into() },
+            WorkerCommand::SealChatReport { id: 2, order: ChatOrder::AfterGap { missing: 3 } },
+            WorkerCommand::SealChatReport { id: 3, order: ChatOrder::Late },
+            WorkerCommand::Codecs {
+                payload_types: PayloadTypes::from_encodings([
+                    (111, "opus"),
+                    (96, "VP8"),
+                    (98, "VP9"),
+                ]),
+            },
+            WorkerCommand::Codecs { payload_types: PayloadTypes::default() },
+            WorkerCommand::OpenChat { id: u32::MAX, frame: vec![0, 1, 2, 255] },
+        ]
+    }
+
+    fn events() -> Vec<WorkerEvent> {
+        let mut stats = TransformStats::new(Slot::ScreenAudio, Direction::Send);
+        for (i, counter) in [
+            &mut stats.processed,
+            &mut stats.webcrypto,
+            &mut stats.passed,
+            &mut stats.dropped_no_key,
+            &mut stats.dropped_unknown_key,
+            &mut stats.dropped_bad_tag,
+            &mut stats.dropped_replay,
+            &mut stats.dropped_malformed,
+            &mut stats.dropped_codec,
+            &mut stats.key_frame_requests,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            // Each counter its own value, so that two swapped counters cannot read back equal.
+            *counter = 1000 + i as u64;
+        }
+        vec![
+            WorkerEvent::Ready,
+            WorkerEvent::Stats(stats),
+            WorkerEvent::Error {
+                transform: Some(options(Slot::MicAudio, Direction::Send)),
+                message: "no sending key".into(),
+            },
+            WorkerEvent::Error { transform: None, message: "keys refused".into() },
+            WorkerEvent::ChatSealed { id: 4, frame: vec![9; 40] },
+            WorkerEvent::ChatOpened { id: 5, text: "hi".into(), order: ChatOrder::InOrder },
+            WorkerEvent::ChatReportOpened {
+                id: 6,
+                report: ChatOrder::Late,
+                order: ChatOrder::AfterGap { missing: u64::MAX },
+            },
+            WorkerEvent::ChatRefused { id: 7, reason: "bad tag".into() },
+        ]
+    }
+
     #[test]
-    fn keys_cross_to_the_worker_as_bytes_never_in_json_and_never_print() {
+    fn every_command_and_event_reads_back_as_it_was_sent() {
+        for command in commands() {
+            let streams = matches!(command, WorkerCommand::AttachStreams { .. });
+            let transferred = if streams { Transferred::Streams } else { Transferred::Nothing };
+            assert_eq!(WorkerCommand::from_parts(&command.encode(), transferred), Ok(command));
+        }
+        for event in events() {
+            assert_eq!(WorkerEvent::decode(&event.encode()), Ok(event));
+        }
+    }
+
+    #[test]
+    fn a_cut_or_lengthened_message_is_refused_never_read_as_another() {
+        for command in commands() {
+            let bytes = command.encode();
+            let transferred = match command {
+                WorkerCommand::AttachStreams { .. } => Transferred::Streams,
+                _ => Transferred::Nothing,
+            };
+            for cut in 0..bytes.len() {
+                let read = WorkerCommand::from_parts(&bytes[..cut], transferred);
+                assert!(
+                    matches!(read, Err(CommandError::Malformed(_))),
+                    "{command:?} cut at {cut}"
+                );
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            let Err(CommandError::Malformed(reason)) =
+                WorkerCommand::from_parts(&longer, transferred)
+            else {
+                panic!("{command:?} with a byte more is refused");
+            };
+            assert_eq!(reason, "1 bytes follow the end of the command");
+        }
+        for event in events() {
+            let bytes = event.encode();
+            for cut in 0..bytes.len() {
+                assert!(WorkerEvent::decode(&bytes[..cut]).is_err(), "{event:?} cut at {cut}");
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(WorkerEvent::decode(&longer).is_err(), "{event:?} with a byte more");
+        }
+    }
+
+    #[test]
+    fn unknown_tags_and_values_are_refused_by_name() {
+        let malformed = |bytes: &[u8]| match WorkerCommand::from_parts(bytes, Transferred::Nothing)
+        {
+            Err(CommandError::Malformed(reason)) => reason,
+            other => panic!("{bytes:?} is refused, not {other:?}"),
+        };
+        assert_eq!(malformed(&[8]), "command 8 is unknown");
+        assert_eq!(malformed(&[]), "the message ends inside its command");
+        assert_eq!(malformed(&[5, 1, 0, 0, 0, 3]), "chat order 3 is unknown");
+        assert_eq!(malformed(&[6, 1, 96, 3]), "codec 3 is unknown");
+        assert_eq!(malformed(&[6, 2, 96, 1, 96, 2]), "payload type 96 is listed twice");
+        assert_eq!(
+            malformed(&[4, 1, 0, 0, 0, 2, 0, 0, 0, 0xC3, 0x28]),
+            "the chat text is not UTF-8"
+        );
+        let error = WorkerEvent::decode(&[9]).unwrap_err().to_string();
+        assert_eq!(error, "event 9 is unknown");
+        let error = WorkerEvent::decode(&[2, 2]).unwrap_err().to_string();
+        assert_eq!(error, "transform 2 is unknown");
+        // Counters of no known slot, or of no direction, are not counters at all.
+        let mut stats =
+            WorkerEvent::Stats(TransformStats::new(Slot::Camera, Direction::Send)).encode();
+        stats[1] = 9;
+        assert_eq!(
+            WorkerEvent::decode(&stats).unwrap_err().to_string(),
+            "slot 9 names no media slot"
+        );
+        stats[1] = 1;
+        stats[2] = 2;
+        assert_eq!(WorkerEvent::decode(&stats).unwrap_err().to_string(), "direction 2 is unknown");
+    }
+
+    #[test]
+    fn keys_cross_to_the_worker_as_bytes_of_their_own_and_never_print() {
         let command = WorkerCommand::UseKeys {
             suite: 4,
             epoch: 7,
@@ -392,171 +773,113 @@ mod tests {
         };
         assert!(!format!("{command:?}").contains("170"));
         assert!(format!("{command:?}").contains("<redacted>"));
-        let json = command.to_json();
-        assert_eq!(json, r#"{"kind":"use-keys","suite":4,"epoch":7}"#);
+        let bytes = command.encode();
+        assert_eq!(bytes, [3, 4, 0, 7, 0, 0, 0, 0, 0, 0, 0], "the tag, suite and epoch only");
         let keys = command.key_bytes().unwrap();
         assert_eq!(&keys[..16], &[0xAA; 16]);
         assert_eq!(&keys[16..], &[0xBB; 16]);
-        assert_eq!(WorkerCommand::from_parts(&json, Transferred::Keys(&keys)), Ok(command));
+        assert_eq!(WorkerCommand::from_parts(&bytes, Transferred::Keys(&keys)), Ok(command));
     }
 
     #[test]
     fn key_bytes_must_come_exactly_with_use_keys() {
-        let use_keys = r#"{"kind":"use-keys","suite":4,"epoch":0}"#;
+        let use_keys = WorkerCommand::UseKeys {
+            suite: 4,
+            epoch: 0,
+            send: SecretBytes::default(),
+            receive: SecretBytes::default(),
+        }
+        .encode();
         assert_eq!(
-            WorkerCommand::from_parts(use_keys, Transferred::Nothing),
+            WorkerCommand::from_parts(&use_keys, Transferred::Nothing),
             Err(CommandError::MissingKeys)
         );
         assert_eq!(
-            WorkerCommand::from_parts(use_keys, Transferred::Keys(&[])),
+            WorkerCommand::from_parts(&use_keys, Transferred::Keys(&[])),
             Err(CommandError::KeyLength)
         );
         assert_eq!(
-            WorkerCommand::from_parts(use_keys, Transferred::Keys(&[1; 33])),
+            WorkerCommand::from_parts(&use_keys, Transferred::Keys(&[1; 33])),
             Err(CommandError::KeyLength)
+        );
+        assert_eq!(
+            WorkerCommand::from_parts(&use_keys, Transferred::Streams),
+            Err(CommandError::MissingKeys)
         );
         let chat = WorkerCommand::SealChat { id: 1, text: "hi".into() };
         assert_eq!(chat.key_bytes(), None);
         assert_eq!(
-            WorkerCommand::from_parts(&chat.to_json(), Transferred::Keys(&[1; 32])),
+            WorkerCommand::from_parts(&chat.encode(), Transferred::Keys(&[1; 32])),
             Err(CommandError::UnexpectedKeys)
         );
-        assert_eq!(WorkerCommand::from_parts(&chat.to_json(), Transferred::Nothing), Ok(chat));
-        // The old form, keys as base64url in the JSON text, is refused outright.
-        let old = r#"{"kind":"use-keys","suite":4,"epoch":0,"send":"qqqqqqqqqqqqqqqqqqqqqg","receive":"u7u7u7u7u7u7u7u7u7u7uw"}"#;
+        // Keys written into the command itself, after its epoch, are refused outright.
+        let mut inline = use_keys.clone();
+        inline.extend_from_slice(&[0xAA; 32]);
         for transferred in [Transferred::Nothing, Transferred::Keys(&[1; 32])] {
-            let Err(CommandError::Malformed(reason)) = WorkerCommand::from_parts(old, transferred)
+            let Err(CommandError::Malformed(reason)) =
+                WorkerCommand::from_parts(&inline, transferred)
             else {
-                panic!("keys in the text are refused");
+                panic!("keys in the command's bytes are refused");
             };
-            assert!(reason.contains("unknown field `send`"), "{reason}");
+            assert_eq!(reason, "32 bytes follow the end of the command");
         }
-        assert_eq!(
-            WorkerCommand::from_parts(use_keys, Transferred::Streams),
-            Err(CommandError::MissingKeys)
-        );
     }
 
     #[test]
-    fn the_codec_table_and_the_events_keep_their_json() {
-        let table = PayloadTypes::from_encodings([(111, "opus"), (96, "VP8"), (98, "VP9")]);
-        let codecs = WorkerCommand::Codecs { payload_types: table };
-        let json = r#"{"kind":"codecs","payload_types":[[111,"opus"],[96,"vp8"],[98,"vp9"]]}"#;
-        assert_eq!(codecs.to_json(), json);
-        assert_eq!(WorkerCommand::from_parts(json, Transferred::Nothing), Ok(codecs));
-        let stats = WorkerEvent::Stats(TransformStats {
-            dropped_codec: 2,
-            ..TransformStats::new(Slot::Camera, Direction::Receive)
-        });
-        let json = r#"{"kind":"stats","slot":1,"direction":"receive","processed":0,"webcrypto":0,"passed":0,"dropped_no_key":0,"dropped_unknown_key":0,"dropped_bad_tag":0,"dropped_replay":0,"dropped_malformed":0,"dropped_codec":2,"key_frame_requests":0}"#;
-        assert_eq!(stats.to_json(), json);
-        assert_eq!(serde_json::from_str::<WorkerEvent>(json).unwrap(), stats);
-        // Counters of no known slot, or of no direction, are not counters at all.
-        for bad in [
-            json.replace(r#""slot":1"#, r#""slot":255"#),
-            json.replace(r#""direction":"receive","#, ""),
-        ] {
-            assert!(serde_json::from_str::<WorkerEvent>(&bad).is_err(), "{bad}");
-        }
-        let opened = WorkerEvent::ChatOpened {
-            id: 3,
-            text: "hi".into(),
-            order: ChatOrder::AfterGap { missing: 2 },
-        };
+    fn transform_options_are_two_bytes_and_anything_else_is_refused_by_name() {
+        let screen = options(Slot::ScreenVideo, Direction::Send);
+        assert_eq!(screen.encode(), [2, 0]);
+        assert_eq!(TransformOptions::read(Some(&[2, 0])), Ok(screen));
         assert_eq!(
-            opened.to_json(),
-            r#"{"kind":"chat-opened","id":3,"text":"hi","order":{"after-gap":{"missing":2}}}"#
+            TransformOptions::read(Some(&[15, 1])),
+            Ok(options(Slot::Chat, Direction::Receive))
         );
-    }
-
-    #[test]
-    fn transform_options_are_typed_json_and_anything_else_is_refused_by_name() {
-        let options = TransformOptions::new(Slot::ScreenVideo, Direction::Send);
-        let json = options.to_json();
-        assert_eq!(json, r#"{"slot":2,"direction":"send"}"#);
-        assert_eq!(TransformOptions::read(Some(&json)), Ok(options));
-        assert_eq!(
-            TransformOptions::read(Some(r#"{"slot":15,"direction":"receive"}"#)),
-            Ok(TransformOptions::new(Slot::Chat, Direction::Receive))
-        );
-        assert_eq!(TransformOptions::read(None), Err(OptionsError::NotText));
-        let refused = |text: &str| match TransformOptions::read(Some(text)) {
+        assert_eq!(TransformOptions::read(None), Err(OptionsError::NotBytes));
+        let refused = |bytes: &[u8]| match TransformOptions::read(Some(bytes)) {
             Err(OptionsError::Malformed(reason)) => reason,
-            other => panic!("{text} is refused, not {other:?}"),
+            other => panic!("{bytes:?} is refused, not {other:?}"),
         };
         // Each refusal names what is wrong; none falls back to a made-up slot or direction.
-        assert!(refused(r#"{"slot":9,"direction":"send"}"#).contains("slot 9 names no media slot"));
-        assert!(refused(r#"{"slot":255,"direction":"send"}"#).contains("slot 255"));
-        assert!(
-            refused(r#"{"slot":1,"direction":"sideways"}"#).contains("unknown variant `sideways`")
-        );
-        assert!(refused(r#"{"slot":1}"#).contains("missing field `direction`"));
-        assert!(refused(r#"{"direction":"send"}"#).contains("missing field `slot`"));
-        assert!(refused(r#"{"slot":"1","direction":"send"}"#).contains("invalid type"));
-        assert!(
-            refused(r#"{"slot":1,"direction":"send","kind":"x"}"#).contains("unknown field `kind`")
-        );
-        assert!(refused("").contains("EOF"));
-        let message = OptionsError::Malformed("missing field `slot`".into()).to_string();
+        assert_eq!(refused(&[9, 0]), "slot 9 names no media slot");
+        assert_eq!(refused(&[1, 7]), "direction 7 is unknown");
+        assert_eq!(refused(&[1]), "the message ends inside its direction");
+        assert_eq!(refused(&[]), "the message ends inside its slot");
+        assert_eq!(refused(&[1, 0, 0]), "1 bytes follow the end of the transform options");
+        let message = OptionsError::Malformed("slot 9 names no media slot".into()).to_string();
         assert_eq!(
             message,
-            "a transform's options were refused, so all its frames are dropped: missing field `slot`"
+            "a transform's options were refused, so all its frames are dropped: slot 9 names no media slot"
         );
     }
 
     #[test]
     fn streams_cross_beside_the_attach_streams_command_and_nowhere_else() {
-        let attach = WorkerCommand::AttachStreams {
-            options: TransformOptions::new(Slot::Camera, Direction::Receive),
-        };
-        let json = attach.to_json();
-        assert_eq!(json, r#"{"kind":"attach-streams","options":{"slot":1,"direction":"receive"}}"#);
+        let attach =
+            WorkerCommand::AttachStreams { options: options(Slot::Camera, Direction::Receive) };
+        let bytes = attach.encode();
+        assert_eq!(bytes, [1, 1, 1]);
         assert_eq!(attach.key_bytes(), None);
-        assert_eq!(WorkerCommand::from_parts(&json, Transferred::Streams), Ok(attach));
+        assert_eq!(WorkerCommand::from_parts(&bytes, Transferred::Streams), Ok(attach));
         // The streams are the command's: without them it is refused, and so are they with any
         // other command, or keys instead of them.
         assert_eq!(
-            WorkerCommand::from_parts(&json, Transferred::Nothing),
+            WorkerCommand::from_parts(&bytes, Transferred::Nothing),
             Err(CommandError::MissingStreams)
         );
         assert_eq!(
-            WorkerCommand::from_parts(&json, Transferred::Keys(&[1; 32])),
+            WorkerCommand::from_parts(&bytes, Transferred::Keys(&[1; 32])),
             Err(CommandError::MissingStreams)
         );
-        let await_keys = WorkerCommand::AwaitKeys.to_json();
         assert_eq!(
-            WorkerCommand::from_parts(&await_keys, Transferred::Streams),
+            WorkerCommand::from_parts(&WorkerCommand::AwaitKeys.encode(), Transferred::Streams),
             Err(CommandError::UnexpectedStreams)
         );
         // Options it cannot read make no command: the reason is in the error.
-        for (bad, why) in [
-            (r#"{"kind":"attach-streams","options":{"slot":7,"direction":"send"}}"#, "slot 7"),
-            (r#"{"kind":"attach-streams","options":{"slot":1}}"#, "missing field `direction`"),
-            (r#"{"kind":"attach-streams"}"#, "missing field `options`"),
-            (r#"{"kind":"attach-streams","slot":1,"direction":"send"}"#, "unknown field"),
-        ] {
+        for (bad, why) in [(&[1, 7, 0][..], "slot 7"), (&[1, 1], "direction"), (&[1], "slot")] {
             match WorkerCommand::from_parts(bad, Transferred::Streams) {
                 Err(CommandError::Malformed(reason)) => assert!(reason.contains(why), "{reason}"),
-                other => panic!("{bad} is refused, not {other:?}"),
+                other => panic!("{bad:?} is refused, not {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn errors_name_their_transform_or_none() {
-        let of_transform = WorkerEvent::Error {
-            transform: Some(TransformOptions::new(Slot::MicAudio, Direction::Send)),
-            message: "no sending key".into(),
-        };
-        let json = r#"{"kind":"error","transform":{"slot":0,"direction":"send"},"message":"no sending key"}"#;
-        assert_eq!(of_transform.to_json(), json);
-        assert_eq!(serde_json::from_str::<WorkerEvent>(json).unwrap(), of_transform);
-        let of_worker = WorkerEvent::Error { transform: None, message: "keys refused".into() };
-        let json = r#"{"kind":"error","transform":null,"message":"keys refused"}"#;
-        assert_eq!(of_worker.to_json(), json);
-        assert_eq!(serde_json::from_str::<WorkerEvent>(json).unwrap(), of_worker);
-        // The old sentinel, slot 255, is no longer an error event.
-        let old = r#"{"kind":"error","slot":255,"direction":"receive","message":"x"}"#;
-        assert!(serde_json::from_str::<WorkerEvent>(old).is_err());
     }
 }

@@ -7,7 +7,7 @@
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::chat::{ChatContent, ChatError, ChatReceiver, ChatSender};
 use shieldcall_e2ee::sframe::{Receiver, Sender};
-use shieldcall_protocol::{ChatOrder, WorkerEvent, base64url};
+use shieldcall_protocol::{ChatOrder, WorkerEvent};
 
 use crate::mode::Mode;
 
@@ -64,18 +64,15 @@ impl ChatCryptor {
             return refused(id, "no keys yet");
         };
         match seal(sender) {
-            Ok(frame) => WorkerEvent::ChatSealed { id, frame: base64url::encode(&frame) },
+            Ok(frame) => WorkerEvent::ChatSealed { id, frame },
             Err(err) => refused(id, &err.to_string()),
         }
     }
 
-    /// Open a chat frame from the peer (base64url) that arrived at `now_ms`.
-    pub fn open(&mut self, id: u32, frame: &str, now_ms: u64) -> WorkerEvent {
+    /// Open a chat frame from the peer that arrived at `now_ms`.
+    pub fn open(&mut self, id: u32, frame: Vec<u8>, now_ms: u64) -> WorkerEvent {
         let Some(receiver) = &mut self.receiver else {
             return refused(id, "no keys yet");
-        };
-        let Some(frame) = base64url::decode(frame) else {
-            return refused(id, "not an encrypted chat message");
         };
         match receiver.open(frame, now_ms) {
             Ok((ChatContent::Text(text), order)) => WorkerEvent::ChatOpened { id, text, order },
@@ -98,7 +95,6 @@ mod tests {
 
     use shieldcall_e2ee::BaseKey;
     use shieldcall_e2ee::sframe::CipherSuite;
-    use shieldcall_protocol::base64url;
 
     use super::*;
     use crate::mode::Keys;
@@ -123,7 +119,7 @@ mod tests {
         (alice, bob)
     }
 
-    fn sealed(event: WorkerEvent) -> String {
+    fn sealed(event: WorkerEvent) -> Vec<u8> {
         match event {
             WorkerEvent::ChatSealed { frame, .. } => frame,
             other => panic!("not sealed: {other:?}"),
@@ -141,13 +137,13 @@ mod tests {
     fn a_message_opens_on_the_other_side_with_its_id() {
         let (mut alice, mut bob) = pair();
         let frame = sealed(alice.seal(1, "hello Bob".into()));
-        assert!(!frame.contains("hello"), "sealed, not in the clear");
+        assert!(!frame.windows(5).any(|w| w == b"hello"), "sealed, not in the clear");
         assert_eq!(
-            bob.open(2, &frame, 10),
+            bob.open(2, frame.clone(), 10),
             WorkerEvent::ChatOpened { id: 2, text: "hello Bob".into(), order: ChatOrder::InOrder }
         );
         // The sender cannot open its own frame: the directions have their own keys.
-        assert_eq!(refusal(alice.open(3, &frame, 10)), "the message failed to decrypt");
+        assert_eq!(refusal(alice.open(3, frame.clone(), 10)), "the message failed to decrypt");
     }
 
     #[test]
@@ -160,7 +156,7 @@ mod tests {
         assert_eq!(refusal(nobody.seal_report(2, ChatOrder::Late)), "no keys yet");
         let (mut alice, mut bob) = pair();
         let frame = sealed(alice.seal(1, "hi".into()));
-        assert_eq!(refusal(nobody.open(3, &frame, 0)), "no keys yet");
+        assert_eq!(refusal(nobody.open(3, frame.clone(), 0)), "no keys yet");
         // Keys gone (E2EE waiting for keys again, or transport only): the cryptor forgets them.
         for mode in [Mode::AwaitKeys, Mode::TransportOnly] {
             let (mut alice, _) = pair();
@@ -168,22 +164,21 @@ mod tests {
             assert_eq!(refusal(alice.seal(4, "hi".into())), "no keys yet");
         }
         bob.set_mode(&Mode::AwaitKeys, 0);
-        assert_eq!(refusal(bob.open(5, &frame, 0)), "no keys yet");
+        assert_eq!(refusal(bob.open(5, frame.clone(), 0)), "no keys yet");
     }
 
     #[test]
     fn a_tampered_replayed_or_garbled_frame_is_refused() {
         let (mut alice, mut bob) = pair();
         let frame = sealed(alice.seal(1, "pay 10".into()));
-        let mut bytes = base64url::decode(&frame).unwrap();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        let tampered = base64url::encode(&bytes);
-        assert_eq!(refusal(bob.open(2, &tampered, 0)), "the message failed to decrypt");
-        assert!(matches!(bob.open(3, &frame, 0), WorkerEvent::ChatOpened { .. }));
-        assert_eq!(refusal(bob.open(4, &frame, 0)), "a replayed message");
-        assert_eq!(refusal(bob.open(5, "not base64!", 0)), "not an encrypted chat message");
-        assert_eq!(refusal(bob.open(6, "", 0)), "not an encrypted chat message");
+        let mut tampered = frame.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        assert_eq!(refusal(bob.open(2, tampered, 0)), "the message failed to decrypt");
+        assert!(matches!(bob.open(3, frame.clone(), 0), WorkerEvent::ChatOpened { .. }));
+        assert_eq!(refusal(bob.open(4, frame.clone(), 0)), "a replayed message");
+        assert_eq!(refusal(bob.open(5, b"no sframe".to_vec(), 0)), "not an encrypted chat message");
+        assert_eq!(refusal(bob.open(6, Vec::new(), 0)), "not an encrypted chat message");
     }
 
     #[test]
@@ -191,7 +186,7 @@ mod tests {
         let (mut alice, mut bob) = pair();
         let one = sealed(alice.seal(1, "one".into()));
         assert!(matches!(
-            bob.open(2, &one, 0),
+            bob.open(2, one.clone(), 0),
             WorkerEvent::ChatOpened { order: ChatOrder::InOrder, .. }
         ));
         // A key change (a new epoch on both sides): the next message is the next in sequence,
@@ -199,10 +194,10 @@ mod tests {
         alice.set_mode(&keys(ALICE, BOB, 1), 100);
         let two = sealed(alice.seal(3, "two".into()));
         let (_, mut stale_bob) = pair();
-        assert_eq!(refusal(stale_bob.open(4, &two, 100)), "the message failed to decrypt");
+        assert_eq!(refusal(stale_bob.open(4, two.clone(), 100)), "the message failed to decrypt");
         bob.set_mode(&keys(BOB, ALICE, 1), 100);
         assert_eq!(
-            bob.open(5, &two, 100),
+            bob.open(5, two.clone(), 100),
             WorkerEvent::ChatOpened { id: 5, text: "two".into(), order: ChatOrder::InOrder }
         );
     }
@@ -217,24 +212,24 @@ mod tests {
     #[test]
     fn a_missing_chat_message_is_reported_back_to_its_sender() {
         let (mut alice, mut bob) = pair();
-        let frames: Vec<String> = ["one", "two", "three"]
+        let frames: Vec<Vec<u8>> = ["one", "two", "three"]
             .into_iter()
             .enumerate()
             .map(|(i, text)| sealed(alice.seal(i as u32, text.into())))
             .collect();
         // "two" never reaches Bob: "three" arrives after a gap.
         assert!(matches!(
-            bob.open(10, &frames[0], 0),
+            bob.open(10, frames[0].clone(), 0),
             WorkerEvent::ChatOpened { order: ChatOrder::InOrder, .. }
         ));
-        let WorkerEvent::ChatOpened { text, order, .. } = bob.open(11, &frames[2], 0) else {
+        let WorkerEvent::ChatOpened { text, order, .. } = bob.open(11, frames[2].clone(), 0) else {
             panic!("three opens")
         };
         assert_eq!((text.as_str(), order), ("three", ChatOrder::AfterGap { missing: 1 }));
         // Bob's worker seals the report; Alice's opens it as a report, not as text.
         let report = sealed(bob.seal_report(12, order));
         assert_eq!(
-            alice.open(13, &report, 0),
+            alice.open(13, report.clone(), 0),
             WorkerEvent::ChatReportOpened {
                 id: 13,
                 report: ChatOrder::AfterGap { missing: 1 },
@@ -244,7 +239,7 @@ mod tests {
         assert!(matches!(bob.seal_report(14, ChatOrder::InOrder), WorkerEvent::ChatRefused { .. }));
         // "two", late, still opens, and says so.
         assert!(matches!(
-            bob.open(15, &frames[1], 0),
+            bob.open(15, frames[1].clone(), 0),
             WorkerEvent::ChatOpened { order: ChatOrder::Late, .. }
         ));
     }

@@ -1,5 +1,6 @@
 //! What the worker does with one message from the page. The glue reads every message the one
-//! way (`wasm.rs`: JSON text, or `{command, ...}` with keys or streams transferred beside it)
+//! way (`wasm.rs`: the command's bytes, or `{command, ...}` with keys or streams transferred
+//! beside them)
 //! into a [`WorkerCommand`] checked by [`WorkerCommand::from_parts`]; this module decides the
 //! [`Step`] it makes. Pure, so every path is tested on the host.
 
@@ -30,7 +31,7 @@ pub enum Step {
     },
     OpenChat {
         id: u32,
-        frame: String,
+        frame: Vec<u8>,
     },
     Codecs(PayloadTypes),
 }
@@ -81,9 +82,14 @@ mod tests {
 
     use super::*;
 
-    fn step(json: &str, transferred: Transferred<'_>) -> Step {
+    fn step(bytes: &[u8], transferred: Transferred<'_>) -> Step {
         let streams = transferred == Transferred::Streams;
-        Step::of(WorkerCommand::from_parts(json, transferred), streams)
+        Step::of(WorkerCommand::from_parts(bytes, transferred), streams)
+    }
+
+    fn use_keys(epoch: u64) -> Vec<u8> {
+        let (send, receive) = (SecretBytes::default(), SecretBytes::default());
+        WorkerCommand::UseKeys { suite: 4, epoch, send, receive }.encode()
     }
 
     fn error_of(step: Step) -> String {
@@ -100,8 +106,8 @@ mod tests {
     #[test]
     fn streams_with_their_command_attach_a_transform_of_those_options() {
         let options = TransformOptions::new(Slot::ScreenAudio, Direction::Send);
-        let json = WorkerCommand::AttachStreams { options }.to_json();
-        let Step::AttachStreams(got) = step(&json, Transferred::Streams) else {
+        let bytes = WorkerCommand::AttachStreams { options }.encode();
+        let Step::AttachStreams(got) = step(&bytes, Transferred::Streams) else {
             panic!("a transform is attached");
         };
         assert_eq!(got, options);
@@ -109,19 +115,19 @@ mod tests {
 
     #[test]
     fn streams_with_anything_else_are_drained_and_the_mode_is_kept() {
-        for (json, why) in [
-            (r#"{"kind":"attach-streams","options":{"slot":4,"direction":"send"}}"#, "slot 4"),
-            (r#"{"kind":"attach-streams","options":{"slot":1,"direction":"up"}}"#, "`up`"),
-            (r#"{"kind":"attach-streams","options":{}}"#, "missing field `slot`"),
-            (r#"{"kind":"await-keys"}"#, "streams came with a command that takes none"),
-            (r#"{"kind":"use-keys","suite":4,"epoch":1}"#, "no key bytes"),
-            ("not json", "does not understand"),
+        for (bytes, why) in [
+            (vec![1, 4, 0], "slot 4 names no media slot"),
+            (vec![1, 1, 9], "direction 9 is unknown"),
+            (vec![1], "ends inside its slot"),
+            (WorkerCommand::AwaitKeys.encode(), "streams came with a command that takes none"),
+            (use_keys(1), "no key bytes"),
+            (b"{\"kind\":\"await-keys\"}".to_vec(), "does not understand"),
         ] {
-            let step = step(json, Transferred::Streams);
-            assert!(matches!(step, Step::RefuseStreams(_)), "{json}");
+            let step = step(&bytes, Transferred::Streams);
+            assert!(matches!(step, Step::RefuseStreams(_)), "{bytes:?}");
             let message = error_of(step);
             assert!(message.starts_with("streams refused, all their frames are dropped: "));
-            assert!(message.contains(why), "{json}: {message}");
+            assert!(message.contains(why), "{bytes:?}: {message}");
         }
         // The glue's own check, should `from_parts` ever let one through.
         let ok = Ok(WorkerCommand::TransportOnly);
@@ -131,24 +137,22 @@ mod tests {
 
     #[test]
     fn attach_streams_without_streams_fails_closed() {
-        let json = r#"{"kind":"attach-streams","options":{"slot":1,"direction":"send"}}"#;
-        let message = error_of(step(json, Transferred::Nothing));
-        assert!(message.contains("no readable and writable stream"), "{message}");
         let options = TransformOptions::new(Slot::Camera, Direction::Send);
+        let bytes = WorkerCommand::AttachStreams { options }.encode();
+        let message = error_of(step(&bytes, Transferred::Nothing));
+        assert!(message.contains("no readable and writable stream"), "{message}");
         let message = error_of(Step::of(Ok(WorkerCommand::AttachStreams { options }), false));
         assert!(message.contains("no readable and writable stream"), "{message}");
     }
 
     #[test]
     fn unreadable_commands_and_unusable_keys_fail_closed_with_a_reason() {
-        let message = error_of(step(r#"{"kind":"sideways"}"#, Transferred::Nothing));
-        assert!(message.contains("unknown variant `sideways`"), "{message}");
-        let message = error_of(step(r#"{"kind":"await-keys"}"#, Transferred::Keys(&[1; 32])));
+        let message = error_of(step(&[42], Transferred::Nothing));
+        assert!(message.contains("command 42 is unknown"), "{message}");
+        let await_keys = WorkerCommand::AwaitKeys.encode();
+        let message = error_of(step(&await_keys, Transferred::Keys(&[1; 32])));
         assert!(message.contains("key bytes came with a command that takes none"), "{message}");
-        let message = error_of(step(
-            r#"{"kind":"use-keys","suite":4,"epoch":1}"#,
-            Transferred::Keys(&[1; 8]),
-        ));
+        let message = error_of(step(&use_keys(1), Transferred::Keys(&[1; 8])));
         assert!(message.contains("wrong length"), "{message}");
     }
 
@@ -162,27 +166,27 @@ mod tests {
         };
         let bytes = keys.key_bytes().unwrap();
         assert!(matches!(
-            step(&keys.to_json(), Transferred::Keys(&bytes)),
+            step(&keys.encode(), Transferred::Keys(&bytes)),
             Step::SetMode(Mode::Keys(_), None)
         ));
         assert!(matches!(
-            step(r#"{"kind":"transport-only"}"#, Transferred::Nothing),
+            step(&WorkerCommand::TransportOnly.encode(), Transferred::Nothing),
             Step::SetMode(Mode::TransportOnly, None)
         ));
         assert!(matches!(
-            step(r#"{"kind":"await-keys"}"#, Transferred::Nothing),
+            step(&WorkerCommand::AwaitKeys.encode(), Transferred::Nothing),
             Step::SetMode(Mode::AwaitKeys, None)
         ));
-        let seal = WorkerCommand::SealChat { id: 4, text: "hi".into() }.to_json();
+        let seal = WorkerCommand::SealChat { id: 4, text: "hi".into() }.encode();
         assert!(matches!(step(&seal, Transferred::Nothing), Step::SealChat { id: 4, .. }));
-        let report = WorkerCommand::SealChatReport { id: 5, order: ChatOrder::Late }.to_json();
+        let report = WorkerCommand::SealChatReport { id: 5, order: ChatOrder::Late }.encode();
         assert!(matches!(
             step(&report, Transferred::Nothing),
             Step::SealChatReport { id: 5, order: ChatOrder::Late }
         ));
-        let open = WorkerCommand::OpenChat { id: 6, frame: "AA".into() }.to_json();
+        let open = WorkerCommand::OpenChat { id: 6, frame: vec![0] }.encode();
         assert!(matches!(step(&open, Transferred::Nothing), Step::OpenChat { id: 6, .. }));
-        let codecs = WorkerCommand::Codecs { payload_types: PayloadTypes::default() }.to_json();
+        let codecs = WorkerCommand::Codecs { payload_types: PayloadTypes::default() }.encode();
         assert!(matches!(step(&codecs, Transferred::Nothing), Step::Codecs(_)));
     }
 }

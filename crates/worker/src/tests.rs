@@ -35,10 +35,15 @@ fn use_keys(epoch: u64) -> WorkerCommand {
     }
 }
 
+/// A command's bytes as the page posts them.
+fn bytes(command: &[u8]) -> JsValue {
+    Uint8Array::from(command).into()
+}
+
 /// `{command, keys}` as it arrives after the page transferred its buffer.
-fn key_message(json: &str, keys: &JsValue) -> JsValue {
+fn key_message(command: &[u8], keys: &JsValue) -> JsValue {
     let message = Object::new();
-    Reflect::set(&message, &COMMAND_FIELD.into(), &json.into()).unwrap();
+    Reflect::set(&message, &COMMAND_FIELD.into(), &bytes(command)).unwrap();
     Reflect::set(&message, &KEYS_FIELD.into(), keys).unwrap();
     message.into()
 }
@@ -51,7 +56,7 @@ fn buffer_of(bytes: &[u8]) -> ArrayBuffer {
 fn keys_arrive_as_bytes_the_buffer_is_wiped_and_media_opens() {
     let command = use_keys(3);
     let buffer = buffer_of(&command.key_bytes().unwrap());
-    let message = key_message(&command.to_json(), &buffer);
+    let message = key_message(&command.encode(), &buffer);
 
     let (got, streams) = read_command(&message);
     let got = got.expect("usable");
@@ -83,16 +88,17 @@ fn keys_arrive_as_bytes_the_buffer_is_wiped_and_media_opens() {
 
 #[wasm_bindgen_test]
 fn keys_in_text_or_missing_bytes_fail_closed() {
-    // The old form, keys as base64url inside the JSON text, is no longer a command.
+    // The old forms, JSON text with or without keys inside, are no longer commands.
     let old = r#"{"kind":"use-keys","suite":4,"epoch":0,"send":"oaGhoaGhoaGhoaGhoaGhoQ","receive":"srKysrKysrKysrKysrKysg"}"#;
     assert!(matches!(read_command(&old.into()).0, Err(CommandError::Malformed(_))));
-    // use-keys as bare text, or with something other than a buffer, carries no keys.
-    let json = use_keys(0).to_json();
-    assert_eq!(read_command(&json.clone().into()).0, Err(CommandError::MissingKeys));
-    let message = key_message(&json, &"oaGhoaGh".into());
+    assert!(matches!(read_command(&bytes(old.as_bytes())).0, Err(CommandError::Malformed(_))));
+    // UseKeys as bare bytes, or with something other than a buffer, carries no keys.
+    let command = use_keys(0).encode();
+    assert_eq!(read_command(&bytes(&command)).0, Err(CommandError::MissingKeys));
+    let message = key_message(&command, &"oaGhoaGh".into());
     assert_eq!(read_command(&message).0, Err(CommandError::MissingKeys));
     // Keys that the suite cannot use: the worker refuses them and keeps waiting for keys.
-    let message = key_message(&json, &buffer_of(&[7; 10]));
+    let message = key_message(&command, &buffer_of(&[7; 10]));
     let short = read_command(&message).0.unwrap();
     assert!(matches!(Mode::from_command(short), Err(m) if m.contains("wrong length")));
     // Not a command at all: refused, with what it was.
@@ -100,18 +106,19 @@ fn keys_in_text_or_missing_bytes_fail_closed() {
     assert!(matches!(not_text, Err(CommandError::Malformed(m)) if m.contains("neither")));
     let (array, _) = read_command(&Array::new().into());
     assert!(matches!(array, Err(CommandError::Malformed(m)) if m.contains("without `command`")));
-    // Other commands are plain text, and refuse key bytes.
-    assert_eq!(read_command(&"{\"kind\":\"await-keys\"}".into()).0, Ok(WorkerCommand::AwaitKeys));
-    let message = key_message("{\"kind\":\"await-keys\"}", &buffer_of(&[1; 32]));
+    // Other commands are their bytes alone, and refuse key bytes.
+    let await_keys = WorkerCommand::AwaitKeys.encode();
+    assert_eq!(read_command(&bytes(&await_keys)).0, Ok(WorkerCommand::AwaitKeys));
+    let message = key_message(&await_keys, &buffer_of(&[1; 32]));
     assert_eq!(read_command(&message).0, Err(CommandError::UnexpectedKeys));
 }
 
 /// `{command, readable, writable}` as it arrives after the page transferred its streams.
-fn stream_message(json: Option<&str>) -> JsValue {
+fn stream_message(command: Option<&[u8]>) -> JsValue {
     let streams = TransformStream::new().unwrap();
     let message = Object::new();
-    if let Some(json) = json {
-        Reflect::set(&message, &COMMAND_FIELD.into(), &json.into()).unwrap();
+    if let Some(command) = command {
+        Reflect::set(&message, &COMMAND_FIELD.into(), &bytes(command)).unwrap();
     }
     Reflect::set(&message, &READABLE_FIELD.into(), &streams.readable()).unwrap();
     Reflect::set(&message, &WRITABLE_FIELD.into(), &streams.writable()).unwrap();
@@ -122,18 +129,18 @@ fn stream_message(json: Option<&str>) -> JsValue {
 fn streams_arrive_beside_their_command_and_are_kept_even_when_it_is_refused() {
     let options = TransformOptions::new(Slot::Camera, Direction::Receive);
     let attach = WorkerCommand::AttachStreams { options };
-    let (command, streams) = read_command(&stream_message(Some(&attach.to_json())));
+    let (command, streams) = read_command(&stream_message(Some(&attach.encode())));
     assert_eq!(command, Ok(attach.clone()));
     assert!(streams.is_some_and(|ends| ends.transformer.is_none()));
     // Without streams, the command is refused.
-    assert_eq!(read_command(&attach.to_json().into()).0, Err(CommandError::MissingStreams));
+    assert_eq!(read_command(&bytes(&attach.encode())).0, Err(CommandError::MissingStreams));
     // Options naming no slot: refused by name; the streams come back, to be drained.
-    let bad = r#"{"kind":"attach-streams","options":{"slot":12,"direction":"send"}}"#;
-    let (command, streams) = read_command(&stream_message(Some(bad)));
+    let (command, streams) = read_command(&stream_message(Some(&[1, 12, 0])));
     assert!(matches!(command, Err(CommandError::Malformed(m)) if m.contains("slot 12")));
     assert!(streams.is_some());
     // Streams beside another command, or in the old bare form without one: refused too.
-    let (command, streams) = read_command(&stream_message(Some(r#"{"kind":"await-keys"}"#)));
+    let await_keys = WorkerCommand::AwaitKeys.encode();
+    let (command, streams) = read_command(&stream_message(Some(&await_keys)));
     assert_eq!(command, Err(CommandError::UnexpectedStreams));
     assert!(streams.is_some());
     let (command, streams) = read_command(&stream_message(None));

@@ -57,7 +57,7 @@ pub fn start() {
                 Step::SealChatReport { id, order } => {
                     post(&chat.borrow_mut().seal_report(id, order))
                 }
-                Step::OpenChat { id, frame } => post(&chat.borrow_mut().open(id, &frame, now_ms())),
+                Step::OpenChat { id, frame } => post(&chat.borrow_mut().open(id, frame, now_ms())),
                 Step::Codecs(table) => *payload_types.borrow_mut() = table,
                 Step::SetMode(mode, error) => {
                     // Fail closed: an unusable command came as `AwaitKeys` with its error.
@@ -80,7 +80,7 @@ pub fn start() {
         let registry = registry.clone();
         Closure::<dyn FnMut(RtcTransformEvent)>::new(move |event: RtcTransformEvent| {
             let transformer = event.transformer();
-            let options = TransformOptions::read(transformer.options().as_string().as_deref());
+            let options = TransformOptions::read(bytes_of(&transformer.options()).as_deref());
             let ends = Ends::of_transformer(transformer);
             match options {
                 Ok(options) => {
@@ -140,21 +140,26 @@ fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
+/// The bytes of a `Uint8Array`; `None` for anything else.
+fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
+    value.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
+}
+
 /// The command in a message from the page, and the streams that came with it. Every message is
-/// read this one way: JSON text, or the object `{command: <JSON text>, ...}` with what was
-/// transferred beside it, checked by [`WorkerCommand::from_parts`]:
-/// - `keys`: an `ArrayBuffer` of key bytes (for `use-keys`). The buffer belongs to this worker
+/// read this one way: the command's bytes (a `Uint8Array`), or the object `{command: <its
+/// bytes>, ...}` with what was transferred beside it, checked by [`WorkerCommand::from_parts`]:
+/// - `keys`: an `ArrayBuffer` of key bytes (for `UseKeys`). The buffer belongs to this worker
 ///   then: it is wiped as soon as the bytes are copied out, so the keys live on only in the
 ///   zeroizing types that use them.
 /// - `readable` and `writable`: the encoded streams of `createEncodedStreams()` (for
-///   `attach-streams`). They are returned whatever the command, so that streams that came with
+///   `AttachStreams`). They are returned whatever the command, so that streams that came with
 ///   an unusable one can be drained rather than left full.
 pub(crate) fn read_command(data: &JsValue) -> (Result<WorkerCommand, CommandError>, Option<Ends>) {
-    if let Some(text) = data.as_string() {
-        return (WorkerCommand::from_parts(&text, Transferred::Nothing), None);
+    if let Some(bytes) = bytes_of(data) {
+        return (WorkerCommand::from_parts(&bytes, Transferred::Nothing), None);
     }
     if !data.is_object() {
-        let error = CommandError::Malformed("neither JSON text nor an object".into());
+        let error = CommandError::Malformed("neither a command's bytes nor an object".into());
         return (Err(error), None);
     }
     let field = |name: &str| Reflect::get(data, &name.into()).ok().filter(|v| !v.is_undefined());
@@ -164,8 +169,8 @@ pub(crate) fn read_command(data: &JsValue) -> (Result<WorkerCommand, CommandErro
         (Some(readable), Some(writable)) => Some(Ends { readable, writable, transformer: None }),
         _ => None,
     };
-    let Some(text) = field(COMMAND_FIELD).and_then(|c| c.as_string()) else {
-        let error = CommandError::Malformed(format!("an object without `{COMMAND_FIELD}` text"));
+    let Some(bytes) = field(COMMAND_FIELD).as_ref().and_then(bytes_of) else {
+        let error = CommandError::Malformed(format!("an object without `{COMMAND_FIELD}` bytes"));
         return (Err(error), streams);
     };
     let command = match field(KEYS_FIELD) {
@@ -177,10 +182,10 @@ pub(crate) fn read_command(data: &JsValue) -> (Result<WorkerCommand, CommandErro
             let mut keys = zeroize::Zeroizing::new(vec![0u8; view.length() as usize]);
             view.copy_to(&mut keys);
             view.fill(0, 0, view.length());
-            WorkerCommand::from_parts(&text, Transferred::Keys(&keys))
+            WorkerCommand::from_parts(&bytes, Transferred::Keys(&keys))
         }
-        None if streams.is_some() => WorkerCommand::from_parts(&text, Transferred::Streams),
-        None => WorkerCommand::from_parts(&text, Transferred::Nothing),
+        None if streams.is_some() => WorkerCommand::from_parts(&bytes, Transferred::Streams),
+        None => WorkerCommand::from_parts(&bytes, Transferred::Nothing),
     };
     (command, streams)
 }
@@ -188,7 +193,7 @@ pub(crate) fn read_command(data: &JsValue) -> (Result<WorkerCommand, CommandErro
 /// Send an event to the page.
 pub(crate) fn post(event: &WorkerEvent) {
     if let Ok(scope) = js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>() {
-        // Posting a string to the page cannot fail while the worker runs.
-        let _ = scope.post_message(&JsValue::from_str(&event.to_json()));
+        // Posting bytes to the page cannot fail while the worker runs.
+        let _ = scope.post_message(&Uint8Array::from(&event.encode()[..]));
     }
 }

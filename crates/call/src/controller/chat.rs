@@ -1,10 +1,10 @@
-//! Chat over the connection's data channel: sealed and opened in the worker under E2EE, sent
-//! as it is once a call is confirmed as transport-only, held back otherwise; a gap or a late
-//! message is said on both sides.
+//! Chat over the connection's data channel: sealed and opened in the worker under E2EE (the
+//! channel carries the SFrame as base64url text), sent as it is once a call is confirmed as
+//! transport-only, held back otherwise; a gap or a late message is said on both sides.
 
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_e2ee::sframe::chat::check_chat_text;
-use shieldcall_protocol::{ChatOrder, WorkerCommand, WorkerEvent};
+use shieldcall_protocol::{ChatOrder, WorkerCommand, WorkerEvent, base64url};
 
 use super::{Controller, Effect};
 
@@ -44,6 +44,10 @@ impl Controller {
     pub(super) fn chat_received(&mut self, frame: String) {
         match self.session.state() {
             ShieldState::Locked { .. } if self.worker_ready => {
+                let Some(frame) = base64url::decode(&frame) else {
+                    return self
+                        .notice("A chat message was dropped: not an encrypted chat message.");
+                };
                 let id = self.next_chat_id();
                 self.emit(Effect::Worker(WorkerCommand::OpenChat { id, frame }));
             }
@@ -63,7 +67,7 @@ impl Controller {
         match event {
             WorkerEvent::ChatSealed { id, frame } => {
                 let Some(shown) = self.chat_pending.remove(&id) else { return };
-                self.emit(Effect::SendChat { frame, shown });
+                self.emit(Effect::SendChat { frame: base64url::encode(&frame), shown });
             }
             WorkerEvent::ChatOpened { text, order, .. } => {
                 // A gap or a late message is said before the message itself is shown.

@@ -176,3 +176,14 @@ fn a_message_the_worker_cannot_seal_is_said_to_the_sender() {
     assert_eq!(world.host.notices_with("Your message was not sent: no keys."), 1);
     assert!(world.guest.view.chat.is_empty());
 }
+
+#[test]
+fn in_a_locked_call_text_that_is_no_sealed_frame_is_dropped_and_said() {
+    let mut world = World::call(Settings::default());
+    world.input(From::Guest, Input::ChatFrame("plain words, not base64url!".into()));
+    assert!(world.guest.view.chat.is_empty(), "never shown");
+    assert_eq!(
+        world.guest.notices_with("A chat message was dropped: not an encrypted chat message."),
+        1
+    );
+}

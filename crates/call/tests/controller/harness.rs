@@ -396,7 +396,8 @@ impl Side {
             WorkerCommand::SealChat { id, text } => {
                 let event = match &self.worker.mode {
                     WorkerMode::Keys { send, .. } => {
-                        WorkerEvent::ChatSealed { id, frame: format!("{:02x}|{text}", send[0]) }
+                        let frame = format!("{:02x}|{text}", send[0]).into_bytes();
+                        WorkerEvent::ChatSealed { id, frame }
                     }
                     _ => WorkerEvent::ChatRefused { id, reason: "no keys".into() },
                 };
@@ -406,13 +407,15 @@ impl Side {
                 let event = match &self.worker.mode {
                     WorkerMode::Keys { send, .. } => WorkerEvent::ChatSealed {
                         id,
-                        frame: format!("{:02x}|{REPORT}{}", send[0], order_text(order)),
+                        frame: format!("{:02x}|{REPORT}{}", send[0], order_text(order))
+                            .into_bytes(),
                     },
                     _ => WorkerEvent::ChatRefused { id, reason: "no keys".into() },
                 };
                 self.pending.push_back(Input::Worker(event));
             }
             WorkerCommand::OpenChat { id, frame } => {
+                let frame = String::from_utf8(frame).unwrap_or_default();
                 let event = match (&self.worker.mode, frame.split_once('|')) {
                     (WorkerMode::Keys { receive, .. }, Some((tag, text)))
                         if *tag == format!("{:02x}", receive[0]) =>
