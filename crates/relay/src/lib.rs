@@ -16,15 +16,17 @@
 //! Every HTTP response carries [`CONTENT_SECURITY_POLICY`] and `Referrer-Policy: no-referrer`.
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod limit;
+pub mod metrics;
 #[cfg(feature = "mitm")]
 pub mod mitm;
 pub mod rooms;
 mod socket;
 pub mod turn;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -239,7 +241,25 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_metrics(listener, None, config, shutdown).await
+}
+
+/// [`serve`], and `/healthz` and `/metrics` on `metrics` if given (see [`metrics`]).
+pub async fn serve_with_metrics(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let relay = Arc::new(Relay::new(&config));
+    if let Some(cluster) = relay.cluster() {
+        tokio::spawn(cluster.clone().run_subscriber(relay.shutdown_signal()));
+        tokio::spawn(cluster.clone().run_renewer(relay.shutdown_signal()));
+    }
+    if let Some(listener) = metrics {
+        // Until the process ends, so that /healthz says 503 through the shutdown.
+        tokio::spawn(axum::serve(listener, metrics::router(relay.clone())).into_future());
+    }
     let config = Arc::new(config);
     tokio::spawn(reap_idle_rooms(relay.clone(), config.idle_timeout));
     let app = router(relay.clone(), config);
