@@ -22,7 +22,7 @@
 //! clients reconnect to another node with their token within the lease and take the places
 //! back; the other member hears `peer-joined` (as when a half-open socket is replaced on one
 //! relay). A member that does not come back: its place expires, and the other member's node,
-//! seeing it gone at two renewals in a row, tells its socket `peer-left`.
+//! seeing it gone at three renewals in a row, tells its socket `peer-left`.
 //!
 //! Redis unreachable: joins get `error` "the relay cannot reach its cluster", messages get an
 //! `error` back, `/healthz` says 503, and the node retries. When Redis comes back empty (a
@@ -37,7 +37,9 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, RedisError, Script};
+use redis::{
+    AsyncConnectionConfig, FromRedisValue, RedisError, RedisResult, Script, ScriptInvocation,
+};
 use sha2::{Digest, Sha256};
 use shieldcall_protocol::RelayEvent;
 use tokio::sync::{mpsc, watch};
@@ -257,6 +259,12 @@ impl Cluster {
         Ok(conn)
     }
 
+    /// Run a script on the shared connection.
+    async fn invoke<T: FromRedisValue>(&self, call: &ScriptInvocation<'_>) -> RedisResult<T> {
+        let mut conn = self.conn().await?;
+        call.invoke_async(&mut conn).await
+    }
+
     fn succeeded(&self) {
         if !self.conn_up.swap(true, Ordering::SeqCst) {
             info!(node = self.node, "cluster engine reachable");
@@ -314,22 +322,11 @@ impl Cluster {
             Err(why)
         };
         let answer: Vec<String> = loop {
-            let result = match self.conn().await {
-                Ok(mut conn) => {
-                    self.join
-                        .key(format!("{room}:0"))
-                        .key(format!("{room}:1"))
-                        .arg(self.holder(id))
-                        .arg(&presented)
-                        .arg(hex32(&fresh.bytes()))
-                        .arg(self.lease.as_millis() as u64)
-                        .arg(u8::from(may_create))
-                        .invoke_async(&mut conn)
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            let answer: Vec<String> = match result {
+            let mut call = self.join.prepare_invoke();
+            call.key(format!("{room}:0")).key(format!("{room}:1")).arg(self.holder(id));
+            call.arg(&presented).arg(hex32(&fresh.bytes()));
+            call.arg(self.lease.as_millis() as u64).arg(u8::from(may_create));
+            let answer: Vec<String> = match self.invoke(&call).await {
                 Ok(answer) => answer,
                 Err(e) => {
                     self.failed(&e).await;
@@ -391,19 +388,9 @@ impl Cluster {
             let Some(slot) = local.slot else { return Forward::NoPeer };
             local.keys(slot)
         };
-        let result = match self.conn().await {
-            Ok(mut conn) => {
-                self.forward
-                    .key(keys.0)
-                    .key(keys.1)
-                    .arg(self.holder(from))
-                    .arg(text.as_str())
-                    .invoke_async::<i64>(&mut conn)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match result {
+        let mut call = self.forward.prepare_invoke();
+        call.key(keys.0).key(keys.1).arg(self.holder(from)).arg(text.as_str());
+        match self.invoke::<i64>(&call).await {
             Ok(1) => Forward::Sent,
             Ok(0) => Forward::NoPeer,
             Ok(-2) => Forward::PeerUnreachable,
@@ -431,19 +418,9 @@ impl Cluster {
             return;
         }
         let keys = local.keys(slot);
-        let result = match self.conn().await {
-            Ok(mut conn) => {
-                self.leave
-                    .key(keys.0)
-                    .key(keys.1)
-                    .arg(self.holder(id))
-                    .arg(1)
-                    .invoke_async::<i64>(&mut conn)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
+        let mut call = self.leave.prepare_invoke();
+        call.key(keys.0).key(keys.1).arg(self.holder(id)).arg(1);
+        if let Err(e) = self.invoke::<i64>(&call).await {
             // The place expires with its lease; the other member hears peer-left then.
             self.failed(&e).await;
         }
@@ -571,19 +548,26 @@ impl Cluster {
             for (_, mine, other, value) in batch {
                 call.key(mine).key(other).arg(value);
             }
-            let result = match self.conn().await {
-                Ok(mut conn) => call.invoke_async::<Vec<String>>(&mut conn).await,
-                Err(e) => Err(e),
-            };
+            let mut result = self.invoke::<Vec<String>>(&call).await;
+            if result.as_ref().is_err_and(|e| e.is_io_error() || e.is_connection_dropped()) {
+                // A connection Redis dropped (a restart) fails at its first use. A renewal is
+                // safe to repeat, and a missed one could cost a member its place: once more, on
+                // a new connection.
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                *self.conn.lock().await = None;
+                result = self.invoke::<Vec<String>>(&call).await;
+            }
             let answer = match result {
                 Ok(answer) => answer,
                 Err(e) => return self.failed(&e).await,
             };
             self.succeeded();
-            if first && answer.first().map(String::as_str) == Some("0") {
-                // Redis has nobody on our channel: whatever the subscriber task thinks, nothing
-                // published to this node arrives. It reconnects; until then, no new joins.
-                if self.sub_up.swap(false, Ordering::SeqCst) {
+            if first {
+                // How many subscribe to this node's channel, by Redis's count: 0 means nothing
+                // published to this node arrives, whatever the subscriber task believes (it
+                // notices a dead subscription by the pings stopping, and resubscribes).
+                let live = answer.first().is_some_and(|n| n != "0");
+                if self.sub_up.swap(live, Ordering::SeqCst) && !live {
                     warn!(node = self.node, "this node's cluster channel has no subscriber");
                 }
             }
@@ -602,10 +586,11 @@ impl Cluster {
                 if !peer.is_empty() {
                     local.peer_missing = 0;
                 } else if local.peer.is_some() {
-                    // Twice in a row, so that a place briefly missing after a Redis restart
-                    // (before its node writes it back) is not taken for a member gone.
+                    // Three renewals in a row (two thirds of a lease), so that a place missing
+                    // for a moment after a Redis restart, until its node writes it back at its
+                    // next renewal, is not taken for a member gone.
                     local.peer_missing += 1;
-                    if local.peer_missing >= 2 {
+                    if local.peer_missing >= 3 {
                         local.peer = None;
                         local.peer_missing = 0;
                         info!(call = local.call, "the other member's place expired");
