@@ -365,7 +365,10 @@ impl Cluster {
         if let Some(local) = lock(&self.members).get_mut(&id) {
             local.slot = Some(slot);
             local.token_hash = hex32(&token.bytes());
-            local.peer = peer;
+            // Only if there was one: a peer that joined just after us may already have told us.
+            if peer.is_some() {
+                local.peer = peer;
+            }
         }
         Ok(Membership {
             id,
@@ -397,7 +400,14 @@ impl Cluster {
             Ok(_) => {
                 // Its place is someone else's now (it expired while this node was cut off).
                 if let Some(local) = lock(&self.members).get(&from) {
-                    local.kick.send_replace(Some(KICK_LOST));
+                    // Unless already told why (replaced by its own reconnection, most likely).
+                    local.kick.send_if_modified(|kick| {
+                        let unset = kick.is_none();
+                        if unset {
+                            *kick = Some(KICK_LOST);
+                        }
+                        unset
+                    });
                 }
                 Forward::Lost
             }

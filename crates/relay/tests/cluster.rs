@@ -216,6 +216,34 @@ async fn a_rejoin_with_its_token_on_another_node_takes_the_place_back() {
     assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
     assert_eq!(host.recv_close().await, replaced);
     still_talking(&mut host_again, &mut guest).await;
+
+    // No node's log names the call or a token, and Redis holds neither: only their hashes.
+    for relay in [a, b, c] {
+        let logs = relay.stderr();
+        assert!(logs.contains("joined"), "{logs}");
+        for secret in [&call, &host.rejoin, &guest.rejoin] {
+            assert!(!logs.contains(secret.as_str()), "{secret} in the log: {logs}");
+        }
+    }
+    let dump = redis_cli(&redis, &["--scan"]);
+    assert!(dump.contains("shieldcall:room:"), "{dump}");
+    for key in dump.lines() {
+        let value = redis_cli(&redis, &["GET", key]);
+        for secret in [&call, &host.rejoin, &guest.rejoin] {
+            assert!(!key.contains(secret.as_str()) && !value.contains(secret.as_str()), "{key}");
+        }
+    }
+}
+
+/// What `redis-cli` (Debian's redis-tools, a dependency of redis-server) prints for `args`.
+fn redis_cli(redis: &Redis, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &redis.port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli runs (it comes with redis-server: run scripts/setup.sh)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test]
@@ -242,6 +270,23 @@ async fn a_node_killed_mid_call_its_member_comes_back_through_another_and_the_ca
     // Past the lease of the dead node's place: nobody is told anything more.
     guest.expect_quiet(Duration::from_millis(2 * LEASE_MS)).await;
     still_talking(&mut host_again, &mut guest).await;
+}
+
+#[tokio::test]
+async fn a_node_stopped_for_a_deploy_hands_its_member_to_another_without_a_peer_left() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    // SIGTERM, as a process manager stops a node: the relay goes, not the host.
+    let pid = a.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert_eq!(host.recv_error().await, "relay shutting down");
+    assert_eq!(host.recv_close().await, (1001, "relay shutting down".to_string()));
+    let mut host_again = rejoin(b.addr, &call, Some(&host.rejoin), 1).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut host_again, &mut guest).await;
+    guest.expect_quiet(Duration::from_millis(LEASE_MS)).await;
 }
 
 #[tokio::test]
