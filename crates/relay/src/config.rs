@@ -56,6 +56,8 @@ OPTIONS:
     --turn-url URL           a turn: or turns: URL to hand out with them; repeatable, needs
                              --turn-secret-file (and it needs at least one)
     --turn-ttl SECS          how long each credential stays valid [default: 3600]
+    --trusted-proxy IP       a reverse proxy in front whose X-Forwarded-For names the client
+                             (the per-address caps then count that client); repeatable
     --metrics-listen ADDR    serve GET /healthz and GET /metrics (Prometheus text) on ADDR,
                              a second address to keep private [default: off]
     --log-format FORMAT      text or json (one JSON object per line) [default: text]
@@ -103,6 +105,8 @@ pub struct Config {
     pub burst: f64,
     /// TURN servers to hand out credentials for, if any.
     pub turn: Option<std::sync::Arc<TurnConfig>>,
+    /// Reverse proxies whose `X-Forwarded-For` says which client a socket is from.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where to serve `/healthz` and `/metrics`, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
     /// Logs as one JSON object per line instead of text.
@@ -175,6 +179,7 @@ impl Default for Config {
             rate_per_sec: 50.0,
             burst: 100.0,
             turn: None,
+            trusted_proxies: Vec::new(),
             metrics_listen: None,
             log_json: false,
             cluster: None,
@@ -245,6 +250,13 @@ impl Config {
                     turn_urls.push(url);
                 }
                 "--turn-ttl" => turn_ttl = Some(positive(&flag, &value(&flag)?)?),
+                "--trusted-proxy" => {
+                    let v = value(&flag)?;
+                    let ip = v.parse().map_err(|_| {
+                        format!("--trusted-proxy: not an IP address (like 127.0.0.1): {v}")
+                    })?;
+                    config.trusted_proxies.push(ip);
+                }
                 "--metrics-listen" => {
                     let v = value(&flag)?;
                     let addr = v.parse().map_err(|_| {
@@ -471,6 +483,7 @@ mod tests {
         assert!(parse(&["--mitm-swap-keys"], None).is_err());
         assert_eq!(parse(&["--help"], None).unwrap_err(), "help");
         assert!(parse(&["--metrics-listen", "9090"], None).is_err());
+        assert!(parse(&["--trusted-proxy", "10.0.0.0/8"], None).is_err());
         assert!(parse(&["--log-format", "xml"], None).is_err());
         assert!(parse(&["--cluster", "nats://127.0.0.1:4222"], None).is_err());
         assert!(parse(&["--node-id", "a"], None).is_err(), "needs --cluster");
@@ -499,6 +512,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.metrics_listen.unwrap().to_string(), "127.0.0.1:9090");
+        let c2 = parse(&["--trusted-proxy", "10.0.0.2", "--trusted-proxy=::1"], None).unwrap();
+        assert_eq!(c2.trusted_proxies.len(), 2);
         assert!(c.log_json);
         let cluster = c.cluster.clone().unwrap();
         assert_eq!(
