@@ -201,6 +201,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A random start for this process's member ids, with room to count up without wrapping.
+fn first_member_id() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without the OS's randomness the relay cannot run safely at all.
+    getrandom::getrandom(&mut bytes).expect("the OS provides randomness");
+    u64::from_le_bytes(bytes) >> 12
+}
+
 fn hex32(bytes: &[u8]) -> String {
     Sha256::digest(bytes)[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -218,7 +226,9 @@ impl Cluster {
             sub_up: AtomicBool::new(false),
             errors: AtomicU64::new(0),
             members: Mutex::new(HashMap::new()),
-            next_id: AtomicU64::new(1),
+            // Random, not 1: a node restarted under the same --node-id must not take its
+            // old members' places (still in Redis until their lease ends) for its new ones'.
+            next_id: AtomicU64::new(first_member_id()),
             max_queued_bytes,
             join: Script::new(JOIN),
             forward: Script::new(FORWARD),
