@@ -159,6 +159,8 @@ struct Local {
     peer: Option<String>,
     /// Renewals in a row that found the other place empty.
     peer_missing: u8,
+    /// Renewals in a row that found the other place held by someone other than `peer`.
+    peer_unannounced: u8,
     queue: mpsc::Sender<Utf8Bytes>,
     queued: Arc<AtomicUsize>,
     kick: watch::Sender<Option<Kick>>,
@@ -317,6 +319,7 @@ impl Cluster {
                 token_hash: String::new(),
                 peer: None,
                 peer_missing: 0,
+                peer_unannounced: 0,
                 queue: queue_tx,
                 queued: queued.clone(),
                 kick: kick_tx,
@@ -605,7 +608,25 @@ impl Cluster {
                 }
                 if !peer.is_empty() {
                     local.peer_missing = 0;
+                    if local.peer.as_deref() == Some(peer.as_str()) {
+                        local.peer_unannounced = 0;
+                        continue;
+                    }
+                    // A member this node was never told about: its peer-joined was published
+                    // while this node's subscription was down (Redis restarting). Made up at the
+                    // second renewal that sees it, long after any publish would have arrived.
+                    local.peer_unannounced += 1;
+                    if local.peer_unannounced >= 2 {
+                        local.peer = Some(peer.clone());
+                        local.peer_unannounced = 0;
+                        info!(call = local.call, "the other member joined unannounced");
+                        local.deliver(
+                            RelayEvent::PeerJoined.to_json().into(),
+                            self.max_queued_bytes,
+                        );
+                    }
                 } else if local.peer.is_some() {
+                    local.peer_unannounced = 0;
                     // Three renewals in a row (two thirds of a lease), so that a place missing
                     // for a moment after a Redis restart, until its node writes it back at its
                     // next renewal, is not taken for a member gone.

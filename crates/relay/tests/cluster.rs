@@ -90,18 +90,15 @@ impl Drop for Redis {
 
 /// A relay node of the cluster on `redis`, reachable once `/healthz` says so.
 async fn node(redis: &Redis, id: &str) -> Spawned {
+    node_with(redis, id, &[]).await
+}
+
+/// [`node`] with more flags.
+async fn node_with(redis: &Redis, id: &str, more: &[&str]) -> Spawned {
     let url = redis.url();
     let lease = LEASE_MS.to_string();
-    let relay = spawn(&[
-        "--cluster",
-        &url,
-        "--node-id",
-        id,
-        "--cluster-lease-ms",
-        &lease,
-        "--metrics-listen",
-        "127.0.0.1:0",
-    ]);
+    let cluster = ["--cluster", &url, "--node-id", id, "--cluster-lease-ms", &lease];
+    let relay = spawn(&[&cluster[..], &["--metrics-listen", "127.0.0.1:0"], more].concat());
     wait_health(&relay, 200).await;
     relay
 }
@@ -314,6 +311,39 @@ async fn a_member_that_never_comes_back_is_announced_once_its_lease_runs_out() {
     let mut newcomer = join(c.addr, &call, 1).await;
     assert_eq!(host.recv().await, r#"{"t":"peer-joined"}"#);
     still_talking(&mut host, &mut newcomer).await;
+}
+
+/// Events published while a node was not subscribed (Redis restarting) are lost to it; its
+/// renewals see the places themselves and make up for them. The other place is written and
+/// removed here by hand, as a guest on a node that was never told would leave it.
+#[tokio::test]
+async fn renewals_make_up_for_room_events_a_node_never_received() {
+    let redis = Redis::start();
+    let a = node(&redis, "a").await;
+    let mut host = join(a.addr, &call_id(), 0).await;
+    let own = redis_cli(&redis, &["--scan"]).trim().to_string();
+    let other = format!("{}1", own.strip_suffix('0').expect("the host holds place 0"));
+    let value = "z 1 0123456789abcdef0123456789abcdef";
+    redis_cli(&redis, &["SET", &other, value, "PX", "60000"]);
+    let joined = Instant::now();
+    assert_eq!(host.recv().await, r#"{"t":"peer-joined"}"#);
+    assert!(joined.elapsed() < Duration::from_millis(2 * LEASE_MS), "{:?}", joined.elapsed());
+    host.expect_quiet(Duration::from_millis(LEASE_MS)).await;
+    redis_cli(&redis, &["DEL", &other]);
+    assert_eq!(host.recv().await, r#"{"t":"peer-left"}"#);
+}
+
+/// Each node drops its own members of a quiet room, and neither hears the other left first.
+#[tokio::test]
+async fn each_node_drops_its_members_of_an_idle_room() {
+    let redis = Redis::start();
+    let idle = ["--idle-timeout-secs", "1"];
+    let (a, b) = (node_with(&redis, "a", &idle).await, node_with(&redis, "b", &idle).await);
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call_id()).await;
+    for member in [&mut host, &mut guest] {
+        assert_eq!(member.recv_error().await, "room idle: closed by the relay");
+        assert_eq!(member.recv_close().await, (1000, "room idle: closed by the relay".into()));
+    }
 }
 
 #[tokio::test]
