@@ -211,6 +211,8 @@ fn first_member_id() -> u64 {
     u64::from_le_bytes(bytes) >> 12
 }
 
+/// The first 16 bytes of SHA-256 of `bytes`, in hex: how call ids and rejoin tokens are named
+/// to Redis (enough to tell rooms and places apart, useless to join one).
 fn hex32(bytes: &[u8]) -> String {
     Sha256::digest(bytes)[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -356,18 +358,17 @@ impl Cluster {
             }
             break answer;
         };
-        let (outcome, slot, other) = match answer.as_slice() {
-            [outcome, slot, other] => (outcome.as_str(), slot.parse::<usize>().ok(), other),
-            _ => (":", None, &String::new()),
+        // A script of this very file answers: anything else is a bug, or not our Redis.
+        let unexpected = || {
+            warn!("unexpected answer from the cluster's join script");
+            refused(Refused::ClusterDown)
         };
-        let (replaced, slot) = match (outcome, slot) {
+        let [outcome, slot, other] = answer.as_slice() else { return unexpected() };
+        let (replaced, slot) = match (outcome.as_str(), slot.parse::<usize>()) {
             ("full", _) => return refused(Refused::Full),
-            ("replaced", Some(slot)) => (true, slot),
-            ("joined", Some(slot)) => (false, slot),
-            _ => {
-                warn!("unexpected answer from the cluster's join script");
-                return refused(Refused::ClusterDown);
-            }
+            ("replaced", Ok(slot @ 0..=1)) => (true, slot),
+            ("joined", Ok(slot @ 0..=1)) => (false, slot),
+            _ => return unexpected(),
         };
         let token = match (replaced, rejoin) {
             (true, Some(token)) => token,

@@ -14,6 +14,10 @@
 //! reconnection (see [`rooms::RejoinToken`]).
 //!
 //! Every HTTP response carries [`CONTENT_SECURITY_POLICY`] and `Referrer-Policy: no-referrer`.
+//!
+//! Rooms live in this process ([`rooms`]), or with `--cluster` in Redis, shared with other
+//! relay processes ([`cluster`]). `/healthz` and `/metrics` are served on an address of their
+//! own ([`metrics`]).
 
 pub mod cli;
 pub mod cluster;
