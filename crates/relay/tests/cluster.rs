@@ -305,7 +305,8 @@ async fn a_member_that_never_comes_back_is_announced_once_its_lease_runs_out() {
     assert_eq!(host.recv().await, r#"{"t":"peer-left"}"#);
     let waited = killed.elapsed();
     let lease = Duration::from_millis(LEASE_MS);
-    assert!(waited >= lease - lease / 3 && waited < 3 * lease, "peer-left after {waited:?}");
+    // Expected between 1.3 and 2 leases (see the README); generous above for a loaded machine.
+    assert!(waited >= lease - lease / 3 && waited < 4 * lease, "peer-left after {waited:?}");
     // The place is free: someone new joins through another node.
     let c = node(&redis, "c").await;
     let mut newcomer = join(c.addr, &call, 1).await;
