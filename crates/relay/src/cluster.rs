@@ -30,7 +30,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -55,6 +55,10 @@ use crate::rooms::{
 /// How long to wait for Redis to accept a connection, and for one answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+const ENGINE_UNKNOWN: u8 = 0;
+const ENGINE_UP: u8 = 1;
+const ENGINE_DOWN: u8 = 2;
 
 /// Places renewed per script call: keeps one call short even with many members.
 const RENEW_BATCH: usize = 512;
@@ -186,7 +190,9 @@ pub struct Cluster {
     channel: String,
     lease: Duration,
     conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
-    conn_up: AtomicBool,
+    /// [`ENGINE_UNKNOWN`] until the first request, then [`ENGINE_UP`] or [`ENGINE_DOWN`]:
+    /// each change is logged once, the first failure too (Redis down at start).
+    engine: AtomicU8,
     sub_up: AtomicBool,
     errors: AtomicU64,
     members: Mutex<HashMap<u64, Local>>,
@@ -226,7 +232,7 @@ impl Cluster {
             channel: format!("shieldcall:node:{}", config.node_id),
             lease: config.lease,
             conn: tokio::sync::Mutex::new(None),
-            conn_up: AtomicBool::new(false),
+            engine: AtomicU8::new(ENGINE_UNKNOWN),
             sub_up: AtomicBool::new(false),
             errors: AtomicU64::new(0),
             members: Mutex::new(HashMap::new()),
@@ -243,7 +249,7 @@ impl Cluster {
 
     /// Whether this node reaches Redis and receives its channel.
     pub fn is_up(&self) -> bool {
-        self.conn_up.load(Ordering::SeqCst) && self.sub_up.load(Ordering::SeqCst)
+        self.engine.load(Ordering::SeqCst) == ENGINE_UP && self.sub_up.load(Ordering::SeqCst)
     }
 
     pub fn errors(&self) -> u64 {
@@ -280,7 +286,7 @@ impl Cluster {
     }
 
     fn succeeded(&self) {
-        if !self.conn_up.swap(true, Ordering::SeqCst) {
+        if self.engine.swap(ENGINE_UP, Ordering::SeqCst) != ENGINE_UP {
             info!(node = self.node, "cluster engine reachable");
         }
     }
@@ -288,7 +294,7 @@ impl Cluster {
     /// Count the failure, say so once when the engine goes away, and reconnect next time.
     async fn failed(&self, e: &RedisError) {
         self.errors.fetch_add(1, Ordering::Relaxed);
-        if self.conn_up.swap(false, Ordering::SeqCst) {
+        if self.engine.swap(ENGINE_DOWN, Ordering::SeqCst) != ENGINE_DOWN {
             // A Redis error names the failure (refused, timed out), never our keys or values.
             error!(node = self.node, error = %e, "cannot reach the cluster engine (Redis): refusing joins until it is back");
         }
@@ -525,7 +531,7 @@ impl Cluster {
                 Ok(Err(e)) => self.failed(&e).await,
                 Err(_) => {
                     self.errors.fetch_add(1, Ordering::Relaxed);
-                    if self.conn_up.swap(false, Ordering::SeqCst) {
+                    if self.engine.swap(ENGINE_DOWN, Ordering::SeqCst) != ENGINE_DOWN {
                         error!(
                             node = self.node,
                             "cannot reach the cluster engine (Redis): timed out"

@@ -381,6 +381,27 @@ async fn bad_messages_are_still_refused_by_each_node_and_64_kib_crosses() {
 }
 
 #[tokio::test]
+async fn a_node_started_before_redis_says_so_and_serves_once_it_is_there() {
+    // A port with no Redis behind it yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let relay =
+        spawn(&["--cluster", &url, "--cluster-lease-ms", "600", "--metrics-listen", "127.0.0.1:0"]);
+    wait_health(&relay, 503).await;
+    let mut refused = open(relay.addr, &call_id(), None).await;
+    assert_eq!(
+        refused.recv_error().await,
+        "the relay cannot reach its cluster: try again in a moment"
+    );
+    let _redis = Redis::on(port);
+    wait_health(&relay, 200).await;
+    let (mut host, mut guest) = pair(relay.addr, relay.addr, &call_id()).await;
+    still_talking(&mut host, &mut guest).await;
+    let logs = relay.stderr();
+    assert!(logs.contains("cannot reach the cluster engine (Redis)"), "{logs}");
+}
+
+#[tokio::test]
 async fn with_redis_gone_joins_are_refused_clearly_and_when_it_is_back_the_call_goes_on() {
     let redis = Redis::start();
     let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
