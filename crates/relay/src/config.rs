@@ -63,6 +63,8 @@ OPTIONS:
     --log-format FORMAT      text or json (one JSON object per line) [default: text]
     --cluster URL            share rooms with the other relays of redis://HOST:PORT
                              [default: off, rooms in this process only]
+    --cluster-url-file PATH  the same URL read from PATH, for one with a password
+                             (redis://:PASSWORD@HOST:PORT): arguments show in ps
     --node-id ID             this relay's name in the cluster (1-64 of A-Z a-z 0-9 - _),
                              unique per running process [default: random]
     --cluster-lease-ms N     a member whose relay stops renewing its place (killed, cut
@@ -271,12 +273,15 @@ impl Config {
                 },
                 "--cluster" => {
                     let url = value(&flag)?;
-                    // Checked here so a typo stops the relay at once; never echoed whole (a
-                    // password may be in it).
-                    if !url.starts_with("redis://") || redis::Client::open(url.as_str()).is_err() {
-                        return Err("--cluster: not a redis://HOST:PORT URL".into());
-                    }
-                    cluster_url = Some(url);
+                    cluster_url = Some(redis_url("--cluster", url)?);
+                }
+                "--cluster-url-file" => {
+                    let path = PathBuf::from(value(&flag)?);
+                    // The error names the file, never its contents.
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        format!("--cluster-url-file: cannot read {}: {e}", path.display())
+                    })?;
+                    cluster_url = Some(redis_url("--cluster-url-file", text.trim().to_string())?);
                 }
                 "--node-id" => {
                     let id = value(&flag)?;
@@ -330,6 +335,15 @@ impl Config {
         }
         Ok(Command::Run(config))
     }
+}
+
+/// `url` if it is a `redis://` URL, checked here so that a typo stops the relay at once. Never
+/// echoed: a password may be in it.
+fn redis_url(flag: &str, url: String) -> Result<String, String> {
+    if !url.starts_with("redis://") || redis::Client::open(url.as_str()).is_err() {
+        return Err(format!("{flag}: not a redis://[:PASSWORD@]HOST:PORT URL"));
+    }
+    Ok(url)
 }
 
 fn positive(flag: &str, v: &str) -> Result<u64, String> {
@@ -523,6 +537,15 @@ mod tests {
         // A password in the URL never shows in Debug.
         let debug = format!("{c:?}");
         assert!(!debug.contains("hunter2") && debug.contains("10.0.0.5:6379"), "{debug}");
+        // From a file, for a password that must not show in ps; never echoed in an error.
+        let file = std::env::temp_dir().join(format!("shieldcall-cluster-{}", std::process::id()));
+        std::fs::write(&file, "redis://:hunter2@10.0.0.5:6379\n").unwrap();
+        let c = parse(&["--cluster-url-file", file.to_str().unwrap()], None).unwrap();
+        assert_eq!(c.cluster.unwrap().url, "redis://:hunter2@10.0.0.5:6379");
+        std::fs::write(&file, "hunter2").unwrap();
+        let err = parse(&["--cluster-url-file", file.to_str().unwrap()], None).unwrap_err();
+        assert!(err.contains("not a redis://") && !err.contains("hunter2"), "{err}");
+        let _ = std::fs::remove_file(&file);
         // Each node gets a random id of its own unless told.
         let a = parse(&["--cluster", "redis://127.0.0.1:6379"], None).unwrap().cluster.unwrap();
         let b = parse(&["--cluster", "redis://127.0.0.1:6379"], None).unwrap().cluster.unwrap();

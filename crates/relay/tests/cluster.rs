@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Client, Spawned, call_id, join, metric, open, rejoin, scrape, spawn, wait_health};
+use common::{
+    Client, Spawned, call_id, http_get, join, metric, open, rejoin, scrape, spawn, wait_health,
+};
 use futures_util::StreamExt;
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
 use shieldcall_relay::HARD_MESSAGE_CAP;
@@ -54,8 +56,14 @@ impl Redis {
 
     /// Start on `port` (again), with nothing saved: a restart comes back empty.
     fn on(port: u16) -> Redis {
+        Redis::with(port, &[])
+    }
+
+    /// [`Redis::on`], with more of redis-server's flags.
+    fn with(port: u16, more: &[&str]) -> Redis {
         let child = Command::new(redis_server_path())
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(more)
             .args(["--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -399,6 +407,38 @@ async fn a_node_started_before_redis_says_so_and_serves_once_it_is_there() {
     still_talking(&mut host, &mut guest).await;
     let logs = relay.stderr();
     assert!(logs.contains("cannot reach the cluster engine (Redis)"), "{logs}");
+}
+
+/// A Redis with a password: the URL comes from a file (arguments show in ps), and a wrong
+/// password is an engine the node cannot use, said clearly, never echoed.
+#[tokio::test]
+async fn a_redis_password_comes_from_a_file_and_a_wrong_one_is_refused_clearly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _redis = Redis::with(port, &["--requirepass", "north-wind-7"]);
+    let dir = std::env::temp_dir();
+    let (good, bad) =
+        (dir.join(format!("sc-redis-good-{port}")), dir.join(format!("sc-redis-bad-{port}")));
+    std::fs::write(&good, format!("redis://:north-wind-7@127.0.0.1:{port}\n")).unwrap();
+    std::fs::write(&bad, format!("redis://:south-wind@127.0.0.1:{port}\n")).unwrap();
+    let flags = |file: &std::path::Path| {
+        let file = file.to_str().unwrap().to_string(); // a temp path is UTF-8 here
+        ["--cluster-url-file".to_string(), file, "--metrics-listen".into(), "127.0.0.1:0".into()]
+    };
+    let good_flags = flags(&good);
+    let relay = spawn(&good_flags.iter().map(String::as_str).collect::<Vec<_>>());
+    wait_health(&relay, 200).await;
+    let (mut host, mut guest) = pair(relay.addr, relay.addr, &call_id()).await;
+    still_talking(&mut host, &mut guest).await;
+
+    let bad_flags = flags(&bad);
+    let wrong = spawn(&bad_flags.iter().map(String::as_str).collect::<Vec<_>>());
+    wait_health(&wrong, 503).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(http_get(wrong.metrics.unwrap(), "/healthz").await.0, 503);
+    let logs = wrong.stderr();
+    assert!(logs.contains("cannot reach the cluster engine (Redis)"), "{logs}");
+    assert!(!logs.contains("south-wind") && !logs.contains("north-wind"), "{logs}");
+    let _ = (std::fs::remove_file(&good), std::fs::remove_file(&bad));
 }
 
 #[tokio::test]
