@@ -198,3 +198,26 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render(&relay))
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_its_own_counter_and_label() {
+        // `refused` is indexed by the discriminant: ALL must list each once, in order.
+        for (i, why) in Refusal::ALL.into_iter().enumerate() {
+            assert_eq!(why as usize, i, "{why:?}");
+        }
+        let relay = Relay::default();
+        relay.metrics.refused(Refusal::ClusterDown);
+        relay.metrics.refused(Refusal::ClusterDown);
+        relay.metrics.refused(Refusal::Malformed);
+        let text = render(&relay);
+        assert!(
+            text.contains("shieldcall_relay_messages_refused_total{reason=\"cluster_down\"} 2\n")
+        );
+        assert!(text.contains("shieldcall_relay_messages_refused_total{reason=\"malformed\"} 1\n"));
+        assert_eq!(text.matches("{reason=").count(), Refusal::ALL.len(), "{text}");
+    }
+}
