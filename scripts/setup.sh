@@ -73,6 +73,15 @@ if ! command -v turnserver >/dev/null; then
     as_root systemctl disable --now coturn.service >/dev/null 2>&1 || true
   fi
 fi
+# redis-server: the relay's cluster tests (crates/relay/tests/cluster.rs) start their own on a
+# free loopback port, with nothing saved. Debian's package enables redis-server.service on
+# 127.0.0.1:6379 under systemd: stop and disable that one the same way, once.
+if ! command -v redis-server >/dev/null; then
+  apt_install redis-server
+  if [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now redis-server.service >/dev/null 2>&1 || true
+  fi
+fi
 
 # 3. wasm-bindgen-cli at exactly the version Cargo.lock pins (the CLI and the crate must agree).
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)

@@ -24,15 +24,19 @@ pub async fn main(name: &str, parse: Parse, usage: &str) -> std::process::ExitCo
             return std::process::ExitCode::from(2);
         }
     };
-    // Logs go to stderr; stdout carries only the address line that scripts and tests read.
-    tracing_subscriber::fmt()
+    // Logs go to stderr; stdout carries only the address lines that scripts and tests read.
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    if config.log_json {
+        // One object per line, the event's fields (call, reason, counts) as JSON fields.
+        logs.json().with_current_span(false).with_span_list(false).init();
+    } else {
         // Colours only for a person at a terminal, not in log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+    }
 
     #[cfg(feature = "mitm")]
     if let Some(attack) = config.mitm {
@@ -64,11 +68,30 @@ pub async fn main(name: &str, parse: Parse, usage: &str) -> std::process::ExitCo
             return std::process::ExitCode::FAILURE;
         }
     };
+    let metrics = match config.metrics_listen {
+        None => None,
+        Some(at) => match tokio::net::TcpListener::bind(at).await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                eprintln!("{name}: cannot listen on {at} (--metrics-listen): {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+    };
     // Tests bind port 0 and read this line; flush so a pipe sees it at once.
     println!("listening on http://{addr}");
+    if let Some(metrics) = &metrics {
+        match metrics.local_addr() {
+            Ok(at) => println!("metrics on http://{at}"),
+            Err(e) => {
+                eprintln!("{name}: bound socket has no address: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let _ = std::io::stdout().flush();
 
-    match crate::serve(listener, config, shutdown_signal()).await {
+    match crate::serve_with_metrics(listener, metrics, config, shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{name}: {e}");

@@ -56,6 +56,19 @@ OPTIONS:
     --turn-url URL           a turn: or turns: URL to hand out with them; repeatable, needs
                              --turn-secret-file (and it needs at least one)
     --turn-ttl SECS          how long each credential stays valid [default: 3600]
+    --trusted-proxy IP       a reverse proxy in front whose X-Forwarded-For names the client
+                             (the per-address caps then count that client); repeatable
+    --metrics-listen ADDR    serve GET /healthz and GET /metrics (Prometheus text) on ADDR,
+                             a second address to keep private [default: off]
+    --log-format FORMAT      text or json (one JSON object per line) [default: text]
+    --cluster URL            share rooms with the other relays of redis://HOST:PORT
+                             [default: off, rooms in this process only]
+    --cluster-url-file PATH  the same URL read from PATH, for one with a password
+                             (redis://:PASSWORD@HOST:PORT): arguments show in ps
+    --node-id ID             this relay's name in the cluster (1-64 of A-Z a-z 0-9 - _),
+                             unique per running process [default: random]
+    --cluster-lease-ms N     a member whose relay stops renewing its place (killed, cut
+                             off) loses it after N ms [default: 10000]
     -h, --help               print this help
 ";
 
@@ -94,6 +107,58 @@ pub struct Config {
     pub burst: f64,
     /// TURN servers to hand out credentials for, if any.
     pub turn: Option<std::sync::Arc<TurnConfig>>,
+    /// Reverse proxies whose `X-Forwarded-For` says which client a socket is from.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where to serve `/healthz` and `/metrics`, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Logs as one JSON object per line instead of text.
+    pub log_json: bool,
+    /// The cluster engine to share rooms through, if any.
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// How many milliseconds a place in a room outlives its relay's last renewal, by default.
+pub const DEFAULT_LEASE_MS: u64 = 10_000;
+
+/// The shortest lease allowed: the relay renews every third of it, and a Redis round trip
+/// must fit in that with room to spare.
+pub const MIN_LEASE_MS: u64 = 300;
+
+/// The relay cluster's engine: a Redis server shared by every node.
+#[derive(Clone)]
+pub struct ClusterConfig {
+    /// `redis://HOST:PORT[/DB]`; may hold a password, so never shown whole.
+    pub url: String,
+    /// This node's name, the suffix of its pub/sub channel.
+    pub node_id: String,
+    /// How long a member's place lasts without a renewal from its node.
+    pub lease: Duration,
+}
+
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password (redis://:secret@host): show only where it points.
+        let host = self.url.rsplit('@').next().unwrap_or_default();
+        let host = host.strip_prefix("redis://").unwrap_or(host);
+        f.debug_struct("ClusterConfig")
+            .field("host", &host)
+            .field("node_id", &self.node_id)
+            .field("lease", &self.lease)
+            .finish()
+    }
+}
+
+/// A random node id: 6 bytes, base64url.
+pub fn random_node_id() -> String {
+    let mut bytes = [0u8; 6];
+    // Without the OS's randomness the relay cannot run safely at all.
+    getrandom::getrandom(&mut bytes).expect("the OS provides randomness");
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+}
+
+fn valid_node_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
 impl Default for Config {
@@ -116,11 +181,17 @@ impl Default for Config {
             rate_per_sec: 50.0,
             burst: 100.0,
             turn: None,
+            trusted_proxies: Vec::new(),
+            metrics_listen: None,
+            log_json: false,
+            cluster: None,
         }
     }
 }
 
 /// What the command line asked for.
+// Made once at start and taken apart at once: its size costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Command {
     Run(Config),
@@ -137,6 +208,7 @@ impl Config {
         let mut config = Config::default();
         let mut listen: Option<String> = None;
         let (mut turn_secret_file, mut turn_urls, mut turn_ttl) = (None, Vec::new(), None);
+        let (mut cluster_url, mut node_id, mut lease_ms) = (None::<String>, None, None);
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -180,6 +252,51 @@ impl Config {
                     turn_urls.push(url);
                 }
                 "--turn-ttl" => turn_ttl = Some(positive(&flag, &value(&flag)?)?),
+                "--trusted-proxy" => {
+                    let v = value(&flag)?;
+                    let ip = v.parse().map_err(|_| {
+                        format!("--trusted-proxy: not an IP address (like 127.0.0.1): {v}")
+                    })?;
+                    config.trusted_proxies.push(ip);
+                }
+                "--metrics-listen" => {
+                    let v = value(&flag)?;
+                    let addr = v.parse().map_err(|_| {
+                        format!("--metrics-listen: not a socket address (like 127.0.0.1:9090): {v}")
+                    })?;
+                    config.metrics_listen = Some(addr);
+                }
+                "--log-format" => match value(&flag)?.as_str() {
+                    "text" => config.log_json = false,
+                    "json" => config.log_json = true,
+                    other => return Err(format!("--log-format: text or json, not {other}")),
+                },
+                "--cluster" => {
+                    let url = value(&flag)?;
+                    cluster_url = Some(redis_url("--cluster", url)?);
+                }
+                "--cluster-url-file" => {
+                    let path = PathBuf::from(value(&flag)?);
+                    // The error names the file, never its contents.
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        format!("--cluster-url-file: cannot read {}: {e}", path.display())
+                    })?;
+                    cluster_url = Some(redis_url("--cluster-url-file", text.trim().to_string())?);
+                }
+                "--node-id" => {
+                    let id = value(&flag)?;
+                    if !valid_node_id(&id) {
+                        return Err(format!("--node-id: 1 to 64 of A-Z a-z 0-9 - _, not {id}"));
+                    }
+                    node_id = Some(id);
+                }
+                "--cluster-lease-ms" => {
+                    let ms = positive(&flag, &value(&flag)?)?;
+                    if ms < MIN_LEASE_MS {
+                        return Err(format!("--cluster-lease-ms: at least {MIN_LEASE_MS}"));
+                    }
+                    lease_ms = Some(ms);
+                }
                 _ => return Err(format!("unknown argument: {arg}")),
             }
         }
@@ -200,6 +317,17 @@ impl Config {
                 Some(std::sync::Arc::new(TurnConfig { secret, urls: turn_urls, ttl_secs }))
             }
         };
+        config.cluster = match cluster_url {
+            Some(url) => Some(ClusterConfig {
+                url,
+                node_id: node_id.unwrap_or_else(random_node_id),
+                lease: Duration::from_millis(lease_ms.unwrap_or(DEFAULT_LEASE_MS)),
+            }),
+            None if node_id.is_some() || lease_ms.is_some() => {
+                return Err("--node-id and --cluster-lease-ms need --cluster".into());
+            }
+            None => None,
+        };
         if let Some(addr) = listen.or(env_listen.filter(|s| !s.is_empty())) {
             config.listen = addr
                 .parse()
@@ -207,6 +335,15 @@ impl Config {
         }
         Ok(Command::Run(config))
     }
+}
+
+/// `url` if it is a `redis://` URL, checked here so that a typo stops the relay at once. Never
+/// echoed: a password may be in it.
+fn redis_url(flag: &str, url: String) -> Result<String, String> {
+    if !url.starts_with("redis://") || redis::Client::open(url.as_str()).is_err() {
+        return Err(format!("{flag}: not a redis://[:PASSWORD@]HOST:PORT URL"));
+    }
+    Ok(url)
 }
 
 fn positive(flag: &str, v: &str) -> Result<u64, String> {
@@ -359,6 +496,61 @@ mod tests {
         // The attacks are no flags of the relay itself (only of shieldcall-relay-mitm).
         assert!(parse(&["--mitm-swap-keys"], None).is_err());
         assert_eq!(parse(&["--help"], None).unwrap_err(), "help");
+        assert!(parse(&["--metrics-listen", "9090"], None).is_err());
+        assert!(parse(&["--trusted-proxy", "10.0.0.0/8"], None).is_err());
+        assert!(parse(&["--log-format", "xml"], None).is_err());
+        assert!(parse(&["--cluster", "nats://127.0.0.1:4222"], None).is_err());
+        assert!(parse(&["--node-id", "a"], None).is_err(), "needs --cluster");
+        let cluster = ["--cluster", "redis://127.0.0.1:6379"];
+        assert!(parse(&[&cluster[..], &["--node-id", "a b"]].concat(), None).is_err());
+        assert!(parse(&[&cluster[..], &["--cluster-lease-ms", "10"]].concat(), None).is_err());
+    }
+
+    #[test]
+    fn operability_and_cluster_flags() {
+        let c = parse(&[], None).unwrap();
+        assert!(c.metrics_listen.is_none() && !c.log_json && c.cluster.is_none());
+        let c = parse(
+            &[
+                "--metrics-listen=127.0.0.1:9090",
+                "--log-format",
+                "json",
+                "--cluster",
+                "redis://:hunter2@10.0.0.5:6379",
+                "--node-id",
+                "relay-a",
+                "--cluster-lease-ms",
+                "1500",
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.metrics_listen.unwrap().to_string(), "127.0.0.1:9090");
+        let c2 = parse(&["--trusted-proxy", "10.0.0.2", "--trusted-proxy=::1"], None).unwrap();
+        assert_eq!(c2.trusted_proxies.len(), 2);
+        assert!(c.log_json);
+        let cluster = c.cluster.clone().unwrap();
+        assert_eq!(
+            (cluster.node_id.as_str(), cluster.lease),
+            ("relay-a", Duration::from_millis(1500))
+        );
+        // A password in the URL never shows in Debug.
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("hunter2") && debug.contains("10.0.0.5:6379"), "{debug}");
+        // From a file, for a password that must not show in ps; never echoed in an error.
+        let file = std::env::temp_dir().join(format!("shieldcall-cluster-{}", std::process::id()));
+        std::fs::write(&file, "redis://:hunter2@10.0.0.5:6379\n").unwrap();
+        let c = parse(&["--cluster-url-file", file.to_str().unwrap()], None).unwrap();
+        assert_eq!(c.cluster.unwrap().url, "redis://:hunter2@10.0.0.5:6379");
+        std::fs::write(&file, "hunter2").unwrap();
+        let err = parse(&["--cluster-url-file", file.to_str().unwrap()], None).unwrap_err();
+        assert!(err.contains("not a redis://") && !err.contains("hunter2"), "{err}");
+        let _ = std::fs::remove_file(&file);
+        // Each node gets a random id of its own unless told.
+        let a = parse(&["--cluster", "redis://127.0.0.1:6379"], None).unwrap().cluster.unwrap();
+        let b = parse(&["--cluster", "redis://127.0.0.1:6379"], None).unwrap().cluster.unwrap();
+        assert_ne!(a.node_id, b.node_id);
+        assert!(valid_node_id(&a.node_id) && a.lease == Duration::from_millis(DEFAULT_LEASE_MS));
     }
 
     #[test]

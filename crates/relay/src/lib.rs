@@ -14,17 +14,23 @@
 //! reconnection (see [`rooms::RejoinToken`]).
 //!
 //! Every HTTP response carries [`CONTENT_SECURITY_POLICY`] and `Referrer-Policy: no-referrer`.
+//!
+//! Rooms live in this process ([`rooms`]), or with `--cluster` in Redis, shared with other
+//! relay processes ([`cluster`]). `/healthz` and `/metrics` are served on an address of their
+//! own ([`metrics`]).
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod limit;
+pub mod metrics;
 #[cfg(feature = "mitm")]
 pub mod mitm;
 pub mod rooms;
 mod socket;
 pub mod turn;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -137,7 +143,8 @@ async fn ws_route(
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
-    let guard = match state.relay.admit(peer.ip()) {
+    let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    let guard = match state.relay.admit(ip) {
         Ok(guard) => guard,
         Err(Crowded::Relay) => {
             return (StatusCode::SERVICE_UNAVAILABLE, "the relay is full: try again later\n")
@@ -149,8 +156,37 @@ async fn ws_route(
         }
     };
     sized(ws).on_upgrade(move |socket| {
-        socket::run(state.relay, state.config, call_id, peer.ip(), guard, socket)
+        socket::run(state.relay, state.config, call_id, ip, guard, socket)
     })
+}
+
+/// The address a socket is counted against: the connection's, unless it comes from one of
+/// `trusted` proxies, whose `X-Forwarded-For` then names the client. Read from the right: each
+/// proxy appends the address it saw, so the rightmost entry not itself a trusted proxy is the
+/// first one a trusted proxy vouches for; anything left of it the client could have written.
+/// An unreadable header counts as the proxy's own address.
+pub fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|h| h.to_str().unwrap_or_default().split(','))
+        .map(|hop| hop.trim().parse::<std::net::IpAddr>())
+        .collect::<Vec<_>>();
+    while let Some(hop) = hops.pop() {
+        match hop {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 /// How much a socket reads from the kernel at once, and the size its read buffer starts at.
@@ -239,7 +275,25 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_metrics(listener, None, config, shutdown).await
+}
+
+/// [`serve`], and `/healthz` and `/metrics` on `metrics` if given (see [`metrics`]).
+pub async fn serve_with_metrics(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let relay = Arc::new(Relay::new(&config));
+    if let Some(cluster) = relay.cluster() {
+        tokio::spawn(cluster.clone().run_subscriber(relay.shutdown_signal()));
+        tokio::spawn(cluster.clone().run_renewer(relay.shutdown_signal()));
+    }
+    if let Some(listener) = metrics {
+        // Until the process ends, so that /healthz says 503 through the shutdown.
+        tokio::spawn(axum::serve(listener, metrics::router(relay.clone())).into_future());
+    }
     let config = Arc::new(config);
     tokio::spawn(reap_idle_rooms(relay.clone(), config.idle_timeout));
     let app = router(relay.clone(), config);
@@ -299,6 +353,30 @@ mod tests {
             headers.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
         }
         headers
+    }
+
+    #[test]
+    fn client_addresses_come_from_trusted_proxies_only() {
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let client: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+        let with = |xff: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in xff {
+                h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+            }
+            h
+        };
+        let trusted = [proxy];
+        // Not from the proxy: the header is the client's to forge, so it is ignored.
+        assert_eq!(client_ip(client, &with(&["198.51.100.1"]), &trusted), client);
+        // From the proxy: the rightmost address, whatever the client wrote to its left.
+        let h = with(&["198.51.100.1, 203.0.113.7"]);
+        assert_eq!(client_ip(proxy, &h, &trusted), client);
+        assert_eq!(client_ip(proxy, &with(&["1.2.3.4", "203.0.113.7"]), &trusted), client);
+        // Trusted hops are skipped; garbage, or no header, counts as the proxy itself.
+        assert_eq!(client_ip(proxy, &with(&["203.0.113.7, 10.0.0.2"]), &trusted), client);
+        assert_eq!(client_ip(proxy, &with(&["1.2.3.4, junk"]), &trusted), proxy);
+        assert_eq!(client_ip(proxy, &with(&[]), &trusted), proxy);
     }
 
     #[test]

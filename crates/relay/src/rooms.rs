@@ -18,8 +18,10 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::limit::NewRooms;
+use crate::metrics::Metrics;
 
 /// Messages a member may have waiting before it counts as not keeping up and is dropped.
 pub const QUEUE_LEN: usize = 256;
@@ -45,7 +47,7 @@ pub const KICK_REPLACED: Kick =
 pub struct RejoinToken([u8; 16]);
 
 impl RejoinToken {
-    fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let mut bytes = [0u8; 16];
         // Without the OS's randomness the relay cannot run safely at all.
         getrandom::getrandom(&mut bytes).expect("the OS provides randomness");
@@ -55,6 +57,11 @@ impl RejoinToken {
     /// Reads a token as a client sends it; `None` if it is not 22 base64url characters.
     pub fn parse(text: &str) -> Option<Self> {
         decode16(text).map(RejoinToken)
+    }
+
+    /// The secret bytes, for the cluster to hash (it stores no token, only its hash).
+    pub(crate) fn bytes(&self) -> [u8; 16] {
+        self.0
     }
 
     pub fn to_text(self) -> String {
@@ -112,6 +119,8 @@ pub enum Refused {
     Full,
     /// This address opened too many rooms in the last minute.
     TooManyNewRooms,
+    /// Cluster mode: this relay cannot reach the engine that holds the rooms.
+    ClusterDown,
 }
 
 /// Why a socket was refused before its upgrade.
@@ -130,6 +139,13 @@ pub enum Forward {
     NoPeer,
     /// The other member's queue was full: it has been dropped and the message with it.
     PeerTooSlow,
+    /// Cluster mode: the other member's relay is not listening (it died; its member will
+    /// reconnect to another).
+    PeerUnreachable,
+    /// Cluster mode: the engine cannot be reached.
+    ClusterDown,
+    /// Cluster mode: the sender's place is no longer its own; its socket is being closed.
+    Lost,
 }
 
 /// The relay's shared state.
@@ -145,6 +161,9 @@ pub struct Relay {
     max_sockets_per_ip: usize,
     max_queued_bytes: usize,
     shutdown: watch::Sender<bool>,
+    pub metrics: Metrics,
+    /// With `--cluster`, the rooms live there instead of in `rooms`.
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Default for Relay {
@@ -197,7 +216,26 @@ impl Relay {
             max_sockets_per_ip: config.max_sockets_per_ip,
             max_queued_bytes: config.max_queued_bytes,
             shutdown: watch::channel(false).0,
+            metrics: Metrics::default(),
+            cluster: config
+                .cluster
+                .as_ref()
+                .map(|c| Arc::new(Cluster::new(c, config.max_queued_bytes))),
         }
+    }
+
+    /// The cluster this relay shares its rooms with, if any.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
+    }
+
+    pub fn shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Whether `ip` may open one more room now (and count it if so).
+    pub fn allow_new_room(&self, ip: IpAddr) -> bool {
+        lock(&self.new_rooms).allow(ip, std::time::Instant::now())
     }
 
     fn rooms(&self) -> MutexGuard<'_, HashMap<String, Room>> {
@@ -224,8 +262,12 @@ impl Relay {
         self.sockets.load(Ordering::SeqCst)
     }
 
+    /// Rooms with a member on this relay.
     pub fn room_count(&self) -> usize {
-        self.rooms().len()
+        match &self.cluster {
+            Some(cluster) => cluster.room_count(),
+            None => self.rooms().len(),
+        }
     }
 
     /// Tell every socket and the idle reaper to stop.
@@ -351,6 +393,10 @@ impl Relay {
     /// Drop every room without a message for `idle`, closing its sockets. Returns the
     /// shortened ids of the rooms dropped, for the log.
     pub fn reap_idle(&self, idle: Duration, now: Instant) -> Vec<String> {
+        // Per node in a cluster too: each node drops its own members of quiet rooms.
+        if let Some(cluster) = &self.cluster {
+            return cluster.reap_idle(idle, now);
+        }
         let mut rooms = self.rooms();
         let stale: Vec<String> = rooms
             .iter()
@@ -370,26 +416,39 @@ impl Relay {
     /// Queue `text` for `member`; if its queue is full (in messages or in bytes) it is not
     /// reading, so kick it rather than buffer without bound. Returns whether it was queued.
     fn deliver(&self, member: &Member, text: Utf8Bytes) -> bool {
-        let len = text.len();
-        if member.queued.load(Ordering::SeqCst) + len > self.max_queued_bytes {
-            member.kick.send_replace(Some(KICK_SLOW));
-            return false;
+        deliver_to(&member.queue, &member.queued, &member.kick, self.max_queued_bytes, text)
+    }
+}
+
+/// Queue `text` on a member's `queue`; if it is full (in messages, or `queued` bytes over
+/// `max_queued_bytes`) the member is not reading, so kick it rather than buffer without bound.
+/// Returns whether it was queued.
+pub(crate) fn deliver_to(
+    queue: &mpsc::Sender<Utf8Bytes>,
+    queued: &AtomicUsize,
+    kick: &watch::Sender<Option<Kick>>,
+    max_queued_bytes: usize,
+    text: Utf8Bytes,
+) -> bool {
+    let len = text.len();
+    if queued.load(Ordering::SeqCst) + len > max_queued_bytes {
+        kick.send_replace(Some(KICK_SLOW));
+        return false;
+    }
+    // Counted before it can be taken out, so the count never goes below zero.
+    queued.fetch_add(len, Ordering::SeqCst);
+    let result = queue.try_send(text);
+    if result.is_err() {
+        queued.fetch_sub(len, Ordering::SeqCst);
+    }
+    match result {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            kick.send_replace(Some(KICK_SLOW));
+            false
         }
-        // Counted before it can be taken out, so the count never goes below zero.
-        member.queued.fetch_add(len, Ordering::SeqCst);
-        let result = member.queue.try_send(text);
-        if result.is_err() {
-            member.queued.fetch_sub(len, Ordering::SeqCst);
-        }
-        match result {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                member.kick.send_replace(Some(KICK_SLOW));
-                false
-            }
-            // Its task already ended and will leave the room itself.
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        }
+        // Its task already ended and will leave the room itself.
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
 }
 

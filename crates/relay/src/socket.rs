@@ -8,17 +8,18 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use shieldcall_protocol::{MAX_SIGNAL_BYTES, RelayEvent, RelayRequest, Signal};
+use shieldcall_protocol::{MAX_SIGNAL_BYTES, RelayEvent, RelayRequest, Signal, SignalError};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tracing::{debug, info, warn};
 
 use crate::config::Config;
 use crate::limit::{RateLimit, Verdict};
+use crate::metrics::Refusal;
 #[cfg(feature = "mitm")]
 use crate::mitm;
 use crate::rooms::{
-    Forward, KICK_REPLACED, KICK_SHUTDOWN, Kick, Membership, Refused, RejoinToken, Relay,
-    SocketGuard, short,
+    Forward, KICK_IDLE, KICK_REPLACED, KICK_SHUTDOWN, Kick, Membership, Refused, RejoinToken,
+    Relay, SocketGuard, short,
 };
 
 /// A write that takes longer than this means the client is gone or not reading.
@@ -43,10 +44,25 @@ const KICK_REMOVED: Kick = Kick { code: 1011, reason: "removed from the room" };
 const KICK_BAD_FRAME: Kick =
     Kick { code: 1009, reason: "message too large or not a valid WebSocket frame" };
 
-const REASON_BINARY: &str = "binary messages are not accepted: send JSON text";
-const REASON_RATE: &str = "rate limit exceeded: message dropped";
-const REASON_ALONE: &str = "nobody else is in the call yet: message not delivered";
-const REASON_SLOW: &str = "the other person is not keeping up: message not delivered";
+const KICK_CLUSTER_DOWN: Kick =
+    Kick { code: 1013, reason: "the relay cannot reach its cluster: try again in a moment" };
+
+/// The `error` a client gets for a message that was not forwarded.
+fn reason(why: Refusal) -> String {
+    match why {
+        Refusal::Malformed => SignalError::Malformed.to_string(),
+        Refusal::TooLarge => SignalError::TooLarge.to_string(),
+        Refusal::Binary => "binary messages are not accepted: send JSON text".into(),
+        Refusal::Alone => "nobody else is in the call yet: message not delivered".into(),
+        Refusal::RateLimited => "rate limit exceeded: message dropped".into(),
+        Refusal::PeerTooSlow => "the other person is not keeping up: message not delivered".into(),
+        Refusal::PeerUnreachable => {
+            "the other person's relay went away; they are reconnecting: message not delivered"
+                .into()
+        }
+        Refusal::ClusterDown => "the relay cannot reach its cluster: message not delivered".into(),
+    }
+}
 
 /// How the loop ended.
 enum Exit {
@@ -87,9 +103,21 @@ pub async fn run(
             return;
         }
     };
-    let mut member = match relay.join(&call_id, rejoin, ip) {
+    let joined = match relay.cluster() {
+        Some(cluster) => cluster.join(&relay, &call_id, rejoin, ip).await,
+        None => relay.join(&call_id, rejoin, ip),
+    };
+    let mut member = match joined {
         Ok(member) => member,
+        Err(Refused::ClusterDown) => {
+            warn!(call, "refused: the cluster engine cannot be reached");
+            if send(&mut ws, error(KICK_CLUSTER_DOWN.reason)).await {
+                close(&mut ws, KICK_CLUSTER_DOWN).await;
+            }
+            return;
+        }
         Err(Refused::Full) => {
+            relay.metrics.full();
             info!(call, "refused: call is full");
             let full = RelayEvent::Full.to_json();
             if send(&mut ws, Message::Text(full.into())).await {
@@ -105,6 +133,7 @@ pub async fn run(
             return;
         }
     };
+    relay.metrics.joined(member.replaced);
     if member.replaced {
         info!(call, peers = member.peers, "rejoined, replacing its older socket");
     } else {
@@ -115,6 +144,7 @@ pub async fn run(
     // Fresh TURN credentials with every joined, a rejoin included (never logged).
     let turn = config.turn.as_ref().map(|t| t.issue_now());
     if turn.is_some() {
+        relay.metrics.turn_issued();
         debug!(call, "TURN credentials issued");
     }
     let joined = RelayEvent::Joined { peers: member.peers, rejoin: member.rejoin.to_text(), turn };
@@ -131,7 +161,15 @@ pub async fn run(
         Exit::Gone | Exit::ClientClosed => info!(call, forwarded, rejected, "left"),
     }
     // Leave before the closing handshake, so the other member hears at once and the place is free.
-    relay.leave(&call_id, member.id);
+    match relay.cluster() {
+        Some(cluster) => {
+            // A relay that shuts down, or a room dropped as idle, is not the peer leaving (as
+            // on one relay); in a cluster the member may come back through another node.
+            let relay_went = relay.shutting_down() || matches!(exit, Exit::Kick(KICK_IDLE));
+            cluster.leave(member.id, !relay_went).await;
+        }
+        None => relay.leave(&call_id, member.id),
+    }
     match exit {
         Exit::Gone => {}
         // Flushes the close reply the WebSocket layer queued when the client's close came.
@@ -240,8 +278,9 @@ async fn serve(
                     Verdict::Allow => {}
                     Verdict::Drop => {
                         stats.rejected += 1;
+                        relay.metrics.refused(Refusal::RateLimited);
                         debug!(call, "rate limited");
-                        if !send(ws, error(REASON_RATE)).await { return Exit::Gone }
+                        if !send(ws, error(&reason(Refusal::RateLimited))).await { return Exit::Gone }
                         continue;
                     }
                     Verdict::Close => {
@@ -249,39 +288,41 @@ async fn serve(
                         return Exit::Kick(KICK_RATE);
                     }
                 }
-                let reply = match msg {
-                    Message::Text(t) => handle_text(relay, config, call_id, member, t, stats),
-                    Message::Binary(_) => Some(REASON_BINARY.to_string()),
+                let refused = match msg {
+                    Message::Text(t) => handle_text(relay, config, call_id, member, t, stats).await,
+                    Message::Binary(_) => Some(Refusal::Binary),
                     // Pings are answered by the WebSocket layer itself.
                     _ => None,
                 };
-                if let Some(reason) = reply {
+                if let Some(why) = refused {
                     stats.rejected += 1;
-                    debug!(call, reason, "message rejected");
-                    if !send(ws, error(&reason)).await { return Exit::Gone }
+                    relay.metrics.refused(why);
+                    debug!(call, reason = why.label(), "message rejected");
+                    if !send(ws, error(&reason(why))).await { return Exit::Gone }
                 }
             }
         }
     }
 }
 
-/// Check and forward one text message; `Some(reason)` is the error to send back.
-fn handle_text(
+/// Check and forward one text message; `Some(why)` if it was not forwarded.
+async fn handle_text(
     relay: &Relay,
     config: &Config,
     call_id: &str,
     member: &Membership,
     text: Utf8Bytes,
     stats: &mut Stats,
-) -> Option<String> {
+) -> Option<Refusal> {
     // `Signal::parse` checks the size too; checked here first so the reason never depends on it.
     if text.len() > MAX_SIGNAL_BYTES {
-        return Some(shieldcall_protocol::SignalError::TooLarge.to_string());
+        return Some(Refusal::TooLarge);
     }
     // Only a valid client signal passes, so a client cannot pass itself off as the relay.
     let signal = match Signal::parse(text.as_str()) {
         Ok(signal) => signal,
-        Err(e) => return Some(e.to_string()),
+        Err(SignalError::TooLarge) => return Some(Refusal::TooLarge),
+        Err(SignalError::Malformed) => return Some(Refusal::Malformed),
     };
     #[cfg(feature = "mitm")]
     let text = match config.mitm.and_then(|attack| mitm::rewrite(attack, &signal, member.slot)) {
@@ -293,13 +334,22 @@ fn handle_text(
     #[cfg(not(feature = "mitm"))]
     let _ = (config, signal);
     // Forwarded verbatim, byte for byte.
-    match relay.forward(call_id, member.id, text) {
+    let forwarded = match relay.cluster() {
+        Some(cluster) => cluster.forward(member.id, text).await,
+        None => relay.forward(call_id, member.id, text),
+    };
+    match forwarded {
         Forward::Sent => {
             stats.forwarded += 1;
+            relay.metrics.forwarded();
             None
         }
-        Forward::NoPeer => Some(REASON_ALONE.to_string()),
-        Forward::PeerTooSlow => Some(REASON_SLOW.to_string()),
+        Forward::NoPeer => Some(Refusal::Alone),
+        Forward::PeerTooSlow => Some(Refusal::PeerTooSlow),
+        Forward::PeerUnreachable => Some(Refusal::PeerUnreachable),
+        Forward::ClusterDown => Some(Refusal::ClusterDown),
+        // Its own kick closes the socket next.
+        Forward::Lost => None,
     }
 }
 

@@ -171,12 +171,26 @@ async fn connect_from(
     call: &str,
     origin: Option<&str>,
 ) -> Result<Client, tungstenite::Error> {
+    connect_via(addr, ip, call, origin, None).await
+}
+
+/// [`connect_from`], with an `X-Forwarded-For` header as a reverse proxy sends it.
+async fn connect_via(
+    addr: std::net::SocketAddr,
+    ip: &str,
+    call: &str,
+    origin: Option<&str>,
+    forwarded_for: Option<&str>,
+) -> Result<Client, tungstenite::Error> {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(format!("{ip}:0").parse().unwrap()).unwrap(); // 127/8 is all loopback on Linux
     let stream = socket.connect(addr).await.unwrap();
     let mut request = format!("ws://{addr}/ws/{call}").into_client_request().unwrap();
     if let Some(origin) = origin {
         request.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
+    }
+    if let Some(hops) = forwarded_for {
+        request.headers_mut().insert("x-forwarded-for", HeaderValue::from_str(hops).unwrap());
     }
     let (ws, _) =
         tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream))
@@ -213,6 +227,24 @@ async fn sockets_are_capped_per_address_and_in_all() {
         assert!(std::time::Instant::now() < deadline, "the closed socket's place stays taken");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Behind a reverse proxy every socket comes from the proxy's address; with --trusted-proxy the
+/// caps count the client its X-Forwarded-For names, and nobody else's header counts.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_caps_count_the_forwarded_client() {
+    let relay = spawn(&["--trusted-proxy", "127.0.0.1", "--max-sockets-per-ip", "1"]);
+    let a = relay.addr;
+    let via = |ip: &'static str, hops: &'static str| async move {
+        connect_via(a, ip, &call_id(), None, Some(hops)).await
+    };
+    let _first = via("127.0.0.1", "203.0.113.1").await.unwrap();
+    let _second = via("127.0.0.1", "203.0.113.2").await.unwrap();
+    // What a client wrote to the left of the proxy's entry changes nothing.
+    assert_eq!(http_status(via("127.0.0.1", "198.51.100.9, 203.0.113.1").await), 429);
+    // Not from the proxy: the header is ignored and the connection's own address counts.
+    let _third = via("127.0.0.2", "203.0.113.3").await.unwrap();
+    assert_eq!(http_status(via("127.0.0.2", "203.0.113.4").await), 429);
 }
 
 #[tokio::test]

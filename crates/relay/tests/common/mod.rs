@@ -67,6 +67,8 @@ pub async fn start(config: Config) -> InProcess {
 /// The real `shieldcall-relay` binary, killed when dropped.
 pub struct Spawned {
     pub addr: SocketAddr,
+    /// Where it serves `/healthz` and `/metrics`, if started with `--metrics-listen`.
+    pub metrics: Option<SocketAddr>,
     pub child: Child,
 }
 
@@ -95,10 +97,16 @@ pub fn spawn(args: &[&str]) -> Spawned {
 
 /// Start the binary `exe` (the relay, or the test-only `shieldcall-relay-mitm`) as [`spawn`].
 pub fn spawn_exe(exe: &str, args: &[&str]) -> Spawned {
+    spawn_with_env(exe, args, &[])
+}
+
+/// [`spawn_exe`] with these environment variables set (`RUST_LOG`, say).
+pub fn spawn_with_env(exe: &str, args: &[&str], env: &[(&str, &str)]) -> Spawned {
     let mut child = Command::new(exe)
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("SHIELDCALL_RELAY_ADDR")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -113,7 +121,49 @@ pub fn spawn_exe(exe: &str, args: &[&str]) -> Spawned {
         .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
         .parse()
         .expect("a socket address");
-    Spawned { addr, child }
+    let metrics = args.iter().any(|a| a.starts_with("--metrics-listen")).then(|| {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("the relay prints its metrics address");
+        line.trim()
+            .strip_prefix("metrics on http://")
+            .unwrap_or_else(|| panic!("unexpected second line: {line:?}"))
+            .parse()
+            .expect("a socket address")
+    });
+    Spawned { addr, metrics, child }
+}
+
+/// The value of the sample `name` (with its labels, as written: `x{reason="alone"}`) in the
+/// Prometheus text `text`; panics if it is not there.
+pub fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
+}
+
+/// A scrape of `/metrics` of `relay` (started with `--metrics-listen`).
+pub async fn scrape(relay: &Spawned) -> String {
+    let (status, body) =
+        http_get(relay.metrics.expect("started with --metrics-listen"), "/metrics").await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Poll `GET /healthz` of `relay` until it answers `want` (within 10 s).
+pub async fn wait_health(relay: &Spawned, want: u16) {
+    let at = relay.metrics.expect("started with --metrics-listen");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = http_get(at, "/healthz").await;
+        if status == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/healthz stays {status} {body:?}, want {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;

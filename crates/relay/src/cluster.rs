@@ -1,0 +1,651 @@
+//! Rooms shared by several relay processes through Redis (`--cluster redis://HOST:PORT`).
+//!
+//! Redis holds who is where; each node holds its own sockets. A room is two keys, one per place:
+//!
+//! ```text
+//! shieldcall:room:<sha-256 of the call id, 32 hex>:0   "<node> <member> <sha-256 of its rejoin token>"
+//! shieldcall:room:<...>:1                               (same; PX = the lease)
+//! ```
+//!
+//! The call id and the rejoin tokens are hashed, so neither Redis's memory nor its `MONITOR`
+//! shows anything that would let someone join a call or take a place. Every rule that needs two
+//! reads and a write is one Lua script, atomic in Redis: joining (the "full" rule, and a
+//! rejoin token taking its place back), forwarding (find the other place, publish to its
+//! node), leaving and renewing. Each node subscribes to `shieldcall:node:<id>`; a script that
+//! changes a place publishes what the other member's node must tell its socket (`peer-joined`,
+//! `peer-left`, a signal, "your socket was replaced"). One socket's messages are forwarded one
+//! at a time (each script awaited before the next message is read), and Redis delivers one
+//! connection's publishes in order, so the order between two members is kept.
+//!
+//! A place lasts [`crate::config::ClusterConfig::lease`] unless its node renews it (every third
+//! of the lease): a node killed with SIGKILL stops renewing, and its members' places expire. Its
+//! clients reconnect to another node with their token within the lease and take the places
+//! back; the other member hears `peer-joined` (as when a half-open socket is replaced on one
+//! relay). A member that does not come back: its place expires, and the other member's node,
+//! seeing it gone at three renewals in a row, tells its socket `peer-left`.
+//!
+//! Redis unreachable: joins get `error` "the relay cannot reach its cluster", messages get an
+//! `error` back, `/healthz` says 503, and the node retries. When Redis comes back empty (a
+//! restart), each node's renewal writes its members' places back, so calls go on.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use futures_util::StreamExt;
+use redis::aio::MultiplexedConnection;
+use redis::{
+    AsyncConnectionConfig, FromRedisValue, RedisError, RedisResult, Script, ScriptInvocation,
+};
+use sha2::{Digest, Sha256};
+use shieldcall_protocol::RelayEvent;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, timeout};
+use tracing::{error, info, warn};
+
+use crate::config::ClusterConfig;
+use crate::rooms::{
+    Forward, KICK_IDLE, KICK_REPLACED, Kick, Membership, QUEUE_LEN, Refused, RejoinToken, Relay,
+    deliver_to, short,
+};
+
+/// How long to wait for Redis to accept a connection, and for one answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+const ENGINE_UNKNOWN: u8 = 0;
+const ENGINE_UP: u8 = 1;
+const ENGINE_DOWN: u8 = 2;
+
+/// Places renewed per script call: keeps one call short even with many members.
+const RENEW_BATCH: usize = 512;
+
+/// The removal of a member whose place is no longer its own (taken after its lease ran out).
+const KICK_LOST: Kick = Kick { code: 1011, reason: "removed from the room" };
+
+/// Join (KEYS: the two places; ARGV: holder, hash of the presented token or "", hash of a
+/// fresh token, lease ms, 1 if this may open a new room). Returns {outcome, place, other}:
+/// "replaced" (the token matched: same place, same token, the old socket is told), "joined"
+/// (a free place, the fresh token), "full", or "new" (the room is empty and ARGV[5] is 0: the
+/// node checks its per-address budget of new rooms, then asks again).
+const JOIN: &str = r"
+local held = {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}
+local function holder(v) return string.match(v, '^(%S+) (%S+) ') end
+local function tell_other(i, what)
+  local o = held[3 - i]
+  if o then
+    local n, m = holder(o)
+    redis.call('PUBLISH', 'shieldcall:node:' .. n, what .. ' ' .. m .. ' ' .. ARGV[1])
+    return n .. ' ' .. m
+  end
+  return ''
+end
+if ARGV[2] ~= '' then
+  for i = 1, 2 do
+    local v = held[i]
+    if v and string.match(v, ' (%S+)$') == ARGV[2] then
+      local n, m = holder(v)
+      redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[4])
+      redis.call('PUBLISH', 'shieldcall:node:' .. n, 'replaced ' .. m)
+      return {'replaced', tostring(i - 1), tell_other(i, 'joined')}
+    end
+  end
+end
+if held[1] and held[2] then return {'full', '', ''} end
+if not held[1] and not held[2] and ARGV[5] ~= '1' then return {'new', '', ''} end
+local i = held[1] and 2 or 1
+redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[3], 'PX', ARGV[4])
+return {'joined', tostring(i - 1), tell_other(i, 'joined')}
+";
+
+/// Forward (KEYS: own place, other place; ARGV: holder, text). 1: published to the other
+/// member's node; 0: no other member; -1: the own place is no longer this member's; -2: the
+/// other member's node is not listening (dead: its member will come back elsewhere).
+const FORWARD: &str = r"
+local mine = redis.call('GET', KEYS[1])
+if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return -1 end
+local o = redis.call('GET', KEYS[2])
+if not o then return 0 end
+local n, m = string.match(o, '^(%S+) (%S+) ')
+if redis.call('PUBLISH', 'shieldcall:node:' .. n, 'm ' .. m .. ' ' .. ARGV[2]) > 0 then return 1 end
+return -2
+";
+
+/// Leave (KEYS: own place, other place; ARGV: holder, 1 to tell the other member). Frees the
+/// place if it is still this member's.
+const LEAVE: &str = r"
+local mine = redis.call('GET', KEYS[1])
+if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+redis.call('DEL', KEYS[1])
+local o = redis.call('GET', KEYS[2])
+if o and ARGV[2] == '1' then
+  local n, m = string.match(o, '^(%S+) (%S+) ')
+  redis.call('PUBLISH', 'shieldcall:node:' .. n, 'left ' .. m .. ' ' .. ARGV[1])
+end
+return 1
+";
+
+/// Renew (KEYS: own place, other place, for each member; ARGV: lease ms, own channel, then
+/// each member's full place value). Extends each place that is still the member's, writes it
+/// back if Redis lost it (a restart), and reports the other place's holder; a place held by
+/// another socket is 'replaced' (its token: the same person reconnected) or 'lost'. The first value
+/// returned is how many subscribers the node's own channel has: 0 means its subscription is
+/// down, whatever the subscriber task believes.
+const RENEW: &str = r"
+local out = {tostring(redis.call('PUBLISH', ARGV[2], 'ping'))}
+for i = 1, #KEYS, 2 do
+  local want = ARGV[2 + (i + 1) / 2]
+  local cur = redis.call('GET', KEYS[i])
+  local state = 'ok'
+  if cur == want then redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  elseif not cur then redis.call('SET', KEYS[i], want, 'PX', ARGV[1])
+  elseif string.match(cur, ' (%S+)$') == string.match(want, ' (%S+)$') then state = 'replaced'
+  else state = 'lost' end
+  local o = redis.call('GET', KEYS[i + 1])
+  out[#out + 1] = state
+  out[#out + 1] = o and string.match(o, '^(%S+ %S+) ') or ''
+end
+return out
+";
+
+/// A member whose socket is on this node.
+struct Local {
+    /// `shieldcall:room:<hash>`, the prefix of its two places.
+    room: String,
+    /// Its place (0 or 1) once joined.
+    slot: Option<usize>,
+    /// `<token hash>` of its place, once joined.
+    token_hash: String,
+    /// The other member as last known (`<node> <member>`), to tell `peer-left` once.
+    peer: Option<String>,
+    /// Renewals in a row that found the other place empty.
+    peer_missing: u8,
+    /// Renewals in a row that found the other place held by someone other than `peer`.
+    peer_unannounced: u8,
+    queue: mpsc::Sender<Utf8Bytes>,
+    queued: Arc<AtomicUsize>,
+    kick: watch::Sender<Option<Kick>>,
+    last_activity: Instant,
+    /// The call id as logs show it.
+    call: String,
+}
+
+impl Local {
+    fn deliver(&self, text: Utf8Bytes, max_queued_bytes: usize) -> bool {
+        deliver_to(&self.queue, &self.queued, &self.kick, max_queued_bytes, text)
+    }
+
+    fn keys(&self, slot: usize) -> (String, String) {
+        (format!("{}:{slot}", self.room), format!("{}:{}", self.room, 1 - slot))
+    }
+}
+
+/// This node's side of the cluster.
+pub struct Cluster {
+    client: redis::Client,
+    node: String,
+    channel: String,
+    lease: Duration,
+    conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    /// [`ENGINE_UNKNOWN`] until the first request, then [`ENGINE_UP`] or [`ENGINE_DOWN`]:
+    /// each change is logged once, the first failure too (Redis down at start).
+    engine: AtomicU8,
+    sub_up: AtomicBool,
+    errors: AtomicU64,
+    members: Mutex<HashMap<u64, Local>>,
+    next_id: AtomicU64,
+    max_queued_bytes: usize,
+    join: Script,
+    forward: Script,
+    leave: Script,
+    renew: Script,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A few map operations: a panic inside leaves the map usable.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A random start for this process's member ids, with room to count up without wrapping.
+fn first_member_id() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without the OS's randomness the relay cannot run safely at all.
+    getrandom::getrandom(&mut bytes).expect("the OS provides randomness");
+    u64::from_le_bytes(bytes) >> 12
+}
+
+/// The first 16 bytes of SHA-256 of `bytes`, in hex: how call ids and rejoin tokens are named
+/// to Redis (enough to tell rooms and places apart, useless to join one).
+fn hex32(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Cluster {
+    pub fn new(config: &ClusterConfig, max_queued_bytes: usize) -> Cluster {
+        Cluster {
+            // The URL was checked when the flags were read (config.rs).
+            client: redis::Client::open(config.url.as_str()).expect("--cluster URL was checked"),
+            node: config.node_id.clone(),
+            channel: format!("shieldcall:node:{}", config.node_id),
+            lease: config.lease,
+            conn: tokio::sync::Mutex::new(None),
+            engine: AtomicU8::new(ENGINE_UNKNOWN),
+            sub_up: AtomicBool::new(false),
+            errors: AtomicU64::new(0),
+            members: Mutex::new(HashMap::new()),
+            // Random, not 1: a node restarted under the same --node-id must not take its
+            // old members' places (still in Redis until their lease ends) for its new ones'.
+            next_id: AtomicU64::new(first_member_id()),
+            max_queued_bytes,
+            join: Script::new(JOIN),
+            forward: Script::new(FORWARD),
+            leave: Script::new(LEAVE),
+            renew: Script::new(RENEW),
+        }
+    }
+
+    /// Whether this node reaches Redis and receives its channel.
+    pub fn is_up(&self) -> bool {
+        self.engine.load(Ordering::SeqCst) == ENGINE_UP && self.sub_up.load(Ordering::SeqCst)
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// Rooms with a member on this node.
+    pub fn room_count(&self) -> usize {
+        lock(&self.members).values().map(|m| m.room.as_str()).collect::<HashSet<_>>().len()
+    }
+
+    fn holder(&self, id: u64) -> String {
+        format!("{} {id}", self.node)
+    }
+
+    /// The shared connection, made on first use and after a failure.
+    async fn conn(&self) -> Result<MultiplexedConnection, RedisError> {
+        let mut slot = self.conn.lock().await;
+        if let Some(conn) = &*slot {
+            return Ok(conn.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let conn = self.client.get_multiplexed_async_connection_with_config(&config).await?;
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Run a script on the shared connection.
+    async fn invoke<T: FromRedisValue>(&self, call: &ScriptInvocation<'_>) -> RedisResult<T> {
+        let mut conn = self.conn().await?;
+        call.invoke_async(&mut conn).await
+    }
+
+    fn succeeded(&self) {
+        if self.engine.swap(ENGINE_UP, Ordering::SeqCst) != ENGINE_UP {
+            info!(node = self.node, "cluster engine reachable");
+        }
+    }
+
+    /// Count the failure, say so once when the engine goes away, and reconnect next time.
+    async fn failed(&self, e: &RedisError) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        if self.engine.swap(ENGINE_DOWN, Ordering::SeqCst) != ENGINE_DOWN {
+            // A Redis error names the failure (refused, timed out), never our keys or values.
+            error!(node = self.node, error = %e, "cannot reach the cluster engine (Redis): refusing joins until it is back");
+        }
+        *self.conn.lock().await = None;
+    }
+
+    /// Join `call_id` as [`Relay::join`] does, with the room in Redis.
+    pub async fn join(
+        &self,
+        relay: &Relay,
+        call_id: &str,
+        rejoin: Option<RejoinToken>,
+        ip: IpAddr,
+    ) -> Result<Membership, Refused> {
+        if !self.is_up() {
+            return Err(Refused::ClusterDown);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (queue_tx, queue_rx) = mpsc::channel(QUEUE_LEN);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let (kick_tx, kick_rx) = watch::channel(None);
+        let room = format!("shieldcall:room:{}", hex32(call_id.as_bytes()));
+        // Registered before the script runs: the other member's first events may arrive before
+        // its answer does.
+        lock(&self.members).insert(
+            id,
+            Local {
+                room: room.clone(),
+                slot: None,
+                token_hash: String::new(),
+                peer: None,
+                peer_missing: 0,
+                peer_unannounced: 0,
+                queue: queue_tx,
+                queued: queued.clone(),
+                kick: kick_tx,
+                last_activity: Instant::now(),
+                call: short(call_id),
+            },
+        );
+        let fresh = RejoinToken::generate();
+        let presented = rejoin.map(|t| hex32(&t.bytes())).unwrap_or_default();
+        let mut may_create = false;
+        let refused = |why| {
+            lock(&self.members).remove(&id);
+            Err(why)
+        };
+        let answer: Vec<String> = loop {
+            let mut call = self.join.prepare_invoke();
+            call.key(format!("{room}:0")).key(format!("{room}:1")).arg(self.holder(id));
+            call.arg(&presented).arg(hex32(&fresh.bytes()));
+            call.arg(self.lease.as_millis() as u64).arg(u8::from(may_create));
+            let answer: Vec<String> = match self.invoke(&call).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    self.failed(&e).await;
+                    return refused(Refused::ClusterDown);
+                }
+            };
+            self.succeeded();
+            if answer.first().map(String::as_str) == Some("new") && !may_create {
+                if !relay.allow_new_room(ip) {
+                    return refused(Refused::TooManyNewRooms);
+                }
+                may_create = true;
+                continue;
+            }
+            break answer;
+        };
+        // A script of this very file answers: anything else is a bug, or not our Redis.
+        let unexpected = || {
+            warn!("unexpected answer from the cluster's join script");
+            refused(Refused::ClusterDown)
+        };
+        let [outcome, slot, other] = answer.as_slice() else { return unexpected() };
+        let (replaced, slot) = match (outcome.as_str(), slot.parse::<usize>()) {
+            ("full", _) => return refused(Refused::Full),
+            ("replaced", Ok(slot @ 0..=1)) => (true, slot),
+            ("joined", Ok(slot @ 0..=1)) => (false, slot),
+            _ => return unexpected(),
+        };
+        let token = match (replaced, rejoin) {
+            (true, Some(token)) => token,
+            _ => fresh,
+        };
+        let peer = (!other.is_empty()).then(|| other.clone());
+        let peers = u8::from(peer.is_some());
+        if let Some(local) = lock(&self.members).get_mut(&id) {
+            local.slot = Some(slot);
+            local.token_hash = hex32(&token.bytes());
+            // Only if there was one: a peer that joined just after us may already have told us.
+            if peer.is_some() {
+                local.peer = peer;
+            }
+        }
+        Ok(Membership {
+            id,
+            slot,
+            peers,
+            rejoin: token,
+            replaced,
+            queue: queue_rx,
+            queued,
+            kick: kick_rx,
+        })
+    }
+
+    /// Hand `text` from member `from` to the other member, wherever it is.
+    pub async fn forward(&self, from: u64, text: Utf8Bytes) -> Forward {
+        let keys = {
+            let mut members = lock(&self.members);
+            let Some(local) = members.get_mut(&from) else { return Forward::NoPeer };
+            local.last_activity = Instant::now();
+            let Some(slot) = local.slot else { return Forward::NoPeer };
+            local.keys(slot)
+        };
+        let mut call = self.forward.prepare_invoke();
+        call.key(keys.0).key(keys.1).arg(self.holder(from)).arg(text.as_str());
+        match self.invoke::<i64>(&call).await {
+            Ok(1) => Forward::Sent,
+            Ok(0) => Forward::NoPeer,
+            Ok(-2) => Forward::PeerUnreachable,
+            Ok(_) => {
+                // Its place is someone else's now (it expired while this node was cut off).
+                if let Some(local) = lock(&self.members).get(&from) {
+                    // Unless already told why (replaced by its own reconnection, most likely).
+                    local.kick.send_if_modified(|kick| {
+                        let unset = kick.is_none();
+                        if unset {
+                            *kick = Some(KICK_LOST);
+                        }
+                        unset
+                    });
+                }
+                Forward::Lost
+            }
+            Err(e) => {
+                self.failed(&e).await;
+                Forward::ClusterDown
+            }
+        }
+    }
+
+    /// Member `id` leaves; `announce`: tell the other member `peer-left` (not when the relay
+    /// shuts down or dropped the room as idle: then the member may come back on another node
+    /// with its token, or its place simply expires).
+    pub async fn leave(&self, id: u64, announce: bool) {
+        let Some(local) = lock(&self.members).remove(&id) else { return };
+        let Some(slot) = local.slot else { return };
+        if !announce {
+            return;
+        }
+        let keys = local.keys(slot);
+        let mut call = self.leave.prepare_invoke();
+        call.key(keys.0).key(keys.1).arg(self.holder(id)).arg(1);
+        if let Err(e) = self.invoke::<i64>(&call).await {
+            // The place expires with its lease; the other member hears peer-left then.
+            self.failed(&e).await;
+        }
+    }
+
+    /// Kick the local members of rooms quiet for `idle`; the short ids of those rooms.
+    pub fn reap_idle(&self, idle: Duration, now: Instant) -> Vec<String> {
+        let members = lock(&self.members);
+        let mut dropped = Vec::new();
+        for local in members.values() {
+            if now.saturating_duration_since(local.last_activity) >= idle
+                && local.kick.borrow().is_none()
+            {
+                local.kick.send_replace(Some(KICK_IDLE));
+                dropped.push(local.call.clone());
+            }
+        }
+        dropped.sort();
+        dropped.dedup();
+        dropped
+    }
+
+    /// What another node (or this one) published for a member here.
+    fn dispatch(&self, payload: &[u8]) {
+        let Ok(payload) = std::str::from_utf8(payload) else { return };
+        let (kind, rest) = payload.split_once(' ').unwrap_or((payload, ""));
+        let (member, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        let Ok(id) = member.parse::<u64>() else { return };
+        let mut members = lock(&self.members);
+        let Some(local) = members.get_mut(&id) else { return };
+        match kind {
+            "m" => {
+                local.last_activity = Instant::now();
+                local.deliver(rest.to_string().into(), self.max_queued_bytes);
+            }
+            "joined" => {
+                local.peer = Some(rest.to_string());
+                local.peer_missing = 0;
+                local.deliver(RelayEvent::PeerJoined.to_json().into(), self.max_queued_bytes);
+            }
+            "left" if local.peer.as_deref() == Some(rest) => {
+                local.peer = None;
+                local.deliver(RelayEvent::PeerLeft.to_json().into(), self.max_queued_bytes);
+            }
+            "replaced" => {
+                local.kick.send_replace(Some(KICK_REPLACED));
+            }
+            _ => {}
+        }
+    }
+
+    /// Receive this node's channel until `stop`, reconnecting whenever the subscription breaks.
+    pub async fn run_subscriber(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        // A renewal pings the channel every third of the lease; silence for longer means the
+        // subscription is half-open.
+        let silent = self.lease;
+        loop {
+            match timeout(CONNECT_TIMEOUT, self.client.get_async_pubsub()).await {
+                Ok(Ok(mut pubsub)) => match pubsub.subscribe(&self.channel).await {
+                    Ok(()) => {
+                        self.sub_up.store(true, Ordering::SeqCst);
+                        info!(node = self.node, "subscribed to this node's cluster channel");
+                        let mut messages = pubsub.into_on_message();
+                        loop {
+                            tokio::select! {
+                                _ = async { _ = stop.wait_for(|s| *s).await } => return,
+                                msg = timeout(silent, messages.next()) => match msg {
+                                    Ok(Some(msg)) => self.dispatch(msg.get_payload_bytes()),
+                                    Ok(None) | Err(_) => break,
+                                },
+                            }
+                        }
+                        self.sub_up.store(false, Ordering::SeqCst);
+                        error!(node = self.node, "lost this node's cluster channel: resubscribing");
+                    }
+                    Err(e) => self.failed(&e).await,
+                },
+                Ok(Err(e)) => self.failed(&e).await,
+                Err(_) => {
+                    self.errors.fetch_add(1, Ordering::Relaxed);
+                    if self.engine.swap(ENGINE_DOWN, Ordering::SeqCst) != ENGINE_DOWN {
+                        error!(
+                            node = self.node,
+                            "cannot reach the cluster engine (Redis): timed out"
+                        );
+                    }
+                }
+            }
+            tokio::select! {
+                _ = async { _ = stop.wait_for(|s| *s).await } => return,
+                _ = tokio::time::sleep(self.lease / 6) => {}
+            }
+        }
+    }
+
+    /// Renew this node's places every third of the lease until `stop`.
+    pub async fn run_renewer(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.lease / 3);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = async { _ = stop.wait_for(|s| *s).await } => return,
+                _ = tick.tick() => self.renew().await,
+            }
+        }
+    }
+
+    async fn renew(&self) {
+        // (id, own place, other place, own place's value)
+        let places: Vec<(u64, String, String, String)> = lock(&self.members)
+            .iter()
+            .filter_map(|(&id, local)| {
+                let slot = local.slot?;
+                let (mine, other) = local.keys(slot);
+                Some((id, mine, other, format!("{} {}", self.holder(id), local.token_hash)))
+            })
+            .collect();
+        // With no members, one empty call still checks the connection and the subscription.
+        let batches: Vec<&[_]> =
+            if places.is_empty() { vec![&[]] } else { places.chunks(RENEW_BATCH).collect() };
+        let mut first = true;
+        for batch in batches {
+            let mut call = self.renew.prepare_invoke();
+            call.arg(self.lease.as_millis() as u64).arg(&self.channel);
+            for (_, mine, other, value) in batch {
+                call.key(mine).key(other).arg(value);
+            }
+            let mut result = self.invoke::<Vec<String>>(&call).await;
+            if result.as_ref().is_err_and(|e| e.is_io_error() || e.is_connection_dropped()) {
+                // A connection Redis dropped (a restart) fails at its first use. A renewal is
+                // safe to repeat, and a missed one could cost a member its place: once more, on
+                // a new connection.
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                *self.conn.lock().await = None;
+                result = self.invoke::<Vec<String>>(&call).await;
+            }
+            let answer = match result {
+                Ok(answer) => answer,
+                Err(e) => return self.failed(&e).await,
+            };
+            self.succeeded();
+            if first {
+                // How many subscribe to this node's channel, by Redis's count: 0 means nothing
+                // published to this node arrives, whatever the subscriber task believes (it
+                // notices a dead subscription by the pings stopping, and resubscribes).
+                let live = answer.first().is_some_and(|n| n != "0");
+                if self.sub_up.swap(live, Ordering::SeqCst) && !live {
+                    warn!(node = self.node, "this node's cluster channel has no subscriber");
+                }
+            }
+            first = false;
+            let mut members = lock(&self.members);
+            for ((id, ..), state) in batch.iter().zip(answer[1..].chunks(2)) {
+                let [state, peer] = state else { continue };
+                let Some(local) = members.get_mut(id) else { continue };
+                if state != "ok" {
+                    if local.kick.borrow().is_none() {
+                        let kick = if state == "replaced" { KICK_REPLACED } else { KICK_LOST };
+                        local.kick.send_replace(Some(kick));
+                    }
+                    continue;
+                }
+                if !peer.is_empty() {
+                    local.peer_missing = 0;
+                    if local.peer.as_deref() == Some(peer.as_str()) {
+                        local.peer_unannounced = 0;
+                        continue;
+                    }
+                    // A member this node was never told about: its peer-joined was published
+                    // while this node's subscription was down (Redis restarting). Made up at the
+                    // second renewal that sees it, long after any publish would have arrived.
+                    local.peer_unannounced += 1;
+                    if local.peer_unannounced >= 2 {
+                        local.peer = Some(peer.clone());
+                        local.peer_unannounced = 0;
+                        info!(call = local.call, "the other member joined unannounced");
+                        local.deliver(
+                            RelayEvent::PeerJoined.to_json().into(),
+                            self.max_queued_bytes,
+                        );
+                    }
+                } else if local.peer.is_some() {
+                    local.peer_unannounced = 0;
+                    // Three renewals in a row (two thirds of a lease), so that a place missing
+                    // for a moment after a Redis restart, until its node writes it back at its
+                    // next renewal, is not taken for a member gone.
+                    local.peer_missing += 1;
+                    if local.peer_missing >= 3 {
+                        local.peer = None;
+                        local.peer_missing = 0;
+                        info!(call = local.call, "the other member's place expired");
+                        local.deliver(RelayEvent::PeerLeft.to_json().into(), self.max_queued_bytes);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! Several real `shieldcall-relay` processes sharing rooms through a real `redis-server`
+//! (`--cluster`): the room rules across nodes, a node killed mid-call, a member that never
+//! comes back, bad messages, and Redis itself restarted.
+//!
+//! redis-server comes from `scripts/setup.sh` (Debian's package); without it these tests fail,
+//! they never skip.
+
+// Here `unwrap` and `expect` are assertions: if one fails, the test fails, as it should.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{
+    Client, Spawned, call_id, http_get, join, metric, open, rejoin, scrape, spawn, wait_health,
+};
+use futures_util::StreamExt;
+use shieldcall_protocol::MAX_SIGNAL_BYTES;
+use shieldcall_relay::HARD_MESSAGE_CAP;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Short, so that expiry is tested in seconds; the relay renews every third of it.
+const LEASE_MS: u64 = 1500;
+
+/// A `redis-server` of its own on a free loopback port, killed when dropped.
+struct Redis {
+    port: u16,
+    child: Child,
+}
+
+fn redis_server_path() -> String {
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path).map(|dir| dir.join("redis-server")).find(|p| p.is_file())
+    });
+    let exe = on_path.or_else(|| {
+        let usr = std::path::PathBuf::from("/usr/bin/redis-server");
+        usr.is_file().then_some(usr)
+    });
+    let exe = exe.unwrap_or_else(|| {
+        panic!(
+            "redis-server not found (on PATH or in /usr/bin): the cluster tests need a real one; \
+             run scripts/setup.sh"
+        )
+    });
+    exe.to_str().unwrap().to_string() // a path found on PATH is UTF-8 here
+}
+
+impl Redis {
+    fn start() -> Redis {
+        // The port of a socket just closed: free, short of a race with another process.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Redis::on(port)
+    }
+
+    /// Start on `port` (again), with nothing saved: a restart comes back empty.
+    fn on(port: u16) -> Redis {
+        Redis::with(port, &[])
+    }
+
+    /// [`Redis::on`], with more of redis-server's flags.
+    fn with(port: u16, more: &[&str]) -> Redis {
+        let child = Command::new(redis_server_path())
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(more)
+            .args(["--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server does not listen on {port}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Redis { port, child }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL, as a crash would.
+    fn kill(mut self) -> u16 {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.port
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A relay node of the cluster on `redis`, reachable once `/healthz` says so.
+async fn node(redis: &Redis, id: &str) -> Spawned {
+    node_with(redis, id, &[]).await
+}
+
+/// [`node`] with more flags.
+async fn node_with(redis: &Redis, id: &str, more: &[&str]) -> Spawned {
+    let url = redis.url();
+    let lease = LEASE_MS.to_string();
+    let cluster = ["--cluster", &url, "--node-id", id, "--cluster-lease-ms", &lease];
+    let relay = spawn(&[&cluster[..], &["--metrics-listen", "127.0.0.1:0"], more].concat());
+    wait_health(&relay, 200).await;
+    relay
+}
+
+/// Host on `a`, guest on `b`: both joined, the host told.
+async fn pair(a: SocketAddr, b: SocketAddr, call: &str) -> (Client, Client) {
+    let mut host = join(a, call, 0).await;
+    let guest = join(b, call, 1).await;
+    assert_eq!(host.recv().await, r#"{"t":"peer-joined"}"#);
+    (host, guest)
+}
+
+async fn still_talking(a: &mut Client, b: &mut Client) {
+    a.send(r#"{"t":"ice","candidate":"still-a"}"#).await;
+    assert_eq!(b.recv().await, r#"{"t":"ice","candidate":"still-a"}"#);
+    b.send(r#"{"t":"ice","candidate":"still-b"}"#).await;
+    assert_eq!(a.recv().await, r#"{"t":"ice","candidate":"still-b"}"#);
+}
+
+fn ice(who: &str, n: usize) -> String {
+    format!(r#"{{"t":"ice","candidate":"{who}-{n}"}}"#)
+}
+
+/// SIGKILL a relay node.
+fn kill(mut relay: Spawned) {
+    relay.child.kill().unwrap();
+    relay.child.wait().unwrap();
+}
+
+/// The socket ends (the relay behind it died) without any more messages.
+async fn dropped(client: &mut Client) {
+    match tokio::time::timeout(common::RECV_TIMEOUT, client.ws.next()).await {
+        Ok(None | Some(Err(_))) => {}
+        other => panic!("expected the socket to drop, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn host_and_guest_on_two_nodes_talk_in_order_and_a_third_on_another_is_full() {
+    let redis = Redis::start();
+    let (a, b, c) = (node(&redis, "a").await, node(&redis, "b").await, node(&redis, "c").await);
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+
+    // Both at once, as an ICE trickle goes: each side gets the other's in the order sent.
+    const N: usize = 60;
+    for n in 0..N {
+        host.send(&ice("host", n)).await;
+        guest.send(&ice("guest", n)).await;
+    }
+    for n in 0..N {
+        assert_eq!(guest.recv().await, ice("host", n));
+        assert_eq!(host.recv().await, ice("guest", n));
+    }
+    // An offer of 5 KB crosses verbatim, and nothing is echoed.
+    let offer = format!(r#"{{ "t":"offer", "sdp":"v=0\r\n{}" }}"#, "a=x\\r\\n".repeat(700));
+    host.send(&offer).await;
+    assert_eq!(guest.recv().await, offer);
+    host.expect_quiet(Duration::from_millis(100)).await;
+
+    let mut third = open(c.addr, &call, None).await;
+    assert_eq!(third.recv().await, r#"{"t":"full"}"#);
+    assert_eq!(third.recv_close().await, (1008, "call is full".to_string()));
+    still_talking(&mut host, &mut guest).await;
+
+    // The guest leaves: the host hears it, and the place is free for someone on node c.
+    guest.close().await;
+    assert_eq!(host.recv().await, r#"{"t":"peer-left"}"#);
+    let mut newcomer = join(c.addr, &call, 1).await;
+    assert_eq!(host.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut host, &mut newcomer).await;
+
+    // Alone in a room of the cluster: told so, as on one relay.
+    let mut alone = join(b.addr, &call_id(), 0).await;
+    alone.send(r#"{"t":"bye"}"#).await;
+    assert_eq!(alone.recv_error().await, "nobody else is in the call yet: message not delivered");
+
+    let metrics = scrape(&c).await;
+    assert_eq!(metric(&metrics, "shieldcall_relay_cluster_up"), 1, "{metrics}");
+    assert_eq!(metric(&metrics, "shieldcall_relay_full_total"), 1, "{metrics}");
+    // The trickle, the offer, and one message in each still_talking.
+    let forwarded = metric(&scrape(&a).await, "shieldcall_relay_messages_forwarded_total");
+    assert_eq!(forwarded, N as u64 + 3);
+}
+
+#[tokio::test]
+async fn a_rejoin_with_its_token_on_another_node_takes_the_place_back() {
+    let redis = Redis::start();
+    let (a, b, c) = (node(&redis, "a").await, node(&redis, "b").await, node(&redis, "c").await);
+    let call = call_id();
+    let (mut host, mut stale_guest) = pair(a.addr, b.addr, &call).await;
+
+    // The guest's socket on b went half-open; without its token, or with a made-up one, a
+    // reconnection through c finds the call full.
+    for token in [None, Some("AAAAAAAAAAAAAAAAAAAAAA")] {
+        let mut refused = open(c.addr, &call, token).await;
+        assert_eq!(refused.recv().await, r#"{"t":"full"}"#, "{token:?}");
+    }
+    // With it, the guest takes its place back through c, keeping the token; the host hears
+    // peer-joined and never peer-left; the old socket on b is closed as replaced.
+    let mut guest = rejoin(c.addr, &call, Some(&stale_guest.rejoin), 1).await;
+    assert_eq!(guest.rejoin, stale_guest.rejoin, "the place keeps its token");
+    assert_eq!(host.recv().await, r#"{"t":"peer-joined"}"#);
+    let replaced = (1000, "replaced by a newer connection of the same person".to_string());
+    assert_eq!(stale_guest.recv_close().await, replaced);
+    still_talking(&mut host, &mut guest).await;
+    host.expect_quiet(Duration::from_millis(100)).await;
+    assert_eq!(metric(&scrape(&c).await, "shieldcall_relay_rejoins_total"), 1);
+
+    // The host's token takes the host's place, on yet another node; the guest is untouched.
+    let mut host_again = rejoin(b.addr, &call, Some(&host.rejoin), 1).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+    assert_eq!(host.recv_close().await, replaced);
+    still_talking(&mut host_again, &mut guest).await;
+
+    // No node's log names the call or a token, and Redis holds neither: only their hashes.
+    for relay in [a, b, c] {
+        let logs = relay.stderr();
+        assert!(logs.contains("joined"), "{logs}");
+        for secret in [&call, &host.rejoin, &guest.rejoin] {
+            assert!(!logs.contains(secret.as_str()), "{secret} in the log: {logs}");
+        }
+    }
+    let dump = redis_cli(&redis, &["--scan"]);
+    assert!(dump.contains("shieldcall:room:"), "{dump}");
+    for key in dump.lines() {
+        let value = redis_cli(&redis, &["GET", key]);
+        for secret in [&call, &host.rejoin, &guest.rejoin] {
+            assert!(!key.contains(secret.as_str()) && !value.contains(secret.as_str()), "{key}");
+        }
+    }
+}
+
+/// What `redis-cli` (Debian's redis-tools, a dependency of redis-server) prints for `args`.
+fn redis_cli(redis: &Redis, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &redis.port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli runs (it comes with redis-server: run scripts/setup.sh)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_call_its_member_comes_back_through_another_and_the_call_goes_on() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    host.send(r#"{"t":"offer","sdp":"v=0"}"#).await;
+    assert_eq!(guest.recv().await, r#"{"t":"offer","sdp":"v=0"}"#);
+
+    kill(a);
+    dropped(&mut host).await;
+    // The host's page reconnects, now to b, with its token: its place, its token, the guest
+    // told peer-joined (as when a half-open socket is replaced on one relay), and the
+    // signalling goes on both ways.
+    let mut host_again = rejoin(b.addr, &call, Some(&host.rejoin), 1).await;
+    assert_eq!(host_again.rejoin, host.rejoin);
+    assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+    host_again.send(r#"{"t":"offer","sdp":"v=0 again"}"#).await;
+    assert_eq!(guest.recv().await, r#"{"t":"offer","sdp":"v=0 again"}"#);
+    guest.send(r#"{"t":"answer","sdp":"v=0"}"#).await;
+    assert_eq!(host_again.recv().await, r#"{"t":"answer","sdp":"v=0"}"#);
+    // Past the lease of the dead node's place: nobody is told anything more.
+    guest.expect_quiet(Duration::from_millis(2 * LEASE_MS)).await;
+    still_talking(&mut host_again, &mut guest).await;
+}
+
+#[tokio::test]
+async fn a_node_stopped_for_a_deploy_hands_its_member_to_another_without_a_peer_left() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    // SIGTERM, as a process manager stops a node: the relay goes, not the host.
+    let pid = a.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert_eq!(host.recv_error().await, "relay shutting down");
+    assert_eq!(host.recv_close().await, (1001, "relay shutting down".to_string()));
+    let mut host_again = rejoin(b.addr, &call, Some(&host.rejoin), 1).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut host_again, &mut guest).await;
+    guest.expect_quiet(Duration::from_millis(LEASE_MS)).await;
+}
+
+#[tokio::test]
+async fn a_member_that_never_comes_back_is_announced_once_its_lease_runs_out() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
+    let call = call_id();
+    let (mut host, _guest) = pair(a.addr, b.addr, &call).await;
+
+    let killed = Instant::now();
+    kill(b);
+    // Until the lease runs out the guest may still come back; a message meanwhile is refused
+    // with a reason, not lost in silence.
+    host.send(r#"{"t":"bye"}"#).await;
+    assert_eq!(
+        host.recv_error().await,
+        "the other person's relay went away; they are reconnecting: message not delivered"
+    );
+    assert_eq!(host.recv().await, r#"{"t":"peer-left"}"#);
+    let waited = killed.elapsed();
+    let lease = Duration::from_millis(LEASE_MS);
+    // Expected between 1.3 and 2 leases (see the README); generous above for a loaded machine.
+    assert!(waited >= lease - lease / 3 && waited < 4 * lease, "peer-left after {waited:?}");
+    // The place is free: someone new joins through another node.
+    let c = node(&redis, "c").await;
+    let mut newcomer = join(c.addr, &call, 1).await;
+    assert_eq!(host.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut host, &mut newcomer).await;
+}
+
+/// Events published while a node was not subscribed (Redis restarting) are lost to it; its
+/// renewals see the places themselves and make up for them. The other place is written and
+/// removed here by hand, as a guest on a node that was never told would leave it.
+#[tokio::test]
+async fn renewals_make_up_for_room_events_a_node_never_received() {
+    let redis = Redis::start();
+    let a = node(&redis, "a").await;
+    let mut host = join(a.addr, &call_id(), 0).await;
+    let own = redis_cli(&redis, &["--scan"]).trim().to_string();
+    let other = format!("{}1", own.strip_suffix('0').expect("the host holds place 0"));
+    let value = "z 1 0123456789abcdef0123456789abcdef";
+    redis_cli(&redis, &["SET", &other, value, "PX", "60000"]);
+    let joined = Instant::now();
+    assert_eq!(host.recv().await, r#"{"t":"peer-joined"}"#);
+    assert!(joined.elapsed() < Duration::from_millis(2 * LEASE_MS), "{:?}", joined.elapsed());
+    host.expect_quiet(Duration::from_millis(LEASE_MS)).await;
+    redis_cli(&redis, &["DEL", &other]);
+    assert_eq!(host.recv().await, r#"{"t":"peer-left"}"#);
+}
+
+/// Each node drops its own members of a quiet room, and neither hears the other left first.
+#[tokio::test]
+async fn each_node_drops_its_members_of_an_idle_room() {
+    let redis = Redis::start();
+    let idle = ["--idle-timeout-secs", "1"];
+    let (a, b) = (node_with(&redis, "a", &idle).await, node_with(&redis, "b", &idle).await);
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call_id()).await;
+    for member in [&mut host, &mut guest] {
+        assert_eq!(member.recv_error().await, "room idle: closed by the relay");
+        assert_eq!(member.recv_close().await, (1000, "room idle: closed by the relay".into()));
+    }
+}
+
+#[tokio::test]
+async fn bad_messages_are_still_refused_by_each_node_and_64_kib_crosses() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call_id()).await;
+
+    for bad in ["garbage", r#"{"t":"peer-left"}"#, r#"{"t":"offer"}"#] {
+        host.send(bad).await;
+        assert_eq!(host.recv_error().await, "not a valid Shieldcall signalling message");
+    }
+    guest.send_msg(Message::binary(vec![0u8, 1])).await;
+    assert_eq!(guest.recv_error().await, "binary messages are not accepted: send JSON text");
+    let offer = |len: usize| {
+        let sdp: String = (0..len - 22).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        format!(r#"{{"t":"offer","sdp":"{sdp}"}}"#)
+    };
+    host.send(&offer(MAX_SIGNAL_BYTES + 1)).await;
+    assert_eq!(host.recv_error().await, "message larger than 64 KiB");
+    // Exactly at the limit, it crosses the nodes whole.
+    host.send(&offer(MAX_SIGNAL_BYTES)).await;
+    assert_eq!(guest.recv().await, offer(MAX_SIGNAL_BYTES));
+    // Over the hard cap: only that socket is closed, and the other node's member hears it.
+    let _ = host
+        .try_send(&format!(r#"{{"t":"offer","sdp":"{}"}}"#, "a".repeat(HARD_MESSAGE_CAP)))
+        .await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-left"}"#);
+    let metrics = scrape(&a).await;
+    let refused = |r: &str| {
+        metric(&metrics, &format!("shieldcall_relay_messages_refused_total{{reason=\"{r}\"}}"))
+    };
+    assert_eq!((refused("malformed"), refused("too_large"), refused("binary")), (3, 1, 0));
+}
+
+#[tokio::test]
+async fn a_node_started_before_redis_says_so_and_serves_once_it_is_there() {
+    // A port with no Redis behind it yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let relay =
+        spawn(&["--cluster", &url, "--cluster-lease-ms", "600", "--metrics-listen", "127.0.0.1:0"]);
+    wait_health(&relay, 503).await;
+    let mut refused = open(relay.addr, &call_id(), None).await;
+    assert_eq!(
+        refused.recv_error().await,
+        "the relay cannot reach its cluster: try again in a moment"
+    );
+    let _redis = Redis::on(port);
+    wait_health(&relay, 200).await;
+    let (mut host, mut guest) = pair(relay.addr, relay.addr, &call_id()).await;
+    still_talking(&mut host, &mut guest).await;
+    let logs = relay.stderr();
+    assert!(logs.contains("cannot reach the cluster engine (Redis)"), "{logs}");
+}
+
+/// A Redis with a password: the URL comes from a file (arguments show in ps), and a wrong
+/// password is an engine the node cannot use, said clearly, never echoed.
+#[tokio::test]
+async fn a_redis_password_comes_from_a_file_and_a_wrong_one_is_refused_clearly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _redis = Redis::with(port, &["--requirepass", "north-wind-7"]);
+    let dir = std::env::temp_dir();
+    let (good, bad) =
+        (dir.join(format!("sc-redis-good-{port}")), dir.join(format!("sc-redis-bad-{port}")));
+    std::fs::write(&good, format!("redis://:north-wind-7@127.0.0.1:{port}\n")).unwrap();
+    std::fs::write(&bad, format!("redis://:south-wind@127.0.0.1:{port}\n")).unwrap();
+    let flags = |file: &std::path::Path| {
+        let file = file.to_str().unwrap().to_string(); // a temp path is UTF-8 here
+        ["--cluster-url-file".to_string(), file, "--metrics-listen".into(), "127.0.0.1:0".into()]
+    };
+    let good_flags = flags(&good);
+    let relay = spawn(&good_flags.iter().map(String::as_str).collect::<Vec<_>>());
+    wait_health(&relay, 200).await;
+    let (mut host, mut guest) = pair(relay.addr, relay.addr, &call_id()).await;
+    still_talking(&mut host, &mut guest).await;
+
+    let bad_flags = flags(&bad);
+    let wrong = spawn(&bad_flags.iter().map(String::as_str).collect::<Vec<_>>());
+    wait_health(&wrong, 503).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(http_get(wrong.metrics.unwrap(), "/healthz").await.0, 503);
+    let logs = wrong.stderr();
+    assert!(logs.contains("cannot reach the cluster engine (Redis)"), "{logs}");
+    assert!(!logs.contains("south-wind") && !logs.contains("north-wind"), "{logs}");
+    let _ = (std::fs::remove_file(&good), std::fs::remove_file(&bad));
+}
+
+#[tokio::test]
+async fn with_redis_gone_joins_are_refused_clearly_and_when_it_is_back_the_call_goes_on() {
+    let redis = Redis::start();
+    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+
+    let port = redis.kill();
+    wait_health(&a, 503).await;
+    let metrics = scrape(&a).await;
+    assert_eq!(metric(&metrics, "shieldcall_relay_cluster_up"), 0, "{metrics}");
+    let mut refused = open(a.addr, &call_id(), None).await;
+    let reason = "the relay cannot reach its cluster: try again in a moment";
+    assert_eq!(refused.recv_error().await, reason);
+    assert_eq!(refused.recv_close().await, (1013, reason.to_string()));
+    host.send(r#"{"t":"bye"}"#).await;
+    assert_eq!(
+        host.recv_error().await,
+        "the relay cannot reach its cluster: message not delivered"
+    );
+
+    // Down for longer than a lease, then back empty (nothing saved): each node writes its
+    // members' places back.
+    tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
+    let _redis = Redis::on(port);
+    wait_health(&a, 200).await;
+    wait_health(&b, 200).await;
+    // One renewal more, so that both nodes have written their places back.
+    tokio::time::sleep(Duration::from_millis(LEASE_MS / 2)).await;
+    still_talking(&mut host, &mut guest).await;
+    // Nobody was told the other left, nor is a third let in.
+    let mut third = open(b.addr, &call, None).await;
+    assert_eq!(third.recv().await, r#"{"t":"full"}"#);
+    host.expect_quiet(Duration::from_millis(LEASE_MS)).await;
+    join(a.addr, &call_id(), 0).await;
+    // The logs say what happened, clearly.
+    let logs = a.stderr();
+    assert!(logs.contains("cannot reach the cluster engine (Redis)"), "{logs}");
+    assert!(logs.contains("cluster engine reachable"), "{logs}");
+}
