@@ -57,6 +57,8 @@ lint: worker-pkg
 	cargo clippy -q -p shieldcall-protocol -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay \
 	  -p shieldcall-worker --all-targets -- -D warnings
 	cargo clippy -q -p shieldcall-relay --features mitm --all-targets -- -D warnings
+	# Alone, the worker is built as a page loads it: the E2EE core without its other suites.
+	cargo clippy -q -p shieldcall-worker --all-targets -- -D warnings
 	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
 
 # The relay's tests include those of the test-only man-in-the-middle binary (feature mitm); the
@@ -65,6 +67,7 @@ test-host:
 	cargo test -q -p shieldcall-protocol -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay \
 	  --features shieldcall-relay/mitm
 	cargo test -q -p shieldcall-worker --lib
+	cargo test -q -p shieldcall-worker --lib --features every-suite
 
 # The worker as the page loads it (wasm-bindgen --target no-modules), for tests that start it.
 worker-pkg: setup
@@ -77,8 +80,8 @@ worker-pkg: setup
 # for them: cargo passes it on as --quiet, which wasm-bindgen-test-runner rejects.
 test-browser: worker-pkg
 	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall
-	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib
-	$(IN_FIREFOX) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib
+	$(WASM) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib --features every-suite
+	$(IN_FIREFOX) cargo test --target wasm32-unknown-unknown -p shieldcall-worker --lib --features every-suite
 
 # The worker's frame path in a Worker of headless Chromium, then of headless Firefox ESR: Rust
 # only, the hybrid the worker runs, the same SFrame in plain JavaScript, and the bare WebCrypto
@@ -86,9 +89,9 @@ test-browser: worker-pkg
 # Not run by `make test`.
 bench-browser: setup
 	$(WASM) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
-	  --test bench_worker -- --nocapture
+	  --features every-suite --test bench_worker -- --nocapture
 	$(IN_FIREFOX) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
-	  --test bench_worker -- --nocapture
+	  --features every-suite --test bench_worker -- --nocapture
 
 # The relay under load (crates/relay/README.md, "Capacity"): SOCKETS sockets on loopback as
 # rooms of two, an offer-sized message per room per second, an abusive flood beside them; prints

@@ -70,7 +70,15 @@ impl ExternalKey {
 
 /// Whether `suite` is one an outside AES-GCM can run.
 pub fn is_gcm(suite: CipherSuite) -> bool {
-    matches!(suite, CipherSuite::Aes128GcmSha256_128 | CipherSuite::Aes256GcmSha512_128)
+    match suite {
+        CipherSuite::Aes128GcmSha256_128 => true,
+        #[cfg(feature = "every-suite")]
+        CipherSuite::Aes256GcmSha512_128 => true,
+        #[cfg(feature = "every-suite")]
+        CipherSuite::AesCtr128HmacSha256_80
+        | CipherSuite::AesCtr128HmacSha256_64
+        | CipherSuite::AesCtr128HmacSha256_32 => false,
+    }
 }
 
 /// One frame to seal outside: its counter is taken and will not be used again.

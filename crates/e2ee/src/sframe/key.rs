@@ -1,12 +1,20 @@
 //! Frame keys: derivation (RFC 9605 §4.4.2), nonces (§4.4.3) and the AEADs (§4.5).
 
-use aes::cipher::{BlockEncrypt, KeyInit};
+#[cfg(feature = "every-suite")]
+use aes::cipher::BlockEncrypt;
+use aes::cipher::KeyInit;
 use aes_gcm::aead::AeadInPlace;
 use hkdf::Hkdf;
+#[cfg(feature = "every-suite")]
 use hkdf::hmac::{Hmac, Mac};
-use sha2::{Sha256, Sha512};
+use sha2::Sha256;
+#[cfg(feature = "every-suite")]
+use sha2::Sha512;
+#[cfg(feature = "every-suite")]
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, Zeroizing};
+#[cfg(feature = "every-suite")]
+use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use super::suite::{CipherSuite, MAX_KEY_LEN, MAX_TAG_LEN, NONCE_LEN};
 
@@ -49,8 +57,14 @@ impl std::fmt::Debug for Tag {
 /// (a move would leave copies behind on the stack).
 enum Cipher {
     Gcm128(Box<aes_gcm::Aes128Gcm>),
+    #[cfg(feature = "every-suite")]
     Gcm256(Box<aes_gcm::Aes256Gcm>),
-    CtrHmac { enc: Box<aes::Aes128>, auth_key: Zeroizing<[u8; 32]>, nt: usize },
+    #[cfg(feature = "every-suite")]
+    CtrHmac {
+        enc: Box<aes::Aes128>,
+        auth_key: Zeroizing<[u8; 32]>,
+        nt: usize,
+    },
 }
 
 /// The key and salt for one KID: everything needed to seal and open its frames.
@@ -89,6 +103,7 @@ pub(crate) fn extract_expand(suite: CipherSuite, ikm: &[u8], info: &[u8], out: &
     // Every caller asks for at most 64 bytes, far below HKDF's 255 * HashLen limit.
     const OK: &str = "HKDF output of at most 64 bytes is always allowed";
     match suite {
+        #[cfg(feature = "every-suite")]
         CipherSuite::Aes256GcmSha512_128 => {
             Hkdf::<Sha512>::new(None, ikm).expand(info, out).expect(OK)
         }
@@ -120,10 +135,14 @@ impl SframeKey {
             CipherSuite::Aes128GcmSha256_128 => {
                 Cipher::Gcm128(Box::new(aes_gcm::Aes128Gcm::new_from_slice(key).expect(LEN)))
             }
+            #[cfg(feature = "every-suite")]
             CipherSuite::Aes256GcmSha512_128 => {
                 Cipher::Gcm256(Box::new(aes_gcm::Aes256Gcm::new_from_slice(key).expect(LEN)))
             }
-            _ => {
+            #[cfg(feature = "every-suite")]
+            CipherSuite::AesCtr128HmacSha256_80
+            | CipherSuite::AesCtr128HmacSha256_64
+            | CipherSuite::AesCtr128HmacSha256_32 => {
                 let mut auth_key = Zeroizing::new([0u8; 32]);
                 auth_key.copy_from_slice(&key[16..48]);
                 Cipher::CtrHmac {
@@ -159,11 +178,13 @@ impl SframeKey {
                     c.encrypt_in_place_detached(&nonce.into(), aad, buf).map_err(|_| TooLong)?;
                 tag.bytes.copy_from_slice(&t);
             }
+            #[cfg(feature = "every-suite")]
             Cipher::Gcm256(c) => {
                 let t =
                     c.encrypt_in_place_detached(&nonce.into(), aad, buf).map_err(|_| TooLong)?;
                 tag.bytes.copy_from_slice(&t);
             }
+            #[cfg(feature = "every-suite")]
             Cipher::CtrHmac { enc, auth_key, nt } => {
                 ctr_apply(enc, &nonce, buf)?;
                 let full = ctr_hmac_tag(auth_key, *nt, &nonce, aad, buf);
@@ -183,9 +204,11 @@ impl SframeKey {
             Cipher::Gcm128(c) => c
                 .decrypt_in_place_detached(&nonce.into(), aad, buf, tag.into())
                 .map_err(|_| AuthFailed),
+            #[cfg(feature = "every-suite")]
             Cipher::Gcm256(c) => c
                 .decrypt_in_place_detached(&nonce.into(), aad, buf, tag.into())
                 .map_err(|_| AuthFailed),
+            #[cfg(feature = "every-suite")]
             Cipher::CtrHmac { enc, auth_key, nt } => {
                 let full = ctr_hmac_tag(auth_key, *nt, &nonce, aad, buf);
                 if !bool::from(full[..*nt].ct_eq(tag)) {
@@ -222,6 +245,7 @@ pub(crate) fn nonce_of(salt: &[u8; NONCE_LEN], ctr: u64) -> [u8; NONCE_LEN] {
 }
 
 /// AES-CTR with the counter block `nonce || 0u32` (§4.5.1).
+#[cfg(feature = "every-suite")]
 fn ctr_apply(enc: &aes::Aes128, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) -> Result<(), TooLong> {
     // The 32-bit block counter must not wrap: at most 2^32 blocks of 16 bytes.
     if buf.len() as u64 > (1u64 << 32) * 16 {
@@ -246,6 +270,7 @@ fn ctr_apply(enc: &aes::Aes128, nonce: &[u8; NONCE_LEN], buf: &mut [u8]) -> Resu
 }
 
 /// `HMAC(auth_key, len(aad) || len(ct) || Nt || nonce || aad || ct)`, lengths as u64 (§4.5.1).
+#[cfg(feature = "every-suite")]
 fn ctr_hmac_tag(
     auth_key: &[u8; 32],
     nt: usize,
