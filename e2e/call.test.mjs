@@ -39,6 +39,13 @@ describe('calls between two browsers', () => {
 
     // Frames decode only if they decrypted: the worker drops anything that does not.
     await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+    // Load and first-frame times, each from its page's own navigation.
+    const markedAt = (who, step) => who.page.evaluate(
+      (name) => performance.getEntriesByName(name, 'mark')[0]?.startTime, `shieldcall: ${step}`);
+    const [homeReady, firstFrame] = [await markedAt(host, 'home ready'), await markedAt(guest, 'remote video: first frame')];
+    assert.ok(homeReady > 0 && firstFrame > 0, 'both pages marked the moment');
+    console.log(`measured: navigation -> home page ready (host) in ${homeReady.toFixed(0)} ms`);
+    console.log(`measured: guest opened the link -> first frame of the host's video in ${firstFrame.toFixed(0)} ms`);
 
     // A laptop's and a phone's window: the call fills it and the page never scrolls.
     await host.page.setViewportSize({ width: 1280, height: 800 });

@@ -111,9 +111,16 @@ fn StreamVideo(
             video.set_src_object(current.as_ref());
         }
     });
+    // The first frame of the other person's video, on the timeline the e2e tests print.
+    let loaded = move |_| {
+        if hook == "remote" {
+            crate::browser::timeline::mark("remote video: first frame");
+        }
+    };
     view! {
         <video
             node_ref=video
+            on:loadeddata=loaded
             data-video=hook
             aria-label=label
             autoplay

@@ -10,6 +10,8 @@ use crate::settings::e2ee_enabled;
 /// Home: make a call link to share.
 #[component]
 pub fn Home() -> impl IntoView {
+    // Effects run once the view is in the document and its handlers are attached.
+    Effect::new(|| crate::browser::timeline::mark("home ready"));
     let (call, set_call) = signal(None::<NewCall>);
     let (copied, set_copied) = signal(None::<bool>);
     let new_call = move |_| match NewCall::make() {
