@@ -49,6 +49,75 @@ export async function startRelay(extraArgs = [], listen = '127.0.0.1:0', { dist 
       child.kill('SIGTERM');
       await once(child, 'exit');
     },
+    /** Kill the relay outright (SIGKILL): no closing handshakes, no goodbyes to its cluster. */
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** A real Redis (Debian's `redis-server`) on a free loopback port, nothing saved to disk, for
+ * a relay cluster (`--cluster`). `url` is its `redis://` URL. */
+export async function startRedis() {
+  const port = await freePort();
+  const child = spawn('redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout.on('data', (chunk) => { logs += chunk; });
+  child.stderr.on('data', (chunk) => { logs += chunk; });
+  const [spawnError] = await Promise.race([once(child, 'spawn').then(() => []), once(child, 'error')]);
+  if (spawnError) throw new Error(`redis-server cannot start (run scripts/setup.sh): ${spawnError.message}`);
+  for (let i = 0; !/Ready to accept connections/.test(logs); i++) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${logs}`);
+    if (i >= 100) throw new Error(`redis-server did not start: ${logs}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** A TCP proxy that sends each new connection to the first of `targetUrls` that accepts it:
+ * what a load balancer in front of relay nodes does when one of them dies. */
+export async function startFailoverProxy(targetUrls) {
+  const targets = targetUrls.map((url) => new URL(url));
+  const open = new Set();
+  const server = createServer((client) => {
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.on('error', () => {});
+    client.pause();
+    const tryTarget = (i) => {
+      if (i >= targets.length) { client.destroy(); return; }
+      const upstream = createConnection(Number(targets[i].port), targets[i].hostname);
+      upstream.once('error', () => { upstream.destroy(); tryTarget(i + 1); });
+      upstream.once('connect', () => {
+        upstream.on('error', () => client.destroy());
+        upstream.on('close', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+    };
+    tryTarget(0);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    async stop() {
+      for (const client of open) client.destroy();
+      server.close();
+    },
   };
 }
 
