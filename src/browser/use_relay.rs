@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use shieldcall_protocol::{Inbound, RelayEvent, RelayRequest, Signal};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{Event, MessageEvent, WebSocket};
+use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 /// Waits before each reconnection attempt, in milliseconds, while the page says it is
 /// reconnecting; after these it says the relay cannot be reached, and goes on trying every
@@ -193,7 +193,15 @@ fn open(
     };
     let on_close = {
         let connection = connection.clone();
-        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            // The relay says why when it refuses a socket (its cluster unreachable, a cap
+            // reached): the person is told that, rather than only that it went away. Its
+            // ordinary goodbyes (1000, 1001: shutting down, an idle room) are a reconnection.
+            let said = event
+                .dyn_ref::<CloseEvent>()
+                .filter(|close| !matches!(close.code(), 1000 | 1001))
+                .map(|close| close.reason())
+                .filter(|reason| !reason.is_empty());
             let (finished, attempt) = {
                 let mut c = connection.borrow_mut();
                 c.socket = None;
@@ -203,12 +211,18 @@ fn open(
             if finished {
                 return;
             }
-            let delay = match RETRY_DELAYS_MS.get(usize::from(attempt) - 1) {
-                Some(delay) => {
+            let delay = match (RETRY_DELAYS_MS.get(usize::from(attempt) - 1), said) {
+                (delay, Some(reason)) => {
+                    set_presence.set(Presence::Disconnected(format!(
+                        "the relay closed the connection ({reason}); trying again"
+                    )));
+                    delay.copied().unwrap_or(KEEP_TRYING_MS)
+                }
+                (Some(delay), None) => {
                     set_presence.set(Presence::Reconnecting(attempt));
                     *delay
                 }
-                None => {
+                (None, None) => {
                     set_presence.set(Presence::Disconnected(
                         "the call's relay cannot be reached; still trying".into(),
                     ));
