@@ -8,10 +8,20 @@ use shieldcall_protocol::{ChatOrder, WorkerCommand, WorkerEvent, base64url};
 
 use super::{Controller, Effect};
 
+/// What a chat command to the worker was for, until its answer comes.
+pub(super) enum Pending {
+    /// A message of this person's, shown once sealed and sent.
+    Message(String),
+    /// A report to the other side that its messages arrived out of order.
+    Report,
+    /// This side's media state.
+    MediaState,
+}
+
 impl Controller {
     /// The id of the next chat command to the worker (seal, report or open), which its answer
     /// carries back.
-    fn next_chat_id(&mut self) -> u32 {
+    pub(super) fn next_chat_id(&mut self) -> u32 {
         self.chat_seq += 1;
         self.chat_seq
     }
@@ -31,7 +41,7 @@ impl Controller {
         match self.session.state() {
             ShieldState::Locked { .. } if self.worker_ready => {
                 let id = self.next_chat_id();
-                self.chat_pending.insert(id, Some(text.clone()));
+                self.chat_pending.insert(id, Pending::Message(text.clone()));
                 self.emit(Effect::Worker(WorkerCommand::SealChat { id, text }));
             }
             ShieldState::Unlocked { .. } if self.session.confirmed() => {
@@ -66,7 +76,11 @@ impl Controller {
     pub(super) fn chat_event(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::ChatSealed { id, frame } => {
-                let Some(shown) = self.chat_pending.remove(&id) else { return };
+                let Some(pending) = self.chat_pending.remove(&id) else { return };
+                let shown = match pending {
+                    Pending::Message(text) => Some(text),
+                    Pending::Report | Pending::MediaState => None,
+                };
                 self.emit(Effect::SendChat { frame: base64url::encode(&frame), shown });
             }
             WorkerEvent::ChatOpened { text, order, .. } => {
@@ -80,10 +94,18 @@ impl Controller {
                     self.notice(warning);
                 }
             }
+            WorkerEvent::MediaStateOpened { state, order, .. } => {
+                self.chat_order_seen(order);
+                self.remote_media_state(state, order);
+            }
             WorkerEvent::ChatRefused { id, reason } => match self.chat_pending.remove(&id) {
-                Some(Some(_)) => self.notice(format!("Your message was not sent: {reason}.")),
+                Some(Pending::Message(_)) => {
+                    self.notice(format!("Your message was not sent: {reason}."))
+                }
                 // A report that could not be sealed: the person was told here already.
-                Some(None) => self.log(format!("a chat report was not sent: {reason}")),
+                Some(Pending::Report) => self.log(format!("a chat report was not sent: {reason}")),
+                Some(Pending::MediaState) => self.media_state_not_sent(&reason),
+                // Whatever it held (text, a report, a media state), nothing of it is shown.
                 None => self.notice(format!("A chat message was dropped: {reason}.")),
             },
             WorkerEvent::Ready | WorkerEvent::Stats(_) | WorkerEvent::Error { .. } => {}
@@ -97,7 +119,7 @@ impl Controller {
         self.notice(warning);
         if self.worker_ready {
             let id = self.next_chat_id();
-            self.chat_pending.insert(id, None);
+            self.chat_pending.insert(id, Pending::Report);
             self.emit(Effect::Worker(WorkerCommand::SealChatReport { id, order }));
         }
     }
