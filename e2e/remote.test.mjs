@@ -45,16 +45,17 @@ async function muteAndCameraReachTheGuest(host, guest) {
   assert.equal(await host.page.locator('[data-remote-mic], [data-remote-camera]').count(), 0);
 }
 
-/** The quality icon shows a class and its figures in words, the same in both. */
+/** The quality icon shows a class and its figures in words, the same in both (Chromium or
+ * Firefox: only the harness's common page calls). */
 async function qualityIsShown(who) {
-  const icon = await who.page.waitForSelector('[data-quality]', { timeout: 15000 });
-  const quality = await icon.getAttribute('data-quality');
-  const label = await icon.getAttribute('aria-label');
+  await who.page.waitForSelector('[data-quality]', { timeout: 15000 });
+  const quality = await who.page.getAttribute('[data-quality]', 'data-quality');
+  const label = await who.page.getAttribute('[data-quality]', 'aria-label');
   assert.match(quality, /^(good|fair|poor)$/);
   assert.match(label, /^(Good|Fair|Poor) connection: (\d+ ms round trip|round trip unknown), [\d.]+% loss(, \d+ ms jitter)?, [\d.]+ [kM]b\/s received, [\d.]+ [kM]b\/s sent$/);
   assert.equal(label.split(' ')[0].toLowerCase(), quality, 'the words say the class the bars show');
-  assert.equal(await icon.getAttribute('data-tip'), label, 'the tooltip says the same');
-  console.log(`  ${who.name}: ${label}`);
+  assert.equal(await who.page.getAttribute('[data-quality]', 'data-tip'), label, 'the tooltip says the same');
+  console.log(`  ${who.name} (${who.browser ?? 'chromium'}): ${label}`);
 }
 
 describe('what the other side is doing', () => {
@@ -95,4 +96,20 @@ describe('what the other side is doing', () => {
     await guest.page.waitForSelector('.chat-messages li:has-text("still chat")', { timeout: 10000 });
     await qualityIsShown(guest);
   }));
+
+  test('Firefox host, Chromium guest, E2EE on: each sees the other\'s state, and Firefox measures the connection', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.goto(link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await host.page.click('[data-control=mute]');
+    await guest.page.waitForSelector(MIC_OFF, { timeout: 5000 });
+    await guest.page.click('[data-control=camera]');
+    await host.page.waitForSelector(CAMERA_OFF, { timeout: 5000 });
+    assert.match(await host.page.textContent(CAMERA_OFF), /Camera off/);
+    await guest.page.click('[data-control=camera]');
+    await host.page.waitForFunction(() => !document.querySelector('[data-remote-camera]'), null, { timeout: 5000 });
+    await host.page.click('[data-control=mute]');
+    await guest.page.waitForSelector('[data-remote-mic]', { state: 'detached', timeout: 5000 });
+    await qualityIsShown(host);
+  }, { host: 'firefox' }));
 });

@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use shieldcall::components::{CallLayout, ChatPanel, Controls, FeaturesMenu, QualityIndicator};
 use shieldcall_call::quality::{Quality, QualityView};
-use shieldcall_protocol::MediaState;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::TranscriptHash;
 use shieldcall_e2ee::session::ShieldState;
+use shieldcall_protocol::MediaState;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlVideoElement;
@@ -246,8 +246,7 @@ async fn the_other_persons_mute_and_camera_off_show_on_their_tile_and_are_said()
     settle().await;
     let icon = find(&root, "[data-quality]");
     assert_eq!(attr(&icon, "data-quality").as_deref(), Some("fair"));
-    let words =
-        "Fair connection: 240 ms round trip, 0% loss, 5 ms jitter, 1.2 Mb/s received, 900 kb/s sent";
+    let words = "Fair connection: 240 ms round trip, 0% loss, 5 ms jitter, 1.2 Mb/s received, 900 kb/s sent";
     assert_eq!(attr(&icon, "aria-label").as_deref(), Some(words));
     assert_eq!(attr(&icon, "data-tip").as_deref(), Some(words));
     assert_eq!(all(&root, "[data-quality] rect.lit").len(), 2, "two bars of three");
