@@ -242,6 +242,7 @@ async fn the_other_persons_mute_and_camera_off_show_on_their_tile_and_are_said()
         jitter_ms: Some(5),
         in_bps: 1_200_000,
         out_bps: 900_000,
+        interrupted: false,
     }));
     settle().await;
     let icon = find(&root, "[data-quality]");

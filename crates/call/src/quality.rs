@@ -74,12 +74,29 @@ pub struct QualityView {
     /// Bits per second received and sent over the last interval.
     pub in_bps: u64,
     pub out_bps: u64,
+    /// The browser says the connection is interrupted (ICE `disconnected`): nothing gets
+    /// through, whatever the last figures were.
+    pub interrupted: bool,
 }
 
 impl QualityView {
+    /// What to show while the browser says the connection is interrupted.
+    pub const INTERRUPTED: QualityView = QualityView {
+        quality: Quality::Poor,
+        rtt_ms: None,
+        loss_pct: 0.0,
+        jitter_ms: None,
+        in_bps: 0,
+        out_bps: 0,
+        interrupted: true,
+    };
+
     /// In words, for the tooltip and the accessible name: "Good connection: 24 ms round trip,
     /// 0% loss, 3 ms jitter, 1.2 Mb/s received, 1.1 Mb/s sent".
     pub fn description(&self) -> String {
+        if self.interrupted {
+            return "Poor connection: interrupted, nothing gets through right now".into();
+        }
         let class = match self.quality {
             Quality::Good => "Good connection",
             Quality::Fair => "Fair connection",
@@ -177,6 +194,7 @@ impl QualityMeter {
             jitter_ms: stats.jitter_ms,
             in_bps: bytes_in * 8000 / ms,
             out_bps: bytes_out * 8000 / ms,
+            interrupted: false,
         })
     }
 
@@ -314,10 +332,15 @@ mod tests {
             jitter_ms: None,
             in_bps: 64_000,
             out_bps: 1_500_000,
+            interrupted: false,
         };
         assert_eq!(
             view.description(),
             "Poor connection: round trip unknown, 12% loss, 64 kb/s received, 1.5 Mb/s sent"
+        );
+        assert_eq!(
+            QualityView::INTERRUPTED.description(),
+            "Poor connection: interrupted, nothing gets through right now"
         );
     }
 }

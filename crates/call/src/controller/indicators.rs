@@ -13,7 +13,7 @@ use shieldcall_protocol::{ChatOrder, MediaState, WorkerCommand};
 
 use super::chat::Pending;
 use super::{Controller, Effect};
-use crate::quality::{LinkStats, QualityMeter};
+use crate::quality::{LinkStats, QualityMeter, QualityView};
 use crate::remote_media::announcement;
 
 /// Seconds between two readings of the connection's statistics (the clock ticks each second).
@@ -97,6 +97,14 @@ impl Controller {
             self.quality_shown = true;
             self.emit(Effect::Quality(Some(view)));
         }
+    }
+
+    /// The browser says the connection is interrupted: the icon says so at once (the figures
+    /// of before are no longer true), and the readings start afresh once it is back.
+    pub(super) fn quality_interrupted(&mut self) {
+        self.quality = QualityMeter::default();
+        self.quality_shown = true;
+        self.emit(Effect::Quality(Some(QualityView::INTERRUPTED)));
     }
 
     /// The connection went: nothing is known of the other side's media or the connection

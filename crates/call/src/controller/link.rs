@@ -173,6 +173,7 @@ impl Controller {
                 }
                 self.say_hello();
             }
+            LinkState::Disconnected => self.quality_interrupted(),
             _ => {}
         }
     }

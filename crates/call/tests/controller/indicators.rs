@@ -3,7 +3,8 @@
 //! connection's quality from the statistics the controller asks for.
 
 use shieldcall_call::controller::Input;
-use shieldcall_call::quality::{LinkStats, Quality};
+use shieldcall_call::controller::LinkState;
+use shieldcall_call::quality::{LinkStats, Quality, QualityView};
 use shieldcall_protocol::{ChatOrder, MediaState, WorkerEvent};
 
 use crate::harness::{From, Settings, WorkerMode, World, dropping, is_confirm, joined};
@@ -83,7 +84,7 @@ fn a_new_connection_forgets_the_old_state_and_tells_it_again() {
     world.input(From::Guest, Input::LocalMedia(MUTED));
     assert_eq!(world.host.view.remote_media, Some(MUTED));
     // The host drops a failed connection at once (and makes the next one).
-    world.media_drops(shieldcall_call::controller::LinkState::Failed);
+    world.media_drops(LinkState::Failed);
     world.settle();
     assert_eq!(world.host.view.remote_media, None, "unknown while there is no connection");
     let delay = world.host.retry_at.expect("a retry is scheduled") - world.now;
@@ -187,10 +188,32 @@ fn quality_is_read_every_two_seconds_while_connected_and_shown_in_words() {
     let stale = generation + 1;
     world.input(From::Host, Input::LinkStats { generation: stale, stats: stats(3, 900) });
     assert_eq!(world.host.view.quality.unwrap().rtt_ms, Some(24));
-    world.media_drops(shieldcall_call::controller::LinkState::Failed);
+    world.media_drops(LinkState::Failed);
     world.settle();
     assert_eq!(world.host.view.quality, None);
     let reads = world.host.stats_reads;
     world.advance(1_000);
     assert_eq!(world.host.stats_reads, reads, "nothing to read without a connection");
+}
+
+#[test]
+fn an_interrupted_connection_shows_poor_at_once_and_measures_afresh_when_back() {
+    let mut world = World::call(Settings::default());
+    let generation = world.host.generation();
+    world.input(From::Host, Input::LinkStats { generation, stats: stats(1, 24) });
+    world.input(From::Host, Input::LinkStats { generation, stats: stats(2, 24) });
+    assert_eq!(world.host.view.quality.unwrap().quality, Quality::Good);
+    let disconnected = Input::LinkState { generation, state: LinkState::Disconnected };
+    world.input(From::Host, disconnected);
+    assert_eq!(world.host.view.quality, Some(QualityView::INTERRUPTED));
+    world.input(From::Host, Input::LinkState { generation, state: LinkState::Connected });
+    // No hysteresis against the interruption: the first interval after it shows as it is.
+    world.input(From::Host, Input::LinkStats { generation, stats: stats(3, 24) });
+    assert_eq!(
+        world.host.view.quality,
+        Some(QualityView::INTERRUPTED),
+        "one reading is no interval"
+    );
+    world.input(From::Host, Input::LinkStats { generation, stats: stats(4, 24) });
+    assert_eq!(world.host.view.quality.unwrap().quality, Quality::Good);
 }
