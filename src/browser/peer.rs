@@ -319,7 +319,8 @@ pub async fn remote_certificates(pc: &RtcPeerConnection) -> Vec<(String, String)
 
 /// The connection's counters for the quality indicator (`getStats`): the round trip of the
 /// selected candidate pair (`currentRoundTripTime`; where a browser reports none, the largest
-/// `remote-inbound-rtp` `roundTripTime`), the largest inbound jitter, and packets and bytes
+/// `remote-inbound-rtp` `roundTripTime`), the inbound audio's jitter (video's where there is
+/// no audio), and packets and bytes
 /// summed over the `inbound-rtp` and `outbound-rtp` entries. `None` if there is no report.
 pub async fn link_stats(pc: &RtcPeerConnection) -> Option<shieldcall_call::quality::LinkStats> {
     let report = JsFuture::from(pc.get_stats()).await.ok()?;
@@ -330,7 +331,8 @@ pub async fn link_stats(pc: &RtcPeerConnection) -> Option<shieldcall_call::quali
         Reflect::get(value, &name.into()).ok().and_then(|v| v.as_string())
     };
     let mut stats = shieldcall_call::quality::LinkStats::default();
-    let (mut pair_rtt, mut remote_rtt, mut jitter) = (None::<f64>, None::<f64>, None::<f64>);
+    let (mut pair_rtt, mut remote_rtt) = (None::<f64>, None::<f64>);
+    let (mut audio_jitter, mut video_jitter) = (None::<f64>, None::<f64>);
     let mut lost: f64 = 0.0;
     let mut at: f64 = 0.0;
     let entries = js_sys::try_iter(&report).ok().flatten().into_iter().flatten().flatten();
@@ -357,8 +359,14 @@ pub async fn link_stats(pc: &RtcPeerConnection) -> Option<shieldcall_call::quali
                 stats.bytes_received += count("bytesReceived");
                 // Negative when duplicates outnumber losses: none lost, then.
                 lost += number(&value, "packetsLost").unwrap_or(0.0).max(0.0);
+                // Audio's jitter is the one people hear; video's is inflated by each frame's
+                // packets leaving in a burst, so it counts only where no audio comes.
                 if let Some(j) = number(&value, "jitter") {
-                    jitter = Some(jitter.map_or(j, |m: f64| m.max(j)));
+                    let slot = match text(&value, "kind").as_deref() {
+                        Some("audio") => &mut audio_jitter,
+                        _ => &mut video_jitter,
+                    };
+                    *slot = Some(slot.map_or(j, |m: f64| m.max(j)));
                 }
             }
             Some("outbound-rtp") => stats.bytes_sent += count("bytesSent"),
@@ -368,7 +376,7 @@ pub async fn link_stats(pc: &RtcPeerConnection) -> Option<shieldcall_call::quali
     // Seconds in the report, milliseconds in the view.
     let ms = |seconds: f64| (seconds * 1000.0).round() as u32;
     stats.rtt_ms = pair_rtt.or(remote_rtt).map(ms);
-    stats.jitter_ms = jitter.map(ms);
+    stats.jitter_ms = audio_jitter.or(video_jitter).map(ms);
     stats.packets_lost = lost as u64;
     stats.at_ms = at as u64;
     Some(stats)

@@ -11,6 +11,8 @@
 //! | inbound loss       | < 2 %    | 2 to 10 %      | > 10 %   |
 //! | inbound jitter     | < 30 ms  | 30 to 75 ms    | > 75 ms  |
 //!
+//! (Jitter is the audio's: video's is inflated by each frame's packets leaving in a burst.)
+//!
 //! Why these: a round trip over about 400 ms (one way over ITU-T G.114's 150-200 ms, plus
 //! the jitter buffer) makes people talk over each other; Opus with FEC hides a few percent of
 //! loss but video freezes visibly beyond about 2 %, and both break up beyond 10 %; jitter
@@ -27,7 +29,7 @@ pub struct LinkStats {
     /// The report's time (ms, the page's clock).
     pub at_ms: u64,
     pub rtt_ms: Option<u32>,
-    /// The largest inbound jitter (ms).
+    /// The inbound audio's jitter (ms; the video's where no audio comes in).
     pub jitter_ms: Option<u32>,
     pub packets_received: u64,
     pub packets_lost: u64,
