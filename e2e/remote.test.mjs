@@ -65,8 +65,11 @@ describe('what the other side is doing', () => {
 
   test('E2EE on: a camera turned off before the guest came, then mute and camera both ways, and the quality', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    // Off while alone: the guest learns it when the channel opens.
+    // Off while alone (once the camera runs: before, there is none to turn off): the guest
+    // learns it when the channel opens.
+    await host.page.waitForFunction(() => document.querySelector('[data-video=self]')?.srcObject);
     await host.page.click('[data-control=camera]');
+    await host.page.waitForSelector('[data-control=camera][aria-pressed=false]');
     await guest.page.goto(link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     await guest.page.waitForSelector(`${CAMERA_OFF}:has-text("Camera off")`, { timeout: 10000 });

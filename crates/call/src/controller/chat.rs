@@ -8,6 +8,15 @@ use shieldcall_protocol::{ChatOrder, WorkerCommand, WorkerEvent, base64url};
 
 use super::{Controller, Effect};
 
+/// A message that came on the data channel before this side could check it.
+pub(super) enum Early {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+/// How many early messages are kept; more are dropped.
+const MAX_EARLY: usize = 32;
+
 /// What a chat command to the worker was for, until its answer comes.
 pub(super) enum Pending {
     /// A message of this person's, shown once sealed and sent.
@@ -68,8 +77,8 @@ impl Controller {
                 }
                 self.emit(Effect::ChatShown { from_me: false, text: frame })
             }
-            // Never show what could not be checked.
-            _ => {}
+            // Never shown before it can be checked; kept until then (see `hold_early`).
+            _ => self.hold_early(Early::Text(frame)),
         }
     }
 
@@ -109,6 +118,46 @@ impl Controller {
                 None => self.notice(format!("A chat message was dropped: {reason}.")),
             },
             WorkerEvent::Ready | WorkerEvent::Stats(_) | WorkerEvent::Error { .. } => {}
+        }
+    }
+
+    /// A message that arrived before this side could check it: the channel opens as soon as
+    /// DTLS is up, and the other side (locked a moment earlier) may send its media state before
+    /// the confirmation that locks this side has come through the relay. Kept, unread, until
+    /// the call is locked or confirmed as transport-only; dropped under a warning or with the
+    /// connection. Never shown before it is checked, as before.
+    pub(super) fn hold_early(&mut self, message: Early) {
+        if matches!(self.session.state(), ShieldState::Warning { .. }) {
+            return;
+        }
+        if self.early_chat.len() < MAX_EARLY {
+            self.early_chat.push(message);
+        } else {
+            self.log("a message that came before the call was secure was dropped (too many)");
+        }
+    }
+
+    /// The early messages, once they can be checked (or dropped, under a warning).
+    pub(super) fn release_early(&mut self) {
+        if self.early_chat.is_empty() {
+            return;
+        }
+        let ready = match self.session.state() {
+            ShieldState::Locked { .. } => self.worker_ready,
+            ShieldState::Unlocked { .. } => self.session.confirmed(),
+            ShieldState::Warning { .. } => {
+                self.early_chat.clear();
+                return;
+            }
+            ShieldState::Connecting => false,
+        };
+        if ready {
+            for message in std::mem::take(&mut self.early_chat) {
+                match message {
+                    Early::Text(frame) => self.chat_received(frame),
+                    Early::Binary(bytes) => self.binary_received(&bytes),
+                }
+            }
         }
     }
 

@@ -11,7 +11,7 @@
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::{ChatOrder, MediaState, WorkerCommand};
 
-use super::chat::Pending;
+use super::chat::{Early, Pending};
 use super::{Controller, Effect};
 use crate::quality::{LinkStats, QualityMeter, QualityView};
 use crate::remote_media::announcement;
@@ -65,8 +65,8 @@ impl Controller {
                     Err(why) => self.notice(format!("A chat message was dropped: {why}.")),
                 }
             }
-            // Never show what could not be checked.
-            _ => {}
+            // Never shown before it can be checked; kept until then.
+            _ => self.hold_early(Early::Binary(bytes.to_vec())),
         }
     }
 
@@ -112,6 +112,7 @@ impl Controller {
     pub(super) fn indicators_dropped(&mut self) {
         self.channel_open = None;
         self.media_shared = None;
+        self.early_chat.clear();
         self.quality = QualityMeter::default();
         if self.remote_media.take().is_some() {
             self.emit(Effect::RemoteMedia { state: None, announce: None });

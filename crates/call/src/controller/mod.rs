@@ -44,7 +44,7 @@ use crate::config::IceSettings;
 use crate::media_health::MediaHealth;
 use crate::quality::QualityMeter;
 use crate::retry::Retry;
-use chat::Pending;
+use chat::{Early, Pending};
 use link::Link;
 use media::{RemoteScreen, WorkerMode};
 
@@ -102,6 +102,8 @@ pub struct Controller {
     chat_seq: u32,
     /// Chat being sealed in the worker, by id.
     chat_pending: HashMap<u32, Pending>,
+    /// What came on the data channel before this side could check it.
+    early_chat: Vec<Early>,
     /// The connection whose data channel is open, if the current one's is.
     channel_open: Option<Generation>,
     /// This person's microphone, camera and screen share, as the page last said.
@@ -169,6 +171,7 @@ impl Controller {
             remote_screen: RemoteScreen::default(),
             chat_seq: 0,
             chat_pending: HashMap::new(),
+            early_chat: Vec::new(),
             channel_open: None,
             local_media: MediaState::ALL_ON,
             media_shared: None,
@@ -257,9 +260,11 @@ impl Controller {
             }
             Input::PageLeft => self.end(None, true),
         }
-        // Whatever changed (the channel, the shield, the worker, the person's own media), the
-        // other side learns this person's media state once it can be sent.
+        // Whatever changed (the channel, the shield, the worker, the person's own media): what
+        // came early on the channel is read once it can be checked, and the other side learns
+        // this person's media state once it can be sent.
         if !self.ended {
+            self.release_early();
             self.share_media_state();
         }
     }

@@ -217,3 +217,32 @@ fn an_interrupted_connection_shows_poor_at_once_and_measures_afresh_when_back() 
     world.input(From::Host, Input::LinkStats { generation, stats: stats(4, 24) });
     assert_eq!(world.host.view.quality.unwrap().quality, Quality::Good);
 }
+
+#[test]
+fn a_state_that_comes_before_this_side_is_locked_waits_and_is_shown_once_locked() {
+    // The host's confirmation reaches the guest late (after the data channel opened): the
+    // host, locked already, sends its state at once, and the guest cannot check it yet.
+    let mut world = World::new(Settings::default());
+    let held = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let keep = held.clone();
+    world.relay = Box::new(move |from, signal| {
+        if from == From::Host && is_confirm(&signal) {
+            keep.borrow_mut().push(signal);
+            return vec![];
+        }
+        vec![signal]
+    });
+    world.input(From::Host, Input::LocalMedia(MUTED));
+    world.join();
+    assert!(world.host.locked() && !world.guest.locked());
+    assert!(world.guest.link.as_ref().unwrap().channel_open);
+    assert_eq!(world.guest.view.remote_media, None, "not shown before it can be checked");
+    assert!(world.guest.view.notices.is_empty(), "and not dropped either");
+    let confirmations: Vec<_> = held.borrow_mut().drain(..).collect();
+    for confirm in confirmations {
+        world.inject(From::Guest, confirm);
+    }
+    world.assert_locked();
+    assert_eq!(world.guest.view.remote_media, Some(MUTED));
+    assert_eq!(world.guest.view.announced, ["The other person's microphone is off."]);
+}
