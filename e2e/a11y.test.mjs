@@ -1,6 +1,6 @@
 // axe-core (npm) over every view of the app in real Chromium: the home page, the settings, and
-// a locked call with each of its dialogs and popovers open, wide and narrow, light and dark. No
-// serious or critical violation may remain.
+// a locked call (the other person muted, camera off) with each of its dialogs and popovers
+// open, wide and narrow, light and dark. No serious or critical violation may remain.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -60,6 +60,13 @@ describe('accessibility (axe-core)', () => {
     await guest.page.goto(link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     await waitForRemoteFrames(host);
+    // The guest's microphone and camera off: the host's page shows the indicators (and the
+    // connection's quality) for axe to check too.
+    await guest.page.click('[data-control=mute]');
+    await guest.page.click('[data-control=camera]');
+    await host.page.waitForSelector('[data-remote-mic=off]', { timeout: 5000 });
+    await host.page.waitForSelector('[data-remote-camera=off]', { timeout: 5000 });
+    await host.page.waitForSelector('[data-quality]', { timeout: 15000 });
     const page = host.page;
     const found = [];
     for (const scheme of ['light', 'dark']) {

@@ -316,3 +316,68 @@ pub async fn remote_certificates(pc: &RtcPeerConnection) -> Vec<(String, String)
     }
     certificate_ids.iter().filter_map(|id| certificates.get(id).cloned()).collect()
 }
+
+/// The connection's counters for the quality indicator (`getStats`): the round trip of the
+/// selected candidate pair (`currentRoundTripTime`; where a browser reports none, the largest
+/// `remote-inbound-rtp` `roundTripTime`), the inbound audio's jitter (video's where there is
+/// no audio), and packets and bytes
+/// summed over the `inbound-rtp` and `outbound-rtp` entries. `None` if there is no report.
+pub async fn link_stats(pc: &RtcPeerConnection) -> Option<shieldcall_call::quality::LinkStats> {
+    let report = JsFuture::from(pc.get_stats()).await.ok()?;
+    let number = |value: &JsValue, name: &str| {
+        Reflect::get(value, &name.into()).ok().and_then(|v| v.as_f64()).filter(|n| n.is_finite())
+    };
+    let text = |value: &JsValue, name: &str| {
+        Reflect::get(value, &name.into()).ok().and_then(|v| v.as_string())
+    };
+    let mut stats = shieldcall_call::quality::LinkStats::default();
+    let (mut pair_rtt, mut remote_rtt) = (None::<f64>, None::<f64>);
+    let (mut audio_jitter, mut video_jitter) = (None::<f64>, None::<f64>);
+    let mut lost: f64 = 0.0;
+    let mut at: f64 = 0.0;
+    let entries = js_sys::try_iter(&report).ok().flatten().into_iter().flatten().flatten();
+    for value in entries.filter_map(|entry| Reflect::get(&entry, &1.into()).ok()) {
+        at = at.max(number(&value, "timestamp").unwrap_or(0.0));
+        let count = |name| number(&value, name).unwrap_or(0.0).max(0.0) as u64;
+        match text(&value, "type").as_deref() {
+            Some("candidate-pair")
+                if text(&value, "state").as_deref() == Some("succeeded")
+                    && Reflect::get(&value, &"nominated".into()).ok().and_then(|v| v.as_bool())
+                        != Some(false) =>
+            {
+                if let Some(rtt) = number(&value, "currentRoundTripTime") {
+                    pair_rtt = Some(pair_rtt.map_or(rtt, |r: f64| r.max(rtt)));
+                }
+            }
+            Some("remote-inbound-rtp") => {
+                if let Some(rtt) = number(&value, "roundTripTime") {
+                    remote_rtt = Some(remote_rtt.map_or(rtt, |r: f64| r.max(rtt)));
+                }
+            }
+            Some("inbound-rtp") => {
+                stats.packets_received += count("packetsReceived");
+                stats.bytes_received += count("bytesReceived");
+                // Negative when duplicates outnumber losses: none lost, then.
+                lost += number(&value, "packetsLost").unwrap_or(0.0).max(0.0);
+                // Audio's jitter is the one people hear; video's is inflated by each frame's
+                // packets leaving in a burst, so it counts only where no audio comes.
+                if let Some(j) = number(&value, "jitter") {
+                    let slot = match text(&value, "kind").as_deref() {
+                        Some("audio") => &mut audio_jitter,
+                        _ => &mut video_jitter,
+                    };
+                    *slot = Some(slot.map_or(j, |m: f64| m.max(j)));
+                }
+            }
+            Some("outbound-rtp") => stats.bytes_sent += count("bytesSent"),
+            _ => {}
+        }
+    }
+    // Seconds in the report, milliseconds in the view.
+    let ms = |seconds: f64| (seconds * 1000.0).round() as u32;
+    stats.rtt_ms = pair_rtt.or(remote_rtt).map(ms);
+    stats.jitter_ms = audio_jitter.or(video_jitter).map(ms);
+    stats.packets_lost = lost as u64;
+    stats.at_ms = at as u64;
+    Some(stats)
+}

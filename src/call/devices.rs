@@ -6,7 +6,9 @@ use std::rc::Weak;
 
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
+use shieldcall_call::controller::Input;
 use shieldcall_e2ee::layout::Slot;
+use shieldcall_protocol::MediaState;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{MediaStream, MediaStreamConstraints, MediaStreamTrack};
@@ -96,6 +98,7 @@ impl Call {
     /// come, and sent on the current one if it was made without them.
     pub(super) fn camera_ready(&mut self, camera: Option<MediaStream>) {
         self.camera = camera.clone();
+        self.local_media_changed();
         let media = self.link.as_ref().and_then(|link| link.media.clone());
         if let (Some(camera), Some(media)) = (camera, media) {
             spawn_local(async move {
@@ -118,6 +121,21 @@ impl Call {
             MediaKind::Audio => self.set.mic_on.set(on),
             MediaKind::Video => self.set.camera_on.set(on),
         }
+        self.local_media_changed();
+    }
+
+    /// Tell the controller what this person's microphone, camera and screen share do now (it
+    /// tells the other person): read from the tracks themselves, so it is never out of step.
+    pub(super) fn local_media_changed(&mut self) {
+        let on = |kind| {
+            self.camera.as_ref().and_then(|c| first_track(c, kind)).is_some_and(|t| t.enabled())
+        };
+        let state = MediaState {
+            mic: on(MediaKind::Audio),
+            camera: on(MediaKind::Video),
+            screen: self.screen.is_some(),
+        };
+        self.handle(Input::LocalMedia(state));
     }
 
     pub(super) fn use_device(

@@ -8,7 +8,7 @@ use shieldcall_call::controller::{Effect, Input, ShieldView};
 use wasm_bindgen_futures::spawn_local;
 
 use super::{Call, notice, now_ms, with_call};
-use crate::browser::peer::{apply_remote, payload_types, remote_certificates};
+use crate::browser::peer::{apply_remote, link_stats, payload_types, remote_certificates};
 use crate::browser::timeline;
 use crate::call_link::forget_link;
 use crate::components::ChatMessage;
@@ -92,6 +92,30 @@ impl Call {
                 }
             }
             Effect::ChatShown { from_me, text } => self.chat_shown(from_me, text),
+            Effect::SendBinary(bytes) => {
+                if let Some(link) = &self.link {
+                    let _ = link.chat.send_with_u8_array(&bytes);
+                }
+            }
+            Effect::RemoteMedia { state, announce } => {
+                self.set.remote_media.try_set(state);
+                if let Some(text) = announce {
+                    self.set.remote_announcement.try_set(text);
+                }
+            }
+            Effect::ReadStats { generation } => {
+                let Some(link) = self.current_link(generation) else {
+                    return;
+                };
+                let (pc, weak) = (link.pc.clone(), self.me.clone());
+                spawn_local(async move {
+                    let Some(stats) = link_stats(&pc).await else { return };
+                    with_call(&weak, |c| c.handle(Input::LinkStats { generation, stats }));
+                });
+            }
+            Effect::Quality(view) => {
+                self.set.quality.try_set(view);
+            }
             Effect::Log(text) => web_sys::console::warn_1(&text.into()),
             Effect::End { why: _, forget_link: forget } => {
                 if forget {

@@ -7,8 +7,10 @@ use std::rc::{Rc, Weak};
 use leptos::prelude::*;
 use shieldcall_call::controller::Input;
 use shieldcall_call::e2ee_health::E2eeHealth;
+use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
+use shieldcall_protocol::MediaState;
 use web_sys::MediaStream;
 
 use super::{Call, RecordingMix};
@@ -47,6 +49,12 @@ pub struct CallHandle {
     pub camera: ReadSignal<Option<String>>,
     /// What the media worker does with the frames, per track (the shield's panel shows it).
     pub health: ReadSignal<E2eeHealth>,
+    /// The other person's microphone, camera and screen share, once their page said.
+    pub remote_media: ReadSignal<Option<MediaState>>,
+    /// The last change of it, in words, for a polite live region.
+    pub remote_announcement: ReadSignal<String>,
+    /// The connection's quality, once measured.
+    pub quality: ReadSignal<Option<QualityView>>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -71,6 +79,9 @@ pub(super) struct Setters {
     pub(super) microphone: WriteSignal<Option<String>>,
     pub(super) camera: WriteSignal<Option<String>>,
     pub(super) health: WriteSignal<E2eeHealth>,
+    pub(super) remote_media: WriteSignal<Option<MediaState>>,
+    pub(super) remote_announcement: WriteSignal<String>,
+    pub(super) quality: WriteSignal<Option<QualityView>>,
 }
 
 impl CallHandle {

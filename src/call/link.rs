@@ -15,9 +15,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{
-    Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcIceCandidateInit,
-    RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
-    RtcSdpType,
+    Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelType,
+    RtcIceCandidateInit, RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcPeerConnectionState, RtcSdpType,
 };
 
 use super::{Call, with_call};
@@ -57,6 +57,8 @@ impl Call {
         chat_init.set_negotiated(true);
         chat_init.set_id(0);
         let chat = pc.create_data_channel_with_data_channel_dict("chat", &chat_init);
+        // Binary messages (a media state with E2EE off) arrive as bytes, never as a Blob.
+        chat.set_binary_type(RtcDataChannelType::Arraybuffer);
         let closures = wire_events(&pc, &chat, generation, &self.me);
         self.link =
             Some(Link { generation, pc: pc.clone(), media: None, chat, _closures: closures });
@@ -96,6 +98,7 @@ impl Call {
     pub(super) fn drop_link(&mut self) {
         if let Some(link) = self.link.take() {
             link.chat.set_onmessage(None);
+            link.chat.set_onopen(None);
             link.pc.set_onicecandidate(None);
             link.pc.set_onconnectionstatechange(None);
             link.pc.set_onicegatheringstatechange(None);
@@ -168,16 +171,30 @@ fn wire_events(
         })
     };
     pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+    // Text is chat; a binary message is a media state (E2EE off): the controller decides what
+    // each may be in the call's mode.
     let on_chat = {
         let weak = weak.clone();
         Closure::<dyn FnMut(Event)>::new(move |event: Event| {
-            let Some(text) = event.unchecked_into::<MessageEvent>().data().as_string() else {
-                return;
+            let data = event.unchecked_into::<MessageEvent>().data();
+            let input = match data.as_string() {
+                Some(text) => Input::ChatFrame(text),
+                None => match data.dyn_into::<js_sys::ArrayBuffer>() {
+                    Ok(buffer) => Input::ChatBinary(js_sys::Uint8Array::new(&buffer).to_vec()),
+                    Err(_) => return,
+                },
             };
-            with_call(&weak, |c| c.handle(Input::ChatFrame(text)));
+            with_call(&weak, |c| c.handle(input));
         })
     };
     chat.set_onmessage(Some(on_chat.as_ref().unchecked_ref()));
+    let on_open = {
+        let weak = weak.clone();
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            with_call(&weak, |c| c.handle(Input::ChannelOpen { generation }));
+        })
+    };
+    chat.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     // What the ICE servers answer: the controller decides what a refusal means.
     let on_gathering = {
         let weak = weak.clone();
@@ -203,7 +220,7 @@ fn wire_events(
         "icecandidateerror",
         on_server_error.as_ref().unchecked_ref(),
     );
-    vec![on_ice, on_state, on_chat, on_gathering, on_server_error]
+    vec![on_ice, on_state, on_chat, on_open, on_gathering, on_server_error]
 }
 
 /// Transceivers, local tracks, offer or answer: everything between "make a connection" and

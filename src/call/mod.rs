@@ -100,6 +100,9 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     let (microphone, set_microphone) = signal(None::<String>);
     let (camera, set_camera) = signal(None::<String>);
     let (health, set_health) = signal(E2eeHealth::default());
+    let (remote_media, set_remote_media) = signal(None);
+    let (remote_announcement, set_remote_announcement) = signal(String::new());
+    let (quality, set_quality) = signal(None);
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -119,6 +122,9 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         microphone: set_microphone,
         camera: set_camera,
         health: set_health,
+        remote_media: set_remote_media,
+        remote_announcement: set_remote_announcement,
+        quality: set_quality,
     };
 
     let call = Rc::new_cyclic(|me| {
@@ -194,6 +200,9 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         microphone,
         camera,
         health,
+        remote_media,
+        remote_announcement,
+        quality,
         call: stored,
     }
 }

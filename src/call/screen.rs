@@ -22,6 +22,7 @@ impl Call {
         if let Some(screen) = self.screen.take() {
             stop_tracks(&screen);
             self.set.sharing.set(false);
+            self.local_media_changed();
             if let Some(media) = self.link.as_ref().and_then(|l| l.media.clone()) {
                 spawn_local(async move {
                     let _ = media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, None).await;
@@ -53,6 +54,7 @@ impl Call {
             with_call(&weak, |c| {
                 c.screen = Some(Clone::clone(&screen));
                 c.set.sharing.set(true);
+                c.local_media_changed();
                 if first_track(&screen, MediaKind::Audio).is_none() {
                     // Firefox never shares sound; Chromium only when the person ticks it.
                     notice(c.set, "Your screen is shared without its sound.".into());

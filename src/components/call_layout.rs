@@ -3,10 +3,12 @@
 use leptos::html;
 use leptos::prelude::*;
 use shieldcall_call::e2ee_health::E2eeHealth;
+use shieldcall_call::remote_media::{CAMERA_OFF_TEXT, MIC_OFF_LABEL};
 use shieldcall_e2ee::session::ShieldState;
+use shieldcall_protocol::MediaState;
 use web_sys::MediaStream;
 
-use super::Shield;
+use super::{Icon, Shield};
 use crate::browser::use_media_query::use_narrow;
 
 /// A media stream that may be there or not. Local storage: browser objects stay on the main
@@ -25,6 +27,12 @@ pub type StreamSignal = Signal<Option<MediaStream>, LocalStorage>;
 ///
 /// Each `<video autoplay playsinline>` gets its stream through `srcObject`, and changes with the
 /// signal; `data-video` names them: `remote`, `self`, `remote-screen`.
+///
+/// What the other person's page says of their media (`remote_media`) shows on their tile: a
+/// muted-microphone badge (`data-remote-mic="off"`, an image named "The other person's
+/// microphone is off") and, while their camera is off, a placeholder over the video with a
+/// generic avatar and "Camera off" (`data-remote-camera="off"`). Each change is also said in a
+/// polite live region (`data-remote-announcement`), for people who do not see the tile.
 #[component]
 pub fn CallLayout(
     /// The call's security state, for the [`Shield`].
@@ -42,6 +50,12 @@ pub fn CallLayout(
     /// The other person's screen share, when there is one.
     #[prop(into, default = Signal::stored_local(None))]
     remote_screen: StreamSignal,
+    /// The other person's microphone, camera and screen share, once known.
+    #[prop(into, default = Signal::stored(None))]
+    remote_media: Signal<Option<MediaState>>,
+    /// The last change of it, in words (announced politely).
+    #[prop(into, default = Signal::stored(String::new()))]
+    remote_announcement: Signal<String>,
     /// Whether to use the narrow layout; by default follows the window width
     /// (`(max-width: 720px)`).
     #[prop(into, optional)]
@@ -57,6 +71,9 @@ pub fn CallLayout(
     let screen_on = Signal::derive(move || remote_screen.with(Option::is_some));
     let remote_on = Signal::derive(move || remote_video.with(Option::is_some));
     let self_on = Signal::derive(move || self_view.with(Option::is_some));
+    let mic_off = move || remote_media.get().is_some_and(|m| !m.mic);
+    // Only over a video that is there: before it comes, the tile says it is waiting.
+    let camera_off = move || remote_on.get() && remote_media.get().is_some_and(|m| !m.camera);
     view! {
         <div
             class="call-layout"
@@ -77,7 +94,27 @@ pub fn CallLayout(
                         <p class="tile-placeholder" hidden=remote_on>
                             "Waiting for the other person's video"
                         </p>
+                        {move || camera_off().then(|| view! {
+                            <div class="tile-placeholder tile-camera-off" data-remote-camera="off">
+                                <span class="avatar"><Icon name="person" /></span>
+                                <p>{CAMERA_OFF_TEXT}</p>
+                            </div>
+                        })}
+                        {move || mic_off().then(|| view! {
+                            <span
+                                class="tile-badge"
+                                data-remote-mic="off"
+                                role="img"
+                                aria-label=MIC_OFF_LABEL
+                                title=MIC_OFF_LABEL
+                            >
+                                <Icon name="mic-off" />
+                            </span>
+                        })}
                     </div>
+                    <p class="visually-hidden" aria-live="polite" data-remote-announcement>
+                        {remote_announcement}
+                    </p>
                     <div class="tile tile--self tile--small" hidden=move || !self_on.get()>
                         <StreamVideo stream=self_view hook="self" label="You" muted=true />
                     </div>

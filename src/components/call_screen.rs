@@ -3,9 +3,10 @@
 //! takes what is left.
 
 use leptos::prelude::*;
+use shieldcall_call::quality::QualityView;
 use shieldcall_call::texts::{call_duration, call_duration_words};
 
-use super::Icon;
+use super::{Icon, QualityIndicator};
 
 /// The call screen around the layout (`children`).
 ///
@@ -30,6 +31,9 @@ pub fn CallScreen(
     /// When it ended, which stops the timer.
     #[prop(into, default = Signal::stored(None))]
     ended_at: Signal<Option<u64>>,
+    /// The connection's quality, once measured.
+    #[prop(into, default = Signal::stored(None))]
+    quality: Signal<Option<QualityView>>,
     /// Open the keyboard shortcuts.
     #[prop(optional)]
     on_help: Option<Callback<()>>,
@@ -51,6 +55,7 @@ pub fn CallScreen(
                 >
                     {status}
                 </p>
+                <QualityIndicator quality />
                 <CallTimer started_at ended_at />
                 // The app's top bar is hidden during a call: once it ended, the way out.
                 {move || (status_hook.get() == "ended").then(|| view! {

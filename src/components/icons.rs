@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 /// A 24×24 line icon by name: `mic`, `mic-off`, `camera`, `camera-off`, `screen`, `chat`,
-/// `more`, `hang-up`, `devices`, `help`, `copy`, `check`.
+/// `more`, `hang-up`, `devices`, `help`, `copy`, `check`, `person`.
 #[component]
 pub fn Icon(
     /// Which icon.
@@ -78,6 +78,11 @@ fn shape(name: &str) -> AnyView {
         }
         .into_any(),
         "check" => view! { <path d="M5 12l5 5 9-10" /> }.into_any(),
+        "person" => view! {
+            <circle cx="12" cy="8" r="4" />
+            <path d="M4 21a8 8 0 0 1 16 0" />
+        }
+        .into_any(),
         _ => ().into_any(),
     }
 }

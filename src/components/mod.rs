@@ -2,8 +2,9 @@
 //! inside): one component per file.
 //!
 //! ```text
-//! CallScreen ─ status line, CallTimer, shortcuts button; alerts
+//! CallScreen ─ status line, QualityIndicator, CallTimer, shortcuts button; alerts
 //!            └ CallLayout ─ Shield (top left) ─ SecurityCodePanel ─ E2eeHealthView
+//!                         ├ the remote tile's muted-mic badge and "Camera off" placeholder
 //!                         ├ ChatPanel (prop `chat`: beside the stage, a bottom sheet when narrow)
 //!                         └ children: Controls (with FeaturesMenu and the device popover)
 //! ShortcutsHelp (the `?` dialog)
@@ -17,6 +18,7 @@ mod controls;
 mod features;
 mod health;
 mod icons;
+mod quality;
 mod security_code;
 mod shield;
 mod shortcuts_help;
@@ -29,6 +31,7 @@ pub use controls::{Controls, Device};
 pub use features::{E2EE_REASON, FEATURES, FeaturesMenu, WEB_CALLS_REASON};
 pub use health::E2eeHealthView;
 pub use icons::Icon;
+pub use quality::QualityIndicator;
 pub use security_code::{COMPARE_TEXT, MISMATCH_TEXT, SecurityCodePanel, VERIFIED_TEXT};
 pub use shield::Shield;
 pub use shortcuts_help::ShortcutsHelp;

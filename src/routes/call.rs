@@ -236,6 +236,7 @@ fn CallRoom(
             })
             started_at
             ended_at
+            quality=call.quality
             on_help=Callback::new(move |()| set_help_open.set(true))
             alerts
         >
@@ -245,6 +246,8 @@ fn CallRoom(
                 remote_video=call.remote_video
                 self_view=call.self_view
                 remote_screen=call.remote_screen
+                remote_media=call.remote_media
+                remote_announcement=call.remote_announcement
                 chat=chat_view
             >
                 <Controls

@@ -2,10 +2,12 @@
 //! every control of the screen reachable by keyboard.
 
 use leptos::prelude::*;
-use shieldcall::components::{CallLayout, ChatPanel, Controls, FeaturesMenu};
+use shieldcall::components::{CallLayout, ChatPanel, Controls, FeaturesMenu, QualityIndicator};
+use shieldcall_call::quality::{Quality, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::TranscriptHash;
 use shieldcall_e2ee::session::ShieldState;
+use shieldcall_protocol::MediaState;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlVideoElement;
@@ -185,4 +187,68 @@ async fn every_control_is_reachable_by_keyboard() {
     press(&shield, "Enter");
     settle().await;
     assert!(root.query_selector("[data-security-code]").unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn the_other_persons_mute_and_camera_off_show_on_their_tile_and_are_said() {
+    load_styles();
+    let (remote, _p1) = canvas_stream();
+    let remote_video = RwSignal::new_local(Some(Clone::clone(&remote)));
+    let remote_media = RwSignal::new(None::<MediaState>);
+    let announcement = RwSignal::new(String::new());
+    let quality = RwSignal::new(None::<QualityView>);
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <QualityIndicator quality />
+            <CallLayout
+                shield=Signal::stored(locked())
+                remote_video
+                self_view=Signal::stored_local(None)
+                remote_media
+                remote_announcement=announcement
+            />
+        }
+    });
+    settle().await;
+    let present = |selector: &str| root.query_selector(selector).unwrap().is_some();
+    // Nothing known yet: no indicator, no icon.
+    assert!(!present("[data-remote-mic]") && !present("[data-remote-camera]"));
+    assert!(!present("[data-quality]"));
+    let live = find(&root, "[data-remote-announcement]");
+    assert_eq!(attr(&live, "aria-live").as_deref(), Some("polite"));
+
+    remote_media.set(Some(MediaState { mic: false, camera: false, screen: false }));
+    announcement.set("The other person's microphone and camera are off.".into());
+    settle().await;
+    let badge = find(&root, ".tile--remote [data-remote-mic=off]");
+    assert_eq!(attr(&badge, "role").as_deref(), Some("img"));
+    assert_eq!(attr(&badge, "aria-label").as_deref(), Some("The other person's microphone is off"));
+    assert!(badge.offset_width() > 0, "the badge is seen");
+    let card = find(&root, ".tile--remote [data-remote-camera=off]");
+    assert_eq!(text(&card).trim(), "Camera off");
+    let tile = find(&root, ".tile--remote");
+    assert_eq!(card.offset_width(), tile.offset_width(), "the placeholder covers the video");
+    assert_eq!(text(&live).trim(), "The other person's microphone and camera are off.");
+
+    remote_media.set(Some(MediaState::ALL_ON));
+    settle().await;
+    assert!(!present("[data-remote-mic]") && !present("[data-remote-camera]"));
+
+    quality.set(Some(QualityView {
+        quality: Quality::Fair,
+        rtt_ms: Some(240),
+        loss_pct: 0.0,
+        jitter_ms: Some(5),
+        in_bps: 1_200_000,
+        out_bps: 900_000,
+        interrupted: false,
+    }));
+    settle().await;
+    let icon = find(&root, "[data-quality]");
+    assert_eq!(attr(&icon, "data-quality").as_deref(), Some("fair"));
+    let words = "Fair connection: 240 ms round trip, 0% loss, 5 ms jitter, 1.2 Mb/s received, 900 kb/s sent";
+    assert_eq!(attr(&icon, "aria-label").as_deref(), Some(words));
+    assert_eq!(attr(&icon, "data-tip").as_deref(), Some(words));
+    assert_eq!(all(&root, "[data-quality] rect.lit").len(), 2, "two bars of three");
 }

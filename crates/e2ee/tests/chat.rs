@@ -7,7 +7,7 @@ use shieldcall_e2ee::sframe::chat::{
     ChatContent, ChatError, ChatReceiver, ChatSender, ChatTooLong, MAX_CHAT_TEXT_BYTES,
 };
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
-use shieldcall_protocol::ChatOrder;
+use shieldcall_protocol::{ChatOrder, MediaState};
 
 const SUITE: CipherSuite = CipherSuite::Aes128GcmSha256_128;
 
@@ -97,8 +97,23 @@ fn what_a_peer_seals_outside_the_layout_is_refused() {
     let empty_gap = seal(b"\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0");
     let short_gap = seal(b"\0\0\0\0\0\0\0\0\x01\0\x01");
     let no_kind = seal(b"\0\0\0\0\0\0\0\0");
+    // Media states outside theirs: no flags, two flag bytes, a flag no page knows.
+    let no_flags = seal(b"\0\0\0\0\0\0\0\0\x02");
+    let two_flags = seal(b"\0\0\0\0\0\0\0\0\x02\x01\x01");
+    let unknown_flag = seal(b"\0\0\0\0\0\0\0\0\x02\x09");
     let good = seal(b"\0\0\0\0\0\0\0\0\0fine");
-    for frame in [short, huge, binary, unknown_kind, empty_gap, short_gap, no_kind] {
+    for frame in [
+        short,
+        huge,
+        binary,
+        unknown_kind,
+        empty_gap,
+        short_gap,
+        no_kind,
+        no_flags,
+        two_flags,
+        unknown_flag,
+    ] {
         assert_eq!(bob.open(frame, 0), Err(ChatError::NotChat));
     }
     assert_eq!(bob.open(good, 0), Ok((ChatContent::Text("fine".into()), ChatOrder::InOrder)));
@@ -160,4 +175,32 @@ fn the_sender_learns_of_a_gap_or_a_late_message_through_a_sealed_report() {
     // Nothing to report when all is well.
     assert_eq!(bob_out.seal_report(ChatOrder::InOrder), Err(ChatError::NotChat));
     assert_eq!(bob_out.next_seq(), 2);
+}
+
+#[test]
+fn media_states_are_sealed_numbered_and_checked_like_messages() {
+    let (mut alice, mut bob) = pair(7);
+    let muted = MediaState { mic: false, camera: true, screen: false };
+    let dark = MediaState { mic: false, camera: false, screen: false };
+    let first = alice.seal_media_state(muted).unwrap();
+    // One flags byte after the sequence number and the kind: sealed, so not readable on the path.
+    assert_eq!(alice.next_seq(), 1);
+    let text = alice.seal("between").unwrap();
+    let second = alice.seal_media_state(dark).unwrap();
+    assert_eq!(
+        bob.open(first.clone(), 0),
+        Ok((ChatContent::MediaState(muted), ChatOrder::InOrder))
+    );
+    // Held back and then delivered: the state after it is placed after a gap, the held one late
+    // (the page shows neither a late state nor a replayed one).
+    assert_eq!(
+        bob.open(second, 0),
+        Ok((ChatContent::MediaState(dark), ChatOrder::AfterGap { missing: 1 }))
+    );
+    assert_eq!(bob.open(text, 0), Ok((ChatContent::Text("between".into()), ChatOrder::Late)));
+    assert_eq!(bob.open(first, 0), Err(ChatError::Drop(DropReason::Replay)));
+    let mut forged = alice.seal_media_state(MediaState::ALL_ON).unwrap();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert_eq!(bob.open(forged, 0), Err(ChatError::Drop(DropReason::AuthFailed)));
 }

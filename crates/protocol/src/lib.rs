@@ -17,6 +17,7 @@
 pub mod base64url;
 mod call_id;
 mod codec;
+mod media_state;
 pub mod packed;
 mod signalling;
 mod slot;
@@ -24,6 +25,7 @@ mod worker;
 
 pub use call_id::{CallId, InvalidCallId};
 pub use codec::{Codec, CodecError, PayloadTypes};
+pub use media_state::{BadMediaState, MEDIA_STATE_KIND, MediaState};
 pub use signalling::{
     Confirm, Hello, Inbound, MAX_SIGNAL_BYTES, PROTOCOL_VERSION, RelayEvent, RelayRequest, Signal,
     SignalError, TurnCredentials,

@@ -3,6 +3,7 @@
 //! [`crate::packed`] (keys apart: they cross in a buffer of their own, see [`WorkerCommand`]).
 
 use crate::codec::{Codec, PayloadTypes};
+use crate::media_state::MediaState;
 use crate::packed::{PackedError, Reader, Writer};
 use crate::slot::Slot;
 
@@ -45,6 +46,9 @@ pub enum WorkerCommand {
     /// Decrypt a chat frame from the peer; answered by [`WorkerEvent::ChatOpened`],
     /// [`WorkerEvent::ChatReportOpened`] or [`WorkerEvent::ChatRefused`] with the same `id`.
     OpenChat { id: u32, frame: Vec<u8> },
+    /// Encrypt this side's media state (chat kind 2, numbered like any message) for the peer;
+    /// answered like [`WorkerCommand::SealChat`].
+    SealMediaState { id: u32, state: MediaState },
 }
 
 /// Media worker to page, posted as its bytes ([`encode`](Self::encode)) in a `Uint8Array`.
@@ -68,6 +72,9 @@ pub enum WorkerEvent {
     ChatReportOpened { id: u32, report: ChatOrder, order: ChatOrder },
     /// A chat message could not be sealed or opened (no keys, bad tag, replay, not UTF-8).
     ChatRefused { id: u32, reason: String },
+    /// A chat frame from the peer that holds its media state; `order` as for
+    /// [`WorkerEvent::ChatOpened`].
+    MediaStateOpened { id: u32, state: MediaState, order: ChatOrder },
 }
 
 /// Where an opened chat message falls in the peer's sequence (the E2EE core's
@@ -359,6 +366,7 @@ impl WorkerCommand {
                 &mut w
             }
             WorkerCommand::OpenChat { id, frame } => w.u8(7).u32(*id).bytes(frame),
+            WorkerCommand::SealMediaState { id, state } => w.u8(8).u32(*id).u8(state.to_byte()),
         };
         w.finish()
     }
@@ -439,11 +447,18 @@ impl WorkerCommand {
             7 => {
                 WorkerCommand::OpenChat { id: r.u32("id")?, frame: r.bytes("chat frame")?.to_vec() }
             }
+            8 => {
+                WorkerCommand::SealMediaState { id: r.u32("id")?, state: read_media_state(&mut r)? }
+            }
             tag => return Err(PackedError::UnknownTag { what: "command", tag }),
         };
         r.end("command")?;
         Ok(command)
     }
+}
+
+fn read_media_state(r: &mut Reader<'_>) -> Result<MediaState, PackedError> {
+    MediaState::from_byte(r.u8("media state")?).map_err(|e| PackedError::Invalid(e.to_string()))
 }
 
 fn codec_tag(codec: Codec) -> u8 {
@@ -569,6 +584,11 @@ impl WorkerEvent {
                 &mut w
             }
             WorkerEvent::ChatRefused { id, reason } => w.u8(6).u32(*id).text(reason),
+            WorkerEvent::MediaStateOpened { id, state, order } => {
+                w.u8(7).u32(*id).u8(state.to_byte());
+                order.write(&mut w);
+                &mut w
+            }
         };
         w.finish()
     }
@@ -608,6 +628,11 @@ impl WorkerEvent {
                 order: ChatOrder::read(&mut r)?,
             },
             6 => WorkerEvent::ChatRefused { id: r.u32("id")?, reason: r.text("reason")?.into() },
+            7 => WorkerEvent::MediaStateOpened {
+                id: r.u32("id")?,
+                state: read_media_state(&mut r)?,
+                order: ChatOrder::read(&mut r)?,
+            },
             tag => return Err(PackedError::UnknownTag { what: "event", tag }),
         };
         r.end("event")?;
@@ -641,6 +666,10 @@ mod tests {
             },
             WorkerCommand::Codecs { payload_types: PayloadTypes::default() },
             WorkerCommand::OpenChat { id: u32::MAX, frame: vec![0, 1, 2, 255] },
+            WorkerCommand::SealMediaState {
+                id: 8,
+                state: MediaState { mic: false, camera: true, screen: true },
+            },
         ]
     }
 
@@ -680,6 +709,11 @@ mod tests {
                 order: ChatOrder::AfterGap { missing: u64::MAX },
             },
             WorkerEvent::ChatRefused { id: 7, reason: "bad tag".into() },
+            WorkerEvent::MediaStateOpened {
+                id: 8,
+                state: MediaState { mic: true, camera: false, screen: false },
+                order: ChatOrder::Late,
+            },
         ]
     }
 
@@ -737,7 +771,8 @@ mod tests {
             Err(CommandError::Malformed(reason)) => reason,
             other => panic!("{bytes:?} is refused, not {other:?}"),
         };
-        assert_eq!(malformed(&[8]), "command 8 is unknown");
+        assert_eq!(malformed(&[9]), "command 9 is unknown");
+        assert_eq!(malformed(&[8, 1, 0, 0, 0, 8]), "a media state with unknown flags");
         assert_eq!(malformed(&[]), "the message ends inside its command");
         assert_eq!(malformed(&[5, 1, 0, 0, 0, 3]), "chat order 3 is unknown");
         assert_eq!(malformed(&[6, 1, 96, 3]), "codec 3 is unknown");
@@ -748,6 +783,8 @@ mod tests {
         );
         let error = WorkerEvent::decode(&[9]).unwrap_err().to_string();
         assert_eq!(error, "event 9 is unknown");
+        let error = WorkerEvent::decode(&[7, 1, 0, 0, 0, 0x80, 0]).unwrap_err().to_string();
+        assert_eq!(error, "a media state with unknown flags");
         let error = WorkerEvent::decode(&[2, 2]).unwrap_err().to_string();
         assert_eq!(error, "transform 2 is unknown");
         // Counters of no known slot, or of no direction, are not counters at all.

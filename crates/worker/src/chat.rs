@@ -7,7 +7,7 @@
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::chat::{ChatContent, ChatError, ChatReceiver, ChatSender};
 use shieldcall_e2ee::sframe::{Receiver, Sender};
-use shieldcall_protocol::{ChatOrder, WorkerEvent};
+use shieldcall_protocol::{ChatOrder, MediaState, WorkerEvent};
 
 use crate::mode::Mode;
 
@@ -55,6 +55,11 @@ impl ChatCryptor {
         self.seal_with(id, |sender| sender.seal_report(order))
     }
 
+    /// This side's media state, sealed for the peer (chat kind 2, numbered like messages).
+    pub fn seal_media_state(&mut self, id: u32, state: MediaState) -> WorkerEvent {
+        self.seal_with(id, |sender| sender.seal_media_state(state))
+    }
+
     fn seal_with(
         &mut self,
         id: u32,
@@ -78,6 +83,9 @@ impl ChatCryptor {
             Ok((ChatContent::Text(text), order)) => WorkerEvent::ChatOpened { id, text, order },
             Ok((ChatContent::Report(report), order)) => {
                 WorkerEvent::ChatReportOpened { id, report, order }
+            }
+            Ok((ChatContent::MediaState(state), order)) => {
+                WorkerEvent::MediaStateOpened { id, state, order }
             }
             Err(err) => refused(id, &err.to_string()),
         }
@@ -242,5 +250,19 @@ mod tests {
             bob.open(15, frames[1].clone(), 0),
             WorkerEvent::ChatOpened { order: ChatOrder::Late, .. }
         ));
+    }
+
+    #[test]
+    fn a_media_state_opens_as_a_state_never_as_text() {
+        let (mut alice, mut bob) = pair();
+        let muted = MediaState { mic: false, camera: true, screen: false };
+        let frame = sealed(alice.seal_media_state(1, muted));
+        assert_eq!(
+            bob.open(2, frame.clone(), 0),
+            WorkerEvent::MediaStateOpened { id: 2, state: muted, order: ChatOrder::InOrder }
+        );
+        assert_eq!(refusal(bob.open(3, frame, 0)), "a replayed message");
+        let mut nobody = ChatCryptor::default();
+        assert_eq!(refusal(nobody.seal_media_state(4, muted)), "no keys yet");
     }
 }

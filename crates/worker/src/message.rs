@@ -5,7 +5,7 @@
 //! [`Step`] it makes. Pure, so every path is tested on the host.
 
 use shieldcall_protocol::{
-    ChatOrder, CommandError, PayloadTypes, TransformOptions, WorkerCommand, WorkerEvent,
+    ChatOrder, CommandError, MediaState, PayloadTypes, TransformOptions, WorkerCommand, WorkerEvent,
 };
 
 use crate::mode::Mode;
@@ -32,6 +32,10 @@ pub enum Step {
     OpenChat {
         id: u32,
         frame: Vec<u8>,
+    },
+    SealMediaState {
+        id: u32,
+        state: MediaState,
     },
     Codecs(PayloadTypes),
 }
@@ -62,6 +66,9 @@ impl Step {
                 return Step::SealChatReport { id, order };
             }
             Ok(WorkerCommand::OpenChat { id, frame }) => return Step::OpenChat { id, frame },
+            Ok(WorkerCommand::SealMediaState { id, state }) => {
+                return Step::SealMediaState { id, state };
+            }
             Ok(WorkerCommand::Codecs { payload_types }) => return Step::Codecs(payload_types),
             other => other.map_err(|e| e.to_string()),
         };
@@ -188,5 +195,11 @@ mod tests {
         assert!(matches!(step(&open, Transferred::Nothing), Step::OpenChat { id: 6, .. }));
         let codecs = WorkerCommand::Codecs { payload_types: PayloadTypes::default() }.encode();
         assert!(matches!(step(&codecs, Transferred::Nothing), Step::Codecs(_)));
+        let state = MediaState { mic: false, camera: true, screen: false };
+        let seal_state = WorkerCommand::SealMediaState { id: 7, state }.encode();
+        assert!(matches!(
+            step(&seal_state, Transferred::Nothing),
+            Step::SealMediaState { id: 7, state: s } if s == state
+        ));
     }
 }

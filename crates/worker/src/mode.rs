@@ -34,6 +34,7 @@ impl Mode {
             WorkerCommand::SealChat { .. }
             | WorkerCommand::SealChatReport { .. }
             | WorkerCommand::OpenChat { .. }
+            | WorkerCommand::SealMediaState { .. }
             | WorkerCommand::Codecs { .. }
             | WorkerCommand::AttachStreams { .. } => {
                 return Err("not a mode".into());

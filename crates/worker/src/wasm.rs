@@ -58,6 +58,9 @@ pub fn start() {
                     post(&chat.borrow_mut().seal_report(id, order))
                 }
                 Step::OpenChat { id, frame } => post(&chat.borrow_mut().open(id, frame, now_ms())),
+                Step::SealMediaState { id, state } => {
+                    post(&chat.borrow_mut().seal_media_state(id, state))
+                }
                 Step::Codecs(table) => *payload_types.borrow_mut() = table,
                 Step::SetMode(mode, error) => {
                     // Fail closed: an unusable command came as `AwaitKeys` with its error.

@@ -8,10 +8,29 @@ use shieldcall_protocol::{ChatOrder, WorkerCommand, WorkerEvent, base64url};
 
 use super::{Controller, Effect};
 
+/// A message that came on the data channel before this side could check it.
+pub(super) enum Early {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+/// How many early messages are kept; more are dropped.
+const MAX_EARLY: usize = 32;
+
+/// What a chat command to the worker was for, until its answer comes.
+pub(super) enum Pending {
+    /// A message of this person's, shown once sealed and sent.
+    Message(String),
+    /// A report to the other side that its messages arrived out of order.
+    Report,
+    /// This side's media state.
+    MediaState,
+}
+
 impl Controller {
     /// The id of the next chat command to the worker (seal, report or open), which its answer
     /// carries back.
-    fn next_chat_id(&mut self) -> u32 {
+    pub(super) fn next_chat_id(&mut self) -> u32 {
         self.chat_seq += 1;
         self.chat_seq
     }
@@ -31,7 +50,7 @@ impl Controller {
         match self.session.state() {
             ShieldState::Locked { .. } if self.worker_ready => {
                 let id = self.next_chat_id();
-                self.chat_pending.insert(id, Some(text.clone()));
+                self.chat_pending.insert(id, Pending::Message(text.clone()));
                 self.emit(Effect::Worker(WorkerCommand::SealChat { id, text }));
             }
             ShieldState::Unlocked { .. } if self.session.confirmed() => {
@@ -58,15 +77,19 @@ impl Controller {
                 }
                 self.emit(Effect::ChatShown { from_me: false, text: frame })
             }
-            // Never show what could not be checked.
-            _ => {}
+            // Never shown before it can be checked; kept until then (see `hold_early`).
+            _ => self.hold_early(Early::Text(frame)),
         }
     }
 
     pub(super) fn chat_event(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::ChatSealed { id, frame } => {
-                let Some(shown) = self.chat_pending.remove(&id) else { return };
+                let Some(pending) = self.chat_pending.remove(&id) else { return };
+                let shown = match pending {
+                    Pending::Message(text) => Some(text),
+                    Pending::Report | Pending::MediaState => None,
+                };
                 self.emit(Effect::SendChat { frame: base64url::encode(&frame), shown });
             }
             WorkerEvent::ChatOpened { text, order, .. } => {
@@ -80,13 +103,61 @@ impl Controller {
                     self.notice(warning);
                 }
             }
+            WorkerEvent::MediaStateOpened { state, order, .. } => {
+                self.chat_order_seen(order);
+                self.remote_media_state(state, order);
+            }
             WorkerEvent::ChatRefused { id, reason } => match self.chat_pending.remove(&id) {
-                Some(Some(_)) => self.notice(format!("Your message was not sent: {reason}.")),
+                Some(Pending::Message(_)) => {
+                    self.notice(format!("Your message was not sent: {reason}."))
+                }
                 // A report that could not be sealed: the person was told here already.
-                Some(None) => self.log(format!("a chat report was not sent: {reason}")),
+                Some(Pending::Report) => self.log(format!("a chat report was not sent: {reason}")),
+                Some(Pending::MediaState) => self.media_state_not_sent(&reason),
+                // Whatever it held (text, a report, a media state), nothing of it is shown.
                 None => self.notice(format!("A chat message was dropped: {reason}.")),
             },
             WorkerEvent::Ready | WorkerEvent::Stats(_) | WorkerEvent::Error { .. } => {}
+        }
+    }
+
+    /// A message that arrived before this side could check it: the channel opens as soon as
+    /// DTLS is up, and the other side (locked a moment earlier) may send its media state before
+    /// the confirmation that locks this side has come through the relay. Kept, unread, until
+    /// the call is locked or confirmed as transport-only; dropped under a warning or with the
+    /// connection. Never shown before it is checked, as before.
+    pub(super) fn hold_early(&mut self, message: Early) {
+        if matches!(self.session.state(), ShieldState::Warning { .. }) {
+            return;
+        }
+        if self.early_chat.len() < MAX_EARLY {
+            self.early_chat.push(message);
+        } else {
+            self.log("a message that came before the call was secure was dropped (too many)");
+        }
+    }
+
+    /// The early messages, once they can be checked (or dropped, under a warning).
+    pub(super) fn release_early(&mut self) {
+        if self.early_chat.is_empty() {
+            return;
+        }
+        let ready = match self.session.state() {
+            ShieldState::Locked { .. } => self.worker_ready,
+            ShieldState::Unlocked { .. } => self.session.confirmed(),
+            ShieldState::Warning { .. } => {
+                self.early_chat.clear();
+                return;
+            }
+            ShieldState::Connecting => false,
+        };
+        if ready {
+            for message in std::mem::take(&mut self.early_chat) {
+                match message {
+                    Early::Text(frame) => self.chat_received(frame),
+                    Early::Binary(bytes) => self.binary_received(&bytes),
+                }
+            }
         }
     }
 
@@ -97,7 +168,7 @@ impl Controller {
         self.notice(warning);
         if self.worker_ready {
             let id = self.next_chat_id();
-            self.chat_pending.insert(id, None);
+            self.chat_pending.insert(id, Pending::Report);
             self.emit(Effect::Worker(WorkerCommand::SealChatReport { id, order }));
         }
     }

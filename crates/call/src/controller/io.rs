@@ -2,9 +2,10 @@
 //! boundary between the call's decisions and the browser that carries them out.
 
 use crate::config::IceSettings;
+use crate::quality::{LinkStats, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::{Inbound, PayloadTypes, Signal, WorkerCommand, WorkerEvent};
+use shieldcall_protocol::{Inbound, MediaState, PayloadTypes, Signal, WorkerCommand, WorkerEvent};
 
 /// Which peer connection an input or effect is about: bumped whenever the connection is
 /// dropped, so that what an older one reports (an offer made, an answer applied, a state
@@ -111,6 +112,16 @@ pub enum Input {
     ChatFrame(String),
     /// The person sends a chat message; whether the data channel is open now.
     SendChat { text: String, channel_open: bool },
+    /// The data channel of connection `generation` opened.
+    ChannelOpen { generation: Generation },
+    /// A binary message arrived on the data channel (with E2EE off, a media state; chat is
+    /// text).
+    ChatBinary(Vec<u8>),
+    /// This person's microphone, camera or screen share changed (or is first known): the
+    /// whole state.
+    LocalMedia(MediaState),
+    /// [`Effect::ReadStats`]'s answer.
+    LinkStats { generation: Generation, stats: LinkStats },
     /// The timer of [`Effect::ArmRetry`] went off.
     RetryDue,
     /// The once-a-second clock.
@@ -177,6 +188,20 @@ pub enum Effect {
         frame: String,
         shown: Option<String>,
     },
+    /// Send a binary message on the data channel (with E2EE off, this side's media state).
+    SendBinary(Vec<u8>),
+    /// Show the other person's media state (`None`: not known, no indicator), and announce
+    /// `announce` politely if there is something to say.
+    RemoteMedia {
+        state: Option<MediaState>,
+        announce: Option<String>,
+    },
+    /// Read the connection's statistics ([`Input::LinkStats`]).
+    ReadStats {
+        generation: Generation,
+    },
+    /// Show the connection's quality (`None`: no indicator).
+    Quality(Option<QualityView>),
     /// Show a chat message.
     ChatShown {
         from_me: bool,

@@ -162,6 +162,8 @@ impl Controller {
             }
             LinkState::Disconnected | LinkState::Failed if self.peer_away => self.peer_left(),
             LinkState::Failed => {
+                // Its channel and its statistics went with it: what they said is stale.
+                self.indicators_dropped();
                 self.notice("The media connection failed; trying to connect again.");
                 // The host makes connections: it schedules the next one itself, since the
                 // guest's browser may notice the failure much later, or never. The guest says
@@ -171,6 +173,7 @@ impl Controller {
                 }
                 self.say_hello();
             }
+            LinkState::Disconnected => self.quality_interrupted(),
             _ => {}
         }
     }
@@ -215,5 +218,6 @@ impl Controller {
         if self.link.take().is_some() {
             self.emit(Effect::DropLink);
         }
+        self.indicators_dropped();
     }
 }

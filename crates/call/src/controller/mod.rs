@@ -16,9 +16,11 @@
 //! Each job has its file, as more `impl Controller` blocks: `signalling` (the relay's news and
 //! the other person's signals), `link` (the peer connection of one attempt), `reconnect` (the
 //! other person leaving or coming back, a failed connection made again), `media` (the worker's
-//! mode and reports, the remote screen share), `chat`.
+//! mode and reports, the remote screen share), `chat`, `indicators` (each side's media state
+//! told to the other, the connection's quality).
 
 mod chat;
+mod indicators;
 mod io;
 mod link;
 mod media;
@@ -33,14 +35,16 @@ use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{Role, Session, SessionConfig};
-use shieldcall_protocol::{Hello, Inbound, Signal, TurnCredentials};
+use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 pub use turn::{TURN_REFUSED, TURN_REFUSED_NOTICE, TURN_UNREACHABLE};
 
 use crate::config::IceSettings;
 use crate::media_health::MediaHealth;
+use crate::quality::QualityMeter;
 use crate::retry::Retry;
+use chat::{Early, Pending};
 use link::Link;
 use media::{RemoteScreen, WorkerMode};
 
@@ -96,9 +100,21 @@ pub struct Controller {
     media_health: MediaHealth,
     remote_screen: RemoteScreen,
     chat_seq: u32,
-    /// Chat being sealed in the worker, by id: a message of this person's (`Some`), or a
-    /// report to the other side that its messages arrived out of order (`None`).
-    chat_pending: HashMap<u32, Option<String>>,
+    /// Chat being sealed in the worker, by id.
+    chat_pending: HashMap<u32, Pending>,
+    /// What came on the data channel before this side could check it.
+    early_chat: Vec<Early>,
+    /// The connection whose data channel is open, if the current one's is.
+    channel_open: Option<Generation>,
+    /// This person's microphone, camera and screen share, as the page last said.
+    local_media: MediaState,
+    /// The media state last sent (or being sealed) on the open channel.
+    media_shared: Option<MediaState>,
+    /// The other person's media state, once one arrived on this connection.
+    remote_media: Option<MediaState>,
+    /// The connection's quality, from the browser's statistics.
+    quality: QualityMeter,
+    quality_shown: bool,
     ended: bool,
     /// config.json's ICE servers and transport policy.
     ice: IceSettings,
@@ -155,6 +171,13 @@ impl Controller {
             remote_screen: RemoteScreen::default(),
             chat_seq: 0,
             chat_pending: HashMap::new(),
+            early_chat: Vec::new(),
+            channel_open: None,
+            local_media: MediaState::ALL_ON,
+            media_shared: None,
+            remote_media: None,
+            quality: QualityMeter::default(),
+            quality_shown: false,
             ended: false,
             ice,
             turn: None,
@@ -216,6 +239,19 @@ impl Controller {
             Input::Worker(event) => self.worker_event(event),
             Input::ChatFrame(frame) => self.chat_received(frame),
             Input::SendChat { text, channel_open } => self.send_chat(text, channel_open),
+            Input::ChannelOpen { generation } => {
+                if self.is_current(generation) {
+                    self.channel_open = Some(generation);
+                    self.media_shared = None;
+                }
+            }
+            Input::ChatBinary(bytes) => self.binary_received(&bytes),
+            Input::LocalMedia(state) => self.local_media = state,
+            Input::LinkStats { generation, stats } => {
+                if self.is_current(generation) {
+                    self.link_stats(stats);
+                }
+            }
             Input::RetryDue => self.retry_due(),
             Input::Tick => self.tick(),
             Input::HangUp => {
@@ -223,6 +259,13 @@ impl Controller {
                 self.end(Some("You left the call.".into()), true);
             }
             Input::PageLeft => self.end(None, true),
+        }
+        // Whatever changed (the channel, the shield, the worker, the person's own media): what
+        // came early on the channel is read once it can be checked, and the other side learns
+        // this person's media state once it can be sent.
+        if !self.ended {
+            self.release_early();
+            self.share_media_state();
         }
     }
 
@@ -321,6 +364,7 @@ impl Controller {
             self.show_media_problems();
         }
         self.screen_idle_check();
+        self.ask_for_stats();
     }
 
     /// End the call (`why` shown to the person, or nothing when the page is just leaving).

@@ -12,13 +12,14 @@ use shieldcall_call::controller::{
     CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
     ShieldView,
 };
+use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
 use shieldcall_protocol::{
-    ChatOrder, Confirm, Hello, Inbound, PayloadTypes, RelayEvent, Signal, TransformStats,
-    WorkerCommand, WorkerEvent,
+    ChatOrder, Confirm, Hello, Inbound, MediaState, PayloadTypes, RelayEvent, Signal,
+    TransformStats, WorkerCommand, WorkerEvent,
 };
 
 /// A description naming one certificate whose SHA-256 fingerprint is `fill` 32 times.
@@ -88,6 +89,12 @@ pub struct View {
     pub statuses: Vec<CallStatus>,
     /// Every shield shown, in order.
     pub shields: Vec<ShieldView>,
+    /// The other person's media state as the remote tile shows it.
+    pub remote_media: Option<MediaState>,
+    /// What was announced of it, in order.
+    pub announced: Vec<String>,
+    /// The connection quality icon.
+    pub quality: Option<QualityView>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -113,6 +120,10 @@ pub struct Side {
     pub outbox: VecDeque<Signal>,
     /// The data channel's frames sent to the peer.
     pub chat_out: VecDeque<String>,
+    /// The data channel's binary messages sent to the peer.
+    pub binary_out: VecDeque<Vec<u8>>,
+    /// Times the controller asked for the connection's statistics.
+    pub stats_reads: u32,
     pub on_relay: bool,
     /// The next worker to start fails.
     pub worker_fails: bool,
@@ -142,6 +153,9 @@ impl Side {
                 ended: None,
                 statuses: vec![CallStatus::Preparing],
                 shields: Vec::new(),
+                remote_media: None,
+                announced: Vec::new(),
+                quality: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
@@ -154,6 +168,8 @@ impl Side {
             pending: VecDeque::from([Input::WorkerStarted]),
             outbox: VecDeque::new(),
             chat_out: VecDeque::new(),
+            binary_out: VecDeque::new(),
+            stats_reads: 0,
             on_relay: false,
             worker_fails: false,
             reported_certificate: None,
@@ -362,6 +378,17 @@ impl Side {
                 }
             }
             Effect::ChatShown { from_me, text } => self.view.chat.push((from_me, text)),
+            Effect::SendBinary(bytes) => {
+                if self.link.as_ref().is_some_and(|l| l.channel_open) {
+                    self.binary_out.push_back(bytes);
+                }
+            }
+            Effect::RemoteMedia { state, announce } => {
+                self.view.remote_media = state;
+                self.view.announced.extend(announce);
+            }
+            Effect::ReadStats { .. } => self.stats_reads += 1,
+            Effect::Quality(view) => self.view.quality = view,
             Effect::Log(text) => self.view.logs.push(text),
             Effect::End { why, forget_link } => {
                 self.link = None;
@@ -414,12 +441,34 @@ impl Side {
                 };
                 self.pending.push_back(Input::Worker(event));
             }
+            WorkerCommand::SealMediaState { id, state } => {
+                let event = match &self.worker.mode {
+                    WorkerMode::Keys { send, .. } => WorkerEvent::ChatSealed {
+                        id,
+                        frame: format!("{:02x}|{STATE}{}", send[0], state.to_byte()).into_bytes(),
+                    },
+                    _ => WorkerEvent::ChatRefused { id, reason: "no keys".into() },
+                };
+                self.pending.push_back(Input::Worker(event));
+            }
             WorkerCommand::OpenChat { id, frame } => {
                 let frame = String::from_utf8(frame).unwrap_or_default();
                 let event = match (&self.worker.mode, frame.split_once('|')) {
                     (WorkerMode::Keys { receive, .. }, Some((tag, text)))
                         if *tag == format!("{:02x}", receive[0]) =>
                     {
+                        let state = text
+                            .strip_prefix(STATE)
+                            .and_then(|flags| MediaState::from_byte(flags.parse().ok()?).ok());
+                        if let Some(state) = state {
+                            let opened = WorkerEvent::MediaStateOpened {
+                                id,
+                                state,
+                                order: ChatOrder::InOrder,
+                            };
+                            self.pending.push_back(Input::Worker(opened));
+                            return;
+                        }
                         match text.strip_prefix(REPORT).and_then(order_of) {
                             Some(report) => WorkerEvent::ChatReportOpened {
                                 id,
@@ -443,6 +492,8 @@ impl Side {
 
 /// How the stand-in worker marks a sealed report (inside the tagged frame).
 const REPORT: &str = "\u{0}report:";
+/// How the stand-in worker marks a sealed media state (its flags byte, in decimal).
+pub const STATE: &str = "\u{0}state:";
 
 fn order_text(order: ChatOrder) -> String {
     match order {
@@ -743,6 +794,12 @@ impl World {
                     self.side(to).handle(Input::ChatFrame(frame), now);
                 }
             }
+            while let Some(bytes) = self.side(who).binary_out.pop_front() {
+                moved = true;
+                if self.side(to).link.as_ref().is_some_and(|l| l.channel_open) {
+                    self.side(to).handle(Input::ChatBinary(bytes), now);
+                }
+            }
         }
         moved
     }
@@ -765,6 +822,9 @@ impl World {
             link.channel_open = state == LinkState::Connected;
             let generation = link.generation;
             side.handle(Input::LinkState { generation, state }, now);
+            if state == LinkState::Connected {
+                side.handle(Input::ChannelOpen { generation }, now);
+            }
         }
         true
     }

@@ -9,6 +9,7 @@
 //! kind 0, text:   body = the text (UTF-8, at most 4096 bytes)
 //! kind 1, report: body = 0x00 || missing (8 bytes, BE)   "n of yours did not arrive"
 //!                        0x01                            "one of yours arrived late"
+//! kind 2, media state: body = flags (1 byte: mic, camera, screen; see MediaState)
 //! ```
 //!
 //! A report goes back to the sender of a message that arrived after a gap, or late, so that
@@ -22,7 +23,7 @@
 
 use std::collections::BTreeSet;
 
-use shieldcall_protocol::ChatOrder;
+use shieldcall_protocol::{ChatOrder, MEDIA_STATE_KIND, MediaState};
 
 use super::{CipherSuite, DropReason, Receiver, SendError, Sender};
 
@@ -45,6 +46,8 @@ pub enum ChatContent {
     /// The other person's app reports that messages of this side's arrived there this way
     /// (never [`ChatOrder::InOrder`]).
     Report(ChatOrder),
+    /// The other person's microphone, camera and screen share.
+    MediaState(MediaState),
 }
 
 /// How many missing sequence numbers are remembered, so that a late message can still be
@@ -82,7 +85,8 @@ pub enum ChatError {
     Send(SendError),
     /// The frame did not open (bad tag, unknown KID, replayed SFrame counter, malformed).
     Drop(DropReason),
-    /// It opened, but holds no sequence number, or too much text, or text that is not UTF-8.
+    /// It opened, but holds no sequence number, or too much text, or text that is not UTF-8,
+    /// or a report or media state that is malformed.
     NotChat,
     /// It opened, but its sequence number was already shown, or is too old to place.
     Repeated,
@@ -100,7 +104,9 @@ impl std::fmt::Display for ChatError {
             ChatError::Drop(DropReason::UnknownKid | DropReason::Malformed) => {
                 f.write_str("not an encrypted chat message")
             }
-            ChatError::NotChat => f.write_str("the message is neither text nor a report"),
+            ChatError::NotChat => {
+                f.write_str("the message is neither text, nor a report, nor a media state")
+            }
         }
     }
 }
@@ -155,6 +161,11 @@ impl ChatSender {
             }
             ChatOrder::Late => self.seal_body(KIND_REPORT, &[REPORT_LATE]),
         }
+    }
+
+    /// This side's microphone, camera and screen share, for the other person's page.
+    pub fn seal_media_state(&mut self, state: MediaState) -> Result<Vec<u8>, ChatError> {
+        self.seal_body(MEDIA_STATE_KIND, &[state.to_byte()])
     }
 
     fn seal_body(&mut self, kind: u8, body: &[u8]) -> Result<Vec<u8>, ChatError> {
@@ -221,6 +232,9 @@ impl ChatReceiver {
                 }
             }
             (KIND_REPORT, [REPORT_LATE]) => ChatContent::Report(ChatOrder::Late),
+            (MEDIA_STATE_KIND, [flags]) => ChatContent::MediaState(
+                MediaState::from_byte(*flags).map_err(|_| ChatError::NotChat)?,
+            ),
             _ => return Err(ChatError::NotChat),
         };
         let order = self.order.accept(u64::from_be_bytes(seq)).ok_or(ChatError::Repeated)?;
