@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, person, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  hostNewCall, joinCall, person, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -57,7 +57,7 @@ describe('accessibility (axe-core)', () => {
 
   test('a locked call with its panel, menus and dialogs, wide and narrow, light and dark', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     await waitForRemoteFrames(host);
     const page = host.page;
