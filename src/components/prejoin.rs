@@ -138,7 +138,6 @@ pub fn PreJoinScreen(
                                 data-mic-level
                                 min="0"
                                 max="1"
-                                low="0.15"
                                 value=move || format!("{:.2}", level.get())
                             ></meter>
                         </label>
