@@ -41,9 +41,19 @@ impl Meter {
         let analyser = context.unchecked_ref::<AudioGraph>().create_analyser();
         analyser.set_fft_size(1024);
         source.connect_with_audio_node(analyser.unchecked_ref()).ok()?;
-        // Without a click on the page first, a browser may start the context suspended.
+        // Without a click on the page first, a browser may start the context suspended; this
+        // asks, and the person's first click or key press asks again (below).
         let _ = context.resume();
         Some(Self { context, analyser, samples: vec![0.0; 1024] })
+    }
+
+    /// Whether the browser holds the context until a click or key press (its rule for sound
+    /// that starts without one: Firefox's, and Chrome's for a page opened from a link).
+    fn suspended(&self) -> bool {
+        js_sys::Reflect::get(&self.context, &"state".into())
+            .ok()
+            .and_then(|state| state.as_string())
+            .is_some_and(|state| state == "suspended")
     }
 
     fn level(&mut self) -> f64 {
@@ -59,12 +69,22 @@ impl Drop for Meter {
     }
 }
 
-/// The microphone level of `stream` (0 to 1, see [`mic_level`]), updated ten times a second;
-/// 0 without a microphone or while it is off. A new stream (or the same one set again after a
-/// device switch) gets a new graph; everything stops and closes when the calling component goes
-/// away.
-pub fn use_audio_level(stream: Signal<Option<MediaStream>, LocalStorage>) -> Signal<f64> {
+/// What [`use_audio_level`] gives.
+#[derive(Clone, Copy)]
+pub struct UseAudioLevelReturn {
+    /// The level, 0 to 1 (see [`mic_level`]).
+    pub level: Signal<f64>,
+    /// Whether the browser holds the audio until the person clicks or presses a key on the page
+    /// (the level stays at 0 until then).
+    pub held: Signal<bool>,
+}
+
+/// The microphone level of `stream`, updated ten times a second; 0 without a microphone or
+/// while it is off. A new stream (or the same one set again after a device switch) gets a new
+/// graph; everything stops and closes when the calling component goes away.
+pub fn use_audio_level(stream: Signal<Option<MediaStream>, LocalStorage>) -> UseAudioLevelReturn {
     let (level, set_level) = signal(0.0);
+    let (held, set_held) = signal(false);
     let meter = StoredValue::new_local(None::<Meter>);
     Effect::new(move || {
         let made = stream.with(|s| s.as_ref().and_then(Meter::new));
@@ -72,28 +92,35 @@ pub fn use_audio_level(stream: Signal<Option<MediaStream>, LocalStorage>) -> Sig
     });
     let ticker = set_interval_with_handle(
         move || {
-            let now = meter.try_update_value(|m| m.as_mut().map(Meter::level)).flatten();
-            if let Some(now) = now {
+            let now = meter.try_update_value(|m| m.as_mut().map(|m| (m.level(), m.suspended())));
+            if let Some((now, suspended)) = now.flatten() {
                 set_level.set(now);
+                if held.get_untracked() != suspended {
+                    set_held.set(suspended);
+                }
             }
         },
         Duration::from_millis(100),
     )
     .ok();
-    // A click resumes a context the browser started suspended.
-    let gesture = window_event_listener(leptos::ev::pointerdown, move |_| {
+    // A click or a key press resumes a context the browser started suspended (inside the
+    // event's handler: only there does it count as the person's doing).
+    let resume = move || {
         meter.with_value(|m| {
             if let Some(m) = m {
                 let _ = m.context.resume();
             }
-        });
-    });
+        })
+    };
+    let click = window_event_listener(leptos::ev::pointerdown, move |_| resume());
+    let key = window_event_listener(leptos::ev::keydown, move |_| resume());
     on_cleanup(move || {
         if let Some(ticker) = ticker {
             ticker.clear();
         }
-        gesture.remove();
+        click.remove();
+        key.remove();
         meter.try_set_value(None);
     });
-    level.into()
+    UseAudioLevelReturn { level: level.into(), held: held.into() }
 }

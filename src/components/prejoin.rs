@@ -15,8 +15,9 @@ use super::{Device, StreamSignal};
 /// The preview is `<video data-video="preview">`, muted and mirrored; a line over it says when
 /// the camera is off or cannot be used. The toggles are the call's own buttons
 /// (`data-control="mute"`, `"camera"`, the same `aria-pressed` meaning), disabled for a device
-/// the browser refused. The level is a `<meter data-mic-level>` from 0 to 1. A device the
-/// browser refused gets a `role="alert"` line (`data-device-problem="microphone"` or
+/// the browser refused. The level is a `<meter data-mic-level>` from 0 to 1, with a line
+/// (`data-level-held`) while the browser holds the audio until a click or key press. A device
+/// the browser refused gets a `role="alert"` line (`data-device-problem="microphone"` or
 /// `"camera"`) saying how to fix it. The E2EE box (`data-e2ee-plan`: `on`, `off` or
 /// `policy-off`) says what the call will be and that the other side's setting is not known yet.
 /// The Join button (`data-action="join"`) takes the focus when the screen opens, so Enter joins.
@@ -33,6 +34,9 @@ pub fn PreJoinScreen(
     /// The microphone's level, 0 to 1.
     #[prop(into)]
     level: Signal<f64>,
+    /// Whether the browser shows no level until the person clicks or presses a key.
+    #[prop(into, default = Signal::stored(false))]
+    level_held: Signal<bool>,
     /// Turn the microphone on or off.
     on_toggle_mic: Callback<()>,
     /// Turn the camera on or off.
@@ -141,6 +145,10 @@ pub fn PreJoinScreen(
                                 value=move || format!("{:.2}", level.get())
                             ></meter>
                         </label>
+                        <p class="hint level-held" data-level-held hidden=move || !level_held.get()>
+                            "The level shows once your browser lets this page start audio: click \
+                             or press a key on the page."
+                        </p>
                         <DevicePicker
                             hook="microphone"
                             label="Microphone"

@@ -163,7 +163,8 @@ fn PreJoinStep(
             state
             host
             preview=media.stream
-            level
+            level=level.level
+            level_held=level.held
             on_toggle_mic
             on_toggle_camera
             microphones=media.microphones

@@ -14,6 +14,7 @@ use crate::common::{attr, container, eventually, find, is_focused, settle, text}
 async fn the_pre_join_screen_says_what_the_call_will_be_and_how_to_fix_a_blocked_device() {
     let state = RwSignal::new(PreJoin::new(E2eePlan::On));
     let (mic_presses, joins) = (RwSignal::new(0), RwSignal::new(0));
+    let held = RwSignal::new(false);
     let root = container();
     let _view = leptos::mount::mount_to(root.clone(), move || {
         view! {
@@ -22,6 +23,7 @@ async fn the_pre_join_screen_says_what_the_call_will_be_and_how_to_fix_a_blocked
                 host=false
                 preview=Signal::stored_local(None)
                 level=0.5
+                level_held=held
                 on_toggle_mic=Callback::new(move |()| mic_presses.update(|n| *n += 1))
                 on_toggle_camera=Callback::new(|()| {})
                 on_join=Callback::new(move |()| joins.update(|n| *n += 1))
@@ -33,6 +35,12 @@ async fn the_pre_join_screen_says_what_the_call_will_be_and_how_to_fix_a_blocked
     assert!(eventually(1000, || is_focused(&join)).await, "Join has the focus: Enter joins");
     assert_eq!(text(&find(&root, "[data-preview-state]")), "Starting your camera…");
     assert_eq!(attr(&find(&root, "[data-mic-level]"), "value").as_deref(), Some("0.50"));
+    let held_line = find(&root, "[data-level-held]");
+    assert!(held_line.hidden());
+    held.set(true);
+    settle().await;
+    assert!(!held_line.hidden(), "a browser that holds the audio is said to");
+    assert!(text(&held_line).contains("click or press a key"), "{}", text(&held_line));
 
     // E2EE: on, with the other side unknown; off; not allowed.
     let plan = find(&root, "[data-e2ee-plan]");
