@@ -204,7 +204,8 @@ fn InCall(
             format!("Connection to the call lost; reconnecting ({n})…")
         }
         (_, Presence::Disconnected(why)) => format!("Not connected: {why}."),
-        (CallStatus::Preparing, _) => "Starting your camera and microphone…".into(),
+        // The camera and microphone started on the pre-join screen; the media worker may not yet.
+        (CallStatus::Preparing, _) => "Joining the call…".into(),
         (CallStatus::Waiting, _) => "Waiting for the other person to join.".into(),
         (CallStatus::Connecting, _) => "Connecting…".into(),
         (CallStatus::Connected, _) => "Connected.".into(),
