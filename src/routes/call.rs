@@ -77,9 +77,11 @@ fn CallRoom(
     /// ICE servers and policy.
     config: AppConfig,
 ) -> impl IntoView {
+    // Read once: the pre-join screen says what the call then uses.
+    let chosen = e2ee_enabled();
     // A browser that cannot encrypt frames is told before joining, not given a call whose
     // every frame would be dropped. (With E2EE off, or not allowed, it joins as it is.)
-    let wants_e2ee = e2ee_enabled() && config.e2ee_allowed;
+    let wants_e2ee = chosen && config.e2ee_allowed;
     if let Some(gap) = browser_features().e2ee_gap().filter(|_| wants_e2ee) {
         return view! {
             <section class="page call-error" role="alert" data-call-error="browser">
@@ -101,7 +103,7 @@ fn CallRoom(
     let media = use_local_media();
     let (mic_wanted, set_mic_wanted) = signal(true);
     let (camera_wanted, set_camera_wanted) = signal(true);
-    let plan = E2eePlan::new(e2ee_enabled(), config.e2ee_allowed);
+    let plan = E2eePlan::new(chosen, config.e2ee_allowed);
     let state = Memo::new(move |_| PreJoin {
         e2ee: plan,
         microphone: media.microphone.get(),
@@ -114,7 +116,7 @@ fn CallRoom(
     let step = move || {
         if joined.get() {
             let (role, config) = (role.clone(), config.clone());
-            view! { <InCall id role config media state=state.into() /> }.into_any()
+            view! { <InCall id role e2ee=chosen config media state=state.into() /> }.into_any()
         } else {
             view! {
                 <PreJoinStep
@@ -141,9 +143,13 @@ fn CallRoom(
 /// this screen shows) and the toggles acting on the tracks.
 #[component]
 fn PreJoinStep(
+    /// The camera and microphone, asked for by the call page.
     media: UseLocalMediaReturn,
+    /// What the screen shows.
     state: Signal<PreJoin>,
+    /// Whether this page made the call.
     host: bool,
+    /// The toggles, and Join.
     on_toggle_mic: Callback<()>,
     on_toggle_camera: Callback<()>,
     on_join: Callback<()>,
@@ -181,15 +187,20 @@ fn PreJoinStep(
 /// The call itself, joined: the relay, the connection, the call screen.
 #[component]
 fn InCall(
+    /// The call id from the link.
     id: CallId,
+    /// Whether this page made the link or opened it.
     role: CallRole,
+    /// The person's "End-to-end encrypted calls" setting, as the pre-join screen read it.
+    e2ee: bool,
+    /// ICE servers and policy.
     config: AppConfig,
     /// The camera and microphone the pre-join screen asked for.
     media: UseLocalMediaReturn,
     /// What the pre-join screen ended with (the toggles carry into the call).
     state: Signal<PreJoin>,
 ) -> impl IntoView {
-    let call: CallHandle = use_call(id, role, e2ee_enabled(), config, media, state);
+    let call: CallHandle = use_call(id, role, e2ee, config, media, state);
     let (chat_open, set_chat_open) = signal(false);
     let status = call.status;
     let relay = call.relay;
