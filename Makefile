@@ -25,7 +25,7 @@ WORKER_PKG := $(CURDIR)/target/worker-pkg
 WASM_OPT := $(CURDIR)/node_modules/.bin/wasm-opt
 
 .PHONY: setup run test test-host test-browser test-e2e worker-pkg lint dist relay relay-bin \
-  bench-browser bench-relay
+  bench-browser bench-relay screenshots
 setup:
 	@scripts/setup.sh
 
@@ -101,6 +101,11 @@ SOCKETS ?= 100000
 bench-relay:
 	cargo build -q --release -p shieldcall-relay --bin shieldcall-relay --example load
 	ulimit -n 1048576 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; "$${CARGO_TARGET_DIR:-target}"/release/examples/load --sockets $(SOCKETS) $(BENCH_ARGS)
+
+# The README's screenshots (docs/screenshots/*.png), made by the e2e harness from the release
+# build through the real relay (scripts/screenshots.mjs). Not run by `make test`.
+screenshots: dist relay-bin
+	node scripts/screenshots.mjs
 
 # Real browsers call each other through the real relay serving the release build: Chromium to
 # Chromium, Chromium to Firefox ESR both ways, and Firefox to Firefox.

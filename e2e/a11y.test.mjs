@@ -1,13 +1,14 @@
-// axe-core (npm) over every view of the app in real Chromium: the home page, the settings, and
-// a locked call (the other person muted, camera off) with each of its dialogs and popovers
-// open, wide and narrow, light and dark. No serious or critical violation may remain.
+// axe-core (npm) over every view of the app in real Chromium: the home page, the settings, the
+// pre-join screen (devices allowed and blocked), and a locked call (the other person muted,
+// camera off) with each of its dialogs and popovers open, wide and narrow, light and dark. No
+// serious or critical violation may remain.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, person, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  hostNewCall, joinCall, person, readyToJoin, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -55,9 +56,32 @@ describe('accessibility (axe-core)', () => {
     }
   });
 
+  test('the pre-join screen, wide and narrow, light and dark, with devices and with them blocked', async () => {
+    const found = [];
+    for (const deniedDevices of [false, true]) {
+      const who = await person(deniedDevices ? 'blocked' : 'visitor', { deniedDevices });
+      try {
+        await who.page.goto(`${relay.url}/`);
+        await who.page.click('[data-action=new-call]');
+        await who.page.click('[data-action=join-call]');
+        await readyToJoin(who);
+        for (const scheme of ['light', 'dark']) {
+          await who.page.emulateMedia({ colorScheme: scheme });
+          for (const [size, viewport] of SIZES) {
+            await who.page.setViewportSize(viewport);
+            found.push(...await violations(who.page, `pre-join ${size} ${scheme}${deniedDevices ? ', blocked' : ''}`));
+          }
+        }
+      } finally {
+        await who.close();
+      }
+    }
+    assert.deepEqual(found, []);
+  });
+
   test('a locked call with its panel, menus and dialogs, wide and narrow, light and dark', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     await waitForRemoteFrames(host);
     // The guest's microphone and camera off: the host's page shows the indicators (and the

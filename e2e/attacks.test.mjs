@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, remoteFramesDecoded, setE2ee, shield, shieldLabel, startRelay, waitForShield,
+  hostNewCall, joinCall, remoteFramesDecoded, setE2ee, shield, shieldLabel, startRelay, waitForShield,
   withHostAndGuest,
 } from './harness.mjs';
 
@@ -29,7 +29,7 @@ async function bothWarned(relay, { off = null, withinMs, reason }) {
     const link = await hostNewCall(host, relay.url);
     const watches = [watchShield(host), watchShield(guest)];
     const opened = performance.now();
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'warning', withinMs), waitForShield(guest, 'warning', withinMs)]);
     console.log(`measured: ${reason}, ${off ?? 'nobody'} off: both red ${(performance.now() - opened).toFixed(0)} ms after the link opened`);
     const [hostSeen, guestSeen] = await Promise.all(watches.map((w) => w.stop()));
@@ -57,7 +57,7 @@ describe('a relay that adds its own certificate fingerprint to every offer and a
 
   test('the page keeps saying an attack was seen after the other person leaves', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await waitForShield(host, 'warning');
     await guest.page.close();
     // The relay tells the host the guest left: the shield goes back to waiting for someone,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, person, printSteps, setupSteps, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
+  hostNewCall, joinCall, pressJoin, readyToJoin, person, printSteps, setupSteps, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
   startCuttableProxy, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -16,9 +16,12 @@ describe('calls between two browsers', () => {
     const link = await hostNewCall(host, relay.url);
     const [opened, openedAt] = [performance.now(), Date.now()];
     await guest.page.goto(link);
+    await readyToJoin(guest);
+    const joinedAt = performance.now();
+    await pressJoin(guest);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     const lockedAfter = performance.now() - opened;
-    console.log(`measured: guest opened the link -> locked shield in ${lockedAfter.toFixed(0)} ms`);
+    console.log(`measured: guest opened the link -> locked shield in ${lockedAfter.toFixed(0)} ms (pressed Join after ${(joinedAt - opened).toFixed(0)} ms, locked ${(performance.now() - joinedAt).toFixed(0)} ms after)`);
     // Where that time went: both pages' set-up steps on one clock.
     const steps = (await setupSteps(host, guest)).filter((s) => s.at >= openedAt - 5);
     printSteps(steps, openedAt);
@@ -26,6 +29,10 @@ describe('calls between two browsers', () => {
     assert.deepEqual(locks.map((s) => s.who).sort(), ['guest', 'host'], 'both pages marked their lock');
     const bothLocked = Math.max(...locks.map((s) => s.at)) - openedAt;
     console.log(`measured: guest opened the link -> both shields locked (page marks) in ${bothLocked.toFixed(0)} ms`);
+    const [pressed] = steps.filter((s) => s.who === 'guest' && s.step === 'join pressed');
+    assert.ok(pressed, 'the guest marked pressing Join');
+    const fromJoin = Math.max(...locks.map((s) => s.at)) - pressed.at;
+    console.log(`measured: guest pressed Join -> both shields locked (page marks) in ${fromJoin.toFixed(0)} ms`);
 
     // While E2EE is on, recording is unavailable and says why.
     await host.page.click('[data-action=features]');
@@ -112,7 +119,7 @@ describe('calls between two browsers', () => {
     const link = await hostNewCall(host, relay.url);
     await host.page.click('[data-control=share]');
     await host.page.waitForSelector('[data-control=share][aria-pressed=true]', { timeout: 10000 });
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await waitForShield(guest, 'locked');
     await guest.page.waitForSelector('[data-layout=screen]', { timeout: 15000 });
     await guest.page.waitForFunction(() => {
@@ -124,7 +131,7 @@ describe('calls between two browsers', () => {
   test('one with E2EE off: both unlocked with the right reason, media still flows', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
     // The reason, as the shield tells it (its accessible label carries the whole sentence).
     assert.match(await shieldLabel(host), /other person has end-to-end encryption off/i);
@@ -145,9 +152,9 @@ describe('calls between two browsers', () => {
     const [host, guest, third] = [await person('host'), await person('guest'), await person('third')];
     try {
       const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
+      await joinCall(guest, link);
       await waitForShield(guest, 'locked');
-      await third.page.goto(link);
+      await joinCall(third, link);
       await third.page.waitForSelector('[data-call-status=full]', { timeout: 10000 });
       assert.match(await third.page.textContent('[data-call-status]'), /already has two people/);
       // The call of the two is undisturbed.
@@ -168,7 +175,7 @@ describe('when things go wrong', () => {
 
   test('a guest who reloads is back in the call, locked again under new keys', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     const before = await securityCode(host);
     // The link's secret left the address bar and the history as soon as the page read it.
@@ -176,6 +183,8 @@ describe('when things go wrong', () => {
     assert.equal(new URL(guest.page.url()).hash, '');
 
     await guest.page.reload();
+    // A reload shows the pre-join screen again (the camera is asked for again).
+    await pressJoin(guest);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
     assert.equal(guestCode, hostCode);
@@ -185,7 +194,7 @@ describe('when things go wrong', () => {
 
   test('the call page without its link (another tab) says to open the link again', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await waitForShield(guest, 'locked');
     // Another tab of the same browser: the link was kept in the first tab only.
     const other = await guest.page.context().newPage();
@@ -200,7 +209,7 @@ describe('when things go wrong', () => {
     const guest = await person('guest', { deniedDevices: true });
     try {
       const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
+      await joinCall(guest, link);
       await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
       await waitForRemoteFrames(guest);
       assert.match(await guest.page.textContent('.notices'), /blocked the camera and microphone|no camera or microphone/i);
@@ -228,7 +237,7 @@ describe('when things go wrong', () => {
     const guest = await person('guest');
     try {
       const link = await hostNewCall(host, own.url);
-      await guest.page.goto(link);
+      await joinCall(guest, link);
       await waitForShield(guest, 'locked');
       await waitForRemoteFrames(guest);
       await own.stop();
@@ -258,7 +267,7 @@ describe('when things go wrong', () => {
     const guest = await person('guest');
     try {
       const link = await hostNewCall(host, relay.url);
-      await guest.page.goto(link);
+      await joinCall(guest, link);
       await waitForShield(host, 'locked');
       await waitForRemoteFrames(host);
       await guest.close();
@@ -276,7 +285,7 @@ describe('when things go wrong', () => {
     const guest = await person('guest');
     try {
       const link = await hostNewCall(host, own.url);
-      await guest.page.goto(link);
+      await joinCall(guest, link);
       await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
       const code = await securityCode(host);
       await own.stop();
@@ -305,7 +314,7 @@ describe('when things go wrong', () => {
     const guest = await person('guest');
     try {
       const link = await hostNewCall(host, proxy.url);
-      await guest.page.goto(link);
+      await joinCall(guest, link);
       await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
       const code = await securityCode(host);
       // Both relay sockets drop on the browsers' side only: the relay still holds both places.
@@ -358,7 +367,7 @@ describe('when things go wrong', () => {
       relaySide.onClose(() => {});
     });
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     // Offers and answers are never sent twice: only a fresh connection gets both locked.
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     assert.ok(sockets >= 2, 'the guest reconnected');
@@ -369,7 +378,7 @@ describe('when things go wrong', () => {
 
   test('the host hanging up ends the call for the guest', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await waitForShield(guest, 'locked');
     await host.page.click('[data-control=hang-up]');
     await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
@@ -387,7 +396,7 @@ describe('a relay that swaps keys (a man in the middle)', () => {
 
   test('the codes differ and both see the red shield', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await waitForShield(guest, 'warning');
     assert.match(await shieldLabel(guest), /does not match the call link/i);
     // The host learns it from the guest's key confirmation, which is for another transcript.
@@ -412,7 +421,7 @@ describe('a relay that turns E2EE off in a hello (a downgrade)', () => {
 
   test('neither side falls back to transport only: both see the red shield', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     // The host was told the guest has E2EE off. Without the key confirmations it would show
     // "the other person has it off" and send media that the relay could read under DTLS alone.
     await waitForShield(host, 'warning');

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  hostNewCall, securityCode, startFailoverProxy, startRedis, startRelay, waitForRemoteFrames,
-  waitForShield, withHostAndGuest,
+  hostNewCall, joinCall, pressJoin, securityCode, startFailoverProxy, startRedis, startRelay,
+  waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 let redis;
@@ -27,7 +27,7 @@ test('host and guest on different relay nodes: the call locks, and goes on when 
   const balancer = await startFailoverProxy([a.url, b.url]);
   try {
     const link = await hostNewCall(host, balancer.url);
-    await guest.page.goto(link.replace(balancer.url, c.url));
+    await joinCall(guest, link.replace(balancer.url, c.url));
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     const before = await securityCode(host);
     assert.equal(await securityCode(guest), before, 'one call across two nodes: the same code');
@@ -44,6 +44,7 @@ test('host and guest on different relay nodes: the call locks, and goes on when 
     // The signalling still works across nodes B and C: a guest who reloads is back in the call,
     // locked under a fresh agreement, and media flows both ways.
     await guest.page.reload();
+    await pressJoin(guest);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     const after = await securityCode(host);
     assert.equal(await securityCode(guest), after);

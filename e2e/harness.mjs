@@ -485,12 +485,37 @@ export async function withHostAndGuest(body, browsers = {}) {
   }
 }
 
-/** The host makes a call link on the home page and joins; resolves to the link. */
+/** Wait until the pre-join screen (host and guest see it before the call) shows what the
+ * browser answered for the camera and microphone, as a person would before pressing Join. */
+export async function readyToJoin(who) {
+  await who.page.waitForSelector('[data-prejoin] [data-action=join]');
+  await who.page.waitForFunction(() => {
+    const state = document.querySelector('[data-preview-state]');
+    return state && !state.textContent.includes('Starting');
+  });
+}
+
+/** Press Join on the pre-join screen and wait for the call screen. */
+export async function pressJoin(who) {
+  await readyToJoin(who);
+  await who.page.click('[data-action=join]');
+  await who.page.waitForSelector('[data-call-status]');
+}
+
+/** Open a call link and join from the pre-join screen. */
+export async function joinCall(who, link) {
+  await who.page.goto(link);
+  await pressJoin(who);
+}
+
+/** The host makes a call link on the home page and joins (through the pre-join screen);
+ * resolves to the link. */
 export async function hostNewCall(host, baseUrl) {
   await host.page.goto(`${baseUrl}/`);
   await host.page.click('[data-action=new-call]');
   const link = (await host.page.textContent('[data-call-link]')).trim();
   await host.page.click('[data-action=join-call]');
+  await pressJoin(host);
   await host.page.waitForSelector('[data-shield]');
   return link;
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
-  distWithConfig, hostNewCall, securityCode, secretFile, startRelay, startTurn,
+  distWithConfig, hostNewCall, joinCall, securityCode, secretFile, startRelay, startTurn,
   waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -73,7 +73,7 @@ describe('calls through a TURN server', () => {
         await exposePeerConnections(guest);
         const link = await hostNewCall(host, relay.url);
         const opened = performance.now();
-        await guest.page.goto(link);
+        await joinCall(guest, link);
         await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
         const locked = performance.now() - opened;
         console.log(`measured: through TURN, guest opened the link -> locked shield in ${locked.toFixed(0)} ms`);
@@ -104,7 +104,7 @@ describe('calls through a TURN server', () => {
       await withHostAndGuest(async (host, guest) => {
         const link = await hostNewCall(host, relay.url);
         const opened = performance.now();
-        await guest.page.goto(link);
+        await joinCall(guest, link);
         await host.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
         const shown = performance.now() - opened;
         console.log(`measured: refused TURN credentials shown ${shown.toFixed(0)} ms after the guest opened the link`);

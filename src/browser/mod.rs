@@ -2,7 +2,9 @@
 
 pub mod peer;
 pub mod timeline;
+pub mod use_audio_level;
 pub mod use_captions;
+pub mod use_local_media;
 pub mod use_media_query;
 pub mod use_recorder;
 pub mod use_relay;

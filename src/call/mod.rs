@@ -32,6 +32,7 @@ use std::rc::{Rc, Weak};
 use leptos::prelude::*;
 use shieldcall_call::controller::{CallSetup, Controller, Input};
 use shieldcall_call::e2ee_health::E2eeHealth;
+use shieldcall_call::prejoin::{DeviceAccess, PreJoin};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
@@ -39,7 +40,9 @@ use shieldcall_protocol::{CallId, Signal};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
+use crate::browser::peer::MediaKind;
 use crate::browser::timeline;
+use crate::browser::use_local_media::{UseLocalMediaReturn, set_enabled};
 use crate::browser::use_relay::{UseRelayReturn, use_relay};
 use crate::browser::worker::MediaWorker;
 use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
@@ -49,7 +52,7 @@ use crate::config::AppConfig;
 pub use handle::{CALL_FULL, CallHandle, CallStatus};
 pub use recording::{RecordingMix, stop_mix};
 
-use devices::{list_devices, local_media};
+use devices::list_devices;
 use handle::Setters;
 use link::Link;
 use worker::spawn_worker;
@@ -80,8 +83,16 @@ fn now_ms() -> u64 {
     web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now()) as u64
 }
 
-/// Start a call for `id` in `role`; it ends when the calling component goes away.
-pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> CallHandle {
+/// Start a call for `id` in `role`, with the camera and microphone the pre-join screen asked
+/// for (`media`) and its toggles (`prejoin`); it ends when the calling component goes away.
+pub fn use_call(
+    id: CallId,
+    role: CallRole,
+    e2ee: bool,
+    config: AppConfig,
+    media: UseLocalMediaReturn,
+    prejoin: leptos::prelude::Signal<PreJoin>,
+) -> CallHandle {
     let (status, set_status) = signal(CallStatus::Preparing);
     let (shield, set_shield) = signal(ShieldState::Connecting);
     let (code, set_code) = signal(None);
@@ -163,18 +174,37 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     call.borrow_mut()._tick = Some(tick);
 
     timeline::mark("call page");
-    // The media worker and the camera start side by side, and the call goes on as soon as the
-    // worker runs: keys are agreed and the connection made while the camera warms up, and its
+    // The media worker (started early, as the page opened) and the camera (from the pre-join
+    // screen) come side by side, and the call goes on as soon as the worker runs: keys are
+    // agreed and the connection made even if the browser is still asking for the camera, whose
     // tracks join the connection when they come (`camera_ready`; no renegotiation).
     spawn_local(spawn_worker(Rc::downgrade(&call)));
     let weak = Rc::downgrade(&call);
-    spawn_local(async move {
-        let camera = local_media(set).await;
-        timeline::mark("camera and microphone");
-        with_call(&weak, |c| c.camera_ready(camera.clone()));
-        if let Some(camera) = &camera {
-            list_devices(set, camera).await;
+    Effect::new(move |handed: Option<bool>| {
+        if handed == Some(true) {
+            return true;
         }
+        let pre = prejoin.get();
+        if [pre.microphone, pre.camera].contains(&DeviceAccess::Asking) {
+            return false;
+        }
+        let camera = media.stream.get_untracked();
+        timeline::mark("camera and microphone");
+        let (mic_on, camera_on) = pre.joins_with();
+        set.mic_on.set(mic_on);
+        set.camera_on.set(camera_on);
+        if let Some(text) = pre.call_notice() {
+            notice(set, text);
+        }
+        if let Some(camera) = &camera {
+            // What the pre-join screen's toggles said, also for an answer that came after Join.
+            set_enabled(camera, MediaKind::Audio, mic_on);
+            set_enabled(camera, MediaKind::Video, camera_on);
+            set.self_view.set(Some(Clone::clone(camera)));
+            spawn_local(list_devices(set, Clone::clone(camera)));
+        }
+        with_call(&weak, |c| c.camera_ready(camera.clone()));
+        true
     });
 
     let stored = StoredValue::new_local(call);

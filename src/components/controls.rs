@@ -80,7 +80,7 @@ pub fn Controls(
                 icons=("mic-off", "mic")
                 tips=("Unmute the microphone", "Mute the microphone")
                 shortcut=Shortcut::Microphone
-                shortcuts
+                shortcuts=shortcuts
                 on_click=on_toggle_mute
             />
             <ToggleButton
@@ -91,7 +91,7 @@ pub fn Controls(
                 icons=("camera", "camera-off")
                 tips=("Turn the camera off", "Turn the camera on")
                 shortcut=Shortcut::Camera
-                shortcuts
+                shortcuts=shortcuts
                 on_click=on_toggle_camera
             />
             <ToggleButton
@@ -102,7 +102,7 @@ pub fn Controls(
                 icons=("screen", "screen")
                 tips=("Stop sharing your screen", "Share your screen")
                 shortcut=Shortcut::ShareScreen
-                shortcuts
+                shortcuts=shortcuts
                 on_click=on_toggle_share
             />
             <ToggleButton
@@ -113,7 +113,7 @@ pub fn Controls(
                 icons=("chat", "chat")
                 tips=("Close the chat", "Open the chat")
                 shortcut=Shortcut::Chat
-                shortcuts
+                shortcuts=shortcuts
                 on_click=on_toggle_chat
             />
             {children.map(|children| children())}
@@ -141,24 +141,31 @@ pub fn Controls(
 }
 
 /// A toggle button: a stable accessible name (`label`, which starts with the visible `text`) with
-/// `aria-pressed` for its state, and a tooltip saying what pressing it does now.
+/// `aria-pressed` for its state, and a tooltip saying what pressing it does now (and its
+/// shortcut, if it has one and shortcuts are on). The pre-join screen uses it too.
 #[component]
-fn ToggleButton(
+pub(super) fn ToggleButton(
     hook: &'static str,
     label: &'static str,
     text: &'static str,
-    pressed: Signal<bool>,
+    #[prop(into)] pressed: Signal<bool>,
     /// The icon while pressed, and while not.
     icons: (&'static str, &'static str),
     /// The tooltip while pressed, and while not.
     tips: (&'static str, &'static str),
-    shortcut: Shortcut,
-    shortcuts: Signal<bool>,
+    #[prop(optional)] shortcut: Option<Shortcut>,
+    #[prop(into, default = Signal::stored(false))] shortcuts: Signal<bool>,
+    /// Whether it cannot be pressed now (a device the browser refused).
+    #[prop(into, default = Signal::stored(false))]
+    disabled: Signal<bool>,
     on_click: Callback<()>,
 ) -> impl IntoView {
     let tip = move || {
         let tip = if pressed.get() { tips.0 } else { tips.1 };
-        if shortcuts.get() { format!("{tip} ({})", shortcut.key()) } else { tip.to_string() }
+        match shortcut.filter(|_| shortcuts.get()) {
+            Some(shortcut) => format!("{tip} ({})", shortcut.key()),
+            None => tip.to_string(),
+        }
     };
     view! {
         <button
@@ -168,8 +175,9 @@ fn ToggleButton(
             data-control=hook
             aria-label=label
             aria-pressed=move || pressed.get().to_string()
-            aria-keyshortcuts=move || shortcuts.get().then(|| shortcut.key())
+            aria-keyshortcuts=move || shortcut.filter(|_| shortcuts.get()).map(Shortcut::key)
             data-tip=tip
+            disabled=disabled
             on:click=move |_| on_click.run(())
         >
             <Icon name=Signal::derive(move || if pressed.get() { icons.0 } else { icons.1 }) />
@@ -259,9 +267,10 @@ fn DeviceSettings(
     }
 }
 
-/// A labelled `<select>` of devices.
+/// A labelled `<select>` of devices (disabled while there are none); the pre-join screen uses
+/// it too.
 #[component]
-fn DevicePicker(
+pub(super) fn DevicePicker(
     hook: &'static str,
     label: &'static str,
     devices: Signal<Vec<Device>>,

@@ -8,6 +8,7 @@
 //!                         ├ ChatPanel (prop `chat`: beside the stage, a bottom sheet when narrow)
 //!                         └ children: Controls (with FeaturesMenu and the device popover)
 //! ShortcutsHelp (the `?` dialog)
+//! PreJoinScreen (before the call: preview, level, devices, E2EE, Join)
 //! ```
 
 mod call_layout;
@@ -18,6 +19,7 @@ mod controls;
 mod features;
 mod health;
 mod icons;
+mod prejoin;
 mod quality;
 mod security_code;
 mod shield;
@@ -31,6 +33,7 @@ pub use controls::{Controls, Device};
 pub use features::{E2EE_REASON, FEATURES, FeaturesMenu, WEB_CALLS_REASON};
 pub use health::E2eeHealthView;
 pub use icons::Icon;
+pub use prejoin::PreJoinScreen;
 pub use quality::QualityIndicator;
 pub use security_code::{COMPARE_TEXT, MISMATCH_TEXT, SecurityCodePanel, VERIFIED_TEXT};
 pub use shield::Shield;

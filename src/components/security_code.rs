@@ -60,6 +60,7 @@ pub fn SecurityCodePanel(
     let (labelled_by, described_by) = (title_id.clone(), text_id.clone());
     let panel = NodeRef::<html::Div>::new();
     let copy_button = NodeRef::<html::Button>::new();
+    let verified_line = NodeRef::<html::P>::new();
     Effect::new(move || {
         if let Some(button) = copy_button.get() {
             let _ = button.focus();
@@ -127,7 +128,17 @@ pub fn SecurityCodePanel(
                         type="button"
                         data-action="verify"
                         hidden=verified
-                        on:click=move |_| on_verify.run(())
+                        on:click=move |_| {
+                            on_verify.run(());
+                            // The button hides: the focus goes to what replaced it, inside the
+                            // dialog (lost on the page, Escape and Tab would leave the dialog).
+                            // (Once shown: a hidden element takes no focus.)
+                            request_animation_frame(move || {
+                                if let Some(line) = verified_line.get_untracked() {
+                                    let _ = line.focus();
+                                }
+                            });
+                        }
                     >
                         "We compared it"
                     </button>
@@ -140,7 +151,13 @@ pub fn SecurityCodePanel(
                     }}
                 </span>
             </div>
-            <p class="verified" data-verified hidden=move || !verified.get()>
+            <p
+                node_ref=verified_line
+                class="verified"
+                data-verified
+                tabindex="-1"
+                hidden=move || !verified.get()
+            >
                 <Icon name="check" />
                 " "
                 {VERIFIED_TEXT}

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use shieldcall_call::prejoin::{E2eePlan, PreJoin};
 use shieldcall_call::shortcuts::Shortcut;
 use shieldcall_call::texts::warning_text;
 use shieldcall_e2ee::session::ShieldState;
@@ -7,7 +8,10 @@ use shieldcall_protocol::CallId;
 use web_sys::MediaStream;
 
 use crate::browser::peer::MediaKind;
+use crate::browser::timeline;
+use crate::browser::use_audio_level::use_audio_level;
 use crate::browser::use_captions::use_captions;
+use crate::browser::use_local_media::{UseLocalMediaReturn, set_enabled, use_local_media};
 use crate::browser::use_recorder::{RecorderState, use_recorder};
 use crate::browser::use_relay::Presence;
 use crate::browser::use_shortcuts::use_shortcuts;
@@ -17,7 +21,8 @@ use crate::call::{
 };
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
-    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, ShortcutsHelp, now_ms,
+    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, PreJoinScreen,
+    ShortcutsHelp, now_ms,
 };
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
@@ -62,7 +67,7 @@ fn capitalise(text: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-/// The call screen of a valid link.
+/// The call of a valid link: the pre-join screen first, then, once the person joins, the call.
 #[component]
 fn CallRoom(
     /// The call id from the link.
@@ -72,9 +77,11 @@ fn CallRoom(
     /// ICE servers and policy.
     config: AppConfig,
 ) -> impl IntoView {
+    // Read once: the pre-join screen says what the call then uses.
+    let chosen = e2ee_enabled();
     // A browser that cannot encrypt frames is told before joining, not given a call whose
     // every frame would be dropped. (With E2EE off, or not allowed, it joins as it is.)
-    let wants_e2ee = e2ee_enabled() && config.e2ee_allowed;
+    let wants_e2ee = chosen && config.e2ee_allowed;
     if let Some(gap) = browser_features().e2ee_gap().filter(|_| wants_e2ee) {
         return view! {
             <section class="page call-error" role="alert" data-call-error="browser">
@@ -90,7 +97,110 @@ fn CallRoom(
         }
         .into_any();
     }
-    let call: CallHandle = use_call(id, role, e2ee_enabled(), config);
+    // The camera and microphone are asked for now and kept for the call (no second prompt);
+    // the relay is joined only once the person presses Join. (The media worker is already on
+    // its way: `Call` started it.)
+    let media = use_local_media();
+    let (mic_wanted, set_mic_wanted) = signal(true);
+    let (camera_wanted, set_camera_wanted) = signal(true);
+    let plan = E2eePlan::new(chosen, config.e2ee_allowed);
+    let state = Memo::new(move |_| PreJoin {
+        e2ee: plan,
+        microphone: media.microphone.get(),
+        camera: media.camera.get(),
+        mic_wanted: mic_wanted.get(),
+        camera_wanted: camera_wanted.get(),
+    });
+    let (joined, set_joined) = signal(false);
+    let host = role == CallRole::Host;
+    let step = move || {
+        if joined.get() {
+            let (role, config) = (role.clone(), config.clone());
+            view! { <InCall id role e2ee=chosen config media state=state.into() /> }.into_any()
+        } else {
+            view! {
+                <PreJoinStep
+                    media
+                    state=state.into()
+                    host
+                    on_toggle_mic=Callback::new(move |()| set_mic_wanted.update(|on| *on = !*on))
+                    on_toggle_camera=Callback::new(move |()| {
+                        set_camera_wanted.update(|on| *on = !*on)
+                    })
+                    on_join=Callback::new(move |()| {
+                        timeline::mark("join pressed");
+                        set_joined.set(true)
+                    })
+                />
+            }
+            .into_any()
+        }
+    };
+    step.into_any()
+}
+
+/// The pre-join screen with its browser parts: the microphone's level meter (running only while
+/// this screen shows) and the toggles acting on the tracks.
+#[component]
+fn PreJoinStep(
+    /// The camera and microphone, asked for by the call page.
+    media: UseLocalMediaReturn,
+    /// What the screen shows.
+    state: Signal<PreJoin>,
+    /// Whether this page made the call.
+    host: bool,
+    /// The toggles, and Join.
+    on_toggle_mic: Callback<()>,
+    on_toggle_camera: Callback<()>,
+    on_join: Callback<()>,
+) -> impl IntoView {
+    let level = use_audio_level(media.stream);
+    // A toggle acts on the track at once: the preview goes dark, the meter falls to zero.
+    Effect::new(move || {
+        let pre = state.get();
+        if let Some(stream) = media.stream.get() {
+            set_enabled(&stream, MediaKind::Audio, pre.mic_wanted);
+            set_enabled(&stream, MediaKind::Video, pre.camera_wanted);
+        }
+    });
+    let switch = media.switch;
+    view! {
+        <PreJoinScreen
+            state
+            host
+            preview=media.stream
+            level=level.level
+            level_held=level.held
+            on_toggle_mic
+            on_toggle_camera
+            microphones=media.microphones
+            microphone=media.microphone_id
+            on_microphone=Callback::new(move |id| switch.run((MediaKind::Audio, id)))
+            cameras=media.cameras
+            camera=media.camera_id
+            on_camera=Callback::new(move |id| switch.run((MediaKind::Video, id)))
+            on_join
+        />
+    }
+}
+
+/// The call itself, joined: the relay, the connection, the call screen.
+#[component]
+fn InCall(
+    /// The call id from the link.
+    id: CallId,
+    /// Whether this page made the link or opened it.
+    role: CallRole,
+    /// The person's "End-to-end encrypted calls" setting, as the pre-join screen read it.
+    e2ee: bool,
+    /// ICE servers and policy.
+    config: AppConfig,
+    /// The camera and microphone the pre-join screen asked for.
+    media: UseLocalMediaReturn,
+    /// What the pre-join screen ended with (the toggles carry into the call).
+    state: Signal<PreJoin>,
+) -> impl IntoView {
+    let call: CallHandle = use_call(id, role, e2ee, config, media, state);
     let (chat_open, set_chat_open) = signal(false);
     let status = call.status;
     let relay = call.relay;
@@ -105,7 +215,8 @@ fn CallRoom(
             format!("Connection to the call lost; reconnecting ({n})…")
         }
         (_, Presence::Disconnected(why)) => format!("Not connected: {why}."),
-        (CallStatus::Preparing, _) => "Starting your camera and microphone…".into(),
+        // The camera and microphone started on the pre-join screen; the media worker may not yet.
+        (CallStatus::Preparing, _) => "Joining the call…".into(),
         (CallStatus::Waiting, _) => "Waiting for the other person to join.".into(),
         (CallStatus::Connecting, _) => "Connecting…".into(),
         (CallStatus::Connected, _) => "Connected.".into(),

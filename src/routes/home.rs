@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
+use shieldcall_call::prejoin::E2eePlan;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::call_link::NewCall;
@@ -30,22 +31,23 @@ pub fn Home() -> impl IntoView {
         });
     };
     // What the calls made here will be: the person's setting, unless the organisation's policy
-    // turns E2EE off (the same rule as the settings page and the call's shield).
+    // turns E2EE off (the rule of the pre-join screen, `E2eePlan`, as on the settings page and
+    // the call's shield).
     let config = use_app_config();
     let chosen = e2ee_enabled();
     // (The `data-e2ee-setting` hook, the sentence.)
-    let setting = move || match (config.with(|c| c.e2ee_allowed), chosen) {
-        (false, _) => (
-            "policy-off",
-            format!("{POLICY_DISABLED} Your calls are protected by transport encryption only. "),
-        ),
-        (true, true) => ("on", "End-to-end encryption is on for your calls. ".to_string()),
-        (true, false) => (
-            "off",
-            "End-to-end encryption is off for your calls: they are protected by transport \
-             encryption only. "
+    let setting = move || {
+        let plan = E2eePlan::new(chosen, config.with(|c| c.e2ee_allowed));
+        let sentence = match plan {
+            E2eePlan::NotAllowed => {
+                format!("{POLICY_DISABLED} Your calls are protected by transport encryption only. ")
+            }
+            E2eePlan::On => "End-to-end encryption is on for your calls. ".to_string(),
+            E2eePlan::YouTurnedOff => "End-to-end encryption is off for your calls: they are \
+                                       protected by transport encryption only. "
                 .to_string(),
-        ),
+        };
+        (plan.hook(), sentence)
     };
     view! {
         <section class="page home">

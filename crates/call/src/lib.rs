@@ -7,6 +7,7 @@ pub mod config;
 pub mod controller;
 pub mod e2ee_health;
 pub mod media_health;
+pub mod prejoin;
 pub mod quality;
 pub mod remote_media;
 pub mod retry;
