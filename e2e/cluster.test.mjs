@@ -55,3 +55,18 @@ test('host and guest on different relay nodes: the call locks, and goes on when 
     await balancer.stop();
   }
 }));
+
+test('while the relay cannot reach its cluster, a person joining is told so, and gets in once it is back', () => withHostAndGuest(async (host, guest) => {
+  const [, b, c] = nodes; // A was killed above
+  const link = await hostNewCall(host, b.url);
+  await redis.stop();
+  // Node C cannot place the guest: it says why and closes (1013); the page says so and retries.
+  await joinCall(guest, link.replace(b.url, c.url));
+  await guest.page.waitForSelector('[data-relay=disconnected]', { timeout: 10000 });
+  assert.match(await guest.page.textContent('[data-call-status]'), /relay cannot reach its cluster/);
+  // Redis back (empty, where it was): node B writes the host's place back, the guest gets in.
+  redis = await startRedis(redis.port);
+  await Promise.all([waitForShield(host, 'locked', 30000), waitForShield(guest, 'locked', 30000)]);
+  assert.equal(await securityCode(guest), await securityCode(host));
+  await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+}));

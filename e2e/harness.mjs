@@ -58,10 +58,11 @@ export async function startRelay(extraArgs = [], listen = '127.0.0.1:0', { dist 
   };
 }
 
-/** A real Redis (Debian's `redis-server`) on a free loopback port, nothing saved to disk, for
- * a relay cluster (`--cluster`). `url` is its `redis://` URL. */
-export async function startRedis() {
-  const port = await freePort();
+/** A real Redis (Debian's `redis-server`) on a free loopback port (or on `port`, to start one
+ * again where it was), nothing saved to disk, for a relay cluster (`--cluster`). `url` is its
+ * `redis://` URL. */
+export async function startRedis(port) {
+  port ??= await freePort();
   const child = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +78,7 @@ export async function startRedis() {
   }
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
