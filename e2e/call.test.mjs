@@ -69,6 +69,22 @@ describe('calls between two browsers', () => {
     }
     assert.match(await host.page.textContent('[data-call-timer]'), /^\d\d:\d\d$/, 'the call timer runs');
 
+    // The self view moves: dragged to the top left, then with the arrow keys to the top right.
+    const tile = host.page.locator('.tile--self');
+    assert.equal(await tile.getAttribute('data-corner'), 'bottom-right');
+    const [box, stage] = [await tile.boundingBox(), await host.page.locator('.stage').boundingBox()];
+    await host.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await host.page.mouse.down();
+    await host.page.mouse.move(stage.x + stage.width * 0.2, stage.y + stage.height * 0.25, { steps: 5 });
+    await host.page.mouse.up();
+    assert.equal(await tile.getAttribute('data-corner'), 'top-left', 'let go in the top left quarter');
+    const moved = await tile.boundingBox();
+    assert.ok(moved.x < stage.x + stage.width / 2 && moved.y < stage.y + stage.height / 2, 'and it is drawn there');
+    await tile.focus();
+    await host.page.keyboard.press('ArrowRight');
+    assert.equal(await tile.getAttribute('data-corner'), 'top-right');
+    assert.match(await tile.getAttribute('aria-label'), /in the top right corner/);
+
     // The code: copied to the clipboard as shown, and marked compared in this call.
     await host.page.click('[data-shield]');
     await host.page.click('[data-action=copy-code]');

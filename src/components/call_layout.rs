@@ -4,6 +4,7 @@ use leptos::html;
 use leptos::prelude::*;
 use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::remote_media::{CAMERA_OFF_TEXT, MIC_OFF_LABEL};
+use shieldcall_call::self_view::Corner;
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::MediaState;
 use web_sys::MediaStream;
@@ -18,7 +19,8 @@ pub type StreamSignal = Signal<Option<MediaStream>, LocalStorage>;
 /// The call screen.
 ///
 /// The remote video fills the stage and the self view sits small in a corner (always muted, so
-/// no echo). When the other person shares their screen, the share takes the stage and their
+/// no echo), which the person can change: drag the tile, or focus it and use the arrow keys
+/// (`data-corner`, see [`Corner`]). When the other person shares their screen, the share takes the stage and their
 /// camera joins the self view in the corner (`data-layout="screen"`, otherwise `"camera"`). The
 /// shield is at the top left. `chat` goes beside the stage on wide screens (the
 /// [`ChatPanel`](super::ChatPanel) becomes a bottom sheet on narrow ones by itself); `children`
@@ -115,9 +117,7 @@ pub fn CallLayout(
                     <p class="visually-hidden" aria-live="polite" data-remote-announcement>
                         {remote_announcement}
                     </p>
-                    <div class="tile tile--self tile--small" hidden=move || !self_on.get()>
-                        <StreamVideo stream=self_view hook="self" label="You" muted=true />
-                    </div>
+                    <SelfTile self_view self_on />
                     <div class="shield-slot">
                         <Shield state=shield health narrow />
                     </div>
@@ -125,6 +125,75 @@ pub fn CallLayout(
                 {chat.map(|chat| chat.run())}
             </div>
             <div class="call-bar">{children.map(|children| children())}</div>
+        </div>
+    }
+}
+
+/// The self view's tile, in the corner the person put it in. While dragged it follows the
+/// pointer; let go, it lands in the corner of the stage's quarter it is over.
+#[component]
+fn SelfTile(self_view: StreamSignal, self_on: Signal<bool>) -> impl IntoView {
+    let corner = RwSignal::new(Corner::default());
+    let tile = NodeRef::<html::Div>::new();
+    // Where the pointer went down, while a drag is on.
+    let start = RwSignal::new(None::<(f64, f64)>);
+    let offset = RwSignal::new((0.0, 0.0));
+    let down = move |ev: web_sys::PointerEvent| {
+        if let Some(tile) = tile.get() {
+            let _ = tile.set_pointer_capture(ev.pointer_id());
+        }
+        start.set(Some((ev.client_x(), ev.client_y())));
+    };
+    let drag = move |ev: web_sys::PointerEvent| {
+        if let Some((x, y)) = start.get_untracked() {
+            offset.set((ev.client_x() - x, ev.client_y() - y));
+        }
+    };
+    let up = move |_: web_sys::PointerEvent| {
+        if start.get_untracked().is_none() {
+            return;
+        }
+        let (dx, dy) = offset.get_untracked();
+        start.set(None);
+        offset.set((0.0, 0.0));
+        // Where the tile's centre was let go, on its stage.
+        let Some(tile) = tile.get() else { return };
+        let Some(stage) = tile.parent_element() else { return };
+        let x = f64::from(tile.offset_left()) + dx + f64::from(tile.offset_width()) / 2.0;
+        let y = f64::from(tile.offset_top()) + dy + f64::from(tile.offset_height()) / 2.0;
+        let (width, height) = (f64::from(stage.client_width()), f64::from(stage.client_height()));
+        corner.set(Corner::nearest(x, y, width, height));
+    };
+    let key = move |ev: web_sys::KeyboardEvent| {
+        if let Some(to) = corner.get_untracked().moved(&ev.key()) {
+            ev.prevent_default();
+            corner.set(to);
+        }
+    };
+    view! {
+        <div
+            node_ref=tile
+            class="tile tile--self tile--small"
+            class:dragging=move || start.get().is_some()
+            hidden=move || !self_on.get()
+            data-corner=move || corner.get().hook()
+            style:transform=move || {
+                let (dx, dy) = offset.get();
+                (dx != 0.0 || dy != 0.0).then(|| format!("translate({dx}px, {dy}px)"))
+            }
+            tabindex="0"
+            role="group"
+            aria-label=move || corner.get().label()
+            on:pointerdown=down
+            on:pointermove=drag
+            on:pointerup=up
+            on:pointercancel=move |_| {
+                start.set(None);
+                offset.set((0.0, 0.0));
+            }
+            on:keydown=key
+        >
+            <StreamVideo stream=self_view hook="self" label="You" muted=true />
         </div>
     }
 }

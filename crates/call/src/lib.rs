@@ -12,6 +12,7 @@ pub mod quality;
 pub mod remote_media;
 pub mod retry;
 pub mod sdp;
+pub mod self_view;
 pub mod shortcuts;
 pub mod support;
 pub mod texts;
