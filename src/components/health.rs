@@ -1,8 +1,12 @@
 //! The "Encryption health" section of the shield's panel: the media worker's counters, per track
-//! and direction, as `shieldcall_call::e2ee_health` words and orders them.
+//! and direction, as `shieldcall_call::e2ee_health` words and orders them; and the panel a red
+//! shield opens, with the counters alone (no code to compare then).
 
+use leptos::html;
 use leptos::prelude::*;
 use shieldcall_call::e2ee_health::E2eeHealth;
+
+use super::security_code::keep_focus_inside;
 
 /// The counters' columns: `(data-count, heading)`.
 const COLUMNS: [(&str, &str); 5] = [
@@ -22,9 +26,12 @@ pub fn E2eeHealthView(
     /// The call's counters.
     #[prop(into)]
     health: Signal<E2eeHealth>,
+    /// Open at first (the red shield's panel, which holds nothing else).
+    #[prop(optional)]
+    open: bool,
 ) -> impl IntoView {
     view! {
-        <details class="health" data-health>
+        <details class="health" data-health open=open>
             <summary>"Encryption health"</summary>
             <p data-health-keys>{move || health.with(E2eeHealth::keys_text)}</p>
             <p data-health-summary>{move || health.with(E2eeHealth::summary)}</p>
@@ -74,5 +81,64 @@ pub fn E2eeHealthView(
                 </table>
             </div>
         </details>
+    }
+}
+
+/// What a red shield opens: the counters, open, so that a person (or whoever helps them) can
+/// tell a key problem (authentication failures) from a network problem (no frames at all).
+/// A modal dialog like the security code's (`data-health-panel`): focus on Close when it opens
+/// and kept inside; Escape or Close calls `on_close`.
+#[component]
+pub fn HealthPanel(
+    /// The call's counters.
+    health: Signal<E2eeHealth>,
+    /// Called on Escape and on the Close button.
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let panel = NodeRef::<html::Div>::new();
+    let close_button = NodeRef::<html::Button>::new();
+    Effect::new(move || {
+        if let Some(button) = close_button.get() {
+            let _ = button.focus();
+        }
+    });
+    view! {
+        <div
+            node_ref=panel
+            class="security-code-panel"
+            data-health-panel
+            role="dialog"
+            aria-modal="true"
+            aria-labelledby="health-panel-title"
+            on:keydown=move |ev| match ev.key().as_str() {
+                "Escape" => {
+                    ev.prevent_default();
+                    on_close.run(());
+                }
+                "Tab" => {
+                    if let Some(panel) = panel.get_untracked() {
+                        keep_focus_inside(&panel, &ev);
+                    }
+                }
+                _ => {}
+            }
+        >
+            <h2 id="health-panel-title">"What the encryption is doing"</h2>
+            <p>
+                "The call is not secure, so there is no security code to compare. These counters \
+                 tell a key problem (frames that fail authentication) from a network problem \
+                 (no frames at all)."
+            </p>
+            <E2eeHealthView health open=true />
+            <button
+                node_ref=close_button
+                type="button"
+                class="close"
+                data-action="close-health"
+                on:click=move |_| on_close.run(())
+            >
+                "Close"
+            </button>
+        </div>
     }
 }

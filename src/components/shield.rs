@@ -1,6 +1,6 @@
 //! The shield at the top left of the call: whether the call is end-to-end encrypted, announced to
-//! screen readers; when it is, a button that opens the security code. Its words are
-//! `shieldcall_call::texts`.
+//! screen readers; when it is, a button that opens the security code, and when it is red, one
+//! that opens the encryption's counters. Its words are `shieldcall_call::texts`.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -9,12 +9,15 @@ use shieldcall_call::texts::{shield_label, shield_text};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::ShieldState;
 
+use super::health::HealthPanel;
 use super::{Icon, SecurityCodePanel};
 
 /// The shield of the call, at the top left of the call screen.
 ///
 /// The element with `data-shield` is a button; when the call is locked, clicking it, or Enter or
-/// Space on it, opens the [`SecurityCodePanel`], and closing the panel brings focus back. A
+/// Space on it, opens the [`SecurityCodePanel`]; when the shield is red and `health` is given,
+/// the [`HealthPanel`] (the counters say whether keys or the network are at fault). Closing
+/// either brings focus back. A
 /// visually hidden `role="status"` region announces every change of state.
 ///
 /// "We compared it" in the panel marks the call verified: a check on the shield
@@ -39,14 +42,21 @@ pub fn Shield(
         ShieldState::Locked { code } => Some(code),
         _ => None,
     });
-    // A lock that goes away (a warning) takes the code with it.
-    Effect::new(move || {
-        if code.get().is_none() {
+    // A red shield opens the counters alone, where there are counters to show.
+    let warning =
+        Memo::new(move |_| health.is_some() && matches!(state.get(), ShieldState::Warning { .. }));
+    // A lock that goes away takes the code with it; the panel shown closes when its reason goes.
+    let opens = move || code.get().is_some() || warning.get();
+    let shown_kind = Memo::new(move |_| (code.get().is_some(), warning.get()));
+    Effect::new(move |previous: Option<(bool, bool)>| {
+        let now = shown_kind.get();
+        if previous.is_some_and(|p| p != now) {
             set_open.set(false);
         }
+        now
     });
     let open_code = move || {
-        if code.get_untracked().is_some() {
+        if code.get_untracked().is_some() || warning.get_untracked() {
             set_open.set(true);
         }
     };
@@ -57,7 +67,6 @@ pub fn Shield(
         }
     });
     let text = move || state.with(shield_text);
-    let locked = move || code.get().is_some();
     // The code the two compared, if they did: verified while it is still the call's code.
     let (compared, set_compared) = signal(None::<SecurityCode>);
     let verified = Signal::derive(move || code.get().is_some_and(|c| compared.get() == Some(c)));
@@ -76,9 +85,9 @@ pub fn Shield(
                 data-shield=move || text().hook
                 aria-label=label
                 data-verified=move || verified.get().then_some("true")
-                aria-haspopup=move || locked().then_some("dialog")
-                aria-expanded=move || locked().then(|| open.get().to_string())
-                aria-disabled=move || (!locked()).then_some("true")
+                aria-haspopup=move || opens().then_some("dialog")
+                aria-expanded=move || opens().then(|| open.get().to_string())
+                aria-disabled=move || (!opens()).then_some("true")
                 on:click=move |_| open_code()
                 on:keydown=move |ev| {
                     // Synthetic and assistive-technology key presses do not always click.
@@ -99,10 +108,11 @@ pub fn Shield(
                 {move || state.with(shield_label)}
             </span>
             {move || {
-                open.get()
-                    .then(|| code.get())
-                    .flatten()
-                    .map(|code: SecurityCode| view! {
+                if !open.get() {
+                    return None;
+                }
+                match (code.get(), health) {
+                    (Some(code), _) => Some(view! {
                         <SecurityCodePanel
                             code
                             on_close=close
@@ -111,7 +121,12 @@ pub fn Shield(
                             health
                             narrow
                         />
-                    })
+                    }.into_any()),
+                    (None, Some(health)) if warning.get() => {
+                        Some(view! { <HealthPanel health on_close=close /> }.into_any())
+                    }
+                    _ => None,
+                }
             }}
         </div>
     }

@@ -325,3 +325,58 @@ async fn the_panel_shows_the_encryption_health_and_its_counters_move() {
     assert_eq!(count("video-receive", "auth-failures"), "2");
     assert!(text(&find(&root, "[data-health-summary]")).contains("key problem"));
 }
+
+#[wasm_bindgen_test]
+async fn a_red_shield_opens_the_encryption_counters_alone_and_escape_closes_them() {
+    load_styles();
+    let health = RwSignal::new(E2eeHealth::default());
+    health.update(|h| {
+        h.observe(&TransformStats {
+            processed: 3,
+            dropped_bad_tag: 41,
+            ..TransformStats::new(Slot::Camera, Direction::Receive)
+        })
+    });
+    let state = RwSignal::new(ShieldState::Warning { reason: WarningReason::DecryptFailures });
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! { <Shield state health=Some(Signal::from(health)) /> }
+    });
+    settle().await;
+    let shield = find(&root, "[data-shield]");
+    assert_eq!(attr(&shield, "aria-disabled"), None, "a red shield with counters opens");
+    assert_eq!(attr(&shield, "aria-haspopup").as_deref(), Some("dialog"));
+    shield.click();
+    settle().await;
+    let panel = find(&root, "[data-health-panel]");
+    assert!(root.query_selector("[data-security-code]").unwrap().is_none(), "no code to compare");
+    assert!(find(&panel, "details[data-health]").has_attribute("open"), "the counters, open");
+    let failures = find(&root, "[data-track=video-receive] [data-count=auth-failures]");
+    assert_eq!(text(&failures), "41");
+    assert!(is_focused(&find(&panel, "[data-action=close-health]")));
+    press(&panel, "Escape");
+    settle().await;
+    assert!(root.query_selector("[data-health-panel]").unwrap().is_none());
+    assert!(is_focused(&shield), "the focus is back on the shield");
+
+    // Open, and the call locks again: the counters' panel goes, the code's does not open itself.
+    shield.click();
+    settle().await;
+    assert!(root.query_selector("[data-health-panel]").unwrap().is_some());
+    state.set(locked());
+    settle().await;
+    assert!(root.query_selector("[data-health-panel]").unwrap().is_none());
+    assert!(root.query_selector("[data-security-code]").unwrap().is_none());
+
+    // Without counters a red shield opens nothing, as before.
+    let bare = container();
+    let _bare = leptos::mount::mount_to(bare.clone(), move || {
+        view! { <Shield state=ShieldState::Warning { reason: WarningReason::DecryptFailures } /> }
+    });
+    settle().await;
+    let shield = find(&bare, "[data-shield]");
+    shield.click();
+    settle().await;
+    assert!(bare.query_selector("[data-health-panel]").unwrap().is_none());
+    assert_eq!(attr(&shield, "aria-disabled").as_deref(), Some("true"));
+}
