@@ -47,6 +47,9 @@ pub struct CallHandle {
     pub camera: ReadSignal<Option<String>>,
     /// What the media worker does with the frames, per track (the shield's panel shows it).
     pub health: ReadSignal<E2eeHealth>,
+    /// The link that moves this place to another device, and for how many seconds it works,
+    /// while it is shown.
+    pub move_link: ReadSignal<Option<(String, u64)>>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -71,6 +74,7 @@ pub(super) struct Setters {
     pub(super) microphone: WriteSignal<Option<String>>,
     pub(super) camera: WriteSignal<Option<String>>,
     pub(super) health: WriteSignal<E2eeHealth>,
+    pub(super) move_link: WriteSignal<Option<(String, u64)>>,
 }
 
 impl CallHandle {
@@ -117,6 +121,18 @@ impl CallHandle {
         let mut mix = None;
         self.act(|c, _| mix = c.recording_mix());
         mix
+    }
+
+    /// Show a link (and QR code) that moves this call to another device.
+    pub fn move_to_another_device(&self) {
+        self.act(|c, _| c.handle(Input::MoveToAnotherDevice));
+    }
+
+    /// Take the move link off the screen (it still works until it expires).
+    pub fn hide_move_link(&self) {
+        self.act(|c, _| {
+            c.set.move_link.try_set(None);
+        });
     }
 
     /// Leave the call.

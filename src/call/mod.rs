@@ -35,7 +35,7 @@ use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
-use shieldcall_protocol::{CallId, Signal};
+use shieldcall_protocol::{CallId, RelayRequest, Signal};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
@@ -63,6 +63,7 @@ struct Call {
     ctl: Controller,
     set: Setters,
     send: Rc<dyn Fn(&Signal)>,
+    request: Rc<dyn Fn(&RelayRequest)>,
     close_relay: Rc<dyn Fn()>,
     worker: Option<Rc<MediaWorker>>,
     link: Option<Link>,
@@ -100,6 +101,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     let (microphone, set_microphone) = signal(None::<String>);
     let (camera, set_camera) = signal(None::<String>);
     let (health, set_health) = signal(E2eeHealth::default());
+    let (move_link, set_move_link) = signal(None::<(String, u64)>);
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -119,6 +121,11 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         microphone: set_microphone,
         camera: set_camera,
         health: set_health,
+        move_link: set_move_link,
+    };
+    let moving = match &role {
+        CallRole::Moved(link) => Some(link.token.clone()),
+        _ => None,
     };
 
     let call = Rc::new_cyclic(|me| {
@@ -128,6 +135,7 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
             ctl: Controller::new(call_setup(id, role, e2ee, &config)),
             set,
             send: Rc::new(|_| {}),
+            request: Rc::new(|_| {}),
             close_relay: Rc::new(|| {}),
             worker: None,
             link: None,
@@ -141,12 +149,14 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
     call.borrow_mut().run_effects();
 
     let weak = Rc::downgrade(&call);
-    let UseRelayReturn { presence, send, close } = use_relay(&id.to_string(), move |inbound| {
-        with_call(&weak, |c| c.handle(Input::Inbound(inbound.clone())))
-    });
+    let UseRelayReturn { presence, send, request, close } =
+        use_relay(&id.to_string(), moving, move |inbound| {
+            with_call(&weak, |c| c.handle(Input::Inbound(inbound.clone())))
+        });
     {
         let mut c = call.borrow_mut();
         c.send = send;
+        c.request = request;
         c.close_relay = close;
     }
 
@@ -194,12 +204,16 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
         microphone,
         camera,
         health,
+        move_link,
         call: stored,
     }
 }
 
 /// The controller's settings and secrets for this page's side of the call.
 fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> CallSetup {
+    // A moved call stays transport-only: the other person's session accepts this device's
+    // key, which the link does not commit to, only without E2EE (PROTOCOL.md change 42).
+    let e2ee = e2ee && !matches!(role, CallRole::Moved(_));
     let (role, own, link_secret, commitment) = match role {
         CallRole::Host => {
             // The key the link commits to and its secret; fresh ones if this page lost them
@@ -217,6 +231,13 @@ fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> Cal
             EphemeralSecret::generate(&mut rand_core::OsRng),
             link_secret,
             Some(commitment),
+        ),
+        // A key of its own: none travels in the move link.
+        CallRole::Moved(link) => (
+            link.role,
+            EphemeralSecret::generate(&mut rand_core::OsRng),
+            link.secret,
+            link.commitment,
         ),
     };
     let policy = if config.e2ee_allowed { Policy::Allowed } else { Policy::Disabled };

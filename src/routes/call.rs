@@ -17,7 +17,8 @@ use crate::call::{
 };
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
-    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, ShortcutsHelp, now_ms,
+    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, MoveLinkPanel,
+    ShortcutsHelp, now_ms,
 };
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
@@ -281,6 +282,7 @@ fn CallRoom(
                         })
                         captions_supported=captions.supported
                         captions_error=captions.error
+                        on_move=Callback::new(move |()| call.move_to_another_device())
                     />
                 </Controls>
             </CallLayout>
@@ -335,6 +337,10 @@ fn CallAlerts(call: CallHandle) -> impl IntoView {
                 </ul>
             })
         }}
+        <MoveLinkPanel
+            link=call.move_link
+            on_close=Callback::new(move |()| call.hide_move_link())
+        />
         <ul class="notices" aria-live="polite">
             {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
         </ul>

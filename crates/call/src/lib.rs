@@ -7,6 +7,8 @@ pub mod config;
 pub mod controller;
 pub mod e2ee_health;
 pub mod media_health;
+pub mod move_link;
+pub mod qr;
 pub mod retry;
 pub mod sdp;
 pub mod shortcuts;

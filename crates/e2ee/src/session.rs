@@ -190,6 +190,9 @@ pub struct Session {
     own: EphemeralSecret,
     link_secret: LinkSecret,
     commitment: Option<Commitment>,
+    /// (Guest) the host moved the call to another device, whose key the link does not commit
+    /// to: accepted for transport-only agreements only (see [`Session::peer_moved`]).
+    host_moved: bool,
     peer: Option<(bool, PublicKey)>,
     local_fp: Option<Fingerprint>,
     remote_fp: Option<Fingerprint>,
@@ -238,6 +241,7 @@ impl Session {
             own,
             link_secret,
             commitment: None,
+            host_moved: false,
             peer: None,
             local_fp: None,
             remote_fp: None,
@@ -268,6 +272,20 @@ impl Session {
         self.peer_expected = false;
         self.reset_wait();
         self.restart_connection();
+    }
+
+    /// The relay says the peer's place was taken by their other device (a move link): start
+    /// afresh as after [`Session::restart`]. That device has a key of its own, so a guest can
+    /// no longer hold the host's key to the link's commitment; it accepts another host key
+    /// only for a transport-only agreement, which the key secures nothing in but the
+    /// transcript, and which the peer's confirmation (keyed by the link secret) still proves
+    /// unaltered. Under E2EE another host key stays a `CommitmentMismatch`: a move there needs
+    /// a fresh agreement bound to a secret in the move link, which this is not.
+    pub fn peer_moved(&mut self) {
+        self.restart();
+        if self.config.role == Role::Guest {
+            self.host_moved = true;
+        }
     }
 
     /// A new connection with the same peer (its DTLS fingerprints change): forget the
@@ -555,10 +573,13 @@ impl Session {
             Role::Host => (self.own.public_key().clone(), peer_key.clone()),
             Role::Guest => (peer_key.clone(), self.own.public_key().clone()),
         };
+        let both_e2ee = self.offers_e2ee() && peer_e2ee;
         if self.config.role == Role::Guest
             && self.commitment.is_some_and(|c| c != host_pub.commitment())
+            && (both_e2ee || !self.host_moved)
         {
-            // A swapped key is an attack whatever the E2EE setting.
+            // A swapped key is an attack whatever the E2EE setting (but for a host that moved
+            // its transport-only call to another device: see `peer_moved`).
             self.warn(WarningReason::CommitmentMismatch);
         }
         if self.transcript.is_some() {

@@ -25,8 +25,8 @@ mod worker;
 pub use call_id::{CallId, InvalidCallId};
 pub use codec::{Codec, CodecError, PayloadTypes};
 pub use signalling::{
-    Confirm, Hello, Inbound, MAX_SIGNAL_BYTES, PROTOCOL_VERSION, RelayEvent, RelayRequest, Signal,
-    SignalError, TurnCredentials,
+    Confirm, Hello, Inbound, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, PROTOCOL_VERSION,
+    RelayEvent, RelayRequest, Signal, SignalError, TurnCredentials,
 };
 pub use slot::{Slot, UnknownSlot};
 pub use worker::{

@@ -11,6 +11,7 @@ mod e2ee_off;
 mod failures;
 mod honest;
 mod media;
+mod moving;
 mod reconnect;
 mod timing;
 mod turn;
