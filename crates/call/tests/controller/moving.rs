@@ -5,10 +5,12 @@
 use shieldcall_call::controller::{
     CallStatus, Input, MOVE_NEEDS_E2EE_OFF, MOVED_AWAY, PEER_MOVED, move_refused,
 };
-use shieldcall_e2ee::session::{Role, ShieldState, UnlockedReason};
-use shieldcall_protocol::{Inbound, MoveRefusal, MoveToken, RelayEvent};
+use shieldcall_e2ee::session::{Role, ShieldState, UnlockedReason, WarningReason};
+use shieldcall_protocol::{
+    Hello, Inbound, MoveRefusal, MoveToken, PROTOCOL_VERSION, RelayEvent, Signal,
+};
 
-use crate::harness::{From, Settings, WorkerMode, World};
+use crate::harness::{From, Settings, WorkerMode, World, other_key};
 
 fn transport_only() -> Settings {
     Settings { host_e2ee: false, ..Settings::default() }
@@ -106,4 +108,38 @@ fn a_refused_move_link_ends_the_new_page_with_the_reason() {
     }
     // Nothing changed in the call.
     goes_on(&world);
+}
+
+/// A relay that says the host moved and plays a host of its own, with its own key (it holds
+/// no link, so no link secret).
+fn forged_move(world: &mut World, e2ee: bool) {
+    // The real host is cut off; the guest hears only the relay.
+    world.host.on_relay = false;
+    world.relay_event(From::Guest, RelayEvent::PeerMoved);
+    world.settle();
+    let hello = Hello { v: PROTOCOL_VERSION, e2ee, public_key: other_key() };
+    world.inject(From::Guest, Signal::Hello(hello));
+}
+
+#[test]
+fn a_forged_move_never_shows_a_false_shield() {
+    // Transport-only: the key is taken, but without the link secret no confirmation comes,
+    // and the wait for one ends red.
+    let mut world = World::call(transport_only());
+    let shields_before = world.guest.view.shields.len();
+    forged_move(&mut world, false);
+    world.advance(13_000);
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
+    let since: Vec<_> = world.guest.view.shields[shields_before..].to_vec();
+    assert!(
+        since.iter().all(|v| !matches!(v.state, ShieldState::Unlocked { .. })),
+        "never 'unlocked' for the relay's host: {since:?}"
+    );
+    assert_eq!(world.guest.worker.mode, WorkerMode::AwaitKeys, "no media passes");
+
+    // Under E2EE another host key is the attack it always was, at once.
+    let mut world = World::call(Settings::default());
+    forged_move(&mut world, true);
+    assert_eq!(world.guest.warning(), Some(WarningReason::CommitmentMismatch));
+    assert_eq!(world.guest.keys(), None);
 }
