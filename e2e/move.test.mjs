@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, person, remoteFramesDecoded, setE2ee, startRelay, waitForRemoteFrames, waitForShield,
-  withHostAndGuest,
+  hostNewCall, person, remoteFramesDecoded, setE2ee, shieldLabel, startRelay, waitForRemoteFrames,
+  waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 /** Open the More menu and ask for a move link; resolves to the link the page shows. */
@@ -76,6 +76,8 @@ describe('moving a call to another device', () => {
         { timeout: 15000 },
       );
       await Promise.all([waitForShield(phone, 'unlocked'), waitForShield(guest, 'unlocked')]);
+      // The new device (E2EE on in its settings) says why this call has it off.
+      assert.match(await shieldLabel(phone), /moved here from another device, without end-to-end encryption/);
       // Media between the guest and the new device, both ways.
       await waitForRemoteFrames(phone, 20);
       await framesKeepComing(guest, 20);

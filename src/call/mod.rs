@@ -211,9 +211,8 @@ pub fn use_call(id: CallId, role: CallRole, e2ee: bool, config: AppConfig) -> Ca
 
 /// The controller's settings and secrets for this page's side of the call.
 fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> CallSetup {
-    // A moved call stays transport-only: the other person's session accepts this device's
-    // key, which the link does not commit to, only without E2EE (PROTOCOL.md change 42).
-    let e2ee = e2ee && !matches!(role, CallRole::Moved(_));
+    // A moved call stays transport-only (the controller sees to it, PROTOCOL.md change 42).
+    let moved_here = matches!(role, CallRole::Moved(_));
     let (role, own, link_secret, commitment) = match role {
         CallRole::Host => {
             // The key the link commits to and its secret; fresh ones if this page lost them
@@ -243,7 +242,7 @@ fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> Cal
     let policy = if config.e2ee_allowed { Policy::Allowed } else { Policy::Disabled };
     let ice = config.ice_settings();
     let config = SessionConfig { role, call_id: id, e2ee, policy, suite: Default::default() };
-    CallSetup { config, own, link_secret, commitment, ice }
+    CallSetup { config, own, link_secret, commitment, ice, moved_here }
 }
 
 fn with_call(weak: &Weak<RefCell<Call>>, f: impl FnOnce(&mut Call)) {

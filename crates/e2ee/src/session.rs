@@ -71,6 +71,9 @@ pub enum UnlockedReason {
     YouTurnedOff,
     PeerTurnedOff,
     OrganisationDisabled,
+    /// This device took the call over from the person's other device (a move link), and a
+    /// moved call stays transport-only.
+    MovedHere,
 }
 
 /// Why the call shows the red shield.
@@ -193,6 +196,8 @@ pub struct Session {
     /// (Guest) the host moved the call to another device, whose key the link does not commit
     /// to: accepted for transport-only agreements only (see [`Session::peer_moved`]).
     host_moved: bool,
+    /// This device took its place from a move link (see [`Session::moved_here`]).
+    moved_here: bool,
     peer: Option<(bool, PublicKey)>,
     local_fp: Option<Fingerprint>,
     remote_fp: Option<Fingerprint>,
@@ -242,6 +247,7 @@ impl Session {
             link_secret,
             commitment: None,
             host_moved: false,
+            moved_here: false,
             peer: None,
             local_fp: None,
             remote_fp: None,
@@ -286,6 +292,13 @@ impl Session {
         if self.config.role == Role::Guest {
             self.host_moved = true;
         }
+    }
+
+    /// This device opened a move link: it says E2EE is off (whatever its setting), since the
+    /// other side accepts its key only for a transport-only agreement, and its shield says why.
+    pub fn moved_here(&mut self) {
+        self.moved_here = true;
+        self.config.e2ee = false;
     }
 
     /// A new connection with the same peer (its DTLS fingerprints change): forget the
@@ -638,7 +651,12 @@ impl Session {
             return ShieldState::Unlocked { reason: UnlockedReason::OrganisationDisabled };
         }
         if !self.config.e2ee {
-            return ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff };
+            let reason = if self.moved_here {
+                UnlockedReason::MovedHere
+            } else {
+                UnlockedReason::YouTurnedOff
+            };
+            return ShieldState::Unlocked { reason };
         }
         if !self.confirmed {
             // A peer that "has it off" may be a relay flipping its hello: wait for the proof.

@@ -129,12 +129,17 @@ pub struct CallSetup {
     pub commitment: Option<Commitment>,
     /// config.json's ICE servers and transport policy.
     pub ice: IceSettings,
+    /// This page opened a move link: it takes another device's place, without E2EE.
+    pub moved_here: bool,
 }
 
 impl Controller {
     pub fn new(setup: CallSetup) -> Controller {
-        let CallSetup { config, own, link_secret, commitment, ice } = setup;
+        let CallSetup { config, own, link_secret, commitment, ice, moved_here } = setup;
         let mut session = Session::new(config, own, link_secret.clone());
+        if moved_here {
+            session.moved_here();
+        }
         if let Some(commitment) = commitment {
             session.set_link_commitment(commitment);
         }

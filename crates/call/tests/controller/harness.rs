@@ -580,6 +580,7 @@ impl World {
                 link_secret: link_secret.clone(),
                 commitment: None,
                 ice: ice.clone(),
+                moved_here: false,
             },
         );
         let (guest_secret, guest_commitment) = tamper(&mut rng, link_secret, commitment);
@@ -601,6 +602,7 @@ impl World {
                 link_secret,
                 commitment: Some(commitment),
                 ice,
+                moved_here: false,
             },
         )
     }
@@ -681,11 +683,11 @@ impl World {
     /// The page another device opens from a move link (not on the relay yet).
     pub fn page_from_move_link(&self, link: MoveLink) -> Side {
         let call_id = self.guest_link.0.call_id;
-        // A moved call stays transport-only: the new page says E2EE is off.
+        // Its own setting says E2EE on: the controller turns it off for a moved call.
         let config = SessionConfig {
             role: link.role,
             call_id,
-            e2ee: false,
+            e2ee: true,
             policy: Policy::Allowed,
             suite: Default::default(),
         };
@@ -697,6 +699,7 @@ impl World {
                 link_secret: link.secret,
                 commitment: link.commitment,
                 ice: self.guest_link.3.clone(),
+                moved_here: true,
             },
         );
         page.cert_base += 0x30;

@@ -45,7 +45,8 @@ fn the_host_moves_to_another_device_and_the_guest_does_nothing() {
     assert_eq!(world.guest.view.ended, None);
     assert_eq!(world.guest.connects, guest_connects + 1, "a new connection, with the new page");
     goes_on(&world);
-    assert_eq!(world.host.shield(), ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff });
+    let moved_here = ShieldState::Unlocked { reason: UnlockedReason::MovedHere };
+    assert_eq!(world.host.shield(), moved_here, "the new page says why it has E2EE off");
     // The other device has a key of its own, which the guest's link does not commit to: no
     // red shield in a transport-only call, later either.
     world.advance(30_000);
