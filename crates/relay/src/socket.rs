@@ -137,6 +137,7 @@ pub async fn run(
         }
         Err(Refused::Move(reason)) => {
             // Which one is worth a line: a used one may be a stolen link tried too late.
+            relay.metrics.move_refused();
             info!(call, reason = ?reason, "refused: move token");
             let refused = RelayEvent::MoveRefused { reason }.to_json();
             if send(&mut ws, Message::Text(refused.into())).await {
@@ -154,6 +155,7 @@ pub async fn run(
     };
     relay.metrics.joined(member.replaced);
     if member.moved {
+        relay.metrics.moved();
         info!(call, peers = member.peers, "took a place moved from another device");
     } else if member.replaced {
         info!(call, peers = member.peers, "rejoined, replacing its older socket");
@@ -356,6 +358,7 @@ fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Message {
     match relay.issue_move(call_id, member.id, Instant::now()) {
         // The token goes to this socket only; the log says that one was issued, never which.
         Some(token) => {
+            relay.metrics.move_token_issued();
             debug!(call = short(call_id), "move token issued");
             let ttl = relay.move_ttl_secs();
             text(RelayEvent::MoveToken { token: MoveToken(token.to_text()), ttl })

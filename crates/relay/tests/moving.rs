@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, call_id, join_pair, open, open_moving, spawn};
+use common::{Client, call_id, join_pair, metric, open, open_moving, scrape, spawn};
 
 /// Ask for a move token on `client`'s socket; returns it, checking it lasts `ttl` seconds.
 async fn ask_to_move(client: &mut Client, ttl: u64) -> String {
@@ -113,8 +113,8 @@ async fn a_move_token_expires_and_belongs_to_its_own_call() {
 }
 
 #[tokio::test]
-async fn the_relay_never_logs_a_move_token() {
-    let relay = spawn(&["--log-format", "json"]);
+async fn the_relay_counts_moves_and_never_logs_a_move_token() {
+    let relay = spawn(&["--log-format", "json", "--metrics-listen", "127.0.0.1:0"]);
     let call = call_id();
     let (mut host, mut guest) = join_pair(relay.addr, &call).await;
     let token = ask_to_move(&mut host, 120).await;
@@ -122,6 +122,11 @@ async fn the_relay_never_logs_a_move_token() {
     let _joined = phone.recv().await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
     refused(relay.addr, &call, &token, "used").await;
+    let metrics = scrape(&relay).await;
+    assert_eq!(metric(&metrics, "shieldcall_relay_move_tokens_issued_total"), 1, "{metrics}");
+    assert_eq!(metric(&metrics, "shieldcall_relay_moves_total"), 1);
+    assert_eq!(metric(&metrics, "shieldcall_relay_moves_refused_total"), 1);
+    assert!(!metrics.contains(&token));
     let logs = relay.stderr();
     assert!(logs.contains("took a place moved from another device"), "{logs}");
     assert!(!logs.contains(&token), "a move token in the logs: {logs}");
