@@ -5,11 +5,27 @@
 // reason.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import {
   hostNewCall, person, remoteFramesDecoded, setE2ee, shieldLabel, startRelay, waitForRemoteFrames,
   waitForShield, withHostAndGuest,
 } from './harness.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page as it is now (as in a11y.test.mjs). */
+async function violations(page, view) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] })
+    .then((result) => result.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
+    }))));
+  return found
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${view}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 5).join(', ')}`);
+}
 
 /** Open the More menu and ask for a move link; resolves to the link the page shows. */
 async function askToMove(who) {
@@ -63,6 +79,16 @@ describe('moving a call to another device', () => {
     // The QR code is drawn by the page: an SVG path, no image fetched from anywhere.
     const modules = await host.page.getAttribute('[data-move-qr] path', 'd');
     assert.ok(modules.length > 1000, 'the QR code has its modules');
+    // The panel passes axe-core, light and dark, wide and narrow.
+    const found = [];
+    for (const scheme of ['light', 'dark']) {
+      await host.page.emulateMedia({ colorScheme: scheme });
+      for (const [size, viewport] of [['wide', { width: 1280, height: 800 }], ['narrow', { width: 390, height: 844 }]]) {
+        await host.page.setViewportSize(viewport);
+        found.push(...await violations(host.page, `move link ${size} ${scheme}`));
+      }
+    }
+    assert.deepEqual(found, []);
 
     const phone = await person('phone');
     try {
