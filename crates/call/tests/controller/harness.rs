@@ -665,9 +665,10 @@ impl World {
     pub fn moves_to_new_device(&mut self, who: From, link: MoveLink) -> Side {
         let mut page = self.page_from_move_link(link);
         page.on_relay = true;
-        let old = std::mem::replace(self.side(who), page);
+        let mut old = std::mem::replace(self.side(who), page);
         self.settle();
-        let mut old = old;
+        // In the relay's order: the old socket is told and closed, then the new one joins and
+        // the other member hears of it.
         old.on_relay = false;
         old.handle(Input::Inbound(Inbound::Relay(RelayEvent::Moved)), self.now);
         self.relay_event(who, joined(1));
