@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use shieldcall_call::move_link::{MoveLink, MoveLinkError};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{CallLink, Commitment, LinkError, LinkSecret, new_call_id};
 use shieldcall_protocol::CallId;
@@ -65,12 +66,20 @@ pub enum CallRole {
     Host,
     /// This page opened someone's link, which commits to their key and carries the secret.
     Guest { commitment: Commitment, link_secret: LinkSecret },
+    /// This page opened a move link: it takes the place of the device that showed it.
+    Moved(MoveLink),
 }
 
 /// The role for the call page at `href`, whose path names the call `id`: the host if this page
 /// made the call, otherwise a guest holding the link's commitment and secret.
 pub fn role_for(id: &str, href: &str) -> Result<CallRole, LinkError> {
     CallId::parse(id)?;
+    let fragment = href.split_once('#').map_or("", |(_, fragment)| fragment);
+    match MoveLink::parse_fragment(fragment) {
+        Ok(link) => return Ok(CallRole::Moved(link)),
+        Err(MoveLinkError::Malformed) => return Err(LinkError::NotACallLink),
+        Err(MoveLinkError::NotAMove) => {}
+    }
     if HOST_SECRETS.with(|s| s.borrow().contains_key(id)) {
         return Ok(CallRole::Host);
     }
@@ -109,7 +118,9 @@ pub fn take_link_from_address_bar(id: &str) -> String {
             None => href,
         };
     };
-    if let Some(storage) = session_storage() {
+    // A move link's token works once: a reload could not use it again, so it is not kept.
+    let moving = MoveLink::parse_fragment(fragment).is_ok();
+    if let Some(storage) = session_storage().filter(|_| !moving) {
         let _ = storage.set_item(&stored_link_key(id), fragment);
     }
     if let Ok(history) = window.history() {

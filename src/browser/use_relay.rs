@@ -3,13 +3,14 @@
 //! cannot be reached, every 10 s for as long as the page is open. Each socket's first message is
 //! `join`; a reconnection's carries the relay's rejoin token (never the URL, which logs keep), so
 //! that it gets its place back even while the relay still holds the old socket (a connection
-//! that went away without closing).
+//! that went away without closing). A page opened from a move link presents its move token in
+//! its first `join` only; from then on its place is its own, with a rejoin token like any.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use shieldcall_protocol::{Inbound, RelayEvent, RelayRequest, Signal};
+use shieldcall_protocol::{Inbound, MoveToken, RelayEvent, RelayRequest, Signal};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
@@ -45,6 +46,8 @@ pub struct UseRelayReturn {
     pub presence: ReadSignal<Presence>,
     /// Send a signal to the other person (queued while the socket opens).
     pub send: Rc<dyn Fn(&Signal)>,
+    /// Ask the relay itself for something (a move token), if the socket is open.
+    pub request: Rc<dyn Fn(&RelayRequest)>,
     /// Leave the room now.
     pub close: Rc<dyn Fn()>,
 }
@@ -61,6 +64,8 @@ struct Connection {
     url: String,
     /// The relay's token for this page's place in the room, from the last `joined`.
     rejoin: Option<String>,
+    /// The move token of the link this page was opened with, until a `joined` answers it.
+    moving: Option<MoveToken>,
     socket: Option<WebSocket>,
     /// Signals sent before the socket opened.
     outbox: Vec<String>,
@@ -70,17 +75,28 @@ struct Connection {
     closures: Vec<Closure<dyn FnMut(Event)>>,
 }
 
-/// Join the relay room of `call_id`; `on_message` hears every relay event and peer signal, in
-/// order. The socket closes when the calling component goes away.
-pub fn use_relay(call_id: &str, on_message: impl Fn(&Inbound) + 'static) -> UseRelayReturn {
+/// Join the relay room of `call_id` (taking another device's place with `moving`, the token
+/// of a move link); `on_message` hears every relay event and peer signal, in order. The socket
+/// closes when the calling component goes away.
+pub fn use_relay(
+    call_id: &str,
+    moving: Option<MoveToken>,
+    on_message: impl Fn(&Inbound) + 'static,
+) -> UseRelayReturn {
     let (presence, set_presence) = signal(Presence::Connecting);
     let Some(url) = relay_url(call_id) else {
         set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
-        return UseRelayReturn { presence, send: Rc::new(|_| {}), close: Rc::new(|| {}) };
+        return UseRelayReturn {
+            presence,
+            send: Rc::new(|_| {}),
+            request: Rc::new(|_| {}),
+            close: Rc::new(|| {}),
+        };
     };
     let connection = Rc::new(RefCell::new(Connection {
         url,
         rejoin: None,
+        moving,
         socket: None,
         outbox: Vec::new(),
         attempts: 0,
@@ -103,6 +119,16 @@ pub fn use_relay(call_id: &str, on_message: impl Fn(&Inbound) + 'static) -> UseR
             }
         })
     };
+    let request = {
+        let connection = connection.clone();
+        Rc::new(move |request: &RelayRequest| {
+            let c = connection.borrow();
+            // Asked for by the person, who can ask again: not queued across a reconnection.
+            if let Some(socket) = c.socket.as_ref().filter(|s| s.ready_state() == WebSocket::OPEN) {
+                let _ = socket.send_with_str(&request.to_json());
+            }
+        })
+    };
     let close = {
         let connection = connection.clone();
         Rc::new(move || shut(&connection))
@@ -110,7 +136,7 @@ pub fn use_relay(call_id: &str, on_message: impl Fn(&Inbound) + 'static) -> UseR
     let stored = StoredValue::new_local(connection);
     // The socket must not outlive the page that joined the room, or the room stays taken.
     on_cleanup(move || stored.with_value(shut));
-    UseRelayReturn { presence, send, close }
+    UseRelayReturn { presence, send, request, close }
 }
 
 fn shut(connection: &Rc<RefCell<Connection>>) {
@@ -143,7 +169,12 @@ fn open(
             let outbox = std::mem::take(&mut c.outbox);
             if let Some(socket) = &c.socket {
                 // The relay reads nothing else until this.
-                let join = RelayRequest::Join { rejoin: c.rejoin.clone() };
+                // A rejoin token, once there is one, wins: the move is done by then.
+                let (rejoin, moving) = match &c.rejoin {
+                    Some(rejoin) => (Some(rejoin.clone()), None),
+                    None => (None, c.moving.clone()),
+                };
+                let join = RelayRequest::Join { rejoin, moving };
                 let _ = socket.send_with_str(&join.to_json());
                 for text in outbox {
                     let _ = socket.send_with_str(&text);
@@ -171,14 +202,25 @@ fn open(
             if let Inbound::Relay(event) = &inbound {
                 match event {
                     RelayEvent::Joined { peers, rejoin, .. } => {
-                        connection.borrow_mut().rejoin = Some(rejoin.clone());
+                        let mut c = connection.borrow_mut();
+                        c.rejoin = Some(rejoin.clone());
+                        c.moving = None;
+                        drop(c);
                         set_presence.set(if *peers > 0 {
                             Presence::PeerHere
                         } else {
                             Presence::Waiting
                         })
                     }
-                    RelayEvent::PeerJoined => set_presence.set(Presence::PeerHere),
+                    RelayEvent::PeerJoined | RelayEvent::PeerMoved => {
+                        set_presence.set(Presence::PeerHere)
+                    }
+                    // This place went to another device, or a move link was refused: the
+                    // socket closes next and must not come back.
+                    RelayEvent::Moved | RelayEvent::MoveRefused { .. } => {
+                        connection.borrow_mut().finished = true;
+                    }
+                    RelayEvent::MoveToken { .. } => {}
                     RelayEvent::PeerLeft => set_presence.set(Presence::PeerLeft),
                     RelayEvent::Full => {
                         connection.borrow_mut().finished = true;

@@ -35,6 +35,16 @@ impl Call {
     fn run(&mut self, effect: Effect) {
         match effect {
             Effect::Send(signal) => (self.send)(&signal),
+            Effect::Relay(request) => (self.request)(&request),
+            Effect::ShowMoveLink { link, ttl_secs } => {
+                let origin = web_sys::window().and_then(|w| w.location().origin().ok());
+                let url = origin
+                    .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
+                self.set.move_link.try_set(url.map(|url| (url, ttl_secs)));
+            }
+            Effect::HideMoveLink => {
+                self.set.move_link.try_set(None);
+            }
             Effect::Status(status) => {
                 self.set.status.try_set(status);
             }
@@ -161,5 +171,6 @@ impl Call {
             super::devices::stop_tracks(&stream);
         }
         self.set.self_view.try_set(None);
+        self.set.move_link.try_set(None);
     }
 }

@@ -55,6 +55,9 @@ pub struct CallHandle {
     pub remote_announcement: ReadSignal<String>,
     /// The connection's quality, once measured.
     pub quality: ReadSignal<Option<QualityView>>,
+    /// The link that moves this place to another device, and for how many seconds it works,
+    /// while it is shown.
+    pub move_link: ReadSignal<Option<(String, u64)>>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -82,6 +85,7 @@ pub(super) struct Setters {
     pub(super) remote_media: WriteSignal<Option<MediaState>>,
     pub(super) remote_announcement: WriteSignal<String>,
     pub(super) quality: WriteSignal<Option<QualityView>>,
+    pub(super) move_link: WriteSignal<Option<(String, u64)>>,
 }
 
 impl CallHandle {
@@ -128,6 +132,18 @@ impl CallHandle {
         let mut mix = None;
         self.act(|c, _| mix = c.recording_mix());
         mix
+    }
+
+    /// Show a link (and QR code) that moves this call to another device.
+    pub fn move_to_another_device(&self) {
+        self.act(|c, _| c.handle(Input::MoveToAnotherDevice));
+    }
+
+    /// Take the move link off the screen (it still works until it expires).
+    pub fn hide_move_link(&self) {
+        self.act(|c, _| {
+            c.set.move_link.try_set(None);
+        });
     }
 
     /// Leave the call.

@@ -36,7 +36,7 @@ use shieldcall_call::prejoin::{DeviceAccess, PreJoin};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
-use shieldcall_protocol::{CallId, Signal};
+use shieldcall_protocol::{CallId, RelayRequest, Signal};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
@@ -66,6 +66,7 @@ struct Call {
     ctl: Controller,
     set: Setters,
     send: Rc<dyn Fn(&Signal)>,
+    request: Rc<dyn Fn(&RelayRequest)>,
     close_relay: Rc<dyn Fn()>,
     worker: Option<Rc<MediaWorker>>,
     link: Option<Link>,
@@ -114,6 +115,7 @@ pub fn use_call(
     let (remote_media, set_remote_media) = signal(None);
     let (remote_announcement, set_remote_announcement) = signal(String::new());
     let (quality, set_quality) = signal(None);
+    let (move_link, set_move_link) = signal(None::<(String, u64)>);
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -136,6 +138,11 @@ pub fn use_call(
         remote_media: set_remote_media,
         remote_announcement: set_remote_announcement,
         quality: set_quality,
+        move_link: set_move_link,
+    };
+    let moving = match &role {
+        CallRole::Moved(link) => Some(link.token.clone()),
+        _ => None,
     };
 
     let call = Rc::new_cyclic(|me| {
@@ -145,6 +152,7 @@ pub fn use_call(
             ctl: Controller::new(call_setup(id, role, e2ee, &config)),
             set,
             send: Rc::new(|_| {}),
+            request: Rc::new(|_| {}),
             close_relay: Rc::new(|| {}),
             worker: None,
             link: None,
@@ -158,12 +166,14 @@ pub fn use_call(
     call.borrow_mut().run_effects();
 
     let weak = Rc::downgrade(&call);
-    let UseRelayReturn { presence, send, close } = use_relay(&id.to_string(), move |inbound| {
-        with_call(&weak, |c| c.handle(Input::Inbound(inbound.clone())))
-    });
+    let UseRelayReturn { presence, send, request, close } =
+        use_relay(&id.to_string(), moving, move |inbound| {
+            with_call(&weak, |c| c.handle(Input::Inbound(inbound.clone())))
+        });
     {
         let mut c = call.borrow_mut();
         c.send = send;
+        c.request = request;
         c.close_relay = close;
     }
 
@@ -233,12 +243,15 @@ pub fn use_call(
         remote_media,
         remote_announcement,
         quality,
+        move_link,
         call: stored,
     }
 }
 
 /// The controller's settings and secrets for this page's side of the call.
 fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> CallSetup {
+    // A moved call stays transport-only (the controller sees to it, PROTOCOL.md change 43).
+    let moved_here = matches!(role, CallRole::Moved(_));
     let (role, own, link_secret, commitment) = match role {
         CallRole::Host => {
             // The key the link commits to and its secret; fresh ones if this page lost them
@@ -257,11 +270,18 @@ fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> Cal
             link_secret,
             Some(commitment),
         ),
+        // A key of its own: none travels in the move link.
+        CallRole::Moved(link) => (
+            link.role,
+            EphemeralSecret::generate(&mut rand_core::OsRng),
+            link.secret,
+            link.commitment,
+        ),
     };
     let policy = if config.e2ee_allowed { Policy::Allowed } else { Policy::Disabled };
     let ice = config.ice_settings();
     let config = SessionConfig { role, call_id: id, e2ee, policy, suite: Default::default() };
-    CallSetup { config, own, link_secret, commitment, ice }
+    CallSetup { config, own, link_secret, commitment, ice, moved_here }
 }
 
 fn with_call(weak: &Weak<RefCell<Call>>, f: impl FnOnce(&mut Call)) {

@@ -29,9 +29,9 @@ pub const FEATURES: [(&str, &str); 8] = [
 /// A "More" button that shows the call's features, each a button with `data-feature`.
 ///
 /// While `e2ee_on`, every feature is `disabled` and says "Not available in end-to-end encrypted
-/// calls" (visible, and as its `aria-describedby`). Without E2EE, recording and live captions
-/// work when their callbacks are given (captions say why not where the browser cannot), and
-/// the others say "Not available in web calls yet". The list stays in the document while the
+/// calls" (visible, and as its `aria-describedby`). Without E2EE, recording, live captions and
+/// moving to another device work when their callbacks are given (captions say why not where
+/// the browser cannot), and the others say "Not available in web calls yet". The list stays in the document while the
 /// menu is closed (`hidden`), so its state can be read at any time.
 #[component]
 pub fn FeaturesMenu(
@@ -63,6 +63,9 @@ pub fn FeaturesMenu(
     /// Why captions stopped, if they did.
     #[prop(into, default = Signal::stored(None))]
     captions_error: Signal<Option<String>>,
+    /// Show a link that moves the call to another device. Without it, moving is unavailable.
+    #[prop(optional)]
+    on_move: Option<Callback<()>>,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -82,6 +85,7 @@ pub fn FeaturesMenu(
                     "captions" if on_toggle_captions.is_some() => {
                         (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())
                     }
+                    "move-device" if on_move.is_some() => None,
                     _ => Some(WEB_CALLS_REASON.into()),
                 }
             };
@@ -105,10 +109,15 @@ pub fn FeaturesMenu(
                 let callback = match feature {
                     "recording" => on_toggle_recording,
                     "captions" => on_toggle_captions,
+                    "move-device" => on_move,
                     _ => None,
                 };
                 if let Some(callback) = callback {
                     callback.run(());
+                }
+                // The link shows outside the menu: close it.
+                if feature == "move-device" {
+                    set_open.set(false);
                 }
             };
             let described_by = why_id.clone();

@@ -21,8 +21,8 @@ use crate::call::{
 };
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
-    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, PreJoinScreen,
-    ShortcutsHelp, now_ms,
+    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, MoveLinkPanel,
+    PreJoinScreen, ShortcutsHelp, now_ms,
 };
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
@@ -77,8 +77,9 @@ fn CallRoom(
     /// ICE servers and policy.
     config: AppConfig,
 ) -> impl IntoView {
-    // Read once: the pre-join screen says what the call then uses.
-    let chosen = e2ee_enabled();
+    // Read once: the pre-join screen says what the call then uses. A call moved here stays
+    // transport-only (PROTOCOL.md change 43), so its pre-join screen does not promise E2EE.
+    let chosen = e2ee_enabled() && !matches!(role, CallRole::Moved(_));
     // A browser that cannot encrypt frames is told before joining, not given a call whose
     // every frame would be dropped. (With E2EE off, or not allowed, it joins as it is.)
     let wants_e2ee = chosen && config.e2ee_allowed;
@@ -395,6 +396,7 @@ fn InCall(
                         })
                         captions_supported=captions.supported
                         captions_error=captions.error
+                        on_move=Callback::new(move |()| call.move_to_another_device())
                     />
                 </Controls>
             </CallLayout>
@@ -449,6 +451,10 @@ fn CallAlerts(call: CallHandle) -> impl IntoView {
                 </ul>
             })
         }}
+        <MoveLinkPanel
+            link=call.move_link
+            on_close=Callback::new(move |()| call.hide_move_link())
+        />
         <ul class="notices" aria-live="polite">
             {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
         </ul>

@@ -2,7 +2,9 @@
 //! and why each feature is off.
 
 use leptos::prelude::*;
-use shieldcall::components::{E2EE_REASON, FEATURES, FeaturesMenu, WEB_CALLS_REASON};
+use shieldcall::components::{
+    E2EE_REASON, FEATURES, FeaturesMenu, MoveLinkPanel, WEB_CALLS_REASON,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlElement;
@@ -101,4 +103,52 @@ async fn the_more_button_opens_and_escape_closes_the_menu() {
     settle().await;
     assert!(list.hidden());
     assert!(is_focused(&more));
+}
+
+#[wasm_bindgen_test]
+async fn moving_to_another_device_works_without_e2ee_and_shows_the_link_and_its_qr_code() {
+    let e2ee = RwSignal::new(true);
+    let asked = RwSignal::new(0);
+    let link = RwSignal::new(None::<(String, u64)>);
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <FeaturesMenu
+                e2ee_on=e2ee
+                on_move=Callback::new(move |()| asked.update(|n| *n += 1))
+            />
+            <MoveLinkPanel link=link on_close=Callback::new(move |()| link.set(None)) />
+        }
+    });
+    settle().await;
+    let item = find(&root, "[data-feature=move-device]");
+    assert!(item.has_attribute("disabled"), "off under E2EE");
+    assert_eq!(reason_of(&root, &item), E2EE_REASON);
+
+    e2ee.set(false);
+    settle().await;
+    assert!(!item.has_attribute("disabled"), "offered without E2EE");
+    assert!(attr(&item, "aria-describedby").is_none());
+    find(&root, "[data-action=features]").click();
+    settle().await;
+    item.click();
+    settle().await;
+    assert_eq!(asked.get_untracked(), 1);
+    assert!(find(&root, ".features-menu").hidden(), "the menu makes way for the link");
+
+    let url = "http://127.0.0.1:8080/call/AAECAwQFBgcICQoLDA0ODw#m=AAECAwQFBgcICQoLDA0ODw\
+               &s=ICEiIyQlJicoKSorLC0uLw&r=host";
+    link.set(Some((url.into(), 120)));
+    settle().await;
+    let panel = find(&root, "[data-move-link]");
+    assert!(text(&panel).contains("It works once, for 2 minutes"), "{}", text(&panel));
+    let input: web_sys::HtmlInputElement = find(&root, "[data-move-url]").unchecked_into();
+    assert_eq!(input.value(), url);
+    let qr = find(&root, "[data-move-qr]");
+    assert_eq!(attr(&qr, "role").as_deref(), Some("img"));
+    let path = find(&root, "[data-move-qr] path");
+    assert!(attr(&path, "d").is_some_and(|d| d.starts_with("M4,4h1v1h-1z")));
+    find(&root, "[data-move-close]").click();
+    settle().await;
+    assert!(root.query_selector("[data-move-link]").unwrap().is_none());
 }

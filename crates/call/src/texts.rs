@@ -25,6 +25,9 @@ pub fn unlocked_reason_text(reason: UnlockedReason) -> &'static str {
         UnlockedReason::OrganisationDisabled => {
             "Your organisation has turned off end-to-end encryption"
         }
+        UnlockedReason::MovedHere => {
+            "This call was moved here from another device, without end-to-end encryption"
+        }
     }
 }
 
@@ -246,6 +249,10 @@ mod tests {
             (
                 UnlockedReason::OrganisationDisabled,
                 "Your organisation has turned off end-to-end encryption",
+            ),
+            (
+                UnlockedReason::MovedHere,
+                "This call was moved here from another device, without end-to-end encryption",
             ),
         ] {
             let state = ShieldState::Unlocked { reason };

@@ -71,6 +71,9 @@ pub enum UnlockedReason {
     YouTurnedOff,
     PeerTurnedOff,
     OrganisationDisabled,
+    /// This device took the call over from the person's other device (a move link), and a
+    /// moved call stays transport-only.
+    MovedHere,
 }
 
 /// Why the call shows the red shield.
@@ -190,6 +193,11 @@ pub struct Session {
     own: EphemeralSecret,
     link_secret: LinkSecret,
     commitment: Option<Commitment>,
+    /// (Guest) the host moved the call to another device, whose key the link does not commit
+    /// to: accepted for transport-only agreements only (see [`Session::peer_moved`]).
+    host_moved: bool,
+    /// This device took its place from a move link (see [`Session::moved_here`]).
+    moved_here: bool,
     peer: Option<(bool, PublicKey)>,
     local_fp: Option<Fingerprint>,
     remote_fp: Option<Fingerprint>,
@@ -238,6 +246,8 @@ impl Session {
             own,
             link_secret,
             commitment: None,
+            host_moved: false,
+            moved_here: false,
             peer: None,
             local_fp: None,
             remote_fp: None,
@@ -268,6 +278,27 @@ impl Session {
         self.peer_expected = false;
         self.reset_wait();
         self.restart_connection();
+    }
+
+    /// The relay says the peer's place was taken by their other device (a move link): start
+    /// afresh as after [`Session::restart`]. That device has a key of its own, so a guest can
+    /// no longer hold the host's key to the link's commitment; it accepts another host key
+    /// only for a transport-only agreement, which the key secures nothing in but the
+    /// transcript, and which the peer's confirmation (keyed by the link secret) still proves
+    /// unaltered. Under E2EE another host key stays a `CommitmentMismatch`: a move there needs
+    /// a fresh agreement bound to a secret in the move link, which this is not.
+    pub fn peer_moved(&mut self) {
+        self.restart();
+        if self.config.role == Role::Guest {
+            self.host_moved = true;
+        }
+    }
+
+    /// This device opened a move link: it says E2EE is off (whatever its setting), since the
+    /// other side accepts its key only for a transport-only agreement, and its shield says why.
+    pub fn moved_here(&mut self) {
+        self.moved_here = true;
+        self.config.e2ee = false;
     }
 
     /// A new connection with the same peer (its DTLS fingerprints change): forget the
@@ -555,10 +586,13 @@ impl Session {
             Role::Host => (self.own.public_key().clone(), peer_key.clone()),
             Role::Guest => (peer_key.clone(), self.own.public_key().clone()),
         };
+        let both_e2ee = self.offers_e2ee() && peer_e2ee;
         if self.config.role == Role::Guest
             && self.commitment.is_some_and(|c| c != host_pub.commitment())
+            && (both_e2ee || !self.host_moved)
         {
-            // A swapped key is an attack whatever the E2EE setting.
+            // A swapped key is an attack whatever the E2EE setting (but for a host that moved
+            // its transport-only call to another device: see `peer_moved`).
             self.warn(WarningReason::CommitmentMismatch);
         }
         if self.transcript.is_some() {
@@ -617,7 +651,12 @@ impl Session {
             return ShieldState::Unlocked { reason: UnlockedReason::OrganisationDisabled };
         }
         if !self.config.e2ee {
-            return ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff };
+            let reason = if self.moved_here {
+                UnlockedReason::MovedHere
+            } else {
+                UnlockedReason::YouTurnedOff
+            };
+            return ShieldState::Unlocked { reason };
         }
         if !self.confirmed {
             // A peer that "has it off" may be a relay flipping its hello: wait for the proof.

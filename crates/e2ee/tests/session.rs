@@ -797,3 +797,53 @@ fn the_confirmation_is_handed_out_once_per_agreement_and_again_when_repeated() {
     let second = host.poll_transmit().expect("the new transcript is complete");
     assert_ne!(second, first);
 }
+
+#[test]
+fn a_host_that_moved_a_transport_only_call_may_have_another_key_but_not_under_e2ee() {
+    let moved_host = |guest_e2ee: bool, told: bool| {
+        let Call { guest, link, .. } = call(false, guest_e2ee, Policy::Allowed, honest);
+        let mut guest = guest;
+        assert!(guest.confirmed());
+        // The host's other device: a key of its own, the link secret from the move link.
+        let mut rng = TestRng::new("the host's phone");
+        let mut phone = Session::new(
+            config(Role::Host, link.call_id, false, Policy::Allowed),
+            EphemeralSecret::generate(&mut rng),
+            link.secret,
+        );
+        if told {
+            guest.peer_moved();
+        } else {
+            guest.restart();
+        }
+        guest.peer_hello(&phone.hello()).expect("valid hello");
+        phone.peer_hello(&guest.hello()).expect("valid hello");
+        exchange_sdps(&mut phone, &mut guest, "CC", "DD");
+        (phone, guest)
+    };
+    // Told of the move, a transport-only call goes on, confirmed on both sides.
+    for guest_e2ee in [false, true] {
+        let (phone, guest) = moved_host(guest_e2ee, true);
+        assert!(guest.confirmed() && phone.confirmed(), "guest e2ee {guest_e2ee}");
+        assert!(matches!(guest.state(), ShieldState::Unlocked { .. }), "{:?}", guest.state());
+    }
+    // Without the relay's word, another host key is the attack it always was.
+    let (_, guest) = moved_host(false, false);
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::CommitmentMismatch });
+
+    // Under E2EE a moved host with another key is refused: a move there needs a fresh agreement
+    // bound to the move link, which this is not.
+    let Call { mut guest, link, .. } = call(true, true, Policy::Allowed, honest);
+    let mut rng = TestRng::new("the host's phone, e2ee");
+    let mut phone = Session::new(
+        config(Role::Host, link.call_id, true, Policy::Allowed),
+        EphemeralSecret::generate(&mut rng),
+        link.secret,
+    );
+    guest.peer_moved();
+    guest.peer_hello(&phone.hello()).expect("valid hello");
+    phone.peer_hello(&guest.hello()).expect("valid hello");
+    exchange_sdps(&mut phone, &mut guest, "CC", "DD");
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::CommitmentMismatch });
+    assert!(guest.keys().is_none());
+}

@@ -35,6 +35,44 @@ pub enum RelayEvent {
     Full,
     /// The relay rejected something this client sent; the room is unharmed.
     Error { reason: String },
+    /// The answer to [`RelayRequest::Move`]: a one-time token that lets another device take
+    /// this place, valid for `ttl` seconds (the latest one replaces any unused earlier one).
+    MoveToken { token: MoveToken, ttl: u64 },
+    /// The other person's place was taken by their other device (a move token): a new
+    /// connection follows, as after a reconnection.
+    PeerMoved,
+    /// This place was taken by this person's other device: the socket is closed next, and the
+    /// page must not reconnect.
+    Moved,
+    /// A [`RelayRequest::Join`] with a move token that does not take a place, and why; the
+    /// socket is closed next and nothing in the room changed.
+    MoveRefused { reason: MoveRefusal },
+}
+
+/// Why a move token took no place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MoveRefusal {
+    /// It has taken a place already: move links are one-time.
+    Used,
+    /// Its time ran out, or the person who asked for it has left the call since.
+    Expired,
+    /// This call never issued it (a link for another call, a made-up token), or the relay
+    /// cannot move places (cluster mode).
+    Unknown,
+}
+
+/// A move token: 16 random bytes from the relay, base64url. It is the whole claim to a place,
+/// so it is kept out of `Debug` (logs, panics); it travels only in a socket's messages and in
+/// a link's fragment, never in a URL the relay sees.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MoveToken(pub String);
+
+impl std::fmt::Debug for MoveToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MoveToken(<redacted>)")
+    }
 }
 
 /// TURN servers and credentials for them, from the relay in [`RelayEvent::Joined`]: the TURN
@@ -72,11 +110,17 @@ impl std::fmt::Debug for TurnCredentials {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RelayRequest {
-    /// Join the room: a new place, or with `rejoin` (from an earlier `joined`) that place back.
+    /// Join the room: a new place, or with `rejoin` (from an earlier `joined`) that place back,
+    /// or with `move` (from another device's [`RelayEvent::MoveToken`]) that device's place.
     Join {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rejoin: Option<String>,
+        #[serde(rename = "move", default, skip_serializing_if = "Option::is_none")]
+        moving: Option<MoveToken>,
     },
+    /// (Once joined, the only request besides signals.) Ask for a token to move this place to
+    /// another device: answered by [`RelayEvent::MoveToken`], or an `error`.
+    Move {},
 }
 
 impl RelayRequest {
@@ -259,15 +303,41 @@ mod tests {
 
     #[test]
     fn the_join_request_carries_the_token_and_is_no_signal() {
-        let first = RelayRequest::Join { rejoin: None };
+        let first = RelayRequest::Join { rejoin: None, moving: None };
         assert_eq!(first.to_json(), r#"{"t":"join"}"#);
-        let again = RelayRequest::Join { rejoin: Some("T".into()) };
+        let again = RelayRequest::Join { rejoin: Some("T".into()), moving: None };
         assert_eq!(again.to_json(), r#"{"t":"join","rejoin":"T"}"#);
         assert_eq!(RelayRequest::parse(&again.to_json()), Ok(again));
         assert_eq!(RelayRequest::parse(r#"{"t":"join","x":1}"#), Err(SignalError::Malformed));
         assert_eq!(RelayRequest::parse(r#"{"t":"bye"}"#), Err(SignalError::Malformed));
         // Never forwarded: a join request is not a signal.
         assert_eq!(Signal::parse(r#"{"t":"join"}"#), Err(SignalError::Malformed));
+    }
+
+    #[test]
+    fn moving_a_place_is_a_request_an_event_and_a_join() {
+        let ask = RelayRequest::Move {};
+        assert_eq!(ask.to_json(), r#"{"t":"move"}"#);
+        assert_eq!(RelayRequest::parse(r#"{"t":"move","x":1}"#), Err(SignalError::Malformed));
+        // Never forwarded: the other person has nothing to do with it.
+        assert_eq!(Signal::parse(r#"{"t":"move"}"#), Err(SignalError::Malformed));
+        let token = RelayEvent::MoveToken { token: MoveToken("M".into()), ttl: 120 };
+        assert_eq!(token.to_json(), r#"{"t":"move-token","token":"M","ttl":120}"#);
+        assert_eq!(Inbound::parse(&token.to_json()), Ok(Inbound::Relay(token.clone())));
+        let join = RelayRequest::Join { rejoin: None, moving: Some(MoveToken("M".into())) };
+        assert_eq!(join.to_json(), r#"{"t":"join","move":"M"}"#);
+        assert_eq!(RelayRequest::parse(&join.to_json()), Ok(join.clone()));
+        let refused = RelayEvent::MoveRefused { reason: MoveRefusal::Used };
+        assert_eq!(refused.to_json(), r#"{"t":"move-refused","reason":"used"}"#);
+        assert_eq!(RelayEvent::PeerMoved.to_json(), r#"{"t":"peer-moved"}"#);
+        assert_eq!(RelayEvent::Moved.to_json(), r#"{"t":"moved"}"#);
+        // A peer cannot tell the other one it moved, or hand out tokens.
+        assert_eq!(Signal::parse(r#"{"t":"peer-moved"}"#), Err(SignalError::Malformed));
+        assert_eq!(Signal::parse(&token.to_json()), Err(SignalError::Malformed));
+        // The token is the whole claim to a place: never in Debug output.
+        for debug in [format!("{token:?}"), format!("{join:?}")] {
+            assert!(!debug.contains("\"M\""), "{debug}");
+        }
     }
 
     #[test]

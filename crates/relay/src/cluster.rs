@@ -396,6 +396,7 @@ impl Cluster {
             peers,
             rejoin: token,
             replaced,
+            moved: false,
             queue: queue_rx,
             queued,
             kick: kick_rx,

@@ -30,6 +30,11 @@ pub const DEFAULT_MAX_QUEUED_BYTES: usize = 1024 * 1024;
 /// Rooms one client address may open per minute.
 pub const DEFAULT_NEW_ROOMS_PER_MINUTE: u32 = 30;
 
+/// How long a move token (a link to take one's place from another device) stays valid: time
+/// to scan a QR code or open a link on a phone, short enough that a link left on a screen
+/// soon counts for nothing.
+pub const DEFAULT_MOVE_TTL: Duration = Duration::from_secs(120);
+
 /// The command-line help, printed by `--help` and after a usage error.
 pub const USAGE: &str = "\
 shieldcall-relay: Shieldcall's signalling relay (WebSocket rooms of two that only forward)
@@ -50,6 +55,8 @@ OPTIONS:
     --max-queued-bytes N     bytes waiting for one socket before it is dropped as not
                              reading [default: 1048576]
     --max-new-rooms-per-ip N new rooms per client address per minute [default: 30]
+    --move-ttl-secs N        how long a token to move one's place to another device stays
+                             valid [default: 120]
     --turn-secret-file PATH  hand each member of a room short-lived credentials for the TURN
                              servers of --turn-url, derived from the secret in PATH (coturn's
                              static-auth-secret; read from a file so that it never shows in ps)
@@ -94,6 +101,8 @@ pub struct Config {
     pub new_rooms_per_minute: u32,
     /// How long a new socket has to send its `join`.
     pub join_timeout: Duration,
+    /// How long a move token stays valid.
+    pub move_ttl: Duration,
     /// Test-only man-in-the-middle mode; see [`crate::mitm`].
     #[cfg(feature = "mitm")]
     pub mitm: Option<Attack>,
@@ -174,6 +183,7 @@ impl Default for Config {
             max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             new_rooms_per_minute: DEFAULT_NEW_ROOMS_PER_MINUTE,
             join_timeout: Duration::from_secs(10),
+            move_ttl: DEFAULT_MOVE_TTL,
             #[cfg(feature = "mitm")]
             mitm: None,
             ping_interval: Duration::from_secs(20),
@@ -240,6 +250,9 @@ impl Config {
                 "--max-sockets" => config.max_sockets = count(&flag, &value(&flag)?)?,
                 "--max-sockets-per-ip" => config.max_sockets_per_ip = count(&flag, &value(&flag)?)?,
                 "--max-queued-bytes" => config.max_queued_bytes = count(&flag, &value(&flag)?)?,
+                "--move-ttl-secs" => {
+                    config.move_ttl = Duration::from_secs(positive(&flag, &value(&flag)?)?);
+                }
                 "--max-new-rooms-per-ip" => {
                     config.new_rooms_per_minute = count(&flag, &value(&flag)?)?;
                 }
@@ -462,6 +475,7 @@ mod tests {
                 "--max-queued-bytes",
                 "1000",
                 "--max-new-rooms-per-ip=2",
+                "--move-ttl-secs=7",
             ],
             None,
         )
@@ -472,6 +486,8 @@ mod tests {
         assert_eq!(c.allowed_origins, ["https://call.example.org", "http://127.0.0.1:8080"]);
         assert_eq!((c.max_sockets, c.max_sockets_per_ip, c.max_queued_bytes), (9, 3, 1000));
         assert_eq!(c.new_rooms_per_minute, 2);
+        assert_eq!(c.move_ttl, Duration::from_secs(7));
+        assert!(parse(&["--move-ttl-secs", "0"], None).is_err());
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct Metrics {
     rejoins: AtomicU64,
     full: AtomicU64,
     turn_issued: AtomicU64,
+    move_tokens: AtomicU64,
+    moves: AtomicU64,
+    moves_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -93,6 +96,19 @@ impl Metrics {
 
     pub fn turn_issued(&self) {
         self.turn_issued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn move_token_issued(&self) {
+        self.move_tokens.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A socket took a place with a move token.
+    pub fn moved(&self) {
+        self.moves.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn move_refused(&self) {
+        self.moves_refused.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -144,6 +160,17 @@ pub fn render(relay: &Relay) -> String {
             "shieldcall_relay_turn_credentials_issued_total",
             "TURN credentials handed out.",
             &m.turn_issued,
+        ),
+        (
+            "shieldcall_relay_move_tokens_issued_total",
+            "Tokens handed out to move a place to another device.",
+            &m.move_tokens,
+        ),
+        ("shieldcall_relay_moves_total", "Joins that took a place with a move token.", &m.moves),
+        (
+            "shieldcall_relay_moves_refused_total",
+            "Joins with a move token that was used, expired or unknown.",
+            &m.moves_refused,
         ),
     ];
     for (name, help, counter) in counters {

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use shieldcall_protocol::RelayEvent;
 use shieldcall_protocol::base64url::{decode16, encode16};
+use shieldcall_protocol::{MoveRefusal, RelayEvent};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -38,6 +38,12 @@ pub const KICK_SLOW: Kick = Kick { code: 1008, reason: "not reading messages fas
 pub const KICK_SHUTDOWN: Kick = Kick { code: 1001, reason: "relay shutting down" };
 pub const KICK_REPLACED: Kick =
     Kick { code: 1000, reason: "replaced by a newer connection of the same person" };
+/// The place was taken by a move token: the socket gets `moved` rather than an `error`.
+pub const KICK_MOVED: Kick = Kick { code: 1000, reason: "moved to another device" };
+
+/// Move tokens a room remembers (used or not), so that a link opened twice is told it was
+/// used rather than that it is unknown; the oldest is forgotten first.
+const MOVES_REMEMBERED: usize = 8;
 
 /// A member's secret claim to its place in a room: 16 random bytes, given to it in `joined`,
 /// presented again when it reconnects (unpadded base64url, 22 characters). It stays the same for
@@ -91,9 +97,20 @@ struct Member {
     rejoin: RejoinToken,
 }
 
+/// A move token the relay issued (the same kind of secret as a rejoin token: 16 random bytes,
+/// compared in constant time, never in `Debug`).
+struct IssuedMove {
+    token: RejoinToken,
+    /// The member whose place it moves.
+    from: u64,
+    expires: Instant,
+    used: bool,
+}
+
 struct Room {
     members: Vec<Member>,
     last_activity: Instant,
+    moves: Vec<IssuedMove>,
 }
 
 /// What a socket task holds after joining.
@@ -106,6 +123,8 @@ pub struct Membership {
     pub rejoin: RejoinToken,
     /// This socket took the place of an older one of the same client.
     pub replaced: bool,
+    /// This socket took its place with a move token (from another device).
+    pub moved: bool,
     pub queue: mpsc::Receiver<Utf8Bytes>,
     /// Bytes waiting in `queue`: subtract each message's length on taking it out.
     pub queued: Arc<AtomicUsize>,
@@ -121,6 +140,8 @@ pub enum Refused {
     TooManyNewRooms,
     /// Cluster mode: this relay cannot reach the engine that holds the rooms.
     ClusterDown,
+    /// A move token that takes no place (the room is left as it was).
+    Move(MoveRefusal),
 }
 
 /// Why a socket was refused before its upgrade.
@@ -160,6 +181,8 @@ pub struct Relay {
     max_sockets: usize,
     max_sockets_per_ip: usize,
     max_queued_bytes: usize,
+    /// How long a move token stays valid.
+    move_ttl: Duration,
     shutdown: watch::Sender<bool>,
     pub metrics: Metrics,
     /// With `--cluster`, the rooms live there instead of in `rooms`.
@@ -215,6 +238,7 @@ impl Relay {
             max_sockets: config.max_sockets,
             max_sockets_per_ip: config.max_sockets_per_ip,
             max_queued_bytes: config.max_queued_bytes,
+            move_ttl: config.move_ttl,
             shutdown: watch::channel(false).0,
             metrics: Metrics::default(),
             cluster: config
@@ -296,9 +320,11 @@ impl Relay {
         {
             return Err(Refused::TooManyNewRooms);
         }
-        let room = rooms
-            .entry(call_id.to_string())
-            .or_insert_with(|| Room { members: Vec::new(), last_activity: Instant::now() });
+        let room = rooms.entry(call_id.to_string()).or_insert_with(|| Room {
+            members: Vec::new(),
+            last_activity: Instant::now(),
+            moves: Vec::new(),
+        });
         let stale =
             rejoin.and_then(|token| room.members.iter().position(|m| m.rejoin.matches(&token)));
         let replaced = stale.map(|index| {
@@ -309,16 +335,84 @@ impl Relay {
         if room.members.len() >= 2 {
             return Err(Refused::Full);
         }
+        let token = replaced.unwrap_or_else(RejoinToken::generate);
+        let mut member = self.seat(room, token, RelayEvent::PeerJoined);
+        member.replaced = replaced.is_some();
+        Ok(member)
+    }
+
+    /// Join `call_id` with a move token: take the place of the member that asked for it, which
+    /// is told `moved` and closed, while the other member hears `peer-moved`. The new device
+    /// gets a fresh rejoin token, so the old device can never take the place back. A token
+    /// that was used, has expired, whose member has left, or that this room never issued,
+    /// changes nothing (and makes no room).
+    pub fn join_moving(
+        &self,
+        call_id: &str,
+        moving: RejoinToken,
+        now: Instant,
+    ) -> Result<Membership, Refused> {
+        let mut rooms = self.rooms();
+        let Some(room) = rooms.get_mut(call_id) else {
+            return Err(Refused::Move(MoveRefusal::Unknown));
+        };
+        let Some(issued) = room.moves.iter_mut().find(|m| m.token.matches(&moving)) else {
+            return Err(Refused::Move(MoveRefusal::Unknown));
+        };
+        if issued.used {
+            return Err(Refused::Move(MoveRefusal::Used));
+        }
+        let from = issued.from;
+        let Some(index) = room.members.iter().position(|m| m.id == from) else {
+            // Whoever asked for it left the call: there is no place to take.
+            return Err(Refused::Move(MoveRefusal::Expired));
+        };
+        if now >= issued.expires {
+            return Err(Refused::Move(MoveRefusal::Expired));
+        }
+        issued.used = true;
+        let old = room.members.remove(index);
+        old.kick.send_replace(Some(KICK_MOVED));
+        let mut member = self.seat(room, RejoinToken::generate(), RelayEvent::PeerMoved);
+        member.moved = true;
+        Ok(member)
+    }
+
+    /// A token for another device to take member `id`'s place in `call_id` (replacing any
+    /// unused earlier one of its own); `None` if it has no place there.
+    pub fn issue_move(&self, call_id: &str, id: u64, now: Instant) -> Option<RejoinToken> {
+        let mut rooms = self.rooms();
+        let room = rooms.get_mut(call_id)?;
+        if !room.members.iter().any(|m| m.id == id) {
+            return None;
+        }
+        // One live link per place: the latest shown is the one that works.
+        room.moves.retain(|m| m.used || m.from != id);
+        if room.moves.len() >= MOVES_REMEMBERED {
+            room.moves.remove(0);
+        }
+        let token = RejoinToken::generate();
+        room.moves.push(IssuedMove { token, from: id, expires: now + self.move_ttl, used: false });
+        Some(token)
+    }
+
+    /// Seconds a move token stays valid.
+    pub fn move_ttl_secs(&self) -> u64 {
+        self.move_ttl.as_secs()
+    }
+
+    /// Give a new socket a place in `room` (which has one free), telling the other member
+    /// `event`.
+    fn seat(&self, room: &mut Room, token: RejoinToken, event: RelayEvent) -> Membership {
         let peers = room.members.len() as u8;
         let slot = if room.members.iter().any(|m| m.slot == 0) { 1 } else { 0 };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue_tx, queue_rx) = mpsc::channel(QUEUE_LEN);
         let queued = Arc::new(AtomicUsize::new(0));
         let (kick_tx, kick_rx) = watch::channel(None);
-        let token = replaced.unwrap_or_else(RejoinToken::generate);
         room.last_activity = Instant::now();
         for other in &room.members {
-            self.deliver(other, RelayEvent::PeerJoined.to_json().into());
+            self.deliver(other, event.to_json().into());
         }
         room.members.push(Member {
             id,
@@ -328,17 +422,17 @@ impl Relay {
             kick: kick_tx,
             rejoin: token,
         });
-        let replaced = replaced.is_some();
-        Ok(Membership {
+        Membership {
             id,
             slot,
             peers,
             rejoin: token,
-            replaced,
+            replaced: false,
+            moved: false,
             queue: queue_rx,
             queued,
             kick: kick_rx,
-        })
+        }
     }
 
     /// Hand `text` from member `from` to the other member of `call_id`. A member too slow to
@@ -521,6 +615,67 @@ mod tests {
         let a_again = relay.join(CALL, Some(a.rejoin), IP).expect("a takes its own place");
         assert_eq!(a_again.slot, a.slot);
         assert_eq!(*b_third.kick.borrow(), None, "b is untouched");
+    }
+
+    #[test]
+    fn a_move_token_takes_the_place_once_and_the_old_device_cannot_come_back() {
+        let relay = Relay::default();
+        let a = relay.join(CALL, None, IP).unwrap();
+        let mut b = relay.join(CALL, None, IP).unwrap();
+        let now = Instant::now();
+        let token = relay.issue_move(CALL, a.id, now).expect("a has a place");
+        assert_ne!(token, a.rejoin, "a move token is not the rejoin token");
+        let mut c = relay.join_moving(CALL, token, now).expect("the token takes a's place");
+        assert!(c.moved && !c.replaced);
+        assert_eq!((c.peers, c.slot), (1, a.slot));
+        assert_ne!(c.rejoin, a.rejoin, "the new device gets a token of its own");
+        assert_eq!(*a.kick.borrow(), Some(KICK_MOVED));
+        assert_eq!(text(&mut b).as_deref(), Some(r#"{"t":"peer-moved"}"#));
+        assert_eq!(text(&mut b), None, "never peer-left");
+        // The old socket leaving afterwards changes nothing; the two talk on.
+        relay.leave(CALL, a.id);
+        assert_eq!(text(&mut b), None);
+        assert_eq!(relay.forward(CALL, b.id, "x".into()), Forward::Sent);
+        assert_eq!(text(&mut c).as_deref(), Some("x"));
+        // The link opened twice: refused, and nobody is moved again.
+        let again = relay.join_moving(CALL, token, now);
+        assert_eq!(again.err(), Some(Refused::Move(MoveRefusal::Used)));
+        assert_eq!(*c.kick.borrow(), None);
+        assert_eq!(text(&mut b), None);
+        // The old device's rejoin token no longer counts.
+        assert_eq!(relay.join(CALL, Some(a.rejoin), IP).err(), Some(Refused::Full));
+    }
+
+    #[test]
+    fn a_move_token_expires_belongs_to_one_room_and_only_the_latest_counts() {
+        let relay = Relay::new(&Config { move_ttl: Duration::from_secs(120), ..Config::default() });
+        let a = relay.join(CALL, None, IP).unwrap();
+        let mut b = relay.join(CALL, None, IP).unwrap();
+        let now = Instant::now();
+        let first = relay.issue_move(CALL, a.id, now).unwrap();
+        let latest = relay.issue_move(CALL, a.id, now).unwrap();
+        let unknown = Some(Refused::Move(MoveRefusal::Unknown));
+        assert_eq!(relay.join_moving(CALL, first, now).err(), unknown, "replaced by the latest");
+        // Another call's token, or one the relay never made: refused, and no room is made.
+        let other = "BBBBBBBBBBBBBBBBBBBBBB";
+        assert_eq!(relay.join_moving(other, latest, now).err(), unknown);
+        assert_eq!(relay.room_count(), 1);
+        let made_up = RejoinToken::parse("AAAAAAAAAAAAAAAAAAAAAA").unwrap();
+        assert_eq!(relay.join_moving(CALL, made_up, now).err(), unknown);
+        // A rejoin token is no move token.
+        assert_eq!(relay.join_moving(CALL, a.rejoin, now).err(), unknown);
+        let late = now + Duration::from_secs(120);
+        let expired = Some(Refused::Move(MoveRefusal::Expired));
+        assert_eq!(relay.join_moving(CALL, latest, late).err(), expired);
+        assert_eq!(*a.kick.borrow(), None);
+        assert_eq!(text(&mut b), None);
+        // Whoever asked for a token and then left has no place to move.
+        let fresh = relay.issue_move(CALL, a.id, now).unwrap();
+        relay.leave(CALL, a.id);
+        assert_eq!(relay.join_moving(CALL, fresh, now).err(), expired);
+        // Nobody else can ask for a token for someone's place.
+        assert_eq!(relay.issue_move(CALL, a.id, now), None);
+        assert_eq!(relay.issue_move(other, b.id, now), None);
     }
 
     #[test]

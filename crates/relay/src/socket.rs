@@ -8,7 +8,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use shieldcall_protocol::{MAX_SIGNAL_BYTES, RelayEvent, RelayRequest, Signal, SignalError};
+use shieldcall_protocol::{
+    MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, RelayEvent, RelayRequest, Signal, SignalError,
+};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tracing::{debug, info, warn};
 
@@ -18,8 +20,8 @@ use crate::metrics::Refusal;
 #[cfg(feature = "mitm")]
 use crate::mitm;
 use crate::rooms::{
-    Forward, KICK_IDLE, KICK_REPLACED, KICK_SHUTDOWN, Kick, Membership, Refused, RejoinToken,
-    Relay, SocketGuard, short,
+    Forward, KICK_IDLE, KICK_MOVED, KICK_REPLACED, KICK_SHUTDOWN, Kick, Membership, Refused,
+    RejoinToken, Relay, SocketGuard, short,
 };
 
 /// A write that takes longer than this means the client is gone or not reading.
@@ -37,6 +39,11 @@ const KICK_ROOMS: Kick =
 const KICK_NO_JOIN: Kick = Kick { code: 1008, reason: "expected {\"t\":\"join\"} first" };
 const KICK_BAD_TOKEN: Kick =
     Kick { code: 1008, reason: "invalid rejoin token: expected 22 base64url characters" };
+const KICK_BAD_MOVE: Kick =
+    Kick { code: 1008, reason: "invalid move token: expected 22 base64url characters" };
+const KICK_TWO_TOKENS: Kick =
+    Kick { code: 1008, reason: "a join carries a rejoin token or a move token, not both" };
+const KICK_MOVE_REFUSED: Kick = Kick { code: 1008, reason: "move token refused" };
 const KICK_JOIN_LATE: Kick = Kick { code: 1008, reason: "no join message in time" };
 const KICK_RATE: Kick = Kick { code: 1008, reason: "rate limit exceeded for too long" };
 const KICK_DEAD: Kick = Kick { code: 1001, reason: "no answer to ping" };
@@ -92,8 +99,8 @@ pub async fn run(
     // Counts this socket against the caps until it ends.
     let _guard = guard;
     let call = short(&call_id);
-    let rejoin = match read_join(&mut ws, config.join_timeout).await {
-        Ok(rejoin) => rejoin,
+    let claim = match read_join(&mut ws, config.join_timeout).await {
+        Ok(claim) => claim,
         Err(None) => return,
         Err(Some(kick)) => {
             info!(call, reason = kick.reason, "refused before joining");
@@ -103,9 +110,12 @@ pub async fn run(
             return;
         }
     };
-    let joined = match relay.cluster() {
-        Some(cluster) => cluster.join(&relay, &call_id, rejoin, ip).await,
-        None => relay.join(&call_id, rejoin, ip),
+    let joined = match (claim, relay.cluster()) {
+        (Claim::Move(token), None) => relay.join_moving(&call_id, token, Instant::now()),
+        // The cluster's rooms hold no move tokens (none is ever issued there).
+        (Claim::Move(_), Some(_)) => Err(Refused::Move(MoveRefusal::Unknown)),
+        (Claim::Place(rejoin), Some(cluster)) => cluster.join(&relay, &call_id, rejoin, ip).await,
+        (Claim::Place(rejoin), None) => relay.join(&call_id, rejoin, ip),
     };
     let mut member = match joined {
         Ok(member) => member,
@@ -125,6 +135,16 @@ pub async fn run(
             }
             return;
         }
+        Err(Refused::Move(reason)) => {
+            // Which one is worth a line: a used one may be a stolen link tried too late.
+            relay.metrics.move_refused();
+            info!(call, reason = ?reason, "refused: move token");
+            let refused = RelayEvent::MoveRefused { reason }.to_json();
+            if send(&mut ws, Message::Text(refused.into())).await {
+                close(&mut ws, KICK_MOVE_REFUSED).await;
+            }
+            return;
+        }
         Err(Refused::TooManyNewRooms) => {
             warn!(call, "refused: too many new rooms from one address");
             if send(&mut ws, error(KICK_ROOMS.reason)).await {
@@ -134,7 +154,10 @@ pub async fn run(
         }
     };
     relay.metrics.joined(member.replaced);
-    if member.replaced {
+    if member.moved {
+        relay.metrics.moved();
+        info!(call, peers = member.peers, "took a place moved from another device");
+    } else if member.replaced {
         info!(call, peers = member.peers, "rejoined, replacing its older socket");
     } else {
         info!(call, peers = member.peers, "joined");
@@ -176,7 +199,10 @@ pub async fn run(
         Exit::ClientClosed => _ = timeout(CLOSE_TIMEOUT, ws.send(Message::Close(None))).await,
         Exit::Kick(kick) => {
             // No point telling a dead socket anything (a replaced one is most likely dead too).
-            if kick != KICK_DEAD && kick != KICK_REPLACED {
+            // A moved one is alive, and its page must know not to reconnect.
+            if kick == KICK_MOVED {
+                let _ = send(&mut ws, text(RelayEvent::Moved)).await;
+            } else if kick != KICK_DEAD && kick != KICK_REPLACED {
                 let _ = send(&mut ws, error(kick.reason)).await;
             }
             close(&mut ws, kick).await;
@@ -184,12 +210,17 @@ pub async fn run(
     }
 }
 
-/// Wait for the socket's first message, which must be a `join`: its rejoin token, if any.
+/// What a `join` claims.
+enum Claim {
+    /// A new place, or with a rejoin token, that place back.
+    Place(Option<RejoinToken>),
+    /// The place of the member that asked for this move token.
+    Move(RejoinToken),
+}
+
+/// Wait for the socket's first message, which must be a `join`: what it claims.
 /// `Err(None)`: the client went away; `Err(Some(kick))`: close it for that reason.
-async fn read_join(
-    ws: &mut WebSocket,
-    wait: Duration,
-) -> Result<Option<RejoinToken>, Option<Kick>> {
+async fn read_join(ws: &mut WebSocket, wait: Duration) -> Result<Claim, Option<Kick>> {
     let first = timeout(wait, async {
         loop {
             match ws.recv().await {
@@ -204,11 +235,15 @@ async fn read_join(
     .await
     .map_err(|_| Some(KICK_JOIN_LATE))??;
     match RelayRequest::parse(first.as_str()) {
-        Ok(RelayRequest::Join { rejoin: None }) => Ok(None),
-        Ok(RelayRequest::Join { rejoin: Some(token) }) => {
-            RejoinToken::parse(&token).map(Some).ok_or(Some(KICK_BAD_TOKEN))
+        Ok(RelayRequest::Join { rejoin: None, moving: None }) => Ok(Claim::Place(None)),
+        Ok(RelayRequest::Join { rejoin: Some(token), moving: None }) => {
+            RejoinToken::parse(&token).map(|t| Claim::Place(Some(t))).ok_or(Some(KICK_BAD_TOKEN))
         }
-        Err(_) => Err(Some(KICK_NO_JOIN)),
+        Ok(RelayRequest::Join { rejoin: None, moving: Some(MoveToken(token)) }) => {
+            RejoinToken::parse(&token).map(Claim::Move).ok_or(Some(KICK_BAD_MOVE))
+        }
+        Ok(RelayRequest::Join { rejoin: Some(_), moving: Some(_) }) => Err(Some(KICK_TWO_TOKENS)),
+        Ok(RelayRequest::Move {}) | Err(_) => Err(Some(KICK_NO_JOIN)),
     }
 }
 
@@ -289,6 +324,10 @@ async fn serve(
                     }
                 }
                 let refused = match msg {
+                    Message::Text(t) if is_move_request(&t) => {
+                        if !send(ws, move_token(relay, call_id, member)).await { return Exit::Gone }
+                        None
+                    }
                     Message::Text(t) => handle_text(relay, config, call_id, member, t, stats).await,
                     Message::Binary(_) => Some(Refusal::Binary),
                     // Pings are answered by the WebSocket layer itself.
@@ -302,6 +341,30 @@ async fn serve(
                 }
             }
         }
+    }
+}
+
+/// Whether a message is the client's request for a move token (never forwarded).
+fn is_move_request(text: &Utf8Bytes) -> bool {
+    text.len() < 64 && RelayRequest::parse(text.as_str()) == Ok(RelayRequest::Move {})
+}
+
+/// The answer to a move request: a fresh token for this member's place, or why there is none.
+fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Message {
+    if relay.cluster().is_some() {
+        // A cluster's rooms live in Redis, which has no move tokens (yet).
+        return error("moving a call to another device is not available on this relay");
+    }
+    match relay.issue_move(call_id, member.id, Instant::now()) {
+        // The token goes to this socket only; the log says that one was issued, never which.
+        Some(token) => {
+            relay.metrics.move_token_issued();
+            debug!(call = short(call_id), "move token issued");
+            let ttl = relay.move_ttl_secs();
+            text(RelayEvent::MoveToken { token: MoveToken(token.to_text()), ttl })
+        }
+        // Its place was taken meanwhile; its own kick closes the socket next.
+        None => error("this place is no longer yours: no move token"),
     }
 }
 

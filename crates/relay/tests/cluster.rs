@@ -193,6 +193,23 @@ async fn host_and_guest_on_two_nodes_talk_in_order_and_a_third_on_another_is_ful
 }
 
 #[tokio::test]
+async fn a_cluster_issues_no_move_tokens_and_the_call_goes_on() {
+    // Moving a place lives in one relay's memory; a cluster's rooms are in Redis, which has
+    // no move tokens yet. Said plainly, and nothing in the room changes.
+    let redis = Redis::start();
+    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    host.send(r#"{"t":"move"}"#).await;
+    let reason = "moving a call to another device is not available on this relay";
+    assert_eq!(host.recv_error().await, reason);
+    let mut phone = common::open_moving(b.addr, &call, &host.rejoin.clone()).await;
+    assert_eq!(phone.recv().await, r#"{"t":"move-refused","reason":"unknown"}"#);
+    guest.expect_quiet(Duration::from_millis(100)).await;
+    still_talking(&mut host, &mut guest).await;
+}
+
+#[tokio::test]
 async fn a_rejoin_with_its_token_on_another_node_takes_the_place_back() {
     let redis = Redis::start();
     let (a, b, c) = (node(&redis, "a").await, node(&redis, "b").await, node(&redis, "c").await);

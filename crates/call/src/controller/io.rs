@@ -2,10 +2,13 @@
 //! boundary between the call's decisions and the browser that carries them out.
 
 use crate::config::IceSettings;
+use crate::move_link::MoveLink;
 use crate::quality::{LinkStats, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::{Inbound, MediaState, PayloadTypes, Signal, WorkerCommand, WorkerEvent};
+use shieldcall_protocol::{
+    Inbound, MediaState, PayloadTypes, RelayRequest, Signal, WorkerCommand, WorkerEvent,
+};
 
 /// Which peer connection an input or effect is about: bumped whenever the connection is
 /// dropped, so that what an older one reports (an offer made, an answer applied, a state
@@ -126,6 +129,8 @@ pub enum Input {
     RetryDue,
     /// The once-a-second clock.
     Tick,
+    /// The person asks to move the call to another device.
+    MoveToAnotherDevice,
     /// The person hangs up.
     HangUp,
     /// The page goes away: end without a word.
@@ -137,6 +142,16 @@ pub enum Input {
 pub enum Effect {
     /// Send a signal to the other person through the relay.
     Send(Signal),
+    /// Send a request to the relay itself.
+    Relay(RelayRequest),
+    /// Show the link (and its QR code) that moves this place to another device, valid for
+    /// `ttl_secs`; it replaces any shown before.
+    ShowMoveLink {
+        link: MoveLink,
+        ttl_secs: u64,
+    },
+    /// Take the move link off the screen (it expired).
+    HideMoveLink,
     Status(CallStatus),
     Shield(ShieldView),
     /// Tell the person something that does not stop the call.

@@ -24,6 +24,7 @@ mod indicators;
 mod io;
 mod link;
 mod media;
+mod moving;
 mod reconnect;
 mod signalling;
 mod trace;
@@ -38,6 +39,7 @@ use shieldcall_e2ee::session::{Role, Session, SessionConfig};
 use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
+pub use moving::{MOVE_NEEDS_E2EE_OFF, MOVE_NOT_YET, MOVED_AWAY, PEER_MOVED, move_refused};
 pub use turn::{TURN_REFUSED, TURN_REFUSED_NOTICE, TURN_UNREACHABLE};
 
 use crate::config::IceSettings;
@@ -122,6 +124,11 @@ pub struct Controller {
     turn: Option<TurnCredentials>,
     /// Whether the person was told that the TURN server refused the credentials.
     said_turn_refused: bool,
+    /// The link's secret and (guest) commitment, for a move link.
+    link_secret: LinkSecret,
+    commitment: Option<Commitment>,
+    /// Until when (ms) the move link shown is valid.
+    move_link_until: Option<u64>,
     /// What the person was last shown, so each change is shown once.
     status: CallStatus,
     shield: Option<ShieldView>,
@@ -138,12 +145,17 @@ pub struct CallSetup {
     pub commitment: Option<Commitment>,
     /// config.json's ICE servers and transport policy.
     pub ice: IceSettings,
+    /// This page opened a move link: it takes another device's place, without E2EE.
+    pub moved_here: bool,
 }
 
 impl Controller {
     pub fn new(setup: CallSetup) -> Controller {
-        let CallSetup { config, own, link_secret, commitment, ice } = setup;
-        let mut session = Session::new(config, own, link_secret);
+        let CallSetup { config, own, link_secret, commitment, ice, moved_here } = setup;
+        let mut session = Session::new(config, own, link_secret.clone());
+        if moved_here {
+            session.moved_here();
+        }
         if let Some(commitment) = commitment {
             session.set_link_commitment(commitment);
         }
@@ -182,6 +194,9 @@ impl Controller {
             ice,
             turn: None,
             said_turn_refused: false,
+            link_secret,
+            commitment,
+            move_link_until: None,
             status: CallStatus::Preparing,
             shield: None,
             problems: Vec::new(),
@@ -254,6 +269,7 @@ impl Controller {
             }
             Input::RetryDue => self.retry_due(),
             Input::Tick => self.tick(),
+            Input::MoveToAnotherDevice => self.ask_to_move(),
             Input::HangUp => {
                 self.send(Signal::Bye {});
                 self.end(Some("You left the call.".into()), true);
@@ -365,6 +381,7 @@ impl Controller {
         }
         self.screen_idle_check();
         self.ask_for_stats();
+        self.move_link_tick();
     }
 
     /// End the call (`why` shown to the person, or nothing when the page is just leaving).

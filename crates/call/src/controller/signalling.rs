@@ -6,7 +6,7 @@ use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
 
-use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
+use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate, MOVED_AWAY, move_refused};
 
 impl Controller {
     pub(super) fn inbound(&mut self, inbound: Inbound) {
@@ -41,6 +41,13 @@ impl Controller {
             Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
             Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
             Inbound::Relay(RelayEvent::Error { reason }) => self.log(format!("relay: {reason}")),
+            Inbound::Relay(RelayEvent::MoveToken { token, ttl }) => self.move_token(token, ttl),
+            Inbound::Relay(RelayEvent::PeerMoved) => self.peer_moved(),
+            // The new device took this place: nothing to hang up, the call goes on there.
+            Inbound::Relay(RelayEvent::Moved) => self.end(Some(MOVED_AWAY.into()), true),
+            Inbound::Relay(RelayEvent::MoveRefused { reason }) => {
+                self.end(Some(move_refused(reason).into()), true)
+            }
             Inbound::Peer(Signal::Hello(hello)) => self.peer_hello(hello),
             Inbound::Peer(Signal::Confirm(confirm)) => {
                 if self.session.peer_confirm(&confirm).is_err() {
@@ -68,7 +75,10 @@ impl Controller {
             && matches!(
                 inbound,
                 Inbound::Relay(
-                    RelayEvent::Joined { .. } | RelayEvent::PeerJoined | RelayEvent::Full
+                    RelayEvent::Joined { .. }
+                        | RelayEvent::PeerJoined
+                        | RelayEvent::Full
+                        | RelayEvent::MoveRefused { .. }
                 ) | Inbound::Peer(Signal::Hello(_))
             )
     }

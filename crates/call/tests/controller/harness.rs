@@ -12,14 +12,15 @@ use shieldcall_call::controller::{
     CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
     ShieldView,
 };
+use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
 use shieldcall_protocol::{
-    ChatOrder, Confirm, Hello, Inbound, MediaState, PayloadTypes, RelayEvent, Signal,
-    TransformStats, WorkerCommand, WorkerEvent,
+    ChatOrder, Confirm, Hello, Inbound, MediaState, MoveToken, PayloadTypes, RelayEvent,
+    RelayRequest, Signal, TransformStats, WorkerCommand, WorkerEvent,
 };
 
 /// A description naming one certificate whose SHA-256 fingerprint is `fill` 32 times.
@@ -95,6 +96,8 @@ pub struct View {
     pub announced: Vec<String>,
     /// The connection quality icon.
     pub quality: Option<QualityView>,
+    /// The move link on the screen, and for how many seconds it was said to be valid.
+    pub move_link: Option<(MoveLink, u64)>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -133,6 +136,8 @@ pub struct Side {
     pub describe_without_certificate: bool,
     /// The set-up steps the page would mark on its timeline, in order.
     pub trace: Vec<&'static str>,
+    /// What this page asked of the relay itself (not forwarded), in order.
+    pub relay_requests: Vec<RelayRequest>,
     cert_seq: u32,
     cert_base: u32,
 }
@@ -156,6 +161,7 @@ impl Side {
                 remote_media: None,
                 announced: Vec::new(),
                 quality: None,
+                move_link: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
@@ -175,6 +181,7 @@ impl Side {
             reported_certificate: None,
             describe_without_certificate: false,
             trace: Vec::new(),
+            relay_requests: Vec::new(),
             cert_seq: 0,
             cert_base: if role == Role::Host { 0x10 } else { 0x80 },
         }
@@ -292,6 +299,9 @@ impl Side {
                 self.view.shield = Some(view)
             }
             Effect::Notice(text) => self.view.notices.push(text),
+            Effect::Relay(request) => self.relay_requests.push(request),
+            Effect::ShowMoveLink { link, ttl_secs } => self.view.move_link = Some((link, ttl_secs)),
+            Effect::HideMoveLink => self.view.move_link = None,
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
             Effect::StartWorker => {
@@ -621,6 +631,7 @@ impl World {
                 link_secret: link_secret.clone(),
                 commitment: None,
                 ice: ice.clone(),
+                moved_here: false,
             },
         );
         let (guest_secret, guest_commitment) = tamper(&mut rng, link_secret, commitment);
@@ -642,6 +653,7 @@ impl World {
                 link_secret,
                 commitment: Some(commitment),
                 ice,
+                moved_here: false,
             },
         )
     }
@@ -683,6 +695,67 @@ impl World {
     pub fn guest_reloads(&mut self) {
         self.guest_page_goes(true);
         self.new_guest_page_joins();
+    }
+
+    /// `who` asks to move the call; the relay answers with a token valid for `ttl_secs`.
+    /// Returns the link `who`'s page shows.
+    pub fn ask_to_move(&mut self, who: From, ttl_secs: u64) -> MoveLink {
+        self.input(who, Input::MoveToAnotherDevice);
+        let asked = self.side(who).relay_requests.pop();
+        assert_eq!(asked, Some(RelayRequest::Move {}), "{:?}", self.side(who).view);
+        let token = MoveToken("bW92ZS10b2tlbi0xMjM0NQ".into());
+        self.relay_event(who, RelayEvent::MoveToken { token, ttl: ttl_secs });
+        self.settle();
+        let (link, ttl) = self.side(who).view.move_link.clone().expect("a move link shown");
+        assert_eq!(ttl, ttl_secs);
+        link
+    }
+
+    /// A page on another device opens `link`, the relay lets it take `who`'s place: the old
+    /// page is told `moved`, the other person `peer-moved`. Returns the old page.
+    pub fn moves_to_new_device(&mut self, who: From, link: MoveLink) -> Side {
+        let mut page = self.page_from_move_link(link);
+        page.on_relay = true;
+        let mut old = std::mem::replace(self.side(who), page);
+        self.settle();
+        // In the relay's order: the old socket is told and closed, then the new one joins and
+        // the other member hears of it.
+        old.on_relay = false;
+        old.handle(Input::Inbound(Inbound::Relay(RelayEvent::Moved)), self.now);
+        self.relay_event(who, joined(1));
+        let other = match who {
+            From::Host => From::Guest,
+            From::Guest => From::Host,
+        };
+        self.relay_event(other, RelayEvent::PeerMoved);
+        self.settle();
+        old
+    }
+
+    /// The page another device opens from a move link (not on the relay yet).
+    pub fn page_from_move_link(&self, link: MoveLink) -> Side {
+        let call_id = self.guest_link.0.call_id;
+        // Its own setting says E2EE on: the controller turns it off for a moved call.
+        let config = SessionConfig {
+            role: link.role,
+            call_id,
+            e2ee: true,
+            policy: Policy::Allowed,
+            suite: Default::default(),
+        };
+        let mut page = Side::new(
+            link.role,
+            CallSetup {
+                config,
+                own: EphemeralSecret::generate(&mut OsRng),
+                link_secret: link.secret,
+                commitment: link.commitment,
+                ice: self.guest_link.3.clone(),
+                moved_here: true,
+            },
+        );
+        page.cert_base += 0x30;
+        page
     }
 
     /// `signal` arrives at `to` as if from the other person, past the relay function.

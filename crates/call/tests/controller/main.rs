@@ -12,6 +12,7 @@ mod failures;
 mod honest;
 mod indicators;
 mod media;
+mod moving;
 mod reconnect;
 mod timing;
 mod turn;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use shieldcall_protocol::RelayRequest;
+use shieldcall_protocol::{MoveToken, RelayRequest};
 use shieldcall_relay::Config;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -190,7 +190,18 @@ pub async fn open(addr: SocketAddr, call: &str, token: Option<&str>) -> Client {
         ws: try_connect(addr, &format!("/ws/{call}")).await.unwrap(),
         rejoin: String::new(),
     };
-    let join = RelayRequest::Join { rejoin: token.map(String::from) };
+    let join = RelayRequest::Join { rejoin: token.map(String::from), moving: None };
+    client.send(&join.to_json()).await;
+    client
+}
+
+/// Open a socket to `call` whose `join` presents the move token `token`.
+pub async fn open_moving(addr: SocketAddr, call: &str, token: &str) -> Client {
+    let mut client = Client {
+        ws: try_connect(addr, &format!("/ws/{call}")).await.unwrap(),
+        rejoin: String::new(),
+    };
+    let join = RelayRequest::Join { rejoin: None, moving: Some(MoveToken(token.into())) };
     client.send(&join.to_json()).await;
     client
 }

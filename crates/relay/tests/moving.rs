@@ -1,0 +1,133 @@
+//! Moving a place to another device, against the real `shieldcall-relay` binary: a member asks
+//! for a move token, another socket presents it in its `join` and takes the place; the old
+//! socket is told `moved` and closed, the other member hears `peer-moved`. A token works once,
+//! for a while, in its own call; on a cluster none is issued.
+
+// Here `unwrap` and `expect` are assertions: if one fails, the test fails, as it should.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Client, call_id, join_pair, metric, open, open_moving, scrape, spawn};
+
+/// Ask for a move token on `client`'s socket; returns it, checking it lasts `ttl` seconds.
+async fn ask_to_move(client: &mut Client, ttl: u64) -> String {
+    client.send(r#"{"t":"move"}"#).await;
+    let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
+    assert_eq!((answer["t"].as_str(), answer["ttl"].as_u64()), (Some("move-token"), Some(ttl)));
+    let token = answer["token"].as_str().expect("a token").to_string();
+    assert_eq!(token.len(), 22, "16 bytes, base64url");
+    token
+}
+
+/// Present `token` for `call` and expect `move-refused` with `reason`, then the close.
+async fn refused(addr: std::net::SocketAddr, call: &str, token: &str, reason: &str) {
+    let mut late = open_moving(addr, call, token).await;
+    let expected = format!(r#"{{"t":"move-refused","reason":"{reason}"}}"#);
+    assert_eq!(late.recv().await, expected);
+    assert_eq!(late.recv_close().await, (1008, "move token refused".to_string()));
+}
+
+/// A socket to `call` that has sent nothing yet.
+async fn raw(addr: std::net::SocketAddr, call: &str) -> Client {
+    let ws = common::try_connect(addr, &format!("/ws/{call}")).await.unwrap();
+    Client { ws, rejoin: String::new() }
+}
+
+async fn still_talking(a: &mut Client, b: &mut Client) {
+    a.send(r#"{"t":"ice","candidate":"still-a"}"#).await;
+    assert_eq!(b.recv().await, r#"{"t":"ice","candidate":"still-a"}"#);
+    b.send(r#"{"t":"ice","candidate":"still-b"}"#).await;
+    assert_eq!(a.recv().await, r#"{"t":"ice","candidate":"still-b"}"#);
+}
+
+#[tokio::test]
+async fn a_move_token_takes_the_place_once() {
+    let relay = spawn(&[]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let token = ask_to_move(&mut host, 120).await;
+    // The request is the relay's business: the guest hears nothing of it.
+    guest.expect_quiet(Duration::from_millis(100)).await;
+
+    let mut phone = open_moving(relay.addr, &call, &token).await;
+    let joined: serde_json::Value = serde_json::from_str(&phone.recv().await).unwrap();
+    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
+    let phone_rejoin = joined["rejoin"].as_str().unwrap().to_string();
+    assert_ne!(phone_rejoin, host.rejoin, "the new device's place has a token of its own");
+    assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
+    // The old device is told, and closed without an error: it is not to reconnect.
+    assert_eq!(host.recv().await, r#"{"t":"moved"}"#);
+    assert_eq!(host.recv_close().await, (1000, "moved to another device".to_string()));
+    guest.expect_quiet(Duration::from_millis(100)).await; // never `peer-left`
+    still_talking(&mut guest, &mut phone).await;
+
+    // The link opened a second time: refused, and the phone keeps its place.
+    refused(relay.addr, &call, &token, "used").await;
+    still_talking(&mut guest, &mut phone).await;
+    // The old device's rejoin token no longer counts.
+    let mut old = open(relay.addr, &call, Some(&host.rejoin)).await;
+    assert_eq!(old.recv().await, r#"{"t":"full"}"#);
+    guest.expect_quiet(Duration::from_millis(100)).await;
+    // The phone can move on again, with a new token.
+    let again = ask_to_move(&mut phone, 120).await;
+    assert_ne!(again, token);
+}
+
+#[tokio::test]
+async fn a_move_token_expires_and_belongs_to_its_own_call() {
+    let relay = spawn(&["--move-ttl-secs", "1"]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let token = ask_to_move(&mut host, 1).await;
+    // Another call's room knows nothing of it (and none is made for it).
+    let (mut other_a, mut other_b) = join_pair(relay.addr, &call_id()).await;
+    refused(relay.addr, &call_id(), &token, "unknown").await;
+    other_a.expect_quiet(Duration::from_millis(50)).await;
+    other_b.expect_quiet(Duration::from_millis(50)).await;
+    // A made-up token, or the rejoin token, is no move token.
+    refused(relay.addr, &call, "AAAAAAAAAAAAAAAAAAAAAA", "unknown").await;
+    refused(relay.addr, &call, &host.rejoin.clone(), "unknown").await;
+    // Only the latest token of a place counts.
+    let latest = ask_to_move(&mut host, 1).await;
+    refused(relay.addr, &call, &token, "unknown").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    refused(relay.addr, &call, &latest, "expired").await;
+    // Nothing changed in the call.
+    still_talking(&mut host, &mut guest).await;
+    // A malformed token, or both kinds at once, is refused with a reason.
+    let mut malformed = open_moving(relay.addr, &call, "nope").await;
+    let reason = "invalid move token: expected 22 base64url characters";
+    assert_eq!(malformed.recv_error().await, reason);
+    assert_eq!(malformed.recv_close().await, (1008, reason.to_string()));
+    let mut both = raw(relay.addr, &call).await;
+    let two = format!(r#"{{"t":"join","rejoin":"{}","move":"{latest}"}}"#, host.rejoin);
+    both.send(&two).await;
+    let reason = "a join carries a rejoin token or a move token, not both";
+    assert_eq!(both.recv_error().await, reason);
+    // Only a joined socket may ask for a token.
+    let mut early = raw(relay.addr, &call).await;
+    early.send(r#"{"t":"move"}"#).await;
+    assert_eq!(early.recv_error().await, r#"expected {"t":"join"} first"#);
+}
+
+#[tokio::test]
+async fn the_relay_counts_moves_and_never_logs_a_move_token() {
+    let relay = spawn(&["--log-format", "json", "--metrics-listen", "127.0.0.1:0"]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let token = ask_to_move(&mut host, 120).await;
+    let mut phone = open_moving(relay.addr, &call, &token).await;
+    let _joined = phone.recv().await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
+    refused(relay.addr, &call, &token, "used").await;
+    let metrics = scrape(&relay).await;
+    assert_eq!(metric(&metrics, "shieldcall_relay_move_tokens_issued_total"), 1, "{metrics}");
+    assert_eq!(metric(&metrics, "shieldcall_relay_moves_total"), 1);
+    assert_eq!(metric(&metrics, "shieldcall_relay_moves_refused_total"), 1);
+    assert!(!metrics.contains(&token));
+    let logs = relay.stderr();
+    assert!(logs.contains("took a place moved from another device"), "{logs}");
+    assert!(!logs.contains(&token), "a move token in the logs: {logs}");
+}

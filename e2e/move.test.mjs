@@ -1,0 +1,172 @@
+// Moving a call to another device, in real Chromium through the real relay: the host of a
+// call without E2EE shows a move link (and its QR code) from the More menu, a third browser
+// opens it and takes the host's place; the guest does nothing and the call goes on with the new
+// device. The link works once and for a while; under E2EE the item stays disabled with its
+// reason.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import {
+  hostNewCall, joinCall, person, remoteFramesDecoded, setE2ee, shieldLabel, startRelay, waitForRemoteFrames,
+  waitForShield, withHostAndGuest,
+} from './harness.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page as it is now (as in a11y.test.mjs). */
+async function violations(page, view) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] })
+    .then((result) => result.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
+    }))));
+  return found
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${view}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 5).join(', ')}`);
+}
+
+/** Open the More menu and ask for a move link; resolves to the link the page shows. */
+async function askToMove(who) {
+  await who.page.click('[data-action=features]');
+  await who.page.click('[data-feature=move-device]');
+  await who.page.waitForSelector('[data-move-link]', { timeout: 10000 });
+  return who.page.inputValue('[data-move-url]');
+}
+
+/** Wait until `who`'s status line says the call ended, and resolve to what it says. */
+async function endedWith(who) {
+  await who.page.waitForSelector('[data-call-status=ended]', { timeout: 15000 });
+  return (await who.page.textContent('[data-call-status]')).trim();
+}
+
+/** The other person's video keeps coming: `by` more frames than now (or, on an element made
+ * afresh, `by` frames at all). */
+async function framesKeepComing(who, by = 20, timeout = 20000) {
+  const start = await remoteFramesDecoded(who);
+  await who.page.waitForFunction(
+    ({ start, by }) => {
+      const video = document.querySelector('[data-video=remote]');
+      const shown = video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
+      return shown >= start + by || (shown < start && shown >= by);
+    },
+    { start, by },
+    { timeout },
+  );
+}
+
+describe('moving a call to another device', () => {
+  let relay;
+  before(async () => { relay = await startRelay(); });
+  after(async () => { await relay?.stop(); });
+
+  test('without E2EE the host moves to a third browser; the guest keeps the call', () => withHostAndGuest(async (host, guest) => {
+    await setE2ee(host, relay.url, false);
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+
+    const moveUrl = await askToMove(host);
+    // The call's own path; everything the new device needs is in the fragment, which no
+    // request carries.
+    const url = new URL(moveUrl);
+    assert.equal(`${url.origin}${url.pathname}`, new URL(link).origin + new URL(link).pathname);
+    assert.equal(url.search, '');
+    assert.match(url.hash, /^#m=[A-Za-z0-9_-]{22}&s=[A-Za-z0-9_-]{22}&r=host$/);
+    assert.match(await host.page.textContent('[data-move-link]'), /works once, for 2 minutes/);
+    // The QR code is drawn by the page: an SVG path, no image fetched from anywhere.
+    const modules = await host.page.getAttribute('[data-move-qr] path', 'd');
+    assert.ok(modules.length > 1000, 'the QR code has its modules');
+    // The panel passes axe-core, light and dark, wide and narrow.
+    const found = [];
+    for (const scheme of ['light', 'dark']) {
+      await host.page.emulateMedia({ colorScheme: scheme });
+      for (const [size, viewport] of [['wide', { width: 1280, height: 800 }], ['narrow', { width: 390, height: 844 }]]) {
+        await host.page.setViewportSize(viewport);
+        found.push(...await violations(host.page, `move link ${size} ${scheme}`));
+      }
+    }
+    assert.deepEqual(found, []);
+
+    const phone = await person('phone');
+    try {
+      const movedAt = performance.now();
+      await joinCall(phone, moveUrl);
+      // The old page ends, saying why; the guest is told, and did nothing.
+      assert.equal(await endedWith(host), 'This call moved to another device.');
+      await guest.page.waitForFunction(
+        () => document.querySelector('.notices')?.textContent.includes('The other person moved the call to another device.'),
+        null,
+        { timeout: 15000 },
+      );
+      await Promise.all([waitForShield(phone, 'unlocked'), waitForShield(guest, 'unlocked')]);
+      // The new device (E2EE on in its settings) says why this call has it off.
+      assert.match(await shieldLabel(phone), /moved here from another device, without end-to-end encryption/);
+      // Media between the guest and the new device, both ways.
+      await waitForRemoteFrames(phone, 20);
+      await framesKeepComing(guest, 20);
+      console.log(`measured: move link opened -> video both ways with the new device in ${(performance.now() - movedAt).toFixed(0)} ms`);
+      await guest.page.waitForSelector('[data-call-status=connected]');
+      await phone.page.waitForSelector('[data-call-status=connected]');
+      // The new device's address bar keeps no fragment (and its tab stores none to reuse).
+      assert.equal(new URL(phone.page.url()).hash, '');
+
+      // The same link opened again (in a new tab of the old device, say): refused, and
+      // nothing changes.
+      const again = { page: await host.page.context().newPage() };
+      await joinCall(again, moveUrl);
+      assert.match(await endedWith(again), /This move link was already used: a move link works once/);
+      await framesKeepComing(guest, 20);
+      await framesKeepComing(phone, 20);
+      assert.equal(await guest.page.getAttribute('[data-call-status]', 'data-call-status'), 'connected');
+    } finally {
+      await phone.close();
+    }
+  }));
+
+  test('under E2EE the item stays disabled with its reason', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    for (const who of [host, guest]) {
+      await who.page.click('[data-action=features]');
+      assert.equal(await who.page.isDisabled('[data-feature=move-device]'), true);
+      const why = await who.page.evaluate(() => {
+        const button = document.querySelector('[data-feature=move-device]');
+        return document.getElementById(button.getAttribute('aria-describedby'))?.textContent;
+      });
+      assert.equal(why, 'Not available in end-to-end encrypted calls');
+      assert.equal(await who.page.$('[data-move-link]'), null);
+    }
+  }));
+});
+
+describe('an expired move link', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--move-ttl-secs', '2']); });
+  after(async () => { await relay?.stop(); });
+
+  test('is refused with a clear error, and the call goes on', () => withHostAndGuest(async (host, guest) => {
+    await setE2ee(guest, relay.url, false);
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    // This time the guest asks; its link carries the host's key commitment too.
+    const moveUrl = await askToMove(guest);
+    assert.match(new URL(moveUrl).hash, /&r=guest&k=[A-Za-z0-9_-]{22}$/);
+    // The page takes a link past its time off the screen.
+    await guest.page.waitForSelector('[data-move-link]', { state: 'detached', timeout: 5000 });
+    const phone = await person('phone');
+    try {
+      await joinCall(phone, moveUrl);
+      assert.match(await endedWith(phone), /This move link has expired/);
+      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+      await framesKeepComing(host, 20);
+      assert.equal(await guest.page.getAttribute('[data-call-status]', 'data-call-status'), 'connected');
+    } finally {
+      await phone.close();
+    }
+  }));
+});
