@@ -74,7 +74,8 @@ worker-pkg: setup
 	@$(WASM) cargo build -q --release --target wasm32-unknown-unknown -p shieldcall-worker
 	wasm-bindgen --target no-modules --no-typescript --out-dir $(WORKER_PKG) \
 	  target/wasm32-unknown-unknown/release/shieldcall_worker.wasm
-	$(WASM_OPT) -O3 $(WORKER_PKG)/shieldcall_worker_bg.wasm -o $(WORKER_PKG)/shieldcall_worker_bg.wasm
+	$(WASM_OPT) -O3 --converge --strip-producers --strip-target-features \
+	  $(WORKER_PKG)/shieldcall_worker_bg.wasm -o $(WORKER_PKG)/shieldcall_worker_bg.wasm
 
 # The worker's own browser tests, without its benchmark (that is `make bench-browser`). No -q
 # for them: cargo passes it on as --quiet, which wasm-bindgen-test-runner rejects.

@@ -34,6 +34,14 @@ describe('pre-join', () => {
     assert.match(await page.textContent('[data-other-side]'), /not known until they join/);
     // Join has the focus: Enter would join.
     assert.equal(await page.evaluate(() => document.activeElement?.dataset.action), 'join');
+    // On a phone-sized window the whole screen fits: no scrolling to reach Join.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const fits = await page.evaluate(() => {
+      const join = document.querySelector('[data-prejoin] [data-action=join]').getBoundingClientRect();
+      return document.documentElement.scrollHeight <= innerHeight && join.bottom <= innerHeight;
+    });
+    assert.ok(fits, 'pre-join fits a 390 x 844 window');
+    await page.setViewportSize({ width: 1280, height: 800 });
     // Device pickers list the fake devices.
     assert.ok(await page.evaluate(() => document.querySelector('[data-prejoin] select[data-control=microphone]').options.length) >= 1);
     assert.ok(await page.evaluate(() => document.querySelector('[data-prejoin] select[data-control=camera-device]').options.length) >= 1);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, setE2ee, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  hostNewCall, joinCall, setE2ee, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 const MIC_OFF = '[data-remote-mic=off][role=img][aria-label="The other person\'s microphone is off"]';
@@ -70,7 +70,7 @@ describe('what the other side is doing', () => {
     await host.page.waitForFunction(() => document.querySelector('[data-video=self]')?.srcObject);
     await host.page.click('[data-control=camera]');
     await host.page.waitForSelector('[data-control=camera][aria-pressed=false]');
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     await guest.page.waitForSelector(`${CAMERA_OFF}:has-text("Camera off")`, { timeout: 10000 });
     assert.equal(await guest.page.locator('[data-remote-mic]').count(), 0, 'the microphone is on');
@@ -87,7 +87,7 @@ describe('what the other side is doing', () => {
   test('E2EE off: the same, carried as binary messages beside the chat text', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
     await waitForRemoteFrames(guest);
     await muteAndCameraReachTheGuest(host, guest);
@@ -102,7 +102,7 @@ describe('what the other side is doing', () => {
 
   test('Firefox host, Chromium guest, E2EE on: each sees the other\'s state, and Firefox measures the connection', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
-    await guest.page.goto(link);
+    await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     await host.page.click('[data-control=mute]');
     await guest.page.waitForSelector(MIC_OFF, { timeout: 5000 });
