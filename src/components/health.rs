@@ -6,7 +6,7 @@ use leptos::html;
 use leptos::prelude::*;
 use shieldcall_call::e2ee_health::E2eeHealth;
 
-use super::security_code::keep_focus_inside;
+use super::security_code::modal_keys;
 
 /// The counters' columns: `(data-count, heading)`.
 const COLUMNS: [(&str, &str); 5] = [
@@ -110,18 +110,7 @@ pub fn HealthPanel(
             role="dialog"
             aria-modal="true"
             aria-labelledby="health-panel-title"
-            on:keydown=move |ev| match ev.key().as_str() {
-                "Escape" => {
-                    ev.prevent_default();
-                    on_close.run(());
-                }
-                "Tab" => {
-                    if let Some(panel) = panel.get_untracked() {
-                        keep_focus_inside(&panel, &ev);
-                    }
-                }
-                _ => {}
-            }
+            on:keydown=modal_keys(panel, move || on_close.run(()))
         >
             <h2 id="health-panel-title">"What the encryption is doing"</h2>
             <p>

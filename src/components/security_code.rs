@@ -96,18 +96,7 @@ pub fn SecurityCodePanel(
             aria-modal="true"
             aria-labelledby=labelled_by
             aria-describedby=described_by
-            on:keydown=move |ev| match ev.key().as_str() {
-                "Escape" => {
-                    ev.prevent_default();
-                    on_close.run(());
-                }
-                "Tab" => {
-                    if let Some(panel) = panel.get_untracked() {
-                        keep_focus_inside(&panel, &ev);
-                    }
-                }
-                _ => {}
-            }
+            on:keydown=modal_keys(panel, move || on_close.run(()))
         >
             <h2 id=title_id>"Security code"</h2>
             <p
@@ -176,6 +165,25 @@ pub fn SecurityCodePanel(
                 "Close"
             </button>
         </div>
+    }
+}
+
+/// The keys of a modal dialog: Escape calls `close`, and Tab stays inside `dialog`.
+pub(crate) fn modal_keys(
+    dialog: NodeRef<html::Div>,
+    close: impl Fn() + 'static,
+) -> impl Fn(web_sys::KeyboardEvent) + 'static {
+    move |ev| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            close();
+        }
+        "Tab" => {
+            if let Some(dialog) = dialog.get_untracked() {
+                keep_focus_inside(&dialog, &ev);
+            }
+        }
+        _ => {}
     }
 }
 

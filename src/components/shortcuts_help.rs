@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shieldcall_call::shortcuts::SHORTCUTS;
 use wasm_bindgen::JsCast;
 
-use super::security_code::{keep_focus_inside, unique_id};
+use super::security_code::{modal_keys, unique_id};
 
 /// A modal dialog listing every shortcut (`data-shortcut` on each row, its key in a `<kbd>`)
 /// and a "Single-key shortcuts" switch (`data-setting="shortcuts"`). Shown while `open`; the
@@ -58,18 +58,7 @@ pub fn ShortcutsHelp(
             aria-modal="true"
             aria-labelledby=labelled_by
             hidden=move || !open.get()
-            on:keydown=move |ev| match ev.key().as_str() {
-                "Escape" => {
-                    ev.prevent_default();
-                    close();
-                }
-                "Tab" => {
-                    if let Some(dialog) = dialog.get_untracked() {
-                        keep_focus_inside(&dialog, &ev);
-                    }
-                }
-                _ => {}
-            }
+            on:keydown=modal_keys(dialog, close)
         >
             <h2 id=title_id>"Keyboard shortcuts"</h2>
             <table class="shortcuts">
