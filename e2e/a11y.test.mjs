@@ -4,27 +4,11 @@
 // serious or critical violation may remain.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import {
   hostNewCall, joinCall, person, readyToJoin, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  violations,
 } from './harness.mjs';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** The serious and critical violations on the page as it is now, one line each. (axe goes in
- * through the DevTools protocol, which the page's CSP does not govern: no inline script.) */
-async function violations(page, view) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] })
-    .then((result) => result.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
-    }))));
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${view}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 5).join(', ')}`);
-}
 
 const SIZES = [['wide', { width: 1280, height: 800 }], ['narrow', { width: 390, height: 844 }]];
 

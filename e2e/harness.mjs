@@ -5,7 +5,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { createConnection, createServer } from 'node:net';
@@ -603,4 +606,20 @@ export function printSteps(steps, since) {
   for (const { at, who, step } of steps) {
     console.log(`  ${(at - since).toFixed(0).padStart(6)} ms  ${who.padEnd(5)}  ${step}`);
   }
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on `page` as it is now, one line each, named
+ * by `view`. (axe goes in through the DevTools protocol, which the page's CSP does not govern:
+ * no inline script.) */
+export async function violations(page, view) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] })
+    .then((result) => result.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
+    }))));
+  return found
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${view}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 5).join(', ')}`);
 }

@@ -5,27 +5,12 @@
 // reason.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import {
   hostNewCall, joinCall, person, remoteFramesDecoded, setE2ee, shieldLabel, startRelay, waitForRemoteFrames,
   waitForShield, withHostAndGuest,
+  violations,
 } from './harness.mjs';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's serious and critical violations on the page as it is now (as in a11y.test.mjs). */
-async function violations(page, view) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] })
-    .then((result) => result.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
-    }))));
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${view}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 5).join(', ')}`);
-}
 
 /** Open the More menu and ask for a move link; resolves to the link the page shows. */
 async function askToMove(who) {

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, call_id, join_pair, metric, open, open_moving, scrape, spawn};
+use common::{Client, call_id, join_pair, metric, open, open_moving, scrape, spawn, still_talking};
 
 /// Ask for a move token on `client`'s socket; returns it, checking it lasts `ttl` seconds.
 async fn ask_to_move(client: &mut Client, ttl: u64) -> String {
@@ -33,13 +33,6 @@ async fn refused(addr: std::net::SocketAddr, call: &str, token: &str, reason: &s
 async fn raw(addr: std::net::SocketAddr, call: &str) -> Client {
     let ws = common::try_connect(addr, &format!("/ws/{call}")).await.unwrap();
     Client { ws, rejoin: String::new() }
-}
-
-async fn still_talking(a: &mut Client, b: &mut Client) {
-    a.send(r#"{"t":"ice","candidate":"still-a"}"#).await;
-    assert_eq!(b.recv().await, r#"{"t":"ice","candidate":"still-a"}"#);
-    b.send(r#"{"t":"ice","candidate":"still-b"}"#).await;
-    assert_eq!(a.recv().await, r#"{"t":"ice","candidate":"still-b"}"#);
 }
 
 #[tokio::test]

@@ -6,20 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, call_id, join, join_pair, open, rejoin, start, try_connect};
+use common::{Client, call_id, join, join_pair, open, rejoin, start, still_talking, try_connect};
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
 use shieldcall_relay::{Config, HARD_MESSAGE_CAP};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 const HELLO: &str = r#"{"t":"hello","v":1,"e2ee":true,"pub":"BAAA"}"#;
-
-/// Both members of a room still reach each other.
-async fn still_talking(a: &mut Client, b: &mut Client) {
-    a.send(r#"{"t":"ice","candidate":"still-a"}"#).await;
-    assert_eq!(b.recv().await, r#"{"t":"ice","candidate":"still-a"}"#);
-    b.send(r#"{"t":"ice","candidate":"still-b"}"#).await;
-    assert_eq!(a.recv().await, r#"{"t":"ice","candidate":"still-b"}"#);
-}
 
 #[tokio::test]
 async fn two_clients_exchange_messages_verbatim_both_ways() {

@@ -228,6 +228,14 @@ pub async fn join_pair(addr: SocketAddr, call: &str) -> (Client, Client) {
     (a, b)
 }
 
+/// Each of `a` and `b` hears the other: the room still forwards both ways.
+pub async fn still_talking(a: &mut Client, b: &mut Client) {
+    a.send(r#"{"t":"ice","candidate":"still-a"}"#).await;
+    assert_eq!(b.recv().await, r#"{"t":"ice","candidate":"still-a"}"#);
+    b.send(r#"{"t":"ice","candidate":"still-b"}"#).await;
+    assert_eq!(a.recv().await, r#"{"t":"ice","candidate":"still-b"}"#);
+}
+
 impl Client {
     pub async fn send(&mut self, text: &str) {
         self.ws.send(Message::text(text)).await.expect("send");
