@@ -185,6 +185,32 @@ describe('moving a call to another device', () => {
   }));
 });
 
+describe('moving to Firefox', () => {
+  let relay;
+  before(async () => { relay = await startRelay(); });
+  after(async () => { await relay?.stop(); });
+
+  test('under E2EE a Chromium host moves to a Firefox device: re-keyed, locked, video both ways', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const before = await securityCode(guest);
+    const moveUrl = await askToMove(host);
+    const firefox = await person('firefox phone', { browser: 'firefox' });
+    try {
+      await joinCall(firefox, moveUrl);
+      assert.equal(await endedWith(host), 'This call moved to another device.');
+      await Promise.all([waitForShield(firefox, 'locked'), waitForShield(guest, 'locked')]);
+      assert.equal(await securityCode(firefox), await securityCode(guest));
+      assert.notEqual(await securityCode(guest), before);
+      await waitForRemoteFrames(firefox, 20);
+      await framesKeepComing(guest, 20);
+    } finally {
+      await firefox.close();
+    }
+  }));
+});
+
 describe('an expired move link', () => {
   let relay;
   before(async () => { relay = await startRelay(['--move-ttl-secs', '2']); });
