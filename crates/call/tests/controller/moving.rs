@@ -128,28 +128,20 @@ fn under_e2ee_either_side_moves_re_keyed_and_both_compare_a_new_code() {
 #[test]
 fn a_guest_reloads_after_a_re_keyed_move_and_locks_again() {
     // The host moves: the guest's link no longer commits to the host's key, and the secret is
-    // the move's. The guest's page keeps the link it can reload with.
-    let mut world = World::call(Settings::default());
-    let link = world.ask_to_move(From::Host, 120);
-    world.moves_to_new_device(From::Host, link);
-    world.assert_locked();
-    let (commitment, secret) = world.guest.view.kept_link.clone().expect("a link kept");
-    world.guest_link.1 = secret;
-    world.guest_link.2 = commitment;
-    world.guest_reloads();
-    world.assert_locked();
-    assert_eq!(world.guest.warned_in_call(), None);
-
-    // The guest moves: the new page keeps the link too (its move link was not kept).
-    let mut world = World::call(Settings::default());
-    let link = world.ask_to_move(From::Guest, 120);
-    world.moves_to_new_device(From::Guest, link);
-    world.assert_locked();
-    let (commitment, secret) = world.guest.view.kept_link.clone().expect("a link kept");
-    world.guest_link.1 = secret;
-    world.guest_link.2 = commitment;
-    world.guest_reloads();
-    world.assert_locked();
+    // the move's. The guest's page keeps the link it can reload with. The guest moves: the new
+    // page keeps the link too (its move link was not kept).
+    for who in [From::Host, From::Guest] {
+        let mut world = World::call(Settings::default());
+        let link = world.ask_to_move(who, 120);
+        world.moves_to_new_device(who, link);
+        world.assert_locked();
+        let (commitment, secret) = world.guest.view.kept_link.clone().expect("a link kept");
+        world.guest_link.1 = secret;
+        world.guest_link.2 = commitment;
+        world.guest_reloads();
+        world.assert_locked();
+        assert_eq!(world.guest.warned_in_call(), None, "{who:?} moved");
+    }
 
     // Nothing is kept where nothing changed.
     let world = World::call(Settings::default());
