@@ -17,6 +17,7 @@
 pub mod base64url;
 mod call_id;
 mod codec;
+mod group;
 mod media_state;
 pub mod packed;
 mod signalling;
@@ -25,6 +26,7 @@ mod worker;
 
 pub use call_id::{CallId, InvalidCallId};
 pub use codec::{Codec, CodecError, PayloadTypes};
+pub use group::{GroupEvent, MAX_GROUP, MemberId};
 pub use media_state::{BadMediaState, MEDIA_STATE_KIND, MediaState};
 pub use signalling::{
     Confirm, Hello, Inbound, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, PROTOCOL_VERSION,
