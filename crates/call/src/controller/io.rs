@@ -2,6 +2,7 @@
 //! boundary between the call's decisions and the browser that carries them out.
 
 use crate::config::IceSettings;
+use crate::group::AddLink;
 use crate::move_link::MoveLink;
 use crate::quality::{LinkStats, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
@@ -131,6 +132,12 @@ pub enum Input {
     Tick,
     /// The person asks to move the call to another device.
     MoveToAnotherDevice,
+    /// The person asks to add someone: the call opens to a group.
+    AddParticipant,
+    /// The relay says this call is a group (see [`crate::group`]).
+    JoinGroup,
+    /// The relay says the group is full.
+    GroupFull,
     /// The person hangs up.
     HangUp,
     /// The page goes away: end without a word.
@@ -152,6 +159,8 @@ pub enum Effect {
     },
     /// Take the move link off the screen (it expired).
     HideMoveLink,
+    /// Show the link that adds a person to this (now group) call.
+    ShowAddLink(AddLink),
     Status(CallStatus),
     Shield(ShieldView),
     /// Tell the person something that does not stop the call.

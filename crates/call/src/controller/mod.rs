@@ -20,6 +20,7 @@
 //! told to the other, the connection's quality).
 
 mod chat;
+mod group;
 mod indicators;
 mod io;
 mod link;
@@ -270,6 +271,9 @@ impl Controller {
             Input::RetryDue => self.retry_due(),
             Input::Tick => self.tick(),
             Input::MoveToAnotherDevice => self.ask_to_move(),
+            Input::AddParticipant => self.add_participant(),
+            Input::JoinGroup => self.join_group(),
+            Input::GroupFull => self.group_full(),
             Input::HangUp => {
                 self.send(Signal::Bye {});
                 self.end(Some("You left the call.".into()), true);

@@ -12,6 +12,7 @@ use shieldcall_call::controller::{
     CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
     ShieldView,
 };
+use shieldcall_call::group::AddLink;
 use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
@@ -98,6 +99,8 @@ pub struct View {
     pub quality: Option<QualityView>,
     /// The move link on the screen, and for how many seconds it was said to be valid.
     pub move_link: Option<(MoveLink, u64)>,
+    /// The link that adds a person, once shown.
+    pub add_link: Option<AddLink>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -162,6 +165,7 @@ impl Side {
                 announced: Vec::new(),
                 quality: None,
                 move_link: None,
+                add_link: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
@@ -302,6 +306,7 @@ impl Side {
             Effect::Relay(request) => self.relay_requests.push(request),
             Effect::ShowMoveLink { link, ttl_secs } => self.view.move_link = Some((link, ttl_secs)),
             Effect::HideMoveLink => self.view.move_link = None,
+            Effect::ShowAddLink(link) => self.view.add_link = Some(link),
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
             Effect::StartWorker => {

@@ -1,0 +1,96 @@
+//! One pair of a group call: adding someone is offered only once the call is confirmed
+//! transport-only (the relay is asked to open the room, the page shows the link); a page that
+//! asked for E2EE leaves a group with the reason; a group guest accepts a host key the link
+//! does not commit to (its pair's host may be anyone earlier), transport-only and confirmed
+//! with the link secret, so a relay with a key of its own still gets a red shield, never a lock.
+
+use shieldcall_call::controller::{CallStatus, Input};
+use shieldcall_call::group::{GROUP_FULL, GROUP_NEEDS_E2EE_OFF, GROUP_WITHOUT_E2EE};
+use shieldcall_e2ee::keys::EphemeralSecret;
+use shieldcall_e2ee::link::LinkSecret;
+use shieldcall_e2ee::session::{ShieldState, WarningReason};
+use shieldcall_protocol::RelayRequest;
+
+use crate::harness::{From, Settings, World};
+
+fn transport_only() -> Settings {
+    Settings { host_e2ee: false, guest_e2ee: false, ..Settings::default() }
+}
+
+/// A pair whose host is some earlier member of the group, not the link's host: the guest's
+/// link commits to another key.
+fn pair_with_another_host(settings: Settings, secret: bool) -> World {
+    World::with_guest_link(settings, |rng, link_secret, _| {
+        let other = EphemeralSecret::generate(rng).public_key().commitment();
+        let secret = if secret { link_secret } else { LinkSecret::generate(rng) };
+        (secret, other)
+    })
+}
+
+#[test]
+fn adding_someone_opens_the_room_and_shows_the_link_once_transport_only() {
+    for who in [From::Host, From::Guest] {
+        let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
+        world.input(who, Input::AddParticipant);
+        let side = world.side(who);
+        assert_eq!(side.relay_requests, vec![RelayRequest::OpenGroup {}]);
+        let link = side.view.add_link.clone().expect("the add link is shown");
+        let fragment = link.to_fragment();
+        assert!(fragment.starts_with("k=") && fragment.ends_with("&g=1"), "{fragment}");
+        assert!(!format!("{link:?}").contains(&fragment[2..10]), "no secret in Debug");
+    }
+}
+
+#[test]
+fn under_e2ee_nobody_can_be_added() {
+    let mut world = World::call(Settings::default());
+    world.assert_locked();
+    world.input(From::Host, Input::AddParticipant);
+    assert!(world.host.relay_requests.is_empty());
+    assert_eq!(world.host.notices_with(GROUP_NEEDS_E2EE_OFF), 1);
+    assert!(world.host.view.add_link.is_none());
+    assert_eq!(world.host.ctl.group_unavailable(), Some(GROUP_NEEDS_E2EE_OFF));
+}
+
+#[test]
+fn a_page_that_asked_for_e2ee_leaves_a_group_saying_why() {
+    let mut world = World::new(Settings::default());
+    world.input(From::Guest, Input::JoinGroup);
+    assert_eq!(world.guest.view.ended, Some((Some(GROUP_WITHOUT_E2EE.into()), false)));
+    assert_eq!(world.guest.view.status, CallStatus::Ended(GROUP_WITHOUT_E2EE.into()));
+}
+
+#[test]
+fn a_full_group_is_said_so() {
+    let mut world = World::new(transport_only());
+    world.input(From::Guest, Input::GroupFull);
+    assert_eq!(world.guest.view.ended, Some((Some(GROUP_FULL.into()), false)));
+}
+
+#[test]
+fn a_group_guest_takes_another_host_key_only_transport_only_and_confirmed() {
+    // Without the group, a host key the link does not commit to is an attack.
+    let mut world = pair_with_another_host(transport_only(), true);
+    world.join();
+    assert_eq!(world.guest.warning(), Some(WarningReason::CommitmentMismatch));
+
+    // In a group the pair's host is whoever came earlier: connected, confirmed, never locked.
+    let mut world = pair_with_another_host(transport_only(), true);
+    world.input(From::Guest, Input::JoinGroup);
+    world.join();
+    world.advance(30_000);
+    for side in [&world.host, &world.guest] {
+        assert!(side.connected(), "{:?}", side.view);
+        assert!(matches!(side.shield(), ShieldState::Unlocked { .. }), "{:?}", side.view);
+        assert_eq!(side.warned_in_call(), None);
+        assert!(!side.ever_shown(|s| matches!(s, ShieldState::Locked { .. })));
+    }
+
+    // A relay playing a host of its own has no link secret: no confirmation, a red shield.
+    let mut world = pair_with_another_host(transport_only(), false);
+    world.input(From::Guest, Input::JoinGroup);
+    world.join();
+    world.advance(30_000);
+    assert!(world.guest.warning().is_some(), "{:?}", world.guest.view);
+    assert!(!world.guest.ever_shown(|s| matches!(s, ShieldState::Locked { .. })));
+}
