@@ -34,13 +34,19 @@ impl Call {
 
     fn run(&mut self, effect: Effect) {
         match effect {
-            Effect::Send(signal) => (self.send)(&signal),
+            Effect::Send(signal) => self.send_signal(signal),
             Effect::Relay(request) => (self.request)(&request),
             Effect::ShowMoveLink { link, ttl_secs } => {
                 let origin = web_sys::window().and_then(|w| w.location().origin().ok());
                 let url = origin
                     .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
                 self.set.move_link.try_set(url.map(|url| (url, ttl_secs)));
+            }
+            Effect::ShowAddLink(link) => {
+                let origin = web_sys::window().and_then(|w| w.location().origin().ok());
+                let url = origin
+                    .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
+                self.set.add_link.try_set(url);
             }
             Effect::HideMoveLink => {
                 self.set.move_link.try_set(None);
@@ -167,6 +173,12 @@ impl Call {
         self.drop_link();
         self.worker = None;
         self.retry_timer = None;
+        if self.member_of.is_some() {
+            // A member's call: the camera, the self view and the socket are the page's.
+            return;
+        }
+        self.tell_members(|| Input::PageLeft);
+        self.set.add_link.try_set(None);
         for stream in [self.camera.take(), self.screen.take()].into_iter().flatten() {
             super::devices::stop_tracks(&stream);
         }

@@ -66,6 +66,10 @@ pub fn FeaturesMenu(
     /// Show a link that moves the call to another device. Without it, moving is unavailable.
     #[prop(optional)]
     on_move: Option<Callback<()>>,
+    /// Open the call to more people and show the link that adds one. Without it, adding a
+    /// participant is unavailable.
+    #[prop(optional)]
+    on_add: Option<Callback<()>>,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -86,6 +90,7 @@ pub fn FeaturesMenu(
                         (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())
                     }
                     "move-device" if on_move.is_some() => None,
+                    "add-participant" if on_add.is_some() => None,
                     _ => Some(WEB_CALLS_REASON.into()),
                 }
             };
@@ -110,13 +115,14 @@ pub fn FeaturesMenu(
                     "recording" => on_toggle_recording,
                     "captions" => on_toggle_captions,
                     "move-device" => on_move,
+                    "add-participant" => on_add,
                     _ => None,
                 };
                 if let Some(callback) = callback {
                     callback.run(());
                 }
                 // The link shows outside the menu: close it.
-                if feature == "move-device" {
+                if feature == "move-device" || feature == "add-participant" {
                     set_open.set(false);
                 }
             };

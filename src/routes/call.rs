@@ -21,11 +21,12 @@ use crate::call::{
 };
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
-    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, MoveLinkPanel,
-    PreJoinScreen, ShortcutsHelp, now_ms,
+    AddLinkPanel, CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, GroupPanel,
+    MoveLinkPanel, PreJoinScreen, ShortcutsHelp, now_ms,
 };
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
+use shieldcall_call::group::is_add_fragment;
 
 /// A call: check the link, wait for the organisation's policy (the app's config), then join.
 #[component]
@@ -49,6 +50,8 @@ pub fn Call() -> impl IntoView {
             .into_any();
         }
     };
+    // An add link's group call has no E2EE: its pre-join screen does not promise any.
+    let add_link = href.split_once('#').is_some_and(|(_, fragment)| is_add_fragment(fragment));
     // `role_for` checked the id already.
     let id = CallId::parse(&id).expect("validated call id");
     start_worker_early();
@@ -56,7 +59,7 @@ pub fn Call() -> impl IntoView {
     view! {
         {move || match config.get() {
             None => view! { <p class="page" role="status">"Preparing the call…"</p> }.into_any(),
-            Some(config) => view! { <CallRoom id role=role.clone() config /> }.into_any(),
+            Some(config) => view! { <CallRoom id role=role.clone() config add_link /> }.into_any(),
         }}
     }
     .into_any()
@@ -76,10 +79,13 @@ fn CallRoom(
     role: CallRole,
     /// ICE servers and policy.
     config: AppConfig,
+    /// The page was opened from a link that adds a person to a group call.
+    add_link: bool,
 ) -> impl IntoView {
     // Read once: the pre-join screen says what the call then uses. A call moved here stays
-    // transport-only (PROTOCOL.md change 43), so its pre-join screen does not promise E2EE.
-    let chosen = e2ee_enabled() && !matches!(role, CallRole::Moved(_));
+    // transport-only (PROTOCOL.md change 43), so its pre-join screen does not promise E2EE;
+    // nor does a group call's (change 44).
+    let chosen = e2ee_enabled() && !matches!(role, CallRole::Moved(_)) && !add_link;
     // A browser that cannot encrypt frames is told before joining, not given a call whose
     // every frame would be dropped. (With E2EE off, or not allowed, it joins as it is.)
     let wants_e2ee = chosen && config.e2ee_allowed;
@@ -397,6 +403,7 @@ fn InCall(
                         captions_supported=captions.supported
                         captions_error=captions.error
                         on_move=Callback::new(move |()| call.move_to_another_device())
+                        on_add=Callback::new(move |()| call.add_participant())
                     />
                 </Controls>
             </CallLayout>
@@ -455,6 +462,11 @@ fn CallAlerts(call: CallHandle) -> impl IntoView {
             link=call.move_link
             on_close=Callback::new(move |()| call.hide_move_link())
         />
+        <AddLinkPanel
+            link=call.add_link
+            on_close=Callback::new(move |()| call.hide_add_link())
+        />
+        <GroupPanel group=call.group />
         <ul class="notices" aria-live="polite">
             {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
         </ul>
