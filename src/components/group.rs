@@ -8,12 +8,13 @@ use super::call_layout::StreamVideo;
 use crate::call::GroupView;
 
 /// Who is in the call and the others' tiles, while the call is a group; nothing otherwise.
+/// Each tile stays while its member does (keyed by id): a video made afresh would go black.
 #[component]
 pub fn GroupPanel(
     /// Who is in the group call, once it is one.
     group: ReadSignal<Option<GroupView>, LocalStorage>,
 ) -> impl IntoView {
-    move || {
+    let list = move || {
         let view = group.get()?;
         let me = view.me.map(|id| format!("You (person {id})")).unwrap_or_else(|| "You".into());
         let first = view.main.map(|id| {
@@ -27,35 +28,42 @@ pub fn GroupPanel(
                 view! { <li data-participant=id.to_string()>{format!("Person {id}")}</li> }
             })
             .collect_view();
-        let tiles = view
-            .others
-            .into_iter()
-            .map(|tile| {
-                let stream: Signal<Option<MediaStream>, LocalStorage> = tile.video.into();
-                let status = tile.status;
-                view! {
-                    <div
-                        class="tile tile--member"
-                        data-member=tile.id.to_string()
-                        data-member-status=move || format!("{:?}", status.get())
-                    >
-                        <StreamVideo stream hook="member" label="Another person in the call" />
-                        <p class="tile-caption">{format!("Person {}", tile.id)}</p>
-                    </div>
-                }
-            })
-            .collect_view();
         Some(view! {
-            <section class="group" data-group aria-label="People in this call">
-                <h2 class="visually-hidden">"People in this call"</h2>
-                <ul class="participants" data-participants>
-                    <li data-participant-me>{me}</li>
-                    {first}
-                    {others}
-                </ul>
-                <div class="member-tiles">{tiles}</div>
-            </section>
+            <ul class="participants" data-participants>
+                <li data-participant-me>{me}</li>
+                {first}
+                {others}
+            </ul>
         })
+    };
+    let tiles = move || group.with(|g| g.as_ref().map(|g| g.others.clone()).unwrap_or_default());
+    view! {
+        <section
+            class="group"
+            data-group
+            aria-label="People in this call"
+            hidden=move || group.with(Option::is_none)
+        >
+            {list}
+            <div class="member-tiles">
+                <For each=tiles key=|tile| tile.id let:tile>
+                    {
+                        let stream: Signal<Option<MediaStream>, LocalStorage> = tile.video.into();
+                        let status = tile.status;
+                        view! {
+                            <div
+                                class="tile tile--member"
+                                data-member=tile.id.to_string()
+                                data-member-status=move || format!("{:?}", status.get())
+                            >
+                                <StreamVideo stream hook="member" label="Another person in the call" />
+                                <p class="tile-caption">{format!("Person {}", tile.id)}</p>
+                            </div>
+                        }
+                    }
+                </For>
+            </div>
+        </section>
     }
 }
 

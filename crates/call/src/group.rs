@@ -152,11 +152,12 @@ impl Group {
     fn event(&mut self, event: GroupEvent) -> Vec<Route> {
         match event {
             GroupEvent::Group { me, members } => self.group(me, members),
+            // Before any place: this page never joined the group.
+            GroupEvent::GroupFull { .. } => vec![Route::Full],
             _ if !self.active() => vec![Route::Ignore("relay: group news in a call of two")],
             GroupEvent::MemberJoined { id } => self.joined(id),
             GroupEvent::MemberLeft { id } => self.left(id),
             GroupEvent::From { from, s } => self.from(from, s),
-            GroupEvent::GroupFull { .. } => vec![Route::Full],
         }
     }
 

@@ -71,6 +71,8 @@ fn a_pair_that_grows_keeps_its_controller_and_adds_one_per_newcomer() {
 #[test]
 fn someone_joining_a_group_pairs_with_the_earliest_first_and_is_guest_to_all() {
     let mut g = Group::default();
+    // Too late: the relay says so before any place is taken.
+    assert_eq!(g.inbound(Inbound::Group(GroupEvent::GroupFull { max: 4 })), vec![Route::Full]);
     let routes = g.inbound(group(4, &[1, 2, 4]));
     assert_eq!(
         routes,

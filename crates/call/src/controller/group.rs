@@ -39,12 +39,15 @@ impl Controller {
     }
 
     /// The relay says this call is a group: a page that asked for E2EE leaves, saying why
-    /// (a group has none, and the relay alone cannot be trusted to say so); otherwise, an
+    /// (a group has none, and the relay alone cannot be trusted to say so), unless its call
+    /// is already confirmed transport-only (its person has been shown so); otherwise, an
     /// agreement not yet begun accepts a host key other than the link's, as only a
     /// transport-only agreement may (its confirmation, keyed by the link secret, still proves
     /// the transcript).
     pub(super) fn join_group(&mut self) {
-        if self.session.offers_e2ee() {
+        let transport_only = self.session.confirmed()
+            && matches!(self.session.state(), ShieldState::Unlocked { .. });
+        if self.session.offers_e2ee() && !transport_only {
             return self.end(Some(GROUP_WITHOUT_E2EE.into()), false);
         }
         if !self.session.has_peer() {

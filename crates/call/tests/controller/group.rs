@@ -58,6 +58,18 @@ fn a_page_that_asked_for_e2ee_leaves_a_group_saying_why() {
     world.input(From::Guest, Input::JoinGroup);
     assert_eq!(world.guest.view.ended, Some((Some(GROUP_WITHOUT_E2EE.into()), false)));
     assert_eq!(world.guest.view.status, CallStatus::Ended(GROUP_WITHOUT_E2EE.into()));
+
+    // Also in a call that is end-to-end encrypted: the relay cannot make it a group.
+    let mut world = World::call(Settings::default());
+    world.input(From::Host, Input::JoinGroup);
+    assert_eq!(world.host.view.ended, Some((Some(GROUP_WITHOUT_E2EE.into()), false)));
+
+    // A guest who asked for E2EE but is already in a confirmed transport-only call (the host
+    // has it off, its shield says so) stays when the host adds someone.
+    let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
+    world.input(From::Guest, Input::JoinGroup);
+    assert_eq!(world.guest.view.ended, None);
+    assert!(world.guest.connected());
 }
 
 #[test]
