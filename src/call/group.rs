@@ -66,10 +66,9 @@ impl Call {
                 Route::JoinMain => self.handle(Input::JoinGroup),
                 Route::Add { id, role, start } => self.add_member(id, role, start),
                 Route::Peer(id, inbound) => {
-                    if let Some(member) = self.members.iter().find(|m| m.tile.id == id) {
-                        if let Ok(mut call) = member.call.try_borrow_mut() {
-                            call.handle(Input::Inbound(inbound));
-                        }
+                    let member = self.members.iter().find(|m| m.tile.id == id);
+                    if let Some(mut call) = member.and_then(|m| m.call.try_borrow_mut().ok()) {
+                        call.handle(Input::Inbound(inbound));
                     }
                 }
                 Route::Drop(id) => {
