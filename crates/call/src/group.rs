@@ -15,7 +15,8 @@ use std::collections::BTreeSet;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::Role;
 use shieldcall_protocol::{
-    GroupEvent, Inbound, MAX_GROUP, MemberId, RelayEvent, RelayRequest, Signal, TurnCredentials,
+    CallId, GroupEvent, Inbound, MAX_GROUP, MemberId, RelayEvent, RelayRequest, Signal,
+    TurnCredentials,
 };
 
 /// Why adding a participant is not offered under end-to-end encryption.
@@ -33,6 +34,12 @@ pub const GROUP_FULL: &str = "This group call is full: it holds four people.";
 pub const MEMBER_LEFT: &str = "Someone left the call.";
 /// What the others see when someone new joins.
 pub const MEMBER_JOINED: &str = "Someone joined the call.";
+/// What the tab that pressed Merge says.
+pub const MERGING: &str = "Merging: the person in your other call is being brought into this one.";
+/// What the other tab says as it hands its call over.
+pub const MERGED_AWAY: &str = "This call was merged into your other call.";
+/// What the person whose call is merged sees, on the way to the merged call.
+pub const MERGED_HERE: &str = "The other person merged this call with another one: joining it.";
 
 /// The link that adds a person: the call's own guest link (`k=` commitment to the host's key,
 /// `s=` link secret). The new person's agreements are transport-only, each confirmed with the
@@ -54,6 +61,67 @@ impl AddLink {
     /// The part after `#` (`g=1` makes the pre-join screen plan no E2EE, as a group has none).
     pub fn to_fragment(&self) -> String {
         format!("k={}&s={}&g=1", self.commitment, self.secret.to_link_text())
+    }
+}
+
+/// What a merge says where to go: the call that grew to a group and its add link.
+///
+/// Merging joins two calls of one person (two tabs) into one group call: the tab where the
+/// person presses Merge opens its call to a group and tells the person's other tab (a
+/// `BroadcastChannel` of this origin: it never leaves the browser); that tab sends this to its
+/// peer over its connection's data channel (DTLS, never through the relay, which must not learn
+/// the call's secret), as `0x03 || text`, and leaves; the peer's page opens the link.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MergeLink {
+    pub call_id: CallId,
+    pub add: AddLink,
+}
+
+/// The first byte of the binary data-channel message that carries a [`MergeLink`] (E2EE off;
+/// 2 is a media state).
+pub const MERGE_KIND: u8 = 3;
+
+impl std::fmt::Debug for MergeLink {
+    /// The call only: the secret is the whole claim to it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MergeLink").field("call_id", &self.call_id).finish_non_exhaustive()
+    }
+}
+
+impl MergeLink {
+    /// `{call id}#k=..&s=..&g=1`: the path and fragment of the add link, on any origin.
+    pub fn to_text(&self) -> String {
+        format!("{}#{}", self.call_id, self.add.to_fragment())
+    }
+
+    /// Reads [`MergeLink::to_text`]; `None` for anything else (no URL of the sender's choice
+    /// is ever opened: the page makes one on its own origin from these parts).
+    pub fn parse(text: &str) -> Option<MergeLink> {
+        let (id, fragment) = text.split_once('#')?;
+        if !is_add_fragment(fragment) {
+            return None;
+        }
+        let part = |name: &str| fragment.split('&').find_map(|part| part.strip_prefix(name));
+        let commitment = Commitment::parse(part("k=")?).ok()?;
+        let secret = LinkSecret::parse(part("s=")?).ok()?;
+        Some(MergeLink { call_id: CallId::parse(id).ok()?, add: AddLink { commitment, secret } })
+    }
+
+    /// The binary data-channel message: `0x03 || text`.
+    pub fn to_message(&self) -> Vec<u8> {
+        let mut message = vec![MERGE_KIND];
+        message.extend_from_slice(self.to_text().as_bytes());
+        message
+    }
+
+    /// Reads [`MergeLink::to_message`].
+    pub fn from_message(bytes: &[u8]) -> Option<MergeLink> {
+        match bytes {
+            [MERGE_KIND, text @ ..] if text.len() < 256 => {
+                MergeLink::parse(std::str::from_utf8(text).ok()?)
+            }
+            _ => None,
+        }
     }
 }
 

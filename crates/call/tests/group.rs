@@ -122,3 +122,34 @@ fn an_add_link_says_so() {
     assert!(is_add_fragment("k=abc&s=def&g=1"));
     assert!(!is_add_fragment("k=abc&s=def"));
 }
+
+#[test]
+fn a_merge_link_reads_back_and_refuses_anything_else() {
+    use shieldcall_call::group::{AddLink, MERGE_KIND, MergeLink};
+    use shieldcall_e2ee::keys::EphemeralSecret;
+    use shieldcall_e2ee::link::{LinkSecret, new_call_id};
+    let mut rng = rand_core::OsRng;
+    let link = MergeLink {
+        call_id: new_call_id(&mut rng),
+        add: AddLink {
+            commitment: EphemeralSecret::generate(&mut rng).public_key().commitment(),
+            secret: LinkSecret::generate(&mut rng),
+        },
+    };
+    let message = link.to_message();
+    assert_eq!(message[0], MERGE_KIND);
+    assert_eq!(MergeLink::from_message(&message), Some(link.clone()));
+    let text = link.to_text();
+    assert!(text.ends_with("&g=1"), "{text}");
+    // No URL of the sender's choice: only the parts, each checked.
+    for bad in [
+        format!("https://evil.example/call/{text}"),
+        text.replace("&g=1", ""),
+        text.replace("s=", "s=x"),
+        "AAAA#k=&s=&g=1".to_string(),
+    ] {
+        assert_eq!(MergeLink::parse(&bad), None, "{bad}");
+    }
+    assert_eq!(MergeLink::from_message(&[2, 1]), None, "a media state is no merge");
+    assert_eq!(MergeLink::from_message(&[MERGE_KIND, 0xff]), None);
+}

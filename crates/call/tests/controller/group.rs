@@ -5,7 +5,9 @@
 //! with the link secret, so a relay with a key of its own still gets a red shield, never a lock.
 
 use shieldcall_call::controller::{CallStatus, Input};
-use shieldcall_call::group::{GROUP_FULL, GROUP_NEEDS_E2EE_OFF, GROUP_WITHOUT_E2EE};
+use shieldcall_call::group::{
+    GROUP_FULL, GROUP_NEEDS_E2EE_OFF, GROUP_WITHOUT_E2EE, MERGED_AWAY, MERGED_HERE, MERGING,
+};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
@@ -105,4 +107,57 @@ fn a_group_guest_takes_another_host_key_only_transport_only_and_confirmed() {
     world.advance(30_000);
     assert!(world.guest.warning().is_some(), "{:?}", world.guest.view);
     assert!(!world.guest.ever_shown(|s| matches!(s, ShieldState::Locked { .. })));
+}
+
+#[test]
+fn a_merge_sends_the_other_call_to_the_group_over_the_channel_and_leaves() {
+    // Call 1: the person (host) with B; call 2, in another tab: the person (host) with C.
+    let mut one = World::call(transport_only());
+    let mut two = World::call(transport_only());
+    one.input(From::Host, Input::Merge);
+    assert_eq!(one.host.relay_requests, vec![RelayRequest::OpenGroup {}]);
+    assert_eq!(one.host.notices_with(MERGING), 1);
+    let link = one.host.view.merge_offered.clone().expect("the other tabs are told");
+    assert!(!format!("{link:?}").contains(&link.add.secret.to_link_text()), "no secret in Debug");
+    // The tab of call 2 hears it: C is sent the link over the data channel, never the relay.
+    let relayed = two.host.sent.len();
+    two.input(From::Host, Input::MergeInto(link.clone()));
+    two.settle();
+    assert_eq!(two.host.sent.len(), relayed, "nothing through the relay");
+    assert_eq!(two.guest.view.merge_followed, Some(link.clone()));
+    assert_eq!(two.guest.view.ended, Some((Some(MERGED_HERE.into()), true)));
+    // The tab of call 2 leaves once the message has had time to cross.
+    assert_eq!(two.host.view.ended, None);
+    two.advance(4_000);
+    assert_eq!(two.host.view.ended, Some((Some(MERGED_AWAY.into()), true)));
+    // The same call's own merge is not one to follow.
+    let mut three = World::call(transport_only());
+    let own = shieldcall_call::group::MergeLink { call_id: three.call_id(), ..link };
+    three.input(From::Host, Input::MergeInto(own));
+    three.settle();
+    assert_eq!(three.guest.view.merge_followed, None);
+}
+
+#[test]
+fn under_e2ee_there_is_no_merge_and_a_merge_message_is_not_followed() {
+    let mut world = World::call(Settings::default());
+    world.input(From::Host, Input::Merge);
+    assert!(world.host.relay_requests.is_empty());
+    assert!(world.host.view.merge_offered.is_none());
+    let mut open = World::call(transport_only());
+    open.input(From::Host, Input::Merge);
+    let link = open.host.view.merge_offered.clone().unwrap();
+    world.input(From::Host, Input::MergeInto(link.clone()));
+    world.settle();
+    assert_eq!(world.guest.view.merge_followed, None);
+    assert_eq!(world.host.view.ended, None);
+    // A merge message that arrives in an end-to-end encrypted call (a peer's page that
+    // sent it in plain) is not followed.
+    world.input(From::Guest, Input::ChatBinary(link.to_message()));
+    assert_eq!(world.guest.view.merge_followed, None);
+    assert_eq!(world.guest.view.ended, None);
+    // Nor garbage in a transport-only one.
+    open.input(From::Guest, Input::ChatBinary(vec![3, b'x']));
+    assert_eq!(open.guest.view.merge_followed, None);
+    assert_eq!(open.guest.view.ended, None);
 }

@@ -12,7 +12,7 @@ use shieldcall_call::controller::{
     CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
     ShieldView,
 };
-use shieldcall_call::group::AddLink;
+use shieldcall_call::group::{AddLink, MergeLink};
 use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
@@ -101,6 +101,9 @@ pub struct View {
     pub move_link: Option<(MoveLink, u64)>,
     /// The link that adds a person, once shown.
     pub add_link: Option<AddLink>,
+    /// What a merge told the person's other tabs, and the merge this page followed.
+    pub merge_offered: Option<MergeLink>,
+    pub merge_followed: Option<MergeLink>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -166,6 +169,8 @@ impl Side {
                 quality: None,
                 move_link: None,
                 add_link: None,
+                merge_offered: None,
+                merge_followed: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
@@ -307,6 +312,8 @@ impl Side {
             Effect::ShowMoveLink { link, ttl_secs } => self.view.move_link = Some((link, ttl_secs)),
             Effect::HideMoveLink => self.view.move_link = None,
             Effect::ShowAddLink(link) => self.view.add_link = Some(link),
+            Effect::OfferMerge(link) => self.view.merge_offered = Some(link),
+            Effect::FollowMerge(link) => self.view.merge_followed = Some(link),
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
             Effect::StartWorker => {
@@ -947,6 +954,11 @@ impl World {
             }
             self.settle();
         }
+    }
+
+    /// This call's id.
+    pub fn call_id(&self) -> shieldcall_protocol::CallId {
+        self.guest_link.0.call_id
     }
 
     /// The usual call: both join and settle.
