@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, person, setE2ee, shieldLabel, startRelay, waitForRemoteFrames,
+  hostNewCall, joinCall, person, pressJoin, setE2ee, shieldLabel, startRelay, waitForRemoteFrames,
   waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -168,6 +168,44 @@ describe('group calls', () => {
     } finally {
       await third.close();
       await fourth.close();
+    }
+  }));
+
+  test('merge: a person in two calls (two tabs) merges them into one group call', () => withHostAndGuest(async (host, guest) => {
+    await smallVideo(host, guest);
+    await setE2ee(host, relay.url, false);
+    // Call 1, in the host's first tab, with the guest.
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    // Call 2, in a second tab of the same browser, with a third person.
+    const tab = { name: 'host tab 2', page: await host.page.context().newPage() };
+    const third = await person('third');
+    try {
+      await smallVideo(third);
+      const link2 = await hostNewCall(tab, relay.url);
+      await joinCall(third, link2);
+      await Promise.all([waitForShield(tab, 'unlocked'), waitForShield(third, 'unlocked')]);
+      await waitForRemoteFrames(third);
+
+      // Merge, from the first tab: call 1 grows to a group, the third person is sent there
+      // over call 2's data channel and joins it from its pre-join screen.
+      await host.page.click('[data-action=features]');
+      await host.page.click('[data-feature=merge]');
+      await third.page.waitForURL(new RegExp(new URL(link).pathname), { timeout: 15000 });
+      await pressJoin(third);
+      await Promise.all([host, guest, third].map((who) => seesEveryone(who, 3)));
+      // The second tab's call was handed over: it says so and is over.
+      await tab.page.waitForFunction(
+        () => document.querySelector('[data-call-status=ended]')?.textContent.includes('This call was merged into your other call.'),
+        null,
+        { timeout: 15000 },
+      );
+      for (const who of [host, guest, third]) {
+        assert.equal(await who.page.getAttribute('[data-shield]', 'data-shield'), 'unlocked', who.name);
+      }
+    } finally {
+      await third.close();
     }
   }));
 

@@ -48,6 +48,12 @@ impl Call {
                     .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
                 self.set.add_link.try_set(url);
             }
+            Effect::OfferMerge(link) => {
+                if let Some(channel) = &self.merge_channel {
+                    channel.offer(&link);
+                }
+            }
+            Effect::FollowMerge(link) => super::group::follow_merge(&link),
             Effect::HideMoveLink => {
                 self.set.move_link.try_set(None);
             }
@@ -178,6 +184,7 @@ impl Call {
             return;
         }
         self.tell_members(|| Input::PageLeft);
+        self.merge_channel = None;
         self.set.add_link.try_set(None);
         for stream in [self.camera.take(), self.screen.take()].into_iter().flatten() {
             super::devices::stop_tracks(&stream);

@@ -4,22 +4,24 @@
 //! shares this page's camera and relay socket, and its video a tile of its own.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
 use shieldcall_call::config::IceSettings;
 use shieldcall_call::controller::{CallSetup, CallStatus, Controller, Input};
-use shieldcall_call::group::{MEMBER_JOINED, MEMBER_LEFT, Route};
+use shieldcall_call::group::{MEMBER_JOINED, MEMBER_LEFT, MergeLink, Route};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState};
 use shieldcall_protocol::{Inbound, MemberId, RelayRequest, Signal};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::MediaStream;
 
 use super::handle::Setters;
 use super::worker::spawn_worker;
-use super::{Call, notice};
+use super::{Call, notice, with_call};
 
 /// What a member's `Call` is made with: the link's secret, the ICE settings, the policy.
 #[derive(Clone)]
@@ -49,6 +51,53 @@ pub struct GroupView {
     pub me: Option<MemberId>,
     pub main: Option<MemberId>,
     pub others: Vec<MemberTile>,
+}
+
+/// The channel this page's tabs of one browser tell each other about merges on (it never
+/// leaves the browser): the tab where Merge is pressed posts its merge link, the others' calls
+/// hear it. Closed when the call ends.
+pub(super) struct MergeChannel {
+    channel: web_sys::BroadcastChannel,
+    _listener: Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+impl Drop for MergeChannel {
+    fn drop(&mut self) {
+        self.channel.set_onmessage(None);
+        self.channel.close();
+    }
+}
+
+const MERGE_CHANNEL: &str = "shieldcall-merge";
+
+impl MergeChannel {
+    /// Listen for the person's other tabs' merges; `None` where the browser has no channel.
+    pub(super) fn open(weak: Weak<RefCell<Call>>) -> Option<MergeChannel> {
+        let channel = web_sys::BroadcastChannel::new(MERGE_CHANNEL).ok()?;
+        let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let Some(link) = event.data().as_string().and_then(|t| MergeLink::parse(&t)) else {
+                    return;
+                };
+                with_call(&weak, |c| c.handle(Input::MergeInto(link)));
+            },
+        );
+        channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
+        Some(MergeChannel { channel, _listener: listener })
+    }
+
+    /// Tell the person's other tabs to merge their calls into `link`'s.
+    pub(super) fn offer(&self, link: &MergeLink) {
+        let _ = self.channel.post_message(&link.to_text().into());
+    }
+}
+
+/// Go to the call `link` names, on this page's own origin (never a URL someone sent).
+pub(super) fn follow_merge(link: &MergeLink) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(origin) = window.location().origin() else { return };
+    let url = format!("{origin}/call/{}#{}", link.call_id, link.add.to_fragment());
+    let _ = window.location().assign(&url);
 }
 
 /// Another member's `Call` and its tile.
@@ -135,6 +184,7 @@ impl Call {
                 members: Vec::new(),
                 member_setup: None,
                 member_of: Some(id),
+                merge_channel: None,
             })
         });
         {

@@ -157,6 +157,11 @@ impl CallHandle {
         self.act(|c, _| c.handle(Input::AddParticipant));
     }
 
+    /// Merge this person's other call (another tab) into this one, as a group call.
+    pub fn merge(&self) {
+        self.act(|c, _| c.handle(Input::Merge));
+    }
+
     /// Take the add link off the screen (it still works).
     pub fn hide_add_link(&self) {
         self.act(|c, _| {

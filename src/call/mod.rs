@@ -88,6 +88,8 @@ struct Call {
     member_setup: Option<MemberSetup>,
     /// In a member's call: the member it is with (it shares the camera and the socket).
     member_of: Option<shieldcall_protocol::MemberId>,
+    /// Where this person's other tabs tell of merges (this page's first call only).
+    merge_channel: Option<group::MergeChannel>,
 }
 
 /// Milliseconds on the page's clock, for the controller's timers.
@@ -187,8 +189,11 @@ pub fn use_call(
             members: Vec::new(),
             member_setup: Some(member_setup),
             member_of: None,
+            merge_channel: None,
         })
     });
+    let merges = group::MergeChannel::open(Rc::downgrade(&call));
+    call.borrow_mut().merge_channel = merges;
     call.borrow_mut().run_effects();
 
     let weak = Rc::downgrade(&call);

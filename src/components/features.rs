@@ -70,6 +70,10 @@ pub fn FeaturesMenu(
     /// participant is unavailable.
     #[prop(optional)]
     on_add: Option<Callback<()>>,
+    /// Merge this person's other call (another tab) into this one. Without it, merging is
+    /// unavailable.
+    #[prop(optional)]
+    on_merge: Option<Callback<()>>,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -91,6 +95,7 @@ pub fn FeaturesMenu(
                     }
                     "move-device" if on_move.is_some() => None,
                     "add-participant" if on_add.is_some() => None,
+                    "merge" if on_merge.is_some() => None,
                     _ => Some(WEB_CALLS_REASON.into()),
                 }
             };
@@ -116,13 +121,14 @@ pub fn FeaturesMenu(
                     "captions" => on_toggle_captions,
                     "move-device" => on_move,
                     "add-participant" => on_add,
+                    "merge" => on_merge,
                     _ => None,
                 };
                 if let Some(callback) = callback {
                     callback.run(());
                 }
                 // The link shows outside the menu: close it.
-                if feature == "move-device" || feature == "add-participant" {
+                if ["move-device", "add-participant", "merge"].contains(&feature) {
                     set_open.set(false);
                 }
             };

@@ -404,6 +404,7 @@ fn InCall(
                         captions_error=captions.error
                         on_move=Callback::new(move |()| call.move_to_another_device())
                         on_add=Callback::new(move |()| call.add_participant())
+                        on_merge=Callback::new(move |()| call.merge())
                     />
                 </Controls>
             </CallLayout>
