@@ -1,7 +1,8 @@
 // Group calls, in real Chromium through the real relay: in a two-person call without E2EE the
 // host adds a third person from the More menu (the link it shows), then a fourth joins;
 // everyone sees video from everyone, a fifth is told the call is full, the third leaves
-// mid-call and the others go on. Under E2EE the item stays disabled with its reason.
+// mid-call and the others go on. A person in two calls (two tabs) merges them into one.
+// Under E2EE both items stay disabled with their reason.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -222,6 +223,7 @@ describe('group calls', () => {
       });
       assert.equal(why, 'Not available in end-to-end encrypted calls');
       assert.equal(await who.page.$('[data-add-link]'), null);
+      assert.equal(await who.page.isDisabled('[data-feature=merge]'), true);
     }
   }));
 });

@@ -29,8 +29,9 @@ pub const FEATURES: [(&str, &str); 8] = [
 /// A "More" button that shows the call's features, each a button with `data-feature`.
 ///
 /// While `e2ee_on`, every feature is `disabled` and says "Not available in end-to-end encrypted
-/// calls" (visible, and as its `aria-describedby`). Without E2EE, recording, live captions and
-/// moving to another device work when their callbacks are given (captions say why not where
+/// calls" (visible, and as its `aria-describedby`). Without E2EE, recording, live captions,
+/// moving to another device, adding a participant and merging work when their callbacks are
+/// given (captions say why not where
 /// the browser cannot), and the others say "Not available in web calls yet". The list stays in the document while the
 /// menu is closed (`hidden`), so its state can be read at any time.
 #[component]
