@@ -2,7 +2,12 @@
 //! each other member's video on a tile of its own, and the link that adds someone.
 
 use leptos::prelude::*;
+use shieldcall_e2ee::session::ShieldState;
 use web_sys::MediaStream;
+
+/// What a member's tile says when the connection with them could not be confirmed.
+pub const MEMBER_WARNING: &str = "This person's connection could not be checked against the call \
+    link: someone may be intercepting it.";
 
 use super::call_layout::StreamVideo;
 use crate::call::GroupView;
@@ -49,7 +54,17 @@ pub fn GroupPanel(
                 <For each=tiles key=|tile| tile.id let:tile>
                     {
                         let stream: Signal<Option<MediaStream>, LocalStorage> = tile.video.into();
-                        let status = tile.status;
+                        let (status, shield) = (tile.status, tile.shield);
+                        // This pair's own agreement failed (a relay posing as a member has no
+                        // link secret): said on its tile, as the main shield says it for the
+                        // pair that grew.
+                        let warning = move || {
+                            matches!(shield.get(), ShieldState::Warning { .. }).then(|| view! {
+                                <p class="tile-warning" role="alert" data-member-warning>
+                                    {MEMBER_WARNING}
+                                </p>
+                            })
+                        };
                         view! {
                             <div
                                 class="tile tile--member"
@@ -58,6 +73,7 @@ pub fn GroupPanel(
                             >
                                 <StreamVideo stream hook="member" label="Another person in the call" />
                                 <p class="tile-caption">{format!("Person {}", tile.id)}</p>
+                                {warning}
                             </div>
                         }
                     }

@@ -33,7 +33,7 @@ pub use captions::Captions;
 pub use chat::{ChatMessage, ChatPanel};
 pub use controls::{Controls, Device};
 pub use features::{E2EE_REASON, FEATURES, FeaturesMenu, WEB_CALLS_REASON};
-pub use group::{AddLinkPanel, GroupPanel};
+pub use group::{AddLinkPanel, GroupPanel, MEMBER_WARNING};
 pub use health::E2eeHealthView;
 pub use icons::Icon;
 pub use move_link::MoveLinkPanel;

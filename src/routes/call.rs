@@ -211,6 +211,8 @@ fn InCall(
     let (chat_open, set_chat_open) = signal(false);
     let status = call.status;
     let relay = call.relay;
+    let group = call.group;
+    let in_group = move || group.with(|g| g.as_ref().is_some_and(|g| !g.others.is_empty()));
     let status_text = move || match (status.get(), relay.get()) {
         (CallStatus::Ended(why), _) => why,
         (CallStatus::Connected, Presence::Disconnected(_)) => "Connected. The call's relay cannot \
@@ -227,6 +229,8 @@ fn InCall(
         (CallStatus::Waiting, _) => "Waiting for the other person to join.".into(),
         (CallStatus::Connecting, _) => "Connecting…".into(),
         (CallStatus::Connected, _) => "Connected.".into(),
+        // In a group, the others' calls go on without the pair's partner.
+        (CallStatus::PeerLeft, _) if in_group() => "Someone left; the call goes on.".into(),
         (CallStatus::PeerLeft, _) => "The other person left. Waiting for them to come back…".into(),
         (CallStatus::Retrying { in_secs, attempt }, _) => format!(
             "The media connection failed. Trying again in {in_secs} s (attempt {attempt}); \
