@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   hostNewCall, joinCall, person, pressJoin, setE2ee, shieldLabel, startRelay, waitForRemoteFrames,
-  waitForShield, withHostAndGuest,
+  violations, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 /** Four browsers on two cores, each sending its camera three times: the camera is asked for
@@ -137,6 +137,14 @@ describe('group calls', () => {
       console.log(`measured: third person sees everyone ${(performance.now() - started).toFixed(0)} ms into the test`);
       await joinCall(fourth, addUrl);
       await Promise.all([host, guest, third, fourth].map((who) => seesEveryone(who, 4, 60000)));
+      // The people and the tiles pass axe-core, wide and narrow.
+      const found = [];
+      for (const [size, viewport] of [['wide', { width: 1280, height: 800 }], ['narrow', { width: 390, height: 844 }]]) {
+        await host.page.setViewportSize(viewport);
+        found.push(...await violations(host.page, `group call ${size}`));
+        if (process.env.GROUP_SHOTS) await host.page.screenshot({ path: `/tmp/group-${size}.png` });
+      }
+      assert.deepEqual(found, []);
       // Every shield says transport encryption only: never a lock in a group.
       for (const who of [host, guest, third, fourth]) {
         assert.equal(await who.page.getAttribute('[data-shield]', 'data-shield'), 'unlocked', who.name);

@@ -467,11 +467,12 @@ fn CallAlerts(call: CallHandle) -> impl IntoView {
             link=call.move_link
             on_close=Callback::new(move |()| call.hide_move_link())
         />
+        // The people first: their tiles stay in view above the add link.
+        <GroupPanel group=call.group />
         <AddLinkPanel
             link=call.add_link
             on_close=Callback::new(move |()| call.hide_add_link())
         />
-        <GroupPanel group=call.group />
         <ul class="notices" aria-live="polite">
             {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
         </ul>
