@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use shieldcall_protocol::{Inbound, MoveToken, RelayEvent, RelayRequest, Signal};
+use shieldcall_protocol::{GroupEvent, Inbound, MoveToken, RelayEvent, RelayRequest, Signal};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
@@ -199,6 +199,11 @@ fn open(
                     return;
                 }
             };
+            // A full group closes the socket next, as a full pair does: no reconnection.
+            if let Inbound::Group(GroupEvent::GroupFull { .. }) = &inbound {
+                connection.borrow_mut().finished = true;
+                set_presence.set(Presence::Full);
+            }
             if let Inbound::Relay(event) = &inbound {
                 match event {
                     RelayEvent::Joined { peers, rejoin, .. } => {

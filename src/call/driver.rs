@@ -34,7 +34,7 @@ impl Call {
 
     fn run(&mut self, effect: Effect) {
         match effect {
-            Effect::Send(signal) => (self.send)(&signal),
+            Effect::Send(signal) => self.send_signal(signal),
             Effect::Relay(request) => (self.request)(&request),
             Effect::ShowMoveLink { link, ttl_secs } => {
                 let origin = web_sys::window().and_then(|w| w.location().origin().ok());
@@ -46,6 +46,18 @@ impl Call {
             Effect::KeepLink { commitment, secret } => {
                 crate::call_link::keep_link(&self.call_id.to_string(), &commitment, &secret);
             }
+            Effect::ShowAddLink(link) => {
+                let origin = web_sys::window().and_then(|w| w.location().origin().ok());
+                let url = origin
+                    .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
+                self.set.add_link.try_set(url);
+            }
+            Effect::OfferMerge(link) => {
+                if let Some(channel) = &self.merge_channel {
+                    channel.offer(&link);
+                }
+            }
+            Effect::FollowMerge(link) => super::group::follow_merge(&link),
             Effect::HideMoveLink => {
                 self.set.move_link.try_set(None);
             }
@@ -171,6 +183,13 @@ impl Call {
         self.drop_link();
         self.worker = None;
         self.retry_timer = None;
+        if self.member_of.is_some() {
+            // A member's call: the camera, the self view and the socket are the page's.
+            return;
+        }
+        self.tell_members(|| Input::PageLeft);
+        self.merge_channel = None;
+        self.set.add_link.try_set(None);
         for stream in [self.camera.take(), self.screen.take()].into_iter().flatten() {
             super::devices::stop_tracks(&stream);
         }

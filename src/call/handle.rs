@@ -13,7 +13,7 @@ use shieldcall_e2ee::session::{ShieldState, WarningReason};
 use shieldcall_protocol::MediaState;
 use web_sys::MediaStream;
 
-use super::{Call, RecordingMix};
+use super::{Call, GroupView, RecordingMix};
 use crate::browser::peer::MediaKind;
 use crate::components::ChatMessage;
 
@@ -58,6 +58,10 @@ pub struct CallHandle {
     /// The link that moves this place to another device, and what to tell about it, while it
     /// is shown.
     pub move_link: ReadSignal<Option<(String, String)>>,
+    /// The link that adds a person to this (group) call, while it is shown.
+    pub add_link: ReadSignal<Option<String>>,
+    /// Who is in the group call, once this call is one.
+    pub group: ReadSignal<Option<GroupView>, LocalStorage>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -86,6 +90,8 @@ pub(super) struct Setters {
     pub(super) remote_announcement: WriteSignal<String>,
     pub(super) quality: WriteSignal<Option<QualityView>>,
     pub(super) move_link: WriteSignal<Option<(String, String)>>,
+    pub(super) add_link: WriteSignal<Option<String>>,
+    pub(super) group: WriteSignal<Option<GroupView>, LocalStorage>,
 }
 
 impl CallHandle {
@@ -146,8 +152,28 @@ impl CallHandle {
         });
     }
 
-    /// Leave the call.
+    /// Open the call to more people and show the link that adds one.
+    pub fn add_participant(&self) {
+        self.act(|c, _| c.handle(Input::AddParticipant));
+    }
+
+    /// Merge this person's other call (another tab) into this one, as a group call.
+    pub fn merge(&self) {
+        self.act(|c, _| c.handle(Input::Merge));
+    }
+
+    /// Take the add link off the screen (it still works).
+    pub fn hide_add_link(&self) {
+        self.act(|c, _| {
+            c.set.add_link.try_set(None);
+        });
+    }
+
+    /// Leave the call (in a group, every member's connection goes with it).
     pub fn hang_up(&self) {
-        self.act(|c, _| c.handle(Input::HangUp));
+        self.act(|c, _| {
+            c.tell_members(|| Input::HangUp);
+            c.handle(Input::HangUp)
+        });
     }
 }

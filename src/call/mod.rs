@@ -20,6 +20,7 @@
 
 mod devices;
 mod driver;
+mod group;
 mod handle;
 mod link;
 mod recording;
@@ -49,12 +50,15 @@ use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
 use crate::components::ChatMessage;
 use crate::config::AppConfig;
 
+pub use group::{GroupView, MemberTile};
 pub use handle::{CALL_FULL, CallHandle, CallStatus};
 pub use recording::{RecordingMix, stop_mix};
 
 use devices::list_devices;
+use group::MemberSetup;
 use handle::Setters;
 use link::Link;
+use shieldcall_call::group::Group;
 use worker::spawn_worker;
 pub use worker::start_worker_early;
 
@@ -76,6 +80,16 @@ struct Call {
     remote_screen: Option<MediaStream>,
     _tick: Option<gloo_timers::callback::Interval>,
     retry_timer: Option<gloo_timers::callback::Timeout>,
+    /// Who is in the group call, once this call is one (see `group`).
+    group: Group,
+    /// The other members' calls, in a group.
+    members: Vec<group::Member>,
+    /// What a member's call is made with (this page's first call only).
+    member_setup: Option<MemberSetup>,
+    /// In a member's call: the member it is with (it shares the camera and the socket).
+    member_of: Option<shieldcall_protocol::MemberId>,
+    /// Where this person's other tabs tell of merges (this page's first call only).
+    merge_channel: Option<group::MergeChannel>,
 }
 
 /// Milliseconds on the page's clock, for the controller's timers.
@@ -116,6 +130,8 @@ pub fn use_call(
     let (remote_announcement, set_remote_announcement) = signal(String::new());
     let (quality, set_quality) = signal(None);
     let (move_link, set_move_link) = signal(None::<(String, String)>);
+    let (add_link, set_add_link) = signal(None::<String>);
+    let (group, set_group) = signal_local(None::<GroupView>);
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -139,17 +155,25 @@ pub fn use_call(
         remote_announcement: set_remote_announcement,
         quality: set_quality,
         move_link: set_move_link,
+        add_link: set_add_link,
+        group: set_group,
     };
     let moving = match &role {
         CallRole::Moved(link) => Some(link.token.clone()),
         _ => None,
     };
 
+    let setup = call_setup(id, role, e2ee, &config);
+    let member_setup = MemberSetup {
+        link_secret: setup.link_secret.clone(),
+        ice: setup.ice.clone(),
+        policy: setup.config.policy,
+    };
     let call = Rc::new_cyclic(|me| {
         RefCell::new(Call {
             me: me.clone(),
             call_id: id,
-            ctl: Controller::new(call_setup(id, role, e2ee, &config)),
+            ctl: Controller::new(setup),
             set,
             send: Rc::new(|_| {}),
             request: Rc::new(|_| {}),
@@ -161,14 +185,21 @@ pub fn use_call(
             remote_screen: None,
             _tick: None,
             retry_timer: None,
+            group: Group::default(),
+            members: Vec::new(),
+            member_setup: Some(member_setup),
+            member_of: None,
+            merge_channel: None,
         })
     });
+    let merges = group::MergeChannel::open(Rc::downgrade(&call));
+    call.borrow_mut().merge_channel = merges;
     call.borrow_mut().run_effects();
 
     let weak = Rc::downgrade(&call);
     let UseRelayReturn { presence, send, request, close } =
         use_relay(&id.to_string(), moving, move |inbound| {
-            with_call(&weak, |c| c.handle(Input::Inbound(inbound.clone())))
+            with_call(&weak, |c| c.relay_inbound(inbound.clone()))
         });
     {
         let mut c = call.borrow_mut();
@@ -179,7 +210,10 @@ pub fn use_call(
 
     let weak = Rc::downgrade(&call);
     let tick = gloo_timers::callback::Interval::new(1000, move || {
-        with_call(&weak, |c| c.handle(Input::Tick))
+        with_call(&weak, |c| {
+            c.handle(Input::Tick);
+            c.tell_members(|| Input::Tick);
+        })
     });
     call.borrow_mut()._tick = Some(tick);
 
@@ -213,13 +247,22 @@ pub fn use_call(
             set.self_view.set(Some(Clone::clone(camera)));
             spawn_local(list_devices(set, Clone::clone(camera)));
         }
-        with_call(&weak, |c| c.camera_ready(camera.clone()));
+        with_call(&weak, |c| {
+            c.camera_ready(camera.clone());
+            c.members_camera();
+        });
         true
     });
 
     let stored = StoredValue::new_local(call);
     // Leaving the page ends the call: tracks stop, the worker (and its keys) goes.
-    on_cleanup(move || stored.with_value(|call| call.borrow_mut().handle(Input::PageLeft)));
+    on_cleanup(move || {
+        stored.with_value(|call| {
+            let mut call = call.borrow_mut();
+            call.tell_members(|| Input::PageLeft);
+            call.handle(Input::PageLeft)
+        })
+    });
     CallHandle {
         status,
         shield,
@@ -244,6 +287,8 @@ pub fn use_call(
         remote_announcement,
         quality,
         move_link,
+        add_link,
+        group,
         call: stored,
     }
 }

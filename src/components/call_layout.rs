@@ -200,7 +200,7 @@ fn SelfTile(self_view: StreamSignal, self_on: Signal<bool>) -> impl IntoView {
 
 /// A `<video autoplay playsinline>` showing `stream` through `srcObject`.
 #[component]
-fn StreamVideo(
+pub(crate) fn StreamVideo(
     stream: StreamSignal,
     /// The `data-video` value.
     hook: &'static str,

@@ -30,9 +30,9 @@ pub const FEATURES: [(&str, &str); 8] = [
 ///
 /// While `e2ee_on`, every feature but moving to another device (re-keyed) is `disabled` and
 /// says "Not available in end-to-end encrypted calls" (visible, and as its `aria-describedby`).
-/// Without E2EE, recording, live captions and moving to another device work when their
-/// callbacks are given (captions say why not where the browser cannot), and the others say
-/// "Not available in web calls yet". The list stays in the document while the
+/// Without E2EE, recording, live captions, moving to another device, adding a participant and
+/// merging work when their callbacks are given (captions say why not where the browser
+/// cannot), and the others say "Not available in web calls yet". The list stays in the document while the
 /// menu is closed (`hidden`), so its state can be read at any time.
 #[component]
 pub fn FeaturesMenu(
@@ -67,6 +67,14 @@ pub fn FeaturesMenu(
     /// Show a link that moves the call to another device. Without it, moving is unavailable.
     #[prop(optional)]
     on_move: Option<Callback<()>>,
+    /// Open the call to more people and show the link that adds one. Without it, adding a
+    /// participant is unavailable.
+    #[prop(optional)]
+    on_add: Option<Callback<()>>,
+    /// Merge this person's other call (another tab) into this one. Without it, merging is
+    /// unavailable.
+    #[prop(optional)]
+    on_merge: Option<Callback<()>>,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -86,6 +94,8 @@ pub fn FeaturesMenu(
                     "captions" if on_toggle_captions.is_some() => {
                         (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())
                     }
+                    "add-participant" if on_add.is_some() => None,
+                    "merge" if on_merge.is_some() => None,
                     _ => Some(WEB_CALLS_REASON.into()),
                 }
             };
@@ -110,13 +120,15 @@ pub fn FeaturesMenu(
                     "recording" => on_toggle_recording,
                     "captions" => on_toggle_captions,
                     "move-device" => on_move,
+                    "add-participant" => on_add,
+                    "merge" => on_merge,
                     _ => None,
                 };
                 if let Some(callback) = callback {
                     callback.run(());
                 }
                 // The link shows outside the menu: close it.
-                if feature == "move-device" {
+                if ["move-device", "add-participant", "merge"].contains(&feature) {
                     set_open.set(false);
                 }
             };

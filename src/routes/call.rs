@@ -21,11 +21,12 @@ use crate::call::{
 };
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
-    CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, MoveLinkPanel,
-    PreJoinScreen, ShortcutsHelp, now_ms,
+    AddLinkPanel, CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, GroupPanel,
+    MoveLinkPanel, PreJoinScreen, ShortcutsHelp, now_ms,
 };
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
+use shieldcall_call::group::is_add_fragment;
 
 /// A call: check the link, wait for the organisation's policy (the app's config), then join.
 #[component]
@@ -49,6 +50,8 @@ pub fn Call() -> impl IntoView {
             .into_any();
         }
     };
+    // An add link's group call has no E2EE: its pre-join screen does not promise any.
+    let add_link = href.split_once('#').is_some_and(|(_, fragment)| is_add_fragment(fragment));
     // `role_for` checked the id already.
     let id = CallId::parse(&id).expect("validated call id");
     start_worker_early();
@@ -56,7 +59,7 @@ pub fn Call() -> impl IntoView {
     view! {
         {move || match config.get() {
             None => view! { <p class="page" role="status">"Preparing the call…"</p> }.into_any(),
-            Some(config) => view! { <CallRoom id role=role.clone() config /> }.into_any(),
+            Some(config) => view! { <CallRoom id role=role.clone() config add_link /> }.into_any(),
         }}
     }
     .into_any()
@@ -76,11 +79,15 @@ fn CallRoom(
     role: CallRole,
     /// ICE servers and policy.
     config: AppConfig,
+    /// The page was opened from a link that adds a person to a group call.
+    add_link: bool,
 ) -> impl IntoView {
     // Read once: the pre-join screen says what the call then uses. A call moved here out of a
     // transport-only call stays so (PROTOCOL.md change 43), so its pre-join screen does not
-    // promise E2EE; a re-keyed move (change 44) keeps this browser's setting.
-    let chosen = e2ee_enabled() && !matches!(&role, CallRole::Moved(link) if !link.rekeyed);
+    // promise E2EE; a re-keyed move (change 44) keeps this browser's setting; a group call's
+    // (change 46) does not promise it either.
+    let chosen =
+        e2ee_enabled() && !matches!(&role, CallRole::Moved(link) if !link.rekeyed) && !add_link;
     // A browser that cannot encrypt frames is told before joining, not given a call whose
     // every frame would be dropped. (With E2EE off, or not allowed, it joins as it is.)
     let wants_e2ee = chosen && config.e2ee_allowed;
@@ -206,6 +213,8 @@ fn InCall(
     let (chat_open, set_chat_open) = signal(false);
     let status = call.status;
     let relay = call.relay;
+    let group = call.group;
+    let in_group = move || group.with(|g| g.as_ref().is_some_and(|g| !g.others.is_empty()));
     let status_text = move || match (status.get(), relay.get()) {
         (CallStatus::Ended(why), _) => why,
         (CallStatus::Connected, Presence::Disconnected(_)) => "Connected. The call's relay cannot \
@@ -222,6 +231,8 @@ fn InCall(
         (CallStatus::Waiting, _) => "Waiting for the other person to join.".into(),
         (CallStatus::Connecting, _) => "Connecting…".into(),
         (CallStatus::Connected, _) => "Connected.".into(),
+        // In a group, the others' calls go on without the pair's partner.
+        (CallStatus::PeerLeft, _) if in_group() => "Someone left; the call goes on.".into(),
         (CallStatus::PeerLeft, _) => "The other person left. Waiting for them to come back…".into(),
         (CallStatus::Retrying { in_secs, attempt }, _) => format!(
             "The media connection failed. Trying again in {in_secs} s (attempt {attempt}); \
@@ -398,6 +409,8 @@ fn InCall(
                         captions_supported=captions.supported
                         captions_error=captions.error
                         on_move=Callback::new(move |()| call.move_to_another_device())
+                        on_add=Callback::new(move |()| call.add_participant())
+                        on_merge=Callback::new(move |()| call.merge())
                     />
                 </Controls>
             </CallLayout>
@@ -455,6 +468,12 @@ fn CallAlerts(call: CallHandle) -> impl IntoView {
         <MoveLinkPanel
             link=call.move_link
             on_close=Callback::new(move |()| call.hide_move_link())
+        />
+        // The people first: their tiles stay in view above the add link.
+        <GroupPanel group=call.group />
+        <AddLinkPanel
+            link=call.add_link
+            on_close=Callback::new(move |()| call.hide_add_link())
         />
         <ul class="notices" aria-live="polite">
             {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}

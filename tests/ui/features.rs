@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use shieldcall::components::{
-    E2EE_REASON, FEATURES, FeaturesMenu, MoveLinkPanel, WEB_CALLS_REASON,
+    AddLinkPanel, E2EE_REASON, FEATURES, FeaturesMenu, MoveLinkPanel, WEB_CALLS_REASON,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -154,4 +154,50 @@ async fn moving_to_another_device_is_offered_with_and_without_e2ee_and_shows_the
     find(&root, "[data-move-close]").click();
     settle().await;
     assert!(root.query_selector("[data-move-link]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn adding_a_participant_and_merging_work_without_e2ee_and_show_the_add_link() {
+    let e2ee = RwSignal::new(true);
+    let (added, merged) = (RwSignal::new(0), RwSignal::new(0));
+    let link = RwSignal::new(None::<String>);
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <FeaturesMenu
+                e2ee_on=e2ee
+                on_add=Callback::new(move |()| added.update(|n| *n += 1))
+                on_merge=Callback::new(move |()| merged.update(|n| *n += 1))
+            />
+            <AddLinkPanel link=link on_close=Callback::new(move |()| link.set(None)) />
+        }
+    });
+    settle().await;
+    for name in ["add-participant", "merge"] {
+        let item = find(&root, &format!("[data-feature={name}]"));
+        assert!(item.has_attribute("disabled"), "{name} off under E2EE");
+        assert_eq!(reason_of(&root, &item), E2EE_REASON);
+    }
+    e2ee.set(false);
+    settle().await;
+    for (name, count) in [("add-participant", added), ("merge", merged)] {
+        let item = find(&root, &format!("[data-feature={name}]"));
+        assert!(!item.has_attribute("disabled"), "{name} offered without E2EE");
+        find(&root, "[data-action=features]").click();
+        settle().await;
+        item.click();
+        settle().await;
+        assert_eq!(count.get_untracked(), 1, "{name}");
+        assert!(find(&root, ".features-menu").hidden(), "the menu closes");
+    }
+    let url = "http://127.0.0.1:8080/call/AAECAwQFBgcICQoLDA0ODw#k=AAECAwQFBgcICQoLDA0ODw\
+               &s=ICEiIyQlJicoKSorLC0uLw&g=1";
+    link.set(Some(url.into()));
+    settle().await;
+    assert!(text(&find(&root, "[data-add-link]")).contains("Up to four people"));
+    let input: web_sys::HtmlInputElement = find(&root, "[data-add-url]").unchecked_into();
+    assert_eq!(input.value(), url);
+    find(&root, "[data-add-close]").click();
+    settle().await;
+    assert!(root.query_selector("[data-add-link]").unwrap().is_none());
 }

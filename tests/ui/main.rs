@@ -17,6 +17,7 @@ mod chat;
 mod config;
 mod controls;
 mod features;
+mod group;
 mod home;
 mod prejoin;
 mod recording;

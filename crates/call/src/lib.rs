@@ -6,6 +6,7 @@
 pub mod config;
 pub mod controller;
 pub mod e2ee_health;
+pub mod group;
 pub mod media_health;
 pub mod move_link;
 pub mod prejoin;

@@ -17,6 +17,7 @@
 pub mod base64url;
 mod call_id;
 mod codec;
+mod group;
 mod media_state;
 mod move_intent;
 pub mod packed;
@@ -26,6 +27,7 @@ mod worker;
 
 pub use call_id::{CallId, InvalidCallId};
 pub use codec::{Codec, CodecError, PayloadTypes};
+pub use group::{GroupEvent, MAX_GROUP, MemberId};
 pub use media_state::{BadMediaState, MEDIA_STATE_KIND, MediaState};
 pub use move_intent::{BadMoveIntent, MOVE_INTENT_KIND, MoveIntent};
 pub use signalling::{

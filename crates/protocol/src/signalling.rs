@@ -121,6 +121,11 @@ pub enum RelayRequest {
     /// (Once joined, the only request besides signals.) Ask for a token to move this place to
     /// another device: answered by [`RelayEvent::MoveToken`], or an `error`.
     Move {},
+    /// (Once joined, transport-only.) Open this room to a group of up to four: answered, to
+    /// every member, by [`crate::GroupEvent::Group`], or by an `error`.
+    OpenGroup {},
+    /// (In a group) a signal for member `to` only; it arrives as [`crate::GroupEvent::From`].
+    To { to: crate::MemberId, s: Signal },
 }
 
 impl RelayRequest {
@@ -189,6 +194,8 @@ pub enum Signal {
 pub enum Inbound {
     Relay(RelayEvent),
     Peer(Signal),
+    /// About a group call (a room opened to more than two).
+    Group(crate::GroupEvent),
 }
 
 impl Signal {

@@ -397,6 +397,9 @@ impl Cluster {
             rejoin: token,
             replaced,
             moved: false,
+            // A cluster's rooms are never opened to a group.
+            place: 0,
+            group: None,
             queue: queue_rx,
             queued,
             kick: kick_rx,

@@ -30,10 +30,16 @@ pub enum Refusal {
     PeerUnreachable,
     /// Cluster mode: this relay cannot reach the engine.
     ClusterDown,
+    /// A signal without an addressee in a group of more than two.
+    Unaddressed,
+    /// A signal addressed to nobody in the group (or in a room that is no group).
+    NoSuchMember,
+    /// `open-group` where there is none to open (cluster mode, or no place in the room).
+    NoGroup,
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 8] = [
+    pub const ALL: [Refusal; 11] = [
         Refusal::Malformed,
         Refusal::TooLarge,
         Refusal::Binary,
@@ -42,6 +48,9 @@ impl Refusal {
         Refusal::PeerTooSlow,
         Refusal::PeerUnreachable,
         Refusal::ClusterDown,
+        Refusal::Unaddressed,
+        Refusal::NoSuchMember,
+        Refusal::NoGroup,
     ];
 
     /// The label value in the metrics.
@@ -55,6 +64,9 @@ impl Refusal {
             Refusal::PeerTooSlow => "peer_too_slow",
             Refusal::PeerUnreachable => "peer_unreachable",
             Refusal::ClusterDown => "cluster_down",
+            Refusal::Unaddressed => "unaddressed",
+            Refusal::NoSuchMember => "no_such_member",
+            Refusal::NoGroup => "no_group",
         }
     }
 }

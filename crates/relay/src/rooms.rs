@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use shieldcall_protocol::base64url::{decode16, encode16};
-use shieldcall_protocol::{MoveRefusal, RelayEvent};
+use shieldcall_protocol::{GroupEvent, MAX_GROUP, MemberId, MoveRefusal, RelayEvent, Signal};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -95,6 +95,8 @@ struct Member {
     queued: Arc<AtomicUsize>,
     kick: watch::Sender<Option<Kick>>,
     rejoin: RejoinToken,
+    /// Its id in a group call: stable for the place (a rejoin keeps it), unlike `id`.
+    place: MemberId,
 }
 
 /// A move token the relay issued (the same kind of secret as a rejoin token: 16 random bytes,
@@ -111,6 +113,29 @@ struct Room {
     members: Vec<Member>,
     last_activity: Instant,
     moves: Vec<IssuedMove>,
+    /// A member opened the room to a group (transport-only): up to [`MAX_GROUP`] people,
+    /// signals addressed by place. It stays open while anyone is in it.
+    group: bool,
+    /// The place id the next new member gets (from 1, earliest first).
+    next_place: MemberId,
+}
+
+impl Room {
+    /// What the others hear when the member in `place` leaves.
+    fn left_event(&self, place: MemberId) -> String {
+        if self.group {
+            GroupEvent::MemberLeft { id: place }.to_json()
+        } else {
+            RelayEvent::PeerLeft.to_json()
+        }
+    }
+
+    /// `member`'s view of the group: its id and everyone's, earliest first.
+    fn group_event(&self, member: MemberId) -> GroupEvent {
+        let mut members: Vec<MemberId> = self.members.iter().map(|m| m.place).collect();
+        members.sort_unstable();
+        GroupEvent::Group { me: member, members }
+    }
 }
 
 /// What a socket task holds after joining.
@@ -125,6 +150,10 @@ pub struct Membership {
     pub replaced: bool,
     /// This socket took its place with a move token (from another device).
     pub moved: bool,
+    /// Its id in a group call (unused in a room of two).
+    pub place: MemberId,
+    /// The room is a group: this goes to the socket before its `joined`.
+    pub group: Option<GroupEvent>,
     pub queue: mpsc::Receiver<Utf8Bytes>,
     /// Bytes waiting in `queue`: subtract each message's length on taking it out.
     pub queued: Arc<AtomicUsize>,
@@ -136,6 +165,8 @@ pub struct Membership {
 pub enum Refused {
     /// Two people are already in the call.
     Full,
+    /// A group call already holds [`MAX_GROUP`] people.
+    GroupFull,
     /// This address opened too many rooms in the last minute.
     TooManyNewRooms,
     /// Cluster mode: this relay cannot reach the engine that holds the rooms.
@@ -167,6 +198,10 @@ pub enum Forward {
     ClusterDown,
     /// Cluster mode: the sender's place is no longer its own; its socket is being closed.
     Lost,
+    /// A signal without an addressee in a group of more than two.
+    Unaddressed,
+    /// An addressed signal for nobody in this group (or in a room that is no group).
+    NoSuchMember,
 }
 
 /// The relay's shared state.
@@ -324,19 +359,27 @@ impl Relay {
             members: Vec::new(),
             last_activity: Instant::now(),
             moves: Vec::new(),
+            group: false,
+            next_place: 1,
         });
         let stale =
             rejoin.and_then(|token| room.members.iter().position(|m| m.rejoin.matches(&token)));
         let replaced = stale.map(|index| {
             let old = room.members.remove(index);
             old.kick.send_replace(Some(KICK_REPLACED));
-            old.rejoin
+            (old.rejoin, old.place)
         });
-        if room.members.len() >= 2 {
+        if room.group && room.members.len() >= MAX_GROUP {
+            return Err(Refused::GroupFull);
+        }
+        if !room.group && room.members.len() >= 2 {
             return Err(Refused::Full);
         }
-        let token = replaced.unwrap_or_else(RejoinToken::generate);
-        let mut member = self.seat(room, token, RelayEvent::PeerJoined);
+        let (token, place) = replaced.unwrap_or_else(|| {
+            room.next_place += 1;
+            (RejoinToken::generate(), room.next_place - 1)
+        });
+        let mut member = self.seat(room, token, place, RelayEvent::PeerJoined);
         member.replaced = replaced.is_some();
         Ok(member)
     }
@@ -353,7 +396,7 @@ impl Relay {
         now: Instant,
     ) -> Result<Membership, Refused> {
         let mut rooms = self.rooms();
-        let Some(room) = rooms.get_mut(call_id) else {
+        let Some(room) = rooms.get_mut(call_id).filter(|room| !room.group) else {
             return Err(Refused::Move(MoveRefusal::Unknown));
         };
         let Some(issued) = room.moves.iter_mut().find(|m| m.token.matches(&moving)) else {
@@ -373,16 +416,17 @@ impl Relay {
         issued.used = true;
         let old = room.members.remove(index);
         old.kick.send_replace(Some(KICK_MOVED));
-        let mut member = self.seat(room, RejoinToken::generate(), RelayEvent::PeerMoved);
+        let mut member = self.seat(room, RejoinToken::generate(), old.place, RelayEvent::PeerMoved);
         member.moved = true;
         Ok(member)
     }
 
     /// A token for another device to take member `id`'s place in `call_id` (replacing any
-    /// unused earlier one of its own); `None` if it has no place there.
+    /// unused earlier one of its own); `None` if it has no place there, or the room is a group
+    /// (whose members would all have to follow a place to a new device).
     pub fn issue_move(&self, call_id: &str, id: u64, now: Instant) -> Option<RejoinToken> {
         let mut rooms = self.rooms();
-        let room = rooms.get_mut(call_id)?;
+        let room = rooms.get_mut(call_id).filter(|room| !room.group)?;
         if !room.members.iter().any(|m| m.id == id) {
             return None;
         }
@@ -396,14 +440,25 @@ impl Relay {
         Some(token)
     }
 
+    /// Whether `call_id` was opened to a group.
+    pub fn is_group(&self, call_id: &str) -> bool {
+        self.rooms().get(call_id).is_some_and(|room| room.group)
+    }
+
     /// Seconds a move token stays valid.
     pub fn move_ttl_secs(&self) -> u64 {
         self.move_ttl.as_secs()
     }
 
-    /// Give a new socket a place in `room` (which has one free), telling the other member
-    /// `event`.
-    fn seat(&self, room: &mut Room, token: RejoinToken, event: RelayEvent) -> Membership {
+    /// Give a new socket place `place` in `room` (which has one free), telling the other member
+    /// `event` (in a group, every other member `member-joined`).
+    fn seat(
+        &self,
+        room: &mut Room,
+        token: RejoinToken,
+        place: MemberId,
+        event: RelayEvent,
+    ) -> Membership {
         let peers = room.members.len() as u8;
         let slot = if room.members.iter().any(|m| m.slot == 0) { 1 } else { 0 };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -411,8 +466,12 @@ impl Relay {
         let queued = Arc::new(AtomicUsize::new(0));
         let (kick_tx, kick_rx) = watch::channel(None);
         room.last_activity = Instant::now();
+        let event = match room.group {
+            true => GroupEvent::MemberJoined { id: place }.to_json(),
+            false => event.to_json(),
+        };
         for other in &room.members {
-            self.deliver(other, event.to_json().into());
+            self.deliver(other, event.as_str().into());
         }
         room.members.push(Member {
             id,
@@ -421,6 +480,7 @@ impl Relay {
             queued: queued.clone(),
             kick: kick_tx,
             rejoin: token,
+            place,
         });
         Membership {
             id,
@@ -429,6 +489,8 @@ impl Relay {
             rejoin: token,
             replaced: false,
             moved: false,
+            place,
+            group: room.group.then(|| room.group_event(place)),
             queue: queue_rx,
             queued,
             kick: kick_rx,
@@ -444,6 +506,9 @@ impl Relay {
             return Forward::NoPeer;
         };
         room.last_activity = Instant::now();
+        if room.group && room.members.len() > 2 {
+            return Forward::Unaddressed;
+        }
         let Some(other) = room.members.iter().find(|m| m.id != from) else {
             return Forward::NoPeer;
         };
@@ -451,10 +516,63 @@ impl Relay {
             return Forward::Sent;
         }
         let slow = other.id;
-        room.members.retain(|m| m.id != slow);
+        self.drop_slow(room, slow);
+        Forward::PeerTooSlow
+    }
+
+    /// A member too slow to take its messages leaves the room at once; the others are told.
+    fn drop_slow(&self, room: &mut Room, slow: u64) {
+        let Some(index) = room.members.iter().position(|m| m.id == slow) else {
+            return;
+        };
+        let gone = room.members.remove(index);
+        let left = room.left_event(gone.place);
         for member in &room.members {
-            self.deliver(member, RelayEvent::PeerLeft.to_json().into());
+            self.deliver(member, left.as_str().into());
         }
+    }
+
+    /// Open `call_id` to a group, at member `id`'s request (its page has confirmed the call
+    /// transport-only: the relay cannot tell, and a page under E2EE never asks). Every member
+    /// hears `group` with its id; `false` if `id` has no place there.
+    pub fn open_group(&self, call_id: &str, id: u64) -> bool {
+        let mut rooms = self.rooms();
+        let Some(room) = rooms.get_mut(call_id) else {
+            return false;
+        };
+        if !room.members.iter().any(|m| m.id == id) {
+            return false;
+        }
+        room.group = true;
+        room.last_activity = Instant::now();
+        // Move links issued before would take a place the others address by id.
+        room.moves.clear();
+        for member in &room.members {
+            self.deliver(member, room.group_event(member.place).to_json().into());
+        }
+        true
+    }
+
+    /// Hand `signal` from member `from` to the member of the group in place `to` only, as
+    /// `from` with the sender's place (the relay's, not anything the sender claimed).
+    pub fn forward_to(&self, call_id: &str, from: u64, to: MemberId, signal: Signal) -> Forward {
+        let mut rooms = self.rooms();
+        let Some(room) = rooms.get_mut(call_id).filter(|room| room.group) else {
+            return Forward::NoSuchMember;
+        };
+        room.last_activity = Instant::now();
+        let Some(sender) = room.members.iter().find(|m| m.id == from).map(|m| m.place) else {
+            return Forward::NoSuchMember;
+        };
+        let Some(other) = room.members.iter().find(|m| m.place == to && m.id != from) else {
+            return Forward::NoSuchMember;
+        };
+        let text = GroupEvent::From { from: sender, s: signal }.to_json();
+        if self.deliver(other, text.into()) {
+            return Forward::Sent;
+        }
+        let slow = other.id;
+        self.drop_slow(room, slow);
         Forward::PeerTooSlow
     }
 
@@ -466,17 +584,17 @@ impl Relay {
         let Some(room) = rooms.get_mut(call_id) else {
             return;
         };
-        let before = room.members.len();
-        room.members.retain(|m| m.id != id);
-        if room.members.len() == before {
+        let Some(index) = room.members.iter().position(|m| m.id == id) else {
             return;
-        }
+        };
+        let gone = room.members.remove(index);
         // While the relay shuts down it is the relay that goes, not the peer: the other socket
         // gets "relay shutting down" next, and a `peer-left` first would send its client
         // waiting for someone who never left.
         if !*self.shutdown.borrow() {
+            let left = room.left_event(gone.place);
             for other in &room.members {
-                self.deliver(other, RelayEvent::PeerLeft.to_json().into());
+                self.deliver(other, left.as_str().into());
             }
         }
         if room.members.is_empty() {

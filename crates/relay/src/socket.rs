@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use shieldcall_protocol::{
-    MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, RelayEvent, RelayRequest, Signal, SignalError,
+    GroupEvent, MAX_GROUP, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, RelayEvent, RelayRequest,
+    Signal, SignalError,
 };
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tracing::{debug, info, warn};
@@ -34,6 +35,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 const BAD_FRAME_LINGER: Duration = Duration::from_millis(300);
 
 const KICK_FULL: Kick = Kick { code: 1008, reason: "call is full" };
+const KICK_GROUP_FULL: Kick = Kick { code: 1008, reason: "group call is full" };
 const KICK_ROOMS: Kick =
     Kick { code: 1008, reason: "too many new calls from this address: try again in a minute" };
 const KICK_NO_JOIN: Kick = Kick { code: 1008, reason: "expected {\"t\":\"join\"} first" };
@@ -68,6 +70,13 @@ fn reason(why: Refusal) -> String {
                 .into()
         }
         Refusal::ClusterDown => "the relay cannot reach its cluster: message not delivered".into(),
+        Refusal::Unaddressed => {
+            "in a group call each signal says whom it is for: message not delivered".into()
+        }
+        Refusal::NoSuchMember => {
+            "nobody in this group call has that id: message not delivered".into()
+        }
+        Refusal::NoGroup => "group calls are not available on this relay".into(),
     }
 }
 
@@ -135,6 +144,15 @@ pub async fn run(
             }
             return;
         }
+        Err(Refused::GroupFull) => {
+            relay.metrics.full();
+            info!(call, "refused: group call is full");
+            let full = GroupEvent::GroupFull { max: MAX_GROUP as u8 }.to_json();
+            if send(&mut ws, Message::Text(full.into())).await {
+                close(&mut ws, KICK_GROUP_FULL).await;
+            }
+            return;
+        }
         Err(Refused::Move(reason)) => {
             // Which one is worth a line: a used one may be a stolen link tried too late.
             relay.metrics.move_refused();
@@ -171,7 +189,14 @@ pub async fn run(
         debug!(call, "TURN credentials issued");
     }
     let joined = RelayEvent::Joined { peers: member.peers, rejoin: member.rejoin.to_text(), turn };
-    let exit = if send(&mut ws, text(joined)).await {
+    // A group's member learns its id and the others' before its `joined`, so that its page
+    // knows whom its first hello is for.
+    let group = member.group.take().map(|event| Message::Text(event.to_json().into()));
+    let told = match group {
+        Some(group) => send(&mut ws, group).await,
+        None => true,
+    };
+    let exit = if told && send(&mut ws, text(joined)).await {
         serve(&relay, &config, &call_id, &mut member, &mut ws, &mut stats).await
     } else {
         Exit::Gone
@@ -243,7 +268,8 @@ async fn read_join(ws: &mut WebSocket, wait: Duration) -> Result<Claim, Option<K
             RejoinToken::parse(&token).map(Claim::Move).ok_or(Some(KICK_BAD_MOVE))
         }
         Ok(RelayRequest::Join { rejoin: Some(_), moving: Some(_) }) => Err(Some(KICK_TWO_TOKENS)),
-        Ok(RelayRequest::Move {}) | Err(_) => Err(Some(KICK_NO_JOIN)),
+        Ok(RelayRequest::Move {} | RelayRequest::OpenGroup {} | RelayRequest::To { .. })
+        | Err(_) => Err(Some(KICK_NO_JOIN)),
     }
 }
 
@@ -355,6 +381,9 @@ fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Message {
         // A cluster's rooms live in Redis, which has no move tokens (yet).
         return error("moving a call to another device is not available on this relay");
     }
+    if relay.is_group(call_id) {
+        return error("a group call cannot be moved to another device");
+    }
     match relay.issue_move(call_id, member.id, Instant::now()) {
         // The token goes to this socket only; the log says that one was issued, never which.
         Some(token) => {
@@ -385,7 +414,9 @@ async fn handle_text(
     let signal = match Signal::parse(text.as_str()) {
         Ok(signal) => signal,
         Err(SignalError::TooLarge) => return Some(Refusal::TooLarge),
-        Err(SignalError::Malformed) => return Some(Refusal::Malformed),
+        Err(SignalError::Malformed) => {
+            return group_request(relay, call_id, member, &text, stats);
+        }
     };
     #[cfg(feature = "mitm")]
     let text = match config.mitm.and_then(|attack| mitm::rewrite(attack, &signal, member.slot)) {
@@ -413,6 +444,48 @@ async fn handle_text(
         Forward::ClusterDown => Some(Refusal::ClusterDown),
         // Its own kick closes the socket next.
         Forward::Lost => None,
+        Forward::Unaddressed => Some(Refusal::Unaddressed),
+        Forward::NoSuchMember => Some(Refusal::NoSuchMember),
+    }
+}
+
+/// A message that is no signal: `open-group`, or a signal addressed `to` one member of a
+/// group; anything else is malformed. (The relay cannot see whether a call is transport-only:
+/// a page opens a group only once it has confirmed that, and every page in a group says
+/// `e2ee: false`, so no relay can make a group member's shield show a lock.)
+fn group_request(
+    relay: &Relay,
+    call_id: &str,
+    member: &Membership,
+    text: &Utf8Bytes,
+    stats: &mut Stats,
+) -> Option<Refusal> {
+    let request = RelayRequest::parse(text.as_str()).ok();
+    // A cluster's rooms live in Redis, which holds no groups (yet).
+    if relay.cluster().is_some() {
+        return match request {
+            Some(RelayRequest::OpenGroup {} | RelayRequest::To { .. }) => Some(Refusal::NoGroup),
+            _ => Some(Refusal::Malformed),
+        };
+    }
+    match request {
+        Some(RelayRequest::OpenGroup {}) => {
+            if !relay.open_group(call_id, member.id) {
+                return Some(Refusal::NoGroup);
+            }
+            info!(call = short(call_id), "opened to a group");
+            None
+        }
+        Some(RelayRequest::To { to, s }) => match relay.forward_to(call_id, member.id, to, s) {
+            Forward::Sent => {
+                stats.forwarded += 1;
+                relay.metrics.forwarded();
+                None
+            }
+            Forward::PeerTooSlow => Some(Refusal::PeerTooSlow),
+            _ => Some(Refusal::NoSuchMember),
+        },
+        _ => Some(Refusal::Malformed),
     }
 }
 

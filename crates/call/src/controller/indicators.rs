@@ -53,6 +53,9 @@ impl Controller {
 
     /// A binary message on the data channel: with E2EE off, the other person's media state.
     pub(super) fn binary_received(&mut self, bytes: &[u8]) {
+        if bytes.first() == Some(&crate::group::MERGE_KIND) {
+            return self.merge_received(bytes);
+        }
         match self.session.state() {
             // Under E2EE everything on the channel is sealed: a plain state is not theirs to
             // trust.

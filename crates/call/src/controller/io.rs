@@ -2,6 +2,7 @@
 //! boundary between the call's decisions and the browser that carries them out.
 
 use crate::config::IceSettings;
+use crate::group::{AddLink, MergeLink};
 use crate::move_link::MoveLink;
 use crate::quality::{LinkStats, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
@@ -132,6 +133,16 @@ pub enum Input {
     Tick,
     /// The person asks to move the call to another device.
     MoveToAnotherDevice,
+    /// The person asks to add someone: the call opens to a group.
+    AddParticipant,
+    /// The relay says this call is a group (see [`crate::group`]).
+    JoinGroup,
+    /// The relay says the group is full.
+    GroupFull,
+    /// The person merges their other call (another tab) into this one.
+    Merge,
+    /// The person's other tab merges this call into its own (see [`crate::group::MergeLink`]).
+    MergeInto(MergeLink),
     /// The person hangs up.
     HangUp,
     /// The page goes away: end without a word.
@@ -160,6 +171,12 @@ pub enum Effect {
         commitment: Commitment,
         secret: LinkSecret,
     },
+    /// Show the link that adds a person to this (now group) call.
+    ShowAddLink(AddLink),
+    /// Tell this person's other tabs to merge their call into this one.
+    OfferMerge(MergeLink),
+    /// Open the merged call (on this page's origin), as the other person asked.
+    FollowMerge(MergeLink),
     Status(CallStatus),
     Shield(ShieldView),
     /// Tell the person something that does not stop the call.

@@ -20,6 +20,7 @@
 //! told to the other, the connection's quality).
 
 mod chat;
+mod group;
 mod indicators;
 mod io;
 mod link;
@@ -65,6 +66,8 @@ pub const WORKER_FAILED: &str =
 /// One call's decisions and the state they rest on.
 pub struct Controller {
     role: Role,
+    /// This call's id (a merge names the call it goes to).
+    call_id: shieldcall_protocol::CallId,
     session: Session,
     /// The caller's clock at the input being handled (ms, monotonic).
     now: u64,
@@ -136,6 +139,8 @@ pub struct Controller {
     move_asked_at: Option<u64>,
     /// Until when (ms) the move link shown is valid.
     move_link_until: Option<u64>,
+    /// When (ms) this call, merged into the person's other call, leaves.
+    merge_leaves_at: Option<u64>,
     /// What the person was last shown, so each change is shown once.
     status: CallStatus,
     shield: Option<ShieldView>,
@@ -181,6 +186,7 @@ impl Controller {
         }
         let mut controller = Controller {
             role: config.role,
+            call_id: config.call_id,
             session,
             now: 0,
             effects: VecDeque::new(),
@@ -219,6 +225,7 @@ impl Controller {
                 && config.role == Role::Guest,
             move_asked_at: None,
             move_link_until: None,
+            merge_leaves_at: None,
             status: CallStatus::Preparing,
             shield: None,
             problems: Vec::new(),
@@ -292,6 +299,11 @@ impl Controller {
             Input::RetryDue => self.retry_due(),
             Input::Tick => self.tick(),
             Input::MoveToAnotherDevice => self.ask_to_move(),
+            Input::AddParticipant => self.add_participant(),
+            Input::JoinGroup => self.join_group(),
+            Input::GroupFull => self.group_full(),
+            Input::Merge => self.merge(),
+            Input::MergeInto(link) => self.merge_into(link),
             Input::HangUp => {
                 self.send(Signal::Bye {});
                 self.end(Some("You left the call.".into()), true);
@@ -404,6 +416,7 @@ impl Controller {
         self.screen_idle_check();
         self.ask_for_stats();
         self.move_link_tick();
+        self.merge_tick();
     }
 
     /// End the call (`why` shown to the person, or nothing when the page is just leaving).

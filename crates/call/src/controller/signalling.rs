@@ -63,6 +63,8 @@ impl Controller {
             Inbound::Peer(Signal::Bye {}) => {
                 self.end(Some("The other person hung up.".into()), true)
             }
+            // The page's group layer routes these (crate::group); one pair never sees them.
+            Inbound::Group(_) => self.log("relay: group news for one pair"),
         }
     }
 

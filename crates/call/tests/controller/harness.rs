@@ -12,6 +12,7 @@ use shieldcall_call::controller::{
     Arrival, CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
     ShieldView,
 };
+use shieldcall_call::group::{AddLink, MergeLink};
 use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
@@ -101,6 +102,11 @@ pub struct View {
     /// The link this tab keeps for a reload, as the page last said (a guest after a re-keyed
     /// move).
     pub kept_link: Option<(shieldcall_e2ee::link::Commitment, LinkSecret)>,
+    /// The link that adds a person, once shown.
+    pub add_link: Option<AddLink>,
+    /// What a merge told the person's other tabs, and the merge this page followed.
+    pub merge_offered: Option<MergeLink>,
+    pub merge_followed: Option<MergeLink>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -166,6 +172,9 @@ impl Side {
                 quality: None,
                 move_link: None,
                 kept_link: None,
+                add_link: None,
+                merge_offered: None,
+                merge_followed: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
@@ -309,6 +318,9 @@ impl Side {
             Effect::KeepLink { commitment, secret } => {
                 self.view.kept_link = Some((commitment, secret))
             }
+            Effect::ShowAddLink(link) => self.view.add_link = Some(link),
+            Effect::OfferMerge(link) => self.view.merge_offered = Some(link),
+            Effect::FollowMerge(link) => self.view.merge_followed = Some(link),
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
             Effect::StartWorker => {
@@ -949,6 +961,11 @@ impl World {
             }
             self.settle();
         }
+    }
+
+    /// This call's id.
+    pub fn call_id(&self) -> shieldcall_protocol::CallId {
+        self.guest_link.0.call_id
     }
 
     /// The usual call: both join and settle.

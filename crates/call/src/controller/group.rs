@@ -1,0 +1,124 @@
+//! This controller's pair in a group call: opening the call to more people (transport-only,
+//! once confirmed), joining a group (only with E2EE off), and a full group.
+
+use shieldcall_e2ee::session::{Role, ShieldState};
+use shieldcall_protocol::RelayRequest;
+
+use super::{Controller, Effect};
+use crate::group::{
+    AddLink, GROUP_FULL, GROUP_NEEDS_E2EE_OFF, GROUP_NOT_YET, GROUP_WITHOUT_E2EE, MERGED_AWAY,
+    MERGED_HERE, MERGING, MergeLink,
+};
+
+/// How long the tab whose call is merged away stays, so its message crosses the channel.
+const MERGE_HANDOVER_MS: u64 = 3000;
+
+impl Controller {
+    /// Why no one can be added now, if no one can: only to a transport-only call, once
+    /// confirmed (the new people confirm with the same link secret).
+    pub fn group_unavailable(&self) -> Option<&'static str> {
+        match self.session.state() {
+            _ if self.ended => Some(GROUP_NOT_YET),
+            ShieldState::Unlocked { .. } if self.session.confirmed() => None,
+            ShieldState::Locked { .. } => Some(GROUP_NEEDS_E2EE_OFF),
+            _ if self.session.offers_e2ee() && self.session.e2ee_intended() => {
+                Some(GROUP_NEEDS_E2EE_OFF)
+            }
+            _ => Some(GROUP_NOT_YET),
+        }
+    }
+
+    /// The person asks to add someone: the relay opens the room, and the page shows the link.
+    pub(super) fn add_participant(&mut self) {
+        if let Some(link) = self.open_group() {
+            self.emit(Effect::ShowAddLink(link));
+        }
+    }
+
+    /// Open this call to a group, if it may be: its add link.
+    fn open_group(&mut self) -> Option<AddLink> {
+        if let Some(why) = self.group_unavailable() {
+            self.notice(why);
+            return None;
+        }
+        let commitment = match self.role {
+            Role::Host => self.session.link_commitment(),
+            Role::Guest => match self.session.commitment() {
+                Some(commitment) => commitment,
+                None => {
+                    self.notice(GROUP_NOT_YET);
+                    return None;
+                }
+            },
+        };
+        self.emit(Effect::Relay(RelayRequest::OpenGroup {}));
+        Some(AddLink { commitment, secret: self.session.link_secret().clone() })
+    }
+
+    /// The person merges their other call into this one: this call opens to a group, and the
+    /// other tab is told where its peer is to go.
+    pub(super) fn merge(&mut self) {
+        if let Some(add) = self.open_group() {
+            let call_id = self.call_id;
+            self.notice(MERGING);
+            self.emit(Effect::OfferMerge(MergeLink { call_id, add }));
+        }
+    }
+
+    /// The person's other tab merges this call into its own: the peer is sent the link over
+    /// the data channel (never the relay), and this page leaves once it has crossed. Only in a
+    /// call confirmed transport-only, whose channel is open.
+    pub(super) fn merge_into(&mut self, link: MergeLink) {
+        if link.call_id == self.call_id {
+            return;
+        }
+        if self.group_unavailable().is_some() || self.channel_open.is_none() {
+            return self.log("a merge this call cannot take part in now");
+        }
+        self.emit(Effect::SendBinary(link.to_message()));
+        self.merge_leaves_at = Some(self.now + MERGE_HANDOVER_MS);
+    }
+
+    /// Once a second: the merged-away call leaves once its message has had time to cross.
+    pub(super) fn merge_tick(&mut self) {
+        if self.merge_leaves_at.is_some_and(|at| self.now >= at) {
+            self.merge_leaves_at = None;
+            self.end(Some(MERGED_AWAY.into()), true);
+        }
+    }
+
+    /// The other person merged this call into another of theirs: go there (only from a call
+    /// confirmed transport-only; under E2EE nothing on the channel is plain).
+    pub(super) fn merge_received(&mut self, bytes: &[u8]) {
+        let Some(link) = MergeLink::from_message(bytes) else {
+            return self.notice("A merge message was dropped: it is not valid.");
+        };
+        if self.group_unavailable().is_some() {
+            return self.log("a merge message outside a confirmed transport-only call");
+        }
+        self.notice(MERGED_HERE);
+        self.emit(Effect::FollowMerge(link));
+        self.end(Some(MERGED_HERE.into()), true);
+    }
+
+    /// The relay says this call is a group: a page that asked for E2EE leaves, saying why
+    /// (a group has none, and the relay alone cannot be trusted to say so), unless its call
+    /// is already confirmed transport-only (its person has been shown so); otherwise, an
+    /// agreement not yet begun accepts a host key other than the link's, as only a
+    /// transport-only agreement may (its confirmation, keyed by the link secret, still proves
+    /// the transcript).
+    pub(super) fn join_group(&mut self) {
+        let transport_only = self.session.confirmed()
+            && matches!(self.session.state(), ShieldState::Unlocked { .. });
+        if self.session.offers_e2ee() && !transport_only {
+            return self.end(Some(GROUP_WITHOUT_E2EE.into()), false);
+        }
+        if !self.session.has_peer() {
+            self.session.peer_moved(self.now);
+        }
+    }
+
+    pub(super) fn group_full(&mut self) {
+        self.end(Some(GROUP_FULL.into()), false);
+    }
+}
