@@ -8,6 +8,7 @@ pub mod controller;
 pub mod e2ee_health;
 pub mod media_health;
 pub mod move_link;
+pub mod pickup;
 pub mod prejoin;
 pub mod qr;
 pub mod quality;

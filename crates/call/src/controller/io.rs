@@ -3,6 +3,7 @@
 
 use crate::config::IceSettings;
 use crate::move_link::MoveLink;
+use crate::pickup::PickupCode;
 use crate::quality::{LinkStats, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
@@ -28,6 +29,8 @@ pub enum CallStatus {
     Connected,
     /// The other person left; waiting for them to come back.
     PeerLeft,
+    /// The other person parked the call; waiting for someone to pick it up.
+    OnHold,
     /// The media connection failed; the next attempt is this many seconds away (its number).
     Retrying { in_secs: u64, attempt: u32 },
     /// The call is over, and why.
@@ -131,6 +134,10 @@ pub enum Input {
     Tick,
     /// The person asks to move the call to another device.
     MoveToAnotherDevice,
+    /// The person parks the call; `random` from the OS, for the pickup code and its deposit.
+    Park { random: super::ParkRandom },
+    /// The person transfers the call to someone they call `name`.
+    Transfer { name: String },
     /// The person hangs up.
     HangUp,
     /// The page goes away: end without a word.
@@ -152,6 +159,20 @@ pub enum Effect {
     },
     /// Take the move link off the screen (it expired).
     HideMoveLink,
+    /// The call is parked: show its pickup code and link (valid for `ttl_secs`); the call on
+    /// this page ends next, and they stay on screen.
+    ShowParked {
+        link: MoveLink,
+        code: PickupCode,
+        ttl_secs: u64,
+    },
+    /// Show the link that transfers this place to `name` (valid for `ttl_secs`), in place of
+    /// any move link; [`Effect::HideMoveLink`] takes it off too.
+    ShowTransferLink {
+        link: MoveLink,
+        name: String,
+        ttl_secs: u64,
+    },
     Status(CallStatus),
     Shield(ShieldView),
     /// Tell the person something that does not stop the call.

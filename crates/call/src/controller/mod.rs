@@ -20,6 +20,7 @@
 //! told to the other, the connection's quality).
 
 mod chat;
+mod handover;
 mod indicators;
 mod io;
 mod link;
@@ -38,6 +39,10 @@ use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{Role, Session, SessionConfig};
 use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
+pub use handover::{
+    ON_HOLD, PARK_ENDED, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME, peer_transferred,
+    transferred_away,
+};
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 pub use moving::{MOVE_NEEDS_E2EE_OFF, MOVE_NOT_YET, MOVED_AWAY, PEER_MOVED, move_refused};
 pub use turn::{TURN_REFUSED, TURN_REFUSED_NOTICE, TURN_UNREACHABLE};
@@ -127,8 +132,14 @@ pub struct Controller {
     /// The link's secret and (guest) commitment, for a move link.
     link_secret: LinkSecret,
     commitment: Option<Commitment>,
-    /// Until when (ms) the move link shown is valid.
+    /// Until when (ms) the move (or transfer) link shown is valid.
     move_link_until: Option<u64>,
+    /// The page's half of the pickup code of a park asked for, until the relay answers.
+    parking: Option<String>,
+    /// The name the latest transfer link was made for (its use ends this page's call).
+    handing_to: Option<String>,
+    /// The other person parked the call: on hold until a pickup.
+    held: bool,
     /// What the person was last shown, so each change is shown once.
     status: CallStatus,
     shield: Option<ShieldView>,
@@ -197,6 +208,9 @@ impl Controller {
             link_secret,
             commitment,
             move_link_until: None,
+            parking: None,
+            handing_to: None,
+            held: false,
             status: CallStatus::Preparing,
             shield: None,
             problems: Vec::new(),
@@ -270,6 +284,8 @@ impl Controller {
             Input::RetryDue => self.retry_due(),
             Input::Tick => self.tick(),
             Input::MoveToAnotherDevice => self.ask_to_move(),
+            Input::Park { random } => self.ask_to_park(random),
+            Input::Transfer { name } => self.ask_to_transfer(name),
             Input::HangUp => {
                 self.send(Signal::Bye {});
                 self.end(Some("You left the call.".into()), true);

@@ -66,6 +66,8 @@ impl Controller {
         };
         let link =
             MoveLink { role: self.role, token, secret: self.link_secret.clone(), commitment };
+        // The latest token of a place is the one that counts: this is no transfer now.
+        self.handing_to = None;
         self.move_link_until = Some(self.now + ttl_secs * 1000);
         self.emit(Effect::ShowMoveLink { link, ttl_secs });
     }
@@ -81,9 +83,17 @@ impl Controller {
     /// The relay says the other person's place went to their other device: a new agreement
     /// and connection with it, as after a reconnection, without anyone doing anything.
     pub(super) fn peer_moved(&mut self) {
+        // A parked place is taken as a move is: the hold ends.
+        let picked_up = std::mem::take(&mut self.held);
+        self.start_afresh_with_new_device();
+        self.notice(if picked_up { super::handover::PICKED_UP } else { PEER_MOVED });
+    }
+
+    /// The other person's place is someone else's now (their other device, a pickup, a
+    /// transfer): a new agreement and connection, as after a reconnection.
+    pub(super) fn start_afresh_with_new_device(&mut self) {
         self.peer_left();
         self.session.peer_moved();
-        self.notice(PEER_MOVED);
         self.session.expect_peer();
         self.say_hello();
     }

@@ -13,6 +13,7 @@ use shieldcall_call::controller::{
     ShieldView,
 };
 use shieldcall_call::move_link::MoveLink;
+use shieldcall_call::pickup::PickupCode;
 use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -98,6 +99,10 @@ pub struct View {
     pub quality: Option<QualityView>,
     /// The move link on the screen, and for how many seconds it was said to be valid.
     pub move_link: Option<(MoveLink, u64)>,
+    /// The parked call's pickup link and code, and their time.
+    pub parked: Option<(MoveLink, PickupCode, u64)>,
+    /// The transfer link on the screen, the name it is for, and its time.
+    pub transfer_link: Option<(MoveLink, String, u64)>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -162,6 +167,8 @@ impl Side {
                 announced: Vec::new(),
                 quality: None,
                 move_link: None,
+                parked: None,
+                transfer_link: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
@@ -301,7 +308,16 @@ impl Side {
             Effect::Notice(text) => self.view.notices.push(text),
             Effect::Relay(request) => self.relay_requests.push(request),
             Effect::ShowMoveLink { link, ttl_secs } => self.view.move_link = Some((link, ttl_secs)),
-            Effect::HideMoveLink => self.view.move_link = None,
+            Effect::HideMoveLink => {
+                self.view.move_link = None;
+                self.view.transfer_link = None;
+            }
+            Effect::ShowParked { link, code, ttl_secs } => {
+                self.view.parked = Some((link, code, ttl_secs))
+            }
+            Effect::ShowTransferLink { link, name, ttl_secs } => {
+                self.view.transfer_link = Some((link, name, ttl_secs))
+            }
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
             Effect::StartWorker => {

@@ -9,6 +9,7 @@ mod attacks;
 mod chat;
 mod e2ee_off;
 mod failures;
+mod handover;
 mod honest;
 mod indicators;
 mod media;

@@ -1,0 +1,141 @@
+//! Handing this person's place over, in transport-only calls (PROTOCOL.md change 44): parking
+//! the call (the relay holds the place for a pickup by code or link, the other person is on
+//! hold) and a blind transfer (a one-time link for someone else, whose name, as typed here,
+//! the other person is told). Both are taken as a move is (`moving`): the new page opens a
+//! move link and makes a fresh agreement, confirmed with the same link secret.
+
+use shieldcall_e2ee::session::Role;
+use shieldcall_protocol::{MoveToken, RelayRequest, valid_transfer_name};
+
+use super::{CallStatus, Controller, Effect};
+use crate::move_link::MoveLink;
+use crate::pickup::{PickupCode, link_rest, page_half, seal_deposit};
+
+/// What the parking page says once the place is parked (the code and link stay on screen).
+pub const PARKED_HERE: &str = "You parked the call. Whoever has the pickup code or link can pick \
+    it up on any device, you included.";
+/// What the other person is told when the call is parked.
+pub const ON_HOLD: &str = "The other person parked the call: you are on hold until it is \
+    picked up.";
+/// What the other person is told when the parked call is picked up.
+pub const PICKED_UP: &str = "The parked call was picked up.";
+/// Why the call ends for the other person when nobody picked the parked call up in time.
+pub const PARK_ENDED: &str =
+    "The call was on hold and nobody picked it up in time, so it has ended.";
+/// Why a transfer is not offered without a name.
+pub const TRANSFER_NEEDS_NAME: &str = "Type the name of the person you transfer the call to (up \
+    to 40 characters).";
+
+/// What the page that transferred the call shows once the new person has taken its place.
+pub fn transferred_away(name: &str) -> String {
+    format!("You transferred the call to {name}.")
+}
+
+/// What the other person is told when someone takes the place by a transfer link: only what
+/// the link's maker typed, said as such.
+pub fn peer_transferred(name: &str) -> String {
+    format!(
+        "{name} is joining: the other person transferred the call to them. (The name is as they \
+         typed it.)"
+    )
+}
+
+/// The random bytes a park takes: the page's half of the pickup code, and the deposit's nonce.
+pub type ParkRandom = [u8; 18];
+
+impl Controller {
+    /// The person parks the call: seal the pickup link's secret part under this page's half
+    /// of the code, and ask the relay to hold the place.
+    pub(super) fn ask_to_park(&mut self, random: ParkRandom) {
+        if let Some(why) = self.move_unavailable() {
+            return self.notice(why);
+        }
+        // Unwraps: the slices are the array's first 6 and last 12 bytes.
+        let half = page_half(&random[..6].try_into().expect("6 bytes"));
+        let nonce: [u8; 12] = random[6..].try_into().expect("12 bytes");
+        // The token is not known yet; the part after it is what the deposit carries.
+        let link = self.pickup_link(MoveToken(String::new()));
+        let deposit = seal_deposit(&half, nonce, &link_rest(&link));
+        self.parking = Some(half);
+        self.handing_to = None;
+        self.emit(Effect::Relay(RelayRequest::Park { deposit }));
+    }
+
+    /// The relay holds the place: show the code and link, and leave the call on this page
+    /// (its socket going is what leaves the place held).
+    pub(super) fn parked(&mut self, token: MoveToken, relay_half: &str, ttl_secs: u64) {
+        let Some(half) = self.parking.take() else {
+            return self.log("relay: a park nobody asked for");
+        };
+        let Some(code) = PickupCode::new(relay_half, &half) else {
+            return self.log("relay: a pickup code that is not 6 characters of the alphabet");
+        };
+        let link = self.pickup_link(token);
+        self.emit(Effect::ShowParked { link, code, ttl_secs });
+        self.end(Some(PARKED_HERE.into()), true);
+    }
+
+    /// The person transfers the call to someone called `name`: ask the relay for a token.
+    pub(super) fn ask_to_transfer(&mut self, name: String) {
+        if let Some(why) = self.move_unavailable() {
+            return self.notice(why);
+        }
+        let name = name.trim().to_string();
+        if !valid_transfer_name(&name) {
+            return self.notice(TRANSFER_NEEDS_NAME);
+        }
+        self.handing_to = Some(name.clone());
+        self.emit(Effect::Relay(RelayRequest::Transfer { name }));
+    }
+
+    /// The relay's transfer token: show the link (until it expires).
+    pub(super) fn transfer_token(&mut self, token: MoveToken, ttl_secs: u64) {
+        let Some(name) = self.handing_to.clone() else {
+            return self.log("relay: a transfer token nobody asked for");
+        };
+        if self.move_unavailable().is_some() {
+            return self.log("relay: a transfer token nobody asked for now");
+        }
+        let link = self.pickup_link(token);
+        self.move_link_until = Some(self.now + ttl_secs * 1000);
+        self.emit(Effect::ShowTransferLink { link, name, ttl_secs });
+    }
+
+    /// This place was taken by its move, transfer or pickup link: the call goes on there.
+    pub(super) fn handed_over(&mut self) -> String {
+        match self.handing_to.take() {
+            Some(name) => transferred_away(&name),
+            None => super::MOVED_AWAY.into(),
+        }
+    }
+
+    /// The relay says the other person parked the call: their place waits for a pickup,
+    /// without them. This connection goes; the next is made with whoever picks it up.
+    pub(super) fn peer_parked(&mut self) {
+        self.peer_left();
+        self.held = true;
+        self.set_status(CallStatus::OnHold);
+        self.notice(ON_HOLD);
+    }
+
+    /// The relay says the other person's place was transferred to someone called `name`.
+    pub(super) fn peer_transferred(&mut self, name: &str) {
+        self.held = false;
+        self.start_afresh_with_new_device();
+        self.notice(peer_transferred(name));
+    }
+
+    /// The parked place was not picked up in time.
+    pub(super) fn park_ended(&mut self) {
+        self.end(Some(PARK_ENDED.into()), true);
+    }
+
+    /// A link that takes this place: the side, the link secret and (a guest) the commitment.
+    fn pickup_link(&self, token: MoveToken) -> MoveLink {
+        let commitment = match self.role {
+            Role::Host => None,
+            Role::Guest => self.commitment,
+        };
+        MoveLink { role: self.role, token, secret: self.link_secret.clone(), commitment }
+    }
+}
