@@ -17,8 +17,8 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Nonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
-use shieldcall_protocol::MoveToken;
 use shieldcall_protocol::base64url;
+use shieldcall_protocol::{MoveRefusal, MoveToken};
 
 use crate::move_link::MoveLink;
 
@@ -123,6 +123,67 @@ impl PickupCode {
     }
 }
 
+/// How a page opened from a link that takes someone's place got it: the words of a refusal
+/// differ. The link says it after the move link's parts (`&h=park`, `&h=transfer`), which an
+/// older page ignores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// A move link: this person's other device.
+    Move,
+    /// A pickup link, or a pickup code typed on the home page.
+    Pickup,
+    /// A transfer link.
+    Transfer,
+}
+
+impl Arrival {
+    /// What a link's fragment says.
+    pub fn of_fragment(fragment: &str) -> Arrival {
+        match fragment.split('&').find_map(|part| part.strip_prefix("h=")) {
+            Some("park") => Arrival::Pickup,
+            Some("transfer") => Arrival::Transfer,
+            _ => Arrival::Move,
+        }
+    }
+
+    /// The tag a link of this kind carries after the move link's parts.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Arrival::Move => "",
+            Arrival::Pickup => "&h=park",
+            Arrival::Transfer => "&h=transfer",
+        }
+    }
+
+    /// What a page that arrived this way is told when the relay refuses its token.
+    pub fn refused(self, reason: MoveRefusal) -> &'static str {
+        match (self, reason) {
+            (Arrival::Move, _) => crate::controller::move_refused(reason),
+            (Arrival::Pickup, reason) => pickup_refused(reason),
+            (Arrival::Transfer, MoveRefusal::Used) => {
+                "This transfer link was already used: someone has taken the call. A transfer                  link works once."
+            }
+            (Arrival::Transfer, MoveRefusal::Expired) => {
+                "This transfer link has expired. Ask the person who transferred the call for a                  new one."
+            }
+            (Arrival::Transfer, MoveRefusal::Unknown) => "This transfer link is not valid.",
+        }
+    }
+}
+
+/// What a person who tries to pick up a parked call is told when it cannot be.
+pub fn pickup_refused(reason: MoveRefusal) -> &'static str {
+    match reason {
+        MoveRefusal::Used => "This parked call was already picked up: a pickup code works once.",
+        MoveRefusal::Expired => {
+            "This pickup code has expired: nobody picked the call up in time, so it has ended."
+        }
+        MoveRefusal::Unknown => {
+            "No parked call has this pickup code. Check it with the person who parked the call."
+        }
+    }
+}
+
 const AAD: &[u8] = b"shieldcall/v2 park deposit";
 
 fn cipher(page_half: &str) -> Aes128Gcm {
@@ -181,6 +242,18 @@ mod tests {
             secret: LinkSecret::parse(SECRET).unwrap(),
             commitment: None,
         }
+    }
+
+    #[test]
+    fn a_link_says_how_it_takes_the_place_and_a_refusal_says_so() {
+        let fragment = format!("{}{}", link().to_fragment(), Arrival::Transfer.tag());
+        assert_eq!(Arrival::of_fragment(&fragment), Arrival::Transfer);
+        assert_eq!(MoveLink::parse_fragment(&fragment), Ok(link()), "still a move link");
+        let parked = format!("{}{}", link().to_fragment(), Arrival::Pickup.tag());
+        assert_eq!(Arrival::of_fragment(&parked), Arrival::Pickup);
+        assert_eq!(Arrival::of_fragment(&link().to_fragment()), Arrival::Move);
+        assert!(Arrival::Transfer.refused(MoveRefusal::Used).contains("already used"));
+        assert!(Arrival::Pickup.refused(MoveRefusal::Expired).contains("expired"));
     }
 
     #[test]

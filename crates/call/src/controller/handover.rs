@@ -5,11 +5,11 @@
 //! move link and makes a fresh agreement, confirmed with the same link secret.
 
 use shieldcall_e2ee::session::Role;
-use shieldcall_protocol::{MoveToken, RelayRequest, valid_transfer_name};
+use shieldcall_protocol::{MoveRefusal, MoveToken, RelayRequest, valid_transfer_name};
 
 use super::{CallStatus, Controller, Effect};
 use crate::move_link::MoveLink;
-use crate::pickup::{PickupCode, link_rest, page_half, seal_deposit};
+use crate::pickup::{Arrival, PickupCode, link_rest, page_half, seal_deposit};
 
 /// What the parking page says once the place is parked (the code and link stay on screen).
 pub const PARKED_HERE: &str = "You parked the call. Whoever has the pickup code or link can pick \
@@ -128,6 +128,17 @@ impl Controller {
     /// The parked place was not picked up in time.
     pub(super) fn park_ended(&mut self) {
         self.end(Some(PARK_ENDED.into()), true);
+    }
+
+    /// This page was opened from a pickup or transfer link (or a pickup code): a refusal of
+    /// its token is said in those words.
+    pub fn arrived_by(&mut self, arrival: Arrival) {
+        self.arrival = arrival;
+    }
+
+    /// What this page is told when the relay refuses its token.
+    pub(super) fn token_refused(&self, reason: MoveRefusal) -> String {
+        self.arrival.refused(reason).into()
     }
 
     /// A link that takes this place: the side, the link secret and (a guest) the commitment.

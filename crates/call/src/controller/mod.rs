@@ -140,6 +140,8 @@ pub struct Controller {
     handing_to: Option<String>,
     /// The other person parked the call: on hold until a pickup.
     held: bool,
+    /// How this page came to take someone's place, if it did (for the words of a refusal).
+    arrival: crate::pickup::Arrival,
     /// What the person was last shown, so each change is shown once.
     status: CallStatus,
     shield: Option<ShieldView>,
@@ -211,6 +213,7 @@ impl Controller {
             parking: None,
             handing_to: None,
             held: false,
+            arrival: crate::pickup::Arrival::Move,
             status: CallStatus::Preparing,
             shield: None,
             problems: Vec::new(),

@@ -6,7 +6,7 @@ use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
 
-use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate, move_refused};
+use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
 impl Controller {
     pub(super) fn inbound(&mut self, inbound: Inbound) {
@@ -58,7 +58,8 @@ impl Controller {
             }
             Inbound::Relay(RelayEvent::PeerTransferred { name }) => self.peer_transferred(&name),
             Inbound::Relay(RelayEvent::MoveRefused { reason }) => {
-                self.end(Some(move_refused(reason).into()), true)
+                let why = self.token_refused(reason);
+                self.end(Some(why), true)
             }
             Inbound::Peer(Signal::Hello(hello)) => self.peer_hello(hello),
             Inbound::Peer(Signal::Confirm(confirm)) => {

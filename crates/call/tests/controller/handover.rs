@@ -187,3 +187,22 @@ fn under_e2ee_nothing_is_parked_or_transferred() {
     assert_eq!(world.host.view.ended, None);
     world.assert_locked();
 }
+
+#[test]
+fn a_refused_pickup_or_transfer_link_is_said_in_its_own_words() {
+    use shieldcall_call::pickup::Arrival;
+    use shieldcall_protocol::{Inbound, MoveRefusal};
+    let mut world = World::call(transport_only());
+    let link = world.ask_to_move(From::Host, 120);
+    for arrival in [Arrival::Transfer, Arrival::Pickup] {
+        for reason in [MoveRefusal::Used, MoveRefusal::Expired, MoveRefusal::Unknown] {
+            let mut page = world.page_from_move_link(link.clone());
+            page.ctl.arrived_by(arrival);
+            page.handle(Input::Inbound(Inbound::Relay(RelayEvent::MoveRefused { reason })), 0);
+            assert_eq!(page.view.ended, Some((Some(arrival.refused(reason).into()), true)));
+            assert_eq!(page.connects, 0);
+        }
+    }
+    assert!(Arrival::Transfer.refused(MoveRefusal::Used).starts_with("This transfer link"));
+    goes_on(&world);
+}
