@@ -7,7 +7,10 @@ use leptos::prelude::*;
 use shieldcall_call::controller::{Effect, Input, ShieldView};
 use wasm_bindgen_futures::spawn_local;
 
-use super::{Call, notice, now_ms, with_call};
+use shieldcall_call::move_link::MoveLink;
+use shieldcall_call::pickup::Arrival;
+
+use super::{Call, ParkedView, notice, now_ms, with_call};
 use crate::browser::peer::{apply_remote, link_stats, payload_types, remote_certificates};
 use crate::browser::timeline;
 use crate::call_link::forget_link;
@@ -40,10 +43,22 @@ impl Call {
                 let origin = web_sys::window().and_then(|w| w.location().origin().ok());
                 let url = origin
                     .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
+                self.set.transfer_link.try_set(None);
                 self.set.move_link.try_set(url.map(|url| (url, ttl_secs)));
             }
             Effect::HideMoveLink => {
                 self.set.move_link.try_set(None);
+                self.set.transfer_link.try_set(None);
+            }
+            Effect::ShowParked { link, code, ttl_secs } => {
+                let url = self.link_url(&link, Arrival::Pickup);
+                let code = code.to_text();
+                self.set.parked.try_set(url.map(|url| ParkedView { url, code, ttl_secs }));
+            }
+            Effect::ShowTransferLink { link, name, ttl_secs } => {
+                let url = self.link_url(&link, Arrival::Transfer);
+                self.set.move_link.try_set(None);
+                self.set.transfer_link.try_set(url.map(|url| (url, name, ttl_secs)));
             }
             Effect::Status(status) => {
                 self.set.status.try_set(status);
@@ -136,6 +151,12 @@ impl Call {
         }
     }
 
+    /// The URL of a link that takes this place (`None` without a page origin).
+    fn link_url(&self, link: &MoveLink, arrival: Arrival) -> Option<String> {
+        let origin = web_sys::window().and_then(|w| w.location().origin().ok())?;
+        Some(format!("{origin}/call/{}#{}{}", self.call_id, link.to_fragment(), arrival.tag()))
+    }
+
     /// (Host) apply the guest's answer; the controller hears whether the browser took it.
     fn apply_answer(&mut self, generation: u64, sdp: String) {
         let Some(link) = self.current_link(generation) else {
@@ -172,5 +193,7 @@ impl Call {
         }
         self.set.self_view.try_set(None);
         self.set.move_link.try_set(None);
+        // A parked call's code and link stay: they are what this page is left for.
+        self.set.transfer_link.try_set(None);
     }
 }

@@ -58,6 +58,11 @@ pub struct CallHandle {
     /// The link that moves this place to another device, and for how many seconds it works,
     /// while it is shown.
     pub move_link: ReadSignal<Option<(String, u64)>>,
+    /// The parked call's pickup code and link, once parked (they stay after the call ends
+    /// on this page).
+    pub parked: ReadSignal<Option<ParkedView>>,
+    /// The transfer link, the name it is for, and for how many seconds it works, while shown.
+    pub transfer_link: ReadSignal<Option<(String, String, u64)>>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -86,6 +91,19 @@ pub(super) struct Setters {
     pub(super) remote_announcement: WriteSignal<String>,
     pub(super) quality: WriteSignal<Option<QualityView>>,
     pub(super) move_link: WriteSignal<Option<(String, u64)>>,
+    pub(super) parked: WriteSignal<Option<ParkedView>>,
+    pub(super) transfer_link: WriteSignal<Option<(String, String, u64)>>,
+}
+
+/// A parked call as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParkedView {
+    /// The pickup link.
+    pub url: String,
+    /// The pickup code, as shown (`7K3M-9QX2-HT4P`).
+    pub code: String,
+    /// How long the place is held.
+    pub ttl_secs: u64,
 }
 
 impl CallHandle {
@@ -143,6 +161,29 @@ impl CallHandle {
     pub fn hide_move_link(&self) {
         self.act(|c, _| {
             c.set.move_link.try_set(None);
+        });
+    }
+
+    /// Park the call: the other person is on hold; this page shows a pickup code and link,
+    /// and leaves.
+    pub fn park(&self) {
+        let mut random = [0u8; 18];
+        if getrandom::getrandom(&mut random).is_err() {
+            web_sys::console::error_1(&"no randomness for a pickup code".into());
+            return;
+        }
+        self.act(|c, _| c.handle(Input::Park { random }));
+    }
+
+    /// Show a link that transfers this call to someone the other person is told is `name`.
+    pub fn transfer(&self, name: String) {
+        self.act(|c, _| c.handle(Input::Transfer { name }));
+    }
+
+    /// Take the transfer link off the screen (it still works until it expires).
+    pub fn hide_transfer_link(&self) {
+        self.act(|c, _| {
+            c.set.transfer_link.try_set(None);
         });
     }
 

@@ -49,7 +49,7 @@ use crate::call_link::{CallRole, HostSecrets, take_host_secrets};
 use crate::components::ChatMessage;
 use crate::config::AppConfig;
 
-pub use handle::{CALL_FULL, CallHandle, CallStatus};
+pub use handle::{CALL_FULL, CallHandle, CallStatus, ParkedView};
 pub use recording::{RecordingMix, stop_mix};
 
 use devices::list_devices;
@@ -116,6 +116,8 @@ pub fn use_call(
     let (remote_announcement, set_remote_announcement) = signal(String::new());
     let (quality, set_quality) = signal(None);
     let (move_link, set_move_link) = signal(None::<(String, u64)>);
+    let (parked, set_parked) = signal(None::<ParkedView>);
+    let (transfer_link, set_transfer_link) = signal(None::<(String, String, u64)>);
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -139,11 +141,15 @@ pub fn use_call(
         remote_announcement: set_remote_announcement,
         quality: set_quality,
         move_link: set_move_link,
+        parked: set_parked,
+        transfer_link: set_transfer_link,
     };
     let moving = match &role {
         CallRole::Moved(link) => Some(link.token.clone()),
         _ => None,
     };
+    // A pickup or transfer link says so: a refusal is told in its words.
+    let arrival = moving.is_some().then(crate::call_link::arrival);
 
     let call = Rc::new_cyclic(|me| {
         RefCell::new(Call {
@@ -163,6 +169,9 @@ pub fn use_call(
             retry_timer: None,
         })
     });
+    if let Some(arrival) = arrival {
+        call.borrow_mut().ctl.arrived_by(arrival);
+    }
     call.borrow_mut().run_effects();
 
     let weak = Rc::downgrade(&call);
@@ -244,6 +253,8 @@ pub fn use_call(
         remote_announcement,
         quality,
         move_link,
+        parked,
+        transfer_link,
         call: stored,
     }
 }

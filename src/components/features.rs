@@ -31,7 +31,7 @@ pub const FEATURES: [(&str, &str); 8] = [
 /// While `e2ee_on`, every feature is `disabled` and says "Not available in end-to-end encrypted
 /// calls" (visible, and as its `aria-describedby`). Without E2EE, recording, live captions and
 /// moving to another device work when their callbacks are given (captions say why not where
-/// the browser cannot), and the others say "Not available in web calls yet". The list stays in the document while the
+/// the browser cannot), so do parking and transferring, and the others say "Not available in web calls yet". The list stays in the document while the
 /// menu is closed (`hidden`), so its state can be read at any time.
 #[component]
 pub fn FeaturesMenu(
@@ -66,6 +66,12 @@ pub fn FeaturesMenu(
     /// Show a link that moves the call to another device. Without it, moving is unavailable.
     #[prop(optional)]
     on_move: Option<Callback<()>>,
+    /// Park the call (a pickup code and link). Without it, parking is unavailable.
+    #[prop(optional)]
+    on_park: Option<Callback<()>>,
+    /// Ask for the name to transfer the call to. Without it, transferring is unavailable.
+    #[prop(optional)]
+    on_transfer: Option<Callback<()>>,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -86,6 +92,8 @@ pub fn FeaturesMenu(
                         (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())
                     }
                     "move-device" if on_move.is_some() => None,
+                    "park" if on_park.is_some() => None,
+                    "transfer" if on_transfer.is_some() => None,
                     _ => Some(WEB_CALLS_REASON.into()),
                 }
             };
@@ -110,13 +118,15 @@ pub fn FeaturesMenu(
                     "recording" => on_toggle_recording,
                     "captions" => on_toggle_captions,
                     "move-device" => on_move,
+                    "park" => on_park,
+                    "transfer" => on_transfer,
                     _ => None,
                 };
                 if let Some(callback) = callback {
                     callback.run(());
                 }
                 // The link shows outside the menu: close it.
-                if feature == "move-device" {
+                if ["move-device", "park", "transfer"].contains(&feature) {
                     set_open.set(false);
                 }
             };

@@ -22,7 +22,7 @@ use crate::call::{
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
     CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, MoveLinkPanel,
-    PreJoinScreen, ShortcutsHelp, now_ms,
+    ParkedPanel, PreJoinScreen, ShortcutsHelp, TransferForm, TransferLinkPanel, now_ms,
 };
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
@@ -222,6 +222,9 @@ fn InCall(
         (CallStatus::Connecting, _) => "Connecting…".into(),
         (CallStatus::Connected, _) => "Connected.".into(),
         (CallStatus::PeerLeft, _) => "The other person left. Waiting for them to come back…".into(),
+        (CallStatus::OnHold, _) => {
+            "On hold: the other person parked the call. Waiting for it to be picked up…".into()
+        }
         (CallStatus::Retrying { in_secs, attempt }, _) => format!(
             "The media connection failed. Trying again in {in_secs} s (attempt {attempt}); \
              each attempt waits longer."
@@ -239,6 +242,7 @@ fn InCall(
         (CallStatus::Connecting, _) => "connecting",
         (CallStatus::Connected, _) => "connected",
         (CallStatus::PeerLeft, _) => "peer-left",
+        (CallStatus::OnHold, _) => "on-hold",
         (CallStatus::Retrying { .. }, _) => "retrying",
     };
     let shield = call.shield;
@@ -336,7 +340,8 @@ fn InCall(
             Shortcut::Help => set_help_open.set(true),
         }),
     );
-    let alerts = move || view! { <CallAlerts call /> };
+    let (transfer_open, set_transfer_open) = signal(false);
+    let alerts = move || view! { <CallAlerts call transfer_open set_transfer_open /> };
     view! {
         <CallScreen
             status=Signal::derive(status_text)
@@ -397,6 +402,8 @@ fn InCall(
                         captions_supported=captions.supported
                         captions_error=captions.error
                         on_move=Callback::new(move |()| call.move_to_another_device())
+                        on_park=Callback::new(move |()| call.park())
+                        on_transfer=Callback::new(move |()| set_transfer_open.set(true))
                     />
                 </Controls>
             </CallLayout>
@@ -415,7 +422,11 @@ fn InCall(
 /// What the person must know now, above the stage: the code under a warning (to compare the
 /// mismatch), a warning seen earlier in the call, media that does not get through, notices.
 #[component]
-fn CallAlerts(call: CallHandle) -> impl IntoView {
+fn CallAlerts(
+    call: CallHandle,
+    transfer_open: ReadSignal<bool>,
+    set_transfer_open: WriteSignal<bool>,
+) -> impl IntoView {
     let (shield, code, warned_in_call) = (call.shield, call.code, call.warned_in_call);
     let (notices, media_problems) = (call.notices, call.media_problems);
     view! {
@@ -454,6 +465,19 @@ fn CallAlerts(call: CallHandle) -> impl IntoView {
         <MoveLinkPanel
             link=call.move_link
             on_close=Callback::new(move |()| call.hide_move_link())
+        />
+        <ParkedPanel parked=call.parked />
+        <TransferForm
+            open=transfer_open
+            on_submit=Callback::new(move |name| {
+                set_transfer_open.set(false);
+                call.transfer(name)
+            })
+            on_close=Callback::new(move |()| set_transfer_open.set(false))
+        />
+        <TransferLinkPanel
+            link=call.transfer_link
+            on_close=Callback::new(move |()| call.hide_transfer_link())
         />
         <ul class="notices" aria-live="polite">
             {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}

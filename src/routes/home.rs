@@ -6,6 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::call_link::NewCall;
 use crate::config::use_app_config;
 use crate::routes::POLICY_DISABLED;
+use crate::routes::pickup::PickUpForm;
 use crate::settings::e2ee_enabled;
 
 /// Home: make a call link to share.
@@ -79,6 +80,7 @@ pub fn Home() -> impl IntoView {
                     </p>
                 </div>
             })}
+            <PickUpForm />
         </section>
     }
 }
