@@ -184,6 +184,38 @@ pub fn pickup_refused(reason: MoveRefusal) -> &'static str {
     }
 }
 
+/// The longest transfer offer (a pickup link's path and fragment) read from the channel.
+const MAX_OFFER: usize = 512;
+
+/// The path of the pickup link of a parked call: `/call/{call_id}#m=…&h=park`. A page goes
+/// there on its own origin only.
+pub fn pickup_path(call_id: &str, link: &MoveLink) -> String {
+    format!("/call/{call_id}#{}{}", link.to_fragment(), Arrival::Pickup.tag())
+}
+
+/// Reads a pickup path (a consult's, or one offered on the data channel): `None` unless it is
+/// exactly `/call/{22 base64url}#{a move link}`; the path rebuilt, so nothing else passes.
+pub fn read_pickup_path(text: &str) -> Option<String> {
+    if text.len() > MAX_OFFER {
+        return None;
+    }
+    let (path, fragment) = text.split_once('#')?;
+    let call_id = path.strip_prefix("/call/")?;
+    shieldcall_protocol::CallId::parse(call_id).ok()?;
+    let link = MoveLink::parse_fragment(fragment).ok()?;
+    Some(pickup_path(call_id, &link))
+}
+
+/// The home page's fragment that starts a consult call, carrying the held call's pickup path.
+pub fn consult_fragment(pickup_path: &str) -> String {
+    format!("c={pickup_path}")
+}
+
+/// The held call's pickup path from a home page fragment made by [`consult_fragment`].
+pub fn read_consult_fragment(fragment: &str) -> Option<String> {
+    read_pickup_path(fragment.strip_prefix("c=")?)
+}
+
 const AAD: &[u8] = b"shieldcall/v2 park deposit";
 
 fn cipher(page_half: &str) -> Aes128Gcm {
@@ -254,6 +286,25 @@ mod tests {
         assert_eq!(Arrival::of_fragment(&link().to_fragment()), Arrival::Move);
         assert!(Arrival::Transfer.refused(MoveRefusal::Used).contains("already used"));
         assert!(Arrival::Pickup.refused(MoveRefusal::Expired).contains("expired"));
+    }
+
+    #[test]
+    fn a_pickup_path_is_read_back_and_nothing_else_passes() {
+        const CALL: &str = "AAECAwQFBgcICQoLDA0ODw";
+        let path = pickup_path(CALL, &link());
+        assert_eq!(path, format!("/call/{CALL}#m={TOKEN}&s={SECRET}&r=host&h=park"));
+        assert_eq!(read_pickup_path(&path), Some(path.clone()));
+        assert_eq!(read_consult_fragment(&consult_fragment(&path)), Some(path.clone()));
+        for bad in [
+            format!("https://evil.example/call/{CALL}#m={TOKEN}&s={SECRET}&r=host"),
+            format!("//evil.example/call/{CALL}#m={TOKEN}&s={SECRET}&r=host"),
+            format!("/call/{CALL}/x#m={TOKEN}&s={SECRET}&r=host"),
+            format!("/call/{CALL}#k=x&s={SECRET}"),
+            format!("/settings#m={TOKEN}&s={SECRET}&r=host"),
+            format!("/call/{CALL}#m={TOKEN}&s={SECRET}&r=host&x={}", "y".repeat(600)),
+        ] {
+            assert_eq!(read_pickup_path(&bad), None, "{bad}");
+        }
     }
 
     #[test]

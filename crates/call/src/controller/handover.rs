@@ -9,7 +9,7 @@ use shieldcall_protocol::{MoveRefusal, MoveToken, RelayRequest, valid_transfer_n
 
 use super::{CallStatus, Controller, Effect};
 use crate::move_link::MoveLink;
-use crate::pickup::{Arrival, PickupCode, link_rest, page_half, seal_deposit};
+use crate::pickup::{Arrival, PickupCode, link_rest, page_half, read_pickup_path, seal_deposit};
 
 /// What the parking page says once the place is parked (the code and link stay on screen).
 pub const PARKED_HERE: &str = "You parked the call. Whoever has the pickup code or link can pick \
@@ -40,13 +40,31 @@ pub fn peer_transferred(name: &str) -> String {
     )
 }
 
+/// What the consulting page says once the other person is on hold.
+pub const CONSULTING: &str = "The other person is on hold while you consult. Call the person \
+    you want to transfer to, then transfer the call to them, or return to it.";
+/// What the consulting page says once the held call's link went to the person consulted.
+pub const TRANSFER_SENT: &str = "The held call was sent to the other person: they can join it \
+    now. You leave this call when they do.";
+/// What the consulting page says once the person consulted has gone to the held call.
+pub const CONSULT_DONE: &str = "You transferred the held call.";
+/// What the person consulted is told when a call is handed to them.
+pub const TRANSFER_OFFERED: &str =
+    "The other person is transferring a call to you: press \"Join the transferred call\".";
+/// Why a transfer cannot be sent yet.
+pub const OFFER_NOT_YET: &str = "The call can be transferred once this call is connected.";
+
+/// The first byte of a data-channel message that hands the other person a held call's pickup
+/// link (with E2EE off; media states are 2).
+pub const TRANSFER_OFFER_KIND: u8 = 3;
+
 /// The random bytes a park takes: the page's half of the pickup code, and the deposit's nonce.
 pub type ParkRandom = [u8; 18];
 
 impl Controller {
     /// The person parks the call: seal the pickup link's secret part under this page's half
     /// of the code, and ask the relay to hold the place.
-    pub(super) fn ask_to_park(&mut self, random: ParkRandom) {
+    pub(super) fn ask_to_park(&mut self, random: ParkRandom, consult: bool) {
         if let Some(why) = self.move_unavailable() {
             return self.notice(why);
         }
@@ -56,7 +74,7 @@ impl Controller {
         // The token is not known yet; the part after it is what the deposit carries.
         let link = self.pickup_link(MoveToken(String::new()));
         let deposit = seal_deposit(&half, nonce, &link_rest(&link));
-        self.parking = Some(half);
+        self.parking = Some((half, consult));
         self.handing_to = None;
         self.emit(Effect::Relay(RelayRequest::Park { deposit }));
     }
@@ -64,15 +82,15 @@ impl Controller {
     /// The relay holds the place: show the code and link, and leave the call on this page
     /// (its socket going is what leaves the place held).
     pub(super) fn parked(&mut self, token: MoveToken, relay_half: &str, ttl_secs: u64) {
-        let Some(half) = self.parking.take() else {
+        let Some((half, consult)) = self.parking.take() else {
             return self.log("relay: a park nobody asked for");
         };
         let Some(code) = PickupCode::new(relay_half, &half) else {
             return self.log("relay: a pickup code that is not 6 characters of the alphabet");
         };
         let link = self.pickup_link(token);
-        self.emit(Effect::ShowParked { link, code, ttl_secs });
-        self.end(Some(PARKED_HERE.into()), true);
+        self.emit(Effect::ShowParked { link, code, ttl_secs, consult });
+        self.end(Some(if consult { CONSULTING } else { PARKED_HERE }.into()), true);
     }
 
     /// The person transfers the call to someone called `name`: ask the relay for a token.
@@ -139,6 +157,47 @@ impl Controller {
     /// What this page is told when the relay refuses its token.
     pub(super) fn token_refused(&self, reason: MoveRefusal) -> String {
         self.arrival.refused(reason).into()
+    }
+
+    /// (Consulting) hand the other person the held call's pickup link, `path`, on this call's
+    /// data channel: their page offers to join it.
+    pub(super) fn offer_transfer(&mut self, path: &str) {
+        if let Some(why) = self.move_unavailable() {
+            return self.notice(why);
+        }
+        let Some(path) = read_pickup_path(path) else {
+            return self.log("no held call's link to offer");
+        };
+        if self.channel_open != self.current_link() || self.channel_open.is_none() {
+            return self.notice(OFFER_NOT_YET);
+        }
+        let mut message = vec![TRANSFER_OFFER_KIND];
+        message.extend_from_slice(path.as_bytes());
+        self.emit(Effect::SendBinary(message));
+        self.transfer_sent = true;
+        self.notice(TRANSFER_SENT);
+    }
+
+    /// The other person hands this person a held call (`bytes` after the kind): offer to
+    /// join it, if it is a pickup link's path (on this page's own origin, nowhere else).
+    pub(super) fn transfer_offer_received(&mut self, bytes: &[u8]) {
+        let path = std::str::from_utf8(bytes).ok().and_then(read_pickup_path);
+        match path {
+            Some(path) => {
+                self.emit(Effect::TransferOffered { path });
+                self.notice(TRANSFER_OFFERED);
+            }
+            None => self.notice("A chat message was dropped: not a call's link."),
+        }
+    }
+
+    /// The relay says the other person left: after handing them the held call, this call's
+    /// work is done.
+    pub(super) fn peer_left_after_offer(&mut self) -> bool {
+        if self.transfer_sent {
+            self.end(Some(CONSULT_DONE.into()), true);
+        }
+        self.transfer_sent
     }
 
     /// A link that takes this place: the side, the link secret and (a guest) the commitment.

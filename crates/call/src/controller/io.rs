@@ -138,6 +138,12 @@ pub enum Input {
     Park { random: super::ParkRandom },
     /// The person transfers the call to someone they call `name`.
     Transfer { name: String },
+    /// The person puts the other person on hold to consult someone in another call (a park
+    /// whose page stays to start that call); `random` as for [`Input::Park`].
+    Consult { random: super::ParkRandom },
+    /// (In the consult call) the person transfers the held call, whose pickup link's path is
+    /// `path`, to the other person here.
+    OfferTransfer { path: String },
     /// The person hangs up.
     HangUp,
     /// The page goes away: end without a word.
@@ -165,6 +171,13 @@ pub enum Effect {
         link: MoveLink,
         code: PickupCode,
         ttl_secs: u64,
+        /// Parked to consult: the page offers to start the consult call, or to return.
+        consult: bool,
+    },
+    /// The other person handed this person a held call: offer to join it (`path`, a pickup
+    /// link's path and fragment, on this page's origin).
+    TransferOffered {
+        path: String,
     },
     /// Show the link that transfers this place to `name` (valid for `ttl_secs`), in place of
     /// any move link; [`Effect::HideMoveLink`] takes it off too.

@@ -40,8 +40,9 @@ use shieldcall_e2ee::session::{Role, Session, SessionConfig};
 use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
 pub use handover::{
-    ON_HOLD, PARK_ENDED, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME, peer_transferred,
-    transferred_away,
+    CONSULT_DONE, CONSULTING, OFFER_NOT_YET, ON_HOLD, PARK_ENDED, PARKED_HERE, PICKED_UP,
+    ParkRandom, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT,
+    peer_transferred, transferred_away,
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 pub use moving::{MOVE_NEEDS_E2EE_OFF, MOVE_NOT_YET, MOVED_AWAY, PEER_MOVED, move_refused};
@@ -134,8 +135,11 @@ pub struct Controller {
     commitment: Option<Commitment>,
     /// Until when (ms) the move (or transfer) link shown is valid.
     move_link_until: Option<u64>,
-    /// The page's half of the pickup code of a park asked for, until the relay answers.
-    parking: Option<String>,
+    /// The page's half of the pickup code of a park asked for (and whether to consult), until
+    /// the relay answers.
+    parking: Option<(String, bool)>,
+    /// (Consulting) the held call's link went to the other person on this call.
+    transfer_sent: bool,
     /// The name the latest transfer link was made for (its use ends this page's call).
     handing_to: Option<String>,
     /// The other person parked the call: on hold until a pickup.
@@ -211,6 +215,7 @@ impl Controller {
             commitment,
             move_link_until: None,
             parking: None,
+            transfer_sent: false,
             handing_to: None,
             held: false,
             arrival: crate::pickup::Arrival::Move,
@@ -287,7 +292,9 @@ impl Controller {
             Input::RetryDue => self.retry_due(),
             Input::Tick => self.tick(),
             Input::MoveToAnotherDevice => self.ask_to_move(),
-            Input::Park { random } => self.ask_to_park(random),
+            Input::Park { random } => self.ask_to_park(random, false),
+            Input::Consult { random } => self.ask_to_park(random, true),
+            Input::OfferTransfer { path } => self.offer_transfer(&path),
             Input::Transfer { name } => self.ask_to_transfer(name),
             Input::HangUp => {
                 self.send(Signal::Bye {});

@@ -38,7 +38,11 @@ impl Controller {
                 self.session.expect_peer();
                 self.say_hello()
             }
-            Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
+            Inbound::Relay(RelayEvent::PeerLeft) => {
+                if !self.peer_left_after_offer() {
+                    self.peer_away()
+                }
+            }
             Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
             Inbound::Relay(RelayEvent::Error { reason }) => self.log(format!("relay: {reason}")),
             Inbound::Relay(RelayEvent::MoveToken { token, ttl }) => self.move_token(token, ttl),

@@ -4,11 +4,12 @@
 //! reason; a blind transfer names who joins; under E2EE, none of it.
 
 use shieldcall_call::controller::{
-    CallStatus, Input, MOVE_NEEDS_E2EE_OFF, ON_HOLD, PARK_ENDED, PARKED_HERE, PICKED_UP,
-    TRANSFER_NEEDS_NAME, peer_transferred, transferred_away,
+    CONSULT_DONE, CONSULTING, CallStatus, Input, MOVE_NEEDS_E2EE_OFF, ON_HOLD, PARK_ENDED,
+    PARKED_HERE, PICKED_UP, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED,
+    TRANSFER_SENT, peer_transferred, transferred_away,
 };
 use shieldcall_call::move_link::MoveLink;
-use shieldcall_call::pickup::PickupCode;
+use shieldcall_call::pickup::{PickupCode, pickup_path, read_pickup_path};
 use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{MoveToken, RelayEvent, RelayRequest, Signal};
 
@@ -205,4 +206,80 @@ fn a_refused_pickup_or_transfer_link_is_said_in_its_own_words() {
     }
     assert!(Arrival::Transfer.refused(MoveRefusal::Used).starts_with("This transfer link"));
     goes_on(&world);
+}
+
+/// `who`'s page puts the other person on hold to consult: returns the held call's pickup link.
+fn consult(world: &mut World, who: From) -> MoveLink {
+    world.input(who, Input::Consult { random: [4; 18] });
+    assert!(matches!(world.side(who).relay_requests.pop(), Some(RelayRequest::Park { .. })));
+    let token = MoveToken(TOKEN.into());
+    world.relay_event(who, RelayEvent::Parked { token, code: RELAY_HALF.into(), ttl: 300 });
+    world.relay_event(other(who), RelayEvent::PeerParked { ttl: 300 });
+    world.settle();
+    assert!(world.side(who).view.consulting);
+    assert_eq!(world.side(who).view.ended, Some((Some(CONSULTING.into()), true)));
+    assert_eq!(world.side(other(who)).view.status, CallStatus::OnHold);
+    world.side(who).view.parked.clone().expect("the held call's link").0
+}
+
+const HELD_CALL: &str = "AAECAwQFBgcICQoLDA0ODw";
+
+#[test]
+fn consult_then_transfer_hands_the_held_call_to_the_person_consulted() {
+    let mut held = World::call(transport_only());
+    let link = consult(&mut held, From::Host);
+    let path = pickup_path(HELD_CALL, &link);
+
+    // The consult call: the consulting person (host) and the person consulted (guest).
+    let mut consult_call = World::call(transport_only());
+    consult_call.input(From::Host, Input::OfferTransfer { path: path.clone() });
+    assert_eq!(consult_call.host.notices_with(TRANSFER_SENT), 1);
+    assert_eq!(consult_call.guest.view.transfer_offered, Some(path.clone()));
+    assert_eq!(consult_call.guest.notices_with(TRANSFER_OFFERED), 1);
+
+    // They join the held call from it (its pickup link); the held person is picked up.
+    let offered = read_pickup_path(&path).unwrap();
+    let fragment = offered.split_once('#').unwrap().1;
+    let their_link = MoveLink::parse_fragment(fragment).unwrap();
+    picks_up(&mut held, From::Host, their_link);
+    assert_eq!(held.guest.notices_with(PICKED_UP), 1);
+    goes_on(&held);
+    // Their page leaves the consult call; the consulting page leaves it too.
+    consult_call.relay_event(From::Host, RelayEvent::PeerLeft);
+    consult_call.settle();
+    assert_eq!(consult_call.host.view.ended, Some((Some(CONSULT_DONE.into()), true)));
+}
+
+#[test]
+fn consult_then_return_picks_the_held_call_up_again() {
+    let mut held = World::call(transport_only());
+    let link = consult(&mut held, From::Guest);
+    picks_up(&mut held, From::Guest, link);
+    assert_eq!(held.host.notices_with(PICKED_UP), 1);
+    goes_on(&held);
+}
+
+#[test]
+fn only_a_pickup_link_on_this_origin_is_offered_or_taken() {
+    let mut world = World::call(transport_only());
+    world.input(From::Host, Input::OfferTransfer { path: "https://evil.example/".into() });
+    assert!(world.guest.view.transfer_offered.is_none());
+    assert_eq!(world.host.notices_with(TRANSFER_SENT), 0);
+    // Forged on the channel: dropped, said, never offered.
+    let mut forged = vec![TRANSFER_OFFER_KIND];
+    forged.extend_from_slice(b"//evil.example/call/x#m=y");
+    world.input(From::Guest, Input::ChatBinary(forged.clone()));
+    assert!(world.guest.view.transfer_offered.is_none());
+    assert!(world.guest.view.notices.iter().any(|n| n.contains("not a call's link")));
+    // Under E2EE nothing plain on the channel is taken.
+    let mut locked = World::call(Settings::default());
+    locked.assert_locked();
+    let link =
+        MoveLink::parse_fragment(&format!("m={TOKEN}&s=ICEiIyQlJicoKSorLC0uLw&r=host")).unwrap();
+    let mut offer = vec![TRANSFER_OFFER_KIND];
+    offer.extend_from_slice(pickup_path(HELD_CALL, &link).as_bytes());
+    locked.input(From::Guest, Input::ChatBinary(offer));
+    assert!(locked.guest.view.transfer_offered.is_none());
+    locked.input(From::Host, Input::OfferTransfer { path: pickup_path(HELD_CALL, &link) });
+    assert_eq!(locked.host.notices_with(MOVE_NEEDS_E2EE_OFF), 1);
 }

@@ -103,6 +103,10 @@ pub struct View {
     pub parked: Option<(MoveLink, PickupCode, u64)>,
     /// The transfer link on the screen, the name it is for, and its time.
     pub transfer_link: Option<(MoveLink, String, u64)>,
+    /// The park was to consult.
+    pub consulting: bool,
+    /// A held call offered by the other person: its pickup path.
+    pub transfer_offered: Option<String>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -169,6 +173,8 @@ impl Side {
                 move_link: None,
                 parked: None,
                 transfer_link: None,
+                consulting: false,
+                transfer_offered: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
@@ -312,9 +318,11 @@ impl Side {
                 self.view.move_link = None;
                 self.view.transfer_link = None;
             }
-            Effect::ShowParked { link, code, ttl_secs } => {
-                self.view.parked = Some((link, code, ttl_secs))
+            Effect::ShowParked { link, code, ttl_secs, consult } => {
+                self.view.parked = Some((link, code, ttl_secs));
+                self.view.consulting = consult;
             }
+            Effect::TransferOffered { path } => self.view.transfer_offered = Some(path),
             Effect::ShowTransferLink { link, name, ttl_secs } => {
                 self.view.transfer_link = Some((link, name, ttl_secs))
             }
