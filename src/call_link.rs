@@ -93,6 +93,33 @@ pub fn role_for(id: &str, href: &str) -> Result<CallRole, LinkError> {
     Ok(CallRole::Guest { commitment: link.commitment, link_secret: link.secret })
 }
 
+thread_local! {
+    /// The held call's pickup path while this tab consults someone about it.
+    static CONSULTING: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// This tab consults someone about the held call at `path` (its pickup link's path).
+pub fn start_consulting(path: String) {
+    CONSULTING.with(|c| *c.borrow_mut() = Some(path));
+}
+
+/// The held call's pickup path, if this tab consults someone about it.
+pub fn consulting() -> Option<String> {
+    CONSULTING.with(|c| c.borrow().clone())
+}
+
+/// Go to `path` (a call's page with a fragment) with a fresh load, even from the same call's
+/// page, where a new fragment alone would load nothing.
+pub fn open_fresh(path: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let same_page = location.pathname().ok().as_deref() == path.split('#').next();
+    let _ = location.set_href(path);
+    if same_page {
+        let _ = location.reload();
+    }
+}
+
 /// How the page's link that takes someone's place came: a move, a pickup, a transfer.
 pub fn arrival() -> Arrival {
     ARRIVAL.with(std::cell::Cell::get)

@@ -8,7 +8,7 @@ use shieldcall_call::controller::{Effect, Input, ShieldView};
 use wasm_bindgen_futures::spawn_local;
 
 use shieldcall_call::move_link::MoveLink;
-use shieldcall_call::pickup::Arrival;
+use shieldcall_call::pickup::{Arrival, pickup_path};
 
 use super::{Call, ParkedView, notice, now_ms, with_call};
 use crate::browser::peer::{apply_remote, link_stats, payload_types, remote_certificates};
@@ -50,10 +50,15 @@ impl Call {
                 self.set.move_link.try_set(None);
                 self.set.transfer_link.try_set(None);
             }
-            Effect::ShowParked { link, code, ttl_secs } => {
+            Effect::ShowParked { link, code, ttl_secs, consult } => {
                 let url = self.link_url(&link, Arrival::Pickup);
                 let code = code.to_text();
-                self.set.parked.try_set(url.map(|url| ParkedView { url, code, ttl_secs }));
+                let path = pickup_path(&self.call_id.to_string(), &link);
+                let view = url.map(|url| ParkedView { url, code, ttl_secs, path, consult });
+                self.set.parked.try_set(view);
+            }
+            Effect::TransferOffered { path } => {
+                self.set.transfer_offer.try_set(Some(path));
             }
             Effect::ShowTransferLink { link, name, ttl_secs } => {
                 let url = self.link_url(&link, Arrival::Transfer);

@@ -63,6 +63,8 @@ pub struct CallHandle {
     pub parked: ReadSignal<Option<ParkedView>>,
     /// The transfer link, the name it is for, and for how many seconds it works, while shown.
     pub transfer_link: ReadSignal<Option<(String, String, u64)>>,
+    /// A held call the other person handed over: its pickup link's path, to join it.
+    pub transfer_offer: ReadSignal<Option<String>>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -93,6 +95,7 @@ pub(super) struct Setters {
     pub(super) move_link: WriteSignal<Option<(String, u64)>>,
     pub(super) parked: WriteSignal<Option<ParkedView>>,
     pub(super) transfer_link: WriteSignal<Option<(String, String, u64)>>,
+    pub(super) transfer_offer: WriteSignal<Option<String>>,
 }
 
 /// A parked call as its page shows it.
@@ -104,6 +107,10 @@ pub struct ParkedView {
     pub code: String,
     /// How long the place is held.
     pub ttl_secs: u64,
+    /// The pickup link's path (`/call/…#…`), to go back to the call from this page.
+    pub path: String,
+    /// Parked to consult someone: the page offers the consult call.
+    pub consult: bool,
 }
 
 impl CallHandle {
@@ -173,6 +180,21 @@ impl CallHandle {
             return;
         }
         self.act(|c, _| c.handle(Input::Park { random }));
+    }
+
+    /// Put the other person on hold to consult someone in another call.
+    pub fn consult(&self) {
+        let mut random = [0u8; 18];
+        if getrandom::getrandom(&mut random).is_err() {
+            web_sys::console::error_1(&"no randomness for a pickup code".into());
+            return;
+        }
+        self.act(|c, _| c.handle(Input::Consult { random }));
+    }
+
+    /// (In the consult call) hand the held call, at `path`, to the other person here.
+    pub fn offer_transfer(&self, path: String) {
+        self.act(|c, _| c.handle(Input::OfferTransfer { path }));
     }
 
     /// Show a link that transfers this call to someone the other person is told is `name`.

@@ -118,6 +118,7 @@ pub fn use_call(
     let (move_link, set_move_link) = signal(None::<(String, u64)>);
     let (parked, set_parked) = signal(None::<ParkedView>);
     let (transfer_link, set_transfer_link) = signal(None::<(String, String, u64)>);
+    let (transfer_offer, set_transfer_offer) = signal(None::<String>);
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -143,6 +144,7 @@ pub fn use_call(
         move_link: set_move_link,
         parked: set_parked,
         transfer_link: set_transfer_link,
+        transfer_offer: set_transfer_offer,
     };
     let moving = match &role {
         CallRole::Moved(link) => Some(link.token.clone()),
@@ -255,6 +257,7 @@ pub fn use_call(
         move_link,
         parked,
         transfer_link,
+        transfer_offer,
         call: stored,
     }
 }

@@ -72,6 +72,13 @@ pub fn FeaturesMenu(
     /// Ask for the name to transfer the call to. Without it, transferring is unavailable.
     #[prop(optional)]
     on_transfer: Option<Callback<()>>,
+    /// Consult: put the other person on hold to call someone else (or, in that call, hand
+    /// them the held call). Without it, consulting is unavailable.
+    #[prop(optional)]
+    on_consult: Option<Callback<()>>,
+    /// This is the consult call: the item hands the held call to the other person.
+    #[prop(optional)]
+    consulting: bool,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -94,6 +101,7 @@ pub fn FeaturesMenu(
                     "move-device" if on_move.is_some() => None,
                     "park" if on_park.is_some() => None,
                     "transfer" if on_transfer.is_some() => None,
+                    "consult-transfer" if on_consult.is_some() => None,
                     _ => Some(WEB_CALLS_REASON.into()),
                 }
             };
@@ -105,6 +113,7 @@ pub fn FeaturesMenu(
             let label = move || match (feature, pressed()) {
                 ("recording", Some(true)) => "Stop recording",
                 ("captions", Some(true)) => "Turn off live captions",
+                ("consult-transfer", _) if consulting => "Transfer the held call to this person",
                 _ => name,
             };
             let problem = move || match feature {
@@ -120,13 +129,14 @@ pub fn FeaturesMenu(
                     "move-device" => on_move,
                     "park" => on_park,
                     "transfer" => on_transfer,
+                    "consult-transfer" => on_consult,
                     _ => None,
                 };
                 if let Some(callback) = callback {
                     callback.run(());
                 }
                 // The link shows outside the menu: close it.
-                if ["move-device", "park", "transfer"].contains(&feature) {
+                if ["move-device", "park", "transfer", "consult-transfer"].contains(&feature) {
                     set_open.set(false);
                 }
             };

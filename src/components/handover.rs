@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use shieldcall_protocol::MAX_NAME;
 
+use shieldcall_call::pickup::consult_fragment;
+
 use crate::call::ParkedView;
 
 /// "5 minutes" or "45 seconds".
@@ -32,7 +34,10 @@ pub fn ParkedPanel(
     parked: Signal<Option<ParkedView>>,
 ) -> impl IntoView {
     move || {
-        let ParkedView { url, code, ttl_secs } = parked.get()?;
+        let ParkedView { url, code, ttl_secs, path, consult } = parked.get()?;
+        if consult {
+            return Some(consult_panel(path, ttl_secs).into_any());
+        }
         Some(view! {
             <section class="move-link" data-parked aria-labelledby="parked-title">
                 <h2 id="parked-title">"The call is parked"</h2>
@@ -54,7 +59,42 @@ pub fn ParkedPanel(
                     on:focus=select_on_focus
                 />
             </section>
-        })
+        }.into_any())
+    }
+}
+
+/// The other person is on hold while this person consults someone: start the consult call
+/// (a new call, from the home page, that knows the held call), or go back to the held call.
+fn consult_panel(path: String, ttl_secs: u64) -> impl IntoView {
+    let back = path.clone();
+    view! {
+        <section class="move-link" data-consult aria-labelledby="consult-title">
+            <h2 id="consult-title">"The other person is on hold"</h2>
+            <p>
+                {format!(
+                    "Make a call to the person you want to transfer to. From that call you can                      hand them this call, or come back to it. It is held for {}.",
+                    lasts(ttl_secs)
+                )}
+            </p>
+            <button
+                type="button"
+                class="primary"
+                data-action="consult-call"
+                on:click=move |_| {
+                    let fragment = consult_fragment(&path);
+                    crate::call_link::open_fresh(&format!("/#{fragment}"));
+                }
+            >
+                "Call someone to consult"
+            </button>
+            <button
+                type="button"
+                data-action="return-to-held"
+                on:click=move |_| crate::call_link::open_fresh(&back)
+            >
+                "Return to the held call"
+            </button>
+        </section>
     }
 }
 

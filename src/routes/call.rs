@@ -341,7 +341,14 @@ fn InCall(
         }),
     );
     let (transfer_open, set_transfer_open) = signal(false);
-    let alerts = move || view! { <CallAlerts call transfer_open set_transfer_open /> };
+    // This tab consults someone about a held call: this call can hand it over, or go back.
+    let held = crate::call_link::consulting();
+    let held_here = held.is_some();
+    let held_for_alerts = held.clone();
+    let alerts = move || {
+        let held = held_for_alerts.clone();
+        view! { <CallAlerts call transfer_open set_transfer_open held /> }
+    };
     view! {
         <CallScreen
             status=Signal::derive(status_text)
@@ -404,6 +411,11 @@ fn InCall(
                         on_move=Callback::new(move |()| call.move_to_another_device())
                         on_park=Callback::new(move |()| call.park())
                         on_transfer=Callback::new(move |()| set_transfer_open.set(true))
+                        on_consult=Callback::new(move |()| match held.clone() {
+                            Some(path) => call.offer_transfer(path),
+                            None => call.consult(),
+                        })
+                        consulting=held_here
                     />
                 </Controls>
             </CallLayout>
@@ -426,7 +438,23 @@ fn CallAlerts(
     call: CallHandle,
     transfer_open: ReadSignal<bool>,
     set_transfer_open: WriteSignal<bool>,
+    held: Option<String>,
 ) -> impl IntoView {
+    let offer = call.transfer_offer;
+    let back = held.map(|path| {
+        view! {
+            <button
+                type="button"
+                data-action="return-to-held"
+                on:click=move |_| {
+                    call.hang_up();
+                    crate::call_link::open_fresh(&path);
+                }
+            >
+                "Return to the held call"
+            </button>
+        }
+    });
     let (shield, code, warned_in_call) = (call.shield, call.code, call.warned_in_call);
     let (notices, media_problems) = (call.notices, call.media_problems);
     view! {
@@ -467,6 +495,17 @@ fn CallAlerts(
             on_close=Callback::new(move |()| call.hide_move_link())
         />
         <ParkedPanel parked=call.parked />
+        {back}
+        {move || offer.get().map(|path| view! {
+            <button
+                type="button"
+                class="primary"
+                data-action="join-transferred"
+                on:click=move |_| crate::call_link::open_fresh(&path)
+            >
+                "Join the transferred call"
+            </button>
+        })}
         <TransferForm
             open=transfer_open
             on_submit=Callback::new(move |name| {

@@ -220,8 +220,21 @@ async fn parking_and_transferring_work_without_e2ee_and_show_their_code_form_and
     settle().await;
     assert!(root.query_selector("[data-transfer-link]").unwrap().is_none());
 
-    parked.set(Some(ParkedView { url: url.into(), code: "7K3M-9Q01-YZ0Z".into(), ttl_secs: 300 }));
+    let view = ParkedView {
+        url: url.into(),
+        code: "7K3M-9Q01-YZ0Z".into(),
+        ttl_secs: 300,
+        path: "/call/AAECAwQFBgcICQoLDA0ODw#m=x".into(),
+        consult: false,
+    };
+    parked.set(Some(view.clone()));
     settle().await;
     assert_eq!(text(&find(&root, "[data-pickup-code]")), "7K3M-9Q01-YZ0Z");
     assert!(text(&find(&root, "[data-parked]")).contains("for 5 minutes"));
+    // Parked to consult: the page offers the consult call and the way back, no code.
+    parked.set(Some(ParkedView { consult: true, ..view }));
+    settle().await;
+    assert!(root.query_selector("[data-pickup-code]").unwrap().is_none());
+    find(&root, "[data-consult] [data-action=consult-call]");
+    find(&root, "[data-consult] [data-action=return-to-held]");
 }
