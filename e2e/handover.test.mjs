@@ -228,3 +228,75 @@ describe('a blind transfer', () => {
     }
   }));
 });
+
+/** The consulting person (`who`, its call without E2EE already) puts the other on hold and
+ * makes the consult call from the page it is offered: resolves to the consult call's link. */
+async function consultCall(who) {
+  await pick(who, 'consult-transfer');
+  await who.page.waitForSelector('[data-consult]', { timeout: 10000 });
+  assert.match(await endedWith(who), /The other person is on hold while you consult/);
+  await who.page.click('[data-action=consult-call]');
+  await who.page.waitForSelector('[data-consulting]', { timeout: 10000 });
+  await who.page.click('[data-action=new-call]');
+  const link = (await who.page.textContent('[data-call-link]')).trim();
+  await who.page.click('[data-action=join-call]');
+  await pressJoin(who);
+  return link;
+}
+
+describe('consult, then transfer', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--park-ttl-secs', '60']); });
+  after(async () => { await relay?.stop(); });
+
+  test('the host consults a third browser and hands it the held call without a pasted link', () => withHostAndGuest(async (host, guest) => {
+    await transportOnlyCall(relay, host, guest);
+    const consultLink = await consultCall(host);
+    await guest.page.waitForSelector('[data-call-status=on-hold]', { timeout: 10000 });
+
+    const consulted = await person('consulted');
+    try {
+      await joinCall(consulted, consultLink);
+      await Promise.all([waitForShield(host, 'unlocked'), waitForShield(consulted, 'unlocked')]);
+      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(consulted)]);
+      // Still on hold while they talk.
+      assert.equal(await guest.page.getAttribute('[data-call-status]', 'data-call-status'), 'on-hold');
+
+      await host.page.click('[data-action=features]');
+      assert.equal(
+        (await host.page.textContent('[data-feature=consult-transfer]')).trim(),
+        'Transfer the held call to this person',
+      );
+      await host.page.click('[data-feature=consult-transfer]');
+      await consulted.page.waitForSelector('[data-action=join-transferred]', { timeout: 10000 });
+      const at = performance.now();
+      await consulted.page.click('[data-action=join-transferred]');
+      await consulted.page.waitForURL(/\/call\//, { timeout: 10000 });
+      await pressJoin(consulted);
+      await told(guest, 'The parked call was picked up.');
+      await Promise.all([waitForShield(consulted, 'unlocked'), waitForShield(guest, 'unlocked')]);
+      await waitForRemoteFrames(consulted, 20);
+      await framesKeepComing(guest, 20);
+      console.log(`measured: transfer after consulting -> video both ways in ${(performance.now() - at).toFixed(0)} ms`);
+      // The consulting page left the consult call once they went.
+      assert.equal(await endedWith(host), 'You transferred the held call.');
+      assert.equal(await guest.page.getAttribute('[data-call-status]', 'data-call-status'), 'connected');
+    } finally {
+      await consulted.close();
+    }
+  }));
+
+  test('or returns to the held call, which un-holds', () => withHostAndGuest(async (host, guest) => {
+    await transportOnlyCall(relay, host, guest);
+    await consultCall(host);
+    await guest.page.waitForSelector('[data-call-status=on-hold]', { timeout: 10000 });
+    await host.page.click('[data-action=return-to-held]');
+    await host.page.waitForURL(/\/call\//, { timeout: 10000 });
+    await pressJoin(host);
+    await told(guest, 'The parked call was picked up.');
+    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    await waitForRemoteFrames(host, 20);
+    await framesKeepComing(guest, 20);
+    await guest.page.waitForSelector('[data-call-status=connected]');
+  }));
+});
