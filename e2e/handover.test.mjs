@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   hostNewCall, joinCall, person, pressJoin, remoteFramesDecoded, setE2ee, startRelay,
-  waitForRemoteFrames, waitForShield, withHostAndGuest,
+  violations, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 /** Open the More menu and press `feature`. */
@@ -90,6 +90,7 @@ describe('parking a call', () => {
     // The parking page leaves the call, and says so; the code stays on its screen.
     assert.match(await endedWith(host), /You parked the call/);
     assert.equal((await host.page.textContent('[data-pickup-code]')).trim(), code);
+    assert.deepEqual(await violations(host.page, 'parked call'), []);
 
     // The guest: on hold, told, no media from the parked place.
     await guest.page.waitForSelector('[data-call-status=on-hold]', { timeout: 10000 });
@@ -192,12 +193,15 @@ describe('a blind transfer', () => {
   test('the guest is told the typed name, the host leaves, video both ways; the link works once', () => withHostAndGuest(async (host, guest) => {
     await transportOnlyCall(relay, host, guest);
     await pick(host, 'transfer');
+    await host.page.waitForSelector('[data-transfer-form]');
+    assert.deepEqual(await violations(host.page, 'transfer form'), []);
     await host.page.fill('[data-transfer-name]', 'Alex <b>Martin</b>');
     await host.page.click('[data-action=make-transfer-link]');
     await host.page.waitForSelector('[data-transfer-link]', { timeout: 10000 });
     const url = await host.page.inputValue('[data-transfer-url]');
     assert.match(new URL(url).hash, /^#m=[A-Za-z0-9_-]{22}&s=[A-Za-z0-9_-]{22}&r=host&h=transfer$/);
     assert.match(await host.page.textContent('[data-transfer-link]'), /Send this link to Alex <b>Martin<\/b>/);
+    assert.deepEqual(await violations(host.page, 'transfer link'), []);
 
     const alex = await person('alex');
     try {
@@ -235,6 +239,7 @@ async function consultCall(who) {
   await pick(who, 'consult-transfer');
   await who.page.waitForSelector('[data-consult]', { timeout: 10000 });
   assert.match(await endedWith(who), /The other person is on hold while you consult/);
+  assert.deepEqual(await violations(who.page, 'consulting'), []);
   await who.page.click('[data-action=consult-call]');
   await who.page.waitForSelector('[data-consulting]', { timeout: 10000 });
   await who.page.click('[data-action=new-call]');
