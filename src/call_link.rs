@@ -171,6 +171,15 @@ pub fn take_link_from_address_bar(id: &str) -> String {
     href
 }
 
+/// After a re-keyed move (PROTOCOL.md change 44) a guest's tab keeps, for a reload, the link
+/// as it now stands: the commitment to the host key in use and the move's secret.
+pub fn keep_link(id: &str, commitment: &Commitment, secret: &LinkSecret) {
+    if let Some(storage) = session_storage() {
+        let fragment = format!("k={commitment}&s={}", secret.to_link_text());
+        let _ = storage.set_item(&stored_link_key(id), &fragment);
+    }
+}
+
 /// The call is over: this tab no longer keeps its link.
 pub fn forget_link(id: &str) {
     if let Some(storage) = session_storage() {

@@ -44,7 +44,11 @@ impl Call {
                 let url = origin
                     .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
                 self.set.transfer_link.try_set(None);
-                self.set.move_link.try_set(url.map(|url| (url, ttl_secs)));
+                let said = link.instructions(ttl_secs);
+                self.set.move_link.try_set(url.map(|url| (url, said)));
+            }
+            Effect::KeepLink { commitment, secret } => {
+                crate::call_link::keep_link(&self.call_id.to_string(), &commitment, &secret);
             }
             Effect::HideMoveLink => {
                 self.set.move_link.try_set(None);

@@ -55,9 +55,9 @@ pub struct CallHandle {
     pub remote_announcement: ReadSignal<String>,
     /// The connection's quality, once measured.
     pub quality: ReadSignal<Option<QualityView>>,
-    /// The link that moves this place to another device, and for how many seconds it works,
-    /// while it is shown.
-    pub move_link: ReadSignal<Option<(String, u64)>>,
+    /// The link that moves this place to another device, and what to tell about it, while it
+    /// is shown.
+    pub move_link: ReadSignal<Option<(String, String)>>,
     /// The parked call's pickup code and link, once parked (they stay after the call ends
     /// on this page).
     pub parked: ReadSignal<Option<ParkedView>>,
@@ -92,7 +92,7 @@ pub(super) struct Setters {
     pub(super) remote_media: WriteSignal<Option<MediaState>>,
     pub(super) remote_announcement: WriteSignal<String>,
     pub(super) quality: WriteSignal<Option<QualityView>>,
-    pub(super) move_link: WriteSignal<Option<(String, u64)>>,
+    pub(super) move_link: WriteSignal<Option<(String, String)>>,
     pub(super) parked: WriteSignal<Option<ParkedView>>,
     pub(super) transfer_link: WriteSignal<Option<(String, String, u64)>>,
     pub(super) transfer_offer: WriteSignal<Option<String>>,

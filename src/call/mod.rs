@@ -30,7 +30,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
-use shieldcall_call::controller::{CallSetup, Controller, Input};
+use shieldcall_call::controller::{Arrival, CallSetup, Controller, Input};
 use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::prejoin::{DeviceAccess, PreJoin};
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -115,7 +115,7 @@ pub fn use_call(
     let (remote_media, set_remote_media) = signal(None);
     let (remote_announcement, set_remote_announcement) = signal(String::new());
     let (quality, set_quality) = signal(None);
-    let (move_link, set_move_link) = signal(None::<(String, u64)>);
+    let (move_link, set_move_link) = signal(None::<(String, String)>);
     let (parked, set_parked) = signal(None::<ParkedView>);
     let (transfer_link, set_transfer_link) = signal(None::<(String, String, u64)>);
     let (transfer_offer, set_transfer_offer) = signal(None::<String>);
@@ -264,8 +264,13 @@ pub fn use_call(
 
 /// The controller's settings and secrets for this page's side of the call.
 fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> CallSetup {
-    // A moved call stays transport-only (the controller sees to it, PROTOCOL.md change 43).
-    let moved_here = matches!(role, CallRole::Moved(_));
+    // A call moved out of a transport-only one stays so (the controller sees to it, PROTOCOL.md
+    // change 43); one moved out of an E2EE call agrees new keys (change 44).
+    let arrival = match &role {
+        CallRole::Moved(link) if link.rekeyed => Arrival::MovedRekeyed,
+        CallRole::Moved(_) => Arrival::Moved,
+        _ => Arrival::Link,
+    };
     let (role, own, link_secret, commitment) = match role {
         CallRole::Host => {
             // The key the link commits to and its secret; fresh ones if this page lost them
@@ -295,7 +300,7 @@ fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> Cal
     let policy = if config.e2ee_allowed { Policy::Allowed } else { Policy::Disabled };
     let ice = config.ice_settings();
     let config = SessionConfig { role, call_id: id, e2ee, policy, suite: Default::default() };
-    CallSetup { config, own, link_secret, commitment, ice, moved_here }
+    CallSetup { config, own, link_secret, commitment, ice, arrival }
 }
 
 fn with_call(weak: &Weak<RefCell<Call>>, f: impl FnOnce(&mut Call)) {

@@ -28,10 +28,12 @@ pub const FEATURES: [(&str, &str); 8] = [
 
 /// A "More" button that shows the call's features, each a button with `data-feature`.
 ///
-/// While `e2ee_on`, every feature is `disabled` and says "Not available in end-to-end encrypted
-/// calls" (visible, and as its `aria-describedby`). Without E2EE, recording, live captions and
-/// moving to another device work when their callbacks are given (captions say why not where
-/// the browser cannot), so do parking and transferring, and the others say "Not available in web calls yet". The list stays in the document while the
+/// While `e2ee_on`, every feature but moving to another device (re-keyed) is `disabled` and
+/// says "Not available in end-to-end encrypted calls" (visible, and as its `aria-describedby`).
+/// Without E2EE, recording, live captions and moving to another device work when their
+/// callbacks are given (captions say why not where the browser cannot), so do parking,
+/// transferring and consulting, and the others say
+/// "Not available in web calls yet". The list stays in the document while the
 /// menu is closed (`hidden`), so its state can be read at any time.
 #[component]
 pub fn FeaturesMenu(
@@ -90,15 +92,14 @@ pub fn FeaturesMenu(
             let why_id = unique_id(&format!("feature-{feature}-why"));
             // The reason it cannot be used now, if it cannot.
             let unavailable = move || -> Option<String> {
-                if e2ee_on.get() {
-                    return Some(E2EE_REASON.into());
-                }
                 match feature {
+                    // A move out of an E2EE call is re-keyed (PROTOCOL.md change 44).
+                    "move-device" if on_move.is_some() => None,
+                    _ if e2ee_on.get() => Some(E2EE_REASON.into()),
                     "recording" if on_toggle_recording.is_some() => None,
                     "captions" if on_toggle_captions.is_some() => {
                         (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())
                     }
-                    "move-device" if on_move.is_some() => None,
                     "park" if on_park.is_some() => None,
                     "transfer" if on_transfer.is_some() => None,
                     "consult-transfer" if on_consult.is_some() => None,

@@ -3,24 +3,19 @@
 use leptos::prelude::*;
 use shieldcall_call::qr::qr_svg;
 
-/// Shows `link` while it is `Some((url, seconds it works))`: the URL to open on the other
-/// device and the same as a QR code, drawn here as SVG (the link holds the call's secret, so
-/// it never goes to an image service).
+/// Shows `link` while it is `Some((url, what to tell))`: the URL to open on the other device
+/// and the same as a QR code, drawn here as SVG (the link holds the call's secret, so it never
+/// goes to an image service).
 #[component]
 pub fn MoveLinkPanel(
-    /// The move link and for how many seconds it works, while shown.
+    /// The move link and its instructions (`MoveLink::instructions`), while shown.
     #[prop(into)]
-    link: Signal<Option<(String, u64)>>,
+    link: Signal<Option<(String, String)>>,
     /// Close the panel.
     on_close: Callback<()>,
 ) -> impl IntoView {
     move || {
-        let (url, ttl_secs) = link.get()?;
-        let lasts = if ttl_secs % 60 == 0 {
-            format!("{} minutes", ttl_secs / 60)
-        } else {
-            format!("{ttl_secs} seconds")
-        };
+        let (url, instructions) = link.get()?;
         let qr = qr_svg(&url).map(|qr| {
             let view_box = format!("0 0 {0} {0}", qr.size);
             view! {
@@ -40,12 +35,7 @@ pub fn MoveLinkPanel(
         Some(view! {
             <section class="move-link" data-move-link aria-labelledby="move-link-title">
                 <h2 id="move-link-title">"Move the call to another device"</h2>
-                <p>
-                    {format!(
-                        "Open this link on the other device, or scan the code. It works once, \
-                         for {lasts}; this device leaves the call when the other one joins."
-                    )}
-                </p>
+                <p>{instructions}</p>
                 {qr}
                 <input
                     type="text"

@@ -77,9 +77,10 @@ fn CallRoom(
     /// ICE servers and policy.
     config: AppConfig,
 ) -> impl IntoView {
-    // Read once: the pre-join screen says what the call then uses. A call moved here stays
-    // transport-only (PROTOCOL.md change 43), so its pre-join screen does not promise E2EE.
-    let chosen = e2ee_enabled() && !matches!(role, CallRole::Moved(_));
+    // Read once: the pre-join screen says what the call then uses. A call moved here out of a
+    // transport-only call stays so (PROTOCOL.md change 43), so its pre-join screen does not
+    // promise E2EE; a re-keyed move (change 44) keeps this browser's setting.
+    let chosen = e2ee_enabled() && !matches!(&role, CallRole::Moved(link) if !link.rekeyed);
     // A browser that cannot encrypt frames is told before joining, not given a call whose
     // every frame would be dropped. (With E2EE off, or not allowed, it joins as it is.)
     let wants_e2ee = chosen && config.e2ee_allowed;

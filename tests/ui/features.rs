@@ -108,10 +108,10 @@ async fn the_more_button_opens_and_escape_closes_the_menu() {
 }
 
 #[wasm_bindgen_test]
-async fn moving_to_another_device_works_without_e2ee_and_shows_the_link_and_its_qr_code() {
+async fn moving_to_another_device_is_offered_with_and_without_e2ee_and_shows_the_link() {
     let e2ee = RwSignal::new(true);
     let asked = RwSignal::new(0);
-    let link = RwSignal::new(None::<(String, u64)>);
+    let link = RwSignal::new(None::<(String, String)>);
     let root = container();
     let _view = leptos::mount::mount_to(root.clone(), move || {
         view! {
@@ -123,9 +123,11 @@ async fn moving_to_another_device_works_without_e2ee_and_shows_the_link_and_its_
         }
     });
     settle().await;
+    // Under E2EE the move is re-keyed (PROTOCOL.md change 44): offered, while the other
+    // features E2EE rules out stay off.
     let item = find(&root, "[data-feature=move-device]");
-    assert!(item.has_attribute("disabled"), "off under E2EE");
-    assert_eq!(reason_of(&root, &item), E2EE_REASON);
+    assert!(!item.has_attribute("disabled"), "offered under E2EE");
+    assert!(find(&root, "[data-feature=park]").has_attribute("disabled"));
 
     e2ee.set(false);
     settle().await;
@@ -140,10 +142,11 @@ async fn moving_to_another_device_works_without_e2ee_and_shows_the_link_and_its_
 
     let url = "http://127.0.0.1:8080/call/AAECAwQFBgcICQoLDA0ODw#m=AAECAwQFBgcICQoLDA0ODw\
                &s=ICEiIyQlJicoKSorLC0uLw&r=host";
-    link.set(Some((url.into(), 120)));
+    let said = "Open this link on the other device, or scan the code. It works once, for 2 minutes";
+    link.set(Some((url.into(), said.into())));
     settle().await;
     let panel = find(&root, "[data-move-link]");
-    assert!(text(&panel).contains("It works once, for 2 minutes"), "{}", text(&panel));
+    assert!(text(&panel).contains(said), "{}", text(&panel));
     let input: web_sys::HtmlInputElement = find(&root, "[data-move-url]").unchecked_into();
     assert_eq!(input.value(), url);
     let qr = find(&root, "[data-move-qr]");

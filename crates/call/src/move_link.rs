@@ -1,11 +1,14 @@
 //! The link that moves a person's place in a call to another device:
-//! `{origin}/call/{call_id}#m={move token}&s={link secret}&r=host` (or `&r=guest&k={commitment}`).
+//! `{origin}/call/{call_id}#m={move token}&s={link secret}&r=host` (or `&r=guest&k={commitment}`),
+//! and for a re-keyed move out of an E2EE call `&e=1`, with the move's secret in `s=`
+//! (PROTOCOL.md changes 43 and 44).
 //!
 //! Everything after `#` stays out of every request (the relay gets the token in the socket's
 //! first message only): the relay's one-time token, the call's link secret (the new device
 //! confirms the transcript with it, as the old one did), which side of the call the place is,
 //! and for a guest the link's commitment to the host's key. The new device makes a key of its
-//! own; no key travels in the link.
+//! own; no key travels in the link. Under E2EE the secret is the move's (`S_move`, which only
+//! the two parties of the call can compute), and the new device agrees fresh keys under it.
 
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::Role;
@@ -17,7 +20,11 @@ pub struct MoveLink {
     /// The side of the call whose place moves.
     pub role: Role,
     pub token: MoveToken,
+    /// The secret the new device confirms (and, re-keyed, derives its keys) with.
     pub secret: LinkSecret,
+    /// A re-keyed move out of an E2EE call: the new device keeps its E2EE setting and agrees
+    /// fresh keys under `secret`, the move's. Otherwise the moved call is transport-only.
+    pub rekeyed: bool,
     /// (Guest) the link's commitment to the host's key.
     pub commitment: Option<Commitment>,
 }
@@ -39,14 +46,34 @@ pub enum MoveLinkError {
 }
 
 impl MoveLink {
+    /// What the panel that shows this link says, for a link that works `ttl_secs`.
+    pub fn instructions(&self, ttl_secs: u64) -> String {
+        let lasts = if ttl_secs.is_multiple_of(60) {
+            format!("{} minutes", ttl_secs / 60)
+        } else {
+            format!("{ttl_secs} seconds")
+        };
+        let keys = if self.rekeyed {
+            " The call stays end-to-end encrypted: the other device agrees new keys with the \
+             other person, and you both get a new security code to compare."
+        } else {
+            ""
+        };
+        format!(
+            "Open this link on the other device, or scan the code. It works once, for {lasts}; \
+             this device leaves the call when the other one joins.{keys}"
+        )
+    }
+
     /// The part after `#`.
     pub fn to_fragment(&self) -> String {
         let token = &self.token.0;
         let secret = self.secret.to_link_text();
+        let rekeyed = if self.rekeyed { "&e=1" } else { "" };
         match (self.role, &self.commitment) {
-            (Role::Guest, Some(k)) => format!("m={token}&s={secret}&r=guest&k={k}"),
+            (Role::Guest, Some(k)) => format!("m={token}&s={secret}&r=guest&k={k}{rekeyed}"),
             // A guest without a commitment cannot be (the link had one); the host needs none.
-            _ => format!("m={token}&s={secret}&r=host"),
+            _ => format!("m={token}&s={secret}&r=host{rekeyed}"),
         }
     }
 
@@ -69,7 +96,12 @@ impl MoveLink {
             }
             _ => return Err(MoveLinkError::Malformed),
         };
-        Ok(MoveLink { role, token: MoveToken(token.into()), secret, commitment })
+        let rekeyed = match part("e=") {
+            None => false,
+            Some("1") => true,
+            Some(_) => return Err(MoveLinkError::Malformed),
+        };
+        Ok(MoveLink { role, token: MoveToken(token.into()), secret, rekeyed, commitment })
     }
 }
 
@@ -87,6 +119,7 @@ mod tests {
             role: Role::Host,
             token: MoveToken(TOKEN.into()),
             secret: LinkSecret::parse(SECRET).unwrap(),
+            rekeyed: false,
             commitment: None,
         };
         assert_eq!(host.to_fragment(), format!("m={TOKEN}&s={SECRET}&r=host"));
@@ -98,10 +131,32 @@ mod tests {
         };
         let text = guest.to_fragment();
         assert_eq!(text, format!("m={TOKEN}&s={SECRET}&r=guest&k={COMMITMENT}"));
-        assert_eq!(MoveLink::parse_fragment(&text), Ok(guest));
+        assert_eq!(MoveLink::parse_fragment(&text), Ok(guest.clone()));
+        // Re-keyed, either side.
+        for link in [host.clone(), guest] {
+            let rekeyed = MoveLink { rekeyed: true, ..link };
+            let text = rekeyed.to_fragment();
+            assert!(text.ends_with("&e=1"), "{text}");
+            assert_eq!(MoveLink::parse_fragment(&text), Ok(rekeyed));
+        }
         // Neither the token nor the secret in Debug output.
         let debug = format!("{host:?}");
         assert!(!debug.contains(TOKEN) && !debug.contains(SECRET), "{debug}");
+    }
+
+    #[test]
+    fn the_panel_says_how_long_the_link_works_and_whether_keys_change() {
+        let link = MoveLink {
+            role: Role::Host,
+            token: MoveToken(TOKEN.into()),
+            secret: LinkSecret::parse(SECRET).unwrap(),
+            rekeyed: false,
+            commitment: None,
+        };
+        let said = link.instructions(120);
+        assert!(said.contains("for 2 minutes") && !said.contains("security code"), "{said}");
+        let said = MoveLink { rekeyed: true, ..link }.instructions(90);
+        assert!(said.contains("for 90 seconds") && said.contains("new security code"), "{said}");
     }
 
     #[test]
@@ -116,6 +171,8 @@ mod tests {
             format!("m={TOKEN}&s={SECRET}&r=someone"),
             format!("m=short&s={SECRET}&r=host"),
             format!("m={TOKEN}&s=nope&r=host"),
+            format!("m={TOKEN}&s={SECRET}&r=host&e=0"),
+            format!("m={TOKEN}&s={SECRET}&r=host&e=yes"),
         ] {
             assert_eq!(
                 MoveLink::parse_fragment(&broken),

@@ -6,7 +6,7 @@
 //! deposit from the relay, opens the deposit with the page's half, and so holds the same pickup
 //! link as one that was sent whole (a move link, [`MoveLink`]).
 //!
-//! What this is worth (PROTOCOL.md change 44): 30 bits are few, so the relay, which holds the
+//! What this is worth (PROTOCOL.md change 45): 30 bits are few, so the relay, which holds the
 //! deposit, could open it by trying every page half, and then knows the link secret; the halves
 //! keep the secret from a passive reader of the relay's traffic or logs, and from anyone who
 //! guesses a relay half without the page's, only until they try 2^30 keys offline. Pickup by
@@ -272,6 +272,7 @@ mod tests {
             role: Role::Host,
             token: MoveToken(TOKEN.into()),
             secret: LinkSecret::parse(SECRET).unwrap(),
+            rekeyed: false,
             commitment: None,
         }
     }

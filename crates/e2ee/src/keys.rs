@@ -11,7 +11,13 @@
 //! base_key_guest = HKDF-Expand(PRK, "shieldcall/v2 guest media", Nk)
 //! confirm_host   = HMAC-SHA256(S, "shieldcall/v2 host confirm"  || TH)
 //! confirm_guest  = HMAC-SHA256(S, "shieldcall/v2 guest confirm" || TH)
+//!
+//! S_move = HKDF-SHA256(salt = SHA-256("shieldcall/v2 move" || call_id || host_pub || guest_pub),
+//!                      ikm = Z || S, info = "shieldcall/v2 move secret", 16 bytes)
 //! ```
+//! `S_move` is the secret a re-keyed move (PROTOCOL.md change 44) puts in its link in place of
+//! `S`: the device that opens it agrees fresh keys with the other side under `S_move`, which
+//! only the two parties of the E2EE call it came from can compute.
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -346,6 +352,33 @@ pub fn media_keys(
         host: expand(b"shieldcall/v2 host media"),
         guest: expand(b"shieldcall/v2 guest media"),
     }
+}
+
+/// `S_move`: the secret of a move out of the E2EE agreement between `host_pub` and `guest_pub`
+/// (with `Z` their ECDH). It does not depend on the DTLS fingerprints, so a media connection
+/// made again between the link being shown and opened leaves it unchanged; it does depend on
+/// both keys, so each agreement (and each move) has its own.
+pub fn move_secret(
+    z: &SharedSecret,
+    link_secret: &LinkSecret,
+    call_id: &CallId,
+    host_pub: &PublicKey,
+    guest_pub: &PublicKey,
+) -> LinkSecret {
+    let mut salt = Sha256::new();
+    salt.update(b"shieldcall/v2 move");
+    salt.update(call_id.as_bytes());
+    salt.update(host_pub.as_bytes());
+    salt.update(guest_pub.as_bytes());
+    let salt: [u8; 32] = salt.finalize().into();
+    let mut ikm = zeroize::Zeroizing::new([0u8; 48]);
+    ikm[..32].copy_from_slice(z.expose());
+    ikm[32..].copy_from_slice(link_secret.expose());
+    let mut out = zeroize::Zeroizing::new([0u8; 16]);
+    Hkdf::<Sha256>::new(Some(&salt), ikm.as_ref())
+        .expand(b"shieldcall/v2 move secret", out.as_mut())
+        .expect("16 bytes are a valid HKDF length");
+    LinkSecret::from_bytes(*out)
 }
 
 /// Which party a key confirmation comes from (the two differ, so that a relay cannot reflect a

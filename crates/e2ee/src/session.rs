@@ -196,6 +196,12 @@ pub struct Session {
     /// (Guest) the host moved the call to another device, whose key the link does not commit
     /// to: accepted for transport-only agreements only (see [`Session::peer_moved`]).
     host_moved: bool,
+    /// (Guest) the host moved its E2EE call to another device with a re-keyed move (PROTOCOL.md
+    /// change 44): the next host key is taken in place of the one the link commits to, and
+    /// the agreement with it must confirm under the move's secret.
+    host_rekeyed: bool,
+    /// An E2EE agreement with the current peer has locked: a move out of it can be re-keyed.
+    locked_with_peer: bool,
     /// This device took its place from a move link (see [`Session::moved_here`]).
     moved_here: bool,
     peer: Option<(bool, PublicKey)>,
@@ -247,6 +253,8 @@ impl Session {
             link_secret,
             commitment: None,
             host_moved: false,
+            host_rekeyed: false,
+            locked_with_peer: false,
             moved_here: false,
             peer: None,
             local_fp: None,
@@ -274,6 +282,7 @@ impl Session {
     /// peer, but [`Session::warned_in_call`] remembers it.
     pub fn restart(&mut self) {
         self.peer = None;
+        self.locked_with_peer = false;
         self.warning = None;
         self.peer_expected = false;
         self.reset_wait();
@@ -286,12 +295,53 @@ impl Session {
     /// only for a transport-only agreement, which the key secures nothing in but the
     /// transcript, and which the peer's confirmation (keyed by the link secret) still proves
     /// unaltered. Under E2EE another host key stays a `CommitmentMismatch`: a move there needs
-    /// a fresh agreement bound to a secret in the move link, which this is not.
+    /// a fresh agreement bound to a secret in the move link: the re-keyed move below.
+    ///
+    /// If this side's E2EE agreement with the peer had locked, the move is re-keyed (PROTOCOL.md
+    /// change 44): the link the peer showed carried [`Session::move_secret`] in place of the
+    /// link secret, and the new device's agreement must confirm under it. Only the two parties
+    /// of the locked agreement can compute it, so a relay that forges `peer-moved` and a hello
+    /// gets no confirmation. A guest takes the new host key in place of the one the link
+    /// commits to, under E2EE too, for that reason.
     pub fn peer_moved(&mut self) {
+        let rekeyed = self.move_secret();
         self.restart();
-        if self.config.role == Role::Guest {
-            self.host_moved = true;
+        match rekeyed {
+            Some(secret) => {
+                self.link_secret = secret;
+                self.host_rekeyed = self.config.role == Role::Guest;
+            }
+            None => self.host_moved = self.config.role == Role::Guest,
         }
+    }
+
+    /// The secret a move out of this call puts in its link: while an E2EE agreement with the
+    /// peer has locked, `S_move` of that agreement ([`keys::move_secret`]), for a re-keyed move;
+    /// otherwise `None`, and a move link carries the link secret (a transport-only move).
+    pub fn move_secret(&self) -> Option<LinkSecret> {
+        let (peer_e2ee, peer_key) = self.peer.as_ref()?;
+        let locked = self.locked_with_peer || matches!(self.state(), ShieldState::Locked { .. });
+        if !(locked && *peer_e2ee && self.offers_e2ee()) || self.warning.is_some() {
+            return None;
+        }
+        let (host_pub, guest_pub) = match self.config.role {
+            Role::Host => (self.own.public_key(), peer_key),
+            Role::Guest => (peer_key, self.own.public_key()),
+        };
+        let z = self.own.diffie_hellman(peer_key);
+        Some(keys::move_secret(&z, &self.link_secret, &self.config.call_id, host_pub, guest_pub))
+    }
+
+    /// The secret this side's confirmations are keyed with now: the link's, or after a
+    /// re-keyed move, the move's.
+    pub fn link_secret(&self) -> &LinkSecret {
+        &self.link_secret
+    }
+
+    /// (Guest) the commitment the host's key is checked against: the link's, or after a
+    /// re-keyed move of the host, the new host key's.
+    pub fn commitment(&self) -> Option<Commitment> {
+        self.commitment
     }
 
     /// This device opened a move link: it says E2EE is off (whatever its setting), since the
@@ -405,6 +455,9 @@ impl Session {
             return Some(event);
         }
         let state = self.state();
+        if matches!(state, ShieldState::Locked { .. }) {
+            self.locked_with_peer = true;
+        }
         if self.reported == Some(state) {
             return None;
         }
@@ -466,7 +519,16 @@ impl Session {
             Some((old_e2ee, old)) if *old != key || old_e2ee != e2ee => {
                 self.warn(WarningReason::PeerKeyChanged)
             }
-            _ => self.peer = Some((*e2ee, key)),
+            _ => {
+                if self.host_rekeyed && self.peer.is_none() {
+                    // The moved host's key, in place of the one the link commits to. A relay
+                    // that sends its own first gets no confirmation (it lacks the move's
+                    // secret) and the real key after it is a `PeerKeyChanged`: red either way.
+                    self.commitment = Some(key.commitment());
+                    self.host_rekeyed = false;
+                }
+                self.peer = Some((*e2ee, key))
+            }
         }
         self.update();
         Ok(())

@@ -831,8 +831,8 @@ fn a_host_that_moved_a_transport_only_call_may_have_another_key_but_not_under_e2
     let (_, guest) = moved_host(false, false);
     assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::CommitmentMismatch });
 
-    // Under E2EE a moved host with another key is refused: a move there needs a fresh agreement
-    // bound to the move link, which this is not.
+    // Under E2EE a moved host's agreement must confirm under the move's secret: a device with
+    // only the call link (not a move link) gets the red shield.
     let Call { mut guest, link, .. } = call(true, true, Policy::Allowed, honest);
     let mut rng = TestRng::new("the host's phone, e2ee");
     let mut phone = Session::new(
@@ -844,6 +844,116 @@ fn a_host_that_moved_a_transport_only_call_may_have_another_key_but_not_under_e2
     guest.peer_hello(&phone.hello()).expect("valid hello");
     phone.peer_hello(&guest.hello()).expect("valid hello");
     exchange_sdps(&mut phone, &mut guest, "CC", "DD");
-    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::CommitmentMismatch });
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
     assert!(guest.keys().is_none());
+}
+
+/// A device that opened a re-keyed move link for `role`'s place: a key of its own, the move's
+/// secret in place of the link secret, and (a guest) the link's commitment.
+fn device_from_move_link(role: Role, link: &CallLink, secret: LinkSecret, seed: &str) -> Session {
+    let mut rng = TestRng::new(seed);
+    let mut device = Session::new(
+        config(role, link.call_id, true, Policy::Allowed),
+        EphemeralSecret::generate(&mut rng),
+        secret,
+    );
+    if role == Role::Guest {
+        device.set_link_commitment(link.commitment);
+    }
+    device
+}
+
+/// `stayer` hears that `moving`'s place went to `device`, which says hello; the two agree.
+fn agree_after_move(moving: Role, stayer: &mut Session, device: &mut Session) {
+    stayer.peer_moved();
+    assert_eq!(stayer.state(), ShieldState::Connecting);
+    device.peer_hello(&stayer.hello()).expect("valid hello");
+    stayer.peer_hello(&device.hello()).expect("valid hello");
+    match moving {
+        Role::Host => exchange_sdps(device, stayer, "CC", "DD"),
+        Role::Guest => exchange_sdps(stayer, device, "CC", "DD"),
+    }
+}
+
+#[test]
+fn a_re_keyed_move_locks_the_new_device_with_a_new_code_on_both_sides() {
+    for moving in [Role::Host, Role::Guest] {
+        let Call { mut host, mut guest, link } = call(true, true, Policy::Allowed, honest);
+        let ShieldState::Locked { code: before } = host.state() else { panic!() };
+        assert!(host.poll_event().is_some() && guest.poll_event().is_some());
+        // Both parties compute the same move secret; no third party can (it needs Z).
+        let secret = host.move_secret().expect("locked under E2EE");
+        assert_eq!(guest.move_secret(), Some(secret.clone()));
+        assert_ne!(&secret, &link.secret);
+        // A media connection made again meanwhile changes nothing.
+        host.restart_connection();
+        assert_eq!(host.move_secret(), Some(secret.clone()));
+
+        let mut device = device_from_move_link(moving, &link, secret, "the phone");
+        let stayer = if moving == Role::Host { &mut guest } else { &mut host };
+        agree_after_move(moving, stayer, &mut device);
+        let ShieldState::Locked { code } = device.state() else {
+            panic!("{moving:?} moved: device {:?}", device.state())
+        };
+        assert_eq!(stayer.state(), ShieldState::Locked { code }, "{moving:?} moved");
+        assert_ne!(code, before, "a new agreement, a new code to compare");
+        let (dk, sk) = (device.keys().expect("locked"), stayer.keys().expect("locked"));
+        assert_eq!((&dk.send, &dk.receive), (&sk.receive, &sk.send));
+        if moving == Role::Host {
+            // The guest now checks the host key against the new device's, for a later reload.
+            assert_eq!(stayer.commitment(), Some(device.link_commitment()));
+        }
+        // The next move out of this call has a secret of its own.
+        let next = device.move_secret().expect("locked");
+        assert_eq!(stayer.move_secret(), Some(next.clone()));
+        assert_ne!(next, *stayer.link_secret());
+    }
+}
+
+#[test]
+fn no_move_secret_before_a_lock_without_e2ee_or_under_a_warning() {
+    let Call { host, .. } = call(false, false, Policy::Allowed, honest);
+    assert!(host.confirmed());
+    assert!(host.move_secret().is_none(), "transport-only: the move carries the link secret");
+    let (host, _, _) = after_hellos("not yet", true, true);
+    assert!(host.move_secret().is_none(), "not locked yet");
+    let Call { mut host, .. } = call(true, true, Policy::Allowed, honest);
+    host.report_decrypt_failures();
+    assert!(host.move_secret().is_none(), "red: nothing to move out of");
+}
+
+#[test]
+fn a_relay_that_forges_a_re_keyed_move_gets_the_red_shield_never_a_lock() {
+    // The relay says the host moved and sends a key of its own. Even if it also held the call
+    // link (the known limit), it lacks Z and so the move's secret: its confirmation fails.
+    let Call { mut guest, link, .. } = call(true, true, Policy::Allowed, honest);
+    let _ = guest.poll_event();
+    let mut forger = device_from_move_link(Role::Host, &link, link.secret.clone(), "relay");
+    agree_after_move(Role::Host, &mut guest, &mut forger);
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert!(guest.keys().is_none());
+
+    // A relay that sends its own hello first, then lets the real device's through: the real
+    // key after the forged one is a key change.
+    let Call { mut host, mut guest, link } = call(true, true, Policy::Allowed, honest);
+    let _ = (host.poll_event(), guest.poll_event());
+    let secret = host.move_secret().unwrap();
+    let forger = device_from_move_link(Role::Host, &link, link.secret.clone(), "relay");
+    let phone = device_from_move_link(Role::Host, &link, secret, "the phone");
+    guest.peer_moved();
+    guest.peer_hello(&forger.hello()).unwrap();
+    guest.peer_hello(&phone.hello()).unwrap();
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });
+
+    // A move link from before an earlier move is stale: its secret was of the old agreement.
+    let Call { mut host, mut guest, link } = call(true, true, Policy::Allowed, honest);
+    let _ = (host.poll_event(), guest.poll_event());
+    let first = host.move_secret().unwrap();
+    let mut phone = device_from_move_link(Role::Host, &link, first.clone(), "the phone");
+    agree_after_move(Role::Host, &mut guest, &mut phone);
+    assert!(matches!(guest.state(), ShieldState::Locked { .. }));
+    let _ = guest.poll_event();
+    let mut laptop = device_from_move_link(Role::Host, &link, first, "the laptop");
+    agree_after_move(Role::Host, &mut guest, &mut laptop);
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
 }

@@ -1,10 +1,10 @@
-//! Handing this person's place over, in transport-only calls (PROTOCOL.md change 44): parking
+//! Handing this person's place over, in transport-only calls (PROTOCOL.md change 45): parking
 //! the call (the relay holds the place for a pickup by code or link, the other person is on
 //! hold) and a blind transfer (a one-time link for someone else, whose name, as typed here,
 //! the other person is told). Both are taken as a move is (`moving`): the new page opens a
 //! move link and makes a fresh agreement, confirmed with the same link secret.
 
-use shieldcall_e2ee::session::Role;
+use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{MoveRefusal, MoveToken, RelayRequest, valid_transfer_name};
 
 use super::{CallStatus, Controller, Effect};
@@ -58,14 +58,35 @@ pub const OFFER_NOT_YET: &str = "The call can be transferred once this call is c
 /// link (with E2EE off; media states are 2).
 pub const TRANSFER_OFFER_KIND: u8 = 3;
 
+/// Why parking, transferring and consulting are not offered under end-to-end encryption.
+pub const HANDOVER_NEEDS_E2EE_OFF: &str =
+    "Parking and transferring a call need a call without end-to-end encryption.";
+/// Why they are not offered before the call is set up.
+pub const HANDOVER_NOT_YET: &str = "The call can be parked or transferred once it is connected.";
+
 /// The random bytes a park takes: the page's half of the pickup code, and the deposit's nonce.
 pub type ParkRandom = [u8; 18];
 
 impl Controller {
+    /// Why this call cannot be parked or transferred now, if it cannot: only once confirmed
+    /// transport-only (the new page confirms with the same link secret; under E2EE the held
+    /// or transferred place would have no keys to agree under).
+    pub fn handover_unavailable(&self) -> Option<&'static str> {
+        match self.session.state() {
+            _ if self.ended => Some(HANDOVER_NOT_YET),
+            ShieldState::Unlocked { .. } if self.session.confirmed() => None,
+            ShieldState::Locked { .. } => Some(HANDOVER_NEEDS_E2EE_OFF),
+            _ if self.session.offers_e2ee() && self.session.e2ee_intended() => {
+                Some(HANDOVER_NEEDS_E2EE_OFF)
+            }
+            _ => Some(HANDOVER_NOT_YET),
+        }
+    }
+
     /// The person parks the call: seal the pickup link's secret part under this page's half
     /// of the code, and ask the relay to hold the place.
     pub(super) fn ask_to_park(&mut self, random: ParkRandom, consult: bool) {
-        if let Some(why) = self.move_unavailable() {
+        if let Some(why) = self.handover_unavailable() {
             return self.notice(why);
         }
         // Unwraps: the slices are the array's first 6 and last 12 bytes.
@@ -95,7 +116,7 @@ impl Controller {
 
     /// The person transfers the call to someone called `name`: ask the relay for a token.
     pub(super) fn ask_to_transfer(&mut self, name: String) {
-        if let Some(why) = self.move_unavailable() {
+        if let Some(why) = self.handover_unavailable() {
             return self.notice(why);
         }
         let name = name.trim().to_string();
@@ -111,7 +132,7 @@ impl Controller {
         let Some(name) = self.handing_to.clone() else {
             return self.log("relay: a transfer token nobody asked for");
         };
-        if self.move_unavailable().is_some() {
+        if self.handover_unavailable().is_some() {
             return self.log("relay: a transfer token nobody asked for now");
         }
         let link = self.pickup_link(token);
@@ -162,7 +183,7 @@ impl Controller {
     /// (Consulting) hand the other person the held call's pickup link, `path`, on this call's
     /// data channel: their page offers to join it.
     pub(super) fn offer_transfer(&mut self, path: &str) {
-        if let Some(why) = self.move_unavailable() {
+        if let Some(why) = self.handover_unavailable() {
             return self.notice(why);
         }
         let Some(path) = read_pickup_path(path) else {
@@ -204,8 +225,10 @@ impl Controller {
     fn pickup_link(&self, token: MoveToken) -> MoveLink {
         let commitment = match self.role {
             Role::Host => None,
-            Role::Guest => self.commitment,
+            Role::Guest => self.session.commitment(),
         };
-        MoveLink { role: self.role, token, secret: self.link_secret.clone(), commitment }
+        let secret = self.session.link_secret().clone();
+        // Only out of transport-only calls: the new page confirms with the call's own secret.
+        MoveLink { role: self.role, token, secret, rekeyed: false, commitment }
     }
 }

@@ -6,6 +6,7 @@ use crate::move_link::MoveLink;
 use crate::pickup::PickupCode;
 use crate::quality::{LinkStats, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
+use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
 use shieldcall_protocol::{
     Inbound, MediaState, PayloadTypes, RelayRequest, Signal, WorkerCommand, WorkerEvent,
@@ -185,6 +186,13 @@ pub enum Effect {
         link: MoveLink,
         name: String,
         ttl_secs: u64,
+    },
+    /// (Guest) keep this call's link for a reload of this tab as `#k={commitment}&s={secret}`:
+    /// after a re-keyed move the host's key and the secret are no longer the link's
+    /// (PROTOCOL.md change 44), and a reload with the old ones would show a false red shield.
+    KeepLink {
+        commitment: Commitment,
+        secret: LinkSecret,
     },
     Status(CallStatus),
     Shield(ShieldView),

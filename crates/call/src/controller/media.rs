@@ -7,6 +7,7 @@ use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::session::{SessionEvent, ShieldState};
 use shieldcall_protocol::{Direction, SecretBytes, WorkerCommand, WorkerEvent};
 
+use super::moving::MOVED_HERE_NEW_CODE;
 use super::{Controller, Effect, ShieldView};
 
 /// A remote screen share with no new frame for this long is taken off the stage.
@@ -36,12 +37,15 @@ impl Controller {
         while let Some(event) = self.session.poll_event() {
             match event {
                 SessionEvent::ShieldChanged(ShieldState::Locked { code }) => {
-                    if self.last_code.is_some_and(|last| last != code) {
+                    if std::mem::take(&mut self.announce_new_code) {
+                        self.notice(MOVED_HERE_NEW_CODE);
+                    } else if self.last_code.is_some_and(|last| last != code) {
                         self.notice(
                             "The security code changed: compare it again with the other person.",
                         );
                     }
                     self.last_code = Some(code);
+                    self.keep_link();
                 }
                 SessionEvent::ShieldChanged(_) => {}
                 // Half-way through the wait for the peer's confirmation.

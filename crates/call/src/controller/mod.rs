@@ -40,12 +40,14 @@ use shieldcall_e2ee::session::{Role, Session, SessionConfig};
 use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
 pub use handover::{
-    CONSULT_DONE, CONSULTING, OFFER_NOT_YET, ON_HOLD, PARK_ENDED, PARKED_HERE, PICKED_UP,
-    ParkRandom, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT,
-    peer_transferred, transferred_away,
+    CONSULT_DONE, CONSULTING, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, OFFER_NOT_YET, ON_HOLD,
+    PARK_ENDED, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND,
+    TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
-pub use moving::{MOVE_NEEDS_E2EE_OFF, MOVE_NOT_YET, MOVED_AWAY, PEER_MOVED, move_refused};
+pub use moving::{
+    MOVE_NOT_YET, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED, PEER_MOVED_REKEYED, move_refused,
+};
 pub use turn::{TURN_REFUSED, TURN_REFUSED_NOTICE, TURN_UNREACHABLE};
 
 use crate::config::IceSettings;
@@ -130,9 +132,11 @@ pub struct Controller {
     turn: Option<TurnCredentials>,
     /// Whether the person was told that the TURN server refused the credentials.
     said_turn_refused: bool,
-    /// The link's secret and (guest) commitment, for a move link.
-    link_secret: LinkSecret,
-    commitment: Option<Commitment>,
+    /// This page came from a re-keyed move: its first lock says the code is new.
+    announce_new_code: bool,
+    /// (Guest) a re-keyed move changed the secret (and maybe the host key): once locked, the
+    /// page keeps the link to reload with.
+    keep_link_when_locked: bool,
     /// Until when (ms) the move (or transfer) link shown is valid.
     move_link_until: Option<u64>,
     /// The page's half of the pickup code of a park asked for (and whether to consult), until
@@ -162,15 +166,28 @@ pub struct CallSetup {
     pub commitment: Option<Commitment>,
     /// config.json's ICE servers and transport policy.
     pub ice: IceSettings,
-    /// This page opened a move link: it takes another device's place, without E2EE.
-    pub moved_here: bool,
+    /// How this page came into the call: from a move link, it takes another device's place.
+    pub arrival: Arrival,
+}
+
+/// How a page came into the call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Arrival {
+    /// From the call link, or as the page that made it.
+    #[default]
+    Link,
+    /// From a move link out of a transport-only call: the call stays transport-only.
+    Moved,
+    /// From a re-keyed move link out of an E2EE call (PROTOCOL.md change 44): fresh keys with
+    /// the other person, under the move's secret, and a new security code to compare.
+    MovedRekeyed,
 }
 
 impl Controller {
     pub fn new(setup: CallSetup) -> Controller {
-        let CallSetup { config, own, link_secret, commitment, ice, moved_here } = setup;
-        let mut session = Session::new(config, own, link_secret.clone());
-        if moved_here {
+        let CallSetup { config, own, link_secret, commitment, ice, arrival } = setup;
+        let mut session = Session::new(config, own, link_secret);
+        if arrival == Arrival::Moved {
             session.moved_here();
         }
         if let Some(commitment) = commitment {
@@ -211,8 +228,8 @@ impl Controller {
             ice,
             turn: None,
             said_turn_refused: false,
-            link_secret,
-            commitment,
+            announce_new_code: arrival == Arrival::MovedRekeyed,
+            keep_link_when_locked: arrival == Arrival::MovedRekeyed && config.role == Role::Guest,
             move_link_until: None,
             parking: None,
             transfer_sent: false,

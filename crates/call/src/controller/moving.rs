@@ -1,6 +1,9 @@
-//! Moving this person's place to another device (transport-only calls): ask the relay for a
-//! one-time token, show the link; the relay's word that the place moved, here or on the other
-//! side; a move link the relay refuses.
+//! Moving this person's place to another device: ask the relay for a one-time token, show the
+//! link; the relay's word that the place moved, here or on the other side; a move link the
+//! relay refuses. Out of a transport-only call the move stays transport-only (PROTOCOL.md
+//! change 43); out of a locked E2EE call it is re-keyed (change 44): the link carries the
+//! move's secret, the new device agrees fresh keys with the other person, and both are told
+//! to compare the new security code.
 
 use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{MoveRefusal, MoveToken, RelayRequest};
@@ -10,11 +13,14 @@ use crate::move_link::MoveLink;
 
 /// What the other person sees when this person's place moves to their other device.
 pub const PEER_MOVED: &str = "The other person moved the call to another device.";
+/// The same, out of an E2EE call: new keys follow, so a new code.
+pub const PEER_MOVED_REKEYED: &str = "The other person moved the call to another device. New \
+    keys are being agreed with it: compare the new security code with them.";
+/// What the new device says once its re-keyed move locks.
+pub const MOVED_HERE_NEW_CODE: &str = "The call moved to this device with new keys. Compare \
+    the new security code with the other person.";
 /// What the old device shows once the new one has taken its place.
 pub const MOVED_AWAY: &str = "This call moved to another device.";
-/// Why moving is not offered under end-to-end encryption.
-pub const MOVE_NEEDS_E2EE_OFF: &str =
-    "Moving to another device needs a call without end-to-end encryption.";
 /// Why moving is not offered before the call is set up.
 pub const MOVE_NOT_YET: &str = "The call can be moved once it is connected.";
 
@@ -33,16 +39,14 @@ pub fn move_refused(reason: MoveRefusal) -> &'static str {
 }
 
 impl Controller {
-    /// Why this call cannot be moved now, if it cannot: only a transport-only call, once
-    /// confirmed (the new device confirms with the same link secret).
+    /// Why this call cannot be moved now, if it cannot: only once confirmed, transport-only
+    /// (the new device confirms with the same link secret) or locked (it agrees new keys under
+    /// the move's secret).
     pub fn move_unavailable(&self) -> Option<&'static str> {
         match self.session.state() {
             _ if self.ended => Some(MOVE_NOT_YET),
             ShieldState::Unlocked { .. } if self.session.confirmed() => None,
-            ShieldState::Locked { .. } => Some(MOVE_NEEDS_E2EE_OFF),
-            _ if self.session.offers_e2ee() && self.session.e2ee_intended() => {
-                Some(MOVE_NEEDS_E2EE_OFF)
-            }
+            ShieldState::Locked { .. } if self.session.move_secret().is_some() => None,
             _ => Some(MOVE_NOT_YET),
         }
     }
@@ -62,14 +66,28 @@ impl Controller {
         }
         let commitment = match self.role {
             Role::Host => None,
-            Role::Guest => self.commitment,
+            Role::Guest => self.session.commitment(),
         };
-        let link =
-            MoveLink { role: self.role, token, secret: self.link_secret.clone(), commitment };
+        let (secret, rekeyed) = match self.session.move_secret() {
+            Some(secret) => (secret, true),
+            None => (self.session.link_secret().clone(), false),
+        };
+        let link = MoveLink { role: self.role, token, secret, rekeyed, commitment };
         // The latest token of a place is the one that counts: this is no transfer now.
         self.handing_to = None;
         self.move_link_until = Some(self.now + ttl_secs * 1000);
         self.emit(Effect::ShowMoveLink { link, ttl_secs });
+    }
+
+    /// Locked after a re-keyed move, a guest's page keeps the link it can reload with.
+    pub(super) fn keep_link(&mut self) {
+        if !std::mem::take(&mut self.keep_link_when_locked) {
+            return;
+        }
+        if let Some(commitment) = self.session.commitment() {
+            let secret = self.session.link_secret().clone();
+            self.emit(Effect::KeepLink { commitment, secret });
+        }
     }
 
     /// Once a second: a move link past its time is taken off the screen.
@@ -85,15 +103,24 @@ impl Controller {
     pub(super) fn peer_moved(&mut self) {
         // A parked place is taken as a move is: the hold ends.
         let picked_up = std::mem::take(&mut self.held);
+        let rekeyed = self.session.move_secret().is_some();
         self.start_afresh_with_new_device();
-        self.notice(if picked_up { super::handover::PICKED_UP } else { PEER_MOVED });
+        self.notice(if picked_up {
+            super::handover::PICKED_UP
+        } else if rekeyed {
+            PEER_MOVED_REKEYED
+        } else {
+            PEER_MOVED
+        });
+        self.keep_link_when_locked |= rekeyed && self.role == Role::Guest;
     }
 
     /// The other person's place is someone else's now (their other device, a pickup, a
     /// transfer): a new agreement and connection, as after a reconnection.
     pub(super) fn start_afresh_with_new_device(&mut self) {
-        self.peer_left();
+        // The session first: it takes the move's secret from the agreement `peer_left` ends.
         self.session.peer_moved();
+        self.peer_left();
         self.session.expect_peer();
         self.say_hello();
     }

@@ -4,7 +4,7 @@
 //! reason; a blind transfer names who joins; under E2EE, none of it.
 
 use shieldcall_call::controller::{
-    CONSULT_DONE, CONSULTING, CallStatus, Input, MOVE_NEEDS_E2EE_OFF, ON_HOLD, PARK_ENDED,
+    CONSULT_DONE, CONSULTING, CallStatus, HANDOVER_NEEDS_E2EE_OFF, Input, ON_HOLD, PARK_ENDED,
     PARKED_HERE, PICKED_UP, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED,
     TRANSFER_SENT, peer_transferred, transferred_away,
 };
@@ -179,7 +179,7 @@ fn under_e2ee_nothing_is_parked_or_transferred() {
     world.input(From::Host, Input::Park { random: [1; 18] });
     world.input(From::Host, Input::Transfer { name: "Alex".into() });
     assert!(world.host.relay_requests.is_empty(), "nothing asked of the relay");
-    assert_eq!(world.host.notices_with(MOVE_NEEDS_E2EE_OFF), 2);
+    assert_eq!(world.host.notices_with(HANDOVER_NEEDS_E2EE_OFF), 2);
     // What a relay sends unasked shows nothing and ends nothing.
     let token = MoveToken(TOKEN.into());
     world.relay_event(From::Host, RelayEvent::Parked { token, code: RELAY_HALF.into(), ttl: 9 });
@@ -281,5 +281,5 @@ fn only_a_pickup_link_on_this_origin_is_offered_or_taken() {
     locked.input(From::Guest, Input::ChatBinary(offer));
     assert!(locked.guest.view.transfer_offered.is_none());
     locked.input(From::Host, Input::OfferTransfer { path: pickup_path(HELD_CALL, &link) });
-    assert_eq!(locked.host.notices_with(MOVE_NEEDS_E2EE_OFF), 1);
+    assert_eq!(locked.host.notices_with(HANDOVER_NEEDS_E2EE_OFF), 1);
 }

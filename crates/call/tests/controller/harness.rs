@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use rand_core::OsRng;
 use shieldcall_call::config::IceSettings;
 use shieldcall_call::controller::{
-    CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
+    Arrival, CallSetup, CallStatus, Controller, Effect, Generation, IceCandidate, Input, LinkState,
     ShieldView,
 };
 use shieldcall_call::move_link::MoveLink;
@@ -107,6 +107,9 @@ pub struct View {
     pub consulting: bool,
     /// A held call offered by the other person: its pickup path.
     pub transfer_offered: Option<String>,
+    /// The link this tab keeps for a reload, as the page last said (a guest after a re-keyed
+    /// move).
+    pub kept_link: Option<(shieldcall_e2ee::link::Commitment, LinkSecret)>,
 }
 
 /// One person's page: the controller and its stand-in browser.
@@ -175,6 +178,7 @@ impl Side {
                 transfer_link: None,
                 consulting: false,
                 transfer_offered: None,
+                kept_link: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
             link: None,
@@ -325,6 +329,10 @@ impl Side {
             Effect::TransferOffered { path } => self.view.transfer_offered = Some(path),
             Effect::ShowTransferLink { link, name, ttl_secs } => {
                 self.view.transfer_link = Some((link, name, ttl_secs))
+            }
+            Effect::HideMoveLink => self.view.move_link = None,
+            Effect::KeepLink { commitment, secret } => {
+                self.view.kept_link = Some((commitment, secret))
             }
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
@@ -598,7 +606,7 @@ pub struct World {
     pub network_up: bool,
     pub now: u64,
     /// What a guest page opened from the link starts with (its key is new each time).
-    guest_link: (SessionConfig, LinkSecret, shieldcall_e2ee::link::Commitment, IceSettings),
+    pub guest_link: (SessionConfig, LinkSecret, shieldcall_e2ee::link::Commitment, IceSettings),
 }
 
 impl World {
@@ -655,7 +663,7 @@ impl World {
                 link_secret: link_secret.clone(),
                 commitment: None,
                 ice: ice.clone(),
-                moved_here: false,
+                arrival: Arrival::Link,
             },
         );
         let (guest_secret, guest_commitment) = tamper(&mut rng, link_secret, commitment);
@@ -677,7 +685,7 @@ impl World {
                 link_secret,
                 commitment: Some(commitment),
                 ice,
-                moved_here: false,
+                arrival: Arrival::Link,
             },
         )
     }
@@ -759,7 +767,7 @@ impl World {
     /// The page another device opens from a move link (not on the relay yet).
     pub fn page_from_move_link(&self, link: MoveLink) -> Side {
         let call_id = self.guest_link.0.call_id;
-        // Its own setting says E2EE on: the controller turns it off for a moved call.
+        // Its own setting says E2EE on: the controller turns it off for a transport-only move.
         let config = SessionConfig {
             role: link.role,
             call_id,
@@ -775,7 +783,7 @@ impl World {
                 link_secret: link.secret,
                 commitment: link.commitment,
                 ice: self.guest_link.3.clone(),
-                moved_here: true,
+                arrival: if link.rekeyed { Arrival::MovedRekeyed } else { Arrival::Moved },
             },
         );
         page.cert_base += 0x30;

@@ -1,9 +1,11 @@
-//! Moving one's place in a transport-only call to another device: the link shown, the new
-//! page taking over, the old one ending with the reason, the other person told and the call
-//! going on with nothing for them to do; under E2EE, no move.
+//! Moving one's place to another device: the link shown, the new page taking over, the old
+//! one ending with the reason, the other person told and the call going on with nothing for
+//! them to do. Out of a transport-only call the move stays transport-only; out of an E2EE call
+//! it is re-keyed, locks again with a new code, and both sides are told to compare it.
 
 use shieldcall_call::controller::{
-    CallStatus, Input, MOVE_NEEDS_E2EE_OFF, MOVED_AWAY, PEER_MOVED, move_refused,
+    CallStatus, Input, MOVE_NOT_YET, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
+    PEER_MOVED_REKEYED, move_refused,
 };
 use shieldcall_e2ee::session::{Role, ShieldState, UnlockedReason, WarningReason};
 use shieldcall_protocol::{
@@ -83,18 +85,111 @@ fn a_move_link_goes_off_the_screen_when_it_expires() {
 }
 
 #[test]
-fn under_e2ee_nothing_moves() {
+fn under_e2ee_either_side_moves_re_keyed_and_both_compare_a_new_code() {
+    for who in [From::Host, From::Guest] {
+        let mut world = World::call(Settings::default());
+        world.assert_locked();
+        let before = world.host.code().expect("locked");
+        let link = world.ask_to_move(who, 120);
+        assert!(link.rekeyed, "out of a locked call the move is re-keyed");
+        // The link carries the move's secret, not the call link's: a new device with only the
+        // call link cannot take part in the new agreement.
+        let other = match who {
+            From::Host => From::Guest,
+            From::Guest => From::Host,
+        };
+        let old = world.moves_to_new_device(who, link);
+        assert_eq!(old.view.ended, Some((Some(MOVED_AWAY.into()), true)));
+        world.assert_locked();
+        assert_ne!(world.host.code(), Some(before), "a new agreement, a new code");
+        assert_eq!(world.side(other).notices_with(PEER_MOVED_REKEYED), 1);
+        assert_eq!(
+            world.side(other).notices_with("The security code changed"),
+            1,
+            "the other person is told the code changed"
+        );
+        assert_eq!(world.side(who).notices_with(MOVED_HERE_NEW_CODE), 1);
+        assert_eq!(world.host.warned_in_call(), None);
+        assert_eq!(world.guest.warned_in_call(), None);
+        // Still locked, with no warning, long after.
+        world.advance(30_000);
+        world.assert_locked();
+
+        // And it can move on again, re-keyed again.
+        let again = world.ask_to_move(who, 120);
+        assert!(again.rekeyed);
+        let code = world.host.code();
+        world.moves_to_new_device(who, again);
+        world.assert_locked();
+        assert_ne!(world.host.code(), code);
+    }
+}
+
+#[test]
+fn a_guest_reloads_after_a_re_keyed_move_and_locks_again() {
+    // The host moves: the guest's link no longer commits to the host's key, and the secret is
+    // the move's. The guest's page keeps the link it can reload with.
+    let mut world = World::call(Settings::default());
+    let link = world.ask_to_move(From::Host, 120);
+    world.moves_to_new_device(From::Host, link);
+    world.assert_locked();
+    let (commitment, secret) = world.guest.view.kept_link.clone().expect("a link kept");
+    world.guest_link.1 = secret;
+    world.guest_link.2 = commitment;
+    world.guest_reloads();
+    world.assert_locked();
+    assert_eq!(world.guest.warned_in_call(), None);
+
+    // The guest moves: the new page keeps the link too (its move link was not kept).
+    let mut world = World::call(Settings::default());
+    let link = world.ask_to_move(From::Guest, 120);
+    world.moves_to_new_device(From::Guest, link);
+    world.assert_locked();
+    let (commitment, secret) = world.guest.view.kept_link.clone().expect("a link kept");
+    world.guest_link.1 = secret;
+    world.guest_link.2 = commitment;
+    world.guest_reloads();
+    world.assert_locked();
+
+    // Nothing is kept where nothing changed.
+    let world = World::call(Settings::default());
+    assert!(world.guest.view.kept_link.is_none());
+}
+
+#[test]
+fn before_the_call_is_confirmed_nothing_moves() {
     let mut world = World::call(Settings::default());
     world.assert_locked();
+    world.host.view.move_link = None;
+    // A token the relay sends unasked, while nothing is confirmed, shows no link.
+    world.guest_page_goes(true);
     world.input(From::Host, Input::MoveToAnotherDevice);
     assert!(world.host.relay_requests.is_empty(), "no token asked for");
-    assert_eq!(world.host.notices_with(MOVE_NEEDS_E2EE_OFF), 1);
-    // A token the relay sends anyway shows no link.
+    assert_eq!(world.host.notices_with(MOVE_NOT_YET), 1);
     let token = MoveToken("bW92ZS10b2tlbi0xMjM0NQ".into());
     world.relay_event(From::Host, RelayEvent::MoveToken { token, ttl: 120 });
     world.settle();
     assert!(world.host.view.move_link.is_none());
-    world.assert_locked();
+}
+
+#[test]
+fn a_device_with_a_transport_only_move_link_cannot_join_an_e2ee_call() {
+    // Someone who made a move link of their own from the call link's secret (no move secret):
+    // the new agreement never confirms, and the guest's shield ends red, never locked.
+    let mut world = World::call(Settings::default());
+    let mut link = world.ask_to_move(From::Host, 120);
+    link.secret = world.guest_link.1.clone();
+    let shields_before = world.guest.view.shields.len();
+    world.moves_to_new_device(From::Host, link);
+    world.advance(13_000);
+    assert!(world.guest.warning().is_some(), "{:?}", world.guest.view);
+    assert!(
+        world.guest.view.shields[shields_before..]
+            .iter()
+            .all(|v| !matches!(v.state, ShieldState::Locked { .. })),
+        "never locked with the wrong device"
+    );
+    assert_eq!(world.guest.keys(), None);
 }
 
 #[test]
@@ -138,9 +233,18 @@ fn a_forged_move_never_shows_a_false_shield() {
     );
     assert_eq!(world.guest.worker.mode, WorkerMode::AwaitKeys, "no media passes");
 
-    // Under E2EE another host key is the attack it always was, at once.
+    // Under E2EE the guest waits for an agreement under the move's secret, which the relay
+    // cannot compute: no lock, no media, and the wait ends red.
     let mut world = World::call(Settings::default());
+    let shields_before = world.guest.view.shields.len();
     forged_move(&mut world, true);
-    assert_eq!(world.guest.warning(), Some(WarningReason::CommitmentMismatch));
+    world.advance(13_000);
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert!(
+        world.guest.view.shields[shields_before..]
+            .iter()
+            .all(|v| matches!(v.state, ShieldState::Connecting | ShieldState::Warning { .. })),
+        "never locked for the relay's host"
+    );
     assert_eq!(world.guest.keys(), None);
 }
