@@ -330,7 +330,6 @@ impl Side {
             Effect::ShowTransferLink { link, name, ttl_secs } => {
                 self.view.transfer_link = Some((link, name, ttl_secs))
             }
-            Effect::HideMoveLink => self.view.move_link = None,
             Effect::KeepLink { commitment, secret } => {
                 self.view.kept_link = Some((commitment, secret))
             }
