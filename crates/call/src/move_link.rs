@@ -54,8 +54,9 @@ impl MoveLink {
             format!("{ttl_secs} seconds")
         };
         let keys = if self.rekeyed {
-            " The call stays end-to-end encrypted: the other device agrees new keys with the \
-             other person, and you both get a new security code to compare."
+            " With end-to-end encrypted calls on there, the call stays end-to-end encrypted: \
+             the other device agrees new keys with the other person, and you both get a new \
+             security code to compare."
         } else {
             ""
         };

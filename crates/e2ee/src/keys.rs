@@ -12,12 +12,14 @@
 //! confirm_host   = HMAC-SHA256(S, "shieldcall/v2 host confirm"  || TH)
 //! confirm_guest  = HMAC-SHA256(S, "shieldcall/v2 guest confirm" || TH)
 //!
-//! S_move = HKDF-SHA256(salt = SHA-256("shieldcall/v2 move" || call_id || host_pub || guest_pub),
-//!                      ikm = Z || S, info = "shieldcall/v2 move secret", 16 bytes)
+//! PRK_m  = HKDF-Extract(salt = SHA-256("shieldcall/v2 move" || call_id || host_pub || guest_pub),
+//!                       ikm = Z || S)
+//! S_move = HKDF-Expand(PRK_m, "shieldcall/v2 move secret" || mover || nonce, 16)
 //! ```
 //! `S_move` is the secret a re-keyed move (PROTOCOL.md change 44) puts in its link in place of
 //! `S`: the device that opens it agrees fresh keys with the other side under `S_move`, which
-//! only the two parties of the E2EE call it came from can compute.
+//! only the two parties of the E2EE call it came from can compute, and only for a move the
+//! mover announced with that nonce ([`MoveKeys`]).
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -354,31 +356,91 @@ pub fn media_keys(
     }
 }
 
-/// `S_move`: the secret of a move out of the E2EE agreement between `host_pub` and `guest_pub`
-/// (with `Z` their ECDH). It does not depend on the DTLS fingerprints, so a media connection
-/// made again between the link being shown and opened leaves it unchanged; it does depend on
-/// both keys, so each agreement (and each move) has its own.
-pub fn move_secret(
-    z: &SharedSecret,
-    link_secret: &LinkSecret,
-    call_id: &CallId,
-    host_pub: &PublicKey,
-    guest_pub: &PublicKey,
-) -> LinkSecret {
-    let mut salt = Sha256::new();
-    salt.update(b"shieldcall/v2 move");
-    salt.update(call_id.as_bytes());
-    salt.update(host_pub.as_bytes());
-    salt.update(guest_pub.as_bytes());
-    let salt: [u8; 32] = salt.finalize().into();
-    let mut ikm = zeroize::Zeroizing::new([0u8; 48]);
-    ikm[..32].copy_from_slice(z.expose());
-    ikm[32..].copy_from_slice(link_secret.expose());
-    let mut out = zeroize::Zeroizing::new([0u8; 16]);
-    Hkdf::<Sha256>::new(Some(&salt), ikm.as_ref())
-        .expand(b"shieldcall/v2 move secret", out.as_mut())
-        .expect("16 bytes are a valid HKDF length");
-    LinkSecret::from_bytes(*out)
+/// The keys of moves out of one locked E2EE agreement (PROTOCOL.md change 44):
+/// `PRK_m = HKDF-Extract(salt = SHA-256("shieldcall/v2 move" || call_id || host_pub ||
+/// guest_pub), ikm = Z || S)`. From it, the MAC key of move intents and each move's secret.
+/// Both need `Z`, so the relay can compute neither, even with the call link. They do not
+/// depend on the DTLS fingerprints, so a media connection made again meanwhile changes
+/// nothing.
+pub struct MoveKeys(Hkdf<Sha256>);
+
+impl std::fmt::Debug for MoveKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MoveKeys(<redacted>)")
+    }
+}
+
+impl MoveKeys {
+    pub fn new(
+        z: &SharedSecret,
+        link_secret: &LinkSecret,
+        call_id: &CallId,
+        host_pub: &PublicKey,
+        guest_pub: &PublicKey,
+    ) -> Self {
+        let mut salt = Sha256::new();
+        salt.update(b"shieldcall/v2 move");
+        salt.update(call_id.as_bytes());
+        salt.update(host_pub.as_bytes());
+        salt.update(guest_pub.as_bytes());
+        let salt: [u8; 32] = salt.finalize().into();
+        let mut ikm = zeroize::Zeroizing::new([0u8; 48]);
+        ikm[..32].copy_from_slice(z.expose());
+        ikm[32..].copy_from_slice(link_secret.expose());
+        MoveKeys(Hkdf::<Sha256>::new(Some(&salt), ikm.as_ref()))
+    }
+
+    /// `S_move = HKDF-Expand(PRK_m, "shieldcall/v2 move secret" || mover || nonce, 16)`: the
+    /// secret of one move, by the party `mover` (0 host, 1 guest), with the nonce of its
+    /// intent. Each intent's nonce is fresh, so every link has a secret of its own, and one
+    /// side's link cannot stand for the other side.
+    pub fn secret(&self, mover: ConfirmFrom, nonce: &[u8; 16]) -> LinkSecret {
+        let mut out = zeroize::Zeroizing::new([0u8; 16]);
+        self.0
+            .expand_multi_info(
+                &[b"shieldcall/v2 move secret", &[party_byte(mover)], nonce],
+                out.as_mut(),
+            )
+            .expect("16 bytes are a valid HKDF length");
+        LinkSecret::from_bytes(*out)
+    }
+
+    /// The MAC of `mover`'s intent: `HMAC-SHA256(HKDF-Expand(PRK_m, "shieldcall/v2 move
+    /// intent", 32), "shieldcall/v2 move intent" || mover || nonce || ttl_secs)`.
+    pub fn intent_mac(&self, mover: ConfirmFrom, nonce: &[u8; 16], ttl_secs: u32) -> [u8; 32] {
+        self.intent_hmac(mover, nonce, ttl_secs).finalize().into_bytes().into()
+    }
+
+    /// Whether `mac` is `mover`'s MAC of this intent (constant time).
+    pub fn intent_verifies(
+        &self,
+        mover: ConfirmFrom,
+        nonce: &[u8; 16],
+        ttl_secs: u32,
+        mac: &[u8; 32],
+    ) -> bool {
+        self.intent_hmac(mover, nonce, ttl_secs).verify_slice(mac).is_ok()
+    }
+
+    fn intent_hmac(&self, mover: ConfirmFrom, nonce: &[u8; 16], ttl_secs: u32) -> Hmac<Sha256> {
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        self.0
+            .expand(b"shieldcall/v2 move intent", key.as_mut())
+            .expect("32 bytes are a valid HKDF length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(key.as_ref()).expect("any key length");
+        mac.update(b"shieldcall/v2 move intent");
+        mac.update(&[party_byte(mover)]);
+        mac.update(nonce);
+        mac.update(&ttl_secs.to_be_bytes());
+        mac
+    }
+}
+
+fn party_byte(party: ConfirmFrom) -> u8 {
+    match party {
+        ConfirmFrom::Host => 0,
+        ConfirmFrom::Guest => 1,
+    }
 }
 
 /// Which party a key confirmation comes from (the two differ, so that a relay cannot reflect a

@@ -20,13 +20,13 @@
 
 use std::collections::VecDeque;
 
-use shieldcall_protocol::{CallId, Confirm, Hello, PROTOCOL_VERSION};
+use shieldcall_protocol::{CallId, Confirm, Hello, MoveIntent, PROTOCOL_VERSION};
 
 use crate::BaseKey;
 use crate::code::SecurityCode;
 use crate::keys::{
     self, ConfirmFrom, Confirmation, EphemeralSecret, Fingerprint, FingerprintError, KeyError,
-    PublicKey, Transcript, TranscriptHash, dtls_fingerprint,
+    MoveKeys, PublicKey, Transcript, TranscriptHash, dtls_fingerprint,
 };
 use crate::link::{Commitment, LinkSecret};
 use crate::sframe::CipherSuite;
@@ -197,11 +197,18 @@ pub struct Session {
     /// to: accepted for transport-only agreements only (see [`Session::peer_moved`]).
     host_moved: bool,
     /// (Guest) the host moved its E2EE call to another device with a re-keyed move (PROTOCOL.md
-    /// change 44): the next host key is taken in place of the one the link commits to, and
-    /// the agreement with it must confirm under the move's secret.
+    /// change 44): a host key other than the one the link commits to is taken, and becomes the
+    /// one checked, once its agreement confirms under the move's secret.
     host_rekeyed: bool,
     /// An E2EE agreement with the current peer has locked: a move out of it can be re-keyed.
     locked_with_peer: bool,
+    /// The peer's latest move intent (its nonce) and until when (ms) it is live.
+    peer_intent: Option<([u8; 16], u64)>,
+    /// Nonces of the peer's intents in this agreement: a repeated one is refused.
+    seen_intents: Vec<[u8; 16]>,
+    /// What a re-keyed move replaced, until its agreement confirms: if the peer who "moved"
+    /// says hello again with its old key, the move was not real and this is put back.
+    before_move: Option<BeforeMove>,
     /// This device took its place from a move link (see [`Session::moved_here`]).
     moved_here: bool,
     peer: Option<(bool, PublicKey)>,
@@ -235,6 +242,37 @@ pub struct Session {
     reported: Option<ShieldState>,
 }
 
+/// The secret, commitment and peer key a re-keyed move replaced.
+struct BeforeMove {
+    link_secret: LinkSecret,
+    commitment: Option<Commitment>,
+    peer_key: PublicKey,
+}
+
+/// The longest a peer's move intent stays live, whatever it says (seconds).
+pub const MAX_MOVE_TTL_SECS: u32 = 600;
+
+/// Why a peer's move intent was not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MoveIntentRefused {
+    /// No locked E2EE agreement with the peer to move out of.
+    NotLocked,
+    /// Its MAC is not the peer's: altered, or from someone else.
+    BadMac,
+    /// An intent with this nonce was taken before.
+    Repeated,
+}
+
+impl std::fmt::Display for MoveIntentRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MoveIntentRefused::NotLocked => "a move announcement outside a locked call",
+            MoveIntentRefused::BadMac => "a move announcement that does not authenticate",
+            MoveIntentRefused::Repeated => "a move announcement seen before",
+        })
+    }
+}
+
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
@@ -255,6 +293,9 @@ impl Session {
             host_moved: false,
             host_rekeyed: false,
             locked_with_peer: false,
+            peer_intent: None,
+            seen_intents: Vec::new(),
+            before_move: None,
             moved_here: false,
             peer: None,
             local_fp: None,
@@ -283,6 +324,8 @@ impl Session {
     pub fn restart(&mut self) {
         self.peer = None;
         self.locked_with_peer = false;
+        self.peer_intent = None;
+        self.seen_intents.clear();
         self.warning = None;
         self.peer_expected = false;
         self.reset_wait();
@@ -290,35 +333,55 @@ impl Session {
     }
 
     /// The relay says the peer's place was taken by their other device (a move link): start
-    /// afresh as after [`Session::restart`]. That device has a key of its own, so a guest can
-    /// no longer hold the host's key to the link's commitment; it accepts another host key
+    /// afresh as after [`Session::restart`]. Returns whether the move is re-keyed.
+    ///
+    /// Out of a transport-only call (change 43) that device has a key of its own, so a guest
+    /// can no longer hold the host's key to the link's commitment; it accepts another host key
     /// only for a transport-only agreement, which the key secures nothing in but the
     /// transcript, and which the peer's confirmation (keyed by the link secret) still proves
-    /// unaltered. Under E2EE another host key stays a `CommitmentMismatch`: a move there needs
-    /// a fresh agreement bound to a secret in the move link: the re-keyed move below.
+    /// unaltered.
     ///
-    /// If this side's E2EE agreement with the peer had locked, the move is re-keyed (PROTOCOL.md
-    /// change 44): the link the peer showed carried [`Session::move_secret`] in place of the
-    /// link secret, and the new device's agreement must confirm under it. Only the two parties
-    /// of the locked agreement can compute it, so a relay that forges `peer-moved` and a hello
-    /// gets no confirmation. A guest takes the new host key in place of the one the link
-    /// commits to, under E2EE too, for that reason.
-    pub fn peer_moved(&mut self) {
-        let rekeyed = self.move_secret();
-        self.restart();
-        match rekeyed {
-            Some(secret) => {
-                self.link_secret = secret;
-                self.host_rekeyed = self.config.role == Role::Guest;
+    /// Out of a locked E2EE agreement the move is re-keyed (change 44) if, and only if, the
+    /// peer announced it with an intent that is still live ([`Session::peer_move_intent`]):
+    /// the agreement with the new device must then confirm under that move's secret, which
+    /// only the peer could put in its link. The intent is used up. Without one, the relay's
+    /// word is taken as the peer leaving: a new key is then the attack it always was, and the
+    /// peer, if it never left, is taken back with its old key.
+    pub fn peer_moved(&mut self, now_ms: u64) -> bool {
+        let keys = self.move_keys();
+        let announced = self.peer_intent.take().filter(|(_, until)| now_ms <= *until);
+        let rekey = match (&keys, announced) {
+            (Some(keys), Some((nonce, _))) => {
+                Some(keys.secret(confirms_as(self.config.role.peer()), &nonce))
             }
-            None => self.host_moved = self.config.role == Role::Guest,
+            _ => None,
+        };
+        let peer_key = self.peer.as_ref().map(|(_, key)| key.clone());
+        self.restart();
+        match (rekey, peer_key) {
+            (Some(secret), Some(peer_key)) => {
+                let link_secret = std::mem::replace(&mut self.link_secret, secret);
+                let commitment = self.commitment;
+                self.before_move = Some(BeforeMove { link_secret, commitment, peer_key });
+                self.host_rekeyed = self.config.role == Role::Guest;
+                true
+            }
+            // An E2EE call's move nobody announced: as if the peer left.
+            _ if keys.is_some() => false,
+            _ => {
+                self.host_moved = self.config.role == Role::Guest;
+                false
+            }
         }
     }
 
-    /// The secret a move out of this call puts in its link: while an E2EE agreement with the
-    /// peer has locked, `S_move` of that agreement ([`keys::move_secret`]), for a re-keyed move;
-    /// otherwise `None`, and a move link carries the link secret (a transport-only move).
-    pub fn move_secret(&self) -> Option<LinkSecret> {
+    /// Whether the peer announced a move that is still live at `now_ms`.
+    pub fn peer_move_announced(&self, now_ms: u64) -> bool {
+        self.peer_intent.is_some_and(|(_, until)| now_ms <= until)
+    }
+
+    /// The keys of moves out of the current agreement, while it is a locked E2EE one.
+    fn move_keys(&self) -> Option<MoveKeys> {
         let (peer_e2ee, peer_key) = self.peer.as_ref()?;
         let locked = self.locked_with_peer || matches!(self.state(), ShieldState::Locked { .. });
         if !(locked && *peer_e2ee && self.offers_e2ee()) || self.warning.is_some() {
@@ -329,7 +392,49 @@ impl Session {
             Role::Guest => (peer_key, self.own.public_key()),
         };
         let z = self.own.diffie_hellman(peer_key);
-        Some(keys::move_secret(&z, &self.link_secret, &self.config.call_id, host_pub, guest_pub))
+        Some(MoveKeys::new(&z, &self.link_secret, &self.config.call_id, host_pub, guest_pub))
+    }
+
+    /// Whether a move out of this call now would be re-keyed: a locked E2EE agreement.
+    pub fn moves_rekeyed(&self) -> bool {
+        self.move_keys().is_some()
+    }
+
+    /// This side is about to show a re-keyed move link valid for `ttl_secs`: the intent to
+    /// send the peer over the media connection (before the link is shown), and the move's
+    /// secret for the link. `nonce` must be fresh random bytes. `None` unless locked.
+    pub fn announce_move(
+        &self,
+        nonce: [u8; 16],
+        ttl_secs: u32,
+    ) -> Option<(MoveIntent, LinkSecret)> {
+        let keys = self.move_keys()?;
+        let mover = confirms_as(self.config.role);
+        let mac = keys.intent_mac(mover, &nonce, ttl_secs);
+        Some((MoveIntent { nonce, ttl_secs, mac }, keys.secret(mover, &nonce)))
+    }
+
+    /// The peer's move intent, as received at `now_ms` on the media connection: taken (in
+    /// place of any earlier one) if it authenticates and is new, and live for its `ttl_secs`
+    /// (at most [`MAX_MOVE_TTL_SECS`]) from now.
+    pub fn peer_move_intent(
+        &mut self,
+        intent: &MoveIntent,
+        now_ms: u64,
+    ) -> Result<(), MoveIntentRefused> {
+        let keys = self.move_keys().ok_or(MoveIntentRefused::NotLocked)?;
+        let mover = confirms_as(self.config.role.peer());
+        let MoveIntent { nonce, ttl_secs, mac } = intent;
+        if !keys.intent_verifies(mover, nonce, *ttl_secs, mac) {
+            return Err(MoveIntentRefused::BadMac);
+        }
+        if self.seen_intents.contains(nonce) {
+            return Err(MoveIntentRefused::Repeated);
+        }
+        self.seen_intents.push(*nonce);
+        let lives_ms = u64::from((*ttl_secs).min(MAX_MOVE_TTL_SECS)) * 1000;
+        self.peer_intent = Some((*nonce, now_ms + lives_ms));
+        Ok(())
     }
 
     /// The secret this side's confirmations are keyed with now: the link's, or after a
@@ -482,6 +587,7 @@ impl Session {
         let from = self.peer_confirms_as();
         if confirmation.verifies(&self.link_secret, from, &th) {
             self.confirmed = true;
+            self.moved_peer_confirmed();
             self.reset_wait();
         } else if !self
             .used_transcripts
@@ -493,6 +599,17 @@ impl Session {
             self.warn(WarningReason::ConfirmationMismatch);
         }
         Ok(())
+    }
+
+    /// The agreement confirmed: a re-keyed move is done. A guest now checks the host's key
+    /// against the moved host's (for a reload, and for anyone who comes after).
+    fn moved_peer_confirmed(&mut self) {
+        self.before_move = None;
+        if std::mem::take(&mut self.host_rekeyed)
+            && let Some((_, key)) = &self.peer
+        {
+            self.commitment = Some(key.commitment());
+        }
     }
 
     fn peer_confirms_as(&self) -> ConfirmFrom {
@@ -520,11 +637,13 @@ impl Session {
                 self.warn(WarningReason::PeerKeyChanged)
             }
             _ => {
-                if self.host_rekeyed && self.peer.is_none() {
-                    // The moved host's key, in place of the one the link commits to. A relay
-                    // that sends its own first gets no confirmation (it lacks the move's
-                    // secret) and the real key after it is a `PeerKeyChanged`: red either way.
-                    self.commitment = Some(key.commitment());
+                if self.peer.is_none()
+                    && let Some(before) = self.before_move.take_if(|b| b.peer_key == key)
+                {
+                    // The peer that "moved" is here with its old key: it never moved (the
+                    // relay said so falsely, or its move fell through). Back as it was.
+                    self.link_secret = before.link_secret;
+                    self.commitment = before.commitment;
                     self.host_rekeyed = false;
                 }
                 self.peer = Some((*e2ee, key))
@@ -651,6 +770,7 @@ impl Session {
         let both_e2ee = self.offers_e2ee() && peer_e2ee;
         if self.config.role == Role::Guest
             && self.commitment.is_some_and(|c| c != host_pub.commitment())
+            && !self.host_rekeyed
             && (both_e2ee || !self.host_moved)
         {
             // A swapped key is an attack whatever the E2EE setting (but for a host that moved
@@ -681,6 +801,7 @@ impl Session {
         if let Some(early) = self.early_confirmation.take() {
             self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
             if self.confirmed {
+                self.moved_peer_confirmed();
                 self.reset_wait();
             }
         }

@@ -6,11 +6,11 @@ use shieldcall_e2ee::keys::{self, ConfirmFrom, EphemeralSecret};
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::link::{CallLink, LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{
-    self, Policy, Role, Session, SessionConfig, SessionEvent, ShieldState, UnlockedReason,
-    WarningReason,
+    self, MoveIntentRefused, Policy, Role, Session, SessionConfig, SessionEvent, ShieldState,
+    UnlockedReason, WarningReason,
 };
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
-use shieldcall_protocol::{CallId, Confirm, Hello, PROTOCOL_VERSION, Signal};
+use shieldcall_protocol::{CallId, Confirm, Hello, MoveIntent, PROTOCOL_VERSION, Signal};
 
 /// Deterministic test randomness: SHA-256 in counter mode over a seed.
 struct TestRng([u8; 32], u64);
@@ -812,7 +812,7 @@ fn a_host_that_moved_a_transport_only_call_may_have_another_key_but_not_under_e2
             link.secret,
         );
         if told {
-            guest.peer_moved();
+            guest.peer_moved(0);
         } else {
             guest.restart();
         }
@@ -831,8 +831,8 @@ fn a_host_that_moved_a_transport_only_call_may_have_another_key_but_not_under_e2
     let (_, guest) = moved_host(false, false);
     assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::CommitmentMismatch });
 
-    // Under E2EE a moved host's agreement must confirm under the move's secret: a device with
-    // only the call link (not a move link) gets the red shield.
+    // Under E2EE a move the host did not announce is the host leaving, and another host key
+    // the attack it always was.
     let Call { mut guest, link, .. } = call(true, true, Policy::Allowed, honest);
     let mut rng = TestRng::new("the host's phone, e2ee");
     let mut phone = Session::new(
@@ -840,11 +840,11 @@ fn a_host_that_moved_a_transport_only_call_may_have_another_key_but_not_under_e2
         EphemeralSecret::generate(&mut rng),
         link.secret,
     );
-    guest.peer_moved();
+    guest.peer_moved(0);
     guest.peer_hello(&phone.hello()).expect("valid hello");
     phone.peer_hello(&guest.hello()).expect("valid hello");
     exchange_sdps(&mut phone, &mut guest, "CC", "DD");
-    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::CommitmentMismatch });
     assert!(guest.keys().is_none());
 }
 
@@ -863,9 +863,18 @@ fn device_from_move_link(role: Role, link: &CallLink, secret: LinkSecret, seed: 
     device
 }
 
-/// `stayer` hears that `moving`'s place went to `device`, which says hello; the two agree.
-fn agree_after_move(moving: Role, stayer: &mut Session, device: &mut Session) {
-    stayer.peer_moved();
+/// `mover` announces a move (nonce `n`, 120 s) to `stayer` at `now`: returns the link's secret.
+fn announce(mover: &Session, stayer: &mut Session, n: u8, now: u64) -> LinkSecret {
+    let (intent, secret) = mover.announce_move([n; 16], 120).expect("locked under E2EE");
+    let intent = MoveIntent::from_message(&intent.to_message()).unwrap();
+    stayer.peer_move_intent(&intent, now).expect("an intent from the peer");
+    secret
+}
+
+/// `stayer` hears (at `now`) that `moving`'s place went to `device`, which says hello; the two
+/// agree. Returns whether the stayer re-keyed.
+fn agree_after_move(moving: Role, stayer: &mut Session, device: &mut Session, now: u64) -> bool {
+    let rekeyed = stayer.peer_moved(now);
     assert_eq!(stayer.state(), ShieldState::Connecting);
     device.peer_hello(&stayer.hello()).expect("valid hello");
     stayer.peer_hello(&device.hello()).expect("valid hello");
@@ -873,25 +882,32 @@ fn agree_after_move(moving: Role, stayer: &mut Session, device: &mut Session) {
         Role::Host => exchange_sdps(device, stayer, "CC", "DD"),
         Role::Guest => exchange_sdps(stayer, device, "CC", "DD"),
     }
+    rekeyed
+}
+
+/// A locked E2EE call whose sides have reported the lock.
+fn locked_call() -> Call {
+    let mut call = call(true, true, Policy::Allowed, honest);
+    assert!(call.host.poll_event().is_some() && call.guest.poll_event().is_some());
+    call
 }
 
 #[test]
 fn a_re_keyed_move_locks_the_new_device_with_a_new_code_on_both_sides() {
     for moving in [Role::Host, Role::Guest] {
-        let Call { mut host, mut guest, link } = call(true, true, Policy::Allowed, honest);
+        let Call { mut host, mut guest, link } = locked_call();
         let ShieldState::Locked { code: before } = host.state() else { panic!() };
-        assert!(host.poll_event().is_some() && guest.poll_event().is_some());
-        // Both parties compute the same move secret; no third party can (it needs Z).
-        let secret = host.move_secret().expect("locked under E2EE");
-        assert_eq!(guest.move_secret(), Some(secret.clone()));
-        assert_ne!(&secret, &link.secret);
+        let (mover, stayer) = match moving {
+            Role::Host => (&mut host, &mut guest),
+            Role::Guest => (&mut guest, &mut host),
+        };
         // A media connection made again meanwhile changes nothing.
-        host.restart_connection();
-        assert_eq!(host.move_secret(), Some(secret.clone()));
+        mover.restart_connection();
+        let secret = announce(mover, stayer, 1, 0);
+        assert_ne!(&secret, &link.secret);
 
         let mut device = device_from_move_link(moving, &link, secret, "the phone");
-        let stayer = if moving == Role::Host { &mut guest } else { &mut host };
-        agree_after_move(moving, stayer, &mut device);
+        assert!(agree_after_move(moving, stayer, &mut device, 60_000));
         let ShieldState::Locked { code } = device.state() else {
             panic!("{moving:?} moved: device {:?}", device.state())
         };
@@ -903,57 +919,148 @@ fn a_re_keyed_move_locks_the_new_device_with_a_new_code_on_both_sides() {
             // The guest now checks the host key against the new device's, for a later reload.
             assert_eq!(stayer.commitment(), Some(device.link_commitment()));
         }
-        // The next move out of this call has a secret of its own.
-        let next = device.move_secret().expect("locked");
-        assert_eq!(stayer.move_secret(), Some(next.clone()));
+        // The next move out of this call is announced and keyed afresh.
+        let _ = (device.poll_event(), stayer.poll_event());
+        let next = announce(&device, stayer, 2, 70_000);
         assert_ne!(next, *stayer.link_secret());
     }
 }
 
 #[test]
-fn no_move_secret_before_a_lock_without_e2ee_or_under_a_warning() {
+fn no_re_keyed_move_before_a_lock_without_e2ee_or_under_a_warning() {
     let Call { host, .. } = call(false, false, Policy::Allowed, honest);
     assert!(host.confirmed());
-    assert!(host.move_secret().is_none(), "transport-only: the move carries the link secret");
+    assert!(host.announce_move([1; 16], 120).is_none(), "transport-only: the link secret moves");
     let (host, _, _) = after_hellos("not yet", true, true);
-    assert!(host.move_secret().is_none(), "not locked yet");
-    let Call { mut host, .. } = call(true, true, Policy::Allowed, honest);
+    assert!(host.announce_move([1; 16], 120).is_none(), "not locked yet");
+    let Call { mut host, .. } = locked_call();
     host.report_decrypt_failures();
-    assert!(host.move_secret().is_none(), "red: nothing to move out of");
+    assert!(host.announce_move([1; 16], 120).is_none(), "red: nothing to move out of");
+}
+
+#[test]
+fn intents_are_the_peers_own_fresh_and_unaltered() {
+    let Call { host, mut guest, .. } = locked_call();
+    let (intent, _) = host.announce_move([5; 16], 120).unwrap();
+    // Altered on the way (a longer life, another nonce, another MAC): refused.
+    for altered in [
+        MoveIntent { ttl_secs: 100_000, ..intent },
+        MoveIntent { nonce: [6; 16], ..intent },
+        MoveIntent { mac: [0; 32], ..intent },
+    ] {
+        assert_eq!(guest.peer_move_intent(&altered, 0), Err(MoveIntentRefused::BadMac));
+    }
+    // The guest's own intent reflected back to it is not the host's.
+    let (own, _) = guest.announce_move([5; 16], 120).unwrap();
+    assert_eq!(guest.peer_move_intent(&own, 0), Err(MoveIntentRefused::BadMac));
+    guest.peer_move_intent(&intent, 0).unwrap();
+    assert_eq!(guest.peer_move_intent(&intent, 1), Err(MoveIntentRefused::Repeated));
+    // Outside a locked call there is nothing to move.
+    let Call { host, mut guest, .. } = call(false, false, Policy::Allowed, honest);
+    let _ = host;
+    assert_eq!(guest.peer_move_intent(&intent, 0), Err(MoveIntentRefused::NotLocked));
+}
+
+#[test]
+fn a_move_link_works_only_while_its_intent_lives_and_only_once() {
+    // Expired: the host showed a link and did not use it. Later the relay says the host moved
+    // and lets the link's holder in: the guest takes it as the host leaving, and the holder's
+    // key is the attack it always was.
+    let Call { host, mut guest, link } = locked_call();
+    let secret = announce(&host, &mut guest, 1, 0);
+    let mut holder = device_from_move_link(Role::Host, &link, secret.clone(), "link holder");
+    assert!(!agree_after_move(Role::Host, &mut guest, &mut holder, 121_000));
+    assert!(matches!(guest.state(), ShieldState::Warning { .. }), "{:?}", guest.state());
+    assert!(guest.keys().is_none());
+
+    // Used: a second device with the same link after the move.
+    let Call { host, mut guest, link } = locked_call();
+    let secret = announce(&host, &mut guest, 1, 0);
+    let mut phone = device_from_move_link(Role::Host, &link, secret.clone(), "the phone");
+    assert!(agree_after_move(Role::Host, &mut guest, &mut phone, 1_000));
+    assert!(matches!(guest.state(), ShieldState::Locked { .. }));
+    let _ = guest.poll_event();
+    let mut laptop = device_from_move_link(Role::Host, &link, secret, "the laptop");
+    assert!(!agree_after_move(Role::Host, &mut guest, &mut laptop, 2_000));
+    assert!(matches!(guest.state(), ShieldState::Warning { .. }), "{:?}", guest.state());
+
+    // Replaced: only the latest intent lives.
+    let Call { host, mut guest, link } = locked_call();
+    let first = announce(&host, &mut guest, 1, 0);
+    let _second = announce(&host, &mut guest, 2, 0);
+    let mut old = device_from_move_link(Role::Host, &link, first, "first link");
+    assert!(agree_after_move(Role::Host, &mut guest, &mut old, 1_000));
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+}
+
+#[test]
+fn a_hosts_move_link_cannot_stand_for_the_guest() {
+    // The host's link, used to pose as the guest to the host: the host holds no intent of the
+    // guest's, and the secret is bound to the mover's side anyway.
+    let Call { mut host, mut guest, link } = locked_call();
+    let secret = announce(&host, &mut guest, 1, 0);
+    let mut fake_guest = device_from_move_link(Role::Guest, &link, secret.clone(), "fake guest");
+    assert!(!agree_after_move(Role::Guest, &mut host, &mut fake_guest, 1_000));
+    assert!(matches!(host.state(), ShieldState::Warning { .. }), "{:?}", host.state());
+    assert!(host.keys().is_none());
+    // Even with an intent of the guest's live at the host, a host link's secret is another.
+    let Call { mut host, mut guest, link } = locked_call();
+    let host_secret = announce(&host, &mut guest, 1, 0);
+    let _ = announce(&guest, &mut host, 1, 0);
+    let mut fake_guest = device_from_move_link(Role::Guest, &link, host_secret, "fake guest");
+    assert!(agree_after_move(Role::Guest, &mut host, &mut fake_guest, 1_000));
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
 }
 
 #[test]
 fn a_relay_that_forges_a_re_keyed_move_gets_the_red_shield_never_a_lock() {
-    // The relay says the host moved and sends a key of its own. Even if it also held the call
-    // link (the known limit), it lacks Z and so the move's secret: its confirmation fails.
-    let Call { mut guest, link, .. } = call(true, true, Policy::Allowed, honest);
-    let _ = guest.poll_event();
+    // With the host's intent live, the relay says the host moved and plays a host of its own
+    // (holding even the call link): it lacks Z, so the move's secret.
+    let Call { host, mut guest, link } = locked_call();
+    announce(&host, &mut guest, 1, 0);
     let mut forger = device_from_move_link(Role::Host, &link, link.secret.clone(), "relay");
-    agree_after_move(Role::Host, &mut guest, &mut forger);
+    assert!(agree_after_move(Role::Host, &mut guest, &mut forger, 1_000));
     assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
     assert!(guest.keys().is_none());
 
     // A relay that sends its own hello first, then lets the real device's through: the real
     // key after the forged one is a key change.
-    let Call { mut host, mut guest, link } = call(true, true, Policy::Allowed, honest);
-    let _ = (host.poll_event(), guest.poll_event());
-    let secret = host.move_secret().unwrap();
+    let Call { host, mut guest, link } = locked_call();
+    let secret = announce(&host, &mut guest, 1, 0);
     let forger = device_from_move_link(Role::Host, &link, link.secret.clone(), "relay");
     let phone = device_from_move_link(Role::Host, &link, secret, "the phone");
-    guest.peer_moved();
+    assert!(guest.peer_moved(1_000));
     guest.peer_hello(&forger.hello()).unwrap();
     guest.peer_hello(&phone.hello()).unwrap();
     assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::PeerKeyChanged });
+}
 
-    // A move link from before an earlier move is stale: its secret was of the old agreement.
-    let Call { mut host, mut guest, link } = call(true, true, Policy::Allowed, honest);
-    let _ = (host.poll_event(), guest.poll_event());
-    let first = host.move_secret().unwrap();
-    let mut phone = device_from_move_link(Role::Host, &link, first.clone(), "the phone");
-    agree_after_move(Role::Host, &mut guest, &mut phone);
-    assert!(matches!(guest.state(), ShieldState::Locked { .. }));
-    let _ = guest.poll_event();
-    let mut laptop = device_from_move_link(Role::Host, &link, first, "the laptop");
-    agree_after_move(Role::Host, &mut guest, &mut laptop);
-    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+#[test]
+fn a_forged_peer_moved_while_the_peer_is_still_there_is_recovered_from() {
+    for announced in [false, true] {
+        for stays in [Role::Host, Role::Guest] {
+            let Call { mut host, mut guest, .. } = locked_call();
+            let (mut stayer, mut peer) = match stays {
+                Role::Host => (host, guest),
+                Role::Guest => (guest, host),
+            };
+            if announced {
+                announce(&peer, &mut stayer, 1, 0);
+            }
+            // The relay says the peer moved; the peer, who never did, says hello again (its
+            // relay socket came back, or it was asked) with its old key.
+            assert_eq!(stayer.peer_moved(1_000), announced);
+            stayer.peer_hello(&peer.hello()).unwrap();
+            peer.restart_connection();
+            (host, guest) = match stays {
+                Role::Host => (stayer, peer),
+                Role::Guest => (peer, stayer),
+            };
+            exchange_sdps(&mut host, &mut guest, "EE", "FF");
+            let ShieldState::Locked { code } = host.state() else {
+                panic!("announced {announced}, {stays:?} stays: {:?}", host.state())
+            };
+            assert_eq!(guest.state(), ShieldState::Locked { code });
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub mod base64url;
 mod call_id;
 mod codec;
 mod media_state;
+mod move_intent;
 pub mod packed;
 mod signalling;
 mod slot;
@@ -26,6 +27,7 @@ mod worker;
 pub use call_id::{CallId, InvalidCallId};
 pub use codec::{Codec, CodecError, PayloadTypes};
 pub use media_state::{BadMediaState, MEDIA_STATE_KIND, MediaState};
+pub use move_intent::{BadMoveIntent, MOVE_INTENT_KIND, MoveIntent};
 pub use signalling::{
     Confirm, Hello, Inbound, MAX_DEPOSIT, MAX_NAME, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken,
     PROTOCOL_VERSION, PickupAnswer, RelayEvent, RelayRequest, Signal, SignalError, TurnCredentials,

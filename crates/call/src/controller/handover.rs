@@ -55,8 +55,8 @@ pub const TRANSFER_OFFERED: &str =
 pub const OFFER_NOT_YET: &str = "The call can be transferred once this call is connected.";
 
 /// The first byte of a data-channel message that hands the other person a held call's pickup
-/// link (with E2EE off; media states are 2).
-pub const TRANSFER_OFFER_KIND: u8 = 3;
+/// link (with E2EE off; media states are 2, move intents 3).
+pub const TRANSFER_OFFER_KIND: u8 = 4;
 
 /// Why parking, transferring and consulting are not offered under end-to-end encryption.
 pub const HANDOVER_NEEDS_E2EE_OFF: &str =

@@ -9,7 +9,7 @@
 //! change. A state that does not open, or is not well formed, is never shown.
 
 use shieldcall_e2ee::session::ShieldState;
-use shieldcall_protocol::{ChatOrder, MediaState, WorkerCommand};
+use shieldcall_protocol::{ChatOrder, MediaState, MoveIntent, WorkerCommand};
 
 use super::chat::{Early, Pending};
 use super::{Controller, Effect};
@@ -56,9 +56,11 @@ impl Controller {
         match self.session.state() {
             // Under E2EE everything on the channel is sealed: a plain state is not theirs to
             // trust.
-            ShieldState::Locked { .. } => {
-                self.notice("A chat message was dropped: not an encrypted chat message.")
-            }
+            ShieldState::Locked { .. } => match MoveIntent::from_message(bytes) {
+                // The one plain message under E2EE: it carries its own MAC.
+                Ok(intent) => self.peer_move_intent(&intent),
+                Err(_) => self.notice("A chat message was dropped: not an encrypted chat message."),
+            },
             ShieldState::Unlocked { .. } if self.session.confirmed() => {
                 if let Some((&super::TRANSFER_OFFER_KIND, path)) = bytes.split_first() {
                     return self.transfer_offer_received(path);

@@ -45,7 +45,6 @@ impl Controller {
                         );
                     }
                     self.last_code = Some(code);
-                    self.keep_link();
                 }
                 SessionEvent::ShieldChanged(_) => {}
                 // Half-way through the wait for the peer's confirmation.
@@ -56,6 +55,7 @@ impl Controller {
             }
         }
         self.send_confirmation();
+        self.keep_link();
         self.show_shield();
         let state = self.session.state();
         if !self.worker_ready {

@@ -46,7 +46,8 @@ pub use handover::{
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 pub use moving::{
-    MOVE_NOT_YET, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED, PEER_MOVED_REKEYED, move_refused,
+    MOVE_NOT_WHILE_RED, MOVE_NOT_YET, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
+    PEER_MOVED_REKEYED, PEER_MOVED_UNANNOUNCED, move_refused,
 };
 pub use turn::{TURN_REFUSED, TURN_REFUSED_NOTICE, TURN_UNREACHABLE};
 
@@ -134,9 +135,11 @@ pub struct Controller {
     said_turn_refused: bool,
     /// This page came from a re-keyed move: its first lock says the code is new.
     announce_new_code: bool,
-    /// (Guest) a re-keyed move changed the secret (and maybe the host key): once locked, the
-    /// page keeps the link to reload with.
-    keep_link_when_locked: bool,
+    /// (Guest) a re-keyed move changed the secret (and maybe the host key): once confirmed,
+    /// the page keeps the link to reload with.
+    keep_link_when_confirmed: bool,
+    /// When (ms) this page last asked the relay for a move token.
+    move_asked_at: Option<u64>,
     /// Until when (ms) the move (or transfer) link shown is valid.
     move_link_until: Option<u64>,
     /// The page's half of the pickup code of a park asked for (and whether to consult), until
@@ -229,7 +232,9 @@ impl Controller {
             turn: None,
             said_turn_refused: false,
             announce_new_code: arrival == Arrival::MovedRekeyed,
-            keep_link_when_locked: arrival == Arrival::MovedRekeyed && config.role == Role::Guest,
+            keep_link_when_confirmed: arrival == Arrival::MovedRekeyed
+                && config.role == Role::Guest,
+            move_asked_at: None,
             move_link_until: None,
             parking: None,
             transfer_sent: false,

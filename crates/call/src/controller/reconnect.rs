@@ -31,6 +31,7 @@ impl Controller {
         self.early_offer = None;
         self.session.restart();
         self.reset_media();
+        self.hide_move_link();
         self.set_status(CallStatus::PeerLeft);
     }
 

@@ -5,7 +5,7 @@
 
 use shieldcall_call::controller::{
     CallStatus, Input, MOVE_NOT_YET, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
-    PEER_MOVED_REKEYED, move_refused,
+    PEER_MOVED_REKEYED, PEER_MOVED_UNANNOUNCED, move_refused,
 };
 use shieldcall_e2ee::session::{Role, ShieldState, UnlockedReason, WarningReason};
 use shieldcall_protocol::{
@@ -128,28 +128,20 @@ fn under_e2ee_either_side_moves_re_keyed_and_both_compare_a_new_code() {
 #[test]
 fn a_guest_reloads_after_a_re_keyed_move_and_locks_again() {
     // The host moves: the guest's link no longer commits to the host's key, and the secret is
-    // the move's. The guest's page keeps the link it can reload with.
-    let mut world = World::call(Settings::default());
-    let link = world.ask_to_move(From::Host, 120);
-    world.moves_to_new_device(From::Host, link);
-    world.assert_locked();
-    let (commitment, secret) = world.guest.view.kept_link.clone().expect("a link kept");
-    world.guest_link.1 = secret;
-    world.guest_link.2 = commitment;
-    world.guest_reloads();
-    world.assert_locked();
-    assert_eq!(world.guest.warned_in_call(), None);
-
-    // The guest moves: the new page keeps the link too (its move link was not kept).
-    let mut world = World::call(Settings::default());
-    let link = world.ask_to_move(From::Guest, 120);
-    world.moves_to_new_device(From::Guest, link);
-    world.assert_locked();
-    let (commitment, secret) = world.guest.view.kept_link.clone().expect("a link kept");
-    world.guest_link.1 = secret;
-    world.guest_link.2 = commitment;
-    world.guest_reloads();
-    world.assert_locked();
+    // the move's. The guest's page keeps the link it can reload with. The guest moves: the new
+    // page keeps the link too (its move link was not kept).
+    for who in [From::Host, From::Guest] {
+        let mut world = World::call(Settings::default());
+        let link = world.ask_to_move(who, 120);
+        world.moves_to_new_device(who, link);
+        world.assert_locked();
+        let (commitment, secret) = world.guest.view.kept_link.clone().expect("a link kept");
+        world.guest_link.1 = secret;
+        world.guest_link.2 = commitment;
+        world.guest_reloads();
+        world.assert_locked();
+        assert_eq!(world.guest.warned_in_call(), None, "{who:?} moved");
+    }
 
     // Nothing is kept where nothing changed.
     let world = World::call(Settings::default());
@@ -233,9 +225,18 @@ fn a_forged_move_never_shows_a_false_shield() {
     );
     assert_eq!(world.guest.worker.mode, WorkerMode::AwaitKeys, "no media passes");
 
-    // Under E2EE the guest waits for an agreement under the move's secret, which the relay
-    // cannot compute: no lock, no media, and the wait ends red.
+    // Under E2EE a move the host never announced is the host leaving, and another host key
+    // the attack it always was: red at once.
     let mut world = World::call(Settings::default());
+    forged_move(&mut world, true);
+    assert_eq!(world.guest.warning(), Some(WarningReason::CommitmentMismatch));
+    assert_eq!(world.guest.notices_with(PEER_MOVED_UNANNOUNCED), 1);
+    assert_eq!(world.guest.keys(), None);
+
+    // With the host's announcement live, the relay's own host still cannot confirm under the
+    // move's secret: no lock, no media, and the wait ends red.
+    let mut world = World::call(Settings::default());
+    world.ask_to_move(From::Host, 120);
     let shields_before = world.guest.view.shields.len();
     forged_move(&mut world, true);
     world.advance(13_000);
@@ -247,4 +248,60 @@ fn a_forged_move_never_shows_a_false_shield() {
         "never locked for the relay's host"
     );
     assert_eq!(world.guest.keys(), None);
+}
+
+#[test]
+fn a_forged_peer_moved_while_both_are_still_there_changes_nothing_unless_a_move_was_announced() {
+    // Unannounced: the relay's word is taken as the peer leaving while media still flows, and
+    // the call goes on as it was.
+    for told in [From::Host, From::Guest] {
+        let mut world = World::call(Settings::default());
+        let before = world.host.code();
+        world.relay_event(told, RelayEvent::PeerMoved);
+        world.settle();
+        world.advance(30_000);
+        world.assert_locked();
+        assert_eq!(world.host.code(), before, "{told:?} told");
+        assert_eq!(world.host.warned_in_call(), None);
+        assert_eq!(world.guest.warned_in_call(), None);
+    }
+    // While the guest's announcement is live the host re-keys, and waits for a device with
+    // the move's secret that never comes: red, never a lock (a denial of service, as dropping
+    // messages always was; the relay can do it only while a move link shows).
+    let mut world = World::call(Settings::default());
+    world.ask_to_move(From::Guest, 120);
+    let shields_before = world.host.view.shields.len();
+    world.relay_event(From::Host, RelayEvent::PeerMoved);
+    world.settle();
+    world.advance(13_000);
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert!(
+        world.host.view.shields[shields_before..]
+            .iter()
+            .all(|v| !matches!(v.state, ShieldState::Locked { .. })),
+        "no lock without the move's secret"
+    );
+}
+
+#[test]
+fn a_move_link_shows_only_when_asked_for_and_goes_when_the_call_changes() {
+    // A token the relay sends unasked, or long after the ask, shows nothing.
+    let mut world = World::call(Settings::default());
+    let token = MoveToken("bW92ZS10b2tlbi0xMjM0NQ".into());
+    world.relay_event(From::Host, RelayEvent::MoveToken { token: token.clone(), ttl: 120 });
+    world.settle();
+    assert!(world.host.view.move_link.is_none());
+    world.input(From::Host, Input::MoveToAnotherDevice);
+    world.advance(11_000);
+    world.relay_event(From::Host, RelayEvent::MoveToken { token, ttl: 120 });
+    world.settle();
+    assert!(world.host.view.move_link.is_none());
+    world.assert_locked();
+
+    // A link on the screen goes when the other person reloads: its secret was of the
+    // agreement that ended.
+    world.ask_to_move(From::Host, 120);
+    world.guest_reloads();
+    assert!(world.host.view.move_link.is_none());
+    world.assert_locked();
 }
