@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use shieldcall_call::move_link::{MoveLink, MoveLinkError};
+use shieldcall_call::pickup::Arrival;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{CallLink, Commitment, LinkError, LinkSecret, new_call_id};
 use shieldcall_protocol::CallId;
@@ -19,6 +20,8 @@ pub struct HostSecrets {
 }
 
 thread_local! {
+    /// How the latest link that takes someone's place came ([`role_for`] reads it).
+    static ARRIVAL: std::cell::Cell<Arrival> = const { std::cell::Cell::new(Arrival::Move) };
     static HOST_SECRETS: RefCell<HashMap<String, HostSecrets>> = RefCell::default();
 }
 
@@ -76,7 +79,10 @@ pub fn role_for(id: &str, href: &str) -> Result<CallRole, LinkError> {
     CallId::parse(id)?;
     let fragment = href.split_once('#').map_or("", |(_, fragment)| fragment);
     match MoveLink::parse_fragment(fragment) {
-        Ok(link) => return Ok(CallRole::Moved(link)),
+        Ok(link) => {
+            ARRIVAL.with(|a| a.set(Arrival::of_fragment(fragment)));
+            return Ok(CallRole::Moved(link));
+        }
         Err(MoveLinkError::Malformed) => return Err(LinkError::NotACallLink),
         Err(MoveLinkError::NotAMove) => {}
     }
@@ -85,6 +91,38 @@ pub fn role_for(id: &str, href: &str) -> Result<CallRole, LinkError> {
     }
     let link = CallLink::parse(href)?;
     Ok(CallRole::Guest { commitment: link.commitment, link_secret: link.secret })
+}
+
+thread_local! {
+    /// The held call's pickup path while this tab consults someone about it.
+    static CONSULTING: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// This tab consults someone about the held call at `path` (its pickup link's path).
+pub fn start_consulting(path: String) {
+    CONSULTING.with(|c| *c.borrow_mut() = Some(path));
+}
+
+/// The held call's pickup path, if this tab consults someone about it.
+pub fn consulting() -> Option<String> {
+    CONSULTING.with(|c| c.borrow().clone())
+}
+
+/// Go to `path` (a call's page with a fragment) with a fresh load, even from the same call's
+/// page, where a new fragment alone would load nothing.
+pub fn open_fresh(path: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let same_page = location.pathname().ok().as_deref() == path.split('#').next();
+    let _ = location.set_href(path);
+    if same_page {
+        let _ = location.reload();
+    }
+}
+
+/// How the page's link that takes someone's place came: a move, a pickup, a transfer.
+pub fn arrival() -> Arrival {
+    ARRIVAL.with(std::cell::Cell::get)
 }
 
 /// Take the host's secrets for a call made on this page (once).

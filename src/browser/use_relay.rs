@@ -217,15 +217,21 @@ fn open(
                             Presence::Waiting
                         })
                     }
-                    RelayEvent::PeerJoined | RelayEvent::PeerMoved => {
-                        set_presence.set(Presence::PeerHere)
+                    RelayEvent::PeerJoined
+                    | RelayEvent::PeerMoved
+                    | RelayEvent::PeerTransferred { .. } => set_presence.set(Presence::PeerHere),
+                    // Parked: this page leaves next, and must not come back (its place is held
+                    // for whoever picks it up).
+                    RelayEvent::Parked { .. } => connection.borrow_mut().finished = true,
+                    RelayEvent::PeerParked { .. } | RelayEvent::ParkEnded => {
+                        set_presence.set(Presence::PeerLeft)
                     }
                     // This place went to another device, or a move link was refused: the
                     // socket closes next and must not come back.
                     RelayEvent::Moved | RelayEvent::MoveRefused { .. } => {
                         connection.borrow_mut().finished = true;
                     }
-                    RelayEvent::MoveToken { .. } => {}
+                    RelayEvent::MoveToken { .. } | RelayEvent::TransferToken { .. } => {}
                     RelayEvent::PeerLeft => set_presence.set(Presence::PeerLeft),
                     RelayEvent::Full => {
                         connection.borrow_mut().finished = true;

@@ -7,7 +7,10 @@ use leptos::prelude::*;
 use shieldcall_call::controller::{Effect, Input, ShieldView};
 use wasm_bindgen_futures::spawn_local;
 
-use super::{Call, notice, now_ms, with_call};
+use shieldcall_call::move_link::MoveLink;
+use shieldcall_call::pickup::{Arrival, pickup_path};
+
+use super::{Call, ParkedView, notice, now_ms, with_call};
 use crate::browser::peer::{apply_remote, link_stats, payload_types, remote_certificates};
 use crate::browser::timeline;
 use crate::call_link::forget_link;
@@ -40,6 +43,7 @@ impl Call {
                 let origin = web_sys::window().and_then(|w| w.location().origin().ok());
                 let url = origin
                     .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
+                self.set.transfer_link.try_set(None);
                 let said = link.instructions(ttl_secs);
                 self.set.move_link.try_set(url.map(|url| (url, said)));
             }
@@ -60,6 +64,22 @@ impl Call {
             Effect::FollowMerge(link) => super::group::follow_merge(&link),
             Effect::HideMoveLink => {
                 self.set.move_link.try_set(None);
+                self.set.transfer_link.try_set(None);
+            }
+            Effect::ShowParked { link, code, ttl_secs, consult } => {
+                let url = self.link_url(&link, Arrival::Pickup);
+                let code = code.to_text();
+                let path = pickup_path(&self.call_id.to_string(), &link);
+                let view = url.map(|url| ParkedView { url, code, ttl_secs, path, consult });
+                self.set.parked.try_set(view);
+            }
+            Effect::TransferOffered { path } => {
+                self.set.transfer_offer.try_set(Some(path));
+            }
+            Effect::ShowTransferLink { link, name, ttl_secs } => {
+                let url = self.link_url(&link, Arrival::Transfer);
+                self.set.move_link.try_set(None);
+                self.set.transfer_link.try_set(url.map(|url| (url, name, ttl_secs)));
             }
             Effect::Status(status) => {
                 self.set.status.try_set(status);
@@ -152,6 +172,12 @@ impl Call {
         }
     }
 
+    /// The URL of a link that takes this place (`None` without a page origin).
+    fn link_url(&self, link: &MoveLink, arrival: Arrival) -> Option<String> {
+        let origin = web_sys::window().and_then(|w| w.location().origin().ok())?;
+        Some(format!("{origin}/call/{}#{}{}", self.call_id, link.to_fragment(), arrival.tag()))
+    }
+
     /// (Host) apply the guest's answer; the controller hears whether the browser took it.
     fn apply_answer(&mut self, generation: u64, sdp: String) {
         let Some(link) = self.current_link(generation) else {
@@ -195,5 +221,7 @@ impl Call {
         }
         self.set.self_view.try_set(None);
         self.set.move_link.try_set(None);
+        // A parked call's code and link stay: they are what this page is left for.
+        self.set.transfer_link.try_set(None);
     }
 }

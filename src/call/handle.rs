@@ -62,6 +62,13 @@ pub struct CallHandle {
     pub add_link: ReadSignal<Option<String>>,
     /// Who is in the group call, once this call is one.
     pub group: ReadSignal<Option<GroupView>, LocalStorage>,
+    /// The parked call's pickup code and link, once parked (they stay after the call ends
+    /// on this page).
+    pub parked: ReadSignal<Option<ParkedView>>,
+    /// The transfer link, the name it is for, and for how many seconds it works, while shown.
+    pub transfer_link: ReadSignal<Option<(String, String, u64)>>,
+    /// A held call the other person handed over: its pickup link's path, to join it.
+    pub transfer_offer: ReadSignal<Option<String>>,
     pub(super) call: StoredValue<Rc<RefCell<Call>>, LocalStorage>,
 }
 
@@ -92,6 +99,24 @@ pub(super) struct Setters {
     pub(super) move_link: WriteSignal<Option<(String, String)>>,
     pub(super) add_link: WriteSignal<Option<String>>,
     pub(super) group: WriteSignal<Option<GroupView>, LocalStorage>,
+    pub(super) parked: WriteSignal<Option<ParkedView>>,
+    pub(super) transfer_link: WriteSignal<Option<(String, String, u64)>>,
+    pub(super) transfer_offer: WriteSignal<Option<String>>,
+}
+
+/// A parked call as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParkedView {
+    /// The pickup link.
+    pub url: String,
+    /// The pickup code, as shown (`7K3M-9QX2-HT4P`).
+    pub code: String,
+    /// How long the place is held.
+    pub ttl_secs: u64,
+    /// The pickup link's path (`/call/…#…`), to go back to the call from this page.
+    pub path: String,
+    /// Parked to consult someone: the page offers the consult call.
+    pub consult: bool,
 }
 
 impl CallHandle {
@@ -149,6 +174,44 @@ impl CallHandle {
     pub fn hide_move_link(&self) {
         self.act(|c, _| {
             c.set.move_link.try_set(None);
+        });
+    }
+
+    /// Park the call: the other person is on hold; this page shows a pickup code and link,
+    /// and leaves.
+    pub fn park(&self) {
+        let mut random = [0u8; 18];
+        if getrandom::getrandom(&mut random).is_err() {
+            web_sys::console::error_1(&"no randomness for a pickup code".into());
+            return;
+        }
+        self.act(|c, _| c.handle(Input::Park { random }));
+    }
+
+    /// Put the other person on hold to consult someone in another call.
+    pub fn consult(&self) {
+        let mut random = [0u8; 18];
+        if getrandom::getrandom(&mut random).is_err() {
+            web_sys::console::error_1(&"no randomness for a pickup code".into());
+            return;
+        }
+        self.act(|c, _| c.handle(Input::Consult { random }));
+    }
+
+    /// (In the consult call) hand the held call, at `path`, to the other person here.
+    pub fn offer_transfer(&self, path: String) {
+        self.act(|c, _| c.handle(Input::OfferTransfer { path }));
+    }
+
+    /// Show a link that transfers this call to someone the other person is told is `name`.
+    pub fn transfer(&self, name: String) {
+        self.act(|c, _| c.handle(Input::Transfer { name }));
+    }
+
+    /// Take the transfer link off the screen (it still works until it expires).
+    pub fn hide_transfer_link(&self) {
+        self.act(|c, _| {
+            c.set.transfer_link.try_set(None);
         });
     }
 

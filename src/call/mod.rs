@@ -51,7 +51,7 @@ use crate::components::ChatMessage;
 use crate::config::AppConfig;
 
 pub use group::{GroupView, MemberTile};
-pub use handle::{CALL_FULL, CallHandle, CallStatus};
+pub use handle::{CALL_FULL, CallHandle, CallStatus, ParkedView};
 pub use recording::{RecordingMix, stop_mix};
 
 use devices::list_devices;
@@ -132,6 +132,9 @@ pub fn use_call(
     let (move_link, set_move_link) = signal(None::<(String, String)>);
     let (add_link, set_add_link) = signal(None::<String>);
     let (group, set_group) = signal_local(None::<GroupView>);
+    let (parked, set_parked) = signal(None::<ParkedView>);
+    let (transfer_link, set_transfer_link) = signal(None::<(String, String, u64)>);
+    let (transfer_offer, set_transfer_offer) = signal(None::<String>);
     let set = Setters {
         status: set_status,
         shield: set_shield,
@@ -157,11 +160,16 @@ pub fn use_call(
         move_link: set_move_link,
         add_link: set_add_link,
         group: set_group,
+        parked: set_parked,
+        transfer_link: set_transfer_link,
+        transfer_offer: set_transfer_offer,
     };
     let moving = match &role {
         CallRole::Moved(link) => Some(link.token.clone()),
         _ => None,
     };
+    // A pickup or transfer link says so: a refusal is told in its words.
+    let arrival = moving.is_some().then(crate::call_link::arrival);
 
     let setup = call_setup(id, role, e2ee, &config);
     let member_setup = MemberSetup {
@@ -194,6 +202,9 @@ pub fn use_call(
     });
     let merges = group::MergeChannel::open(Rc::downgrade(&call));
     call.borrow_mut().merge_channel = merges;
+    if let Some(arrival) = arrival {
+        call.borrow_mut().ctl.arrived_by(arrival);
+    }
     call.borrow_mut().run_effects();
 
     let weak = Rc::downgrade(&call);
@@ -289,6 +300,9 @@ pub fn use_call(
         move_link,
         add_link,
         group,
+        parked,
+        transfer_link,
+        transfer_offer,
         call: stored,
     }
 }

@@ -30,9 +30,10 @@ pub const FEATURES: [(&str, &str); 8] = [
 ///
 /// While `e2ee_on`, every feature but moving to another device (re-keyed) is `disabled` and
 /// says "Not available in end-to-end encrypted calls" (visible, and as its `aria-describedby`).
-/// Without E2EE, recording, live captions, moving to another device, adding a participant and
-/// merging work when their callbacks are given (captions say why not where the browser
-/// cannot), and the others say "Not available in web calls yet". The list stays in the document while the
+/// Without E2EE, recording, live captions, moving to another device, adding a participant,
+/// merging, parking, transferring and consulting work when their callbacks are given (captions
+/// say why not where the browser cannot), and the others say "Not available in web calls yet".
+/// The list stays in the document while the
 /// menu is closed (`hidden`), so its state can be read at any time.
 #[component]
 pub fn FeaturesMenu(
@@ -75,6 +76,19 @@ pub fn FeaturesMenu(
     /// unavailable.
     #[prop(optional)]
     on_merge: Option<Callback<()>>,
+    /// Park the call (a pickup code and link). Without it, parking is unavailable.
+    #[prop(optional)]
+    on_park: Option<Callback<()>>,
+    /// Ask for the name to transfer the call to. Without it, transferring is unavailable.
+    #[prop(optional)]
+    on_transfer: Option<Callback<()>>,
+    /// Consult: put the other person on hold to call someone else (or, in that call, hand
+    /// them the held call). Without it, consulting is unavailable.
+    #[prop(optional)]
+    on_consult: Option<Callback<()>>,
+    /// This is the consult call: the item hands the held call to the other person.
+    #[prop(optional)]
+    consulting: bool,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -96,6 +110,9 @@ pub fn FeaturesMenu(
                     }
                     "add-participant" if on_add.is_some() => None,
                     "merge" if on_merge.is_some() => None,
+                    "park" if on_park.is_some() => None,
+                    "transfer" if on_transfer.is_some() => None,
+                    "consult-transfer" if on_consult.is_some() => None,
                     _ => Some(WEB_CALLS_REASON.into()),
                 }
             };
@@ -107,6 +124,7 @@ pub fn FeaturesMenu(
             let label = move || match (feature, pressed()) {
                 ("recording", Some(true)) => "Stop recording",
                 ("captions", Some(true)) => "Turn off live captions",
+                ("consult-transfer", _) if consulting => "Transfer the held call to this person",
                 _ => name,
             };
             let problem = move || match feature {
@@ -122,13 +140,25 @@ pub fn FeaturesMenu(
                     "move-device" => on_move,
                     "add-participant" => on_add,
                     "merge" => on_merge,
+                    "park" => on_park,
+                    "transfer" => on_transfer,
+                    "consult-transfer" => on_consult,
                     _ => None,
                 };
                 if let Some(callback) = callback {
                     callback.run(());
                 }
                 // The link shows outside the menu: close it.
-                if ["move-device", "add-participant", "merge"].contains(&feature) {
+                if [
+                    "move-device",
+                    "add-participant",
+                    "merge",
+                    "park",
+                    "transfer",
+                    "consult-transfer",
+                ]
+                .contains(&feature)
+                {
                     set_open.set(false);
                 }
             };

@@ -22,7 +22,8 @@ use crate::call::{
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
     AddLinkPanel, CallLayout, CallScreen, Captions, ChatPanel, Controls, FeaturesMenu, GroupPanel,
-    MoveLinkPanel, PreJoinScreen, ShortcutsHelp, now_ms,
+    MoveLinkPanel, ParkedPanel, PreJoinScreen, ShortcutsHelp, TransferForm, TransferLinkPanel,
+    now_ms,
 };
 use crate::config::{AppConfig, use_loaded_config};
 use crate::settings::e2ee_enabled;
@@ -234,6 +235,9 @@ fn InCall(
         // In a group, the others' calls go on without the pair's partner.
         (CallStatus::PeerLeft, _) if in_group() => "Someone left; the call goes on.".into(),
         (CallStatus::PeerLeft, _) => "The other person left. Waiting for them to come back…".into(),
+        (CallStatus::OnHold, _) => {
+            "On hold: the other person parked the call. Waiting for it to be picked up…".into()
+        }
         (CallStatus::Retrying { in_secs, attempt }, _) => format!(
             "The media connection failed. Trying again in {in_secs} s (attempt {attempt}); \
              each attempt waits longer."
@@ -251,6 +255,7 @@ fn InCall(
         (CallStatus::Connecting, _) => "connecting",
         (CallStatus::Connected, _) => "connected",
         (CallStatus::PeerLeft, _) => "peer-left",
+        (CallStatus::OnHold, _) => "on-hold",
         (CallStatus::Retrying { .. }, _) => "retrying",
     };
     let shield = call.shield;
@@ -348,7 +353,15 @@ fn InCall(
             Shortcut::Help => set_help_open.set(true),
         }),
     );
-    let alerts = move || view! { <CallAlerts call /> };
+    let (transfer_open, set_transfer_open) = signal(false);
+    // This tab consults someone about a held call: this call can hand it over, or go back.
+    let held = crate::call_link::consulting();
+    let held_here = held.is_some();
+    let held_for_alerts = held.clone();
+    let alerts = move || {
+        let held = held_for_alerts.clone();
+        view! { <CallAlerts call transfer_open set_transfer_open held /> }
+    };
     view! {
         <CallScreen
             status=Signal::derive(status_text)
@@ -411,6 +424,13 @@ fn InCall(
                         on_move=Callback::new(move |()| call.move_to_another_device())
                         on_add=Callback::new(move |()| call.add_participant())
                         on_merge=Callback::new(move |()| call.merge())
+                        on_park=Callback::new(move |()| call.park())
+                        on_transfer=Callback::new(move |()| set_transfer_open.set(true))
+                        on_consult=Callback::new(move |()| match held.clone() {
+                            Some(path) => call.offer_transfer(path),
+                            None => call.consult(),
+                        })
+                        consulting=held_here
                     />
                 </Controls>
             </CallLayout>
@@ -429,7 +449,27 @@ fn InCall(
 /// What the person must know now, above the stage: the code under a warning (to compare the
 /// mismatch), a warning seen earlier in the call, media that does not get through, notices.
 #[component]
-fn CallAlerts(call: CallHandle) -> impl IntoView {
+fn CallAlerts(
+    call: CallHandle,
+    transfer_open: ReadSignal<bool>,
+    set_transfer_open: WriteSignal<bool>,
+    held: Option<String>,
+) -> impl IntoView {
+    let offer = call.transfer_offer;
+    let back = held.map(|path| {
+        view! {
+            <button
+                type="button"
+                data-action="return-to-held"
+                on:click=move |_| {
+                    call.hang_up();
+                    crate::call_link::open_fresh(&path);
+                }
+            >
+                "Return to the held call"
+            </button>
+        }
+    });
     let (shield, code, warned_in_call) = (call.shield, call.code, call.warned_in_call);
     let (notices, media_problems) = (call.notices, call.media_problems);
     view! {
@@ -474,6 +514,30 @@ fn CallAlerts(call: CallHandle) -> impl IntoView {
         <AddLinkPanel
             link=call.add_link
             on_close=Callback::new(move |()| call.hide_add_link())
+        />
+        <ParkedPanel parked=call.parked />
+        {back}
+        {move || offer.get().map(|path| view! {
+            <button
+                type="button"
+                class="primary"
+                data-action="join-transferred"
+                on:click=move |_| crate::call_link::open_fresh(&path)
+            >
+                "Join the transferred call"
+            </button>
+        })}
+        <TransferForm
+            open=transfer_open
+            on_submit=Callback::new(move |name| {
+                set_transfer_open.set(false);
+                call.transfer(name)
+            })
+            on_close=Callback::new(move |()| set_transfer_open.set(false))
+        />
+        <TransferLinkPanel
+            link=call.transfer_link
+            on_close=Callback::new(move |()| call.hide_transfer_link())
         />
         <ul class="notices" aria-live="polite">
             {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}

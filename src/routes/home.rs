@@ -3,16 +3,37 @@ use leptos_router::components::A;
 use shieldcall_call::prejoin::E2eePlan;
 use wasm_bindgen_futures::JsFuture;
 
+use shieldcall_call::pickup::read_consult_fragment;
+
 use crate::call_link::NewCall;
 use crate::config::use_app_config;
 use crate::routes::POLICY_DISABLED;
+use crate::routes::pickup::PickUpForm;
 use crate::settings::e2ee_enabled;
+
+/// A consult's fragment in the address bar, taken out of it and kept for this tab's calls;
+/// whether there was one.
+fn take_consult_fragment() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let hash = window.location().hash().unwrap_or_default();
+    let Some(path) = read_consult_fragment(hash.trim_start_matches('#')) else {
+        return false;
+    };
+    crate::call_link::start_consulting(path);
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"));
+    }
+    true
+}
 
 /// Home: make a call link to share.
 #[component]
 pub fn Home() -> impl IntoView {
     // Effects run once the view is in the document and its handlers are attached.
     Effect::new(|| crate::browser::timeline::mark("home ready"));
+    // Opened to consult someone about a held call (`/#c=…`, from that call's page): calls made
+    // here can hand it over. The fragment leaves the address bar at once.
+    let consult = take_consult_fragment();
     let (call, set_call) = signal(None::<NewCall>);
     let (copied, set_copied) = signal(None::<bool>);
     let new_call = move |_| match NewCall::make() {
@@ -79,6 +100,15 @@ pub fn Home() -> impl IntoView {
                     </p>
                 </div>
             })}
+            {consult.then(|| view! {
+                <p class="consulting" role="status" data-consulting>
+                    "The other person is on hold. Make a new call to the person you want to \
+                     transfer to: from it, hand them the held call (More, \"Transfer the held \
+                     call to this person\") or return to it. That call must be without \
+                     end-to-end encryption: the held call's link goes over it."
+                </p>
+            })}
+            <PickUpForm />
         </section>
     }
 }

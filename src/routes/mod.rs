@@ -3,6 +3,7 @@
 mod call;
 mod home;
 mod not_found;
+mod pickup;
 mod settings;
 
 pub use call::Call;

@@ -2,8 +2,10 @@
 //! and why each feature is off.
 
 use leptos::prelude::*;
+use shieldcall::call::ParkedView;
 use shieldcall::components::{
-    AddLinkPanel, E2EE_REASON, FEATURES, FeaturesMenu, MoveLinkPanel, WEB_CALLS_REASON,
+    AddLinkPanel, E2EE_REASON, FEATURES, FeaturesMenu, MoveLinkPanel, ParkedPanel, TransferForm,
+    TransferLinkPanel, WEB_CALLS_REASON,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -200,4 +202,88 @@ async fn adding_a_participant_and_merging_work_without_e2ee_and_show_the_add_lin
     find(&root, "[data-add-close]").click();
     settle().await;
     assert!(root.query_selector("[data-add-link]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn parking_and_transferring_work_without_e2ee_and_show_their_code_form_and_link() {
+    let e2ee = RwSignal::new(true);
+    let parked_asked = RwSignal::new(0);
+    let form_open = RwSignal::new(false);
+    let named = RwSignal::new(None::<String>);
+    let parked = RwSignal::new(None::<ParkedView>);
+    let link = RwSignal::new(None::<(String, String, u64)>);
+    let root = container();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <FeaturesMenu
+                e2ee_on=e2ee
+                on_park=Callback::new(move |()| parked_asked.update(|n| *n += 1))
+                on_transfer=Callback::new(move |()| form_open.set(true))
+            />
+            <ParkedPanel parked=parked />
+            <TransferForm
+                open=form_open
+                on_submit=Callback::new(move |name| named.set(Some(name)))
+                on_close=Callback::new(move |()| form_open.set(false))
+            />
+            <TransferLinkPanel link=link on_close=Callback::new(move |()| link.set(None)) />
+        }
+    });
+    settle().await;
+    for name in ["park", "transfer"] {
+        let item = find(&root, &format!("[data-feature={name}]"));
+        assert!(item.has_attribute("disabled"), "{name} off under E2EE");
+        assert_eq!(reason_of(&root, &item), E2EE_REASON);
+    }
+    e2ee.set(false);
+    settle().await;
+    for name in ["park", "transfer"] {
+        let item = find(&root, &format!("[data-feature={name}]"));
+        assert!(!item.has_attribute("disabled"), "{name} offered without E2EE");
+        find(&root, "[data-action=features]").click();
+        settle().await;
+        item.click();
+        settle().await;
+        assert!(find(&root, ".features-menu").hidden(), "the menu makes way");
+    }
+    assert_eq!(parked_asked.get_untracked(), 1);
+
+    // The transfer form takes a name.
+    let input: web_sys::HtmlInputElement = find(&root, "[data-transfer-name]").unchecked_into();
+    assert_eq!(input.max_length(), 40);
+    input.set_value("Alex");
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    find(&root, "[data-action=make-transfer-link]").click();
+    settle().await;
+    assert_eq!(named.get_untracked().as_deref(), Some("Alex"));
+
+    let url = "http://127.0.0.1:8080/call/AAECAwQFBgcICQoLDA0ODw#m=AAECAwQFBgcICQoLDA0ODw\
+               &s=ICEiIyQlJicoKSorLC0uLw&r=host&h=transfer";
+    link.set(Some((url.into(), "Alex".into(), 120)));
+    settle().await;
+    let panel = find(&root, "[data-transfer-link]");
+    assert!(text(&panel).contains("Send this link to Alex. It works once, for 2 minutes"));
+    let shown: web_sys::HtmlInputElement = find(&root, "[data-transfer-url]").unchecked_into();
+    assert_eq!(shown.value(), url);
+    find(&root, "[data-transfer-close]").click();
+    settle().await;
+    assert!(root.query_selector("[data-transfer-link]").unwrap().is_none());
+
+    let view = ParkedView {
+        url: url.into(),
+        code: "7K3M-9Q01-YZ0Z".into(),
+        ttl_secs: 300,
+        path: "/call/AAECAwQFBgcICQoLDA0ODw#m=x".into(),
+        consult: false,
+    };
+    parked.set(Some(view.clone()));
+    settle().await;
+    assert_eq!(text(&find(&root, "[data-pickup-code]")), "7K3M-9Q01-YZ0Z");
+    assert!(text(&find(&root, "[data-parked]")).contains("for 5 minutes"));
+    // Parked to consult: the page offers the consult call and the way back, no code.
+    parked.set(Some(ParkedView { consult: true, ..view }));
+    settle().await;
+    assert!(root.query_selector("[data-pickup-code]").unwrap().is_none());
+    find(&root, "[data-consult] [data-action=consult-call]");
+    find(&root, "[data-consult] [data-action=return-to-held]");
 }

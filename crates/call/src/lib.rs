@@ -9,6 +9,7 @@ pub mod e2ee_health;
 pub mod group;
 pub mod media_health;
 pub mod move_link;
+pub mod pickup;
 pub mod prejoin;
 pub mod qr;
 pub mod quality;

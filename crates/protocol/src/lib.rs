@@ -31,8 +31,9 @@ pub use group::{GroupEvent, MAX_GROUP, MemberId};
 pub use media_state::{BadMediaState, MEDIA_STATE_KIND, MediaState};
 pub use move_intent::{BadMoveIntent, MOVE_INTENT_KIND, MoveIntent};
 pub use signalling::{
-    Confirm, Hello, Inbound, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, PROTOCOL_VERSION,
-    RelayEvent, RelayRequest, Signal, SignalError, TurnCredentials,
+    Confirm, Hello, Inbound, MAX_DEPOSIT, MAX_NAME, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken,
+    PROTOCOL_VERSION, PickupAnswer, RelayEvent, RelayRequest, Signal, SignalError, TurnCredentials,
+    valid_transfer_name,
 };
 pub use slot::{Slot, UnknownSlot};
 pub use worker::{

@@ -47,6 +47,20 @@ pub enum RelayEvent {
     /// A [`RelayRequest::Join`] with a move token that does not take a place, and why; the
     /// socket is closed next and nothing in the room changed.
     MoveRefused { reason: MoveRefusal },
+    /// The answer to [`RelayRequest::Park`]: this place is held for `ttl` seconds after this
+    /// socket goes; `token` takes it (in a join's `move`, as a move token does), and `code`
+    /// (the relay's half of a pickup code) finds it through `POST /pickup`.
+    Parked { token: MoveToken, code: String, ttl: u64 },
+    /// The other person parked the call: their place is held for `ttl` seconds, without them.
+    PeerParked { ttl: u64 },
+    /// The other person's parked place was not picked up in time and is gone.
+    ParkEnded,
+    /// The answer to [`RelayRequest::Transfer`]: a one-time token that hands this place to
+    /// someone else, valid for `ttl` seconds.
+    TransferToken { token: MoveToken, ttl: u64 },
+    /// The other person's place was taken by someone they transferred the call to, who says
+    /// (as typed by the one who transferred; untrusted) they are `name`.
+    PeerTransferred { name: String },
 }
 
 /// Why a move token took no place.
@@ -126,6 +140,47 @@ pub enum RelayRequest {
     OpenGroup {},
     /// (In a group) a signal for member `to` only; it arrives as [`crate::GroupEvent::From`].
     To { to: crate::MemberId, s: Signal },
+    /// Park this place: hold it for a while after this socket goes, for whoever presents the
+    /// token (or finds it by the code) to take. `deposit`: the pickup link's secret part,
+    /// sealed by the page with the half of the pickup code the relay never sees (base64url, at
+    /// most [`MAX_DEPOSIT`] characters). Answered by [`RelayEvent::Parked`], or an `error`.
+    Park { deposit: String },
+    /// Ask for a token that hands this place to someone else, whom the other person will be
+    /// told is `name` (1 to [`MAX_NAME`] characters, no control characters). Answered by
+    /// [`RelayEvent::TransferToken`], or an `error`.
+    Transfer { name: String },
+}
+
+/// The longest deposit a park may carry (base64url characters).
+pub const MAX_DEPOSIT: usize = 512;
+/// The longest display name a transfer may carry (characters).
+pub const MAX_NAME: usize = 40;
+
+/// Whether `name` is a display name a transfer may carry.
+pub fn valid_transfer_name(name: &str) -> bool {
+    let count = name.chars().count();
+    (1..=MAX_NAME).contains(&count)
+        && !name.chars().any(char::is_control)
+        && !name.trim().is_empty()
+}
+
+/// What `POST /pickup` answers for a pickup code's relay half: where the parked place is and
+/// what the parker deposited, or why not.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum PickupAnswer {
+    Found { call: String, token: MoveToken, deposit: String },
+    Refused { reason: MoveRefusal },
+}
+
+impl std::fmt::Debug for PickupAnswer {
+    /// Without the token or the deposit.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PickupAnswer::Found { .. } => f.write_str("PickupAnswer::Found(<redacted>)"),
+            PickupAnswer::Refused { reason } => write!(f, "PickupAnswer::Refused({reason:?})"),
+        }
+    }
 }
 
 impl RelayRequest {
@@ -345,6 +400,38 @@ mod tests {
         for debug in [format!("{token:?}"), format!("{join:?}")] {
             assert!(!debug.contains("\"M\""), "{debug}");
         }
+    }
+
+    #[test]
+    fn parking_and_transferring_are_requests_and_events() {
+        let park = RelayRequest::Park { deposit: "D".into() };
+        assert_eq!(park.to_json(), r#"{"t":"park","deposit":"D"}"#);
+        assert_eq!(RelayRequest::parse(&park.to_json()), Ok(park));
+        let transfer = RelayRequest::Transfer { name: "Alex".into() };
+        assert_eq!(transfer.to_json(), r#"{"t":"transfer","name":"Alex"}"#);
+        let parked =
+            RelayEvent::Parked { token: MoveToken("M".into()), code: "ABCDEF".into(), ttl: 300 };
+        assert_eq!(parked.to_json(), r#"{"t":"parked","token":"M","code":"ABCDEF","ttl":300}"#);
+        assert_eq!(RelayEvent::PeerParked { ttl: 9 }.to_json(), r#"{"t":"peer-parked","ttl":9}"#);
+        assert_eq!(RelayEvent::ParkEnded.to_json(), r#"{"t":"park-ended"}"#);
+        let told = RelayEvent::PeerTransferred { name: "Alex".into() };
+        assert_eq!(told.to_json(), r#"{"t":"peer-transferred","name":"Alex"}"#);
+        // A peer cannot say any of these.
+        for text in [r#"{"t":"peer-parked","ttl":9}"#, r#"{"t":"peer-transferred","name":"A"}"#] {
+            assert_eq!(Signal::parse(text), Err(SignalError::Malformed));
+        }
+        assert!(valid_transfer_name("Alex Martin") && valid_transfer_name("李"));
+        assert!(!valid_transfer_name("") && !valid_transfer_name("  "));
+        assert!(!valid_transfer_name("a\nb") && !valid_transfer_name(&"x".repeat(41)));
+        let found = PickupAnswer::Found {
+            call: "C".into(),
+            token: MoveToken("SECRETTOKEN".into()),
+            deposit: "SEALED".into(),
+        };
+        let debug = format!("{found:?}");
+        assert!(!debug.contains("SECRETTOKEN") && !debug.contains("SEALED"), "{debug}");
+        let refused = PickupAnswer::Refused { reason: MoveRefusal::Expired };
+        assert_eq!(serde_json::to_string(&refused).unwrap(), r#"{"refused":{"reason":"expired"}}"#);
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub const DEFAULT_NEW_ROOMS_PER_MINUTE: u32 = 30;
 /// to scan a QR code or open a link on a phone, short enough that a link left on a screen
 /// soon counts for nothing.
 pub const DEFAULT_MOVE_TTL: Duration = Duration::from_secs(120);
+/// How long a parked place is held for its pickup.
+pub const DEFAULT_PARK_TTL: Duration = Duration::from_secs(300);
 
 /// The command-line help, printed by `--help` and after a usage error.
 pub const USAGE: &str = "\
@@ -56,7 +58,9 @@ OPTIONS:
                              reading [default: 1048576]
     --max-new-rooms-per-ip N new rooms per client address per minute [default: 30]
     --move-ttl-secs N        how long a token to move one's place to another device stays
-                             valid [default: 120]
+                             valid, and a transfer link too [default: 120]
+    --park-ttl-secs N        how long a parked call's place is held for its pickup
+                             [default: 300]
     --turn-secret-file PATH  hand each member of a room short-lived credentials for the TURN
                              servers of --turn-url, derived from the secret in PATH (coturn's
                              static-auth-secret; read from a file so that it never shows in ps)
@@ -101,8 +105,10 @@ pub struct Config {
     pub new_rooms_per_minute: u32,
     /// How long a new socket has to send its `join`.
     pub join_timeout: Duration,
-    /// How long a move token stays valid.
+    /// How long a move (or transfer) token stays valid.
     pub move_ttl: Duration,
+    /// How long a parked place is held for its pickup.
+    pub park_ttl: Duration,
     /// Test-only man-in-the-middle mode; see [`crate::mitm`].
     #[cfg(feature = "mitm")]
     pub mitm: Option<Attack>,
@@ -184,6 +190,7 @@ impl Default for Config {
             new_rooms_per_minute: DEFAULT_NEW_ROOMS_PER_MINUTE,
             join_timeout: Duration::from_secs(10),
             move_ttl: DEFAULT_MOVE_TTL,
+            park_ttl: DEFAULT_PARK_TTL,
             #[cfg(feature = "mitm")]
             mitm: None,
             ping_interval: Duration::from_secs(20),
@@ -252,6 +259,9 @@ impl Config {
                 "--max-queued-bytes" => config.max_queued_bytes = count(&flag, &value(&flag)?)?,
                 "--move-ttl-secs" => {
                     config.move_ttl = Duration::from_secs(positive(&flag, &value(&flag)?)?);
+                }
+                "--park-ttl-secs" => {
+                    config.park_ttl = Duration::from_secs(positive(&flag, &value(&flag)?)?);
                 }
                 "--max-new-rooms-per-ip" => {
                     config.new_rooms_per_minute = count(&flag, &value(&flag)?)?;

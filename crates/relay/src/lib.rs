@@ -22,6 +22,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+mod handover;
 pub mod limit;
 pub mod metrics;
 #[cfg(feature = "mitm")]
@@ -42,7 +43,7 @@ use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
@@ -90,6 +91,7 @@ pub fn router(relay: Arc<Relay>, config: Arc<Config>) -> Router {
         .route("/ws", get(bad_call_id))
         .route("/ws/", get(bad_call_id))
         .route("/ws/{*call_id}", get(ws_route))
+        .route("/pickup", post(handover::pickup_route))
         .with_state(state);
     let app = match &config.dist {
         Some(dist) => app.fallback_service(
@@ -296,6 +298,7 @@ pub async fn serve_with_metrics(
     }
     let config = Arc::new(config);
     tokio::spawn(reap_idle_rooms(relay.clone(), config.idle_timeout));
+    tokio::spawn(end_parks(relay.clone()));
     let app = router(relay.clone(), config);
     let stopping = relay.clone();
     // The client's address, for the per-address caps.
@@ -325,6 +328,23 @@ async fn reap_idle_rooms(relay: Arc<Relay>, idle: Duration) {
             _ = tick.tick() => {
                 for call in relay.reap_idle(idle, tokio::time::Instant::now()) {
                     info!(call, "room idle: dropped");
+                }
+            }
+        }
+    }
+}
+
+/// End parked places whose time ran out, checking twice a second (a park's end is said to the
+/// other person, so it should come on time).
+async fn end_parks(relay: Arc<Relay>) {
+    let mut stop = relay.shutdown_signal();
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = async { _ = stop.wait_for(|s| *s).await } => return,
+            _ = tick.tick() => {
+                for call in relay.end_parks(tokio::time::Instant::now()) {
+                    info!(call, "parked place not picked up in time: ended");
                 }
             }
         }

@@ -23,6 +23,9 @@ use crate::config::Config;
 use crate::limit::NewRooms;
 use crate::metrics::Metrics;
 
+mod handover;
+pub use handover::{HandOver, KICK_PARK_ENDED, ParkLookup};
+
 /// Messages a member may have waiting before it counts as not keeping up and is dropped.
 pub const QUEUE_LEN: usize = 256;
 
@@ -97,6 +100,8 @@ struct Member {
     rejoin: RejoinToken,
     /// Its id in a group call: stable for the place (a rejoin keeps it), unlike `id`.
     place: MemberId,
+    /// Parked, and its socket gone: the place is kept for the park's pickup (or its end).
+    held: bool,
 }
 
 /// A move token the relay issued (the same kind of secret as a rejoin token: 16 random bytes,
@@ -107,6 +112,8 @@ struct IssuedMove {
     from: u64,
     expires: Instant,
     used: bool,
+    /// A move, a park or a transfer: what the other member is told when it is used.
+    kind: HandOver,
 }
 
 struct Room {
@@ -216,8 +223,12 @@ pub struct Relay {
     max_sockets: usize,
     max_sockets_per_ip: usize,
     max_queued_bytes: usize,
-    /// How long a move token stays valid.
+    /// How long a move (or transfer) token stays valid.
     move_ttl: Duration,
+    /// How long a parked place is held.
+    park_ttl: Duration,
+    /// Live parks by the relay's half of their pickup code.
+    parks: Mutex<HashMap<String, handover::Park>>,
     shutdown: watch::Sender<bool>,
     pub metrics: Metrics,
     /// With `--cluster`, the rooms live there instead of in `rooms`.
@@ -274,6 +285,8 @@ impl Relay {
             max_sockets_per_ip: config.max_sockets_per_ip,
             max_queued_bytes: config.max_queued_bytes,
             move_ttl: config.move_ttl,
+            park_ttl: config.park_ttl,
+            parks: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
             metrics: Metrics::default(),
             cluster: config
@@ -414,9 +427,13 @@ impl Relay {
             return Err(Refused::Move(MoveRefusal::Expired));
         }
         issued.used = true;
+        let event = issued.kind.told_to_the_other();
+        if let HandOver::Park { code } = &issued.kind {
+            handover::picked_up(&self.parks, code);
+        }
         let old = room.members.remove(index);
         old.kick.send_replace(Some(KICK_MOVED));
-        let mut member = self.seat(room, RejoinToken::generate(), old.place, RelayEvent::PeerMoved);
+        let mut member = self.seat(room, RejoinToken::generate(), old.place, event);
         member.moved = true;
         Ok(member)
     }
@@ -425,9 +442,21 @@ impl Relay {
     /// unused earlier one of its own); `None` if it has no place there, or the room is a group
     /// (whose members would all have to follow a place to a new device).
     pub fn issue_move(&self, call_id: &str, id: u64, now: Instant) -> Option<RejoinToken> {
+        self.issue(call_id, id, now + self.move_ttl, HandOver::Move)
+    }
+
+    /// A token of `kind` for member `id`'s place, valid until `expires`; `None` if it has no
+    /// place there.
+    fn issue(
+        &self,
+        call_id: &str,
+        id: u64,
+        expires: Instant,
+        kind: HandOver,
+    ) -> Option<RejoinToken> {
         let mut rooms = self.rooms();
         let room = rooms.get_mut(call_id).filter(|room| !room.group)?;
-        if !room.members.iter().any(|m| m.id == id) {
+        if !room.members.iter().any(|m| m.id == id && !m.held) {
             return None;
         }
         // One live link per place: the latest shown is the one that works.
@@ -436,7 +465,7 @@ impl Relay {
             room.moves.remove(0);
         }
         let token = RejoinToken::generate();
-        room.moves.push(IssuedMove { token, from: id, expires: now + self.move_ttl, used: false });
+        room.moves.push(IssuedMove { token, from: id, expires, used: false, kind });
         Some(token)
     }
 
@@ -481,6 +510,7 @@ impl Relay {
             kick: kick_tx,
             rejoin: token,
             place,
+            held: false,
         });
         Membership {
             id,
@@ -512,6 +542,10 @@ impl Relay {
         let Some(other) = room.members.iter().find(|m| m.id != from) else {
             return Forward::NoPeer;
         };
+        // A parked place has nobody to read.
+        if other.held {
+            return Forward::NoPeer;
+        }
         if self.deliver(other, text) {
             return Forward::Sent;
         }
@@ -584,6 +618,10 @@ impl Relay {
         let Some(room) = rooms.get_mut(call_id) else {
             return;
         };
+        // A parked place outlives its socket: it waits for its pickup, or the park's end.
+        if handover::hold(room, id, Instant::now()) {
+            return;
+        }
         let Some(index) = room.members.iter().position(|m| m.id == id) else {
             return;
         };

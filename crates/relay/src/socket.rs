@@ -16,6 +16,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tracing::{debug, info, warn};
 
 use crate::config::Config;
+use crate::handover;
 use crate::limit::{RateLimit, Verdict};
 use crate::metrics::Refusal;
 #[cfg(feature = "mitm")]
@@ -268,7 +269,13 @@ async fn read_join(ws: &mut WebSocket, wait: Duration) -> Result<Claim, Option<K
             RejoinToken::parse(&token).map(Claim::Move).ok_or(Some(KICK_BAD_MOVE))
         }
         Ok(RelayRequest::Join { rejoin: Some(_), moving: Some(_) }) => Err(Some(KICK_TWO_TOKENS)),
-        Ok(RelayRequest::Move {} | RelayRequest::OpenGroup {} | RelayRequest::To { .. })
+        Ok(
+            RelayRequest::Move {}
+            | RelayRequest::OpenGroup {}
+            | RelayRequest::To { .. }
+            | RelayRequest::Park { .. }
+            | RelayRequest::Transfer { .. },
+        )
         | Err(_) => Err(Some(KICK_NO_JOIN)),
     }
 }
@@ -354,7 +361,14 @@ async fn serve(
                         if !send(ws, move_token(relay, call_id, member)).await { return Exit::Gone }
                         None
                     }
-                    Message::Text(t) => handle_text(relay, config, call_id, member, t, stats).await,
+                    Message::Text(t) => match handover_request(&t) {
+                        Some(request) => {
+                            let answer = handover::answer(relay, call_id, member, request);
+                            if !send(ws, answer).await { return Exit::Gone }
+                            None
+                        }
+                        None => handle_text(relay, config, call_id, member, t, stats).await,
+                    },
                     Message::Binary(_) => Some(Refusal::Binary),
                     // Pings are answered by the WebSocket layer itself.
                     _ => None,
@@ -367,6 +381,21 @@ async fn serve(
                 }
             }
         }
+    }
+}
+
+/// The client's request to park or transfer its place (never forwarded), if it is one.
+fn handover_request(text: &Utf8Bytes) -> Option<RelayRequest> {
+    // Cheap checks first: a signal (an SDP, say) is never parsed twice.
+    let t = text.as_str();
+    if text.len() > 1024
+        || !(t.starts_with(r#"{"t":"park""#) || t.starts_with(r#"{"t":"transfer""#))
+    {
+        return None;
+    }
+    match RelayRequest::parse(t) {
+        Ok(request @ (RelayRequest::Park { .. } | RelayRequest::Transfer { .. })) => Some(request),
+        _ => None,
     }
 }
 
@@ -489,11 +518,11 @@ fn group_request(
     }
 }
 
-fn text(event: RelayEvent) -> Message {
+pub(crate) fn text(event: RelayEvent) -> Message {
     Message::Text(event.to_json().into())
 }
 
-fn error(reason: &str) -> Message {
+pub(crate) fn error(reason: &str) -> Message {
     text(RelayEvent::Error { reason: reason.to_string() })
 }
 

@@ -65,6 +65,9 @@ impl Controller {
                 Err(_) => self.notice("A chat message was dropped: not an encrypted chat message."),
             },
             ShieldState::Unlocked { .. } if self.session.confirmed() => {
+                if let Some((&super::TRANSFER_OFFER_KIND, path)) = bytes.split_first() {
+                    return self.transfer_offer_received(path);
+                }
                 match MediaState::from_message(bytes) {
                     Ok(state) => self.remote_media_state(state, ChatOrder::InOrder),
                     Err(why) => self.notice(format!("A chat message was dropped: {why}.")),

@@ -4,6 +4,7 @@
 use crate::config::IceSettings;
 use crate::group::{AddLink, MergeLink};
 use crate::move_link::MoveLink;
+use crate::pickup::PickupCode;
 use crate::quality::{LinkStats, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
@@ -30,6 +31,8 @@ pub enum CallStatus {
     Connected,
     /// The other person left; waiting for them to come back.
     PeerLeft,
+    /// The other person parked the call; waiting for someone to pick it up.
+    OnHold,
     /// The media connection failed; the next attempt is this many seconds away (its number).
     Retrying { in_secs: u64, attempt: u32 },
     /// The call is over, and why.
@@ -143,6 +146,16 @@ pub enum Input {
     Merge,
     /// The person's other tab merges this call into its own (see [`crate::group::MergeLink`]).
     MergeInto(MergeLink),
+    /// The person parks the call; `random` from the OS, for the pickup code and its deposit.
+    Park { random: super::ParkRandom },
+    /// The person transfers the call to someone they call `name`.
+    Transfer { name: String },
+    /// The person puts the other person on hold to consult someone in another call (a park
+    /// whose page stays to start that call); `random` as for [`Input::Park`].
+    Consult { random: super::ParkRandom },
+    /// (In the consult call) the person transfers the held call, whose pickup link's path is
+    /// `path`, to the other person here.
+    OfferTransfer { path: String },
     /// The person hangs up.
     HangUp,
     /// The page goes away: end without a word.
@@ -164,6 +177,27 @@ pub enum Effect {
     },
     /// Take the move link off the screen (it expired).
     HideMoveLink,
+    /// The call is parked: show its pickup code and link (valid for `ttl_secs`); the call on
+    /// this page ends next, and they stay on screen.
+    ShowParked {
+        link: MoveLink,
+        code: PickupCode,
+        ttl_secs: u64,
+        /// Parked to consult: the page offers to start the consult call, or to return.
+        consult: bool,
+    },
+    /// The other person handed this person a held call: offer to join it (`path`, a pickup
+    /// link's path and fragment, on this page's origin).
+    TransferOffered {
+        path: String,
+    },
+    /// Show the link that transfers this place to `name` (valid for `ttl_secs`), in place of
+    /// any move link; [`Effect::HideMoveLink`] takes it off too.
+    ShowTransferLink {
+        link: MoveLink,
+        name: String,
+        ttl_secs: u64,
+    },
     /// (Guest) keep this call's link for a reload of this tab as `#k={commitment}&s={secret}`:
     /// after a re-keyed move the host's key and the secret are no longer the link's
     /// (PROTOCOL.md change 44), and a reload with the old ones would show a false red shield.

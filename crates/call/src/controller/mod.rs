@@ -21,6 +21,7 @@
 
 mod chat;
 mod group;
+mod handover;
 mod indicators;
 mod io;
 mod link;
@@ -39,6 +40,11 @@ use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{Role, Session, SessionConfig};
 use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
+pub use handover::{
+    CONSULT_DONE, CONSULTING, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, OFFER_NOT_YET, ON_HOLD,
+    PARK_ENDED, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND,
+    TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
+};
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 pub use moving::{
     MOVE_NOT_WHILE_RED, MOVE_NOT_YET, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
@@ -137,10 +143,21 @@ pub struct Controller {
     keep_link_when_confirmed: bool,
     /// When (ms) this page last asked the relay for a move token.
     move_asked_at: Option<u64>,
-    /// Until when (ms) the move link shown is valid.
+    /// Until when (ms) the move (or transfer) link shown is valid.
     move_link_until: Option<u64>,
     /// When (ms) this call, merged into the person's other call, leaves.
     merge_leaves_at: Option<u64>,
+    /// The page's half of the pickup code of a park asked for (and whether to consult), until
+    /// the relay answers.
+    parking: Option<(String, bool)>,
+    /// (Consulting) the held call's link went to the other person on this call.
+    transfer_sent: bool,
+    /// The name the latest transfer link was made for (its use ends this page's call).
+    handing_to: Option<String>,
+    /// The other person parked the call: on hold until a pickup.
+    held: bool,
+    /// How this page came to take someone's place, if it did (for the words of a refusal).
+    arrival: crate::pickup::Arrival,
     /// What the person was last shown, so each change is shown once.
     status: CallStatus,
     shield: Option<ShieldView>,
@@ -226,6 +243,11 @@ impl Controller {
             move_asked_at: None,
             move_link_until: None,
             merge_leaves_at: None,
+            parking: None,
+            transfer_sent: false,
+            handing_to: None,
+            held: false,
+            arrival: crate::pickup::Arrival::Move,
             status: CallStatus::Preparing,
             shield: None,
             problems: Vec::new(),
@@ -304,6 +326,10 @@ impl Controller {
             Input::GroupFull => self.group_full(),
             Input::Merge => self.merge(),
             Input::MergeInto(link) => self.merge_into(link),
+            Input::Park { random } => self.ask_to_park(random, false),
+            Input::Consult { random } => self.ask_to_park(random, true),
+            Input::OfferTransfer { path } => self.offer_transfer(&path),
+            Input::Transfer { name } => self.ask_to_transfer(name),
             Input::HangUp => {
                 self.send(Signal::Bye {});
                 self.end(Some("You left the call.".into()), true);

@@ -100,6 +100,8 @@ impl Controller {
             (self.session.link_secret().clone(), false)
         };
         let link = MoveLink { role: self.role, token, secret, rekeyed, commitment };
+        // The latest token of a place is the one that counts: this is no transfer now.
+        self.handing_to = None;
         self.move_link_until = Some(self.now + u64::from(ttl) * 1000);
         self.emit(Effect::ShowMoveLink { link, ttl_secs: u64::from(ttl) });
     }
@@ -151,12 +153,28 @@ impl Controller {
             self.notice(PEER_MOVED_UNANNOUNCED);
             return self.peer_away();
         }
+        // A parked place is taken as a move is: the hold ends.
+        let picked_up = std::mem::take(&mut self.held);
+        let rekeyed = self.start_afresh_with_new_device();
+        self.notice(if picked_up {
+            super::handover::PICKED_UP
+        } else if rekeyed {
+            PEER_MOVED_REKEYED
+        } else {
+            PEER_MOVED
+        });
+        self.keep_link_when_confirmed |= rekeyed && self.role == Role::Guest;
+    }
+
+    /// The other person's place is someone else's now (their other device, a pickup, a
+    /// transfer): a new agreement and connection, as after a reconnection. Whether it is
+    /// re-keyed (a move out of an E2EE call).
+    pub(super) fn start_afresh_with_new_device(&mut self) -> bool {
         // The session first: it takes the move's secret from the agreement `peer_left` ends.
         let rekeyed = self.session.peer_moved(self.now);
         self.peer_left();
-        self.notice(if rekeyed { PEER_MOVED_REKEYED } else { PEER_MOVED });
-        self.keep_link_when_confirmed |= rekeyed && self.role == Role::Guest;
         self.session.expect_peer();
         self.say_hello();
+        rekeyed
     }
 }

@@ -6,7 +6,7 @@ use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
 
-use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate, MOVED_AWAY, move_refused};
+use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
 impl Controller {
     pub(super) fn inbound(&mut self, inbound: Inbound) {
@@ -38,15 +38,32 @@ impl Controller {
                 self.session.expect_peer();
                 self.say_hello()
             }
-            Inbound::Relay(RelayEvent::PeerLeft) => self.peer_away(),
+            Inbound::Relay(RelayEvent::PeerLeft) => {
+                if !self.peer_left_after_offer() {
+                    self.peer_away()
+                }
+            }
             Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
             Inbound::Relay(RelayEvent::Error { reason }) => self.log(format!("relay: {reason}")),
             Inbound::Relay(RelayEvent::MoveToken { token, ttl }) => self.move_token(token, ttl),
             Inbound::Relay(RelayEvent::PeerMoved) => self.peer_moved(),
             // The new device took this place: nothing to hang up, the call goes on there.
-            Inbound::Relay(RelayEvent::Moved) => self.end(Some(MOVED_AWAY.into()), true),
+            Inbound::Relay(RelayEvent::Moved) => {
+                let why = self.handed_over();
+                self.end(Some(why), true)
+            }
+            Inbound::Relay(RelayEvent::Parked { token, code, ttl }) => {
+                self.parked(token, &code, ttl)
+            }
+            Inbound::Relay(RelayEvent::PeerParked { .. }) => self.peer_parked(),
+            Inbound::Relay(RelayEvent::ParkEnded) => self.park_ended(),
+            Inbound::Relay(RelayEvent::TransferToken { token, ttl }) => {
+                self.transfer_token(token, ttl)
+            }
+            Inbound::Relay(RelayEvent::PeerTransferred { name }) => self.peer_transferred(&name),
             Inbound::Relay(RelayEvent::MoveRefused { reason }) => {
-                self.end(Some(move_refused(reason).into()), true)
+                let why = self.token_refused(reason);
+                self.end(Some(why), true)
             }
             Inbound::Peer(Signal::Hello(hello)) => self.peer_hello(hello),
             Inbound::Peer(Signal::Confirm(confirm)) => {

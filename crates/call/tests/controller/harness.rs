@@ -14,6 +14,7 @@ use shieldcall_call::controller::{
 };
 use shieldcall_call::group::{AddLink, MergeLink};
 use shieldcall_call::move_link::MoveLink;
+use shieldcall_call::pickup::PickupCode;
 use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -99,6 +100,14 @@ pub struct View {
     pub quality: Option<QualityView>,
     /// The move link on the screen, and for how many seconds it was said to be valid.
     pub move_link: Option<(MoveLink, u64)>,
+    /// The parked call's pickup link and code, and their time.
+    pub parked: Option<(MoveLink, PickupCode, u64)>,
+    /// The transfer link on the screen, the name it is for, and its time.
+    pub transfer_link: Option<(MoveLink, String, u64)>,
+    /// The park was to consult.
+    pub consulting: bool,
+    /// A held call offered by the other person: its pickup path.
+    pub transfer_offered: Option<String>,
     /// The link this tab keeps for a reload, as the page last said (a guest after a re-keyed
     /// move).
     pub kept_link: Option<(shieldcall_e2ee::link::Commitment, LinkSecret)>,
@@ -171,6 +180,10 @@ impl Side {
                 announced: Vec::new(),
                 quality: None,
                 move_link: None,
+                parked: None,
+                transfer_link: None,
+                consulting: false,
+                transfer_offered: None,
                 kept_link: None,
                 add_link: None,
                 merge_offered: None,
@@ -314,7 +327,18 @@ impl Side {
             Effect::Notice(text) => self.view.notices.push(text),
             Effect::Relay(request) => self.relay_requests.push(request),
             Effect::ShowMoveLink { link, ttl_secs } => self.view.move_link = Some((link, ttl_secs)),
-            Effect::HideMoveLink => self.view.move_link = None,
+            Effect::HideMoveLink => {
+                self.view.move_link = None;
+                self.view.transfer_link = None;
+            }
+            Effect::ShowParked { link, code, ttl_secs, consult } => {
+                self.view.parked = Some((link, code, ttl_secs));
+                self.view.consulting = consult;
+            }
+            Effect::TransferOffered { path } => self.view.transfer_offered = Some(path),
+            Effect::ShowTransferLink { link, name, ttl_secs } => {
+                self.view.transfer_link = Some((link, name, ttl_secs))
+            }
             Effect::KeepLink { commitment, secret } => {
                 self.view.kept_link = Some((commitment, secret))
             }

@@ -10,6 +10,7 @@ mod chat;
 mod e2ee_off;
 mod failures;
 mod group;
+mod handover;
 mod honest;
 mod indicators;
 mod media;

@@ -1,0 +1,234 @@
+//! Handing this person's place over, in transport-only calls (PROTOCOL.md change 45): parking
+//! the call (the relay holds the place for a pickup by code or link, the other person is on
+//! hold) and a blind transfer (a one-time link for someone else, whose name, as typed here,
+//! the other person is told). Both are taken as a move is (`moving`): the new page opens a
+//! move link and makes a fresh agreement, confirmed with the same link secret.
+
+use shieldcall_e2ee::session::{Role, ShieldState};
+use shieldcall_protocol::{MoveRefusal, MoveToken, RelayRequest, valid_transfer_name};
+
+use super::{CallStatus, Controller, Effect};
+use crate::move_link::MoveLink;
+use crate::pickup::{Arrival, PickupCode, link_rest, page_half, read_pickup_path, seal_deposit};
+
+/// What the parking page says once the place is parked (the code and link stay on screen).
+pub const PARKED_HERE: &str = "You parked the call. Whoever has the pickup code or link can pick \
+    it up on any device, you included.";
+/// What the other person is told when the call is parked.
+pub const ON_HOLD: &str = "The other person parked the call: you are on hold until it is \
+    picked up.";
+/// What the other person is told when the parked call is picked up.
+pub const PICKED_UP: &str = "The parked call was picked up.";
+/// Why the call ends for the other person when nobody picked the parked call up in time.
+pub const PARK_ENDED: &str =
+    "The call was on hold and nobody picked it up in time, so it has ended.";
+/// Why a transfer is not offered without a name.
+pub const TRANSFER_NEEDS_NAME: &str = "Type the name of the person you transfer the call to (up \
+    to 40 characters).";
+
+/// What the page that transferred the call shows once the new person has taken its place.
+pub fn transferred_away(name: &str) -> String {
+    format!("You transferred the call to {name}.")
+}
+
+/// What the other person is told when someone takes the place by a transfer link: only what
+/// the link's maker typed, said as such.
+pub fn peer_transferred(name: &str) -> String {
+    format!(
+        "{name} is joining: the other person transferred the call to them. (The name is as they \
+         typed it.)"
+    )
+}
+
+/// What the consulting page says once the other person is on hold.
+pub const CONSULTING: &str = "The other person is on hold while you consult. Call the person \
+    you want to transfer to, then transfer the call to them, or return to it.";
+/// What the consulting page says once the held call's link went to the person consulted.
+pub const TRANSFER_SENT: &str = "The held call was sent to the other person: they can join it \
+    now. You leave this call when they do.";
+/// What the consulting page says once the person consulted has gone to the held call.
+pub const CONSULT_DONE: &str = "You transferred the held call.";
+/// What the person consulted is told when a call is handed to them.
+pub const TRANSFER_OFFERED: &str =
+    "The other person is transferring a call to you: press \"Join the transferred call\".";
+/// Why a transfer cannot be sent yet.
+pub const OFFER_NOT_YET: &str = "The call can be transferred once this call is connected.";
+
+/// The first byte of a data-channel message that hands the other person a held call's pickup
+/// link (with E2EE off; media states are 2, move intents 3).
+pub const TRANSFER_OFFER_KIND: u8 = 4;
+
+/// Why parking, transferring and consulting are not offered under end-to-end encryption.
+pub const HANDOVER_NEEDS_E2EE_OFF: &str =
+    "Parking and transferring a call need a call without end-to-end encryption.";
+/// Why they are not offered before the call is set up.
+pub const HANDOVER_NOT_YET: &str = "The call can be parked or transferred once it is connected.";
+
+/// The random bytes a park takes: the page's half of the pickup code, and the deposit's nonce.
+pub type ParkRandom = [u8; 18];
+
+impl Controller {
+    /// Why this call cannot be parked or transferred now, if it cannot: only once confirmed
+    /// transport-only (the new page confirms with the same link secret; under E2EE the held
+    /// or transferred place would have no keys to agree under).
+    pub fn handover_unavailable(&self) -> Option<&'static str> {
+        match self.session.state() {
+            _ if self.ended => Some(HANDOVER_NOT_YET),
+            ShieldState::Unlocked { .. } if self.session.confirmed() => None,
+            ShieldState::Locked { .. } => Some(HANDOVER_NEEDS_E2EE_OFF),
+            _ if self.session.offers_e2ee() && self.session.e2ee_intended() => {
+                Some(HANDOVER_NEEDS_E2EE_OFF)
+            }
+            _ => Some(HANDOVER_NOT_YET),
+        }
+    }
+
+    /// The person parks the call: seal the pickup link's secret part under this page's half
+    /// of the code, and ask the relay to hold the place.
+    pub(super) fn ask_to_park(&mut self, random: ParkRandom, consult: bool) {
+        if let Some(why) = self.handover_unavailable() {
+            return self.notice(why);
+        }
+        // Unwraps: the slices are the array's first 6 and last 12 bytes.
+        let half = page_half(&random[..6].try_into().expect("6 bytes"));
+        let nonce: [u8; 12] = random[6..].try_into().expect("12 bytes");
+        // The token is not known yet; the part after it is what the deposit carries.
+        let link = self.pickup_link(MoveToken(String::new()));
+        let deposit = seal_deposit(&half, nonce, &link_rest(&link));
+        self.parking = Some((half, consult));
+        self.handing_to = None;
+        self.emit(Effect::Relay(RelayRequest::Park { deposit }));
+    }
+
+    /// The relay holds the place: show the code and link, and leave the call on this page
+    /// (its socket going is what leaves the place held).
+    pub(super) fn parked(&mut self, token: MoveToken, relay_half: &str, ttl_secs: u64) {
+        let Some((half, consult)) = self.parking.take() else {
+            return self.log("relay: a park nobody asked for");
+        };
+        let Some(code) = PickupCode::new(relay_half, &half) else {
+            return self.log("relay: a pickup code that is not 6 characters of the alphabet");
+        };
+        let link = self.pickup_link(token);
+        self.emit(Effect::ShowParked { link, code, ttl_secs, consult });
+        self.end(Some(if consult { CONSULTING } else { PARKED_HERE }.into()), true);
+    }
+
+    /// The person transfers the call to someone called `name`: ask the relay for a token.
+    pub(super) fn ask_to_transfer(&mut self, name: String) {
+        if let Some(why) = self.handover_unavailable() {
+            return self.notice(why);
+        }
+        let name = name.trim().to_string();
+        if !valid_transfer_name(&name) {
+            return self.notice(TRANSFER_NEEDS_NAME);
+        }
+        self.handing_to = Some(name.clone());
+        self.emit(Effect::Relay(RelayRequest::Transfer { name }));
+    }
+
+    /// The relay's transfer token: show the link (until it expires).
+    pub(super) fn transfer_token(&mut self, token: MoveToken, ttl_secs: u64) {
+        let Some(name) = self.handing_to.clone() else {
+            return self.log("relay: a transfer token nobody asked for");
+        };
+        if self.handover_unavailable().is_some() {
+            return self.log("relay: a transfer token nobody asked for now");
+        }
+        let link = self.pickup_link(token);
+        self.move_link_until = Some(self.now + ttl_secs * 1000);
+        self.emit(Effect::ShowTransferLink { link, name, ttl_secs });
+    }
+
+    /// This place was taken by its move, transfer or pickup link: the call goes on there.
+    pub(super) fn handed_over(&mut self) -> String {
+        match self.handing_to.take() {
+            Some(name) => transferred_away(&name),
+            None => super::MOVED_AWAY.into(),
+        }
+    }
+
+    /// The relay says the other person parked the call: their place waits for a pickup,
+    /// without them. This connection goes; the next is made with whoever picks it up.
+    pub(super) fn peer_parked(&mut self) {
+        self.peer_left();
+        self.held = true;
+        self.set_status(CallStatus::OnHold);
+        self.notice(ON_HOLD);
+    }
+
+    /// The relay says the other person's place was transferred to someone called `name`.
+    pub(super) fn peer_transferred(&mut self, name: &str) {
+        self.held = false;
+        self.start_afresh_with_new_device();
+        self.notice(peer_transferred(name));
+    }
+
+    /// The parked place was not picked up in time.
+    pub(super) fn park_ended(&mut self) {
+        self.end(Some(PARK_ENDED.into()), true);
+    }
+
+    /// This page was opened from a pickup or transfer link (or a pickup code): a refusal of
+    /// its token is said in those words.
+    pub fn arrived_by(&mut self, arrival: Arrival) {
+        self.arrival = arrival;
+    }
+
+    /// What this page is told when the relay refuses its token.
+    pub(super) fn token_refused(&self, reason: MoveRefusal) -> String {
+        self.arrival.refused(reason).into()
+    }
+
+    /// (Consulting) hand the other person the held call's pickup link, `path`, on this call's
+    /// data channel: their page offers to join it.
+    pub(super) fn offer_transfer(&mut self, path: &str) {
+        if let Some(why) = self.handover_unavailable() {
+            return self.notice(why);
+        }
+        let Some(path) = read_pickup_path(path) else {
+            return self.log("no held call's link to offer");
+        };
+        if self.channel_open != self.current_link() || self.channel_open.is_none() {
+            return self.notice(OFFER_NOT_YET);
+        }
+        let mut message = vec![TRANSFER_OFFER_KIND];
+        message.extend_from_slice(path.as_bytes());
+        self.emit(Effect::SendBinary(message));
+        self.transfer_sent = true;
+        self.notice(TRANSFER_SENT);
+    }
+
+    /// The other person hands this person a held call (`bytes` after the kind): offer to
+    /// join it, if it is a pickup link's path (on this page's own origin, nowhere else).
+    pub(super) fn transfer_offer_received(&mut self, bytes: &[u8]) {
+        let path = std::str::from_utf8(bytes).ok().and_then(read_pickup_path);
+        match path {
+            Some(path) => {
+                self.emit(Effect::TransferOffered { path });
+                self.notice(TRANSFER_OFFERED);
+            }
+            None => self.notice("A chat message was dropped: not a call's link."),
+        }
+    }
+
+    /// The relay says the other person left: after handing them the held call, this call's
+    /// work is done.
+    pub(super) fn peer_left_after_offer(&mut self) -> bool {
+        if self.transfer_sent {
+            self.end(Some(CONSULT_DONE.into()), true);
+        }
+        self.transfer_sent
+    }
+
+    /// A link that takes this place: the side, the link secret and (a guest) the commitment.
+    fn pickup_link(&self, token: MoveToken) -> MoveLink {
+        let commitment = match self.role {
+            Role::Host => None,
+            Role::Guest => self.session.commitment(),
+        };
+        let secret = self.session.link_secret().clone();
+        // Only out of transport-only calls: the new page confirms with the call's own secret.
+        MoveLink { role: self.role, token, secret, rekeyed: false, commitment }
+    }
+}

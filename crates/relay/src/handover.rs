@@ -1,0 +1,97 @@
+//! The relay's side of parking and transferring a place: a member's requests on its socket,
+//! and `POST /pickup`, which finds a parked place by the relay's half of its pickup code. The
+//! rules of the rooms are in `rooms::handover`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use shieldcall_protocol::{
+    MAX_DEPOSIT, MoveRefusal, MoveToken, PickupAnswer, RelayEvent, RelayRequest,
+    valid_transfer_name,
+};
+use tokio::time::Instant;
+use tracing::{debug, info};
+
+use crate::rooms::{Membership, Relay, short};
+use crate::socket::{error, text};
+
+/// The answer to a park or transfer request: the token (and code), or why there is none.
+pub(crate) fn answer(
+    relay: &Relay,
+    call_id: &str,
+    member: &Membership,
+    request: RelayRequest,
+) -> axum::extract::ws::Message {
+    if relay.cluster().is_some() {
+        // A cluster's rooms live in Redis, which holds no hand-over tokens (yet).
+        return error("parking or transferring a call is not available on this relay");
+    }
+    let call = short(call_id);
+    match request {
+        RelayRequest::Park { deposit } => {
+            if deposit.is_empty()
+                || deposit.len() > MAX_DEPOSIT
+                || !deposit.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+            {
+                return error("invalid park deposit: expected at most 512 base64url characters");
+            }
+            match relay.park(call_id, member.id, deposit, Instant::now()) {
+                // Neither the token nor the code reaches the log.
+                Some((token, code)) => {
+                    info!(call, "place parked");
+                    let ttl = relay.park_ttl_secs();
+                    text(RelayEvent::Parked { token: MoveToken(token.to_text()), code, ttl })
+                }
+                None => error("this place is no longer yours: it cannot be parked"),
+            }
+        }
+        RelayRequest::Transfer { name } => {
+            if !valid_transfer_name(&name) {
+                return error(
+                    "invalid transfer name: 1 to 40 characters, without control characters",
+                );
+            }
+            match relay.issue_transfer(call_id, member.id, name, Instant::now()) {
+                Some(token) => {
+                    debug!(call, "transfer token issued");
+                    let ttl = relay.move_ttl_secs();
+                    text(RelayEvent::TransferToken { token: MoveToken(token.to_text()), ttl })
+                }
+                None => error("this place is no longer yours: it cannot be transferred"),
+            }
+        }
+        // Not a hand-over request (the caller sends only these).
+        _ => error("not a park or transfer request"),
+    }
+}
+
+/// `POST /pickup` with the relay's half of a pickup code as the body: 200 with the call, the
+/// token and the deposit; 404 (unknown) or 410 (used, expired) with the reason. The code is
+/// in the body, never the URL, so that no access log keeps it.
+pub(crate) async fn pickup_route(State(state): State<crate::AppState>, body: String) -> Response {
+    let relay = &state.relay;
+    if relay.cluster().is_some() {
+        let refused = PickupAnswer::Refused { reason: MoveRefusal::Unknown };
+        return (StatusCode::NOT_FOUND, axum::Json(refused)).into_response();
+    }
+    let answer = if body.len() > 64 {
+        PickupAnswer::Refused { reason: MoveRefusal::Unknown }
+    } else {
+        relay.pickup(&body, Instant::now())
+    };
+    let status = match &answer {
+        PickupAnswer::Found { .. } => StatusCode::OK,
+        PickupAnswer::Refused { reason: MoveRefusal::Unknown } => StatusCode::NOT_FOUND,
+        PickupAnswer::Refused { .. } => StatusCode::GONE,
+    };
+    if let PickupAnswer::Refused { reason } = &answer {
+        info!(reason = ?reason, "pickup code refused");
+    }
+    let mut response = (status, axum::Json(answer)).into_response();
+    // The token and the deposit are for this one reader.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}

@@ -1,0 +1,195 @@
+//! Parking and transferring a place, against the real `shieldcall-relay` binary. A park holds
+//! the place after its socket goes, tells the other member `peer-parked`, and is picked up by
+//! its token (a pickup link) or found by its code (`POST /pickup`); when nobody picks it up in
+//! time the other member hears `park-ended`. A transfer token hands the place to someone else
+//! and the other member hears the name it was given. Tokens work once, in their own call, and
+//! never reach the logs.
+
+// Here `unwrap` and `expect` are assertions: if one fails, the test fails, as it should.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{Client, call_id, join_pair, open, open_moving, spawn, still_talking};
+use tokio::net::TcpStream;
+
+const DEPOSIT: &str = "c2VhbGVkLWJ5LXRoZS1wYWdl";
+
+/// Park `client`'s place; returns (token, code), checking the park lasts `ttl` seconds.
+async fn park(client: &mut Client, ttl: u64) -> (String, String) {
+    client.send(&format!(r#"{{"t":"park","deposit":"{DEPOSIT}"}}"#)).await;
+    let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
+    assert_eq!((answer["t"].as_str(), answer["ttl"].as_u64()), (Some("parked"), Some(ttl)));
+    let token = answer["token"].as_str().unwrap().to_string();
+    let code = answer["code"].as_str().unwrap().to_string();
+    assert_eq!((token.len(), code.len()), (22, 6));
+    (token, code)
+}
+
+/// Ask for a transfer token naming `name`.
+async fn transfer(client: &mut Client, name: &str) -> String {
+    client.send(&format!(r#"{{"t":"transfer","name":"{name}"}}"#)).await;
+    let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
+    assert_eq!(answer["t"].as_str(), Some("transfer-token"), "{answer}");
+    answer["token"].as_str().unwrap().to_string()
+}
+
+/// `POST /pickup` with `code`: the status and the JSON answer.
+async fn pickup(addr: SocketAddr, code: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /pickup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{code}",
+        code.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.to_ascii_lowercase().contains("cache-control: no-store"), "{head}");
+    (status, serde_json::from_str(body).unwrap())
+}
+
+/// Present `token` for `call` and expect `move-refused` with `reason`, then the close.
+async fn refused(addr: SocketAddr, call: &str, token: &str, reason: &str) {
+    let mut late = open_moving(addr, call, token).await;
+    let expected = format!(r#"{{"t":"move-refused","reason":"{reason}"}}"#);
+    assert_eq!(late.recv().await, expected);
+    assert_eq!(late.recv_close().await, (1008, "move token refused".to_string()));
+}
+
+/// A device takes a place with `token`: it is told `joined` with one peer.
+async fn take(addr: SocketAddr, call: &str, token: &str) -> Client {
+    let mut device = open_moving(addr, call, token).await;
+    let joined: serde_json::Value = serde_json::from_str(&device.recv().await).unwrap();
+    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
+    device
+}
+
+#[tokio::test]
+async fn a_parked_place_is_held_without_its_socket_and_picked_up_by_link_once() {
+    let relay = spawn(&["--park-ttl-secs", "30"]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let (token, _code) = park(&mut host, 30).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
+    // The parker's page leaves: the guest hears nothing, and the place stays taken.
+    host.close().await;
+    guest.expect_quiet(Duration::from_millis(200)).await; // never `peer-left`
+    let mut stranger = open(relay.addr, &call, None).await;
+    assert_eq!(stranger.recv().await, r#"{"t":"full"}"#);
+    // Signals meanwhile reach nobody.
+    guest.send(r#"{"t":"bye"}"#).await;
+    assert!(guest.recv_error().await.contains("nobody else"));
+
+    // The pickup link: another device takes the held place; the guest hears it as a move.
+    let mut phone = take(relay.addr, &call, &token).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
+    still_talking(&mut guest, &mut phone).await;
+    // Opened again (a third device): refused, and the call goes on.
+    refused(relay.addr, &call, &token, "used").await;
+    still_talking(&mut guest, &mut phone).await;
+}
+
+#[tokio::test]
+async fn a_parked_place_is_found_by_its_code_and_the_code_works_once() {
+    let relay = spawn(&["--park-ttl-secs", "30"]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let (token, code) = park(&mut host, 30).await;
+    let _ = guest.recv().await;
+    host.close().await;
+    // The code finds the call, the token and the deposit, whatever its case.
+    let (status, found) = pickup(relay.addr, &code.to_ascii_lowercase()).await;
+    assert_eq!(status, 200, "{found}");
+    let found = &found["found"];
+    assert_eq!(found["call"].as_str(), Some(call.as_str()));
+    assert_eq!(found["token"].as_str(), Some(token.as_str()));
+    assert_eq!(found["deposit"].as_str(), Some(DEPOSIT));
+    let mut laptop = take(relay.addr, &call, &token).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
+    still_talking(&mut guest, &mut laptop).await;
+    // Typed again: used. Made up: unknown.
+    let (status, answer) = pickup(relay.addr, &code).await;
+    assert_eq!((status, answer["refused"]["reason"].as_str()), (410, Some("used")));
+    let made_up = if code == "ZZZZZZ" { "YYYYYY" } else { "ZZZZZZ" };
+    let (status, answer) = pickup(relay.addr, made_up).await;
+    assert_eq!((status, answer["refused"]["reason"].as_str()), (404, Some("unknown")));
+}
+
+#[tokio::test]
+async fn a_park_not_picked_up_in_time_ends_the_call_for_the_other_person() {
+    let relay = spawn(&["--park-ttl-secs", "1"]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let (token, code) = park(&mut host, 1).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":1}"#);
+    host.close().await;
+    // Within about a second of the limit, the other person is told.
+    assert_eq!(guest.recv().await, r#"{"t":"park-ended"}"#);
+    let (status, answer) = pickup(relay.addr, &code).await;
+    assert_eq!((status, answer["refused"]["reason"].as_str()), (410, Some("expired")));
+    refused(relay.addr, &call, &token, "unknown").await;
+    // The place is free again: the guest is alone in the call.
+    guest.send(r#"{"t":"bye"}"#).await;
+    assert!(guest.recv_error().await.contains("nobody else"));
+}
+
+#[tokio::test]
+async fn a_transfer_link_takes_the_place_once_and_the_other_person_hears_the_name() {
+    let relay = spawn(&[]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let token = transfer(&mut host, "Alex Martin").await;
+    // Nothing is said until someone takes the place.
+    guest.expect_quiet(Duration::from_millis(100)).await;
+    let mut alex = take(relay.addr, &call, &token).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-transferred","name":"Alex Martin"}"#);
+    assert_eq!(host.recv().await, r#"{"t":"moved"}"#);
+    assert_eq!(host.recv_close().await, (1000, "moved to another device".to_string()));
+    still_talking(&mut guest, &mut alex).await;
+    // A third device with the same link: refused.
+    refused(relay.addr, &call, &token, "used").await;
+    still_talking(&mut guest, &mut alex).await;
+    // A name that is empty, too long or has control characters: refused, nothing issued.
+    for bad in ["", &"x".repeat(41), "a\\u0007b"] {
+        alex.send(&format!(r#"{{"t":"transfer","name":"{bad}"}}"#)).await;
+        assert!(alex.recv_error().await.starts_with("invalid transfer name"), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_of_another_call_are_refused_and_nothing_is_logged() {
+    let relay = spawn(&["--log-format", "json", "--park-ttl-secs", "30"]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let transfer_token = transfer(&mut guest, "Sam").await;
+    let (park_token, code) = park(&mut host, 30).await;
+    // A park replaces nobody else's token: the guest's transfer still counts, in its call.
+    let other = call_id();
+    let (mut a, mut b) = join_pair(relay.addr, &other).await;
+    refused(relay.addr, &other, &park_token, "unknown").await;
+    refused(relay.addr, &other, &transfer_token, "unknown").await;
+    a.expect_quiet(Duration::from_millis(50)).await;
+    b.expect_quiet(Duration::from_millis(50)).await;
+    // Only a joined socket may park or transfer.
+    let ws = common::try_connect(relay.addr, &format!("/ws/{call}")).await.unwrap();
+    let mut early = Client { ws, rejoin: String::new() };
+    early.send(&format!(r#"{{"t":"park","deposit":"{DEPOSIT}"}}"#)).await;
+    assert_eq!(early.recv_error().await, r#"expected {"t":"join"} first"#);
+    let _ = guest.recv().await; // peer-parked
+    let mut sam = take(relay.addr, &call, &transfer_token).await;
+    assert_eq!(host.recv().await, r#"{"t":"peer-transferred","name":"Sam"}"#);
+    still_talking(&mut host, &mut sam).await;
+    let _ = pickup(relay.addr, &code).await;
+    let logs = relay.stderr();
+    assert!(logs.contains("place parked"), "{logs}");
+    for secret in [&park_token, &transfer_token, &code, &DEPOSIT.to_string()] {
+        assert!(!logs.contains(secret.as_str()), "a secret in the logs: {logs}");
+    }
+    assert!(!logs.contains("Sam"), "the name in the logs: {logs}");
+}
