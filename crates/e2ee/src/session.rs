@@ -193,8 +193,9 @@ pub struct Session {
     own: EphemeralSecret,
     link_secret: LinkSecret,
     commitment: Option<Commitment>,
-    /// (Guest) the host moved the call to another device, whose key the link does not commit
-    /// to: accepted for transport-only agreements only (see [`Session::peer_moved`]).
+    /// (Guest) the host moved the call to another device, or the call became a group, so the
+    /// host's key may be one the link does not commit to: accepted for transport-only
+    /// agreements only (see [`Session::peer_moved`], [`Session::join_group`]).
     host_moved: bool,
     /// (Guest) the host moved its E2EE call to another device with a re-keyed move (PROTOCOL.md
     /// change 44): a host key other than the one the link commits to is taken, and becomes the
@@ -373,6 +374,14 @@ impl Session {
                 false
             }
         }
+    }
+
+    /// (Before any hello) this call became a group (PROTOCOL.md change 46): a pair's host may
+    /// be any earlier member, whose key the link does not commit to. As after a transport-only
+    /// move (change 43), a guest takes another host key for a transport-only agreement only.
+    pub fn join_group(&mut self) {
+        self.restart();
+        self.host_moved = self.config.role == Role::Guest;
     }
 
     /// Whether the peer announced a move that is still live at `now_ms`.

@@ -1064,3 +1064,31 @@ fn a_forged_peer_moved_while_the_peer_is_still_there_is_recovered_from() {
         }
     }
 }
+
+#[test]
+fn in_a_group_a_guest_takes_another_members_key_for_a_transport_only_agreement_only() {
+    for e2ee in [false, true] {
+        let mut rng = TestRng::new("group");
+        let call_id = new_call_id(&mut rng);
+        let secret = LinkSecret::generate(&mut rng);
+        let link_host = EphemeralSecret::generate(&mut rng);
+        let config = |role| config(role, call_id, e2ee, Policy::Allowed);
+        // The newcomer's pair with an earlier member who is not the link's host.
+        let mut member =
+            Session::new(config(Role::Host), EphemeralSecret::generate(&mut rng), secret.clone());
+        let mut newcomer =
+            Session::new(config(Role::Guest), EphemeralSecret::generate(&mut rng), secret);
+        newcomer.set_link_commitment(link_host.public_key().commitment());
+        newcomer.join_group();
+        newcomer.peer_hello(&member.hello()).unwrap();
+        member.peer_hello(&newcomer.hello()).unwrap();
+        exchange_sdps(&mut member, &mut newcomer, "CC", "DD");
+        if e2ee {
+            let mismatch = ShieldState::Warning { reason: WarningReason::CommitmentMismatch };
+            assert_eq!(newcomer.state(), mismatch, "never E2EE with a key the link did not name");
+        } else {
+            assert!(newcomer.confirmed() && member.confirmed());
+            assert!(matches!(newcomer.state(), ShieldState::Unlocked { .. }));
+        }
+    }
+}

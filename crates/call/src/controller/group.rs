@@ -114,7 +114,7 @@ impl Controller {
             return self.end(Some(GROUP_WITHOUT_E2EE.into()), false);
         }
         if !self.session.has_peer() {
-            self.session.peer_moved(self.now);
+            self.session.join_group();
         }
     }
 
