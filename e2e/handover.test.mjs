@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, person, pressJoin, remoteFramesDecoded, setE2ee, startRelay,
+  endedWith, framesKeepComing, hostNewCall, joinCall, person, pressJoin, setE2ee, startRelay, told,
   violations, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -27,36 +27,6 @@ async function park(who) {
   const code = (await who.page.textContent('[data-pickup-code]')).trim();
   const url = await who.page.inputValue('[data-pickup-url]');
   return { code, url };
-}
-
-/** Wait until `who`'s status line says the call ended, and resolve to what it says. */
-async function endedWith(who, timeout = 15000) {
-  await who.page.waitForSelector('[data-call-status=ended]', { timeout });
-  return (await who.page.textContent('[data-call-status]')).trim();
-}
-
-/** Wait until `who`'s notices say `text`. */
-async function told(who, text, timeout = 15000) {
-  await who.page.waitForFunction(
-    (text) => document.querySelector('.notices')?.textContent.includes(text),
-    text,
-    { timeout },
-  );
-}
-
-/** The other person's video keeps coming: `by` more frames than now (or, on an element made
- * afresh, `by` frames at all). */
-async function framesKeepComing(who, by = 20, timeout = 20000) {
-  const start = await remoteFramesDecoded(who);
-  await who.page.waitForFunction(
-    ({ start, by }) => {
-      const video = document.querySelector('[data-video=remote]');
-      const shown = video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
-      return shown >= start + by || (shown < start && shown >= by);
-    },
-    { start, by },
-    { timeout },
-  );
 }
 
 /** Type `code` under "Pick up a parked call" on the home page and press Pick up. */

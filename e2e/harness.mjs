@@ -623,3 +623,33 @@ export async function violations(page, view) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${view}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 5).join(', ')}`);
 }
+
+/** Wait until `who`'s status line says the call ended, and resolve to what it says. */
+export async function endedWith(who, timeout = 15000) {
+  await who.page.waitForSelector('[data-call-status=ended]', { timeout });
+  return (await who.page.textContent('[data-call-status]')).trim();
+}
+
+/** Wait until `who`'s notices say `text`. */
+export async function told(who, text, timeout = 15000) {
+  await who.page.waitForFunction(
+    (text) => document.querySelector('.notices')?.textContent.includes(text),
+    text,
+    { timeout },
+  );
+}
+
+/** The other person's video keeps coming: `by` more frames than now (or, on an element made
+ * afresh, `by` frames at all). */
+export async function framesKeepComing(who, by = 20, timeout = 20000) {
+  const start = await remoteFramesDecoded(who);
+  await who.page.waitForFunction(
+    ({ start, by }) => {
+      const video = document.querySelector('[data-video=remote]');
+      const shown = video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
+      return shown >= start + by || (shown < start && shown >= by);
+    },
+    { start, by },
+    { timeout },
+  );
+}

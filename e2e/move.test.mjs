@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, person, pressJoin, remoteFramesDecoded, securityCode, setE2ee, shieldLabel, startRelay,
-  waitForRemoteFrames, waitForShield, withHostAndGuest,
+  endedWith, framesKeepComing, hostNewCall, joinCall, person, pressJoin, securityCode, setE2ee, shieldLabel,
+  startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
   violations,
 } from './harness.mjs';
 
@@ -18,27 +18,6 @@ async function askToMove(who) {
   await who.page.click('[data-feature=move-device]');
   await who.page.waitForSelector('[data-move-link]', { timeout: 10000 });
   return who.page.inputValue('[data-move-url]');
-}
-
-/** Wait until `who`'s status line says the call ended, and resolve to what it says. */
-async function endedWith(who) {
-  await who.page.waitForSelector('[data-call-status=ended]', { timeout: 15000 });
-  return (await who.page.textContent('[data-call-status]')).trim();
-}
-
-/** The other person's video keeps coming: `by` more frames than now (or, on an element made
- * afresh, `by` frames at all). */
-async function framesKeepComing(who, by = 20, timeout = 20000) {
-  const start = await remoteFramesDecoded(who);
-  await who.page.waitForFunction(
-    ({ start, by }) => {
-      const video = document.querySelector('[data-video=remote]');
-      const shown = video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
-      return shown >= start + by || (shown < start && shown >= by);
-    },
-    { start, by },
-    { timeout },
-  );
 }
 
 describe('moving a call to another device', () => {
@@ -81,11 +60,7 @@ describe('moving a call to another device', () => {
       await joinCall(phone, moveUrl);
       // The old page ends, saying why; the guest is told, and did nothing.
       assert.equal(await endedWith(host), 'This call moved to another device.');
-      await guest.page.waitForFunction(
-        () => document.querySelector('.notices')?.textContent.includes('The other person moved the call to another device.'),
-        null,
-        { timeout: 15000 },
-      );
+      await told(guest, 'The other person moved the call to another device.');
       await Promise.all([waitForShield(phone, 'unlocked'), waitForShield(guest, 'unlocked')]);
       // The new device (E2EE on in its settings) says why this call has it off.
       assert.match(await shieldLabel(phone), /moved here from another device, without end-to-end encryption/);
@@ -140,11 +115,7 @@ describe('moving a call to another device', () => {
       assert.equal(await securityCode(guest), after);
       assert.notEqual(after, before);
       const notices = (who) => who.page.textContent('.notices');
-      await guest.page.waitForFunction(
-        () => document.querySelector('.notices')?.textContent.includes('The security code changed'),
-        null,
-        { timeout: 10000 },
-      );
+      await told(guest, 'The security code changed', 10000);
       assert.match(await notices(guest), /moved the call to another device\. New keys/);
       assert.match(await notices(phone), /moved to this device with new keys\. Compare the new security code/);
       // Media both ways, decrypted under the new keys.
