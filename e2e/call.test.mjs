@@ -131,6 +131,28 @@ describe('calls between two browsers', () => {
     await guest.page.waitForSelector('[data-layout=camera]', { timeout: 10000 });
   }));
 
+  test('a guest who presses Join at once, before the preview starts: both lock, video both ways', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    const openedAt = Date.now();
+    await guest.page.goto(link);
+    await guest.page.click('[data-prejoin] [data-action=join]');
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const steps = (await setupSteps(host, guest)).filter((s) => s.at >= openedAt - 5);
+    printSteps(steps, openedAt);
+    const locks = steps.filter((s) => s.step === 'shield locked');
+    assert.deepEqual(locks.map((s) => s.who).sort(), ['guest', 'host'], 'both pages marked their lock');
+    const [pressed] = steps.filter((s) => s.who === 'guest' && s.step === 'join pressed');
+    assert.ok(pressed, 'the guest marked pressing Join');
+    const bothLocked = Math.max(...locks.map((s) => s.at));
+    console.log(`measured: guest opened the link and pressed Join at once (after ${(pressed.at - openedAt).toFixed(0)} ms) -> both shields locked (page marks) in ${(bothLocked - openedAt).toFixed(0)} ms`);
+    // The camera came after Join: its tracks still reach the host, decrypted.
+    const seen = async (who, name) => waitForRemoteFrames(who).then(() => null, () => name);
+    const missing = (await Promise.all([seen(host, 'host'), seen(guest, 'guest')])).filter(Boolean);
+    const state = async (who) => who.page.evaluate(() => [...document.querySelectorAll('video')].map((v) => `${v.dataset.video}:${v.videoWidth}x${v.videoHeight}:${v.getVideoPlaybackQuality().totalVideoFrames}`).join(' '));
+    assert.deepEqual(missing, [], `video on both sides (host: ${await state(host)}; guest: ${await state(guest)})`);
+    assert.equal(await guest.page.getAttribute('[data-control=camera]', 'aria-pressed'), 'true', 'the camera is on (pressed)');
+  }));
+
   test('a screen shared before the guest arrives reaches the guest', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
     await host.page.click('[data-control=share]');

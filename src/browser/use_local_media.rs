@@ -66,16 +66,20 @@ pub fn use_local_media() -> UseLocalMediaReturn {
             return;
         }
         let (got, mic, cam) = got;
+        // The stream before the answers, in one turn: whoever reacts to the answers (a call
+        // joined before the preview came) finds the tracks already there.
+        if let Some(got) = &got {
+            microphone_id.try_set(first_track(got, MediaKind::Audio).and_then(|t| device_of(&t)));
+            camera_id.try_set(first_track(got, MediaKind::Video).and_then(|t| device_of(&t)));
+            stream.try_set(Some(got.clone()));
+        }
         microphone.set(mic);
         camera.set(cam);
-        if let Some(got) = got {
-            if let Some((mics, cams)) = device_lists().await {
-                microphones.try_set(mics);
-                cameras.try_set(cams);
-            }
-            microphone_id.try_set(first_track(&got, MediaKind::Audio).and_then(|t| device_of(&t)));
-            camera_id.try_set(first_track(&got, MediaKind::Video).and_then(|t| device_of(&t)));
-            stream.try_set(Some(got));
+        if got.is_some()
+            && let Some((mics, cams)) = device_lists().await
+        {
+            microphones.try_set(mics);
+            cameras.try_set(cams);
         }
     });
 
