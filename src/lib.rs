@@ -8,32 +8,32 @@ pub mod call;
 pub mod call_link;
 pub mod components;
 pub mod config;
+pub mod router;
 pub mod routes;
 pub mod settings;
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::path;
+use router::Page;
 
 /// The whole app: a header and the three pages.
 #[component]
 pub fn App() -> impl IntoView {
     config::provide_app_config();
+    let page = router::current_page();
     view! {
-        <Router>
-            <header class="topbar">
-                <A href="/" attr:class="brand">"Shieldcall"</A>
-                <nav>
-                    <A href="/settings">"Settings"</A>
-                </nav>
-            </header>
-            <main>
-                <Routes fallback=|| view! { <routes::NotFound /> }>
-                    <Route path=path!("/") view=routes::Home />
-                    <Route path=path!("/call/:id") view=routes::Call />
-                    <Route path=path!("/settings") view=routes::Settings />
-                </Routes>
-            </main>
-        </Router>
+        <header class="topbar">
+            <a href="/" class="brand">"Shieldcall"</a>
+            <nav>
+                <a href="/settings">"Settings"</a>
+            </nav>
+        </header>
+        <main>
+            {move || match page.get() {
+                Page::Home => view! { <routes::Home /> }.into_any(),
+                Page::Call { id } => view! { <routes::Call id /> }.into_any(),
+                Page::Settings => view! { <routes::Settings /> }.into_any(),
+                Page::NotFound => view! { <routes::NotFound /> }.into_any(),
+            }}
+        </main>
     }
 }

@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use shieldcall_call::prejoin::{E2eePlan, PreJoin};
 use shieldcall_call::shortcuts::Shortcut;
 use shieldcall_call::texts::warning_text;
@@ -31,8 +30,10 @@ use shieldcall_call::group::is_add_fragment;
 
 /// A call: check the link, wait for the organisation's policy (the app's config), then join.
 #[component]
-pub fn Call() -> impl IntoView {
-    let id = use_params_map().read_untracked().get("id").unwrap_or_default();
+pub fn Call(
+    /// The call's id, from its path.
+    id: String,
+) -> impl IntoView {
     let href = take_link_from_address_bar(&id);
     let role = match role_for(&id, &href) {
         Ok(role) => role,

@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shieldcall_call::prejoin::E2eePlan;
 use wasm_bindgen_futures::JsFuture;
 
@@ -77,7 +76,7 @@ pub fn Home() -> impl IntoView {
             <button class="primary" data-action="new-call" on:click=new_call>"New call"</button>
             <p class="hint" data-e2ee-setting=move || setting().0>
                 {move || setting().1}
-                <A href="/settings">"Settings"</A>
+                <a href="/settings">"Settings"</a>
             </p>
             {move || call.get().map(|call| view! {
                 <div class="call-link">
@@ -85,7 +84,7 @@ pub fn Home() -> impl IntoView {
                     <code data-call-link>{call.link.clone()}</code>
                     <div class="call-link-actions">
                         <button type="button" data-action="copy-link" on:click=copy>"Copy link"</button>
-                        <A href=call.path.clone() attr:class="button" attr:data-action="join-call">"Join the call"</A>
+                        <a href=call.path.clone() class="button" data-action="join-call">"Join the call"</a>
                         <span role="status" aria-live="polite">
                             {move || match copied.get() {
                                 Some(true) => "Copied.",

@@ -14,7 +14,7 @@ async fn the_home_page_states_the_setting_as_the_policy_allows_it() {
     let root = container();
     let _page = leptos::mount::mount_to(root.clone(), move || {
         provide_context::<ConfigSignal>(config.into());
-        view! { <leptos_router::components::Router><Home /></leptos_router::components::Router> }
+        view! { <Home /> }
     });
     settle().await;
     // The person has E2EE on (the default), but the organisation turned it off: the page must
