@@ -1,6 +1,6 @@
 //! The app's pages by path, and links between them that change the page without loading it
 //! again (the history API). Three paths and one parameter need no router crate: leptos_router
-//! cost the app's release wasm about N KB after gzip (README, "Measured").
+//! cost the app's release wasm 51 KB after gzip (437 KB with it, 386 without).
 //!
 //! Every same-origin `<a href>` click on one of the app's pages is taken over here, as a router
 //! would: the address bar changes with `pushState` and the page follows; Back and Forward

@@ -60,6 +60,75 @@ pub fn relay_url(call_id: &str) -> Option<String> {
     Some(format!("{scheme}://{}/ws/{call_id}", location.host().ok()?))
 }
 
+thread_local! {
+    /// A socket opened to the relay while the person looks at the pre-join screen, for
+    /// [`use_relay`] to take when they press Join, its handshake done (on a real network that
+    /// is TCP, TLS and the upgrade: several round trips). It says nothing until then: a socket's
+    /// first message is its join, so neither the room nor the other person learns anything early.
+    static WARM: RefCell<Option<WarmSocket>> = const { RefCell::new(None) };
+}
+
+struct WarmSocket {
+    url: String,
+    socket: WebSocket,
+    rewarms_left: u16,
+}
+
+/// The relay closes a socket that has not joined within 10 s; a person on the pre-join screen
+/// for longer gets a new one each time, for up to ten minutes.
+const REWARMS: u16 = 60;
+
+/// Opens a socket to `call_id`'s relay room for the Join to come ([`use_relay`] takes it).
+pub fn warm_up(call_id: &str) {
+    if let Some(url) = relay_url(call_id) {
+        warm(url, REWARMS);
+    }
+}
+
+fn warm(url: String, rewarms_left: u16) {
+    let Ok(socket) = WebSocket::new(&url) else { return };
+    let again = url.clone();
+    // Opens the next one when the relay closes this for not joining (its 10 s join timeout).
+    // Left to the socket (a few bytes, at most `REWARMS` times): it may replace the warm socket
+    // while it runs.
+    let on_close = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        // Only if it was not taken meanwhile (taking it replaces this handler anyway).
+        let left = WARM.with(|w| w.borrow_mut().take()).map(|old| old.rewarms_left);
+        if let Some(left @ 1..) = left {
+            warm(again.clone(), left - 1);
+        }
+    });
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    on_close.forget();
+    let warm = WarmSocket { url, socket, rewarms_left };
+    if let Some(old) = WARM.with(|w| w.borrow_mut().replace(warm)) {
+        old.socket.set_onclose(None);
+        let _ = old.socket.close();
+    }
+}
+
+/// Closes the warm socket if no Join took it (the page is leaving the call).
+pub fn cool_down() {
+    if let Some(old) = WARM.with(|w| w.borrow_mut().take()) {
+        old.socket.set_onclose(None);
+        let _ = old.socket.close();
+    }
+}
+
+/// The warm socket to `url`, if there is one still opening or open.
+fn take_warm(url: &str) -> Option<WebSocket> {
+    let warm = WARM.with(|w| w.borrow_mut().take())?;
+    warm.socket.set_onclose(None);
+    let usable = warm.url == url
+        && matches!(warm.socket.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN);
+    if usable {
+        Some(warm.socket)
+    } else {
+        let _ = warm.socket.close();
+        None
+    }
+}
+
 struct Connection {
     url: String,
     /// The relay's token for this page's place in the room, from the last `joined`.
@@ -156,31 +225,22 @@ fn open(
     on_message: Rc<dyn Fn(&Inbound)>,
     set_presence: WriteSignal<Presence>,
 ) {
-    let Ok(socket) = WebSocket::new(&connection.borrow().url) else {
-        set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
-        return;
+    let url = connection.borrow().url.clone();
+    let socket = match take_warm(&url) {
+        Some(socket) => socket,
+        None => match WebSocket::new(&url) {
+            Ok(socket) => socket,
+            Err(_) => {
+                set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
+                return;
+            }
+        },
     };
+    let open_already = socket.ready_state() == WebSocket::OPEN;
 
     let on_open = {
         let connection = connection.clone();
-        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            let mut c = connection.borrow_mut();
-            c.attempts = 0;
-            let outbox = std::mem::take(&mut c.outbox);
-            if let Some(socket) = &c.socket {
-                // The relay reads nothing else until this.
-                // A rejoin token, once there is one, wins: the move is done by then.
-                let (rejoin, moving) = match &c.rejoin {
-                    Some(rejoin) => (Some(rejoin.clone()), None),
-                    None => (None, c.moving.clone()),
-                };
-                let join = RelayRequest::Join { rejoin, moving };
-                let _ = socket.send_with_str(&join.to_json());
-                for text in outbox {
-                    let _ = socket.send_with_str(&text);
-                }
-            }
-        })
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| join(&connection))
     };
     let on_frame = {
         let connection = connection.clone();
@@ -303,4 +363,28 @@ fn open(
     let mut c = connection.borrow_mut();
     c.socket = Some(socket);
     c.closures = vec![on_open, on_frame, on_close];
+    drop(c);
+    // A warm socket may have opened before it was taken: its `open` event has gone by.
+    if open_already {
+        join(connection);
+    }
+}
+
+/// The socket is open: join (the relay reads nothing else until this), then send what waited.
+fn join(connection: &Rc<RefCell<Connection>>) {
+    let mut c = connection.borrow_mut();
+    c.attempts = 0;
+    let outbox = std::mem::take(&mut c.outbox);
+    if let Some(socket) = &c.socket {
+        // A rejoin token, once there is one, wins: the move is done by then.
+        let (rejoin, moving) = match &c.rejoin {
+            Some(rejoin) => (Some(rejoin.clone()), None),
+            None => (None, c.moving.clone()),
+        };
+        let join = RelayRequest::Join { rejoin, moving };
+        let _ = socket.send_with_str(&join.to_json());
+        for text in outbox {
+            let _ = socket.send_with_str(&text);
+        }
+    }
 }

@@ -72,6 +72,8 @@ pub fn PreJoinScreen(
     let join = NodeRef::<html::Button>::new();
     Effect::new(move || {
         if let Some(join) = join.get() {
+            // On the timeline the e2e tests print: from here the person can press Join.
+            crate::browser::timeline::mark("pre-join screen");
             let _ = join.focus();
         }
     });

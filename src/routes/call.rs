@@ -12,7 +12,7 @@ use crate::browser::use_audio_level::use_audio_level;
 use crate::browser::use_captions::use_captions;
 use crate::browser::use_local_media::{UseLocalMediaReturn, set_enabled, use_local_media};
 use crate::browser::use_recorder::{RecorderState, use_recorder};
-use crate::browser::use_relay::Presence;
+use crate::browser::use_relay::{self, Presence};
 use crate::browser::use_shortcuts::use_shortcuts;
 use crate::browser::worker::browser_features;
 use crate::call::{
@@ -112,6 +112,9 @@ fn CallRoom(
     // the relay is joined only once the person presses Join. (The media worker is already on
     // its way: `Call` started it.)
     let media = use_local_media();
+    // The relay's socket opens now too, its handshake done by Join (it joins nothing before).
+    use_relay::warm_up(&id.to_string());
+    on_cleanup(use_relay::cool_down);
     let (mic_wanted, set_mic_wanted) = signal(true);
     let (camera_wanted, set_camera_wanted) = signal(true);
     let plan = E2eePlan::new(chosen, config.e2ee_allowed);
