@@ -35,9 +35,11 @@ impl Engine {
 
 /// Payloads of at least this many bytes go to WebCrypto, per engine and suite, from
 /// `make bench-browser` (README, "Measured"): below it the promise's fixed cost outweighs the
-/// AES instructions. AES-256 crosses over sooner, its Rust rounds being 40 % more; Firefox far
-/// later, its WebCrypto calls costing 4-6 times Chromium's. `None`: the suite has no WebCrypto
-/// equivalent (AES-CTR with HMAC).
+/// AES instructions. Where the two lines cross: in Chromium a WebCrypto frame costs about
+/// 20-25 µs up to 1 KB and Rust about 24 µs a KB (AES-128; 26-33 for AES-256), so both
+/// suites cross near 768 B; in Firefox each WebCrypto call costs 110-170 µs and Rust 25 µs a
+/// KB (AES-128) or 33 (AES-256), so they cross near 6 KB and 5 KB. `None`: the suite has no
+/// WebCrypto equivalent (AES-CTR with HMAC).
 pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     if !is_gcm(suite) {
         return None;
@@ -47,9 +49,9 @@ pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     let aes256 = suite.nk() == 32;
     Some(match (engine, aes256) {
         (Engine::Chromium, false) => 768,
-        (Engine::Chromium, true) => 512,
-        (Engine::Gecko, false) => 3 * 1024,
-        (Engine::Gecko, true) => 2 * 1024,
+        (Engine::Chromium, true) => 768,
+        (Engine::Gecko, false) => 6 * 1024,
+        (Engine::Gecko, true) => 5 * 1024,
     })
 }
 
