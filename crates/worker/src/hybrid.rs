@@ -37,9 +37,9 @@ impl Engine {
 /// `make bench-browser` (README, "Measured"): below it the promise's fixed cost outweighs the
 /// AES instructions. Where the two lines cross: in Chromium a WebCrypto frame costs about
 /// 20-25 µs up to 1 KB and Rust about 24 µs a KB (AES-128; 26-33 for AES-256), so both
-/// suites cross near 768 B; in Firefox each WebCrypto call costs 110-170 µs and Rust 25 µs a
-/// KB (AES-128) or 33 (AES-256), so they cross near 6 KB and 5 KB. `None`: the suite has no
-/// WebCrypto equivalent (AES-CTR with HMAC).
+/// suites cross near 768 B; in Firefox a WebCrypto frame costs about 175 µs plus 4.5 a KB and
+/// Rust 27 µs a KB (AES-128) or 33 (AES-256), so they cross near 8 KB and 6 KB. `None`: the
+/// suite has no WebCrypto equivalent (AES-CTR with HMAC).
 pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     if !is_gcm(suite) {
         return None;
@@ -50,8 +50,8 @@ pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     Some(match (engine, aes256) {
         (Engine::Chromium, false) => 768,
         (Engine::Chromium, true) => 768,
-        (Engine::Gecko, false) => 6 * 1024,
-        (Engine::Gecko, true) => 5 * 1024,
+        (Engine::Gecko, false) => 8 * 1024,
+        (Engine::Gecko, true) => 6 * 1024,
     })
 }
 
