@@ -141,16 +141,20 @@ struct Connection {
     attempts: u8,
     /// Set when the page left on purpose, or the room was full: no reconnection then.
     finished: bool,
+    /// Told each time a socket's `join` has gone out.
+    joined_sent: Rc<dyn Fn()>,
     closures: Vec<Closure<dyn FnMut(Event)>>,
 }
 
 /// Join the relay room of `call_id` (taking another device's place with `moving`, the token
-/// of a move link); `on_message` hears every relay event and peer signal, in order. The socket
-/// closes when the calling component goes away.
+/// of a move link); `on_message` hears every relay event and peer signal, in order, and
+/// `join_sent` each time a socket's `join` has gone out (what is sent then follows it). The
+/// socket closes when the calling component goes away.
 pub fn use_relay(
     call_id: &str,
     moving: Option<MoveToken>,
     on_message: impl Fn(&Inbound) + 'static,
+    join_sent: impl Fn() + 'static,
 ) -> UseRelayReturn {
     let (presence, set_presence) = signal(Presence::Connecting);
     let Some(url) = relay_url(call_id) else {
@@ -170,6 +174,7 @@ pub fn use_relay(
         outbox: Vec::new(),
         attempts: 0,
         finished: false,
+        joined_sent: Rc::new(join_sent),
         closures: Vec::new(),
     }));
     let on_message: Rc<dyn Fn(&Inbound)> = Rc::new(on_message);
@@ -364,9 +369,11 @@ fn open(
     c.socket = Some(socket);
     c.closures = vec![on_open, on_frame, on_close];
     drop(c);
-    // A warm socket may have opened before it was taken: its `open` event has gone by.
+    // A warm socket may have opened before it was taken: its `open` event has gone by. Joined
+    // on the next turn, as an `open` event would be: the caller has its `send` by then.
     if open_already {
-        join(connection);
+        let connection = connection.clone();
+        wasm_bindgen_futures::spawn_local(async move { join(&connection) });
     }
 }
 
@@ -387,4 +394,7 @@ fn join(connection: &Rc<RefCell<Connection>>) {
             let _ = socket.send_with_str(&text);
         }
     }
+    let joined_sent = c.joined_sent.clone();
+    drop(c);
+    joined_sent();
 }

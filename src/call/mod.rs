@@ -207,11 +207,13 @@ pub fn use_call(
     }
     call.borrow_mut().run_effects();
 
-    let weak = Rc::downgrade(&call);
-    let UseRelayReturn { presence, send, request, close } =
-        use_relay(&id.to_string(), moving, move |inbound| {
-            with_call(&weak, |c| c.relay_inbound(inbound.clone()))
-        });
+    let (weak, opened) = (Rc::downgrade(&call), Rc::downgrade(&call));
+    let UseRelayReturn { presence, send, request, close } = use_relay(
+        &id.to_string(),
+        moving,
+        move |inbound| with_call(&weak, |c| c.relay_inbound(inbound.clone())),
+        move || with_call(&opened, |c| c.handle(Input::RelayOpen)),
+    );
     {
         let mut c = call.borrow_mut();
         c.send = send;

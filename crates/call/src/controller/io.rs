@@ -90,6 +90,9 @@ pub enum Input {
     WorkerFailed,
     /// What arrived on the relay socket: the relay's news or the other person's signal.
     Inbound(Inbound),
+    /// This side's `join` just went out on a new relay socket: what is sent now follows it, on
+    /// the same socket, before the relay's `joined` can come back.
+    RelayOpen,
     /// [`Effect::Connect`] made the connection, its transceivers and the data channel.
     LinkMade { generation: Generation },
     /// This side's description (offer or answer) is made and set: to send. `payload_types`

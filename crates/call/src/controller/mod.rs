@@ -136,6 +136,11 @@ pub struct Controller {
     turn: Option<TurnCredentials>,
     /// Whether the person was told that the TURN server refused the credentials.
     said_turn_refused: bool,
+    /// (Guest) a relay socket has opened before: only the first one says hello early.
+    relay_opened: bool,
+    /// (Guest) the hello went out right behind the first socket's `join`: its `joined` need not
+    /// say it again.
+    hello_before_joined: bool,
     /// This page came from a re-keyed move: its first lock says the code is new.
     announce_new_code: bool,
     /// (Guest) a re-keyed move changed the secret (and maybe the host key): once confirmed,
@@ -237,6 +242,8 @@ impl Controller {
             ice,
             turn: None,
             said_turn_refused: false,
+            relay_opened: false,
+            hello_before_joined: false,
             announce_new_code: arrival == Arrival::MovedRekeyed,
             keep_link_when_confirmed: arrival == Arrival::MovedRekeyed
                 && config.role == Role::Guest,
@@ -267,6 +274,7 @@ impl Controller {
             Input::WorkerStarted => self.worker_started(),
             Input::WorkerFailed => self.end(Some(WORKER_FAILED.into()), false),
             Input::Inbound(inbound) => self.inbound(inbound),
+            Input::RelayOpen => self.relay_open(),
             Input::LinkMade { generation } => self.link_made_by_browser(generation),
             Input::LocalDescription { generation, sdp, payload_types } => {
                 self.local_description(generation, sdp, payload_types)

@@ -28,10 +28,23 @@ impl Controller {
                 }
                 self.session.relay_rejoined();
                 self.session.expect_peer();
-                // Our confirmation may have been lost with the old socket.
-                self.say_everything_again();
+                if std::mem::take(&mut self.hello_before_joined) {
+                    // The hello is on its way already (`relay_open`): the rest of saying
+                    // everything again.
+                    self.connecting();
+                    self.session.repeat_confirmation();
+                    self.follow_session();
+                } else {
+                    // Our confirmation may have been lost with the old socket.
+                    self.say_everything_again();
+                }
             }
-            Inbound::Relay(RelayEvent::Joined { .. }) => self.session.relay_rejoined(),
+            Inbound::Relay(RelayEvent::Joined { .. }) => {
+                // An early hello found nobody (the relay says so): the other person's
+                // `peer-joined` brings the next one.
+                self.hello_before_joined = false;
+                self.session.relay_rejoined()
+            }
             // Whether this is the same person back on the relay or someone new, their hello
             // tells (see `peer_hello`).
             Inbound::Relay(RelayEvent::PeerJoined) => {
@@ -103,12 +116,33 @@ impl Controller {
     }
 
     pub(super) fn say_hello(&mut self) {
+        self.connecting();
+        let hello = self.session.hello();
+        self.send(Signal::Hello(hello));
+    }
+
+    fn connecting(&mut self) {
         // A call whose media still flows stays "connected" through a relay reconnection.
         if !self.media_connected() {
             self.set_status(CallStatus::Connecting);
         }
-        let hello = self.session.hello();
-        self.send(Signal::Hello(hello));
+    }
+
+    /// A relay socket opened and its `join` went out. A guest's first says hello at once,
+    /// behind the join on the same socket, instead of after the relay's `joined`: the host,
+    /// who waits for it to make the offer, has it one round trip sooner. The relay handles a
+    /// socket's messages in order, so the host hears `peer-joined` first, as before; and if
+    /// the join is refused (a full call, a used move token) the hello goes nowhere. The host
+    /// keeps waiting for `peer-joined` (it makes the room, so it is usually there first, and a
+    /// hello to an empty room is only refused); so do later sockets, whose `joined` says
+    /// whether anyone is there to hear it.
+    pub(super) fn relay_open(&mut self) {
+        let first = !std::mem::replace(&mut self.relay_opened, true);
+        if first && self.role == Role::Guest && !self.link_made() {
+            self.hello_before_joined = true;
+            let hello = self.session.hello();
+            self.send(Signal::Hello(hello));
+        }
     }
 
     /// Say hello and repeat this side's key confirmation (if there is one), in case either was

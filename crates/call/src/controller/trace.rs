@@ -16,6 +16,7 @@ impl Input {
     pub fn trace_name(&self) -> Option<&'static str> {
         Some(match self {
             Input::WorkerStarted => "worker started",
+            Input::RelayOpen => "relay: join sent",
             Input::Inbound(Inbound::Relay(RelayEvent::Joined { .. })) => "relay joined",
             Input::Inbound(Inbound::Relay(RelayEvent::PeerJoined)) => "relay: peer joined",
             Input::Inbound(Inbound::Peer(Signal::Hello(_))) => "hello received",

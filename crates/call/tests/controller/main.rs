@@ -8,6 +8,7 @@ mod harness;
 mod attacks;
 mod chat;
 mod e2ee_off;
+mod early_hello;
 mod failures;
 mod group;
 mod handover;
