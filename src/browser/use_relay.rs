@@ -50,6 +50,10 @@ pub struct UseRelayReturn {
     pub request: Rc<dyn Fn(&RelayRequest)>,
     /// Leave the room now.
     pub close: Rc<dyn Fn()>,
+    /// The socket was open already (warmed on the pre-join screen) and its `join` has gone
+    /// out before this returned, without `join_sent`: the caller says what follows the join
+    /// once it holds `send`.
+    pub joined_at_once: bool,
 }
 
 /// The relay's WebSocket URL for a call, on this page's own origin (`trunk serve` and the relay
@@ -164,6 +168,7 @@ pub fn use_relay(
             send: Rc::new(|_| {}),
             request: Rc::new(|_| {}),
             close: Rc::new(|| {}),
+            joined_at_once: false,
         };
     };
     let connection = Rc::new(RefCell::new(Connection {
@@ -178,7 +183,7 @@ pub fn use_relay(
         closures: Vec::new(),
     }));
     let on_message: Rc<dyn Fn(&Inbound)> = Rc::new(on_message);
-    open(&connection, on_message, set_presence);
+    let joined_at_once = open(&connection, on_message, set_presence);
 
     let send = {
         let connection = connection.clone();
@@ -210,7 +215,7 @@ pub fn use_relay(
     let stored = StoredValue::new_local(connection);
     // The socket must not outlive the page that joined the room, or the room stays taken.
     on_cleanup(move || stored.with_value(shut));
-    UseRelayReturn { presence, send, request, close }
+    UseRelayReturn { presence, send, request, close, joined_at_once }
 }
 
 fn shut(connection: &Rc<RefCell<Connection>>) {
@@ -225,11 +230,12 @@ fn shut(connection: &Rc<RefCell<Connection>>) {
     // The closures stay until the connection is dropped: this may run inside one of them.
 }
 
+/// Opens (or takes the warm) socket; whether it was open already and has joined.
 fn open(
     connection: &Rc<RefCell<Connection>>,
     on_message: Rc<dyn Fn(&Inbound)>,
     set_presence: WriteSignal<Presence>,
-) {
+) -> bool {
     let url = connection.borrow().url.clone();
     let socket = match take_warm(&url) {
         Some(socket) => socket,
@@ -237,7 +243,7 @@ fn open(
             Ok(socket) => socket,
             Err(_) => {
                 set_presence.set(Presence::Disconnected("the relay address is not valid".into()));
-                return;
+                return false;
             }
         },
     };
@@ -245,7 +251,7 @@ fn open(
 
     let on_open = {
         let connection = connection.clone();
-        Closure::<dyn FnMut(Event)>::new(move |_: Event| join(&connection))
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| join(&connection, true))
     };
     let on_frame = {
         let connection = connection.clone();
@@ -351,7 +357,7 @@ fn open(
             let on_message = on_message.clone();
             let retry = Closure::once_into_js(move || {
                 if !connection.borrow().finished {
-                    open(&connection, on_message, set_presence);
+                    let _ = open(&connection, on_message, set_presence);
                 }
             });
             if let Some(window) = web_sys::window() {
@@ -369,16 +375,17 @@ fn open(
     c.socket = Some(socket);
     c.closures = vec![on_open, on_frame, on_close];
     drop(c);
-    // A warm socket may have opened before it was taken: its `open` event has gone by. Joined
-    // on the next turn, as an `open` event would be: the caller has its `send` by then.
+    // A warm socket may have opened before it was taken: its `open` event has gone by, so it
+    // joins now (the caller is told by the return value, not `join_sent`).
     if open_already {
-        let connection = connection.clone();
-        wasm_bindgen_futures::spawn_local(async move { join(&connection) });
+        join(connection, false);
     }
+    open_already
 }
 
-/// The socket is open: join (the relay reads nothing else until this), then send what waited.
-fn join(connection: &Rc<RefCell<Connection>>) {
+/// The socket is open: join (the relay reads nothing else until this), then send what waited;
+/// then, if `tell`, say so.
+fn join(connection: &Rc<RefCell<Connection>>, tell: bool) {
     let mut c = connection.borrow_mut();
     c.attempts = 0;
     let outbox = std::mem::take(&mut c.outbox);
@@ -396,5 +403,7 @@ fn join(connection: &Rc<RefCell<Connection>>) {
     }
     let joined_sent = c.joined_sent.clone();
     drop(c);
-    joined_sent();
+    if tell {
+        joined_sent();
+    }
 }

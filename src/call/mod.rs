@@ -208,7 +208,7 @@ pub fn use_call(
     call.borrow_mut().run_effects();
 
     let (weak, opened) = (Rc::downgrade(&call), Rc::downgrade(&call));
-    let UseRelayReturn { presence, send, request, close } = use_relay(
+    let UseRelayReturn { presence, send, request, close, joined_at_once } = use_relay(
         &id.to_string(),
         moving,
         move |inbound| with_call(&weak, |c| c.relay_inbound(inbound.clone())),
@@ -219,6 +219,9 @@ pub fn use_call(
         c.send = send;
         c.request = request;
         c.close_relay = close;
+    }
+    if joined_at_once {
+        call.borrow_mut().handle(Input::RelayOpen);
     }
 
     let weak = Rc::downgrade(&call);
