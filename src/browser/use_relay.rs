@@ -78,6 +78,14 @@ struct WarmSocket {
     rewarms_left: u16,
 }
 
+impl WarmSocket {
+    /// Closed without opening another.
+    fn discard(self) {
+        self.socket.set_onclose(None);
+        let _ = self.socket.close();
+    }
+}
+
 /// The relay closes a socket that has not joined within 10 s; a person on the pre-join screen
 /// for longer gets a new one each time, for up to ten minutes.
 const REWARMS: u16 = 60;
@@ -106,29 +114,28 @@ fn warm(url: String, rewarms_left: u16) {
     on_close.forget();
     let warm = WarmSocket { url, socket, rewarms_left };
     if let Some(old) = WARM.with(|w| w.borrow_mut().replace(warm)) {
-        old.socket.set_onclose(None);
-        let _ = old.socket.close();
+        old.discard();
     }
 }
 
 /// Closes the warm socket if no Join took it (the page is leaving the call).
 pub fn cool_down() {
     if let Some(old) = WARM.with(|w| w.borrow_mut().take()) {
-        old.socket.set_onclose(None);
-        let _ = old.socket.close();
+        old.discard();
     }
 }
 
 /// The warm socket to `url`, if there is one still opening or open.
 fn take_warm(url: &str) -> Option<WebSocket> {
     let warm = WARM.with(|w| w.borrow_mut().take())?;
-    warm.socket.set_onclose(None);
     let usable = warm.url == url
         && matches!(warm.socket.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN);
     if usable {
+        // Its own handlers come next: not another warm socket when it closes.
+        warm.socket.set_onclose(None);
         Some(warm.socket)
     } else {
-        let _ = warm.socket.close();
+        warm.discard();
         None
     }
 }

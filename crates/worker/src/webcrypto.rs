@@ -90,9 +90,10 @@ pub async fn seal(
     let promise = subtle.encrypt_with_object_and_js_u8_array(&params, key, &payload)?;
     let sealed: ArrayBuffer = JsFuture::from(promise).await?.unchecked_into();
     let header = job.header();
-    let out = prepend(sealed, p + header.len() as u32)?;
+    let h = header.len() as u32;
+    let out = prepend(sealed, p + h)?;
     out.set(&prefix, 0);
-    out.subarray(p, p + header.len() as u32).copy_from(header);
+    out.subarray(p, p + h).copy_from(header);
     Ok(out.buffer())
 }
 

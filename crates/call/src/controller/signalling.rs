@@ -117,6 +117,10 @@ impl Controller {
 
     pub(super) fn say_hello(&mut self) {
         self.connecting();
+        self.send_hello();
+    }
+
+    fn send_hello(&mut self) {
         let hello = self.session.hello();
         self.send(Signal::Hello(hello));
     }
@@ -140,8 +144,7 @@ impl Controller {
         let first = !std::mem::replace(&mut self.relay_opened, true);
         if first && self.role == Role::Guest && !self.link_made() {
             self.hello_before_joined = true;
-            let hello = self.session.hello();
-            self.send(Signal::Hello(hello));
+            self.send_hello();
         }
     }
 
