@@ -95,6 +95,30 @@ describe('pre-join', () => {
     }
   });
 
+  test('a relay that refuses the waiting socket is asked again every 2 s, not in a burst; Join still reaches the call', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    // The guest's page alone meets a relay that closes each socket as soon as it opens.
+    let refuse = true;
+    const sockets = [];
+    await guest.page.routeWebSocket(/\/ws\//, (ws) => {
+      sockets.push({ at: Date.now(), refused: refuse });
+      if (refuse) ws.close(); else ws.connectToServer();
+    });
+    await guest.page.goto(link);
+    await readyToJoin(guest);
+    await guest.page.waitForTimeout(5000);
+    const refused = sockets.filter((s) => s.refused).length;
+    // One at once, then one each 2 s: 3 or 4 in these 5 s (it was dozens, one per close).
+    assert.ok(refused >= 2 && refused <= 4, `sockets opened while the relay refused them: ${refused}`);
+    refuse = false;
+    const before = sockets.length;
+    await pressJoin(guest);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    // The call's own socket, and no warm one left waiting behind it.
+    await guest.page.waitForTimeout(2500);
+    assert.equal(sockets.length - before, 1, 'one socket opened from Join on');
+  }));
+
   test('E2EE turned off in Settings, or not allowed by the policy, is said before joining', async () => {
     const policy = distWithConfig({ iceServers: [], policy: { e2eeAllowed: false } });
     const own = await startRelay([], '127.0.0.1:0', { dist: policy.dir });

@@ -6,7 +6,7 @@
 //! that went away without closing). A page opened from a move link presents its move token in
 //! its first `join` only; from then on its place is its own, with a rejoin token like any.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -70,6 +70,9 @@ thread_local! {
     /// is TCP, TLS and the upgrade: several round trips). It says nothing until then: a socket's
     /// first message is its join, so neither the room nor the other person learns anything early.
     static WARM: RefCell<Option<WarmSocket>> = const { RefCell::new(None) };
+    /// Counts warm-ups, takes and cool-downs: a next warm socket due after a wait is opened
+    /// only if none of them came meanwhile (the person joined, or left the pre-join screen).
+    static WARM_EPOCH: Cell<u32> = const { Cell::new(0) };
 }
 
 struct WarmSocket {
@@ -89,25 +92,50 @@ impl WarmSocket {
 /// The relay closes a socket that has not joined within 10 s; a person on the pre-join screen
 /// for longer gets a new one each time, for up to ten minutes.
 const REWARMS: u16 = 60;
+/// A warm socket that closed sooner than this did not meet the join timeout: the relay could
+/// not be reached, or refused it. The next one waits [`REWARM_WAIT_MS`], so that a pre-join
+/// screen never hammers a relay that is down (it made its 60 attempts within seconds).
+const SHORT_LIVED_MS: f64 = 5_000.0;
+const REWARM_WAIT_MS: i32 = 2_000;
+
+fn next_warm_epoch() -> u32 {
+    WARM_EPOCH.with(|e| {
+        e.set(e.get().wrapping_add(1));
+        e.get()
+    })
+}
 
 /// Opens a socket to `call_id`'s relay room for the Join to come ([`use_relay`] takes it).
 pub fn warm_up(call_id: &str) {
     if let Some(url) = relay_url(call_id) {
-        warm(url, REWARMS);
+        warm(url, REWARMS, next_warm_epoch());
     }
 }
 
-fn warm(url: String, rewarms_left: u16) {
+fn warm(url: String, rewarms_left: u16, epoch: u32) {
+    if WARM_EPOCH.with(|e| e.get()) != epoch {
+        return;
+    }
     let Ok(socket) = WebSocket::new(&url) else { return };
     let again = url.clone();
+    let opened_at = js_sys::Date::now();
     // Opens the next one when the relay closes this for not joining (its 10 s join timeout).
     // Left to the socket (a few bytes, at most `REWARMS` times): it may replace the warm socket
     // while it runs.
     let on_close = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
         // Only if it was not taken meanwhile (taking it replaces this handler anyway).
         let left = WARM.with(|w| w.borrow_mut().take()).map(|old| old.rewarms_left);
-        if let Some(left @ 1..) = left {
-            warm(again.clone(), left - 1);
+        let Some(left @ 1..) = left else { return };
+        if js_sys::Date::now() - opened_at >= SHORT_LIVED_MS {
+            return warm(again.clone(), left - 1, epoch);
+        }
+        let url = again.clone();
+        let later = Closure::once_into_js(move || warm(url, left - 1, epoch));
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                later.unchecked_ref(),
+                REWARM_WAIT_MS,
+            );
         }
     });
     socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -120,6 +148,7 @@ fn warm(url: String, rewarms_left: u16) {
 
 /// Closes the warm socket if no Join took it (the page is leaving the call).
 pub fn cool_down() {
+    next_warm_epoch();
     if let Some(old) = WARM.with(|w| w.borrow_mut().take()) {
         old.discard();
     }
@@ -127,6 +156,7 @@ pub fn cool_down() {
 
 /// The warm socket to `url`, if there is one still opening or open.
 fn take_warm(url: &str) -> Option<WebSocket> {
+    next_warm_epoch();
     let warm = WARM.with(|w| w.borrow_mut().take())?;
     let usable = warm.url == url
         && matches!(warm.socket.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN);
