@@ -61,6 +61,10 @@ pub fn PreJoinScreen(
     on_camera: Option<Callback<String>>,
     /// Join the call.
     on_join: Callback<()>,
+    /// Join was pressed and the call is setting itself up: the screen stays, its controls
+    /// still, its button saying so, until the call screen replaces it.
+    #[prop(into, default = Signal::stored(false))]
+    joining: Signal<bool>,
 ) -> impl IntoView {
     let video = NodeRef::<html::Video>::new();
     Effect::new(move || {
@@ -115,7 +119,7 @@ pub fn PreJoinScreen(
                     </p>
                 </div>
                 <div class="prejoin-side">
-                    <div class="prejoin-devices">
+                    <div class="prejoin-devices" inert=move || joining.get()>
                         <div class="prejoin-toggles">
                             <ToggleButton
                                 hook="mute"
@@ -190,9 +194,11 @@ pub fn PreJoinScreen(
                         type="button"
                         class="primary join"
                         data-action="join"
+                        disabled=move || joining.get()
+                        aria-busy=move || joining.get().then_some("true")
                         on:click=move |_| on_join.run(())
                     >
-                        "Join"
+                        {move || if joining.get() { "Joining…" } else { "Join" }}
                     </button>
                 </div>
             </div>

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use shieldcall_call::prejoin::{E2eePlan, PreJoin};
+use shieldcall_call::prejoin::{E2eePlan, JOINING_AT_MOST_MS, PreJoin, RoomNews, call_screen_due};
 use shieldcall_call::shortcuts::Shortcut;
 use shieldcall_call::texts::warning_text;
 use shieldcall_e2ee::session::ShieldState;
@@ -125,30 +125,61 @@ fn CallRoom(
         mic_wanted: mic_wanted.get(),
         camera_wanted: camera_wanted.get(),
     });
-    let (joined, set_joined) = signal(false);
     let host = role == CallRole::Host;
-    let step = move || {
-        if joined.get() {
-            let (role, config) = (role.clone(), config.clone());
-            view! { <InCall id role e2ee=chosen config media state=state.into() /> }.into_any()
-        } else {
-            view! {
-                <PreJoinStep
-                    media
-                    state=state.into()
-                    host
-                    on_toggle_mic=Callback::new(move |()| set_mic_wanted.update(|on| *on = !*on))
-                    on_toggle_camera=Callback::new(move |()| {
-                        set_camera_wanted.update(|on| *on = !*on)
-                    })
-                    on_join=Callback::new(move |()| {
-                        timeline::mark("join pressed");
-                        set_joined.set(true)
-                    })
-                />
-            }
-            .into_any()
+    // Join starts the call at once (relay, keys, connection); the call screen comes once the
+    // call has something to show (`call_screen_due`): building it would hold up the set-up.
+    let owner = Owner::current();
+    let (call, set_call) = signal(None::<CallHandle>);
+    let (joining_too_long, set_joining_too_long) = signal(false);
+    let join = Callback::new(move |()| {
+        if call.get_untracked().is_some() {
+            return;
         }
+        timeline::mark("join pressed");
+        let (id, role, config) = (id, role.clone(), config.clone());
+        let start = move || use_call(id, role, chosen, config, media, state.into());
+        let handle = match &owner {
+            Some(owner) => owner.with(start),
+            None => start(),
+        };
+        set_call.set(Some(handle));
+        set_timeout(
+            move || set_joining_too_long.set(true),
+            std::time::Duration::from_millis(JOINING_AT_MOST_MS),
+        );
+    });
+    // Once shown, the call screen stays (a call that goes back to connecting keeps it).
+    let in_call = Memo::new(move |shown: Option<&bool>| {
+        shown == Some(&true)
+            || call.get().is_some_and(|call| {
+                let room = match call.relay.get() {
+                    Presence::Waiting => RoomNews::Alone,
+                    Presence::Full | Presence::Reconnecting(_) | Presence::Disconnected(_) => {
+                        RoomNews::Trouble
+                    }
+                    _ => RoomNews::NothingToShow,
+                };
+                let waited = if joining_too_long.get() { JOINING_AT_MOST_MS } else { 0 };
+                call.status.with(|status| {
+                    call.shield.with(|shield| call_screen_due(status, shield, room, waited))
+                })
+            })
+    });
+    let joining = Signal::derive(move || call.with(Option::is_some));
+    let step = move || match (in_call.get(), call.get_untracked()) {
+        (true, Some(call)) => view! { <InCall call /> }.into_any(),
+        _ => view! {
+            <PreJoinStep
+                media
+                state=state.into()
+                host
+                on_toggle_mic=Callback::new(move |()| set_mic_wanted.update(|on| *on = !*on))
+                on_toggle_camera=Callback::new(move |()| set_camera_wanted.update(|on| *on = !*on))
+                on_join=join
+                joining
+            />
+        }
+        .into_any(),
     };
     step.into_any()
 }
@@ -167,6 +198,8 @@ fn PreJoinStep(
     on_toggle_mic: Callback<()>,
     on_toggle_camera: Callback<()>,
     on_join: Callback<()>,
+    /// Join was pressed; the call screen is not shown yet.
+    joining: Signal<bool>,
 ) -> impl IntoView {
     let level = use_audio_level(media.stream);
     // A toggle acts on the track at once: the preview goes dark, the meter falls to zero.
@@ -194,27 +227,17 @@ fn PreJoinStep(
             camera=media.camera_id
             on_camera=Callback::new(move |id| switch.run((MediaKind::Video, id)))
             on_join
+            joining
         />
     }
 }
 
-/// The call itself, joined: the relay, the connection, the call screen.
+/// The call screen of a call joined (its relay, connection and media started at Join).
 #[component]
 fn InCall(
-    /// The call id from the link.
-    id: CallId,
-    /// Whether this page made the link or opened it.
-    role: CallRole,
-    /// The person's "End-to-end encrypted calls" setting, as the pre-join screen read it.
-    e2ee: bool,
-    /// ICE servers and policy.
-    config: AppConfig,
-    /// The camera and microphone the pre-join screen asked for.
-    media: UseLocalMediaReturn,
-    /// What the pre-join screen ended with (the toggles carry into the call).
-    state: Signal<PreJoin>,
+    /// The call.
+    call: CallHandle,
 ) -> impl IntoView {
-    let call: CallHandle = use_call(id, role, e2ee, config, media, state);
     let (chat_open, set_chat_open) = signal(false);
     let status = call.status;
     let relay = call.relay;

@@ -6,6 +6,10 @@
 //! The page asks for the devices, reads the answers into [`DeviceAccess`] and shows
 //! [`PreJoin`]'s words; joining hands the call [`PreJoin::joins_with`].
 
+use shieldcall_e2ee::session::ShieldState;
+
+use crate::controller::CallStatus;
+
 /// The camera or the microphone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Device {
@@ -269,9 +273,51 @@ pub fn rms(samples: &[f32]) -> f32 {
     (sum / samples.len() as f32).sqrt()
 }
 
+/// After Join the pre-join screen stays, its button saying "Joining…", for at most this long.
+pub const JOINING_AT_MOST_MS: u64 = 1_500;
+
+/// What the relay has said of the room since Join, as far as the call screen cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoomNews {
+    /// Nothing yet, or the other person is there.
+    NothingToShow,
+    /// This page is alone in the room: the call waits for the other person.
+    Alone,
+    /// The room is full, or the relay cannot be reached.
+    Trouble,
+}
+
+/// Whether the call screen replaces the pre-join screen, some time after Join. Building the
+/// call screen keeps the page's main thread for tens of milliseconds (about 50 measured in
+/// Chromium on 2 cores), and while the call sets itself up that thread has better things to do:
+/// read the relay, agree keys, answer the host. So the pre-join screen stays until the call has
+/// something to show: a shield (locked, unlocked or red), a call that waits alone or ended,
+/// trouble with the relay; and never longer than [`JOINING_AT_MOST_MS`]. ("Waiting" alone is
+/// not enough: the call says it as soon as its media worker runs, before the relay has said
+/// whether the other person is there.) Once shown, the call screen stays.
+pub fn call_screen_due(
+    status: &CallStatus,
+    shield: &ShieldState,
+    room: RoomNews,
+    since_join_ms: u64,
+) -> bool {
+    let settled = match status {
+        CallStatus::Preparing | CallStatus::Connecting => false,
+        CallStatus::Waiting => room == RoomNews::Alone,
+        _ => true,
+    };
+    settled
+        || since_join_ms >= JOINING_AT_MOST_MS
+        || room == RoomNews::Trouble
+        || !matches!(shield, ShieldState::Connecting)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shieldcall_e2ee::code::SecurityCode;
+    use shieldcall_e2ee::keys::TranscriptHash;
+    use shieldcall_e2ee::session::{UnlockedReason, WarningReason};
 
     #[test]
     fn the_policy_wins_over_the_setting_as_on_the_settings_page_and_the_shield() {
@@ -386,5 +432,31 @@ mod tests {
         assert_eq!(mic_level(4.0), 1.0, "clipped");
         assert_eq!(rms(&[]), 0.0);
         assert!((rms(&[0.5, -0.5, 0.5, -0.5]) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_call_screen_waits_for_the_call_to_have_something_to_show() {
+        let (connecting, preparing) = (CallStatus::Connecting, CallStatus::Preparing);
+        let setting_up = ShieldState::Connecting;
+        let quiet = RoomNews::NothingToShow;
+        // Setting up, with nothing from the relay yet: the pre-join screen stays, up to its
+        // limit. "Waiting" comes with the media worker, before the relay says who is there.
+        for status in [&preparing, &connecting, &CallStatus::Waiting] {
+            assert!(!call_screen_due(status, &setting_up, quiet, 0), "{status:?}");
+            assert!(!call_screen_due(status, &setting_up, quiet, JOINING_AT_MOST_MS - 1));
+            assert!(call_screen_due(status, &setting_up, quiet, JOINING_AT_MOST_MS));
+        }
+        // A shield of any kind, a call that waits alone or ended, trouble with the relay: at once.
+        let code = SecurityCode::from_transcript(&TranscriptHash([0; 32]));
+        assert!(call_screen_due(&connecting, &ShieldState::Locked { code }, quiet, 0));
+        let unlocked = ShieldState::Unlocked { reason: UnlockedReason::PeerTurnedOff };
+        assert!(call_screen_due(&connecting, &unlocked, quiet, 0));
+        let warning = ShieldState::Warning { reason: WarningReason::DecryptFailures };
+        assert!(call_screen_due(&connecting, &warning, quiet, 0));
+        assert!(call_screen_due(&CallStatus::Waiting, &setting_up, RoomNews::Alone, 0));
+        assert!(!call_screen_due(&connecting, &setting_up, RoomNews::Alone, 0), "a hello came");
+        assert!(call_screen_due(&CallStatus::Ended("full".into()), &setting_up, quiet, 0));
+        assert!(call_screen_due(&CallStatus::PeerLeft, &setting_up, quiet, 0));
+        assert!(call_screen_due(&preparing, &setting_up, RoomNews::Trouble, 0));
     }
 }
