@@ -145,6 +145,12 @@ describe('calls between two browsers', () => {
     assert.ok(pressed, 'the guest marked pressing Join');
     const bothLocked = Math.max(...locks.map((s) => s.at));
     console.log(`measured: guest opened the link and pressed Join at once (after ${(pressed.at - openedAt).toFixed(0)} ms) -> both shields locked (page marks) in ${(bothLocked - openedAt).toFixed(0)} ms`);
+    // The same time in its three parts: the page until Join can be pressed, the press
+    // (Playwright's checks and input events: a person takes longer), Join to both locked.
+    const [ready] = steps.filter((s) => s.who === 'guest' && s.step === 'pre-join screen');
+    assert.ok(ready, 'the guest marked its pre-join screen');
+    const part = (from, to) => (to - from).toFixed(0);
+    console.log(`measured: link -> Join can be pressed ${part(openedAt, ready.at)} ms, the press ${part(ready.at, pressed.at)} ms, Join -> both locked ${part(pressed.at, bothLocked)} ms`);
     // The camera came after Join: its tracks still reach the host, decrypted.
     const seen = async (who, name) => waitForRemoteFrames(who).then(() => null, () => name);
     const missing = (await Promise.all([seen(host, 'host'), seen(guest, 'guest')])).filter(Boolean);

@@ -100,6 +100,7 @@ impl Call {
                 }
             }
             Effect::StartWorker => self.start_worker(),
+            Effect::PrepareConnection { e2ee, ice } => self.prepare_connection(e2ee, ice),
             Effect::Connect { generation, offer, e2ee, ice } => {
                 self.connect(generation, offer, e2ee, &ice)
             }

@@ -175,6 +175,7 @@ impl Call {
                 close_relay: Rc::new(|| {}),
                 worker: None,
                 link: None,
+                prepared: None,
                 camera: None,
                 screen: None,
                 remote_screen: None,

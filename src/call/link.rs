@@ -4,8 +4,10 @@
 //! decides what is stale.
 
 use std::cell::RefCell;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 
+use futures_util::FutureExt;
+use futures_util::future::{LocalBoxFuture, Shared};
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
 use shieldcall_call::config::IceSettings;
@@ -15,9 +17,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{
-    Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelType,
-    RtcIceCandidateInit, RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcPeerConnectionState, RtcSdpType,
+    Event, MediaStream, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit,
+    RtcDataChannelType, RtcIceCandidateInit, RtcIceGatheringState, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
 };
 
 use super::{Call, with_call};
@@ -36,7 +38,59 @@ pub(super) struct Link {
     _closures: Vec<Closure<dyn FnMut(Event)>>,
 }
 
+/// A connection the browser made ahead, while the host waited alone
+/// ([`Effect::PrepareConnection`](shieldcall_call::controller::Effect::PrepareConnection)):
+/// its transceivers on the media worker of the time, its offer made or on its way, and what ICE
+/// found meanwhile, kept for the attempt that takes it.
+pub(super) struct PreparedLink {
+    e2ee: bool,
+    ice: IceSettings,
+    worker: Rc<MediaWorker>,
+    pc: RtcPeerConnection,
+    chat: RtcDataChannel,
+    media: MediaTransceivers,
+    offer: Shared<LocalBoxFuture<'static, Result<String, JsValue>>>,
+    ice_news: Rc<RefCell<IceSink>>,
+    closures: Vec<Closure<dyn FnMut(Event)>>,
+}
+
+impl PreparedLink {
+    fn close(self) {
+        close_connection(&self.pc, &self.chat);
+    }
+}
+
 impl Call {
+    /// (Host, alone in the room) make the connection to offer now: transceivers, chat channel
+    /// and offer, ICE gathering kept, for the `Connect` that comes with the other person.
+    pub(super) fn prepare_connection(&mut self, e2ee: bool, ice: IceSettings) {
+        self.drop_prepared();
+        let Some(worker) = self.worker.clone() else { return };
+        let configuration = rtc_configuration(&ice);
+        let _ = worker.configure(&configuration);
+        let Ok(pc) = RtcPeerConnection::new_with_configuration(&configuration) else { return };
+        let chat = chat_channel(&pc);
+        let Ok(media) = MediaTransceivers::create(&pc, &worker, e2ee) else {
+            return close_connection(&pc, &chat);
+        };
+        let ice_news = Rc::new(RefCell::new(IceSink::default()));
+        let closures = wire_ice(&pc, &ice_news);
+        let offer = {
+            let pc = pc.clone();
+            async move { make_offer(&pc, e2ee).await }.boxed_local().shared()
+        };
+        spawn_local(offer.clone().map(drop));
+        self.prepared =
+            Some(PreparedLink { e2ee, ice, worker, pc, chat, media, offer, ice_news, closures });
+    }
+
+    /// Close the prepared connection, if there is one.
+    pub(super) fn drop_prepared(&mut self) {
+        if let Some(prepared) = self.prepared.take() {
+            prepared.close();
+        }
+    }
+
     /// Make the peer connection: the host with its offer, the guest with the host's.
     pub(super) fn connect(
         &mut self,
@@ -46,36 +100,60 @@ impl Call {
         ice: &IceSettings,
     ) {
         let Some(worker) = self.worker.clone() else { return };
+        // The host's connection, made while it waited, if it was made as this one would be.
+        let prepared = self.prepared.take();
+        let fits =
+            |p: &PreparedLink| p.e2ee == e2ee && p.ice == *ice && Rc::ptr_eq(&p.worker, &worker);
+        match prepared {
+            Some(prepared) if offer.is_none() && fits(&prepared) => {
+                return self.connect_prepared(generation, prepared);
+            }
+            Some(prepared) => prepared.close(),
+            None => {}
+        }
         let configuration = rtc_configuration(ice);
         let _ = worker.configure(&configuration);
         let Ok(pc) = RtcPeerConnection::new_with_configuration(&configuration) else {
             web_sys::console::warn_1(&"this browser could not start a call connection".into());
             return self.handle(Input::ConnectFailed { generation });
         };
-        let chat_init = RtcDataChannelInit::new();
-        // Negotiated on both sides with the same id: no in-band announcement to wait for.
-        chat_init.set_negotiated(true);
-        chat_init.set_id(0);
-        let chat = pc.create_data_channel_with_data_channel_dict("chat", &chat_init);
-        // Binary messages (a media state with E2EE off) arrive as bytes, never as a Blob.
-        chat.set_binary_type(RtcDataChannelType::Arraybuffer);
-        let closures = wire_events(&pc, &chat, generation, &self.me);
+        let chat = chat_channel(&pc);
+        let ice_news = Rc::new(RefCell::new(IceSink::to(generation, &self.me)));
+        let mut closures = wire_ice(&pc, &ice_news);
+        closures.extend(wire_events(&pc, &chat, generation, &self.me));
         self.link =
             Some(Link { generation, pc: pc.clone(), media: None, chat, _closures: closures });
         let weak = self.me.clone();
         spawn_local(async move {
             if let Err(error) = negotiate(&weak, &pc, &worker, e2ee, offer, generation).await {
-                let detail = error.as_string().or_else(|| {
-                    error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))
-                });
-                let detail = detail.unwrap_or_else(|| "unknown error".into());
+                connect_failed(&weak, generation, &error);
+            }
+        });
+    }
+
+    /// Take the prepared connection for attempt `generation`: its offer goes as soon as it is
+    /// made (at once, if it was), then what ICE found meanwhile; the camera follows.
+    fn connect_prepared(&mut self, generation: Generation, prepared: PreparedLink) {
+        let PreparedLink { pc, chat, media, offer, ice_news, mut closures, .. } = prepared;
+        closures.extend(wire_events(&pc, &chat, generation, &self.me));
+        self.link =
+            Some(Link { generation, pc: pc.clone(), media: None, chat, _closures: closures });
+        let weak = self.me.clone();
+        spawn_local(async move {
+            let outcome = async {
+                let Some((camera, screen)) = link_made(&weak, &media, generation) else {
+                    return Ok(());
+                };
+                let sdp = offer.await?;
+                let payload_types = payload_types(&pc);
                 with_call(&weak, |c| {
-                    // A connection dropped meanwhile fails its next step: that is no failure.
-                    if c.ctl.is_current(generation) {
-                        web_sys::console::warn_1(&format!("offer/answer failed: {detail}").into());
-                    }
-                    c.handle(Input::ConnectFailed { generation })
+                    c.handle(Input::LocalDescription { generation, sdp, payload_types })
                 });
+                IceSink::deliver_to(&ice_news, generation, &weak);
+                send_local_media(&media, camera, screen).await
+            };
+            if let Err(error) = outcome.await {
+                connect_failed(&weak, generation, &error);
             }
         });
     }
@@ -97,14 +175,10 @@ impl Call {
     /// Close the connection and stop showing the other person's media.
     pub(super) fn drop_link(&mut self) {
         if let Some(link) = self.link.take() {
-            link.chat.set_onmessage(None);
-            link.chat.set_onopen(None);
-            link.pc.set_onicecandidate(None);
-            link.pc.set_onconnectionstatechange(None);
-            link.pc.set_onicegatheringstatechange(None);
-            link.chat.close();
-            link.pc.close();
+            close_connection(&link.pc, &link.chat);
         }
+        // Made for the media worker of the time, which goes too.
+        self.drop_prepared();
         self.remote_screen = None;
         self.set.remote_video.try_set(None);
         self.set.remote_screen.try_set(None);
@@ -134,16 +208,100 @@ fn rtc_configuration(ice: &IceSettings) -> RtcConfiguration {
     configuration
 }
 
-/// Trickle ICE to the peer, follow the connection state and what the ICE servers answer, and
-/// hear the chat: each reported to the controller as an input of this attempt.
-fn wire_events(
-    pc: &RtcPeerConnection,
-    chat: &RtcDataChannel,
-    generation: Generation,
-    weak: &Weak<RefCell<Call>>,
-) -> Vec<Closure<dyn FnMut(Event)>> {
+/// The chat's data channel, negotiated on both sides with the same id: no in-band
+/// announcement to wait for.
+fn chat_channel(pc: &RtcPeerConnection) -> RtcDataChannel {
+    let chat_init = RtcDataChannelInit::new();
+    chat_init.set_negotiated(true);
+    chat_init.set_id(0);
+    let chat = pc.create_data_channel_with_data_channel_dict("chat", &chat_init);
+    // Binary messages (a media state with E2EE off) arrive as bytes, never as a Blob.
+    chat.set_binary_type(RtcDataChannelType::Arraybuffer);
+    chat
+}
+
+/// Silence a connection's handlers and close it.
+fn close_connection(pc: &RtcPeerConnection, chat: &RtcDataChannel) {
+    chat.set_onmessage(None);
+    chat.set_onopen(None);
+    pc.set_onicecandidate(None);
+    pc.set_onconnectionstatechange(None);
+    pc.set_onicegatheringstatechange(None);
+    chat.close();
+    pc.close();
+}
+
+/// Tell the controller that attempt `generation` failed (unless it was dropped meanwhile, when
+/// its next step failing is no failure).
+fn connect_failed(weak: &Weak<RefCell<Call>>, generation: Generation, error: &JsValue) {
+    let detail = error
+        .as_string()
+        .or_else(|| error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())));
+    let detail = detail.unwrap_or_else(|| "unknown error".into());
+    with_call(weak, |c| {
+        if c.ctl.is_current(generation) {
+            web_sys::console::warn_1(&format!("offer/answer failed: {detail}").into());
+        }
+        c.handle(Input::ConnectFailed { generation })
+    });
+}
+
+/// What ICE reports of a connection, before it becomes an input of its attempt.
+enum IceNews {
+    Candidate(IceCandidate),
+    GatheringComplete,
+    ServerError { code: u16, url: String },
+}
+
+impl IceNews {
+    fn input(self, generation: Generation) -> Input {
+        match self {
+            IceNews::Candidate(candidate) => Input::LocalIce { generation, candidate },
+            IceNews::GatheringComplete => Input::IceGatheringComplete { generation },
+            IceNews::ServerError { code, url } => Input::IceServerError { generation, code, url },
+        }
+    }
+}
+
+/// Where a connection's ICE news goes: to the controller as inputs of its attempt, or, while a
+/// prepared connection waits to be taken, kept (its candidates go after its offer).
+#[derive(Default)]
+pub(super) struct IceSink {
+    to: Option<(Generation, Weak<RefCell<Call>>)>,
+    kept: Vec<IceNews>,
+}
+
+impl IceSink {
+    fn to(generation: Generation, weak: &Weak<RefCell<Call>>) -> Self {
+        IceSink { to: Some((generation, weak.clone())), kept: Vec::new() }
+    }
+
+    fn report(sink: &RefCell<IceSink>, news: IceNews) {
+        let to = sink.borrow().to.clone();
+        match to {
+            Some((generation, weak)) => with_call(&weak, |c| c.handle(news.input(generation))),
+            None => sink.borrow_mut().kept.push(news),
+        }
+    }
+
+    /// From now on, and first what was kept, to attempt `generation`.
+    fn deliver_to(sink: &RefCell<IceSink>, generation: Generation, weak: &Weak<RefCell<Call>>) {
+        let kept = {
+            let mut sink = sink.borrow_mut();
+            sink.to = Some((generation, weak.clone()));
+            std::mem::take(&mut sink.kept)
+        };
+        for news in kept {
+            with_call(weak, |c| c.handle(news.input(generation)));
+        }
+    }
+}
+
+/// Report the connection's ICE news (its candidates, the end of gathering, what the ICE servers
+/// answer) to `sink`.
+fn wire_ice(pc: &RtcPeerConnection, sink: &Rc<RefCell<IceSink>>) -> Vec<Closure<dyn FnMut(Event)>> {
     let on_ice = {
-        let weak = weak.clone();
+        let sink = sink.clone();
         Closure::<dyn FnMut(Event)>::new(move |event: Event| {
             let event: RtcPeerConnectionIceEvent = event.unchecked_into();
             let Some(candidate) = event.candidate() else { return };
@@ -152,10 +310,46 @@ fn wire_events(
                 sdp_mid: candidate.sdp_mid(),
                 sdp_m_line_index: candidate.sdp_m_line_index(),
             };
-            with_call(&weak, |c| c.handle(Input::LocalIce { generation, candidate }));
+            IceSink::report(&sink, IceNews::Candidate(candidate));
         })
     };
     pc.set_onicecandidate(Some(on_ice.as_ref().unchecked_ref()));
+    let on_gathering = {
+        let sink = sink.clone();
+        let pc = pc.clone();
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+                IceSink::report(&sink, IceNews::GatheringComplete);
+            }
+        })
+    };
+    pc.set_onicegatheringstatechange(Some(on_gathering.as_ref().unchecked_ref()));
+    // What the ICE servers answer: the controller decides what a refusal means.
+    let on_server_error = {
+        let sink = sink.clone();
+        Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            // RTCPeerConnectionIceErrorEvent (not in web-sys): errorCode, url.
+            let field = |name: &str| Reflect::get(&event, &name.into()).unwrap_or_default();
+            let code = field("errorCode").as_f64().unwrap_or(0.0) as u16;
+            let url = field("url").as_string().unwrap_or_default();
+            IceSink::report(&sink, IceNews::ServerError { code, url });
+        })
+    };
+    let _ = pc.add_event_listener_with_callback(
+        "icecandidateerror",
+        on_server_error.as_ref().unchecked_ref(),
+    );
+    vec![on_ice, on_gathering, on_server_error]
+}
+
+/// Follow the connection state and hear the chat: each reported to the controller as an input
+/// of this attempt.
+fn wire_events(
+    pc: &RtcPeerConnection,
+    chat: &RtcDataChannel,
+    generation: Generation,
+    weak: &Weak<RefCell<Call>>,
+) -> Vec<Closure<dyn FnMut(Event)>> {
     let on_state = {
         let weak = weak.clone();
         let pc = pc.clone();
@@ -195,32 +389,7 @@ fn wire_events(
         })
     };
     chat.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    // What the ICE servers answer: the controller decides what a refusal means.
-    let on_gathering = {
-        let weak = weak.clone();
-        let pc = pc.clone();
-        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
-                with_call(&weak, |c| c.handle(Input::IceGatheringComplete { generation }));
-            }
-        })
-    };
-    pc.set_onicegatheringstatechange(Some(on_gathering.as_ref().unchecked_ref()));
-    let on_server_error = {
-        let weak = weak.clone();
-        Closure::<dyn FnMut(Event)>::new(move |event: Event| {
-            // RTCPeerConnectionIceErrorEvent (not in web-sys): errorCode, url.
-            let field = |name: &str| Reflect::get(&event, &name.into()).unwrap_or_default();
-            let code = field("errorCode").as_f64().unwrap_or(0.0) as u16;
-            let url = field("url").as_string().unwrap_or_default();
-            with_call(&weak, |c| c.handle(Input::IceServerError { generation, code, url }));
-        })
-    };
-    let _ = pc.add_event_listener_with_callback(
-        "icecandidateerror",
-        on_server_error.as_ref().unchecked_ref(),
-    );
-    vec![on_ice, on_state, on_chat, on_open, on_gathering, on_server_error]
+    vec![on_state, on_chat, on_open]
 }
 
 /// Transceivers, local tracks, offer or answer: everything between "make a connection" and
@@ -240,32 +409,52 @@ async fn negotiate(
             MediaTransceivers::adopt(pc, worker, e2ee)?
         }
     };
-    let mut local = None;
-    with_call(weak, |c| {
-        // This connection was dropped (a reset, the end) while the offer was being applied.
-        if !c.ctl.is_current(generation) {
-            return;
-        }
-        if let Some(link) = c.link.as_mut() {
-            link.media = Some(media.clone());
-        }
-        c.show_remote_media(&media);
-        local = Some((c.camera.clone(), c.screen.clone()));
-        c.handle(Input::LinkMade { generation });
-    });
-    let Some((camera, screen)) = local else { return Ok(()) };
-    if let Some(camera) = &camera {
-        media.send_stream(Slot::MicAudio, Slot::Camera, Some(camera)).await?;
-    }
-    // A screen share started before this connection (while waiting, or before a reconnection).
-    if let Some(screen) = &screen {
-        media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, Some(screen)).await?;
-    }
+    let Some((camera, screen)) = link_made(weak, &media, generation) else { return Ok(()) };
+    send_local_media(&media, camera, screen).await?;
     let sdp = match offer {
         None => make_offer(pc, e2ee).await?,
         Some(_) => make_answer(pc, e2ee).await?,
     };
     let payload_types = payload_types(pc);
     with_call(weak, |c| c.handle(Input::LocalDescription { generation, sdp, payload_types }));
+    Ok(())
+}
+
+/// The browser made attempt `generation`'s connection and transceivers: the controller hears
+/// it, the page shows what they receive. The camera and screen to send on them, or `None` if
+/// the attempt was dropped meanwhile (a reset, the end).
+fn link_made(
+    weak: &Weak<RefCell<Call>>,
+    media: &MediaTransceivers,
+    generation: Generation,
+) -> Option<(Option<MediaStream>, Option<MediaStream>)> {
+    let mut local = None;
+    with_call(weak, |c| {
+        if !c.ctl.is_current(generation) {
+            return;
+        }
+        if let Some(link) = c.link.as_mut() {
+            link.media = Some(media.clone());
+        }
+        c.show_remote_media(media);
+        local = Some((c.camera.clone(), c.screen.clone()));
+        c.handle(Input::LinkMade { generation });
+    });
+    local
+}
+
+/// Send the camera, and a screen share started before this connection (while waiting, or
+/// before a reconnection).
+async fn send_local_media(
+    media: &MediaTransceivers,
+    camera: Option<MediaStream>,
+    screen: Option<MediaStream>,
+) -> Result<(), JsValue> {
+    if let Some(camera) = &camera {
+        media.send_stream(Slot::MicAudio, Slot::Camera, Some(camera)).await?;
+    }
+    if let Some(screen) = &screen {
+        media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, Some(screen)).await?;
+    }
     Ok(())
 }

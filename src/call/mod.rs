@@ -74,6 +74,8 @@ struct Call {
     close_relay: Rc<dyn Fn()>,
     worker: Option<Rc<MediaWorker>>,
     link: Option<Link>,
+    /// (Host) the connection made while waiting alone, for the next attempt.
+    prepared: Option<link::PreparedLink>,
     camera: Option<MediaStream>,
     screen: Option<MediaStream>,
     /// The other person's screen share, shown while the controller says its frames arrive.
@@ -188,6 +190,7 @@ pub fn use_call(
             close_relay: Rc::new(|| {}),
             worker: None,
             link: None,
+            prepared: None,
             camera: None,
             screen: None,
             remote_screen: None,

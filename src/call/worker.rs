@@ -67,6 +67,8 @@ impl Call {
     /// it) and start a fresh one.
     pub(super) fn start_worker(&mut self) {
         self.worker = None;
+        // Its transforms ran on the old worker.
+        self.drop_prepared();
         self.set.health.try_update(|health| health.new_worker());
         let weak = self.me.clone();
         spawn_local(spawn_worker(weak));

@@ -225,6 +225,16 @@ pub enum Effect {
     /// Drop the media worker (and its keys) and start a fresh one; answered by
     /// [`Input::WorkerStarted`] or [`Input::WorkerFailed`].
     StartWorker,
+    /// (Host, alone in the room, its media worker running) the browser may make now the
+    /// connection it will offer, with its transceivers and its offer, for the
+    /// [`Effect::Connect`] that follows the other person's hello: that offer then leaves at
+    /// once, not after the browser's work (100 ms and more on a busy machine). Nothing of it
+    /// goes out before that `Connect`, which makes a connection of its own instead if its
+    /// `e2ee` or `ice` differ, or the media worker changed. No answer.
+    PrepareConnection {
+        e2ee: bool,
+        ice: IceSettings,
+    },
     /// Make a peer connection: the host with its own offer (`offer` is `None`), the guest
     /// answering `offer`; codecs chosen for E2EE if `e2ee`. Answered by [`Input::LinkMade`],
     /// then [`Input::LocalDescription`] (and, for the guest, [`Input::DescriptionsApplied`]),

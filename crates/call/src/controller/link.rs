@@ -72,6 +72,25 @@ impl Controller {
         self.emit(Effect::Connect { generation: self.generation, offer, e2ee, ice });
     }
 
+    /// (Host) Alone in the room, with a media worker and the relay's TURN credentials: let the
+    /// browser prepare the connection to offer (once per worker), so that the offer can leave
+    /// as soon as the other person's hello comes.
+    pub(super) fn prepare_connection(&mut self) {
+        let ready = self.role == Role::Host
+            && self.alone_in_room
+            && self.worker_ready
+            && !self.connection_prepared
+            && self.link.is_none()
+            && !self.session.has_peer()
+            && !self.ended;
+        if ready {
+            self.connection_prepared = true;
+            let e2ee = self.session.e2ee_intended();
+            let ice = self.ice.with_turn(self.turn.as_ref());
+            self.emit(Effect::PrepareConnection { e2ee, ice });
+        }
+    }
+
     /// The browser made the connection (the guest's with the host's offer applied).
     pub(super) fn link_made_by_browser(&mut self, generation: Generation) {
         if !self.is_current(generation) {
@@ -119,12 +138,16 @@ impl Controller {
     }
 
     /// Both descriptions of the connection are in: the worker learns the negotiated codecs
-    /// (it drops every frame until then), and the ICE candidates kept for it go in.
+    /// (it drops every frame until then), and the ICE candidates kept for it go in. The
+    /// session goes first: the guest's key confirmation, complete with its answer, leaves
+    /// before the candidates go to the browser (Chromium's `addIceCandidate` held the page for
+    /// 10 ms a candidate while the connection was being set up, and the host waits for it).
     pub(super) fn descriptions_applied(&mut self, payload_types: PayloadTypes) {
         let generation = self.generation;
         if self.worker_ready {
             self.emit(Effect::Worker(WorkerCommand::Codecs { payload_types }));
         }
+        self.follow_session();
         if let Some(link) = self.link.as_mut() {
             link.descriptions_applied = true;
             let pending = std::mem::take(&mut link.pending_ice);
@@ -132,7 +155,6 @@ impl Controller {
                 self.emit(Effect::AddIce { generation, candidate });
             }
         }
-        self.follow_session();
     }
 
     pub(super) fn add_ice(&mut self, candidate: IceCandidate) {

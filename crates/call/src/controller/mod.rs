@@ -138,6 +138,10 @@ pub struct Controller {
     said_turn_refused: bool,
     /// (Guest) a relay socket has opened before: only the first one says hello early.
     relay_opened: bool,
+    /// (Host) the relay said nobody else is in the room (its `joined`, or `peer-left`).
+    alone_in_room: bool,
+    /// (Host) the current media worker's connection was prepared ([`Effect::PrepareConnection`]).
+    connection_prepared: bool,
     /// (Guest) the hello went out right behind the first socket's `join`: its `joined` need not
     /// say it again.
     hello_before_joined: bool,
@@ -243,6 +247,8 @@ impl Controller {
             turn: None,
             said_turn_refused: false,
             relay_opened: false,
+            alone_in_room: false,
+            connection_prepared: false,
             hello_before_joined: false,
             announce_new_code: arrival == Arrival::MovedRekeyed,
             keep_link_when_confirmed: arrival == Arrival::MovedRekeyed
@@ -423,6 +429,7 @@ impl Controller {
         if first && self.role == Role::Host && self.session.has_peer() && self.link.is_none() {
             self.start_link(None);
         }
+        self.prepare_connection();
         if std::mem::take(&mut self.reconnect_when_ready)
             && self.session.has_peer()
             && self.link.is_none()

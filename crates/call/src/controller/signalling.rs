@@ -20,6 +20,7 @@ impl Controller {
         }
         match inbound {
             Inbound::Relay(RelayEvent::Joined { peers, .. }) if peers > 0 => {
+                self.alone_in_room = false;
                 // Back on the relay after our own socket dropped: whatever happened meanwhile
                 // (the other person may have reloaded, and that news is lost), their hello
                 // tells whether they are the same person, as after a `peer-left`.
@@ -43,15 +44,19 @@ impl Controller {
                 // An early hello found nobody (the relay says so): the other person's
                 // `peer-joined` brings the next one.
                 self.hello_before_joined = false;
-                self.session.relay_rejoined()
+                self.session.relay_rejoined();
+                self.alone_in_room = true;
+                self.prepare_connection();
             }
             // Whether this is the same person back on the relay or someone new, their hello
             // tells (see `peer_hello`).
             Inbound::Relay(RelayEvent::PeerJoined) => {
+                self.alone_in_room = false;
                 self.session.expect_peer();
                 self.say_hello()
             }
             Inbound::Relay(RelayEvent::PeerLeft) => {
+                self.alone_in_room = true;
                 if !self.peer_left_after_offer() {
                     self.peer_away()
                 }

@@ -131,6 +131,13 @@ pub struct Side {
     pub connect_times: Vec<u64>,
     /// What each connection was made with: ICE servers and policy.
     pub connect_ice: Vec<IceSettings>,
+    /// What each `Connect` said of E2EE, in order.
+    pub connect_e2ee: Vec<bool>,
+    /// For each of the peer's ICE candidates given to the browser, how many signals this side
+    /// had sent by then.
+    pub ice_added_after: Vec<usize>,
+    /// Each connection the browser was told to prepare (E2EE, ICE), in order.
+    pub prepared: Vec<(bool, IceSettings)>,
     /// Every signal this side sent, with when (ms), whether or not the relay carried it.
     pub sent: Vec<(u64, Signal)>,
     /// Certificate checks the controller asked the browser for.
@@ -194,6 +201,9 @@ impl Side {
             connects: 0,
             connect_times: Vec::new(),
             connect_ice: Vec::new(),
+            connect_e2ee: Vec::new(),
+            ice_added_after: Vec::new(),
+            prepared: Vec::new(),
             sent: Vec::new(),
             certificate_checks: 0,
             retry_at: None,
@@ -355,8 +365,10 @@ impl Side {
                     if self.worker_fails { Input::WorkerFailed } else { Input::WorkerStarted };
                 self.pending.push_back(answer);
             }
-            Effect::Connect { generation, offer, e2ee: _, ice } => {
+            Effect::PrepareConnection { e2ee, ice } => self.prepared.push((e2ee, ice)),
+            Effect::Connect { generation, offer, e2ee, ice } => {
                 self.connects += 1;
+                self.connect_e2ee.push(e2ee);
                 self.connect_ice.push(ice);
                 self.connect_times.push(now);
                 let local = self.next_certificate();
@@ -403,6 +415,7 @@ impl Side {
                 });
             }
             Effect::AddIce { generation, candidate } => {
+                self.ice_added_after.push(self.sent.len());
                 if let Some(link) = self.link.as_mut().filter(|l| l.generation == generation) {
                     link.ice_added.push(candidate);
                 }

@@ -5,7 +5,7 @@ use shieldcall_call::controller::{CallStatus, Input, LinkState};
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::Signal;
 
-use crate::harness::{From, Settings, WorkerMode, World, joined};
+use crate::harness::{From, Settings, WorkerMode, World, is_confirm, joined};
 
 #[test]
 fn both_lock_with_the_same_code_and_matching_keys() {
@@ -183,4 +183,15 @@ fn a_host_whose_worker_is_slow_offers_once_it_runs() {
     world.settle();
     world.assert_locked();
     assert_eq!((world.host.connects, world.guest.connects), (1, 1));
+}
+
+#[test]
+fn the_guest_confirms_before_its_browser_takes_the_host_candidates() {
+    let world = World::call(Settings::default());
+    world.assert_locked();
+    let guest = &world.guest;
+    let first_added = *guest.ice_added_after.first().expect("the host's candidates went in");
+    let confirmed = guest.sent.iter().position(|(_, s)| is_confirm(s)).expect("a confirmation");
+    // The host waits for that confirmation to lock; the candidates can wait for it.
+    assert!(confirmed < first_added, "confirmation #{confirmed}, candidates after #{first_added}");
 }

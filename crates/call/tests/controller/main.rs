@@ -16,6 +16,7 @@ mod honest;
 mod indicators;
 mod media;
 mod moving;
+mod prepared;
 mod reconnect;
 mod timing;
 mod turn;
