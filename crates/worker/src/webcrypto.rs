@@ -4,17 +4,14 @@
 //!
 //! Public so that the browser tests and the benchmark run exactly this code.
 
-use js_sys::{Array, ArrayBuffer, Promise, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
 use shieldcall_e2ee::sframe::external::{ExternalKey, OpenJob, SealJob};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::hybrid::Engine;
-use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
-
-/// The tag length of both GCM suites, in bits.
-const TAG_BITS: u8 = 128;
+use web_sys::{CryptoKey, SubtleCrypto};
 
 /// The global scope's `crypto.subtle` (a worker's, or a page's in the tests), if it has one.
 pub fn subtle() -> Option<SubtleCrypto> {
@@ -65,11 +62,33 @@ pub async fn imported(promise: Promise) -> Result<CryptoKey, JsValue> {
     JsFuture::from(promise).await.map(JsCast::unchecked_into)
 }
 
-fn gcm_params(nonce: &[u8; 12], aad: &[u8]) -> AesGcmParams {
-    let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&nonce[..]));
-    params.set_additional_data(&Uint8Array::from(aad));
-    params.set_tag_length(TAG_BITS);
-    params
+/// One `AesGcmParams` object for every call, its `iv` and `additionalData` set per frame. A
+/// WebCrypto call reads its algorithm, and copies those bytes, before it returns (WebCrypto:
+/// "normalize an algorithm", "get a copy of the bytes held by"), so the next frame may change
+/// them while the call runs. Built once, its name and property keys cross from wasm once:
+/// `AesGcmParams::new` decoded "AES-GCM" from wasm memory and made an object for every frame.
+/// (`tagLength` is left out: 128, the default, is the tag length of both suites.)
+struct GcmParams {
+    params: Object,
+    iv: JsValue,
+    additional_data: JsValue,
+}
+
+thread_local! {
+    static GCM_PARAMS: GcmParams = {
+        let params = Object::new();
+        let _ = Reflect::set(&params, &"name".into(), &"AES-GCM".into());
+        GcmParams { params, iv: "iv".into(), additional_data: "additionalData".into() }
+    };
+}
+
+/// The parameters of one AES-GCM call under `nonce` with `aad` (`header || clear prefix`).
+fn gcm_params(nonce: &[u8; 12], aad: &Uint8Array) -> Object {
+    GCM_PARAMS.with(|p| {
+        let _ = Reflect::set(&p.params, &p.iv, &Uint8Array::from(&nonce[..]));
+        let _ = Reflect::set(&p.params, &p.additional_data, aad);
+        p.params.clone()
+    })
 }
 
 /// Seals the frame bytes `data` (`clear prefix || payload`) as `job` says:
@@ -85,7 +104,7 @@ pub async fn seal(
     let p = prefix_len as u32;
     let prefix = frame.subarray(0, p);
     let prefix_bytes = if p == 0 { Vec::new() } else { prefix.to_vec() };
-    let params = gcm_params(job.nonce(), &job.aad(&prefix_bytes));
+    let params = gcm_params(job.nonce(), &Uint8Array::from(&job.aad(&prefix_bytes)[..]));
     let payload = frame.subarray(p, frame.length());
     let promise = subtle.encrypt_with_object_and_js_u8_array(&params, key, &payload)?;
     let sealed: ArrayBuffer = JsFuture::from(promise).await?.unchecked_into();
@@ -124,8 +143,15 @@ pub async fn open(
 ) -> Result<ArrayBuffer, JsValue> {
     let frame = Uint8Array::new(data);
     let p = prefix_len as u32;
-    let params = gcm_params(job.nonce(), &job.aad(head, prefix_len));
-    let body = frame.subarray(p + job.header_len() as u32, frame.length());
+    let h = job.header_len() as u32;
+    // With no clear prefix the AAD is the header, at the frame's start: a view, not a copy.
+    let aad = if p == 0 {
+        frame.subarray(0, h)
+    } else {
+        Uint8Array::from(&job.aad(head, prefix_len)[..])
+    };
+    let params = gcm_params(job.nonce(), &aad);
+    let body = frame.subarray(p + h, frame.length());
     let promise = subtle.decrypt_with_object_and_js_u8_array(&params, key, &body)?;
     let payload: ArrayBuffer = JsFuture::from(promise).await?.unchecked_into();
     if p == 0 {
