@@ -176,6 +176,7 @@ impl Call {
                 worker: None,
                 link: None,
                 prepared: None,
+                ice_to_add: Default::default(),
                 camera: None,
                 screen: None,
                 remote_screen: None,

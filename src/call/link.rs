@@ -164,7 +164,23 @@ impl Call {
         self.link.as_ref().filter(|l| l.generation == generation)
     }
 
+    /// Give the browser one of the peer's ICE candidates, each in a task of its own after the
+    /// one that asked: Chromium's `addIceCandidate` held the page for about 10 ms a candidate
+    /// while the connection was being set up, and the relay's next message (the key
+    /// confirmation that locks the shield) can then come between two, not after them all.
     pub(super) fn add_ice(&mut self, generation: Generation, candidate: &IceCandidate) {
+        self.ice_to_add.push_back((generation, candidate.clone()));
+        if self.ice_to_add.len() == 1 {
+            add_next_ice_later(self.me.clone());
+        }
+    }
+
+    fn add_next_ice(&mut self) {
+        let Some((generation, candidate)) = self.ice_to_add.pop_front() else { return };
+        if !self.ice_to_add.is_empty() {
+            add_next_ice_later(self.me.clone());
+        }
+        // A candidate for a connection dropped meanwhile goes nowhere.
         let Some(link) = self.current_link(generation) else { return };
         let init = RtcIceCandidateInit::new(&candidate.candidate);
         init.set_sdp_mid(candidate.sdp_mid.as_deref());
@@ -206,6 +222,11 @@ fn rtc_configuration(ice: &IceSettings) -> RtcConfiguration {
     let policy = ice.policy.as_str();
     let _ = Reflect::set(&configuration, &"iceTransportPolicy".into(), &policy.into());
     configuration
+}
+
+/// The next of the peer's ICE candidates, in a task of its own.
+fn add_next_ice_later(weak: Weak<RefCell<Call>>) {
+    gloo_timers::callback::Timeout::new(0, move || with_call(&weak, Call::add_next_ice)).forget();
 }
 
 /// The chat's data channel, negotiated on both sides with the same id: no in-band

@@ -31,7 +31,9 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
-use shieldcall_call::controller::{Arrival, CallSetup, Controller, Input};
+use shieldcall_call::controller::{
+    Arrival, CallSetup, Controller, Generation, IceCandidate, Input,
+};
 use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::prejoin::{DeviceAccess, PreJoin};
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -76,6 +78,8 @@ struct Call {
     link: Option<Link>,
     /// (Host) the connection made while waiting alone, for the next attempt.
     prepared: Option<link::PreparedLink>,
+    /// The peer's ICE candidates on their way to the browser, one task each (`add_ice`).
+    ice_to_add: std::collections::VecDeque<(Generation, IceCandidate)>,
     camera: Option<MediaStream>,
     screen: Option<MediaStream>,
     /// The other person's screen share, shown while the controller says its frames arrive.
@@ -191,6 +195,7 @@ pub fn use_call(
             worker: None,
             link: None,
             prepared: None,
+            ice_to_add: Default::default(),
             camera: None,
             screen: None,
             remote_screen: None,
