@@ -1,6 +1,7 @@
 //! Browser APIs as hooks over web-sys, each cleaning up after itself.
 
 pub mod peer;
+pub mod task;
 pub mod timeline;
 pub mod use_audio_level;
 pub mod use_captions;

@@ -90,7 +90,7 @@ impl WarmSocket {
 }
 
 /// The relay closes a socket that has not joined within 10 s; a person on the pre-join screen
-/// for longer gets a new one each time, for up to ten minutes.
+/// for longer gets a new one each time, for up to ten minutes (two, while the relay refuses).
 const REWARMS: u16 = 60;
 /// A warm socket that closed sooner than this did not meet the join timeout: the relay could
 /// not be reached, or refused it. The next one waits [`REWARM_WAIT_MS`], so that a pre-join

@@ -177,6 +177,7 @@ impl Call {
                 link: None,
                 prepared: None,
                 ice_to_add: Default::default(),
+                ice_task_armed: false,
                 camera: None,
                 screen: None,
                 remote_screen: None,

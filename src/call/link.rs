@@ -26,6 +26,7 @@ use super::{Call, with_call};
 use crate::browser::peer::{
     MediaTransceivers, apply_remote, make_answer, make_offer, payload_types,
 };
+use crate::browser::task::in_a_task;
 use crate::browser::worker::MediaWorker;
 
 /// The browser's objects of the current attempt.
@@ -170,15 +171,18 @@ impl Call {
     /// confirmation that locks the shield) can then come between two, not after them all.
     pub(super) fn add_ice(&mut self, generation: Generation, candidate: &IceCandidate) {
         self.ice_to_add.push_back((generation, candidate.clone()));
-        if self.ice_to_add.len() == 1 {
-            add_next_ice_later(self.me.clone());
+        if !self.ice_task_armed {
+            self.ice_task_armed = true;
+            add_next_ice_in_a_task(self.me.clone());
         }
     }
 
     fn add_next_ice(&mut self) {
+        self.ice_task_armed = false;
         let Some((generation, candidate)) = self.ice_to_add.pop_front() else { return };
         if !self.ice_to_add.is_empty() {
-            add_next_ice_later(self.me.clone());
+            self.ice_task_armed = true;
+            add_next_ice_in_a_task(self.me.clone());
         }
         // A candidate for a connection dropped meanwhile goes nowhere.
         let Some(link) = self.current_link(generation) else { return };
@@ -193,6 +197,8 @@ impl Call {
         if let Some(link) = self.link.take() {
             close_connection(&link.pc, &link.chat);
         }
+        // Candidates for it that had yet to go in.
+        self.ice_to_add.clear();
         // Made for the media worker of the time, which goes too.
         self.drop_prepared();
         self.remote_screen = None;
@@ -224,9 +230,16 @@ fn rtc_configuration(ice: &IceSettings) -> RtcConfiguration {
     configuration
 }
 
-/// The next of the peer's ICE candidates, in a task of its own.
-fn add_next_ice_later(weak: Weak<RefCell<Call>>) {
-    gloo_timers::callback::Timeout::new(0, move || with_call(&weak, Call::add_next_ice)).forget();
+/// The next of the peer's ICE candidates, in a task of its own (in the one after, should the
+/// call be busy then).
+fn add_next_ice_in_a_task(weak: Weak<RefCell<Call>>) {
+    in_a_task(move || {
+        let Some(call) = weak.upgrade() else { return };
+        match call.try_borrow_mut() {
+            Ok(mut call) => call.add_next_ice(),
+            Err(_) => add_next_ice_in_a_task(weak),
+        }
+    });
 }
 
 /// The chat's data channel, negotiated on both sides with the same id: no in-band

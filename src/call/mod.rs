@@ -80,6 +80,8 @@ struct Call {
     prepared: Option<link::PreparedLink>,
     /// The peer's ICE candidates on their way to the browser, one task each (`add_ice`).
     ice_to_add: std::collections::VecDeque<(Generation, IceCandidate)>,
+    /// A task to give the next of them is on its way.
+    ice_task_armed: bool,
     camera: Option<MediaStream>,
     screen: Option<MediaStream>,
     /// The other person's screen share, shown while the controller says its frames arrive.
@@ -196,6 +198,7 @@ pub fn use_call(
             link: None,
             prepared: None,
             ice_to_add: Default::default(),
+            ice_task_armed: false,
             camera: None,
             screen: None,
             remote_screen: None,

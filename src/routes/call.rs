@@ -128,9 +128,11 @@ fn CallRoom(
     let host = role == CallRole::Host;
     // Join starts the call at once (relay, keys, connection); the call screen comes once the
     // call has something to show (`call_screen_due`): building it would hold up the set-up.
-    let owner = Owner::current();
+    // Weak: the Join callback lives in this owner, and must not keep it (and the call's
+    // clean-ups) alive.
+    let owner = Owner::current().map(|owner| owner.downgrade());
     let (call, set_call) = signal(None::<CallHandle>);
-    let (joining_too_long, set_joining_too_long) = signal(false);
+    let (joining_timed_out, set_joining_timed_out) = signal(false);
     let join = Callback::new(move |()| {
         if call.get_untracked().is_some() {
             return;
@@ -138,13 +140,12 @@ fn CallRoom(
         timeline::mark("join pressed");
         let (id, role, config) = (id, role.clone(), config.clone());
         let start = move || use_call(id, role, chosen, config, media, state.into());
-        let handle = match &owner {
-            Some(owner) => owner.with(start),
-            None => start(),
-        };
+        // The call belongs to this page's owner, whose clean-up ends it; without one, none.
+        let Some(owner) = owner.as_ref().and_then(|owner| owner.upgrade()) else { return };
+        let handle = owner.with(start);
         set_call.set(Some(handle));
         set_timeout(
-            move || set_joining_too_long.set(true),
+            move || set_joining_timed_out.set(true),
             std::time::Duration::from_millis(JOINING_AT_MOST_MS),
         );
     });
@@ -159,7 +160,7 @@ fn CallRoom(
                     }
                     _ => RoomNews::NothingToShow,
                 };
-                let waited = if joining_too_long.get() { JOINING_AT_MOST_MS } else { 0 };
+                let waited = if joining_timed_out.get() { JOINING_AT_MOST_MS } else { 0 };
                 call.status.with(|status| {
                     call.shield.with(|shield| call_screen_due(status, shield, room, waited))
                 })

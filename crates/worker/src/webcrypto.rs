@@ -83,11 +83,12 @@ thread_local! {
 }
 
 /// The parameters of one AES-GCM call under `nonce` with `aad` (`header || clear prefix`).
-fn gcm_params(nonce: &[u8; 12], aad: &Uint8Array) -> Object {
+/// Fails rather than leave the previous frame's nonce in place.
+fn gcm_params(nonce: &[u8; 12], aad: &Uint8Array) -> Result<Object, JsValue> {
     GCM_PARAMS.with(|p| {
-        let _ = Reflect::set(&p.params, &p.iv, &Uint8Array::from(&nonce[..]));
-        let _ = Reflect::set(&p.params, &p.additional_data, aad);
-        p.params.clone()
+        Reflect::set(&p.params, &p.iv, &Uint8Array::from(&nonce[..]))?;
+        Reflect::set(&p.params, &p.additional_data, aad)?;
+        Ok(p.params.clone())
     })
 }
 
@@ -104,7 +105,7 @@ pub async fn seal(
     let p = prefix_len as u32;
     let prefix = frame.subarray(0, p);
     let prefix_bytes = if p == 0 { Vec::new() } else { prefix.to_vec() };
-    let params = gcm_params(job.nonce(), &Uint8Array::from(&job.aad(&prefix_bytes)[..]));
+    let params = gcm_params(job.nonce(), &Uint8Array::from(&job.aad(&prefix_bytes)[..]))?;
     let payload = frame.subarray(p, frame.length());
     let promise = subtle.encrypt_with_object_and_js_u8_array(&params, key, &payload)?;
     let sealed: ArrayBuffer = JsFuture::from(promise).await?.unchecked_into();
@@ -150,7 +151,7 @@ pub async fn open(
     } else {
         Uint8Array::from(&job.aad(head, prefix_len)[..])
     };
-    let params = gcm_params(job.nonce(), &aad);
+    let params = gcm_params(job.nonce(), &aad)?;
     let body = frame.subarray(p + h, frame.length());
     let promise = subtle.decrypt_with_object_and_js_u8_array(&params, key, &body)?;
     let payload: ArrayBuffer = JsFuture::from(promise).await?.unchecked_into();

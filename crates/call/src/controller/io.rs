@@ -230,7 +230,8 @@ pub enum Effect {
     /// [`Effect::Connect`] that follows the other person's hello: that offer then leaves at
     /// once, not after the browser's work (100 ms and more on a busy machine). Nothing of it
     /// goes out before that `Connect`, which makes a connection of its own instead if its
-    /// `e2ee` or `ice` differ, or the media worker changed. No answer.
+    /// `e2ee` or `ice` differ, or the media worker changed. A later one replaces it (new TURN
+    /// credentials after a rejoin, say). No answer.
     PrepareConnection {
         e2ee: bool,
         ice: IceSettings,

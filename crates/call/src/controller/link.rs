@@ -73,20 +73,23 @@ impl Controller {
     }
 
     /// (Host) Alone in the room, with a media worker and the relay's TURN credentials: let the
-    /// browser prepare the connection to offer (once per worker), so that the offer can leave
-    /// as soon as the other person's hello comes.
+    /// browser prepare the connection to offer, so that the offer can leave as soon as the
+    /// other person's hello comes. Again whenever what the next `Connect` would be made with
+    /// changes (each `joined` brings fresh TURN credentials), once per worker otherwise.
     pub(super) fn prepare_connection(&mut self) {
         let ready = self.role == Role::Host
             && self.alone_in_room
             && self.worker_ready
-            && !self.connection_prepared
             && self.link.is_none()
             && !self.session.has_peer()
             && !self.ended;
-        if ready {
-            self.connection_prepared = true;
-            let e2ee = self.session.e2ee_intended();
-            let ice = self.ice.with_turn(self.turn.as_ref());
+        if !ready {
+            return;
+        }
+        let settings = (self.session.e2ee_intended(), self.ice.with_turn(self.turn.as_ref()));
+        if self.connection_prepared_with.as_ref() != Some(&settings) {
+            self.connection_prepared_with = Some(settings.clone());
+            let (e2ee, ice) = settings;
             self.emit(Effect::PrepareConnection { e2ee, ice });
         }
     }

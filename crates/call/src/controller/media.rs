@@ -138,7 +138,7 @@ impl Controller {
     pub(super) fn reset_media(&mut self) {
         self.drop_link();
         self.worker_ready = false;
-        self.connection_prepared = false;
+        self.connection_prepared_with = None;
         self.worker_mode = None;
         self.follow_session();
         self.remote_screen = RemoteScreen::default();

@@ -81,7 +81,7 @@ pub struct Controller {
     /// A media worker runs; until it does, inbound messages wait in `backlog`.
     worker_ready: bool,
     /// The first worker has started: the call has joined.
-    prepared: bool,
+    first_worker_started: bool,
     backlog: Vec<Inbound>,
     /// The peer connection of the current attempt, if one is being made or runs.
     link: Option<Link>,
@@ -140,8 +140,9 @@ pub struct Controller {
     relay_opened: bool,
     /// (Host) the relay said nobody else is in the room (its `joined`, or `peer-left`).
     alone_in_room: bool,
-    /// (Host) the current media worker's connection was prepared ([`Effect::PrepareConnection`]).
-    connection_prepared: bool,
+    /// (Host) what the current media worker's connection was prepared with (E2EE, ICE), if it
+    /// was ([`Effect::PrepareConnection`]).
+    connection_prepared_with: Option<(bool, IceSettings)>,
     /// (Guest) the hello went out right behind the first socket's `join`: its `joined` need not
     /// say it again.
     hello_before_joined: bool,
@@ -217,7 +218,7 @@ impl Controller {
             now: 0,
             effects: VecDeque::new(),
             worker_ready: false,
-            prepared: false,
+            first_worker_started: false,
             backlog: Vec::new(),
             link: None,
             generation: 0,
@@ -248,7 +249,7 @@ impl Controller {
             said_turn_refused: false,
             relay_opened: false,
             alone_in_room: false,
-            connection_prepared: false,
+            connection_prepared_with: None,
             hello_before_joined: false,
             announce_new_code: arrival == Arrival::MovedRekeyed,
             keep_link_when_confirmed: arrival == Arrival::MovedRekeyed
@@ -414,9 +415,9 @@ impl Controller {
     fn worker_started(&mut self) {
         self.worker_ready = true;
         self.worker_mode = None;
-        let first = !self.prepared;
+        let first = !self.first_worker_started;
         if first {
-            self.prepared = true;
+            self.first_worker_started = true;
             if self.status == CallStatus::Preparing {
                 self.set_status(CallStatus::Waiting);
             }

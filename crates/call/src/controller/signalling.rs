@@ -108,7 +108,7 @@ impl Controller {
     /// before it offers. What needs the connection (offer, answer, candidates, confirmations)
     /// waits. After a reset everything waits, as the fresh worker belongs to a new agreement.
     fn agrees_before_the_worker(&self, inbound: &Inbound) -> bool {
-        !self.prepared
+        !self.first_worker_started
             && matches!(
                 inbound,
                 Inbound::Relay(

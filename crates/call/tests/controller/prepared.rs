@@ -103,3 +103,17 @@ fn after_the_guest_leaves_the_fresh_worker_prepares_the_next_connection() {
     world.assert_locked();
     assert_eq!(world.host.connects, 2);
 }
+
+#[test]
+fn a_rejoin_with_fresh_turn_credentials_prepares_again_and_the_connect_matches_it() {
+    let mut world = World::with_ice(Settings::default(), stun());
+    host_waiting(&mut world);
+    assert_eq!(world.host.prepared.len(), 1);
+    // The host's socket drops while it waits; its new `joined` brings new credentials.
+    world.relay_event(From::Host, joined_with_turn(0, "host-2"));
+    world.settle();
+    assert_eq!(world.host.prepared.len(), 2, "the first would no longer match");
+    guest_joins(&mut world);
+    world.assert_locked();
+    assert_eq!(world.host.connect_ice, vec![world.host.prepared[1].1.clone()]);
+}
