@@ -294,7 +294,9 @@ pub enum RoomNews {
 /// something to show: a shield (locked, unlocked or red), a call that waits alone or ended,
 /// trouble with the relay; and never longer than [`JOINING_AT_MOST_MS`]. ("Waiting" alone is
 /// not enough: the call says it as soon as its media worker runs, before the relay has said
-/// whether the other person is there.) Once shown, the call screen stays.
+/// whether the other person is there; nor is "connected": the media can connect before the key
+/// confirmation that decides the shield, and a fresh-clone CI run saw the call screen built in
+/// between hold that confirmation back for 229 ms.) Once shown, the call screen stays.
 pub fn call_screen_due(
     status: &CallStatus,
     shield: &ShieldState,
@@ -302,7 +304,8 @@ pub fn call_screen_due(
     since_join_ms: u64,
 ) -> bool {
     let settled = match status {
-        CallStatus::Preparing | CallStatus::Connecting => false,
+        // Media may connect a moment before the keys are confirmed: the shield comes next.
+        CallStatus::Preparing | CallStatus::Connecting | CallStatus::Connected => false,
         CallStatus::Waiting => room == RoomNews::Alone,
         _ => true,
     };
@@ -440,8 +443,9 @@ mod tests {
         let setting_up = ShieldState::Connecting;
         let quiet = RoomNews::NothingToShow;
         // Setting up, with nothing from the relay yet: the pre-join screen stays, up to its
-        // limit. "Waiting" comes with the media worker, before the relay says who is there.
-        for status in [&preparing, &connecting, &CallStatus::Waiting] {
+        // limit. "Waiting" comes with the media worker, before the relay says who is there;
+        // "connected" (the media) can come before the confirmation that decides the shield.
+        for status in [&preparing, &connecting, &CallStatus::Waiting, &CallStatus::Connected] {
             assert!(!call_screen_due(status, &setting_up, quiet, 0), "{status:?}");
             assert!(!call_screen_due(status, &setting_up, quiet, JOINING_AT_MOST_MS - 1));
             assert!(call_screen_due(status, &setting_up, quiet, JOINING_AT_MOST_MS));
