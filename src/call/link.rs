@@ -67,10 +67,7 @@ impl Call {
     pub(super) fn prepare_connection(&mut self, e2ee: bool, ice: IceSettings) {
         self.drop_prepared();
         let Some(worker) = self.worker.clone() else { return };
-        let configuration = rtc_configuration(&ice);
-        let _ = worker.configure(&configuration);
-        let Ok(pc) = RtcPeerConnection::new_with_configuration(&configuration) else { return };
-        let chat = chat_channel(&pc);
+        let Some((pc, chat)) = new_connection(&worker, &ice) else { return };
         let Ok(media) = MediaTransceivers::create(&pc, &worker, e2ee) else {
             return close_connection(&pc, &chat);
         };
@@ -112,13 +109,10 @@ impl Call {
             Some(prepared) => prepared.close(),
             None => {}
         }
-        let configuration = rtc_configuration(ice);
-        let _ = worker.configure(&configuration);
-        let Ok(pc) = RtcPeerConnection::new_with_configuration(&configuration) else {
+        let Some((pc, chat)) = new_connection(&worker, ice) else {
             web_sys::console::warn_1(&"this browser could not start a call connection".into());
             return self.handle(Input::ConnectFailed { generation });
         };
-        let chat = chat_channel(&pc);
         let ice_news = Rc::new(RefCell::new(IceSink::to(generation, &self.me)));
         let mut closures = wire_ice(&pc, &ice_news);
         closures.extend(wire_events(&pc, &chat, generation, &self.me));
@@ -240,6 +234,19 @@ fn add_next_ice_in_a_task(weak: Weak<RefCell<Call>>) {
             Err(_) => add_next_ice_in_a_task(weak),
         }
     });
+}
+
+/// A peer connection with `ice`'s servers, set up for `worker`'s transform API, and its chat
+/// channel.
+fn new_connection(
+    worker: &MediaWorker,
+    ice: &IceSettings,
+) -> Option<(RtcPeerConnection, RtcDataChannel)> {
+    let configuration = rtc_configuration(ice);
+    let _ = worker.configure(&configuration);
+    let pc = RtcPeerConnection::new_with_configuration(&configuration).ok()?;
+    let chat = chat_channel(&pc);
+    Some((pc, chat))
 }
 
 /// The chat's data channel, negotiated on both sides with the same id: no in-band
