@@ -23,12 +23,16 @@ apt_install() {
     { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q "${missing[@]}" >/dev/null; }
 }
 
-# 1. The wasm32 standard library: rustup's target, or Debian's rustc-web with -Zbuild-std.
+# 1. The wasm32 standard library: rustup's target, or Debian's rustc-web with -Zbuild-std. Both
+#    routes also bring the standard library's sources: `make dist` rebuilds it for its size
+#    (see DIST_STD in the Makefile).
 : >.tools/env
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown &&
+  rustup component list --installed 2>/dev/null | grep -qx rust-src; then
   :
-elif command -v rustup >/dev/null && timeout 300 rustup target add wasm32-unknown-unknown; then
-  log "added rustup's wasm32-unknown-unknown target"
+elif command -v rustup >/dev/null && timeout 300 rustup target add wasm32-unknown-unknown &&
+  timeout 300 rustup component add rust-src; then
+  log "added rustup's wasm32-unknown-unknown target and rust-src"
 else
   log "rustup's wasm32 target is out of reach: falling back to Debian's rustc-web and -Zbuild-std"
   # bookworm itself has rustc-web 1.85, older than Cargo.toml's rust-version: the 1.96 this route

@@ -69,7 +69,7 @@ pub fn GroupPanel(
                             <div
                                 class="tile tile--member"
                                 data-member=tile.id.to_string()
-                                data-member-status=move || format!("{:?}", status.get())
+                                data-member-status=move || status.get().hook()
                             >
                                 <StreamVideo stream hook="member" label="Another person in the call" />
                                 <p class="tile-caption">{format!("Person {}", tile.id)}</p>

@@ -278,13 +278,7 @@ fn InCall(
         (CallStatus::Connected, Presence::Disconnected(_)) => "connected",
         (_, Presence::Reconnecting(_)) => "reconnecting",
         (_, Presence::Disconnected(_)) => "disconnected",
-        (CallStatus::Preparing, _) => "preparing",
-        (CallStatus::Waiting, _) => "waiting",
-        (CallStatus::Connecting, _) => "connecting",
-        (CallStatus::Connected, _) => "connected",
-        (CallStatus::PeerLeft, _) => "peer-left",
-        (CallStatus::OnHold, _) => "on-hold",
-        (CallStatus::Retrying { .. }, _) => "retrying",
+        (now, _) => now.hook(),
     };
     let shield = call.shield;
     // Features that copy the call out of the two devices are offered only once the call is known

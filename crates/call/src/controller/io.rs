@@ -39,6 +39,23 @@ pub enum CallStatus {
     Ended(String),
 }
 
+impl CallStatus {
+    /// A name for the page's data attributes (what tests and styles read), kebab-case: the
+    /// release build has no `Debug` text to offer.
+    pub fn hook(&self) -> &'static str {
+        match self {
+            CallStatus::Preparing => "preparing",
+            CallStatus::Waiting => "waiting",
+            CallStatus::Connecting => "connecting",
+            CallStatus::Connected => "connected",
+            CallStatus::PeerLeft => "peer-left",
+            CallStatus::OnHold => "on-hold",
+            CallStatus::Retrying { .. } => "retrying",
+            CallStatus::Ended(_) => "ended",
+        }
+    }
+}
+
 /// An ICE candidate as trickled between the peers (`RTCIceCandidateInit`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IceCandidate {
@@ -303,4 +320,32 @@ pub enum Effect {
         why: Option<String>,
         forget_link: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallStatus;
+
+    #[test]
+    fn every_status_has_a_hook_of_its_own() {
+        let all = [
+            CallStatus::Preparing,
+            CallStatus::Waiting,
+            CallStatus::Connecting,
+            CallStatus::Connected,
+            CallStatus::PeerLeft,
+            CallStatus::OnHold,
+            CallStatus::Retrying { in_secs: 2, attempt: 1 },
+            CallStatus::Ended("the other person left".into()),
+        ];
+        let mut hooks: Vec<&str> = all.iter().map(CallStatus::hook).collect();
+        assert!(
+            hooks
+                .iter()
+                .all(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+        );
+        hooks.sort_unstable();
+        hooks.dedup();
+        assert_eq!(hooks.len(), all.len());
+    }
 }
