@@ -25,7 +25,7 @@ apt_install() {
 
 # 1. The wasm32 standard library: rustup's target, or Debian's rustc-web with -Zbuild-std. Both
 #    routes also bring the standard library's sources: `make dist` rebuilds it for its size
-#    (see DIST_STD in the Makefile).
+#    (see SHIPPED_STD in the Makefile).
 : >.tools/env
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown &&
   rustup component list --installed 2>/dev/null | grep -qx rust-src; then
