@@ -101,10 +101,13 @@ test-browser: worker-pkg
 # only, the hybrid the worker runs, the same SFrame in plain JavaScript, and the bare WebCrypto
 # call; prints tables of µs per frame with ratios (README, "Measured").
 # Not run by `make test`.
+# Built as the shipped worker is (SHIPPED_STD; with panic=abort for the test harness too, or the
+# standard library would be built a second time, with unwinding, and clash with the first).
+BENCH_STD = $(SHIPPED_STD) CARGO_UNSTABLE_PANIC_ABORT_TESTS=true
 bench-browser: setup
-	$(WASM) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
+	$(WASM) $(BENCH_STD) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
 	  --features every-suite --test bench_worker -- --nocapture
-	$(IN_FIREFOX) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
+	$(IN_FIREFOX) $(BENCH_STD) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
 	  --features every-suite --test bench_worker -- --nocapture
 
 # The relay under load (crates/relay/README.md, "Capacity"): SOCKETS sockets on loopback as

@@ -23,16 +23,12 @@ apt_install() {
     { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q "${missing[@]}" >/dev/null; }
 }
 
-# 1. The wasm32 standard library: rustup's target, or Debian's rustc-web with -Zbuild-std. Both
-#    routes also bring the standard library's sources: `make dist` rebuilds it for its size
-#    (see SHIPPED_STD in the Makefile).
+# 1. The wasm32 standard library: rustup's target, or Debian's rustc-web with -Zbuild-std.
 : >.tools/env
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown &&
-  rustup component list --installed 2>/dev/null | grep -qx rust-src; then
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   :
-elif command -v rustup >/dev/null && timeout 300 rustup target add wasm32-unknown-unknown &&
-  timeout 300 rustup component add rust-src; then
-  log "added rustup's wasm32-unknown-unknown target and rust-src"
+elif command -v rustup >/dev/null && timeout 300 rustup target add wasm32-unknown-unknown; then
+  log "added rustup's wasm32-unknown-unknown target"
 else
   log "rustup's wasm32 target is out of reach: falling back to Debian's rustc-web and -Zbuild-std"
   # bookworm itself has rustc-web 1.85, older than Cargo.toml's rust-version: the 1.96 this route
@@ -58,6 +54,19 @@ else
 export WASM_PATH_PREFIX=$root/.tools/debian-rust
 export WASM_ENV="RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19"
 ENV
+fi
+
+# The shipped wasm rebuilds the standard library from its sources (SHIPPED_STD in the Makefile):
+# Debian's rust-web-src on that route, rustup's rust-src on this one.
+# Its -Cpanic=immediate-abort came with Rust 1.92 (the Debian route's 1.96 has it).
+rust_version=$(rustc --version | cut -d' ' -f2)
+if [ ! -s .tools/env ] && ! printf '%s\n' 1.92.0 "${rust_version%%-*}" | sort -V -C; then
+  log "rustc $rust_version: the shipped wasm needs Rust 1.92 or newer (rustup update stable)"; exit 1
+fi
+if [ ! -s .tools/env ] && ! rustup component list --installed 2>/dev/null | grep -qx rust-src; then
+  timeout 300 rustup component add rust-src ||
+    { log "rustup's rust-src is out of reach: the shipped wasm (make dist, worker-pkg) needs it"; exit 1; }
+  log "added rustup's rust-src"
 fi
 
 # 2. Chromium and ChromeDriver for the browser tests, and Firefox ESR for the calls between
@@ -123,6 +132,12 @@ if [ -f package.json ] && { [ ! -d node_modules/playwright-core ] || [ ! -d node
   if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
 fi
 
-# 6. Sources for offline builds (trunk builds with --offline).
+# 6. Sources for offline builds (trunk builds with --offline), the standard library's own
+#    dependencies among them (its -Zbuild-std build in `make dist`).
 cargo fetch -q
+(
+  [ ! -f .tools/env ] || source .tools/env
+  env PATH="${WASM_PATH_PREFIX:+$WASM_PATH_PREFIX:}$PATH" RUSTC_BOOTSTRAP=1 \
+    cargo fetch -q --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort
+)
 log "ready"
