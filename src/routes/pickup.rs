@@ -27,7 +27,7 @@ async fn find(code: &PickupCode) -> Result<String, String> {
         .map_err(|_| RELAY_UNREACHABLE)?
         .as_string()
         .unwrap_or_default();
-    match serde_json::from_str::<PickupAnswer>(&text) {
+    match PickupAnswer::parse(&text) {
         Ok(PickupAnswer::Found { call, token, deposit }) => {
             let call = CallId::parse(&call).map_err(|_| PickupError::WrongCode.to_string())?;
             let link = code.open(&token, &deposit).map_err(|e| e.to_string())?;

@@ -7,18 +7,15 @@
 //!  "policy": {"e2eeAllowed": true}}
 //! ```
 
-use serde::Deserialize;
 use shieldcall_protocol::TurnCredentials;
+use shieldcall_protocol::json::{self, FromJson, Json, JsonError, Object};
 
 /// One ICE server, as in `RTCIceServer`.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IceServer {
     /// One URL or several (`stun:`, `turn:`, `turns:`).
-    #[serde(deserialize_with = "one_or_many")]
     pub urls: Vec<String>,
-    #[serde(default)]
     pub username: Option<String>,
-    #[serde(default)]
     pub credential: Option<String>,
 }
 
@@ -35,8 +32,7 @@ impl std::fmt::Debug for IceServer {
 
 /// Which ICE candidates a connection may use, as `RTCIceTransportPolicy`: `relay` keeps
 /// people's IP addresses from each other (media goes only through a TURN server).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IceTransportPolicy {
     #[default]
     All,
@@ -98,57 +94,53 @@ impl Default for AppConfig {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawConfig {
-    #[serde(default)]
-    ice_servers: Vec<IceServer>,
-    #[serde(default)]
-    ice_transport_policy: IceTransportPolicy,
-    #[serde(default)]
-    policy: RawPolicy,
-}
+// Read by hand from `shieldcall_protocol::json`, as the relay's messages are: members this
+// does not know are ignored (a newer file, or RTCIceServer's other members), a known one of
+// the wrong shape makes the file malformed.
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawPolicy {
-    #[serde(default = "allowed")]
-    e2ee_allowed: bool,
-}
-
-impl Default for RawPolicy {
-    fn default() -> Self {
-        RawPolicy { e2ee_allowed: true }
+impl FromJson for IceServer {
+    fn from_json(json: Json) -> Option<Self> {
+        let mut f = Object::from_json(json)?;
+        // One URL as a string, or several as a list.
+        let urls = match f.take("urls")? {
+            Json::String(url) => vec![url],
+            many => Vec::from_json(many)?,
+        };
+        Some(IceServer {
+            urls,
+            username: f.optional("username")?,
+            credential: f.optional("credential")?,
+        })
     }
 }
 
-fn allowed() -> bool {
-    true
+impl FromJson for IceTransportPolicy {
+    fn from_json(json: Json) -> Option<Self> {
+        match String::from_json(json)?.as_str() {
+            "all" => Some(IceTransportPolicy::All),
+            "relay" => Some(IceTransportPolicy::Relay),
+            _ => None,
+        }
+    }
 }
 
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Urls {
-        One(String),
-        Many(Vec<String>),
+impl FromJson for AppConfig {
+    fn from_json(json: Json) -> Option<Self> {
+        let mut f = Object::from_json(json)?;
+        let mut policy = f.defaulted("policy", Object::default())?;
+        Some(AppConfig {
+            ice_servers: f.defaulted("iceServers", Vec::new())?,
+            ice_transport_policy: f.defaulted("iceTransportPolicy", IceTransportPolicy::All)?,
+            e2ee_allowed: policy.defaulted("e2eeAllowed", true)?,
+        })
     }
-    Ok(match Urls::deserialize(d)? {
-        Urls::One(url) => vec![url],
-        Urls::Many(urls) => urls,
-    })
 }
 
 impl AppConfig {
     /// Parse the text of `config.json`. Missing fields take their defaults; a wrong shape is an
     /// error.
-    pub fn from_json(text: &str) -> Result<AppConfig, serde_json::Error> {
-        let raw: RawConfig = serde_json::from_str(text)?;
-        Ok(AppConfig {
-            ice_servers: raw.ice_servers,
-            ice_transport_policy: raw.ice_transport_policy,
-            e2ee_allowed: raw.policy.e2ee_allowed,
-        })
+    pub fn from_json(text: &str) -> Result<AppConfig, JsonError> {
+        json::decode(text)
     }
 
     /// config.json's part of what every connection is made with (the relay's TURN servers are
@@ -250,6 +242,18 @@ mod tests {
         assert!(AppConfig::from_json(r#"{"iceServers": [{"username": "u"}]}"#).is_err(), "no urls");
         assert!(AppConfig::from_json(r#"{"policy": {"e2eeAllowed": "no"}}"#).is_err());
         assert!(AppConfig::from_json("not json").is_err());
+        assert!(AppConfig::from_json(r#"{"iceServers": null}"#).is_err(), "null is no list");
+    }
+
+    #[test]
+    fn members_it_does_not_know_are_ignored() {
+        let text = r#"{"iceServers": [{"urls": "turn:t", "username": "u", "credential": "c",
+            "credentialType": "password"}], "future": {"x": 1}, "policy": {"e2eeAllowed": false,
+            "other": true}}"#;
+        let config = AppConfig::from_json(text).unwrap();
+        assert!(!config.e2ee_allowed);
+        assert_eq!(config.ice_servers[0].urls, ["turn:t"]);
+        assert_eq!(config.ice_servers[0].credential.as_deref(), Some("c"));
         assert!(AppConfig::from_json("").is_err());
     }
 }

@@ -7,9 +7,10 @@
 //! addressee gets `{"t":"from","from":ID,"s":SIGNAL}` with the sender's id as the relay knows
 //! it, never one the sender claimed. A room of two that was never opened speaks as before.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::Signal;
+use crate::json::{FromJson, Json, Object};
 
 /// Members a group call holds at most (the relay enforces it).
 pub const MAX_GROUP: usize = 4;
@@ -18,8 +19,8 @@ pub const MAX_GROUP: usize = 4;
 pub type MemberId = u32;
 
 /// What the relay tells members of a room opened to a group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "t", rename_all = "kebab-case")]
 pub enum GroupEvent {
     /// The room is a group: `me` is this member's id, `members` everyone's (`me` included),
     /// earliest first. Sent to every member when the room opens, and to a member joining an
@@ -40,6 +41,27 @@ impl GroupEvent {
     pub fn to_json(&self) -> String {
         // Serialising a plain enum of numbers and strings cannot fail.
         serde_json::to_string(self).expect("GroupEvent serialises")
+    }
+
+    /// The event tagged `tag`, its fields taken from `f`; `None` (with `f` untouched) when no
+    /// group event has that tag.
+    pub(crate) fn from_tag(tag: &str, f: &mut Object) -> Option<Self> {
+        Some(match tag {
+            "group" => GroupEvent::Group { me: f.required("me")?, members: f.required("members")? },
+            "member-joined" => GroupEvent::MemberJoined { id: f.required("id")? },
+            "member-left" => GroupEvent::MemberLeft { id: f.required("id")? },
+            "from" => GroupEvent::From { from: f.required("from")?, s: f.required("s")? },
+            "group-full" => GroupEvent::GroupFull { max: f.required("max")? },
+            _ => return None,
+        })
+    }
+}
+
+impl FromJson for GroupEvent {
+    fn from_json(json: Json) -> Option<Self> {
+        let (tag, mut f) = Object::tagged(json)?;
+        let event = GroupEvent::from_tag(&tag, &mut f)?;
+        f.done(event)
     }
 }
 

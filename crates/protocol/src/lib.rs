@@ -11,13 +11,14 @@
 //! Relay events and signals are JSON objects tagged by `t`, so a client reads either from the
 //! same socket; worker messages are bytes ([`packed`]), tagged by their first.
 //!
-//! Data and serde only: no cryptography, no I/O. The relay links this crate and not the E2EE
+//! Data, serde (to write the JSON messages) and a JSON reader ([`json`]) only: no cryptography, no I/O. The relay links this crate and not the E2EE
 //! core, so it carries no key agreement or cipher code at all.
 
 pub mod base64url;
 mod call_id;
 mod codec;
 mod group;
+pub mod json;
 mod media_state;
 mod move_intent;
 pub mod packed;

@@ -1,9 +1,12 @@
 //! What crosses the relay's socket: [`RelayRequest`] (a client to the relay itself),
 //! [`RelayEvent`] (the relay about its room) and [`Signal`] (one client to the other, which the
 //! relay only forwards). All are JSON objects tagged by `t`, so a client reads relay events and
-//! signals from the same socket ([`Inbound`]).
+//! signals from the same socket ([`Inbound`]). serde writes them (`to_json`); they are read by
+//! hand from [`crate::json`] (`parse`), with the same names, refusing any field they do not have.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::json::{self, FromJson, Json, Object};
 
 /// Protocol version carried in [`Hello`].
 pub const PROTOCOL_VERSION: u8 = 2;
@@ -12,8 +15,8 @@ pub const PROTOCOL_VERSION: u8 = 2;
 pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
 
 /// An event the relay sends about the room a client joined.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "t", rename_all = "kebab-case")]
 pub enum RelayEvent {
     /// You are in the room; `peers` others were already there (0 or 1). `rejoin` is this
     /// place's token: a reconnection that presents it (in [`RelayRequest::Join`]) takes
@@ -24,7 +27,7 @@ pub enum RelayEvent {
     Joined {
         peers: u8,
         rejoin: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         turn: Option<TurnCredentials>,
     },
     /// The other person arrived.
@@ -64,7 +67,7 @@ pub enum RelayEvent {
 }
 
 /// Why a move token took no place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MoveRefusal {
     /// It has taken a place already: move links are one-time.
@@ -79,7 +82,7 @@ pub enum MoveRefusal {
 /// A move token: 16 random bytes from the relay, base64url. It is the whole claim to a place,
 /// so it is kept out of `Debug` (logs, panics); it travels only in a socket's messages and in
 /// a link's fragment, never in a URL the relay sees.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct MoveToken(pub String);
 
@@ -96,8 +99,7 @@ impl std::fmt::Debug for MoveToken {
 /// only someone who holds a place in a call gets them, with no endpoint of its own to guard
 /// and rate-limit, they arrive before any peer connection is made, and every rejoin after a
 /// lost socket brings fresh ones.)
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct TurnCredentials {
     /// `turn:` / `turns:` URLs, as in `RTCIceServer.urls`.
     pub urls: Vec<String>,
@@ -121,15 +123,15 @@ impl std::fmt::Debug for TurnCredentials {
 
 /// The first message on a relay socket, from the client to the relay (never forwarded). The
 /// rejoin token travels here rather than in the URL, where access logs and proxies would keep it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "t", rename_all = "kebab-case")]
 pub enum RelayRequest {
     /// Join the room: a new place, or with `rejoin` (from an earlier `joined`) that place back,
     /// or with `move` (from another device's [`RelayEvent::MoveToken`]) that device's place.
     Join {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         rejoin: Option<String>,
-        #[serde(rename = "move", default, skip_serializing_if = "Option::is_none")]
+        #[serde(rename = "move", skip_serializing_if = "Option::is_none")]
         moving: Option<MoveToken>,
     },
     /// (Once joined, the only request besides signals.) Ask for a token to move this place to
@@ -166,8 +168,8 @@ pub fn valid_transfer_name(name: &str) -> bool {
 
 /// What `POST /pickup` answers for a pickup code's relay half: where the parked place is and
 /// what the parker deposited, or why not.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PickupAnswer {
     Found { call: String, token: MoveToken, deposit: String },
     Refused { reason: MoveRefusal },
@@ -198,8 +200,7 @@ impl RelayRequest {
 
 /// Each party's E2EE setting and ephemeral P-256 public key (65-byte SEC1, base64url): the
 /// first signal each side sends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Hello {
     /// The protocol version ([`PROTOCOL_VERSION`]).
     pub v: u8,
@@ -210,15 +211,14 @@ pub struct Hello {
 
 /// The sender's key confirmation (32 bytes, base64url; `Confirmation` in the E2EE core): proof,
 /// keyed by the link secret, of the transcript it saw.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Confirm {
     pub mac: String,
 }
 
 /// A message from one client to the other, forwarded unchanged by the relay.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "kebab-case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "t", rename_all = "kebab-case")]
 pub enum Signal {
     Hello(Hello),
     Confirm(Confirm),
@@ -233,19 +233,19 @@ pub enum Signal {
     /// A trickled ICE candidate, as `RTCIceCandidateInit`.
     Ice {
         candidate: String,
-        #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
+        #[serde(rename = "sdpMid", skip_serializing_if = "Option::is_none")]
         sdp_mid: Option<String>,
-        #[serde(rename = "sdpMLineIndex", default, skip_serializing_if = "Option::is_none")]
+        #[serde(rename = "sdpMLineIndex", skip_serializing_if = "Option::is_none")]
         sdp_m_line_index: Option<u16>,
     },
-    /// The sender is hanging up. (A struct variant: serde ignores `deny_unknown_fields` on
-    /// unit variants of internally tagged enums, and extra fields must be refused.)
+    /// The sender is hanging up. (A struct variant, as serde wrote it when it also read the
+    /// messages: it ignored extra fields on unit variants.)
     Bye {},
 }
 
-/// Anything a client can receive on its relay socket.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+/// Anything a client can receive on its relay socket: which of the three, its tag says (no
+/// two of them share one).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Inbound {
     Relay(RelayEvent),
     Peer(Signal),
@@ -283,11 +283,185 @@ impl Inbound {
 }
 
 /// One signalling message of at most [`MAX_SIGNAL_BYTES`]; the error never echoes the text.
-fn parse_signalling<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SignalError> {
+fn parse_signalling<T: FromJson>(text: &str) -> Result<T, SignalError> {
     if text.len() > MAX_SIGNAL_BYTES {
         return Err(SignalError::TooLarge);
     }
-    serde_json::from_str(text).map_err(|_| SignalError::Malformed)
+    json::decode(text).map_err(|_| SignalError::Malformed)
+}
+
+impl PickupAnswer {
+    /// Parse the answer of `POST /pickup`.
+    pub fn parse(text: &str) -> Result<Self, SignalError> {
+        parse_signalling(text)
+    }
+
+    /// The JSON text of this answer.
+    pub fn to_json(&self) -> String {
+        // Serialising an enum of strings cannot fail.
+        serde_json::to_string(self).expect("PickupAnswer serialises")
+    }
+}
+
+// Reading: each message takes its fields by the names serde writes (the tests check that what
+// `to_json` writes reads back the same), and refuses any other (`Object::done`).
+
+impl FromJson for MoveToken {
+    fn from_json(json: Json) -> Option<Self> {
+        String::from_json(json).map(MoveToken)
+    }
+}
+
+impl FromJson for MoveRefusal {
+    fn from_json(json: Json) -> Option<Self> {
+        Some(match String::from_json(json)?.as_str() {
+            "used" => MoveRefusal::Used,
+            "expired" => MoveRefusal::Expired,
+            "unknown" => MoveRefusal::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+impl FromJson for TurnCredentials {
+    fn from_json(json: Json) -> Option<Self> {
+        let mut f = Object::from_json(json)?;
+        let turn = TurnCredentials {
+            urls: f.required("urls")?,
+            username: f.required("username")?,
+            credential: f.required("credential")?,
+            ttl: f.required("ttl")?,
+        };
+        f.done(turn)
+    }
+}
+
+impl RelayEvent {
+    /// The event tagged `tag`, its fields taken from `f`; `None` (with `f` untouched) when no
+    /// event has that tag.
+    fn from_tag(tag: &str, f: &mut Object) -> Option<Self> {
+        Some(match tag {
+            "joined" => RelayEvent::Joined {
+                peers: f.required("peers")?,
+                rejoin: f.required("rejoin")?,
+                turn: f.optional("turn")?,
+            },
+            "peer-joined" => RelayEvent::PeerJoined,
+            "peer-left" => RelayEvent::PeerLeft,
+            "full" => RelayEvent::Full,
+            "error" => RelayEvent::Error { reason: f.required("reason")? },
+            "move-token" => {
+                RelayEvent::MoveToken { token: f.required("token")?, ttl: f.required("ttl")? }
+            }
+            "peer-moved" => RelayEvent::PeerMoved,
+            "moved" => RelayEvent::Moved,
+            "move-refused" => RelayEvent::MoveRefused { reason: f.required("reason")? },
+            "parked" => RelayEvent::Parked {
+                token: f.required("token")?,
+                code: f.required("code")?,
+                ttl: f.required("ttl")?,
+            },
+            "peer-parked" => RelayEvent::PeerParked { ttl: f.required("ttl")? },
+            "park-ended" => RelayEvent::ParkEnded,
+            "transfer-token" => {
+                RelayEvent::TransferToken { token: f.required("token")?, ttl: f.required("ttl")? }
+            }
+            "peer-transferred" => RelayEvent::PeerTransferred { name: f.required("name")? },
+            _ => return None,
+        })
+    }
+}
+
+impl FromJson for RelayEvent {
+    fn from_json(json: Json) -> Option<Self> {
+        let (tag, mut f) = Object::tagged(json)?;
+        let event = RelayEvent::from_tag(&tag, &mut f)?;
+        f.done(event)
+    }
+}
+
+impl FromJson for RelayRequest {
+    fn from_json(json: Json) -> Option<Self> {
+        let (tag, mut f) = Object::tagged(json)?;
+        let request = match tag.as_str() {
+            "join" => {
+                RelayRequest::Join { rejoin: f.optional("rejoin")?, moving: f.optional("move")? }
+            }
+            "move" => RelayRequest::Move {},
+            "open-group" => RelayRequest::OpenGroup {},
+            "to" => RelayRequest::To { to: f.required("to")?, s: f.required("s")? },
+            "park" => RelayRequest::Park { deposit: f.required("deposit")? },
+            "transfer" => RelayRequest::Transfer { name: f.required("name")? },
+            _ => return None,
+        };
+        f.done(request)
+    }
+}
+
+impl FromJson for PickupAnswer {
+    /// Tagged from outside, as serde writes an enum: `{"found": {...}}` or `{"refused": {...}}`.
+    fn from_json(json: Json) -> Option<Self> {
+        let mut outer = Object::from_json(json)?;
+        let answer = if let Some(found) = outer.take("found") {
+            let mut f = Object::from_json(found)?;
+            let found = PickupAnswer::Found {
+                call: f.required("call")?,
+                token: f.required("token")?,
+                deposit: f.required("deposit")?,
+            };
+            f.done(found)?
+        } else {
+            let mut f = Object::from_json(outer.take("refused")?)?;
+            let reason = f.required("reason")?;
+            f.done(PickupAnswer::Refused { reason })?
+        };
+        outer.done(answer)
+    }
+}
+
+impl Signal {
+    /// The signal tagged `tag`, its fields taken from `f`; `None` (with `f` untouched) when no
+    /// signal has that tag.
+    fn from_tag(tag: &str, f: &mut Object) -> Option<Self> {
+        Some(match tag {
+            "hello" => Signal::Hello(Hello {
+                v: f.required("v")?,
+                e2ee: f.required("e2ee")?,
+                public_key: f.required("pub")?,
+            }),
+            "confirm" => Signal::Confirm(Confirm { mac: f.required("mac")? }),
+            "offer" => Signal::Offer { sdp: f.required("sdp")? },
+            "answer" => Signal::Answer { sdp: f.required("sdp")? },
+            "ice" => Signal::Ice {
+                candidate: f.required("candidate")?,
+                sdp_mid: f.optional("sdpMid")?,
+                sdp_m_line_index: f.optional("sdpMLineIndex")?,
+            },
+            "bye" => Signal::Bye {},
+            _ => return None,
+        })
+    }
+}
+
+impl FromJson for Signal {
+    fn from_json(json: Json) -> Option<Self> {
+        let (tag, mut f) = Object::tagged(json)?;
+        let signal = Signal::from_tag(&tag, &mut f)?;
+        f.done(signal)
+    }
+}
+
+impl FromJson for Inbound {
+    fn from_json(json: Json) -> Option<Self> {
+        let (tag, mut f) = Object::tagged(json)?;
+        // The three have no tag in common, so at most one of them knows `tag`; the others
+        // leave `f` untouched.
+        let inbound = RelayEvent::from_tag(&tag, &mut f)
+            .map(Inbound::Relay)
+            .or_else(|| Signal::from_tag(&tag, &mut f).map(Inbound::Peer))
+            .or_else(|| crate::GroupEvent::from_tag(&tag, &mut f).map(Inbound::Group))?;
+        f.done(inbound)
+    }
 }
 
 /// Why a signalling message was refused.
@@ -448,5 +622,227 @@ mod tests {
         assert_eq!(Signal::parse(r#"{"t":"bye","extra":1}"#), Err(SignalError::Malformed));
         let huge = format!(r#"{{"t":"offer","sdp":"{}"}}"#, "a".repeat(MAX_SIGNAL_BYTES));
         assert_eq!(Signal::parse(&huge), Err(SignalError::TooLarge));
+    }
+
+    use crate::GroupEvent;
+    use proptest::prelude::*;
+
+    fn token() -> impl Strategy<Value = MoveToken> {
+        any::<String>().prop_map(MoveToken)
+    }
+
+    fn refusal() -> impl Strategy<Value = MoveRefusal> {
+        prop_oneof![Just(MoveRefusal::Used), Just(MoveRefusal::Expired), Just(MoveRefusal::Unknown)]
+    }
+
+    fn signal() -> impl Strategy<Value = Signal> {
+        let s = any::<String>;
+        prop_oneof![
+            (any::<u8>(), any::<bool>(), s())
+                .prop_map(|(v, e2ee, public_key)| Signal::Hello(Hello { v, e2ee, public_key })),
+            s().prop_map(|mac| Signal::Confirm(Confirm { mac })),
+            s().prop_map(|sdp| Signal::Offer { sdp }),
+            s().prop_map(|sdp| Signal::Answer { sdp }),
+            (s(), any::<Option<String>>(), any::<Option<u16>>()).prop_map(
+                |(candidate, sdp_mid, sdp_m_line_index)| Signal::Ice {
+                    candidate,
+                    sdp_mid,
+                    sdp_m_line_index
+                }
+            ),
+            Just(Signal::Bye {}),
+        ]
+    }
+
+    fn relay_event() -> impl Strategy<Value = RelayEvent> {
+        let s = any::<String>;
+        let turn = (prop::collection::vec(s(), 0..3), s(), s(), any::<u64>()).prop_map(
+            |(urls, username, credential, ttl)| TurnCredentials { urls, username, credential, ttl },
+        );
+        prop_oneof![
+            (any::<u8>(), s(), prop::option::of(turn))
+                .prop_map(|(peers, rejoin, turn)| RelayEvent::Joined { peers, rejoin, turn }),
+            Just(RelayEvent::PeerJoined),
+            Just(RelayEvent::PeerLeft),
+            Just(RelayEvent::Full),
+            s().prop_map(|reason| RelayEvent::Error { reason }),
+            (token(), any::<u64>()).prop_map(|(token, ttl)| RelayEvent::MoveToken { token, ttl }),
+            Just(RelayEvent::PeerMoved),
+            Just(RelayEvent::Moved),
+            refusal().prop_map(|reason| RelayEvent::MoveRefused { reason }),
+            (token(), s(), any::<u64>()).prop_map(|(token, code, ttl)| RelayEvent::Parked {
+                token,
+                code,
+                ttl
+            }),
+            any::<u64>().prop_map(|ttl| RelayEvent::PeerParked { ttl }),
+            Just(RelayEvent::ParkEnded),
+            (token(), any::<u64>())
+                .prop_map(|(token, ttl)| RelayEvent::TransferToken { token, ttl }),
+            s().prop_map(|name| RelayEvent::PeerTransferred { name }),
+        ]
+    }
+
+    fn group_event() -> impl Strategy<Value = GroupEvent> {
+        prop_oneof![
+            (any::<u32>(), prop::collection::vec(any::<u32>(), 0..5))
+                .prop_map(|(me, members)| GroupEvent::Group { me, members }),
+            any::<u32>().prop_map(|id| GroupEvent::MemberJoined { id }),
+            any::<u32>().prop_map(|id| GroupEvent::MemberLeft { id }),
+            (any::<u32>(), signal()).prop_map(|(from, s)| GroupEvent::From { from, s }),
+            any::<u8>().prop_map(|max| GroupEvent::GroupFull { max }),
+        ]
+    }
+
+    fn relay_request() -> impl Strategy<Value = RelayRequest> {
+        let s = any::<String>;
+        prop_oneof![
+            (any::<Option<String>>(), prop::option::of(token()))
+                .prop_map(|(rejoin, moving)| RelayRequest::Join { rejoin, moving }),
+            Just(RelayRequest::Move {}),
+            Just(RelayRequest::OpenGroup {}),
+            (any::<u32>(), signal()).prop_map(|(to, s)| RelayRequest::To { to, s }),
+            s().prop_map(|deposit| RelayRequest::Park { deposit }),
+            s().prop_map(|name| RelayRequest::Transfer { name }),
+        ]
+    }
+
+    fn pickup_answer() -> impl Strategy<Value = PickupAnswer> {
+        let s = any::<String>;
+        prop_oneof![
+            (s(), token(), s()).prop_map(|(call, token, deposit)| PickupAnswer::Found {
+                call,
+                token,
+                deposit
+            }),
+            refusal().prop_map(|reason| PickupAnswer::Refused { reason }),
+        ]
+    }
+
+    /// Every member of `text`'s object and of the objects in it (a signal inside `to` or
+    /// `from`, TURN credentials, a pickup answer's inside), taken out or replaced by `value`
+    /// in turn: one text per change, with the tag of the object changed (if it has one) and
+    /// the member's key.
+    fn damaged(text: &str, value: serde_json::Value) -> Vec<(String, String, bool, String)> {
+        fn walk(
+            root: &serde_json::Value,
+            at: &mut Vec<String>,
+            node: &serde_json::Value,
+            value: &serde_json::Value,
+            out: &mut Vec<(String, String, bool, String)>,
+        ) {
+            let Some(map) = node.as_object() else { return };
+            let tag = map.get("t").and_then(|t| t.as_str()).unwrap_or_default().to_string();
+            for (key, inner) in map {
+                at.push(key.clone());
+                for removed in [true, false] {
+                    let mut copy = root.clone();
+                    let mut target = &mut copy;
+                    for step in &at[..at.len() - 1] {
+                        target = target.get_mut(step).unwrap();
+                    }
+                    let object = target.as_object_mut().unwrap();
+                    if removed {
+                        object.remove(key);
+                    } else {
+                        object.insert(key.clone(), value.clone());
+                    }
+                    out.push((tag.clone(), key.clone(), removed, copy.to_string()));
+                }
+                walk(root, at, inner, value, out);
+                at.pop();
+            }
+        }
+        let root: serde_json::Value = serde_json::from_str(text).unwrap();
+        let mut out = Vec::new();
+        walk(&root, &mut Vec::new(), &root, &value, &mut out);
+        out
+    }
+
+    /// The members a message may leave out (`Option`s, absent or `null`), by tag.
+    const OPTIONAL: [(&str, &str); 5] = [
+        ("joined", "turn"),
+        ("join", "rejoin"),
+        ("join", "move"),
+        ("ice", "sdpMid"),
+        ("ice", "sdpMLineIndex"),
+    ];
+
+    proptest! {
+        /// What `to_json` writes reads back the same, through `Inbound` as the right kind, and
+        /// as nothing else.
+        #[test]
+        fn every_message_reads_back_as_written(
+            signal in signal(),
+            event in relay_event(),
+            group in group_event(),
+            request in relay_request(),
+            answer in pickup_answer(),
+        ) {
+            let text = signal.to_json();
+            prop_assert_eq!(Signal::parse(&text), Ok(signal.clone()));
+            prop_assert_eq!(Inbound::parse(&text), Ok(Inbound::Peer(signal)));
+            prop_assert!(RelayRequest::parse(&text).is_err());
+            let text = event.to_json();
+            prop_assert_eq!(Inbound::parse(&text), Ok(Inbound::Relay(event)));
+            prop_assert!(Signal::parse(&text).is_err() && RelayRequest::parse(&text).is_err());
+            let text = group.to_json();
+            prop_assert_eq!(Inbound::parse(&text), Ok(Inbound::Group(group)));
+            prop_assert!(Signal::parse(&text).is_err() && RelayRequest::parse(&text).is_err());
+            let text = request.to_json();
+            prop_assert_eq!(RelayRequest::parse(&text), Ok(request));
+            prop_assert!(Inbound::parse(&text).is_err(), "a request is never received");
+            prop_assert_eq!(PickupAnswer::parse(&answer.to_json()), Ok(answer));
+        }
+
+        /// A member taken out is refused unless the message may leave it out; one added, or
+        /// given a value of another shape, is always refused, at any depth.
+        #[test]
+        fn a_missing_extra_or_misshapen_member_is_refused(
+            signal in signal(),
+            event in relay_event(),
+            group in group_event(),
+            request in relay_request(),
+            answer in pickup_answer(),
+        ) {
+            let texts = [
+                signal.to_json(), event.to_json(), group.to_json(), request.to_json(),
+                answer.to_json(),
+            ];
+            for text in texts {
+                let parses = |t: &str| {
+                    Inbound::parse(t).is_ok()
+                        || RelayRequest::parse(t).is_ok()
+                        || PickupAnswer::parse(t).is_ok()
+                };
+                prop_assert!(parses(&text));
+                let mut extra: serde_json::Value = serde_json::from_str(&text).unwrap();
+                extra.as_object_mut().unwrap().insert("x".into(), 1.into());
+                prop_assert!(!parses(&extra.to_string()), "an extra member in {}", text);
+                for (tag, key, removed, damaged) in damaged(&text, serde_json::json!({"x": []})) {
+                    let optional = OPTIONAL.contains(&(tag.as_str(), key.as_str()));
+                    if removed && optional {
+                        prop_assert!(parses(&damaged), "{} may be left out: {}", key, damaged);
+                    } else {
+                        prop_assert!(!parses(&damaged), "{}", damaged);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_null_optional_member_is_absent_and_a_repeated_one_is_refused() {
+        let ice = r#"{"t":"ice","candidate":"c","sdpMid":null,"sdpMLineIndex":null}"#;
+        let absent = Signal::Ice { candidate: "c".into(), sdp_mid: None, sdp_m_line_index: None };
+        assert_eq!(Signal::parse(ice), Ok(absent));
+        let twice = r#"{"t":"offer","sdp":"a","sdp":"b"}"#;
+        assert_eq!(Signal::parse(twice), Err(SignalError::Malformed));
+        // An extra member on an event without fields: serde's derived reader let it through.
+        assert_eq!(Inbound::parse(r#"{"t":"peer-left","x":1}"#), Err(SignalError::Malformed));
+        assert_eq!(
+            Inbound::parse(r#"{"t":"peer-left"}"#),
+            Ok(Inbound::Relay(RelayEvent::PeerLeft))
+        );
     }
 }
