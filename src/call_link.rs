@@ -5,7 +5,6 @@
 //! on purpose.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use shieldcall_call::move_link::{MoveLink, MoveLinkError};
 use shieldcall_call::pickup::Arrival;
@@ -22,7 +21,9 @@ pub struct HostSecrets {
 thread_local! {
     /// How the latest link that takes someone's place came ([`role_for`] reads it).
     static ARRIVAL: std::cell::Cell<Arrival> = const { std::cell::Cell::new(Arrival::Move) };
-    static HOST_SECRETS: RefCell<HashMap<String, HostSecrets>> = RefCell::default();
+    /// The host's secrets of each call made on this page, by call id (a few at most: a plain
+    /// list, where a hash map cost the page's wasm its own code).
+    static HOST_SECRETS: RefCell<Vec<(String, HostSecrets)>> = RefCell::default();
 }
 
 /// A link made by "New call".
@@ -57,7 +58,7 @@ impl NewCall {
             secret: link_secret.clone(),
         };
         HOST_SECRETS
-            .with(|s| s.borrow_mut().insert(call_id.to_string(), HostSecrets { key, link_secret }));
+            .with(|s| s.borrow_mut().push((call_id.to_string(), HostSecrets { key, link_secret })));
         Ok(Self { link: link.to_shareable(), path: format!("/call/{call_id}") })
     }
 }
@@ -86,7 +87,7 @@ pub fn role_for(id: &str, href: &str) -> Result<CallRole, LinkError> {
         Err(MoveLinkError::Malformed) => return Err(LinkError::NotACallLink),
         Err(MoveLinkError::NotAMove) => {}
     }
-    if HOST_SECRETS.with(|s| s.borrow().contains_key(id)) {
+    if HOST_SECRETS.with(|s| s.borrow().iter().any(|(call, _)| call == id)) {
         return Ok(CallRole::Host);
     }
     let link = CallLink::parse(href)?;
@@ -127,7 +128,11 @@ pub fn arrival() -> Arrival {
 
 /// Take the host's secrets for a call made on this page (once).
 pub fn take_host_secrets(id: &str) -> Option<HostSecrets> {
-    HOST_SECRETS.with(|s| s.borrow_mut().remove(id))
+    HOST_SECRETS.with(|s| {
+        let mut secrets = s.borrow_mut();
+        let at = secrets.iter().position(|(call, _)| call == id)?;
+        Some(secrets.remove(at).1)
+    })
 }
 
 /// Where this tab keeps a guest's link fragment for `id`, so that a reload finds it.

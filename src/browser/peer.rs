@@ -297,7 +297,8 @@ pub async fn remote_certificates(pc: &RtcPeerConnection) -> Vec<(String, String)
         Reflect::get(value, &name.into()).ok().and_then(|v| v.as_string())
     };
     let mut certificate_ids = Vec::new();
-    let mut certificates = std::collections::HashMap::new();
+    // By certificate id; a few entries (a plain list keeps a hash map's code out of the wasm).
+    let mut certificates: Vec<(String, (String, String))> = Vec::new();
     let entries = js_sys::try_iter(&report).ok().flatten().into_iter().flatten().flatten();
     for value in entries.filter_map(|entry| Reflect::get(&entry, &1.into()).ok()) {
         match field(&value, "type").as_deref() {
@@ -308,13 +309,15 @@ pub async fn remote_certificates(pc: &RtcPeerConnection) -> Vec<(String, String)
                     field(&value, "fingerprintAlgorithm"),
                     field(&value, "fingerprint"),
                 ) {
-                    certificates.insert(id, (algorithm, fingerprint));
+                    certificates.push((id, (algorithm, fingerprint)));
                 }
             }
             _ => {}
         }
     }
-    certificate_ids.iter().filter_map(|id| certificates.get(id).cloned()).collect()
+    let certificate =
+        |id: &String| certificates.iter().find(|(c, _)| c == id).map(|(_, f)| f.clone());
+    certificate_ids.iter().filter_map(certificate).collect()
 }
 
 /// The connection's counters for the quality indicator (`getStats`): the round trip of the

@@ -7,10 +7,8 @@
 //! addressee gets `{"t":"from","from":ID,"s":SIGNAL}` with the sender's id as the relay knows
 //! it, never one the sender claimed. A room of two that was never opened speaks as before.
 
-use serde::Serialize;
-
 use crate::Signal;
-use crate::json::{FromJson, Json, Object};
+use crate::json::{FromJson, Json, Object, ObjectWriter};
 
 /// Members a group call holds at most (the relay enforces it).
 pub const MAX_GROUP: usize = 4;
@@ -19,8 +17,7 @@ pub const MAX_GROUP: usize = 4;
 pub type MemberId = u32;
 
 /// What the relay tells members of a room opened to a group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "t", rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupEvent {
     /// The room is a group: `me` is this member's id, `members` everyone's (`me` included),
     /// earliest first. Sent to every member when the room opens, and to a member joining an
@@ -39,8 +36,25 @@ pub enum GroupEvent {
 impl GroupEvent {
     /// The JSON text of this event.
     pub fn to_json(&self) -> String {
-        // Serialising a plain enum of numbers and strings cannot fail.
-        serde_json::to_string(self).expect("GroupEvent serialises")
+        let tagged = ObjectWriter::tagged;
+        match self {
+            GroupEvent::Group { me, members } => tagged("group")
+                .number("me", u64::from(*me))
+                .numbers("members", members.iter().map(|&m| u64::from(m)))
+                .finish(),
+            GroupEvent::MemberJoined { id } => {
+                tagged("member-joined").number("id", u64::from(*id)).finish()
+            }
+            GroupEvent::MemberLeft { id } => {
+                tagged("member-left").number("id", u64::from(*id)).finish()
+            }
+            GroupEvent::From { from, s } => {
+                tagged("from").number("from", u64::from(*from)).json("s", &s.to_json()).finish()
+            }
+            GroupEvent::GroupFull { max } => {
+                tagged("group-full").number("max", u64::from(*max)).finish()
+            }
+        }
     }
 
     /// The event tagged `tag`, its fields taken from `f`; `None` (with `f` untouched) when no

@@ -178,6 +178,129 @@ impl Object {
     }
 }
 
+/// Writes one JSON object, member by member, compact and with serde_json's escapes (so the
+/// text is what serde wrote when it wrote the messages).
+pub struct ObjectWriter {
+    out: String,
+    empty: bool,
+}
+
+impl Default for ObjectWriter {
+    fn default() -> Self {
+        ObjectWriter { out: String::from("{"), empty: true }
+    }
+}
+
+impl ObjectWriter {
+    /// An object whose first member is its tag, `"t": tag`.
+    pub fn tagged(tag: &str) -> Self {
+        let mut object = ObjectWriter::default();
+        object.string("t", tag);
+        object
+    }
+
+    fn key(&mut self, key: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        write_string(&mut self.out, key);
+        self.out.push(':');
+        &mut self.out
+    }
+
+    pub fn string(&mut self, key: &str, value: &str) -> &mut Self {
+        write_string(self.key(key), value);
+        self
+    }
+
+    /// The member, if there is a value: absent otherwise (never `null`).
+    pub fn optional_string(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.string(key, value);
+        }
+        self
+    }
+
+    pub fn number(&mut self, key: &str, value: u64) -> &mut Self {
+        use std::fmt::Write;
+        let _ = write!(self.key(key), "{value}");
+        self
+    }
+
+    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+        self.key(key).push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    pub fn strings(&mut self, key: &str, values: &[String]) -> &mut Self {
+        let out = self.key(key);
+        out.push('[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_string(out, value);
+        }
+        out.push(']');
+        self
+    }
+
+    pub fn numbers(&mut self, key: &str, values: impl IntoIterator<Item = u64>) -> &mut Self {
+        use std::fmt::Write;
+        let out = self.key(key);
+        out.push('[');
+        for (i, value) in values.into_iter().enumerate() {
+            let _ = write!(out, "{}{value}", if i > 0 { "," } else { "" });
+        }
+        out.push(']');
+        self
+    }
+
+    /// A member whose value is JSON text already written (an object of its own).
+    pub fn json(&mut self, key: &str, json: &str) -> &mut Self {
+        self.key(key).push_str(json);
+        self
+    }
+
+    pub fn finish(&mut self) -> String {
+        self.out.push('}');
+        std::mem::take(&mut self.out)
+    }
+}
+
+/// `value` as a JSON string: quotes, backslashes and control characters escaped as
+/// serde_json escapes them; everything else, `/` and non-ASCII included, as it is.
+pub fn write_string(out: &mut String, value: &str) {
+    out.push('"');
+    let mut plain = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&value[plain..at]);
+        plain = at + 1;
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        } else {
+            out.push_str(escape);
+        }
+    }
+    out.push_str(&value[plain..]);
+    out.push('"');
+}
+
 struct Reader<'a> {
     text: &'a str,
     at: usize,
@@ -551,6 +674,32 @@ mod tests {
         })
     }
 
+    #[test]
+    fn writes_compact_objects_in_member_order() {
+        let mut object = ObjectWriter::tagged("x\"y");
+        object
+            .number("n", u64::MAX)
+            .bool("b", false)
+            .optional_string("absent", None)
+            .optional_string("s", Some("a/é\u{7f}\u{1}\n"))
+            .strings("list", &["1".into(), "\\".into()])
+            .numbers("ids", [1, 2])
+            .numbers("none", [])
+            .json("inner", "{}");
+        let text = object.finish();
+        assert_eq!(
+            text,
+            r#"{"t":"x\"y","n":18446744073709551615,"b":false,"s":"a/é\u{7f}\u0001\n","list":["1","\\"],"ids":[1,2],"none":[],"inner":{}}"#
+                .replace("\\u{7f}", "\u{7f}")
+        );
+        let expected = serde_json::json!({
+            "t": "x\"y", "n": u64::MAX, "b": false, "s": "a/é\u{7f}\u{1}\n",
+            "list": ["1", "\\"], "ids": [1, 2], "none": [], "inner": {},
+        });
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), expected);
+        assert_eq!(sorted(parse(&text).unwrap()), serde_reading(&text).unwrap());
+    }
+
     proptest! {
         /// Whatever serde_json writes, this reads as serde_json reads it back.
         #[test]
@@ -561,6 +710,15 @@ mod tests {
                 serde_json::to_string(&value).unwrap()
             };
             prop_assert_eq!(parse(&text).ok().map(sorted), serde_reading(&text));
+        }
+
+        /// Any string is written as serde_json writes it, and reads back the same.
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(value in any::<String>()) {
+            let mut text = String::new();
+            write_string(&mut text, &value);
+            prop_assert_eq!(&text, &serde_json::to_string(&value).unwrap());
+            prop_assert_eq!(parse(&text), Ok(Json::String(value)));
         }
 
         /// On any text at all, never a panic, and never a value serde_json would not read.

@@ -11,7 +11,7 @@
 //! Relay events and signals are JSON objects tagged by `t`, so a client reads either from the
 //! same socket; worker messages are bytes ([`packed`]), tagged by their first.
 //!
-//! Data, serde (to write the JSON messages) and a JSON reader ([`json`]) only: no cryptography, no I/O. The relay links this crate and not the E2EE
+//! Data, and the JSON the messages are written and read in ([`json`]), only: no cryptography, no I/O. The relay links this crate and not the E2EE
 //! core, so it carries no key agreement or cipher code at all.
 
 pub mod base64url;

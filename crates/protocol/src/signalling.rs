@@ -1,12 +1,10 @@
 //! What crosses the relay's socket: [`RelayRequest`] (a client to the relay itself),
 //! [`RelayEvent`] (the relay about its room) and [`Signal`] (one client to the other, which the
 //! relay only forwards). All are JSON objects tagged by `t`, so a client reads relay events and
-//! signals from the same socket ([`Inbound`]). serde writes them (`to_json`); they are read by
-//! hand from [`crate::json`] (`parse`), with the same names, refusing any field they do not have.
+//! signals from the same socket ([`Inbound`]). Each is written (`to_json`) and read (`parse`) by
+//! hand through [`crate::json`], by the same names, refusing any field it does not have.
 
-use serde::Serialize;
-
-use crate::json::{self, FromJson, Json, Object};
+use crate::json::{self, FromJson, Json, Object, ObjectWriter};
 
 /// Protocol version carried in [`Hello`].
 pub const PROTOCOL_VERSION: u8 = 2;
@@ -15,8 +13,7 @@ pub const PROTOCOL_VERSION: u8 = 2;
 pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
 
 /// An event the relay sends about the room a client joined.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "t", rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RelayEvent {
     /// You are in the room; `peers` others were already there (0 or 1). `rejoin` is this
     /// place's token: a reconnection that presents it (in [`RelayRequest::Join`]) takes
@@ -24,12 +21,7 @@ pub enum RelayEvent {
     /// it has not yet found dead), instead of being told the call is full. `turn`: TURN
     /// servers and short-lived credentials for this place, when the relay has a TURN server
     /// configured; absent otherwise, so a relay without TURN sends what it always sent.
-    Joined {
-        peers: u8,
-        rejoin: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        turn: Option<TurnCredentials>,
-    },
+    Joined { peers: u8, rejoin: String, turn: Option<TurnCredentials> },
     /// The other person arrived.
     PeerJoined,
     /// The other person left or lost their connection.
@@ -67,8 +59,7 @@ pub enum RelayEvent {
 }
 
 /// Why a move token took no place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MoveRefusal {
     /// It has taken a place already: move links are one-time.
     Used,
@@ -82,8 +73,7 @@ pub enum MoveRefusal {
 /// A move token: 16 random bytes from the relay, base64url. It is the whole claim to a place,
 /// so it is kept out of `Debug` (logs, panics); it travels only in a socket's messages and in
 /// a link's fragment, never in a URL the relay sees.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct MoveToken(pub String);
 
 impl std::fmt::Debug for MoveToken {
@@ -99,7 +89,7 @@ impl std::fmt::Debug for MoveToken {
 /// only someone who holds a place in a call gets them, with no endpoint of its own to guard
 /// and rate-limit, they arrive before any peer connection is made, and every rejoin after a
 /// lost socket brings fresh ones.)
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TurnCredentials {
     /// `turn:` / `turns:` URLs, as in `RTCIceServer.urls`.
     pub urls: Vec<String>,
@@ -123,17 +113,11 @@ impl std::fmt::Debug for TurnCredentials {
 
 /// The first message on a relay socket, from the client to the relay (never forwarded). The
 /// rejoin token travels here rather than in the URL, where access logs and proxies would keep it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "t", rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RelayRequest {
     /// Join the room: a new place, or with `rejoin` (from an earlier `joined`) that place back,
     /// or with `move` (from another device's [`RelayEvent::MoveToken`]) that device's place.
-    Join {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        rejoin: Option<String>,
-        #[serde(rename = "move", skip_serializing_if = "Option::is_none")]
-        moving: Option<MoveToken>,
-    },
+    Join { rejoin: Option<String>, moving: Option<MoveToken> },
     /// (Once joined, the only request besides signals.) Ask for a token to move this place to
     /// another device: answered by [`RelayEvent::MoveToken`], or an `error`.
     Move {},
@@ -168,8 +152,7 @@ pub fn valid_transfer_name(name: &str) -> bool {
 
 /// What `POST /pickup` answers for a pickup code's relay half: where the parked place is and
 /// what the parker deposited, or why not.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, PartialEq, Eq)]
 pub enum PickupAnswer {
     Found { call: String, token: MoveToken, deposit: String },
     Refused { reason: MoveRefusal },
@@ -193,32 +176,46 @@ impl RelayRequest {
 
     /// The JSON text of this request.
     pub fn to_json(&self) -> String {
-        // Serialising an enum of strings cannot fail.
-        serde_json::to_string(self).expect("RelayRequest serialises")
+        match self {
+            RelayRequest::Join { rejoin, moving } => ObjectWriter::tagged("join")
+                .optional_string("rejoin", rejoin.as_deref())
+                .optional_string("move", moving.as_ref().map(|m| m.0.as_str()))
+                .finish(),
+            RelayRequest::Move {} => ObjectWriter::tagged("move").finish(),
+            RelayRequest::OpenGroup {} => ObjectWriter::tagged("open-group").finish(),
+            RelayRequest::To { to, s } => ObjectWriter::tagged("to")
+                .number("to", u64::from(*to))
+                .json("s", &s.to_json())
+                .finish(),
+            RelayRequest::Park { deposit } => {
+                ObjectWriter::tagged("park").string("deposit", deposit).finish()
+            }
+            RelayRequest::Transfer { name } => {
+                ObjectWriter::tagged("transfer").string("name", name).finish()
+            }
+        }
     }
 }
 
 /// Each party's E2EE setting and ephemeral P-256 public key (65-byte SEC1, base64url): the
 /// first signal each side sends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hello {
     /// The protocol version ([`PROTOCOL_VERSION`]).
     pub v: u8,
     pub e2ee: bool,
-    #[serde(rename = "pub")]
     pub public_key: String,
 }
 
 /// The sender's key confirmation (32 bytes, base64url; `Confirmation` in the E2EE core): proof,
 /// keyed by the link secret, of the transcript it saw.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Confirm {
     pub mac: String,
 }
 
 /// A message from one client to the other, forwarded unchanged by the relay.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "t", rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Signal {
     Hello(Hello),
     Confirm(Confirm),
@@ -233,13 +230,11 @@ pub enum Signal {
     /// A trickled ICE candidate, as `RTCIceCandidateInit`.
     Ice {
         candidate: String,
-        #[serde(rename = "sdpMid", skip_serializing_if = "Option::is_none")]
         sdp_mid: Option<String>,
-        #[serde(rename = "sdpMLineIndex", skip_serializing_if = "Option::is_none")]
         sdp_m_line_index: Option<u16>,
     },
-    /// The sender is hanging up. (A struct variant, as serde wrote it when it also read the
-    /// messages: it ignored extra fields on unit variants.)
+    /// The sender is hanging up. (A struct variant since serde read the messages: it ignored
+    /// extra fields on unit variants of tagged enums; `bye {}` in Rust, `{"t":"bye"}` on the wire.)
     Bye {},
 }
 
@@ -262,16 +257,69 @@ impl Signal {
 
     /// The JSON text of this message.
     pub fn to_json(&self) -> String {
-        // Serialising a plain enum of strings and numbers cannot fail.
-        serde_json::to_string(self).expect("Signal serialises")
+        match self {
+            Signal::Hello(Hello { v, e2ee, public_key }) => ObjectWriter::tagged("hello")
+                .number("v", u64::from(*v))
+                .bool("e2ee", *e2ee)
+                .string("pub", public_key)
+                .finish(),
+            Signal::Confirm(Confirm { mac }) => {
+                ObjectWriter::tagged("confirm").string("mac", mac).finish()
+            }
+            Signal::Offer { sdp } => ObjectWriter::tagged("offer").string("sdp", sdp).finish(),
+            Signal::Answer { sdp } => ObjectWriter::tagged("answer").string("sdp", sdp).finish(),
+            Signal::Ice { candidate, sdp_mid, sdp_m_line_index } => {
+                let mut ice = ObjectWriter::tagged("ice");
+                ice.string("candidate", candidate).optional_string("sdpMid", sdp_mid.as_deref());
+                if let Some(index) = sdp_m_line_index {
+                    ice.number("sdpMLineIndex", u64::from(*index));
+                }
+                ice.finish()
+            }
+            Signal::Bye {} => ObjectWriter::tagged("bye").finish(),
+        }
     }
 }
 
 impl RelayEvent {
     /// The JSON text of this event.
     pub fn to_json(&self) -> String {
-        // Serialising a plain enum of strings and numbers cannot fail.
-        serde_json::to_string(self).expect("RelayEvent serialises")
+        let tagged = ObjectWriter::tagged;
+        match self {
+            RelayEvent::Joined { peers, rejoin, turn } => {
+                let mut joined = tagged("joined");
+                joined.number("peers", u64::from(*peers)).string("rejoin", rejoin);
+                if let Some(turn) = turn {
+                    joined.json("turn", &turn.to_json());
+                }
+                joined.finish()
+            }
+            RelayEvent::PeerJoined => tagged("peer-joined").finish(),
+            RelayEvent::PeerLeft => tagged("peer-left").finish(),
+            RelayEvent::Full => tagged("full").finish(),
+            RelayEvent::Error { reason } => tagged("error").string("reason", reason).finish(),
+            RelayEvent::MoveToken { token, ttl } => {
+                tagged("move-token").string("token", &token.0).number("ttl", *ttl).finish()
+            }
+            RelayEvent::PeerMoved => tagged("peer-moved").finish(),
+            RelayEvent::Moved => tagged("moved").finish(),
+            RelayEvent::MoveRefused { reason } => {
+                tagged("move-refused").string("reason", reason.as_str()).finish()
+            }
+            RelayEvent::Parked { token, code, ttl } => tagged("parked")
+                .string("token", &token.0)
+                .string("code", code)
+                .number("ttl", *ttl)
+                .finish(),
+            RelayEvent::PeerParked { ttl } => tagged("peer-parked").number("ttl", *ttl).finish(),
+            RelayEvent::ParkEnded => tagged("park-ended").finish(),
+            RelayEvent::TransferToken { token, ttl } => {
+                tagged("transfer-token").string("token", &token.0).number("ttl", *ttl).finish()
+            }
+            RelayEvent::PeerTransferred { name } => {
+                tagged("peer-transferred").string("name", name).finish()
+            }
+        }
     }
 }
 
@@ -296,15 +344,50 @@ impl PickupAnswer {
         parse_signalling(text)
     }
 
-    /// The JSON text of this answer.
+    /// The JSON text of this answer, tagged from outside: `{"found": {...}}` or
+    /// `{"refused": {...}}`.
     pub fn to_json(&self) -> String {
-        // Serialising an enum of strings cannot fail.
-        serde_json::to_string(self).expect("PickupAnswer serialises")
+        let (tag, inside) = match self {
+            PickupAnswer::Found { call, token, deposit } => (
+                "found",
+                ObjectWriter::default()
+                    .string("call", call)
+                    .string("token", &token.0)
+                    .string("deposit", deposit)
+                    .finish(),
+            ),
+            PickupAnswer::Refused { reason } => {
+                ("refused", ObjectWriter::default().string("reason", reason.as_str()).finish())
+            }
+        };
+        ObjectWriter::default().json(tag, &inside).finish()
     }
 }
 
-// Reading: each message takes its fields by the names serde writes (the tests check that what
-// `to_json` writes reads back the same), and refuses any other (`Object::done`).
+impl MoveRefusal {
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveRefusal::Used => "used",
+            MoveRefusal::Expired => "expired",
+            MoveRefusal::Unknown => "unknown",
+        }
+    }
+}
+
+impl TurnCredentials {
+    fn to_json(&self) -> String {
+        ObjectWriter::default()
+            .strings("urls", &self.urls)
+            .string("username", &self.username)
+            .string("credential", &self.credential)
+            .number("ttl", self.ttl)
+            .finish()
+    }
+}
+
+// Reading: each message takes its fields by the names `to_json` writes (the tests check that
+// what it writes reads back the same), and refuses any other (`Object::done`).
 
 impl FromJson for MoveToken {
     fn from_json(json: Json) -> Option<Self> {
@@ -314,12 +397,10 @@ impl FromJson for MoveToken {
 
 impl FromJson for MoveRefusal {
     fn from_json(json: Json) -> Option<Self> {
-        Some(match String::from_json(json)?.as_str() {
-            "used" => MoveRefusal::Used,
-            "expired" => MoveRefusal::Expired,
-            "unknown" => MoveRefusal::Unknown,
-            _ => return None,
-        })
+        let name = String::from_json(json)?;
+        [MoveRefusal::Used, MoveRefusal::Expired, MoveRefusal::Unknown]
+            .into_iter()
+            .find(|refusal| refusal.as_str() == name)
     }
 }
 
@@ -399,7 +480,7 @@ impl FromJson for RelayRequest {
 }
 
 impl FromJson for PickupAnswer {
-    /// Tagged from outside, as serde writes an enum: `{"found": {...}}` or `{"refused": {...}}`.
+    /// Tagged from outside: `{"found": {...}}` or `{"refused": {...}}`.
     fn from_json(json: Json) -> Option<Self> {
         let mut outer = Object::from_json(json)?;
         let answer = if let Some(found) = outer.take("found") {
@@ -605,7 +686,13 @@ mod tests {
         let debug = format!("{found:?}");
         assert!(!debug.contains("SECRETTOKEN") && !debug.contains("SEALED"), "{debug}");
         let refused = PickupAnswer::Refused { reason: MoveRefusal::Expired };
-        assert_eq!(serde_json::to_string(&refused).unwrap(), r#"{"refused":{"reason":"expired"}}"#);
+        assert_eq!(refused.to_json(), r#"{"refused":{"reason":"expired"}}"#);
+        let found = PickupAnswer::Found {
+            call: "C".into(),
+            token: MoveToken("T".into()),
+            deposit: "D".into(),
+        };
+        assert_eq!(found.to_json(), r#"{"found":{"call":"C","token":"T","deposit":"D"}}"#);
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub(crate) async fn pickup_route(State(state): State<crate::AppState>, body: Str
     let relay = &state.relay;
     if relay.cluster().is_some() {
         let refused = PickupAnswer::Refused { reason: MoveRefusal::Unknown };
-        return (StatusCode::NOT_FOUND, axum::Json(refused)).into_response();
+        return pickup_response(StatusCode::NOT_FOUND, &refused);
     }
     let answer = if body.len() > 64 {
         PickupAnswer::Refused { reason: MoveRefusal::Unknown }
@@ -87,11 +87,15 @@ pub(crate) async fn pickup_route(State(state): State<crate::AppState>, body: Str
     if let PickupAnswer::Refused { reason } = &answer {
         info!(reason = ?reason, "pickup code refused");
     }
-    let mut response = (status, axum::Json(answer)).into_response();
-    // The token and the deposit are for this one reader.
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    response
+    pickup_response(status, &answer)
+}
+
+/// `answer` as JSON, never cached: the token and the deposit are for this one reader.
+fn pickup_response(status: StatusCode, answer: &PickupAnswer) -> Response {
+    use axum::http::{HeaderValue, header};
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    ];
+    (status, headers, answer.to_json()).into_response()
 }

@@ -50,7 +50,7 @@ impl Controller {
         match self.session.state() {
             ShieldState::Locked { .. } if self.worker_ready => {
                 let id = self.next_chat_id();
-                self.chat_pending.insert(id, Pending::Message(text.clone()));
+                self.chat_pending.push((id, Pending::Message(text.clone())));
                 self.emit(Effect::Worker(WorkerCommand::SealChat { id, text }));
             }
             ShieldState::Unlocked { .. } if self.session.confirmed() => {
@@ -85,7 +85,7 @@ impl Controller {
     pub(super) fn chat_event(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::ChatSealed { id, frame } => {
-                let Some(pending) = self.chat_pending.remove(&id) else { return };
+                let Some(pending) = self.take_pending(id) else { return };
                 let shown = match pending {
                     Pending::Message(text) => Some(text),
                     Pending::Report | Pending::MediaState => None,
@@ -107,7 +107,7 @@ impl Controller {
                 self.chat_order_seen(order);
                 self.remote_media_state(state, order);
             }
-            WorkerEvent::ChatRefused { id, reason } => match self.chat_pending.remove(&id) {
+            WorkerEvent::ChatRefused { id, reason } => match self.take_pending(id) {
                 Some(Pending::Message(_)) => {
                     self.notice(format!("Your message was not sent: {reason}."))
                 }
@@ -161,6 +161,12 @@ impl Controller {
         }
     }
 
+    /// The chat sealing under `id`, taken out of the pending list.
+    fn take_pending(&mut self, id: u32) -> Option<Pending> {
+        let at = self.chat_pending.iter().position(|(pending, _)| *pending == id)?;
+        Some(self.chat_pending.swap_remove(at).1)
+    }
+
     /// A chat message of the other person's arrived after a gap, or late: say so here, and
     /// tell them (sealed like any message), so that both people know.
     fn chat_order_seen(&mut self, order: ChatOrder) {
@@ -168,7 +174,7 @@ impl Controller {
         self.notice(warning);
         if self.worker_ready {
             let id = self.next_chat_id();
-            self.chat_pending.insert(id, Pending::Report);
+            self.chat_pending.push((id, Pending::Report));
             self.emit(Effect::Worker(WorkerCommand::SealChatReport { id, order }));
         }
     }

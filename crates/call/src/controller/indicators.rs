@@ -32,7 +32,7 @@ impl Controller {
         match self.session.state() {
             ShieldState::Locked { .. } if self.worker_ready => {
                 let id = self.next_chat_id();
-                self.chat_pending.insert(id, Pending::MediaState);
+                self.chat_pending.push((id, Pending::MediaState));
                 self.emit(Effect::Worker(WorkerCommand::SealMediaState { id, state }));
             }
             ShieldState::Unlocked { .. } if self.session.confirmed() => {

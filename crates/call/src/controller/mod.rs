@@ -32,7 +32,7 @@ mod signalling;
 mod trace;
 mod turn;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -114,8 +114,9 @@ pub struct Controller {
     media_health: MediaHealth,
     remote_screen: RemoteScreen,
     chat_seq: u32,
-    /// Chat being sealed in the worker, by id.
-    chat_pending: HashMap<u32, Pending>,
+    /// Chat being sealed in the worker, by id (a few at a time, while the worker works: a
+    /// plain list, where a hash map cost the page's wasm its own code).
+    chat_pending: Vec<(u32, Pending)>,
     /// What came on the data channel before this side could check it.
     early_chat: Vec<Early>,
     /// The connection whose data channel is open, if the current one's is.
@@ -235,7 +236,7 @@ impl Controller {
             media_health: MediaHealth::default(),
             remote_screen: RemoteScreen::default(),
             chat_seq: 0,
-            chat_pending: HashMap::new(),
+            chat_pending: Vec::new(),
             early_chat: Vec::new(),
             channel_open: None,
             local_media: MediaState::ALL_ON,
