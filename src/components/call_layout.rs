@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::remote_media::{CAMERA_OFF_TEXT, MIC_OFF_LABEL};
 use shieldcall_call::self_view::Corner;
+use shieldcall_call::texts::decimal;
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::MediaState;
 use web_sys::MediaStream;
@@ -179,7 +180,8 @@ fn SelfTile(self_view: StreamSignal, self_on: Signal<bool>) -> impl IntoView {
             data-corner=move || corner.get().hook()
             style:transform=move || {
                 let (dx, dy) = offset.get();
-                (dx != 0.0 || dy != 0.0).then(|| format!("translate({dx}px, {dy}px)"))
+                (dx != 0.0 || dy != 0.0)
+                    .then(|| format!("translate({}px, {}px)", decimal(dx, 1), decimal(dy, 1)))
             }
             tabindex="0"
             role="group"

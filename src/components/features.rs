@@ -175,7 +175,7 @@ pub fn FeaturesMenu(
                                 href=done.url
                                 download=done.file_name
                                 data-recording-link
-                                data-size=done.size.to_string()
+                                data-size=(done.size as u64).to_string()
                             >
                                 {format!("Save the recording ({size})")}
                             </a>

@@ -6,6 +6,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use shieldcall_call::prejoin::{Device as Kind, DeviceAccess, PreJoin};
+use shieldcall_call::texts::decimal;
 
 use super::controls::{DevicePicker, ToggleButton};
 use super::{Device, StreamSignal};
@@ -148,7 +149,7 @@ pub fn PreJoinScreen(
                                 data-mic-level
                                 min="0"
                                 max="1"
-                                value=move || format!("{:.2}", level.get())
+                                value=move || decimal(level.get(), 2)
                             ></meter>
                         </label>
                         <p class="hint level-held" data-level-held hidden=move || !level_held.get()>

@@ -123,10 +123,13 @@ fn percent(pct: f64) -> String {
     if pct == 0.0 {
         "0%".into()
     } else if pct < 10.0 {
-        let tenths = (pct * 10.0).round() / 10.0;
-        if tenths.fract() == 0.0 { format!("{tenths:.0}%") } else { format!("{tenths:.1}%") }
+        let tenths = (pct * 10.0).round() as u64;
+        match tenths % 10 {
+            0 => format!("{}%", tenths / 10),
+            tenth => format!("{}.{tenth}%", tenths / 10),
+        }
     } else {
-        format!("{pct:.0}%")
+        format!("{}%", crate::texts::decimal(pct, 0))
     }
 }
 
@@ -135,7 +138,8 @@ fn bit_rate(bps: u64) -> String {
     if bps < 1_000_000 {
         format!("{} kb/s", (bps + 500) / 1000)
     } else {
-        format!("{:.1} Mb/s", bps as f64 / 1e6)
+        let tenths = (bps + 50_000) / 100_000;
+        format!("{}.{} Mb/s", tenths / 10, tenths % 10)
     }
 }
 

@@ -148,9 +148,24 @@ pub fn call_duration_words(ms: u64) -> String {
 /// on.
 pub fn file_size(bytes: f64) -> String {
     if bytes >= 1_000_000.0 {
-        format!("{:.1} MB", bytes / 1_000_000.0)
+        format!("{} MB", decimal(bytes / 1_000_000.0, 1))
     } else {
-        format!("{} KB", (bytes / 1000.0).ceil())
+        format!("{} KB", (bytes / 1000.0).ceil() as u64)
+    }
+}
+
+/// `value` with `places` decimals (0 to 3), rounded half away from zero: `decimal(0.456, 2)` is
+/// "0.46". The page's few decimals are written with integers, so that its wasm carries none of
+/// the standard library's float formatting (about 4 KB of code and its tables).
+pub fn decimal(value: f64, places: u32) -> String {
+    let scale = 10u64.pow(places.min(3));
+    // `as` saturates (and takes NaN to 0): no value can overflow here.
+    let scaled = (value.abs() * scale as f64).round() as u64;
+    let sign = if value < 0.0 && scaled != 0 { "-" } else { "" };
+    let (whole, fraction) = (scaled / scale, scaled % scale);
+    match places.min(3) {
+        0 => format!("{sign}{whole}"),
+        width => format!("{sign}{whole}.{fraction:0width$}", width = width as usize),
     }
 }
 
@@ -322,5 +337,28 @@ mod tests {
         assert_eq!(file_size(999_999.0), "1000 KB");
         assert_eq!(file_size(1_000_000.0), "1.0 MB");
         assert_eq!(file_size(3_449_999.0), "3.4 MB");
+    }
+
+    #[test]
+    fn decimals_are_rounded_half_away_from_zero() {
+        assert_eq!(decimal(0.456, 2), "0.46");
+        assert_eq!(decimal(0.0, 2), "0.00");
+        assert_eq!(decimal(1.0, 2), "1.00");
+        assert_eq!(decimal(0.999, 2), "1.00");
+        assert_eq!(decimal(12.25, 1), "12.3");
+        assert_eq!(decimal(-3.04, 1), "-3.0");
+        assert_eq!(decimal(-0.04, 1), "0.0", "no minus sign on a zero");
+        assert_eq!(decimal(-2.6, 0), "-3");
+        assert_eq!(decimal(7.0, 0), "7");
+        assert_eq!(decimal(f64::NAN, 1), "0.0");
+        assert_eq!(decimal(1.23456, 9), "1.235", "at most 3 places");
+        // Within one unit of the last place of the standard library's exact rounding (9.95 is
+        // 9.9499... in binary: it writes 9.9, this 10.0).
+        for (value, places) in [(0.4, 1), (123.456, 2), (9.95, 1), (0.5, 0), (1e6 + 0.25, 1)] {
+            let standard = format!("{value:.places$}", places = places as usize);
+            let ours = decimal(value, places);
+            let close = (standard.parse::<f64>().unwrap() - ours.parse::<f64>().unwrap()).abs();
+            assert!(close <= 10f64.powi(-(places as i32)) + 1e-9, "{value}: {ours} vs {standard}");
+        }
     }
 }
