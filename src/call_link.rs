@@ -57,8 +57,13 @@ impl NewCall {
             commitment: key.public_key().commitment(),
             secret: link_secret.clone(),
         };
-        HOST_SECRETS
-            .with(|s| s.borrow_mut().push((call_id.to_string(), HostSecrets { key, link_secret })));
+        let id = call_id.to_string();
+        HOST_SECRETS.with(|s| {
+            let mut secrets = s.borrow_mut();
+            // A call id made twice keeps only its latest secrets, as a map would.
+            secrets.retain(|(call, _)| *call != id);
+            secrets.push((id, HostSecrets { key, link_secret }));
+        });
         Ok(Self { link: link.to_shareable(), path: format!("/call/{call_id}") })
     }
 }

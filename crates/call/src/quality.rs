@@ -138,7 +138,7 @@ fn bit_rate(bps: u64) -> String {
     if bps < 1_000_000 {
         format!("{} kb/s", (bps + 500) / 1000)
     } else {
-        let tenths = (bps + 50_000) / 100_000;
+        let tenths = bps.saturating_add(50_000) / 100_000;
         format!("{}.{} Mb/s", tenths / 10, tenths % 10)
     }
 }
@@ -198,8 +198,8 @@ impl QualityMeter {
             rtt_ms: stats.rtt_ms,
             loss_pct,
             jitter_ms: stats.jitter_ms,
-            in_bps: bytes_in * 8000 / ms,
-            out_bps: bytes_out * 8000 / ms,
+            in_bps: bytes_in.saturating_mul(8000) / ms,
+            out_bps: bytes_out.saturating_mul(8000) / ms,
             interrupted: false,
         })
     }

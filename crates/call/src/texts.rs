@@ -155,7 +155,7 @@ pub fn file_size(bytes: f64) -> String {
 }
 
 /// `value` with `places` decimals (0 to 3), rounded half away from zero: `decimal(0.456, 2)` is
-/// "0.46". The page's few decimals are written with integers, so that its wasm carries none of
+/// "0.46". (Beyond what a `u64` holds, about 1.8e19 / 10^places, it clamps; NaN is 0.) The page's few decimals are written with integers, so that its wasm carries none of
 /// the standard library's float formatting (about 4 KB of code and its tables).
 pub fn decimal(value: f64, places: u32) -> String {
     let scale = 10u64.pow(places.min(3));

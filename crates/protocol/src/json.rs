@@ -1,13 +1,13 @@
-//! A strict JSON reader for the messages on the relay socket and the app's `config.json`:
-//! the text becomes a [`Json`] value once, and each message takes its fields from it by hand
-//! ([`FromJson`]).
+//! A strict JSON reader and a small writer for the messages on the relay socket and the app's
+//! `config.json`: a text becomes a [`Json`] value once, and each message takes its fields from
+//! it by hand ([`FromJson`]); each message writes itself member by member ([`ObjectWriter`]),
+//! in the text serde wrote.
 //!
-//! Why not serde's derived deserializers, as the messages are written: the page carried one
-//! deserializer per message type, and the enums tagged by `t` (and [`crate::Inbound`], which
-//! tries three of them) buffered every message through serde's generic `Content` first. That
-//! was about 100 KB of the app's 925 KB of wasm code (README, "Measured"); this reader and the
-//! hand-written decoders are a small fraction of it. Writing stays with serde (`to_json`): its
-//! derived serializers are small.
+//! Why not serde's derived code: the page carried one deserializer per message type, and the
+//! enums tagged by `t` (and [`crate::Inbound`], which tries three of them) buffered every
+//! message through serde's generic `Content` first. That was about 100 KB of the app's 925 KB
+//! of wasm code (README, "Measured"); this reader, the writer and the hand-written messages
+//! are a small fraction of it.
 //!
 //! Where it is stricter than serde_json, on purpose: a repeated key is refused (a value that
 //! two readers could read two ways), as are objects of more than [`MAX_MEMBERS`] members
@@ -491,8 +491,8 @@ impl Reader<'_> {
             return Err(SYNTAX);
         }
         let end = self.at;
-        // `-0` is 0, as serde_json reads it; other negative numbers are none of ours.
-        let mut integer = !negative || &self.text[start..end] == "0";
+        // Negative numbers are none of ours (`-0` too: serde_json reads it as a float).
+        let mut integer = !negative;
         if self.eat(b'.') {
             integer = false;
             if !self.digits() {
@@ -593,7 +593,8 @@ mod tests {
         assert_eq!(decode::<u16>("65535").ok(), Some(65535));
         assert_eq!(decode::<u32>("4294967296").ok(), None);
         assert_eq!(decode::<u8>("1.0").ok(), None);
-        assert_eq!(decode::<u8>("-0").ok(), Some(0), "as serde_json reads it");
+        assert_eq!(decode::<u8>("-0").ok(), None, "a float to serde_json too");
+        assert_eq!(serde_reading("-0"), Some(Json::Number(Number(None))));
         assert_eq!(decode::<u8>("-1").ok(), None);
         let huge = "1e400";
         assert_eq!(parse(huge), Ok(Json::Number(Number(None))));
