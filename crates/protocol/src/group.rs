@@ -73,9 +73,7 @@ impl GroupEvent {
 
 impl FromJson for GroupEvent {
     fn from_json(json: Json) -> Option<Self> {
-        let (tag, mut f) = Object::tagged(json)?;
-        let event = GroupEvent::from_tag(&tag, &mut f)?;
-        f.done(event)
+        Object::read_tagged(json, GroupEvent::from_tag)
     }
 }
 

@@ -170,11 +170,16 @@ impl Object {
         self.0.is_empty().then_some(value)
     }
 
-    /// An object tagged by its member `t`: the tag and the other members.
-    pub fn tagged(json: Json) -> Option<(String, Object)> {
-        let mut object = Object::from_json(json)?;
-        let tag = object.required("t")?;
-        Some((tag, object))
+    /// A value tagged by its member `t`, read from its other members by `from_tag`, which must
+    /// use them all: one reader for every tagged message kind.
+    pub fn read_tagged<T>(
+        json: Json,
+        from_tag: impl FnOnce(&str, &mut Object) -> Option<T>,
+    ) -> Option<T> {
+        let mut f = Object::from_json(json)?;
+        let tag: String = f.required("t")?;
+        let value = from_tag(&tag, &mut f)?;
+        f.done(value)
     }
 }
 

@@ -455,16 +455,14 @@ impl RelayEvent {
 
 impl FromJson for RelayEvent {
     fn from_json(json: Json) -> Option<Self> {
-        let (tag, mut f) = Object::tagged(json)?;
-        let event = RelayEvent::from_tag(&tag, &mut f)?;
-        f.done(event)
+        Object::read_tagged(json, RelayEvent::from_tag)
     }
 }
 
-impl FromJson for RelayRequest {
-    fn from_json(json: Json) -> Option<Self> {
-        let (tag, mut f) = Object::tagged(json)?;
-        let request = match tag.as_str() {
+impl RelayRequest {
+    /// The request tagged `tag`, its fields taken from `f`.
+    fn from_tag(tag: &str, f: &mut Object) -> Option<Self> {
+        Some(match tag {
             "join" => {
                 RelayRequest::Join { rejoin: f.optional("rejoin")?, moving: f.optional("move")? }
             }
@@ -474,8 +472,13 @@ impl FromJson for RelayRequest {
             "park" => RelayRequest::Park { deposit: f.required("deposit")? },
             "transfer" => RelayRequest::Transfer { name: f.required("name")? },
             _ => return None,
-        };
-        f.done(request)
+        })
+    }
+}
+
+impl FromJson for RelayRequest {
+    fn from_json(json: Json) -> Option<Self> {
+        Object::read_tagged(json, RelayRequest::from_tag)
     }
 }
 
@@ -526,22 +529,20 @@ impl Signal {
 
 impl FromJson for Signal {
     fn from_json(json: Json) -> Option<Self> {
-        let (tag, mut f) = Object::tagged(json)?;
-        let signal = Signal::from_tag(&tag, &mut f)?;
-        f.done(signal)
+        Object::read_tagged(json, Signal::from_tag)
     }
 }
 
 impl FromJson for Inbound {
     fn from_json(json: Json) -> Option<Self> {
-        let (tag, mut f) = Object::tagged(json)?;
         // The three have no tag in common, so at most one of them knows `tag`; the others
         // leave `f` untouched.
-        let inbound = RelayEvent::from_tag(&tag, &mut f)
-            .map(Inbound::Relay)
-            .or_else(|| Signal::from_tag(&tag, &mut f).map(Inbound::Peer))
-            .or_else(|| crate::GroupEvent::from_tag(&tag, &mut f).map(Inbound::Group))?;
-        f.done(inbound)
+        Object::read_tagged(json, |tag, f| {
+            RelayEvent::from_tag(tag, f)
+                .map(Inbound::Relay)
+                .or_else(|| Signal::from_tag(tag, f).map(Inbound::Peer))
+                .or_else(|| crate::GroupEvent::from_tag(tag, f).map(Inbound::Group))
+        })
     }
 }
 
