@@ -37,10 +37,11 @@ SHIPPED_STD = CARGO_TARGET_DIR=$(SHIPPED_TARGET) RUSTC_BOOTSTRAP=1 CARGO_UNSTABL
   CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
 
-.PHONY: setup run test test-host test-browser test-e2e worker-pkg lint dist relay relay-bin \
+.PHONY: setup run test lane-host lane-wasm test-host test-browser test-e2e worker-pkg lint lint-host \
+  lint-wasm dist relay relay-bin \
   bench-browser bench-relay screenshots
 setup:
-	@scripts/setup.sh
+	@[ -n "$(SETUP_DONE)" ] || scripts/setup.sh
 
 # Starts the relay and trunk serve (which proxies /ws to the relay); Ctrl-C stops both.
 run: setup
@@ -61,17 +62,35 @@ relay-bin:
 relay: dist relay-bin
 	target/release/shieldcall-relay --listen $(HOST):$(PORT) --dist dist
 
-test: setup lint test-host test-browser test-e2e
+# Every test, in two lanes at once, one per target directory (cargo holds a directory's lock
+# while it builds there): the host's builds and tests (lint-host, test-host, relay-bin) beside
+# the wasm ones (worker-pkg, dist, lint-wasm, test-browser). On two cores each lane fills the
+# other's one-core stretches (fat LTO, wasm-opt, the browsers' test runs): README, "Measured".
+# Each line says its lane. The end-to-end tests come after both, on an otherwise idle machine
+# (they print the time to lock).
+LANE = $(MAKE) --no-print-directory SETUP_DONE=1
+test: setup
+	@host=0; wasm=0; \
+	( $(LANE) lane-wasm 2>&1 | sed -u 's/^/[wasm] /' ) & lane=$$!; \
+	( $(LANE) lane-host 2>&1 | sed -u 's/^/[host] /' ) || host=$$?; \
+	wait $$lane || wasm=$$?; \
+	[ $$host -eq 0 ] && [ $$wasm -eq 0 ] || { echo "make test: a lane failed (host $$host, wasm $$wasm)" >&2; exit 1; }
+	npm test
+lane-host: lint-host test-host relay-bin
+lane-wasm: worker-pkg dist lint-wasm test-browser
 
 # The app and the worker exist only for wasm32 (web-sys's encoded-transform APIs need its cfg);
 # the worker's pure parts (mode, registry, chat) are linted on the host too.
-lint: worker-pkg
+lint: lint-host lint-wasm
+lint-host:
 	cargo fmt --all --check
 	cargo clippy -q -p shieldcall-protocol -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay \
 	  -p shieldcall-worker --all-targets -- -D warnings
 	cargo clippy -q -p shieldcall-relay --features mitm --all-targets -- -D warnings
 	# Alone, the worker is built as a page loads it: the E2EE core without its other suites.
 	cargo clippy -q -p shieldcall-worker --all-targets -- -D warnings
+# The app's browser tests include the worker-pkg (tests/common).
+lint-wasm: worker-pkg
 	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
 
 # The relay's tests include those of the test-only man-in-the-middle binary (feature mitm); the
