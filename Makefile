@@ -103,9 +103,9 @@ test-host:
 
 # The worker as the page loads it (wasm-bindgen --target no-modules), for tests that start it.
 worker-pkg: setup
-	@$(WASM) $(SHIPPED_STD) cargo build -q --release --target wasm32-unknown-unknown -p shieldcall-worker
+	@$(WASM) $(SHIPPED_STD) cargo build -q --profile wasm-release --target wasm32-unknown-unknown -p shieldcall-worker
 	wasm-bindgen --target no-modules --no-typescript --out-dir $(WORKER_PKG) \
-	  $(SHIPPED_TARGET)/wasm32-unknown-unknown/release/shieldcall_worker.wasm
+	  $(SHIPPED_TARGET)/wasm32-unknown-unknown/wasm-release/shieldcall_worker.wasm
 	$(WASM_OPT) -O3 --converge --strip-producers --strip-target-features \
 	  $(WORKER_PKG)/shieldcall_worker_bg.wasm -o $(WORKER_PKG)/shieldcall_worker_bg.wasm
 
@@ -124,9 +124,9 @@ test-browser: worker-pkg
 # standard library would be built a second time, with unwinding, and clash with the first).
 BENCH_STD = $(SHIPPED_STD) CARGO_UNSTABLE_PANIC_ABORT_TESTS=true
 bench-browser: setup
-	$(WASM) $(BENCH_STD) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
+	$(WASM) $(BENCH_STD) cargo test --profile wasm-release --target wasm32-unknown-unknown -p shieldcall-worker \
 	  --features every-suite --test bench_worker -- --nocapture
-	$(IN_FIREFOX) $(BENCH_STD) cargo test --release --target wasm32-unknown-unknown -p shieldcall-worker \
+	$(IN_FIREFOX) $(BENCH_STD) cargo test --profile wasm-release --target wasm32-unknown-unknown -p shieldcall-worker \
 	  --features every-suite --test bench_worker -- --nocapture
 
 # The relay under load (crates/relay/README.md, "Capacity"): SOCKETS sockets on loopback as
