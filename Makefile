@@ -62,12 +62,13 @@ relay-bin:
 relay: dist relay-bin
 	target/release/shieldcall-relay --listen $(HOST):$(PORT) --dist dist
 
-# Every test, in two lanes at once, one per target directory (cargo holds a directory's lock
-# while it builds there): the host's builds and tests (lint-host, test-host, relay-bin) beside
-# the wasm ones (worker-pkg, dist, lint-wasm, test-browser). On two cores each lane fills the
-# other's one-core stretches (fat LTO, wasm-opt, the browsers' test runs): README, "Measured".
-# Each line says its lane. The end-to-end tests come after both, on an otherwise idle machine
-# (they print the time to lock).
+# Every test, in two lanes at once: the host's builds and tests (lint-host, test-host, relay-bin)
+# beside the wasm ones (worker-pkg and dist in target/shipped, lint-wasm and test-browser in
+# target/wasm32-unknown-unknown; cargo waits for the other lane where both need target/debug's
+# lock, for build scripts and macros). On two cores each lane fills the other's one-core
+# stretches (the wasm's fat LTO, wasm-opt, the browsers' test runs): README, "Measured". Each
+# line says its lane. The end-to-end tests come after both (package.json: the file that prints
+# the time to lock alone, then the others two at a time).
 LANE = $(MAKE) --no-print-directory SETUP_DONE=1
 test: setup
 	@host=0; wasm=0; \
@@ -82,7 +83,7 @@ lane-wasm: worker-pkg dist lint-wasm test-browser
 # The app and the worker exist only for wasm32 (web-sys's encoded-transform APIs need its cfg);
 # the worker's pure parts (mode, registry, chat) are linted on the host too.
 lint: lint-host lint-wasm
-lint-host:
+lint-host: setup
 	cargo fmt --all --check
 	cargo clippy -q -p shieldcall-protocol -p shieldcall-e2ee -p shieldcall-call -p shieldcall-relay \
 	  -p shieldcall-worker --all-targets -- -D warnings

@@ -343,27 +343,30 @@ const FIREFOX_DENIED = {
  * stopped when the process exits. */
 let display;
 async function xDisplay() {
+  // Xvfb picks a free display itself and writes its number to stdout (-displayfd): two test
+  // files starting their first Firefox at once never pick the same one.
   display ??= (async () => {
-    for (let number = 90; number < 110; number++) {
-      if (existsSync(`/tmp/.X11-unix/X${number}`) || existsSync(`/tmp/.X${number}-lock`)) continue;
-      const server = spawn('Xvfb', [`:${number}`, '-screen', '0', '1280x720x24', '-nolisten', 'tcp'], {
-        stdio: 'ignore',
+    const server = spawn('Xvfb', ['-displayfd', '1', '-screen', '0', '1280x720x24', '-nolisten', 'tcp'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const picked = await new Promise((resolve) => {
+      let text = '';
+      server.stdout.on('data', (chunk) => {
+        text += chunk;
+        if (text.includes('\n')) resolve(text.trim());
       });
-      const exited = once(server, 'exit').then(() => false);
-      const ready = (async () => {
-        for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${number}`); i++) {
-          await new Promise((resolve) => { setTimeout(resolve, 50); });
-        }
-        return existsSync(`/tmp/.X11-unix/X${number}`);
-      })();
-      if (await Promise.race([ready, exited])) {
-        server.unref();
-        process.on('exit', () => server.kill());
-        return `:${number}`;
-      }
+      server.once('exit', () => resolve(null));
+      server.once('error', () => resolve(null));
+    });
+    if (!picked || !/^\d+$/.test(picked)) {
       server.kill();
+      throw new Error('no virtual display: is xvfb installed (scripts/setup.sh installs it)?');
     }
-    throw new Error('no virtual display: is xvfb installed (scripts/setup.sh installs it)?');
+    // It writes the number once; an open pipe would keep this process alive.
+    server.stdout.destroy();
+    server.unref();
+    process.on('exit', () => server.kill());
+    return `:${picked}`;
   })();
   return display;
 }
