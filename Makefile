@@ -68,7 +68,7 @@ relay: dist relay-bin
 # lock, for build scripts and macros). On two cores each lane fills the other's one-core
 # stretches (the wasm's fat LTO, wasm-opt, the browsers' test runs): README, "Measured". Each
 # line says its lane. The end-to-end tests come after both (package.json: the file that prints
-# the time to lock alone, then the others two at a time).
+# the time to lock and the one with four browsers one at a time, then the others two at a time).
 LANE = $(MAKE) --no-print-directory SETUP_DONE=1
 test: setup
 	@host=0; wasm=0; \
