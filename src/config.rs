@@ -1,7 +1,7 @@
 //! The app's configuration, `config.json`, served beside the app: ICE servers, the ICE
 //! transport policy (`"relay"` sends media only through TURN) and the organisation's end-to-end
-//! encryption policy. Parsed by `shieldcall_call::config` (host-tested); fetched, and given to
-//! every page as context, here.
+//! encryption policy. Parsed by `shieldcall_call::config` (host-tested); fetched by boot.js, and
+//! given to every page as context, here.
 //!
 //! ```json
 //! {"iceServers": [{"urls": "stun:stun.example.org"}], "iceTransportPolicy": "all",
@@ -11,49 +11,25 @@
 
 use leptos::prelude::*;
 pub use shieldcall_call::config::{AppConfig, IceServer};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Fetch and parse `url` (the app uses `/config.json`). Never fails: a missing, unreachable or
-/// malformed file gives [`AppConfig::default`], and says so on the console.
-pub async fn load_config(url: &str) -> AppConfig {
-    match fetch_text(url).await {
-        Ok(text) => match AppConfig::from_json(&text) {
-            Ok(config) => config,
-            Err(err) => {
-                warn(&format!(
-                    "{url} is malformed ({err}); using the defaults: no ICE servers, end-to-end \
-                     encryption allowed"
-                ));
-                AppConfig::default()
-            }
-        },
-        Err(why) => {
-            warn(&format!(
-                "{url} could not be loaded ({why}); using the defaults: no ICE servers, end-to-end \
-                 encryption allowed"
-            ));
-            AppConfig::default()
-        }
-    }
-}
-
-async fn fetch_text(url: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|_| "the request failed".to_string())?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
-    if !response.ok() {
-        return Err(format!("HTTP {}", response.status()));
-    }
-    let text = response.text().map_err(|_| "the body could not be read")?;
-    let text = JsFuture::from(text).await.map_err(|_| "the body could not be read")?;
-    text.as_string().ok_or_else(|| "the body is not text".into())
-}
-
-fn warn(message: &str) {
-    web_sys::console::warn_1(&format!("shieldcall: {message}").into());
+/// `text` parsed, or the defaults, with a console warning that says why (`text` is why there
+/// is none, as an error).
+fn config_or_defaults(text: Result<String, String>) -> AppConfig {
+    let problem = match text.map(|text| AppConfig::from_json(&text)) {
+        Ok(Ok(config)) => return config,
+        Ok(Err(err)) => format!("is malformed ({err})"),
+        Err(why) => format!("could not be loaded ({why})"),
+    };
+    web_sys::console::warn_1(
+        &format!(
+            "shieldcall: config.json {problem}; using the defaults: no ICE servers, end-to-end \
+             encryption allowed"
+        )
+        .into(),
+    );
+    AppConfig::default()
 }
 
 /// The configuration as the app provides it: defaults until `config.json` has arrived.
@@ -63,18 +39,51 @@ pub type ConfigSignal = Signal<AppConfig>;
 /// start on the defaults: a call, with its ICE servers and policy.
 pub type LoadedConfig = Signal<Option<AppConfig>>;
 
-/// Provide the configuration to every component below, the single fetch of `/config.json`: as
-/// a [`ConfigSignal`] context that starts at the defaults and updates once the file has been
-/// loaded, and as a [`LoadedConfig`] context that is `None` until then.
+/// Provide the configuration to every component below: as a [`ConfigSignal`] context that
+/// starts at the defaults and updates once `config.json` has been read, and as a
+/// [`LoadedConfig`] context that is `None` until then.
+///
+/// boot.js fetches the file beside the app's wasm (`window.shieldcallConfig`: `text`, or
+/// `problem`, once its `ready` promise has settled); when it has been read by the time the app
+/// starts, as it usually has, the first page is drawn with it. A page without boot.js gets the
+/// defaults.
 pub fn provide_app_config() {
     let loaded = RwSignal::new(None::<AppConfig>);
-    leptos::task::spawn_local(async move {
-        let config = load_config("/config.json").await;
-        crate::browser::timeline::mark("config loaded");
-        loaded.try_set(Some(config));
-    });
+    match boot_config() {
+        Some(text) => {
+            loaded.set(Some(config_or_defaults(text)));
+            crate::browser::timeline::mark("config loaded");
+        }
+        None => leptos::task::spawn_local(async move {
+            if let Ok(ready) = boot_field("ready").dyn_into::<js_sys::Promise>() {
+                let _ = JsFuture::from(ready).await;
+            }
+            let text = boot_config().unwrap_or_else(|| Err("boot.js did not fetch it".into()));
+            crate::browser::timeline::mark("config loaded");
+            loaded.try_set(Some(config_or_defaults(text)));
+        }),
+    }
     provide_context::<LoadedConfig>(loaded.into());
     provide_context::<ConfigSignal>(Signal::derive(move || loaded.get().unwrap_or_default()));
+}
+
+/// What boot.js has read of config.json: its text, or why there is none; `None` while it is on
+/// its way (or on a page without boot.js).
+fn boot_config() -> Option<Result<String, String>> {
+    match (boot_field("text").as_string(), boot_field("problem").as_string()) {
+        (Some(text), _) => Some(Ok(text)),
+        (None, Some(problem)) => Some(Err(problem)),
+        (None, None) => None,
+    }
+}
+
+/// `window.shieldcallConfig[name]`, `undefined` where there is none.
+fn boot_field(name: &str) -> JsValue {
+    let get = |object: &JsValue, name: &str| js_sys::Reflect::get(object, &name.into()).ok();
+    web_sys::window()
+        .and_then(|window| get(&window, "shieldcallConfig"))
+        .and_then(|boot| get(&boot, name))
+        .unwrap_or_default()
 }
 
 /// The configuration from context, or the defaults where none was provided (tests can provide
