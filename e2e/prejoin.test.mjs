@@ -19,6 +19,19 @@ describe('pre-join', () => {
 
   test('preview, live level, E2EE plan, focused Join; toggles carry into the call; the relay is joined on Join only', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
+    // Where Join is, frame by frame, from the moment it shows.
+    await guest.page.context().addInitScript(() => {
+      window.joinPlaces = [];
+      const watch = () => {
+        const join = document.querySelector('[data-prejoin] [data-action=join]');
+        if (join) {
+          const { x, y } = join.getBoundingClientRect();
+          if (window.joinPlaces.at(-1) !== `${x},${y}`) window.joinPlaces.push(`${x},${y}`);
+        }
+        requestAnimationFrame(watch);
+      };
+      requestAnimationFrame(watch);
+    });
     await guest.page.goto(link);
     await readyToJoin(guest);
     const page = guest.page;
@@ -28,6 +41,12 @@ describe('pre-join', () => {
       return video && video.videoWidth > 0 && video.getVideoPlaybackQuality().totalVideoFrames > 5;
     }, null, { timeout: 10000 });
     await page.waitForFunction(() => Number(document.querySelector('[data-mic-level]').value) > 0.05, null, { timeout: 10000 });
+    // Device pickers list the fake devices.
+    assert.ok(await page.evaluate(() => document.querySelector('[data-prejoin] select[data-control=microphone]').options.length) >= 1);
+    assert.ok(await page.evaluate(() => document.querySelector('[data-prejoin] select[data-control=camera-device]').options.length) >= 1);
+    // Join stayed where it first showed while the camera started and the lists came: no jump
+    // under the pointer of someone about to press it.
+    assert.equal((await page.evaluate(() => window.joinPlaces)).length, 1, `Join moved: ${await page.evaluate(() => window.joinPlaces.join(' -> '))}`);
     // What E2EE will mean, and that the other side is not known yet.
     assert.equal(await page.getAttribute('[data-prejoin] [data-e2ee-plan]', 'data-e2ee-plan'), 'on');
     assert.match(await page.textContent('[data-e2ee-plan]'), /End-to-end encryption is on/);
@@ -42,9 +61,6 @@ describe('pre-join', () => {
     });
     assert.ok(fits, 'pre-join fits a 390 x 844 window');
     await page.setViewportSize({ width: 1280, height: 800 });
-    // Device pickers list the fake devices.
-    assert.ok(await page.evaluate(() => document.querySelector('[data-prejoin] select[data-control=microphone]').options.length) >= 1);
-    assert.ok(await page.evaluate(() => document.querySelector('[data-prejoin] select[data-control=camera-device]').options.length) >= 1);
 
     // Sitting on the pre-join screen, the guest is not in the call: the host still waits.
     await page.waitForTimeout(1000);
