@@ -12,6 +12,7 @@ use shieldcall_call::pickup::{Arrival, pickup_path};
 
 use super::{Call, ParkedView, notice, now_ms, with_call};
 use crate::browser::peer::{apply_remote, link_stats, payload_types, remote_certificates};
+use crate::browser::task::in_a_task;
 use crate::browser::timeline;
 use crate::call_link::forget_link;
 use crate::components::ChatMessage;
@@ -185,15 +186,19 @@ impl Call {
             return;
         };
         let (pc, weak) = (link.pc.clone(), self.me.clone());
-        spawn_local(async move {
-            let applied = apply_remote(&pc, web_sys::RtcSdpType::Answer, &sdp).await;
-            let input = match applied {
-                Ok(()) => {
-                    Input::DescriptionsApplied { generation, payload_types: payload_types(&pc) }
-                }
-                Err(_) => Input::AnswerRefused { generation },
-            };
-            with_call(&weak, |c| c.handle(input));
+        // In a task of its own: applying holds Chromium's page for tens of ms, and the guest's
+        // key confirmation, right behind its answer on the relay socket, is read first.
+        in_a_task(move || {
+            spawn_local(async move {
+                let applied = apply_remote(&pc, web_sys::RtcSdpType::Answer, &sdp).await;
+                let input = match applied {
+                    Ok(()) => {
+                        Input::DescriptionsApplied { generation, payload_types: payload_types(&pc) }
+                    }
+                    Err(_) => Input::AnswerRefused { generation },
+                };
+                with_call(&weak, |c| c.handle(input));
+            })
         });
     }
 

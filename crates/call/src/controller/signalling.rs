@@ -248,11 +248,16 @@ impl Controller {
         // the guest's key confirmation comes right behind the answer and must find the
         // transcript complete. (An answer the browser refuses ends the call.) An answer that
         // names no certificate, or more than one, is never given to the browser.
-        if let Err(e) = self.session.remote_sdp(&sdp) {
+        let taken = self.session.remote_sdp(&sdp);
+        if let Err(e) = &taken {
             self.log(format!("relay: an answer refused: {e}"));
-            return self.follow_session();
         }
-        self.emit(Effect::ApplyAnswer { generation, sdp });
+        // With the transcript complete this side's confirmation goes now, ahead of the answer
+        // the browser then applies (tens of ms): the guest's shield waits for it.
+        self.follow_session();
+        if taken.is_ok() {
+            self.emit(Effect::ApplyAnswer { generation, sdp });
+        }
     }
 
     /// Send what the session has for the peer: its key confirmation, once per agreement (and

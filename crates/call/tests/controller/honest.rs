@@ -124,14 +124,18 @@ fn the_set_up_steps_are_named_in_the_order_they_happen() {
         "connect",
         "offer sent",
         "answer received",
-        "confirmation received",
         "confirmation sent",
+        "confirmation received",
         "shield locked",
         "keys to the worker",
         "connection connected",
         "remote certificate read",
     ];
     assert!(in_order(host, &host_steps), "host: {host:?}");
+    // The host's confirmation goes as the answer's fingerprint is taken, not once its browser
+    // has applied the answer (tens of ms): the guest's shield waits for it.
+    let early = ["answer received", "confirmation sent", "both descriptions applied"];
+    assert!(in_order(host, &early), "host: {host:?}");
     let guest_steps = [
         "relay joined",
         "hello sent",
