@@ -53,6 +53,15 @@ describe('calls between two browsers', () => {
     assert.ok(homeReady > 0 && firstFrame > 0, 'both pages marked the moment');
     console.log(`measured: navigation -> home page ready (host) in ${homeReady.toFixed(0)} ms`);
     console.log(`measured: guest opened the link -> first frame of the host's video in ${firstFrame.toFixed(0)} ms`);
+    // What the guest's first visit carried: the app's files came compressed (the relay sends
+    // make dist's brotli copies), the app's wasm at well under half its size.
+    const loaded = await guest.page.evaluate(() => performance.getEntriesByType('resource')
+      .filter((r) => /\.(wasm|js|css)$/.test(new URL(r.name).pathname))
+      .map((r) => ({ name: new URL(r.name).pathname, sent: r.transferSize, size: r.decodedBodySize })));
+    const appWasm = loaded.find((r) => /^\/shieldcall-[0-9a-f]+_bg\.wasm$/.test(r.name));
+    assert.ok(appWasm && appWasm.sent > 0 && appWasm.sent < appWasm.size / 2, `the app's wasm compressed: ${JSON.stringify(loaded)}`);
+    const sum = (key) => loaded.reduce((total, r) => total + r[key], 0);
+    console.log(`measured: the guest's page loaded ${loaded.length} files of wasm, JS and CSS: ${sum('sent')} B over the wire for ${sum('size')} B (the app's wasm ${appWasm.sent} B for ${appWasm.size} B)`);
 
     // A laptop's and a phone's window: the call fills it and the page never scrolls.
     await host.page.setViewportSize({ width: 1280, height: 800 });

@@ -9,7 +9,10 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Client, call_id, http_get, http_get_with_headers, join, join_pair, open, spawn};
+use common::{
+    Client, call_id, http_get, http_get_sending, http_get_with_headers, join, join_pair, open,
+    spawn,
+};
 use futures_util::StreamExt;
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
 use shieldcall_relay::{CONTENT_SECURITY_POLICY, READ_BUFFER_SIZE};
@@ -54,6 +57,46 @@ async fn serves_the_app_with_an_spa_fallback() {
     assert_eq!(http_get(relay.addr, "/ws/nope").await.0, 400);
     // The WebSocket still works beside the files.
     join(relay.addr, &call_id(), 0).await;
+
+    drop(relay);
+    let _ = std::fs::remove_dir_all(&dist);
+}
+
+/// The build's compressed copies (scripts/precompress.mjs) go to a browser that accepts them,
+/// the file itself to one that does not; a file without copies is sent as it is.
+#[tokio::test]
+async fn serves_the_compressed_copy_a_browser_accepts() {
+    let dist = std::env::temp_dir().join(format!("shieldcall-relay-br-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap(); // the temp dir is writable
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shieldcall</title>").unwrap();
+    // Stand-ins: the relay picks a copy by its name, never decodes it.
+    std::fs::write(dist.join("app.wasm"), "the wasm").unwrap();
+    std::fs::write(dist.join("app.wasm.br"), "the wasm, brotli").unwrap();
+    std::fs::write(dist.join("app.wasm.gz"), "the wasm, gzip").unwrap();
+    std::fs::write(dist.join("config.json"), "{}").unwrap();
+    let relay = spawn(&["--dist", dist.to_str().unwrap()]); // a temp path is UTF-8 here
+
+    let get = |path: &'static str, accept: &'static str| async move {
+        let sent = format!("Accept-Encoding: {accept}\r\n");
+        http_get_sending(relay.addr, path, if accept.is_empty() { "" } else { &sent }).await
+    };
+    let (status, headers, body) = get("/app.wasm", "gzip, deflate, br, zstd").await;
+    assert_eq!((status, body.as_str()), (200, "the wasm, brotli"));
+    assert!(headers.contains("content-encoding: br\n"), "{headers}");
+    assert!(headers.contains("content-type: application/wasm\n"), "{headers}");
+    assert!(headers.contains("vary: accept-encoding\n"), "{headers}");
+    let (_, headers, body) = get("/app.wasm", "gzip").await;
+    assert_eq!(body, "the wasm, gzip");
+    assert!(headers.contains("content-encoding: gzip\n"), "{headers}");
+    let (_, headers, body) = get("/app.wasm", "").await;
+    assert_eq!(body, "the wasm");
+    assert!(!headers.contains("content-encoding"), "{headers}");
+    let (_, headers, body) = get("/config.json", "br").await;
+    assert_eq!(body, "{}");
+    assert!(!headers.contains("content-encoding"), "{headers}");
+    // The policy is on the compressed copies too.
+    let (_, headers, _) = get("/app.wasm", "br").await;
+    assert!(headers.contains("content-security-policy: "), "{headers}");
 
     drop(relay);
     let _ = std::fs::remove_dir_all(&dist);

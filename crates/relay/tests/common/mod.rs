@@ -312,9 +312,19 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
 /// A plain HTTP/1.1 GET; returns the status code, the header block (names in lower case) and
 /// the body.
 pub async fn http_get_with_headers(addr: SocketAddr, path: &str) -> (u16, String, String) {
+    http_get_sending(addr, path, "").await
+}
+
+/// [`http_get_with_headers`], the request with `headers` (each line ending in `\r\n`) too.
+pub async fn http_get_sending(
+    addr: SocketAddr,
+    path: &str,
+    headers: &str,
+) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = String::new();
     timeout(RECV_TIMEOUT, stream.read_to_string(&mut response))
