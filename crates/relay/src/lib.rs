@@ -103,7 +103,7 @@ pub fn router(relay: Arc<Relay>, config: Arc<Config>) -> Router {
                 .fallback(spa_fallback(dist.join("index.html")).into_service());
             let files = Router::new()
                 .fallback_service(files)
-                .layer(axum::middleware::map_response(vary_by_encoding));
+                .layer(axum::middleware::from_fn(file_headers));
             app.fallback_service(files)
         }
         None => app.fallback(|| async {
@@ -122,12 +122,31 @@ async fn strict_page(mut response: Response) -> Response {
     response
 }
 
-/// A file's bytes depend on the request's Accept-Encoding: a cache between the relay and the
-/// browser must not hand one browser's brotli to another that asked for none.
-async fn vary_by_encoding(mut response: Response) -> Response {
-    let vary = HeaderValue::from_static("accept-encoding");
-    response.headers_mut().append(header::VARY, vary);
+/// How long the browser may keep one of the app's files ([`cache_control`]), and that its bytes
+/// depend on the request's Accept-Encoding: a cache between the relay and the browser must not
+/// hand one browser's brotli to another that asked for none.
+async fn file_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let cache = cache_control(&path, response.status());
+    let headers = response.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
+}
+
+/// A build output whose name carries its content's hash (Trunk's `boot-<hash>.js`,
+/// `shieldcall-<hash>_bg.wasm`) never changes: kept for a year without asking again. Anything
+/// else (the page, which names the current hashes, `config.json`, the worker's unhashed
+/// files) is checked with the relay on every load (a 304 when unchanged), so that a new
+/// release or a new policy is seen at once, never a page naming files a release removed.
+pub fn cache_control(path: &str, status: StatusCode) -> &'static str {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split(['.', '_']).next().unwrap_or_default();
+    let hashed = stem
+        .rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    if hashed && status.is_success() { "public, max-age=31536000, immutable" } else { "no-cache" }
 }
 
 async fn bad_call_id() -> Response {

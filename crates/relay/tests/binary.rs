@@ -97,9 +97,46 @@ async fn serves_the_compressed_copy_a_browser_accepts() {
     // The policy is on the compressed copies too.
     let (_, headers, _) = get("/app.wasm", "br").await;
     assert!(headers.contains("content-security-policy: "), "{headers}");
+    // A file without a hash in its name, the page and config.json are asked for again on
+    // every load.
+    for path in ["/app.wasm", "/", "/config.json", "/settings"] {
+        let (_, headers, _) = get(path, "").await;
+        assert!(headers.contains("cache-control: no-cache\n"), "{path}: {headers}");
+    }
 
     drop(relay);
     let _ = std::fs::remove_dir_all(&dist);
+}
+
+/// Trunk's hashed names are kept for a year; everything else is checked on every load.
+#[test]
+fn only_files_named_by_their_hash_are_kept() {
+    use axum::http::StatusCode;
+    use shieldcall_relay::cache_control;
+    let year = "public, max-age=31536000, immutable";
+    for path in [
+        "/shieldcall-7e50e1401978aedc_bg.wasm",
+        "/shieldcall-147f35ad3e76723b.js",
+        "/boot-fbd1590b999ae7b5.js",
+        "/main-d4a51a507f71e297.css",
+    ] {
+        assert_eq!(cache_control(path, StatusCode::OK), year, "{path}");
+        assert_eq!(cache_control(path, StatusCode::NOT_FOUND), "no-cache", "{path}");
+    }
+    for path in [
+        "/",
+        "/index.html",
+        "/config.json",
+        "/call/AAAAAAAAAAAAAAAAAAAAAA",
+        "/shieldcall-worker.js",
+        "/shieldcall-worker_bg.wasm",
+        "/shieldcall-worker_loader.js",
+        "/shieldcall-7e50e1401978aed_bg.wasm",
+        "/shieldcall-7e50e1401978aedcX.js",
+        "/a-gggggggggggggggg.js",
+    ] {
+        assert_eq!(cache_control(path, StatusCode::OK), "no-cache", "{path}");
+    }
 }
 
 #[tokio::test]
