@@ -187,7 +187,8 @@ impl Call {
         };
         let (pc, weak) = (link.pc.clone(), self.me.clone());
         // In a task of its own: applying holds Chromium's page for tens of ms, and the guest's
-        // key confirmation, right behind its answer on the relay socket, is read first.
+        // key confirmation, right behind its answer on the relay socket, is then usually read
+        // first (the browser picks between the two task sources).
         in_a_task(move || {
             spawn_local(async move {
                 let applied = apply_remote(&pc, web_sys::RtcSdpType::Answer, &sdp).await;

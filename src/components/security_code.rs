@@ -119,14 +119,14 @@ pub fn SecurityCodePanel(
                         hidden=verified
                         on:click=move |_| {
                             on_verify.run(());
-                            // The button hides: the focus goes to what replaced it, inside the
-                            // dialog (lost on the page, Escape and Tab would leave the dialog).
-                            // (Once shown: a hidden element takes no focus.)
-                            request_animation_frame(move || {
-                                if let Some(line) = verified_line.get_untracked() {
-                                    let _ = line.focus();
-                                }
-                            });
+                            // The button hides: the focus goes at once to what replaces it,
+                            // inside the dialog (left on the page, if only for a frame, an
+                            // Escape or Tab pressed then would leave the dialog). Shown here as
+                            // `verified` will show it: a hidden element takes no focus.
+                            if let Some(line) = verified_line.get_untracked() {
+                                line.set_hidden(false);
+                                let _ = line.focus();
+                            }
                         }
                     >
                         "We compared it"

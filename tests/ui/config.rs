@@ -10,7 +10,7 @@ use shieldcall::config::{
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
-use crate::common::{container, eventually, text};
+use crate::common::{Restore, container, eventually, text};
 
 const POLICY_OFF: &str = r#"{"iceServers": [], "policy": {"e2eeAllowed": false}}"#;
 
@@ -43,6 +43,8 @@ fn mount_app_config() -> (web_sys::HtmlElement, impl Sized) {
 
 #[wasm_bindgen_test]
 async fn what_boot_js_read_draws_the_first_page_and_a_missing_or_malformed_file_the_defaults() {
+    // Whatever happens below, no later test finds a config of this one's.
+    let _gone = Restore::new(|| _ = boot_config(None));
     // Read by the time the app starts: the first page has it, nothing to wait for.
     boot_config(Some(&[("text", POLICY_OFF.into())]));
     assert_eq!(text(&mount_app_config().0), "Some((false, true))");

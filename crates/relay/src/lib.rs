@@ -142,11 +142,16 @@ async fn file_headers(request: axum::extract::Request, next: axum::middleware::N
 /// release or a new policy is seen at once, never a page naming files a release removed.
 pub fn cache_control(path: &str, status: StatusCode) -> &'static str {
     let name = path.rsplit('/').next().unwrap_or_default();
+    // Only the build's own kinds of file: a page path that happens to end the same way (a call
+    // id may) gets index.html, which must never be kept.
+    let built = [".js", ".wasm", ".css"].iter().any(|kind| name.ends_with(kind));
     let stem = name.split(['.', '_']).next().unwrap_or_default();
     let hashed = stem
         .rsplit_once('-')
         .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
-    if hashed && status.is_success() { "public, max-age=31536000, immutable" } else { "no-cache" }
+    // A 304's headers replace the kept ones: it keeps the year too.
+    let found = status.is_success() || status == StatusCode::NOT_MODIFIED;
+    if built && hashed && found { "public, max-age=31536000, immutable" } else { "no-cache" }
 }
 
 async fn bad_call_id() -> Response {

@@ -121,6 +121,7 @@ fn only_files_named_by_their_hash_are_kept() {
         "/main-d4a51a507f71e297.css",
     ] {
         assert_eq!(cache_control(path, StatusCode::OK), year, "{path}");
+        assert_eq!(cache_control(path, StatusCode::NOT_MODIFIED), year, "{path}");
         assert_eq!(cache_control(path, StatusCode::NOT_FOUND), "no-cache", "{path}");
     }
     for path in [
@@ -134,6 +135,9 @@ fn only_files_named_by_their_hash_are_kept() {
         "/shieldcall-7e50e1401978aed_bg.wasm",
         "/shieldcall-7e50e1401978aedcX.js",
         "/a-gggggggggggggggg.js",
+        // A page path (index.html comes back) that ends like a hashed name: a valid call id.
+        "/call/abcde-0123456789abcdef",
+        "/x/a-0123456789abcdef",
     ] {
         assert_eq!(cache_control(path, StatusCode::OK), "no-cache", "{path}");
     }

@@ -5,7 +5,7 @@ use shieldcall_call::controller::{CallStatus, Input, LinkState};
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::Signal;
 
-use crate::harness::{From, Settings, WorkerMode, World, is_confirm, joined};
+use crate::harness::{From, Settings, WorkerMode, World, dropping, is_confirm, joined};
 
 #[test]
 fn both_lock_with_the_same_code_and_matching_keys() {
@@ -106,6 +106,21 @@ fn an_honest_call_stays_locked_and_quiet_for_a_minute() {
     assert!(world.host.view.problems.is_empty());
 }
 
+/// The host's confirmation goes as it takes the answer's fingerprint, not once its browser has
+/// applied the answer (tens of ms in Chromium): the guest's shield waits for it (PROTOCOL.md
+/// change 49). The guest's own confirmation is held back here, so nothing else can prompt it.
+#[test]
+fn the_host_confirms_before_its_browser_has_applied_the_answer() {
+    let mut world = World::new(Settings::default());
+    world.relay = dropping(|from, s| from == From::Guest && is_confirm(s));
+    world.join();
+    let early = ["answer received", "confirmation sent", "both descriptions applied"];
+    assert!(in_order(&world.host.trace, &early), "host: {:?}", world.host.trace);
+    // Without the guest's proof the host does not lock; the guest, with the host's, does.
+    assert_eq!(world.host.shield(), ShieldState::Connecting);
+    assert!(matches!(world.guest.shield(), ShieldState::Locked { .. }));
+}
+
 /// Whether `steps` appear in `trace` in this order (others may come between).
 fn in_order(trace: &[&str], steps: &[&str]) -> bool {
     let mut rest = trace.iter();
@@ -132,10 +147,6 @@ fn the_set_up_steps_are_named_in_the_order_they_happen() {
         "remote certificate read",
     ];
     assert!(in_order(host, &host_steps), "host: {host:?}");
-    // The host's confirmation goes as the answer's fingerprint is taken, not once its browser
-    // has applied the answer (tens of ms): the guest's shield waits for it.
-    let early = ["answer received", "confirmation sent", "both descriptions applied"];
-    assert!(in_order(host, &early), "host: {host:?}");
     let guest_steps = [
         "relay joined",
         "hello sent",
