@@ -143,7 +143,9 @@ describe('calls between two browsers', () => {
   test('a guest who presses Join at once, before the preview starts: both lock, video both ways', () => withHostAndGuest(async (host, guest) => {
     const link = await hostNewCall(host, relay.url);
     const openedAt = Date.now();
-    await guest.page.goto(link);
+    // The press as soon as Join shows, not once the page's load event has fired (which a
+    // person does not wait for, and which can come after Join shows).
+    await guest.page.goto(link, { waitUntil: 'commit' });
     await guest.page.click('[data-prejoin] [data-action=join]');
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     const steps = (await setupSteps(host, guest)).filter((s) => s.at >= openedAt - 5);
