@@ -238,6 +238,12 @@ describe('when things go wrong', () => {
     assert.equal(new URL(guest.page.url()).hash, '');
 
     await guest.page.reload();
+    // The app's files named by their hash came from the browser's cache: nothing crossed for
+    // them (the relay lets them be kept; the page itself is asked for again).
+    const again = await guest.page.evaluate(() => performance.getEntriesByType('resource')
+      .filter((r) => /-[0-9a-f]{16}(_bg)?\.(wasm|js|css)$/.test(new URL(r.name).pathname))
+      .map((r) => ({ name: new URL(r.name).pathname, sent: r.transferSize })));
+    assert.ok(again.length >= 3 && again.every((r) => r.sent === 0), `kept, not fetched again: ${JSON.stringify(again)}`);
     // A reload shows the pre-join screen again (the camera is asked for again).
     await pressJoin(guest);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
