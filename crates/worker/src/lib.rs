@@ -6,7 +6,7 @@
 //! with the app through `shieldcall-protocol`). Keys arrive once and live only here.
 //!
 //! What decides (the [`message`] step a command makes, the [`mode`] it sets, the [`registry`] of
-//! live transforms, the [`chat`] cryptor's seal and open) is pure and tested on the host
+//! live transforms, the [`chat`] cryptor's seal and open, the [`settle`] slots of awaits under way) is pure and tested on the host
 //! (`cargo test -p shieldcall-worker --lib`); the browser glue around it (`wasm.rs`,
 //! `transform.rs`, `frame.rs`) exists only for wasm32 and is tested in the browser.
 
@@ -17,6 +17,7 @@ pub mod hybrid;
 pub mod message;
 pub mod mode;
 pub mod registry;
+pub mod settle;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;
 #[cfg(target_arch = "wasm32")]

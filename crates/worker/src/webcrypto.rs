@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::hybrid::Engine;
+use crate::settle::settled;
 use web_sys::{CryptoKey, SubtleCrypto};
 
 /// The global scope's `crypto.subtle` (a worker's, or a page's in the tests), if it has one.
@@ -108,7 +109,7 @@ pub async fn seal(
     let params = gcm_params(job.nonce(), &Uint8Array::from(&job.aad(&prefix_bytes)[..]))?;
     let payload = frame.subarray(p, frame.length());
     let promise = subtle.encrypt_with_object_and_js_u8_array(&params, key, &payload)?;
-    let sealed: ArrayBuffer = JsFuture::from(promise).await?.unchecked_into();
+    let sealed: ArrayBuffer = settled(&promise).await?.unchecked_into();
     let header = job.header();
     let h = header.len() as u32;
     let out = prepend(sealed, p + h)?;
@@ -154,7 +155,7 @@ pub async fn open(
     let params = gcm_params(job.nonce(), &aad)?;
     let body = frame.subarray(p + h, frame.length());
     let promise = subtle.decrypt_with_object_and_js_u8_array(&params, key, &body)?;
-    let payload: ArrayBuffer = JsFuture::from(promise).await?.unchecked_into();
+    let payload: ArrayBuffer = settled(&promise).await?.unchecked_into();
     if p == 0 {
         return Ok(payload);
     }

@@ -27,6 +27,7 @@ use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
 use shieldcall_protocol::Codec;
 use shieldcall_worker::frame::{open_into_buffer, seal_into_buffer};
 use shieldcall_worker::hybrid::{Engine, goes_to_webcrypto};
+use shieldcall_worker::settle::settled;
 use shieldcall_worker::webcrypto::{self, Usage};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -691,5 +692,141 @@ async fn what_a_second_of_a_720p30_call_costs_the_worker() {
          ({:.2} %); 0 frames dropped",
         hybrid_ms / 10.0,
         rust_ms / 10.0
+    );
+}
+
+/// A stream of `frames` chunks (numbers: the cost measured is the stream's, not a frame's).
+fn numbered_stream(frames: u32) -> web_sys::ReadableStream {
+    let make = js_sys::Function::new_with_args(
+        "n",
+        "return new ReadableStream({ start(c) { for (let i = 0; i < n; i++) c.enqueue(i); c.close(); } }, { highWaterMark: 0 });",
+    );
+    make.call1(&JsValue::NULL, &frames.into()).expect("a ReadableStream").unchecked_into()
+}
+
+/// A sink that takes every chunk and keeps none.
+fn sink() -> web_sys::WritableStream {
+    js_sys::Function::new_no_args("return new WritableStream({ write() {} });")
+        .call0(&JsValue::NULL)
+        .expect("a WritableStream")
+        .unchecked_into()
+}
+
+/// Pipes `frames` chunks through a `TransformStream` whose `transform` is `transform`;
+/// µs per frame.
+async fn through_a_transform_stream(frames: u32, transform: &JsValue) -> f64 {
+    let perf = performance();
+    let transformer = js_sys::Object::new();
+    js_sys::Reflect::set(&transformer, &"transform".into(), transform).expect("set");
+    let stream = web_sys::TransformStream::new_with_transformer(&transformer).expect("stream");
+    let start = perf.now();
+    let inward = numbered_stream(frames).pipe_to(&stream.writable());
+    let outward = stream.readable().pipe_to(&sink());
+    JsFuture::from(inward).await.expect("piped in");
+    JsFuture::from(outward).await.expect("piped out");
+    (perf.now() - start) * 1000.0 / frames as f64
+}
+
+/// The worker's loop over a stream of `frames` chunks, with `wait` for its awaits: read a
+/// frame, write it on; µs per frame.
+async fn through_a_rust_loop<F: std::future::Future<Output = Result<JsValue, JsValue>>>(
+    frames: u32,
+    wait: impl Fn(&Promise) -> F,
+) -> f64 {
+    let perf = performance();
+    let start = perf.now();
+    let reader: web_sys::ReadableStreamDefaultReader =
+        numbered_stream(frames).get_reader().unchecked_into();
+    let writer = sink().get_writer().expect("a writer");
+    let (done_key, value_key) = (JsValue::from_str("done"), JsValue::from_str("value"));
+    loop {
+        let chunk = wait(&reader.read()).await.expect("read");
+        if js_sys::Reflect::get(&chunk, &done_key).unwrap().as_bool() == Some(true) {
+            break;
+        }
+        let frame = js_sys::Reflect::get(&chunk, &value_key).unwrap();
+        wait(&writer.write_with_chunk(&frame)).await.expect("written");
+    }
+    (perf.now() - start) * 1000.0 / frames as f64
+}
+
+/// µs per promise awaited with `wait`.
+async fn awaiting<F: std::future::Future<Output = Result<JsValue, JsValue>>>(
+    times: u32,
+    wait: impl Fn(&Promise) -> F,
+) -> f64 {
+    let perf = performance();
+    let start = perf.now();
+    for i in 0..times {
+        wait(&Promise::resolve(&JsValue::from(i))).await.expect("resolved");
+    }
+    (perf.now() - start) * 1000.0 / times as f64
+}
+
+/// What moving a frame from the browser's stream to the next one costs the worker, without the
+/// frame's crypto: the worker's loop (each frame's `read()` and `write()` awaited in Rust) with
+/// `JsFuture` for its awaits (as until 2026-12-04) and with [`settled`] (now); a
+/// `TransformStream` calling a function of the worker's wasm (tried on 2026-12-04: no faster in
+/// Chromium, slower in Firefox); the same with a JavaScript function (a peer in plain
+/// JavaScript). Also what one awaited promise costs each way.
+#[wasm_bindgen_test]
+async fn what_moving_a_frame_through_the_transform_costs() {
+    const FRAMES: u32 = 20_000;
+    let from_wasm =
+        wasm_bindgen::closure::Closure::<
+            dyn FnMut(JsValue, web_sys::TransformStreamDefaultController) -> JsValue,
+        >::new(|frame: JsValue, controller: web_sys::TransformStreamDefaultController| {
+            controller.enqueue_with_chunk(&frame).expect("enqueued");
+            JsValue::UNDEFINED
+        })
+        .into_js_value();
+    let from_js =
+        js_sys::Function::new_with_args("frame, controller", "controller.enqueue(frame);");
+    let native_awaits = js_sys::Function::new_with_args(
+        "n",
+        "return (async () => { const t = performance.now(); \
+         for (let i = 0; i < n; i++) { await Promise.resolve(i); } \
+         return (performance.now() - t) * 1000 / n; })()",
+    );
+    let js_future = |p: &Promise| JsFuture::from(p.clone());
+    let mut cells: [Vec<f64>; 7] = Default::default();
+    for round in 0..6 {
+        let row = [
+            through_a_rust_loop(FRAMES, js_future).await,
+            through_a_rust_loop(FRAMES, settled).await,
+            through_a_transform_stream(FRAMES, &from_wasm).await,
+            through_a_transform_stream(FRAMES, &from_js).await,
+            awaiting(FRAMES, js_future).await,
+            awaiting(FRAMES, settled).await,
+            {
+                let native: Promise =
+                    native_awaits.call1(&JsValue::NULL, &FRAMES.into()).unwrap().unchecked_into();
+                JsFuture::from(native).await.unwrap().as_f64().unwrap()
+            },
+        ];
+        // Round 0 warms up and is not counted.
+        if round > 0 {
+            for (cell, us) in cells.iter_mut().zip(row) {
+                cell.push(us);
+            }
+        }
+    }
+    let [
+        loop_js_future,
+        loop_settled,
+        stream_wasm,
+        stream_js,
+        await_js_future,
+        await_settled,
+        await_js,
+    ] = cells.map(|samples| fmt_cell(median_best(samples)));
+    console_log!("");
+    console_log!(
+        "Moving a frame through the transform, its crypto left out, µs per frame (median / best \
+         of 5 rounds of {FRAMES} frames): the worker's loop awaiting read() and write() with \
+         JsFuture (until 2026-12-04) {loop_js_future}, with its own settle (now) {loop_settled}; \
+         a TransformStream calling the worker's wasm {stream_wasm}, or a JavaScript function (a \
+         peer in plain JavaScript) {stream_js}. One awaited promise: JsFuture {await_js_future}, \
+         settle {await_settled}, JavaScript's await {await_js}."
     );
 }
