@@ -199,8 +199,9 @@ impl Transform {
     }
 
     /// Reads each frame, processes it, and writes it on (or drops it), one at a time: frames
-    /// keep their order. Its awaits go through [`settled`], which `make bench-browser` found
-    /// cheaper than `JsFuture` per frame ("Measured").
+    /// keep their order. Its awaits go through [`settled`]: with them a frame's way through
+    /// this loop took 14 µs in Firefox where it took 38.5 with `JsFuture`'s; in Chromium about
+    /// 11 either way ("Measured").
     async fn pump(
         &self,
         readable: ReadableStream,

@@ -297,7 +297,8 @@ impl AsyncSide for HybridSide {
     }
 }
 
-/// A side whose frames are sealed and opened by awaiting (the hybrid and the JavaScript one).
+/// A side whose frames are sealed and opened by awaiting (the hybrid; the JavaScript one is
+/// timed by loops in JavaScript, [`JS_TIMING`]).
 trait AsyncSide {
     async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer;
     async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer;
@@ -841,10 +842,10 @@ async fn awaiting<F: std::future::Future<Output = Result<JsValue, JsValue>>>(
 
 /// What moving a frame from the browser's stream to the next one costs the worker, without the
 /// frame's crypto: the worker's loop (each frame's `read()` and `write()` awaited in Rust) with
-/// `JsFuture` for its awaits (as until 2026-12-04) and with [`settled`] (now); a
-/// `TransformStream` calling a function of the worker's wasm (tried on 2026-12-04: no faster in
-/// Chromium, slower in Firefox); the same with a JavaScript function (a peer in plain
-/// JavaScript). Also what one awaited promise costs each way.
+/// `JsFuture` for its awaits (as until 2026-12-04) and with [`settled`] (now); the same loop in
+/// JavaScript; a `TransformStream` calling a function of the worker's wasm (tried on 2026-12-04:
+/// no faster in Chromium, slower in Firefox); the same with a JavaScript function (how a peer in
+/// plain JavaScript usually does it). Also what one awaited promise costs each way.
 #[wasm_bindgen_test]
 async fn what_moving_a_frame_through_the_transform_costs() {
     const FRAMES: u32 = 20_000;
@@ -865,31 +866,45 @@ async fn what_moving_a_frame_through_the_transform_costs() {
          return (performance.now() - t) * 1000 / n; })()",
     );
     let js_future = |p: &Promise| JsFuture::from(p.clone());
-    let mut cells: [Vec<f64>; 7] = Default::default();
-    for round in 0..6 {
-        let row = [
-            through_a_rust_loop(FRAMES, js_future).await,
-            through_a_rust_loop(FRAMES, settled).await,
-            through_a_transform_stream(FRAMES, &from_wasm).await,
-            through_a_transform_stream(FRAMES, &from_js).await,
-            awaiting(FRAMES, js_future).await,
-            awaiting(FRAMES, settled).await,
-            {
-                let native: Promise =
-                    native_awaits.call1(&JsValue::NULL, &FRAMES.into()).unwrap().unchecked_into();
-                JsFuture::from(native).await.unwrap().as_f64().unwrap()
-            },
-        ];
-        // Round 0 warms up and is not counted.
-        if round > 0 {
-            for (cell, us) in cells.iter_mut().zip(row) {
-                cell.push(us);
+    let js_loop = js_sys::Function::new_with_args(
+        "n",
+        "return (async () => { const t = performance.now(); \
+         const reader = new ReadableStream({ start(c) { for (let i = 0; i < n; i++) c.enqueue(i); \
+         c.close(); } }, { highWaterMark: 0 }).getReader(); \
+         const writer = new WritableStream({ write() {} }).getWriter(); \
+         for (;;) { const { done, value } = await reader.read(); if (done) break; \
+         await writer.write(value); } \
+         return (performance.now() - t) * 1000 / n; })()",
+    );
+    let in_js = |f: &js_sys::Function| {
+        let promise: Promise = f.call1(&JsValue::NULL, &FRAMES.into()).unwrap().unchecked_into();
+        async move { JsFuture::from(promise).await.unwrap().as_f64().unwrap() }
+    };
+    const COLUMNS: usize = 8;
+    let mut cells: [Vec<f64>; COLUMNS] = Default::default();
+    for round in 0..=COLUMNS {
+        // Each round starts at the next column, so that each follows each other as often (the
+        // garbage one leaves is collected in the next). Round 0 warms up and is not counted.
+        for column in (0..COLUMNS).map(|k| (round + k) % COLUMNS) {
+            let us = match column {
+                0 => through_a_rust_loop(FRAMES, js_future).await,
+                1 => through_a_rust_loop(FRAMES, settled).await,
+                2 => in_js(&js_loop).await,
+                3 => through_a_transform_stream(FRAMES, &from_wasm).await,
+                4 => through_a_transform_stream(FRAMES, &from_js).await,
+                5 => awaiting(FRAMES, js_future).await,
+                6 => awaiting(FRAMES, settled).await,
+                _ => in_js(&native_awaits).await,
+            };
+            if round > 0 {
+                cells[column].push(us);
             }
         }
     }
     let [
         loop_js_future,
         loop_settled,
+        loop_js,
         stream_wasm,
         stream_js,
         await_js_future,
@@ -899,10 +914,11 @@ async fn what_moving_a_frame_through_the_transform_costs() {
     console_log!("");
     console_log!(
         "Moving a frame through the transform, its crypto left out, µs per frame (median / best \
-         of 5 rounds of {FRAMES} frames): the worker's loop awaiting read() and write() with \
-         JsFuture (until 2026-12-04) {loop_js_future}, with its own settle (now) {loop_settled}; \
-         a TransformStream calling the worker's wasm {stream_wasm}, or a JavaScript function (a \
-         peer in plain JavaScript) {stream_js}. One awaited promise: JsFuture {await_js_future}, \
-         settle {await_settled}, JavaScript's await {await_js}."
+         of {COLUMNS} rotated rounds of {FRAMES} frames): the worker's loop awaiting read() and \
+         write() with JsFuture (until 2026-12-04) {loop_js_future}, with its own settle (now) \
+         {loop_settled}; the same loop in JavaScript {loop_js}; a TransformStream calling the \
+         worker's wasm {stream_wasm}, or a JavaScript function (a JavaScript peer's usual way) \
+         {stream_js}. One awaited promise: JsFuture {await_js_future}, settle {await_settled}, \
+         JavaScript's await {await_js}."
     );
 }
