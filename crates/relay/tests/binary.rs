@@ -38,11 +38,19 @@ async fn prints_its_address_and_relays() {
     assert!(!logs.contains("bye"), "message contents in the log: {logs}");
 }
 
+/// A `--dist` directory of this test process's own (`name` tells the tests apart), with an
+/// index.html; the test removes it when done.
+fn temp_dist(name: &str) -> std::path::PathBuf {
+    let dist = std::env::temp_dir().join(format!("shieldcall-relay-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap(); // the temp dir is writable
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shieldcall</title>").unwrap();
+    dist
+}
+
 #[tokio::test]
 async fn serves_the_app_with_an_spa_fallback() {
-    let dist = std::env::temp_dir().join(format!("shieldcall-relay-dist-{}", std::process::id()));
-    std::fs::create_dir_all(dist.join("assets")).unwrap(); // the temp dir is writable
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shieldcall</title>").unwrap();
+    let dist = temp_dist("dist");
+    std::fs::create_dir_all(dist.join("assets")).unwrap();
     std::fs::write(dist.join("assets/app.js"), "console.log(1)").unwrap();
     let relay = spawn(&["--dist", dist.to_str().unwrap()]); // a temp path is UTF-8 here
 
@@ -66,9 +74,7 @@ async fn serves_the_app_with_an_spa_fallback() {
 /// the file itself to one that does not; a file without copies is sent as it is.
 #[tokio::test]
 async fn serves_the_compressed_copy_a_browser_accepts() {
-    let dist = std::env::temp_dir().join(format!("shieldcall-relay-br-{}", std::process::id()));
-    std::fs::create_dir_all(&dist).unwrap(); // the temp dir is writable
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shieldcall</title>").unwrap();
+    let dist = temp_dist("br");
     // Stand-ins: the relay picks a copy by its name, never decodes it.
     std::fs::write(dist.join("app.wasm"), "the wasm").unwrap();
     std::fs::write(dist.join("app.wasm.br"), "the wasm, brotli").unwrap();
@@ -220,9 +226,7 @@ fn the_environment_sets_the_listen_address() {
 /// The page's headers on every response of the app: the entry points and a static file.
 #[tokio::test]
 async fn the_app_is_served_with_a_strict_policy() {
-    let dist = std::env::temp_dir().join(format!("shieldcall-relay-csp-{}", std::process::id()));
-    std::fs::create_dir_all(&dist).unwrap(); // the temp dir is writable
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shieldcall</title>").unwrap();
+    let dist = temp_dist("csp");
     std::fs::write(dist.join("boot.js"), "import('/app.js')").unwrap();
     let relay = spawn(&["--dist", dist.to_str().unwrap()]); // a temp path is UTF-8 here
 

@@ -287,33 +287,16 @@ impl HybridSide {
     }
 }
 
-impl AsyncSide for HybridSide {
-    async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
-        HybridSide::seal(self, input).await
-    }
-
-    async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer {
-        HybridSide::open(self, frame).await
-    }
-}
-
-/// A side whose frames are sealed and opened by awaiting (the hybrid; the JavaScript one is
-/// timed by loops in JavaScript, [`JS_TIMING`]).
-trait AsyncSide {
-    async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer;
-    async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer;
-}
-
 /// µs per awaited seal of `input`, run until `budget_ms` have passed.
 async fn time_seals(
-    side: &mut impl AsyncSide,
+    hybrid: &mut HybridSide,
     perf: &Performance,
     budget_ms: f64,
     input: &ArrayBuffer,
 ) -> f64 {
     let (start, mut calls) = (perf.now(), 0u64);
     loop {
-        std::hint::black_box(side.seal(input).await);
+        std::hint::black_box(hybrid.seal(input).await);
         calls += 1;
         let elapsed = perf.now() - start;
         if elapsed >= budget_ms {
@@ -322,23 +305,28 @@ async fn time_seals(
     }
 }
 
+/// How many frames are sealed, untimed, before each timed batch of opens: about 2 MB of them.
+fn open_batch(input: &ArrayBuffer) -> usize {
+    (2 * 1024 * 1024 / input.byte_length() as usize).clamp(8, 512)
+}
+
 /// µs per awaited open of fresh frames (a replay would be dropped), sealed in untimed batches.
 async fn time_fresh_opens(
-    side: &mut impl AsyncSide,
+    hybrid: &mut HybridSide,
     perf: &Performance,
     budget_ms: f64,
     input: &ArrayBuffer,
 ) -> f64 {
-    let batch = (2 * 1024 * 1024 / input.byte_length() as usize).clamp(8, 512);
+    let batch = open_batch(input);
     let (mut timed_ms, mut frames) = (0.0, 0u64);
     while timed_ms < budget_ms {
         let mut sealed = Vec::with_capacity(batch);
         for _ in 0..batch {
-            sealed.push(side.seal(input).await);
+            sealed.push(hybrid.seal(input).await);
         }
         let start = perf.now();
         for frame in &sealed {
-            std::hint::black_box(side.open(frame).await);
+            std::hint::black_box(hybrid.open(frame).await);
         }
         timed_ms += perf.now() - start;
         frames += batch as u64;
@@ -490,7 +478,7 @@ impl JsTiming {
     }
 
     async fn js_fresh_opens(&self, js: &JsSide, input: &ArrayBuffer, budget_ms: f64) -> f64 {
-        let batch = (2 * 1024 * 1024 / input.byte_length() as usize).clamp(8, 512) as u32;
+        let batch = open_batch(input) as u32;
         let args = [&js.sender, &js.receiver, input, &budget_ms.into(), &batch.into()];
         self.run("freshOpens", &args).await
     }
@@ -550,17 +538,6 @@ impl JsSide {
 
     async fn seal(&self, input: &ArrayBuffer) -> ArrayBuffer {
         JsFuture::from(self.encrypt(input)).await.expect("JS sealed").unchecked_into()
-    }
-}
-
-impl AsyncSide for JsSide {
-    async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
-        JsSide::seal(self, input).await
-    }
-
-    async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer {
-        let opened = JsFuture::from(Self::call(&self.decrypt, &self.receiver, frame)).await;
-        opened.expect("a fresh frame opens").unchecked_into()
     }
 }
 
@@ -796,9 +773,10 @@ async fn through_a_transform_stream(frames: u32, transform: &JsValue) -> f64 {
     let transformer = js_sys::Object::new();
     js_sys::Reflect::set(&transformer, &"transform".into(), transform).expect("set");
     let stream = web_sys::TransformStream::new_with_transformer(&transformer).expect("stream");
+    let (source, sink) = (numbered_stream(frames), sink());
     let start = perf.now();
-    let inward = numbered_stream(frames).pipe_to(&stream.writable());
-    let outward = stream.readable().pipe_to(&sink());
+    let inward = source.pipe_to(&stream.writable());
+    let outward = stream.readable().pipe_to(&sink);
     JsFuture::from(inward).await.expect("piped in");
     JsFuture::from(outward).await.expect("piped out");
     (perf.now() - start) * 1000.0 / frames as f64
@@ -811,11 +789,11 @@ async fn through_a_rust_loop<F: std::future::Future<Output = Result<JsValue, JsV
     wait: impl Fn(&Promise) -> F,
 ) -> f64 {
     let perf = performance();
-    let start = perf.now();
     let reader: web_sys::ReadableStreamDefaultReader =
         numbered_stream(frames).get_reader().unchecked_into();
     let writer = sink().get_writer().expect("a writer");
     let (done_key, value_key) = (JsValue::from_str("done"), JsValue::from_str("value"));
+    let start = perf.now();
     loop {
         let chunk = wait(&reader.read()).await.expect("read");
         if js_sys::Reflect::get(&chunk, &done_key).unwrap().as_bool() == Some(true) {
@@ -866,20 +844,20 @@ async fn what_moving_a_frame_through_the_transform_costs() {
          return (performance.now() - t) * 1000 / n; })()",
     );
     let js_future = |p: &Promise| JsFuture::from(p.clone());
+    // The worker's loop written in JavaScript, over the same streams.
     let js_loop = js_sys::Function::new_with_args(
-        "n",
-        "return (async () => { const t = performance.now(); \
-         const reader = new ReadableStream({ start(c) { for (let i = 0; i < n; i++) c.enqueue(i); \
-         c.close(); } }, { highWaterMark: 0 }).getReader(); \
-         const writer = new WritableStream({ write() {} }).getWriter(); \
+        "n, readable, writable",
+        "return (async () => { const reader = readable.getReader(); \
+         const writer = writable.getWriter(); const t = performance.now(); \
          for (;;) { const { done, value } = await reader.read(); if (done) break; \
          await writer.write(value); } \
          return (performance.now() - t) * 1000 / n; })()",
     );
-    let in_js = |f: &js_sys::Function| {
-        let promise: Promise = f.call1(&JsValue::NULL, &FRAMES.into()).unwrap().unchecked_into();
-        async move { JsFuture::from(promise).await.unwrap().as_f64().unwrap() }
+    // µs per frame, as the JavaScript measured it.
+    let measured_in_js = |promise: JsValue| async move {
+        JsFuture::from(Promise::from(promise)).await.unwrap().as_f64().unwrap()
     };
+    let n = JsValue::from(FRAMES);
     const COLUMNS: usize = 8;
     let mut cells: [Vec<f64>; COLUMNS] = Default::default();
     for round in 0..=COLUMNS {
@@ -889,12 +867,16 @@ async fn what_moving_a_frame_through_the_transform_costs() {
             let us = match column {
                 0 => through_a_rust_loop(FRAMES, js_future).await,
                 1 => through_a_rust_loop(FRAMES, settled).await,
-                2 => in_js(&js_loop).await,
+                2 => {
+                    let (readable, writable) = (numbered_stream(FRAMES), sink());
+                    measured_in_js(js_loop.call3(&JsValue::NULL, &n, &readable, &writable).unwrap())
+                        .await
+                }
                 3 => through_a_transform_stream(FRAMES, &from_wasm).await,
                 4 => through_a_transform_stream(FRAMES, &from_js).await,
                 5 => awaiting(FRAMES, js_future).await,
                 6 => awaiting(FRAMES, settled).await,
-                _ => in_js(&native_awaits).await,
+                _ => measured_in_js(native_awaits.call1(&JsValue::NULL, &n).unwrap()).await,
             };
             if round > 0 {
                 cells[column].push(us);
