@@ -108,6 +108,14 @@ describe('calls between two browsers', () => {
     assert.ok(first > 0, `frames decrypted: ${first}`);
     await host.page.waitForFunction((n) => Number(document.querySelector('[data-track=video-receive] [data-count=frames]').textContent) > n, first, { timeout: 5000 });
     assert.equal(await host.page.textContent('[data-track=video-receive] [data-count=auth-failures]'), '0');
+    // Video frames above the crossover had their AES-GCM done by WebCrypto, both ways: the
+    // worker's loader loaded the script that makes those calls (js/webcrypto-frames.js).
+    for (const track of ['video-send', 'video-receive']) {
+      const count = async (column) => Number(await host.page.textContent(`[data-track=${track}] [data-count=${column}]`));
+      const [frames, webcrypto] = [await count('frames'), await count('webcrypto')];
+      console.log(`measured: host ${track}: ${frames} frames, ${webcrypto} of them via WebCrypto`);
+      assert.ok(webcrypto > 0 && webcrypto <= frames, `${track}: frames via WebCrypto (${webcrypto} of ${frames})`);
+    }
     assert.match(await host.page.textContent('[data-health-keys]'), /End-to-end keys, epoch 0/);
     await host.page.keyboard.press('Escape');
     assert.equal(await host.page.getAttribute('[data-shield]', 'data-verified'), 'true');

@@ -21,8 +21,8 @@ use web_sys::{
     MessageEvent, RtcConfiguration, RtcRtpReceiver, RtcRtpScriptTransform, RtcRtpSender, Worker,
 };
 
-/// Where Trunk puts the worker's loader (`data-loader-shim` in index.html).
-pub const WORKER_URL: &str = "/shieldcall-worker_loader.js";
+/// The worker's loader (`crates/worker/js/media-worker.js`, copied by Trunk: index.html).
+pub const WORKER_URL: &str = "/media-worker.js";
 
 type Listener = Box<dyn FnMut(WorkerEvent)>;
 

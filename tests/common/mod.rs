@@ -22,8 +22,10 @@ pub fn media_worker_url() -> String {
         include_str!(concat!(env!("SHIELDCALL_WORKER_PKG"), "/shieldcall_worker.js"));
     const WASM: &[u8] =
         include_bytes!(concat!(env!("SHIELDCALL_WORKER_PKG"), "/shieldcall_worker_bg.wasm"));
+    // What js/media-worker.js loads, in its order: the WebCrypto frames' script first.
+    const FRAMES: &str = include_str!("../../crates/worker/js/webcrypto-frames.js");
     let wasm_url = blob_url(WASM, "application/wasm");
-    let script = format!("{GLUE}\nwasm_bindgen({{ module_or_path: {wasm_url:?} }});\n");
+    let script = format!("{FRAMES}\n{GLUE}\nwasm_bindgen({{ module_or_path: {wasm_url:?} }});\n");
     blob_url(script.as_bytes(), "text/javascript")
 }
 

@@ -152,12 +152,13 @@ mod webcrypto_path {
     //! The hybrid path's WebCrypto half (`crate::webcrypto`) against the Rust path, in the
     //! browser: the same frames byte for byte, opened by either, forgeries refused.
 
-    use js_sys::{ArrayBuffer, Uint8Array};
+    use js_sys::{ArrayBuffer, Reflect, Uint8Array};
     use shieldcall_e2ee::BaseKey;
     use shieldcall_e2ee::layout::clear_prefix_len_of;
     use shieldcall_e2ee::sframe::external::HEAD_LEN;
     use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
     use shieldcall_protocol::{Codec, Slot};
+    use wasm_bindgen::JsValue;
     use wasm_bindgen_test::*;
     use web_sys::CryptoKey;
 
@@ -182,7 +183,16 @@ mod webcrypto_path {
         Uint8Array::new(buffer).to_vec()
     }
 
+    /// Loads the JavaScript half of the WebCrypto frames, as the worker's loader does.
+    fn load_frames_js() {
+        let loaded = Reflect::has(&js_sys::global(), &"shieldcallFrames".into());
+        if loaded != Ok(true) {
+            js_sys::Function::new_no_args(webcrypto::FRAMES_JS).call0(&JsValue::NULL).unwrap();
+        }
+    }
+
     async fn import(sender: &Sender, usage: Usage) -> CryptoKey {
+        load_frames_js();
         let subtle = webcrypto::subtle().expect("WebCrypto");
         let key = sender.external_key().expect("a GCM suite");
         let promise = webcrypto::import_key(&subtle, &key, usage).expect("import starts");
@@ -190,11 +200,11 @@ mod webcrypto_path {
     }
 
     async fn seal(sender: &mut Sender, key: &CryptoKey, plain: &[u8], codec: Codec) -> Vec<u8> {
-        let subtle = webcrypto::subtle().unwrap();
         let prefix_len = clear_prefix_len_of(codec, plain);
         let job = sender.seal_job(plain.len() - prefix_len).unwrap();
         let data = Uint8Array::from(plain).buffer();
-        bytes(&webcrypto::seal(&subtle, key, &job, &data, prefix_len).await.expect("sealed"))
+        let head = &plain[..plain.len().min(HEAD_LEN)];
+        bytes(&webcrypto::seal(key, &job, &data, head, prefix_len).await.expect("sealed"))
     }
 
     /// Opens `wire` as the worker's transform does: the job from the first bytes, WebCrypto,
@@ -205,14 +215,13 @@ mod webcrypto_path {
         wire: &[u8],
         codec: Codec,
     ) -> Result<Option<Vec<u8>>, DropReason> {
-        let subtle = webcrypto::subtle().unwrap();
         let prefix_len = clear_prefix_len_of(codec, wire);
         let head = &wire[..wire.len().min(HEAD_LEN)];
         let Some(job) = receiver.open_job(&head[prefix_len..], wire.len() - prefix_len, 0)? else {
             return Ok(None);
         };
         let data = Uint8Array::from(wire).buffer();
-        match webcrypto::open(&subtle, key, &job, &data, head, prefix_len).await {
+        match webcrypto::open(key, &job, &data, head, prefix_len).await {
             Ok(out) => receiver.accept(&job).map(|_| Some(bytes(&out))),
             Err(err) => {
                 assert!(webcrypto::is_auth_failure(&err), "a forgery, not a failed call");
@@ -303,5 +312,44 @@ mod webcrypto_path {
         }
         let opened = open(&mut receiver, &open_key, &genuine, Codec::Vp8).await;
         assert_eq!(opened, Ok(Some(plain)), "the genuine frame still opens");
+    }
+
+    /// A worker whose loader did not load the script: its WebCrypto frames fail as calls, not
+    /// as forgeries, so the transform gives the key up and takes the Rust path (never a frame
+    /// passed on unprocessed, never a genuine frame counted as forged).
+    #[wasm_bindgen_test]
+    async fn without_its_script_a_webcrypto_frame_fails_as_a_call() {
+        let (mut sender, mut by_rust, mut receiver) = parties(CipherSuite::Aes128GcmSha256_128);
+        let seal_key = import(&sender, Usage::Encrypt).await;
+        let open_key = import(&sender, Usage::Decrypt).await;
+        let mut scratch = Vec::new();
+        let buffer = |bytes: &[u8]| Uint8Array::from(bytes).buffer();
+        // The receiver knows the KID from a first frame, opened in Rust.
+        let first = frame(Codec::Vp9, 900, 0);
+        let first = seal_into_buffer(&mut by_rust, &buffer(&first), Codec::Vp9, &mut scratch);
+        open_into_buffer(&mut receiver, &first.unwrap(), Codec::Vp9, 0, &mut scratch).unwrap();
+        let plain = frame(Codec::Vp9, 2000, 3);
+        let next = seal_into_buffer(&mut by_rust, &buffer(&plain), Codec::Vp9, &mut scratch);
+        let next = bytes(&next.unwrap());
+        let open_job = receiver.open_job(&next[..HEAD_LEN], next.len(), 0).unwrap().unwrap();
+        let seal_job = sender.seal_job(plain.len()).unwrap();
+
+        let global = js_sys::global();
+        let frames = Reflect::get(&global, &"shieldcallFrames".into()).unwrap();
+        Reflect::delete_property(&global, &"shieldcallFrames".into()).unwrap();
+        let sealed =
+            webcrypto::seal(&seal_key, &seal_job, &buffer(&plain), &plain[..HEAD_LEN], 0).await;
+        let opened =
+            webcrypto::open(&open_key, &open_job, &buffer(&next), &next[..HEAD_LEN], 0).await;
+        Reflect::set(&global, &"shieldcallFrames".into(), &frames).unwrap();
+
+        for result in [sealed, opened] {
+            let err = result.expect_err("no script, no frame");
+            assert!(!webcrypto::is_auth_failure(&err), "a failed call, not a forgery");
+        }
+        // With the script back, the same frame opens.
+        let again =
+            webcrypto::open(&open_key, &open_job, &buffer(&next), &next[..HEAD_LEN], 0).await;
+        assert_eq!(bytes(&again.expect("opens")), plain);
     }
 }

@@ -396,14 +396,13 @@ impl Transform {
     /// new data, or a drop. If WebCrypto itself fails (not a forged frame), the KID's key is
     /// given up and this frame and the next take the Rust path.
     async fn finish_on_webcrypto(&self, frame: &JsValue, large: Large, job: WebCryptoJob) -> bool {
-        let subtle = self.subtle.as_ref().expect("a WebCrypto job comes with WebCrypto");
         let Large { data, codec, head, prefix_len } = large;
         let result = match &job {
             WebCryptoJob::Seal { key, job } => {
-                webcrypto::seal(subtle, key, job, &data, prefix_len).await
+                webcrypto::seal(key, job, &data, &head, prefix_len).await
             }
             WebCryptoJob::Open { key, job } => {
-                webcrypto::open(subtle, key, job, &data, &head, prefix_len).await
+                webcrypto::open(key, job, &data, &head, prefix_len).await
             }
         };
         self.stats_dirty.set(true);

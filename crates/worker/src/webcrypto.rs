@@ -1,10 +1,11 @@
 //! The outside AES-GCM of `shieldcall_e2ee::sframe::external`: WebCrypto in the worker, for
-//! the large frames of the [hybrid](crate::hybrid) path. One `subtle` call per frame; the
-//! frame's bytes go to WebCrypto as views of its own `ArrayBuffer`, never through wasm memory.
+//! the large frames of the [hybrid](crate::hybrid) path. One `subtle` call per frame, made by
+//! a small script (`js/webcrypto-frames.js`) in one call from wasm; the frame's bytes go to
+//! WebCrypto as views of its own `ArrayBuffer`, never through wasm memory.
 //!
 //! Public so that the browser tests and the benchmark run exactly this code.
 
-use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Promise, Reflect, Uint8Array};
 use shieldcall_e2ee::sframe::external::{ExternalKey, OpenJob, SealJob};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -63,105 +64,68 @@ pub async fn imported(promise: Promise) -> Result<CryptoKey, JsValue> {
     JsFuture::from(promise).await.map(JsCast::unchecked_into)
 }
 
-/// One `AesGcmParams` object for every call, its `iv` and `additionalData` set per frame. A
-/// WebCrypto call reads its algorithm, and copies those bytes, before it returns (WebCrypto:
-/// "normalize an algorithm", "get a copy of the bytes held by"), so the next frame may change
-/// them while the call runs. Built once, its name and property keys cross from wasm once:
-/// `AesGcmParams::new` decoded "AES-GCM" from wasm memory and made an object for every frame.
-/// (`tagLength` is left out: 128, the default, is the tag length of both suites.)
-struct GcmParams {
-    params: Object,
-    iv: JsValue,
-    additional_data: JsValue,
+/// The JavaScript half of the WebCrypto frames, for the tests that load it as the worker's
+/// loader does (`js/media-worker.js` imports it before the wasm).
+pub const FRAMES_JS: &str = include_str!("../js/webcrypto-frames.js");
+
+#[wasm_bindgen]
+extern "C" {
+    /// `js/webcrypto-frames.js`'s `seal`. Throws if the script was not loaded.
+    #[wasm_bindgen(catch, js_namespace = shieldcallFrames, js_name = seal)]
+    fn seal_frame(
+        key: &CryptoKey,
+        data: &ArrayBuffer,
+        prefix_len: u32,
+        header: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+    ) -> Result<Promise, JsValue>;
+
+    /// `js/webcrypto-frames.js`'s `open`. Throws if the script was not loaded.
+    #[wasm_bindgen(catch, js_namespace = shieldcallFrames, js_name = open)]
+    fn open_frame(
+        key: &CryptoKey,
+        data: &ArrayBuffer,
+        prefix_len: u32,
+        header_len: u32,
+        iv: &[u8],
+        aad: &[u8],
+    ) -> Result<Promise, JsValue>;
 }
 
-thread_local! {
-    static GCM_PARAMS: GcmParams = {
-        let params = Object::new();
-        let _ = Reflect::set(&params, &"name".into(), &"AES-GCM".into());
-        GcmParams { params, iv: "iv".into(), additional_data: "additionalData".into() }
-    };
-}
-
-/// The parameters of one AES-GCM call under `nonce` with `aad` (`header || clear prefix`).
-/// Fails rather than leave the previous frame's nonce in place.
-fn gcm_params(nonce: &[u8; 12], aad: &Uint8Array) -> Result<Object, JsValue> {
-    GCM_PARAMS.with(|p| {
-        Reflect::set(&p.params, &p.iv, &Uint8Array::from(&nonce[..]))?;
-        Reflect::set(&p.params, &p.additional_data, aad)?;
-        Ok(p.params.clone())
-    })
-}
-
-/// Seals the frame bytes `data` (`clear prefix || payload`) as `job` says:
-/// `clear prefix || header || ciphertext || tag`, in a new buffer.
+/// Seals the frame bytes `data` (`clear prefix || payload`; `head` is their first bytes, as
+/// read for the job) as `job` says: `clear prefix || header || ciphertext || tag`, in a new
+/// buffer. Every SFrame byte is Rust's; the script makes the call and places the bytes.
 pub async fn seal(
-    subtle: &SubtleCrypto,
     key: &CryptoKey,
     job: &SealJob,
     data: &ArrayBuffer,
+    head: &[u8],
     prefix_len: usize,
 ) -> Result<ArrayBuffer, JsValue> {
-    let frame = Uint8Array::new(data);
-    let p = prefix_len as u32;
-    let prefix = frame.subarray(0, p);
-    let prefix_bytes = if p == 0 { Vec::new() } else { prefix.to_vec() };
-    let params = gcm_params(job.nonce(), &Uint8Array::from(&job.aad(&prefix_bytes)[..]))?;
-    let payload = frame.subarray(p, frame.length());
-    let promise = subtle.encrypt_with_object_and_js_u8_array(&params, key, &payload)?;
-    let sealed: ArrayBuffer = settled(&promise).await?.unchecked_into();
-    let header = job.header();
-    let h = header.len() as u32;
-    let out = prepend(sealed, p + h)?;
-    out.set(&prefix, 0);
-    out.subarray(p, p + h).copy_from(header);
-    Ok(out.buffer())
-}
-
-/// `buffer`'s bytes moved `by` bytes on, in a buffer `by` bytes longer whose first bytes are
-/// the caller's to fill. WebCrypto writes only into a buffer of its own, and the SFrame header
-/// (and any clear prefix) goes before what it wrote: growing its buffer with `transfer` and
-/// moving the bytes within it costs less than a new buffer and a copy across (measured in
-/// Chromium: at 16 KB, 34 µs a frame against 46; at 200 KB, 400 against 490), because the
-/// bytes are then touched in memory already mapped. `buffer` is detached.
-fn prepend(buffer: ArrayBuffer, by: u32) -> Result<Uint8Array, JsValue> {
-    let len = buffer.byte_length();
-    let grown: ArrayBuffer = buffer.transfer_with_length((len + by) as usize)?;
-    let grown = Uint8Array::new(&grown);
-    grown.copy_within(by as i32, 0, len as i32);
-    Ok(grown)
+    let prefix = head.get(..prefix_len).ok_or("the clear prefix is longer than the head")?;
+    let aad = job.aad(prefix);
+    let promise = seal_frame(key, data, prefix_len as u32, job.header(), job.nonce(), &aad)?;
+    Ok(settled(&promise).await?.unchecked_into())
 }
 
 /// Opens the frame bytes `data` (`clear prefix || header || ciphertext || tag`; `head` is
 /// their first bytes, as given to `open_job`) as `job` says: `clear prefix || payload`.
 /// Rejects when the frame does not authenticate.
 pub async fn open(
-    subtle: &SubtleCrypto,
     key: &CryptoKey,
     job: &OpenJob,
     data: &ArrayBuffer,
     head: &[u8],
     prefix_len: usize,
 ) -> Result<ArrayBuffer, JsValue> {
-    let frame = Uint8Array::new(data);
-    let p = prefix_len as u32;
-    let h = job.header_len() as u32;
-    // With no clear prefix the AAD is the header, at the frame's start: a view, not a copy.
-    let aad = if p == 0 {
-        frame.subarray(0, h)
-    } else {
-        Uint8Array::from(&job.aad(head, prefix_len)[..])
-    };
-    let params = gcm_params(job.nonce(), &aad)?;
-    let body = frame.subarray(p + h, frame.length());
-    let promise = subtle.decrypt_with_object_and_js_u8_array(&params, key, &body)?;
-    let payload: ArrayBuffer = settled(&promise).await?.unchecked_into();
-    if p == 0 {
-        return Ok(payload);
+    let header_len = job.header_len();
+    if head.len() < prefix_len + header_len {
+        return Err("the header is longer than the head".into());
     }
-    let out = prepend(payload, p)?;
-    out.set(&frame.subarray(0, p), 0);
-    Ok(out.buffer())
+    let aad = job.aad(head, prefix_len);
+    let promise = open_frame(key, data, prefix_len as u32, header_len as u32, job.nonce(), &aad)?;
+    Ok(settled(&promise).await?.unchecked_into())
 }
 
 /// Whether a rejection is WebCrypto's "this did not authenticate" (an `OperationError`), as

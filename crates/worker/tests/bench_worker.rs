@@ -7,6 +7,8 @@
 //! - hybrid: what the worker does: Rust below the suite's crossover
 //!   ([`shieldcall_worker::hybrid`]), above it the SFrame jobs of Rust with one WebCrypto
 //!   AES-GCM call ([`shieldcall_worker::webcrypto`]), replay window and all.
+//! - WebCrypto path: the hybrid's WebCrypto half for every frame, whatever its size: where it
+//!   and the Rust column cross is where the crossover belongs.
 //! - JS SFrame: the same SFrame frames made in plain JavaScript around one WebCrypto call, as a
 //!   careful peer writes it (Jitsi and LiveKit do this with their own trailers): header, nonce,
 //!   AAD, a new buffer for the result, a replay check. Its bytes are checked against Rust's.
@@ -57,9 +59,9 @@ const SUITES: [CipherSuite; 2] =
 /// burst of load on the machine hits every column alike; the median and the best round are shown.
 /// Each round starts at the next column, so that every column runs after every other as often
 /// (a column that leaves garbage behind, as the Rust one's new buffers, has the collector run
-/// in whichever comes next): a whole number of turns of the four columns.
+/// in whichever comes next): a whole number of turns of the five columns.
 const CELL_MS: f64 = 500.0;
-const ROUNDS: usize = 12;
+const ROUNDS: usize = 10;
 const WARMUP_MS: f64 = 50.0;
 const SLOT: Slot = Slot::Camera;
 
@@ -234,17 +236,22 @@ struct HybridSide {
     receiver: Receiver,
     seal_key: CryptoKey,
     open_key: CryptoKey,
-    subtle: SubtleCrypto,
     /// Read once, as the worker's transform does (from the user agent: a few JS calls).
     engine: Engine,
+    /// Every frame to WebCrypto, whatever its size: the column that places the crossover.
+    webcrypto_only: bool,
     scratch: Vec<u8>,
 }
 
 impl HybridSide {
-    async fn new(suite: CipherSuite) -> Self {
+    async fn new(suite: CipherSuite, webcrypto_only: bool) -> Self {
         let key = BaseKey::from_slice(&vec![0x5A; suite.nk()]);
         let mut sender = Sender::new(suite, key.clone(), 0, SLOT).unwrap();
         let mut receiver = Receiver::new(suite, key, 0).only_slot(SLOT);
+        // The JavaScript half of the WebCrypto frames, as the worker's loader loads it.
+        if !js_sys::Reflect::has(&js_sys::global(), &"shieldcallFrames".into()).unwrap() {
+            js_sys::Function::new_no_args(webcrypto::FRAMES_JS).call0(&JsValue::NULL).unwrap();
+        }
         let subtle = subtle();
         let external = sender.external_key().expect("a GCM suite");
         let import = |usage| webcrypto::import_key(&subtle, &external, usage).unwrap();
@@ -255,31 +262,31 @@ impl HybridSide {
         let first = seal_into_buffer(&mut sender, &to_buffer(b"first"), Codec::Opus, &mut scratch);
         open_into_buffer(&mut receiver, &first.unwrap(), Codec::Opus, 0, &mut scratch).unwrap();
         let engine = webcrypto::engine();
-        HybridSide { sender, receiver, seal_key, open_key, subtle, engine, scratch }
+        HybridSide { sender, receiver, seal_key, open_key, engine, webcrypto_only, scratch }
     }
 
     async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
         let len = input.byte_length() as usize;
         let codec = codec_for(len);
-        if !goes_to_webcrypto(self.engine, self.sender.suite(), len) {
+        if !self.webcrypto_only && !goes_to_webcrypto(self.engine, self.sender.suite(), len) {
             return seal_into_buffer(&mut self.sender, input, codec, &mut self.scratch).unwrap();
         }
         let job = self.sender.seal_job(len).unwrap();
-        webcrypto::seal(&self.subtle, &self.seal_key, &job, input, 0).await.expect("sealed")
+        webcrypto::seal(&self.seal_key, &job, input, &[], 0).await.expect("sealed")
     }
 
     async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer {
         let len = frame.byte_length() as usize;
         let codec = codec_for(len);
         let now_ms = js_sys::Date::now() as u64;
-        if !goes_to_webcrypto(self.engine, self.receiver.suite(), len) {
+        if !self.webcrypto_only && !goes_to_webcrypto(self.engine, self.receiver.suite(), len) {
             return open_into_buffer(&mut self.receiver, frame, codec, now_ms, &mut self.scratch)
                 .expect("a fresh frame opens");
         }
         let view = Uint8Array::new(frame);
         let head = view.subarray(0, view.length().min(HEAD_LEN as u32)).to_vec();
         let job = self.receiver.open_job(&head, len, now_ms).unwrap().expect("a known KID");
-        let out = webcrypto::open(&self.subtle, &self.open_key, &job, frame, &head, 0)
+        let out = webcrypto::open(&self.open_key, &job, frame, &head, 0)
             .await
             .expect("a fresh frame opens");
         self.receiver.accept(&job).unwrap();
@@ -544,7 +551,7 @@ impl JsSide {
 /// The JavaScript and the hybrid frames are the Rust frames, and each opens the others'.
 async fn check_same_frames(suite: CipherSuite, payload: &[u8]) {
     let (js, mut hybrid, mut rust) =
-        (JsSide::new(suite).await, HybridSide::new(suite).await, RustSide::new(suite));
+        (JsSide::new(suite).await, HybridSide::new(suite, false).await, RustSide::new(suite));
     let input = to_buffer(payload);
     let codec = codec_for(payload.len());
     // The hybrid and Rust sides have sealed one frame each in set-up; the JS one none yet.
@@ -606,7 +613,8 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
         let engine = webcrypto::engine();
         let crossover = shieldcall_worker::hybrid::crossover(engine, suite).unwrap_or(usize::MAX);
         let mut rust = RustSide::new(suite);
-        let mut hybrid = HybridSide::new(suite).await;
+        let mut hybrid = HybridSide::new(suite, false).await;
+        let mut via_webcrypto = HybridSide::new(suite, true).await;
         let js = JsSide::new(suite).await;
         let timing = JsTiming::new();
         let mut web = WebCryptoSide::new(suite).await;
@@ -623,41 +631,47 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
             rust.decrypt(&perf, WARMUP_MS, &input);
             time_seals(&mut hybrid, &perf, WARMUP_MS, &input).await;
             time_fresh_opens(&mut hybrid, &perf, WARMUP_MS, &input).await;
+            time_seals(&mut via_webcrypto, &perf, WARMUP_MS, &input).await;
+            time_fresh_opens(&mut via_webcrypto, &perf, WARMUP_MS, &input).await;
             timing.js_seals(&js, &input, WARMUP_MS).await;
             timing.js_fresh_opens(&js, &input, WARMUP_MS).await;
             timing.bare_encrypts(&web, &input, WARMUP_MS).await;
             timing.bare_decrypts(&web, &iv, &sealed, WARMUP_MS).await;
 
             let round_ms = CELL_MS / ROUNDS as f64;
-            // encrypt: Rust, hybrid, JS, bare; then decrypt likewise; round r starts at column r.
-            let mut samples: [Vec<f64>; 8] = Default::default();
+            // encrypt: Rust, hybrid, JS, bare, the WebCrypto path alone; then decrypt likewise;
+            // round r starts at column r.
+            let mut samples: [Vec<f64>; 10] = Default::default();
             for round in 0..ROUNDS {
-                for column in (0..4).map(|k| (round + k) % 4) {
+                for column in (0..5).map(|k| (round + k) % 5) {
                     let us = match column {
                         0 => rust.encrypt(&perf, round_ms, &input),
                         1 => time_seals(&mut hybrid, &perf, round_ms, &input).await,
                         2 => timing.js_seals(&js, &input, round_ms).await,
-                        _ => timing.bare_encrypts(&web, &input, round_ms).await,
+                        3 => timing.bare_encrypts(&web, &input, round_ms).await,
+                        _ => time_seals(&mut via_webcrypto, &perf, round_ms, &input).await,
                     };
                     samples[column].push(us);
                 }
-                for column in (0..4).map(|k| 4 + (round + k) % 4) {
+                for column in (0..5).map(|k| 5 + (round + k) % 5) {
                     let us = match column {
-                        4 => rust.decrypt(&perf, round_ms, &input),
-                        5 => time_fresh_opens(&mut hybrid, &perf, round_ms, &input).await,
-                        6 => timing.js_fresh_opens(&js, &input, round_ms).await,
-                        _ => timing.bare_decrypts(&web, &iv, &sealed, round_ms).await,
+                        5 => rust.decrypt(&perf, round_ms, &input),
+                        6 => time_fresh_opens(&mut hybrid, &perf, round_ms, &input).await,
+                        7 => timing.js_fresh_opens(&js, &input, round_ms).await,
+                        8 => timing.bare_decrypts(&web, &iv, &sealed, round_ms).await,
+                        _ => time_fresh_opens(&mut via_webcrypto, &perf, round_ms, &input).await,
                     };
                     samples[column].push(us);
                 }
             }
             let cells = samples.map(median_best);
-            for (table, c) in tables.iter_mut().zip([&cells[..4], &cells[4..]]) {
-                let (rust, hybrid, js, bare) = (c[0], c[1], c[2], c[3]);
+            for (table, c) in tables.iter_mut().zip([&cells[..5], &cells[5..]]) {
+                let (rust, hybrid, js, bare, webcrypto) = (c[0], c[1], c[2], c[3], c[4]);
                 let path = if goes_to_webcrypto(engine, suite, len) { "WebCrypto" } else { "Rust" };
                 table.push(format!(
-                    "| {label} | {path} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
+                    "| {label} | {path} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
                     fmt_cell(rust),
+                    fmt_cell(webcrypto),
                     fmt_cell(hybrid),
                     fmt_cell(js),
                     fmt_cell(bare),
@@ -676,9 +690,9 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
                 suite.id()
             );
             console_log!(
-                "| size | hybrid takes | Rust µs | hybrid µs | JS SFrame µs | bare subtle µs | JS/hybrid | bare/hybrid | Rust/hybrid |"
+                "| size | hybrid takes | Rust µs | WebCrypto path µs | hybrid µs | JS SFrame µs | bare subtle µs | JS/hybrid | bare/hybrid | Rust/hybrid |"
             );
-            console_log!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+            console_log!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             for row in table {
                 console_log!("{row}");
             }
@@ -704,7 +718,7 @@ async fn what_a_second_of_a_720p30_call_costs_the_worker() {
     let frames: Vec<ArrayBuffer> =
         one_second_of_a_call().into_iter().map(|len| to_buffer(&plaintext(len))).collect();
     const SECONDS: usize = 5;
-    let mut hybrid = HybridSide::new(suite).await;
+    let mut hybrid = HybridSide::new(suite, false).await;
     let mut rust = RustSide::new(suite);
     let (mut hybrid_ms, mut rust_ms, mut dropped) = (0.0, 0.0, 0usize);
     for round in 0..=SECONDS {
