@@ -14,7 +14,7 @@ use shieldcall_e2ee::sframe::CipherSuite;
 use shieldcall_e2ee::sframe::external::is_gcm;
 
 /// The browser engine the worker runs in: each WebCrypto call costs about 15 µs in Chromium
-/// and 60-120 µs in Firefox, so the crossover differs by an order of magnitude.
+/// and 110-150 µs in Firefox, so the crossover differs by an order of magnitude.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Chromium,
@@ -33,13 +33,13 @@ impl Engine {
     }
 }
 
-/// Payloads of at least this many bytes go to WebCrypto, per engine and suite, from
-/// `make bench-browser` (README, "Measured"): below it the promise's fixed cost outweighs the
-/// AES instructions. Where the two lines cross: in Chromium a WebCrypto frame costs about
-/// 20-25 µs up to 1 KB and Rust about 24 µs a KB (AES-128; 26-33 for AES-256), so both
-/// suites cross near 768 B; in Firefox a WebCrypto frame costs about 175 µs plus 4.5 a KB and
-/// Rust 27 µs a KB (AES-128) or 33 (AES-256), so they cross near 8 KB and 6 KB. `None`: the
-/// suite has no WebCrypto equivalent (AES-CTR with HMAC).
+/// Payloads of at least this many bytes go to WebCrypto, per engine and suite, where the Rust
+/// and "WebCrypto path" columns of `make bench-browser` cross (README, "Measured"): below it
+/// the promise's fixed cost outweighs the AES instructions. In Chromium a WebCrypto frame
+/// costs about 13-18 µs up to 1 KB, Rust about 20 µs a KB for AES-128 (AES-128 crosses between
+/// 600 B and 1 KB) and 30 for AES-256 (between 300 and 600 B). In Firefox a WebCrypto frame
+/// costs 110-150 µs plus about 2 a KB and Rust 26 µs a KB (AES-128, crossing near 6 KB) or 30
+/// (AES-256, near 4 KB). `None`: the suite has no WebCrypto equivalent (AES-CTR with HMAC).
 pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     if !is_gcm(suite) {
         return None;
@@ -49,9 +49,9 @@ pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     let aes256 = suite.nk() == 32;
     Some(match (engine, aes256) {
         (Engine::Chromium, false) => 768,
-        (Engine::Chromium, true) => 768,
-        (Engine::Gecko, false) => 8 * 1024,
-        (Engine::Gecko, true) => 6 * 1024,
+        (Engine::Chromium, true) => 512,
+        (Engine::Gecko, false) => 6 * 1024,
+        (Engine::Gecko, true) => 4 * 1024,
     })
 }
 
