@@ -23,7 +23,7 @@ pub fn media_worker_url() -> String {
     const WASM: &[u8] =
         include_bytes!(concat!(env!("SHIELDCALL_WORKER_PKG"), "/shieldcall_worker_bg.wasm"));
     // What js/media-worker.js loads, in its order: the WebCrypto frames' script first.
-    const FRAMES: &str = include_str!("../../crates/worker/js/webcrypto-frames.js");
+    const FRAMES: &str = include_str!("../../crates/worker/js/frames.js");
     let wasm_url = blob_url(WASM, "application/wasm");
     let script = format!("{FRAMES}\n{GLUE}\nwasm_bindgen({{ module_or_path: {wasm_url:?} }});\n");
     blob_url(script.as_bytes(), "text/javascript")

@@ -138,7 +138,7 @@ fn only_files_named_by_their_hash_are_kept() {
         "/shieldcall-worker.js",
         "/shieldcall-worker_bg.wasm",
         "/media-worker.js",
-        "/webcrypto-frames.js",
+        "/frames.js",
         "/shieldcall-7e50e1401978aed_bg.wasm",
         "/shieldcall-7e50e1401978aedcX.js",
         "/a-gggggggggggggggg.js",

@@ -1,6 +1,8 @@
-//! One transform: reads a slot's encoded frames, encrypts or decrypts them in place, and writes
-//! them on. A frame that cannot be protected or opened is dropped and counted, never passed on:
-//! a decoder fed ciphertext shows garbage, and Opus plays it as loud noise.
+//! One transform: a slot's encoded frames, encrypted or decrypted one by one and written on.
+//! The loop that reads and writes them is JavaScript's (`js/frames.js`, given the transform's
+//! [`FrameSteps`]); what happens to each frame is decided here. A frame that cannot be
+//! protected or opened is dropped and counted, never passed on: a decoder fed ciphertext shows
+//! garbage, and Opus plays it as loud noise.
 //!
 //! ```text
 //! send:     [clear prefix | payload]              -> [clear prefix | header | ciphertext | tag]
@@ -11,7 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+use js_sys::{ArrayBuffer, Promise, Reflect, Uint8Array};
 use shieldcall_e2ee::layout::{clear_prefix_len, vp8_is_key_frame};
 use shieldcall_e2ee::sframe::external::{ExternalKey, HEAD_LEN, OpenJob, SealJob};
 use shieldcall_e2ee::sframe::{DropReason, Receiver, SendError, Sender};
@@ -24,13 +26,11 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
     CryptoKey, ReadableStream, ReadableStreamDefaultReader, RtcEncodedAudioFrame,
     RtcEncodedVideoFrame, RtcRtpScriptTransformer, SubtleCrypto, WritableStream,
-    WritableStreamDefaultWriter,
 };
 
 use crate::frame::{open_into_buffer, seal_into_buffer};
 use crate::hybrid::{Engine, WebCryptoKeys, goes_to_webcrypto};
 use crate::mode::Mode;
-use crate::settle::settled;
 use crate::wasm::post;
 use crate::webcrypto::{self, Usage};
 
@@ -100,6 +100,8 @@ pub struct Transform {
     engine: Engine,
     /// This transform's keys imported into WebCrypto, shared with the imports under way.
     webcrypto_keys: Rc<RefCell<WebCryptoKeys<CryptoKey>>>,
+    /// The frame whose WebCrypto call the pump awaits (one at a time: frames keep their order).
+    pending: RefCell<Option<(Large, WebCryptoJob)>>,
 }
 
 impl Transform {
@@ -125,14 +127,26 @@ impl Transform {
             subtle: webcrypto::subtle(),
             engine: webcrypto::engine(),
             webcrypto_keys: Rc::default(),
+            pending: RefCell::new(None),
         });
         transform.set_mode(mode);
-        let running = transform.clone();
-        spawn_local(async move {
-            if let Err(err) = running.pump(readable, writable).await {
-                running.report_error(&format!("the frame stream stopped: {}", describe(&err)));
+        let steps = FrameSteps { transform: transform.clone() };
+        match pump(&readable, &writable, steps) {
+            Ok(pumping) => {
+                let running = transform.clone();
+                spawn_local(async move {
+                    if let Err(err) = JsFuture::from(pumping).await {
+                        running
+                            .report_error(&format!("the frame stream stopped: {}", describe(&err)));
+                    }
+                });
             }
-        });
+            // The loader did not load js/frames.js: no frame may pass unprocessed.
+            Err(_) => {
+                transform.report_error("the worker's frame script is missing");
+                Ends { readable, writable, transformer: None }.drain();
+            }
+        }
         transform
     }
 
@@ -198,35 +212,38 @@ impl Transform {
         }
     }
 
-    /// Reads each frame, processes it, and writes it on (or drops it), one at a time: frames
-    /// keep their order. Its awaits go through [`settled`]: with them a frame's way through
-    /// this loop took 14 µs in Firefox where it took 38.5 with `JsFuture`'s; in Chromium about
-    /// 11 either way ("Measured").
-    async fn pump(
-        &self,
-        readable: ReadableStream,
-        writable: WritableStream,
-    ) -> Result<(), JsValue> {
-        let reader: ReadableStreamDefaultReader = readable.get_reader().unchecked_into();
-        let writer: WritableStreamDefaultWriter = writable.get_writer()?;
-        let (done_key, value_key) = (JsValue::from_str("done"), JsValue::from_str("value"));
-        loop {
-            let chunk = settled(&reader.read()).await?;
-            if Reflect::get(&chunk, &done_key)?.as_bool() == Some(true) {
-                return Ok(());
-            }
-            let frame = Reflect::get(&chunk, &value_key)?;
-            let forward = match self.process(&frame) {
-                Verdict::Forward => true,
-                Verdict::Drop => false,
-                Verdict::WebCrypto(large, job) => {
-                    self.finish_on_webcrypto(&frame, large, job).await
+    /// One frame read by the pump: whether to write it on, or the promise of its WebCrypto
+    /// call (the pump awaits it and hands its outcome to [`Self::finish`]).
+    fn step(&self, frame: &JsValue) -> JsValue {
+        match self.process(frame) {
+            Verdict::Forward => JsValue::TRUE,
+            Verdict::Drop => JsValue::FALSE,
+            Verdict::WebCrypto(large, job) => {
+                let started = match &job {
+                    WebCryptoJob::Seal { key, job } => {
+                        webcrypto::start_seal(key, job, &large.data, &large.head, large.prefix_len)
+                    }
+                    WebCryptoJob::Open { key, job } => {
+                        webcrypto::start_open(key, job, &large.data, &large.head, large.prefix_len)
+                    }
+                };
+                match started {
+                    Ok(promise) => {
+                        *self.pending.borrow_mut() = Some((large, job));
+                        promise.into()
+                    }
+                    Err(err) => self.finish_on_webcrypto(frame, large, job, Err(err)).into(),
                 }
-            };
-            if forward {
-                settled(&writer.write_with_chunk(&frame)).await?;
             }
         }
+    }
+
+    /// The outcome of the pending frame's WebCrypto call: whether to write the frame on.
+    fn finish(&self, frame: &JsValue, result: Result<ArrayBuffer, JsValue>) -> bool {
+        let Some((large, job)) = self.pending.borrow_mut().take() else {
+            return false; // no call was pending: nothing to forward
+        };
+        self.finish_on_webcrypto(frame, large, job, result)
     }
 
     fn process(&self, frame: &JsValue) -> Verdict {
@@ -392,19 +409,17 @@ impl Transform {
         None
     }
 
-    /// Awaits the frame's WebCrypto call and finishes it as the Rust path would: the frame's
-    /// new data, or a drop. If WebCrypto itself fails (not a forged frame), the KID's key is
-    /// given up and this frame and the next take the Rust path.
-    async fn finish_on_webcrypto(&self, frame: &JsValue, large: Large, job: WebCryptoJob) -> bool {
-        let Large { data, codec, head, prefix_len } = large;
-        let result = match &job {
-            WebCryptoJob::Seal { key, job } => {
-                webcrypto::seal(key, job, &data, &head, prefix_len).await
-            }
-            WebCryptoJob::Open { key, job } => {
-                webcrypto::open(key, job, &data, &head, prefix_len).await
-            }
-        };
+    /// Finishes the frame's WebCrypto call as the Rust path would: the frame's new data, or a
+    /// drop. If WebCrypto itself failed (not a forged frame), the KID's key is given up and
+    /// this frame and the next take the Rust path.
+    fn finish_on_webcrypto(
+        &self,
+        frame: &JsValue,
+        large: Large,
+        job: WebCryptoJob,
+        result: Result<ArrayBuffer, JsValue>,
+    ) -> bool {
+        let Large { data, codec, .. } = large;
         self.stats_dirty.set(true);
         let outcome = match (&job, result) {
             (WebCryptoJob::Seal { .. }, Ok(out)) => Ok(out),
@@ -501,6 +516,41 @@ impl Transform {
         self.last_error_ms.set(now);
         post(&WorkerEvent::Error { transform: Some(self.options), message: message.into() });
     }
+}
+
+/// A transform's steps, for the pump of `js/frames.js`: it reads each frame and writes it on
+/// (or drops it) as these say, one frame at a time, awaiting in JavaScript (from wasm each
+/// await cost 1.7 µs in Chromium and 4.3 in Firefox: README, "Measured").
+#[wasm_bindgen]
+pub struct FrameSteps {
+    transform: Rc<Transform>,
+}
+
+#[wasm_bindgen]
+impl FrameSteps {
+    /// `true`: write the frame on; `false`: drop it; else the promise of its WebCrypto call,
+    /// whose outcome goes to [`FrameSteps::finish`].
+    pub fn process(&self, frame: &JsValue) -> JsValue {
+        self.transform.step(frame)
+    }
+
+    /// The WebCrypto call of the last frame settled: `ok` with the frame's new data as
+    /// `value`, or failed with `value` as its error. Whether to write the frame on.
+    pub fn finish(&self, frame: &JsValue, ok: bool, value: JsValue) -> bool {
+        let result = if ok { value.dyn_into::<ArrayBuffer>() } else { Err(value) };
+        self.transform.finish(frame, result)
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `js/frames.js`'s pump over a transform's streams. Throws if the script was not loaded.
+    #[wasm_bindgen(catch, js_namespace = shieldcallFrames)]
+    fn pump(
+        readable: &ReadableStream,
+        writable: &WritableStream,
+        steps: FrameSteps,
+    ) -> Result<Promise, JsValue>;
 }
 
 /// Why a frame was dropped.

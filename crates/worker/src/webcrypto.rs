@@ -1,6 +1,6 @@
 //! The outside AES-GCM of `shieldcall_e2ee::sframe::external`: WebCrypto in the worker, for
 //! the large frames of the [hybrid](crate::hybrid) path. One `subtle` call per frame, made by
-//! a small script (`js/webcrypto-frames.js`) in one call from wasm; the frame's bytes go to
+//! a small script (`js/frames.js`) in one call from wasm; the frame's bytes go to
 //! WebCrypto as views of its own `ArrayBuffer`, never through wasm memory.
 //!
 //! Public so that the browser tests and the benchmark run exactly this code.
@@ -64,13 +64,13 @@ pub async fn imported(promise: Promise) -> Result<CryptoKey, JsValue> {
     JsFuture::from(promise).await.map(JsCast::unchecked_into)
 }
 
-/// The JavaScript half of the WebCrypto frames, for the tests that load it as the worker's
-/// loader does (`js/media-worker.js` imports it before the wasm).
-pub const FRAMES_JS: &str = include_str!("../js/webcrypto-frames.js");
+/// The JavaScript half of the frame path, for the tests that load it as the worker's loader
+/// does (`js/media-worker.js` imports it before the wasm).
+pub const FRAMES_JS: &str = include_str!("../js/frames.js");
 
 #[wasm_bindgen]
 extern "C" {
-    /// `js/webcrypto-frames.js`'s `seal`. Throws if the script was not loaded.
+    /// `js/frames.js`'s `seal`. Throws if the script was not loaded.
     #[wasm_bindgen(catch, js_namespace = shieldcallFrames, js_name = seal)]
     fn seal_frame(
         key: &CryptoKey,
@@ -81,7 +81,7 @@ extern "C" {
         aad: &[u8],
     ) -> Result<Promise, JsValue>;
 
-    /// `js/webcrypto-frames.js`'s `open`. Throws if the script was not loaded.
+    /// `js/frames.js`'s `open`. Throws if the script was not loaded.
     #[wasm_bindgen(catch, js_namespace = shieldcallFrames, js_name = open)]
     fn open_frame(
         key: &CryptoKey,
@@ -93,9 +93,41 @@ extern "C" {
     ) -> Result<Promise, JsValue>;
 }
 
-/// Seals the frame bytes `data` (`clear prefix || payload`; `head` is their first bytes, as
-/// read for the job) as `job` says: `clear prefix || header || ciphertext || tag`, in a new
-/// buffer. Every SFrame byte is Rust's; the script makes the call and places the bytes.
+/// Starts sealing the frame bytes `data` (`clear prefix || payload`; `head` is their first
+/// bytes, as read for the job) as `job` says; the promise resolves to
+/// `clear prefix || header || ciphertext || tag`, in a new buffer. Every SFrame byte is Rust's;
+/// the script makes the call and places the bytes.
+pub fn start_seal(
+    key: &CryptoKey,
+    job: &SealJob,
+    data: &ArrayBuffer,
+    head: &[u8],
+    prefix_len: usize,
+) -> Result<Promise, JsValue> {
+    let prefix = head.get(..prefix_len).ok_or("the clear prefix is longer than the head")?;
+    let aad = job.aad(prefix);
+    seal_frame(key, data, prefix_len as u32, job.header(), job.nonce(), &aad)
+}
+
+/// Starts opening the frame bytes `data` (`clear prefix || header || ciphertext || tag`;
+/// `head` is their first bytes, as given to `open_job`) as `job` says; the promise resolves to
+/// `clear prefix || payload`, or rejects when the frame does not authenticate.
+pub fn start_open(
+    key: &CryptoKey,
+    job: &OpenJob,
+    data: &ArrayBuffer,
+    head: &[u8],
+    prefix_len: usize,
+) -> Result<Promise, JsValue> {
+    let header_len = job.header_len();
+    if head.len() < prefix_len + header_len {
+        return Err("the header is longer than the head".into());
+    }
+    let aad = job.aad(head, prefix_len);
+    open_frame(key, data, prefix_len as u32, header_len as u32, job.nonce(), &aad)
+}
+
+/// [`start_seal`], awaited (from Rust: the tests and the benchmark's WebCrypto path).
 pub async fn seal(
     key: &CryptoKey,
     job: &SealJob,
@@ -103,15 +135,11 @@ pub async fn seal(
     head: &[u8],
     prefix_len: usize,
 ) -> Result<ArrayBuffer, JsValue> {
-    let prefix = head.get(..prefix_len).ok_or("the clear prefix is longer than the head")?;
-    let aad = job.aad(prefix);
-    let promise = seal_frame(key, data, prefix_len as u32, job.header(), job.nonce(), &aad)?;
+    let promise = start_seal(key, job, data, head, prefix_len)?;
     Ok(settled(&promise).await?.unchecked_into())
 }
 
-/// Opens the frame bytes `data` (`clear prefix || header || ciphertext || tag`; `head` is
-/// their first bytes, as given to `open_job`) as `job` says: `clear prefix || payload`.
-/// Rejects when the frame does not authenticate.
+/// [`start_open`], awaited (from Rust: the tests and the benchmark's WebCrypto path).
 pub async fn open(
     key: &CryptoKey,
     job: &OpenJob,
@@ -119,12 +147,7 @@ pub async fn open(
     head: &[u8],
     prefix_len: usize,
 ) -> Result<ArrayBuffer, JsValue> {
-    let header_len = job.header_len();
-    if head.len() < prefix_len + header_len {
-        return Err("the header is longer than the head".into());
-    }
-    let aad = job.aad(head, prefix_len);
-    let promise = open_frame(key, data, prefix_len as u32, header_len as u32, job.nonce(), &aad)?;
+    let promise = start_open(key, job, data, head, prefix_len)?;
     Ok(settled(&promise).await?.unchecked_into())
 }
 
