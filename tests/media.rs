@@ -9,7 +9,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use common::{eventually, media_worker_url, spawn_media_worker};
+use common::{
+    eventually, media_worker_url, media_worker_url_without_its_frame_script, spawn_media_worker,
+};
 use js_sys::{Reflect, Uint8Array};
 use shieldcall::browser::peer::{
     MEDIA_SLOTS, MediaKind, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
@@ -508,6 +510,47 @@ async fn without_the_negotiated_codecs_frames_are_dropped_and_the_page_is_told()
     worker_b.command(&WorkerCommand::Codecs { payload_types: payload_types(&call.b) }).unwrap();
     let seen = decoded_until(&call.b, 8000, |d| d.camera_frames > 5.0).await;
     assert!(seen.camera_frames > 5.0, "frames decode once the codecs are known: {seen:?}");
+}
+
+/// A worker whose loader left out its frame script (js/frames.js): every transform drains its
+/// frames, so nothing reaches B's decoders, not even frames that would open, and the page is
+/// told why. Fail closed: a frame is never passed on unprocessed.
+#[wasm_bindgen_test]
+async fn without_its_frame_script_a_worker_drops_every_frame_and_says_why() {
+    let worker_a = spawn_media_worker().await;
+    let url = media_worker_url_without_its_frame_script();
+    let worker_b = MediaWorker::spawn(&url).await.expect("the worker starts");
+    worker_a.command(&use_keys(0, KEY_A, KEY_B)).unwrap();
+    worker_b.command(&use_keys(0, KEY_B, KEY_A)).unwrap();
+    let errors: Rc<RefCell<Vec<String>>> = Rc::default();
+    let stats: StatsBoard = Rc::default();
+    let (said, seen) = (errors.clone(), stats.clone());
+    worker_b.on_event(move |event| match event {
+        WorkerEvent::Error { message, .. } => said.borrow_mut().push(message),
+        WorkerEvent::Stats(s) => drop(seen.borrow_mut().insert((s.slot, s.direction), s)),
+        _ => {}
+    });
+    let board_a = watch(&worker_a);
+    let call = loopback(&worker_a, true, "VP8", |b| {
+        MediaTransceivers::adopt(b, &worker_b, true).unwrap();
+        Some(&worker_b)
+    })
+    .await;
+
+    let sending = eventually(8000, || stat(&board_a, Slot::Camera, Direction::Send).processed > 20);
+    assert!(sending.await, "A sends: {:?}", stat(&board_a, Slot::Camera, Direction::Send));
+    sleep(1000).await;
+    let seen = decoded(&call.b).await;
+    assert_eq!((seen.camera_frames, seen.screen_frames), (0.0, 0.0), "{seen:?}");
+    assert_eq!(seen.mic_energy, 0.0, "no sound was decoded: {seen:?}");
+    let errors = errors.borrow();
+    assert!(
+        errors.iter().any(|m| m.contains("the worker's frame script is missing")),
+        "{errors:?}"
+    );
+    for slot in [Slot::MicAudio, Slot::Camera] {
+        assert_eq!(stat(&stats, slot, Direction::Receive).processed, 0, "no frame was processed");
+    }
 }
 
 /// Transforms made on the real worker with options it cannot read: an old form (an object)

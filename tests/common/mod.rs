@@ -18,14 +18,25 @@ pub async fn spawn_media_worker() -> MediaWorker {
 /// A blob URL that starts the project's own media worker (for tests that talk to it without
 /// [`MediaWorker`]).
 pub fn media_worker_url() -> String {
+    worker_url(true)
+}
+
+/// The media worker started by a loader that leaves out `frames.js` (a broken deployment).
+pub fn media_worker_url_without_its_frame_script() -> String {
+    worker_url(false)
+}
+
+/// What js/media-worker.js loads, in its order: the frame path's script first (if
+/// `frame_script`), then the wasm-bindgen glue, then the wasm.
+fn worker_url(frame_script: bool) -> String {
+    const FRAMES: &str = include_str!("../../crates/worker/js/frames.js");
     const GLUE: &str =
         include_str!(concat!(env!("SHIELDCALL_WORKER_PKG"), "/shieldcall_worker.js"));
     const WASM: &[u8] =
         include_bytes!(concat!(env!("SHIELDCALL_WORKER_PKG"), "/shieldcall_worker_bg.wasm"));
-    // What js/media-worker.js loads, in its order: the WebCrypto frames' script first.
-    const FRAMES: &str = include_str!("../../crates/worker/js/frames.js");
     let wasm_url = blob_url(WASM, "application/wasm");
-    let script = format!("{FRAMES}\n{GLUE}\nwasm_bindgen({{ module_or_path: {wasm_url:?} }});\n");
+    let frames = if frame_script { FRAMES } else { "" };
+    let script = format!("{frames}\n{GLUE}\nwasm_bindgen({{ module_or_path: {wasm_url:?} }});\n");
     blob_url(script.as_bytes(), "text/javascript")
 }
 
