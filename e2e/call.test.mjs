@@ -109,7 +109,7 @@ describe('calls between two browsers', () => {
     await host.page.waitForFunction((n) => Number(document.querySelector('[data-track=video-receive] [data-count=frames]').textContent) > n, first, { timeout: 5000 });
     assert.equal(await host.page.textContent('[data-track=video-receive] [data-count=auth-failures]'), '0');
     // Video frames above the crossover had their AES-GCM done by WebCrypto, both ways: the
-    // worker's loader loaded the script that makes those calls (js/webcrypto-frames.js).
+    // worker's loader loaded the script that makes those calls (js/frames.js).
     for (const track of ['video-send', 'video-receive']) {
       const count = async (column) => Number(await host.page.textContent(`[data-track=${track}] [data-count=${column}]`));
       const [frames, webcrypto] = [await count('frames'), await count('webcrypto')];

@@ -2,8 +2,9 @@
 // webcrypto.rs): the loop that moves each frame from the browser's stream to the next, and the
 // WebCrypto call of a large frame. Every decision and every SFrame byte (header, nonce, AAD,
 // counters, replay window) is Rust's; this awaits and places bytes. Awaited in JavaScript, a
-// promise costs next to nothing; from wasm it cost 1.7 µs in Chromium and 4.3 in Firefox, and
-// the same steps made from Rust took about 15 calls across the wasm boundary (README, "Measured").
+// promise costs next to nothing; from wasm it cost 2-3 µs in Chromium and about 10 in Firefox,
+// and a WebCrypto frame's steps made from Rust took about 15 calls across the wasm boundary
+// (README, "Measured").
 //
 // A classic script: the worker's loader imports it before the wasm (media-worker.js); the tests
 // evaluate it.
@@ -38,11 +39,13 @@ globalThis.shieldcallFrames = (() => {
     // Moves every frame of `readable` to `writable`, in order, through `steps` (Rust's
     // FrameSteps): `process(frame)` says true (forward), false (drop) or gives the promise of
     // the frame's WebCrypto call, whose outcome `finish(frame, ok, value)` then judges. Resolves
-    // when `readable` ends; rejects if a stream fails.
+    // when `readable` ends; if anything fails, cancels `readable` (no frame piles up or passes
+    // unjudged) and rejects. Frees `steps` when done.
     async pump(readable, writable, steps) {
-      const reader = readable.getReader();
-      const writer = writable.getWriter();
+      let reader, writer;
       try {
+        reader = readable.getReader();
+        writer = writable.getWriter();
         for (;;) {
           const { done: ended, value: frame } = await reader.read();
           if (ended) return;
@@ -57,22 +60,25 @@ globalThis.shieldcallFrames = (() => {
             }
             forward = steps.finish(frame, ok, value);
           }
-          if (forward) await writer.write(frame);
+          if (forward === true) await writer.write(frame);
         }
+      } catch (failure) {
+        reader?.cancel(failure).catch(() => {});
+        writer?.abort(failure).catch(() => {});
+        throw failure;
       } finally {
         steps.free();
       }
     },
 
-    // `header`, `iv` and `aad` are views of wasm memory (see `gcm`); `header` is copied here
-    // before anything is awaited.
     // `data`: clear prefix || payload. Resolves to clear prefix || header || ciphertext || tag.
+    // `header`, `iv` and `aad` are views of wasm memory (see `gcm`); `header` is copied first.
     seal(key, data, prefixLen, header, iv, aad) {
       const frame = new Uint8Array(data);
-      const sealing = done(subtle.encrypt(gcm(iv, aad), key, frame.subarray(prefixLen)));
       const front = new Uint8Array(prefixLen + header.length);
       front.set(frame.subarray(0, prefixLen));
       front.set(header, prefixLen);
+      const sealing = done(subtle.encrypt(gcm(iv, aad), key, frame.subarray(prefixLen)));
       return sealing.then((sealed) => {
         const out = grown(sealed, front.length);
         out.set(front);

@@ -6,9 +6,10 @@
 //! with the app through `shieldcall-protocol`). Keys arrive once and live only here.
 //!
 //! What decides (the [`message`] step a command makes, the [`mode`] it sets, the [`registry`] of
-//! live transforms, the [`chat`] cryptor's seal and open, the [`settle`] slots of awaits under way) is pure and tested on the host
-//! (`cargo test -p shieldcall-worker --lib`); the browser glue around it (`wasm.rs`,
-//! `transform.rs`, `frame.rs`) exists only for wasm32 and is tested in the browser.
+//! live transforms, the [`chat`] cryptor's seal and open, the [`hybrid`] crossovers) is pure and
+//! tested on the host (`cargo test -p shieldcall-worker --lib`); the browser glue around it
+//! (`wasm.rs`, `transform.rs`, `frame.rs`, `webcrypto.rs`, and `js/frames.js`, the loop over
+//! each transform's frames) exists only in the browser and is tested there.
 
 pub mod chat;
 #[cfg(target_arch = "wasm32")]
@@ -17,7 +18,6 @@ pub mod hybrid;
 pub mod message;
 pub mod mode;
 pub mod registry;
-pub mod settle;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests;
 #[cfg(target_arch = "wasm32")]

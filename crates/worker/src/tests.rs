@@ -158,7 +158,6 @@ mod webcrypto_path {
     use shieldcall_e2ee::sframe::external::HEAD_LEN;
     use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
     use shieldcall_protocol::{Codec, Slot};
-    use wasm_bindgen::JsValue;
     use wasm_bindgen_test::*;
     use web_sys::CryptoKey;
 
@@ -183,16 +182,8 @@ mod webcrypto_path {
         Uint8Array::new(buffer).to_vec()
     }
 
-    /// Loads the JavaScript half of the WebCrypto frames, as the worker's loader does.
-    fn load_frames_js() {
-        let loaded = Reflect::has(&js_sys::global(), &"shieldcallFrames".into());
-        if loaded != Ok(true) {
-            js_sys::Function::new_no_args(webcrypto::FRAMES_JS).call0(&JsValue::NULL).unwrap();
-        }
-    }
-
     async fn import(sender: &Sender, usage: Usage) -> CryptoKey {
-        load_frames_js();
+        webcrypto::evaluate_frames_js();
         let subtle = webcrypto::subtle().expect("WebCrypto");
         let key = sender.external_key().expect("a GCM suite");
         let promise = webcrypto::import_key(&subtle, &key, usage).expect("import starts");
@@ -314,9 +305,9 @@ mod webcrypto_path {
         assert_eq!(opened, Ok(Some(plain)), "the genuine frame still opens");
     }
 
-    /// A worker whose loader did not load the script: its WebCrypto frames fail as calls, not
-    /// as forgeries, so the transform gives the key up and takes the Rust path (never a frame
-    /// passed on unprocessed, never a genuine frame counted as forged).
+    /// A WebCrypto frame whose call cannot be made (here: the script is gone) fails as a call,
+    /// not as a forgery: the transform then gives the key up and seals or opens the frame in
+    /// Rust, and never counts a genuine frame as forged.
     #[wasm_bindgen_test]
     async fn without_its_script_a_webcrypto_frame_fails_as_a_call() {
         let (mut sender, mut by_rust, mut receiver) = parties(CipherSuite::Aes128GcmSha256_128);

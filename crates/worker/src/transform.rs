@@ -54,13 +54,21 @@ enum Verdict {
     WebCrypto(Large, WebCryptoJob),
 }
 
-/// A frame of the [hybrid](crate::hybrid) path's size: its bytes, its first bytes and its
-/// clear prefix.
+/// A frame of the [hybrid](crate::hybrid) path's size: its bytes, its first bytes, its clear
+/// prefix, and how long its bytes are once sealed or opened.
 struct Large {
     data: ArrayBuffer,
     codec: Codec,
     head: Vec<u8>,
     prefix_len: usize,
+    out_len: usize,
+}
+
+/// The frame whose WebCrypto call the pump awaits, and the call's job.
+struct Pending {
+    frame: JsValue,
+    large: Large,
+    job: WebCryptoJob,
 }
 
 /// A frame's AES-GCM for WebCrypto. The pump awaits it before it reads the next frame, so
@@ -101,7 +109,7 @@ pub struct Transform {
     /// This transform's keys imported into WebCrypto, shared with the imports under way.
     webcrypto_keys: Rc<RefCell<WebCryptoKeys<CryptoKey>>>,
     /// The frame whose WebCrypto call the pump awaits (one at a time: frames keep their order).
-    pending: RefCell<Option<(Large, WebCryptoJob)>>,
+    pending: RefCell<Option<Pending>>,
 }
 
 impl Transform {
@@ -130,8 +138,13 @@ impl Transform {
             pending: RefCell::new(None),
         });
         transform.set_mode(mode);
-        let steps = FrameSteps { transform: transform.clone() };
-        match pump(&readable, &writable, steps) {
+        // Checked first: a call that throws would leave the steps (and the keys) unfreed.
+        let loaded = Reflect::has(&js_sys::global(), &"shieldcallFrames".into()) == Ok(true);
+        let pumping = match loaded {
+            true => pump(&readable, &writable, FrameSteps { transform: transform.clone() }),
+            false => Err(JsValue::UNDEFINED),
+        };
+        match pumping {
             Ok(pumping) => {
                 let running = transform.clone();
                 spawn_local(async move {
@@ -215,7 +228,12 @@ impl Transform {
     /// One frame read by the pump: whether to write it on, or the promise of its WebCrypto
     /// call (the pump awaits it and hands its outcome to [`Self::finish`]).
     fn step(&self, frame: &JsValue) -> JsValue {
-        match self.process(frame) {
+        if self.pending.borrow().is_some() {
+            // The pump gives a frame only once the one before is finished.
+            self.count_drop(&Dropped::OutOfTurn);
+            return JsValue::FALSE;
+        }
+        match self.verdict(frame) {
             Verdict::Forward => JsValue::TRUE,
             Verdict::Drop => JsValue::FALSE,
             Verdict::WebCrypto(large, job) => {
@@ -229,7 +247,8 @@ impl Transform {
                 };
                 match started {
                     Ok(promise) => {
-                        *self.pending.borrow_mut() = Some((large, job));
+                        let frame = frame.clone();
+                        *self.pending.borrow_mut() = Some(Pending { frame, large, job });
                         promise.into()
                     }
                     Err(err) => self.finish_on_webcrypto(frame, large, job, Err(err)).into(),
@@ -238,15 +257,24 @@ impl Transform {
         }
     }
 
-    /// The outcome of the pending frame's WebCrypto call: whether to write the frame on.
+    /// The outcome of the pending frame's WebCrypto call: whether to write the frame on. A
+    /// frame that is not the pending one is dropped, and so is the pending one.
     fn finish(&self, frame: &JsValue, result: Result<ArrayBuffer, JsValue>) -> bool {
-        let Some((large, job)) = self.pending.borrow_mut().take() else {
-            return false; // no call was pending: nothing to forward
-        };
-        self.finish_on_webcrypto(frame, large, job, result)
+        let pending = self.pending.borrow_mut().take();
+        match pending {
+            Some(Pending { frame: expected, large, job })
+                if js_sys::Object::is(&expected, frame) =>
+            {
+                self.finish_on_webcrypto(frame, large, job, result)
+            }
+            _ => {
+                self.count_drop(&Dropped::OutOfTurn);
+                false
+            }
+        }
     }
 
-    fn process(&self, frame: &JsValue) -> Verdict {
+    fn verdict(&self, frame: &JsValue) -> Verdict {
         self.stats_dirty.set(true);
         let mut cryptor = self.cryptor.borrow_mut();
         let outcome = match &mut *cryptor {
@@ -352,6 +380,7 @@ impl Transform {
         if !goes_to_webcrypto(self.engine, suite, body_len) {
             return Ok(Err(data));
         }
+        let out_len;
         let job = match cryptor {
             Cryptor::Encrypt(sender) => {
                 let kid = sender.kid();
@@ -359,7 +388,9 @@ impl Transform {
                 else {
                     return Ok(Err(data));
                 };
-                WebCryptoJob::Seal { key, job: sender.seal_job(body_len).map_err(Dropped::Send)? }
+                let job = sender.seal_job(body_len).map_err(Dropped::Send)?;
+                out_len = len + job.header().len() + suite.nt();
+                WebCryptoJob::Seal { key, job }
             }
             Cryptor::Decrypt(receiver) => {
                 let wire = &head[prefix_len.min(head.len())..];
@@ -374,11 +405,15 @@ impl Transform {
                 else {
                     return Ok(Err(data));
                 };
+                let Some(len) = len.checked_sub(job.header_len() + suite.nt()) else {
+                    return Err(Dropped::Receive(DropReason::Malformed));
+                };
+                out_len = len;
                 WebCryptoJob::Open { key, job }
             }
             Cryptor::AwaitKeys | Cryptor::PassThrough => return Ok(Err(data)),
         };
-        Ok(Ok((Large { data, codec, head, prefix_len }, job)))
+        Ok(Ok((Large { data, codec, head, prefix_len, out_len }, job)))
     }
 
     /// `kid`'s WebCrypto key if imported; if not, starts its import (once) from `key`.
@@ -419,10 +454,19 @@ impl Transform {
         job: WebCryptoJob,
         result: Result<ArrayBuffer, JsValue>,
     ) -> bool {
-        let Large { data, codec, .. } = large;
+        let Large { data, codec, out_len, .. } = large;
         self.stats_dirty.set(true);
+        // What comes back from the script must be as long as the job says, or the frame is
+        // dropped: Rust decides what is forwarded, never the script.
+        let result = result.and_then(|out| match out.byte_length() as usize == out_len {
+            true => Ok(out),
+            false => Err("WebCrypto's result has the wrong length".into()),
+        });
         let outcome = match (&job, result) {
-            (WebCryptoJob::Seal { .. }, Ok(out)) => Ok(out),
+            (WebCryptoJob::Seal { job, .. }, Ok(out)) => match &*self.cryptor.borrow() {
+                Cryptor::Encrypt(sender) if sender.kid() == job.info().kid => Ok(out),
+                _ => Err(Dropped::NoKey), // the keys changed meanwhile: not under the old one
+            },
             (WebCryptoJob::Open { job, .. }, Ok(out)) => match &mut *self.cryptor.borrow_mut() {
                 Cryptor::Decrypt(receiver) => {
                     receiver.accept(job).map(|_| out).map_err(Dropped::Receive)
@@ -465,9 +509,10 @@ impl Transform {
             Dropped::Receive(DropReason::UnknownKid) => stats.dropped_unknown_key += 1,
             Dropped::Receive(DropReason::AuthFailed) => stats.dropped_bad_tag += 1,
             Dropped::Receive(DropReason::Replay | DropReason::TooOld) => stats.dropped_replay += 1,
-            Dropped::Receive(DropReason::Malformed) | Dropped::Send(_) | Dropped::NotAFrame => {
-                stats.dropped_malformed += 1
-            }
+            Dropped::Receive(DropReason::Malformed)
+            | Dropped::Send(_)
+            | Dropped::NotAFrame
+            | Dropped::OutOfTurn => stats.dropped_malformed += 1,
             Dropped::Codec(_) => stats.dropped_codec += 1,
         }
         drop(stats);
@@ -519,8 +564,8 @@ impl Transform {
 }
 
 /// A transform's steps, for the pump of `js/frames.js`: it reads each frame and writes it on
-/// (or drops it) as these say, one frame at a time, awaiting in JavaScript (from wasm each
-/// await cost 1.7 µs in Chromium and 4.3 in Firefox: README, "Measured").
+/// (or drops it) as these say, one frame at a time, awaiting in JavaScript (from wasm an await
+/// cost 2-3 µs in Chromium and about 10 in Firefox: README, "Measured").
 #[wasm_bindgen]
 pub struct FrameSteps {
     transform: Rc<Transform>,
@@ -560,6 +605,9 @@ enum Dropped {
     Receive(DropReason),
     Codec(CodecError),
     NotAFrame,
+    /// The pump gave a frame before the last one's WebCrypto call was finished, or finished
+    /// another frame than the one whose call was under way.
+    OutOfTurn,
 }
 
 impl std::fmt::Display for Dropped {
@@ -576,6 +624,7 @@ impl std::fmt::Display for Dropped {
             Dropped::Receive(DropReason::Malformed) => f.write_str("not an SFrame frame"),
             Dropped::Codec(err) => err.fmt(f),
             Dropped::NotAFrame => f.write_str("not an encoded frame"),
+            Dropped::OutOfTurn => f.write_str("a frame out of turn in the worker's loop"),
         }
     }
 }

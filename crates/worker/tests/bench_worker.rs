@@ -11,11 +11,12 @@
 //!   and the Rust column cross is where the crossover belongs.
 //! - JS SFrame: the same SFrame frames made in plain JavaScript around one WebCrypto call, as a
 //!   careful peer writes it (Jitsi and LiveKit do this with their own trailers): header, nonce,
-//!   AAD, a new buffer for the result, a replay check. Its bytes are checked against Rust's.
+//!   AAD, WebCrypto's buffer grown for the header (as the worker does), a replay check. Its bytes are checked against Rust's.
 //! - bare: `crypto.subtle.encrypt` / `decrypt` alone, with a fresh IV and no framing: the floor.
 //!
-//! The JavaScript and bare columns loop and await in JavaScript ([`JS_TIMING`]), as such a peer
-//! runs; the Rust and hybrid ones in Rust, as the worker runs.
+//! Every column that awaits loops and awaits in JavaScript ([`JS_TIMING`]): the JavaScript and
+//! bare ones as such a peer runs, the hybrid and WebCrypto-path ones as the worker's pump
+//! (js/frames.js) runs, calling into Rust for each frame.
 //!
 //! Times are µs per frame after a warm-up, "median / best" of a few interleaved rounds (on a
 //! shared machine the best round is the cost without contention, the median the typical one);
@@ -27,12 +28,11 @@
 use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::sframe::external::HEAD_LEN;
+use shieldcall_e2ee::sframe::external::{HEAD_LEN, OpenJob};
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
 use shieldcall_protocol::Codec;
 use shieldcall_worker::frame::{open_into_buffer, seal_into_buffer};
 use shieldcall_worker::hybrid::{Engine, goes_to_webcrypto};
-use shieldcall_worker::settle::settled;
 use shieldcall_worker::webcrypto::{self, Usage};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -230,7 +230,10 @@ impl WebCryptoSide {
 }
 
 /// The worker's hybrid path for one suite: a sender and a receiver like [`RustSide`]'s, with
-/// their keys imported into WebCrypto as the transform imports them.
+/// their keys imported into WebCrypto as the transform imports them. Its frames go as the
+/// worker's do: one call into Rust per frame ([`HybridSide::seal_step`], `open_step`), which
+/// gives the new buffer (Rust path) or the promise of a WebCrypto call; that promise awaited in
+/// JavaScript (as js/frames.js's pump awaits it) and its outcome handed back to Rust.
 struct HybridSide {
     sender: Sender,
     receiver: Receiver,
@@ -241,6 +244,8 @@ struct HybridSide {
     /// Every frame to WebCrypto, whatever its size: the column that places the crossover.
     webcrypto_only: bool,
     scratch: Vec<u8>,
+    /// The open whose WebCrypto call is under way, for [`HybridSide::opened`].
+    pending: Option<OpenJob>,
 }
 
 impl HybridSide {
@@ -248,10 +253,7 @@ impl HybridSide {
         let key = BaseKey::from_slice(&vec![0x5A; suite.nk()]);
         let mut sender = Sender::new(suite, key.clone(), 0, SLOT).unwrap();
         let mut receiver = Receiver::new(suite, key, 0).only_slot(SLOT);
-        // The JavaScript half of the WebCrypto frames, as the worker's loader loads it.
-        if !js_sys::Reflect::has(&js_sys::global(), &"shieldcallFrames".into()).unwrap() {
-            js_sys::Function::new_no_args(webcrypto::FRAMES_JS).call0(&JsValue::NULL).unwrap();
-        }
+        webcrypto::evaluate_frames_js();
         let subtle = subtle();
         let external = sender.external_key().expect("a GCM suite");
         let import = |usage| webcrypto::import_key(&subtle, &external, usage).unwrap();
@@ -262,83 +264,124 @@ impl HybridSide {
         let first = seal_into_buffer(&mut sender, &to_buffer(b"first"), Codec::Opus, &mut scratch);
         open_into_buffer(&mut receiver, &first.unwrap(), Codec::Opus, 0, &mut scratch).unwrap();
         let engine = webcrypto::engine();
-        HybridSide { sender, receiver, seal_key, open_key, engine, webcrypto_only, scratch }
+        let pending = None;
+        HybridSide {
+            sender,
+            receiver,
+            seal_key,
+            open_key,
+            engine,
+            webcrypto_only,
+            scratch,
+            pending,
+        }
     }
 
-    async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
+    fn to_webcrypto(&self, suite: CipherSuite, len: usize) -> bool {
+        self.webcrypto_only || goes_to_webcrypto(self.engine, suite, len)
+    }
+
+    /// `input` sealed (an `ArrayBuffer`), or the promise of its WebCrypto call.
+    fn seal_step(&mut self, input: &ArrayBuffer) -> JsValue {
         let len = input.byte_length() as usize;
-        let codec = codec_for(len);
-        if !self.webcrypto_only && !goes_to_webcrypto(self.engine, self.sender.suite(), len) {
-            return seal_into_buffer(&mut self.sender, input, codec, &mut self.scratch).unwrap();
+        if !self.to_webcrypto(self.sender.suite(), len) {
+            let codec = codec_for(len);
+            return seal_into_buffer(&mut self.sender, input, codec, &mut self.scratch)
+                .unwrap()
+                .into();
         }
+        let head = head_of(input); // read for every large frame, as the transform does
         let job = self.sender.seal_job(len).unwrap();
-        webcrypto::seal(&self.seal_key, &job, input, &[], 0).await.expect("sealed")
+        webcrypto::start_seal(&self.seal_key, &job, input, &head, 0).expect("started").into()
     }
 
-    async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer {
+    /// `frame` opened (an `ArrayBuffer`), or the promise of its WebCrypto call.
+    fn open_step(&mut self, frame: &ArrayBuffer) -> JsValue {
         let len = frame.byte_length() as usize;
-        let codec = codec_for(len);
         let now_ms = js_sys::Date::now() as u64;
-        if !self.webcrypto_only && !goes_to_webcrypto(self.engine, self.receiver.suite(), len) {
+        if !self.to_webcrypto(self.receiver.suite(), len) {
+            let codec = codec_for(len);
             return open_into_buffer(&mut self.receiver, frame, codec, now_ms, &mut self.scratch)
-                .expect("a fresh frame opens");
+                .expect("a fresh frame opens")
+                .into();
         }
-        let view = Uint8Array::new(frame);
-        let head = view.subarray(0, view.length().min(HEAD_LEN as u32)).to_vec();
+        let head = head_of(frame);
         let job = self.receiver.open_job(&head, len, now_ms).unwrap().expect("a known KID");
-        let out = webcrypto::open(&self.open_key, &job, frame, &head, 0)
-            .await
-            .expect("a fresh frame opens");
-        self.receiver.accept(&job).unwrap();
+        let promise = webcrypto::start_open(&self.open_key, &job, frame, &head, 0);
+        self.pending = Some(job);
+        promise.expect("started").into()
+    }
+
+    /// A WebCrypto open settled with `out`: the receiver's window takes the frame.
+    fn opened(&mut self, out: JsValue) -> JsValue {
+        self.receiver.accept(&self.pending.take().expect("an open under way")).unwrap();
         out
+    }
+
+    /// [`Self::seal_step`] awaited from Rust (set-up and checks, untimed).
+    async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
+        let out = self.seal_step(input);
+        match out.dyn_into::<Promise>() {
+            Ok(promise) => JsFuture::from(promise).await.expect("sealed").unchecked_into(),
+            Err(out) => out.unchecked_into(),
+        }
+    }
+
+    /// [`Self::open_step`] awaited from Rust (set-up and checks, untimed).
+    async fn open(&mut self, frame: &ArrayBuffer) -> ArrayBuffer {
+        let out = self.open_step(frame);
+        match out.dyn_into::<Promise>() {
+            Ok(promise) => {
+                let out = JsFuture::from(promise).await.expect("a fresh frame opens");
+                self.opened(out).unchecked_into()
+            }
+            Err(out) => out.unchecked_into(),
+        }
     }
 }
 
-/// µs per awaited seal of `input`, run until `budget_ms` have passed.
-async fn time_seals(
-    hybrid: &mut HybridSide,
-    perf: &Performance,
-    budget_ms: f64,
-    input: &ArrayBuffer,
-) -> f64 {
-    let (start, mut calls) = (perf.now(), 0u64);
-    loop {
-        std::hint::black_box(hybrid.seal(input).await);
-        calls += 1;
-        let elapsed = perf.now() - start;
-        if elapsed >= budget_ms {
-            return elapsed * 1000.0 / calls as f64;
+/// The first bytes of a frame, as the transform reads them for a large frame.
+fn head_of(frame: &ArrayBuffer) -> Vec<u8> {
+    let view = Uint8Array::new(frame);
+    view.subarray(0, view.length().min(HEAD_LEN as u32)).to_vec()
+}
+
+/// A [`HybridSide`] driven from JavaScript, as the worker's pump drives its transform: the
+/// steps as functions of an object ([`JS_TIMING`]'s hybrid loops call them).
+struct HybridLoop {
+    steps: JsValue,
+}
+
+impl HybridLoop {
+    fn new(side: HybridSide) -> Self {
+        use wasm_bindgen::closure::Closure;
+        let side = std::rc::Rc::new(std::cell::RefCell::new(side));
+        let steps = js_sys::Object::new();
+        let (a, b, c) = (side.clone(), side.clone(), side);
+        let seal = Closure::<dyn FnMut(ArrayBuffer) -> JsValue>::new(move |input: ArrayBuffer| {
+            a.borrow_mut().seal_step(&input)
+        });
+        let open = Closure::<dyn FnMut(ArrayBuffer) -> JsValue>::new(move |frame: ArrayBuffer| {
+            b.borrow_mut().open_step(&frame)
+        });
+        let opened =
+            Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |out| c.borrow_mut().opened(out));
+        // The worker hands a sealed frame back to Rust too (to count it and set its data).
+        let sealed = Closure::<dyn FnMut(JsValue) -> JsValue>::new(|out| out);
+        let named = [("seal", seal), ("open", open)].map(|(n, f)| (n, f.into_js_value()));
+        let named = named
+            .into_iter()
+            .chain([("opened", opened), ("sealed", sealed)].map(|(n, f)| (n, f.into_js_value())));
+        for (name, step) in named {
+            js_sys::Reflect::set(&steps, &name.into(), &step).unwrap();
         }
+        HybridLoop { steps: steps.into() }
     }
 }
 
 /// How many frames are sealed, untimed, before each timed batch of opens: about 2 MB of them.
 fn open_batch(input: &ArrayBuffer) -> usize {
     (2 * 1024 * 1024 / input.byte_length() as usize).clamp(8, 512)
-}
-
-/// µs per awaited open of fresh frames (a replay would be dropped), sealed in untimed batches.
-async fn time_fresh_opens(
-    hybrid: &mut HybridSide,
-    perf: &Performance,
-    budget_ms: f64,
-    input: &ArrayBuffer,
-) -> f64 {
-    let batch = open_batch(input);
-    let (mut timed_ms, mut frames) = (0.0, 0u64);
-    while timed_ms < budget_ms {
-        let mut sealed = Vec::with_capacity(batch);
-        for _ in 0..batch {
-            sealed.push(hybrid.seal(input).await);
-        }
-        let start = perf.now();
-        for frame in &sealed {
-            std::hint::black_box(hybrid.open(frame).await);
-        }
-        timed_ms += perf.now() - start;
-        frames += batch as u64;
-    }
-    timed_ms * 1000.0 / frames as f64
 }
 
 /// SFrame in plain JavaScript around one WebCrypto call per frame: what a careful peer writes.
@@ -386,10 +429,13 @@ return class JsSframe {
     const sealed = await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv: this.iv(ctr), additionalData: aad, tagLength: 128 },
       this.key, data.subarray(prefixLen));
-    const out = new Uint8Array(prefixLen + header.length + sealed.byteLength);
+    // WebCrypto's buffer grown for what goes in front, its bytes moved within: cheaper than a
+    // new buffer and a copy across (the worker does the same).
+    const front = prefixLen + header.length, len = sealed.byteLength;
+    const out = new Uint8Array(sealed.transfer(len + front));
+    out.copyWithin(front, 0, len);
     out.set(data.subarray(0, prefixLen));
     out.set(header, prefixLen);
-    out.set(new Uint8Array(sealed), prefixLen + header.length);
     return out.buffer;
   }
   async decrypt(frame, prefixLen) {
@@ -408,8 +454,10 @@ return class JsSframe {
       this.seen = shift >= 32 ? 1 : ((this.seen << shift) | 1) >>> 0; this.maxCtr = ctr;
     } else { this.seen = (this.seen | (1 << (this.maxCtr - ctr))) >>> 0; }
     if (prefixLen === 0) return plain;
-    const out = new Uint8Array(prefixLen + plain.byteLength);
-    out.set(data.subarray(0, prefixLen)); out.set(new Uint8Array(plain), prefixLen);
+    const len = plain.byteLength;
+    const out = new Uint8Array(plain.transfer(len + prefixLen));
+    out.copyWithin(prefixLen, 0, len);
+    out.set(data.subarray(0, prefixLen));
     return out.buffer;
   }
 }
@@ -418,7 +466,7 @@ return class JsSframe {
 /// The JavaScript and bare columns are timed by loops in JavaScript, each frame awaited there,
 /// as a peer in plain JavaScript runs: a loop in Rust would add its own await per frame
 /// (`make bench-browser` prints what one costs), which such a peer never pays. Same budgets
-/// and batches as [`time_seals`] and [`time_fresh_opens`].
+/// and batches for every column.
 const JS_TIMING: &str = r#"
 return {
   async seals(sender, input, budgetMs) {
@@ -436,6 +484,49 @@ return {
       timed += performance.now() - start; frames += batch;
     }
     return timed * 1000 / frames;
+  },
+  // The hybrid, driven as the worker's pump drives a transform (js/frames.js): a call into
+  // Rust per frame, and for a WebCrypto frame the promise awaited here and its outcome handed
+  // back to Rust.
+  async hybridSeals(steps, input, budgetMs) {
+    const start = performance.now(); let n = 0, elapsed;
+    do {
+      const out = steps.seal(input);
+      if (out instanceof Promise) steps.sealed(await out);
+      n++; elapsed = performance.now() - start;
+    } while (elapsed < budgetMs);
+    return elapsed * 1000 / n;
+  },
+  async hybridFreshOpens(steps, input, budgetMs, batch) {
+    let timed = 0, frames = 0;
+    while (timed < budgetMs) {
+      const sealed = [];
+      for (let i = 0; i < batch; i++) {
+        const out = steps.seal(input);
+        sealed.push(out instanceof Promise ? steps.sealed(await out) : out);
+      }
+      const start = performance.now();
+      for (const frame of sealed) {
+        const out = steps.open(frame);
+        if (out instanceof Promise) steps.opened(await out);
+      }
+      timed += performance.now() - start; frames += batch;
+    }
+    return timed * 1000 / frames;
+  },
+  // One second of a call through the hybrid: each frame sealed, then opened; [ms, frames whose
+  // round trip lost bytes].
+  async callSecond(steps, frames) {
+    let dropped = 0;
+    const start = performance.now();
+    for (const frame of frames) {
+      let sealed = steps.seal(frame);
+      if (sealed instanceof Promise) sealed = steps.sealed(await sealed);
+      let opened = steps.open(sealed);
+      if (opened instanceof Promise) opened = steps.opened(await opened);
+      if (opened.byteLength !== frame.byteLength) dropped++;
+    }
+    return [performance.now() - start, dropped];
   },
   async bareEncrypts(key, input, budgetMs, counter) {
     const start = performance.now(); let n = 0, elapsed;
@@ -488,6 +579,30 @@ impl JsTiming {
         let batch = open_batch(input) as u32;
         let args = [&js.sender, &js.receiver, input, &budget_ms.into(), &batch.into()];
         self.run("freshOpens", &args).await
+    }
+
+    async fn hybrid_seals(&self, hybrid: &HybridLoop, input: &ArrayBuffer, budget_ms: f64) -> f64 {
+        self.run("hybridSeals", &[&hybrid.steps, input, &budget_ms.into()]).await
+    }
+
+    async fn hybrid_fresh_opens(
+        &self,
+        hybrid: &HybridLoop,
+        input: &ArrayBuffer,
+        budget_ms: f64,
+    ) -> f64 {
+        let batch = open_batch(input) as u32;
+        let args = [&hybrid.steps, input, &budget_ms.into(), &batch.into()];
+        self.run("hybridFreshOpens", &args).await
+    }
+
+    /// ms for one second of a call's `frames` through `hybrid`, and how many were lost.
+    async fn call_second(&self, hybrid: &HybridLoop, frames: &Array) -> (f64, usize) {
+        let function: js_sys::Function =
+            js_sys::Reflect::get(&self.loops, &"callSecond".into()).unwrap().unchecked_into();
+        let promise = function.call2(&self.loops, &hybrid.steps, frames).unwrap();
+        let result: Array = JsFuture::from(Promise::from(promise)).await.unwrap().unchecked_into();
+        (result.get(0).as_f64().unwrap(), result.get(1).as_f64().unwrap() as usize)
     }
 
     async fn bare_encrypts(&self, web: &WebCryptoSide, input: &ArrayBuffer, budget_ms: f64) -> f64 {
@@ -613,8 +728,8 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
         let engine = webcrypto::engine();
         let crossover = shieldcall_worker::hybrid::crossover(engine, suite).unwrap_or(usize::MAX);
         let mut rust = RustSide::new(suite);
-        let mut hybrid = HybridSide::new(suite, false).await;
-        let mut via_webcrypto = HybridSide::new(suite, true).await;
+        let hybrid = HybridLoop::new(HybridSide::new(suite, false).await);
+        let via_webcrypto = HybridLoop::new(HybridSide::new(suite, true).await);
         let js = JsSide::new(suite).await;
         let timing = JsTiming::new();
         let mut web = WebCryptoSide::new(suite).await;
@@ -629,10 +744,10 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
             // Warm-up: the JIT, the allocator, the scratch buffers, the WebCrypto thread.
             rust.encrypt(&perf, WARMUP_MS, &input);
             rust.decrypt(&perf, WARMUP_MS, &input);
-            time_seals(&mut hybrid, &perf, WARMUP_MS, &input).await;
-            time_fresh_opens(&mut hybrid, &perf, WARMUP_MS, &input).await;
-            time_seals(&mut via_webcrypto, &perf, WARMUP_MS, &input).await;
-            time_fresh_opens(&mut via_webcrypto, &perf, WARMUP_MS, &input).await;
+            timing.hybrid_seals(&hybrid, &input, WARMUP_MS).await;
+            timing.hybrid_fresh_opens(&hybrid, &input, WARMUP_MS).await;
+            timing.hybrid_seals(&via_webcrypto, &input, WARMUP_MS).await;
+            timing.hybrid_fresh_opens(&via_webcrypto, &input, WARMUP_MS).await;
             timing.js_seals(&js, &input, WARMUP_MS).await;
             timing.js_fresh_opens(&js, &input, WARMUP_MS).await;
             timing.bare_encrypts(&web, &input, WARMUP_MS).await;
@@ -646,20 +761,20 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
                 for column in (0..5).map(|k| (round + k) % 5) {
                     let us = match column {
                         0 => rust.encrypt(&perf, round_ms, &input),
-                        1 => time_seals(&mut hybrid, &perf, round_ms, &input).await,
+                        1 => timing.hybrid_seals(&hybrid, &input, round_ms).await,
                         2 => timing.js_seals(&js, &input, round_ms).await,
                         3 => timing.bare_encrypts(&web, &input, round_ms).await,
-                        _ => time_seals(&mut via_webcrypto, &perf, round_ms, &input).await,
+                        _ => timing.hybrid_seals(&via_webcrypto, &input, round_ms).await,
                     };
                     samples[column].push(us);
                 }
                 for column in (0..5).map(|k| 5 + (round + k) % 5) {
                     let us = match column {
                         5 => rust.decrypt(&perf, round_ms, &input),
-                        6 => time_fresh_opens(&mut hybrid, &perf, round_ms, &input).await,
+                        6 => timing.hybrid_fresh_opens(&hybrid, &input, round_ms).await,
                         7 => timing.js_fresh_opens(&js, &input, round_ms).await,
                         8 => timing.bare_decrypts(&web, &iv, &sealed, round_ms).await,
-                        _ => time_fresh_opens(&mut via_webcrypto, &perf, round_ms, &input).await,
+                        _ => timing.hybrid_fresh_opens(&via_webcrypto, &input, round_ms).await,
                     };
                     samples[column].push(us);
                 }
@@ -718,18 +833,15 @@ async fn what_a_second_of_a_720p30_call_costs_the_worker() {
     let frames: Vec<ArrayBuffer> =
         one_second_of_a_call().into_iter().map(|len| to_buffer(&plaintext(len))).collect();
     const SECONDS: usize = 5;
-    let mut hybrid = HybridSide::new(suite, false).await;
+    let hybrid = HybridLoop::new(HybridSide::new(suite, false).await);
+    let timing = JsTiming::new();
+    let frames_js: Array = frames.iter().collect();
     let mut rust = RustSide::new(suite);
     let (mut hybrid_ms, mut rust_ms, mut dropped) = (0.0, 0.0, 0usize);
     for round in 0..=SECONDS {
         // Round 0 warms up and is not counted.
-        let start = perf.now();
-        for frame in &frames {
-            let sealed = hybrid.seal(frame).await;
-            let opened = hybrid.open(&sealed).await;
-            dropped += usize::from(opened.byte_length() != frame.byte_length());
-        }
-        let hybrid_round = perf.now() - start;
+        let (hybrid_round, hybrid_dropped) = timing.call_second(&hybrid, &frames_js).await;
+        dropped += hybrid_dropped;
         let start = perf.now();
         for frame in &frames {
             let codec = codec_for(frame.byte_length() as usize);
@@ -833,11 +945,12 @@ async fn awaiting<F: std::future::Future<Output = Result<JsValue, JsValue>>>(
 }
 
 /// What moving a frame from the browser's stream to the next one costs the worker, without the
-/// frame's crypto: the worker's loop (each frame's `read()` and `write()` awaited in Rust) with
-/// `JsFuture` for its awaits (as until 2026-12-04) and with [`settled`] (now); the same loop in
-/// JavaScript; a `TransformStream` calling a function of the worker's wasm (tried on 2026-12-04:
-/// no faster in Chromium, slower in Firefox); the same with a JavaScript function (how a peer in
-/// plain JavaScript usually does it). Also what one awaited promise costs each way.
+/// frame's crypto: the worker's pump (js/frames.js, awaiting in JavaScript, one call into wasm
+/// per frame); a loop in Rust awaiting each frame's `read()` and `write()` with `JsFuture` (the
+/// worker's way before js/frames.js); the same loop in JavaScript without wasm; a `TransformStream` calling a function of the worker's wasm (tried
+/// on 2026-12-04: no faster in Chromium, slower in Firefox); the same with a JavaScript
+/// function (how a peer in plain JavaScript usually does it). Also what one awaited promise
+/// costs each way.
 #[wasm_bindgen_test]
 async fn what_moving_a_frame_through_the_transform_costs() {
     const FRAMES: u32 = 20_000;
@@ -867,12 +980,35 @@ async fn what_moving_a_frame_through_the_transform_costs() {
          await writer.write(value); } \
          return (performance.now() - t) * 1000 / n; })()",
     );
+    // The worker's pump (js/frames.js), its steps in wasm as the transform's are: `process`
+    // says "forward" for every frame.
+    webcrypto::evaluate_frames_js();
+    let steps = js_sys::Object::new();
+    let process =
+        wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> JsValue>::new(|_frame: JsValue| {
+            JsValue::TRUE
+        });
+    js_sys::Reflect::set(&steps, &"process".into(), &process.into_js_value()).unwrap();
+    js_sys::Reflect::set(&steps, &"free".into(), &js_sys::Function::new_no_args("")).unwrap();
+    let frames = js_sys::Reflect::get(&js_sys::global(), &"shieldcallFrames".into()).unwrap();
+    let pump: js_sys::Function =
+        js_sys::Reflect::get(&frames, &"pump".into()).unwrap().unchecked_into();
+    let through_the_pump = || {
+        let (readable, writable) = (numbered_stream(FRAMES), sink());
+        let (pump, frames, steps) = (&pump, &frames, &steps);
+        async move {
+            let start = performance().now();
+            let pumped = pump.call3(frames, &readable, &writable, steps).unwrap();
+            JsFuture::from(Promise::from(pumped)).await.expect("pumped");
+            (performance().now() - start) * 1000.0 / FRAMES as f64
+        }
+    };
     // µs per frame, as the JavaScript measured it.
     let measured_in_js = |promise: JsValue| async move {
         JsFuture::from(Promise::from(promise)).await.unwrap().as_f64().unwrap()
     };
     let n = JsValue::from(FRAMES);
-    const COLUMNS: usize = 8;
+    const COLUMNS: usize = 7;
     let mut cells: [Vec<f64>; COLUMNS] = Default::default();
     for round in 0..=COLUMNS {
         // Each round starts at the next column, so that each follows each other as often (the
@@ -880,41 +1016,32 @@ async fn what_moving_a_frame_through_the_transform_costs() {
         for column in (0..COLUMNS).map(|k| (round + k) % COLUMNS) {
             let us = match column {
                 0 => through_a_rust_loop(FRAMES, js_future).await,
-                1 => through_a_rust_loop(FRAMES, settled).await,
-                2 => {
+                1 => {
                     let (readable, writable) = (numbered_stream(FRAMES), sink());
                     measured_in_js(js_loop.call3(&JsValue::NULL, &n, &readable, &writable).unwrap())
                         .await
                 }
-                3 => through_a_transform_stream(FRAMES, &from_wasm).await,
-                4 => through_a_transform_stream(FRAMES, &from_js).await,
-                5 => awaiting(FRAMES, js_future).await,
-                6 => awaiting(FRAMES, settled).await,
-                _ => measured_in_js(native_awaits.call1(&JsValue::NULL, &n).unwrap()).await,
+                2 => through_a_transform_stream(FRAMES, &from_wasm).await,
+                3 => through_a_transform_stream(FRAMES, &from_js).await,
+                4 => awaiting(FRAMES, js_future).await,
+                5 => measured_in_js(native_awaits.call1(&JsValue::NULL, &n).unwrap()).await,
+                _ => through_the_pump().await,
             };
             if round > 0 {
                 cells[column].push(us);
             }
         }
     }
-    let [
-        loop_js_future,
-        loop_settled,
-        loop_js,
-        stream_wasm,
-        stream_js,
-        await_js_future,
-        await_settled,
-        await_js,
-    ] = cells.map(|samples| fmt_cell(median_best(samples)));
+    let [loop_js_future, loop_js, stream_wasm, stream_js, await_js_future, await_js, pump_now] =
+        cells.map(|samples| fmt_cell(median_best(samples)));
     console_log!("");
     console_log!(
         "Moving a frame through the transform, its crypto left out, µs per frame (median / best \
-         of {COLUMNS} rotated rounds of {FRAMES} frames): the worker's loop awaiting read() and \
-         write() with JsFuture (until 2026-12-04) {loop_js_future}, with its own settle (now) \
-         {loop_settled}; the same loop in JavaScript {loop_js}; a TransformStream calling the \
-         worker's wasm {stream_wasm}, or a JavaScript function (a JavaScript peer's usual way) \
-         {stream_js}. One awaited promise: JsFuture {await_js_future}, settle {await_settled}, \
-         JavaScript's await {await_js}."
+         of {COLUMNS} rotated rounds of {FRAMES} frames): the worker's pump now (js/frames.js, \
+         one call into wasm per frame) {pump_now}; a loop in Rust awaiting read() and write() \
+         with JsFuture {loop_js_future}; the same loop in JavaScript, no wasm {loop_js}; a \
+         TransformStream calling the worker's wasm {stream_wasm}, or a JavaScript function (a \
+         JavaScript peer's usual way) {stream_js}. One awaited promise: JsFuture \
+         {await_js_future}, JavaScript's await {await_js}."
     );
 }
