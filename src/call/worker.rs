@@ -12,6 +12,7 @@ use shieldcall_protocol::{WorkerCommand, WorkerEvent};
 use wasm_bindgen_futures::spawn_local;
 
 use super::{Call, with_call};
+use crate::browser::timeline;
 use crate::browser::worker::{MediaWorker, WORKER_URL};
 
 /// A media worker on its way, for the call about to start.
@@ -24,7 +25,12 @@ thread_local! {
 /// Start loading the call's first media worker now, while the app's config (which the call
 /// waits for) is still on its way: the call takes it when it starts. Keyless until then.
 pub fn start_worker_early() {
-    let worker = async { MediaWorker::spawn(WORKER_URL).await.ok().map(Rc::new) };
+    timeline::mark("worker asked for");
+    let worker = async {
+        let worker = MediaWorker::spawn(WORKER_URL).await.ok().map(Rc::new);
+        timeline::mark("worker ready");
+        worker
+    };
     let worker = worker.boxed_local().shared();
     spawn_local(worker.clone().map(drop));
     EARLY_WORKER.with(|early| *early.borrow_mut() = Some(worker));
