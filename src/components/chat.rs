@@ -49,9 +49,14 @@ pub fn ChatPanel(
             input.set_value("");
         }
     };
-    // Keep the newest message in view.
+    // Keep the newest message in view. Not before there is one: reading `scrollHeight` makes the
+    // browser lay the page out there and then, and the panel is mounted with the call screen,
+    // while the call is being set up (a profile of the guest's page found it among the costliest
+    // calls between Join and the answer).
     Effect::new(move || {
-        messages.track();
+        if messages.with(Vec::is_empty) {
+            return;
+        }
         if let Some(list) = list.get() {
             // scrollTop is a double with web-sys's unstable APIs (the wasm build), an i32 without.
             #[allow(clippy::useless_conversion)]

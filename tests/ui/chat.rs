@@ -70,3 +70,27 @@ async fn the_chat_is_beside_the_video_when_wide_and_a_sheet_when_narrow() {
     assert!(panel.hidden());
     assert_eq!(computed(&panel, "display"), "none");
 }
+
+/// The newest message stays in view as messages come, from an empty conversation on (the
+/// panel reads its height only once there is a message to show).
+#[wasm_bindgen_test]
+async fn the_newest_message_stays_in_view() {
+    load_styles();
+    let messages = RwSignal::new(Vec::<ChatMessage>::new());
+    let root = container();
+    root.style().set_property("height", "240px").unwrap();
+    root.style().set_property("display", "flex").unwrap();
+    let _view = leptos::mount::mount_to(root.clone(), move || {
+        view! { <ChatPanel messages on_send=Callback::new(|_| {}) open=true narrow=false /> }
+    });
+    settle().await;
+    let list = find(&root, ".chat-messages");
+    for i in 0..40 {
+        let text = format!("message {i}");
+        messages.update(|m| m.push(ChatMessage { from_me: i % 2 == 0, text, at: None }));
+        settle().await;
+    }
+    let (top, height, client) = (list.scroll_top(), list.scroll_height(), list.client_height());
+    assert!(height > client, "the list overflows ({height} > {client})");
+    assert!(f64::from(height - client) - f64::from(top) <= 1.0, "scrolled to the end: {top}");
+}
