@@ -92,5 +92,5 @@ async fn the_newest_message_stays_in_view() {
     }
     let (top, height, client) = (list.scroll_top(), list.scroll_height(), list.client_height());
     assert!(height > client, "the list overflows ({height} > {client})");
-    assert!(f64::from(height - client) - f64::from(top) <= 1.0, "scrolled to the end: {top}");
+    assert!(f64::from(height - client) - top <= 1.0, "scrolled to the end: {top}");
 }
