@@ -512,6 +512,19 @@ async fn without_the_negotiated_codecs_frames_are_dropped_and_the_page_is_told()
     assert!(seen.camera_frames > 5.0, "frames decode once the codecs are known: {seen:?}");
 }
 
+/// What B decoded a second after A's camera counters (`sent`) first held: for the tests in
+/// which nothing should reach B's decoders.
+async fn decoded_once_a_sent(
+    call: &Loopback,
+    board_a: &StatsBoard,
+    sent: impl Fn(&TransformStats) -> bool,
+) -> Decoded {
+    let sending = eventually(8000, || sent(&stat(board_a, Slot::Camera, Direction::Send)));
+    assert!(sending.await, "A sends: {:?}", stat(board_a, Slot::Camera, Direction::Send));
+    sleep(1000).await;
+    decoded(&call.b).await
+}
+
 /// A worker whose loader left out its frame script (js/frames.js): every transform drains its
 /// frames, so nothing reaches B's decoders, not even frames that would open, and the page is
 /// told why. Fail closed: a frame is never passed on unprocessed.
@@ -537,10 +550,7 @@ async fn without_its_frame_script_a_worker_drops_every_frame_and_says_why() {
     })
     .await;
 
-    let sending = eventually(8000, || stat(&board_a, Slot::Camera, Direction::Send).processed > 20);
-    assert!(sending.await, "A sends: {:?}", stat(&board_a, Slot::Camera, Direction::Send));
-    sleep(1000).await;
-    let seen = decoded(&call.b).await;
+    let seen = decoded_once_a_sent(&call, &board_a, |sent| sent.processed > 20).await;
     assert_eq!((seen.camera_frames, seen.screen_frames), (0.0, 0.0), "{seen:?}");
     assert_eq!(seen.mic_energy, 0.0, "no sound was decoded: {seen:?}");
     let errors = errors.borrow();
@@ -591,10 +601,7 @@ async fn a_transform_with_unreadable_options_drops_every_frame_and_says_why() {
     })
     .await;
     // A sends (its own transforms pass frames on); nothing reaches B's decoders.
-    let sending = eventually(8000, || stat(&board_a, Slot::Camera, Direction::Send).passed > 20);
-    assert!(sending.await, "A sends: {:?}", stat(&board_a, Slot::Camera, Direction::Send));
-    sleep(1000).await;
-    let seen = decoded(&call.b).await;
+    let seen = decoded_once_a_sent(&call, &board_a, |sent| sent.passed > 20).await;
     assert_eq!((seen.camera_frames, seen.screen_frames), (0.0, 0.0), "{seen:?}");
     let errors: Vec<String> = events
         .borrow()

@@ -326,13 +326,13 @@ mod webcrypto_path {
         let seal_job = sender.seal_job(plain.len()).unwrap();
 
         let global = js_sys::global();
-        let frames = Reflect::get(&global, &"shieldcallFrames".into()).unwrap();
-        Reflect::delete_property(&global, &"shieldcallFrames".into()).unwrap();
+        let frames = Reflect::get(&global, &webcrypto::FRAMES_GLOBAL.into()).unwrap();
+        Reflect::delete_property(&global, &webcrypto::FRAMES_GLOBAL.into()).unwrap();
         let sealed =
             webcrypto::seal(&seal_key, &seal_job, &buffer(&plain), &plain[..HEAD_LEN], 0).await;
         let opened =
             webcrypto::open(&open_key, &open_job, &buffer(&next), &next[..HEAD_LEN], 0).await;
-        Reflect::set(&global, &"shieldcallFrames".into(), &frames).unwrap();
+        Reflect::set(&global, &webcrypto::FRAMES_GLOBAL.into(), &frames).unwrap();
 
         for result in [sealed, opened] {
             let err = result.expect_err("no script, no frame");

@@ -139,8 +139,7 @@ impl Transform {
         });
         transform.set_mode(mode);
         // Checked first: a call that throws would leave the steps (and the keys) unfreed.
-        let loaded = Reflect::has(&js_sys::global(), &"shieldcallFrames".into()) == Ok(true);
-        let pumping = match loaded {
+        let pumping = match webcrypto::frames_js_loaded() {
             true => pump(&readable, &writable, FrameSteps { transform: transform.clone() }),
             false => Err(JsValue::UNDEFINED),
         };

@@ -66,11 +66,19 @@ pub async fn imported(promise: Promise) -> Result<CryptoKey, JsValue> {
 /// The JavaScript half of the frame path (`js/media-worker.js` imports it before the wasm).
 pub const FRAMES_JS: &str = include_str!("../js/frames.js");
 
+/// The global [`FRAMES_JS`] defines (the namespace of the imports below and of the pump's).
+pub const FRAMES_GLOBAL: &str = "shieldcallFrames";
+
+/// Whether [`FRAMES_JS`] ran in this global scope.
+pub fn frames_js_loaded() -> bool {
+    Reflect::has(&js_sys::global(), &FRAMES_GLOBAL.into()) == Ok(true)
+}
+
 /// Evaluates [`FRAMES_JS`] in this global scope unless it ran already: for the tests and the
 /// benchmark, whose pages allow it (the app's CSP allows no `eval`; its worker's loader imports
 /// the file).
 pub fn evaluate_frames_js() {
-    if Reflect::has(&js_sys::global(), &"shieldcallFrames".into()) != Ok(true) {
+    if !frames_js_loaded() {
         js_sys::Function::new_no_args(FRAMES_JS).call0(&JsValue::NULL).expect("frames.js runs");
     }
 }

@@ -563,12 +563,18 @@ impl JsTiming {
         JsTiming { loops, counter: counter.into() }
     }
 
-    async fn run(&self, name: &str, args: &[&JsValue]) -> f64 {
+    /// What the loop `name` resolved to.
+    async fn call(&self, name: &str, args: &[&JsValue]) -> JsValue {
         let function: js_sys::Function =
             js_sys::Reflect::get(&self.loops, &name.into()).unwrap().unchecked_into();
         let args: Array = args.iter().copied().collect();
         let promise: Promise = function.apply(&self.loops, &args).unwrap().unchecked_into();
-        JsFuture::from(promise).await.expect("the JavaScript loop ran").as_f64().unwrap()
+        JsFuture::from(promise).await.expect("the JavaScript loop ran")
+    }
+
+    /// The µs per frame the loop `name` measured.
+    async fn run(&self, name: &str, args: &[&JsValue]) -> f64 {
+        self.call(name, args).await.as_f64().unwrap()
     }
 
     async fn js_seals(&self, js: &JsSide, input: &ArrayBuffer, budget_ms: f64) -> f64 {
@@ -598,10 +604,8 @@ impl JsTiming {
 
     /// ms for one second of a call's `frames` through `hybrid`, and how many were lost.
     async fn call_second(&self, hybrid: &HybridLoop, frames: &Array) -> (f64, usize) {
-        let function: js_sys::Function =
-            js_sys::Reflect::get(&self.loops, &"callSecond".into()).unwrap().unchecked_into();
-        let promise = function.call2(&self.loops, &hybrid.steps, frames).unwrap();
-        let result: Array = JsFuture::from(Promise::from(promise)).await.unwrap().unchecked_into();
+        let result: Array =
+            self.call("callSecond", &[&hybrid.steps, frames]).await.unchecked_into();
         (result.get(0).as_f64().unwrap(), result.get(1).as_f64().unwrap() as usize)
     }
 
@@ -908,12 +912,9 @@ async fn through_a_transform_stream(frames: u32, transform: &JsValue) -> f64 {
     (perf.now() - start) * 1000.0 / frames as f64
 }
 
-/// The worker's loop over a stream of `frames` chunks, with `wait` for its awaits: read a
-/// frame, write it on; µs per frame.
-async fn through_a_rust_loop<F: std::future::Future<Output = Result<JsValue, JsValue>>>(
-    frames: u32,
-    wait: impl Fn(&Promise) -> F,
-) -> f64 {
+/// A loop in Rust over a stream of `frames` chunks, awaiting with `JsFuture` (the worker's
+/// way before js/frames.js): read a frame, write it on; µs per frame.
+async fn through_a_rust_loop(frames: u32) -> f64 {
     let perf = performance();
     let reader: web_sys::ReadableStreamDefaultReader =
         numbered_stream(frames).get_reader().unchecked_into();
@@ -921,25 +922,22 @@ async fn through_a_rust_loop<F: std::future::Future<Output = Result<JsValue, JsV
     let (done_key, value_key) = (JsValue::from_str("done"), JsValue::from_str("value"));
     let start = perf.now();
     loop {
-        let chunk = wait(&reader.read()).await.expect("read");
+        let chunk = JsFuture::from(reader.read()).await.expect("read");
         if js_sys::Reflect::get(&chunk, &done_key).unwrap().as_bool() == Some(true) {
             break;
         }
         let frame = js_sys::Reflect::get(&chunk, &value_key).unwrap();
-        wait(&writer.write_with_chunk(&frame)).await.expect("written");
+        JsFuture::from(writer.write_with_chunk(&frame)).await.expect("written");
     }
     (perf.now() - start) * 1000.0 / frames as f64
 }
 
-/// µs per promise awaited with `wait`.
-async fn awaiting<F: std::future::Future<Output = Result<JsValue, JsValue>>>(
-    times: u32,
-    wait: impl Fn(&Promise) -> F,
-) -> f64 {
+/// µs per promise awaited from Rust with `JsFuture`.
+async fn awaiting_from_rust(times: u32) -> f64 {
     let perf = performance();
     let start = perf.now();
     for i in 0..times {
-        wait(&Promise::resolve(&JsValue::from(i))).await.expect("resolved");
+        JsFuture::from(Promise::resolve(&JsValue::from(i))).await.expect("resolved");
     }
     (perf.now() - start) * 1000.0 / times as f64
 }
@@ -970,7 +968,6 @@ async fn what_moving_a_frame_through_the_transform_costs() {
          for (let i = 0; i < n; i++) { await Promise.resolve(i); } \
          return (performance.now() - t) * 1000 / n; })()",
     );
-    let js_future = |p: &Promise| JsFuture::from(p.clone());
     // The worker's loop written in JavaScript, over the same streams.
     let js_loop = js_sys::Function::new_with_args(
         "n, readable, writable",
@@ -990,7 +987,7 @@ async fn what_moving_a_frame_through_the_transform_costs() {
         });
     js_sys::Reflect::set(&steps, &"process".into(), &process.into_js_value()).unwrap();
     js_sys::Reflect::set(&steps, &"free".into(), &js_sys::Function::new_no_args("")).unwrap();
-    let frames = js_sys::Reflect::get(&js_sys::global(), &"shieldcallFrames".into()).unwrap();
+    let frames = js_sys::Reflect::get(&js_sys::global(), &webcrypto::FRAMES_GLOBAL.into()).unwrap();
     let pump: js_sys::Function =
         js_sys::Reflect::get(&frames, &"pump".into()).unwrap().unchecked_into();
     let through_the_pump = || {
@@ -1015,7 +1012,7 @@ async fn what_moving_a_frame_through_the_transform_costs() {
         // garbage one leaves is collected in the next). Round 0 warms up and is not counted.
         for column in (0..COLUMNS).map(|k| (round + k) % COLUMNS) {
             let us = match column {
-                0 => through_a_rust_loop(FRAMES, js_future).await,
+                0 => through_a_rust_loop(FRAMES).await,
                 1 => {
                     let (readable, writable) = (numbered_stream(FRAMES), sink());
                     measured_in_js(js_loop.call3(&JsValue::NULL, &n, &readable, &writable).unwrap())
@@ -1023,7 +1020,7 @@ async fn what_moving_a_frame_through_the_transform_costs() {
                 }
                 2 => through_a_transform_stream(FRAMES, &from_wasm).await,
                 3 => through_a_transform_stream(FRAMES, &from_js).await,
-                4 => awaiting(FRAMES, js_future).await,
+                4 => awaiting_from_rust(FRAMES).await,
                 5 => measured_in_js(native_awaits.call1(&JsValue::NULL, &n).unwrap()).await,
                 _ => through_the_pump().await,
             };
