@@ -344,3 +344,46 @@ mod webcrypto_path {
         assert_eq!(bytes(&again.expect("opens")), plain);
     }
 }
+
+/// The AES-GCM the worker's SFrame keys use in WebAssembly (`shieldcall_e2ee::sframe::sliced`,
+/// bitsliced over `v128`) seals byte for byte as the `aes-gcm` crate does and refuses what it
+/// should, in this browser's engine: the host tests check the same circuit through a portable
+/// stand-in for `v128`; this checks the SIMD instructions themselves.
+#[wasm_bindgen_test]
+fn the_bitsliced_aes_gcm_seals_as_the_aes_gcm_crate_does_in_this_engine() {
+    use aes_gcm::KeyInit;
+    use aes_gcm::aead::AeadInPlace;
+    use shieldcall_e2ee::sframe::sliced::simd::{Aes128Gcm, Aes256Gcm};
+
+    let sizes = (0..=300).chain([1000, 1024, 4099, 16 * 1024, 200 * 1024]);
+    for (n, len) in sizes.enumerate() {
+        let key: Vec<u8> = (0..32).map(|i| (i * 29 + n) as u8).collect();
+        let nonce: [u8; 12] = core::array::from_fn(|i| (i * 11 + n) as u8);
+        let aad: Vec<u8> = (0..n % 24).map(|i| i as u8).collect();
+        let plain: Vec<u8> = (0..len).map(|i| (i * 5 + n) as u8).collect();
+
+        let (mut ours, mut theirs) = (plain.clone(), plain.clone());
+        let tag = Aes128Gcm::new(&key[..16]).encrypt(&nonce, &aad, &mut ours).unwrap();
+        let reference = aes_gcm::Aes128Gcm::new_from_slice(&key[..16]).unwrap();
+        let their_tag =
+            reference.encrypt_in_place_detached(&nonce.into(), &aad, &mut theirs).unwrap();
+        assert_eq!((ours.as_slice(), &tag[..]), (theirs.as_slice(), &their_tag[..]), "{len} B");
+
+        let (mut ours, mut theirs) = (plain.clone(), plain.clone());
+        let gcm = Aes256Gcm::new(&key);
+        let tag = gcm.encrypt(&nonce, &aad, &mut ours).unwrap();
+        let reference = aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap();
+        let their_tag =
+            reference.encrypt_in_place_detached(&nonce.into(), &aad, &mut theirs).unwrap();
+        assert_eq!((ours.as_slice(), &tag[..]), (theirs.as_slice(), &their_tag[..]), "{len} B");
+
+        let mut opened = ours.clone();
+        gcm.decrypt(&nonce, &aad, &mut opened, &tag).unwrap();
+        assert_eq!(opened, plain, "{len} B opened");
+        let mut forged = tag;
+        forged[n % 16] ^= 1 << (n % 8);
+        let mut refused = ours.clone();
+        assert!(gcm.decrypt(&nonce, &aad, &mut refused, &forged).is_err(), "{len} B forged");
+        assert_eq!(refused, ours, "a refused frame is left as it was");
+    }
+}

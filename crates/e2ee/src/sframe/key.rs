@@ -2,7 +2,12 @@
 
 #[cfg(feature = "every-suite")]
 use aes::cipher::BlockEncrypt;
+#[cfg(any(
+    feature = "every-suite",
+    not(all(target_arch = "wasm32", target_feature = "simd128"))
+))]
 use aes::cipher::KeyInit;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use aes_gcm::aead::AeadInPlace;
 use hkdf::Hkdf;
 #[cfg(feature = "every-suite")]
@@ -53,12 +58,100 @@ impl std::fmt::Debug for Tag {
     }
 }
 
+/// The AES-GCM of the GCM suites: in WebAssembly with SIMD (the media worker, the app) the
+/// bitsliced one of [`super::sliced`], about twice as fast there as the `aes-gcm` crate's
+/// software AES (README, "A bitsliced AES-GCM for wasm"); elsewhere the `aes-gcm` crate, which
+/// uses the CPU's AES instructions where it has them.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type Gcm128 = super::sliced::simd::Aes128Gcm;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "every-suite"))]
+type Gcm256 = super::sliced::simd::Aes256Gcm;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+type Gcm128 = aes_gcm::Aes128Gcm;
+#[cfg(all(not(all(target_arch = "wasm32", target_feature = "simd128")), feature = "every-suite"))]
+type Gcm256 = aes_gcm::Aes256Gcm;
+
+/// One AES-GCM call with a 16-byte tag, whichever implementation the target gets.
+trait Gcm: Sized {
+    fn with_key(key: &[u8]) -> Self;
+    fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16], TooLong>;
+    /// `tag` is 16 bytes (checked by the caller against `Nt`).
+    fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), AuthFailed>;
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl<P: super::sliced::Planes, const R: usize> Gcm for super::sliced::Gcm<P, R> {
+    fn with_key(key: &[u8]) -> Self {
+        Self::new(key)
+    }
+    fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16], TooLong> {
+        self.encrypt(nonce, aad, buf).map_err(|_| TooLong)
+    }
+    fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), AuthFailed> {
+        let tag: &[u8; 16] = tag.try_into().map_err(|_| AuthFailed)?;
+        self.decrypt(nonce, aad, buf, tag).map_err(|_| AuthFailed)
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+impl<A> Gcm for aes_gcm::AesGcm<A, aes_gcm::aead::consts::U12>
+where
+    A: aes::cipher::BlockCipher
+        + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>
+        + aes::cipher::BlockEncrypt
+        + KeyInit,
+{
+    fn with_key(key: &[u8]) -> Self {
+        Self::new_from_slice(key).expect("key length checked against Nk")
+    }
+    fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16], TooLong> {
+        let tag = self.encrypt_in_place_detached(nonce.into(), aad, buf).map_err(|_| TooLong)?;
+        Ok(tag.into())
+    }
+    fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), AuthFailed> {
+        self.decrypt_in_place_detached(nonce.into(), aad, buf, tag.into()).map_err(|_| AuthFailed)
+    }
+}
+
 /// The keyed cipher. Boxed so the expanded keys stay at one address and are zeroized there
 /// (a move would leave copies behind on the stack).
 enum Cipher {
-    Gcm128(Box<aes_gcm::Aes128Gcm>),
+    Gcm128(Box<Gcm128>),
     #[cfg(feature = "every-suite")]
-    Gcm256(Box<aes_gcm::Aes256Gcm>),
+    Gcm256(Box<Gcm256>),
     #[cfg(feature = "every-suite")]
     CtrHmac {
         enc: Box<aes::Aes128>,
@@ -130,15 +223,10 @@ impl SframeKey {
     ) -> SframeKey {
         assert_eq!(key.len(), suite.nk(), "SframeKey::from_parts needs Nk key bytes");
         // The lengths were checked just above, and each cipher takes exactly Nk (or Nka) bytes.
-        const LEN: &str = "key length checked against Nk";
         let cipher = match suite {
-            CipherSuite::Aes128GcmSha256_128 => {
-                Cipher::Gcm128(Box::new(aes_gcm::Aes128Gcm::new_from_slice(key).expect(LEN)))
-            }
+            CipherSuite::Aes128GcmSha256_128 => Cipher::Gcm128(Box::new(Gcm128::with_key(key))),
             #[cfg(feature = "every-suite")]
-            CipherSuite::Aes256GcmSha512_128 => {
-                Cipher::Gcm256(Box::new(aes_gcm::Aes256Gcm::new_from_slice(key).expect(LEN)))
-            }
+            CipherSuite::Aes256GcmSha512_128 => Cipher::Gcm256(Box::new(Gcm256::with_key(key))),
             #[cfg(feature = "every-suite")]
             CipherSuite::AesCtr128HmacSha256_80
             | CipherSuite::AesCtr128HmacSha256_64
@@ -146,7 +234,10 @@ impl SframeKey {
                 let mut auth_key = Zeroizing::new([0u8; 32]);
                 auth_key.copy_from_slice(&key[16..48]);
                 Cipher::CtrHmac {
-                    enc: Box::new(aes::Aes128::new_from_slice(&key[..16]).expect(LEN)),
+                    enc: Box::new(
+                        aes::Aes128::new_from_slice(&key[..16])
+                            .expect("key length checked against Nk"),
+                    ),
                     auth_key,
                     nt: suite.nt(),
                 }
@@ -173,17 +264,9 @@ impl SframeKey {
         let nonce = self.nonce(ctr);
         let mut tag = Tag { bytes: [0; MAX_TAG_LEN], len: self.suite.nt() };
         match &self.cipher {
-            Cipher::Gcm128(c) => {
-                let t =
-                    c.encrypt_in_place_detached(&nonce.into(), aad, buf).map_err(|_| TooLong)?;
-                tag.bytes.copy_from_slice(&t);
-            }
+            Cipher::Gcm128(c) => tag.bytes.copy_from_slice(&c.seal(&nonce, aad, buf)?),
             #[cfg(feature = "every-suite")]
-            Cipher::Gcm256(c) => {
-                let t =
-                    c.encrypt_in_place_detached(&nonce.into(), aad, buf).map_err(|_| TooLong)?;
-                tag.bytes.copy_from_slice(&t);
-            }
+            Cipher::Gcm256(c) => tag.bytes.copy_from_slice(&c.seal(&nonce, aad, buf)?),
             #[cfg(feature = "every-suite")]
             Cipher::CtrHmac { enc, auth_key, nt } => {
                 ctr_apply(enc, &nonce, buf)?;
@@ -201,13 +284,9 @@ impl SframeKey {
         }
         let nonce = self.nonce(ctr);
         match &self.cipher {
-            Cipher::Gcm128(c) => c
-                .decrypt_in_place_detached(&nonce.into(), aad, buf, tag.into())
-                .map_err(|_| AuthFailed),
+            Cipher::Gcm128(c) => c.open(&nonce, aad, buf, tag),
             #[cfg(feature = "every-suite")]
-            Cipher::Gcm256(c) => c
-                .decrypt_in_place_detached(&nonce.into(), aad, buf, tag.into())
-                .map_err(|_| AuthFailed),
+            Cipher::Gcm256(c) => c.open(&nonce, aad, buf, tag),
             #[cfg(feature = "every-suite")]
             Cipher::CtrHmac { enc, auth_key, nt } => {
                 let full = ctr_hmac_tag(auth_key, *nt, &nonce, aad, buf);

@@ -16,6 +16,7 @@ mod key;
 mod receiver;
 mod replay;
 mod sender;
+pub mod sliced;
 mod suite;
 
 pub use header::{EncodedHeader, Header, MAX_HEADER_LEN, MalformedHeader};
