@@ -35,11 +35,12 @@ impl Engine {
 
 /// Payloads of at least this many bytes go to WebCrypto, per engine and suite, where the Rust
 /// and "WebCrypto path" columns of `make bench-browser` cross (README, "Measured"): below it
-/// the promise's fixed cost outweighs the AES instructions. In Chromium a WebCrypto frame
-/// costs about 13-18 µs up to 1 KB, Rust about 20 µs a KB for AES-128 (AES-128 crosses between
-/// 600 B and 1 KB) and 30 for AES-256 (between 300 and 600 B). In Firefox a WebCrypto frame
-/// costs 110-150 µs plus about 2 a KB and Rust 26 µs a KB (AES-128, crossing near 6 KB) or 30
-/// (AES-256, near 4 KB). `None`: the suite has no WebCrypto equivalent (AES-CTR with HMAC).
+/// the promise's fixed cost outweighs the AES instructions. Since the bitsliced AES-GCM
+/// (2026-12-04, `shieldcall_e2ee::sframe::sliced`) Rust seals about 8 µs a KB in Chromium and
+/// 9-11 in Firefox, plus 1-2 µs a frame. A WebCrypto frame costs about 10-11 µs up to 1 KB in
+/// Chromium (AES-128 crosses between 1 and 1.5 KB, AES-256 near 1 KB) and 80-110 µs in Firefox
+/// plus about 2.5 a KB (both suites cross near 12 KB). `None`: the suite has no WebCrypto
+/// equivalent (AES-CTR with HMAC).
 pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     if !is_gcm(suite) {
         return None;
@@ -48,10 +49,10 @@ pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     // features, and a match on them would have to follow those.
     let aes256 = suite.nk() == 32;
     Some(match (engine, aes256) {
-        (Engine::Chromium, false) => 768,
-        (Engine::Chromium, true) => 512,
-        (Engine::Gecko, false) => 6 * 1024,
-        (Engine::Gecko, true) => 4 * 1024,
+        (Engine::Chromium, false) => 1280,
+        (Engine::Chromium, true) => 1024,
+        (Engine::Gecko, false) => 12 * 1024,
+        (Engine::Gecko, true) => 12 * 1024,
     })
 }
 

@@ -689,6 +689,13 @@ async fn check_same_frames(suite: CipherSuite, payload: &[u8]) {
 }
 
 /// The median and the smallest of the rounds.
+fn suite_name(suite: CipherSuite) -> &'static str {
+    match suite {
+        CipherSuite::Aes128GcmSha256_128 => "AES-128-GCM",
+        _ => "AES-256-GCM",
+    }
+}
+
 fn median_best(mut samples: Vec<f64>) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
     let mid = samples.len() / 2;
@@ -725,10 +732,7 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
         CELL_MS / ROUNDS as f64
     );
     for suite in SUITES {
-        let name = match suite {
-            CipherSuite::Aes128GcmSha256_128 => "AES-128-GCM",
-            _ => "AES-256-GCM",
-        };
+        let name = suite_name(suite);
         let engine = webcrypto::engine();
         let crossover = shieldcall_worker::hybrid::crossover(engine, suite).unwrap_or(usize::MAX);
         let mut rust = RustSide::new(suite);
@@ -823,6 +827,81 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
 /// VP8 at about 1.5 Mbit/s (29 delta frames of 6 KB and, a third of the time, a 60 KB key
 /// frame; here a key frame every second, the worse case) and Opus at 32 kbit/s (50 frames of
 /// 80 B), sealed as this side sends them and opened as the other side's arrive.
+/// The Rust path's AES-GCM alone, in place on a buffer in wasm memory: the bitsliced one the
+/// worker runs (`shieldcall_e2ee::sframe::sliced`) beside the `aes-gcm` crate it replaced
+/// (whose software AES on wasm32 is 32-bit fixsliced, two blocks per pass), µs per seal,
+/// median / best of interleaved rounds.
+#[wasm_bindgen_test]
+fn the_rust_aes_gcm_bitsliced_against_the_aes_gcm_crate() {
+    use aes_gcm::KeyInit;
+    use aes_gcm::aead::AeadInPlace;
+    use shieldcall_e2ee::sframe::sliced::simd;
+
+    let perf = performance();
+    let nonce = [7u8; 12];
+    console_log!("");
+    console_log!(
+        "The Rust path's AES-GCM, sealing in place, µs per frame (median / best): bitsliced \
+         (the worker's) against the aes-gcm crate (before 2026-12-04)"
+    );
+    console_log!("| size | suite | bitsliced µs | aes-gcm crate µs | crate/bitsliced |");
+    console_log!("|---:|---|---:|---:|---:|");
+    for (len, label) in SIZES {
+        let mut buf = plaintext(len);
+        for suite in SUITES {
+            let key = vec![0x42u8; suite.nk()];
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            for round in 0..=ROUNDS {
+                let budget = if round == 0 { WARMUP_MS } else { CELL_MS / ROUNDS as f64 };
+                let (a, b) = if suite == CipherSuite::Aes128GcmSha256_128 {
+                    let sliced = simd::Aes128Gcm::new(&key);
+                    let crate_gcm = aes_gcm::Aes128Gcm::new_from_slice(&key).unwrap();
+                    (
+                        time_sync(&perf, budget, || sliced_seal(&sliced, &nonce, &mut buf)),
+                        time_sync(&perf, budget, || crate_seal(&crate_gcm, &nonce, &mut buf)),
+                    )
+                } else {
+                    let sliced = simd::Aes256Gcm::new(&key);
+                    let crate_gcm = aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap();
+                    (
+                        time_sync(&perf, budget, || sliced_seal(&sliced, &nonce, &mut buf)),
+                        time_sync(&perf, budget, || crate_seal(&crate_gcm, &nonce, &mut buf)),
+                    )
+                };
+                if round > 0 {
+                    ours.push(a);
+                    theirs.push(b);
+                }
+            }
+            let (ours, theirs) = (median_best(ours), median_best(theirs));
+            console_log!(
+                "| {label} | {} | {} | {} | {:.2} |",
+                suite_name(suite),
+                fmt_cell(ours),
+                fmt_cell(theirs),
+                theirs.0 / ours.0
+            );
+        }
+    }
+}
+
+/// One seal, not inlined into the timing loop: the worker calls its cipher through the frame's
+/// key, and inlined here (both ciphers into one loop) the bitsliced one ran a third slower than
+/// in the worker's own path.
+#[inline(never)]
+fn sliced_seal<P: shieldcall_e2ee::sframe::sliced::Planes, const R: usize>(
+    gcm: &shieldcall_e2ee::sframe::sliced::Gcm<P, R>,
+    nonce: &[u8; 12],
+    buf: &mut [u8],
+) {
+    gcm.encrypt(nonce, b"head", buf).unwrap();
+}
+
+#[inline(never)]
+fn crate_seal(gcm: &impl aes_gcm::aead::AeadInPlace, nonce: &[u8; 12], buf: &mut [u8]) {
+    gcm.encrypt_in_place_detached(nonce.as_slice().into(), b"head", buf).unwrap();
+}
+
 fn one_second_of_a_call() -> Vec<usize> {
     let mut frames = vec![60 * 1024];
     frames.extend(std::iter::repeat_n(6 * 1024, 29));
