@@ -1,8 +1,8 @@
 //! Which frames have their AES-GCM done by WebCrypto, and the WebCrypto keys of a transform.
 //!
 //! WebAssembly has no AES instructions and WebCrypto has, but each WebCrypto call is a promise
-//! that resolves on a later turn of the event loop (measured in Chromium: about 15 µs of fixed
-//! cost, where Rust seals a 100-byte Opus frame in 5). So small frames stay in Rust and large
+//! that resolves on a later turn of the event loop (measured in Chromium: about 10 µs of fixed
+//! cost, where Rust seals a 100-byte Opus frame in 3). So small frames stay in Rust and large
 //! ones go to WebCrypto (`make bench-browser` prints both, per size and suite). The SFrame
 //! around the call (`shieldcall_e2ee::sframe::external`) is Rust's on both paths, and the bytes
 //! on the wire are the same.
@@ -13,8 +13,8 @@
 use shieldcall_e2ee::sframe::CipherSuite;
 use shieldcall_e2ee::sframe::external::is_gcm;
 
-/// The browser engine the worker runs in: each WebCrypto call costs about 15 µs in Chromium
-/// and 110-150 µs in Firefox, so the crossover differs by an order of magnitude.
+/// The browser engine the worker runs in: each WebCrypto call costs about 10 µs in Chromium
+/// and 80-110 µs in Firefox, so the crossover differs by an order of magnitude.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Chromium,
@@ -51,8 +51,7 @@ pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     Some(match (engine, aes256) {
         (Engine::Chromium, false) => 1280,
         (Engine::Chromium, true) => 1024,
-        (Engine::Gecko, false) => 12 * 1024,
-        (Engine::Gecko, true) => 12 * 1024,
+        (Engine::Gecko, _) => 12 * 1024,
     })
 }
 

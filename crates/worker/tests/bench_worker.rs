@@ -688,7 +688,6 @@ async fn check_same_frames(suite: CipherSuite, payload: &[u8]) {
     assert_eq!(bytes_of(&hybrid.open(&to_buffer(&from_js)).await), payload);
 }
 
-/// The median and the smallest of the rounds.
 fn suite_name(suite: CipherSuite) -> &'static str {
     match suite {
         CipherSuite::Aes128GcmSha256_128 => "AES-128-GCM",
@@ -696,6 +695,7 @@ fn suite_name(suite: CipherSuite) -> &'static str {
     }
 }
 
+/// The median and the smallest of the rounds.
 fn median_best(mut samples: Vec<f64>) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
     let mid = samples.len() / 2;
@@ -823,22 +823,12 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
     }
 }
 
-/// One second of a 720p30 call with audio, both directions, as frames (bytes each):
-/// VP8 at about 1.5 Mbit/s (29 delta frames of 6 KB and, a third of the time, a 60 KB key
-/// frame; here a key frame every second, the worse case) and Opus at 32 kbit/s (50 frames of
-/// 80 B), sealed as this side sends them and opened as the other side's arrive.
 /// The Rust path's AES-GCM alone, in place on a buffer in wasm memory: the bitsliced one the
 /// worker runs (`shieldcall_e2ee::sframe::sliced`) beside the `aes-gcm` crate it replaced
 /// (whose software AES on wasm32 is 32-bit fixsliced, two blocks per pass), µs per seal,
 /// median / best of interleaved rounds.
 #[wasm_bindgen_test]
 fn the_rust_aes_gcm_bitsliced_against_the_aes_gcm_crate() {
-    use aes_gcm::KeyInit;
-    use aes_gcm::aead::AeadInPlace;
-    use shieldcall_e2ee::sframe::sliced::simd;
-
-    let perf = performance();
-    let nonce = [7u8; 12];
     console_log!("");
     console_log!(
         "The Rust path's AES-GCM, sealing in place, µs per frame (median / best): bitsliced \
@@ -847,42 +837,43 @@ fn the_rust_aes_gcm_bitsliced_against_the_aes_gcm_crate() {
     console_log!("| size | suite | bitsliced µs | aes-gcm crate µs | crate/bitsliced |");
     console_log!("|---:|---|---:|---:|---:|");
     for (len, label) in SIZES {
-        let mut buf = plaintext(len);
-        for suite in SUITES {
-            let key = vec![0x42u8; suite.nk()];
-            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-            for round in 0..=ROUNDS {
-                let budget = if round == 0 { WARMUP_MS } else { CELL_MS / ROUNDS as f64 };
-                let (a, b) = if suite == CipherSuite::Aes128GcmSha256_128 {
-                    let sliced = simd::Aes128Gcm::new(&key);
-                    let crate_gcm = aes_gcm::Aes128Gcm::new_from_slice(&key).unwrap();
-                    (
-                        time_sync(&perf, budget, || sliced_seal(&sliced, &nonce, &mut buf)),
-                        time_sync(&perf, budget, || crate_seal(&crate_gcm, &nonce, &mut buf)),
-                    )
-                } else {
-                    let sliced = simd::Aes256Gcm::new(&key);
-                    let crate_gcm = aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap();
-                    (
-                        time_sync(&perf, budget, || sliced_seal(&sliced, &nonce, &mut buf)),
-                        time_sync(&perf, budget, || crate_seal(&crate_gcm, &nonce, &mut buf)),
-                    )
-                };
-                if round > 0 {
-                    ours.push(a);
-                    theirs.push(b);
-                }
-            }
-            let (ours, theirs) = (median_best(ours), median_best(theirs));
-            console_log!(
-                "| {label} | {} | {} | {} | {:.2} |",
-                suite_name(suite),
-                fmt_cell(ours),
-                fmt_cell(theirs),
-                theirs.0 / ours.0
-            );
+        seals_timed::<11, aes_gcm::Aes128Gcm>(len, label, SUITES[0]);
+        seals_timed::<15, aes_gcm::Aes256Gcm>(len, label, SUITES[1]);
+    }
+}
+
+/// One row of [`the_rust_aes_gcm_bitsliced_against_the_aes_gcm_crate`]: `R` round keys against
+/// `A`, the crate's cipher of the same key length.
+fn seals_timed<const R: usize, A>(len: usize, label: &str, suite: CipherSuite)
+where
+    A: aes_gcm::KeyInit + aes_gcm::aead::AeadInPlace,
+{
+    use shieldcall_e2ee::sframe::sliced::{Gcm, simd::V};
+
+    let perf = performance();
+    let key = vec![0x42u8; suite.nk()];
+    let nonce = [7u8; 12];
+    let sliced = Gcm::<V, R>::new_boxed(&key);
+    let crate_gcm = A::new_from_slice(&key).unwrap();
+    let mut buf = plaintext(len);
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 0..=ROUNDS {
+        let budget = if round == 0 { WARMUP_MS } else { CELL_MS / ROUNDS as f64 };
+        let a = time_sync(&perf, budget, || sliced_seal(&sliced, &nonce, &mut buf));
+        let b = time_sync(&perf, budget, || crate_seal(&crate_gcm, &nonce, &mut buf));
+        if round > 0 {
+            ours.push(a);
+            theirs.push(b);
         }
     }
+    let (ours, theirs) = (median_best(ours), median_best(theirs));
+    console_log!(
+        "| {label} | {} | {} | {} | {:.2} |",
+        suite_name(suite),
+        fmt_cell(ours),
+        fmt_cell(theirs),
+        theirs.0 / ours.0
+    );
 }
 
 /// One seal, not inlined into the timing loop: the worker calls its cipher through the frame's
@@ -898,10 +889,15 @@ fn sliced_seal<P: shieldcall_e2ee::sframe::sliced::Planes, const R: usize>(
 }
 
 #[inline(never)]
-fn crate_seal(gcm: &impl aes_gcm::aead::AeadInPlace, nonce: &[u8; 12], buf: &mut [u8]) {
-    gcm.encrypt_in_place_detached(nonce.as_slice().into(), b"head", buf).unwrap();
+fn crate_seal<A: aes_gcm::aead::AeadInPlace>(gcm: &A, nonce: &[u8; 12], buf: &mut [u8]) {
+    gcm.encrypt_in_place_detached(aes_gcm::aead::Nonce::<A>::from_slice(nonce), b"head", buf)
+        .unwrap();
 }
 
+/// One second of a 720p30 call with audio, both directions, as frames (bytes each):
+/// VP8 at about 1.5 Mbit/s (29 delta frames of 6 KB and, a third of the time, a 60 KB key
+/// frame; here a key frame every second, the worse case) and Opus at 32 kbit/s (50 frames of
+/// 80 B), sealed as this side sends them and opened as the other side's arrive.
 fn one_second_of_a_call() -> Vec<usize> {
     let mut frames = vec![60 * 1024];
     frames.extend(std::iter::repeat_n(6 * 1024, 29));

@@ -59,9 +59,9 @@ impl std::fmt::Debug for Tag {
 }
 
 /// The AES-GCM of the GCM suites: in WebAssembly with SIMD (the media worker, the app) the
-/// bitsliced one of [`super::sliced`], about twice as fast there as the `aes-gcm` crate's
-/// software AES (README, "A bitsliced AES-GCM for wasm"); elsewhere the `aes-gcm` crate, which
-/// uses the CPU's AES instructions where it has them.
+/// bitsliced one of [`super::sliced`], 2.4-4x the `aes-gcm` crate's software AES-GCM there
+/// (README, "A bitsliced AES-GCM for wasm"); elsewhere the `aes-gcm` crate, which uses the
+/// CPU's AES instructions where it has them.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 type Gcm128 = super::sliced::simd::Aes128Gcm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "every-suite"))]
@@ -72,8 +72,9 @@ type Gcm128 = aes_gcm::Aes128Gcm;
 type Gcm256 = aes_gcm::Aes256Gcm;
 
 /// One AES-GCM call with a 16-byte tag, whichever implementation the target gets.
-trait Gcm: Sized {
-    fn with_key(key: &[u8]) -> Self;
+trait FrameAead {
+    /// On the heap, where it stays (see [`Cipher`]).
+    fn boxed(key: &[u8]) -> Box<Self>;
     fn seal(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -91,9 +92,9 @@ trait Gcm: Sized {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-impl<P: super::sliced::Planes, const R: usize> Gcm for super::sliced::Gcm<P, R> {
-    fn with_key(key: &[u8]) -> Self {
-        Self::new(key)
+impl<P: super::sliced::Planes, const R: usize> FrameAead for super::sliced::Gcm<P, R> {
+    fn boxed(key: &[u8]) -> Box<Self> {
+        Self::new_boxed(key)
     }
     fn seal(
         &self,
@@ -116,15 +117,15 @@ impl<P: super::sliced::Planes, const R: usize> Gcm for super::sliced::Gcm<P, R> 
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-impl<A> Gcm for aes_gcm::AesGcm<A, aes_gcm::aead::consts::U12>
+impl<A> FrameAead for aes_gcm::AesGcm<A, aes_gcm::aead::consts::U12>
 where
     A: aes::cipher::BlockCipher
         + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>
         + aes::cipher::BlockEncrypt
         + KeyInit,
 {
-    fn with_key(key: &[u8]) -> Self {
-        Self::new_from_slice(key).expect("key length checked against Nk")
+    fn boxed(key: &[u8]) -> Box<Self> {
+        Box::new(Self::new_from_slice(key).expect("key length checked against Nk"))
     }
     fn seal(
         &self,
@@ -147,7 +148,9 @@ where
 }
 
 /// The keyed cipher. Boxed so the expanded keys stay at one address and are zeroized there
-/// (a move would leave copies behind on the stack).
+/// (a move would leave copies behind on the stack). The bitsliced cipher is expanded in its
+/// box; the `aes-gcm` crate's (host builds) is made on the stack and moved in, as it offers no
+/// way to build in place.
 enum Cipher {
     Gcm128(Box<Gcm128>),
     #[cfg(feature = "every-suite")]
@@ -224,9 +227,9 @@ impl SframeKey {
         assert_eq!(key.len(), suite.nk(), "SframeKey::from_parts needs Nk key bytes");
         // The lengths were checked just above, and each cipher takes exactly Nk (or Nka) bytes.
         let cipher = match suite {
-            CipherSuite::Aes128GcmSha256_128 => Cipher::Gcm128(Box::new(Gcm128::with_key(key))),
+            CipherSuite::Aes128GcmSha256_128 => Cipher::Gcm128(Gcm128::boxed(key)),
             #[cfg(feature = "every-suite")]
-            CipherSuite::Aes256GcmSha512_128 => Cipher::Gcm256(Box::new(Gcm256::with_key(key))),
+            CipherSuite::Aes256GcmSha512_128 => Cipher::Gcm256(Gcm256::boxed(key)),
             #[cfg(feature = "every-suite")]
             CipherSuite::AesCtr128HmacSha256_80
             | CipherSuite::AesCtr128HmacSha256_64
