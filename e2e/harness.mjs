@@ -551,11 +551,24 @@ export async function waitForShield(who, state, timeout = 20000) {
 }
 
 /** Open the shield and read the security code as shown (digits and spaces). */
-export async function securityCode(who) {
-  await who.page.click('[data-shield]');
-  const code = (await who.page.textContent('[data-security-code]', { timeout: 5000 })).trim();
-  await who.page.keyboard.press('Escape');
-  return code;
+export async function securityCode(who, timeout = 15000) {
+  // A click can miss on a busy machine: puppeteer (Firefox) clicks where the shield was a
+  // moment before, and a panel opened as the lock settles closes when the state moves on. A
+  // person clicks again; so does this, and says what the shield showed if it never opened.
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await who.page.click('[data-shield]');
+    try {
+      const code = (await who.page.textContent('[data-security-code]', { timeout: 2500 })).trim();
+      await who.page.keyboard.press('Escape');
+      return code;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        const state = await shield(who).catch(() => 'gone');
+        throw new Error(`${who.name}'s security code never showed (shield ${state}): ${error.message}`);
+      }
+    }
+  }
 }
 
 /** Frames a video element has shown so far (the remote camera, or another by its
