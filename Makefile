@@ -83,7 +83,7 @@ lane-host: lint-host test-host relay-bin
 lane-wasm: worker-pkg dist lint-wasm test-browser
 
 # The app and the worker exist only for wasm32 (web-sys's encoded-transform APIs need its cfg);
-# the worker's pure parts (mode, registry, chat) are linted on the host too.
+# the worker's pure parts (mode, registry, chat, cryptor) are linted on the host too.
 lint: lint-host lint-wasm
 lint-host: setup
 	cargo fmt --all --check
@@ -95,6 +95,8 @@ lint-host: setup
 # The app's browser tests include the worker-pkg (tests/common).
 lint-wasm: worker-pkg
 	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall -p shieldcall-worker --all-targets -- -D warnings
+	# With every suite, as the browser tests and the benchmark (tests/bench_worker.rs) build it.
+	$(WASM) cargo clippy -q --target wasm32-unknown-unknown -p shieldcall-worker --features every-suite --all-targets -- -D warnings
 
 # The relay's tests include those of the test-only man-in-the-middle binary (feature mitm); the
 # worker's host tests are those of its pure parts (its browser tests are in test-browser).

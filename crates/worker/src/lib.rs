@@ -6,12 +6,14 @@
 //! with the app through `shieldcall-protocol`). Keys arrive once and live only here.
 //!
 //! What decides (the [`message`] step a command makes, the [`mode`] it sets, the [`registry`] of
-//! live transforms, the [`chat`] cryptor's seal and open, the [`hybrid`] crossovers) is pure and
+//! live transforms, the [`chat`] cryptor's seal and open, the [`hybrid`] crossovers, and each
+//! transform's [`cryptor`]: its keys, its frames' WebCrypto jobs and their outcomes) is pure and
 //! tested on the host (`cargo test -p shieldcall-worker --lib`); the browser glue around it
 //! (`wasm.rs`, `transform.rs`, `frame.rs`, `webcrypto.rs`, and `js/frames.js`, the loop over
 //! each transform's frames) exists only in the browser and is tested there.
 
 pub mod chat;
+pub mod cryptor;
 #[cfg(target_arch = "wasm32")]
 pub mod frame;
 pub mod hybrid;

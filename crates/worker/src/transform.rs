@@ -14,11 +14,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Promise, Reflect, Uint8Array};
-use shieldcall_e2ee::layout::{clear_prefix_len, vp8_is_key_frame};
-use shieldcall_e2ee::sframe::external::{ExternalKey, HEAD_LEN, OpenJob, SealJob};
-use shieldcall_e2ee::sframe::{DropReason, Receiver, SendError, Sender};
+use shieldcall_e2ee::sframe::external::{ExternalKey, HEAD_LEN};
 use shieldcall_protocol::{
-    Codec, CodecError, Direction, PayloadTypes, Slot, TransformOptions, TransformStats, WorkerEvent,
+    Codec, Direction, PayloadTypes, Slot, TransformOptions, TransformStats, WorkerEvent,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -28,8 +26,9 @@ use web_sys::{
     RtcEncodedVideoFrame, RtcRtpScriptTransformer, SubtleCrypto, WritableStream,
 };
 
+use crate::cryptor::{AfterCall, CallEnded, Cryptor, Dropped, Job, Planned};
 use crate::frame::{open_into_buffer, seal_into_buffer};
-use crate::hybrid::{Engine, WebCryptoKeys, goes_to_webcrypto};
+use crate::hybrid::{self, Engine, WebCryptoKeys};
 use crate::mode::Mode;
 use crate::wasm::post;
 use crate::webcrypto::{self, Usage};
@@ -39,52 +38,26 @@ const ERROR_INTERVAL_MS: f64 = 1000.0;
 /// Key frames are asked for at most this often per transform.
 const KEY_FRAME_REQUEST_INTERVAL_MS: f64 = 500.0;
 
-/// The SFrame state of one transform, made from [`Mode`].
-enum Cryptor {
-    AwaitKeys,
-    PassThrough,
-    Encrypt(Sender),
-    Decrypt(Receiver),
-}
-
 /// Whether a frame goes on to the packetizer or decoder, or first to WebCrypto.
 enum Verdict {
     Forward,
     Drop,
-    WebCrypto(Large, WebCryptoJob),
+    WebCrypto(Large),
 }
 
-/// A frame of the [hybrid](crate::hybrid) path's size: its bytes, its first bytes, its clear
-/// prefix, and how long its bytes are once sealed or opened.
+/// A frame planned for WebCrypto: its bytes, their first bytes and codec, and the plan.
 struct Large {
     data: ArrayBuffer,
-    codec: Codec,
     head: Vec<u8>,
-    prefix_len: usize,
-    out_len: usize,
+    codec: Codec,
+    planned: Planned<CryptoKey>,
 }
 
-/// The frame whose WebCrypto call the pump awaits, and the call's job.
+/// The frame whose WebCrypto call the pump awaits, and its plan. The pump awaits the call
+/// before it reads the next frame, so frames keep their order.
 struct Pending {
     frame: JsValue,
     large: Large,
-    job: WebCryptoJob,
-}
-
-/// A frame's AES-GCM for WebCrypto. The pump awaits it before it reads the next frame, so
-/// frames keep their order.
-enum WebCryptoJob {
-    Seal { key: CryptoKey, job: SealJob },
-    Open { key: CryptoKey, job: OpenJob },
-}
-
-impl WebCryptoJob {
-    fn kid(&self) -> u64 {
-        match self {
-            WebCryptoJob::Seal { job, .. } => job.info().kid,
-            WebCryptoJob::Open { job, .. } => job.info().kid,
-        }
-    }
 }
 
 /// A running transform.
@@ -176,50 +149,12 @@ impl Transform {
     /// Switch keys or mode. A key change asks the sender for a key frame, so the picture
     /// comes back at once under the new key.
     pub fn set_mode(&self, mode: &Mode) {
-        let TransformOptions { slot, direction } = self.options;
         self.webcrypto_keys.borrow_mut().clear();
-        let mut cryptor = self.cryptor.borrow_mut();
-        let next = match (mode, direction, &mut *cryptor) {
-            (Mode::AwaitKeys, ..) => Cryptor::AwaitKeys,
-            (Mode::TransportOnly, ..) => Cryptor::PassThrough,
-            (Mode::Keys(keys), Direction::Send, Cryptor::Encrypt(sender))
-                if sender.suite() == keys.suite =>
-            {
-                match sender.rekey(keys.send.clone(), keys.epoch) {
-                    Ok(()) => return,
-                    Err(err) => {
-                        drop(cryptor);
-                        self.report_error(&format!("keys not changed: {err}"));
-                        return;
-                    }
-                }
-            }
-            (Mode::Keys(keys), Direction::Send, _) => {
-                match Sender::new(keys.suite, keys.send.clone(), keys.epoch, slot) {
-                    Ok(sender) => Cryptor::Encrypt(sender),
-                    Err(err) => {
-                        *cryptor = Cryptor::AwaitKeys;
-                        drop(cryptor);
-                        self.report_error(&format!("no sending key: {err}"));
-                        return;
-                    }
-                }
-            }
-            (Mode::Keys(keys), Direction::Receive, Cryptor::Decrypt(receiver))
-                if receiver.suite() == keys.suite =>
-            {
-                receiver.rekey(keys.receive.clone(), keys.epoch, now_ms() as u64);
-                drop(cryptor);
-                self.request_key_frame();
-                return;
-            }
-            (Mode::Keys(keys), Direction::Receive, _) => Cryptor::Decrypt(
-                Receiver::new(keys.suite, keys.receive.clone(), keys.epoch).only_slot(slot),
-            ),
-        };
-        *cryptor = next;
-        drop(cryptor);
-        if direction == Direction::Receive && matches!(mode, Mode::Keys(_)) {
+        let applied = self.cryptor.borrow_mut().apply(mode, self.options, now_ms() as u64);
+        if let Err(message) = applied {
+            self.report_error(&message);
+        }
+        if self.options.direction == Direction::Receive && matches!(mode, Mode::Keys(_)) {
             self.request_key_frame();
         }
     }
@@ -235,22 +170,23 @@ impl Transform {
         match self.verdict(frame) {
             Verdict::Forward => JsValue::TRUE,
             Verdict::Drop => JsValue::FALSE,
-            Verdict::WebCrypto(large, job) => {
-                let started = match &job {
-                    WebCryptoJob::Seal { key, job } => {
-                        webcrypto::start_seal(key, job, &large.data, &large.head, large.prefix_len)
+            Verdict::WebCrypto(large) => {
+                let Large { data, head, planned, .. } = &large;
+                let started = match &planned.job {
+                    Job::Seal(job) => {
+                        webcrypto::start_seal(&planned.key, job, data, head, planned.prefix_len)
                     }
-                    WebCryptoJob::Open { key, job } => {
-                        webcrypto::start_open(key, job, &large.data, &large.head, large.prefix_len)
+                    Job::Open(job) => {
+                        webcrypto::start_open(&planned.key, job, data, head, planned.prefix_len)
                     }
                 };
                 match started {
                     Ok(promise) => {
                         let frame = frame.clone();
-                        *self.pending.borrow_mut() = Some(Pending { frame, large, job });
+                        *self.pending.borrow_mut() = Some(Pending { frame, large });
                         promise.into()
                     }
-                    Err(err) => self.finish_on_webcrypto(frame, large, job, Err(err)).into(),
+                    Err(_) => self.finish_on_webcrypto(frame, large, Err(CallEnded::Failed)).into(),
                 }
             }
         }
@@ -258,13 +194,11 @@ impl Transform {
 
     /// The outcome of the pending frame's WebCrypto call: whether to write the frame on. A
     /// frame that is not the pending one is dropped, and so is the pending one.
-    fn finish(&self, frame: &JsValue, result: Result<ArrayBuffer, JsValue>) -> bool {
+    fn finish(&self, frame: &JsValue, result: Result<ArrayBuffer, CallEnded>) -> bool {
         let pending = self.pending.borrow_mut().take();
         match pending {
-            Some(Pending { frame: expected, large, job })
-                if js_sys::Object::is(&expected, frame) =>
-            {
-                self.finish_on_webcrypto(frame, large, job, result)
+            Some(Pending { frame: expected, large }) if js_sys::Object::is(&expected, frame) => {
+                self.finish_on_webcrypto(frame, large, result)
             }
             _ => {
                 self.count_drop(&Dropped::OutOfTurn);
@@ -283,8 +217,8 @@ impl Transform {
             }
             Cryptor::AwaitKeys => Err(Dropped::NoKey),
             cryptor => self.frame_parts(frame).and_then(|(data, codec)| {
-                match self.webcrypto_job(cryptor, data, codec)? {
-                    Ok((large, job)) => Ok(Some(Verdict::WebCrypto(large, job))),
+                match self.plan_webcrypto(cryptor, data, codec)? {
+                    Ok(large) => Ok(Some(Verdict::WebCrypto(large))),
                     Err(data) => self.in_rust(cryptor, frame, &data, codec).map(|()| None),
                 }
             }),
@@ -353,66 +287,35 @@ impl Transform {
         Ok(())
     }
 
-    /// The frame's WebCrypto job if it is large enough and its KID's key is in WebCrypto
-    /// (whose import starts with the KID's first large frame); else the data back, for Rust.
-    #[allow(clippy::type_complexity)]
-    fn webcrypto_job(
+    /// The frame planned for WebCrypto ([`Cryptor::plan_webcrypto`]), whose first large
+    /// frame under a KID starts the import of its key; else the data back, for Rust.
+    fn plan_webcrypto(
         &self,
         cryptor: &mut Cryptor,
         data: ArrayBuffer,
         codec: Codec,
-    ) -> Result<Result<(Large, WebCryptoJob), ArrayBuffer>, Dropped> {
+    ) -> Result<Result<Large, ArrayBuffer>, Dropped> {
         let len = data.byte_length() as usize;
-        let suite = match cryptor {
-            Cryptor::Encrypt(sender) => sender.suite(),
-            Cryptor::Decrypt(receiver) => receiver.suite(),
-            Cryptor::AwaitKeys | Cryptor::PassThrough => return Ok(Err(data)),
-        };
-        if self.subtle.is_none() || !goes_to_webcrypto(self.engine, suite, len) {
+        let suite = cryptor.suite();
+        let crossover = suite.and_then(|suite| hybrid::crossover(self.engine, suite));
+        // The head is read across the boundary only for a frame that may go.
+        let Some(crossover) = crossover.filter(|&from| self.subtle.is_some() && len >= from) else {
             return Ok(Err(data));
-        }
+        };
         let view = Uint8Array::new(&data);
         let head = view.subarray(0, view.length().min(HEAD_LEN as u32)).to_vec();
-        let prefix_len =
-            clear_prefix_len(codec, codec == Codec::Vp8 && vp8_is_key_frame(&head), len);
-        let body_len = len - prefix_len;
-        if !goes_to_webcrypto(self.engine, suite, body_len) {
-            return Ok(Err(data));
-        }
-        let out_len;
-        let job = match cryptor {
-            Cryptor::Encrypt(sender) => {
-                let kid = sender.kid();
-                let Some(key) = self.webcrypto_key(kid, Usage::Encrypt, || sender.external_key())
-                else {
-                    return Ok(Err(data));
-                };
-                let job = sender.seal_job(body_len).map_err(Dropped::Send)?;
-                out_len = len + job.header().len() + suite.nt();
-                WebCryptoJob::Seal { key, job }
-            }
-            Cryptor::Decrypt(receiver) => {
-                let wire = &head[prefix_len.min(head.len())..];
-                let Some(job) =
-                    receiver.open_job(wire, body_len, now_ms() as u64).map_err(Dropped::Receive)?
-                else {
-                    return Ok(Err(data)); // a KID's first frame: Rust's, as it may move the epoch
-                };
-                let kid = job.info().kid;
-                let Some(key) =
-                    self.webcrypto_key(kid, Usage::Decrypt, || receiver.external_key(kid))
-                else {
-                    return Ok(Err(data));
-                };
-                let Some(len) = len.checked_sub(job.header_len() + suite.nt()) else {
-                    return Err(Dropped::Receive(DropReason::Malformed));
-                };
-                out_len = len;
-                WebCryptoJob::Open { key, job }
-            }
-            Cryptor::AwaitKeys | Cryptor::PassThrough => return Ok(Err(data)),
+        let usage = match self.options.direction {
+            Direction::Send => Usage::Encrypt,
+            Direction::Receive => Usage::Decrypt,
         };
-        Ok(Ok((Large { data, codec, head, prefix_len, out_len }, job)))
+        let planned =
+            cryptor.plan_webcrypto(crossover, codec, len, &head, now_ms() as u64, |kid, key| {
+                self.webcrypto_key(kid, usage, key)
+            })?;
+        Ok(match planned {
+            Some(planned) => Ok(Large { data, head, codec, planned }),
+            None => Err(data),
+        })
     }
 
     /// `kid`'s WebCrypto key if imported; if not, starts its import (once) from `key`.
@@ -443,87 +346,52 @@ impl Transform {
         None
     }
 
-    /// Finishes the frame's WebCrypto call as the Rust path would: the frame's new data, or a
-    /// drop. If WebCrypto itself failed (not a forged frame), the KID's key is given up and
-    /// this frame and the next take the Rust path.
+    /// Finishes the frame's WebCrypto call as [`Cryptor::after_webcrypto`] judges: the
+    /// frame's new data, a drop, or (WebCrypto itself failed) the KID's key given up and the
+    /// frame done in Rust.
     fn finish_on_webcrypto(
         &self,
         frame: &JsValue,
         large: Large,
-        job: WebCryptoJob,
-        result: Result<ArrayBuffer, JsValue>,
+        result: Result<ArrayBuffer, CallEnded>,
     ) -> bool {
-        let Large { data, codec, out_len, .. } = large;
+        let Large { data, codec, planned, .. } = large;
         self.stats_dirty.set(true);
-        // What comes back from the script must be as long as the job says, or the frame is
-        // dropped: Rust decides what is forwarded, never the script.
-        let result = result.and_then(|out| match out.byte_length() as usize == out_len {
-            true => Ok(out),
-            false => Err("WebCrypto's result has the wrong length".into()),
-        });
-        let outcome = match (&job, result) {
-            (WebCryptoJob::Seal { job, .. }, Ok(out)) => match &*self.cryptor.borrow() {
-                Cryptor::Encrypt(sender) if sender.kid() == job.info().kid => Ok(out),
-                _ => Err(Dropped::NoKey), // the keys changed meanwhile: not under the old one
-            },
-            (WebCryptoJob::Open { job, .. }, Ok(out)) => match &mut *self.cryptor.borrow_mut() {
-                Cryptor::Decrypt(receiver) => {
-                    receiver.accept(job).map(|_| out).map_err(Dropped::Receive)
-                }
-                _ => Err(Dropped::NoKey), // the keys were withdrawn meanwhile
-            },
-            (WebCryptoJob::Open { .. }, Err(err)) if webcrypto::is_auth_failure(&err) => {
-                Err(Dropped::Receive(DropReason::AuthFailed))
-            }
-            (job, Err(_)) => {
-                self.webcrypto_keys.borrow_mut().give_up(job.kid());
-                let outcome = self.in_rust(&mut self.cryptor.borrow_mut(), frame, &data, codec);
-                let forward = outcome.is_ok();
-                match outcome {
-                    Ok(()) => self.stats.borrow_mut().processed += 1,
-                    Err(dropped) => self.count_drop(&dropped),
-                }
-                return forward;
-            }
+        let ended = match &result {
+            Ok(out) => CallEnded::Done { len: out.byte_length() as usize },
+            Err(ended) => *ended,
         };
-        match outcome {
-            Ok(out) => {
+        let after = self.cryptor.borrow_mut().after_webcrypto(&planned.job, planned.out_len, ended);
+        match (after, result) {
+            (AfterCall::Forward, Ok(out)) => {
                 set_data(frame, &out);
                 let mut stats = self.stats.borrow_mut();
                 stats.processed += 1;
                 stats.webcrypto += 1;
                 true
             }
-            Err(dropped) => {
+            (AfterCall::Drop(dropped), _) => {
                 self.count_drop(&dropped);
                 false
+            }
+            // (`Forward` comes only with a buffer.)
+            (AfterCall::InRust | AfterCall::Forward, _) => {
+                self.webcrypto_keys.borrow_mut().give_up(planned.job.kid());
+                let outcome = self.in_rust(&mut self.cryptor.borrow_mut(), frame, &data, codec);
+                let forward = outcome.is_ok();
+                match outcome {
+                    Ok(()) => self.stats.borrow_mut().processed += 1,
+                    Err(dropped) => self.count_drop(&dropped),
+                }
+                forward
             }
         }
     }
 
     fn count_drop(&self, dropped: &Dropped) {
-        let mut stats = self.stats.borrow_mut();
-        match dropped {
-            Dropped::NoKey => stats.dropped_no_key += 1,
-            Dropped::Receive(DropReason::UnknownKid) => stats.dropped_unknown_key += 1,
-            Dropped::Receive(DropReason::AuthFailed) => stats.dropped_bad_tag += 1,
-            Dropped::Receive(DropReason::Replay | DropReason::TooOld) => stats.dropped_replay += 1,
-            Dropped::Receive(DropReason::Malformed)
-            | Dropped::Send(_)
-            | Dropped::NotAFrame
-            | Dropped::OutOfTurn => stats.dropped_malformed += 1,
-            Dropped::Codec(_) => stats.dropped_codec += 1,
-        }
-        drop(stats);
-        match dropped {
-            // Expected until the keys arrive: nothing to report or ask for.
-            Dropped::NoKey => return,
-            // A frame seen already, or older than the window: the browser's pipeline delivers
-            // the odd duplicate or straggler, and the frame it repeats was decoded. Counted (a
-            // direction of nothing but these is a problem the page shows), not reported one by
-            // one, and no key frame asked for: nothing is missing.
-            Dropped::Receive(DropReason::Replay | DropReason::TooOld) => return,
-            _ => {}
+        dropped.count(&mut self.stats.borrow_mut());
+        if !dropped.is_reported() {
+            return;
         }
         self.report_error(&dropped.to_string());
         if self.options.direction == Direction::Receive {
@@ -581,7 +449,11 @@ impl FrameSteps {
     /// The WebCrypto call of the last frame settled: `ok` with the frame's new data as
     /// `value`, or failed with `value` as its error. Whether to write the frame on.
     pub fn finish(&self, frame: &JsValue, ok: bool, value: JsValue) -> bool {
-        let result = if ok { value.dyn_into::<ArrayBuffer>() } else { Err(value) };
+        let result = match ok {
+            true => value.dyn_into::<ArrayBuffer>().map_err(|_| CallEnded::Failed),
+            false if webcrypto::is_auth_failure(&value) => Err(CallEnded::NotAuthentic),
+            false => Err(CallEnded::Failed),
+        };
         self.transform.finish(frame, result)
     }
 }
@@ -595,37 +467,6 @@ extern "C" {
         writable: &WritableStream,
         steps: FrameSteps,
     ) -> Result<Promise, JsValue>;
-}
-
-/// Why a frame was dropped.
-enum Dropped {
-    NoKey,
-    Send(SendError),
-    Receive(DropReason),
-    Codec(CodecError),
-    NotAFrame,
-    /// The pump gave a frame before the last one's WebCrypto call was finished, or finished
-    /// another frame than the one whose call was under way.
-    OutOfTurn,
-}
-
-impl std::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Dropped::NoKey => f.write_str("no key yet"),
-            Dropped::Send(err) => write!(f, "frame not encrypted: {err}"),
-            Dropped::Receive(DropReason::UnknownKid) => f.write_str("frame under an unknown key"),
-            Dropped::Receive(DropReason::AuthFailed) => {
-                f.write_str("frame failed to decrypt (wrong key or tampered)")
-            }
-            Dropped::Receive(DropReason::Replay) => f.write_str("replayed frame"),
-            Dropped::Receive(DropReason::TooOld) => f.write_str("frame too old"),
-            Dropped::Receive(DropReason::Malformed) => f.write_str("not an SFrame frame"),
-            Dropped::Codec(err) => err.fmt(f),
-            Dropped::NotAFrame => f.write_str("not an encoded frame"),
-            Dropped::OutOfTurn => f.write_str("a frame out of turn in the worker's loop"),
-        }
-    }
 }
 
 /// Where a transform's frames come from and go, and the transformer that asks for key frames
