@@ -4,11 +4,14 @@
 //! Per frame, each column does the whole job a transform does, from a frame's `ArrayBuffer` to
 //! a new one:
 //! - Rust: [`seal_into_buffer`] / [`open_into_buffer`], all in Rust (copy in, SFrame, copy out).
-//! - hybrid: what the worker does: Rust below the suite's crossover
-//!   ([`shieldcall_worker::hybrid`]), above it the SFrame jobs of Rust with one WebCrypto
-//!   AES-GCM call ([`shieldcall_worker::webcrypto`]), replay window and all.
-//! - WebCrypto path: the hybrid's WebCrypto half for every frame, whatever its size: where it
-//!   and the Rust column cross is where the crossover belongs.
+//! - hybrid: what the worker does, with the transform's own code but for the frame objects:
+//!   Rust below the suite's crossover ([`shieldcall_worker::hybrid`]); above it the frame
+//!   planned by the transform's [`Cryptor`], one WebCrypto AES-GCM call
+//!   ([`shieldcall_worker::webcrypto`]), and its outcome judged by the `Cryptor`, replay window
+//!   and all.
+//! - WebCrypto path: the same with a crossover of 0, every frame to WebCrypto: where it and the
+//!   Rust column cross is where the crossover belongs. Above the crossover it runs the very code
+//!   of the hybrid column, so there the two differ only by the benchmark's noise.
 //! - JS SFrame: the same SFrame frames made in plain JavaScript around one WebCrypto call, as a
 //!   careful peer writes it (Jitsi and LiveKit do this with their own trailers): header, nonce,
 //!   AAD, WebCrypto's buffer grown for the header (as the worker does), a replay check. Its bytes are checked against Rust's.
@@ -28,11 +31,12 @@
 use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::sframe::external::{HEAD_LEN, OpenJob};
+use shieldcall_e2ee::sframe::external::HEAD_LEN;
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
 use shieldcall_protocol::Codec;
+use shieldcall_worker::cryptor::{AfterCall, CallEnded, Cryptor, Job, Planned};
 use shieldcall_worker::frame::{open_into_buffer, seal_into_buffer};
-use shieldcall_worker::hybrid::{Engine, goes_to_webcrypto};
+use shieldcall_worker::hybrid::{crossover, goes_to_webcrypto};
 use shieldcall_worker::webcrypto::{self, Usage};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -229,23 +233,25 @@ impl WebCryptoSide {
     }
 }
 
-/// The worker's hybrid path for one suite: a sender and a receiver like [`RustSide`]'s, with
-/// their keys imported into WebCrypto as the transform imports them. Its frames go as the
-/// worker's do: one call into Rust per frame ([`HybridSide::seal_step`], `open_step`), which
-/// gives the new buffer (Rust path) or the promise of a WebCrypto call; that promise awaited in
-/// JavaScript (as js/frames.js's pump awaits it) and its outcome handed back to Rust.
+/// The worker's hybrid path for one suite: a sender and a receiver like [`RustSide`]'s, in the
+/// transform's [`Cryptor`]s, with their keys imported into WebCrypto as the transform imports
+/// them. Its frames go as the worker's do: one call into Rust per frame
+/// ([`HybridSide::seal_step`], `open_step`), which gives the new buffer (Rust path) or the
+/// promise of a WebCrypto call, planned by [`Cryptor::plan_webcrypto`] and started by
+/// `webcrypto::start_seal`/`start_open`; that promise awaited in JavaScript (as js/frames.js's
+/// pump awaits it) and its outcome judged by [`Cryptor::after_webcrypto`]. What it leaves out is
+/// the frame objects (reading `data` and metadata, setting `data`), which the browser owns.
 struct HybridSide {
-    sender: Sender,
-    receiver: Receiver,
+    sending: Cryptor,
+    receiving: Cryptor,
     seal_key: CryptoKey,
     open_key: CryptoKey,
-    /// Read once, as the worker's transform does (from the user agent: a few JS calls).
-    engine: Engine,
-    /// Every frame to WebCrypto, whatever its size: the column that places the crossover.
-    webcrypto_only: bool,
+    /// Payloads of at least this many bytes go to WebCrypto: the worker's crossover (from the
+    /// engine, read once as the transform reads it), or 0 for the column that places it.
+    crossover: usize,
     scratch: Vec<u8>,
-    /// The open whose WebCrypto call is under way, for [`HybridSide::opened`].
-    pending: Option<OpenJob>,
+    /// The job whose WebCrypto call is under way, and the length it must give.
+    pending: Option<(Job, usize)>,
 }
 
 impl HybridSide {
@@ -263,66 +269,90 @@ impl HybridSide {
         let mut scratch = Vec::new();
         let first = seal_into_buffer(&mut sender, &to_buffer(b"first"), Codec::Opus, &mut scratch);
         open_into_buffer(&mut receiver, &first.unwrap(), Codec::Opus, 0, &mut scratch).unwrap();
-        let engine = webcrypto::engine();
-        let pending = None;
+        let crossover = match webcrypto_only {
+            true => 0,
+            false => crossover(webcrypto::engine(), suite).expect("a GCM suite"),
+        };
         HybridSide {
-            sender,
-            receiver,
+            sending: Cryptor::Encrypt(sender),
+            receiving: Cryptor::Decrypt(receiver),
             seal_key,
             open_key,
-            engine,
-            webcrypto_only,
+            crossover,
             scratch,
-            pending,
+            pending: None,
         }
-    }
-
-    fn to_webcrypto(&self, suite: CipherSuite, len: usize) -> bool {
-        self.webcrypto_only || goes_to_webcrypto(self.engine, suite, len)
     }
 
     /// `input` sealed (an `ArrayBuffer`), or the promise of its WebCrypto call.
     fn seal_step(&mut self, input: &ArrayBuffer) -> JsValue {
         let len = input.byte_length() as usize;
-        if !self.to_webcrypto(self.sender.suite(), len) {
-            let codec = codec_for(len);
-            return seal_into_buffer(&mut self.sender, input, codec, &mut self.scratch)
-                .unwrap()
-                .into();
+        let codec = codec_for(len);
+        let Cryptor::Encrypt(sender) = &mut self.sending else { unreachable!("a sender") };
+        if len < self.crossover {
+            return seal_into_buffer(sender, input, codec, &mut self.scratch).unwrap().into();
         }
         let head = head_of(input); // read for every large frame, as the transform does
-        let job = self.sender.seal_job(len).unwrap();
-        webcrypto::start_seal(&self.seal_key, &job, input, &head, 0).expect("started").into()
+        let key = &self.seal_key;
+        let planned = self
+            .sending
+            .plan_webcrypto(self.crossover, codec, len, &head, 0, |_, _| Some(key.clone()));
+        let Planned { key, job, prefix_len, out_len } = planned.unwrap().expect("planned");
+        let Job::Seal(seal) = &job else { unreachable!("a sealing job") };
+        let promise = webcrypto::start_seal(&key, seal, input, &head, prefix_len);
+        self.pending = Some((job, out_len));
+        promise.expect("started").into()
     }
 
     /// `frame` opened (an `ArrayBuffer`), or the promise of its WebCrypto call.
     fn open_step(&mut self, frame: &ArrayBuffer) -> JsValue {
         let len = frame.byte_length() as usize;
+        let codec = codec_for(len);
         let now_ms = js_sys::Date::now() as u64;
-        if !self.to_webcrypto(self.receiver.suite(), len) {
-            let codec = codec_for(len);
-            return open_into_buffer(&mut self.receiver, frame, codec, now_ms, &mut self.scratch)
+        let Cryptor::Decrypt(receiver) = &mut self.receiving else { unreachable!("a receiver") };
+        if len < self.crossover {
+            return open_into_buffer(receiver, frame, codec, now_ms, &mut self.scratch)
                 .expect("a fresh frame opens")
                 .into();
         }
         let head = head_of(frame);
-        let job = self.receiver.open_job(&head, len, now_ms).unwrap().expect("a known KID");
-        let promise = webcrypto::start_open(&self.open_key, &job, frame, &head, 0);
-        self.pending = Some(job);
+        let key = &self.open_key;
+        let planned =
+            self.receiving.plan_webcrypto(self.crossover, codec, len, &head, now_ms, |_, _| {
+                Some(key.clone())
+            });
+        let Planned { key, job, prefix_len, out_len } = planned.unwrap().expect("a known KID");
+        let Job::Open(open) = &job else { unreachable!("an opening job") };
+        let promise = webcrypto::start_open(&key, open, frame, &head, prefix_len);
+        self.pending = Some((job, out_len));
         promise.expect("started").into()
     }
 
-    /// A WebCrypto open settled with `out`: the receiver's window takes the frame.
+    /// The WebCrypto call settled with `out`: judged as the transform judges it.
+    fn judged(cryptor: &mut Cryptor, pending: Option<(Job, usize)>, out: JsValue) -> JsValue {
+        let (job, out_len) = pending.expect("a call under way");
+        let out: ArrayBuffer = out.dyn_into().expect("a buffer");
+        let ended = CallEnded::Done { len: out.byte_length() as usize };
+        assert_eq!(cryptor.after_webcrypto(&job, out_len, ended), AfterCall::Forward);
+        out.into()
+    }
+
+    fn sealed(&mut self, out: JsValue) -> JsValue {
+        Self::judged(&mut self.sending, self.pending.take(), out)
+    }
+
     fn opened(&mut self, out: JsValue) -> JsValue {
-        self.receiver.accept(&self.pending.take().expect("an open under way")).unwrap();
-        out
+        Self::judged(&mut self.receiving, self.pending.take(), out)
     }
 
     /// [`Self::seal_step`] awaited from Rust (set-up and checks, untimed).
     async fn seal(&mut self, input: &ArrayBuffer) -> ArrayBuffer {
         let out = self.seal_step(input);
         match out.dyn_into::<Promise>() {
-            Ok(promise) => JsFuture::from(promise).await.expect("sealed").unchecked_into(),
+            Ok(promise) => {
+                let out = JsFuture::from(promise).await.expect("sealed");
+                self.sealed(out).unchecked_into()
+            }
             Err(out) => out.unchecked_into(),
         }
     }
@@ -357,7 +387,7 @@ impl HybridLoop {
         use wasm_bindgen::closure::Closure;
         let side = std::rc::Rc::new(std::cell::RefCell::new(side));
         let steps = js_sys::Object::new();
-        let (a, b, c) = (side.clone(), side.clone(), side);
+        let (a, b, c, d) = (side.clone(), side.clone(), side.clone(), side);
         let seal = Closure::<dyn FnMut(ArrayBuffer) -> JsValue>::new(move |input: ArrayBuffer| {
             a.borrow_mut().seal_step(&input)
         });
@@ -366,8 +396,8 @@ impl HybridLoop {
         });
         let opened =
             Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |out| c.borrow_mut().opened(out));
-        // The worker hands a sealed frame back to Rust too (to count it and set its data).
-        let sealed = Closure::<dyn FnMut(JsValue) -> JsValue>::new(|out| out);
+        let sealed =
+            Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |out| d.borrow_mut().sealed(out));
         let named = [("seal", seal), ("open", open)].map(|(n, f)| (n, f.into_js_value()));
         let named = named
             .into_iter()
