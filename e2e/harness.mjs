@@ -419,6 +419,19 @@ class FirefoxPage {
   }
   async click(selector, options) {
     await this.waitForSelector(selector, options);
+    // Playwright clicks once the element has stopped moving; puppeteer where it is now. Wait
+    // (up to a second) for two reads of its box 50 ms apart to agree.
+    const box = () => this.inner.evaluate((s) => {
+      const r = document.querySelector(s)?.getBoundingClientRect();
+      return r ? `${r.x},${r.y},${r.width},${r.height}` : '';
+    }, selector);
+    let last = await box();
+    for (const stopAt = Date.now() + 1000; Date.now() < stopAt;) {
+      await this.waitForTimeout(50);
+      const now = await box();
+      if (now === last) break;
+      last = now;
+    }
     await this.inner.click(selector);
   }
   async fill(selector, value) {
@@ -551,24 +564,28 @@ export async function waitForShield(who, state, timeout = 20000) {
 }
 
 /** Open the shield and read the security code as shown (digits and spaces). */
-export async function securityCode(who, timeout = 15000) {
+export async function securityCode(who, clicks = 3) {
   // A click can miss on a busy machine: puppeteer (Firefox) clicks where the shield was a
-  // moment before, and a panel opened as the lock settles closes when the state moves on. A
-  // person clicks again; so does this, and says what the shield showed if it never opened.
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    await who.page.click('[data-shield]');
+  // moment before. A person clicks again; so does this, at most `clicks` times, says so when
+  // it had to, and says what the shield showed if the code never opened. Only waits that ran
+  // out are retried: any other error is the test's failure at once.
+  let missed;
+  for (let click = 1; click <= clicks; click++) {
     try {
-      const code = (await who.page.textContent('[data-security-code]', { timeout: 2500 })).trim();
+      await who.page.click('[data-shield]', { timeout: 5000 });
+      const code = (await who.page.textContent('[data-security-code]', { timeout: 3000 })).trim();
       await who.page.keyboard.press('Escape');
+      if (click > 1) console.log(`# ${who.name}: the security code opened at click ${click}`);
       return code;
     } catch (error) {
-      if (Date.now() > deadline) {
-        const state = await shield(who).catch(() => 'gone');
-        throw new Error(`${who.name}'s security code never showed (shield ${state}): ${error.message}`);
-      }
+      if (!/timeout|timed out/i.test(`${error.name} ${error.message}`)) throw error;
+      missed = error;
     }
   }
+  const state = await who.page
+    .evaluate(() => document.querySelector('[data-shield]')?.getAttribute('data-shield') ?? 'gone')
+    .catch(() => 'unknown');
+  throw new Error(`${who.name}'s security code never showed after ${clicks} clicks (shield ${state}): ${missed.message}`);
 }
 
 /** Frames a video element has shown so far (the remote camera, or another by its

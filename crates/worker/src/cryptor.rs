@@ -53,6 +53,19 @@ pub enum CallEnded {
     Failed,
 }
 
+impl CallEnded {
+    /// How the script's call ended: `resolved` or rejected, and what with (`len` if a buffer,
+    /// whether an `OperationError`). Only a rejection with an `OperationError` is "not
+    /// authentic"; anything else that is not a buffer is a failure.
+    pub fn of(resolved: bool, len: Option<usize>, operation_error: bool) -> CallEnded {
+        match (resolved, len) {
+            (true, Some(len)) => CallEnded::Done { len },
+            (false, _) if operation_error => CallEnded::NotAuthentic,
+            _ => CallEnded::Failed,
+        }
+    }
+}
+
 /// What becomes of a frame whose WebCrypto call ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AfterCall {
@@ -87,10 +100,11 @@ impl Cryptor {
         }
     }
 
-    /// Takes `mode` for a transform of `options`: a key change keeps the counters where the
-    /// suite is the same. On `Err`, the reason to report: a sender whose first key is unusable
-    /// drops every frame; one whose keys could not change (the new epoch is not higher, which
-    /// would repeat KIDs and counters) keeps the keys it had.
+    /// Takes `mode` for a transform of `options`. Under the same suite a key change moves the
+    /// sender to the new epoch's KID (its counter from 0) and keeps the receiver's previous
+    /// epoch for the frames still on their way. On `Err`, the reason to report: a sender whose
+    /// first key is unusable drops every frame; keys that could not change (the new epoch is
+    /// not higher, which would repeat KIDs and counters) are kept as they were.
     pub fn apply(
         &mut self,
         mode: &Mode,
@@ -120,8 +134,10 @@ impl Cryptor {
             (Mode::Keys(keys), Direction::Receive, Cryptor::Decrypt(receiver))
                 if receiver.suite() == keys.suite =>
             {
-                receiver.rekey(keys.receive.clone(), keys.epoch, now_ms);
-                return Ok(());
+                return match receiver.rekey(keys.receive.clone(), keys.epoch, now_ms) {
+                    true => Ok(()),
+                    false => Err("keys not changed: new keys must use a higher epoch".into()),
+                };
             }
             (Mode::Keys(keys), Direction::Receive, _) => Cryptor::Decrypt(
                 Receiver::new(keys.suite, keys.receive.clone(), keys.epoch).only_slot(slot),
@@ -138,7 +154,8 @@ impl Cryptor {
     /// derive its key; in the browser it starts the import), or it is a receiving KID's first
     /// frame, which may move the epoch.
     ///
-    /// Nothing changes on `Ok(None)`; a sealing job takes its counter.
+    /// A sealing job takes its counter; a receiver forgets an epoch past its grace period, as
+    /// on every frame. Nothing else changes until [`Self::after_webcrypto`].
     pub fn plan_webcrypto<K>(
         &mut self,
         crossover: usize,
@@ -146,10 +163,11 @@ impl Cryptor {
         len: usize,
         head: &[u8],
         now_ms: u64,
-        mut key: impl FnMut(u64, &dyn Fn() -> Option<ExternalKey>) -> Option<K>,
+        key: impl FnOnce(u64, &dyn Fn() -> Option<ExternalKey>) -> Option<K>,
     ) -> Result<Option<Planned<K>>, Dropped> {
         let Some(suite) = self.suite().filter(|&suite| is_gcm(suite)) else { return Ok(None) };
-        // The whole frame first: under the crossover no prefix needs reading.
+        // The caller checks the whole frame before it reads the head; again here, so that this
+        // stands alone.
         if len < crossover {
             return Ok(None);
         }
@@ -316,7 +334,16 @@ mod tests {
         len: usize,
         head: &[u8],
     ) -> Result<Option<Planned<u64>>, Dropped> {
-        cryptor.plan_webcrypto(CROSSOVER, Codec::Vp9, len, head, NOW, |kid, _| Some(kid))
+        plan_as(cryptor, Codec::Vp9, len, head)
+    }
+
+    fn plan_as(
+        cryptor: &mut Cryptor,
+        codec: Codec,
+        len: usize,
+        head: &[u8],
+    ) -> Result<Option<Planned<u64>>, Dropped> {
+        cryptor.plan_webcrypto(CROSSOVER, codec, len, head, NOW, |kid, _| Some(kid))
     }
 
     /// A sealed frame of `len` bytes, as the sending side of `epoch` would send it in Rust.
@@ -360,9 +387,12 @@ mod tests {
         assert!(matches!(sending, Cryptor::PassThrough));
         sending.apply(&Mode::AwaitKeys, options(Direction::Send), NOW).unwrap();
         assert!(matches!(sending, Cryptor::AwaitKeys));
-        // A receiver keeps the previous epoch's KIDs through a key change.
+        // A receiver keeps the previous epoch's KIDs through a key change, and refuses an
+        // epoch that is not higher as the sender does.
         let mut receiving = cryptor(Direction::Receive, 1);
         receiving.apply(&keys(2), options(Direction::Receive), NOW).unwrap();
+        let refused = receiving.apply(&keys(1), options(Direction::Receive), NOW);
+        assert_eq!(refused, Err("keys not changed: new keys must use a higher epoch".into()));
         let Cryptor::Decrypt(receiver) = &receiving else { panic!("a receiving cryptor") };
         assert_eq!((receiver.epoch(), receiver.previous_epoch()), (2, Some(1)));
     }
@@ -477,14 +507,88 @@ mod tests {
             receiving.after_webcrypto(job, out_len, done),
             AfterCall::Drop(Dropped::Receive(DropReason::Replay))
         );
+        // New keys while WebCrypto opened: the previous epoch is kept for frames on their way.
+        let (mut receiving, next) = receiving_after_one_frame(&mut sending);
+        let planned = plan(&mut receiving, next.len(), &next[..32]).unwrap().unwrap();
+        let done = CallEnded::Done { len: planned.out_len };
+        receiving.apply(&keys(2), options(Direction::Receive), NOW).unwrap();
+        assert_eq!(
+            receiving.after_webcrypto(&planned.job, planned.out_len, done),
+            AfterCall::Forward
+        );
         // Keys withdrawn while WebCrypto opened: dropped.
         let (mut receiving, next) = receiving_after_one_frame(&mut sending);
         let planned = plan(&mut receiving, next.len(), &next[..32]).unwrap().unwrap();
+        let done = CallEnded::Done { len: planned.out_len };
         receiving.apply(&Mode::AwaitKeys, options(Direction::Receive), NOW).unwrap();
         assert_eq!(
             receiving.after_webcrypto(&planned.job, planned.out_len, done),
             AfterCall::Drop(Dropped::NoKey)
         );
+    }
+
+    #[test]
+    fn the_planned_lengths_are_those_of_the_rust_path() {
+        // A VP8 key frame (bit 0 of its first byte clear: 10 bytes in the clear) and a VP9
+        // frame, sealed by the Rust path and planned for WebCrypto from the same state.
+        for (codec, first_byte, prefix) in [(Codec::Vp8, 0x10, 10), (Codec::Vp9, 0x11, 0)] {
+            let mut sending = cryptor(Direction::Send, 1);
+            let mut receiving = cryptor(Direction::Receive, 1);
+            let mut first = sealed_in_rust(&mut sending, SMALL);
+            let Cryptor::Decrypt(receiver) = &mut receiving else { panic!("a receiver") };
+            receiver.decrypt_in_place(&mut first, 0, NOW).unwrap();
+            let mut frame = vec![first_byte; LARGE];
+            let head = frame[..32].to_vec();
+            let sealing = plan_as(&mut sending, codec, LARGE, &head).unwrap().unwrap();
+            assert_eq!(sealing.prefix_len, prefix, "{codec:?}");
+            // The same counter, sealed in Rust: the length WebCrypto's output must have.
+            let Job::Seal(job) = &sealing.job else { panic!("a sealing job") };
+            let mut twin =
+                Sender::new(SUITE, BaseKey::from_slice(&[1; 16]), 1, Slot::Camera).unwrap();
+            while twin.next_ctr() != Some(job.info().ctr) {
+                twin.seal_job(0).unwrap();
+            }
+            assert_eq!(twin.kid(), job.info().kid);
+            twin.encrypt_in_place(&mut frame, prefix).unwrap();
+            assert_eq!(sealing.out_len, frame.len(), "{codec:?}: sealed length");
+            // Opening it: the header is read after the clear prefix, and the length is the
+            // frame's before it was sealed.
+            let opening =
+                plan_as(&mut receiving, codec, frame.len(), &frame[..32]).unwrap().unwrap();
+            assert_eq!(opening.prefix_len, prefix, "{codec:?}");
+            let Job::Open(open) = &opening.job else { panic!("an opening job") };
+            assert_eq!((open.info().kid, open.info().ctr), (job.info().kid, job.info().ctr));
+            assert_eq!(opening.out_len, LARGE, "{codec:?}: opened length");
+        }
+    }
+
+    #[test]
+    fn a_suite_without_aes_gcm_never_goes_to_webcrypto() {
+        // AES-CTR with HMAC, where the E2EE core is built with it (feature `every-suite`).
+        for suite in CipherSuite::ALL.into_iter().filter(|&suite| !is_gcm(suite)) {
+            let mode = Mode::Keys(Rc::new(Keys {
+                suite,
+                epoch: 1,
+                send: BaseKey::from_slice(&vec![1; suite.nk()]),
+                receive: BaseKey::from_slice(&vec![1; suite.nk()]),
+            }));
+            let mut sending = Cryptor::AwaitKeys;
+            sending.apply(&mode, options(Direction::Send), NOW).unwrap();
+            let planned =
+                sending.plan_webcrypto(0, Codec::Vp9, LARGE, &[0; 32], NOW, |kid, _| Some(kid));
+            assert!(planned.unwrap().is_none(), "{suite:?}");
+        }
+    }
+
+    #[test]
+    fn only_an_operation_error_is_a_forgery() {
+        assert!(matches!(CallEnded::of(true, Some(40), false), CallEnded::Done { len: 40 }));
+        // Resolved with something that is not a buffer.
+        assert!(matches!(CallEnded::of(true, None, false), CallEnded::Failed));
+        assert!(matches!(CallEnded::of(true, None, true), CallEnded::Failed));
+        assert!(matches!(CallEnded::of(false, None, true), CallEnded::NotAuthentic));
+        assert!(matches!(CallEnded::of(false, None, false), CallEnded::Failed));
+        assert!(matches!(CallEnded::of(false, Some(40), false), CallEnded::Failed));
     }
 
     #[test]

@@ -55,9 +55,11 @@ pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
     })
 }
 
-/// Whether a frame of `payload_len` bytes under `suite` is for WebCrypto.
+/// Whether a payload of `payload_len` bytes under `suite` is over the crossover: the rule the
+/// transform's [`Cryptor`](crate::cryptor::Cryptor) applies, and the benchmark's label of which
+/// path a size takes.
 pub fn goes_to_webcrypto(engine: Engine, suite: CipherSuite, payload_len: usize) -> bool {
-    is_gcm(suite) && crossover(engine, suite).is_some_and(|min| payload_len >= min)
+    crossover(engine, suite).is_some_and(|min| payload_len >= min)
 }
 
 /// A transform's WebCrypto keys by KID, as their imports go. `K` is the key handle

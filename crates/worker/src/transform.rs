@@ -1,6 +1,7 @@
 //! One transform: a slot's encoded frames, encrypted or decrypted one by one and written on.
 //! The loop that reads and writes them is JavaScript's (`js/frames.js`, given the transform's
-//! [`FrameSteps`]); what happens to each frame is decided here. A frame that cannot be
+//! [`FrameSteps`]); what happens to each frame is decided by the transform's
+//! [`Cryptor`](crate::cryptor) and carried out here. A frame that cannot be
 //! protected or opened is dropped and counted, never passed on: a decoder fed ciphertext shows
 //! garbage, and Opus plays it as loud noise.
 //!
@@ -146,8 +147,8 @@ impl Transform {
         }
     }
 
-    /// Switch keys or mode. A key change asks the sender for a key frame, so the picture
-    /// comes back at once under the new key.
+    /// Switch keys or mode. A receiving video transform given keys asks the sender for a key
+    /// frame, so the picture comes back at once under the new key.
     pub fn set_mode(&self, mode: &Mode) {
         self.webcrypto_keys.borrow_mut().clear();
         let applied = self.cryptor.borrow_mut().apply(mode, self.options, now_ms() as u64);
@@ -186,7 +187,9 @@ impl Transform {
                         *self.pending.borrow_mut() = Some(Pending { frame, large });
                         promise.into()
                     }
-                    Err(_) => self.finish_on_webcrypto(frame, large, Err(CallEnded::Failed)).into(),
+                    Err(_) => {
+                        self.finish_on_webcrypto(frame, large, CallEnded::Failed, None).into()
+                    }
                 }
             }
         }
@@ -194,11 +197,11 @@ impl Transform {
 
     /// The outcome of the pending frame's WebCrypto call: whether to write the frame on. A
     /// frame that is not the pending one is dropped, and so is the pending one.
-    fn finish(&self, frame: &JsValue, result: Result<ArrayBuffer, CallEnded>) -> bool {
+    fn finish(&self, frame: &JsValue, ended: CallEnded, out: Option<ArrayBuffer>) -> bool {
         let pending = self.pending.borrow_mut().take();
         match pending {
             Some(Pending { frame: expected, large }) if js_sys::Object::is(&expected, frame) => {
-                self.finish_on_webcrypto(frame, large, result)
+                self.finish_on_webcrypto(frame, large, ended, out)
             }
             _ => {
                 self.count_drop(&Dropped::OutOfTurn);
@@ -283,12 +286,14 @@ impl Transform {
             }
             Cryptor::AwaitKeys | Cryptor::PassThrough => return Err(Dropped::NoKey),
         };
-        set_data(frame, &out);
-        Ok(())
+        match set_data(frame, &out) {
+            true => Ok(()),
+            false => Err(Dropped::NotAFrame),
+        }
     }
 
-    /// The frame planned for WebCrypto ([`Cryptor::plan_webcrypto`]), whose first large
-    /// frame under a KID starts the import of its key; else the data back, for Rust.
+    /// The frame planned for WebCrypto by [`Cryptor::plan_webcrypto`], or its data back, for
+    /// Rust. A KID's first large frame starts the import of its key.
     fn plan_webcrypto(
         &self,
         cryptor: &mut Cryptor,
@@ -353,29 +358,30 @@ impl Transform {
         &self,
         frame: &JsValue,
         large: Large,
-        result: Result<ArrayBuffer, CallEnded>,
+        ended: CallEnded,
+        out: Option<ArrayBuffer>,
     ) -> bool {
         let Large { data, codec, planned, .. } = large;
         self.stats_dirty.set(true);
-        let ended = match &result {
-            Ok(out) => CallEnded::Done { len: out.byte_length() as usize },
-            Err(ended) => *ended,
-        };
         let after = self.cryptor.borrow_mut().after_webcrypto(&planned.job, planned.out_len, ended);
-        match (after, result) {
-            (AfterCall::Forward, Ok(out)) => {
-                set_data(frame, &out);
+        match after {
+            AfterCall::Forward => {
+                // `Forward` comes only with a buffer (`CallEnded::Done`); whatever else, the
+                // frame is dropped.
+                if !out.is_some_and(|out| set_data(frame, &out)) {
+                    self.count_drop(&Dropped::NotAFrame);
+                    return false;
+                }
                 let mut stats = self.stats.borrow_mut();
                 stats.processed += 1;
                 stats.webcrypto += 1;
                 true
             }
-            (AfterCall::Drop(dropped), _) => {
+            AfterCall::Drop(dropped) => {
                 self.count_drop(&dropped);
                 false
             }
-            // (`Forward` comes only with a buffer.)
-            (AfterCall::InRust | AfterCall::Forward, _) => {
+            AfterCall::InRust => {
                 self.webcrypto_keys.borrow_mut().give_up(planned.job.kid());
                 let outcome = self.in_rust(&mut self.cryptor.borrow_mut(), frame, &data, codec);
                 let forward = outcome.is_ok();
@@ -449,12 +455,10 @@ impl FrameSteps {
     /// The WebCrypto call of the last frame settled: `ok` with the frame's new data as
     /// `value`, or failed with `value` as its error. Whether to write the frame on.
     pub fn finish(&self, frame: &JsValue, ok: bool, value: JsValue) -> bool {
-        let result = match ok {
-            true => value.dyn_into::<ArrayBuffer>().map_err(|_| CallEnded::Failed),
-            false if webcrypto::is_auth_failure(&value) => Err(CallEnded::NotAuthentic),
-            false => Err(CallEnded::Failed),
-        };
-        self.transform.finish(frame, result)
+        let out = value.dyn_ref::<ArrayBuffer>().filter(|_| ok).cloned();
+        let len = out.as_ref().map(|out| out.byte_length() as usize);
+        let ended = CallEnded::of(ok, len, webcrypto::is_auth_failure(&value));
+        self.transform.finish(frame, ended, out)
     }
 }
 
@@ -499,13 +503,17 @@ impl Ends {
     }
 }
 
-/// Makes `out` the frame's data.
-fn set_data(frame: &JsValue, out: &ArrayBuffer) {
+/// Makes `out` the frame's data; `false` if `frame` is no encoded frame (then it must not be
+/// written on: its data is what it was).
+fn set_data(frame: &JsValue, out: &ArrayBuffer) -> bool {
     if let Some(video) = frame.dyn_ref::<RtcEncodedVideoFrame>() {
         video.set_data(out);
     } else if let Some(audio) = frame.dyn_ref::<RtcEncodedAudioFrame>() {
         audio.set_data(out);
+    } else {
+        return false;
     }
+    true
 }
 
 fn now_ms() -> f64 {
