@@ -27,7 +27,7 @@ use web_sys::{
     RtcEncodedVideoFrame, RtcRtpScriptTransformer, SubtleCrypto, WritableStream,
 };
 
-use crate::cryptor::{AfterCall, CallEnded, Cryptor, Dropped, Job, Planned};
+use crate::cryptor::{AfterCall, CallEnded, Cryptor, Dropped, Planned};
 use crate::frame::{open_into_buffer, seal_into_buffer};
 use crate::hybrid::{self, Engine, WebCryptoKeys};
 use crate::mode::Mode;
@@ -172,16 +172,7 @@ impl Transform {
             Verdict::Forward => JsValue::TRUE,
             Verdict::Drop => JsValue::FALSE,
             Verdict::WebCrypto(large) => {
-                let Large { data, head, planned, .. } = &large;
-                let started = match &planned.job {
-                    Job::Seal(job) => {
-                        webcrypto::start_seal(&planned.key, job, data, head, planned.prefix_len)
-                    }
-                    Job::Open(job) => {
-                        webcrypto::start_open(&planned.key, job, data, head, planned.prefix_len)
-                    }
-                };
-                match started {
+                match webcrypto::start(&large.planned, &large.data, &large.head) {
                     Ok(promise) => {
                         let frame = frame.clone();
                         *self.pending.borrow_mut() = Some(Pending { frame, large });

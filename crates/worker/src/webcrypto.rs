@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::cryptor::{Job, Planned};
 use crate::hybrid::Engine;
 use web_sys::{CryptoKey, SubtleCrypto};
 
@@ -140,6 +141,20 @@ pub fn start_open(
     }
     let aad = job.aad(head, prefix_len);
     open_frame(key, data, prefix_len as u32, header_len as u32, job.nonce(), &aad)
+}
+
+/// Starts the WebCrypto call `planned` says for the frame bytes `data` (`head` their first
+/// bytes): [`start_seal`] or [`start_open`].
+pub fn start(
+    planned: &Planned<CryptoKey>,
+    data: &ArrayBuffer,
+    head: &[u8],
+) -> Result<Promise, JsValue> {
+    let Planned { key, job, prefix_len, .. } = planned;
+    match job {
+        Job::Seal(job) => start_seal(key, job, data, head, *prefix_len),
+        Job::Open(job) => start_open(key, job, data, head, *prefix_len),
+    }
 }
 
 /// [`start_seal`], awaited from Rust (the tests; the worker awaits in js/frames.js).

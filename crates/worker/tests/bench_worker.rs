@@ -34,7 +34,7 @@ use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::external::HEAD_LEN;
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
 use shieldcall_protocol::Codec;
-use shieldcall_worker::cryptor::{AfterCall, CallEnded, Cryptor, Job, Planned};
+use shieldcall_worker::cryptor::{AfterCall, CallEnded, Cryptor, Job};
 use shieldcall_worker::frame::{open_into_buffer, seal_into_buffer};
 use shieldcall_worker::hybrid::{crossover, goes_to_webcrypto};
 use shieldcall_worker::webcrypto::{self, Usage};
@@ -250,7 +250,7 @@ impl WebCryptoSide {
 /// them. Its frames go as the worker's do: one call into Rust per frame
 /// ([`HybridSide::seal_step`], `open_step`), which gives the new buffer (Rust path) or the
 /// promise of a WebCrypto call, planned by [`Cryptor::plan_webcrypto`] and started by
-/// `webcrypto::start_seal`/`start_open`; that promise awaited in JavaScript (as js/frames.js's
+/// `webcrypto::start`; that promise awaited in JavaScript (as js/frames.js's
 /// pump awaits it) and its outcome judged by [`Cryptor::after_webcrypto`]. What it leaves out is
 /// the frame objects (reading `data` and metadata, setting `data`), which the browser owns.
 struct HybridSide {
@@ -309,10 +309,9 @@ impl HybridSide {
         let planned = self
             .sending
             .plan_webcrypto(self.crossover, codec, len, &head, 0, |_, _| Some(key.clone()));
-        let Planned { key, job, prefix_len, out_len } = planned.unwrap().expect("planned");
-        let Job::Seal(seal) = &job else { unreachable!("a sealing job") };
-        let promise = webcrypto::start_seal(&key, seal, input, &head, prefix_len);
-        self.pending = Some((job, out_len));
+        let planned = planned.unwrap().expect("planned");
+        let promise = webcrypto::start(&planned, input, &head);
+        self.pending = Some((planned.job, planned.out_len));
         promise.expect("started").into()
     }
 
@@ -333,10 +332,9 @@ impl HybridSide {
             self.receiving.plan_webcrypto(self.crossover, codec, len, &head, now_ms, |_, _| {
                 Some(key.clone())
             });
-        let Planned { key, job, prefix_len, out_len } = planned.unwrap().expect("a known KID");
-        let Job::Open(open) = &job else { unreachable!("an opening job") };
-        let promise = webcrypto::start_open(&key, open, frame, &head, prefix_len);
-        self.pending = Some((job, out_len));
+        let planned = planned.unwrap().expect("a known KID");
+        let promise = webcrypto::start(&planned, frame, &head);
+        self.pending = Some((planned.job, planned.out_len));
         promise.expect("started").into()
     }
 
