@@ -14,8 +14,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Promise, Reflect, Uint8Array};
-use shieldcall_e2ee::sframe::external::{ExternalKey, HEAD_LEN};
+use js_sys::{ArrayBuffer, Promise, Reflect};
+use shieldcall_e2ee::sframe::external::ExternalKey;
 use shieldcall_protocol::{
     Codec, Direction, PayloadTypes, Slot, TransformOptions, TransformStats, WorkerEvent,
 };
@@ -298,8 +298,7 @@ impl Transform {
         let Some(crossover) = crossover.filter(|&from| self.subtle.is_some() && len >= from) else {
             return Ok(Err(data));
         };
-        let view = Uint8Array::new(&data);
-        let head = view.subarray(0, view.length().min(HEAD_LEN as u32)).to_vec();
+        let head = webcrypto::read_head(&data, len);
         let usage = match self.options.direction {
             Direction::Send => Usage::Encrypt,
             Direction::Receive => Usage::Decrypt,
@@ -448,7 +447,8 @@ impl FrameSteps {
     pub fn finish(&self, frame: &JsValue, ok: bool, value: JsValue) -> bool {
         let out = value.dyn_ref::<ArrayBuffer>().filter(|_| ok).cloned();
         let len = out.as_ref().map(|out| out.byte_length() as usize);
-        let ended = CallEnded::of(ok, len, webcrypto::is_auth_failure(&value));
+        // Only a rejection is looked at (a call across the boundary a frame otherwise).
+        let ended = CallEnded::of(ok, len, !ok && webcrypto::is_auth_failure(&value));
         self.transform.finish(frame, ended, out)
     }
 }
