@@ -18,9 +18,10 @@
 //! - bare: `crypto.subtle.encrypt` / `decrypt` alone, with a fresh IV and no framing: the floor.
 //!   It opens fresh ciphertexts in untimed batches, as every column opens fresh frames.
 //!
-//! Every column gives its output buffer back (detaches it) once done with it, as the worker's
-//! pump does once a WebCrypto frame is written: left to the garbage collector, each large frame
-//! would land in fresh memory, whose page faults cost more than the framing (README).
+//! Every buffer WebCrypto made is given back (detached) once its column is done with it, as the
+//! worker's pump does once a WebCrypto frame is written: left to the garbage collector, each
+//! large frame would land in fresh memory, whose page faults cost more than the framing
+//! (README). Frames of the Rust path are left to the collector, as in the worker.
 //!
 //! Every column that awaits loops and awaits in JavaScript ([`JS_TIMING`]): the JavaScript and
 //! bare ones as such a peer runs, the hybrid and WebCrypto-path ones as the worker's pump
@@ -506,9 +507,9 @@ return class JsSframe {
 /// (`make bench-browser` prints what one costs), which such a peer never pays. Same budgets
 /// and batches for every column.
 const JS_TIMING: &str = r#"
-// Every column gives its output buffer back once done with it, as the worker's pump does with
-// a WebCrypto frame's once the frame is written (js/frames.js, `release`): the next frame's
-// buffers then reuse warm memory instead of fresh.
+// What WebCrypto made is given back once done with, as the worker's pump does once a WebCrypto
+// frame is written (js/frames.js, `release`): the next frame's buffers then reuse warm memory
+// instead of fresh.
 const release = (buffer) => buffer.transfer(0);
 return {
   async seals(sender, input, budgetMs) {
