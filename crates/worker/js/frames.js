@@ -35,19 +35,6 @@ globalThis.shieldcallFrames = (() => {
     return out;
   }
 
-  // `buffer` given back to the allocator now (detached), rather than at a later garbage
-  // collection: the next frame's buffers then reuse its memory. Fresh memory is what a large
-  // frame's extra buffer costs: at 200 KB in Chromium here, a frame's buffers released this way
-  // took 196 µs a seal against 308 left to the collector (README, "Measured"). A buffer that
-  // cannot be detached is left to the collector.
-  function release(buffer) {
-    try {
-      buffer.transfer(0);
-    } catch {
-      // not detachable
-    }
-  }
-
   return {
     // Moves every frame of `readable` to `writable`, in order, through `steps` (Rust's
     // FrameSteps): `process(frame)` says true (forward), false (drop) or gives the promise of
@@ -63,7 +50,6 @@ globalThis.shieldcallFrames = (() => {
           const { done: ended, value: frame } = await reader.read();
           if (ended) return;
           let forward = steps.process(frame);
-          let madeByWebCrypto = null;
           if (forward !== true && forward !== false) {
             let ok = true, value;
             try {
@@ -73,12 +59,8 @@ globalThis.shieldcallFrames = (() => {
               value = failure;
             }
             forward = steps.finish(frame, ok, value);
-            if (ok) madeByWebCrypto = value;
           }
-          if (forward !== true) continue;
-          await writer.write(frame);
-          // The sink has taken the frame's bytes; the buffer made for it is of no more use.
-          if (madeByWebCrypto) release(madeByWebCrypto);
+          if (forward === true) await writer.write(frame);
         }
       } catch (failure) {
         reader?.cancel(failure).catch(() => {});

@@ -445,9 +445,10 @@ impl FrameSteps {
     /// The WebCrypto call of the last frame settled: `ok` with the frame's new data as
     /// `value`, or failed with `value` as its error. Whether to write the frame on.
     pub fn finish(&self, frame: &JsValue, ok: bool, value: JsValue) -> bool {
-        let out = value.dyn_ref::<ArrayBuffer>().filter(|_| ok).cloned();
+        // What a resolved call gave, and whether a rejected one was a forgery: each value
+        // looked at only as far as its outcome needs (calls across the boundary).
+        let out = ok.then(|| value.dyn_ref::<ArrayBuffer>().cloned()).flatten();
         let len = out.as_ref().map(|out| out.byte_length() as usize);
-        // Only a rejection is looked at (a call across the boundary a frame otherwise).
         let ended = CallEnded::of(ok, len, !ok && webcrypto::is_auth_failure(&value));
         self.transform.finish(frame, ended, out)
     }

@@ -18,11 +18,6 @@
 //! - bare: `crypto.subtle.encrypt` / `decrypt` alone, with a fresh IV and no framing: the floor.
 //!   It opens fresh ciphertexts in untimed batches, as every column opens fresh frames.
 //!
-//! Every buffer WebCrypto made is given back (detached) once its column is done with it, as the
-//! worker's pump does once a WebCrypto frame is written: left to the garbage collector, each
-//! large frame would land in fresh memory, whose page faults cost more than the framing
-//! (README). Frames of the Rust path are left to the collector, as in the worker.
-//!
 //! Every column that awaits loops and awaits in JavaScript ([`JS_TIMING`]): the JavaScript and
 //! bare ones as such a peer runs, the hybrid and WebCrypto-path ones as the worker's pump
 //! (js/frames.js) runs, calling into Rust for each frame.
@@ -237,8 +232,8 @@ impl WebCryptoSide {
         self.subtle.decrypt_with_object_and_buffer_source(&params, &self.key, ciphertext).unwrap()
     }
 
-    /// A ciphertext of `input` and its IV, for the decrypt column; checks the round trip.
-    async fn sealed(&mut self, input: &ArrayBuffer) -> (Uint8Array, ArrayBuffer) {
+    /// Checks that WebCrypto gives `input` back through a seal and an open under this key.
+    async fn round_trip(&mut self, input: &ArrayBuffer) {
         let params = self.fresh_params();
         let iv: Uint8Array = params.get_iv().unchecked_into();
         let promise =
@@ -246,7 +241,6 @@ impl WebCryptoSide {
         let sealed: ArrayBuffer = JsFuture::from(promise).await.unwrap().unchecked_into();
         let opened = JsFuture::from(self.decrypt(&iv, &sealed)).await.expect("WebCrypto opens");
         assert_eq!(bytes_of(&opened.unchecked_into()), bytes_of(input));
-        (iv, sealed)
     }
 }
 
@@ -507,14 +501,10 @@ return class JsSframe {
 /// (`make bench-browser` prints what one costs), which such a peer never pays. Same budgets
 /// and batches for every column.
 const JS_TIMING: &str = r#"
-// What WebCrypto made is given back once done with, as the worker's pump does once a WebCrypto
-// frame is written (js/frames.js, `release`): the next frame's buffers then reuse warm memory
-// instead of fresh.
-const release = (buffer) => buffer.transfer(0);
 return {
   async seals(sender, input, budgetMs) {
     const start = performance.now(); let n = 0, elapsed;
-    do { release(await sender.encrypt(input, 0)); n++; elapsed = performance.now() - start; } while (elapsed < budgetMs);
+    do { await sender.encrypt(input, 0); n++; elapsed = performance.now() - start; } while (elapsed < budgetMs);
     return elapsed * 1000 / n;
   },
   async freshOpens(sender, receiver, input, budgetMs, batch) {
@@ -523,7 +513,7 @@ return {
       const sealed = [];
       for (let i = 0; i < batch; i++) sealed.push(await sender.encrypt(input, 0));
       const start = performance.now();
-      for (const frame of sealed) release(await receiver.decrypt(frame, 0));
+      for (const frame of sealed) await receiver.decrypt(frame, 0);
       timed += performance.now() - start; frames += batch;
     }
     return timed * 1000 / frames;
@@ -535,7 +525,7 @@ return {
     const start = performance.now(); let n = 0, elapsed;
     do {
       const out = steps.seal(input);
-      if (out instanceof Promise) release(steps.sealed(await out));
+      if (out instanceof Promise) steps.sealed(await out);
       n++; elapsed = performance.now() - start;
     } while (elapsed < budgetMs);
     return elapsed * 1000 / n;
@@ -551,7 +541,7 @@ return {
       const start = performance.now();
       for (const frame of sealed) {
         const out = steps.open(frame);
-        if (out instanceof Promise) release(steps.opened(await out));
+        if (out instanceof Promise) steps.opened(await out);
       }
       timed += performance.now() - start; frames += batch;
     }
@@ -564,15 +554,10 @@ return {
     const start = performance.now();
     for (const frame of frames) {
       let sealed = steps.seal(frame);
-      const sealedByWebCrypto = sealed instanceof Promise;
-      if (sealedByWebCrypto) sealed = steps.sealed(await sealed);
+      if (sealed instanceof Promise) sealed = steps.sealed(await sealed);
       let opened = steps.open(sealed);
-      const openedByWebCrypto = opened instanceof Promise;
-      if (openedByWebCrypto) opened = steps.opened(await opened);
+      if (opened instanceof Promise) opened = steps.opened(await opened);
       if (opened.byteLength !== frame.byteLength) dropped++;
-      // Each side's pump gives back what WebCrypto made once its frame is written.
-      if (sealedByWebCrypto) release(sealed);
-      if (openedByWebCrypto) release(opened);
     }
     return [performance.now() - start, dropped];
   },
@@ -580,7 +565,7 @@ return {
     const start = performance.now(); let n = 0, elapsed;
     do {
       const iv = new Uint8Array(12); new DataView(iv.buffer).setUint32(8, counter.next++);
-      release(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, input));
+      await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, input);
       n++; elapsed = performance.now() - start;
     } while (elapsed < budgetMs);
     return elapsed * 1000 / n;
@@ -596,9 +581,7 @@ return {
         sealed.push([iv, await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, input)]);
       }
       const start = performance.now();
-      for (const [iv, ciphertext] of sealed) {
-        release(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, ciphertext));
-      }
+      for (const [iv, ciphertext] of sealed) await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, ciphertext);
       timed += performance.now() - start; frames += batch;
     }
     return timed * 1000 / frames;
@@ -812,7 +795,7 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
             rust.round_trip(&payload);
             check_same_frames(suite, &payload).await;
             let input = to_buffer(&payload);
-            web.sealed(&input).await; // WebCrypto's own round trip, checked
+            web.round_trip(&input).await;
 
             // Warm-up: the JIT, the allocator, the scratch buffers, the WebCrypto thread.
             rust.encrypt(&perf, WARMUP_MS, &input);
