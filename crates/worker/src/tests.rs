@@ -190,12 +190,21 @@ mod webcrypto_path {
         webcrypto::imported(promise).await.expect("imported")
     }
 
+    #[wasm_bindgen_test]
+    fn a_frames_head_is_its_first_bytes_at_any_length() {
+        for len in [0, 1, HEAD_LEN - 1, HEAD_LEN, HEAD_LEN + 1, 70_000] {
+            let bytes = frame(Codec::Vp9, len, 7);
+            let head = webcrypto::read_head(&Uint8Array::from(&bytes[..]).buffer(), len);
+            assert_eq!(head, bytes[..len.min(HEAD_LEN)], "{len} bytes");
+        }
+    }
+
     async fn seal(sender: &mut Sender, key: &CryptoKey, plain: &[u8], codec: Codec) -> Vec<u8> {
         let prefix_len = clear_prefix_len_of(codec, plain);
         let job = sender.seal_job(plain.len() - prefix_len).unwrap();
         let data = Uint8Array::from(plain).buffer();
-        let head = &plain[..plain.len().min(HEAD_LEN)];
-        bytes(&webcrypto::seal(key, &job, &data, head, prefix_len).await.expect("sealed"))
+        let head = webcrypto::read_head(&data, plain.len()); // as the transform reads it
+        bytes(&webcrypto::seal(key, &job, &data, &head, prefix_len).await.expect("sealed"))
     }
 
     /// Opens `wire` as the worker's transform does: the job from the first bytes, WebCrypto,
@@ -207,12 +216,12 @@ mod webcrypto_path {
         codec: Codec,
     ) -> Result<Option<Vec<u8>>, DropReason> {
         let prefix_len = clear_prefix_len_of(codec, wire);
-        let head = &wire[..wire.len().min(HEAD_LEN)];
+        let data = Uint8Array::from(wire).buffer();
+        let head = webcrypto::read_head(&data, wire.len()); // as the transform reads it
         let Some(job) = receiver.open_job(&head[prefix_len..], wire.len() - prefix_len, 0)? else {
             return Ok(None);
         };
-        let data = Uint8Array::from(wire).buffer();
-        match webcrypto::open(key, &job, &data, head, prefix_len).await {
+        match webcrypto::open(key, &job, &data, &head, prefix_len).await {
             Ok(out) => receiver.accept(&job).map(|_| Some(bytes(&out))),
             Err(err) => {
                 assert!(webcrypto::is_auth_failure(&err), "a forgery, not a failed call");
