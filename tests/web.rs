@@ -115,3 +115,27 @@ async fn a_browser_without_encoded_transforms_is_told_before_the_call() {
     }
     assert_eq!(browser_features().e2ee_gap(), None, "the guard put them back");
 }
+
+/// A park's deposit sealed with the page's WebCrypto is, byte for byte, the one the call's
+/// host tests seal with the `aes-gcm` crate (crates/call/src/pickup.rs, `DEPOSIT_VECTOR`), and
+/// the code opens it into the pickup link's part again; a typo or one altered byte opens
+/// nothing.
+#[wasm_bindgen_test]
+async fn a_deposit_seals_and_opens_with_webcrypto() {
+    use shieldcall::browser::deposit;
+    use shieldcall_call::pickup::{DepositSeal, PickupCode, PickupError, SealedDeposit};
+    const REST: &str = "s=ICEiIyQlJicoKSorLC0uLw&r=host";
+    let seal = DepositSeal::new("ABCDEF", [7; 12], REST);
+    let sealed = deposit::seal(&seal).await.expect("WebCrypto seals");
+    assert_eq!(
+        sealed,
+        "BwcHBwcHBwcHBwcHt-qfEXVbGZ8Nr0btpvLj47Bod2oZwpivijCNIH8g8kjtOZ3_tSkr-55R57j2ZEc"
+    );
+    let code = PickupCode::new("123456", "ABCDEF").unwrap();
+    let mut read = SealedDeposit::parse(&sealed).unwrap();
+    assert_eq!(deposit::open(&code.deposit_key(), &read).await.as_deref(), Ok(REST.as_bytes()));
+    let typo = PickupCode::new("123456", "ABCDEG").unwrap();
+    assert_eq!(deposit::open(&typo.deposit_key(), &read).await, Err(PickupError::WrongCode));
+    read.sealed[0] ^= 1;
+    assert_eq!(deposit::open(&code.deposit_key(), &read).await, Err(PickupError::WrongCode));
+}

@@ -1,5 +1,6 @@
 //! Browser APIs as hooks over web-sys, each cleaning up after itself.
 
+pub mod deposit;
 pub mod peer;
 pub mod task;
 pub mod timeline;

@@ -40,6 +40,13 @@ impl Call {
         match effect {
             Effect::Send(signal) => self.send_signal(signal),
             Effect::Relay(request) => (self.request)(&request),
+            Effect::SealDeposit(seal) => {
+                let weak = self.me.clone();
+                spawn_local(async move {
+                    let deposit = crate::browser::deposit::seal(&seal).await.ok();
+                    with_call(&weak, |c| c.handle(Input::DepositSealed { deposit }));
+                });
+            }
             Effect::ShowMoveLink { link, ttl_secs } => {
                 let origin = web_sys::window().and_then(|w| w.location().origin().ok());
                 let url = origin

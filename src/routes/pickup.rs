@@ -3,7 +3,9 @@
 //! goes to the pickup link it holds, as if it had been opened.
 
 use leptos::prelude::*;
-use shieldcall_call::pickup::{Arrival, PickupCode, PickupError, pickup_refused};
+use shieldcall_call::pickup::{
+    Arrival, PickupCode, PickupError, SealedDeposit, opened_link, pickup_refused,
+};
 use shieldcall_protocol::{CallId, PickupAnswer};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -30,7 +32,10 @@ async fn find(code: &PickupCode) -> Result<String, String> {
     match PickupAnswer::parse(&text) {
         Ok(PickupAnswer::Found { call, token, deposit }) => {
             let call = CallId::parse(&call).map_err(|_| PickupError::WrongCode.to_string())?;
-            let link = code.open(&token, &deposit).map_err(|e| e.to_string())?;
+            let sealed = SealedDeposit::parse(&deposit).map_err(|e| e.to_string())?;
+            let opened = crate::browser::deposit::open(&code.deposit_key(), &sealed).await;
+            let link =
+                opened.and_then(|text| opened_link(&token, text)).map_err(|e| e.to_string())?;
             Ok(format!("/call/{call}#{}{}", link.to_fragment(), Arrival::Pickup.tag()))
         }
         Ok(PickupAnswer::Refused { reason }) => Err(pickup_refused(reason).into()),

@@ -13,12 +13,12 @@
 //! code is for transport-only calls, where the relay already sees who talks to whom; a pickup
 //! link carries the secret whole and gives the relay nothing.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes128Gcm, Nonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
 use shieldcall_protocol::base64url;
 use shieldcall_protocol::{MoveRefusal, MoveToken};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use crate::move_link::MoveLink;
 
@@ -49,6 +49,8 @@ pub enum PickupError {
     /// The deposit does not open with this code (a typo that still found a park, or a
     /// deposit altered on the way), or holds no pickup link.
     WrongCode,
+    /// This page has no WebCrypto to open the deposit with (outside a secure context).
+    NoWebCrypto,
 }
 
 impl std::fmt::Display for PickupError {
@@ -61,6 +63,10 @@ impl std::fmt::Display for PickupError {
             PickupError::WrongCode => {
                 "This pickup code does not open the parked call. Check it with the person who \
                  parked the call."
+            }
+            PickupError::NoWebCrypto => {
+                "This page cannot open a parked call: the browser offers it no WebCrypto. Open \
+                 Shieldcall over https and try again."
             }
         })
     }
@@ -114,13 +120,17 @@ impl PickupCode {
         &self.relay
     }
 
-    /// The pickup link the relay's answer opens into: its token and the deposit, opened with
-    /// this code's page half.
-    pub fn open(&self, token: &MoveToken, deposit: &str) -> Result<MoveLink, PickupError> {
-        let rest = open_deposit(&self.page, deposit)?;
-        MoveLink::parse_fragment(&format!("m={}&{rest}", token.0))
-            .map_err(|_| PickupError::WrongCode)
+    /// The key that opens the deposit: this code's page half's.
+    pub fn deposit_key(&self) -> DepositKey {
+        DepositKey::of(&self.page)
     }
+}
+
+/// The pickup link the relay's answer opens into: its token, and the deposit's text once
+/// opened with the code's [`DepositKey`]. A text that is no link's part is the wrong code too.
+pub fn opened_link(token: &MoveToken, opened: Vec<u8>) -> Result<MoveLink, PickupError> {
+    let rest = String::from_utf8(opened).map_err(|_| PickupError::WrongCode)?;
+    MoveLink::parse_fragment(&format!("m={}&{rest}", token.0)).map_err(|_| PickupError::WrongCode)
 }
 
 /// How a page opened from a link that takes someone's place got it: the words of a refusal
@@ -216,39 +226,142 @@ pub fn read_consult_fragment(fragment: &str) -> Option<String> {
     read_pickup_path(fragment.strip_prefix("c=")?)
 }
 
-const AAD: &[u8] = b"shieldcall/v2 park deposit";
+/// The deposit's additional data: what it is, so that it opens as nothing else.
+pub const DEPOSIT_AAD: &[u8] = b"shieldcall/v2 park deposit";
+/// A deposit's nonce, and the tag after its ciphertext (AES-GCM's).
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
 
-fn cipher(page_half: &str) -> Aes128Gcm {
-    let hkdf = Hkdf::<Sha256>::new(Some(b"shieldcall/v2 park"), page_half.as_bytes());
-    let mut key = [0u8; 16];
-    // 16 bytes is far below HKDF-SHA256's limit of 255 * 32.
-    hkdf.expand(b"deposit key", &mut key).expect("16 bytes of HKDF output");
-    Aes128Gcm::new(&key.into())
-}
+/// A deposit's AES-128-GCM key, from a page half of the code (HKDF-SHA256). Wiped on drop;
+/// never in `Debug`. The page seals and opens with WebCrypto (`src/browser/deposit.rs`), whose
+/// AES runs on the CPU's AES instructions, and keeps a software AES out of the app's wasm.
+pub struct DepositKey(Zeroizing<[u8; 16]>);
 
-/// Seal a pickup link's part after its token (`s=…&r=…`) under a page half, with a fresh
-/// `nonce`: what the parking page deposits with the relay (base64url).
-pub fn seal_deposit(page_half: &str, nonce: [u8; 12], link_rest: &str) -> String {
-    let sealed = cipher(page_half)
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: link_rest.as_bytes(), aad: AAD })
-        // AES-GCM fails only on inputs of gigabytes.
-        .expect("a short text seals");
-    let mut out = nonce.to_vec();
-    out.extend_from_slice(&sealed);
-    base64url::encode(&out)
-}
-
-/// Open what [`seal_deposit`] made.
-pub fn open_deposit(page_half: &str, deposit: &str) -> Result<String, PickupError> {
-    let bytes = base64url::decode(deposit).ok_or(PickupError::WrongCode)?;
-    if bytes.len() < 12 + 16 {
-        return Err(PickupError::WrongCode);
+impl DepositKey {
+    fn of(page_half: &str) -> DepositKey {
+        let hkdf = Hkdf::<Sha256>::new(Some(b"shieldcall/v2 park"), page_half.as_bytes());
+        let mut key = Zeroizing::new([0u8; 16]);
+        // 16 bytes is far below HKDF-SHA256's limit of 255 * 32.
+        hkdf.expand(b"deposit key", &mut key[..]).expect("16 bytes of HKDF output");
+        DepositKey(key)
     }
-    let (nonce, sealed) = bytes.split_at(12);
-    let plain = cipher(page_half)
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: AAD })
-        .map_err(|_| PickupError::WrongCode)?;
-    String::from_utf8(plain).map_err(|_| PickupError::WrongCode)
+
+    /// The raw key, for the AES-GCM that seals or opens (WebCrypto's `importKey`).
+    pub fn bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl PartialEq for DepositKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&*other.0).into()
+    }
+}
+
+impl std::fmt::Debug for DepositKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DepositKey(<redacted>)")
+    }
+}
+
+/// What a park deposits with the relay, before it is sealed: the pickup link's part after its
+/// token (`s=…&r=…`), to be sealed with AES-128-GCM under `key`, with `nonce` and
+/// [`DEPOSIT_AAD`]; [`DepositSeal::deposit`] writes the result as the relay holds it.
+#[derive(PartialEq)]
+pub struct DepositSeal {
+    pub key: DepositKey,
+    pub nonce: [u8; NONCE_LEN],
+    /// Holds the link secret: wiped on drop, never in `Debug`.
+    pub text: Zeroizing<String>,
+}
+
+impl DepositSeal {
+    /// The deposit of `link_rest` under a page half, with a fresh `nonce`.
+    pub fn new(page_half: &str, nonce: [u8; NONCE_LEN], link_rest: &str) -> DepositSeal {
+        let text = Zeroizing::new(link_rest.to_string());
+        DepositSeal { key: DepositKey::of(page_half), nonce, text }
+    }
+
+    /// The deposit as the relay holds it (base64url): the nonce, then `sealed`, AES-GCM's
+    /// ciphertext and tag of [`DepositSeal::text`].
+    pub fn deposit(&self, sealed: &[u8]) -> String {
+        let mut out = self.nonce.to_vec();
+        out.extend_from_slice(sealed);
+        base64url::encode(&out)
+    }
+}
+
+impl std::fmt::Debug for DepositSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DepositSeal(<redacted>)")
+    }
+}
+
+/// A deposit as the relay's pickup answer carries it, read: to be opened with AES-128-GCM
+/// under the code's [`DepositKey`], with `nonce` and [`DEPOSIT_AAD`].
+#[derive(Debug, PartialEq)]
+pub struct SealedDeposit {
+    pub nonce: [u8; NONCE_LEN],
+    /// The ciphertext and its 16-byte tag.
+    pub sealed: Vec<u8>,
+}
+
+impl SealedDeposit {
+    /// Reads a deposit: base64url of a nonce, a ciphertext and a tag. Anything else can only
+    /// come from a typo that found another park, or from an altered answer: the wrong code.
+    pub fn parse(deposit: &str) -> Result<SealedDeposit, PickupError> {
+        let bytes = base64url::decode(deposit).ok_or(PickupError::WrongCode)?;
+        if bytes.len() < NONCE_LEN + TAG_LEN {
+            return Err(PickupError::WrongCode);
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        let nonce = nonce.try_into().expect("12 bytes");
+        Ok(SealedDeposit { nonce, sealed: sealed.to_vec() })
+    }
+}
+
+/// The deposit's AES-GCM where no browser does it (the host: the call's tests): the `aes-gcm`
+/// crate, AES-128-GCM with a 16-byte tag as WebCrypto's, so that a deposit sealed by either
+/// opens with the other (the app's browser test opens one sealed here).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod host_aes_gcm {
+    use aes_gcm::Aes128Gcm;
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+
+    use shieldcall_protocol::MoveToken;
+
+    use super::{DEPOSIT_AAD, DepositKey, DepositSeal, PickupCode, PickupError, SealedDeposit};
+    use crate::move_link::MoveLink;
+
+    fn cipher(key: &DepositKey) -> Aes128Gcm {
+        Aes128Gcm::new(key.bytes().into())
+    }
+
+    /// [`DepositSeal::deposit`] of the sealed text.
+    pub fn seal(job: &DepositSeal) -> String {
+        let payload = Payload { msg: job.text.as_bytes(), aad: DEPOSIT_AAD };
+        // AES-GCM fails only on inputs of gigabytes.
+        let sealed =
+            cipher(&job.key).encrypt(&job.nonce.into(), payload).expect("a short text seals");
+        job.deposit(&sealed)
+    }
+
+    /// The opened text, or `None` if the deposit does not open under `key`.
+    pub fn open(key: &DepositKey, deposit: &SealedDeposit) -> Option<Vec<u8>> {
+        let payload = Payload { msg: &deposit.sealed, aad: DEPOSIT_AAD };
+        cipher(key).decrypt(&deposit.nonce.into(), payload).ok()
+    }
+
+    /// The pickup link `code` opens the relay's answer into, as the pickup form does.
+    pub fn open_link(
+        code: &PickupCode,
+        token: &MoveToken,
+        deposit: &str,
+    ) -> Result<MoveLink, PickupError> {
+        let sealed = SealedDeposit::parse(deposit)?;
+        let opened = open(&code.deposit_key(), &sealed).ok_or(PickupError::WrongCode)?;
+        super::opened_link(token, opened)
+    }
 }
 
 /// The part of a pickup link after its token, to be sealed.
@@ -322,25 +435,54 @@ mod tests {
         assert!(!format!("{code:?}").contains("YZ0Z"));
     }
 
+    fn open(code: &PickupCode, deposit: &str) -> Result<MoveLink, PickupError> {
+        host_aes_gcm::open_link(code, &MoveToken(TOKEN.into()), deposit)
+    }
+
     #[test]
     fn the_deposit_opens_with_the_code_into_the_pickup_link_and_not_otherwise() {
         let rest = link_rest(&link());
         assert_eq!(rest, format!("s={SECRET}&r=host"));
-        let deposit = seal_deposit("ABCDEF", [7; 12], &rest);
+        let deposit = host_aes_gcm::seal(&DepositSeal::new("ABCDEF", [7; 12], &rest));
         assert!(!deposit.contains(SECRET));
         let code = PickupCode::new("123456", "ABCDEF").unwrap();
-        assert_eq!(code.open(&MoveToken(TOKEN.into()), &deposit), Ok(link()));
+        assert_eq!(open(&code, &deposit), Ok(link()));
         // Another page half (a typo), or one byte of the deposit changed: refused.
         let typo = PickupCode::new("123456", "ABCDEG").unwrap();
-        assert_eq!(typo.open(&MoveToken(TOKEN.into()), &deposit), Err(PickupError::WrongCode));
+        assert_eq!(open(&typo, &deposit), Err(PickupError::WrongCode));
         let mut bytes = base64url::decode(&deposit).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         let altered = base64url::encode(&bytes);
-        assert_eq!(code.open(&MoveToken(TOKEN.into()), &altered), Err(PickupError::WrongCode));
-        assert_eq!(code.open(&MoveToken(TOKEN.into()), "AAAA"), Err(PickupError::WrongCode));
+        assert_eq!(open(&code, &altered), Err(PickupError::WrongCode));
+        // Too short to hold a nonce and a tag, or no base64url: refused before any AES.
+        for short in ["AAAA", "", &deposit[..37], "not base64url!"] {
+            assert_eq!(SealedDeposit::parse(short), Err(PickupError::WrongCode), "{short}");
+        }
         // A sealed text that is no link: refused too.
-        let junk = seal_deposit("ABCDEF", [7; 12], "nothing");
-        assert_eq!(code.open(&MoveToken(TOKEN.into()), &junk), Err(PickupError::WrongCode));
+        let junk = host_aes_gcm::seal(&DepositSeal::new("ABCDEF", [7; 12], "nothing"));
+        assert_eq!(open(&code, &junk), Err(PickupError::WrongCode));
+    }
+
+    const DEPOSIT_VECTOR: &str =
+        "BwcHBwcHBwcHBwcHt-qfEXVbGZ8Nr0btpvLj47Bod2oZwpivijCNIH8g8kjtOZ3_tSkr-55R57j2ZEc";
+
+    /// The bytes of one deposit, which the app's browser test seals with WebCrypto from the
+    /// same inputs and opens (tests/web.rs, `a_deposit_seals_and_opens_with_webcrypto`).
+    #[test]
+    fn a_deposit_sealed_on_the_host_is_these_bytes() {
+        let rest = link_rest(&link());
+        let deposit = host_aes_gcm::seal(&DepositSeal::new("ABCDEF", [7; 12], &rest));
+        assert_eq!(deposit, DEPOSIT_VECTOR);
+    }
+
+    #[test]
+    fn a_deposit_key_is_the_page_halfs_and_never_shown() {
+        let code = PickupCode::new("123456", "ABCDEF").unwrap();
+        let job = DepositSeal::new("ABCDEF", [7; 12], "s=secret");
+        assert_eq!(code.deposit_key(), job.key);
+        assert_ne!(PickupCode::new("123456", "ABCDEG").unwrap().deposit_key(), job.key);
+        assert_eq!(format!("{job:?}"), "DepositSeal(<redacted>)");
+        assert_eq!(format!("{:?}", job.key), "DepositKey(<redacted>)");
     }
 }

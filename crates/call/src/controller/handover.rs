@@ -9,7 +9,7 @@ use shieldcall_protocol::{MoveRefusal, MoveToken, RelayRequest, valid_transfer_n
 
 use super::{CallStatus, Controller, Effect};
 use crate::move_link::MoveLink;
-use crate::pickup::{Arrival, PickupCode, link_rest, page_half, read_pickup_path, seal_deposit};
+use crate::pickup::{Arrival, DepositSeal, PickupCode, link_rest, page_half, read_pickup_path};
 
 /// What the parking page says once the place is parked (the code and link stay on screen).
 pub const PARKED_HERE: &str = "You parked the call. Whoever has the pickup code or link can pick \
@@ -58,6 +58,8 @@ pub const OFFER_NOT_YET: &str = "The call can be transferred once this call is c
 /// link (with E2EE off; media states are 2, move intents 3).
 pub const TRANSFER_OFFER_KIND: u8 = 4;
 
+/// What the person is told when this page could not seal the deposit (no WebCrypto).
+pub const PARK_FAILED: &str = "This browser could not park the call. Try again, or transfer it.";
 /// Why parking, transferring and consulting are not offered under end-to-end encryption.
 pub const HANDOVER_NEEDS_E2EE_OFF: &str =
     "Parking and transferring a call need a call without end-to-end encryption.";
@@ -94,9 +96,30 @@ impl Controller {
         let nonce: [u8; 12] = random[6..].try_into().expect("12 bytes");
         // The token is not known yet; the part after it is what the deposit carries.
         let link = self.pickup_link(MoveToken(String::new()));
-        let deposit = seal_deposit(&half, nonce, &link_rest(&link));
+        let seal = DepositSeal::new(&half, nonce, &link_rest(&link));
         self.parking = Some((half, consult));
         self.handing_to = None;
+        self.emit(Effect::SealDeposit(seal));
+    }
+
+    /// [`Effect::SealDeposit`]'s answer: ask the relay to hold the place with the deposit, if
+    /// the park still stands (the call can have ended, or gone E2EE, while the page sealed).
+    pub(super) fn deposit_sealed(&mut self, deposit: Option<String>) {
+        if self.parking.is_none() {
+            return self.log("a sealed deposit for no park");
+        }
+        if self.ended {
+            self.parking = None;
+            return;
+        }
+        if let Some(why) = self.handover_unavailable() {
+            self.parking = None;
+            return self.notice(why);
+        }
+        let Some(deposit) = deposit else {
+            self.parking = None;
+            return self.notice(PARK_FAILED);
+        };
         self.emit(Effect::Relay(RelayRequest::Park { deposit }));
     }
 

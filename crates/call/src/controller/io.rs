@@ -4,7 +4,7 @@
 use crate::config::IceSettings;
 use crate::group::{AddLink, MergeLink};
 use crate::move_link::MoveLink;
-use crate::pickup::PickupCode;
+use crate::pickup::{DepositSeal, PickupCode};
 use crate::quality::{LinkStats, QualityView};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
@@ -168,6 +168,9 @@ pub enum Input {
     MergeInto(MergeLink),
     /// The person parks the call; `random` from the OS, for the pickup code and its deposit.
     Park { random: super::ParkRandom },
+    /// [`Effect::SealDeposit`]'s answer: the deposit as the relay is to hold it, or `None` if
+    /// the browser could not seal it.
+    DepositSealed { deposit: Option<String> },
     /// The person transfers the call to someone they call `name`.
     Transfer { name: String },
     /// The person puts the other person on hold to consult someone in another call (a park
@@ -189,6 +192,9 @@ pub enum Effect {
     Send(Signal),
     /// Send a request to the relay itself.
     Relay(RelayRequest),
+    /// Seal a park's deposit (AES-128-GCM, WebCrypto's in the page) and answer with
+    /// [`Input::DepositSealed`].
+    SealDeposit(DepositSeal),
     /// Show the link (and its QR code) that moves this place to another device, valid for
     /// `ttl_secs`; it replaces any shown before.
     ShowMoveLink {

@@ -42,8 +42,8 @@ use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
 pub use handover::{
     CONSULT_DONE, CONSULTING, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, OFFER_NOT_YET, ON_HOLD,
-    PARK_ENDED, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND,
-    TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
+    PARK_ENDED, PARK_FAILED, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME,
+    TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 pub use moving::{
@@ -343,6 +343,7 @@ impl Controller {
             Input::Merge => self.merge(),
             Input::MergeInto(link) => self.merge_into(link),
             Input::Park { random } => self.ask_to_park(random, false),
+            Input::DepositSealed { deposit } => self.deposit_sealed(deposit),
             Input::Consult { random } => self.ask_to_park(random, true),
             Input::OfferTransfer { path } => self.offer_transfer(&path),
             Input::Transfer { name } => self.ask_to_transfer(name),

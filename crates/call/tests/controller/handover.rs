@@ -4,11 +4,12 @@
 //! reason; a blind transfer names who joins; under E2EE, none of it.
 
 use shieldcall_call::controller::{
-    CONSULT_DONE, CONSULTING, CallStatus, HANDOVER_NEEDS_E2EE_OFF, Input, ON_HOLD, PARK_ENDED,
-    PARKED_HERE, PICKED_UP, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED,
-    TRANSFER_SENT, peer_transferred, transferred_away,
+    CONSULT_DONE, CONSULTING, CallStatus, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, Input,
+    ON_HOLD, PARK_ENDED, PARK_FAILED, PARKED_HERE, PICKED_UP, TRANSFER_NEEDS_NAME,
+    TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
 };
 use shieldcall_call::move_link::MoveLink;
+use shieldcall_call::pickup::host_aes_gcm::open_link;
 use shieldcall_call::pickup::{PickupCode, pickup_path, read_pickup_path};
 use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{MoveToken, RelayEvent, RelayRequest, Signal};
@@ -81,7 +82,7 @@ fn a_parked_call_puts_the_other_person_on_hold_and_a_pickup_link_takes_it_up() {
         assert!(parker.sent.iter().all(|(_, s)| !matches!(s, Signal::Bye {})));
         // The deposit holds the link's secret part, sealed: the code opens it into the link.
         assert!(!deposit.contains(&link.secret.to_link_text()));
-        assert_eq!(code.open(&MoveToken(TOKEN.into()), &deposit), Ok(link.clone()));
+        assert_eq!(open_link(&code, &MoveToken(TOKEN.into()), &deposit), Ok(link.clone()));
         // The other person: on hold, told, no connection, the call not over.
         let held = world.side(other(who));
         assert_eq!(held.view.status, CallStatus::OnHold);
@@ -102,16 +103,50 @@ fn a_pickup_by_code_opens_the_same_link_and_a_typo_opens_nothing() {
     let mut world = World::call(transport_only());
     let (link, code, deposit) = park(&mut world, From::Host, 300);
     let typed = PickupCode::parse(&code.to_text().to_lowercase()).unwrap();
-    let opened = typed.open(&MoveToken(TOKEN.into()), &deposit).unwrap();
+    let opened = open_link(&typed, &MoveToken(TOKEN.into()), &deposit).unwrap();
     assert_eq!(opened, link);
     let mut text = code.to_text();
     let last = if text.ends_with('0') { '1' } else { '0' };
     text.pop();
     text.push(last);
     let typo = PickupCode::parse(&text).unwrap();
-    assert!(typo.open(&MoveToken(TOKEN.into()), &deposit).is_err());
+    assert!(open_link(&typo, &MoveToken(TOKEN.into()), &deposit).is_err());
     picks_up(&mut world, From::Host, opened);
     goes_on(&world);
+}
+
+#[test]
+fn a_page_that_cannot_seal_the_deposit_says_so_and_the_call_goes_on() {
+    let mut world = World::call(transport_only());
+    world.host.cannot_seal = true;
+    world.input(From::Host, Input::Park { random: [9; 18] });
+    assert!(world.host.relay_requests.is_empty(), "nothing deposited");
+    assert_eq!(world.host.notices_with(PARK_FAILED), 1);
+    assert_eq!(world.host.view.ended, None);
+    goes_on(&world);
+    // The relay's answer to a park never asked for shows nothing.
+    let token = MoveToken(TOKEN.into());
+    world.relay_event(From::Host, RelayEvent::Parked { token, code: RELAY_HALF.into(), ttl: 9 });
+    world.settle();
+    assert!(world.host.view.parked.is_none());
+    // Once it can, the park goes ahead.
+    world.host.cannot_seal = false;
+    park(&mut world, From::Host, 300);
+    assert_eq!(world.host.view.ended, Some((Some(PARKED_HERE.into()), true)));
+}
+
+#[test]
+fn a_call_hung_up_while_the_deposit_is_sealed_deposits_nothing() {
+    let mut world = World::call(transport_only());
+    let now = world.now;
+    // Park pressed, and Hang up before the browser has sealed.
+    world.host.handle(Input::Park { random: [9; 18] }, now);
+    world.input(From::Host, Input::HangUp);
+    assert!(world.host.relay_requests.is_empty(), "nothing deposited");
+    // Nor is the person who hung up told anything about parking.
+    assert_eq!(world.host.notices_with(PARK_FAILED), 0);
+    assert_eq!(world.host.notices_with(HANDOVER_NOT_YET), 0);
+    assert!(world.host.view.parked.is_none());
 }
 
 #[test]

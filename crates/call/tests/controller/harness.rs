@@ -14,7 +14,7 @@ use shieldcall_call::controller::{
 };
 use shieldcall_call::group::{AddLink, MergeLink};
 use shieldcall_call::move_link::MoveLink;
-use shieldcall_call::pickup::PickupCode;
+use shieldcall_call::pickup::{PickupCode, host_aes_gcm};
 use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -155,6 +155,8 @@ pub struct Side {
     pub on_relay: bool,
     /// The next worker to start fails.
     pub worker_fails: bool,
+    /// This browser cannot seal a park's deposit (no WebCrypto).
+    pub cannot_seal: bool,
     /// The browser reports this certificate fill instead of the one it connected to.
     pub reported_certificate: Option<Option<String>>,
     /// The next description this browser makes names no certificate.
@@ -214,6 +216,7 @@ impl Side {
             stats_reads: 0,
             on_relay: false,
             worker_fails: false,
+            cannot_seal: false,
             reported_certificate: None,
             describe_without_certificate: false,
             trace: Vec::new(),
@@ -336,6 +339,11 @@ impl Side {
             }
             Effect::Notice(text) => self.view.notices.push(text),
             Effect::Relay(request) => self.relay_requests.push(request),
+            Effect::SealDeposit(seal) => {
+                // The page's WebCrypto; here the host's AES-GCM, which seals the same bytes.
+                let deposit = (!self.cannot_seal).then(|| host_aes_gcm::seal(&seal));
+                self.pending.push_back(Input::DepositSealed { deposit });
+            }
             Effect::ShowMoveLink { link, ttl_secs } => self.view.move_link = Some((link, ttl_secs)),
             Effect::HideMoveLink => {
                 self.view.move_link = None;
