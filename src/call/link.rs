@@ -114,40 +114,47 @@ impl Call {
             return self.handle(Input::ConnectFailed { generation });
         };
         let ice_news = Rc::new(RefCell::new(IceSink::to(generation, &self.me)));
-        let mut closures = wire_ice(&pc, &ice_news);
-        closures.extend(wire_events(&pc, &chat, generation, &self.me));
-        self.link =
-            Some(Link { generation, pc: pc.clone(), media: None, chat, _closures: closures });
-        let weak = self.me.clone();
-        spawn_local(async move {
-            if let Err(error) = negotiate(&weak, &pc, &worker, e2ee, offer, generation).await {
-                connect_failed(&weak, generation, &error);
-            }
-        });
+        let closures = wire_ice(&pc, &ice_news);
+        let (weak, link_pc) = (self.me.clone(), pc.clone());
+        let steps = async move { negotiate(&weak, &pc, &worker, e2ee, offer, generation).await };
+        self.start_attempt(generation, link_pc, chat, closures, steps);
     }
 
     /// Take the prepared connection for attempt `generation`: its offer goes as soon as it is
     /// made (at once, if it was), then what ICE found meanwhile; the camera follows.
     fn connect_prepared(&mut self, generation: Generation, prepared: PreparedLink) {
-        let PreparedLink { pc, chat, media, offer, ice_news, mut closures, .. } = prepared;
+        let PreparedLink { pc, chat, media, offer, ice_news, closures, .. } = prepared;
+        let (weak, link_pc) = (self.me.clone(), pc.clone());
+        let steps = async move {
+            let Some((camera, screen)) = link_made(&weak, &media, generation) else {
+                return Ok(());
+            };
+            let sdp = offer.await?;
+            let payload_types = payload_types(&pc);
+            with_call(&weak, |c| {
+                c.handle(Input::LocalDescription { generation, sdp, payload_types })
+            });
+            IceSink::deliver_to(&ice_news, generation, &weak);
+            send_local_media(&media, camera, screen).await
+        };
+        self.start_attempt(generation, link_pc, chat, closures, steps);
+    }
+
+    /// Make `pc` attempt `generation`'s link, its events wired to the controller, and run the
+    /// attempt's `steps`: their failure is the attempt's.
+    fn start_attempt(
+        &mut self,
+        generation: Generation,
+        pc: RtcPeerConnection,
+        chat: RtcDataChannel,
+        mut closures: Vec<Closure<dyn FnMut(Event)>>,
+        steps: impl Future<Output = Result<(), JsValue>> + 'static,
+    ) {
         closures.extend(wire_events(&pc, &chat, generation, &self.me));
-        self.link =
-            Some(Link { generation, pc: pc.clone(), media: None, chat, _closures: closures });
+        self.link = Some(Link { generation, pc, media: None, chat, _closures: closures });
         let weak = self.me.clone();
         spawn_local(async move {
-            let outcome = async {
-                let Some((camera, screen)) = link_made(&weak, &media, generation) else {
-                    return Ok(());
-                };
-                let sdp = offer.await?;
-                let payload_types = payload_types(&pc);
-                with_call(&weak, |c| {
-                    c.handle(Input::LocalDescription { generation, sdp, payload_types })
-                });
-                IceSink::deliver_to(&ice_news, generation, &weak);
-                send_local_media(&media, camera, screen).await
-            };
-            if let Err(error) = outcome.await {
+            if let Err(error) = steps.await {
                 connect_failed(&weak, generation, &error);
             }
         });
