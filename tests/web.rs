@@ -133,9 +133,12 @@ async fn a_deposit_seals_and_opens_with_webcrypto() {
     );
     let code = PickupCode::new("123456", "ABCDEF").unwrap();
     let mut read = SealedDeposit::parse(&sealed).unwrap();
-    assert_eq!(deposit::open(&code.deposit_key(), &read).await.as_deref(), Ok(REST.as_bytes()));
+    let opened = deposit::open(&code.deposit_key(), &read).await.expect("the code opens it");
+    assert_eq!(&opened[..], REST.as_bytes());
     let typo = PickupCode::new("123456", "ABCDEG").unwrap();
-    assert_eq!(deposit::open(&typo.deposit_key(), &read).await, Err(PickupError::WrongCode));
+    let refused = deposit::open(&typo.deposit_key(), &read).await.map(|_| ());
+    assert_eq!(refused, Err(PickupError::WrongCode));
     read.sealed[0] ^= 1;
-    assert_eq!(deposit::open(&code.deposit_key(), &read).await, Err(PickupError::WrongCode));
+    let refused = deposit::open(&code.deposit_key(), &read).await.map(|_| ());
+    assert_eq!(refused, Err(PickupError::WrongCode));
 }

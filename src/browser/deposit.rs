@@ -7,25 +7,36 @@ use shieldcall_call::pickup::{DEPOSIT_AAD, DepositKey, DepositSeal, PickupError,
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
+use zeroize::Zeroizing;
 
-/// The page's `crypto.subtle` (absent outside a secure context).
-fn subtle() -> Result<SubtleCrypto, JsValue> {
-    let crypto = web_sys::window().ok_or("no window")?.crypto()?;
-    Ok(crypto.subtle())
+/// The page's `crypto.subtle`, which only a secure context has (`https:`, or the loopback).
+fn subtle() -> Option<SubtleCrypto> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    Reflect::get(&crypto, &"subtle".into()).ok()?.dyn_into().ok()
+}
+
+/// Which way [`aes_gcm`] goes.
+#[derive(Clone, Copy)]
+enum Way {
+    Seal,
+    Open,
 }
 
 /// AES-128-GCM of `data` under `key` with `nonce` and the deposit's additional data (a
-/// 128-bit tag, WebCrypto's default): `encrypt` seals, otherwise opens.
+/// 128-bit tag, WebCrypto's default).
 async fn aes_gcm(
     subtle: &SubtleCrypto,
     key: &DepositKey,
-    encrypt: bool,
+    way: Way,
     nonce: &[u8],
     data: &[u8],
-) -> Result<Vec<u8>, JsValue> {
-    let usage = if encrypt { "encrypt" } else { "decrypt" };
-    // `importKey` and `encrypt` copy the bytes they are given before they return: the
-    // JavaScript copies of the key and of the data (a link secret) are overwritten at once.
+) -> Result<Zeroizing<Vec<u8>>, JsValue> {
+    let usage = match way {
+        Way::Seal => "encrypt",
+        Way::Open => "decrypt",
+    };
+    // `importKey`, `encrypt` and `decrypt` copy the bytes they are given before they return:
+    // the JavaScript copies of the key and of the data are overwritten at once.
     let raw = Uint8Array::from(&key.bytes()[..]);
     let import =
         subtle.import_key_with_str("raw", &raw, "AES-GCM", false, &Array::of1(&usage.into()));
@@ -36,25 +47,32 @@ async fn aes_gcm(
     Reflect::set(&params, &"iv".into(), &Uint8Array::from(nonce))?;
     Reflect::set(&params, &"additionalData".into(), &Uint8Array::from(DEPOSIT_AAD))?;
     let data = Uint8Array::from(data);
-    let done = if encrypt {
-        subtle.encrypt_with_object_and_js_u8_array(&params, &key, &data)
-    } else {
-        subtle.decrypt_with_object_and_js_u8_array(&params, &key, &data)
+    let done = match way {
+        Way::Seal => subtle.encrypt_with_object_and_js_u8_array(&params, &key, &data),
+        Way::Open => subtle.decrypt_with_object_and_js_u8_array(&params, &key, &data),
     };
     data.fill(0, 0, data.length());
-    Ok(Uint8Array::new(&JsFuture::from(done?).await?).to_vec())
+    let out = Uint8Array::new(&JsFuture::from(done?).await?);
+    let bytes = Zeroizing::new(out.to_vec());
+    out.fill(0, 0, out.length());
+    Ok(bytes)
 }
 
-/// The deposit of `seal` as the relay is to hold it, or why it could not be sealed.
-pub async fn seal(seal: &DepositSeal) -> Result<String, JsValue> {
-    let sealed = aes_gcm(&subtle()?, &seal.key, true, &seal.nonce, seal.text.as_bytes()).await?;
-    Ok(seal.deposit(&sealed))
+/// The deposit of `job` as the relay is to hold it, or why it could not be sealed.
+pub async fn seal(job: &DepositSeal) -> Result<String, JsValue> {
+    let subtle = subtle().ok_or("this page has no WebCrypto")?;
+    let sealed = aes_gcm(&subtle, &job.key, Way::Seal, &job.nonce, job.text.as_bytes()).await?;
+    Ok(job.deposit(&sealed))
 }
 
-/// The text of `deposit` opened with `key`, or why not: the wrong code when it does not open.
-pub async fn open(key: &DepositKey, deposit: &SealedDeposit) -> Result<Vec<u8>, PickupError> {
-    let subtle = subtle().map_err(|_| PickupError::NoWebCrypto)?;
-    aes_gcm(&subtle, key, false, &deposit.nonce, &deposit.sealed)
+/// The text of `deposit` opened with `key` (it holds the link secret: wiped on drop), or why
+/// not: without WebCrypto, nothing can be opened; with it, what does not open is the wrong code.
+pub async fn open(
+    key: &DepositKey,
+    deposit: &SealedDeposit,
+) -> Result<Zeroizing<Vec<u8>>, PickupError> {
+    let subtle = subtle().ok_or(PickupError::NoWebCrypto)?;
+    aes_gcm(&subtle, key, Way::Open, &deposit.nonce, &deposit.sealed)
         .await
         .map_err(|_| PickupError::WrongCode)
 }

@@ -43,7 +43,11 @@ impl Call {
             Effect::SealDeposit(seal) => {
                 let weak = self.me.clone();
                 spawn_local(async move {
-                    let deposit = crate::browser::deposit::seal(&seal).await.ok();
+                    let deposit = crate::browser::deposit::seal(&seal).await;
+                    if let Err(why) = &deposit {
+                        web_sys::console::warn_2(&"the park's deposit was not sealed:".into(), why);
+                    }
+                    let deposit = deposit.ok();
                     with_call(&weak, |c| c.handle(Input::DepositSealed { deposit }));
                 });
             }

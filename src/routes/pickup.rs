@@ -35,7 +35,7 @@ async fn find(code: &PickupCode) -> Result<String, String> {
             let sealed = SealedDeposit::parse(&deposit).map_err(|e| e.to_string())?;
             let opened = crate::browser::deposit::open(&code.deposit_key(), &sealed).await;
             let link =
-                opened.and_then(|text| opened_link(&token, text)).map_err(|e| e.to_string())?;
+                opened.and_then(|text| opened_link(&token, &text)).map_err(|e| e.to_string())?;
             Ok(format!("/call/{call}#{}{}", link.to_fragment(), Arrival::Pickup.tag()))
         }
         Ok(PickupAnswer::Refused { reason }) => Err(pickup_refused(reason).into()),

@@ -128,9 +128,11 @@ impl PickupCode {
 
 /// The pickup link the relay's answer opens into: its token, and the deposit's text once
 /// opened with the code's [`DepositKey`]. A text that is no link's part is the wrong code too.
-pub fn opened_link(token: &MoveToken, opened: Vec<u8>) -> Result<MoveLink, PickupError> {
-    let rest = String::from_utf8(opened).map_err(|_| PickupError::WrongCode)?;
-    MoveLink::parse_fragment(&format!("m={}&{rest}", token.0)).map_err(|_| PickupError::WrongCode)
+pub fn opened_link(token: &MoveToken, opened: &[u8]) -> Result<MoveLink, PickupError> {
+    let rest = std::str::from_utf8(opened).map_err(|_| PickupError::WrongCode)?;
+    // The fragment holds the link secret: wiped once read.
+    let fragment = Zeroizing::new(format!("m={}&{rest}", token.0));
+    MoveLink::parse_fragment(&fragment).map_err(|_| PickupError::WrongCode)
 }
 
 /// How a page opened from a link that takes someone's place got it: the words of a refusal
@@ -267,7 +269,6 @@ impl std::fmt::Debug for DepositKey {
 /// What a park deposits with the relay, before it is sealed: the pickup link's part after its
 /// token (`s=…&r=…`), to be sealed with AES-128-GCM under `key`, with `nonce` and
 /// [`DEPOSIT_AAD`]; [`DepositSeal::deposit`] writes the result as the relay holds it.
-#[derive(PartialEq)]
 pub struct DepositSeal {
     pub key: DepositKey,
     pub nonce: [u8; NONCE_LEN],
@@ -288,6 +289,13 @@ impl DepositSeal {
         let mut out = self.nonce.to_vec();
         out.extend_from_slice(sealed);
         base64url::encode(&out)
+    }
+}
+
+impl PartialEq for DepositSeal {
+    fn eq(&self, other: &Self) -> bool {
+        let text = self.text.as_bytes().ct_eq(other.text.as_bytes());
+        self.key == other.key && self.nonce == other.nonce && bool::from(text)
     }
 }
 
@@ -329,6 +337,7 @@ pub mod host_aes_gcm {
     use aes_gcm::aead::{Aead, KeyInit, Payload};
 
     use shieldcall_protocol::MoveToken;
+    use zeroize::Zeroizing;
 
     use super::{DEPOSIT_AAD, DepositKey, DepositSeal, PickupCode, PickupError, SealedDeposit};
     use crate::move_link::MoveLink;
@@ -347,9 +356,9 @@ pub mod host_aes_gcm {
     }
 
     /// The opened text, or `None` if the deposit does not open under `key`.
-    pub fn open(key: &DepositKey, deposit: &SealedDeposit) -> Option<Vec<u8>> {
+    pub fn open(key: &DepositKey, deposit: &SealedDeposit) -> Option<Zeroizing<Vec<u8>>> {
         let payload = Payload { msg: &deposit.sealed, aad: DEPOSIT_AAD };
-        cipher(key).decrypt(&deposit.nonce.into(), payload).ok()
+        cipher(key).decrypt(&deposit.nonce.into(), payload).ok().map(Zeroizing::new)
     }
 
     /// The pickup link `code` opens the relay's answer into, as the pickup form does.
@@ -360,7 +369,7 @@ pub mod host_aes_gcm {
     ) -> Result<MoveLink, PickupError> {
         let sealed = SealedDeposit::parse(deposit)?;
         let opened = open(&code.deposit_key(), &sealed).ok_or(PickupError::WrongCode)?;
-        super::opened_link(token, opened)
+        super::opened_link(token, &opened)
     }
 }
 

@@ -58,7 +58,7 @@ pub const OFFER_NOT_YET: &str = "The call can be transferred once this call is c
 /// link (with E2EE off; media states are 2, move intents 3).
 pub const TRANSFER_OFFER_KIND: u8 = 4;
 
-/// What the person is told when this page could not seal the deposit (no WebCrypto).
+/// What the person is told when this page could not seal the deposit (WebCrypto refused).
 pub const PARK_FAILED: &str = "This browser could not park the call. Try again, or transfer it.";
 /// Why parking, transferring and consulting are not offered under end-to-end encryption.
 pub const HANDOVER_NEEDS_E2EE_OFF: &str =
@@ -90,6 +90,12 @@ impl Controller {
     pub(super) fn ask_to_park(&mut self, random: ParkRandom, consult: bool) {
         if let Some(why) = self.handover_unavailable() {
             return self.notice(why);
+        }
+        // One park at a time: a second press while the first is sealed or at the relay would
+        // pair the relay's answer to the first with the second's page half, a code that opens
+        // nothing.
+        if self.parking.is_some() {
+            return self.log("a park already under way");
         }
         // Unwraps: the slices are the array's first 6 and last 12 bytes.
         let half = page_half(&random[..6].try_into().expect("6 bytes"));

@@ -158,8 +158,8 @@ pub struct Controller {
     move_link_until: Option<u64>,
     /// When (ms) this call, merged into the person's other call, leaves.
     merge_leaves_at: Option<u64>,
-    /// The page's half of the pickup code of a park asked for (and whether to consult), until
-    /// the relay answers.
+    /// The page's half of the pickup code of a park asked for (and whether to consult), while
+    /// its deposit is sealed and until the relay answers (or its socket closes).
     parking: Option<(String, bool)>,
     /// (Consulting) the held call's link went to the other person on this call.
     transfer_sent: bool,

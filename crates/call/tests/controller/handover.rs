@@ -136,6 +136,30 @@ fn a_page_that_cannot_seal_the_deposit_says_so_and_the_call_goes_on() {
 }
 
 #[test]
+fn park_pressed_twice_parks_once_and_the_code_shown_opens_its_deposit() {
+    let mut world = World::call(transport_only());
+    // A sealed deposit nobody asked for goes nowhere.
+    world.input(From::Host, Input::DepositSealed { deposit: Some("AAAA".into()) });
+    assert!(world.host.relay_requests.is_empty());
+    // The second press comes before the first's deposit is sealed.
+    let now = world.now;
+    world.host.handle(Input::Park { random: [9; 18] }, now);
+    world.input(From::Host, Input::Park { random: [3; 18] });
+    let [RelayRequest::Park { deposit }] = &world.host.relay_requests[..] else {
+        panic!("one park asked for: {:?}", world.host.relay_requests);
+    };
+    let deposit = deposit.clone();
+    let token = MoveToken(TOKEN.into());
+    world.relay_event(
+        From::Host,
+        RelayEvent::Parked { token: token.clone(), code: RELAY_HALF.into(), ttl: 300 },
+    );
+    world.settle();
+    let (link, code, _) = world.host.view.parked.clone().expect("code shown");
+    assert_eq!(open_link(&code, &token, &deposit), Ok(link));
+}
+
+#[test]
 fn a_call_hung_up_while_the_deposit_is_sealed_deposits_nothing() {
     let mut world = World::call(transport_only());
     let now = world.now;
