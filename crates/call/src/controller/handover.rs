@@ -66,6 +66,10 @@ pub const HANDOVER_NEEDS_E2EE_OFF: &str =
 /// Why they are not offered before the call is set up.
 pub const HANDOVER_NOT_YET: &str = "The call can be parked or transferred once it is connected.";
 
+/// How long (ms) a park waits for its deposit to be sealed and for the relay's answer before
+/// Park can be pressed again (the relay answers in milliseconds; sealing takes less).
+const PARK_ANSWER_WAIT_MS: u64 = 10_000;
+
 /// The random bytes a park takes: the page's half of the pickup code, and the deposit's nonce.
 pub type ParkRandom = [u8; 18];
 
@@ -93,8 +97,8 @@ impl Controller {
         }
         // One park at a time: a second press while the first is sealed or at the relay would
         // pair the relay's answer to the first with the second's page half, a code that opens
-        // nothing.
-        if self.parking.is_some() {
+        // nothing. A park the relay never answered does not hold the button for ever.
+        if self.parking.as_ref().is_some_and(|(.., at)| self.now < at + PARK_ANSWER_WAIT_MS) {
             return self.log("a park already under way");
         }
         // Unwraps: the slices are the array's first 6 and last 12 bytes.
@@ -103,7 +107,7 @@ impl Controller {
         // The token is not known yet; the part after it is what the deposit carries.
         let link = self.pickup_link(MoveToken(String::new()));
         let seal = DepositSeal::new(&half, nonce, &link_rest(&link));
-        self.parking = Some((half, consult));
+        self.parking = Some((half, consult, self.now));
         self.handing_to = None;
         self.emit(Effect::SealDeposit(seal));
     }
@@ -132,7 +136,7 @@ impl Controller {
     /// The relay holds the place: show the code and link, and leave the call on this page
     /// (its socket going is what leaves the place held).
     pub(super) fn parked(&mut self, token: MoveToken, relay_half: &str, ttl_secs: u64) {
-        let Some((half, consult)) = self.parking.take() else {
+        let Some((half, consult, _)) = self.parking.take() else {
             return self.log("relay: a park nobody asked for");
         };
         let Some(code) = PickupCode::new(relay_half, &half) else {

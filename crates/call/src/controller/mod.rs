@@ -158,9 +158,9 @@ pub struct Controller {
     move_link_until: Option<u64>,
     /// When (ms) this call, merged into the person's other call, leaves.
     merge_leaves_at: Option<u64>,
-    /// The page's half of the pickup code of a park asked for (and whether to consult), while
-    /// its deposit is sealed and until the relay answers (or its socket closes).
-    parking: Option<(String, bool)>,
+    /// The page's half of the pickup code of a park asked for, whether to consult, and when
+    /// (ms): while its deposit is sealed and until the relay answers (or its socket closes).
+    parking: Option<(String, bool, u64)>,
     /// (Consulting) the held call's link went to the other person on this call.
     transfer_sent: bool,
     /// The name the latest transfer link was made for (its use ends this page's call).

@@ -160,6 +160,21 @@ fn park_pressed_twice_parks_once_and_the_code_shown_opens_its_deposit() {
 }
 
 #[test]
+fn a_park_the_relay_never_answers_lets_the_person_park_again_later() {
+    let mut world = World::call(transport_only());
+    world.input(From::Host, Input::Park { random: [9; 18] });
+    world.input(From::Host, Input::Park { random: [9; 18] });
+    assert_eq!(world.host.relay_requests.len(), 1, "the second press waits for the first");
+    world.advance(9_000);
+    world.input(From::Host, Input::Park { random: [9; 18] });
+    assert_eq!(world.host.relay_requests.len(), 1, "9 s on, still waiting for the first");
+    world.advance(1_000);
+    let (link, code, deposit) = park(&mut world, From::Host, 300);
+    assert_eq!(world.host.relay_requests.len(), 1, "the first, and the one `park` took");
+    assert_eq!(open_link(&code, &MoveToken(TOKEN.into()), &deposit), Ok(link));
+}
+
+#[test]
 fn a_call_hung_up_while_the_deposit_is_sealed_deposits_nothing() {
     let mut world = World::call(transport_only());
     let now = world.now;
