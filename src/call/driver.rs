@@ -47,8 +47,8 @@ impl Call {
                     if let Err(why) = &deposit {
                         web_sys::console::warn_2(&"the park's deposit was not sealed:".into(), why);
                     }
-                    let deposit = deposit.ok();
-                    with_call(&weak, |c| c.handle(Input::DepositSealed { deposit }));
+                    let (nonce, deposit) = (seal.nonce, deposit.ok());
+                    with_call(&weak, |c| c.handle(Input::DepositSealed { nonce, deposit }));
                 });
             }
             Effect::ShowMoveLink { link, ttl_secs } => {

@@ -58,17 +58,26 @@ pub const OFFER_NOT_YET: &str = "The call can be transferred once this call is c
 /// link (with E2EE off; media states are 2, move intents 3).
 pub const TRANSFER_OFFER_KIND: u8 = 4;
 
-/// What the person is told when this page could not seal the deposit (WebCrypto refused).
-pub const PARK_FAILED: &str = "This browser could not park the call. Try again, or transfer it.";
+/// What the person is told when this page could not seal the deposit: the browser offers it
+/// no WebCrypto (outside a secure context), the one way its AES-GCM fails.
+pub const PARK_FAILED: &str = "This browser cannot park the call from this page: it offers the \
+     page no WebCrypto to seal the pickup code's part. Transfer the call instead.";
+/// What the person is told when the relay's connection dropped before it answered a park.
+pub const PARK_LOST: &str =
+    "The call was not parked: the connection to the relay dropped. Park it again.";
 /// Why parking, transferring and consulting are not offered under end-to-end encryption.
 pub const HANDOVER_NEEDS_E2EE_OFF: &str =
     "Parking and transferring a call need a call without end-to-end encryption.";
 /// Why they are not offered before the call is set up.
 pub const HANDOVER_NOT_YET: &str = "The call can be parked or transferred once it is connected.";
 
-/// How long (ms) a park waits for its deposit to be sealed and for the relay's answer before
-/// Park can be pressed again (the relay answers in milliseconds; sealing takes less).
-const PARK_ANSWER_WAIT_MS: u64 = 10_000;
+/// A park asked for: the page's half of its pickup code, whether to consult, and the nonce of
+/// its deposit while the page seals it (`None` once sent to the relay).
+pub(super) struct Parking {
+    half: String,
+    consult: bool,
+    sealing: Option<[u8; 12]>,
+}
 
 /// The random bytes a park takes: the page's half of the pickup code, and the deposit's nonce.
 pub type ParkRandom = [u8; 18];
@@ -95,10 +104,10 @@ impl Controller {
         if let Some(why) = self.handover_unavailable() {
             return self.notice(why);
         }
-        // One park at a time: a second press while the first is sealed or at the relay would
-        // pair the relay's answer to the first with the second's page half, a code that opens
-        // nothing. A park the relay never answered does not hold the button for ever.
-        if self.parking.as_ref().is_some_and(|(.., at)| self.now < at + PARK_ANSWER_WAIT_MS) {
+        // One park at a time: the relay's answer names no park, so a second one asked on the
+        // same socket would pair the answer to the first with the second's page half, a code
+        // that opens nothing. A new socket forgets a park already sent (`relay_open`).
+        if self.parking.is_some() {
             return self.log("a park already under way");
         }
         // Unwraps: the slices are the array's first 6 and last 12 bytes.
@@ -107,15 +116,16 @@ impl Controller {
         // The token is not known yet; the part after it is what the deposit carries.
         let link = self.pickup_link(MoveToken(String::new()));
         let seal = DepositSeal::new(&half, nonce, &link_rest(&link));
-        self.parking = Some((half, consult, self.now));
+        self.parking = Some(Parking { half, consult, sealing: Some(nonce) });
         self.handing_to = None;
         self.emit(Effect::SealDeposit(seal));
     }
 
-    /// [`Effect::SealDeposit`]'s answer: ask the relay to hold the place with the deposit, if
-    /// the park still stands (the call can have ended, or gone E2EE, while the page sealed).
-    pub(super) fn deposit_sealed(&mut self, deposit: Option<String>) {
-        if self.parking.is_none() {
+    /// [`Effect::SealDeposit`]'s answer for the deposit of `nonce`: ask the relay to hold the
+    /// place with it, if that park still stands (the call can have ended, or gone E2EE, while
+    /// the page sealed).
+    pub(super) fn deposit_sealed(&mut self, nonce: [u8; 12], deposit: Option<String>) {
+        if self.parking.as_ref().is_none_or(|p| p.sealing != Some(nonce)) {
             return self.log("a sealed deposit for no park");
         }
         if self.ended {
@@ -130,13 +140,25 @@ impl Controller {
             self.parking = None;
             return self.notice(PARK_FAILED);
         };
+        if let Some(parking) = self.parking.as_mut() {
+            parking.sealing = None;
+        }
         self.emit(Effect::Relay(RelayRequest::Park { deposit }));
+    }
+
+    /// A new relay socket: a park sent on the one before is answered on none, so it is
+    /// forgotten and the person told; a park still being sealed goes on this one.
+    pub(super) fn forget_park_sent(&mut self) {
+        if self.parking.as_ref().is_some_and(|p| p.sealing.is_none()) {
+            self.parking = None;
+            self.notice(PARK_LOST);
+        }
     }
 
     /// The relay holds the place: show the code and link, and leave the call on this page
     /// (its socket going is what leaves the place held).
     pub(super) fn parked(&mut self, token: MoveToken, relay_half: &str, ttl_secs: u64) {
-        let Some((half, consult, _)) = self.parking.take() else {
+        let Some(Parking { half, consult, sealing: None }) = self.parking.take() else {
             return self.log("relay: a park nobody asked for");
         };
         let Some(code) = PickupCode::new(relay_half, &half) else {

@@ -168,9 +168,9 @@ pub enum Input {
     MergeInto(MergeLink),
     /// The person parks the call; `random` from the OS, for the pickup code and its deposit.
     Park { random: super::ParkRandom },
-    /// [`Effect::SealDeposit`]'s answer: the deposit as the relay is to hold it, or `None` if
-    /// the browser could not seal it.
-    DepositSealed { deposit: Option<String> },
+    /// [`Effect::SealDeposit`]'s answer for the deposit of `nonce`: the deposit as the relay
+    /// is to hold it, or `None` if the browser could not seal it.
+    DepositSealed { nonce: [u8; 12], deposit: Option<String> },
     /// The person transfers the call to someone they call `name`.
     Transfer { name: String },
     /// The person puts the other person on hold to consult someone in another call (a park

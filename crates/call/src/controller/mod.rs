@@ -42,7 +42,7 @@ use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
 pub use handover::{
     CONSULT_DONE, CONSULTING, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, OFFER_NOT_YET, ON_HOLD,
-    PARK_ENDED, PARK_FAILED, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME,
+    PARK_ENDED, PARK_FAILED, PARK_LOST, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME,
     TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
@@ -158,9 +158,8 @@ pub struct Controller {
     move_link_until: Option<u64>,
     /// When (ms) this call, merged into the person's other call, leaves.
     merge_leaves_at: Option<u64>,
-    /// The page's half of the pickup code of a park asked for, whether to consult, and when
-    /// (ms): while its deposit is sealed and until the relay answers (or its socket closes).
-    parking: Option<(String, bool, u64)>,
+    /// A park asked for, until the relay answers (or its socket closes).
+    parking: Option<handover::Parking>,
     /// (Consulting) the held call's link went to the other person on this call.
     transfer_sent: bool,
     /// The name the latest transfer link was made for (its use ends this page's call).
@@ -343,7 +342,7 @@ impl Controller {
             Input::Merge => self.merge(),
             Input::MergeInto(link) => self.merge_into(link),
             Input::Park { random } => self.ask_to_park(random, false),
-            Input::DepositSealed { deposit } => self.deposit_sealed(deposit),
+            Input::DepositSealed { nonce, deposit } => self.deposit_sealed(nonce, deposit),
             Input::Consult { random } => self.ask_to_park(random, true),
             Input::OfferTransfer { path } => self.offer_transfer(&path),
             Input::Transfer { name } => self.ask_to_transfer(name),

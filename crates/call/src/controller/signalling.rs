@@ -146,8 +146,7 @@ impl Controller {
     /// hello to an empty room is only refused); so do later sockets, whose `joined` says
     /// whether anyone is there to hear it.
     pub(super) fn relay_open(&mut self) {
-        // A park asked on a socket that closed is answered on none: the person can park again.
-        self.parking = None;
+        self.forget_park_sent();
         let first = !std::mem::replace(&mut self.relay_opened, true);
         if first && self.role == Role::Guest && !self.link_made() {
             self.hello_before_joined = true;

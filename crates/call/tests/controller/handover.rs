@@ -5,7 +5,7 @@
 
 use shieldcall_call::controller::{
     CONSULT_DONE, CONSULTING, CallStatus, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, Input,
-    ON_HOLD, PARK_ENDED, PARK_FAILED, PARKED_HERE, PICKED_UP, TRANSFER_NEEDS_NAME,
+    ON_HOLD, PARK_ENDED, PARK_FAILED, PARK_LOST, PARKED_HERE, PICKED_UP, TRANSFER_NEEDS_NAME,
     TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
 };
 use shieldcall_call::move_link::MoveLink;
@@ -139,7 +139,8 @@ fn a_page_that_cannot_seal_the_deposit_says_so_and_the_call_goes_on() {
 fn park_pressed_twice_parks_once_and_the_code_shown_opens_its_deposit() {
     let mut world = World::call(transport_only());
     // A sealed deposit nobody asked for goes nowhere.
-    world.input(From::Host, Input::DepositSealed { deposit: Some("AAAA".into()) });
+    let stray = Input::DepositSealed { nonce: [9; 12], deposit: Some("AAAA".into()) };
+    world.input(From::Host, stray);
     assert!(world.host.relay_requests.is_empty());
     // The second press comes before the first's deposit is sealed.
     let now = world.now;
@@ -160,17 +161,36 @@ fn park_pressed_twice_parks_once_and_the_code_shown_opens_its_deposit() {
 }
 
 #[test]
-fn a_park_the_relay_never_answers_lets_the_person_park_again_later() {
+fn a_park_sealed_across_a_new_relay_socket_still_goes_to_the_relay() {
+    let mut world = World::call(transport_only());
+    let now = world.now;
+    // The socket is replaced while the page seals: the deposit goes on the new one.
+    world.host.handle(Input::Park { random: [9; 18] }, now);
+    world.input(From::Host, Input::RelayOpen);
+    assert!(matches!(world.host.relay_requests[..], [RelayRequest::Park { .. }]));
+    // An answer for another deposit (another nonce) is no park's.
+    let stray = Input::DepositSealed { nonce: [1; 12], deposit: Some("AAAA".into()) };
+    world.input(From::Host, stray);
+    assert_eq!(world.host.relay_requests.len(), 1);
+}
+
+#[test]
+fn a_park_whose_socket_drops_before_the_answer_is_said_and_can_be_asked_again() {
     let mut world = World::call(transport_only());
     world.input(From::Host, Input::Park { random: [9; 18] });
-    world.input(From::Host, Input::Park { random: [9; 18] });
+    assert_eq!(world.host.relay_requests.len(), 1);
+    world.input(From::Host, Input::Park { random: [3; 18] });
     assert_eq!(world.host.relay_requests.len(), 1, "the second press waits for the first");
-    world.advance(9_000);
-    world.input(From::Host, Input::Park { random: [9; 18] });
-    assert_eq!(world.host.relay_requests.len(), 1, "9 s on, still waiting for the first");
-    world.advance(1_000);
+    world.input(From::Host, Input::RelayOpen);
+    assert_eq!(world.host.notices_with(PARK_LOST), 1);
+    // The old socket's answer never comes on the new one; a late one shows nothing.
+    let token = MoveToken(TOKEN.into());
+    world.relay_event(From::Host, RelayEvent::Parked { token, code: RELAY_HALF.into(), ttl: 9 });
+    world.settle();
+    assert!(world.host.view.parked.is_none());
+    assert_eq!(world.host.view.ended, None);
+    // Asked again, on the new socket: the code shown opens the deposit sent with it.
     let (link, code, deposit) = park(&mut world, From::Host, 300);
-    assert_eq!(world.host.relay_requests.len(), 1, "the first, and the one `park` took");
     assert_eq!(open_link(&code, &MoveToken(TOKEN.into()), &deposit), Ok(link));
 }
 

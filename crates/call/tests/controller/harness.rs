@@ -342,7 +342,7 @@ impl Side {
             Effect::SealDeposit(seal) => {
                 // The page's WebCrypto; here the host's AES-GCM, which seals the same bytes.
                 let deposit = (!self.cannot_seal).then(|| host_aes_gcm::seal(&seal));
-                self.pending.push_back(Input::DepositSealed { deposit });
+                self.pending.push_back(Input::DepositSealed { nonce: seal.nonce, deposit });
             }
             Effect::ShowMoveLink { link, ttl_secs } => self.view.move_link = Some((link, ttl_secs)),
             Effect::HideMoveLink => {
