@@ -62,6 +62,9 @@ pub const TRANSFER_OFFER_KIND: u8 = 4;
 /// no WebCrypto (outside a secure context), the one way its AES-GCM fails.
 pub const PARK_FAILED: &str = "This browser cannot park the call from this page: it offers the \
      page no WebCrypto to seal the pickup code's part. Transfer the call instead.";
+/// What the person is told when the relay refused a park (a relay cluster offers none).
+pub const PARK_REFUSED: &str =
+    "The call was not parked: this call's relay does not offer parking. The call goes on.";
 /// What the person is told when the relay's connection dropped before it answered a park.
 pub const PARK_LOST: &str =
     "The call was not parked: the connection to the relay dropped. Park it again.";
@@ -152,6 +155,17 @@ impl Controller {
         if self.parking.as_ref().is_some_and(|p| p.sealing.is_none()) {
             self.parking = None;
             self.notice(PARK_LOST);
+        }
+    }
+
+    /// The relay refused something on this socket. With a park sent and not answered, that is
+    /// the park (a cluster's relay parks nothing; a place no longer this page's cannot be
+    /// parked): the person is told, in words of the page's own, and can ask again.
+    pub(super) fn relay_refused(&mut self, reason: String) {
+        self.log(format!("relay: {reason}"));
+        if self.parking.as_ref().is_some_and(|p| p.sealing.is_none()) {
+            self.parking = None;
+            self.notice(PARK_REFUSED);
         }
     }
 

@@ -42,8 +42,9 @@ use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
 pub use handover::{
     CONSULT_DONE, CONSULTING, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, OFFER_NOT_YET, ON_HOLD,
-    PARK_ENDED, PARK_FAILED, PARK_LOST, PARKED_HERE, PICKED_UP, ParkRandom, TRANSFER_NEEDS_NAME,
-    TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
+    PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PICKED_UP, ParkRandom,
+    TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred,
+    transferred_away,
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 pub use moving::{

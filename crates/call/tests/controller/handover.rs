@@ -5,8 +5,9 @@
 
 use shieldcall_call::controller::{
     CONSULT_DONE, CONSULTING, CallStatus, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, Input,
-    ON_HOLD, PARK_ENDED, PARK_FAILED, PARK_LOST, PARKED_HERE, PICKED_UP, TRANSFER_NEEDS_NAME,
-    TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred, transferred_away,
+    ON_HOLD, PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PICKED_UP,
+    TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred,
+    transferred_away,
 };
 use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::pickup::host_aes_gcm::open_link;
@@ -192,6 +193,26 @@ fn a_park_whose_socket_drops_before_the_answer_is_said_and_can_be_asked_again() 
     // Asked again, on the new socket: the code shown opens the deposit sent with it.
     let (link, code, deposit) = park(&mut world, From::Host, 300);
     assert_eq!(open_link(&code, &MoveToken(TOKEN.into()), &deposit), Ok(link));
+}
+
+#[test]
+fn a_park_the_relay_refuses_is_said_and_can_be_asked_again() {
+    let mut world = World::call(transport_only());
+    world.input(From::Host, Input::Park { random: [9; 18] });
+    // What a relay cluster answers (crates/relay/src/handover.rs).
+    let reason = "parking or transferring a call is not available on this relay".to_string();
+    world.relay_event(From::Host, RelayEvent::Error { reason });
+    world.settle();
+    assert_eq!(world.host.notices_with(PARK_REFUSED), 1);
+    assert_eq!(world.host.view.ended, None);
+    goes_on(&world);
+    world.input(From::Host, Input::Park { random: [3; 18] });
+    assert_eq!(world.host.relay_requests.len(), 2, "asked again");
+    // An error with no park on its way says nothing of parking.
+    let reason = "not a valid Shieldcall signalling message".to_string();
+    world.relay_event(From::Guest, RelayEvent::Error { reason });
+    world.settle();
+    assert_eq!(world.guest.notices_with(PARK_REFUSED), 0);
 }
 
 #[test]
