@@ -152,10 +152,7 @@ impl Controller {
     /// A new relay socket: a park sent on the one before is answered on none, so it is
     /// forgotten and the person told; a park still being sealed goes on this one.
     pub(super) fn forget_park_sent(&mut self) {
-        if self.parking.as_ref().is_some_and(|p| p.sealing.is_none()) {
-            self.parking = None;
-            self.notice(PARK_LOST);
-        }
+        self.give_up_park_sent(PARK_LOST);
     }
 
     /// The relay refused something on this socket. With a park sent and not answered, that is
@@ -163,9 +160,15 @@ impl Controller {
     /// parked): the person is told, in words of the page's own, and can ask again.
     pub(super) fn relay_refused(&mut self, reason: String) {
         self.log(format!("relay: {reason}"));
+        self.give_up_park_sent(PARK_REFUSED);
+    }
+
+    /// A park sent to the relay and not answered will not be: forget it (Park can be pressed
+    /// again) and tell the person `why`. A park still being sealed is not touched.
+    fn give_up_park_sent(&mut self, why: &'static str) {
         if self.parking.as_ref().is_some_and(|p| p.sealing.is_none()) {
             self.parking = None;
-            self.notice(PARK_REFUSED);
+            self.notice(why);
         }
     }
 
