@@ -52,9 +52,11 @@ run: setup
 	$(WASM) trunk serve --address $(HOST) --port $(PORT)
 
 # One process serving everything: the release build of the app from the relay, which sends its
-# wasm, JS and CSS brotli- or gzip-compressed to a browser that accepts them.
+# wasm, JS and CSS brotli- or gzip-compressed to a browser that accepts them. The app's wasm
+# imports get short names first (scripts/short-imports.mjs).
 dist: setup
 	$(WASM) env PATH="$(dir $(WASM_OPT)):$$PATH" $(SHIPPED_STD) trunk build --release
+	node scripts/short-imports.mjs dist
 	node scripts/precompress.mjs dist
 # The shipped relay, and for the e2e tests shieldcall-relay-mitm: the same relay with the
 # test-only man-in-the-middle modes, a binary of its own so that `make relay` never ships them.
