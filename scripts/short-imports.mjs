@@ -1,11 +1,11 @@
-// Gives the app's wasm imports short names, in its wasm and its JavaScript glue alike, and
-// writes the two files' new integrity hashes into index.html. wasm-bindgen names each import
-// after the JavaScript it calls plus 16 hex digits of a hash (`__wbg_new_with_byte_offset_and_
-// length_3cd32055a417f095`); the app has about 360 of them, and the hashes alone are about 5 KB
-// of the wasm after gzip that no compressor can take out. wasm-opt cannot rename them itself:
-// the glue would no longer find them. `make dist` runs this after `trunk build`, before
-// scripts/precompress.mjs. Fails, writing nothing, unless every import it renames is one key of
-// the glue's imports object, exactly once.
+// Gives the wasm imports of the app and of its media worker short names, in each wasm and its
+// JavaScript glue alike, and writes the app's two files' new integrity hashes into index.html.
+// wasm-bindgen names each import after the JavaScript it calls plus 16 hex digits of a hash
+// (`__wbg_new_with_byte_offset_and_length_3cd32055a417f095`); the app has about 360 of them,
+// and the hashes alone are about 5 KB of its wasm after gzip that no compressor can take out.
+// wasm-opt cannot rename them itself: the glue would no longer find them. `make dist` runs this
+// after `trunk build`, before scripts/precompress.mjs. Fails, writing nothing, unless every
+// import it renames is one key of its glue's imports object, exactly once.
 //
 // node scripts/short-imports.mjs [dir]   (default: dist)
 
@@ -138,30 +138,41 @@ function setIntegrity(html, href, value) {
   return html.replace(tag, (_, before, after) => `${before}${value}${after}`);
 }
 
+/** The glue `js` and its `wasm` with their imports renamed, and how many were. */
+function shorten(name, js, wasm) {
+  const glue = js.match(/return \{\s*__proto__: null,\s*"([^"]+)": import0,\s*\};/);
+  if (!glue) fail(`${name} has no imports object of the shape this script knows`);
+  const [renamed, renames] = renameImports(wasm, glue[1]);
+  for (const [from, to] of renames) {
+    const key = new RegExp(`^(\\s+)${from}: function`, 'gm');
+    const found = js.match(key)?.length ?? 0;
+    if (found !== 1 || js.split(from).length !== 2) {
+      fail(`${from} is ${found} keys of ${name}'s imports and appears ${js.split(from).length - 1} times`);
+    }
+    js = js.replace(key, (_, indent) => `${indent}${to}: function`);
+  }
+  return { js, wasm: renamed, count: renames.size };
+}
+
+function read(file) {
+  return { js: readFileSync(join(dir, file.js), 'utf8'), wasm: readFileSync(join(dir, file.wasm)) };
+}
+
 const indexPath = join(dir, 'index.html');
 let html = readFileSync(indexPath, 'utf8');
 const block = html.match(/<script type="application\/json" id="shieldcall-app">([^<]*)<\/script>/);
 if (!block) fail('index.html names no app (the shieldcall-app block)');
+// The app, whose files index.html preloads with their integrity; and the media worker, whose
+// loader (crates/worker/js/media-worker.js) names its files without a hash or an integrity.
 const app = JSON.parse(block[1]);
-const jsPath = join(dir, app.js);
-const wasmPath = join(dir, app.wasm);
-let js = readFileSync(jsPath, 'utf8');
-const glue = js.match(/return \{\s*__proto__: null,\s*"([^"]+)": import0,\s*\};/);
-if (!glue) fail(`${app.js} has no imports object of the shape this script knows`);
+const worker = { js: 'shieldcall-worker.js', wasm: 'shieldcall-worker_bg.wasm' };
+const files = [app, worker].map((file) => ({ file, ...shorten(file.js, read(file).js, read(file).wasm) }));
 
-const [wasm, renames] = renameImports(readFileSync(wasmPath), glue[1]);
-for (const [from, to] of renames) {
-  const key = new RegExp(`^(\\s+)${from}: function`, 'gm');
-  const found = js.match(key)?.length ?? 0;
-  if (found !== 1 || js.split(from).length !== 2) {
-    fail(`${from} is ${found} keys of the glue's imports and appears ${js.split(from).length - 1} times`);
-  }
-  js = js.replace(key, (_, indent) => `${indent}${to}: function`);
+html = setIntegrity(html, app.js, integrity(files[0].js));
+html = setIntegrity(html, app.wasm, integrity(files[0].wasm));
+for (const { file, js, wasm, count } of files) {
+  writeWhole(join(dir, file.wasm), wasm);
+  writeWhole(join(dir, file.js), js);
+  console.log(`short-imports: ${count} imports renamed in ${file.wasm} and ${file.js}`);
 }
-
-html = setIntegrity(html, app.js, integrity(js));
-html = setIntegrity(html, app.wasm, integrity(wasm));
-writeWhole(wasmPath, wasm);
-writeWhole(jsPath, js);
 writeWhole(indexPath, html);
-console.log(`short-imports: ${renames.size} imports renamed in ${app.wasm} and ${app.js}`);
