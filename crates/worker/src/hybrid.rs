@@ -12,6 +12,7 @@
 
 use shieldcall_e2ee::sframe::CipherSuite;
 use shieldcall_e2ee::sframe::external::is_gcm;
+use shieldcall_protocol::Direction;
 
 /// The browser engine the worker runs in: each WebCrypto call costs about 10 µs in Chromium
 /// and 80-110 µs in Firefox, so the crossover differs by an order of magnitude.
@@ -33,33 +34,44 @@ impl Engine {
     }
 }
 
-/// Payloads of at least this many bytes go to WebCrypto, per engine and suite, where the Rust
-/// and "WebCrypto path" columns of `make bench-browser` cross (README, "Measured"): below it
-/// the promise's fixed cost outweighs the AES instructions. Since the bitsliced AES-GCM
+/// Payloads of at least this many bytes go to WebCrypto, per engine, suite and direction, where
+/// the Rust and "WebCrypto path" columns of `make bench-browser` cross (README, "Measured"):
+/// below it the promise's fixed cost outweighs the AES instructions. Since the bitsliced AES-GCM
 /// (2026-12-04, `shieldcall_e2ee::sframe::sliced`) Rust takes about 8 µs a KB in Chromium and
-/// 8-10 in Firefox, plus 1-3 µs a frame. A WebCrypto frame costs about 10-13 µs up to 1 KB in
-/// Chromium plus about 2 a KB (AES-128 crosses near 1.4 KB, AES-256 near 1.3 KB) and 80-110 µs
-/// in Firefox plus about 2.5 a KB (both suites cross near 20 KB: Rust 100-126 µs at 16 KB,
-/// WebCrypto 114-135). `None`: the suite has no WebCrypto equivalent (AES-CTR with HMAC).
-pub fn crossover(engine: Engine, suite: CipherSuite) -> Option<usize> {
+/// 8-10 in Firefox, plus 1-3 µs a frame, opening as sealing. A WebCrypto frame costs about 10-13
+/// µs up to 1 KB in Chromium plus about 2 a KB (sealing with AES-128 crosses near 1.2-1.4 KB,
+/// with AES-256 near 1.0-1.3 KB) and 80-110 µs in Firefox plus about 2.5 a KB (both suites
+/// cross near 20 KB: Rust 100-126 µs at 16 KB, WebCrypto 114-135). Opening crosses sooner in
+/// Chromium: its WebCrypto output is the frame's data as it is, with no header to put in front
+/// (no second buffer, no move), about 2 µs less than sealing's at 1 KB, so the Rust path meets
+/// it 300-500 B earlier (AES-128 near 950 B, AES-256 near 800 B). `None`: the suite has no
+/// WebCrypto equivalent (AES-CTR with HMAC).
+pub fn crossover(engine: Engine, suite: CipherSuite, direction: Direction) -> Option<usize> {
     if !is_gcm(suite) {
         return None;
     }
     // By key length rather than by suite: which suites exist depends on the E2EE core's
     // features, and a match on them would have to follow those.
     let aes256 = suite.nk() == 32;
-    Some(match (engine, aes256) {
-        (Engine::Chromium, false) => 1536,
-        (Engine::Chromium, true) => 1280,
-        (Engine::Gecko, _) => 20 * 1024,
+    Some(match (engine, aes256, direction) {
+        (Engine::Chromium, false, Direction::Send) => 1536,
+        (Engine::Chromium, true, Direction::Send) => 1280,
+        (Engine::Chromium, false, Direction::Receive) => 960,
+        (Engine::Chromium, true, Direction::Receive) => 800,
+        (Engine::Gecko, _, _) => 20 * 1024,
     })
 }
 
-/// Whether a payload of `payload_len` bytes under `suite` is over the crossover: the rule the
-/// transform's [`Cryptor`](crate::cryptor::Cryptor) applies, and the benchmark's label of which
-/// path a size takes.
-pub fn goes_to_webcrypto(engine: Engine, suite: CipherSuite, payload_len: usize) -> bool {
-    crossover(engine, suite).is_some_and(|min| payload_len >= min)
+/// Whether a payload of `payload_len` bytes under `suite`, going `direction`, is over the
+/// crossover: the rule the transform's [`Cryptor`](crate::cryptor::Cryptor) applies, and the
+/// benchmark's label of which path a size takes.
+pub fn goes_to_webcrypto(
+    engine: Engine,
+    suite: CipherSuite,
+    direction: Direction,
+    payload_len: usize,
+) -> bool {
+    crossover(engine, suite, direction).is_some_and(|min| payload_len >= min)
 }
 
 /// A transform's WebCrypto keys by KID, as their imports go. `K` is the key handle
@@ -149,16 +161,31 @@ mod tests {
     fn small_frames_and_non_gcm_suites_stay_in_rust() {
         let aes128 = CipherSuite::Aes128GcmSha256_128;
         for engine in [Engine::Chromium, Engine::Gecko] {
-            let min = crossover(engine, aes128).unwrap();
-            assert!(!goes_to_webcrypto(engine, aes128, 100), "an Opus frame");
-            assert!(!goes_to_webcrypto(engine, aes128, min - 1));
-            assert!(goes_to_webcrypto(engine, aes128, min));
-            for suite in CipherSuite::ALL.into_iter().filter(|s| is_gcm(*s)) {
-                assert!(goes_to_webcrypto(engine, suite, 64 * 1024), "a key frame, {suite:?}");
+            for direction in [Direction::Send, Direction::Receive] {
+                let goes = |suite, len| goes_to_webcrypto(engine, suite, direction, len);
+                let min = crossover(engine, aes128, direction).unwrap();
+                assert!(!goes(aes128, 100), "an Opus frame");
+                assert!(!goes(aes128, min - 1));
+                assert!(goes(aes128, min));
+                for suite in CipherSuite::ALL.into_iter().filter(|s| is_gcm(*s)) {
+                    assert!(goes(suite, 64 * 1024), "a key frame, {suite:?}");
+                }
+                for suite in CipherSuite::ALL.into_iter().filter(|s| !is_gcm(*s)) {
+                    assert!(!goes(suite, 200 * 1024), "{suite:?}");
+                }
             }
-            for suite in CipherSuite::ALL.into_iter().filter(|s| !is_gcm(*s)) {
-                assert!(!goes_to_webcrypto(engine, suite, 200 * 1024), "{suite:?}");
-            }
+        }
+    }
+
+    #[test]
+    fn opening_goes_to_webcrypto_sooner_in_chromium() {
+        // Opening's WebCrypto output needs no header in front: cheaper than sealing's.
+        for suite in CipherSuite::ALL.into_iter().filter(|s| is_gcm(*s)) {
+            let seal = crossover(Engine::Chromium, suite, Direction::Send).unwrap();
+            let open = crossover(Engine::Chromium, suite, Direction::Receive).unwrap();
+            assert!(open < seal, "{suite:?}");
+            assert!(open > 600, "a 600 B frame still opens in Rust, {suite:?}");
+            assert!(goes_to_webcrypto(Engine::Chromium, suite, Direction::Receive, 1024));
         }
     }
 

@@ -293,13 +293,14 @@ impl Transform {
     ) -> Result<Result<Large, ArrayBuffer>, Dropped> {
         let len = data.byte_length() as usize;
         let suite = cryptor.suite();
-        let crossover = suite.and_then(|suite| hybrid::crossover(self.engine, suite));
+        let direction = self.options.direction;
+        let crossover = suite.and_then(|suite| hybrid::crossover(self.engine, suite, direction));
         // The head is read across the boundary only for a frame that may go.
         let Some(crossover) = crossover.filter(|&from| self.subtle.is_some() && len >= from) else {
             return Ok(Err(data));
         };
         let head = webcrypto::read_head(&data, len);
-        let usage = match self.options.direction {
+        let usage = match direction {
             Direction::Send => Usage::Encrypt,
             Direction::Receive => Usage::Decrypt,
         };

@@ -33,7 +33,7 @@ use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
 use shieldcall_e2ee::BaseKey;
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
-use shieldcall_protocol::Codec;
+use shieldcall_protocol::{Codec, Direction};
 use shieldcall_worker::cryptor::{AfterCall, CallEnded, Cryptor, Job};
 use shieldcall_worker::frame::{open_into_buffer, seal_into_buffer};
 use shieldcall_worker::hybrid::{crossover, goes_to_webcrypto};
@@ -257,9 +257,11 @@ struct HybridSide {
     receiving: Cryptor,
     seal_key: CryptoKey,
     open_key: CryptoKey,
-    /// Payloads of at least this many bytes go to WebCrypto: the worker's crossover (from the
-    /// engine, read once as the transform reads it), or 0 for the column that places it.
-    crossover: usize,
+    /// Payloads of at least this many bytes go to WebCrypto, sealing and opening: the worker's
+    /// crossovers (from the engine, read once as the transform reads it), or 0 for the column
+    /// that places them.
+    seal_crossover: usize,
+    open_crossover: usize,
     scratch: Vec<u8>,
     /// The job whose WebCrypto call is under way, and the length it must give.
     pending: Option<(Job, usize)>,
@@ -280,16 +282,17 @@ impl HybridSide {
         let mut scratch = Vec::new();
         let first = seal_into_buffer(&mut sender, &to_buffer(b"first"), Codec::Opus, &mut scratch);
         open_into_buffer(&mut receiver, &first.unwrap(), Codec::Opus, 0, &mut scratch).unwrap();
-        let crossover = match webcrypto_only {
+        let crossover = |direction| match webcrypto_only {
             true => 0,
-            false => crossover(webcrypto::engine(), suite).expect("a GCM suite"),
+            false => crossover(webcrypto::engine(), suite, direction).expect("a GCM suite"),
         };
         HybridSide {
             sending: Cryptor::Encrypt(sender),
             receiving: Cryptor::Decrypt(receiver),
             seal_key,
             open_key,
-            crossover,
+            seal_crossover: crossover(Direction::Send),
+            open_crossover: crossover(Direction::Receive),
             scratch,
             pending: None,
         }
@@ -300,14 +303,15 @@ impl HybridSide {
         let len = input.byte_length() as usize;
         let codec = codec_for(len);
         let Cryptor::Encrypt(sender) = &mut self.sending else { unreachable!("a sender") };
-        if len < self.crossover {
+        if len < self.seal_crossover {
             return seal_into_buffer(sender, input, codec, &mut self.scratch).unwrap().into();
         }
         let head = webcrypto::read_head(input, len); // for every large frame, as the transform does
         let key = &self.seal_key;
-        let planned = self
-            .sending
-            .plan_webcrypto(self.crossover, codec, len, &head, 0, |_, _| Some(key.clone()));
+        let planned =
+            self.sending.plan_webcrypto(self.seal_crossover, codec, len, &head, 0, |_, _| {
+                Some(key.clone())
+            });
         let planned = planned.unwrap().expect("planned");
         let promise = webcrypto::start(&planned, input, &head);
         self.pending = Some((planned.job, planned.out_len));
@@ -320,17 +324,21 @@ impl HybridSide {
         let codec = codec_for(len);
         let now_ms = js_sys::Date::now() as u64;
         let Cryptor::Decrypt(receiver) = &mut self.receiving else { unreachable!("a receiver") };
-        if len < self.crossover {
+        if len < self.open_crossover {
             return open_into_buffer(receiver, frame, codec, now_ms, &mut self.scratch)
                 .expect("a fresh frame opens")
                 .into();
         }
         let head = webcrypto::read_head(frame, len);
         let key = &self.open_key;
-        let planned =
-            self.receiving.plan_webcrypto(self.crossover, codec, len, &head, now_ms, |_, _| {
-                Some(key.clone())
-            });
+        let planned = self.receiving.plan_webcrypto(
+            self.open_crossover,
+            codec,
+            len,
+            &head,
+            now_ms,
+            |_, _| Some(key.clone()),
+        );
         let planned = planned.unwrap().expect("a known KID");
         let promise = webcrypto::start(&planned, frame, &head);
         self.pending = Some((planned.job, planned.out_len));
@@ -785,7 +793,9 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
     for suite in SUITES {
         let name = suite_name(suite);
         let engine = webcrypto::engine();
-        let crossover = shieldcall_worker::hybrid::crossover(engine, suite).unwrap_or(usize::MAX);
+        let crossover = |direction| {
+            shieldcall_worker::hybrid::crossover(engine, suite, direction).unwrap_or(usize::MAX)
+        };
         let mut rust = RustSide::new(suite);
         let hybrid = HybridLoop::new(HybridSide::new(suite, false).await);
         let via_webcrypto = HybridLoop::new(HybridSide::new(suite, true).await);
@@ -841,9 +851,15 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
                 }
             }
             let cells = samples.map(median_best);
-            for (table, c) in tables.iter_mut().zip([&cells[..5], &cells[5..]]) {
+            let directions = [Direction::Send, Direction::Receive];
+            for ((table, c), direction) in
+                tables.iter_mut().zip([&cells[..5], &cells[5..]]).zip(directions)
+            {
                 let (rust, hybrid, js, bare, webcrypto) = (c[0], c[1], c[2], c[3], c[4]);
-                let path = if goes_to_webcrypto(engine, suite, len) { "WebCrypto" } else { "Rust" };
+                let path = match goes_to_webcrypto(engine, suite, direction, len) {
+                    true => "WebCrypto",
+                    false => "Rust",
+                };
                 table.push(format!(
                     "| {label} | {path} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
                     fmt_cell(rust),
@@ -859,11 +875,13 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
             // The benchmark itself must not have broken anything: a frame still round-trips.
             rust.round_trip(&payload);
         }
-        for (table, op) in tables.iter().zip(["encrypt", "decrypt"]) {
+        let ops = [("encrypt", Direction::Send), ("decrypt", Direction::Receive)];
+        for (table, (op, direction)) in tables.iter().zip(ops) {
             console_log!("");
             console_log!(
-                "SFrame suite {:#06x} ({name}), {op}; hybrid crossover {crossover} B",
-                suite.id()
+                "SFrame suite {:#06x} ({name}), {op}; hybrid crossover {} B",
+                suite.id(),
+                crossover(direction)
             );
             console_log!(
                 "| size | hybrid takes | Rust µs | WebCrypto path µs | hybrid µs | JS SFrame µs | bare subtle µs | JS/hybrid | bare/hybrid | Rust/hybrid |"
