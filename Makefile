@@ -129,8 +129,9 @@ test-browser: worker-pkg
 # Not run by `make test`.
 # Built as the shipped worker is (SHIPPED_STD; with panic=abort for the test harness too, or the
 # standard library would be built a second time, with unwinding, and clash with the first).
-# Firefox's run of the main table can take longer than wasm-bindgen-test-runner's default of
-# 300 s (a WebCrypto call there costs 80-110 µs), which killed it: 25 min for each run instead.
+# Firefox's run of the main table can take longer than the 300 s per test binary that
+# .cargo/config.toml gives the browser tests (a WebCrypto call there costs 80-110 µs), which
+# killed it: 25 min for each browser's run instead.
 BENCH_STD = $(SHIPPED_STD) CARGO_UNSTABLE_PANIC_ABORT_TESTS=true WASM_BINDGEN_TEST_TIMEOUT=1500
 bench-browser: setup
 	$(WASM) $(BENCH_STD) cargo test --profile wasm-release --target wasm32-unknown-unknown -p shieldcall-worker \

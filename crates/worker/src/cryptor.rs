@@ -297,7 +297,7 @@ mod tests {
 
     const SUITE: CipherSuite = CipherSuite::Aes128GcmSha256_128;
     const NOW: u64 = 1_000;
-    /// Chromium's AES-128 crossover, and frames over it and under it.
+    /// Chromium's AES-128 sealing crossover, and frames over it and under it.
     const CROSSOVER: usize = 1536;
     const LARGE: usize = 4000;
     const SMALL: usize = 1000;
