@@ -52,8 +52,8 @@ run: setup
 	$(WASM) trunk serve --address $(HOST) --port $(PORT)
 
 # One process serving everything: the release build of the app from the relay, which sends its
-# wasm, JS and CSS brotli- or gzip-compressed to a browser that accepts them. The app's wasm
-# imports get short names first (scripts/short-imports.mjs).
+# wasm, JS and CSS brotli- or gzip-compressed to a browser that accepts them. The wasm imports
+# of the app and the worker get short names first (scripts/short-imports.mjs).
 dist: setup
 	$(WASM) env PATH="$(dir $(WASM_OPT)):$$PATH" $(SHIPPED_STD) trunk build --release
 	node scripts/short-imports.mjs dist

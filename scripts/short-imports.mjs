@@ -196,9 +196,6 @@ function shorten(name, js, wasm) {
   return { js, wasm: renamed, count: renames.size };
 }
 
-function read(file) {
-  return { js: readFileSync(join(dir, file.js), 'utf8'), wasm: readFileSync(join(dir, file.wasm)) };
-}
 
 const indexPath = join(dir, 'index.html');
 let html = readFileSync(indexPath, 'utf8');
@@ -208,7 +205,10 @@ if (!block) fail('index.html names no app (the shieldcall-app block)');
 // loader (crates/worker/js/media-worker.js) names its files without a hash or an integrity.
 const app = JSON.parse(block[1]);
 const worker = { js: 'shieldcall-worker.js', wasm: 'shieldcall-worker_bg.wasm' };
-const files = [app, worker].map((file) => ({ file, ...shorten(file.js, read(file).js, read(file).wasm) }));
+const files = [app, worker].map((file) => {
+  const js = readFileSync(join(dir, file.js), 'utf8');
+  return { file, ...shorten(file.js, js, readFileSync(join(dir, file.wasm))) };
+});
 
 html = setIntegrity(html, app.js, integrity(files[0].js));
 html = setIntegrity(html, app.wasm, integrity(files[0].wasm));
