@@ -132,11 +132,15 @@ test-browser: worker-pkg
 # Firefox's run of the main table can take longer than the 300 s per test binary that
 # .cargo/config.toml gives the browser tests (a WebCrypto call there costs 80-110 µs), which
 # killed it: 25 min for each browser's run instead.
+# Firefox's run is driven by puppeteer over WebDriver BiDi (scripts/firefox-bench-runner.mjs),
+# not by geckodriver: a classic WebDriver script in the page, which wasm-bindgen-test-runner runs
+# every 100 ms to read the output, makes Firefox run the Worker's wasm 40-300 times slower.
 BENCH_STD = $(SHIPPED_STD) CARGO_UNSTABLE_PANIC_ABORT_TESTS=true WASM_BINDGEN_TEST_TIMEOUT=1500
+IN_FIREFOX_BIDI = $(WASM) CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(CURDIR)/scripts/firefox-bench-runner.mjs"
 bench-browser: setup
 	$(WASM) $(BENCH_STD) cargo test --profile wasm-release --target wasm32-unknown-unknown -p shieldcall-worker \
 	  --features every-suite --test bench_worker -- --nocapture
-	$(IN_FIREFOX) $(BENCH_STD) cargo test --profile wasm-release --target wasm32-unknown-unknown -p shieldcall-worker \
+	$(IN_FIREFOX_BIDI) $(BENCH_STD) cargo test --profile wasm-release --target wasm32-unknown-unknown -p shieldcall-worker \
 	  --features every-suite --test bench_worker -- --nocapture
 
 # The relay under load (crates/relay/README.md, "Capacity"): SOCKETS sockets on loopback as

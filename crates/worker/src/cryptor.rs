@@ -8,6 +8,7 @@ use shieldcall_e2ee::sframe::external::{ExternalKey, OpenJob, SealJob, is_gcm};
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, SendError, Sender};
 use shieldcall_protocol::{Codec, CodecError, Direction, TransformOptions, TransformStats};
 
+use crate::hybrid::{self, Engine};
 use crate::mode::Mode;
 
 /// The SFrame state of one transform, made from [`Mode`].
@@ -100,6 +101,18 @@ impl Cryptor {
         }
     }
 
+    /// The frame size from which its frames go to WebCrypto in `engine`
+    /// ([`hybrid::crossover`]), for its own direction: sealing if it encrypts, opening if it
+    /// decrypts. `None`: no keys, or a suite WebCrypto does not have.
+    pub fn crossover(&self, engine: Engine) -> Option<usize> {
+        let direction = match self {
+            Cryptor::Encrypt(_) => Direction::Send,
+            Cryptor::Decrypt(_) => Direction::Receive,
+            Cryptor::AwaitKeys | Cryptor::PassThrough => return None,
+        };
+        hybrid::crossover(engine, self.suite()?, direction)
+    }
+
     /// Takes `mode` for a transform of `options`. Under the same suite a key change moves the
     /// sender to the new epoch's KID (its counter from 0) and keeps the receiver's previous
     /// epoch for the frames still on their way. On `Err`, the reason to report: a sender whose
@@ -148,8 +161,8 @@ impl Cryptor {
     }
 
     /// Whether a frame of `len` bytes, `head` its first bytes, goes to WebCrypto, and as what:
-    /// an AES-GCM frame whose payload has at least `crossover` bytes
-    /// ([`crossover`](crate::hybrid::crossover) in the worker). `Ok(None)`: Rust's, because it
+    /// an AES-GCM frame whose payload has at least `crossover` bytes ([`Self::crossover`] in
+    /// the worker). `Ok(None)`: Rust's, because it
     /// is small, or its KID has no WebCrypto key ready (`key` says, given the KID and a way to
     /// derive its key; in the browser it starts the import), or it is a receiving KID's first
     /// frame, which may move the epoch.
@@ -395,6 +408,22 @@ mod tests {
         assert_eq!(refused, Err("keys not changed: new keys must use a higher epoch".into()));
         let Cryptor::Decrypt(receiver) = &receiving else { panic!("a receiving cryptor") };
         assert_eq!((receiver.epoch(), receiver.previous_epoch()), (2, Some(1)));
+    }
+
+    #[test]
+    fn each_side_crosses_to_webcrypto_at_its_own_directions_size() {
+        let sending = cryptor(Direction::Send, 1);
+        let receiving = cryptor(Direction::Receive, 1);
+        let engine = Engine::Chromium;
+        let sealing = hybrid::crossover(engine, SUITE, Direction::Send);
+        let opening = hybrid::crossover(engine, SUITE, Direction::Receive);
+        // Chromium opens with WebCrypto sooner than it seals: a side with the other's size
+        // would fail here.
+        assert_ne!(sealing, opening);
+        assert_eq!(sending.crossover(engine), sealing);
+        assert_eq!(receiving.crossover(engine), opening);
+        assert_eq!(Cryptor::AwaitKeys.crossover(Engine::Chromium), None);
+        assert_eq!(Cryptor::PassThrough.crossover(Engine::Chromium), None);
     }
 
     #[test]

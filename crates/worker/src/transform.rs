@@ -29,7 +29,7 @@ use web_sys::{
 
 use crate::cryptor::{AfterCall, CallEnded, Cryptor, Dropped, Planned};
 use crate::frame::{open_into_buffer, seal_into_buffer};
-use crate::hybrid::{self, Engine, WebCryptoKeys};
+use crate::hybrid::{Engine, WebCryptoKeys};
 use crate::mode::Mode;
 use crate::wasm::post;
 use crate::webcrypto::{self, Usage};
@@ -292,17 +292,15 @@ impl Transform {
         codec: Codec,
     ) -> Result<Result<Large, ArrayBuffer>, Dropped> {
         let len = data.byte_length() as usize;
-        let suite = cryptor.suite();
-        let direction = self.options.direction;
-        let crossover = suite.and_then(|suite| hybrid::crossover(self.engine, suite, direction));
+        let crossover = cryptor.crossover(self.engine);
         // The head is read across the boundary only for a frame that may go.
         let Some(crossover) = crossover.filter(|&from| self.subtle.is_some() && len >= from) else {
             return Ok(Err(data));
         };
         let head = webcrypto::read_head(&data, len);
-        let usage = match direction {
-            Direction::Send => Usage::Encrypt,
-            Direction::Receive => Usage::Decrypt,
+        let usage = match cryptor {
+            Cryptor::Encrypt(_) => Usage::Encrypt,
+            _ => Usage::Decrypt,
         };
         let planned =
             cryptor.plan_webcrypto(crossover, codec, len, &head, now_ms() as u64, |kid, key| {

@@ -46,14 +46,16 @@ use web_sys::{AesGcmParams, CryptoKey, Performance, SubtleCrypto, WorkerGlobalSc
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
-/// Frame sizes: Opus frames, small video frames around the crossovers, a 720p frame, a large
-/// key frame.
-const SIZES: [(usize, &str); 7] = [
+/// Frame sizes: Opus frames, small video frames around Chromium's crossovers, video frames
+/// around Firefox's, a 720p frame, a large key frame.
+const SIZES: [(usize, &str); 9] = [
     (100, "100 B"),
     (300, "300 B"),
     (600, "600 B"),
     (1024, "1 KB"),
     (4 * 1024, "4 KB"),
+    (8 * 1024, "8 KB"),
+    (12 * 1024, "12 KB"),
     (16 * 1024, "16 KB"),
     (200 * 1024, "200 KB"),
 ];
