@@ -129,9 +129,8 @@ test-browser: worker-pkg
 # Not run by `make test`.
 # Built as the shipped worker is (SHIPPED_STD; with panic=abort for the test harness too, or the
 # standard library would be built a second time, with unwinding, and clash with the first).
-# Firefox's run of the main table can take longer than the 300 s per test binary that
-# .cargo/config.toml gives the browser tests (a WebCrypto call there costs 80-110 µs), which
-# killed it: 25 min for each browser's run instead.
+# Each browser's run may take 25 min, not the 300 s per test binary of .cargo/config.toml
+# (about 3 min each here; a WebCrypto call costs 85-110 µs in Firefox).
 # Firefox's run is driven by puppeteer over WebDriver BiDi (scripts/firefox-bench-runner.mjs),
 # not by geckodriver: a classic WebDriver script in the page, which wasm-bindgen-test-runner runs
 # every 100 ms to read the output, makes Firefox run the Worker's wasm 40-300 times slower.

@@ -43,9 +43,9 @@ impl Engine {
 /// WebCrypto frame costs about 10-13 µs up to 1 KB in Chromium plus about 2 a KB (sealing with
 /// AES-128 crosses near 1.2-1.5 KB, with AES-256 near 1.0-1.3 KB, varying from run to run) and
 /// 85-110 µs in Firefox plus about 1 a KB. In Firefox AES-128 crosses near 13-14 KB and
-/// AES-256 near 12 KB, either way (two runs of 2026-12-04 through the BiDi runner: Rust 90-92
-/// and 102-104 µs at 12 KB against WebCrypto's 100-103; 116-117 and 134-136 at 16 KB against
-/// 101-109). Earlier Firefox runs, whose WebCrypto took 114-135 µs at 16 KB, crossed near
+/// AES-256 near 12 KB, either way (runs of 2026-12-04 through the BiDi runner: Rust 90-93 and
+/// 98-104 µs at 12 KB against WebCrypto's 100-109; 114-117 and 130-136 at 16 KB against
+/// 95-109). Earlier Firefox runs, whose WebCrypto took 114-135 µs at 16 KB, crossed near
 /// 20 KB: the call's cost there moves more from run to run than Rust's. Opening costs WebCrypto less: its output is the frame's data as it
 /// is, where sealing's needs the header put in front (a second buffer and a move; opening needs
 /// them only for a VP8 frame's few clear bytes), about 2 µs at 1 KB in Chromium, so opening is
