@@ -129,11 +129,11 @@ test-browser: worker-pkg
 # Not run by `make test`.
 # Built as the shipped worker is (SHIPPED_STD; with panic=abort for the test harness too, or the
 # standard library would be built a second time, with unwinding, and clash with the first).
-# Each browser's run may take 25 min, not the 300 s per test binary of .cargo/config.toml
-# (about 3 min each here; a WebCrypto call costs 85-110 µs in Firefox).
+# Each browser's run is allowed 25 min, not the 300 s per test binary of .cargo/config.toml
+# (each took about 3 min here; a WebCrypto call costs 85-110 µs in Firefox).
 # Firefox's run is driven by puppeteer over WebDriver BiDi (scripts/firefox-bench-runner.mjs),
 # not by geckodriver: a classic WebDriver script in the page, which wasm-bindgen-test-runner runs
-# every 100 ms to read the output, makes Firefox run the Worker's wasm 40-300 times slower.
+# every 100 ms to read the output, makes Firefox run the Worker's wasm hundreds of times slower.
 BENCH_STD = $(SHIPPED_STD) CARGO_UNSTABLE_PANIC_ABORT_TESTS=true WASM_BINDGEN_TEST_TIMEOUT=1500
 IN_FIREFOX_BIDI = $(WASM) CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(CURDIR)/scripts/firefox-bench-runner.mjs"
 bench-browser: setup

@@ -162,10 +162,9 @@ impl Cryptor {
 
     /// Whether a frame of `len` bytes, `head` its first bytes, goes to WebCrypto, and as what:
     /// an AES-GCM frame whose payload has at least `crossover` bytes ([`Self::crossover`] in
-    /// the worker). `Ok(None)`: Rust's, because it
-    /// is small, or its KID has no WebCrypto key ready (`key` says, given the KID and a way to
-    /// derive its key; in the browser it starts the import), or it is a receiving KID's first
-    /// frame, which may move the epoch.
+    /// the worker). `Ok(None)`: Rust's, because it is small, or its KID has no WebCrypto key
+    /// ready (`key` says, given the KID and a way to derive its key; in the browser it starts
+    /// the import), or it is a receiving KID's first frame, which may move the epoch.
     ///
     /// A sealing job takes its counter; a receiver forgets an epoch past its grace period, as
     /// on every frame. Nothing else changes until [`Self::after_webcrypto`].

@@ -15,7 +15,7 @@ use shieldcall_e2ee::sframe::external::is_gcm;
 use shieldcall_protocol::Direction;
 
 /// The browser engine the worker runs in: each WebCrypto call costs about 10 µs in Chromium
-/// and 80-110 µs in Firefox, so the crossover differs by an order of magnitude.
+/// and 85-110 µs in Firefox, so the crossover differs by an order of magnitude.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Chromium,
@@ -44,14 +44,15 @@ impl Engine {
 /// AES-128 crosses near 1.2-1.5 KB, with AES-256 near 1.0-1.3 KB, varying from run to run) and
 /// 85-110 µs in Firefox plus about 1 a KB. In Firefox AES-128 crosses near 13-14 KB and
 /// AES-256 near 12 KB, either way (runs of 2026-12-04 through the BiDi runner: Rust 90-93 and
-/// 98-104 µs at 12 KB against WebCrypto's 100-109; 114-117 and 130-136 at 16 KB against
+/// 98-103 µs at 12 KB against WebCrypto's 100-109; 114-125 and 128-136 at 16 KB against
 /// 95-109). Earlier Firefox runs, whose WebCrypto took 114-135 µs at 16 KB, crossed near
-/// 20 KB: the call's cost there moves more from run to run than Rust's. Opening costs WebCrypto less: its output is the frame's data as it
-/// is, where sealing's needs the header put in front (a second buffer and a move; opening needs
-/// them only for a VP8 frame's few clear bytes), about 2 µs at 1 KB in Chromium, so opening is
-/// given a crossover about 500 B lower there (AES-256 crossed near 800 B in two runs; AES-128
-/// near 1 KB, within the noise). `None`: the suite has no WebCrypto equivalent (AES-CTR with
-/// HMAC).
+/// 20 KB: the call's cost there moves more from run to run than Rust's.
+///
+/// Opening costs WebCrypto less: its output is the frame's data as it is, where sealing's needs
+/// the header put in front (a second buffer and a move; opening needs them only for a VP8
+/// frame's few clear bytes), about 2 µs at 1 KB in Chromium, so opening is given a crossover
+/// about 500 B lower there (AES-256 crossed near 800 B in two runs; AES-128 near 1 KB, within
+/// the noise). `None`: the suite has no WebCrypto equivalent (AES-CTR with HMAC).
 pub fn crossover(engine: Engine, suite: CipherSuite, direction: Direction) -> Option<usize> {
     if !is_gcm(suite) {
         return None;
@@ -186,7 +187,7 @@ mod tests {
 
     #[test]
     fn firefox_takes_16_kb_frames_to_webcrypto_and_keeps_8_kb_ones() {
-        // Measured: Rust wins at 8 KB by about 1.5x, WebCrypto at 16 KB by 10-25 %.
+        // Measured: Rust wins at 8 KB by about 1.5x, WebCrypto at 16 KB by 10-35 %.
         for suite in CipherSuite::ALL.into_iter().filter(|s| is_gcm(*s)) {
             for direction in [Direction::Send, Direction::Receive] {
                 assert!(!goes_to_webcrypto(Engine::Gecko, suite, direction, 8 * 1024));

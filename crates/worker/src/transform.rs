@@ -298,6 +298,7 @@ impl Transform {
             return Ok(Err(data));
         };
         let head = webcrypto::read_head(&data, len);
+        // A crossover means keys: the cryptor encrypts or decrypts.
         let usage = match cryptor {
             Cryptor::Encrypt(_) => Usage::Encrypt,
             _ => Usage::Decrypt,
