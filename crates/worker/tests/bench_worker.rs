@@ -63,11 +63,50 @@ const SUITES: [CipherSuite; 2] =
     [CipherSuite::Aes128GcmSha256_128, CipherSuite::Aes256GcmSha512_128];
 /// Measured time per cell (size x operation), split into short interleaved rounds so that a
 /// burst of load on the machine hits every column alike; the median and the best round are shown.
-/// Each round starts at the next column, so that every column runs after every other as often
-/// (a column that leaves garbage behind, as the Rust one's new buffers, has the collector run
-/// in whichever comes next): a whole number of turns of the five columns.
+/// The rounds run the five columns in the orders of [`column_order`], so that each column runs
+/// first as often as any other and right after each other column equally often: with the
+/// columns in one fixed turn, the column right after the Rust one came out slower at opening
+/// (README, "Firefox measured again").
 const CELL_MS: f64 = 500.0;
 const ROUNDS: usize = 10;
+
+/// The order of the five columns in round `round`: a Williams design (ten orders, the five
+/// turns of 0, 1, 4, 2, 3 and their reverses), in which every column runs first twice and right
+/// after every other column twice.
+fn column_order(round: usize) -> [usize; 5] {
+    let mut order = [0, 1, 4, 2, 3].map(|column| (column + round) % 5);
+    if round % 10 >= 5 {
+        order.reverse();
+    }
+    order
+}
+const _: () = assert!(ROUNDS.is_multiple_of(10), "whole Williams designs: each order as often");
+
+/// The rounds' orders are balanced as [`column_order`] says: over [`ROUNDS`] rounds every
+/// column runs first equally often and right after every other column equally often.
+#[wasm_bindgen_test]
+fn every_column_runs_first_and_after_each_other_equally_often() {
+    let mut first = [0; 5];
+    let mut after = [[0; 5]; 5];
+    for round in 0..ROUNDS {
+        let order = column_order(round);
+        let mut sorted = order;
+        sorted.sort();
+        assert_eq!(sorted, [0, 1, 2, 3, 4], "each column once a round");
+        first[order[0]] += 1;
+        for pair in order.windows(2) {
+            after[pair[1]][pair[0]] += 1;
+        }
+    }
+    let turns = ROUNDS / 5;
+    assert_eq!(first, [turns; 5]);
+    for (column, before) in after.iter().enumerate() {
+        for (other, &times) in before.iter().enumerate() {
+            let expected = if other == column { 0 } else { ROUNDS / 5 };
+            assert_eq!(times, expected, "column {column} right after column {other}");
+        }
+    }
+}
 const WARMUP_MS: f64 = 50.0;
 const SLOT: Slot = Slot::Camera;
 
@@ -826,10 +865,10 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
 
             let round_ms = CELL_MS / ROUNDS as f64;
             // encrypt: Rust, hybrid, JS, bare, the WebCrypto path alone; then decrypt likewise;
-            // round r starts at column r.
+            // each in the round's order.
             let mut samples: [Vec<f64>; 10] = Default::default();
             for round in 0..ROUNDS {
-                for column in (0..5).map(|k| (round + k) % 5) {
+                for column in column_order(round) {
                     collect_garbage();
                     let us = match column {
                         0 => rust.encrypt(&perf, round_ms, &input),
@@ -840,7 +879,7 @@ async fn sframe_in_a_worker_rust_hybrid_js_and_bare_webcrypto() {
                     };
                     samples[column].push(us);
                 }
-                for column in (0..5).map(|k| 5 + (round + k) % 5) {
+                for column in column_order(round).map(|column| 5 + column) {
                     collect_garbage();
                     let us = match column {
                         5 => rust.decrypt(&perf, round_ms, &input),
