@@ -72,7 +72,8 @@ const ROUNDS: usize = 10;
 
 /// The order of the five columns in round `round`: a Williams design (ten orders, the five
 /// turns of 0, 1, 4, 2, 3 and their reverses), in which every column runs first twice and right
-/// after every other column twice.
+/// after every other column twice. (Within a round the opening columns come after the sealing
+/// ones, so the first opening column follows the last sealing one: that pair is not balanced.)
 fn column_order(round: usize) -> [usize; 5] {
     let mut order = [0, 1, 4, 2, 3].map(|column| (column + round) % 5);
     if round % 10 >= 5 {
