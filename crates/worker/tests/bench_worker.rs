@@ -36,7 +36,7 @@ use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
 use shieldcall_protocol::{Codec, Direction};
 use shieldcall_worker::cryptor::{AfterCall, CallEnded, Cryptor, Job};
 use shieldcall_worker::frame::{open_into_buffer, seal_into_buffer};
-use shieldcall_worker::hybrid::{crossover, goes_to_webcrypto};
+use shieldcall_worker::hybrid::goes_to_webcrypto;
 use shieldcall_worker::webcrypto::{self, Usage};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -324,17 +324,20 @@ impl HybridSide {
         let mut scratch = Vec::new();
         let first = seal_into_buffer(&mut sender, &to_buffer(b"first"), Codec::Opus, &mut scratch);
         open_into_buffer(&mut receiver, &first.unwrap(), Codec::Opus, 0, &mut scratch).unwrap();
-        let crossover = |direction| match webcrypto_only {
+        let (sending, receiving) = (Cryptor::Encrypt(sender), Cryptor::Decrypt(receiver));
+        // Each side's crossover as the transform reads it (`Cryptor::crossover`).
+        let engine = webcrypto::engine();
+        let crossover = |side: &Cryptor| match webcrypto_only {
             true => 0,
-            false => crossover(webcrypto::engine(), suite, direction).expect("a GCM suite"),
+            false => side.crossover(engine).expect("a GCM suite"),
         };
         HybridSide {
-            sending: Cryptor::Encrypt(sender),
-            receiving: Cryptor::Decrypt(receiver),
+            seal_crossover: crossover(&sending),
+            open_crossover: crossover(&receiving),
+            sending,
+            receiving,
             seal_key,
             open_key,
-            seal_crossover: crossover(Direction::Send),
-            open_crossover: crossover(Direction::Receive),
             scratch,
             pending: None,
         }
