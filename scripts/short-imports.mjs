@@ -196,7 +196,6 @@ function shorten(name, js, wasm) {
   return { js, wasm: renamed, count: renames.size };
 }
 
-
 const indexPath = join(dir, 'index.html');
 let html = readFileSync(indexPath, 'utf8');
 const block = html.match(/<script type="application\/json" id="shieldcall-app">([^<]*)<\/script>/);
