@@ -28,8 +28,12 @@ pub enum RelayEvent {
     PeerLeft,
     /// The room already holds two people; this socket is closed next.
     Full,
-    /// The relay rejected something this client sent; the room is unharmed.
-    Error { reason: String },
+    /// The relay rejected something this client sent; the room is unharmed. `request`: the
+    /// request it refused, when it was one the relay answers (a move, park or transfer), so
+    /// that the page can tell the person which of theirs did not happen; absent for a signal
+    /// refused or anything else. `reason` is the relay's own words, for logs only: a page
+    /// shows the person words of its own, never a relay's text.
+    Error { reason: String, request: Option<RefusedRequest> },
     /// The answer to [`RelayRequest::Move`]: a one-time token that lets another device take
     /// this place, valid for `ttl` seconds (the latest one replaces any unused earlier one).
     MoveToken { token: MoveToken, ttl: u64 },
@@ -56,6 +60,37 @@ pub enum RelayEvent {
     /// The other person's place was taken by someone they transferred the call to, who says
     /// (as typed by the one who transferred; untrusted) they are `name`.
     PeerTransferred { name: String },
+}
+
+/// A request the relay answers, named in an [`RelayEvent::Error`] that refuses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusedRequest {
+    Move,
+    Park,
+    Transfer,
+}
+
+impl RefusedRequest {
+    /// Its name on the wire (the request's own tag).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusedRequest::Move => "move",
+            RefusedRequest::Park => "park",
+            RefusedRequest::Transfer => "transfer",
+        }
+    }
+
+    /// The request `request` is, if the relay answers it.
+    pub fn of(request: &RelayRequest) -> Option<Self> {
+        match request {
+            RelayRequest::Move {} => Some(RefusedRequest::Move),
+            RelayRequest::Park { .. } => Some(RefusedRequest::Park),
+            RelayRequest::Transfer { .. } => Some(RefusedRequest::Transfer),
+            RelayRequest::Join { .. } | RelayRequest::OpenGroup {} | RelayRequest::To { .. } => {
+                None
+            }
+        }
+    }
 }
 
 /// Why a move token took no place.
@@ -297,7 +332,10 @@ impl RelayEvent {
             RelayEvent::PeerJoined => tagged("peer-joined").finish(),
             RelayEvent::PeerLeft => tagged("peer-left").finish(),
             RelayEvent::Full => tagged("full").finish(),
-            RelayEvent::Error { reason } => tagged("error").string("reason", reason).finish(),
+            RelayEvent::Error { reason, request } => tagged("error")
+                .string("reason", reason)
+                .optional_string("request", request.map(RefusedRequest::as_str))
+                .finish(),
             RelayEvent::MoveToken { token, ttl } => {
                 tagged("move-token").string("token", &token.0).number("ttl", *ttl).finish()
             }
@@ -395,6 +433,15 @@ impl FromJson for MoveToken {
     }
 }
 
+impl FromJson for RefusedRequest {
+    fn from_json(json: Json) -> Option<Self> {
+        let name = String::from_json(json)?;
+        [RefusedRequest::Move, RefusedRequest::Park, RefusedRequest::Transfer]
+            .into_iter()
+            .find(|refused| refused.as_str() == name)
+    }
+}
+
 impl FromJson for MoveRefusal {
     fn from_json(json: Json) -> Option<Self> {
         let name = String::from_json(json)?;
@@ -430,7 +477,9 @@ impl RelayEvent {
             "peer-joined" => RelayEvent::PeerJoined,
             "peer-left" => RelayEvent::PeerLeft,
             "full" => RelayEvent::Full,
-            "error" => RelayEvent::Error { reason: f.required("reason")? },
+            "error" => {
+                RelayEvent::Error { reason: f.required("reason")?, request: f.optional("request")? }
+            }
             "move-token" => {
                 RelayEvent::MoveToken { token: f.required("token")?, ttl: f.required("ttl")? }
             }
@@ -659,6 +708,31 @@ mod tests {
     }
 
     #[test]
+    fn an_error_names_the_request_it_refuses_by_its_tag() {
+        let requests = [
+            RelayRequest::Move {},
+            RelayRequest::Park { deposit: "D".into() },
+            RelayRequest::Transfer { name: "Alex".into() },
+        ];
+        for request in requests {
+            let refused = RefusedRequest::of(&request).expect("a request the relay answers");
+            let error = RelayEvent::Error { reason: "no".into(), request: Some(refused) };
+            let tag = format!(r#"{{"t":"{}""#, refused.as_str());
+            assert!(request.to_json().starts_with(&tag), "{}", request.to_json());
+            let wire = format!(r#"{{"t":"error","reason":"no","request":"{}"}}"#, refused.as_str());
+            assert_eq!(error.to_json(), wire);
+            assert_eq!(Inbound::parse(&wire), Ok(Inbound::Relay(error)));
+        }
+        // A refused signal names no request; an unknown name is refused.
+        let signal = RelayRequest::To { to: 1, s: Signal::Bye {} };
+        assert_eq!(RefusedRequest::of(&signal), None);
+        assert_eq!(RefusedRequest::of(&RelayRequest::OpenGroup {}), None);
+        let plain = RelayEvent::Error { reason: "no".into(), request: None };
+        assert_eq!(plain.to_json(), r#"{"t":"error","reason":"no"}"#);
+        assert!(Inbound::parse(r#"{"t":"error","reason":"no","request":"join"}"#).is_err());
+    }
+
+    #[test]
     fn parking_and_transferring_are_requests_and_events() {
         let park = RelayRequest::Park { deposit: "D".into() };
         assert_eq!(park.to_json(), r#"{"t":"park","deposit":"D"}"#);
@@ -719,6 +793,14 @@ mod tests {
         any::<String>().prop_map(MoveToken)
     }
 
+    fn refused() -> impl Strategy<Value = RefusedRequest> {
+        prop_oneof![
+            Just(RefusedRequest::Move),
+            Just(RefusedRequest::Park),
+            Just(RefusedRequest::Transfer)
+        ]
+    }
+
     fn refusal() -> impl Strategy<Value = MoveRefusal> {
         prop_oneof![Just(MoveRefusal::Used), Just(MoveRefusal::Expired), Just(MoveRefusal::Unknown)]
     }
@@ -753,7 +835,8 @@ mod tests {
             Just(RelayEvent::PeerJoined),
             Just(RelayEvent::PeerLeft),
             Just(RelayEvent::Full),
-            s().prop_map(|reason| RelayEvent::Error { reason }),
+            (s(), prop::option::of(refused()))
+                .prop_map(|(reason, request)| RelayEvent::Error { reason, request }),
             (token(), any::<u64>()).prop_map(|(token, ttl)| RelayEvent::MoveToken { token, ttl }),
             Just(RelayEvent::PeerMoved),
             Just(RelayEvent::Moved),
@@ -848,8 +931,9 @@ mod tests {
     }
 
     /// The members a message may leave out (`Option`s, absent or `null`), by tag.
-    const OPTIONAL: [(&str, &str); 5] = [
+    const OPTIONAL: [(&str, &str); 6] = [
         ("joined", "turn"),
+        ("error", "request"),
         ("join", "rejoin"),
         ("join", "move"),
         ("ice", "sdpMid"),

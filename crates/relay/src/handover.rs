@@ -6,14 +6,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use shieldcall_protocol::{
-    MAX_DEPOSIT, MoveRefusal, MoveToken, PickupAnswer, RelayEvent, RelayRequest,
+    MAX_DEPOSIT, MoveRefusal, MoveToken, PickupAnswer, RefusedRequest, RelayEvent, RelayRequest,
     valid_transfer_name,
 };
 use tokio::time::Instant;
 use tracing::{debug, info};
 
 use crate::rooms::{Membership, Relay, short};
-use crate::socket::{error, text};
+use crate::socket::{refusal, text};
 
 /// The answer to a park or transfer request: the token (and code), or why there is none.
 pub(crate) fn answer(
@@ -22,6 +22,12 @@ pub(crate) fn answer(
     member: &Membership,
     request: RelayRequest,
 ) -> axum::extract::ws::Message {
+    // Every refusal names the request, so that the page can tell the person which of theirs
+    // did not happen (the caller sends only parks and transfers).
+    let Some(asked) = RefusedRequest::of(&request).filter(|r| *r != RefusedRequest::Move) else {
+        return crate::socket::error("not a park or transfer request");
+    };
+    let error = |reason: &str| refusal(asked, reason);
     if relay.cluster().is_some() {
         // A cluster's rooms live in Redis, which holds no hand-over tokens (yet).
         return error("parking or transferring a call is not available on this relay");
@@ -60,7 +66,7 @@ pub(crate) fn answer(
                 None => error("this place is no longer yours: it cannot be transferred"),
             }
         }
-        // Not a hand-over request (the caller sends only these).
+        // Checked above: only parks and transfers come this far.
         _ => error("not a park or transfer request"),
     }
 }

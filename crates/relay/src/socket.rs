@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use shieldcall_protocol::{
-    GroupEvent, MAX_GROUP, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, RelayEvent, RelayRequest,
-    Signal, SignalError,
+    GroupEvent, MAX_GROUP, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, RefusedRequest, RelayEvent,
+    RelayRequest, Signal, SignalError,
 };
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tracing::{debug, info, warn};
@@ -348,7 +348,12 @@ async fn serve(
                         stats.rejected += 1;
                         relay.metrics.refused(Refusal::RateLimited);
                         debug!(call, "rate limited");
-                        if !send(ws, error(&reason(Refusal::RateLimited))).await { return Exit::Gone }
+                        let limited = reason(Refusal::RateLimited);
+                        let answer = match answered_request(&msg) {
+                            Some(request) => refusal(request, &limited),
+                            None => error(&limited),
+                        };
+                        if !send(ws, answer).await { return Exit::Gone }
                         continue;
                     }
                     Verdict::Close => {
@@ -408,10 +413,13 @@ fn is_move_request(text: &Utf8Bytes) -> bool {
 fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Message {
     if relay.cluster().is_some() {
         // A cluster's rooms live in Redis, which has no move tokens (yet).
-        return error("moving a call to another device is not available on this relay");
+        return refusal(
+            RefusedRequest::Move,
+            "moving a call to another device is not available on this relay",
+        );
     }
     if relay.is_group(call_id) {
-        return error("a group call cannot be moved to another device");
+        return refusal(RefusedRequest::Move, "a group call cannot be moved to another device");
     }
     match relay.issue_move(call_id, member.id, Instant::now()) {
         // The token goes to this socket only; the log says that one was issued, never which.
@@ -422,7 +430,7 @@ fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Message {
             text(RelayEvent::MoveToken { token: MoveToken(token.to_text()), ttl })
         }
         // Its place was taken meanwhile; its own kick closes the socket next.
-        None => error("this place is no longer yours: no move token"),
+        None => refusal(RefusedRequest::Move, "this place is no longer yours: no move token"),
     }
 }
 
@@ -522,8 +530,23 @@ pub(crate) fn text(event: RelayEvent) -> Message {
     Message::Text(event.to_json().into())
 }
 
+/// An `error` that refuses no request the relay answers (a signal, a frame, a kick's word).
 pub(crate) fn error(reason: &str) -> Message {
-    text(RelayEvent::Error { reason: reason.to_string() })
+    text(RelayEvent::Error { reason: reason.to_string(), request: None })
+}
+
+/// An `error` that refuses `request`, named so that the page can say which did not happen.
+pub(crate) fn refusal(request: RefusedRequest, reason: &str) -> Message {
+    text(RelayEvent::Error { reason: reason.to_string(), request: Some(request) })
+}
+
+/// The request the relay answers that `msg` is, if any (cheap checks first, as for serving it).
+fn answered_request(msg: &Message) -> Option<RefusedRequest> {
+    match msg {
+        Message::Text(t) if is_move_request(t) => Some(RefusedRequest::Move),
+        Message::Text(t) => handover_request(t).as_ref().and_then(RefusedRequest::of),
+        _ => None,
+    }
 }
 
 /// Send one message; `false` if the socket is gone or stuck.

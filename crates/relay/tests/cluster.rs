@@ -202,7 +202,13 @@ async fn a_cluster_issues_no_move_tokens_and_the_call_goes_on() {
     let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
     host.send(r#"{"t":"move"}"#).await;
     let reason = "moving a call to another device is not available on this relay";
-    assert_eq!(host.recv_error().await, reason);
+    assert_eq!(host.recv_refusal().await, (reason.into(), Some("move".into())));
+    // Parks and transfers alike, each refusal naming its request so the page can say which.
+    let reason = "parking or transferring a call is not available on this relay";
+    host.send(r#"{"t":"park","deposit":"AAAA"}"#).await;
+    assert_eq!(host.recv_refusal().await, (reason.into(), Some("park".into())));
+    host.send(r#"{"t":"transfer","name":"Alex"}"#).await;
+    assert_eq!(host.recv_refusal().await, (reason.into(), Some("transfer".into())));
     let mut phone = common::open_moving(b.addr, &call, &host.rejoin.clone()).await;
     assert_eq!(phone.recv().await, r#"{"t":"move-refused","reason":"unknown"}"#);
     guest.expect_quiet(Duration::from_millis(100)).await;

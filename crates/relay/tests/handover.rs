@@ -158,7 +158,9 @@ async fn a_transfer_link_takes_the_place_once_and_the_other_person_hears_the_nam
     // A name that is empty, too long or has control characters: refused, nothing issued.
     for bad in ["", &"x".repeat(41), "a\\u0007b"] {
         alex.send(&format!(r#"{{"t":"transfer","name":"{bad}"}}"#)).await;
-        assert!(alex.recv_error().await.starts_with("invalid transfer name"), "{bad}");
+        let (reason, request) = alex.recv_refusal().await;
+        assert!(reason.starts_with("invalid transfer name"), "{bad}");
+        assert_eq!(request.as_deref(), Some("transfer"));
     }
 }
 

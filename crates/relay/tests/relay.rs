@@ -213,6 +213,32 @@ async fn invalid_call_ids_are_refused_before_the_upgrade() {
 }
 
 #[tokio::test]
+async fn a_request_the_rate_limit_drops_is_named_in_its_refusal() {
+    // A page waiting for its transfer's answer must hear that it will not come.
+    let relay = start(Config::default()).await;
+    let (mut a, _b) = join_pair(relay.addr, &call_id()).await;
+    const SENT: usize = 150;
+    for _ in 0..SENT {
+        a.send(r#"{"t":"transfer","name":"Alex"}"#).await;
+    }
+    let (mut answered, mut refused) = (0, 0);
+    for _ in 0..SENT {
+        let text = a.recv().await;
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        match value["t"].as_str() {
+            Some("transfer-token") => answered += 1,
+            Some("error") => {
+                assert_eq!(value["reason"], "rate limit exceeded: message dropped");
+                assert_eq!(value["request"], "transfer", "{text}");
+                refused += 1;
+            }
+            _ => panic!("neither a token nor a refusal: {text}"),
+        }
+    }
+    assert!(answered >= 100 && refused >= 1, "answered {answered}, refused {refused}");
+}
+
+#[tokio::test]
 async fn the_rate_limit_drops_a_flood_and_then_recovers() {
     let relay = start(Config::default()).await;
     let (mut a, mut b) = join_pair(relay.addr, &call_id()).await;

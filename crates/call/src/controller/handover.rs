@@ -5,7 +5,9 @@
 //! move link and makes a fresh agreement, confirmed with the same link secret.
 
 use shieldcall_e2ee::session::{Role, ShieldState};
-use shieldcall_protocol::{MoveRefusal, MoveToken, RelayRequest, valid_transfer_name};
+use shieldcall_protocol::{
+    MoveRefusal, MoveToken, RefusedRequest, RelayRequest, valid_transfer_name,
+};
 
 use super::{CallStatus, Controller, Effect};
 use crate::move_link::MoveLink;
@@ -64,7 +66,10 @@ pub const PARK_FAILED: &str = "This browser cannot park the call from this page:
      page no WebCrypto to seal the pickup code's part. Transfer the call instead.";
 /// What the person is told when the relay refused a park (a relay cluster offers none).
 pub const PARK_REFUSED: &str =
-    "The call was not parked: this call's relay does not offer parking. The call goes on.";
+    "The call was not parked: this call's relay refused to hold it. The call goes on.";
+/// What the person is told when the relay refused a transfer (a relay cluster offers none).
+pub const TRANSFER_REFUSED: &str = "The call was not transferred: this call's relay refused to \
+    hand it over. The call goes on.";
 /// What the person is told when the relay's connection dropped before it answered a park.
 pub const PARK_LOST: &str =
     "The call was not parked: the connection to the relay dropped. Park it again.";
@@ -155,12 +160,22 @@ impl Controller {
         self.give_up_park_sent(PARK_LOST);
     }
 
-    /// The relay refused something on this socket. With a park sent and not answered, that is
-    /// the park (a cluster's relay parks nothing; a place no longer this page's cannot be
-    /// parked): the person is told, in words of the page's own, and can ask again.
-    pub(super) fn relay_refused(&mut self, reason: String) {
+    /// The relay refused something on this socket. A park, transfer or move of this page's
+    /// that it names did not happen (a cluster's relay hands over nothing; a place no longer
+    /// this page's cannot be handed over): the person is told, in words of the page's own
+    /// (never the relay's text), and can ask again.
+    pub(super) fn relay_refused(&mut self, reason: String, request: Option<RefusedRequest>) {
         self.log(format!("relay: {reason}"));
-        self.give_up_park_sent(PARK_REFUSED);
+        match request {
+            Some(RefusedRequest::Park) => self.give_up_park_sent(PARK_REFUSED),
+            Some(RefusedRequest::Transfer) if self.handing_to.take().is_some() => {
+                self.notice(TRANSFER_REFUSED)
+            }
+            Some(RefusedRequest::Move) => self.move_request_refused(),
+            // Nothing of this page's waits for it, or a signal was refused: the call's own
+            // messages are checked and answered on their own.
+            _ => {}
+        }
     }
 
     /// A park sent to the relay and not answered will not be: forget it (Park can be pressed

@@ -43,12 +43,12 @@ use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 pub use handover::{
     CONSULT_DONE, CONSULTING, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, OFFER_NOT_YET, ON_HOLD,
     PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PICKED_UP, ParkRandom,
-    TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred,
-    transferred_away,
+    TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_REFUSED, TRANSFER_SENT,
+    peer_transferred, transferred_away,
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
 pub use moving::{
-    MOVE_NOT_WHILE_RED, MOVE_NOT_YET, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
+    MOVE_NOT_WHILE_RED, MOVE_NOT_YET, MOVE_REFUSED, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
     PEER_MOVED_REKEYED, PEER_MOVED_UNANNOUNCED, move_refused,
 };
 pub use turn::{TURN_REFUSED, TURN_REFUSED_NOTICE, TURN_UNREACHABLE};

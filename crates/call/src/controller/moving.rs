@@ -24,6 +24,9 @@ pub const MOVED_HERE_NEW_CODE: &str = "The call moved to this device with new ke
 pub const MOVED_AWAY: &str = "This call moved to another device.";
 /// Why moving is not offered before the call is set up.
 pub const MOVE_NOT_YET: &str = "The call can be moved once it is connected.";
+/// What the person is told when the relay refused a move (a relay cluster offers none).
+pub const MOVE_REFUSED: &str =
+    "The call was not moved: this call's relay refused to move it. The call goes on here.";
 /// Why moving is not offered under a red shield.
 pub const MOVE_NOT_WHILE_RED: &str =
     "The call cannot be moved while its shield is red: there is nothing safe to move.";
@@ -73,6 +76,14 @@ impl Controller {
                 self.emit(Effect::Relay(RelayRequest::Move {}))
             }
             Some(why) => self.notice(why),
+        }
+    }
+
+    /// The relay refused this page's move request: if it is still waited for, the person is
+    /// told, and can ask again.
+    pub(super) fn move_request_refused(&mut self) {
+        if self.move_asked_at.take().is_some() {
+            self.notice(MOVE_REFUSED);
         }
     }
 

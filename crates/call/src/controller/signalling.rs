@@ -62,7 +62,9 @@ impl Controller {
                 }
             }
             Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
-            Inbound::Relay(RelayEvent::Error { reason }) => self.relay_refused(reason),
+            Inbound::Relay(RelayEvent::Error { reason, request }) => {
+                self.relay_refused(reason, request)
+            }
             Inbound::Relay(RelayEvent::MoveToken { token, ttl }) => self.move_token(token, ttl),
             Inbound::Relay(RelayEvent::PeerMoved) => self.peer_moved(),
             // The new device took this place: nothing to hang up, the call goes on there.

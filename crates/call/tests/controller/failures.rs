@@ -191,7 +191,7 @@ fn leaving_the_page_ends_the_call_silently() {
 #[test]
 fn a_relay_error_is_logged_and_the_call_goes_on() {
     let mut world = World::call(Settings::default());
-    world.relay_event(From::Host, RelayEvent::Error { reason: "too fast".into() });
+    world.relay_event(From::Host, RelayEvent::Error { reason: "too fast".into(), request: None });
     world.settle();
     assert!(world.host.view.logs.iter().any(|l| l.contains("too fast")));
     assert!(world.host.view.notices.is_empty());

@@ -6,14 +6,14 @@
 use shieldcall_call::controller::{
     CONSULT_DONE, CONSULTING, CallStatus, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, Input,
     ON_HOLD, PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PICKED_UP,
-    TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_SENT, peer_transferred,
-    transferred_away,
+    TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_REFUSED, TRANSFER_SENT,
+    peer_transferred, transferred_away,
 };
 use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::pickup::host_aes_gcm::open_link;
 use shieldcall_call::pickup::{PickupCode, pickup_path, read_pickup_path};
 use shieldcall_e2ee::session::{Role, ShieldState};
-use shieldcall_protocol::{MoveToken, RelayEvent, RelayRequest, Signal};
+use shieldcall_protocol::{MoveToken, RefusedRequest, RelayEvent, RelayRequest, Signal};
 
 use crate::harness::{From, Settings, WorkerMode, World, joined};
 
@@ -199,20 +199,57 @@ fn a_park_whose_socket_drops_before_the_answer_is_said_and_can_be_asked_again() 
 fn a_park_the_relay_refuses_is_said_and_can_be_asked_again() {
     let mut world = World::call(transport_only());
     world.input(From::Host, Input::Park { random: [9; 18] });
-    // What a relay cluster answers (crates/relay/src/handover.rs).
+    // What a relay cluster answers (crates/relay/src/handover.rs); a refusal of something
+    // else first, which leaves the park waiting.
+    let reason = "not a valid Shieldcall signalling message".to_string();
+    world.relay_event(From::Host, RelayEvent::Error { reason, request: None });
+    let transfer = Some(RefusedRequest::Transfer);
+    world.relay_event(From::Host, RelayEvent::Error { reason: "no".into(), request: transfer });
+    world.settle();
+    assert_eq!(world.host.notices_with(PARK_REFUSED), 0);
     let reason = "parking or transferring a call is not available on this relay".to_string();
-    world.relay_event(From::Host, RelayEvent::Error { reason });
+    let request = Some(RefusedRequest::Park);
+    world.relay_event(From::Host, RelayEvent::Error { reason: reason.clone(), request });
     world.settle();
     assert_eq!(world.host.notices_with(PARK_REFUSED), 1);
+    assert!(world.host.view.notices.iter().all(|n| !n.contains(&reason)), "the page's words");
     assert_eq!(world.host.view.ended, None);
     goes_on(&world);
     world.input(From::Host, Input::Park { random: [3; 18] });
     assert_eq!(world.host.relay_requests.len(), 2, "asked again");
-    // An error with no park on its way says nothing of parking.
-    let reason = "not a valid Shieldcall signalling message".to_string();
-    world.relay_event(From::Guest, RelayEvent::Error { reason });
+    // A park refusal with no park on its way says nothing of parking.
+    let request = Some(RefusedRequest::Park);
+    world.relay_event(From::Guest, RelayEvent::Error { reason: "no".into(), request });
     world.settle();
     assert_eq!(world.guest.notices_with(PARK_REFUSED), 0);
+}
+
+#[test]
+fn a_transfer_the_relay_refuses_is_said_and_can_be_asked_again() {
+    let mut world = World::call(transport_only());
+    world.input(From::Guest, Input::Transfer { name: "Alex".into() });
+    assert_eq!(world.guest.relay_requests.len(), 1);
+    let reason = "parking or transferring a call is not available on this relay".to_string();
+    let request = Some(RefusedRequest::Transfer);
+    world.relay_event(From::Guest, RelayEvent::Error { reason, request });
+    world.settle();
+    assert_eq!(world.guest.notices_with(TRANSFER_REFUSED), 1);
+    assert!(world.guest.view.transfer_link.is_none());
+    goes_on(&world);
+    // A token the relay sends after its refusal shows nothing; asked again, one does.
+    let token = MoveToken(TOKEN.into());
+    world.relay_event(From::Guest, RelayEvent::TransferToken { token: token.clone(), ttl: 120 });
+    world.settle();
+    assert!(world.guest.view.transfer_link.is_none());
+    world.input(From::Guest, Input::Transfer { name: "Alex".into() });
+    world.relay_event(From::Guest, RelayEvent::TransferToken { token, ttl: 120 });
+    world.settle();
+    assert!(world.guest.view.transfer_link.is_some());
+    // Said once per refused transfer: a second refusal with none on its way says nothing.
+    let request = Some(RefusedRequest::Transfer);
+    world.relay_event(From::Host, RelayEvent::Error { reason: "no".into(), request });
+    world.settle();
+    assert_eq!(world.host.notices_with(TRANSFER_REFUSED), 0);
 }
 
 #[test]

@@ -4,12 +4,12 @@
 //! it is re-keyed, locks again with a new code, and both sides are told to compare it.
 
 use shieldcall_call::controller::{
-    CallStatus, Input, MOVE_NOT_YET, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
+    CallStatus, Input, MOVE_NOT_YET, MOVE_REFUSED, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
     PEER_MOVED_REKEYED, PEER_MOVED_UNANNOUNCED, move_refused,
 };
 use shieldcall_e2ee::session::{Role, ShieldState, UnlockedReason, WarningReason};
 use shieldcall_protocol::{
-    Hello, Inbound, MoveRefusal, MoveToken, PROTOCOL_VERSION, RelayEvent, Signal,
+    Hello, Inbound, MoveRefusal, MoveToken, PROTOCOL_VERSION, RefusedRequest, RelayEvent, Signal,
 };
 
 use crate::harness::{From, Settings, WorkerMode, World, other_key};
@@ -281,6 +281,27 @@ fn a_forged_peer_moved_while_both_are_still_there_changes_nothing_unless_a_move_
             .all(|v| !matches!(v.state, ShieldState::Locked { .. })),
         "no lock without the move's secret"
     );
+}
+
+#[test]
+fn a_move_the_relay_refuses_is_said_and_can_be_asked_again() {
+    let mut world = World::call(transport_only());
+    world.input(From::Host, Input::MoveToAnotherDevice);
+    // What a relay cluster answers (crates/relay/src/socket.rs).
+    let reason = "moving a call to another device is not available on this relay".to_string();
+    let request = Some(RefusedRequest::Move);
+    world.relay_event(From::Host, RelayEvent::Error { reason: reason.clone(), request });
+    world.settle();
+    assert_eq!(world.host.notices_with(MOVE_REFUSED), 1);
+    assert!(world.host.view.notices.iter().all(|n| !n.contains(&reason)), "the page's words");
+    assert!(world.host.view.move_link.is_none());
+    goes_on(&world);
+    // Asked again, the link shows; a refusal with no move asked says nothing.
+    world.ask_to_move(From::Host, 120);
+    world.relay_event(From::Guest, RelayEvent::Error { reason, request });
+    world.settle();
+    assert_eq!(world.guest.notices_with(MOVE_REFUSED), 0);
+    goes_on(&world);
 }
 
 #[test]

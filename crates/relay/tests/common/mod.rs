@@ -269,6 +269,16 @@ impl Client {
         }
     }
 
+    /// The next message must be an `error`; returns its reason and the request it names (the
+    /// tag of a move, park or transfer it refuses), if any.
+    pub async fn recv_refusal(&mut self) -> (String, Option<String>) {
+        let text = self.recv().await;
+        let value: serde_json::Value = serde_json::from_str(&text).expect("relay sends JSON");
+        assert_eq!(value["t"], "error", "expected an error event, got {text}");
+        let reason = value["reason"].as_str().expect("a reason").to_string();
+        (reason, value.get("request").map(|r| r.as_str().expect("a tag").to_string()))
+    }
+
     /// The next message must be `error {reason}`; returns the reason.
     pub async fn recv_error(&mut self) -> String {
         let text = self.recv().await;
