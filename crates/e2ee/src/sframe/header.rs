@@ -87,8 +87,9 @@ impl Header {
 
     /// Reads a header from the start of `bytes`; returns it and its length.
     ///
-    /// Non-minimal encodings are accepted, as the RFC does not forbid them; they cannot be
-    /// used to forge anything because the header bytes are authenticated as they appear.
+    /// Non-minimal encodings are accepted: RFC 9605 (§4.3) has senders write the shortest form
+    /// but does not have receivers refuse others, and they cannot be used to forge anything
+    /// because the header bytes are authenticated as they appear.
     pub fn parse(bytes: &[u8]) -> Result<(Header, usize), MalformedHeader> {
         let (&config, rest) = bytes.split_first().ok_or(MalformedHeader)?;
         let mut pos = 0;
