@@ -3,6 +3,7 @@
 //! rules of the rooms are in `rooms::handover`.
 
 use axum::extract::State;
+use axum::extract::ws::Message;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use shieldcall_protocol::{
@@ -13,61 +14,65 @@ use tokio::time::Instant;
 use tracing::{debug, info};
 
 use crate::rooms::{Membership, Relay, short};
-use crate::socket::{refusal, text};
+use crate::socket::{error, refusal, text};
 
 /// The answer to a park or transfer request: the token (and code), or why there is none.
+/// Every refusal names the request, so that the page can tell the person which of theirs did
+/// not happen.
 pub(crate) fn answer(
     relay: &Relay,
     call_id: &str,
     member: &Membership,
     request: RelayRequest,
-) -> axum::extract::ws::Message {
-    // Every refusal names the request, so that the page can tell the person which of theirs
-    // did not happen (the caller sends only parks and transfers).
-    let Some(asked) = RefusedRequest::of(&request).filter(|r| *r != RefusedRequest::Move) else {
-        return crate::socket::error("not a park or transfer request");
-    };
-    let error = |reason: &str| refusal(asked, reason);
-    if relay.cluster().is_some() {
-        // A cluster's rooms live in Redis, which holds no hand-over tokens (yet).
-        return error("parking or transferring a call is not available on this relay");
-    }
-    let call = short(call_id);
+) -> Message {
     match request {
-        RelayRequest::Park { deposit } => {
-            if deposit.is_empty()
-                || deposit.len() > MAX_DEPOSIT
-                || !deposit.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
-            {
-                return error("invalid park deposit: expected at most 512 base64url characters");
-            }
-            match relay.park(call_id, member.id, deposit, Instant::now()) {
-                // Neither the token nor the code reaches the log.
-                Some((token, code)) => {
-                    info!(call, "place parked");
-                    let ttl = relay.park_ttl_secs();
-                    text(RelayEvent::Parked { token: MoveToken(token.to_text()), code, ttl })
-                }
-                None => error("this place is no longer yours: it cannot be parked"),
-            }
-        }
-        RelayRequest::Transfer { name } => {
-            if !valid_transfer_name(&name) {
-                return error(
-                    "invalid transfer name: 1 to 40 characters, without control characters",
-                );
-            }
-            match relay.issue_transfer(call_id, member.id, name, Instant::now()) {
-                Some(token) => {
-                    debug!(call, "transfer token issued");
-                    let ttl = relay.move_ttl_secs();
-                    text(RelayEvent::TransferToken { token: MoveToken(token.to_text()), ttl })
-                }
-                None => error("this place is no longer yours: it cannot be transferred"),
-            }
-        }
-        // Checked above: only parks and transfers come this far.
+        RelayRequest::Park { deposit } => park(relay, call_id, member, deposit),
+        RelayRequest::Transfer { name } => transfer(relay, call_id, member, name),
+        // The caller sends only parks and transfers.
         _ => error("not a park or transfer request"),
+    }
+}
+
+/// A cluster's rooms live in Redis, which holds no hand-over tokens (yet).
+const NO_HANDOVER_HERE: &str = "parking or transferring a call is not available on this relay";
+
+fn park(relay: &Relay, call_id: &str, member: &Membership, deposit: String) -> Message {
+    let refuse = |reason: &str| refusal(RefusedRequest::Park, reason);
+    if relay.cluster().is_some() {
+        return refuse(NO_HANDOVER_HERE);
+    }
+    if deposit.is_empty()
+        || deposit.len() > MAX_DEPOSIT
+        || !deposit.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    {
+        return refuse("invalid park deposit: expected at most 512 base64url characters");
+    }
+    match relay.park(call_id, member.id, deposit, Instant::now()) {
+        // Neither the token nor the code reaches the log.
+        Some((token, code)) => {
+            info!(call = short(call_id), "place parked");
+            let ttl = relay.park_ttl_secs();
+            text(RelayEvent::Parked { token: MoveToken(token.to_text()), code, ttl })
+        }
+        None => refuse("this place is no longer yours: it cannot be parked"),
+    }
+}
+
+fn transfer(relay: &Relay, call_id: &str, member: &Membership, name: String) -> Message {
+    let refuse = |reason: &str| refusal(RefusedRequest::Transfer, reason);
+    if relay.cluster().is_some() {
+        return refuse(NO_HANDOVER_HERE);
+    }
+    if !valid_transfer_name(&name) {
+        return refuse("invalid transfer name: 1 to 40 characters, without control characters");
+    }
+    match relay.issue_transfer(call_id, member.id, name, Instant::now()) {
+        Some(token) => {
+            debug!(call = short(call_id), "transfer token issued");
+            let ttl = relay.move_ttl_secs();
+            text(RelayEvent::TransferToken { token: MoveToken(token.to_text()), ttl })
+        }
+        None => refuse("this place is no longer yours: it cannot be transferred"),
     }
 }
 

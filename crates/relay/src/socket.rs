@@ -342,6 +342,9 @@ async fn serve(
                 if matches!(msg, Message::Close(_)) {
                     return Exit::ClientClosed;
                 }
+                // A move, park or transfer the relay answers itself; anything else is checked
+                // as a signal. Known before the rate limit, so that its refusal can name it.
+                let answered = answered_request(&msg);
                 match limit.check(std::time::Instant::now()) {
                     Verdict::Allow => {}
                     Verdict::Drop => {
@@ -349,7 +352,7 @@ async fn serve(
                         relay.metrics.refused(Refusal::RateLimited);
                         debug!(call, "rate limited");
                         let limited = reason(Refusal::RateLimited);
-                        let answer = match answered_request(&msg) {
+                        let answer = match answered.as_ref().and_then(RefusedRequest::of) {
                             Some(request) => refusal(request, &limited),
                             None => error(&limited),
                         };
@@ -361,20 +364,20 @@ async fn serve(
                         return Exit::Kick(KICK_RATE);
                     }
                 }
-                let refused = match msg {
-                    Message::Text(t) if is_move_request(&t) => {
+                let refused = match (answered, msg) {
+                    (Some(RelayRequest::Move {}), _) => {
                         if !send(ws, move_token(relay, call_id, member)).await { return Exit::Gone }
                         None
                     }
-                    Message::Text(t) => match handover_request(&t) {
-                        Some(request) => {
-                            let answer = handover::answer(relay, call_id, member, request);
-                            if !send(ws, answer).await { return Exit::Gone }
-                            None
-                        }
-                        None => handle_text(relay, config, call_id, member, t, stats).await,
-                    },
-                    Message::Binary(_) => Some(Refusal::Binary),
+                    (Some(request), _) => {
+                        let answer = handover::answer(relay, call_id, member, request);
+                        if !send(ws, answer).await { return Exit::Gone }
+                        None
+                    }
+                    (None, Message::Text(t)) => {
+                        handle_text(relay, config, call_id, member, t, stats).await
+                    }
+                    (None, Message::Binary(_)) => Some(Refusal::Binary),
                     // Pings are answered by the WebSocket layer itself.
                     _ => None,
                 };
@@ -540,11 +543,12 @@ pub(crate) fn refusal(request: RefusedRequest, reason: &str) -> Message {
     text(RelayEvent::Error { reason: reason.to_string(), request: Some(request) })
 }
 
-/// The request the relay answers that `msg` is, if any (cheap checks first, as for serving it).
-fn answered_request(msg: &Message) -> Option<RefusedRequest> {
+/// The request the relay answers itself that `msg` is, if any: a move, a park or a transfer
+/// (cheap checks first: a signal, an SDP say, is never parsed twice).
+fn answered_request(msg: &Message) -> Option<RelayRequest> {
     match msg {
-        Message::Text(t) if is_move_request(t) => Some(RefusedRequest::Move),
-        Message::Text(t) => handover_request(t).as_ref().and_then(RefusedRequest::of),
+        Message::Text(t) if is_move_request(t) => Some(RelayRequest::Move {}),
+        Message::Text(t) => handover_request(t),
         _ => None,
     }
 }

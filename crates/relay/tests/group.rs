@@ -84,7 +84,9 @@ async fn a_room_refuses_a_third_until_a_member_opens_it() {
     c.expect_quiet(QUIET).await;
     // A move in a group would take a place the others know by id: refused.
     a.send(r#"{"t":"move"}"#).await;
-    assert!(a.recv_error().await.contains("group call cannot be moved"));
+    let (reason, request) = a.recv_refusal().await;
+    assert!(reason.contains("group call cannot be moved"));
+    assert_eq!(request.as_deref(), Some("move"));
 }
 
 #[tokio::test]

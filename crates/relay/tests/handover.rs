@@ -75,6 +75,14 @@ async fn a_parked_place_is_held_without_its_socket_and_picked_up_by_link_once() 
     let relay = spawn(&["--park-ttl-secs", "30"]);
     let call = call_id();
     let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    // A deposit that is not base64url, or too long: refused, naming the park, nothing held.
+    for bad in ["not base64url!", &"A".repeat(513)] {
+        host.send(&format!(r#"{{"t":"park","deposit":"{bad}"}}"#)).await;
+        let (reason, request) = host.recv_refusal().await;
+        assert!(reason.starts_with("invalid park deposit"), "{reason}");
+        assert_eq!(request.as_deref(), Some("park"));
+    }
+    guest.expect_quiet(Duration::from_millis(100)).await;
     let (token, _code) = park(&mut host, 30).await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
     // The parker's page leaves: the guest hears nothing, and the place stays taken.

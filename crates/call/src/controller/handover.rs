@@ -125,7 +125,7 @@ impl Controller {
         let link = self.pickup_link(MoveToken(String::new()));
         let seal = DepositSeal::new(&half, nonce, &link_rest(&link));
         self.parking = Some(Parking { half, consult, sealing: Some(nonce) });
-        self.handing_to = None;
+        (self.transfer_asked, self.handing_to) = (None, None);
         self.emit(Effect::SealDeposit(seal));
     }
 
@@ -168,7 +168,7 @@ impl Controller {
         self.log(format!("relay: {reason}"));
         match request {
             Some(RefusedRequest::Park) => self.give_up_park_sent(PARK_REFUSED),
-            Some(RefusedRequest::Transfer) if self.handing_to.take().is_some() => {
+            Some(RefusedRequest::Transfer) if self.transfer_asked.take().is_some() => {
                 self.notice(TRANSFER_REFUSED)
             }
             Some(RefusedRequest::Move) => self.move_request_refused(),
@@ -210,18 +210,20 @@ impl Controller {
         if !valid_transfer_name(&name) {
             return self.notice(TRANSFER_NEEDS_NAME);
         }
-        self.handing_to = Some(name.clone());
+        self.transfer_asked = Some(name.clone());
         self.emit(Effect::Relay(RelayRequest::Transfer { name }));
     }
 
-    /// The relay's transfer token: show the link (until it expires).
+    /// The relay's transfer token: show the link (until it expires). From then on its use
+    /// ends this page's call, saying to whom it went.
     pub(super) fn transfer_token(&mut self, token: MoveToken, ttl_secs: u64) {
-        let Some(name) = self.handing_to.clone() else {
+        let Some(name) = self.transfer_asked.take() else {
             return self.log("relay: a transfer token nobody asked for");
         };
         if self.handover_unavailable().is_some() {
             return self.log("relay: a transfer token nobody asked for now");
         }
+        self.handing_to = Some(name.clone());
         let link = self.pickup_link(token);
         self.move_link_until = Some(self.now + ttl_secs * 1000);
         self.emit(Effect::ShowTransferLink { link, name, ttl_secs });

@@ -163,6 +163,9 @@ pub struct Controller {
     parking: Option<handover::Parking>,
     /// (Consulting) the held call's link went to the other person on this call.
     transfer_sent: bool,
+    /// A transfer asked for (the name typed), until the relay answers with its token or
+    /// refuses it.
+    transfer_asked: Option<String>,
     /// The name the latest transfer link was made for (its use ends this page's call).
     handing_to: Option<String>,
     /// The other person parked the call: on hold until a pickup.
@@ -260,6 +263,7 @@ impl Controller {
             merge_leaves_at: None,
             parking: None,
             transfer_sent: false,
+            transfer_asked: None,
             handing_to: None,
             held: false,
             arrival: crate::pickup::Arrival::Move,

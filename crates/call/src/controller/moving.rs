@@ -112,7 +112,7 @@ impl Controller {
         };
         let link = MoveLink { role: self.role, token, secret, rekeyed, commitment };
         // The latest token of a place is the one that counts: this is no transfer now.
-        self.handing_to = None;
+        (self.transfer_asked, self.handing_to) = (None, None);
         self.move_link_until = Some(self.now + u64::from(ttl) * 1000);
         self.emit(Effect::ShowMoveLink { link, ttl_secs: u64::from(ttl) });
     }

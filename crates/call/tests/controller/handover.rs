@@ -234,7 +234,6 @@ fn a_transfer_the_relay_refuses_is_said_and_can_be_asked_again() {
     world.relay_event(From::Guest, RelayEvent::Error { reason, request });
     world.settle();
     assert_eq!(world.guest.notices_with(TRANSFER_REFUSED), 1);
-    assert!(world.guest.view.transfer_link.is_none());
     goes_on(&world);
     // A token the relay sends after its refusal shows nothing; asked again, one does.
     let token = MoveToken(TOKEN.into());
@@ -245,11 +244,16 @@ fn a_transfer_the_relay_refuses_is_said_and_can_be_asked_again() {
     world.relay_event(From::Guest, RelayEvent::TransferToken { token, ttl: 120 });
     world.settle();
     assert!(world.guest.view.transfer_link.is_some());
-    // Said once per refused transfer: a second refusal with none on its way says nothing.
+    // A refusal once the link is shown (the rate limit, say, on a second press) refuses
+    // nothing that waits: the link stays, and its use still says to whom the call went.
     let request = Some(RefusedRequest::Transfer);
-    world.relay_event(From::Host, RelayEvent::Error { reason: "no".into(), request });
+    world.relay_event(From::Guest, RelayEvent::Error { reason: "no".into(), request });
     world.settle();
-    assert_eq!(world.host.notices_with(TRANSFER_REFUSED), 0);
+    assert_eq!(world.guest.notices_with(TRANSFER_REFUSED), 1, "said once, for the refused one");
+    assert!(world.guest.view.transfer_link.is_some());
+    world.relay_event(From::Guest, RelayEvent::Moved);
+    world.settle();
+    assert_eq!(world.guest.view.ended, Some((Some(transferred_away("Alex")), true)));
 }
 
 #[test]

@@ -279,12 +279,13 @@ impl Client {
         (reason, value.get("request").map(|r| r.as_str().expect("a tag").to_string()))
     }
 
-    /// The next message must be `error {reason}`; returns the reason.
+    /// The next message must be `error {reason}` refusing no move, park or transfer; returns
+    /// the reason.
     pub async fn recv_error(&mut self) -> String {
-        let text = self.recv().await;
-        let value: serde_json::Value = serde_json::from_str(&text).expect("relay sends JSON");
-        assert_eq!(value["t"], "error", "expected an error event, got {text}");
-        value["reason"].as_str().expect("a reason").to_string()
+        match self.recv_refusal().await {
+            (reason, None) => reason,
+            (reason, Some(request)) => panic!("{reason:?} names a request, {request:?}"),
+        }
     }
 
     /// The next message must be a close frame; returns its code and reason.
