@@ -67,6 +67,9 @@ pub const PARK_FAILED: &str = "This browser cannot park the call from this page:
 /// What the person is told when the relay refused a park (a relay cluster offers none).
 pub const PARK_REFUSED: &str =
     "The call was not parked: this call's relay refused to hold it. The call goes on.";
+/// What the person is told when the relay's connection dropped before it answered a transfer.
+pub const TRANSFER_LOST: &str =
+    "The call was not transferred: the connection to the relay dropped. Transfer it again.";
 /// What the person is told when the relay refused a transfer (a relay cluster offers none).
 pub const TRANSFER_REFUSED: &str = "The call was not transferred: this call's relay refused to \
     hand it over. The call goes on.";
@@ -154,10 +157,15 @@ impl Controller {
         self.emit(Effect::Relay(RelayRequest::Park { deposit }));
     }
 
-    /// A new relay socket: a park sent on the one before is answered on none, so it is
-    /// forgotten and the person told; a park still being sealed goes on this one.
-    pub(super) fn forget_park_sent(&mut self) {
+    /// A new relay socket: a park, transfer or move asked on the one before is answered on
+    /// none, so it is forgotten and the person told; a park still being sealed goes on this
+    /// one.
+    pub(super) fn forget_requests_sent(&mut self) {
         self.give_up_park_sent(PARK_LOST);
+        if self.transfer_asked.take().is_some() {
+            self.notice(TRANSFER_LOST);
+        }
+        self.forget_move_asked();
     }
 
     /// The relay refused something on this socket. A park, transfer or move of this page's

@@ -24,6 +24,9 @@ pub const MOVED_HERE_NEW_CODE: &str = "The call moved to this device with new ke
 pub const MOVED_AWAY: &str = "This call moved to another device.";
 /// Why moving is not offered before the call is set up.
 pub const MOVE_NOT_YET: &str = "The call can be moved once it is connected.";
+/// What the person is told when the relay's connection dropped before it answered a move.
+pub const MOVE_LOST: &str =
+    "The call was not moved: the connection to the relay dropped. Move it again.";
 /// What the person is told when the relay refused a move (a relay cluster offers none).
 pub const MOVE_REFUSED: &str =
     "The call was not moved: this call's relay refused to move it. The call goes on here.";
@@ -76,6 +79,14 @@ impl Controller {
                 self.emit(Effect::Relay(RelayRequest::Move {}))
             }
             Some(why) => self.notice(why),
+        }
+    }
+
+    /// The relay socket this page's move request went on closed: if the answer was still
+    /// waited for, the person is told, and can ask again.
+    pub(super) fn forget_move_asked(&mut self) {
+        if self.move_asked_at.take().is_some_and(|at| self.now <= at + MOVE_ANSWER_MS) {
+            self.notice(MOVE_LOST);
         }
     }
 

@@ -148,7 +148,7 @@ impl Controller {
     /// hello to an empty room is only refused); so do later sockets, whose `joined` says
     /// whether anyone is there to hear it.
     pub(super) fn relay_open(&mut self) {
-        self.forget_park_sent();
+        self.forget_requests_sent();
         let first = !std::mem::replace(&mut self.relay_opened, true);
         if first && self.role == Role::Guest && !self.link_made() {
             self.hello_before_joined = true;

@@ -6,8 +6,8 @@
 use shieldcall_call::controller::{
     CONSULT_DONE, CONSULTING, CallStatus, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, Input,
     ON_HOLD, PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PICKED_UP,
-    TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_REFUSED, TRANSFER_SENT,
-    peer_transferred, transferred_away,
+    TRANSFER_LOST, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_REFUSED,
+    TRANSFER_SENT, peer_transferred, transferred_away,
 };
 use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::pickup::host_aes_gcm::open_link;
@@ -222,6 +222,27 @@ fn a_park_the_relay_refuses_is_said_and_can_be_asked_again() {
     world.relay_event(From::Guest, RelayEvent::Error { reason: "no".into(), request });
     world.settle();
     assert_eq!(world.guest.notices_with(PARK_REFUSED), 0);
+}
+
+#[test]
+fn a_transfer_whose_socket_drops_before_the_answer_is_said_and_can_be_asked_again() {
+    let mut world = World::call(transport_only());
+    world.input(From::Guest, Input::Transfer { name: "Alex".into() });
+    world.input(From::Guest, Input::RelayOpen);
+    assert_eq!(world.guest.notices_with(TRANSFER_LOST), 1);
+    // The old socket's answer never comes on the new one; a late one shows nothing.
+    let token = MoveToken(TOKEN.into());
+    world.relay_event(From::Guest, RelayEvent::TransferToken { token: token.clone(), ttl: 120 });
+    world.settle();
+    assert!(world.guest.view.transfer_link.is_none());
+    goes_on(&world);
+    // Asked again on the new socket, the link shows; the next new socket says nothing of it.
+    world.input(From::Guest, Input::Transfer { name: "Alex".into() });
+    world.relay_event(From::Guest, RelayEvent::TransferToken { token, ttl: 120 });
+    world.settle();
+    assert!(world.guest.view.transfer_link.is_some());
+    world.input(From::Guest, Input::RelayOpen);
+    assert_eq!(world.guest.notices_with(TRANSFER_LOST), 1);
 }
 
 #[test]

@@ -4,8 +4,8 @@
 //! it is re-keyed, locks again with a new code, and both sides are told to compare it.
 
 use shieldcall_call::controller::{
-    CallStatus, Input, MOVE_NOT_YET, MOVE_REFUSED, MOVED_AWAY, MOVED_HERE_NEW_CODE, PEER_MOVED,
-    PEER_MOVED_REKEYED, PEER_MOVED_UNANNOUNCED, move_refused,
+    CallStatus, Input, MOVE_LOST, MOVE_NOT_YET, MOVE_REFUSED, MOVED_AWAY, MOVED_HERE_NEW_CODE,
+    PEER_MOVED, PEER_MOVED_REKEYED, PEER_MOVED_UNANNOUNCED, move_refused,
 };
 use shieldcall_e2ee::session::{Role, ShieldState, UnlockedReason, WarningReason};
 use shieldcall_protocol::{
@@ -281,6 +281,25 @@ fn a_forged_peer_moved_while_both_are_still_there_changes_nothing_unless_a_move_
             .all(|v| !matches!(v.state, ShieldState::Locked { .. })),
         "no lock without the move's secret"
     );
+}
+
+#[test]
+fn a_move_whose_socket_drops_before_the_answer_is_said_and_can_be_asked_again() {
+    let mut world = World::call(transport_only());
+    world.input(From::Host, Input::MoveToAnotherDevice);
+    world.input(From::Host, Input::RelayOpen);
+    assert_eq!(world.host.notices_with(MOVE_LOST), 1);
+    // A move asked long ago and never answered is not brought up again by a new socket.
+    world.input(From::Guest, Input::MoveToAnotherDevice);
+    world.advance(11_000);
+    world.input(From::Guest, Input::RelayOpen);
+    assert_eq!(world.guest.notices_with(MOVE_LOST), 0);
+    goes_on(&world);
+    // Asked again, the link shows, and a new socket after it says nothing.
+    world.ask_to_move(From::Host, 120);
+    world.input(From::Host, Input::RelayOpen);
+    assert_eq!(world.host.notices_with(MOVE_LOST), 1);
+    assert!(world.host.view.move_link.is_some());
 }
 
 #[test]
