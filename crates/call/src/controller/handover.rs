@@ -67,15 +67,15 @@ pub const PARK_FAILED: &str = "This browser cannot park the call from this page:
 /// What the person is told when the relay refused a park (a relay cluster offers none).
 pub const PARK_REFUSED: &str =
     "The call was not parked: this call's relay refused to hold it. The call goes on.";
+/// What the person is told when the relay's connection dropped before it answered a park.
+pub const PARK_LOST: &str =
+    "The call was not parked: the connection to the relay dropped. Park it again.";
 /// What the person is told when the relay's connection dropped before it answered a transfer.
 pub const TRANSFER_LOST: &str =
     "The call was not transferred: the connection to the relay dropped. Transfer it again.";
 /// What the person is told when the relay refused a transfer (a relay cluster offers none).
 pub const TRANSFER_REFUSED: &str = "The call was not transferred: this call's relay refused to \
     hand it over. The call goes on.";
-/// What the person is told when the relay's connection dropped before it answered a park.
-pub const PARK_LOST: &str =
-    "The call was not parked: the connection to the relay dropped. Park it again.";
 /// Why parking, transferring and consulting are not offered under end-to-end encryption.
 pub const HANDOVER_NEEDS_E2EE_OFF: &str =
     "Parking and transferring a call need a call without end-to-end encryption.";
