@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, person, pressJoin, readyToJoin, remoteFramesDecoded, securityCode, setE2ee, shieldLabel, startRelay,
+  hostNewCall, joinCall, person, pressJoin, printSteps, readyToJoin, remoteFramesDecoded, securityCode, setE2ee, setupSteps,
+  shieldLabel, startRelay,
   waitForChatMessage, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -39,7 +40,7 @@ describe('calls between Chromium and Firefox', () => {
   for (const [hostBrowser, guestBrowser] of PAIRS) {
     test(`${hostBrowser} host, ${guestBrowser} guest, E2EE on: locked, one code, video and chat both ways, screen share`, () => withHostAndGuest(async (host, guest) => {
       const link = await hostNewCall(host, relay.url);
-      const opened = performance.now();
+      const [opened, openedAt] = [performance.now(), Date.now()];
       await guest.page.goto(link);
       // The pre-join screen in this browser: its camera in the preview, its microphone on the
       // level meter (WebAudio). Headless Firefox here starts no page audio at all, click or not
@@ -57,6 +58,15 @@ describe('calls between Chromium and Firefox', () => {
       await pressJoin(guest);
       await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
       console.log(`measured: ${hostBrowser} host, ${guestBrowser} guest: locked ${(performance.now() - opened).toFixed(0)} ms after the link opened`);
+      // From Join to both locks on the pages' own marks (the time before Join is this test's
+      // wait for the camera's preview and the level meter), and where it went.
+      const steps = (await setupSteps(host, guest)).filter((s) => s.at >= openedAt - 5);
+      const [pressed] = steps.filter((s) => s.who === 'guest' && s.step === 'join pressed');
+      const locks = steps.filter((s) => s.step === 'shield locked');
+      assert.ok(pressed && locks.length === 2, 'both pages marked Join and their lock');
+      const fromJoin = Math.max(...locks.map((s) => s.at)) - pressed.at;
+      console.log(`measured: ${hostBrowser} host, ${guestBrowser} guest: Join pressed -> both locked (page marks) in ${fromJoin.toFixed(0)} ms`);
+      printSteps(steps.filter((s) => s.at >= pressed.at), pressed.at);
       const [hostCode, guestCode] = [await securityCode(host), await securityCode(guest)];
       assert.match(hostCode, /^\d{5} \d{5} \d{5} \d{5}$/);
       assert.equal(guestCode, hostCode, 'both see the same 20-digit code');
