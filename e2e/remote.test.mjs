@@ -49,12 +49,16 @@ async function muteAndCameraReachTheGuest(host, guest) {
  * Firefox: only the harness's common page calls). */
 async function qualityIsShown(who) {
   await who.page.waitForSelector('[data-quality]', { timeout: 15000 });
-  const quality = await who.page.getAttribute('[data-quality]', 'data-quality');
-  const label = await who.page.getAttribute('[data-quality]', 'aria-label');
+  // All three read at once: the figures change every second, and a read in between compared a
+  // label with the next second's tooltip (a CI run failed so on 2026-12-05).
+  const [quality, label, tip] = await who.page.evaluate(() => {
+    const icon = document.querySelector('[data-quality]');
+    return ['data-quality', 'aria-label', 'data-tip'].map((name) => icon.getAttribute(name));
+  });
   assert.match(quality, /^(good|fair|poor)$/);
   assert.match(label, /^(Good|Fair|Poor) connection: (\d+ ms round trip|round trip unknown), [\d.]+% loss(, \d+ ms jitter)?, [\d.]+ [kM]b\/s received, [\d.]+ [kM]b\/s sent$/);
   assert.equal(label.split(' ')[0].toLowerCase(), quality, 'the words say the class the bars show');
-  assert.equal(await who.page.getAttribute('[data-quality]', 'data-tip'), label, 'the tooltip says the same');
+  assert.equal(tip, label, 'the tooltip says the same');
   console.log(`  ${who.name} (${who.browser ?? 'chromium'}): ${label}`);
 }
 
