@@ -433,21 +433,23 @@ impl FromJson for MoveToken {
     }
 }
 
+/// The one of `all` whose name on the wire (`name`) the string `json` is.
+fn named<T: Copy>(json: Json, all: &[T], name: fn(T) -> &'static str) -> Option<T> {
+    let text = String::from_json(json)?;
+    all.iter().copied().find(|&value| name(value) == text)
+}
+
 impl FromJson for RefusedRequest {
     fn from_json(json: Json) -> Option<Self> {
-        let name = String::from_json(json)?;
-        [RefusedRequest::Move, RefusedRequest::Park, RefusedRequest::Transfer]
-            .into_iter()
-            .find(|refused| refused.as_str() == name)
+        let all = [RefusedRequest::Move, RefusedRequest::Park, RefusedRequest::Transfer];
+        named(json, &all, RefusedRequest::as_str)
     }
 }
 
 impl FromJson for MoveRefusal {
     fn from_json(json: Json) -> Option<Self> {
-        let name = String::from_json(json)?;
-        [MoveRefusal::Used, MoveRefusal::Expired, MoveRefusal::Unknown]
-            .into_iter()
-            .find(|refusal| refusal.as_str() == name)
+        let all = [MoveRefusal::Used, MoveRefusal::Expired, MoveRefusal::Unknown];
+        named(json, &all, MoveRefusal::as_str)
     }
 }
 
