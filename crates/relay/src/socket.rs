@@ -351,12 +351,9 @@ async fn serve(
                         stats.rejected += 1;
                         relay.metrics.refused(Refusal::RateLimited);
                         debug!(call, "rate limited");
-                        let limited = reason(Refusal::RateLimited);
-                        let answer = match answered.as_ref().and_then(RefusedRequest::of) {
-                            Some(request) => refusal(request, &limited),
-                            None => error(&limited),
-                        };
-                        if !send(ws, answer).await { return Exit::Gone }
+                        let request = answered.as_ref().and_then(RefusedRequest::of);
+                        let limited = RelayEvent::Error { reason: reason(Refusal::RateLimited), request };
+                        if !send(ws, text(limited)).await { return Exit::Gone }
                         continue;
                     }
                     Verdict::Close => {
