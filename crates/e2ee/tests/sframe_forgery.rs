@@ -6,7 +6,7 @@ mod common;
 
 use common::{open, send};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{MAX_EPOCH, SLOT_BITS, Slot};
+use shieldcall_e2ee::layout::{MAX_EPOCH, MAX_ROOM_PREFIX, SLOT_BITS, Slot, wide_kid};
 use shieldcall_e2ee::sframe::{
     CipherSuite, DropReason, Header, MAX_EPOCH_LOOKAHEAD, Receiver, Sender,
 };
@@ -44,19 +44,24 @@ fn a_flood_of_forged_kids_leaves_no_state_and_real_frames_still_open() {
             for slot in 0..16 {
                 for ctr in [0, 1, 7, 1000, u64::MAX] {
                     n += 1;
-                    let frame = forged(kid_of(epoch, slot), ctr, n);
-                    let dropped = open(&mut receiver, &frame, 10);
-                    assert!(
-                        // Replay: the real frames took counter 0 of two KIDs, which is checked
-                        // before any decryption.
-                        matches!(
-                            dropped,
-                            Err(DropReason::AuthFailed
-                                | DropReason::UnknownKid
-                                | DropReason::Replay)
-                        ),
-                        "{suite:?} epoch {epoch} slot {slot}: {dropped:?}"
-                    );
+                    let narrow = kid_of(epoch, slot);
+                    // And each wide KID of it (frames sealed with room), where it has them.
+                    let wide = (0..=MAX_ROOM_PREFIX).filter_map(|p| wide_kid(narrow, p));
+                    for kid in std::iter::once(narrow).chain(wide) {
+                        let frame = forged(kid, ctr, n);
+                        let dropped = open(&mut receiver, &frame, 10);
+                        assert!(
+                            // Replay: the real frames took counter 0 of two KIDs, which is checked
+                            // before any decryption.
+                            matches!(
+                                dropped,
+                                Err(DropReason::AuthFailed
+                                    | DropReason::UnknownKid
+                                    | DropReason::Replay)
+                            ),
+                            "{suite:?} epoch {epoch} slot {slot} KID {kid:#x}: {dropped:?}"
+                        );
+                    }
                 }
             }
         }

@@ -15,6 +15,7 @@ mod header;
 mod key;
 mod receiver;
 mod replay;
+pub mod room;
 mod sender;
 pub mod sliced;
 mod suite;

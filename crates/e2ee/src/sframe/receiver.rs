@@ -192,8 +192,7 @@ impl Receiver {
         let current = self.current.epoch;
         let previous = self.previous.as_ref().map(|(e, _)| e.epoch);
         self.kids.retain(|k| {
-            let epoch = split_kid(k.key.kid()).0;
-            epoch == current || Some(epoch) == previous
+            matches!(split_kid(k.key.kid()), Some((e, _)) if e == current || Some(e) == previous)
         });
     }
 
@@ -214,7 +213,7 @@ impl Receiver {
         let (header, h) = Header::parse(wire).map_err(|_| DropReason::Malformed)?;
         let nt = self.suite.nt();
         let body_len = wire.len().checked_sub(h + nt).ok_or(DropReason::Malformed)?;
-        let (epoch, slot) = split_kid(header.kid);
+        let (epoch, slot) = split_kid(header.kid).ok_or(DropReason::UnknownKid)?;
         if self.only_slot.is_some_and(|s| s.id() != slot) {
             return Err(DropReason::UnknownKid);
         }
@@ -291,7 +290,7 @@ impl Receiver {
     ) -> Result<Option<OpenJob>, DropReason> {
         self.expire(now_ms);
         let (header, h) = parse_wire_head(wire_head, wire_len, self.suite.nt())?;
-        let (_, slot) = split_kid(header.kid);
+        let (_, slot) = split_kid(header.kid).ok_or(DropReason::UnknownKid)?;
         if self.only_slot.is_some_and(|s| s.id() != slot) {
             return Err(DropReason::UnknownKid);
         }
@@ -323,7 +322,7 @@ impl Receiver {
     /// before, after its epoch is forgotten, or for a suite that is not AES-GCM.
     pub fn external_key(&self, kid: u64) -> Option<ExternalKey> {
         self.kids.iter().find(|k| k.key.kid() == kid)?;
-        let epoch = split_kid(kid).0;
+        let (epoch, _) = split_kid(kid)?;
         let base_key = if epoch == self.current.epoch {
             &self.current.base_key
         } else {

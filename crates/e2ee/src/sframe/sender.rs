@@ -1,9 +1,10 @@
 //! The sending side of one slot.
 
-use super::external::{ExternalKey, SealJob};
+use super::external::{ExternalKey, SealJob, is_gcm};
+use super::room::{RoomJob, RoomKey};
 use super::{FrameInfo, Header, SframeKey, key::ratchet, suite::CipherSuite};
 use crate::BaseKey;
-use crate::layout::{Slot, kid};
+use crate::layout::{MAX_ROOM_PREFIX, Slot, WIDE_FIRST_CTR, kid, wide_kid};
 
 /// Why a frame could not be sent. Each means "do not send this frame".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +46,16 @@ pub struct Sender {
     key: SframeKey,
     /// The counter of the next frame; `None` once `u64::MAX` was used.
     next_ctr: Option<u64>,
+    /// This epoch's wide KIDs, by clear prefix length: made when the first frame is sealed with
+    /// room (PROTOCOL.md change 51).
+    rooms: [Option<Room>; MAX_ROOM_PREFIX + 1],
+}
+
+/// A wide KID's key and counter.
+struct Room {
+    key: RoomKey,
+    /// As [`Sender::next_ctr`], from [`WIDE_FIRST_CTR`].
+    next_ctr: Option<u64>,
 }
 
 impl std::fmt::Debug for Sender {
@@ -69,7 +80,15 @@ impl Sender {
     ) -> Result<Sender, SendError> {
         let kid = kid(epoch, slot).ok_or(SendError::EpochExhausted)?;
         let key = SframeKey::derive(suite, base_key.expose(), kid);
-        Ok(Sender { suite, slot, epoch, base_key, key, next_ctr: Some(0) })
+        Ok(Sender {
+            suite,
+            slot,
+            epoch,
+            base_key,
+            key,
+            next_ctr: Some(0),
+            rooms: Default::default(),
+        })
     }
 
     pub fn suite(&self) -> CipherSuite {
@@ -166,6 +185,49 @@ impl Sender {
         ExternalKey::derive(self.suite, self.base_key.expose(), self.kid())
     }
 
+    /// The wide KID under which this epoch's frames with a clear prefix of `prefix_len` bytes
+    /// are sealed with room (see [`room`](super::room)); `None` for a longer prefix, or a suite
+    /// that is not AES-GCM.
+    pub fn room_kid(&self, prefix_len: usize) -> Option<u64> {
+        if !is_gcm(self.suite) {
+            return None;
+        }
+        wide_kid(self.kid(), prefix_len)
+    }
+
+    /// The key of [`room_kid`](Self::room_kid) for an outside AES-GCM.
+    pub fn room_external_key(&self, prefix_len: usize) -> Option<ExternalKey> {
+        ExternalKey::derive(self.suite, self.base_key.expose(), self.room_kid(prefix_len)?)
+    }
+
+    /// Takes the next counter of the wide KID for `clear_prefix`, for a payload of
+    /// `payload_len` bytes that an outside AES-GCM will seal with room; the counter is spent
+    /// even if that call fails. `Ok(None)`: no wide KID for this prefix ([`room_kid`](Self::room_kid)).
+    pub fn room_job(
+        &mut self,
+        clear_prefix: &[u8],
+        payload_len: usize,
+    ) -> Result<Option<RoomJob>, SendError> {
+        if super::too_long(payload_len) {
+            return Err(SendError::TooLong);
+        }
+        let p = clear_prefix.len();
+        let Some(kid) = self.room_kid(p) else { return Ok(None) };
+        let room = match &mut self.rooms[p] {
+            Some(room) => room,
+            empty => {
+                let Some(key) = RoomKey::derive(self.suite, self.base_key.expose(), kid) else {
+                    return Ok(None);
+                };
+                empty.insert(Room { key, next_ctr: Some(WIDE_FIRST_CTR) })
+            }
+        };
+        let ctr = room.next_ctr.ok_or(SendError::CounterExhausted)?;
+        room.next_ctr = ctr.checked_add(1);
+        // A wide KID's header and its prefix make one block at every counter from WIDE_FIRST_CTR.
+        Ok(room.key.job(ctr, clear_prefix, payload_len))
+    }
+
     /// Writes `clear_prefix || header || ciphertext || tag` into `out`, replacing its content.
     ///
     /// Allocates nothing when `out` has capacity for the whole frame.
@@ -208,5 +270,20 @@ mod tests {
         // A ratchet gives a fresh KID and so a fresh counter.
         sender.ratchet().unwrap();
         assert_eq!(sender.next_ctr(), Some(0));
+    }
+
+    #[test]
+    fn a_wide_kids_counter_never_wraps_and_is_its_own() {
+        let base = BaseKey::from_slice(&[1; 16]);
+        let mut sender = Sender::new(CipherSuite::default(), base, 0, Slot::Camera).unwrap();
+        let first = sender.room_job(&[1, 2, 3], 10).unwrap().expect("room for 3 clear bytes");
+        assert_eq!(first.info().ctr, WIDE_FIRST_CTR);
+        sender.rooms[3].as_mut().unwrap().next_ctr = Some(u64::MAX);
+        assert_eq!(sender.room_job(&[1, 2, 3], 10).unwrap().unwrap().info().ctr, u64::MAX);
+        assert!(matches!(sender.room_job(&[1, 2, 3], 10), Err(SendError::CounterExhausted)));
+        // The other prefixes' wide KIDs and the narrow KID count on their own.
+        assert_eq!(sender.room_job(&[], 10).unwrap().unwrap().info().ctr, WIDE_FIRST_CTR);
+        assert_eq!(sender.next_ctr(), Some(0));
+        assert!(sender.room_job(&[0; 4], 10).unwrap().is_none(), "no wide KID for 4 clear bytes");
     }
 }

@@ -395,6 +395,16 @@ impl<P: Planes, const R: usize> Gcm<P, R> {
         Ok(())
     }
 
+    /// E(K, nonce || c) for the eight counters `c` from `first` on: the blocks that sealing with
+    /// room ([`super::room`]) works out around an outside AES-GCM, and, with a zero nonce and
+    /// counter, H.
+    pub(crate) fn counter_blocks(&self, nonce: &[u8; 12], first: u32) -> Zeroizing<[[u8; 16]; 8]> {
+        let mut blocks =
+            Zeroizing::new(core::array::from_fn(|k| counter_block(nonce, first + k as u32)));
+        self.keys.encrypt8(&mut blocks);
+        blocks
+    }
+
     /// E(K, J0), the tag's mask, and the first seven keystream blocks (counters 2 to 8): an
     /// Opus frame needs no second pass.
     fn first_batch(&self, nonce: &[u8; 12]) -> Zeroizing<[[u8; 16]; 8]> {

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{Slot, split_kid};
+use shieldcall_e2ee::layout::{Slot, narrow_kid, split_kid};
 use shieldcall_e2ee::sframe::{
     CipherSuite, DropReason, Header, MAX_EPOCH_LOOKAHEAD, REPLAY_WINDOW, Receiver, Sender,
     SframeKey, decrypt_frame, encrypt_frame,
@@ -94,7 +94,10 @@ pub fn round_trip(data: &[u8]) {
     assert_eq!(&back[4..], payload);
 
     // The same through Sender and Receiver, at the epoch and slot the KID names.
-    let (epoch, slot) = split_kid(kid);
+    // Only a narrow KID is a sender's own (a wide one is sealed with room, `sframe_room.rs`).
+    let Some((epoch, slot)) = split_kid(kid).filter(|_| narrow_kid(kid) == Some(kid)) else {
+        return;
+    };
     let Some(slot) = Slot::from_id(slot) else { return };
     let prefix = metadata.len().min(payload.len());
     let plain: Vec<u8> = payload.to_vec();
@@ -134,7 +137,7 @@ impl Model {
 
     /// The expected result of an authentic frame `(kid, ctr)`, updating the model.
     fn deliver(&mut self, kid: u64, ctr: u64, now_ms: u64) -> Result<(), DropReason> {
-        let (epoch, slot) = split_kid(kid);
+        let (epoch, slot) = split_kid(kid).expect("a sender's KID");
         if self.only_slot.is_some_and(|s| s.id() != slot) {
             return Err(DropReason::UnknownKid);
         }

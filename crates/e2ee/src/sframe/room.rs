@@ -1,0 +1,400 @@
+//! Sealing with room: an outside AES-GCM's output made the whole SFrame frame, with no second
+//! buffer (PROTOCOL.md change 51).
+//!
+//! WebCrypto writes `ciphertext || tag` at the start of a new buffer of its own, and a frame
+//! needs `clear prefix || header` in front of it. Making room afterwards takes a second buffer of
+//! the frame's size, which in Chromium is fresh memory every time: about half the cost of the
+//! whole call from 16 KB on (README, "Where a sealed frame's extra time goes"). So the outside
+//! call is given one block more, whose ciphertext comes out as the prefix and the header:
+//! ```text
+//! outside call:  AES-GCM(K, iv, aad, first_block || payload) = W || ciphertext || tag'
+//! the frame:     W || ciphertext || (tag' XOR tag_fix),   W = clear prefix || header
+//! ```
+//! `W` is one block (16 bytes): the header of a wide KID ([`crate::layout::wide_kid`]) is
+//! `16 - prefix` bytes long. The call is the frame's own GCM, shifted by one block:
+//! - A 16-byte `iv` makes GCM start its counter at `J0' = GHASH_H(iv || lengths)`, which the key's
+//!   H lets us choose: `J0' = nonce || 0`. Then `first_block` takes counter 1 and the payload
+//!   counters 2, 3, ...: the frame's own keystream, so the ciphertext is the frame's.
+//! - `first_block = W XOR E(nonce || 1)`, so its ciphertext is `W`.
+//! - GHASH is linear, so `tag'` differs from the frame's tag by terms known before the call:
+//!   `aad = (W XOR AAD)·H^-1` turns `W`'s block into the frame's AAD (`header || prefix`, also
+//!   one block), the length blocks differ by 16 bytes of ciphertext, and the masks are
+//!   `E(nonce || 0)` against `E(nonce || 1)`.
+//!
+//! `first_block` and `tag_fix` hold key stream: like the key, they stay in the worker, go only to
+//! the outside call and the tag, and are wiped.
+
+use zeroize::{Zeroize, Zeroizing};
+
+use super::external::ExternalKey;
+use super::{CipherSuite, EncodedHeader, FrameInfo, Header, NONCE_LEN};
+use crate::layout::ROOM;
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use super::sliced::portable as planes;
+/// The AES block cipher, to work out H and the two masks: the bitsliced one in WebAssembly and,
+/// the same code on integer planes, on the host (constant time on both).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use super::sliced::simd as planes;
+
+enum Blocks {
+    Aes128(Box<planes::Aes128Gcm>),
+    #[cfg(feature = "every-suite")]
+    Aes256(Box<planes::Aes256Gcm>),
+}
+
+impl Blocks {
+    fn new(suite: CipherSuite, key: &[u8]) -> Option<Blocks> {
+        match suite {
+            CipherSuite::Aes128GcmSha256_128 => {
+                Some(Blocks::Aes128(planes::Aes128Gcm::new_boxed(key)))
+            }
+            #[cfg(feature = "every-suite")]
+            CipherSuite::Aes256GcmSha512_128 => {
+                Some(Blocks::Aes256(planes::Aes256Gcm::new_boxed(key)))
+            }
+            #[cfg(feature = "every-suite")]
+            _ => None,
+        }
+    }
+
+    /// `E(nonce || c)` for counters 0 to 7.
+    fn counter_blocks(&self, nonce: &[u8; NONCE_LEN]) -> Zeroizing<[[u8; 16]; 8]> {
+        match self {
+            Blocks::Aes128(gcm) => gcm.counter_blocks(nonce, 0),
+            #[cfg(feature = "every-suite")]
+            Blocks::Aes256(gcm) => gcm.counter_blocks(nonce, 0),
+        }
+    }
+}
+
+/// GCM's reduction: x^128 = x^7 + x^2 + x + 1, in GCM's bit order (x^0 is the top bit).
+const R: u128 = 0xE1 << 120;
+
+/// The element 1 (x^0).
+const ONE: u128 = 1 << 127;
+
+/// `v · x` in GF(2^128), without a branch.
+fn times_x(v: u128) -> u128 {
+    (v >> 1) ^ (R & (v & 1).wrapping_neg())
+}
+
+/// `a · b` in GF(2^128), GCM's bit order, without a branch or an index on either: for the key's
+/// few products (its inverse, the fixed terms).
+fn mul(a: u128, b: u128) -> u128 {
+    let (mut z, mut v) = (0, b);
+    for i in (0..128).rev() {
+        z ^= v & ((a >> i) & 1).wrapping_neg();
+        v = times_x(v);
+    }
+    z
+}
+
+/// `h^-1 = h^(2^128 - 2) = h^2 · h^4 · ... · h^(2^127)`: a fixed chain of squarings and products.
+fn inverse(h: u128) -> u128 {
+    let (mut square, mut product) = (h, ONE);
+    for _ in 1..128 {
+        square = mul(square, square);
+        product = mul(product, square);
+    }
+    product
+}
+
+/// Multiplication by one fixed element, by a table of its products with each power of x: a
+/// masked XOR per bit of the other factor (no branch and no index on it), a few times faster than
+/// [`mul`]: for the per-frame products.
+struct Times {
+    /// `rows[i] = h · x^i`.
+    rows: [u128; 128],
+}
+
+impl Times {
+    fn new(h: u128) -> Box<Times> {
+        let mut times = Box::new(Times { rows: [0; 128] });
+        let mut v = h;
+        for row in times.rows.iter_mut() {
+            *row = v;
+            v = times_x(v);
+        }
+        times
+    }
+
+    fn mul(&self, y: u128) -> u128 {
+        let mut z = 0;
+        for (i, row) in self.rows.iter().enumerate() {
+            z ^= row & ((y >> (127 - i)) & 1).wrapping_neg();
+        }
+        z
+    }
+}
+
+impl Drop for Times {
+    fn drop(&mut self) {
+        self.rows.zeroize();
+    }
+}
+
+/// The key of one wide KID, for sealing with room: the outside AES-GCM's key (to import), and
+/// what works out each frame's `iv`, `aad`, `first_block` and `tag_fix`. Wiped on drop; `Debug`
+/// shows no key material.
+pub struct RoomKey {
+    external: ExternalKey,
+    blocks: Blocks,
+    times_h: Box<Times>,
+    times_h_inv: Box<Times>,
+    times_h_inv2: Box<Times>,
+    /// `(salt || 0)·H^-2 XOR lengths(iv)·H^-1`: the counter-free part of every `iv`.
+    iv_base: u128,
+}
+
+impl std::fmt::Debug for RoomKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomKey").field("external", &self.external).finish_non_exhaustive()
+    }
+}
+
+impl Drop for RoomKey {
+    fn drop(&mut self) {
+        self.iv_base.zeroize();
+    }
+}
+
+/// One frame to seal with room; its counter is taken and will not be used again.
+pub struct RoomJob {
+    pub(super) info: FrameInfo,
+    pub(super) iv: [u8; 16],
+    pub(super) aad: [u8; 16],
+    pub(super) first_block: Zeroizing<[u8; 16]>,
+    pub(super) tag_fix: Zeroizing<[u8; 16]>,
+}
+
+impl std::fmt::Debug for RoomJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomJob").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
+impl RoomJob {
+    pub fn info(&self) -> FrameInfo {
+        self.info
+    }
+
+    /// The outside call's 16-byte IV.
+    pub fn iv(&self) -> &[u8; 16] {
+        &self.iv
+    }
+
+    /// The outside call's additional data (one block).
+    pub fn aad(&self) -> &[u8; 16] {
+        &self.aad
+    }
+
+    /// The block in front of the payload in the outside call's plaintext.
+    pub fn first_block(&self) -> &[u8; 16] {
+        &self.first_block
+    }
+
+    /// XORed into the outside call's tag (its last 16 bytes), it gives the frame's.
+    pub fn tag_fix(&self) -> &[u8; 16] {
+        &self.tag_fix
+    }
+}
+
+fn block(value: u128) -> [u8; 16] {
+    value.to_be_bytes()
+}
+
+fn value(block: &[u8; 16]) -> u128 {
+    u128::from_be_bytes(*block)
+}
+
+/// The length block of GCM: bits of AAD, then bits of text.
+fn lengths(aad_len: usize, text_len: usize) -> u128 {
+    ((aad_len as u128 * 8) << 64) | (text_len as u128 * 8)
+}
+
+impl RoomKey {
+    /// The key of the wide KID `kid` under `base_key`; `None` for a suite that is not AES-GCM.
+    pub fn derive(suite: CipherSuite, base_key: &[u8], kid: u64) -> Option<RoomKey> {
+        let external = ExternalKey::derive(suite, base_key, kid)?;
+        let blocks = Blocks::new(suite, external.key_bytes())?;
+        let h = value(&blocks.counter_blocks(&[0; NONCE_LEN])[0]);
+        let h_inv = inverse(h);
+        let times_h_inv2 = Times::new(mul(h_inv, h_inv));
+        let times_h_inv = Times::new(h_inv);
+        let salt = value(&nonce_block(&external.nonce(0)));
+        let iv_base = times_h_inv2.mul(salt) ^ times_h_inv.mul(lengths(0, 16));
+        Some(RoomKey {
+            external,
+            blocks,
+            times_h: Times::new(h),
+            times_h_inv,
+            times_h_inv2,
+            iv_base,
+        })
+    }
+
+    pub fn kid(&self) -> u64 {
+        self.external.kid()
+    }
+
+    /// The key to import into the outside AES-GCM.
+    pub fn external_key(&self) -> &ExternalKey {
+        &self.external
+    }
+
+    /// The job of the frame with counter `ctr`, `clear_prefix` and a payload of `payload_len`
+    /// bytes. `None` unless the prefix and this KID's header at `ctr` make [`ROOM`] bytes.
+    pub fn job(&self, ctr: u64, clear_prefix: &[u8], payload_len: usize) -> Option<RoomJob> {
+        let header = Header::new(self.kid(), ctr).encode();
+        let w = front(clear_prefix, &header, true)?;
+        let aad = front(clear_prefix, &header, false)?;
+        let nonce = self.external.nonce(ctr);
+        let masks = self.blocks.counter_blocks(&nonce);
+        let (e0, e1) = (value(&masks[0]), value(&masks[1]));
+        // J0' = nonce || 0 = (salt || 0) XOR (ctr << 32).
+        let iv = self.iv_base ^ self.times_h_inv2.mul(u128::from(ctr) << 32);
+        let tag_fix = e0
+            ^ e1
+            ^ self.times_h.mul(lengths(ROOM, payload_len) ^ lengths(ROOM, ROOM + payload_len));
+        Some(RoomJob {
+            info: FrameInfo { kid: self.kid(), ctr },
+            iv: block(iv),
+            aad: block(self.times_h_inv.mul(w ^ aad)),
+            first_block: Zeroizing::new(block(w ^ e1)),
+            tag_fix: Zeroizing::new(block(tag_fix)),
+        })
+    }
+}
+
+/// `nonce || 0` as a block.
+fn nonce_block(nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
+    let mut out = [0; 16];
+    out[..NONCE_LEN].copy_from_slice(nonce);
+    out
+}
+
+/// `clear_prefix || header` (the frame's first block, `wire`) or `header || clear_prefix` (its
+/// AAD), when they make one block.
+fn front(clear_prefix: &[u8], header: &EncodedHeader, wire: bool) -> Option<u128> {
+    let header = header.as_bytes();
+    if clear_prefix.len() + header.len() != ROOM {
+        return None;
+    }
+    let (one, two) = if wire { (clear_prefix, header) } else { (header, clear_prefix) };
+    let mut out = [0; 16];
+    out[..one.len()].copy_from_slice(one);
+    out[one.len()..].copy_from_slice(two);
+    Some(value(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use aes_gcm::aead::consts::U16;
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+
+    use super::*;
+    use crate::layout::{MAX_ROOM_PREFIX, Slot, WIDE_FIRST_CTR, kid, wide_kid};
+    use crate::sframe::{SframeKey, encrypt_frame};
+
+    /// Seals `payload` the way the worker has WebCrypto seal it with room, here with the
+    /// `aes-gcm` crate and a 16-byte IV (as WebCrypto takes it): `W || ciphertext || tag'`,
+    /// then the tag fixed.
+    fn sealed_with_room(key: &RoomKey, ctr: u64, prefix: &[u8], payload: &[u8]) -> Vec<u8> {
+        let job = key.job(ctr, prefix, payload.len()).expect("prefix and header make a block");
+        let mut buf = [job.first_block().as_slice(), payload].concat();
+        let raw = key.external_key().key_bytes();
+        let tag: [u8; 16] = match raw.len() {
+            16 => aes_gcm::AesGcm::<aes::Aes128, U16>::new_from_slice(raw)
+                .unwrap()
+                .encrypt_in_place_detached(job.iv().into(), job.aad(), &mut buf)
+                .unwrap()
+                .into(),
+            _ => aes_gcm::AesGcm::<aes::Aes256, U16>::new_from_slice(raw)
+                .unwrap()
+                .encrypt_in_place_detached(job.iv().into(), job.aad(), &mut buf)
+                .unwrap()
+                .into(),
+        };
+        buf.extend(tag.iter().zip(job.tag_fix()).map(|(t, f)| t ^ f));
+        buf
+    }
+
+    #[test]
+    fn the_outside_call_gives_the_frame_byte_for_byte() {
+        for suite in [CipherSuite::Aes128GcmSha256_128, CipherSuite::Aes256GcmSha512_128] {
+            let base = vec![0x42; suite.nk()];
+            for epoch in [0, 7, 0x1234] {
+                let narrow = kid(epoch, Slot::Camera).unwrap();
+                for p in 0..=MAX_ROOM_PREFIX {
+                    let kid = wide_kid(narrow, p).unwrap();
+                    let key = RoomKey::derive(suite, &base, kid).unwrap();
+                    let frame_key = SframeKey::derive(suite, &base, kid);
+                    let prefix: Vec<u8> = (0..p as u8).map(|i| 0x90 | i).collect();
+                    for (ctr, len) in [
+                        (WIDE_FIRST_CTR, 0),
+                        (WIDE_FIRST_CTR + 1, 1),
+                        (WIDE_FIRST_CTR + 9, 15),
+                        (u64::MAX - 1, 16),
+                        (WIDE_FIRST_CTR + 300, 17),
+                        (WIDE_FIRST_CTR + 0xabcdef, 1500),
+                        (u64::MAX, 16 * 1024 + 5),
+                    ] {
+                        let payload: Vec<u8> =
+                            (0..len).map(|i| (i as u64 * 7).wrapping_add(ctr) as u8).collect();
+                        let mut expected = prefix.clone();
+                        encrypt_frame(&frame_key, ctr, &prefix, &payload, &mut expected).unwrap();
+                        let got = sealed_with_room(&key, ctr, &prefix, &payload);
+                        assert_eq!(
+                            got, expected,
+                            "{suite:?} epoch {epoch}, prefix {p}, ctr {ctr:#x}, {len} B"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_room_for_a_suite_without_gcm() {
+        let kid = wide_kid(kid(0, Slot::Camera).unwrap(), 0).unwrap();
+        assert!(RoomKey::derive(CipherSuite::AesCtr128HmacSha256_80, &[1; 16], kid).is_none());
+    }
+
+    #[test]
+    fn only_a_prefix_and_header_of_one_block_have_room() {
+        let suite = CipherSuite::Aes128GcmSha256_128;
+        let kid = wide_kid(kid(0, Slot::Camera).unwrap(), 3).unwrap();
+        let key = RoomKey::derive(suite, &[1; 16], kid).unwrap();
+        assert!(key.job(WIDE_FIRST_CTR, &[1, 2, 3], 100).is_some());
+        assert!(key.job(WIDE_FIRST_CTR, &[1, 2], 100).is_none(), "prefix too short");
+        assert!(key.job(WIDE_FIRST_CTR - 1, &[1, 2, 3], 100).is_none(), "a 7-byte counter");
+    }
+
+    #[test]
+    fn the_field_arithmetic_holds() {
+        let h = 0x66e94bd4ef8a2c3b884cfa59ca342b2e_u128; // E(K = 0, 0): AES-128's H for a zero key
+        let h_inv = inverse(h);
+        assert_eq!(mul(h, h_inv), ONE);
+        assert_eq!(mul(ONE, h), h);
+        assert_eq!(
+            Times::new(h).mul(0x0123_4567_89ab_cdef_0011_2233_4455_6677),
+            mul(0x0123_4567_89ab_cdef_0011_2233_4455_6677, h)
+        );
+        assert_eq!(mul(h, 0x1234), mul(0x1234, h), "commutes");
+    }
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let suite = CipherSuite::Aes128GcmSha256_128;
+        let kid = wide_kid(kid(0, Slot::Camera).unwrap(), 0).unwrap();
+        let key = RoomKey::derive(suite, &[0x77; 16], kid).unwrap();
+        let job = key.job(WIDE_FIRST_CTR, &[], 10).unwrap();
+        let shown = format!("{key:?} {job:?}");
+        for secret in [job.first_block(), job.tag_fix()] {
+            let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+            assert!(!shown.contains(&hex[..8]), "{shown}");
+        }
+        assert!(!shown.contains("first_block") && !shown.contains("tag_fix"), "{shown}");
+    }
+}

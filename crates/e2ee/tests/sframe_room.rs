@@ -1,0 +1,142 @@
+//! Sealing with room (`sframe::room`, PROTOCOL.md change 51), as the worker has WebCrypto do it
+//! for large frames: here the outside AES-GCM is RustCrypto's with a 16-byte IV, fed only what
+//! a `RoomJob` and the wide KID's `ExternalKey` hand out. Its output, tag fixed, must be a whole
+//! RFC 9605 frame that any receiver opens, in Rust or outside, mixed with the narrow KID's frames,
+//! under every rule of the receiver.
+
+mod common;
+
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::consts::U16;
+use aes_gcm::{AesGcm, KeyInit};
+use common::{open, send};
+use shieldcall_e2ee::BaseKey;
+use shieldcall_e2ee::layout::{MAX_ROOM_PREFIX, ROOM, Slot, WIDE_FIRST_CTR, narrow_kid};
+use shieldcall_e2ee::sframe::external::HEAD_LEN;
+use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Header, Receiver, Sender};
+
+const GCM: [CipherSuite; 2] = [CipherSuite::Aes128GcmSha256_128, CipherSuite::Aes256GcmSha512_128];
+const SLOT: Slot = Slot::Camera;
+
+/// `prefix || payload` sealed with room as the worker seals it: the outside call's output is
+/// the frame once its last 16 bytes are fixed.
+fn seal_with_room(sender: &mut Sender, prefix: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
+    let key = sender.room_external_key(prefix.len())?;
+    let job = sender.room_job(prefix, payload.len()).expect("a counter")?;
+    assert_eq!(job.info().kid, key.kid());
+    let mut buf = [job.first_block().as_slice(), payload].concat();
+    let raw = key.key_bytes();
+    let tag: [u8; 16] = match key.suite() {
+        CipherSuite::Aes128GcmSha256_128 => AesGcm::<aes::Aes128, U16>::new_from_slice(raw)
+            .unwrap()
+            .encrypt_in_place_detached(job.iv().into(), job.aad(), &mut buf)
+            .unwrap()
+            .into(),
+        _ => AesGcm::<aes::Aes256, U16>::new_from_slice(raw)
+            .unwrap()
+            .encrypt_in_place_detached(job.iv().into(), job.aad(), &mut buf)
+            .unwrap()
+            .into(),
+    };
+    buf.extend(tag.iter().zip(job.tag_fix()).map(|(t, f)| t ^ f));
+    Some(buf)
+}
+
+fn opened(receiver: &mut Receiver, frame: &[u8], prefix_len: usize) -> Result<Vec<u8>, DropReason> {
+    let mut buf = frame.to_vec();
+    receiver.decrypt_in_place(&mut buf, prefix_len, 0).map(|_| buf)
+}
+
+fn pair(suite: CipherSuite) -> (Sender, Receiver) {
+    let base = BaseKey::from_slice(&vec![9; suite.nh()]);
+    (
+        Sender::new(suite, base.clone(), 0, SLOT).unwrap(),
+        Receiver::new(suite, base, 0).only_slot(SLOT),
+    )
+}
+
+fn payload(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(29) ^ seed).collect()
+}
+
+#[test]
+fn frames_sealed_with_room_open_in_rust_under_their_wide_kid() {
+    for suite in GCM {
+        let (mut sender, mut receiver) = pair(suite);
+        for prefix_len in 0..=MAX_ROOM_PREFIX {
+            let prefix = payload(prefix_len, 0xA0);
+            for (i, len) in [0, 1, 16, 1500, 16 * 1024, 200 * 1024 + 3].into_iter().enumerate() {
+                let data = payload(len, i as u8);
+                let frame = seal_with_room(&mut sender, &prefix, &data).expect("room");
+                let header = Header::parse(&frame[prefix_len..]).unwrap();
+                assert_eq!(prefix_len + header.1, ROOM, "{suite:?}");
+                assert_eq!(header.0.ctr, WIDE_FIRST_CTR + i as u64, "its own counter");
+                assert_eq!(narrow_kid(header.0.kid), Some(sender.kid()));
+                assert_eq!(&frame[..prefix_len], &prefix[..], "the prefix stays clear");
+                let back = opened(&mut receiver, &frame, prefix_len).expect("opens");
+                assert_eq!(back, [&prefix[..], &data].concat(), "{suite:?}, {len} B");
+                assert_eq!(opened(&mut receiver, &frame, prefix_len), Err(DropReason::Replay));
+            }
+        }
+        // The narrow KID's counter is untouched, and its frames open alongside.
+        assert_eq!(sender.next_ctr(), Some(0));
+        assert_eq!(open(&mut receiver, &send(&mut sender, b"small"), 0).unwrap(), b"small");
+    }
+}
+
+#[test]
+fn frames_sealed_with_room_open_outside_too() {
+    let (mut sender, mut receiver) = pair(CipherSuite::Aes128GcmSha256_128);
+    let data = payload(5000, 3);
+    let first = seal_with_room(&mut sender, &[1, 2, 3], &data).unwrap();
+    let second = seal_with_room(&mut sender, &[1, 2, 3], &data).unwrap();
+    // The KID's first frame opens in Rust (it may move the epoch); the next one outside.
+    opened(&mut receiver, &first, 3).unwrap();
+    let head = &second[..HEAD_LEN];
+    let job = receiver.open_job(&head[3..], second.len() - 3, 0).unwrap().expect("a known KID");
+    let key = receiver.external_key(job.info().kid).expect("its key");
+    let mut body = second[3 + job.header_len()..second.len() - 16].to_vec();
+    let tag = &second[second.len() - 16..];
+    aes_gcm::Aes128Gcm::new_from_slice(key.key_bytes())
+        .unwrap()
+        .decrypt_in_place_detached(job.nonce().into(), &job.aad(head, 3), &mut body, tag.into())
+        .expect("authentic");
+    assert_eq!(body, data);
+    receiver.accept(&job).unwrap();
+}
+
+#[test]
+fn no_room_for_a_longer_prefix_and_every_changed_byte_is_refused() {
+    for suite in GCM {
+        let (mut sender, mut receiver) = pair(suite);
+        // A VP8 key frame's 10 clear bytes: no wide KID, the narrow one as before.
+        assert_eq!(sender.room_kid(10), None);
+        assert!(seal_with_room(&mut sender, &[0; 10], b"key frame").is_none());
+        let frame = seal_with_room(&mut sender, &[], &payload(300, 1)).unwrap();
+        for i in 0..frame.len() {
+            let mut bad = frame.clone();
+            bad[i] ^= 0x40;
+            let dropped = opened(&mut receiver, &bad, 0);
+            assert!(dropped.is_err(), "{suite:?}: byte {i} changed and it opened");
+        }
+        opened(&mut receiver, &frame, 0).expect("the real one still opens");
+    }
+}
+
+#[test]
+fn a_wide_kid_stays_in_its_slot_and_its_epoch() {
+    let suite = CipherSuite::Aes128GcmSha256_128;
+    let base = BaseKey::from_slice(&[5; 16]);
+    let mut sender = Sender::new(suite, base.clone(), 0, SLOT).unwrap();
+    let frame = seal_with_room(&mut sender, &[], &payload(2000, 7)).unwrap();
+    let mut other_slot = Receiver::new(suite, base.clone(), 0).only_slot(Slot::ScreenVideo);
+    assert_eq!(opened(&mut other_slot, &frame, 0), Err(DropReason::UnknownKid));
+    // A rekey starts the new epoch's wide KIDs afresh, from their first counter.
+    sender.rekey(BaseKey::from_slice(&[6; 16]), 1).unwrap();
+    let next = seal_with_room(&mut sender, &[], &payload(2000, 8)).unwrap();
+    let header = Header::parse(&next).unwrap().0;
+    assert_eq!((narrow_kid(header.kid), header.ctr), (Some(sender.kid()), WIDE_FIRST_CTR));
+    let mut receiver = Receiver::new(suite, base, 0).only_slot(SLOT);
+    receiver.rekey(BaseKey::from_slice(&[6; 16]), 1, 0);
+    opened(&mut receiver, &next, 0).expect("the new epoch's wide KID");
+}
