@@ -35,6 +35,11 @@ globalThis.shieldcallFrames = (() => {
     return out;
   }
 
+  // The plaintext of a call sealed with room (`sealWithRoom`), reused from frame to frame so
+  // that its memory is warm: in Chromium a new buffer is fresh memory every frame, which cost
+  // about as much as the call itself (README). WebCrypto copies it when called.
+  let room = new Uint8Array(0);
+
   return {
     // Moves every frame of `readable` to `writable`, in order, through `steps` (Rust's
     // FrameSteps): `process(frame)` says true (forward), false (drop) or gives the promise of
@@ -83,6 +88,30 @@ globalThis.shieldcallFrames = (() => {
         const out = grown(sealed, front.length);
         out.set(front);
         return out.buffer;
+      });
+    },
+
+    // `data`: clear prefix || payload. Resolves to the whole frame, clear prefix || header ||
+    // ciphertext || tag, in WebCrypto's own buffer: the call seals `firstBlock || payload`,
+    // whose first block comes out as the clear prefix and header, and its tag XOR `tagFix` is
+    // the frame's (shieldcall_e2ee::sframe::room). The four are views of wasm memory (see
+    // `gcm`); `firstBlock` and `tagFix` hold key stream and are wiped here once used.
+    sealWithRoom(key, data, prefixLen, firstBlock, iv, aad, tagFix) {
+      const len = 16 + data.byteLength - prefixLen;
+      if (room.length < len) room = new Uint8Array(len + (len >> 2));
+      room.set(firstBlock);
+      room.set(new Uint8Array(data, prefixLen), 16);
+      const fix = tagFix.slice();
+      const sealing = done(subtle.encrypt(gcm(iv, aad), key, room.subarray(0, len)));
+      room.fill(0, 0, 16);
+      return sealing.then((sealed) => {
+        const tag = new Uint8Array(sealed, sealed.byteLength - 16);
+        for (let i = 0; i < 16; i++) tag[i] ^= fix[i];
+        fix.fill(0);
+        return sealed;
+      }, (failure) => {
+        fix.fill(0);
+        throw failure;
       });
     },
 

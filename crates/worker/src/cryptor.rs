@@ -3,8 +3,9 @@
 //! as what job, what becomes of the frame when that call ends, and how a drop is counted.
 //! Tested on the host; `transform.rs` holds the frames, the calls and the messages.
 
-use shieldcall_e2ee::layout::{clear_prefix_len, vp8_is_key_frame};
+use shieldcall_e2ee::layout::{ROOM, clear_prefix_len, narrow_kid, vp8_is_key_frame};
 use shieldcall_e2ee::sframe::external::{ExternalKey, OpenJob, SealJob, is_gcm};
+use shieldcall_e2ee::sframe::room::RoomJob;
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, SendError, Sender};
 use shieldcall_protocol::{Codec, CodecError, Direction, TransformOptions, TransformStats};
 
@@ -22,6 +23,8 @@ pub enum Cryptor {
 /// A frame's SFrame work whose AES-GCM is WebCrypto's.
 pub enum Job {
     Seal(SealJob),
+    /// Sealed with room: WebCrypto's output is the whole frame (PROTOCOL.md change 51).
+    SealWithRoom(RoomJob),
     Open(OpenJob),
 }
 
@@ -29,6 +32,7 @@ impl Job {
     pub fn kid(&self) -> u64 {
         match self {
             Job::Seal(job) => job.info().kid,
+            Job::SealWithRoom(job) => job.info().kid,
             Job::Open(job) => job.info().kid,
         }
     }
@@ -190,14 +194,29 @@ impl Cryptor {
             return Ok(None);
         }
         let (key, job, out_len) = match self {
-            Cryptor::Encrypt(sender) => {
-                let Some(key) = key(sender.kid(), &|| sender.external_key()) else {
-                    return Ok(None);
-                };
-                let job = sender.seal_job(body_len).map_err(Dropped::Send)?;
-                let out_len = len + job.header().len() + suite.nt();
-                (key, Job::Seal(job), out_len)
-            }
+            Cryptor::Encrypt(sender) => match sender.room_kid(prefix_len) {
+                // A prefix of at most 3 bytes (all but a VP8 key frame's) is sealed with room,
+                // under its wide KID: no second buffer for the header (PROTOCOL.md change 51).
+                Some(kid) => {
+                    let Some(key) = key(kid, &|| sender.room_external_key(prefix_len)) else {
+                        return Ok(None);
+                    };
+                    let prefix = head.get(..prefix_len).ok_or(Dropped::NotAFrame)?;
+                    let Some(job) = sender.room_job(prefix, body_len).map_err(Dropped::Send)?
+                    else {
+                        return Ok(None);
+                    };
+                    (key, Job::SealWithRoom(job), body_len + ROOM + suite.nt())
+                }
+                None => {
+                    let Some(key) = key(sender.kid(), &|| sender.external_key()) else {
+                        return Ok(None);
+                    };
+                    let job = sender.seal_job(body_len).map_err(Dropped::Send)?;
+                    let out_len = len + job.header().len() + suite.nt();
+                    (key, Job::Seal(job), out_len)
+                }
+            },
             Cryptor::Decrypt(receiver) => {
                 let wire = &head[prefix_len.min(head.len())..];
                 let Some(job) =
@@ -228,6 +247,12 @@ impl Cryptor {
             (Job::Seal(job), CallEnded::Done { len }) if len == out_len => match self {
                 Cryptor::Encrypt(sender) if sender.kid() == job.info().kid => AfterCall::Forward,
                 // The keys changed meanwhile: not under the old one.
+                _ => AfterCall::Drop(Dropped::NoKey),
+            },
+            (Job::SealWithRoom(job), CallEnded::Done { len }) if len == out_len => match self {
+                Cryptor::Encrypt(sender) if narrow_kid(job.info().kid) == Some(sender.kid()) => {
+                    AfterCall::Forward
+                }
                 _ => AfterCall::Drop(Dropped::NoKey),
             },
             (Job::Open(job), CallEnded::Done { len }) if len == out_len => match self {
@@ -301,6 +326,7 @@ mod tests {
     use std::rc::Rc;
 
     use shieldcall_e2ee::BaseKey;
+    use shieldcall_e2ee::layout::{WIDE_FIRST_CTR, wide_kid};
     use shieldcall_e2ee::sframe::CipherSuite;
     use shieldcall_protocol::Slot;
 
@@ -448,6 +474,8 @@ mod tests {
         assert!(planned(&mut sending, LARGE, Codec::Opus, &[0; 32], false).is_none());
         assert_eq!(sender(&mut sending).next_ctr(), Some(0));
         let kid = sender(&mut sending).kid();
+        let wide = wide_kid(kid, 0).unwrap();
+        assert_eq!(*asked.borrow(), [wide], "a frame without clear bytes: the wide KID's key");
         let Some(large) = planned(&mut sending, LARGE, Codec::Vp8, &[0; 32], true) else {
             panic!("a large frame with its key ready goes to WebCrypto");
         };
@@ -455,7 +483,17 @@ mod tests {
         assert_eq!((large.key, job.info().kid, job.info().ctr), (kid, kid, 0));
         assert_eq!(large.prefix_len, 10, "a VP8 key frame keeps 10 bytes in the clear");
         assert_eq!(large.out_len, LARGE + job.header().len() + 16);
-        assert_eq!(*asked.borrow(), [kid, kid]);
+        assert_eq!(*asked.borrow(), [wide, kid]);
+        // With its key ready, a frame of up to 3 clear bytes is sealed with room, under its
+        // wide KID and that KID's own counter.
+        let Some(large) = planned(&mut sending, LARGE, Codec::Vp8, &[1; 32], true) else {
+            panic!("a VP8 delta frame goes to WebCrypto");
+        };
+        let Job::SealWithRoom(job) = &large.job else { panic!("sealed with room") };
+        let wide = wide_kid(kid, 3).unwrap();
+        assert_eq!((large.key, job.info().kid, job.info().ctr), (wide, wide, WIDE_FIRST_CTR));
+        assert_eq!(large.out_len, LARGE - 3 + ROOM + 16, "prefix and header: one block");
+        assert_eq!(sender(&mut sending).next_ctr(), Some(1), "the narrow counter untouched");
         // Waiting for keys, or transport only: nothing goes anywhere.
         for mut idle in [Cryptor::AwaitKeys, Cryptor::PassThrough] {
             assert!(plan(&mut idle, LARGE, &[0; 32]).unwrap().is_none());
@@ -493,8 +531,15 @@ mod tests {
 
     #[test]
     fn a_sealed_frame_passes_only_under_the_keys_it_was_sealed_for() {
+        // Sealed with room (VP9) and not (a VP8 key frame, 10 bytes in the clear).
+        for (codec, head) in [(Codec::Vp9, [0; 32]), (Codec::Vp8, [0x10; 32])] {
+            a_sealed_frame_passes_only_under_its_keys(codec, &head);
+        }
+    }
+
+    fn a_sealed_frame_passes_only_under_its_keys(codec: Codec, head: &[u8]) {
         let mut sending = cryptor(Direction::Send, 1);
-        let planned = plan(&mut sending, LARGE, &[0; 32]).unwrap().unwrap();
+        let planned = plan_as(&mut sending, codec, LARGE, head).unwrap().unwrap();
         let (job, out_len) = (&planned.job, planned.out_len);
         let done = CallEnded::Done { len: out_len };
         assert_eq!(sending.after_webcrypto(job, out_len, done), AfterCall::Forward);
@@ -570,8 +615,16 @@ mod tests {
             let head = frame[..32].to_vec();
             let sealing = plan_as(&mut sending, codec, LARGE, &head).unwrap().unwrap();
             assert_eq!(sealing.prefix_len, prefix, "{codec:?}");
+            let job = match &sealing.job {
+                Job::Seal(job) => job,
+                // Sealed with room: the clear prefix and the header make one block.
+                Job::SealWithRoom(_) => {
+                    assert_eq!(sealing.out_len, LARGE - prefix + ROOM + 16, "{codec:?}");
+                    continue;
+                }
+                Job::Open(_) => panic!("a sealing job"),
+            };
             // The same counter, sealed in Rust: the length WebCrypto's output must have.
-            let Job::Seal(job) = &sealing.job else { panic!("a sealing job") };
             let mut twin =
                 Sender::new(SUITE, BaseKey::from_slice(&[1; 16]), 1, Slot::Camera).unwrap();
             while twin.next_ctr() != Some(job.info().ctr) {

@@ -156,7 +156,9 @@ mod webcrypto_path {
     use shieldcall_e2ee::BaseKey;
     use shieldcall_e2ee::layout::clear_prefix_len_of;
     use shieldcall_e2ee::sframe::external::HEAD_LEN;
-    use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
+    use shieldcall_e2ee::sframe::{
+        CipherSuite, DropReason, Receiver, Sender, SframeKey, encrypt_frame,
+    };
     use shieldcall_protocol::{Codec, Slot};
     use wasm_bindgen_test::*;
     use web_sys::CryptoKey;
@@ -287,6 +289,68 @@ mod webcrypto_path {
                 by_webcrypto.seal_job(0).unwrap();
                 let opened = open(&mut receiver, &open_key, &next, codec).await;
                 assert_eq!(opened, Ok(Some(plain)), "{suite:?} {codec:?} {len}");
+            }
+        }
+    }
+
+    /// Every clear prefix a wide KID exists for: VP9 (none) and a VP8 delta frame (3 bytes).
+    fn delta_frame(codec: Codec, len: usize, seed: u8) -> Vec<u8> {
+        let mut bytes = frame(codec, len, seed);
+        if codec == Codec::Vp8 {
+            bytes[0] = 0x11; // bit 0 set: a delta frame, 3 bytes of clear prefix
+        }
+        bytes
+    }
+
+    #[wasm_bindgen_test]
+    async fn webcrypto_sealing_with_room_gives_the_wide_kids_frame_and_rust_opens_it() {
+        for suite in suites() {
+            let base = BaseKey::from_slice(&vec![0x3C; suite.nh()]);
+            let (mut sender, _, mut receiver) = parties(suite);
+            webcrypto::evaluate_frames_js();
+            let subtle = webcrypto::subtle().expect("WebCrypto");
+            let mut scratch = Vec::new();
+            for (i, (codec, len)) in [
+                (Codec::Vp9, 1000),
+                (Codec::Vp8, 1000),
+                (Codec::Vp9, 40_000),
+                (Codec::Vp8, 200_000),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let plain = delta_frame(codec, len, i as u8);
+                let prefix_len = clear_prefix_len_of(codec, &plain);
+                let key = sender.room_external_key(prefix_len).expect("a wide KID");
+                let promise = webcrypto::import_key(&subtle, &key, Usage::Encrypt).unwrap();
+                let seal_key = webcrypto::imported(promise).await.expect("imported");
+                let job = sender.room_job(&plain[..prefix_len], len - prefix_len).unwrap().unwrap();
+                let info = job.info();
+                let data = Uint8Array::from(&plain[..]).buffer();
+                let promise = webcrypto::start_seal_with_room(&seal_key, &job, &data, prefix_len);
+                let sealed = wasm_bindgen_futures::JsFuture::from(promise.expect("started"));
+                let sealed = bytes(&sealed.await.expect("sealed").into());
+
+                // The very bytes the Rust path seals under the wide KID at that counter.
+                let frame_key = SframeKey::derive(suite, base.expose(), info.kid);
+                let mut expected = plain[..prefix_len].to_vec();
+                encrypt_frame(
+                    &frame_key,
+                    info.ctr,
+                    &plain[..prefix_len],
+                    &plain[prefix_len..],
+                    &mut expected,
+                )
+                .unwrap();
+                assert_eq!(sealed, expected, "{suite:?} {codec:?} {len}: the frame, tag and all");
+                assert_eq!(sealed[..prefix_len], plain[..prefix_len], "the prefix stays clear");
+
+                // The receiver opens it in Rust, once.
+                let wire = Uint8Array::from(&sealed[..]).buffer();
+                let opened = open_into_buffer(&mut receiver, &wire, codec, 0, &mut scratch);
+                assert_eq!(bytes(&opened.unwrap()), plain, "{suite:?} {codec:?} {len}");
+                let again = open_into_buffer(&mut receiver, &wire, codec, 0, &mut scratch);
+                assert_eq!(again.err(), Some(DropReason::Replay));
             }
         }
     }

@@ -7,6 +7,7 @@
 
 use js_sys::{Array, ArrayBuffer, Promise, Reflect, Uint8Array};
 use shieldcall_e2ee::sframe::external::{ExternalKey, HEAD_LEN, OpenJob, SealJob};
+use shieldcall_e2ee::sframe::room::RoomJob;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -108,6 +109,18 @@ extern "C" {
         aad: &[u8],
     ) -> Result<Promise, JsValue>;
 
+    /// `js/frames.js`'s `sealWithRoom`. Throws if the script was not loaded.
+    #[wasm_bindgen(catch, js_namespace = shieldcallFrames, js_name = sealWithRoom)]
+    fn seal_frame_with_room(
+        key: &CryptoKey,
+        data: &ArrayBuffer,
+        prefix_len: u32,
+        first_block: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+        tag_fix: &[u8],
+    ) -> Result<Promise, JsValue>;
+
     /// `js/frames.js`'s `open`. Throws if the script was not loaded.
     #[wasm_bindgen(catch, js_namespace = shieldcallFrames, js_name = open)]
     fn open_frame(
@@ -136,6 +149,19 @@ pub fn start_seal(
     seal_frame(key, data, prefix_len as u32, job.header(), job.nonce(), &aad)
 }
 
+/// Starts sealing the frame bytes `data` (`clear prefix || payload`) with room, as `job` says
+/// (`shieldcall_e2ee::sframe::room`): WebCrypto's output, its tag fixed by the script, is the
+/// whole frame, `clear prefix || header || ciphertext || tag`, with no second buffer.
+pub fn start_seal_with_room(
+    key: &CryptoKey,
+    job: &RoomJob,
+    data: &ArrayBuffer,
+    prefix_len: usize,
+) -> Result<Promise, JsValue> {
+    let (first_block, iv, aad, tag_fix) = (job.first_block(), job.iv(), job.aad(), job.tag_fix());
+    seal_frame_with_room(key, data, prefix_len as u32, first_block, iv, aad, tag_fix)
+}
+
 /// Starts opening the frame bytes `data` (`clear prefix || header || ciphertext || tag`;
 /// `head` is their first bytes, as given to `open_job`) as `job` says; the promise resolves to
 /// `clear prefix || payload`, or rejects when the frame does not authenticate.
@@ -155,7 +181,7 @@ pub fn start_open(
 }
 
 /// Starts the WebCrypto call `planned` says for the frame bytes `data` (`head` their first
-/// bytes): [`start_seal`] or [`start_open`].
+/// bytes): [`start_seal`], [`start_seal_with_room`] or [`start_open`].
 pub fn start(
     planned: &Planned<CryptoKey>,
     data: &ArrayBuffer,
@@ -164,6 +190,7 @@ pub fn start(
     let Planned { key, job, prefix_len, .. } = planned;
     match job {
         Job::Seal(job) => start_seal(key, job, data, head, *prefix_len),
+        Job::SealWithRoom(job) => start_seal_with_room(key, job, data, *prefix_len),
         Job::Open(job) => start_open(key, job, data, head, *prefix_len),
     }
 }

@@ -31,8 +31,8 @@
 
 use js_sys::{Array, ArrayBuffer, Promise, Uint8Array};
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::Slot;
-use shieldcall_e2ee::sframe::{CipherSuite, Receiver, Sender};
+use shieldcall_e2ee::layout::{Slot, narrow_kid};
+use shieldcall_e2ee::sframe::{CipherSuite, Header, Receiver, Sender, SframeKey, encrypt_frame};
 use shieldcall_protocol::{Codec, Direction};
 use shieldcall_worker::cryptor::{AfterCall, CallEnded, Cryptor, Job};
 use shieldcall_worker::frame::{open_into_buffer, seal_into_buffer};
@@ -294,11 +294,19 @@ impl WebCryptoSide {
 /// `webcrypto::start`; that promise awaited in JavaScript (as js/frames.js's
 /// pump awaits it) and its outcome judged by [`Cryptor::after_webcrypto`]. What it leaves out is
 /// the frame objects (reading `data` and metadata, setting `data`), which the browser owns.
+/// The key of `kid` among `keys`.
+fn key_of(keys: &[(u64, CryptoKey)], kid: u64) -> Option<CryptoKey> {
+    keys.iter().find(|(k, _)| *k == kid).map(|(_, key)| key.clone())
+}
+
 struct HybridSide {
     sending: Cryptor,
     receiving: Cryptor,
-    seal_key: CryptoKey,
-    open_key: CryptoKey,
+    /// The WebCrypto keys by KID, imported as the transform imports them: the narrow KID's,
+    /// and the wide KID's of frames without clear bytes (sealed with room, PROTOCOL.md
+    /// change 51).
+    seal_keys: Vec<(u64, CryptoKey)>,
+    open_keys: Vec<(u64, CryptoKey)>,
     /// Payloads of at least this many bytes go to WebCrypto, sealing and opening: the worker's
     /// crossovers (from the engine, read once as the transform reads it), or 0 for the column
     /// that places them.
@@ -311,19 +319,30 @@ struct HybridSide {
 
 impl HybridSide {
     async fn new(suite: CipherSuite, webcrypto_only: bool) -> Self {
-        let key = BaseKey::from_slice(&vec![0x5A; suite.nk()]);
-        let mut sender = Sender::new(suite, key.clone(), 0, SLOT).unwrap();
-        let mut receiver = Receiver::new(suite, key, 0).only_slot(SLOT);
+        let key_bytes = BaseKey::from_slice(&vec![0x5A; suite.nk()]);
+        let mut sender = Sender::new(suite, key_bytes.clone(), 0, SLOT).unwrap();
+        let mut receiver = Receiver::new(suite, key_bytes.clone(), 0).only_slot(SLOT);
         webcrypto::evaluate_frames_js();
         let subtle = subtle();
-        let external = sender.external_key().expect("a GCM suite");
-        let import = |usage| webcrypto::import_key(&subtle, &external, usage).unwrap();
-        let seal_key = webcrypto::imported(import(Usage::Encrypt)).await.unwrap();
-        let open_key = webcrypto::imported(import(Usage::Decrypt)).await.unwrap();
-        // The KID's first frame opens in Rust, as in the worker.
+        let (mut seal_keys, mut open_keys) = (Vec::new(), Vec::new());
+        for external in [sender.external_key(), sender.room_external_key(0)] {
+            let external = external.expect("a GCM suite");
+            let import = |usage| webcrypto::import_key(&subtle, &external, usage).unwrap();
+            seal_keys
+                .push((external.kid(), webcrypto::imported(import(Usage::Encrypt)).await.unwrap()));
+            open_keys
+                .push((external.kid(), webcrypto::imported(import(Usage::Decrypt)).await.unwrap()));
+        }
+        // Each KID's first frame opens in Rust, as in the worker: the narrow KID's sealed in
+        // Rust, the wide KID's as the Rust path would seal it at the counter its job took.
         let mut scratch = Vec::new();
         let first = seal_into_buffer(&mut sender, &to_buffer(b"first"), Codec::Opus, &mut scratch);
         open_into_buffer(&mut receiver, &first.unwrap(), Codec::Opus, 0, &mut scratch).unwrap();
+        let wide = sender.room_job(&[], 5).unwrap().expect("room").info();
+        let mut first = Vec::new();
+        let wide_key = SframeKey::derive(suite, key_bytes.expose(), wide.kid);
+        encrypt_frame(&wide_key, wide.ctr, &[], b"first", &mut first).unwrap();
+        receiver.decrypt_in_place(&mut first, 0, 0).expect("the wide KID's first frame");
         let (sending, receiving) = (Cryptor::Encrypt(sender), Cryptor::Decrypt(receiver));
         // Each side's crossover as the transform reads it (`Cryptor::crossover`).
         let engine = webcrypto::engine();
@@ -336,8 +355,8 @@ impl HybridSide {
             open_crossover: crossover(&receiving),
             sending,
             receiving,
-            seal_key,
-            open_key,
+            seal_keys,
+            open_keys,
             scratch,
             pending: None,
         }
@@ -352,10 +371,10 @@ impl HybridSide {
             return seal_into_buffer(sender, input, codec, &mut self.scratch).unwrap().into();
         }
         let head = webcrypto::read_head(input, len); // for every large frame, as the transform does
-        let key = &self.seal_key;
+        let keys = &self.seal_keys;
         let planned =
-            self.sending.plan_webcrypto(self.seal_crossover, codec, len, &head, 0, |_, _| {
-                Some(key.clone())
+            self.sending.plan_webcrypto(self.seal_crossover, codec, len, &head, 0, |kid, _| {
+                key_of(keys, kid)
             });
         let planned = planned.unwrap().expect("planned");
         let promise = webcrypto::start(&planned, input, &head);
@@ -375,14 +394,14 @@ impl HybridSide {
                 .into();
         }
         let head = webcrypto::read_head(frame, len);
-        let key = &self.open_key;
+        let keys = &self.open_keys;
         let planned = self.receiving.plan_webcrypto(
             self.open_crossover,
             codec,
             len,
             &head,
             now_ms,
-            |_, _| Some(key.clone()),
+            |kid, _| key_of(keys, kid),
         );
         let planned = planned.unwrap().expect("a known KID");
         let promise = webcrypto::start(&planned, frame, &head);
@@ -781,7 +800,20 @@ async fn check_same_frames(suite: CipherSuite, payload: &[u8]) {
     let from_rust =
         bytes_of(&seal_into_buffer(&mut rust.sender, &input, codec, &mut rust.scratch).unwrap());
     assert_eq!(from_js, from_rust, "{suite:?}, {} B: JS SFrame = Rust", payload.len());
-    assert_eq!(from_hybrid, from_rust, "{suite:?}, {} B: hybrid = Rust", payload.len());
+    // Where the hybrid seals with room, under the wide KID (PROTOCOL.md change 51), its frame is
+    // the Rust path's frame of that KID and counter.
+    let (header, _) = Header::parse(&from_hybrid).expect("an SFrame header");
+    let expected = if header.kid == rust.sender.kid() {
+        from_rust.clone()
+    } else {
+        assert_eq!(narrow_kid(header.kid), Some(rust.sender.kid()), "{suite:?}: the wide KID");
+        let key = SframeKey::derive(suite, &vec![0x5A; suite.nk()], header.kid);
+        let mut wide = Vec::new();
+        encrypt_frame(&key, header.ctr, &[], payload, &mut wide).unwrap();
+        assert_eq!(bytes_of(&hybrid.open(&to_buffer(&from_hybrid)).await), payload);
+        wide
+    };
+    assert_eq!(from_hybrid, expected, "{suite:?}, {} B: hybrid = Rust", payload.len());
     let opened = JsFuture::from(JsSide::call(&js.decrypt, &js.receiver, &to_buffer(&from_rust)));
     assert_eq!(bytes_of(&opened.await.unwrap().unchecked_into()), payload);
     assert_eq!(bytes_of(&hybrid.open(&to_buffer(&from_js)).await), payload);

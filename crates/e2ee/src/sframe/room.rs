@@ -27,6 +27,7 @@
 use zeroize::{Zeroize, Zeroizing};
 
 use super::external::ExternalKey;
+use super::sliced::gf_mul;
 use super::{CipherSuite, EncodedHeader, FrameInfo, Header, NONCE_LEN};
 use crate::layout::ROOM;
 
@@ -68,70 +69,18 @@ impl Blocks {
     }
 }
 
-/// GCM's reduction: x^128 = x^7 + x^2 + x + 1, in GCM's bit order (x^0 is the top bit).
-const R: u128 = 0xE1 << 120;
-
-/// The element 1 (x^0).
+/// The element 1 (x^0, the top bit in GCM's order).
 const ONE: u128 = 1 << 127;
 
-/// `v · x` in GF(2^128), without a branch.
-fn times_x(v: u128) -> u128 {
-    (v >> 1) ^ (R & (v & 1).wrapping_neg())
-}
-
-/// `a · b` in GF(2^128), GCM's bit order, without a branch or an index on either: for the key's
-/// few products (its inverse, the fixed terms).
-fn mul(a: u128, b: u128) -> u128 {
-    let (mut z, mut v) = (0, b);
-    for i in (0..128).rev() {
-        z ^= v & ((a >> i) & 1).wrapping_neg();
-        v = times_x(v);
-    }
-    z
-}
-
-/// `h^-1 = h^(2^128 - 2) = h^2 · h^4 · ... · h^(2^127)`: a fixed chain of squarings and products.
+/// `h^-1 = h^(2^128 - 2) = h^2 · h^4 · ... · h^(2^127)`: a fixed chain of squarings and products,
+/// each constant-time.
 fn inverse(h: u128) -> u128 {
     let (mut square, mut product) = (h, ONE);
     for _ in 1..128 {
-        square = mul(square, square);
-        product = mul(product, square);
+        square = gf_mul(square, square);
+        product = gf_mul(product, square);
     }
     product
-}
-
-/// Multiplication by one fixed element, by a table of its products with each power of x: a
-/// masked XOR per bit of the other factor (no branch and no index on it), a few times faster than
-/// [`mul`]: for the per-frame products.
-struct Times {
-    /// `rows[i] = h · x^i`.
-    rows: [u128; 128],
-}
-
-impl Times {
-    fn new(h: u128) -> Box<Times> {
-        let mut times = Box::new(Times { rows: [0; 128] });
-        let mut v = h;
-        for row in times.rows.iter_mut() {
-            *row = v;
-            v = times_x(v);
-        }
-        times
-    }
-
-    fn mul(&self, y: u128) -> u128 {
-        let mut z = 0;
-        for (i, row) in self.rows.iter().enumerate() {
-            z ^= row & ((y >> (127 - i)) & 1).wrapping_neg();
-        }
-        z
-    }
-}
-
-impl Drop for Times {
-    fn drop(&mut self) {
-        self.rows.zeroize();
-    }
 }
 
 /// The key of one wide KID, for sealing with room: the outside AES-GCM's key (to import), and
@@ -140,9 +89,10 @@ impl Drop for Times {
 pub struct RoomKey {
     external: ExternalKey,
     blocks: Blocks,
-    times_h: Box<Times>,
-    times_h_inv: Box<Times>,
-    times_h_inv2: Box<Times>,
+    /// H, H^-1 and H^-2 (H as secret as the key: with it, tags can be forged).
+    h: u128,
+    h_inv: u128,
+    h_inv2: u128,
     /// `(salt || 0)·H^-2 XOR lengths(iv)·H^-1`: the counter-free part of every `iv`.
     iv_base: u128,
 }
@@ -155,7 +105,9 @@ impl std::fmt::Debug for RoomKey {
 
 impl Drop for RoomKey {
     fn drop(&mut self) {
-        self.iv_base.zeroize();
+        for value in [&mut self.h, &mut self.h_inv, &mut self.h_inv2, &mut self.iv_base] {
+            value.zeroize();
+        }
     }
 }
 
@@ -220,18 +172,10 @@ impl RoomKey {
         let blocks = Blocks::new(suite, external.key_bytes())?;
         let h = value(&blocks.counter_blocks(&[0; NONCE_LEN])[0]);
         let h_inv = inverse(h);
-        let times_h_inv2 = Times::new(mul(h_inv, h_inv));
-        let times_h_inv = Times::new(h_inv);
+        let h_inv2 = gf_mul(h_inv, h_inv);
         let salt = value(&nonce_block(&external.nonce(0)));
-        let iv_base = times_h_inv2.mul(salt) ^ times_h_inv.mul(lengths(0, 16));
-        Some(RoomKey {
-            external,
-            blocks,
-            times_h: Times::new(h),
-            times_h_inv,
-            times_h_inv2,
-            iv_base,
-        })
+        let iv_base = gf_mul(salt, h_inv2) ^ gf_mul(lengths(0, 16), h_inv);
+        Some(RoomKey { external, blocks, h, h_inv, h_inv2, iv_base })
     }
 
     pub fn kid(&self) -> u64 {
@@ -253,14 +197,15 @@ impl RoomKey {
         let masks = self.blocks.counter_blocks(&nonce);
         let (e0, e1) = (value(&masks[0]), value(&masks[1]));
         // J0' = nonce || 0 = (salt || 0) XOR (ctr << 32).
-        let iv = self.iv_base ^ self.times_h_inv2.mul(u128::from(ctr) << 32);
-        let tag_fix = e0
-            ^ e1
-            ^ self.times_h.mul(lengths(ROOM, payload_len) ^ lengths(ROOM, ROOM + payload_len));
+        let iv = self.iv_base ^ gf_mul(u128::from(ctr) << 32, self.h_inv2);
+        let lengths = lengths(ROOM, payload_len) ^ lengths(ROOM, ROOM + payload_len);
+        let tag_fix = e0 ^ e1 ^ gf_mul(lengths, self.h);
+        // Without a clear prefix the frame's first block is its AAD, and `aad` is zero.
+        let aad = if clear_prefix.is_empty() { 0 } else { gf_mul(w ^ aad, self.h_inv) };
         Some(RoomJob {
             info: FrameInfo { kid: self.kid(), ctr },
             iv: block(iv),
-            aad: block(self.times_h_inv.mul(w ^ aad)),
+            aad: block(aad),
             first_block: Zeroizing::new(block(w ^ e1)),
             tag_fix: Zeroizing::new(block(tag_fix)),
         })
@@ -371,17 +316,33 @@ mod tests {
         assert!(key.job(WIDE_FIRST_CTR - 1, &[1, 2, 3], 100).is_none(), "a 7-byte counter");
     }
 
+    /// GF(2^128) multiplication by the book (NIST SP 800-38D, Algorithm 1), to check GHASH's.
+    fn mul_by_the_book(x: u128, y: u128) -> u128 {
+        let (mut z, mut v) = (0, y);
+        for i in (0..128).rev() {
+            if (x >> i) & 1 == 1 {
+                z ^= v;
+            }
+            v = (v >> 1) ^ if v & 1 == 1 { 0xE1 << 120 } else { 0 };
+        }
+        z
+    }
+
     #[test]
     fn the_field_arithmetic_holds() {
-        let h = 0x66e94bd4ef8a2c3b884cfa59ca342b2e_u128; // E(K = 0, 0): AES-128's H for a zero key
+        let h = 0x66e94bd4ef8a2c3b884cfa59ca342b2e_u128; // AES-128's H for the zero key
         let h_inv = inverse(h);
-        assert_eq!(mul(h, h_inv), ONE);
-        assert_eq!(mul(ONE, h), h);
-        assert_eq!(
-            Times::new(h).mul(0x0123_4567_89ab_cdef_0011_2233_4455_6677),
-            mul(0x0123_4567_89ab_cdef_0011_2233_4455_6677, h)
-        );
-        assert_eq!(mul(h, 0x1234), mul(0x1234, h), "commutes");
+        assert_eq!(gf_mul(h, h_inv), ONE);
+        assert_eq!(gf_mul(ONE, h), h);
+        for (a, b) in [
+            (0x0123_4567_89ab_cdef_0011_2233_4455_6677, h),
+            (1 << 32, h_inv),
+            (128, h),
+            (u128::MAX, u128::MAX),
+        ] {
+            assert_eq!(gf_mul(a, b), mul_by_the_book(a, b), "{a:#x} {b:#x}");
+            assert_eq!(gf_mul(a, b), gf_mul(b, a), "commutes");
+        }
     }
 
     #[test]

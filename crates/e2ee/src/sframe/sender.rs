@@ -48,7 +48,7 @@ pub struct Sender {
     next_ctr: Option<u64>,
     /// This epoch's wide KIDs, by clear prefix length: made when the first frame is sealed with
     /// room (PROTOCOL.md change 51).
-    rooms: [Option<Room>; MAX_ROOM_PREFIX + 1],
+    rooms: [Option<Box<Room>>; MAX_ROOM_PREFIX + 1],
 }
 
 /// A wide KID's key and counter.
@@ -219,7 +219,7 @@ impl Sender {
                 let Some(key) = RoomKey::derive(self.suite, self.base_key.expose(), kid) else {
                     return Ok(None);
                 };
-                empty.insert(Room { key, next_ctr: Some(WIDE_FIRST_CTR) })
+                empty.insert(Box::new(Room { key, next_ctr: Some(WIDE_FIRST_CTR) }))
             }
         };
         let ctr = room.next_ctr.ok_or(SendError::CounterExhausted)?;

@@ -526,6 +526,16 @@ impl Drop for Ghash {
     }
 }
 
+/// `a · b` in GHASH's field, each a block read as a big-endian `u128` (GCM's bit order): one
+/// product of [`Ghash`]'s, for the few that sealing with room ([`super::room`]) works out.
+pub(super) fn gf_mul(a: u128, b: u128) -> u128 {
+    let mut sum = Sum::default();
+    mul_add(&mut sum, a as u64, (a >> 64) as u64, &power([b as u64, (b >> 64) as u64]));
+    let [low, high] = reduced(&sum);
+    sum.zeroize();
+    (u128::from(high) << 64) | u128::from(low)
+}
+
 /// A big-endian block as its (low, high) 64-bit halves.
 #[inline(always)]
 fn halves(block: &[u8; 16]) -> [u64; 2] {
