@@ -11,17 +11,24 @@
 globalThis.shieldcallFrames = (() => {
   const subtle = crypto.subtle;
   const params = { name: 'AES-GCM', iv: null, additionalData: null };
+  // Without additional data (GCM's same as an empty one, and a little cheaper): Chromium takes
+  // a member set to `undefined` for one given, so this is an object of its own.
+  const paramsWithoutAad = { name: 'AES-GCM', iv: null };
 
   // The parameters of one call. `iv` and `aad` are views of wasm memory, valid only during the
   // call: WebCrypto copies them, and the data, before encrypt/decrypt return ("get a copy of the
   // bytes held by"). `done` clears them, so that no view of wasm memory is kept between frames.
   function gcm(iv, aad) {
+    if (aad.length === 0) {
+      paramsWithoutAad.iv = iv;
+      return paramsWithoutAad;
+    }
     params.iv = iv;
     params.additionalData = aad;
     return params;
   }
   function done(promise) {
-    params.iv = params.additionalData = null;
+    params.iv = params.additionalData = paramsWithoutAad.iv = null;
     return promise;
   }
 

@@ -48,11 +48,15 @@ impl Engine {
 /// 95-109). Earlier Firefox runs, whose WebCrypto took 114-135 µs at 16 KB, crossed near
 /// 20 KB: the call's cost there moves more from run to run than Rust's.
 ///
-/// Opening costs WebCrypto less: its output is the frame's data as it is, where sealing's needs
-/// the header put in front (a second buffer and a move; opening needs them only for a VP8
-/// frame's few clear bytes), about 2 µs at 1 KB in Chromium, so opening is given a crossover
-/// about 500 B lower there (AES-256 crossed near 800 B in two runs; AES-128 near 1 KB, within
-/// the noise). `None`: the suite has no WebCrypto equivalent (AES-CTR with HMAC).
+/// Opening costs WebCrypto less: its output is the frame's data as it is. Sealing's needed the
+/// header put in front (a second buffer and a move), about 2 µs more at 1 KB in Chromium, until
+/// frames with up to 3 clear bytes were sealed with room (PROTOCOL.md change 51): WebCrypto's
+/// output is then the frame, and what sealing still adds is the payload's copy into the buffer
+/// the call reads. In Chromium's runs since (2026-12-05), at 1 KB: AES-128 Rust 9.7-9.9 µs
+/// against WebCrypto's 10.0-10.4, AES-256 Rust 10.9-11.0 against 10.1-10.3; Rust adds about
+/// 8 and 9.5 µs a KB, WebCrypto about 1. So sealing crosses near 1.1 KB and 0.9 KB, still a
+/// little above opening (AES-256 crossed near 800 B in two runs; AES-128 near 1 KB, within the
+/// noise). `None`: the suite has no WebCrypto equivalent (AES-CTR with HMAC).
 pub fn crossover(engine: Engine, suite: CipherSuite, direction: Direction) -> Option<usize> {
     if !is_gcm(suite) {
         return None;
@@ -61,8 +65,8 @@ pub fn crossover(engine: Engine, suite: CipherSuite, direction: Direction) -> Op
     // features, and a match on them would have to follow those.
     let aes256 = suite.nk() == 32;
     Some(match (engine, aes256, direction) {
-        (Engine::Chromium, false, Direction::Send) => 1536,
-        (Engine::Chromium, true, Direction::Send) => 1280,
+        (Engine::Chromium, false, Direction::Send) => 1152,
+        (Engine::Chromium, true, Direction::Send) => 896,
         (Engine::Chromium, false, Direction::Receive) => 960,
         (Engine::Chromium, true, Direction::Receive) => 800,
         (Engine::Gecko, false, _) => 14 * 1024,

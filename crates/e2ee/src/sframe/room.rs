@@ -18,8 +18,8 @@
 //! - `first_block = W XOR E(nonce || 1)`, so its ciphertext is `W`.
 //! - GHASH is linear, so `tag'` differs from the frame's tag by terms known before the call:
 //!   `aad = (W XOR AAD)·H^-1` turns `W`'s block into the frame's AAD (`header || prefix`, also
-//!   one block), the length blocks differ by 16 bytes of ciphertext, and the masks are
-//!   `E(nonce || 0)` against `E(nonce || 1)`.
+//!   one block; without a clear prefix the two are the same block, and the call has no `aad`),
+//!   the length blocks differ, and the masks are `E(nonce || 0)` against `E(nonce || 1)`.
 //!
 //! `first_block` and `tag_fix` hold key stream: like the key, they stay in the worker, go only to
 //! the outside call and the tag, and are wiped.
@@ -115,7 +115,9 @@ impl Drop for RoomKey {
 pub struct RoomJob {
     pub(super) info: FrameInfo,
     pub(super) iv: [u8; 16],
+    /// `aad_len` bytes: 16, or none without a clear prefix.
     pub(super) aad: [u8; 16],
+    pub(super) aad_len: usize,
     pub(super) first_block: Zeroizing<[u8; 16]>,
     pub(super) tag_fix: Zeroizing<[u8; 16]>,
 }
@@ -136,9 +138,9 @@ impl RoomJob {
         &self.iv
     }
 
-    /// The outside call's additional data (one block).
-    pub fn aad(&self) -> &[u8; 16] {
-        &self.aad
+    /// The outside call's additional data: one block, or none (empty) without a clear prefix.
+    pub fn aad(&self) -> &[u8] {
+        &self.aad[..self.aad_len]
     }
 
     /// The block in front of the payload in the outside call's plaintext.
@@ -198,14 +200,18 @@ impl RoomKey {
         let (e0, e1) = (value(&masks[0]), value(&masks[1]));
         // J0' = nonce || 0 = (salt || 0) XOR (ctr << 32).
         let iv = self.iv_base ^ gf_mul(u128::from(ctr) << 32, self.h_inv2);
-        let lengths = lengths(ROOM, payload_len) ^ lengths(ROOM, ROOM + payload_len);
+        // Without a clear prefix the frame's first block is its AAD: the call needs none.
+        let (aad, aad_len) = match clear_prefix.is_empty() {
+            true => (0, 0),
+            false => (gf_mul(w ^ aad, self.h_inv), ROOM),
+        };
+        let lengths = lengths(ROOM, payload_len) ^ lengths(aad_len, ROOM + payload_len);
         let tag_fix = e0 ^ e1 ^ gf_mul(lengths, self.h);
-        // Without a clear prefix the frame's first block is its AAD, and `aad` is zero.
-        let aad = if clear_prefix.is_empty() { 0 } else { gf_mul(w ^ aad, self.h_inv) };
         Some(RoomJob {
             info: FrameInfo { kid: self.kid(), ctr },
             iv: block(iv),
             aad: block(aad),
+            aad_len,
             first_block: Zeroizing::new(block(w ^ e1)),
             tag_fix: Zeroizing::new(block(tag_fix)),
         })
