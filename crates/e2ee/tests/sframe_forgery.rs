@@ -47,7 +47,9 @@ fn a_flood_of_forged_kids_leaves_no_state_and_real_frames_still_open() {
                     let narrow = kid_of(epoch, slot);
                     // And each wide KID of it (frames sealed with room), where it has them.
                     let wide = (0..=MAX_ROOM_PREFIX).filter_map(|p| wide_kid(narrow, p));
-                    for kid in std::iter::once(narrow).chain(wide) {
+                    // And KIDs past the narrow ones that are no wide KID: unknown.
+                    let neither = [3 << 24, 1 << 36, 1 << 56, u64::MAX].map(|high| high | narrow);
+                    for kid in std::iter::once(narrow).chain(wide).chain(neither) {
                         let frame = forged(kid, ctr, n);
                         let dropped = open(&mut receiver, &frame, 10);
                         assert!(

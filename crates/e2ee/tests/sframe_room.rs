@@ -112,14 +112,18 @@ fn no_room_for_a_longer_prefix_and_every_changed_byte_is_refused() {
         // A VP8 key frame's 10 clear bytes: no wide KID, the narrow one as before.
         assert_eq!(sender.room_kid(10), None);
         assert!(seal_with_room(&mut sender, &[0; 10], b"key frame").is_none());
-        let frame = seal_with_room(&mut sender, &[], &payload(300, 1)).unwrap();
-        for i in 0..frame.len() {
-            let mut bad = frame.clone();
-            bad[i] ^= 0x40;
-            let dropped = opened(&mut receiver, &bad, 0);
-            assert!(dropped.is_err(), "{suite:?}: byte {i} changed and it opened");
+        // Without clear bytes and with 3 (in the AAD, in front of the header), any bit of any byte.
+        for prefix in [&[][..], &[0x51, 0x22, 0x33]] {
+            let p = prefix.len();
+            let frame = seal_with_room(&mut sender, prefix, &payload(300, 1)).unwrap();
+            for i in 0..frame.len() {
+                let mut bad = frame.clone();
+                bad[i] ^= 1 << (i % 8);
+                let dropped = opened(&mut receiver, &bad, p);
+                assert!(dropped.is_err(), "{suite:?}, prefix {p}: byte {i} changed and it opened");
+            }
+            opened(&mut receiver, &frame, p).expect("the real one still opens");
         }
-        opened(&mut receiver, &frame, 0).expect("the real one still opens");
     }
 }
 
@@ -139,4 +143,23 @@ fn a_wide_kid_stays_in_its_slot_and_its_epoch() {
     let mut receiver = Receiver::new(suite, base, 0).only_slot(SLOT);
     receiver.rekey(BaseKey::from_slice(&[6; 16]), 1, 0);
     opened(&mut receiver, &next, 0).expect("the new epoch's wide KID");
+}
+
+#[test]
+fn a_wide_kid_is_forgotten_with_its_epoch() {
+    let suite = CipherSuite::Aes128GcmSha256_128;
+    let (base0, base1) = (BaseKey::from_slice(&[5; 16]), BaseKey::from_slice(&[6; 16]));
+    let mut old = Sender::new(suite, base0.clone(), 0, SLOT).unwrap();
+    let mut receiver = Receiver::new(suite, base0, 0).only_slot(SLOT).with_grace_ms(100);
+    let late = seal_with_room(&mut old, &[], &payload(2000, 1)).unwrap();
+    opened(&mut receiver, &seal_with_room(&mut old, &[], &payload(2000, 2)).unwrap(), 0).unwrap();
+    assert_eq!(receiver.kid_contexts(), 1, "the wide KID's");
+    receiver.rekey(BaseKey::from_slice(&[6; 16]), 1, 0);
+    let mut new = Sender::new(suite, base1, 1, SLOT).unwrap();
+    opened(&mut receiver, &seal_with_room(&mut new, &[], &payload(2000, 3)).unwrap(), 0).unwrap();
+    assert_eq!(receiver.kid_contexts(), 2, "both epochs' wide KIDs, within the grace period");
+    // After the grace period the old epoch's wide KID is gone, and so is its frame's welcome.
+    let mut buf = late.clone();
+    assert_eq!(receiver.decrypt_in_place(&mut buf, 0, 100), Err(DropReason::UnknownKid));
+    assert_eq!(receiver.kid_contexts(), 1);
 }

@@ -100,26 +100,34 @@ globalThis.shieldcallFrames = (() => {
 
     // `data`: clear prefix || payload. Resolves to the whole frame, clear prefix || header ||
     // ciphertext || tag, in WebCrypto's own buffer: the call seals `firstBlock || payload`,
-    // whose first block comes out as the clear prefix and header, and its tag XOR `tagFix` is
-    // the frame's (shieldcall_e2ee::sframe::room). The four are views of wasm memory (see
-    // `gcm`); `firstBlock` and `tagFix` hold key stream and are wiped here once used.
-    sealWithRoom(key, data, prefixLen, firstBlock, iv, aad, tagFix) {
+    // whose first block comes out as `front` (the clear prefix and the header), and its tag
+    // XOR `tagFix` is the frame's (shieldcall_e2ee::sframe::room); an output that does not
+    // start with `front` is refused. The five are views of wasm memory (see `gcm`);
+    // `firstBlock` and `tagFix` hold key stream, and are wiped here once used. The payload's
+    // copy stays in `room` until the next frame's, as it stays in the frame's own buffer.
+    sealWithRoom(key, data, prefixLen, front, firstBlock, iv, aad, tagFix) {
       const len = 16 + data.byteLength - prefixLen;
       if (room.length < len) room = new Uint8Array(len + (len >> 2));
-      room.set(firstBlock);
-      room.set(new Uint8Array(data, prefixLen), 16);
+      let sealing;
+      try {
+        room.set(firstBlock);
+        room.set(new Uint8Array(data, prefixLen), 16);
+        sealing = subtle.encrypt(gcm(iv, aad), key, room.subarray(0, len));
+      } finally {
+        room.fill(0, 0, 16);
+        done();
+      }
+      const expected = front.slice();
       const fix = tagFix.slice();
-      const sealing = done(subtle.encrypt(gcm(iv, aad), key, room.subarray(0, len)));
-      room.fill(0, 0, 16);
       return sealing.then((sealed) => {
-        const tag = new Uint8Array(sealed, sealed.byteLength - 16);
+        const out = new Uint8Array(sealed);
+        for (let i = 0; i < 16; i++) {
+          if (out[i] !== expected[i]) throw new Error('sealed with room: not the frame');
+        }
+        const tag = out.subarray(out.length - 16);
         for (let i = 0; i < 16; i++) tag[i] ^= fix[i];
-        fix.fill(0);
         return sealed;
-      }, (failure) => {
-        fix.fill(0);
-        throw failure;
-      });
+      }).finally(() => fix.fill(0));
     },
 
     // `data`: clear prefix || header || ciphertext || tag. Resolves to clear prefix || payload;

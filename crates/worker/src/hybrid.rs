@@ -101,8 +101,10 @@ enum Entry<K> {
     Failed,
 }
 
-/// At most this many KIDs are kept (a receiver holds two epochs; a sender one).
-const MAX_KEYS: usize = 4;
+/// At most this many KIDs are kept: a receiver holds two epochs, a sender one, and each epoch
+/// has its narrow KID and a wide one for each clear prefix a codec brings (VP9's none, VP8
+/// delta frames' 3: PROTOCOL.md change 51).
+const MAX_KEYS: usize = 8;
 
 impl<K> Default for WebCryptoKeys<K> {
     fn default() -> Self {
@@ -268,13 +270,13 @@ mod tests {
     #[test]
     fn only_the_latest_kids_are_kept() {
         let mut keys = WebCryptoKeys::default();
-        for kid in 0..6u64 {
+        for kid in 0..(MAX_KEYS as u64 + 2) {
             let generation = keys.start_import(kid).unwrap();
             keys.imported(generation, kid, kid);
         }
         assert_eq!(keys.ready(0), None);
         assert_eq!(keys.ready(1), None);
-        assert_eq!(keys.ready(5), Some(&5));
+        assert_eq!(keys.ready(MAX_KEYS as u64 + 1), Some(&(MAX_KEYS as u64 + 1)));
         assert_eq!(keys.entries.len(), MAX_KEYS);
     }
 }

@@ -345,6 +345,17 @@ mod webcrypto_path {
                 assert_eq!(sealed, expected, "{suite:?} {codec:?} {len}: the frame, tag and all");
                 assert_eq!(sealed[..prefix_len], plain[..prefix_len], "the prefix stays clear");
 
+                // Under another key (here the narrow KID's) the output is no frame: refused by
+                // the script as a failed call, not sent.
+                let narrow = sender.external_key().expect("a GCM suite");
+                let promise = webcrypto::import_key(&subtle, &narrow, Usage::Encrypt).unwrap();
+                let wrong_key = webcrypto::imported(promise).await.expect("imported");
+                let job = sender.room_job(&plain[..prefix_len], len - prefix_len).unwrap().unwrap();
+                let promise = webcrypto::start_seal_with_room(&wrong_key, &job, &data, prefix_len);
+                let refused = wasm_bindgen_futures::JsFuture::from(promise.expect("started")).await;
+                let err = refused.expect_err("not the frame: refused");
+                assert!(!webcrypto::is_auth_failure(&err), "a failed call, not a forgery");
+
                 // The receiver opens it in Rust, once.
                 let wire = Uint8Array::from(&sealed[..]).buffer();
                 let opened = open_into_buffer(&mut receiver, &wire, codec, 0, &mut scratch);

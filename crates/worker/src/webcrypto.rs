@@ -115,6 +115,7 @@ extern "C" {
         key: &CryptoKey,
         data: &ArrayBuffer,
         prefix_len: u32,
+        front: &[u8],
         first_block: &[u8],
         iv: &[u8],
         aad: &[u8],
@@ -151,15 +152,26 @@ pub fn start_seal(
 
 /// Starts sealing the frame bytes `data` (`clear prefix || payload`) with room, as `job` says
 /// (`shieldcall_e2ee::sframe::room`): WebCrypto's output, its tag fixed by the script, is the
-/// whole frame, `clear prefix || header || ciphertext || tag`, with no second buffer.
+/// whole frame, `clear prefix || header || ciphertext || tag`, with no second buffer. The
+/// promise rejects (not with an `OperationError`) if the output does not start with the
+/// job's `front`, as it would from an engine that took the 16-byte IV otherwise.
 pub fn start_seal_with_room(
     key: &CryptoKey,
     job: &RoomJob,
     data: &ArrayBuffer,
     prefix_len: usize,
 ) -> Result<Promise, JsValue> {
-    let (first_block, iv, aad, tag_fix) = (job.first_block(), job.iv(), job.aad(), job.tag_fix());
-    seal_frame_with_room(key, data, prefix_len as u32, first_block, iv, aad, tag_fix)
+    let (front, first_block, tag_fix) = (job.front(), job.first_block(), job.tag_fix());
+    seal_frame_with_room(
+        key,
+        data,
+        prefix_len as u32,
+        front,
+        first_block,
+        job.iv(),
+        job.aad(),
+        tag_fix,
+    )
 }
 
 /// Starts opening the frame bytes `data` (`clear prefix || header || ciphertext || tag`;

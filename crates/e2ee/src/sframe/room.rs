@@ -21,8 +21,9 @@
 //!   one block; without a clear prefix the two are the same block, and the call has no `aad`),
 //!   the length blocks differ, and the masks are `E(nonce || 0)` against `E(nonce || 1)`.
 //!
-//! `first_block` and `tag_fix` hold key stream: like the key, they stay in the worker, go only to
-//! the outside call and the tag, and are wiped.
+//! `first_block` and `tag_fix` hold key stream, and `iv` and `aad` give away H (with the public
+//! counters and header): like the key, all four stay in the worker, go only into the outside
+//! call and its tag, and are wiped.
 
 use zeroize::{Zeroize, Zeroizing};
 
@@ -114,9 +115,12 @@ impl Drop for RoomKey {
 /// One frame to seal with room; its counter is taken and will not be used again.
 pub struct RoomJob {
     pub(super) info: FrameInfo,
-    pub(super) iv: [u8; 16],
+    /// The frame's first block, `clear prefix || header`: public, and what the call's output
+    /// must start with.
+    pub(super) front: [u8; 16],
+    pub(super) iv: Zeroizing<[u8; 16]>,
     /// `aad_len` bytes: 16, or none without a clear prefix.
-    pub(super) aad: [u8; 16],
+    pub(super) aad: Zeroizing<[u8; 16]>,
     pub(super) aad_len: usize,
     pub(super) first_block: Zeroizing<[u8; 16]>,
     pub(super) tag_fix: Zeroizing<[u8; 16]>,
@@ -131,6 +135,12 @@ impl std::fmt::Debug for RoomJob {
 impl RoomJob {
     pub fn info(&self) -> FrameInfo {
         self.info
+    }
+
+    /// `clear prefix || header`: the first 16 bytes the outside call's output must have (an
+    /// engine that took the 16-byte IV otherwise would give another frame; it is not sent).
+    pub fn front(&self) -> &[u8; 16] {
+        &self.front
     }
 
     /// The outside call's 16-byte IV.
@@ -197,23 +207,23 @@ impl RoomKey {
         let aad = front(clear_prefix, &header, false)?;
         let nonce = self.external.nonce(ctr);
         let masks = self.blocks.counter_blocks(&nonce);
-        let (e0, e1) = (value(&masks[0]), value(&masks[1]));
+        let (e0, e1) = (Zeroizing::new(value(&masks[0])), Zeroizing::new(value(&masks[1])));
         // J0' = nonce || 0 = (salt || 0) XOR (ctr << 32).
-        let iv = self.iv_base ^ gf_mul(u128::from(ctr) << 32, self.h_inv2);
+        let iv = Zeroizing::new(self.iv_base ^ gf_mul(u128::from(ctr) << 32, self.h_inv2));
         // Without a clear prefix the frame's first block is its AAD: the call needs none.
         let (aad, aad_len) = match clear_prefix.is_empty() {
             true => (0, 0),
             false => (gf_mul(w ^ aad, self.h_inv), ROOM),
         };
         let lengths = lengths(ROOM, payload_len) ^ lengths(aad_len, ROOM + payload_len);
-        let tag_fix = e0 ^ e1 ^ gf_mul(lengths, self.h);
         Some(RoomJob {
             info: FrameInfo { kid: self.kid(), ctr },
-            iv: block(iv),
-            aad: block(aad),
+            front: block(w),
+            iv: Zeroizing::new(block(*iv)),
+            aad: Zeroizing::new(block(aad)),
             aad_len,
-            first_block: Zeroizing::new(block(w ^ e1)),
-            tag_fix: Zeroizing::new(block(tag_fix)),
+            first_block: Zeroizing::new(block(w ^ *e1)),
+            tag_fix: Zeroizing::new(block(*e0 ^ *e1 ^ gf_mul(lengths, self.h))),
         })
     }
 }
@@ -354,14 +364,19 @@ mod tests {
     #[test]
     fn debug_shows_no_key_material() {
         let suite = CipherSuite::Aes128GcmSha256_128;
-        let kid = wide_kid(kid(0, Slot::Camera).unwrap(), 0).unwrap();
+        let kid = wide_kid(kid(0, Slot::Camera).unwrap(), 3).unwrap();
         let key = RoomKey::derive(suite, &[0x77; 16], kid).unwrap();
-        let job = key.job(WIDE_FIRST_CTR, &[], 10).unwrap();
+        let job = key.job(WIDE_FIRST_CTR, &[1, 2, 3], 10).unwrap();
         let shown = format!("{key:?} {job:?}");
-        for secret in [job.first_block(), job.tag_fix()] {
+        for secret in [job.first_block(), job.tag_fix(), job.iv(), &job.aad[..]] {
+            // As `Debug` would print the bytes (in decimal), and in hex.
+            let debug = format!("{:?}", &secret[..6]);
+            let debug = &debug[1..debug.len() - 1];
             let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-            assert!(!shown.contains(&hex[..8]), "{shown}");
+            assert!(!shown.contains(debug) && !shown.contains(&hex[..12]), "{shown}");
         }
-        assert!(!shown.contains("first_block") && !shown.contains("tag_fix"), "{shown}");
+        for field in ["first_block", "tag_fix", "iv", "aad", "h_inv", "key_bytes"] {
+            assert!(!shown.contains(field), "{field}: {shown}");
+        }
     }
 }

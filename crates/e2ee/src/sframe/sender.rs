@@ -11,7 +11,7 @@ use crate::layout::{MAX_ROOM_PREFIX, Slot, WIDE_FIRST_CTR, kid, wide_kid};
 pub enum SendError {
     /// The counter of this KID is used up; ratchet or rekey to get a fresh KID.
     CounterExhausted,
-    /// No epoch is left to ratchet to (2^60 of them).
+    /// No epoch is left to ratchet to (2^20 of them: `layout::MAX_EPOCH`).
     EpochExhausted,
     /// A rekey must move to a higher epoch, or old KIDs and counters would repeat.
     EpochNotNewer,

@@ -529,10 +529,11 @@ impl Drop for Ghash {
 /// `a · b` in GHASH's field, each a block read as a big-endian `u128` (GCM's bit order): one
 /// product of [`Ghash`]'s, for the few that sealing with room ([`super::room`]) works out.
 pub(super) fn gf_mul(a: u128, b: u128) -> u128 {
-    let mut sum = Sum::default();
-    mul_add(&mut sum, a as u64, (a >> 64) as u64, &power([b as u64, (b >> 64) as u64]));
+    let (mut sum, mut b) = (Sum::default(), power([b as u64, (b >> 64) as u64]));
+    mul_add(&mut sum, a as u64, (a >> 64) as u64, &b);
     let [low, high] = reduced(&sum);
     sum.zeroize();
+    b.zeroize();
     (u128::from(high) << 64) | u128::from(low)
 }
 
