@@ -172,6 +172,10 @@ mod webcrypto_path {
         CipherSuite::ALL.into_iter().filter(|s| shieldcall_e2ee::sframe::external::is_gcm(*s))
     }
 
+    /// Frames on either side of the crossovers, up to a large key frame, of both video codecs.
+    const FRAMES: [(Codec, usize); 4] =
+        [(Codec::Vp9, 1000), (Codec::Vp8, 1000), (Codec::Vp9, 40_000), (Codec::Vp8, 200_000)];
+
     fn frame(codec: Codec, len: usize, seed: u8) -> Vec<u8> {
         let mut bytes: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(13) ^ seed).collect();
         if codec == Codec::Vp8 {
@@ -257,15 +261,7 @@ mod webcrypto_path {
             assert_eq!(bytes(&opened.unwrap()), first);
             by_rust.seal_job(0).unwrap(); // keep the two senders' counters in step
 
-            for (i, (codec, len)) in [
-                (Codec::Vp9, 1000),
-                (Codec::Vp8, 1000),
-                (Codec::Vp9, 40_000),
-                (Codec::Vp8, 200_000),
-            ]
-            .into_iter()
-            .enumerate()
-            {
+            for (i, (codec, len)) in FRAMES.into_iter().enumerate() {
                 let plain = frame(codec, len, i as u8);
                 let from_webcrypto = seal(&mut by_webcrypto, &seal_key, &plain, codec).await;
                 let data = Uint8Array::from(&plain[..]).buffer();
@@ -310,15 +306,7 @@ mod webcrypto_path {
             webcrypto::evaluate_frames_js();
             let subtle = webcrypto::subtle().expect("WebCrypto");
             let mut scratch = Vec::new();
-            for (i, (codec, len)) in [
-                (Codec::Vp9, 1000),
-                (Codec::Vp8, 1000),
-                (Codec::Vp9, 40_000),
-                (Codec::Vp8, 200_000),
-            ]
-            .into_iter()
-            .enumerate()
-            {
+            for (i, (codec, len)) in FRAMES.into_iter().enumerate() {
                 let plain = delta_frame(codec, len, i as u8);
                 let prefix_len = clear_prefix_len_of(codec, &plain);
                 let key = sender.room_external_key(prefix_len).expect("a wide KID");

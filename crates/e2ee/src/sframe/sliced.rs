@@ -357,9 +357,8 @@ impl<P: Planes, const R: usize> Gcm<P, R> {
             ghash: Ghash { powers: [[0; 6]; 4] },
         });
         gcm.keys.expand_into(key);
-        let mut blocks = Zeroizing::new([[0u8; 16]; 8]);
-        gcm.keys.encrypt8(&mut blocks);
-        gcm.ghash.set_h(&blocks[0]);
+        // H = E(K, 0^128): counter block 0 of the zero nonce.
+        gcm.ghash.set_h(&gcm.counter_blocks(&[0; 12], 0)[0]);
         gcm
     }
 
@@ -395,9 +394,12 @@ impl<P: Planes, const R: usize> Gcm<P, R> {
         Ok(())
     }
 
-    /// E(K, nonce || c) for the eight counters `c` from `first` on: the blocks that sealing with
-    /// room ([`super::room`]) works out around an outside AES-GCM, and, with a zero nonce and
-    /// counter, H.
+    /// E(K, nonce || c) for the eight counters `c` from `first` on: a frame's first batch, H
+    /// (counter block 0 of the zero nonce), and the blocks that sealing with room
+    /// ([`super::room`]) works out around an outside AES-GCM. Not inlined: `encrypt8` is, and
+    /// each copy of the AES circuit is about 1 KB of the worker after gzip; the call costs a few
+    /// ns of a frame.
+    #[inline(never)]
     pub(crate) fn counter_blocks(&self, nonce: &[u8; 12], first: u32) -> Zeroizing<[[u8; 16]; 8]> {
         let mut blocks =
             Zeroizing::new(core::array::from_fn(|k| counter_block(nonce, first + k as u32)));
@@ -408,10 +410,7 @@ impl<P: Planes, const R: usize> Gcm<P, R> {
     /// E(K, J0), the tag's mask, and the first seven keystream blocks (counters 2 to 8): an
     /// Opus frame needs no second pass.
     fn first_batch(&self, nonce: &[u8; 12]) -> Zeroizing<[[u8; 16]; 8]> {
-        let mut blocks =
-            Zeroizing::new(core::array::from_fn(|k| counter_block(nonce, 1 + k as u32)));
-        self.keys.encrypt8(&mut blocks);
-        blocks
+        self.counter_blocks(nonce, 1)
     }
 
     /// XORs the keystream into `buf`: `batch`'s blocks 1 to 7, then further batches from
