@@ -10,10 +10,16 @@ use aes_gcm::aead::AeadInPlace;
 use aes_gcm::aead::consts::U16;
 use aes_gcm::{AesGcm, KeyInit};
 use common::{open, send};
+use proptest::prelude::*;
 use shieldcall_e2ee::BaseKey;
-use shieldcall_e2ee::layout::{MAX_ROOM_PREFIX, ROOM, Slot, WIDE_FIRST_CTR, narrow_kid};
-use shieldcall_e2ee::sframe::external::HEAD_LEN;
-use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Header, Receiver, Sender};
+use shieldcall_e2ee::layout::{
+    MAX_ROOM_PREFIX, ROOM, Slot, WIDE_FIRST_CTR, kid, narrow_kid, wide_kid,
+};
+use shieldcall_e2ee::sframe::external::{ExternalKey, HEAD_LEN};
+use shieldcall_e2ee::sframe::room::{RoomJob, RoomKey};
+use shieldcall_e2ee::sframe::{
+    CipherSuite, DropReason, Header, Receiver, Sender, SframeKey, encrypt_frame,
+};
 
 const GCM: [CipherSuite; 2] = [CipherSuite::Aes128GcmSha256_128, CipherSuite::Aes256GcmSha512_128];
 const SLOT: Slot = Slot::Camera;
@@ -24,6 +30,12 @@ fn seal_with_room(sender: &mut Sender, prefix: &[u8], payload: &[u8]) -> Option<
     let key = sender.room_external_key(prefix.len())?;
     let job = sender.room_job(prefix, payload.len()).expect("a counter")?;
     assert_eq!(job.info().kid, key.kid());
+    Some(outside_call(&key, &job, payload))
+}
+
+/// The outside AES-GCM call of `job` (a 16-byte IV, as WebCrypto takes it), its output checked
+/// to start with the job's front and its tag fixed, as the script does.
+fn outside_call(key: &ExternalKey, job: &RoomJob, payload: &[u8]) -> Vec<u8> {
     let mut buf = [job.first_block().as_slice(), payload].concat();
     let raw = key.key_bytes();
     let tag: [u8; 16] = match key.suite() {
@@ -38,8 +50,9 @@ fn seal_with_room(sender: &mut Sender, prefix: &[u8], payload: &[u8]) -> Option<
             .unwrap()
             .into(),
     };
+    assert_eq!(&buf[..16], job.front(), "the output starts with the prefix and header");
     buf.extend(tag.iter().zip(job.tag_fix()).map(|(t, f)| t ^ f));
-    Some(buf)
+    buf
 }
 
 fn opened(receiver: &mut Receiver, frame: &[u8], prefix_len: usize) -> Result<Vec<u8>, DropReason> {
@@ -162,4 +175,30 @@ fn a_wide_kid_is_forgotten_with_its_epoch() {
     let mut buf = late.clone();
     assert_eq!(receiver.decrypt_in_place(&mut buf, 0, 100), Err(DropReason::UnknownKid));
     assert_eq!(receiver.kid_contexts(), 1);
+}
+
+proptest! {
+    /// Any suite, epoch, slot, clear prefix, payload and counter of a wide KID: the outside
+    /// call's output is the Rust path's frame under that KID and counter.
+    #[test]
+    fn any_frame_sealed_with_room_is_the_rust_paths_frame(
+        aes256 in any::<bool>(),
+        base in prop::collection::vec(any::<u8>(), 64),
+        epoch in 0u64..(1 << 20),
+        slot in prop::sample::select(vec![Slot::MicAudio, Slot::Camera, Slot::ScreenVideo]),
+        prefix in prop::collection::vec(any::<u8>(), 0..=MAX_ROOM_PREFIX),
+        payload in prop::collection::vec(any::<u8>(), 0..600),
+        ctr in WIDE_FIRST_CTR..=u64::MAX,
+    ) {
+        let suite = if aes256 { GCM[1] } else { GCM[0] };
+        let base = &base[..suite.nh()];
+        let kid = wide_kid(kid(epoch, slot).unwrap(), prefix.len()).unwrap();
+        let key = RoomKey::derive(suite, base, kid).unwrap();
+        let job = key.job(ctr, &prefix, payload.len()).expect("room at every wide counter");
+        let got = outside_call(key.external_key(), &job, &payload);
+        let mut expected = prefix.clone();
+        encrypt_frame(&SframeKey::derive(suite, base, kid), ctr, &prefix, &payload, &mut expected)
+            .unwrap();
+        prop_assert_eq!(got, expected);
+    }
 }
