@@ -32,13 +32,14 @@ use super::sliced::gf_mul;
 use super::{CipherSuite, EncodedHeader, FrameInfo, Header, NONCE_LEN};
 use crate::layout::ROOM;
 
+// The AES block cipher, to work out H and the two masks: the bitsliced one in WebAssembly and,
+// the same code on integer planes, on the host (constant time on both).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use super::sliced::portable as planes;
-/// The AES block cipher, to work out H and the two masks: the bitsliced one in WebAssembly and,
-/// the same code on integer planes, on the host (constant time on both).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::sliced::simd as planes;
 
+/// The wide KID's AES, for the blocks around the outside call.
 enum Blocks {
     Aes128(Box<planes::Aes128Gcm>),
     #[cfg(feature = "every-suite")]
