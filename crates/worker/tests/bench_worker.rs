@@ -134,6 +134,11 @@ fn subtle() -> SubtleCrypto {
     js_sys::global().unchecked_into::<WorkerGlobalScope>().crypto().expect("crypto").subtle()
 }
 
+/// The base key every side of the benchmark shares, so that each opens the others' frames.
+fn base_key(suite: CipherSuite) -> BaseKey {
+    BaseKey::from_slice(&vec![0x5A; suite.nk()])
+}
+
 /// A frame's payload: arbitrary bytes that are not all alike.
 fn plaintext(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i.wrapping_mul(31) ^ (i >> 7)) as u8).collect()
@@ -182,7 +187,7 @@ struct RustSide {
 
 impl RustSide {
     fn new(suite: CipherSuite) -> Self {
-        let key = BaseKey::from_slice(&vec![0x5A; suite.nk()]);
+        let key = base_key(suite);
         RustSide {
             sender: Sender::new(suite, key.clone(), 0, SLOT).unwrap(),
             receiver: Receiver::new(suite, key, 0).only_slot(SLOT),
@@ -319,9 +324,9 @@ struct HybridSide {
 
 impl HybridSide {
     async fn new(suite: CipherSuite, webcrypto_only: bool) -> Self {
-        let key_bytes = BaseKey::from_slice(&vec![0x5A; suite.nk()]);
-        let mut sender = Sender::new(suite, key_bytes.clone(), 0, SLOT).unwrap();
-        let mut receiver = Receiver::new(suite, key_bytes.clone(), 0).only_slot(SLOT);
+        let key = base_key(suite);
+        let mut sender = Sender::new(suite, key.clone(), 0, SLOT).unwrap();
+        let mut receiver = Receiver::new(suite, key.clone(), 0).only_slot(SLOT);
         webcrypto::evaluate_frames_js();
         let subtle = subtle();
         let (mut seal_keys, mut open_keys) = (Vec::new(), Vec::new());
@@ -340,7 +345,7 @@ impl HybridSide {
         open_into_buffer(&mut receiver, &first.unwrap(), Codec::Opus, 0, &mut scratch).unwrap();
         let wide = sender.room_job(&[], 5).unwrap().expect("room").info();
         let mut first = Vec::new();
-        let wide_key = SframeKey::derive(suite, key_bytes.expose(), wide.kid);
+        let wide_key = SframeKey::derive(suite, key.expose(), wide.kid);
         encrypt_frame(&wide_key, wide.ctr, &[], b"first", &mut first).unwrap();
         receiver.decrypt_in_place(&mut first, 0, 0).expect("the wide KID's first frame");
         let (sending, receiving) = (Cryptor::Encrypt(sender), Cryptor::Decrypt(receiver));
@@ -754,7 +759,7 @@ struct JsSide {
 impl JsSide {
     async fn new(suite: CipherSuite) -> Self {
         let class = js_sys::Function::new_no_args(JS_SFRAME).call0(&JsValue::NULL).unwrap();
-        let key = BaseKey::from_slice(&vec![0x5A; suite.nk()]);
+        let key = base_key(suite);
         let external = Sender::new(suite, key, 0, SLOT).unwrap().external_key().unwrap();
         let subtle = subtle();
         let import = |usage| webcrypto::import_key(&subtle, &external, usage).unwrap();
@@ -808,7 +813,7 @@ async fn check_same_frames(suite: CipherSuite, payload: &[u8]) {
     } else {
         let wide = wide_kid(rust.sender.kid(), 0);
         assert_eq!(Some(header.kid), wide, "{suite:?}: the wide KID of frames without clear bytes");
-        let key = SframeKey::derive(suite, &vec![0x5A; suite.nk()], header.kid);
+        let key = SframeKey::derive(suite, base_key(suite).expose(), header.kid);
         let mut wide = Vec::new();
         encrypt_frame(&key, header.ctr, &[], payload, &mut wide).unwrap();
         assert_eq!(bytes_of(&hybrid.open(&to_buffer(&from_hybrid)).await), payload);

@@ -28,8 +28,8 @@
 use zeroize::{Zeroize, Zeroizing};
 
 use super::external::ExternalKey;
-use super::sliced::gf_mul;
-use super::{CipherSuite, EncodedHeader, FrameInfo, Header, NONCE_LEN};
+use super::sliced::{counter_block, gf_mul};
+use super::{CipherSuite, FrameInfo, Header, NONCE_LEN};
 use crate::layout::ROOM;
 
 // The AES block cipher, to work out H and the two masks: the bitsliced one in WebAssembly and,
@@ -186,7 +186,7 @@ impl RoomKey {
         let h = value(&blocks.counter_blocks(&[0; NONCE_LEN])[0]);
         let h_inv = inverse(h);
         let h_inv2 = gf_mul(h_inv, h_inv);
-        let salt = value(&nonce_block(&external.nonce(0)));
+        let salt = value(&counter_block(&external.nonce(0), 0));
         let iv_base = gf_mul(salt, h_inv2) ^ gf_mul(lengths(0, 16), h_inv);
         Some(RoomKey { external, blocks, h, h_inv, h_inv2, iv_base })
     }
@@ -204,8 +204,10 @@ impl RoomKey {
     /// bytes. `None` unless the prefix and this KID's header at `ctr` make [`ROOM`] bytes.
     pub fn job(&self, ctr: u64, clear_prefix: &[u8], payload_len: usize) -> Option<RoomJob> {
         let header = Header::new(self.kid(), ctr).encode();
-        let w = front(clear_prefix, &header, true)?;
-        let aad = front(clear_prefix, &header, false)?;
+        let header = header.as_bytes();
+        // The frame's first block on the wire, and its AAD.
+        let w = one_block(clear_prefix, header)?;
+        let aad = one_block(header, clear_prefix)?;
         let nonce = self.external.nonce(ctr);
         let masks = self.blocks.counter_blocks(&nonce);
         let (e0, e1) = (Zeroizing::new(value(&masks[0])), Zeroizing::new(value(&masks[1])));
@@ -229,24 +231,14 @@ impl RoomKey {
     }
 }
 
-/// `nonce || 0` as a block.
-fn nonce_block(nonce: &[u8; NONCE_LEN]) -> [u8; 16] {
-    let mut out = [0; 16];
-    out[..NONCE_LEN].copy_from_slice(nonce);
-    out
-}
-
-/// `clear_prefix || header` (the frame's first block, `wire`) or `header || clear_prefix` (its
-/// AAD), when they make one block.
-fn front(clear_prefix: &[u8], header: &EncodedHeader, wire: bool) -> Option<u128> {
-    let header = header.as_bytes();
-    if clear_prefix.len() + header.len() != ROOM {
+/// `first || second`, when they make one block.
+fn one_block(first: &[u8], second: &[u8]) -> Option<u128> {
+    if first.len() + second.len() != ROOM {
         return None;
     }
-    let (one, two) = if wire { (clear_prefix, header) } else { (header, clear_prefix) };
     let mut out = [0; 16];
-    out[..one.len()].copy_from_slice(one);
-    out[one.len()..].copy_from_slice(two);
+    out[..first.len()].copy_from_slice(first);
+    out[first.len()..].copy_from_slice(second);
     Some(value(&out))
 }
 

@@ -613,7 +613,7 @@ fn check_len(aad: &[u8], buf: &[u8]) -> Result<(), GcmError> {
 }
 
 /// J0 = nonce || 1 for a 96-bit nonce; block `counter` is nonce || counter (big-endian).
-fn counter_block(nonce: &[u8; 12], counter: u32) -> [u8; 16] {
+pub(super) fn counter_block(nonce: &[u8; 12], counter: u32) -> [u8; 16] {
     let mut block = [0u8; 16];
     block[..12].copy_from_slice(nonce);
     block[12..].copy_from_slice(&counter.to_be_bytes());
