@@ -102,9 +102,11 @@ globalThis.shieldcallFrames = (() => {
     // ciphertext || tag, in WebCrypto's own buffer: the call seals `firstBlock || payload`,
     // whose first block comes out as `front` (the clear prefix and the header), and its tag
     // XOR `tagFix` is the frame's (shieldcall_e2ee::sframe::room); an output that does not
-    // start with `front` is refused. The five are views of wasm memory (see `gcm`);
-    // `firstBlock` and `tagFix` hold key stream, and are wiped here once used. The payload's
-    // copy stays in `room` until the next frame's, as it stays in the frame's own buffer.
+    // start with `front` is refused. The five are views of wasm memory (see `gcm`), 16 bytes
+    // each but `aad` (0 or 16); `firstBlock` and `tagFix` hold key stream, and the copies made
+    // of them here (in `room` and `kept`) are wiped once used (Rust wipes its own). The
+    // payload's copy stays in `room` until the next frame's, as it stays in the frame's own
+    // buffer.
     sealWithRoom(key, data, prefixLen, front, firstBlock, iv, aad, tagFix) {
       const len = 16 + data.byteLength - prefixLen;
       if (room.length < len) room = new Uint8Array(len + (len >> 2));
@@ -121,18 +123,20 @@ globalThis.shieldcallFrames = (() => {
       const kept = new Uint8Array(32);
       kept.set(front);
       kept.set(tagFix, 16);
-      // One reaction for both outcomes (a `finally` would add two more microtasks a frame).
+      // One reaction for either outcome: a `finally` after it would cost the frame more
+      // microtasks before the pump resumes.
       return sealing.then((sealed) => {
-        const out = new Uint8Array(sealed);
-        let differs = 0;
-        for (let i = 0; i < 16; i++) differs |= out[i] ^ kept[i];
-        if (differs === 0) {
+        try {
+          const out = new Uint8Array(sealed);
+          let differs = 0;
+          for (let i = 0; i < 16; i++) differs |= out[i] ^ kept[i];
+          if (differs !== 0) throw new Error('sealed with room: not the frame');
           const tag = out.length - 16;
           for (let i = 0; i < 16; i++) out[tag + i] ^= kept[16 + i];
+          return sealed;
+        } finally {
+          kept.fill(0);
         }
-        kept.fill(0);
-        if (differs !== 0) throw new Error('sealed with room: not the frame');
-        return sealed;
       }, (failure) => {
         kept.fill(0);
         throw failure;

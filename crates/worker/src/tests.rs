@@ -160,6 +160,7 @@ mod webcrypto_path {
         CipherSuite, DropReason, Receiver, Sender, SframeKey, encrypt_frame,
     };
     use shieldcall_protocol::{Codec, Slot};
+    use wasm_bindgen::JsCast;
     use wasm_bindgen_test::*;
     use web_sys::CryptoKey;
 
@@ -343,6 +344,21 @@ mod webcrypto_path {
                 let refused = wasm_bindgen_futures::JsFuture::from(promise.expect("started")).await;
                 let err = refused.expect_err("not the frame: refused");
                 assert!(!webcrypto::is_auth_failure(&err), "a failed call, not a forgery");
+
+                // A key WebCrypto will not seal with (imported to open): its own rejection
+                // comes through unchanged, a failed call.
+                let promise = webcrypto::import_key(&subtle, &key, Usage::Decrypt).unwrap();
+                let open_only = webcrypto::imported(promise).await.expect("imported");
+                let job = sender.room_job(&plain[..prefix_len], len - prefix_len).unwrap().unwrap();
+                let promise = webcrypto::start_seal_with_room(&open_only, &job, &data, prefix_len);
+                let refused = wasm_bindgen_futures::JsFuture::from(promise.expect("started")).await;
+                let err = refused.expect_err("a key to open with: refused");
+                let name = err.dyn_ref::<js_sys::Error>().map(|e| String::from(e.name()));
+                assert_eq!(
+                    name.as_deref(),
+                    Some("InvalidAccessError"),
+                    "WebCrypto's own rejection"
+                );
 
                 // The receiver opens it in Rust, once.
                 let wire = Uint8Array::from(&sealed[..]).buffer();
