@@ -155,12 +155,12 @@ mod webcrypto_path {
     use js_sys::{ArrayBuffer, Reflect, Uint8Array};
     use shieldcall_e2ee::BaseKey;
     use shieldcall_e2ee::layout::clear_prefix_len_of;
-    use shieldcall_e2ee::sframe::external::HEAD_LEN;
+    use shieldcall_e2ee::sframe::external::{ExternalKey, HEAD_LEN};
     use shieldcall_e2ee::sframe::{
-        CipherSuite, DropReason, Receiver, Sender, SframeKey, encrypt_frame,
+        CipherSuite, DropReason, FrameInfo, Receiver, Sender, SframeKey, encrypt_frame,
     };
     use shieldcall_protocol::{Codec, Slot};
-    use wasm_bindgen::JsCast;
+    use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_test::*;
     use web_sys::CryptoKey;
 
@@ -190,10 +190,14 @@ mod webcrypto_path {
     }
 
     async fn import(sender: &Sender, usage: Usage) -> CryptoKey {
+        import_external(&sender.external_key().expect("a GCM suite"), usage).await
+    }
+
+    /// `key` imported into WebCrypto for `usage`, the script loaded.
+    async fn import_external(key: &ExternalKey, usage: Usage) -> CryptoKey {
         webcrypto::evaluate_frames_js();
         let subtle = webcrypto::subtle().expect("WebCrypto");
-        let key = sender.external_key().expect("a GCM suite");
-        let promise = webcrypto::import_key(&subtle, &key, usage).expect("import starts");
+        let promise = webcrypto::import_key(&subtle, key, usage).expect("import starts");
         webcrypto::imported(promise).await.expect("imported")
     }
 
@@ -299,26 +303,34 @@ mod webcrypto_path {
         bytes
     }
 
+    /// `plain` (its first `prefix_len` bytes clear) sealed with room under `key`, at the
+    /// sender's next wide counter: the frame's KID and counter, and what the script's promise
+    /// settles to.
+    async fn room_call(
+        sender: &mut Sender,
+        key: &CryptoKey,
+        plain: &[u8],
+        prefix_len: usize,
+    ) -> (FrameInfo, Result<JsValue, JsValue>) {
+        let job = sender.room_job(&plain[..prefix_len], plain.len() - prefix_len).unwrap().unwrap();
+        let data = Uint8Array::from(plain).buffer();
+        let promise = webcrypto::start_seal_with_room(key, &job, &data, prefix_len);
+        (job.info(), wasm_bindgen_futures::JsFuture::from(promise.expect("started")).await)
+    }
+
     #[wasm_bindgen_test]
     async fn webcrypto_sealing_with_room_gives_the_wide_kids_frame_and_rust_opens_it() {
         for suite in suites() {
             let base = BaseKey::from_slice(&vec![0x3C; suite.nh()]);
             let (mut sender, _, mut receiver) = parties(suite);
-            webcrypto::evaluate_frames_js();
-            let subtle = webcrypto::subtle().expect("WebCrypto");
             let mut scratch = Vec::new();
             for (i, (codec, len)) in FRAMES.into_iter().enumerate() {
                 let plain = delta_frame(codec, len, i as u8);
                 let prefix_len = clear_prefix_len_of(codec, &plain);
                 let key = sender.room_external_key(prefix_len).expect("a wide KID");
-                let promise = webcrypto::import_key(&subtle, &key, Usage::Encrypt).unwrap();
-                let seal_key = webcrypto::imported(promise).await.expect("imported");
-                let job = sender.room_job(&plain[..prefix_len], len - prefix_len).unwrap().unwrap();
-                let info = job.info();
-                let data = Uint8Array::from(&plain[..]).buffer();
-                let promise = webcrypto::start_seal_with_room(&seal_key, &job, &data, prefix_len);
-                let sealed = wasm_bindgen_futures::JsFuture::from(promise.expect("started"));
-                let sealed = bytes(&sealed.await.expect("sealed").into());
+                let seal_key = import_external(&key, Usage::Encrypt).await;
+                let (info, sealed) = room_call(&mut sender, &seal_key, &plain, prefix_len).await;
+                let sealed = bytes(&sealed.expect("sealed").into());
 
                 // The very bytes the Rust path seals under the wide KID at that counter.
                 let frame_key = SframeKey::derive(suite, base.expose(), info.kid);
@@ -337,21 +349,15 @@ mod webcrypto_path {
                 // Under another key (here the narrow KID's) the output is no frame: refused by
                 // the script as a failed call, not sent.
                 let narrow = sender.external_key().expect("a GCM suite");
-                let promise = webcrypto::import_key(&subtle, &narrow, Usage::Encrypt).unwrap();
-                let wrong_key = webcrypto::imported(promise).await.expect("imported");
-                let job = sender.room_job(&plain[..prefix_len], len - prefix_len).unwrap().unwrap();
-                let promise = webcrypto::start_seal_with_room(&wrong_key, &job, &data, prefix_len);
-                let refused = wasm_bindgen_futures::JsFuture::from(promise.expect("started")).await;
+                let wrong_key = import_external(&narrow, Usage::Encrypt).await;
+                let (_, refused) = room_call(&mut sender, &wrong_key, &plain, prefix_len).await;
                 let err = refused.expect_err("not the frame: refused");
                 assert!(!webcrypto::is_auth_failure(&err), "a failed call, not a forgery");
 
                 // A key WebCrypto will not seal with (imported to open): its own rejection
                 // comes through unchanged, a failed call.
-                let promise = webcrypto::import_key(&subtle, &key, Usage::Decrypt).unwrap();
-                let open_only = webcrypto::imported(promise).await.expect("imported");
-                let job = sender.room_job(&plain[..prefix_len], len - prefix_len).unwrap().unwrap();
-                let promise = webcrypto::start_seal_with_room(&open_only, &job, &data, prefix_len);
-                let refused = wasm_bindgen_futures::JsFuture::from(promise.expect("started")).await;
+                let open_only = import_external(&key, Usage::Decrypt).await;
+                let (_, refused) = room_call(&mut sender, &open_only, &plain, prefix_len).await;
                 let err = refused.expect_err("a key to open with: refused");
                 let name = err.dyn_ref::<js_sys::Error>().map(|e| String::from(e.name()));
                 assert_eq!(
