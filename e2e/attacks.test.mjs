@@ -94,3 +94,28 @@ describe('a relay that turns E2EE off in the guest\'s hello, one person off', ()
   after(async () => { await relay?.stop(); });
   test('the host off: both red', () => bothWarned(relay, { off: 'host', withinMs: 20000, reason: /intercept/i }));
 });
+
+describe('a relay that puts its own certificate in the answer, after the guest confirmed its own', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-swap-answer-fp']); });
+  after(async () => { await relay?.stop(); });
+
+  // The guest confirms with its certificate before it answers (PROTOCOL.md change 52), so both
+  // may lock for a moment on genuine keys. The host then refuses the answer, whose certificate
+  // is not the confirmed one, and takes its confirmation back: both end red, the answer is
+  // never applied, and no media passes.
+  test('both on: both red, no media, and it stays so', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    const opened = performance.now();
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'warning', 10000), waitForShield(guest, 'warning', 10000)]);
+    console.log(`measured: a replaced answer certificate: both red ${(performance.now() - opened).toFixed(0)} ms after the link opened`);
+    assert.match(await shieldLabel(host), /fingerprint is missing or changed/i);
+    assert.match(await shieldLabel(guest), /differs from what yours sent/i);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(await shield(host), 'warning');
+    assert.equal(await shield(guest), 'warning');
+    assert.equal(await remoteFramesDecoded(host), 0, 'nothing reaches the host decoder');
+    assert.equal(await remoteFramesDecoded(guest), 0, 'nothing reaches the guest decoder');
+  }));
+});

@@ -113,8 +113,9 @@ impl Call {
             }
             Effect::StartWorker => self.start_worker(),
             Effect::PrepareConnection { e2ee, ice } => self.prepare_connection(e2ee, ice),
-            Effect::Connect { generation, offer, e2ee, ice } => {
-                self.connect(generation, offer, e2ee, &ice)
+            Effect::MakeCertificate => self.make_certificate(),
+            Effect::Connect { generation, offer, e2ee, ice, certificate } => {
+                self.connect(generation, offer, e2ee, &ice, certificate)
             }
             Effect::ApplyAnswer { generation, sdp } => self.apply_answer(generation, sdp),
             Effect::AddIce { generation, candidate } => self.add_ice(generation, &candidate),

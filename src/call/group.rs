@@ -176,6 +176,7 @@ impl Call {
                 worker: None,
                 link: None,
                 prepared: None,
+                next_certificate: None,
                 ice_to_add: Default::default(),
                 ice_task_armed: false,
                 camera: None,

@@ -67,7 +67,7 @@ impl Call {
     pub(super) fn prepare_connection(&mut self, e2ee: bool, ice: IceSettings) {
         self.drop_prepared();
         let Some(worker) = self.worker.clone() else { return };
-        let Some((pc, chat)) = new_connection(&worker, &ice) else { return };
+        let Some((pc, chat)) = new_connection(&worker, &ice, None) else { return };
         let Ok(media) = MediaTransceivers::create(&pc, &worker, e2ee) else {
             return close_connection(&pc, &chat);
         };
@@ -89,15 +89,34 @@ impl Call {
         }
     }
 
-    /// Make the peer connection: the host with its offer, the guest with the host's.
+    /// (Guest) make the next connection's certificate now, while nothing waits for it: the
+    /// guest confirms with its fingerprint as soon as the offer arrives (PROTOCOL.md change 52).
+    pub(super) fn make_certificate(&mut self) {
+        let weak = self.me.clone();
+        spawn_local(async move {
+            let made = new_certificate().await;
+            with_call(&weak, |c| {
+                let fingerprint = made.map(|(certificate, fingerprint)| {
+                    c.next_certificate = Some(certificate);
+                    fingerprint
+                });
+                c.handle(Input::Certificate { fingerprint });
+            });
+        });
+    }
+
+    /// Make the peer connection: the host with its offer, the guest with the host's (with the
+    /// certificate made ahead, if `certificate`).
     pub(super) fn connect(
         &mut self,
         generation: Generation,
         offer: Option<String>,
         e2ee: bool,
         ice: &IceSettings,
+        certificate: bool,
     ) {
         let Some(worker) = self.worker.clone() else { return };
+        let certificate = if certificate { self.next_certificate.take() } else { None };
         // The host's connection, made while it waited, if it was made as this one would be.
         let prepared = self.prepared.take();
         let fits =
@@ -109,7 +128,7 @@ impl Call {
             Some(prepared) => prepared.close(),
             None => {}
         }
-        let Some((pc, chat)) = new_connection(&worker, ice) else {
+        let Some((pc, chat)) = new_connection(&worker, ice, certificate.as_ref()) else {
             web_sys::console::warn_1(&"this browser could not start a call connection".into());
             return self.handle(Input::ConnectFailed { generation });
         };
@@ -248,12 +267,36 @@ fn add_next_ice_in_a_task(weak: Weak<RefCell<Call>>) {
 fn new_connection(
     worker: &MediaWorker,
     ice: &IceSettings,
+    certificate: Option<&JsValue>,
 ) -> Option<(RtcPeerConnection, RtcDataChannel)> {
     let configuration = rtc_configuration(ice);
+    if let Some(certificate) = certificate {
+        configuration.set_certificates(&Array::of1(certificate));
+    }
     let _ = worker.configure(&configuration);
     let pc = RtcPeerConnection::new_with_configuration(&configuration).ok()?;
     let chat = chat_channel(&pc);
     Some((pc, chat))
+}
+
+/// A new DTLS certificate (ECDSA P-256, what the browsers make by default) with its SHA-256
+/// fingerprint as `getFingerprints` gives it; `None` if the browser cannot make one or name it
+/// (the connection then makes its own, and the guest confirms after its answer).
+async fn new_certificate() -> Option<(JsValue, (String, String))> {
+    let algorithm = Object::new();
+    Reflect::set(&algorithm, &"name".into(), &"ECDSA".into()).ok()?;
+    Reflect::set(&algorithm, &"namedCurve".into(), &"P-256".into()).ok()?;
+    let made = RtcPeerConnection::generate_certificate_with_object(&algorithm).ok()?;
+    let certificate = wasm_bindgen_futures::JsFuture::from(made).await.ok()?;
+    let get: js_sys::Function =
+        Reflect::get(&certificate, &"getFingerprints".into()).ok()?.dyn_into().ok()?;
+    let fingerprints: Array = get.call0(&certificate).ok()?.dyn_into().ok()?;
+    let sha256 = fingerprints.iter().find_map(|fingerprint| {
+        let field = |name: &str| Reflect::get(&fingerprint, &name.into()).ok()?.as_string();
+        let algorithm = field("algorithm")?;
+        algorithm.eq_ignore_ascii_case("sha-256").then(|| Some((algorithm, field("value")?)))?
+    })?;
+    Some((certificate, sha256))
 }
 
 /// The chat's data channel, negotiated on both sides with the same id: no in-band

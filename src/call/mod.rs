@@ -78,6 +78,8 @@ struct Call {
     link: Option<Link>,
     /// (Host) the connection made while waiting alone, for the next attempt.
     prepared: Option<link::PreparedLink>,
+    /// (Guest) the certificate made ahead for the next connection (an `RTCCertificate`).
+    next_certificate: Option<wasm_bindgen::JsValue>,
     /// The peer's ICE candidates on their way to the browser, one task each (`add_ice`).
     ice_to_add: std::collections::VecDeque<(Generation, IceCandidate)>,
     /// A task to give the next of them is on its way.
@@ -197,6 +199,7 @@ pub fn use_call(
             worker: None,
             link: None,
             prepared: None,
+            next_certificate: None,
             ice_to_add: Default::default(),
             ice_task_armed: false,
             camera: None,

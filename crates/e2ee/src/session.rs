@@ -20,7 +20,9 @@
 
 use std::collections::VecDeque;
 
-use shieldcall_protocol::{CallId, Confirm, Hello, MoveIntent, PROTOCOL_VERSION};
+use sha2::{Digest, Sha256};
+
+use shieldcall_protocol::{CallId, Confirm, Hello, MoveIntent, PROTOCOL_VERSION, base64url};
 
 use crate::BaseKey;
 use crate::code::SecurityCode;
@@ -173,6 +175,8 @@ pub enum SessionError {
     NotAConfirmation,
     Key(KeyError),
     Fingerprint(FingerprintError),
+    /// A description naming another certificate than the one the transcript is bound to.
+    FingerprintChanged,
 }
 
 impl std::fmt::Display for SessionError {
@@ -181,6 +185,9 @@ impl std::fmt::Display for SessionError {
             SessionError::NotAConfirmation => f.write_str("expected a 32-byte key confirmation"),
             SessionError::Key(e) => e.fmt(f),
             SessionError::Fingerprint(e) => e.fmt(f),
+            SessionError::FingerprintChanged => {
+                f.write_str("the description names another certificate than the one confirmed")
+            }
         }
     }
 }
@@ -217,8 +224,9 @@ pub struct Session {
     remote_fp: Option<Fingerprint>,
     /// The transcript of the current agreement, once both hellos and descriptions are in.
     transcript: Option<TranscriptHash>,
-    /// A confirmation that arrived before this side's transcript was complete.
-    early_confirmation: Option<Confirmation>,
+    /// A confirmation that arrived before this side's transcript was complete, with the
+    /// certificate it named (a guest's).
+    early_confirmation: Option<(Confirmation, Option<Fingerprint>)>,
     /// The peer confirmed the current transcript.
     confirmed: bool,
     code: Option<SecurityCode>,
@@ -237,6 +245,9 @@ pub struct Session {
     used_transcripts: Vec<TranscriptHash>,
     /// This side's confirmation of the current transcript has been handed to the caller.
     confirmation_sent: bool,
+    /// (Host) an answer contradicted the certificate the guest confirmed ahead, after this
+    /// side had confirmed: its confirmation is withdrawn (see [`Session::confirm`]).
+    withdrawn: bool,
     /// Events not yet polled (the shield's changes are found when polled).
     events: VecDeque<SessionEvent>,
     /// The shield state last reported by `poll_event`.
@@ -313,6 +324,7 @@ impl Session {
             reasked: false,
             used_transcripts: Vec::new(),
             confirmation_sent: false,
+            withdrawn: false,
             events: VecDeque::new(),
             reported: None,
         }
@@ -473,6 +485,7 @@ impl Session {
         self.remote_fp = None;
         self.transcript = None;
         self.confirmation_sent = false;
+        self.withdrawn = false;
         self.early_confirmation = None;
         self.confirmed = false;
         self.code = None;
@@ -539,11 +552,32 @@ impl Session {
     /// This side's key confirmation of the current transcript; `None` until both hellos and
     /// both descriptions are in. Sent even under a warning: it lets the peer see the attack
     /// too.
+    ///
+    /// A host that confirmed on the guest's early confirmation, and then got an answer naming
+    /// another certificate (or several), withdraws it: it confirms again over the transcript
+    /// marked as refused, which matches nothing the guest saw, so the guest's shield turns red
+    /// too (change 52). Without this the guest would stay locked on a call whose media the
+    /// host will never connect.
     pub fn confirm(&self) -> Option<Confirm> {
-        let th = self.transcript.as_ref()?;
+        let mut th = *self.transcript.as_ref()?;
+        if self.withdrawn {
+            th = keys::TranscriptHash(
+                Sha256::new()
+                    .chain_update(b"shieldcall/v3/refused")
+                    .chain_update(th.0)
+                    .finalize()
+                    .into(),
+            );
+        }
         let from = confirms_as(self.config.role);
-        let mac = Confirmation::new(&self.link_secret, from, th).to_base64url();
-        Some(Confirm { mac })
+        let mac = Confirmation::new(&self.link_secret, from, &th).to_base64url();
+        // The guest confirms before its answer is out (change 52): the host learns its
+        // certificate here, and takes it only from a confirmation that verifies over it.
+        let fp = match self.config.role {
+            Role::Guest => self.local_fp.map(|fp| base64url::encode(&fp)),
+            Role::Host => None,
+        };
+        Some(Confirm { mac, fp })
     }
 
     /// What this side has to send to the peer now: its key confirmation, once per transcript
@@ -586,11 +620,33 @@ impl Session {
     /// complete. One that comes earlier is kept and accepted if it matches, but not held against
     /// the peer if it does not: it can be a late one meant for someone who was here before (a
     /// guest who reloaded). Without a matching one there is never a lock, so nothing is lost.
+    ///
+    /// A host takes the guest's certificate from its confirmation (change 52), before the
+    /// answer: only if the MAC verifies over the transcript with that certificate in it, so a
+    /// relay that rewrites `fp` gains nothing. The answer must then name the same one.
     pub fn peer_confirm(&mut self, confirm: &Confirm) -> Result<(), SessionError> {
         let confirmation =
             Confirmation::from_base64url(&confirm.mac).ok_or(SessionError::NotAConfirmation)?;
         let Some(th) = self.transcript else {
-            self.early_confirmation = Some(confirmation);
+            let named = match (self.config.role, &confirm.fp) {
+                (Role::Host, Some(fp)) => Some(
+                    base64url::decode(fp)
+                        .and_then(|bytes| Fingerprint::try_from(bytes.as_slice()).ok())
+                        .ok_or(SessionError::Fingerprint(FingerprintError::Malformed))?,
+                ),
+                _ => None,
+            };
+            self.early_confirmation = Some((confirmation, named));
+            if let Some(fp) = named
+                && self.remote_fp.is_none()
+                && self.warning.is_none()
+                && self.transcript_with(fp).is_some_and(|th| {
+                    confirmation.verifies(&self.link_secret, self.peer_confirms_as(), &th)
+                })
+            {
+                self.remote_fp = Some(fp);
+                self.update();
+            }
             return Ok(());
         };
         let from = self.peer_confirms_as();
@@ -664,16 +720,46 @@ impl Session {
 
     /// This side's SDP (offer for the host, answer for the guest).
     pub fn local_sdp(&mut self, sdp: &str) -> Result<(), SessionError> {
-        self.set_fingerprint(sdp, true)
+        self.set_fingerprint(dtls_fingerprint(sdp), true)
     }
 
     /// The peer's SDP.
     pub fn remote_sdp(&mut self, sdp: &str) -> Result<(), SessionError> {
-        self.set_fingerprint(sdp, false)
+        self.set_fingerprint(dtls_fingerprint(sdp), false)
     }
 
-    fn set_fingerprint(&mut self, sdp: &str, local: bool) -> Result<(), SessionError> {
-        let fp = match dtls_fingerprint(sdp) {
+    /// (Guest) the certificate this side's next connection will use, made ahead
+    /// (`RTCPeerConnection.generateCertificate`), as its hash function's name and digest: with
+    /// it, the transcript is complete as soon as the host's hello and offer are in, and this
+    /// side confirms before its answer is made (change 52). The answer must name it.
+    pub fn local_certificate(
+        &mut self,
+        algorithm: &str,
+        fingerprint: &str,
+    ) -> Result<(), SessionError> {
+        // A digest this side's own browser gave that does not parse is no attack: the caller
+        // lets the connection make its own certificate instead, so no warning.
+        let line = format!("a=fingerprint:{algorithm} {fingerprint}");
+        let fp = dtls_fingerprint(&line).map_err(SessionError::Fingerprint)?;
+        self.set_fingerprint(Ok(fp), true)
+    }
+
+    fn set_fingerprint(
+        &mut self,
+        fp: Result<Fingerprint, FingerprintError>,
+        local: bool,
+    ) -> Result<(), SessionError> {
+        if !local
+            && self.config.role == Role::Host
+            && self.transcript.is_some()
+            && fp.as_ref().ok() != self.remote_fp.as_ref()
+        {
+            // An answer that contradicts the certificate the guest confirmed ahead, which this
+            // side confirmed in turn: it takes its confirmation back (see `confirm`).
+            self.withdrawn = true;
+            self.confirmation_sent = false;
+        }
+        let fp = match fp {
             Ok(fp) => fp,
             Err(e) => {
                 // Without exactly one fingerprint neither the keys nor the confirmation can
@@ -692,7 +778,11 @@ impl Session {
         let slot = if local { &mut self.local_fp } else { &mut self.remote_fp };
         match slot {
             Some(old) if *old != fp && self.transcript.is_some() => {
-                self.warn(WarningReason::BadFingerprint)
+                // Not the certificate the keys and confirmations are bound to: the browser
+                // must not be given it (a host locked on the guest's early confirmation, an
+                // answer whose certificate a relay replaced).
+                self.warn(WarningReason::BadFingerprint);
+                return Err(SessionError::FingerprintChanged);
             }
             _ => *slot = Some(fp),
         }
@@ -772,9 +862,9 @@ impl Session {
 
     fn update(&mut self) {
         let Some((peer_e2ee, peer_key)) = self.peer.clone() else { return };
-        let (host_pub, guest_pub) = match self.config.role {
-            Role::Host => (self.own.public_key().clone(), peer_key.clone()),
-            Role::Guest => (peer_key.clone(), self.own.public_key().clone()),
+        let host_pub = match self.config.role {
+            Role::Host => self.own.public_key().clone(),
+            Role::Guest => peer_key.clone(),
         };
         let both_e2ee = self.offers_e2ee() && peer_e2ee;
         if self.config.role == Role::Guest
@@ -789,32 +879,23 @@ impl Session {
         if self.transcript.is_some() {
             return;
         }
-        let (Some(local), Some(remote)) = (self.local_fp, self.remote_fp) else { return };
-        let (fp_host, fp_guest, host_e2ee, guest_e2ee) = match self.config.role {
-            Role::Host => (local, remote, self.offers_e2ee(), peer_e2ee),
-            Role::Guest => (remote, local, peer_e2ee, self.offers_e2ee()),
-        };
-        let th = Transcript {
-            call_id: &self.config.call_id,
-            host_pub: &host_pub,
-            guest_pub: &guest_pub,
-            fp_host: &fp_host,
-            fp_guest: &fp_guest,
-            host_e2ee,
-            guest_e2ee,
-        }
-        .hash();
+        let Some(remote) = self.remote_fp else { return };
+        let Some(th) = self.transcript_with(remote) else { return };
         let repeated = self.used_transcripts.contains(&th);
         self.transcript = Some(th);
         self.used_transcripts.push(th);
-        if let Some(early) = self.early_confirmation.take() {
+        if let Some((early, named)) = self.early_confirmation.take() {
             self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
             if self.confirmed {
                 self.moved_peer_confirmed();
                 self.reset_wait();
+            } else if named == Some(remote) {
+                // It named the very certificate of this transcript, so it is about this
+                // agreement, not a late one for someone before: the peer saw something else.
+                self.warn(WarningReason::ConfirmationMismatch);
             }
         }
-        if !(host_e2ee && guest_e2ee) {
+        if !both_e2ee {
             return;
         }
         // The code is computed even under a warning: comparing it shows the attack too.
@@ -832,6 +913,29 @@ impl Session {
             Role::Guest => (media.guest.clone(), media.host.clone()),
         };
         self.keys = Some(SessionKeys { suite: self.config.suite, send, receive });
+    }
+
+    /// The transcript of the current agreement if the peer's certificate is `remote`; `None`
+    /// until the peer's hello and this side's certificate are in.
+    fn transcript_with(&self, remote: Fingerprint) -> Option<TranscriptHash> {
+        let (peer_e2ee, peer_key) = self.peer.as_ref()?;
+        let local = self.local_fp?;
+        let own = self.own.public_key();
+        let (host_pub, guest_pub, fp_host, fp_guest, host_e2ee, guest_e2ee) = match self.config.role
+        {
+            Role::Host => (own, peer_key, local, remote, self.offers_e2ee(), *peer_e2ee),
+            Role::Guest => (peer_key, own, remote, local, *peer_e2ee, self.offers_e2ee()),
+        };
+        let th = Transcript {
+            call_id: &self.config.call_id,
+            host_pub,
+            guest_pub,
+            fp_host: &fp_host,
+            fp_guest: &fp_guest,
+            host_e2ee,
+            guest_e2ee,
+        };
+        Some(th.hash())
     }
 
     /// What the shield shows now.

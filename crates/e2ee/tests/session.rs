@@ -305,7 +305,7 @@ fn no_confirmation_no_lock_and_a_forged_one_warns() {
     // Everything but the confirmation: the relay dropping it cannot bring a lock.
     assert_eq!(host.state(), ShieldState::Connecting);
     assert!(host.take_keys().is_none());
-    assert!(host.peer_confirm(&Confirm { mac: "AAAA".into() }).is_err());
+    assert!(host.peer_confirm(&Confirm { mac: "AAAA".into(), fp: None }).is_err());
     assert_eq!(host.state(), ShieldState::Connecting, "a malformed confirmation changes nothing");
     host.peer_confirm(&guest.confirm().unwrap()).unwrap();
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
@@ -345,13 +345,121 @@ fn answer_on_its_way(seed: &str) -> (Session, Session, LinkSecret) {
 #[test]
 fn a_confirmation_that_arrives_early_is_checked_when_the_transcript_is_complete() {
     let (mut host, mut guest, _) = answer_on_its_way("early");
-    // The guest's confirmation overtakes its answer.
-    host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+    // The guest's confirmation overtakes its answer, without naming its certificate (as one
+    // of version 2 did): the host keeps it until the answer completes the transcript.
+    let mut confirm = guest.confirm().unwrap();
+    confirm.fp = None;
+    host.peer_confirm(&confirm).unwrap();
     assert_eq!(host.state(), ShieldState::Connecting);
     host.remote_sdp(&sdp("BB")).unwrap();
     guest.peer_confirm(&host.confirm().unwrap()).unwrap();
     let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
     assert_eq!(guest.state(), ShieldState::Locked { code });
+}
+
+/// The digest `sdp(fill)` names, as `getFingerprints` gives it.
+fn digest(fill: &str) -> String {
+    vec![fill; 32].join(":")
+}
+
+/// Both with E2EE on; the guest made its certificate ahead (`BB`) and has the host's offer
+/// (`AA`), its answer not made yet (change 52).
+fn offer_in_with_certificate_ahead(seed: &str) -> (Session, Session) {
+    let (mut host, mut guest, _) = after_hellos(seed, true, true);
+    guest.local_certificate("sha-256", &digest("BB")).unwrap();
+    assert!(guest.confirm().is_none(), "no transcript before the offer");
+    host.local_sdp(&sdp("AA")).unwrap();
+    guest.remote_sdp(&sdp("AA")).unwrap();
+    (host, guest)
+}
+
+#[test]
+fn a_guest_with_its_certificate_made_ahead_confirms_before_answering_and_both_lock() {
+    let (mut host, mut guest) = offer_in_with_certificate_ahead("ahead");
+    let confirm = guest.confirm().expect("the transcript is complete before the answer");
+    assert_eq!(confirm.fp, Some(shieldcall_protocol::base64url::encode(&[0xBB; 32])));
+    host.peer_confirm(&confirm).unwrap();
+    let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
+    assert!(host.confirm().unwrap().fp.is_none(), "the host's certificate is in its offer");
+    guest.peer_confirm(&host.confirm().unwrap()).unwrap();
+    assert_eq!(guest.state(), ShieldState::Locked { code });
+    // The answer then names the same certificate on both sides: nothing changes.
+    guest.local_sdp(&sdp("BB")).unwrap();
+    host.remote_sdp(&sdp("BB")).unwrap();
+    assert_eq!(host.state(), ShieldState::Locked { code });
+    assert_eq!(guest.state(), ShieldState::Locked { code });
+    let (hk, gk) = (host.keys().unwrap(), guest.keys().unwrap());
+    assert_eq!((&hk.send, &hk.receive), (&gk.receive, &gk.send));
+
+    // The same call with the certificate learnt from the answer (version 2's order) agrees on
+    // the same code: the transcript did not change, only when it is complete.
+    let (mut host2, mut guest2, _) = answer_on_its_way("ahead");
+    host2.remote_sdp(&sdp("BB")).unwrap();
+    exchange_confirmations(&mut host2, &mut guest2, &honest);
+    assert_eq!(host2.state(), ShieldState::Locked { code });
+}
+
+#[test]
+fn an_answer_naming_another_certificate_than_the_confirmed_one_is_refused_and_red() {
+    for answer in [sdp("0F"), with_extra_fingerprint(&sdp("BB"))] {
+        let (mut host, mut guest) = offer_in_with_certificate_ahead("swapped answer");
+        host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+        guest.peer_confirm(&host.poll_transmit().unwrap()).unwrap();
+        assert!(matches!(host.state(), ShieldState::Locked { .. }));
+        assert!(matches!(guest.state(), ShieldState::Locked { .. }));
+        // A relay puts its own certificate in the answer, to end DTLS itself.
+        assert!(host.remote_sdp(&answer).is_err(), "never given to the browser");
+        assert!(matches!(host.state(), ShieldState::Warning { .. }));
+        assert!(host.keys().is_none() && host.take_keys().is_none(), "keys withdrawn");
+        // The host takes its confirmation back: the guest, locked on it, turns red too.
+        let withdrawn = host.poll_transmit().expect("confirms again");
+        guest.peer_confirm(&withdrawn).unwrap();
+        let mismatch = ShieldState::Warning { reason: WarningReason::ConfirmationMismatch };
+        assert_eq!(guest.state(), mismatch);
+        assert!(guest.keys().is_none());
+    }
+    assert_eq!(
+        {
+            let (mut host, guest) = offer_in_with_certificate_ahead("swapped answer");
+            host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+            host.remote_sdp(&sdp("0F"))
+        },
+        Err(session::SessionError::FingerprintChanged)
+    );
+    // A browser that answered with another certificate than the one made ahead: not sent.
+    let (_, mut guest) = offer_in_with_certificate_ahead("browser ignored it");
+    assert_eq!(guest.local_sdp(&sdp("0E")), Err(session::SessionError::FingerprintChanged));
+    assert_eq!(guest.state(), ShieldState::Warning { reason: WarningReason::BadFingerprint });
+}
+
+#[test]
+fn a_relay_that_rewrites_the_certificate_in_a_confirmation_gains_nothing() {
+    let forged_fp = Some(shieldcall_protocol::base64url::encode(&[0x0F; 32]));
+    // Only in the confirmation: no lock on it; the answer's certificate then confirms.
+    let (mut host, guest) = offer_in_with_certificate_ahead("rewritten fp");
+    let mut confirm = guest.confirm().unwrap();
+    confirm.fp = forged_fp.clone();
+    host.peer_confirm(&confirm).unwrap();
+    assert_eq!(host.state(), ShieldState::Connecting, "the MAC is not over that certificate");
+    host.remote_sdp(&sdp("BB")).unwrap();
+    assert!(matches!(host.state(), ShieldState::Locked { .. }));
+
+    // In the confirmation and the answer alike: red as soon as the answer is in.
+    let (mut host, guest) = offer_in_with_certificate_ahead("rewritten fp and answer");
+    let mut confirm = guest.confirm().unwrap();
+    confirm.fp = forged_fp;
+    host.peer_confirm(&confirm).unwrap();
+    assert_eq!(host.state(), ShieldState::Connecting);
+    host.remote_sdp(&sdp("0F")).unwrap();
+    assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
+
+    // Not a digest at all: refused, nothing kept.
+    let (mut host, guest) = offer_in_with_certificate_ahead("malformed fp");
+    let mut confirm = guest.confirm().unwrap();
+    confirm.fp = Some("not a digest".into());
+    assert!(host.peer_confirm(&confirm).is_err());
+    host.remote_sdp(&sdp("BB")).unwrap();
+    assert_eq!(host.state(), ShieldState::Connecting);
 }
 
 #[test]
@@ -361,7 +469,7 @@ fn an_early_confirmation_for_someone_else_is_dropped_without_a_warning() {
     // answer: it does not match, and it is not held against this guest.
     let earlier = keys::TranscriptHash([9; 32]);
     let from_earlier_guest = keys::Confirmation::new(&secret, ConfirmFrom::Guest, &earlier);
-    host.peer_confirm(&Confirm { mac: from_earlier_guest.to_base64url() }).unwrap();
+    host.peer_confirm(&Confirm { mac: from_earlier_guest.to_base64url(), fp: None }).unwrap();
     host.remote_sdp(&sdp("BB")).unwrap();
     assert_eq!(host.state(), ShieldState::Connecting, "no lock from it, and no warning");
     assert!(!host.confirmed());
@@ -396,7 +504,7 @@ fn a_forged_confirmation_after_the_lock_turns_the_shield_red() {
         ConfirmFrom::Guest,
         &keys::TranscriptHash([0; 32]),
     );
-    host.peer_confirm(&Confirm { mac: forged.to_base64url() }).unwrap();
+    host.peer_confirm(&Confirm { mac: forged.to_base64url(), fp: None }).unwrap();
     assert_eq!(host.state(), ShieldState::Warning { reason: WarningReason::ConfirmationMismatch });
     assert!(host.take_keys().is_none());
 }

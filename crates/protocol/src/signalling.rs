@@ -7,7 +7,7 @@
 use crate::json::{self, FromJson, Json, Object, ObjectWriter};
 
 /// Protocol version carried in [`Hello`].
-pub const PROTOCOL_VERSION: u8 = 2;
+pub const PROTOCOL_VERSION: u8 = 3;
 
 /// Largest text message the relay accepts or forwards, in bytes.
 pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
@@ -243,10 +243,14 @@ pub struct Hello {
 }
 
 /// The sender's key confirmation (32 bytes, base64url; `Confirmation` in the E2EE core): proof,
-/// keyed by the link secret, of the transcript it saw.
+/// keyed by the link secret, of the transcript it saw. The guest's names its own DTLS
+/// certificate too (`fp`, the SHA-256 digest, 32 bytes base64url): it confirms as the offer
+/// arrives, before its answer, so the host learns that fingerprint here first (PROTOCOL.md
+/// change 52) and takes it only if the MAC verifies over it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Confirm {
     pub mac: String,
+    pub fp: Option<String>,
 }
 
 /// A message from one client to the other, forwarded unchanged by the relay.
@@ -298,9 +302,10 @@ impl Signal {
                 .bool("e2ee", *e2ee)
                 .string("pub", public_key)
                 .finish(),
-            Signal::Confirm(Confirm { mac }) => {
-                ObjectWriter::tagged("confirm").string("mac", mac).finish()
-            }
+            Signal::Confirm(Confirm { mac, fp }) => ObjectWriter::tagged("confirm")
+                .string("mac", mac)
+                .optional_string("fp", fp.as_deref())
+                .finish(),
             Signal::Offer { sdp } => ObjectWriter::tagged("offer").string("sdp", sdp).finish(),
             Signal::Answer { sdp } => ObjectWriter::tagged("answer").string("sdp", sdp).finish(),
             Signal::Ice { candidate, sdp_mid, sdp_m_line_index } => {
@@ -564,7 +569,9 @@ impl Signal {
                 e2ee: f.required("e2ee")?,
                 public_key: f.required("pub")?,
             }),
-            "confirm" => Signal::Confirm(Confirm { mac: f.required("mac")? }),
+            "confirm" => {
+                Signal::Confirm(Confirm { mac: f.required("mac")?, fp: f.optional("fp")? })
+            }
             "offer" => Signal::Offer { sdp: f.required("sdp")? },
             "answer" => Signal::Answer { sdp: f.required("sdp")? },
             "ice" => Signal::Ice {
@@ -623,13 +630,20 @@ mod tests {
     fn hello_uses_the_protocol_field_names() {
         let hello =
             Signal::Hello(Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: "AAAA".into() });
-        assert_eq!(hello.to_json(), r#"{"t":"hello","v":2,"e2ee":true,"pub":"AAAA"}"#);
+        assert_eq!(hello.to_json(), r#"{"t":"hello","v":3,"e2ee":true,"pub":"AAAA"}"#);
         assert_eq!(Signal::parse(&hello.to_json()), Ok(hello));
-        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into() });
+        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into(), fp: None });
         assert_eq!(confirm.to_json(), r#"{"t":"confirm","mac":"AAAA"}"#);
         assert_eq!(Signal::parse(&confirm.to_json()), Ok(confirm));
+        let guest = Signal::Confirm(Confirm { mac: "AAAA".into(), fp: Some("BBBB".into()) });
+        assert_eq!(guest.to_json(), r#"{"t":"confirm","mac":"AAAA","fp":"BBBB"}"#);
+        assert_eq!(Signal::parse(&guest.to_json()), Ok(guest));
+        assert_eq!(
+            Signal::parse(r#"{"t":"confirm","mac":"A","fp":1}"#),
+            Err(SignalError::Malformed)
+        );
         // Unknown fields are refused inside the typed messages too.
-        let extra = r#"{"t":"hello","v":2,"e2ee":true,"pub":"AAAA","x":1}"#;
+        let extra = r#"{"t":"hello","v":3,"e2ee":true,"pub":"AAAA","x":1}"#;
         assert_eq!(Signal::parse(extra), Err(SignalError::Malformed));
         assert_eq!(
             Signal::parse(r#"{"t":"confirm","mac":"A","x":1}"#),
@@ -812,7 +826,8 @@ mod tests {
         prop_oneof![
             (any::<u8>(), any::<bool>(), s())
                 .prop_map(|(v, e2ee, public_key)| Signal::Hello(Hello { v, e2ee, public_key })),
-            s().prop_map(|mac| Signal::Confirm(Confirm { mac })),
+            (s(), any::<Option<String>>())
+                .prop_map(|(mac, fp)| Signal::Confirm(Confirm { mac, fp })),
             s().prop_map(|sdp| Signal::Offer { sdp }),
             s().prop_map(|sdp| Signal::Answer { sdp }),
             (s(), any::<Option<String>>(), any::<Option<u16>>()).prop_map(
@@ -933,7 +948,8 @@ mod tests {
     }
 
     /// The members a message may leave out (`Option`s, absent or `null`), by tag.
-    const OPTIONAL: [(&str, &str); 6] = [
+    const OPTIONAL: [(&str, &str); 7] = [
+        ("confirm", "fp"),
         ("joined", "turn"),
         ("error", "request"),
         ("join", "rejoin"),

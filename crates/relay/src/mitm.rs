@@ -8,7 +8,9 @@
 //! guest has E2EE off, to get its media under DTLS only (a downgrade: both key confirmations
 //! must then mismatch); one that adds a DTLS fingerprint of its own to every offer and answer
 //! (what a relay that wants to terminate DTLS itself would do); and one that drops every key
-//! confirmation (the shield must end in a warning, not wait forever).
+//! confirmation (the shield must end in a warning, not wait forever); and one that puts a
+//! certificate of its own in every answer, after the guest confirmed its real one (PROTOCOL.md
+//! change 52: the host must refuse the answer and both end red).
 
 use shieldcall_protocol::{Confirm, Hello, Signal};
 
@@ -23,6 +25,8 @@ TEST-ONLY MAN-IN-THE-MIDDLE MODES (shieldcall-relay-mitm only; at most one):
     --mitm-add-fingerprint   add an a=fingerprint:sha-384 line of the relay's own after each
                              a=fingerprint:sha-256 line of every offer and answer
     --mitm-drop-confirm      drop every key confirmation instead of forwarding it
+    --mitm-swap-answer-fp    replace the sha-256 fingerprint of every answer with one of
+                             the relay's own
 ";
 
 /// Valid uncompressed P-256 points (SEC1, 65 bytes, base64url without padding), one per
@@ -57,11 +61,18 @@ pub enum Attack {
     AddFingerprint,
     /// Drop every `confirm`.
     DropConfirm,
+    /// Replace the `a=fingerprint:sha-256` value of every answer with the relay's own.
+    SwapAnswerFingerprint,
 }
 
 impl Attack {
-    pub const ALL: [Attack; 4] =
-        [Attack::SwapKeys, Attack::FlipE2ee, Attack::AddFingerprint, Attack::DropConfirm];
+    pub const ALL: [Attack; 5] = [
+        Attack::SwapKeys,
+        Attack::FlipE2ee,
+        Attack::AddFingerprint,
+        Attack::DropConfirm,
+        Attack::SwapAnswerFingerprint,
+    ];
 
     /// The flag of `shieldcall-relay-mitm` that turns this attack on.
     pub fn flag(self) -> &'static str {
@@ -70,6 +81,7 @@ impl Attack {
             Attack::FlipE2ee => "--mitm-flip-e2ee",
             Attack::AddFingerprint => "--mitm-add-fingerprint",
             Attack::DropConfirm => "--mitm-drop-confirm",
+            Attack::SwapAnswerFingerprint => "--mitm-swap-answer-fp",
         }
     }
 
@@ -80,6 +92,7 @@ impl Attack {
             Attack::FlipE2ee => "TURNS E2EE OFF in the guest's hellos",
             Attack::AddFingerprint => "ADDS A DTLS FINGERPRINT of its own to every offer/answer",
             Attack::DropConfirm => "DROPS every key confirmation",
+            Attack::SwapAnswerFingerprint => "REPLACES THE DTLS FINGERPRINT of every answer",
         }
     }
 }
@@ -139,6 +152,9 @@ pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> 
             Signal::Answer { sdp: add_fingerprint(sdp) }
         }
         (Attack::DropConfirm, Signal::Confirm(Confirm { .. })) => return Some(Rewrite::Drop),
+        (Attack::SwapAnswerFingerprint, Signal::Answer { sdp }) => {
+            Signal::Answer { sdp: swap_fingerprint(sdp) }
+        }
         _ => return None,
     };
     Some(Rewrite::Forge(forged.to_json()))
@@ -148,6 +164,27 @@ pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> 
 pub fn forged_fingerprint_line() -> String {
     let hex: Vec<String> = FORGED_SHA384.iter().map(|b| format!("{b:02X}")).collect();
     format!("a=fingerprint:sha-384 {}", hex.join(":"))
+}
+
+/// `sdp` with the value of each `a=fingerprint:sha-256` line replaced by the first 32 bytes of
+/// the relay's forged digest: one certificate still, but not the guest's.
+pub fn swap_fingerprint(sdp: &str) -> String {
+    let hex: Vec<String> = FORGED_SHA384[..32].iter().map(|b| format!("{b:02X}")).collect();
+    let mut out = String::with_capacity(sdp.len());
+    for line in sdp.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\r', '\n']);
+        let is_sha256 = body
+            .get(..22)
+            .is_some_and(|start| start.eq_ignore_ascii_case("a=fingerprint:sha-256 "));
+        if is_sha256 {
+            out.push_str(&body[..22]);
+            out.push_str(&hex.join(":"));
+            out.push_str(&line[body.len()..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// `sdp` with [`forged_fingerprint_line`] right after each `a=fingerprint:sha-256` line, with
@@ -252,8 +289,24 @@ mod tests {
     }
 
     #[test]
+    fn an_answers_fingerprint_is_replaced_and_nothing_else() {
+        let answer = Signal::Answer { sdp: format!("v=0\r\n{SHA256}\r\na=setup:active\r\n") };
+        let Some(Rewrite::Forge(forged)) = rewrite(Attack::SwapAnswerFingerprint, &answer, 1)
+        else {
+            panic!("the answer is rewritten")
+        };
+        let Ok(Signal::Answer { sdp }) = Signal::parse(&forged) else { panic!("{forged}") };
+        assert_ne!(sdp, format!("v=0\r\n{SHA256}\r\na=setup:active\r\n"));
+        assert_eq!(sdp.lines().count(), 3);
+        assert!(sdp.contains("\r\na=fingerprint:sha-256 ") && sdp.ends_with("a=setup:active\r\n"));
+        assert_eq!(sdp.matches("a=fingerprint:").count(), 1);
+        let offer = Signal::Offer { sdp: format!("v=0\r\n{SHA256}\r\n") };
+        assert_eq!(rewrite(Attack::SwapAnswerFingerprint, &offer, 0), None);
+    }
+
+    #[test]
     fn confirmations_are_dropped_and_nothing_else() {
-        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into() });
+        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into(), fp: None });
         assert_eq!(rewrite(Attack::DropConfirm, &confirm, 0), Some(Rewrite::Drop));
         assert_eq!(rewrite(Attack::DropConfirm, &confirm, 1), Some(Rewrite::Drop));
         let offer = Signal::Offer { sdp: format!("v=0\r\n{SHA256}\r\n") };

@@ -131,6 +131,10 @@ pub enum Input {
     IceGatheringComplete { generation: Generation },
     /// The connection's state changed.
     LinkState { generation: Generation, state: LinkState },
+    /// [`Effect::MakeCertificate`]'s answer: the certificate's `(hash function, fingerprint)`
+    /// as the browser gives them (`getFingerprints`), or `None` if it could not make one (the
+    /// guest's connections then make their own, and it confirms after its answer).
+    Certificate { fingerprint: Option<(String, String)> },
     /// [`Effect::CheckCertificate`]'s answer: the remote certificates the browser reports,
     /// `(hash function, fingerprint)`; empty where the browser reports none.
     RemoteCertificates { generation: Generation, certificates: Vec<(String, String)> },
@@ -259,16 +263,24 @@ pub enum Effect {
         e2ee: bool,
         ice: IceSettings,
     },
+    /// (Guest) make, ahead, the DTLS certificate of the next connection
+    /// (`RTCPeerConnection.generateCertificate`, ECDSA P-256) and keep it for the next
+    /// [`Effect::Connect`] that asks for it; answered by [`Input::Certificate`]. At most one is
+    /// asked for at a time.
+    MakeCertificate,
     /// Make a peer connection: the host with its own offer (`offer` is `None`), the guest
     /// answering `offer`; codecs chosen for E2EE if `e2ee`. Answered by [`Input::LinkMade`],
     /// then [`Input::LocalDescription`] (and, for the guest, [`Input::DescriptionsApplied`]),
     /// or [`Input::ConnectFailed`]. `ice`: its ICE servers (config.json's, then the relay's
-    /// TURN servers with this place's credentials) and transport policy.
+    /// TURN servers with this place's credentials) and transport policy. With `certificate`,
+    /// the connection uses the certificate of the last [`Input::Certificate`] (and it is used
+    /// up): the guest has confirmed with its fingerprint already.
     Connect {
         generation: Generation,
         offer: Option<String>,
         e2ee: bool,
         ice: IceSettings,
+        certificate: bool,
     },
     /// (Host) apply the guest's answer; answered by [`Input::DescriptionsApplied`] or
     /// [`Input::AnswerRefused`].

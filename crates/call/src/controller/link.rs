@@ -8,6 +8,10 @@ use shieldcall_protocol::{PayloadTypes, Signal, WorkerCommand};
 
 use super::{CallStatus, Controller, Effect, Generation, IceCandidate, LinkState};
 
+/// (Host) how long an answer may take once the guest's early confirmation locked the call
+/// (ms): nothing else waits for it then. An honest one follows within about a second.
+pub const ANSWER_WAIT_MS: u64 = 6_000;
+
 /// What a browser that reports no remote DTLS certificate (Firefox) is told: one of the checks
 /// behind the lock cannot run there.
 pub const CERTIFICATE_UNCHECKED: &str = "This browser does not report the media connection's \
@@ -20,12 +24,10 @@ pub const CERTIFICATE_UNCHECKED: &str = "This browser does not report the media 
 pub(super) struct Link {
     /// The browser has made the connection and its transceivers ([`Effect::Connect`]).
     made: bool,
-    /// (Guest) the host's offer, for the session once the browser has applied it.
-    offer: Option<String>,
     /// Both descriptions are applied: ICE candidates can go in.
     descriptions_applied: bool,
-    /// (Host) the offer went out and no answer has been taken since.
-    pub(super) awaiting_answer: bool,
+    /// (Host) since when (ms) the offer has been out with no answer taken.
+    pub(super) awaiting_answer: Option<u64>,
     /// The peer's candidates, kept until the descriptions are applied.
     pending_ice: Vec<IceCandidate>,
     state: LinkState,
@@ -49,16 +51,31 @@ impl Controller {
     }
 
     /// Make the peer connection: the host with its offer, the guest with the host's.
+    ///
+    /// A guest with a certificate made ahead confirms now, before the browser has even applied
+    /// the offer (change 52): its transcript needs nothing of its answer but that certificate.
     pub(super) fn start_link(&mut self, offer: Option<String>) {
         if !self.worker_ready {
             return;
         }
+        let mut certificate = false;
+        if let Some(offer) = &offer {
+            if let Some((algorithm, digest)) = self.next_certificate.take() {
+                certificate = self.session.local_certificate(&algorithm, &digest).is_ok();
+                if !certificate {
+                    self.log("the certificate made ahead has no usable fingerprint");
+                }
+            }
+            if let Err(e) = self.session.remote_sdp(offer) {
+                self.log(format!("relay: an offer refused: {e}"));
+            }
+            self.follow_session();
+        }
         self.retry.started(self.now);
         self.link = Some(Link {
             made: false,
-            offer: offer.clone(),
             descriptions_applied: false,
-            awaiting_answer: false,
+            awaiting_answer: None,
             pending_ice: std::mem::take(&mut self.early_ice),
             state: LinkState::Connecting,
             relay_candidate: false,
@@ -69,7 +86,46 @@ impl Controller {
         // confirmed agreement (keys, or transport only) before any frame passes.
         let e2ee = self.session.e2ee_intended();
         let ice = self.ice.with_turn(self.turn.as_ref());
-        self.emit(Effect::Connect { generation: self.generation, offer, e2ee, ice });
+        self.emit(Effect::Connect { generation: self.generation, offer, e2ee, ice, certificate });
+    }
+
+    /// (Guest) have the browser make the next connection's certificate ahead, unless one is
+    /// ready, on its way, or cannot be made. Asked when the worker starts, and on the clock's
+    /// next tick after a connection took the last one, so that it never competes with the
+    /// set-up of the connection just made.
+    pub(super) fn make_certificate(&mut self) {
+        if self.role == Role::Guest
+            && self.worker_ready
+            && !self.certificate_asked
+            && self.next_certificate.is_none()
+        {
+            self.certificate_asked = true;
+            self.emit(Effect::MakeCertificate);
+        }
+    }
+
+    /// The browser made the certificate asked for (or could not: then none is asked again).
+    pub(super) fn certificate_made(&mut self, fingerprint: Option<(String, String)>) {
+        match fingerprint {
+            Some(fingerprint) => {
+                self.certificate_asked = false;
+                self.next_certificate = Some(fingerprint);
+            }
+            None => self.log("this browser could not make a certificate ahead"),
+        }
+    }
+
+    /// (Host) locked on the guest's early confirmation, with the answer overdue: a relay may
+    /// hold it back. The connection is made again, as after a failure.
+    pub(super) fn answer_deadline(&mut self) {
+        let now = self.now;
+        let Some(link) = self.link.as_mut() else { return };
+        let overdue = link.awaiting_answer.is_some_and(|since| now >= since + ANSWER_WAIT_MS);
+        if overdue && self.session.confirmed() {
+            link.awaiting_answer = None;
+            self.log("relay: no answer came; making the connection again");
+            self.retry_later(None);
+        }
     }
 
     /// (Host) Alone in the room, with a media worker and the relay's TURN credentials: let the
@@ -101,11 +157,6 @@ impl Controller {
         }
         let Some(link) = self.link.as_mut() else { return };
         link.made = true;
-        if let Some(offer) = link.offer.take()
-            && let Err(e) = self.session.remote_sdp(&offer)
-        {
-            self.log(format!("relay: an offer refused: {e}"));
-        }
         self.new_remote_media();
     }
 
@@ -128,8 +179,9 @@ impl Controller {
         match self.role {
             Role::Host => {
                 self.send(Signal::Offer { sdp });
+                let now = self.now;
                 if let Some(link) = self.link.as_mut() {
-                    link.awaiting_answer = true;
+                    link.awaiting_answer = Some(now);
                 }
                 self.follow_session();
             }

@@ -47,6 +47,7 @@ pub use handover::{
     TRANSFER_SENT, peer_transferred, transferred_away,
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
+pub use link::ANSWER_WAIT_MS;
 pub use moving::{
     MOVE_LOST, MOVE_NOT_WHILE_RED, MOVE_NOT_YET, MOVE_REFUSED, MOVED_AWAY, MOVED_HERE_NEW_CODE,
     PEER_MOVED, PEER_MOVED_REKEYED, PEER_MOVED_UNANNOUNCED, move_refused,
@@ -107,6 +108,11 @@ pub struct Controller {
     retry_pending: Option<Option<Hello>>,
     /// (Host) make the connection again as soon as the fresh worker runs.
     reconnect_when_ready: bool,
+    /// (Guest) the certificate made ahead for the next connection, `(hash function, digest)`.
+    next_certificate: Option<(String, String)>,
+    /// (Guest) a certificate is being made, or the browser could not make one: none is asked
+    /// for.
+    certificate_asked: bool,
     /// The connection whose certificate has been checked against the bound one.
     certificate_checked: Option<Generation>,
     /// Whether the person was told that this browser reports no remote certificate.
@@ -234,6 +240,8 @@ impl Controller {
             retry: Retry::new(),
             retry_pending: None,
             reconnect_when_ready: false,
+            next_certificate: None,
+            certificate_asked: false,
             certificate_checked: None,
             said_certificate_unchecked: false,
             media_health: MediaHealth::default(),
@@ -319,6 +327,7 @@ impl Controller {
             }
             Input::IceGatheringComplete { generation } => self.gathering_complete(generation),
             Input::LinkState { generation, state } => self.link_state(generation, state),
+            Input::Certificate { fingerprint } => self.certificate_made(fingerprint),
             Input::RemoteCertificates { generation, certificates } => {
                 self.remote_certificates(generation, &certificates)
             }
@@ -428,6 +437,7 @@ impl Controller {
                 self.set_status(CallStatus::Waiting);
             }
         }
+        self.make_certificate();
         self.follow_session();
         for inbound in std::mem::take(&mut self.backlog) {
             self.inbound(inbound);
@@ -451,6 +461,8 @@ impl Controller {
         let now = self.now;
         self.session.handle_timeout(now);
         self.follow_session();
+        self.answer_deadline();
+        self.make_certificate();
         if self.retry_pending.is_some() && !self.media_connected() {
             self.show_retry();
         } else if self.session.confirmed() && self.media_connected() {

@@ -242,15 +242,16 @@ impl Controller {
             return;
         }
         let generation = self.generation;
-        let Some(link) = self.link.as_mut().filter(|l| l.awaiting_answer) else {
+        let Some(link) = self.link.as_mut().filter(|l| l.awaiting_answer.is_some()) else {
             // Not waiting for an answer: one for an offer of an earlier connection, or a copy.
             return self.log("relay: an answer nobody waits for");
         };
-        link.awaiting_answer = false;
+        link.awaiting_answer = None;
         // The session takes the answer's fingerprint now, not once the browser has applied it:
-        // the guest's key confirmation comes right behind the answer and must find the
-        // transcript complete. (An answer the browser refuses ends the call.) An answer that
-        // names no certificate, or more than one, is never given to the browser.
+        // a guest that made no certificate ahead confirms right behind its answer, and its
+        // confirmation must find the transcript complete. (An answer the browser refuses ends
+        // the call.) An answer that names no certificate, or more than one, or another one
+        // than the guest confirmed (change 52), is never given to the browser.
         let taken = self.session.remote_sdp(&sdp);
         if let Err(e) = &taken {
             self.log(format!("relay: an answer refused: {e}"));

@@ -109,7 +109,10 @@ fn an_extra_fingerprint_in_the_answer_is_refused() {
     world.join();
     assert_eq!(world.host.warning(), Some(WarningReason::ExtraFingerprint));
     assert!(world.host.link.as_ref().is_some_and(|l| !l.applied), "never given to the browser");
-    assert!(never_locked(&world));
+    // Both had locked on the confirmations, sent before the answer (change 52); the host takes
+    // its own back, so the guest turns red too, and neither worker keeps keys.
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!((world.host.keys(), world.guest.keys()), (None, None));
 }
 
 #[test]
@@ -202,7 +205,10 @@ fn a_replayed_confirmation_beside_the_real_one_changes_nothing() {
 fn a_malformed_confirmation_is_logged_and_changes_nothing() {
     let mut world = World::call(Settings::default());
     let code = world.host.code();
-    world.inject(From::Host, Signal::Confirm(Confirm { mac: "not a confirmation".into() }));
+    world.inject(
+        From::Host,
+        Signal::Confirm(Confirm { mac: "not a confirmation".into(), fp: None }),
+    );
     world.assert_locked();
     assert_eq!(world.host.code(), code);
     assert!(world.host.view.logs.iter().any(|l| l.contains("malformed key confirmation")));
@@ -212,7 +218,7 @@ fn a_malformed_confirmation_is_logged_and_changes_nothing() {
 #[test]
 fn a_forged_confirmation_turns_a_locked_call_red() {
     let mut world = World::call(Settings::default());
-    let Signal::Confirm(Confirm { mac }) =
+    let Signal::Confirm(Confirm { mac, .. }) =
         world.guest.sent.iter().find(|(_, s)| is_confirm(s)).unwrap().1.clone()
     else {
         unreachable!()
@@ -220,7 +226,7 @@ fn a_forged_confirmation_turns_a_locked_call_red() {
     // The same length, one character (six bits of the first byte) changed.
     let first = if mac.starts_with('A') { "B" } else { "A" };
     let forged = format!("{first}{}", &mac[1..]);
-    world.inject(From::Host, Signal::Confirm(Confirm { mac: forged }));
+    world.inject(From::Host, Signal::Confirm(Confirm { mac: forged, fp: None }));
     assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
     assert_eq!(world.host.keys(), None);
 }
@@ -372,4 +378,44 @@ fn a_confirmation_that_overtakes_the_answer_still_locks() {
     });
     world.join();
     world.assert_locked();
+}
+
+#[test]
+fn an_answer_whose_certificate_was_replaced_turns_both_red_and_is_never_applied() {
+    // The guest confirmed with its own certificate before answering (change 52); a relay that
+    // then puts another one in the answer, to end DTLS itself, is caught on both sides.
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| match s {
+        Signal::Answer { .. } => Signal::Answer { sdp: sdp("EE") },
+        other => other,
+    });
+    world.join();
+    assert_eq!(world.host.warning(), Some(WarningReason::BadFingerprint));
+    assert!(world.host.link.as_ref().is_some_and(|l| !l.applied), "never given to the browser");
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!((world.host.keys(), world.guest.keys()), (None, None));
+    world.advance(30_000);
+    assert_eq!(world.host.warning(), Some(WarningReason::BadFingerprint), "final");
+}
+
+#[test]
+fn a_certificate_rewritten_in_the_guests_confirmation_brings_no_lock_on_it() {
+    // The MAC is not over the relay's certificate: the host waits for the answer, whose
+    // certificate then completes the transcript the guest confirmed.
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| match s {
+        Signal::Confirm(Confirm { mac, fp: Some(_) }) => {
+            let fp = Some(shieldcall_protocol::base64url::encode(&[0xEE; 32]));
+            Signal::Confirm(Confirm { mac, fp })
+        }
+        other => other,
+    });
+    world.join();
+    world.assert_locked();
+    let host = &world.host.trace;
+    let (answer, lock) = (
+        host.iter().position(|t| *t == "answer received"),
+        host.iter().position(|t| *t == "shield locked"),
+    );
+    assert!(answer < lock, "locked only once the answer was in: {host:?}");
 }

@@ -161,6 +161,12 @@ pub struct Side {
     pub reported_certificate: Option<Option<String>>,
     /// The next description this browser makes names no certificate.
     pub describe_without_certificate: bool,
+    /// This browser cannot make a certificate ahead (`generateCertificate` fails).
+    pub no_certificate_ahead: bool,
+    /// The certificate made ahead (its fill), kept for the `Connect` that asks for it.
+    pub made_certificate: Option<String>,
+    /// Certificates made ahead so far.
+    pub certificates_made: u32,
     /// The set-up steps the page would mark on its timeline, in order.
     pub trace: Vec<&'static str>,
     /// What this page asked of the relay itself (not forwarded), in order.
@@ -219,6 +225,9 @@ impl Side {
             cannot_seal: false,
             reported_certificate: None,
             describe_without_certificate: false,
+            no_certificate_ahead: false,
+            made_certificate: None,
+            certificates_made: 0,
             trace: Vec::new(),
             relay_requests: Vec::new(),
             cert_seq: 0,
@@ -374,12 +383,28 @@ impl Side {
                 self.pending.push_back(answer);
             }
             Effect::PrepareConnection { e2ee, ice } => self.prepared.push((e2ee, ice)),
-            Effect::Connect { generation, offer, e2ee, ice } => {
+            Effect::MakeCertificate => {
+                let fingerprint = if self.no_certificate_ahead {
+                    None
+                } else {
+                    self.certificates_made += 1;
+                    let fill = self.next_certificate();
+                    self.made_certificate = Some(fill.clone());
+                    Some(("sha-256".to_string(), vec![fill; 32].join(":")))
+                };
+                self.pending.push_back(Input::Certificate { fingerprint });
+            }
+            Effect::Connect { generation, offer, e2ee, ice, certificate } => {
                 self.connects += 1;
                 self.connect_e2ee.push(e2ee);
                 self.connect_ice.push(ice);
                 self.connect_times.push(now);
-                let local = self.next_certificate();
+                let made = if certificate { self.made_certificate.take() } else { None };
+                assert!(
+                    made.is_some() || !certificate,
+                    "a Connect asked for a certificate never made"
+                );
+                let local = made.unwrap_or_else(|| self.next_certificate());
                 let remote = offer.as_deref().and_then(fill_of);
                 self.link = Some(Link {
                     generation,

@@ -138,11 +138,12 @@ fn the_set_up_steps_are_named_in_the_order_they_happen() {
         "hello received",
         "connect",
         "offer sent",
-        "answer received",
-        "confirmation sent",
+        // The guest confirms before it answers (change 52): the host locks on it.
         "confirmation received",
+        "confirmation sent",
         "shield locked",
         "keys to the worker",
+        "answer received",
         "connection connected",
         "remote certificate read",
     ];
@@ -152,13 +153,16 @@ fn the_set_up_steps_are_named_in_the_order_they_happen() {
         "hello sent",
         "hello received",
         "offer received",
-        "answer sent",
         "confirmation sent",
+        "connect",
         "confirmation received",
         "shield locked",
         "keys to the worker",
+        "answer sent",
     ];
     assert!(in_order(guest, &guest_steps), "guest: {guest:?}");
+    // Its certificate was made ahead, while it waited.
+    assert!(in_order(guest, &["own certificate made", "offer received"]), "guest: {guest:?}");
     // Repeated events (ICE candidates, statistics, the clock) are not steps.
     for trace in [host, guest] {
         assert_eq!(trace.iter().filter(|t| **t == "shield locked").count(), 1, "{trace:?}");
@@ -209,4 +213,17 @@ fn the_guest_confirms_before_its_browser_takes_the_host_candidates() {
     let confirmed = guest.sent.iter().position(|(_, s)| is_confirm(s)).expect("a confirmation");
     // The host waits for that confirmation to lock; the candidates can wait for it.
     assert!(confirmed < first_added, "confirmation #{confirmed}, candidates after #{first_added}");
+}
+
+#[test]
+fn a_guest_that_cannot_make_a_certificate_ahead_confirms_after_its_answer() {
+    let mut world = World::new(Settings::default());
+    world.guest.no_certificate_ahead = true;
+    world.join();
+    world.assert_locked();
+    let sent: Vec<_> = world.guest.sent.iter().map(|(_, s)| s).collect();
+    let answer = sent.iter().position(|s| matches!(s, Signal::Answer { .. }));
+    let confirm = sent.iter().position(|s| is_confirm(s));
+    assert!(answer.is_some() && answer < confirm, "the answer first, as in version 2");
+    assert_eq!(world.guest.certificates_made, 0);
 }

@@ -2,7 +2,7 @@
 //! itself going away, a handshake cut mid-way, and a media connection that fails (made again
 //! after delays that grow, then start again from the shortest after a healthy while).
 
-use shieldcall_call::controller::{CallStatus, Input, LinkState};
+use shieldcall_call::controller::{ANSWER_WAIT_MS, CallStatus, Input, LinkState};
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::{RelayEvent, Signal};
 
@@ -98,8 +98,13 @@ fn a_lost_answer_is_made_up_for_by_a_new_connection_after_a_delay() {
         drop
     });
     world.join();
-    assert!(!world.host.locked());
-    world.advance(12_000);
+    // The guest's confirmation, sent before its answer, locked both; nothing else waits for
+    // the answer, so its own deadline makes the connection again.
+    world.assert_locked();
+    assert_eq!(world.host.view.status, CallStatus::Connecting);
+    world.advance(ANSWER_WAIT_MS - 1_000);
+    assert_eq!(world.host.connects, 1, "not before the deadline");
+    world.advance(6_000);
     world.assert_locked();
     assert_eq!(world.host.connects, 2);
     assert!(!world.host.retries_shown().is_empty(), "the host said when it tries again");
@@ -128,6 +133,8 @@ fn lost_confirmations_are_said_again_and_the_call_locks() {
 fn failed_media_is_said_and_made_again_after_one_second_with_new_keys_and_code() {
     let mut world = healthy_call();
     let (old_code, old_keys) = (world.host.code(), world.host.keys());
+    let old_certificate = world.guest.link.as_ref().unwrap().local.clone();
+    assert_eq!(world.guest.certificates_made, 2, "the next connection's is made ahead");
     world.media_drops(LinkState::Failed);
     world.settle();
     assert_eq!(world.host.notices_with(MEDIA_FAILED), 1);
@@ -142,6 +149,11 @@ fn failed_media_is_said_and_made_again_after_one_second_with_new_keys_and_code()
     assert_eq!(world.host.notices_with(CODE_CHANGED), 1);
     assert_eq!(world.guest.notices_with(CODE_CHANGED), 1);
     assert_eq!(world.host.view.status, CallStatus::Connected);
+    // The guest's new connection took the certificate made ahead, not the old one.
+    assert_ne!(world.guest.link.as_ref().unwrap().local, old_certificate);
+    assert_eq!(world.guest.certificates_made, 2);
+    world.advance(1_000);
+    assert_eq!(world.guest.certificates_made, 3, "the next one on the clock's next tick");
 }
 
 #[test]
