@@ -89,12 +89,17 @@ impl Call {
         }
     }
 
-    /// (Guest) make the next connection's certificate now, while nothing waits for it: the
-    /// guest confirms with its fingerprint as soon as the offer arrives (PROTOCOL.md change 52).
+    /// (Guest) make the next connection's certificate now, while nothing waits for it (the
+    /// first one was started on the pre-join screen): the guest confirms with its fingerprint
+    /// as soon as the offer arrives (PROTOCOL.md change 52).
     pub(super) fn make_certificate(&mut self) {
         let weak = self.me.clone();
+        let early = EARLY_CERTIFICATE.with(|early| early.borrow_mut().take());
         spawn_local(async move {
-            let made = new_certificate().await;
+            let made = match early {
+                Some(early) => early.await,
+                None => new_certificate().await,
+            };
             with_call(&weak, |c| {
                 let fingerprint = made.map(|(certificate, fingerprint)| {
                     c.next_certificate = Some(certificate);
@@ -279,10 +284,27 @@ fn new_connection(
     Some((pc, chat))
 }
 
+/// A certificate with its fingerprint, or `None` (see [`new_certificate`]).
+type MadeCertificate = Option<(JsValue, (String, String))>;
+
+thread_local! {
+    /// The guest's first certificate, on its way since the pre-join screen.
+    static EARLY_CERTIFICATE: RefCell<Option<Shared<LocalBoxFuture<'static, MadeCertificate>>>> =
+        const { RefCell::new(None) };
+}
+
+/// (Guest) start making the first connection's certificate now, on the pre-join screen, as the
+/// media worker is: the call takes it when it starts, and the offer need not wait for it.
+pub fn start_certificate_early() {
+    let made = new_certificate().boxed_local().shared();
+    spawn_local(made.clone().map(drop));
+    EARLY_CERTIFICATE.with(|early| *early.borrow_mut() = Some(made));
+}
+
 /// A new DTLS certificate (ECDSA P-256, what the browsers make by default) with its SHA-256
 /// fingerprint as `getFingerprints` gives it; `None` if the browser cannot make one or name it
 /// (the connection then makes its own, and the guest confirms after its answer).
-async fn new_certificate() -> Option<(JsValue, (String, String))> {
+async fn new_certificate() -> MadeCertificate {
     let algorithm = Object::new();
     Reflect::set(&algorithm, &"name".into(), &"ECDSA".into()).ok()?;
     Reflect::set(&algorithm, &"namedCurve".into(), &"P-256".into()).ok()?;

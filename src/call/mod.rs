@@ -60,6 +60,7 @@ use devices::list_devices;
 use group::MemberSetup;
 use handle::Setters;
 use link::Link;
+pub use link::start_certificate_early;
 use shieldcall_call::group::Group;
 use worker::spawn_worker;
 pub use worker::start_worker_early;

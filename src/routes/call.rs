@@ -16,7 +16,8 @@ use crate::browser::use_relay::{self, Presence};
 use crate::browser::use_shortcuts::use_shortcuts;
 use crate::browser::worker::browser_features;
 use crate::call::{
-    CALL_FULL, CallHandle, CallStatus, RecordingMix, start_worker_early, stop_mix, use_call,
+    CALL_FULL, CallHandle, CallStatus, RecordingMix, start_certificate_early, start_worker_early,
+    stop_mix, use_call,
 };
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
@@ -57,6 +58,9 @@ pub fn Call(
     // `role_for` checked the id already.
     let id = CallId::parse(&id).expect("validated call id");
     start_worker_early();
+    if !matches!(role, CallRole::Host) {
+        start_certificate_early();
+    }
     let config = use_loaded_config();
     view! {
         {move || match config.get() {

@@ -245,8 +245,8 @@ pub struct Session {
     used_transcripts: Vec<TranscriptHash>,
     /// This side's confirmation of the current transcript has been handed to the caller.
     confirmation_sent: bool,
-    /// (Host) an answer contradicted the certificate the guest confirmed ahead, after this
-    /// side had confirmed: its confirmation is withdrawn (see [`Session::confirm`]).
+    /// A description contradicted the transcript this side had confirmed (change 52): its
+    /// confirmation is withdrawn (see [`Session::confirm`]).
     withdrawn: bool,
     /// Events not yet polled (the shield's changes are found when polled).
     events: VecDeque<SessionEvent>,
@@ -553,11 +553,11 @@ impl Session {
     /// both descriptions are in. Sent even under a warning: it lets the peer see the attack
     /// too.
     ///
-    /// A host that confirmed on the guest's early confirmation, and then got an answer naming
-    /// another certificate (or several), withdraws it: it confirms again over the transcript
-    /// marked as refused, which matches nothing the guest saw, so the guest's shield turns red
-    /// too (change 52). Without this the guest would stay locked on a call whose media the
-    /// host will never connect.
+    /// A side whose transcript was complete before the answer (change 52) and which then sees
+    /// an answer naming another certificate (or several) withdraws it: it confirms again over
+    /// the transcript marked as refused, which matches nothing the peer saw, so the peer's
+    /// shield turns red too. Without this the peer would stay locked on a call whose media
+    /// will never connect.
     pub fn confirm(&self) -> Option<Confirm> {
         let mut th = *self.transcript.as_ref()?;
         if self.withdrawn {
@@ -749,13 +749,12 @@ impl Session {
         fp: Result<Fingerprint, FingerprintError>,
         local: bool,
     ) -> Result<(), SessionError> {
-        if !local
-            && self.config.role == Role::Host
-            && self.transcript.is_some()
-            && fp.as_ref().ok() != self.remote_fp.as_ref()
-        {
-            // An answer that contradicts the certificate the guest confirmed ahead, which this
-            // side confirmed in turn: it takes its confirmation back (see `confirm`).
+        let bound = if local { self.local_fp } else { self.remote_fp };
+        if self.transcript.is_some() && fp.as_ref().ok() != bound.as_ref() {
+            // A description that contradicts the transcript this side confirmed (the host: an
+            // answer naming another certificate than the guest confirmed ahead; the guest: its
+            // own answer, if the browser did not take the certificate made ahead): it takes its
+            // confirmation back (see `confirm`).
             self.withdrawn = true;
             self.confirmation_sent = false;
         }
@@ -882,19 +881,24 @@ impl Session {
         let Some(remote) = self.remote_fp else { return };
         let Some(th) = self.transcript_with(remote) else { return };
         let repeated = self.used_transcripts.contains(&th);
-        self.transcript = Some(th);
-        self.used_transcripts.push(th);
         if let Some((early, named)) = self.early_confirmation.take() {
-            self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
+            let from = self.peer_confirms_as();
+            self.confirmed = early.verifies(&self.link_secret, from, &th);
+            let stale = self
+                .used_transcripts
+                .iter()
+                .any(|old| early.verifies(&self.link_secret, from, old));
             if self.confirmed {
                 self.moved_peer_confirmed();
                 self.reset_wait();
-            } else if named == Some(remote) {
+            } else if named == Some(remote) && !stale {
                 // It named the very certificate of this transcript, so it is about this
                 // agreement, not a late one for someone before: the peer saw something else.
                 self.warn(WarningReason::ConfirmationMismatch);
             }
         }
+        self.transcript = Some(th);
+        self.used_transcripts.push(th);
         if !both_e2ee {
             return;
         }

@@ -19,6 +19,19 @@ pub const CERTIFICATE_UNCHECKED: &str = "This browser does not report the media 
     keys are bound to. The call's setup names exactly one certificate, and a browser accepts \
     only the one named.";
 
+/// (Guest) where the next connection's certificate, made ahead, stands.
+#[derive(Debug)]
+pub(super) enum CertificateAhead {
+    /// None made or asked for.
+    None,
+    /// The browser is making one ([`Effect::MakeCertificate`]).
+    Making,
+    /// Made: `(hash function, digest)` as the browser names it.
+    Ready(String, String),
+    /// The browser could not make one: the guest confirms after its answer, as in version 2.
+    Unavailable,
+}
+
 /// The current attempt at a peer connection.
 #[derive(Debug)]
 pub(super) struct Link {
@@ -28,6 +41,9 @@ pub(super) struct Link {
     descriptions_applied: bool,
     /// (Host) since when (ms) the offer has been out with no answer taken.
     pub(super) awaiting_answer: Option<u64>,
+    /// (Host) since when (ms, the tick's clock) the session has been confirmed while the
+    /// answer is still out.
+    locked_before_answer: Option<u64>,
     /// The peer's candidates, kept until the descriptions are applied.
     pending_ice: Vec<IceCandidate>,
     state: LinkState,
@@ -60,7 +76,9 @@ impl Controller {
         }
         let mut certificate = false;
         if let Some(offer) = &offer {
-            if let Some((algorithm, digest)) = self.next_certificate.take() {
+            if let CertificateAhead::Ready(algorithm, digest) =
+                std::mem::replace(&mut self.certificate, CertificateAhead::None)
+            {
                 certificate = self.session.local_certificate(&algorithm, &digest).is_ok();
                 if !certificate {
                     self.log("the certificate made ahead has no usable fingerprint");
@@ -76,6 +94,7 @@ impl Controller {
             made: false,
             descriptions_applied: false,
             awaiting_answer: None,
+            locked_before_answer: None,
             pending_ice: std::mem::take(&mut self.early_ice),
             state: LinkState::Connecting,
             relay_candidate: false,
@@ -90,39 +109,60 @@ impl Controller {
     }
 
     /// (Guest) have the browser make the next connection's certificate ahead, unless one is
-    /// ready, on its way, or cannot be made. Asked when the worker starts, and on the clock's
-    /// next tick after a connection took the last one, so that it never competes with the
-    /// set-up of the connection just made.
+    /// ready, on its way, or cannot be made. Asked as the controller starts (the page started
+    /// making the first one on the pre-join screen), and on the clock's next tick after a
+    /// connection took the last one, so that it never competes with the set-up of the
+    /// connection just made.
     pub(super) fn make_certificate(&mut self) {
-        if self.role == Role::Guest
-            && self.worker_ready
-            && !self.certificate_asked
-            && self.next_certificate.is_none()
-        {
-            self.certificate_asked = true;
+        if self.role == Role::Guest && matches!(self.certificate, CertificateAhead::None) {
+            self.certificate = CertificateAhead::Making;
             self.emit(Effect::MakeCertificate);
         }
     }
 
     /// The browser made the certificate asked for (or could not: then none is asked again).
+    /// An offer that waited for it goes on.
     pub(super) fn certificate_made(&mut self, fingerprint: Option<(String, String)>) {
-        match fingerprint {
-            Some(fingerprint) => {
-                self.certificate_asked = false;
-                self.next_certificate = Some(fingerprint);
+        if !matches!(self.certificate, CertificateAhead::Making) {
+            return self.log("a certificate nobody asked for");
+        }
+        self.certificate = match fingerprint {
+            Some((algorithm, digest)) => CertificateAhead::Ready(algorithm, digest),
+            None => {
+                self.log("this browser could not make a certificate ahead");
+                CertificateAhead::Unavailable
             }
-            None => self.log("this browser could not make a certificate ahead"),
+        };
+        if let Some(sdp) = self.offer_awaiting_certificate.take() {
+            self.offer(sdp);
         }
     }
 
-    /// (Host) locked on the guest's early confirmation, with the answer overdue: a relay may
-    /// hold it back. The connection is made again, as after a failure.
+    /// (Guest) whether an offer should wait for the certificate being made: it takes a few ms,
+    /// and the answer's path saves tens of them with it.
+    pub(super) fn offer_waits_for_certificate(&mut self, sdp: &str) -> bool {
+        if !matches!(self.certificate, CertificateAhead::Making) {
+            return false;
+        }
+        self.offer_awaiting_certificate = Some(sdp.to_owned());
+        true
+    }
+
+    /// (Host) locked on the guest's early confirmation, with the answer still out: a relay may
+    /// hold it back, and nothing else waits for it. [`ANSWER_WAIT_MS`] after the lock (on the
+    /// once-a-second tick), the connection is made again, as after a failure (change 24).
     pub(super) fn answer_deadline(&mut self) {
         let now = self.now;
+        let confirmed = self.session.confirmed();
         let Some(link) = self.link.as_mut() else { return };
-        let overdue = link.awaiting_answer.is_some_and(|since| now >= since + ANSWER_WAIT_MS);
-        if overdue && self.session.confirmed() {
+        if link.awaiting_answer.is_none() || !confirmed {
+            link.locked_before_answer = None;
+            return;
+        }
+        let since = *link.locked_before_answer.get_or_insert(now);
+        if now >= since + ANSWER_WAIT_MS {
             link.awaiting_answer = None;
+            link.locked_before_answer = None;
             self.log("relay: no answer came; making the connection again");
             self.retry_later(None);
         }
@@ -194,9 +234,10 @@ impl Controller {
 
     /// Both descriptions of the connection are in: the worker learns the negotiated codecs
     /// (it drops every frame until then), and the ICE candidates kept for it go in. The
-    /// session goes first: the guest's key confirmation, complete with its answer, leaves
-    /// before the candidates go to the browser (Chromium's `addIceCandidate` held the page for
-    /// 10 ms a candidate while the connection was being set up, and the host waits for it).
+    /// session goes first: a guest that could make no certificate ahead confirms with its
+    /// answer, and that confirmation leaves before the candidates go to the browser
+    /// (Chromium's `addIceCandidate` held the page for 10 ms a candidate while the connection
+    /// was being set up, and the host waits for it).
     pub(super) fn descriptions_applied(&mut self, payload_types: PayloadTypes) {
         let generation = self.generation;
         if self.worker_ready {

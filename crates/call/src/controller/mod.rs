@@ -59,7 +59,7 @@ use crate::media_health::MediaHealth;
 use crate::quality::QualityMeter;
 use crate::retry::Retry;
 use chat::{Early, Pending};
-use link::Link;
+use link::{CertificateAhead, Link};
 use media::{RemoteScreen, WorkerMode};
 
 /// What a person who opens a full call is told. The relay may still hold the place of someone
@@ -108,11 +108,10 @@ pub struct Controller {
     retry_pending: Option<Option<Hello>>,
     /// (Host) make the connection again as soon as the fresh worker runs.
     reconnect_when_ready: bool,
-    /// (Guest) the certificate made ahead for the next connection, `(hash function, digest)`.
-    next_certificate: Option<(String, String)>,
-    /// (Guest) a certificate is being made, or the browser could not make one: none is asked
-    /// for.
-    certificate_asked: bool,
+    /// (Guest) the certificate of the next connection, made ahead.
+    certificate: CertificateAhead,
+    /// (Guest) an offer that waits for the certificate being made (a few ms).
+    offer_awaiting_certificate: Option<String>,
     /// The connection whose certificate has been checked against the bound one.
     certificate_checked: Option<Generation>,
     /// Whether the person was told that this browser reports no remote certificate.
@@ -240,8 +239,8 @@ impl Controller {
             retry: Retry::new(),
             retry_pending: None,
             reconnect_when_ready: false,
-            next_certificate: None,
-            certificate_asked: false,
+            certificate: CertificateAhead::None,
+            offer_awaiting_certificate: None,
             certificate_checked: None,
             said_certificate_unchecked: false,
             media_health: MediaHealth::default(),
@@ -280,6 +279,7 @@ impl Controller {
             problems: Vec::new(),
         };
         controller.show_shield();
+        controller.make_certificate();
         controller
     }
 

@@ -29,6 +29,7 @@ impl Controller {
         self.retry_pending = None;
         self.reconnect_when_ready = false;
         self.early_offer = None;
+        self.offer_awaiting_certificate = None;
         self.session.restart();
         self.reset_media();
         self.hide_move_link();

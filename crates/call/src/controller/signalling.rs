@@ -206,7 +206,7 @@ impl Controller {
         }
     }
 
-    fn offer(&mut self, sdp: String) {
+    pub(super) fn offer(&mut self, sdp: String) {
         if self.role != Role::Guest {
             return;
         }
@@ -233,6 +233,9 @@ impl Controller {
                 self.log(format!("relay: an offer refused: {e}"));
             }
             return self.follow_session();
+        }
+        if self.offer_waits_for_certificate(&sdp) {
+            return;
         }
         self.start_link(Some(sdp));
     }

@@ -28,7 +28,7 @@ impl Input {
             Input::DescriptionsApplied { .. } => "both descriptions applied",
             Input::LinkState { state: LinkState::Connected, .. } => "connection connected",
             Input::RemoteCertificates { .. } => "remote certificate read",
-            Input::Certificate { .. } => "own certificate made",
+            Input::Certificate { fingerprint: Some(_) } => "own certificate made",
             _ => return None,
         })
     }

@@ -363,7 +363,10 @@ fn a_replayed_offer_turns_the_call_red_and_never_locks_on_keys_the_two_do_not_sh
 
 #[test]
 fn a_confirmation_that_overtakes_the_answer_still_locks() {
+    // A guest confirming after its answer (it could make no certificate ahead), the relay
+    // swapping the two: the confirmation is kept until the answer completes the transcript.
     let mut world = World::new(Settings::default());
+    world.guest.cannot_make_certificates();
     let mut held: Option<Signal> = None;
     world.relay = Box::new(move |from, s| match (from, &s) {
         (From::Guest, Signal::Answer { .. }) => {
@@ -378,6 +381,7 @@ fn a_confirmation_that_overtakes_the_answer_still_locks() {
     });
     world.join();
     world.assert_locked();
+    assert!(world.host.link.as_ref().is_some_and(|l| l.applied), "the answer went in");
 }
 
 #[test]
@@ -413,9 +417,31 @@ fn a_certificate_rewritten_in_the_guests_confirmation_brings_no_lock_on_it() {
     world.join();
     world.assert_locked();
     let host = &world.host.trace;
-    let (answer, lock) = (
-        host.iter().position(|t| *t == "answer received"),
-        host.iter().position(|t| *t == "shield locked"),
-    );
+    let step = |name: &str| host.iter().position(|t| *t == name).expect(name);
+    let (answer, lock) = (step("answer received"), step("shield locked"));
     assert!(answer < lock, "locked only once the answer was in: {host:?}");
+}
+
+#[test]
+fn a_dropped_take_back_is_sent_again_when_the_guest_says_hello() {
+    // The relay replaces the answer's certificate and drops the host's second confirmation
+    // (its take-back): the guest stays locked on genuine keys, with no media, until its hello
+    // makes the host say it again.
+    let mut world = World::new(Settings::default());
+    let mut host_confirms = 0;
+    world.relay = Box::new(move |from, s| match (from, &s) {
+        (From::Guest, Signal::Answer { .. }) => vec![Signal::Answer { sdp: sdp("EE") }],
+        (From::Host, Signal::Confirm(_)) => {
+            host_confirms += 1;
+            if host_confirms == 2 { vec![] } else { vec![s] }
+        }
+        _ => vec![s],
+    });
+    world.join();
+    assert_eq!(world.host.warning(), Some(WarningReason::BadFingerprint));
+    assert!(world.guest.locked(), "the take-back was dropped");
+    world.media_drops(LinkState::Failed);
+    world.settle();
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!((world.host.keys(), world.guest.keys()), (None, None));
 }

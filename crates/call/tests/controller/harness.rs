@@ -241,6 +241,19 @@ impl Side {
         self
     }
 
+    /// This browser cannot make certificates ahead: the one asked for as the page started
+    /// fails too.
+    pub fn cannot_make_certificates(&mut self) {
+        self.no_certificate_ahead = true;
+        self.made_certificate = None;
+        self.certificates_made = 0;
+        for input in self.pending.iter_mut() {
+            if let Input::Certificate { fingerprint } = input {
+                *fingerprint = None;
+            }
+        }
+    }
+
     pub fn shield(&self) -> ShieldState {
         self.view.shield.expect("a shield is always shown").state
     }

@@ -173,7 +173,8 @@ fn the_set_up_steps_are_named_in_the_order_they_happen() {
 #[test]
 fn a_guest_whose_worker_is_slow_says_hello_at_once_and_answers_once_it_runs() {
     let mut world = World::new(Settings::default());
-    world.guest.pending.clear(); // the guest's worker has not started yet
+    // The guest's worker has not started yet (its certificate is made: that needs no worker).
+    world.guest.pending.retain(|input| !matches!(input, Input::WorkerStarted));
     world.join();
     let hellos = world.guest.sent_since(0, |s| matches!(s, Signal::Hello(_)));
     assert_eq!(hellos, 1, "the guest's hello does not wait for its worker");
@@ -206,7 +207,11 @@ fn a_host_whose_worker_is_slow_offers_once_it_runs() {
 
 #[test]
 fn the_guest_confirms_before_its_browser_takes_the_host_candidates() {
-    let world = World::call(Settings::default());
+    // Where it confirms after its answer (no certificate made ahead): that confirmation still
+    // goes before the candidates.
+    let mut world = World::new(Settings::default());
+    world.guest.cannot_make_certificates();
+    world.join();
     world.assert_locked();
     let guest = &world.guest;
     let first_added = *guest.ice_added_after.first().expect("the host's candidates went in");
@@ -218,7 +223,7 @@ fn the_guest_confirms_before_its_browser_takes_the_host_candidates() {
 #[test]
 fn a_guest_that_cannot_make_a_certificate_ahead_confirms_after_its_answer() {
     let mut world = World::new(Settings::default());
-    world.guest.no_certificate_ahead = true;
+    world.guest.cannot_make_certificates();
     world.join();
     world.assert_locked();
     let sent: Vec<_> = world.guest.sent.iter().map(|(_, s)| s).collect();
@@ -226,4 +231,39 @@ fn a_guest_that_cannot_make_a_certificate_ahead_confirms_after_its_answer() {
     let confirm = sent.iter().position(|s| is_confirm(s));
     assert!(answer.is_some() && answer < confirm, "the answer first, as in version 2");
     assert_eq!(world.guest.certificates_made, 0);
+}
+
+#[test]
+fn an_offer_waits_the_few_ms_the_certificate_takes_then_is_answered_with_it() {
+    let mut world = World::new(Settings::default());
+    // The browser has not made the certificate yet when the offer comes.
+    let made = world.guest.pending.iter().position(|i| matches!(i, Input::Certificate { .. }));
+    let made = world.guest.pending.remove(made.unwrap()).unwrap();
+    world.join();
+    assert_eq!(world.host.connects, 1);
+    assert_eq!(world.guest.connects, 0, "the offer waits for the certificate");
+    world.guest.pending.push_back(made);
+    world.settle();
+    world.assert_locked();
+    let sent: Vec<_> = world.guest.sent.iter().map(|(_, s)| s).collect();
+    let confirm = sent.iter().position(|s| is_confirm(s));
+    let answer = sent.iter().position(|s| matches!(s, Signal::Answer { .. }));
+    assert!(confirm.is_some() && confirm < answer, "confirmed before answering");
+}
+
+#[test]
+fn a_certificate_whose_fingerprint_does_not_parse_is_not_used() {
+    let mut world = World::new(Settings::default());
+    for input in world.guest.pending.iter_mut() {
+        if let Input::Certificate { fingerprint } = input {
+            *fingerprint = Some(("sha-256".into(), "not hex".into()));
+        }
+    }
+    world.join();
+    world.assert_locked();
+    assert_eq!(world.guest.warned_in_call(), None, "its own browser's slip is no attack");
+    let sent: Vec<_> = world.guest.sent.iter().map(|(_, s)| s).collect();
+    let confirm = sent.iter().position(|s| is_confirm(s));
+    let answer = sent.iter().position(|s| matches!(s, Signal::Answer { .. }));
+    assert!(answer.is_some() && answer < confirm, "the connection made its own: version 2's order");
 }
