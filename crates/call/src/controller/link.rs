@@ -133,7 +133,20 @@ impl Controller {
                 CertificateAhead::Unavailable
             }
         };
-        if let Some(sdp) = self.offer_awaiting_certificate.take() {
+        if let Some((sdp, _)) = self.offer_awaiting_certificate.take() {
+            self.offer(sdp);
+        }
+    }
+
+    /// (Guest) an offer has waited a second for a certificate that takes a few ms: the
+    /// browser's answer was lost or never comes. The offer goes on without it (the guest then
+    /// confirms after its answer), and the next tick asks for another.
+    pub(super) fn certificate_overdue(&mut self) {
+        let overdue = |(_, since): &(String, u64)| self.now >= since + 1_000;
+        if let Some((sdp, _)) = self.offer_awaiting_certificate.take_if(|waiting| overdue(waiting))
+        {
+            self.log("no certificate came; answering with one the connection makes");
+            self.certificate = CertificateAhead::None;
             self.offer(sdp);
         }
     }
@@ -144,7 +157,7 @@ impl Controller {
         if !matches!(self.certificate, CertificateAhead::Making) {
             return false;
         }
-        self.offer_awaiting_certificate = Some(sdp.to_owned());
+        self.offer_awaiting_certificate = Some((sdp.to_owned(), self.now));
         true
     }
 

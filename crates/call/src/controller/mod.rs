@@ -110,8 +110,8 @@ pub struct Controller {
     reconnect_when_ready: bool,
     /// (Guest) the certificate of the next connection, made ahead.
     certificate: CertificateAhead,
-    /// (Guest) an offer that waits for the certificate being made (a few ms).
-    offer_awaiting_certificate: Option<String>,
+    /// (Guest) an offer that waits for the certificate being made (a few ms), since when (ms).
+    offer_awaiting_certificate: Option<(String, u64)>,
     /// The connection whose certificate has been checked against the bound one.
     certificate_checked: Option<Generation>,
     /// Whether the person was told that this browser reports no remote certificate.
@@ -462,6 +462,7 @@ impl Controller {
         self.session.handle_timeout(now);
         self.follow_session();
         self.answer_deadline();
+        self.certificate_overdue();
         self.make_certificate();
         if self.retry_pending.is_some() && !self.media_connected() {
             self.show_retry();

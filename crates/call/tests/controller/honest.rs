@@ -267,3 +267,15 @@ fn a_certificate_whose_fingerprint_does_not_parse_is_not_used() {
     let answer = sent.iter().position(|s| matches!(s, Signal::Answer { .. }));
     assert!(answer.is_some() && answer < confirm, "the connection made its own: version 2's order");
 }
+
+#[test]
+fn an_offer_waits_for_a_certificate_that_never_comes_a_second_at_most() {
+    let mut world = World::new(Settings::default());
+    world.guest.pending.retain(|input| !matches!(input, Input::Certificate { .. }));
+    world.join();
+    assert_eq!(world.guest.connects, 0, "the offer waits for the certificate");
+    world.advance(2_000);
+    world.assert_locked();
+    assert_eq!(world.guest.connects, 1);
+    assert!(world.guest.view.logs.iter().any(|l| l.contains("no certificate came")));
+}
