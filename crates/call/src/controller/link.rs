@@ -76,7 +76,10 @@ impl Controller {
         }
         let mut certificate = false;
         if let Some(offer) = &offer {
-            if let CertificateAhead::Ready(algorithm, digest) =
+            if std::mem::take(&mut self.certificate_taken) {
+                // The session has it already (`confirm_before_the_worker`).
+                certificate = true;
+            } else if let CertificateAhead::Ready(algorithm, digest) =
                 std::mem::replace(&mut self.certificate, CertificateAhead::None)
             {
                 certificate = self.session.local_certificate(&algorithm, &digest).is_ok();
@@ -113,8 +116,11 @@ impl Controller {
     /// making the first one on the pre-join screen), and on the clock's next tick after a
     /// connection took the last one, so that it never competes with the set-up of the
     /// connection just made.
+    /// Not while the page still keeps one the session took for a connection to come
+    /// (`certificate_taken`): the page keeps one at a time.
     pub(super) fn make_certificate(&mut self) {
-        if self.role == Role::Guest && matches!(self.certificate, CertificateAhead::None) {
+        let none = matches!(self.certificate, CertificateAhead::None);
+        if self.role == Role::Guest && none && !self.certificate_taken {
             self.certificate = CertificateAhead::Making;
             self.emit(Effect::MakeCertificate);
         }
@@ -140,13 +146,14 @@ impl Controller {
 
     /// (Guest) an offer has waited a second for a certificate that takes a few ms: the
     /// browser's answer was lost or never comes. The offer goes on without it (the guest then
-    /// confirms after its answer), and the next tick asks for another.
+    /// confirms after its answer), and so do later ones: none is asked for again, so that a
+    /// late one can never stand in the page's place of another.
     pub(super) fn certificate_overdue(&mut self) {
         let overdue = |(_, since): &(String, u64)| self.now >= since + 1_000;
         if let Some((sdp, _)) = self.offer_awaiting_certificate.take_if(|waiting| overdue(waiting))
         {
             self.log("no certificate came; answering with one the connection makes");
-            self.certificate = CertificateAhead::None;
+            self.certificate = CertificateAhead::Unavailable;
             self.offer(sdp);
         }
     }

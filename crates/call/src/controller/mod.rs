@@ -110,6 +110,9 @@ pub struct Controller {
     reconnect_when_ready: bool,
     /// (Guest) the certificate of the next connection, made ahead.
     certificate: CertificateAhead,
+    /// (Guest) the session took the certificate made ahead for the offer waiting in the backlog
+    /// (its confirmation went before the first worker ran): that offer's connection uses it.
+    certificate_taken: bool,
     /// (Guest) an offer that waits for the certificate being made (a few ms), since when (ms).
     offer_awaiting_certificate: Option<(String, u64)>,
     /// The connection whose certificate has been checked against the bound one.
@@ -240,6 +243,7 @@ impl Controller {
             retry_pending: None,
             reconnect_when_ready: false,
             certificate: CertificateAhead::None,
+            certificate_taken: false,
             offer_awaiting_certificate: None,
             certificate_checked: None,
             said_certificate_unchecked: false,
@@ -437,7 +441,6 @@ impl Controller {
                 self.set_status(CallStatus::Waiting);
             }
         }
-        self.make_certificate();
         self.follow_session();
         for inbound in std::mem::take(&mut self.backlog) {
             self.inbound(inbound);

@@ -30,6 +30,7 @@ impl Controller {
         self.reconnect_when_ready = false;
         self.early_offer = None;
         self.offer_awaiting_certificate = None;
+        self.certificate_taken = false;
         self.session.restart();
         self.reset_media();
         self.hide_move_link();

@@ -6,11 +6,15 @@ use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
 
+use super::link::CertificateAhead;
 use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
 impl Controller {
     pub(super) fn inbound(&mut self, inbound: Inbound) {
         if !self.worker_ready && !self.agrees_before_the_worker(&inbound) {
+            if let Inbound::Peer(Signal::Offer { sdp }) = &inbound {
+                self.confirm_before_the_worker(sdp);
+            }
             self.backlog.push(inbound);
             return;
         }
@@ -105,10 +109,12 @@ impl Controller {
         }
     }
 
-    /// While the call's first media worker starts, the relay's news and the hellos go in at
-    /// once: the key agreement needs no worker, and the other side waits for this side's hello
-    /// before it offers. What needs the connection (offer, answer, candidates, confirmations)
-    /// waits. After a reset everything waits, as the fresh worker belongs to a new agreement.
+    /// While the call's first media worker starts, the relay's news, the hellos and the
+    /// confirmations go in at once: the key agreement needs no worker, and the other side waits
+    /// for this side's hello before it offers (a guest's confirmation may go before its worker
+    /// runs: `confirm_before_the_worker`). What needs the connection (offer, answer,
+    /// candidates) waits. After a reset everything waits, as the fresh worker belongs to a new
+    /// agreement.
     fn agrees_before_the_worker(&self, inbound: &Inbound) -> bool {
         !self.first_worker_started
             && matches!(
@@ -118,7 +124,7 @@ impl Controller {
                         | RelayEvent::PeerJoined
                         | RelayEvent::Full
                         | RelayEvent::MoveRefused { .. }
-                ) | Inbound::Peer(Signal::Hello(_))
+                ) | Inbound::Peer(Signal::Hello(_) | Signal::Confirm(_))
             )
     }
 
@@ -238,6 +244,32 @@ impl Controller {
             return;
         }
         self.start_link(Some(sdp));
+    }
+
+    /// (Guest) the first offer, come before the first media worker runs: with the host's hello
+    /// in and a certificate made ahead, the transcript needs nothing else, so the confirmation
+    /// goes now (the worker starts in tens of ms) and the connection, made once the worker
+    /// runs, takes that certificate (`start_link`).
+    fn confirm_before_the_worker(&mut self, sdp: &str) {
+        let ready = self.role == Role::Guest
+            && !self.first_worker_started
+            && self.link.is_none()
+            && !self.certificate_taken
+            && self.session.has_peer()
+            && dtls_fingerprint(sdp).is_ok();
+        if !ready {
+            return;
+        }
+        let CertificateAhead::Ready(algorithm, digest) = &self.certificate else { return };
+        if self.session.local_certificate(algorithm, digest).is_err() {
+            return;
+        }
+        self.certificate = CertificateAhead::None;
+        self.certificate_taken = true;
+        if let Err(e) = self.session.remote_sdp(sdp) {
+            self.log(format!("relay: an offer refused: {e}"));
+        }
+        self.follow_session();
     }
 
     fn answer(&mut self, sdp: String) {

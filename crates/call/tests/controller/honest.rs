@@ -179,13 +179,19 @@ fn a_guest_whose_worker_is_slow_says_hello_at_once_and_answers_once_it_runs() {
     let hellos = world.guest.sent_since(0, |s| matches!(s, Signal::Hello(_)));
     assert_eq!(hellos, 1, "the guest's hello does not wait for its worker");
     assert_eq!(world.host.connects, 1, "so the host offers at once");
-    assert!(world.guest.link.is_none(), "the offer waits for the guest's worker");
-    assert!(!world.host.locked() && !world.guest.locked());
+    assert!(world.guest.link.is_none(), "the connection waits for the guest's worker");
+    // Not the confirmation: with the certificate made ahead it needs no worker (change 52).
+    assert_eq!(world.guest.sent_since(0, is_confirm), 1);
+    assert!(world.host.locked() && world.guest.locked());
+    assert_eq!((world.host.worker.keyings, world.guest.worker.keyings), (1, 0), "no worker yet");
 
     world.guest.pending.push_back(Input::WorkerStarted);
     world.settle();
     world.assert_locked();
     assert_eq!((world.host.connects, world.guest.connects), (1, 1));
+    let guest_link = world.guest.link.as_ref().unwrap();
+    assert_eq!(world.guest.certificates_made, 1, "the connection took the one confirmed");
+    assert!(guest_link.applied);
     let expected = [CallStatus::Preparing, CallStatus::Connecting, CallStatus::Connected];
     assert_eq!(world.guest.view.statuses, expected, "no step back to waiting");
 }
