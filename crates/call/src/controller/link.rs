@@ -79,9 +79,7 @@ impl Controller {
             if std::mem::take(&mut self.certificate_taken) {
                 // The session has it already (`confirm_before_the_worker`).
                 certificate = true;
-            } else if let CertificateAhead::Ready(algorithm, digest) =
-                std::mem::replace(&mut self.certificate, CertificateAhead::None)
-            {
+            } else if let Some((algorithm, digest)) = self.take_ready_certificate() {
                 certificate = self.session.local_certificate(&algorithm, &digest).is_ok();
                 if !certificate {
                     self.log("the certificate made ahead has no usable fingerprint");
@@ -155,6 +153,17 @@ impl Controller {
             self.log("no certificate came; answering with one the connection makes");
             self.certificate = CertificateAhead::Unavailable;
             self.offer(sdp);
+        }
+    }
+
+    /// (Guest) the certificate made ahead, if one is ready (`Making` and `Unavailable` stay).
+    fn take_ready_certificate(&mut self) -> Option<(String, String)> {
+        match std::mem::replace(&mut self.certificate, CertificateAhead::None) {
+            CertificateAhead::Ready(algorithm, digest) => Some((algorithm, digest)),
+            other => {
+                self.certificate = other;
+                None
+            }
         }
     }
 

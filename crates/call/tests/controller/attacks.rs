@@ -445,3 +445,16 @@ fn a_dropped_take_back_is_sent_again_when_the_guest_says_hello() {
     assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationMismatch));
     assert_eq!((world.host.keys(), world.guest.keys()), (None, None));
 }
+
+#[test]
+fn a_guest_browser_that_ignores_the_certificate_made_ahead_turns_both_red() {
+    // Its answer names another certificate than the one it confirmed: it is not sent, and the
+    // guest takes its confirmation back, so the host, locked on it, turns red too.
+    let mut world = World::new(Settings::default());
+    world.guest.ignores_certificates = true;
+    world.join();
+    assert_eq!(world.guest.warning(), Some(WarningReason::BadFingerprint));
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!(world.guest.sent_since(0, |s| matches!(s, Signal::Answer { .. })), 0);
+    assert_eq!((world.host.keys(), world.guest.keys()), (None, None));
+}

@@ -167,6 +167,8 @@ pub struct Side {
     pub made_certificate: Option<String>,
     /// Certificates made ahead so far.
     pub certificates_made: u32,
+    /// This browser makes its connections with certificates of its own, whatever it is given.
+    pub ignores_certificates: bool,
     /// The set-up steps the page would mark on its timeline, in order.
     pub trace: Vec<&'static str>,
     /// What this page asked of the relay itself (not forwarded), in order.
@@ -228,6 +230,7 @@ impl Side {
             no_certificate_ahead: false,
             made_certificate: None,
             certificates_made: 0,
+            ignores_certificates: false,
             trace: Vec::new(),
             relay_requests: Vec::new(),
             cert_seq: 0,
@@ -417,7 +420,10 @@ impl Side {
                     made.is_some() || !certificate,
                     "a Connect asked for a certificate never made"
                 );
-                let local = made.unwrap_or_else(|| self.next_certificate());
+                let local = match made {
+                    Some(made) if !self.ignores_certificates => made,
+                    _ => self.next_certificate(),
+                };
                 let remote = offer.as_deref().and_then(fill_of);
                 self.link = Some(Link {
                     generation,

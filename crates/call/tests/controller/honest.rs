@@ -284,4 +284,10 @@ fn an_offer_waits_for_a_certificate_that_never_comes_a_second_at_most() {
     world.assert_locked();
     assert_eq!(world.guest.connects, 1);
     assert!(world.guest.view.logs.iter().any(|l| l.contains("no certificate came")));
+    // None is asked for again, so a late one cannot stand in for another.
+    world.media_drops(LinkState::Failed);
+    world.advance(5_000);
+    world.assert_locked();
+    assert_eq!(world.guest.connects, 2);
+    assert_eq!(world.guest.certificates_made, 1, "asked for once");
 }
