@@ -95,10 +95,11 @@ impl Call {
     pub(super) fn make_certificate(&mut self) {
         let weak = self.me.clone();
         let early = EARLY_CERTIFICATE.with(|early| early.borrow_mut().take());
+        let making = early.or_else(generate_certificate);
         spawn_local(async move {
-            let made = match early {
-                Some(early) => early.await,
-                None => new_certificate().await,
+            let made = match making {
+                Some(making) => with_fingerprint(making).await,
+                None => None,
             };
             with_call(&weak, |c| {
                 let fingerprint = made.map(|(certificate, fingerprint)| {
@@ -284,32 +285,33 @@ fn new_connection(
     Some((pc, chat))
 }
 
-/// A certificate with its fingerprint, or `None` (see [`new_certificate`]).
-type MadeCertificate = Option<(JsValue, (String, String))>;
-
 thread_local! {
-    /// The guest's first certificate, on its way since the pre-join screen.
-    static EARLY_CERTIFICATE: RefCell<Option<Shared<LocalBoxFuture<'static, MadeCertificate>>>> =
-        const { RefCell::new(None) };
+    /// The guest's first certificate, on its way since the pre-join screen (the browser's
+    /// promise: it settles whether or not anyone waits for it).
+    static EARLY_CERTIFICATE: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
 }
 
 /// (Guest) start making the first connection's certificate now, on the pre-join screen, as the
 /// media worker is: the call takes it when it starts, and the offer need not wait for it.
 pub fn start_certificate_early() {
-    let made = new_certificate().boxed_local().shared();
-    spawn_local(made.clone().map(drop));
-    EARLY_CERTIFICATE.with(|early| *early.borrow_mut() = Some(made));
+    let making = generate_certificate();
+    EARLY_CERTIFICATE.with(|early| *early.borrow_mut() = making);
 }
 
-/// A new DTLS certificate (ECDSA P-256, what the browsers make by default) with its SHA-256
-/// fingerprint as `getFingerprints` gives it; `None` if the browser cannot make one or name it
-/// (the connection then makes its own, and the guest confirms after its answer).
-async fn new_certificate() -> MadeCertificate {
+/// Ask the browser for a new DTLS certificate (ECDSA P-256, what the browsers make by
+/// default); `None` if it cannot.
+fn generate_certificate() -> Option<js_sys::Promise> {
     let algorithm = Object::new();
     Reflect::set(&algorithm, &"name".into(), &"ECDSA".into()).ok()?;
     Reflect::set(&algorithm, &"namedCurve".into(), &"P-256".into()).ok()?;
-    let made = RtcPeerConnection::generate_certificate_with_object(&algorithm).ok()?;
-    let certificate = wasm_bindgen_futures::JsFuture::from(made).await.ok()?;
+    RtcPeerConnection::generate_certificate_with_object(&algorithm).ok()
+}
+
+/// The certificate `making` gives, with its SHA-256 fingerprint as `getFingerprints` names it;
+/// `None` if the browser could not make or name it (the connection then makes its own, and the
+/// guest confirms after its answer).
+async fn with_fingerprint(making: js_sys::Promise) -> Option<(JsValue, (String, String))> {
+    let certificate = wasm_bindgen_futures::JsFuture::from(making).await.ok()?;
     let get: js_sys::Function =
         Reflect::get(&certificate, &"getFingerprints".into()).ok()?.dyn_into().ok()?;
     let fingerprints: Array = get.call0(&certificate).ok()?.dyn_into().ok()?;
