@@ -244,6 +244,14 @@ impl Side {
         self
     }
 
+    /// Whether this side's first key confirmation went before its first answer (PROTOCOL.md
+    /// change 52: a guest with a certificate made ahead); both must have gone.
+    pub fn confirmed_before_answering(&self) -> bool {
+        let position =
+            |pick: fn(&Signal) -> bool| self.sent.iter().position(|(_, s)| pick(s)).expect("sent");
+        position(is_confirm) < position(|s| matches!(s, Signal::Answer { .. }))
+    }
+
     /// This browser cannot make certificates ahead: the one asked for as the page started
     /// fails too.
     pub fn cannot_make_certificates(&mut self) {
