@@ -39,8 +39,8 @@ pub(super) struct Link {
     made: bool,
     /// Both descriptions are applied: ICE candidates can go in.
     descriptions_applied: bool,
-    /// (Host) since when (ms) the offer has been out with no answer taken.
-    pub(super) awaiting_answer: Option<u64>,
+    /// (Host) the offer went out and no answer has been taken since.
+    pub(super) awaiting_answer: bool,
     /// (Host) since when (ms, the tick's clock) the session has been confirmed while the
     /// answer is still out.
     locked_before_answer: Option<u64>,
@@ -94,7 +94,7 @@ impl Controller {
         self.link = Some(Link {
             made: false,
             descriptions_applied: false,
-            awaiting_answer: None,
+            awaiting_answer: false,
             locked_before_answer: None,
             pending_ice: std::mem::take(&mut self.early_ice),
             state: LinkState::Connecting,
@@ -113,9 +113,8 @@ impl Controller {
     /// ready, on its way, or cannot be made. Asked as the controller starts (the page started
     /// making the first one on the pre-join screen), and on the clock's next tick after a
     /// connection took the last one, so that it never competes with the set-up of the
-    /// connection just made.
-    /// Not while the page still keeps one the session took for a connection to come
-    /// (`certificate_taken`): the page keeps one at a time.
+    /// connection just made. Not while the page still keeps one the session took for a
+    /// connection to come (`certificate_taken`): the page keeps one at a time.
     pub(super) fn make_certificate(&mut self) {
         let none = matches!(self.certificate, CertificateAhead::None);
         if self.role == Role::Guest && none && !self.certificate_taken {
@@ -184,13 +183,13 @@ impl Controller {
         let now = self.now;
         let confirmed = self.session.confirmed();
         let Some(link) = self.link.as_mut() else { return };
-        if link.awaiting_answer.is_none() || !confirmed {
+        if !link.awaiting_answer || !confirmed {
             link.locked_before_answer = None;
             return;
         }
         let since = *link.locked_before_answer.get_or_insert(now);
         if now >= since + ANSWER_WAIT_MS {
-            link.awaiting_answer = None;
+            link.awaiting_answer = false;
             link.locked_before_answer = None;
             self.log("relay: no answer came; making the connection again");
             self.retry_later(None);
@@ -248,9 +247,8 @@ impl Controller {
         match self.role {
             Role::Host => {
                 self.send(Signal::Offer { sdp });
-                let now = self.now;
                 if let Some(link) = self.link.as_mut() {
-                    link.awaiting_answer = Some(now);
+                    link.awaiting_answer = true;
                 }
                 self.follow_session();
             }

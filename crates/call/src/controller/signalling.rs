@@ -277,11 +277,11 @@ impl Controller {
             return;
         }
         let generation = self.generation;
-        let Some(link) = self.link.as_mut().filter(|l| l.awaiting_answer.is_some()) else {
+        let Some(link) = self.link.as_mut().filter(|l| l.awaiting_answer) else {
             // Not waiting for an answer: one for an offer of an earlier connection, or a copy.
             return self.log("relay: an answer nobody waits for");
         };
-        link.awaiting_answer = None;
+        link.awaiting_answer = false;
         // The session takes the answer's fingerprint now, not once the browser has applied it:
         // a guest that made no certificate ahead confirms right behind its answer, and its
         // confirmation must find the transcript complete. (An answer the browser refuses ends
