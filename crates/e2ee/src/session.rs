@@ -654,11 +654,7 @@ impl Session {
             self.confirmed = true;
             self.moved_peer_confirmed();
             self.reset_wait();
-        } else if !self
-            .used_transcripts
-            .iter()
-            .any(|old| confirmation.verifies(&self.link_secret, from, old))
-        {
+        } else if !self.confirms_an_earlier_transcript(&confirmation) {
             // Not this agreement, nor a late one of an earlier connection: the peer saw
             // something else than this side did.
             self.warn(WarningReason::ConfirmationMismatch);
@@ -675,6 +671,13 @@ impl Session {
         {
             self.commitment = Some(key.commitment());
         }
+    }
+
+    /// Whether the peer's `confirmation` is of an earlier agreement of this session (a late
+    /// one, from a connection before a restart): ignored, never held against the peer.
+    fn confirms_an_earlier_transcript(&self, confirmation: &Confirmation) -> bool {
+        let from = self.peer_confirms_as();
+        self.used_transcripts.iter().any(|old| confirmation.verifies(&self.link_secret, from, old))
     }
 
     fn peer_confirms_as(&self) -> ConfirmFrom {
@@ -882,16 +885,11 @@ impl Session {
         let Some(th) = self.transcript_with(remote) else { return };
         let repeated = self.used_transcripts.contains(&th);
         if let Some((early, named)) = self.early_confirmation.take() {
-            let from = self.peer_confirms_as();
-            self.confirmed = early.verifies(&self.link_secret, from, &th);
-            let stale = self
-                .used_transcripts
-                .iter()
-                .any(|old| early.verifies(&self.link_secret, from, old));
+            self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
             if self.confirmed {
                 self.moved_peer_confirmed();
                 self.reset_wait();
-            } else if named == Some(remote) && !stale {
+            } else if named == Some(remote) && !self.confirms_an_earlier_transcript(&early) {
                 // It named the very certificate of this transcript, so it is about this
                 // agreement, not a late one for someone before: the peer saw something else.
                 self.warn(WarningReason::ConfirmationMismatch);
