@@ -76,19 +76,10 @@ impl Controller {
         }
         let mut certificate = false;
         if let Some(offer) = &offer {
-            if std::mem::take(&mut self.certificate_taken) {
-                // The session has it already (`confirm_before_the_worker`).
-                certificate = true;
-            } else if let Some((algorithm, digest)) = self.take_ready_certificate() {
-                certificate = self.session.local_certificate(&algorithm, &digest).is_ok();
-                if !certificate {
-                    self.log("the certificate made ahead has no usable fingerprint");
-                }
-            }
-            if let Err(e) = self.session.remote_sdp(offer) {
-                self.log(format!("relay: an offer refused: {e}"));
-            }
-            self.follow_session();
+            // The session may have it already (`confirm_before_the_worker`).
+            certificate =
+                std::mem::take(&mut self.certificate_taken) || self.certificate_to_session();
+            self.offer_to_session(offer);
         }
         self.retry.started(self.now);
         self.link = Some(Link {
@@ -155,15 +146,31 @@ impl Controller {
         }
     }
 
-    /// (Guest) the certificate made ahead, if one is ready (`Making` and `Unavailable` stay).
-    fn take_ready_certificate(&mut self) -> Option<(String, String)> {
-        match std::mem::replace(&mut self.certificate, CertificateAhead::None) {
-            CertificateAhead::Ready(algorithm, digest) => Some((algorithm, digest)),
-            other => {
-                self.certificate = other;
-                None
-            }
+    /// (Guest) give the session the certificate made ahead, if one is ready (`Making` and
+    /// `Unavailable` stay): whether it took it.
+    pub(super) fn certificate_to_session(&mut self) -> bool {
+        let (algorithm, digest) =
+            match std::mem::replace(&mut self.certificate, CertificateAhead::None) {
+                CertificateAhead::Ready(algorithm, digest) => (algorithm, digest),
+                other => {
+                    self.certificate = other;
+                    return false;
+                }
+            };
+        let taken = self.session.local_certificate(&algorithm, &digest).is_ok();
+        if !taken {
+            self.log("the certificate made ahead has no usable fingerprint");
         }
+        taken
+    }
+
+    /// (Guest) give the session the host's offer (its certificate), and follow what that
+    /// completes: with this side's certificate in, the confirmation goes.
+    pub(super) fn offer_to_session(&mut self, sdp: &str) {
+        if let Err(e) = self.session.remote_sdp(sdp) {
+            self.log(format!("relay: an offer refused: {e}"));
+        }
+        self.follow_session();
     }
 
     /// (Guest) whether an offer should wait for the certificate being made: it takes a few ms,

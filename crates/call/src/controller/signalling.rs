@@ -6,7 +6,6 @@ use shieldcall_e2ee::keys::dtls_fingerprint;
 use shieldcall_e2ee::session::{Role, ShieldState};
 use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
 
-use super::link::CertificateAhead;
 use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
 impl Controller {
@@ -235,10 +234,7 @@ impl Controller {
             // An offer that names no certificate, or more than one, is not answered: the browser
             // might accept a certificate the keys are not bound to. The shield says why; the
             // host, without a confirmation, says so too.
-            if let Err(e) = self.session.remote_sdp(&sdp) {
-                self.log(format!("relay: an offer refused: {e}"));
-            }
-            return self.follow_session();
+            return self.offer_to_session(&sdp);
         }
         if self.offer_waits_for_certificate(&sdp) {
             return;
@@ -257,19 +253,10 @@ impl Controller {
             && !self.certificate_taken
             && self.session.has_peer()
             && dtls_fingerprint(sdp).is_ok();
-        if !ready {
-            return;
+        if ready && self.certificate_to_session() {
+            self.certificate_taken = true;
+            self.offer_to_session(sdp);
         }
-        let CertificateAhead::Ready(algorithm, digest) = &self.certificate else { return };
-        if self.session.local_certificate(algorithm, digest).is_err() {
-            return;
-        }
-        self.certificate = CertificateAhead::None;
-        self.certificate_taken = true;
-        if let Err(e) = self.session.remote_sdp(sdp) {
-            self.log(format!("relay: an offer refused: {e}"));
-        }
-        self.follow_session();
     }
 
     fn answer(&mut self, sdp: String) {
