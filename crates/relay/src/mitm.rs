@@ -162,26 +162,38 @@ pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> 
 
 /// The line `--mitm-add-fingerprint` adds: `a=fingerprint:sha-384 A5:..` (48 bytes).
 pub fn forged_fingerprint_line() -> String {
-    let hex: Vec<String> = FORGED_SHA384.iter().map(|b| format!("{b:02X}")).collect();
-    format!("a=fingerprint:sha-384 {}", hex.join(":"))
+    format!("a=fingerprint:sha-384 {}", fingerprint_hex(&FORGED_SHA384))
+}
+
+/// `bytes` as a fingerprint line writes them: upper-case hex pairs joined by colons.
+fn fingerprint_hex(bytes: &[u8]) -> String {
+    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    hex.join(":")
+}
+
+/// The length of the `a=fingerprint:sha-256 ` that starts `body` (a line without its ending), in any
+/// letter case, if it does.
+fn sha256_prefix(body: &str) -> Option<usize> {
+    const PREFIX: &str = "a=fingerprint:sha-256 ";
+    body.get(..PREFIX.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(PREFIX))
+        .then_some(PREFIX.len())
 }
 
 /// `sdp` with the value of each `a=fingerprint:sha-256` line replaced by the first 32 bytes of
 /// the relay's forged digest: one certificate still, but not the guest's.
 pub fn swap_fingerprint(sdp: &str) -> String {
-    let hex: Vec<String> = FORGED_SHA384[..32].iter().map(|b| format!("{b:02X}")).collect();
+    let forged = fingerprint_hex(&FORGED_SHA384[..32]);
     let mut out = String::with_capacity(sdp.len());
     for line in sdp.split_inclusive('\n') {
         let body = line.trim_end_matches(['\r', '\n']);
-        let is_sha256 = body
-            .get(..22)
-            .is_some_and(|start| start.eq_ignore_ascii_case("a=fingerprint:sha-256 "));
-        if is_sha256 {
-            out.push_str(&body[..22]);
-            out.push_str(&hex.join(":"));
-            out.push_str(&line[body.len()..]);
-        } else {
-            out.push_str(line);
+        match sha256_prefix(body) {
+            Some(prefix) => {
+                out.push_str(&body[..prefix]);
+                out.push_str(&forged);
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
         }
     }
     out
@@ -195,10 +207,7 @@ pub fn add_fingerprint(sdp: &str) -> String {
     for line in sdp.split_inclusive('\n') {
         out.push_str(line);
         let body = line.trim_end_matches(['\r', '\n']);
-        let is_sha256 = body
-            .get(..22)
-            .is_some_and(|start| start.eq_ignore_ascii_case("a=fingerprint:sha-256 "));
-        if is_sha256 {
+        if sha256_prefix(body).is_some() {
             match &line[body.len()..] {
                 // The last line, without an ending: the added line goes after a CRLF.
                 "" => {
