@@ -146,7 +146,8 @@ impl Call {
     }
 
     /// Take the prepared connection for attempt `generation`: its offer goes as soon as it is
-    /// made (at once, if it was), then what ICE found meanwhile; the camera follows.
+    /// made (at once, if it was), with the candidates found by then, then what ICE finds
+    /// after; the camera follows.
     fn connect_prepared(&mut self, generation: Generation, prepared: PreparedLink) {
         let PreparedLink { pc, chat, media, offer, ice_news, closures, .. } = prepared;
         let (weak, link_pc) = (self.me.clone(), pc.clone());
@@ -154,7 +155,11 @@ impl Call {
             if !link_made(&weak, &media, generation) {
                 return Ok(());
             }
-            let sdp = offer.await?;
+            let made = offer.await?;
+            // The offer as the browser applied it, with the candidates it gathered while the
+            // host waited: the guest has them as it applies the offer, not one message and one
+            // `addIceCandidate` each after its answer (the controller trickles only the others).
+            let sdp = pc.local_description().map(|applied| applied.sdp()).unwrap_or(made);
             let payload_types = payload_types(&pc);
             with_call(&weak, |c| {
                 c.handle(Input::LocalDescription { generation, sdp, payload_types })
@@ -355,7 +360,9 @@ fn connect_failed(weak: &Weak<RefCell<Call>>, generation: Generation, error: &Js
     let detail = detail.unwrap_or_else(|| "unknown error".into());
     with_call(weak, |c| {
         if c.ctl.is_current(generation) {
-            web_sys::console::warn_1(&format!("offer/answer failed: {detail}").into());
+            web_sys::console::warn_1(
+                &format!("the connection could not be set up: {detail}").into(),
+            );
         }
         c.handle(Input::ConnectFailed { generation })
     });
@@ -508,7 +515,8 @@ fn wire_events(
 }
 
 /// Transceivers, offer or answer, then local tracks: everything between "make a connection" and
-/// "this side's media is on its way", each step reported to the controller.
+/// "this side's media is on its way". Each step up to the description is reported to the
+/// controller; sending the tracks only if it fails.
 async fn negotiate(
     weak: &Weak<RefCell<Call>>,
     pc: &RtcPeerConnection,
@@ -559,28 +567,37 @@ fn link_made(
     current
 }
 
-/// Send the camera, and a screen share started before this connection (while waiting, or
-/// before a reconnection), as they are now. Called once the offer or answer is on its way:
+/// Send the camera, and a screen share already going (started before this connection, or
+/// since), on the connection's transceivers. Called once the offer or answer is on its way:
 /// sending needs no renegotiation, and the guest's answer, no longer waiting for the camera's
-/// `replaceTrack` (13-57 ms), left about 20 ms sooner (README). Read now, not when the
-/// connection was made, so that a screen share stopped meanwhile is not sent again.
+/// `replaceTrack` (13-57 ms), left about 20 ms sooner (README). Each stream is read just before
+/// it is sent, not when the connection was made, so that a screen share stopped (or replaced)
+/// meanwhile is not put back.
 async fn send_local_media(
     weak: &Weak<RefCell<Call>>,
     media: &MediaTransceivers,
     generation: Generation,
 ) -> Result<(), JsValue> {
-    let mut local = None;
-    with_call(weak, |c| {
-        if c.ctl.is_current(generation) {
-            local = Some((c.camera.clone(), c.screen.clone()));
-        }
-    });
-    let Some((camera, screen)) = local else { return Ok(()) };
-    if let Some(camera) = &camera {
-        media.send_stream(Slot::MicAudio, Slot::Camera, Some(camera)).await?;
+    if let Some(camera) = local_stream(weak, generation, |c| c.camera.clone()) {
+        media.send_stream(Slot::MicAudio, Slot::Camera, Some(&camera)).await?;
     }
-    if let Some(screen) = &screen {
-        media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, Some(screen)).await?;
+    if let Some(screen) = local_stream(weak, generation, |c| c.screen.clone()) {
+        media.send_stream(Slot::ScreenAudio, Slot::ScreenVideo, Some(&screen)).await?;
     }
     Ok(())
+}
+
+/// The stream `pick` reads from the call now, if attempt `generation` is still the current one.
+fn local_stream(
+    weak: &Weak<RefCell<Call>>,
+    generation: Generation,
+    pick: impl FnOnce(&Call) -> Option<web_sys::MediaStream>,
+) -> Option<web_sys::MediaStream> {
+    let mut stream = None;
+    with_call(weak, |c| {
+        if c.ctl.is_current(generation) {
+            stream = pick(c);
+        }
+    });
+    stream
 }

@@ -145,6 +145,25 @@ pub fn payload_types(sdp: &str) -> Vec<(u8, String)> {
     found
 }
 
+/// The ICE candidates a description carries (`a=candidate:` lines), each as an attribute
+/// (`candidate:...`, without the `a=`).
+pub fn candidates(sdp: &str) -> Vec<&str> {
+    sdp.lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .filter_map(|line| line.strip_prefix("a="))
+        .filter(|attribute| attribute.starts_with("candidate:"))
+        .collect()
+}
+
+/// What makes a candidate the one it is: its fields up to its extensions (`generation`,
+/// `ufrag`, `network-id`, `network-cost`), which Chromium writes in `RTCIceCandidate.candidate`
+/// but not all of them in a description's `a=candidate` line.
+pub fn candidate_identity(candidate: &str) -> String {
+    const EXTENSIONS: [&str; 4] = ["generation", "ufrag", "network-id", "network-cost"];
+    let fields = candidate.split_ascii_whitespace();
+    fields.take_while(|field| !EXTENSIONS.contains(field)).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +299,46 @@ mod tests {
             a=rtpmap:100 opus/48000/2\nm=video 9 RTP/SAVPF 96 300\na=rtpmap:96 VP8/90000\n\
             a=rtpmap:300 VP9/90000\n";
         assert_eq!(payload_types(sdp), [(100, "opus".to_string())]);
+    }
+
+    #[test]
+    fn candidates_are_read_as_the_browser_reports_them() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+            a=candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host generation 0\r\n\
+            a=candidate-ish:not one\r\n\
+            a=candidate:2 1 tcp 1518280447 192.0.2.1 9 typ host tcptype active\r\n\
+            a=end-of-candidates\r\n";
+        assert_eq!(
+            candidates(sdp),
+            [
+                "candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host generation 0",
+                "candidate:2 1 tcp 1518280447 192.0.2.1 9 typ host tcptype active",
+            ]
+        );
+        assert!(candidates(&sdp.replace("\r\n", "\n")).len() == 2, "either line ending");
+        assert!(candidates(CHROMIUM_AUDIO).is_empty());
+    }
+
+    #[test]
+    fn a_candidate_is_the_same_in_a_description_and_trickled() {
+        // As Chromium 148 gives one in `onicecandidate`, and writes it in `localDescription`.
+        let trickled = "candidate:3262236016 1 udp 2122260223 10.0.0.5 51000 typ host \
+                        generation 0 ufrag aB3d network-id 1";
+        let described = "candidate:3262236016 1 udp 2122260223 10.0.0.5 51000 typ host \
+                         generation 0 network-id 1";
+        assert_eq!(candidate_identity(trickled), candidate_identity(described));
+        let relayed = "candidate:1 1 udp 41885439 192.0.2.9 3478 typ relay raddr 10.0.0.5 \
+                       rport 51000 generation 0 ufrag aB3d";
+        assert_eq!(
+            candidate_identity(relayed),
+            "candidate:1 1 udp 41885439 192.0.2.9 3478 typ relay raddr 10.0.0.5 rport 51000"
+        );
+        // Another port, another candidate; Firefox writes no extensions at all.
+        assert_ne!(
+            candidate_identity(trickled),
+            candidate_identity(&described.replace("51000", "51001"))
+        );
+        let firefox = "candidate:0 1 UDP 2122252543 10.0.0.5 49203 typ host";
+        assert_eq!(candidate_identity(firefox), firefox);
     }
 }

@@ -118,7 +118,8 @@ pub enum Input {
     LocalDescription { generation: Generation, sdp: String, payload_types: PayloadTypes },
     /// Both descriptions are applied; the payload types they negotiated.
     DescriptionsApplied { generation: Generation, payload_types: PayloadTypes },
-    /// [`Effect::Connect`] failed (an offer or answer the browser refused or could not make).
+    /// [`Effect::Connect`] failed: an offer or answer the browser refused or could not make,
+    /// or, after the description, the camera or screen it could not send.
     ConnectFailed { generation: Generation },
     /// The browser refused the answer of [`Effect::ApplyAnswer`].
     AnswerRefused { generation: Generation },
@@ -270,8 +271,8 @@ pub enum Effect {
     MakeCertificate,
     /// Make a peer connection: the host with its own offer (`offer` is `None`), the guest
     /// answering `offer`; codecs chosen for E2EE if `e2ee`. Answered by [`Input::LinkMade`],
-    /// then [`Input::LocalDescription`] (and, for the guest, [`Input::DescriptionsApplied`]),
-    /// or [`Input::ConnectFailed`]. `ice`: its ICE servers (config.json's, then the relay's
+    /// then [`Input::LocalDescription`] (and, for the guest, [`Input::DescriptionsApplied`]);
+    /// [`Input::ConnectFailed`] instead, or after them if the local tracks cannot be sent. `ice`: its ICE servers (config.json's, then the relay's
     /// TURN servers with this place's credentials) and transport policy. With `certificate`,
     /// the connection uses the certificate of the last [`Input::Certificate`] (and it is used
     /// up): the guest has confirmed with its fingerprint already.

@@ -46,6 +46,10 @@ pub(super) struct Link {
     locked_before_answer: Option<u64>,
     /// The peer's candidates, kept until the descriptions are applied.
     pending_ice: Vec<IceCandidate>,
+    /// This side's candidates that its own description carried (the host's prepared offer,
+    /// made after gathering while it waited), by [`crate::sdp::candidate_identity`]: not
+    /// trickled again.
+    in_description: Vec<String>,
     state: LinkState,
     /// The browser gathered a relay candidate: a TURN server took this connection.
     pub(super) relay_candidate: bool,
@@ -88,6 +92,7 @@ impl Controller {
             awaiting_answer: false,
             locked_before_answer: None,
             pending_ice: std::mem::take(&mut self.early_ice),
+            in_description: Vec::new(),
             state: LinkState::Connecting,
             relay_candidate: false,
             turn_refused: false,
@@ -251,6 +256,10 @@ impl Controller {
             // can bind it, so it is not sent (the shield says why).
             return self.follow_session();
         }
+        if let Some(link) = self.link.as_mut() {
+            let carried = crate::sdp::candidates(&sdp).into_iter();
+            link.in_description = carried.map(crate::sdp::candidate_identity).collect();
+        }
         match self.role {
             Role::Host => {
                 self.send(Signal::Offer { sdp });
@@ -284,6 +293,21 @@ impl Controller {
             for candidate in pending {
                 self.emit(Effect::AddIce { generation, candidate });
             }
+        }
+    }
+
+    /// One of this side's candidates, found by its browser: to the peer, unless this side's
+    /// description already carried it.
+    pub(super) fn local_candidate(&mut self, generation: Generation, candidate: IceCandidate) {
+        if !self.is_current(generation) {
+            return;
+        }
+        self.note_local_candidate(&candidate);
+        let identity = crate::sdp::candidate_identity(&candidate.candidate);
+        let carried =
+            self.link.as_ref().is_some_and(|link| link.in_description.contains(&identity));
+        if !carried {
+            self.send(candidate.to_signal());
         }
     }
 

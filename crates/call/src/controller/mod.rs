@@ -311,7 +311,7 @@ impl Controller {
             Input::ConnectFailed { generation } => {
                 // A connection dropped meanwhile fails its next step: that is no failure.
                 if self.is_current(generation) {
-                    let why = "The call could not be set up (offer/answer failed).";
+                    let why = "The call could not be set up: the browser could not make the connection or send your camera.";
                     self.end(Some(why.into()), false);
                 }
             }
@@ -321,10 +321,7 @@ impl Controller {
                 }
             }
             Input::LocalIce { generation, candidate } => {
-                if self.is_current(generation) {
-                    self.note_local_candidate(&candidate);
-                    self.send(candidate.to_signal());
-                }
+                self.local_candidate(generation, candidate)
             }
             Input::IceServerError { generation, code, url } => {
                 self.ice_server_error(generation, code, url)

@@ -161,6 +161,9 @@ pub struct Side {
     pub reported_certificate: Option<Option<String>>,
     /// The next description this browser makes names no certificate.
     pub describe_without_certificate: bool,
+    /// Its next description carries the candidate it then reports, as a prepared offer made
+    /// after gathering does.
+    pub describes_its_candidate: bool,
     /// This browser cannot make a certificate ahead (`generateCertificate` fails).
     pub no_certificate_ahead: bool,
     /// The certificate made ahead (its fill), kept for the `Connect` that asks for it.
@@ -227,6 +230,7 @@ impl Side {
             cannot_seal: false,
             reported_certificate: None,
             describe_without_certificate: false,
+            describes_its_candidate: false,
             no_certificate_ahead: false,
             made_certificate: None,
             certificates_made: 0,
@@ -442,22 +446,25 @@ impl Side {
                     state: LinkState::Connecting,
                     channel_open: false,
                 });
-                let description = if self.describe_without_certificate {
+                let found = candidate(&format!("{}-{generation}", self.role_name()));
+                let mut description = if self.describe_without_certificate {
                     self.describe_without_certificate = false;
                     "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n".to_string()
                 } else {
                     sdp(&local)
                 };
+                if std::mem::take(&mut self.describes_its_candidate) {
+                    // As Chromium writes it there: without the `ufrag` that `onicecandidate` has.
+                    description
+                        .push_str(&format!("a={}\r\n", found.candidate.replace(" ufrag u", "")));
+                }
                 self.pending.push_back(Input::LinkMade { generation });
                 self.pending.push_back(Input::LocalDescription {
                     generation,
                     sdp: description,
                     payload_types: PayloadTypes::default(),
                 });
-                self.pending.push_back(Input::LocalIce {
-                    generation,
-                    candidate: candidate(&format!("{}-{generation}", self.role_name())),
-                });
+                self.pending.push_back(Input::LocalIce { generation, candidate: found });
                 if offer.is_some()
                     && let Some(link) = self.link.as_mut()
                 {
@@ -639,7 +646,9 @@ fn order_of(text: &str) -> Option<ChatOrder> {
 
 pub fn candidate(name: &str) -> IceCandidate {
     IceCandidate {
-        candidate: format!("candidate:{name} 1 udp 2122260223 127.0.0.1 50000 typ host"),
+        candidate: format!(
+            "candidate:{name} 1 udp 2122260223 127.0.0.1 50000 typ host generation 0 ufrag u"
+        ),
         sdp_mid: Some("0".into()),
         sdp_m_line_index: Some(0),
     }

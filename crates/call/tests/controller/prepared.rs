@@ -5,9 +5,10 @@
 //! and only when, the `Connect` to come will match it.
 
 use shieldcall_call::config::{IceServer, IceSettings, IceTransportPolicy};
-use shieldcall_protocol::{RelayEvent, TurnCredentials};
+use shieldcall_call::controller::Input;
+use shieldcall_protocol::{RelayEvent, Signal, TurnCredentials};
 
-use crate::harness::{From, Settings, World, joined};
+use crate::harness::{From, Settings, World, candidate, joined};
 
 fn stun() -> IceSettings {
     let stun =
@@ -116,4 +117,41 @@ fn a_rejoin_with_fresh_turn_credentials_prepares_again_and_the_connect_matches_i
     guest_joins(&mut world);
     world.assert_locked();
     assert_eq!(world.host.connect_ice, vec![world.host.prepared[1].1.clone()]);
+}
+
+/// The candidates the host's signals named.
+fn trickled(sent: &[(u64, Signal)]) -> Vec<String> {
+    sent.iter()
+        .filter_map(|(_, signal)| match signal {
+            Signal::Ice { candidate, .. } => Some(candidate.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn candidates_the_prepared_offer_carries_are_not_trickled_again_and_later_ones_are() {
+    // As before: the offer carries no candidate, so the host trickles the one it found.
+    let mut world = World::new(Settings::default());
+    host_waiting(&mut world);
+    guest_joins(&mut world);
+    world.assert_locked();
+    let generation = world.host.generation();
+    let found = candidate(&format!("host-{generation}")).candidate;
+    assert_eq!(trickled(&world.host.sent), vec![found]);
+
+    // The prepared offer, made after gathering, carries it: the guest has it with the offer.
+    let mut world = World::new(Settings::default());
+    world.host.describes_its_candidate = true;
+    host_waiting(&mut world);
+    guest_joins(&mut world);
+    world.assert_locked();
+    assert!(trickled(&world.host.sent).is_empty(), "sent once, in the offer");
+    // One found after the offer was made still goes.
+    let generation = world.host.generation();
+    let later = candidate("later");
+    world.input(From::Host, Input::LocalIce { generation, candidate: later.clone() });
+    assert_eq!(trickled(&world.host.sent), vec![later.candidate]);
+    // The guest's candidates still go to the host.
+    assert!(!trickled(&world.guest.sent).is_empty());
 }
