@@ -149,17 +149,14 @@ impl Call {
     /// made (at once, if it was), with the candidates found by then, then what ICE finds
     /// after; the camera follows.
     fn connect_prepared(&mut self, generation: Generation, prepared: PreparedLink) {
-        let PreparedLink { pc, chat, media, offer, ice_news, closures, .. } = prepared;
+        let PreparedLink { pc, chat, media, offer, ice_news, closures, e2ee, .. } = prepared;
         let (weak, link_pc) = (self.me.clone(), pc.clone());
         let steps = async move {
             if !link_made(&weak, &media, generation) {
                 return Ok(());
             }
             let made = offer.await?;
-            // The offer as the browser applied it, with the candidates it gathered while the
-            // host waited: the guest has them as it applies the offer, not one message and one
-            // `addIceCandidate` each after its answer (the controller trickles only the others).
-            let sdp = pc.local_description().map(|applied| applied.sdp()).unwrap_or(made);
+            let sdp = with_candidates(&pc, e2ee).unwrap_or(made);
             let payload_types = payload_types(&pc);
             with_call(&weak, |c| {
                 c.handle(Input::LocalDescription { generation, sdp, payload_types })
@@ -326,6 +323,19 @@ async fn with_fingerprint(making: js_sys::Promise) -> Option<(JsValue, (String, 
         algorithm.eq_ignore_ascii_case("sha-256").then(|| Some((algorithm, field("value")?)))?
     })?;
     Some((certificate, sha256))
+}
+
+/// The prepared offer as the browser applied it, with the candidates it gathered while the
+/// host waited: the guest has them as it applies the offer, not one message and one
+/// `addIceCandidate` each after its answer (the controller trickles only the others, PROTOCOL.md
+/// change 53). Under E2EE cleaned again as the offer made was (the same when applied twice).
+/// `None` if the browser gives no description, or one too long for a signal with room to spare:
+/// then the offer as made, and every candidate trickled.
+fn with_candidates(pc: &RtcPeerConnection, e2ee: bool) -> Option<String> {
+    const MAX_OFFER_BYTES: usize = shieldcall_protocol::MAX_SIGNAL_BYTES / 2;
+    let sdp = pc.local_description()?.sdp();
+    let sdp = if e2ee { shieldcall_call::sdp::without_audio_metadata(&sdp) } else { sdp };
+    (sdp.len() <= MAX_OFFER_BYTES).then_some(sdp)
 }
 
 /// The chat's data channel, negotiated on both sides with the same id: no in-band

@@ -145,14 +145,22 @@ pub fn payload_types(sdp: &str) -> Vec<(u8, String)> {
     found
 }
 
-/// The ICE candidates a description carries (`a=candidate:` lines), each as an attribute
-/// (`candidate:...`, without the `a=`).
-pub fn candidates(sdp: &str) -> Vec<&str> {
-    sdp.lines()
-        .map(|line| line.trim_end_matches('\r'))
-        .filter_map(|line| line.strip_prefix("a="))
-        .filter(|attribute| attribute.starts_with("candidate:"))
-        .collect()
+/// The ICE candidates a description carries (`a=candidate:` lines), each with the `a=mid` of
+/// its media section (if it has one) and as an attribute (`candidate:...`, without the `a=`).
+pub fn candidates(sdp: &str) -> Vec<(Option<&str>, &str)> {
+    let lines: Vec<&str> = sdp.lines().map(|line| line.trim_end_matches('\r')).collect();
+    let (mut mid, mut found) = (None, Vec::new());
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("m=") {
+            let section = lines[i + 1..].iter().take_while(|line| !line.starts_with("m="));
+            mid = section.into_iter().find_map(|line| line.strip_prefix("a=mid:"));
+        } else if let Some(candidate) =
+            line.strip_prefix("a=").filter(|attribute| attribute.starts_with("candidate:"))
+        {
+            found.push((mid, candidate));
+        }
+    }
+    found
 }
 
 /// What makes a candidate the one it is: its fields up to its extensions (`generation`,
@@ -311,11 +319,18 @@ mod tests {
         assert_eq!(
             candidates(sdp),
             [
-                "candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host generation 0",
-                "candidate:2 1 tcp 1518280447 192.0.2.1 9 typ host tcptype active",
+                (None, "candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host generation 0"),
+                (None, "candidate:2 1 tcp 1518280447 192.0.2.1 9 typ host tcptype active"),
             ]
         );
         assert!(candidates(&sdp.replace("\r\n", "\n")).len() == 2, "either line ending");
+        // Each with its section's mid, wherever in the section the mid is written.
+        let sections = "v=0\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=candidate:1 1 tcp 1 192.0.2.1 9 typ host\r\n\
+            a=mid:0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=candidate:1 1 tcp 1 192.0.2.1 9 typ host\r\n";
+        let found = candidates(sections);
+        assert_eq!(found.iter().map(|(mid, _)| *mid).collect::<Vec<_>>(), [Some("0"), Some("1")]);
         assert!(candidates(CHROMIUM_AUDIO).is_empty());
     }
 

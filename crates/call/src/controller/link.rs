@@ -47,9 +47,9 @@ pub(super) struct Link {
     /// The peer's candidates, kept until the descriptions are applied.
     pending_ice: Vec<IceCandidate>,
     /// This side's candidates that its own description carried (the host's prepared offer,
-    /// made after gathering while it waited), by [`crate::sdp::candidate_identity`]: not
-    /// trickled again.
-    in_description: Vec<String>,
+    /// made after gathering while it waited), by media section and
+    /// [`crate::sdp::candidate_identity`]: not trickled again.
+    in_description: Vec<(Option<String>, String)>,
     state: LinkState,
     /// The browser gathered a relay candidate: a TURN server took this connection.
     pub(super) relay_candidate: bool,
@@ -258,7 +258,11 @@ impl Controller {
         }
         if let Some(link) = self.link.as_mut() {
             let carried = crate::sdp::candidates(&sdp).into_iter();
-            link.in_description = carried.map(crate::sdp::candidate_identity).collect();
+            link.in_description = carried
+                .map(|(mid, candidate)| {
+                    (mid.map(Into::into), crate::sdp::candidate_identity(candidate))
+                })
+                .collect();
         }
         match self.role {
             Role::Host => {
@@ -303,9 +307,14 @@ impl Controller {
             return;
         }
         self.note_local_candidate(&candidate);
+        // The same candidate of the same media section: before the answer the browser may
+        // gather a transport per section, whose candidates can differ only in their ufrag.
         let identity = crate::sdp::candidate_identity(&candidate.candidate);
-        let carried =
-            self.link.as_ref().is_some_and(|link| link.in_description.contains(&identity));
+        let same = |(mid, carried): &(Option<String>, String)| {
+            *carried == identity
+                && (mid.is_none() || candidate.sdp_mid.is_none() || *mid == candidate.sdp_mid)
+        };
+        let carried = self.link.as_ref().is_some_and(|link| link.in_description.iter().any(same));
         if !carried {
             self.send(candidate.to_signal());
         }

@@ -311,7 +311,7 @@ impl Controller {
             Input::ConnectFailed { generation } => {
                 // A connection dropped meanwhile fails its next step: that is no failure.
                 if self.is_current(generation) {
-                    let why = "The call could not be set up: the browser could not make the connection or send your camera.";
+                    let why = "The call could not be set up: the browser could not make the connection or send your camera or screen.";
                     self.end(Some(why.into()), false);
                 }
             }

@@ -161,9 +161,9 @@ pub struct Side {
     pub reported_certificate: Option<Option<String>>,
     /// The next description this browser makes names no certificate.
     pub describe_without_certificate: bool,
-    /// Its next description carries the candidate it then reports, as a prepared offer made
-    /// after gathering does.
-    pub describes_its_candidate: bool,
+    /// Its next description carries the candidate it then reports, in a media section with
+    /// this mid, as a prepared offer made after gathering does (the candidate's own is "0").
+    pub describes_its_candidate: Option<&'static str>,
     /// This browser cannot make a certificate ahead (`generateCertificate` fails).
     pub no_certificate_ahead: bool,
     /// The certificate made ahead (its fill), kept for the `Connect` that asks for it.
@@ -230,7 +230,7 @@ impl Side {
             cannot_seal: false,
             reported_certificate: None,
             describe_without_certificate: false,
-            describes_its_candidate: false,
+            describes_its_candidate: None,
             no_certificate_ahead: false,
             made_certificate: None,
             certificates_made: 0,
@@ -453,10 +453,10 @@ impl Side {
                 } else {
                     sdp(&local)
                 };
-                if std::mem::take(&mut self.describes_its_candidate) {
+                if let Some(mid) = self.describes_its_candidate.take() {
                     // As Chromium writes it there: without the `ufrag` that `onicecandidate` has.
-                    description
-                        .push_str(&format!("a={}\r\n", found.candidate.replace(" ufrag u", "")));
+                    let line = found.candidate.replace(" ufrag u", "");
+                    description.push_str(&format!("a=mid:{mid}\r\na={line}\r\n"));
                 }
                 self.pending.push_back(Input::LinkMade { generation });
                 self.pending.push_back(Input::LocalDescription {

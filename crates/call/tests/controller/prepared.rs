@@ -142,7 +142,7 @@ fn candidates_the_prepared_offer_carries_are_not_trickled_again_and_later_ones_a
 
     // The prepared offer, made after gathering, carries it: the guest has it with the offer.
     let mut world = World::new(Settings::default());
-    world.host.describes_its_candidate = true;
+    world.host.describes_its_candidate = Some("0");
     host_waiting(&mut world);
     guest_joins(&mut world);
     world.assert_locked();
@@ -154,4 +154,13 @@ fn candidates_the_prepared_offer_carries_are_not_trickled_again_and_later_ones_a
     assert_eq!(trickled(&world.host.sent), vec![later.candidate]);
     // The guest's candidates still go to the host.
     assert!(!trickled(&world.guest.sent).is_empty());
+
+    // The same candidate of another media section (before the answer, a transport per
+    // section) is another candidate: trickled.
+    let mut world = World::new(Settings::default());
+    world.host.describes_its_candidate = Some("1");
+    host_waiting(&mut world);
+    guest_joins(&mut world);
+    world.assert_locked();
+    assert_eq!(trickled(&world.host.sent).len(), 1);
 }
