@@ -17,9 +17,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{
-    Event, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit, RtcDataChannelType,
-    RtcIceCandidateInit, RtcIceGatheringState, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcPeerConnectionState, RtcSdpType,
+    Event, MediaStream, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit,
+    RtcDataChannelType, RtcIceCandidateInit, RtcIceGatheringState, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
 };
 
 use super::{Call, with_call};
@@ -601,8 +601,8 @@ async fn send_local_media(
 fn local_stream(
     weak: &Weak<RefCell<Call>>,
     generation: Generation,
-    pick: impl FnOnce(&Call) -> Option<web_sys::MediaStream>,
-) -> Option<web_sys::MediaStream> {
+    pick: impl FnOnce(&Call) -> Option<MediaStream>,
+) -> Option<MediaStream> {
     let mut stream = None;
     with_call(weak, |c| {
         if c.ctl.is_current(generation) {

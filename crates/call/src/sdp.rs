@@ -152,8 +152,9 @@ pub fn candidates(sdp: &str) -> Vec<(Option<&str>, &str)> {
     let (mut mid, mut found) = (None, Vec::new());
     for (i, line) in lines.iter().enumerate() {
         if line.starts_with("m=") {
-            let section = lines[i + 1..].iter().take_while(|line| !line.starts_with("m="));
-            mid = section.into_iter().find_map(|line| line.strip_prefix("a=mid:"));
+            // The section's mid, which Chromium writes after its candidates.
+            let mut section = lines[i + 1..].iter().take_while(|line| !line.starts_with("m="));
+            mid = section.find_map(|line| line.strip_prefix("a=mid:"));
         } else if let Some(candidate) =
             line.strip_prefix("a=").filter(|attribute| attribute.starts_with("candidate:"))
         {

@@ -171,13 +171,12 @@ fn fingerprint_hex(bytes: &[u8]) -> String {
     hex.join(":")
 }
 
-/// The length of the `a=fingerprint:sha-256 ` that starts `body` (a line without its ending), in any
-/// letter case, if it does.
-fn sha256_prefix(body: &str) -> Option<usize> {
-    const PREFIX: &str = "a=fingerprint:sha-256 ";
-    body.get(..PREFIX.len())
-        .is_some_and(|start| start.eq_ignore_ascii_case(PREFIX))
-        .then_some(PREFIX.len())
+/// What starts an SHA-256 fingerprint line, before its value.
+const SHA256_LINE: &str = "a=fingerprint:sha-256 ";
+
+/// Whether `body` (a line without its ending) is an SHA-256 fingerprint line, in any letter case.
+fn is_sha256_line(body: &str) -> bool {
+    body.get(..SHA256_LINE.len()).is_some_and(|start| start.eq_ignore_ascii_case(SHA256_LINE))
 }
 
 /// `sdp` with the value of each `a=fingerprint:sha-256` line replaced by the first 32 bytes of
@@ -187,13 +186,12 @@ pub fn swap_fingerprint(sdp: &str) -> String {
     let mut out = String::with_capacity(sdp.len());
     for line in sdp.split_inclusive('\n') {
         let body = line.trim_end_matches(['\r', '\n']);
-        match sha256_prefix(body) {
-            Some(prefix) => {
-                out.push_str(&body[..prefix]);
-                out.push_str(&forged);
-                out.push_str(&line[body.len()..]);
-            }
-            None => out.push_str(line),
+        if is_sha256_line(body) {
+            out.push_str(&body[..SHA256_LINE.len()]);
+            out.push_str(&forged);
+            out.push_str(&line[body.len()..]);
+        } else {
+            out.push_str(line);
         }
     }
     out
@@ -207,7 +205,7 @@ pub fn add_fingerprint(sdp: &str) -> String {
     for line in sdp.split_inclusive('\n') {
         out.push_str(line);
         let body = line.trim_end_matches(['\r', '\n']);
-        if sha256_prefix(body).is_some() {
+        if is_sha256_line(body) {
             match &line[body.len()..] {
                 // The last line, without an ending: the added line goes after a CRLF.
                 "" => {

@@ -274,9 +274,9 @@ pub enum Effect {
     /// then [`Input::LocalDescription`] (and, for the guest, [`Input::DescriptionsApplied`]);
     /// [`Input::ConnectFailed`] instead, or after them if the local tracks cannot be sent.
     /// `ice`: its ICE servers (config.json's, then the relay's TURN servers with this place's
-    /// credentials) and transport policy. With `certificate`,
-    /// the connection uses the certificate of the last [`Input::Certificate`] (and it is used
-    /// up): the guest has confirmed with its fingerprint already.
+    /// credentials) and transport policy. With `certificate`, the connection uses the
+    /// certificate of the last [`Input::Certificate`] (and it is used up): the guest has
+    /// confirmed with its fingerprint already.
     Connect {
         generation: Generation,
         offer: Option<String>,
