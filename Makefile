@@ -27,7 +27,7 @@ WASM_OPT := $(CURDIR)/node_modules/.bin/wasm-opt
 # The shipped wasm (app and worker) is built with its own standard library (size-first), without
 # panic messages, panic locations or Debug text: a panic stops the wasm at once (the page's error
 # says "unreachable"), as it did before (panic = "abort"), only without the message. After gzip
-# the app came out 10 % smaller and the worker 15 % (README, "Measured"). The worker the browser
+# the app came out 10 % smaller and the worker 15 % (docs/MEASURED.md). The worker the browser
 # tests start (worker-pkg) is built the same way, so that they test what ships and `make dist`
 # reuses its build; the tests' own wasm keeps the messages. Only these builds use unstable
 # flags (RUSTC_BOOTSTRAP, as on setup.sh's Debian route), in a target directory of their own:
@@ -70,7 +70,7 @@ relay: dist relay-bin
 # beside the wasm ones (worker-pkg and dist in target/shipped, lint-wasm and test-browser in
 # target/wasm32-unknown-unknown; cargo waits for the other lane where both need target/debug's
 # lock, for build scripts and macros). On two cores each lane fills the other's one-core
-# stretches (the wasm's fat LTO, wasm-opt, the browsers' test runs): README, "Measured". Each
+# stretches (the wasm's fat LTO, wasm-opt, the browsers' test runs): docs/MEASURED.md. Each
 # line says its lane. The end-to-end tests come after both (package.json: the file that prints
 # the time to lock and the one with four browsers one at a time, then the others two at a time).
 LANE = $(MAKE) --no-print-directory SETUP_DONE=1

@@ -7,7 +7,7 @@
 // (Marionette's "execute script") every 100 ms from the page's load, and a script run in the page
 // before its Worker compiles wasm leaves that wasm hundreds of times slower in Firefox ESR 140
 // (the benchmark's bitsliced AES-GCM: 341-349 µs to seal 100 B, against 0.9 µs). A BiDi
-// `script.evaluate` does not (README, "Firefox measured again").
+// `script.evaluate` does not (docs/MEASURED.md, "Firefox measured again").
 //
 // Usage, as cargo calls a runner: firefox-bench-runner.mjs <test.wasm> [test args...]. The page
 // is the one wasm-bindgen-test-runner serves with NO_HEADLESS set, on a loopback port it picks.

@@ -6,8 +6,8 @@
 //! Why not serde's derived code: the page carried one deserializer per message type, and the
 //! enums tagged by `t` (and [`crate::Inbound`], which tries three of them) buffered every
 //! message through serde's generic `Content` first. That was about 100 KB of the app's 925 KB
-//! of wasm code (README, "Measured"); this reader, the writer and the hand-written messages
-//! are a small fraction of it.
+//! of wasm code (docs/MEASURED.md, the sizes); this reader, the writer and the hand-written
+//! messages are a small fraction of it.
 //!
 //! Where it is stricter than serde_json, on purpose: a repeated key is refused (a value that
 //! two readers could read two ways), as are objects of more than [`MAX_MEMBERS`] members

@@ -4,7 +4,7 @@
 // counters, replay window) is Rust's; this awaits and places bytes. Awaited in JavaScript, a
 // promise costs next to nothing; from wasm it cost 2-3 µs in Chromium and about 10 in Firefox,
 // and a WebCrypto frame's steps made from Rust took about 15 calls across the wasm boundary
-// (README, "Measured").
+// (docs/MEASURED.md).
 //
 // A classic script: the worker's loader imports it before the wasm (media-worker.js); the tests
 // evaluate it.
@@ -44,7 +44,7 @@ globalThis.shieldcallFrames = (() => {
 
   // The plaintext of a call sealed with room (`sealWithRoom`), reused from frame to frame so
   // that its memory is warm: in Chromium a new buffer is fresh memory every frame, which cost
-  // about as much as the call itself (README). WebCrypto copies it when called.
+  // about as much as the call itself (docs/MEASURED.md). WebCrypto copies it when called.
   let room = new Uint8Array(0);
 
   return {

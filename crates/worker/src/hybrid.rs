@@ -35,7 +35,7 @@ impl Engine {
 }
 
 /// Payloads of at least this many bytes go to WebCrypto, per engine, suite and direction, where
-/// the Rust and "WebCrypto path" columns of `make bench-browser` cross (README, "Measured"):
+/// the Rust and "WebCrypto path" columns of `make bench-browser` cross (docs/MEASURED.md):
 /// below it the promise's fixed cost outweighs the AES instructions. (When opening, the frame's
 /// SFrame body is measured, header and tag included: about 20-25 B more than its payload.)
 /// Since the bitsliced AES-GCM (2026-12-04, `shieldcall_e2ee::sframe::sliced`) Rust takes

@@ -428,7 +428,7 @@ impl Transform {
 
 /// A transform's steps, for the pump of `js/frames.js`: it reads each frame and writes it on
 /// (or drops it) as these say, one frame at a time, awaiting in JavaScript (from wasm an await
-/// cost 2-3 µs in Chromium and about 10 in Firefox: README, "Measured").
+/// cost 2-3 µs in Chromium and about 10 in Firefox: docs/MEASURED.md).
 #[wasm_bindgen]
 pub struct FrameSteps {
     transform: Rc<Transform>,

@@ -66,7 +66,7 @@ const SUITES: [CipherSuite; 2] =
 /// The rounds run the five columns in the orders of [`column_order`], so that each column runs
 /// first as often as any other and right after each other column equally often: with the
 /// columns in one fixed turn, the column right after the Rust one came out slower at opening
-/// (README, "Firefox measured again").
+/// (docs/MEASURED.md, "Firefox measured again").
 const CELL_MS: f64 = 500.0;
 const ROUNDS: usize = 10;
 const WARMUP_MS: f64 = 50.0;

@@ -60,8 +60,8 @@ impl std::fmt::Debug for Tag {
 
 /// The AES-GCM of the GCM suites: in WebAssembly with SIMD (the media worker, the app) the
 /// bitsliced one of [`super::sliced`], 2.6-4x the `aes-gcm` crate's software AES-GCM there
-/// (README, "A bitsliced AES-GCM for wasm"); elsewhere the `aes-gcm` crate, which uses the
-/// CPU's AES instructions where it has them.
+/// (docs/MEASURED.md, "A bitsliced AES-GCM for wasm"); elsewhere the `aes-gcm` crate, which
+/// uses the CPU's AES instructions where it has them.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 type Gcm128 = super::sliced::simd::Aes128Gcm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "every-suite"))]

@@ -4,8 +4,9 @@
 //! WebCrypto writes `ciphertext || tag` at the start of a new buffer of its own, and a frame
 //! needs `clear prefix || header` in front of it. Making room afterwards takes a second buffer of
 //! the frame's size, which in Chromium is fresh memory every time: about half the cost of the
-//! whole call from 16 KB on (README, "Where a sealed frame's extra time goes"). So the outside
-//! call is given one block more, whose ciphertext comes out as the prefix and the header:
+//! whole call from 16 KB on (docs/MEASURED.md, "Where a sealed frame's extra time goes"). So
+//! the outside call is given one block more, whose ciphertext comes out as the prefix and the
+//! header:
 //! ```text
 //! outside call:  AES-GCM(K, iv, aad, first_block || payload) = W || ciphertext || tag'
 //! the frame:     W || ciphertext || (tag' XOR tag_fix),   W = clear prefix || header

@@ -9,8 +9,8 @@
 //! register operations: SubBytes a Boolean circuit of 113 gates (Boyar and Peralta's), ShiftRows
 //! and the row rotations of MixColumns one byte shuffle per plane, AddRoundKey one XOR per plane.
 //! GHASH ([`Ghash`]) multiplies with 64-bit integer products, which WebAssembly has (the
-//! `ghash` crate picks its 32-bit code on `wasm32`, by pointer width). README, "A bitsliced
-//! AES-GCM for wasm", has the figures.
+//! `ghash` crate picks its 32-bit code on `wasm32`, by pointer width). docs/MEASURED.md, "A
+//! bitsliced AES-GCM for wasm", has the figures.
 //!
 //! The circuit and the steps are written once, over [`Planes`]; the worker runs them over
 //! `v128` ([`simd`]), and the host tests run them over a portable stand-in ([`portable`])
