@@ -582,10 +582,9 @@ fn link_made(
 /// sending needs no renegotiation, and the guest's answer, no longer waiting for the camera's
 /// `replaceTrack` (13-57 ms), left about 20 ms sooner (docs/MEASURED.md). Each stream is read
 /// just before it is sent, not when the connection was made, so that a screen share stopped (or
-/// replaced) meanwhile is not put back. One stopped during its own send ends up unsent too: its
-/// clearing `replaceTrack(null)` calls are made after this send's first and settle in the order
-/// made, so the video slot's null comes last (probed in Chromium 148 and Firefox ESR 140, 20
-/// runs each).
+/// replaced) meanwhile is not put back. One stopped during its own send ends up unsent too:
+/// `replaceTrack` calls settle in the order made, so the stop's null comes last (probed in
+/// Chromium and Firefox: docs/MEASURED.md).
 async fn send_local_media(
     weak: &Weak<RefCell<Call>>,
     media: &MediaTransceivers,

@@ -17,17 +17,16 @@ pub fn without_audio_metadata(sdp: &str) -> String {
     let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
     let lines: Vec<&str> = sdp.split(eol).collect();
     let mut out: Vec<String> = Vec::with_capacity(lines.len() + 1);
-    // The session part, then each media section from its m= line on.
-    let starts: Vec<usize> = std::iter::once(0)
-        .chain(
-            lines.iter().enumerate().filter(|(i, l)| *i > 0 && l.starts_with("m=")).map(|(i, _)| i),
-        )
-        .chain(std::iter::once(lines.len()))
-        .collect();
-    for range in starts.windows(2) {
-        rewrite_section(&lines[range[0]..range[1]], &mut out);
+    for section in sections(&lines) {
+        rewrite_section(section, &mut out);
     }
     out.join(eol)
+}
+
+/// A description's lines in its parts: the session part, then each media section from its
+/// `m=` line on.
+fn sections<'l, 's>(lines: &'l [&'s str]) -> impl Iterator<Item = &'l [&'s str]> {
+    lines.chunk_by(|_, next| !next.starts_with("m="))
 }
 
 fn rewrite_section(lines: &[&str], out: &mut Vec<String>) {
@@ -149,17 +148,12 @@ pub fn payload_types(sdp: &str) -> Vec<(u8, String)> {
 /// its media section (if it has one) and as an attribute (`candidate:...`, without the `a=`).
 pub fn candidates(sdp: &str) -> Vec<(Option<&str>, &str)> {
     let lines: Vec<&str> = sdp.lines().map(|line| line.trim_end_matches('\r')).collect();
-    let (mut mid, mut found) = (None, Vec::new());
-    for (i, line) in lines.iter().enumerate() {
-        if line.starts_with("m=") {
-            // The section's mid, which Chromium writes after its candidates.
-            let mut section = lines[i + 1..].iter().take_while(|line| !line.starts_with("m="));
-            mid = section.find_map(|line| line.strip_prefix("a=mid:"));
-        } else if let Some(candidate) =
-            line.strip_prefix("a=").filter(|attribute| attribute.starts_with("candidate:"))
-        {
-            found.push((mid, candidate));
-        }
+    let mut found = Vec::new();
+    for section in sections(&lines) {
+        // Anywhere in the section: Chromium writes the mid after the candidates.
+        let mid = section.iter().find_map(|line| line.strip_prefix("a=mid:"));
+        let attributes = section.iter().filter_map(|line| line.strip_prefix("a="));
+        found.extend(attributes.filter(|a| a.starts_with("candidate:")).map(|c| (mid, c)));
     }
     found
 }
