@@ -125,8 +125,8 @@ test-browser: worker-pkg
 
 # The worker's frame path in a Worker of headless Chromium, then of headless Firefox ESR: Rust
 # only, the hybrid the worker runs, the same SFrame in plain JavaScript, and the bare WebCrypto
-# call; prints tables of µs per frame with ratios (README, "Measured": the
-# last run against the goals; docs/MEASURED.md: every run).
+# call; prints tables of µs per frame with ratios (README, "Measured": the last run against the
+# goals; docs/MEASURED.md: every run).
 # Not run by `make test`.
 # Built as the shipped worker is (SHIPPED_STD; with panic=abort for the test harness too, or the
 # standard library would be built a second time, with unwinding, and clash with the first).
