@@ -292,6 +292,10 @@ impl Group {
                 vec![Route::Main(back)]
             }
             _ if self.others.contains(&id) => vec![Route::Peer(id, back)],
+            // Each member costs a connection and a media worker: no more than a group holds.
+            _ if 2 + self.others.len() >= MAX_GROUP => {
+                vec![Route::Ignore("relay: more members than a group holds")]
+            }
             _ => vec![self.add(me, id)],
         }
     }

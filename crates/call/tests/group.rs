@@ -153,3 +153,19 @@ fn a_merge_link_reads_back_and_refuses_anything_else() {
     assert_eq!(MergeLink::from_message(&[2, 1]), None, "a media state is no merge");
     assert_eq!(MergeLink::from_message(&[MERGE_KIND, 0xff]), None);
 }
+
+#[test]
+fn a_relay_cannot_add_more_members_than_a_group_holds() {
+    let mut g = Group::default();
+    g.inbound(group(1, &[1, 2]));
+    let adds = (3..1000)
+        .flat_map(|id| g.inbound(Inbound::Group(GroupEvent::MemberJoined { id })))
+        .filter(|route| matches!(route, Route::Add { .. }))
+        .count();
+    assert_eq!(adds, shieldcall_protocol::MAX_GROUP - 2, "this page, its partner, and the rest");
+    assert_eq!(g.members().len(), shieldcall_protocol::MAX_GROUP - 1);
+    // One leaves: a place for one more.
+    g.inbound(Inbound::Group(GroupEvent::MemberLeft { id: 3 }));
+    let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 2000 }));
+    assert!(matches!(routes.as_slice(), [Route::Add { id: 2000, .. }]), "{routes:?}");
+}

@@ -114,6 +114,8 @@ impl Controller {
             return self.end(Some(GROUP_WITHOUT_E2EE.into()), false);
         }
         if !self.session.has_peer() {
+            // A member's pair: the group layer (crate::group) answers for it with one `joined`.
+            self.joins_unanswered = self.joins_unanswered.saturating_add(1);
             self.session.join_group();
         }
     }

@@ -4,7 +4,7 @@
 //! the other person is told). Both are taken as a move is (`moving`): the new page opens a
 //! move link and makes a fresh agreement, confirmed with the same link secret.
 
-use shieldcall_e2ee::session::{Role, ShieldState};
+use shieldcall_e2ee::session::{MAX_MOVE_TTL_SECS, Role, ShieldState};
 use shieldcall_protocol::{
     MoveRefusal, MoveToken, RefusedRequest, RelayRequest, valid_transfer_name,
 };
@@ -24,6 +24,11 @@ pub const PICKED_UP: &str = "The parked call was picked up.";
 /// Why the call ends for the other person when nobody picked the parked call up in time.
 pub const PARK_ENDED: &str =
     "The call was on hold and nobody picked it up in time, so it has ended.";
+/// What the other person is told when the relay alone says the call was parked or transferred
+/// where neither can be done (end-to-end encrypted).
+pub const PEER_HANDOVER_UNANNOUNCED: &str = "The relay says the other person parked or \
+    transferred the call, which cannot be done in an end-to-end encrypted call: waiting for them \
+    to come back.";
 /// Why a transfer is not offered without a name.
 pub const TRANSFER_NEEDS_NAME: &str = "Type the name of the person you transfer the call to (up \
     to 40 characters).";
@@ -231,23 +236,45 @@ impl Controller {
         if self.handover_unavailable().is_some() {
             return self.log("relay: a transfer token nobody asked for now");
         }
+        // A transfer link lives no longer than a move link may (the relay's word is not the
+        // limit).
+        let ttl_secs = ttl_secs.min(u64::from(MAX_MOVE_TTL_SECS));
         self.handing_to = Some(name.clone());
         let link = self.pickup_link(token);
         self.move_link_until = Some(self.now + ttl_secs * 1000);
+        self.link_made_for_another_device = true;
         self.emit(Effect::ShowTransferLink { link, name, ttl_secs });
     }
 
-    /// This place was taken by its move, transfer or pickup link: the call goes on there.
-    pub(super) fn handed_over(&mut self) -> String {
-        match self.handing_to.take() {
+    /// The relay says this place was taken by its move, transfer or pickup link: the call goes
+    /// on there. Only a page that made such a link can be left that way (a parked page has
+    /// ended already); the relay's word alone ends no call.
+    pub(super) fn moved_away(&mut self) {
+        if !self.link_made_for_another_device {
+            return self.log("relay: moved, but this page made no move or transfer link");
+        }
+        let why = match self.handing_to.take() {
             Some(name) => transferred_away(&name),
             None => super::MOVED_AWAY.into(),
-        }
+        };
+        self.end(Some(why), true)
+    }
+
+    /// Whether the relay's word that the other person parked or transferred the call is all
+    /// there is: neither can be done while the call is end-to-end encrypted (or meant to be),
+    /// on their side as on this one.
+    fn handover_impossible(&self) -> bool {
+        self.handover_unavailable() == Some(HANDOVER_NEEDS_E2EE_OFF)
     }
 
     /// The relay says the other person parked the call: their place waits for a pickup,
     /// without them. This connection goes; the next is made with whoever picks it up.
     pub(super) fn peer_parked(&mut self) {
+        if self.handover_impossible() {
+            // As if the relay said they left: while media still flows the call goes on.
+            self.notice(PEER_HANDOVER_UNANNOUNCED);
+            return self.peer_away();
+        }
         self.peer_left();
         self.held = true;
         self.set_status(CallStatus::OnHold);
@@ -256,13 +283,20 @@ impl Controller {
 
     /// The relay says the other person's place was transferred to someone called `name`.
     pub(super) fn peer_transferred(&mut self, name: &str) {
+        if self.handover_impossible() {
+            self.notice(PEER_HANDOVER_UNANNOUNCED);
+            return self.peer_away();
+        }
         self.held = false;
         self.start_afresh_with_new_device();
         self.notice(peer_transferred(name));
     }
 
-    /// The parked place was not picked up in time.
+    /// The parked place was not picked up in time: only a call on hold ends that way.
     pub(super) fn park_ended(&mut self) {
+        if !self.held {
+            return self.log("relay: a park ended, but this call is not on hold");
+        }
         self.end(Some(PARK_ENDED.into()), true);
     }
 

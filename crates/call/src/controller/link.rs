@@ -12,6 +12,10 @@ use super::{CallStatus, Controller, Effect, Generation, IceCandidate, LinkState}
 /// (ms): nothing else waits for it then. An honest one follows within about a second.
 pub const ANSWER_WAIT_MS: u64 = 6_000;
 
+/// ICE candidates kept for a connection not yet made or described: a browser gathers a few per
+/// network interface and server, so more than this is a relay's flood, dropped.
+pub const MAX_WAITING_CANDIDATES: usize = 100;
+
 /// What a browser that reports no remote DTLS certificate (Firefox) is told: one of the checks
 /// behind the lock cannot run there.
 pub const CERTIFICATE_UNCHECKED: &str = "This browser does not report the media connection's \
@@ -322,15 +326,19 @@ impl Controller {
 
     pub(super) fn add_ice(&mut self, candidate: IceCandidate) {
         let generation = self.generation;
-        match self.link.as_mut() {
+        let waiting = match self.link.as_mut() {
             Some(link) if link.descriptions_applied => {
-                self.emit(Effect::AddIce { generation, candidate })
+                return self.emit(Effect::AddIce { generation, candidate });
             }
-            Some(link) => link.pending_ice.push(candidate),
+            Some(link) => &mut link.pending_ice,
             // The host trickles right after its offer, while the guest's connection is still
             // to be made: keep them for it.
-            None => self.early_ice.push(candidate),
+            None => &mut self.early_ice,
+        };
+        if waiting.len() >= MAX_WAITING_CANDIDATES {
+            return self.log("relay: more ICE candidates than a connection gathers, dropped");
         }
+        waiting.push(candidate);
     }
 
     pub(super) fn link_state(&mut self, generation: Generation, state: LinkState) {

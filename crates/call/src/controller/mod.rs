@@ -42,12 +42,12 @@ use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
 
 pub use handover::{
     CONSULT_DONE, CONSULTING, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, OFFER_NOT_YET, ON_HOLD,
-    PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PICKED_UP, ParkRandom,
-    TRANSFER_LOST, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_REFUSED,
-    TRANSFER_SENT, peer_transferred, transferred_away,
+    PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PEER_HANDOVER_UNANNOUNCED,
+    PICKED_UP, ParkRandom, TRANSFER_LOST, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND,
+    TRANSFER_OFFERED, TRANSFER_REFUSED, TRANSFER_SENT, peer_transferred, transferred_away,
 };
 pub use io::{CallStatus, Effect, Generation, IceCandidate, Input, LinkState, ShieldView};
-pub use link::ANSWER_WAIT_MS;
+pub use link::{ANSWER_WAIT_MS, MAX_WAITING_CANDIDATES};
 pub use moving::{
     MOVE_LOST, MOVE_NOT_WHILE_RED, MOVE_NOT_YET, MOVE_REFUSED, MOVED_AWAY, MOVED_HERE_NEW_CODE,
     PEER_MOVED, PEER_MOVED_REKEYED, PEER_MOVED_UNANNOUNCED, move_refused,
@@ -148,6 +148,10 @@ pub struct Controller {
     said_turn_refused: bool,
     /// (Guest) a relay socket has opened before: only the first one says hello early.
     relay_opened: bool,
+    /// Sockets whose `join` went out (`Input::RelayOpen`) and whose `joined` has not come: the
+    /// relay answers each join once, so a `joined` beyond these is forged, and is ignored (it
+    /// would restart the wait for the other person's key confirmation, for ever).
+    joins_unanswered: u32,
     /// (Host) the relay said nobody else is in the room (its `joined`, or `peer-left`).
     alone_in_room: bool,
     /// (Host) what the current media worker's connection was prepared with (E2EE, ICE), if it
@@ -165,6 +169,8 @@ pub struct Controller {
     move_asked_at: Option<u64>,
     /// Until when (ms) the move (or transfer) link shown is valid.
     move_link_until: Option<u64>,
+    /// A move or transfer link was made here: the relay's `moved` (its use) can end this page.
+    link_made_for_another_device: bool,
     /// When (ms) this call, merged into the person's other call, leaves.
     merge_leaves_at: Option<u64>,
     /// A park asked for, until the relay answers (or its socket closes).
@@ -263,6 +269,7 @@ impl Controller {
             turn: None,
             said_turn_refused: false,
             relay_opened: false,
+            joins_unanswered: 0,
             alone_in_room: false,
             connection_prepared_with: None,
             hello_before_joined: false,
@@ -271,6 +278,7 @@ impl Controller {
                 && config.role == Role::Guest,
             move_asked_at: None,
             move_link_until: None,
+            link_made_for_another_device: false,
             merge_leaves_at: None,
             parking: None,
             transfer_sent: false,

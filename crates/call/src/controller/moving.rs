@@ -125,6 +125,7 @@ impl Controller {
         // The latest token of a place is the one that counts: this is no transfer now.
         (self.transfer_asked, self.handing_to) = (None, None);
         self.move_link_until = Some(self.now + u64::from(ttl) * 1000);
+        self.link_made_for_another_device = true;
         self.emit(Effect::ShowMoveLink { link, ttl_secs: u64::from(ttl) });
     }
 

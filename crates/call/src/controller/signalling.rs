@@ -8,16 +8,27 @@ use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
 
 use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
+/// What the relay sends while the media worker starts is kept for it (the offer, candidates):
+/// an honest set-up sends a few dozen messages, so more than this is a relay's flood, dropped.
+const MAX_BACKLOG: usize = 200;
+
 impl Controller {
     pub(super) fn inbound(&mut self, inbound: Inbound) {
         if !self.worker_ready && !self.agrees_before_the_worker(&inbound) {
             if let Inbound::Peer(Signal::Offer { sdp }) = &inbound {
                 self.confirm_before_the_worker(sdp);
             }
+            if self.backlog.len() >= MAX_BACKLOG {
+                return self.log("relay: more messages than a starting call gets, dropped");
+            }
             self.backlog.push(inbound);
             return;
         }
         if let Inbound::Relay(RelayEvent::Joined { turn, .. }) = &inbound {
+            let Some(unanswered) = self.joins_unanswered.checked_sub(1) else {
+                return self.log("relay: a joined for no join sent");
+            };
+            self.joins_unanswered = unanswered;
             // Each joined brings fresh credentials (or none): the next connection uses them.
             self.turn = turn.clone();
         }
@@ -64,17 +75,21 @@ impl Controller {
                     self.peer_away()
                 }
             }
-            Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
+            // The relay's answer to a join, instead of `joined`.
+            Inbound::Relay(RelayEvent::Full) => match self.joins_unanswered.checked_sub(1) {
+                Some(unanswered) => {
+                    self.joins_unanswered = unanswered;
+                    self.end(Some(CALL_FULL.into()), false)
+                }
+                None => self.log("relay: full, for no join sent"),
+            },
             Inbound::Relay(RelayEvent::Error { reason, request }) => {
                 self.relay_refused(reason, request)
             }
             Inbound::Relay(RelayEvent::MoveToken { token, ttl }) => self.move_token(token, ttl),
             Inbound::Relay(RelayEvent::PeerMoved) => self.peer_moved(),
             // The new device took this place: nothing to hang up, the call goes on there.
-            Inbound::Relay(RelayEvent::Moved) => {
-                let why = self.handed_over();
-                self.end(Some(why), true)
-            }
+            Inbound::Relay(RelayEvent::Moved) => self.moved_away(),
             Inbound::Relay(RelayEvent::Parked { token, code, ttl }) => {
                 self.parked(token, &code, ttl)
             }
@@ -154,6 +169,7 @@ impl Controller {
     /// whether anyone is there to hear it.
     pub(super) fn relay_open(&mut self) {
         self.forget_requests_sent();
+        self.joins_unanswered = self.joins_unanswered.saturating_add(1);
         let first = !std::mem::replace(&mut self.relay_opened, true);
         if first && self.role == Role::Guest && !self.link_made() {
             self.hello_before_joined = true;

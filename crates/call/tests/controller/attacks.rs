@@ -1,15 +1,15 @@
 //! A hostile relay (and a tampered link): whatever it changes, adds, drops or replays, no
 //! shield locks on keys the two people do not share, and what was detected turns red.
 
-use shieldcall_call::controller::{CallStatus, LinkState};
+use shieldcall_call::controller::{CallStatus, LinkState, MAX_WAITING_CANDIDATES};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::{Confirm, Hello, PROTOCOL_VERSION, Signal};
+use shieldcall_protocol::{Confirm, Hello, PROTOCOL_VERSION, RelayEvent, Signal};
 
 use crate::harness::{
-    From, Settings, WorkerMode, World, dropping, is_confirm, is_hello, joined, other_key,
-    rewriting, sdp, with_other_key,
+    From, Settings, WorkerMode, World, candidate, dropping, is_confirm, is_hello, joined,
+    other_key, rewriting, sdp, with_other_key,
 };
 
 fn never_locked(world: &World) -> bool {
@@ -84,6 +84,87 @@ fn dropped_confirmations_end_in_a_timeout_not_endless_connecting() {
     assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationTimeout));
     assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
     assert!(no_keys_ever(&world));
+}
+
+#[test]
+fn confirmations_dropped_one_way_turn_the_side_left_waiting_red() {
+    let mut world = World::new(Settings::default());
+    world.relay = dropping(|from, s| from == From::Host && is_confirm(s));
+    world.join();
+    assert!(world.host.locked(), "the host got the guest's confirmation: {:?}", world.host.view);
+    world.advance(13_000);
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert!(!world.guest.ever_shown(|s| matches!(s, ShieldState::Locked { .. })));
+}
+
+#[test]
+fn a_joined_on_the_same_socket_does_not_restart_the_wait_for_a_confirmation() {
+    // A relay that keeps the host's confirmation from the guest and, to keep the guest from
+    // ever turning red, tells it `joined` again every few seconds on the socket it has.
+    let mut world = World::new(Settings::default());
+    world.relay = dropping(|from, s| from == From::Host && is_confirm(s));
+    world.join();
+    for _ in 0..4 {
+        world.advance(4_000);
+        world.forged_relay_event(From::Guest, joined(1));
+        world.settle();
+    }
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
+    assert!(world.guest.view.logs.iter().any(|l| l.contains("a joined for no join sent")));
+}
+
+#[test]
+fn the_relay_alone_cannot_park_transfer_move_or_end_an_encrypted_call() {
+    use shieldcall_call::controller::PEER_HANDOVER_UNANNOUNCED;
+    let forged = [
+        RelayEvent::PeerTransferred { name: "Mallory".into() },
+        RelayEvent::PeerParked { ttl: 300 },
+        RelayEvent::Moved,
+        RelayEvent::ParkEnded,
+        RelayEvent::Full,
+    ];
+    for event in forged {
+        let mut world = World::call(Settings::default());
+        world.assert_locked();
+        let code = world.guest.code();
+        world.forged_relay_event(From::Guest, event.clone());
+        world.settle();
+        world.advance(30_000);
+        world.assert_locked();
+        assert_eq!(world.guest.code(), code, "{event:?}: the same agreement");
+        assert_eq!(world.guest.connects, 1, "{event:?}: the connection was never dropped");
+        assert_eq!(world.guest.view.ended, None, "{event:?}");
+        assert_eq!(world.guest.notices_with("Mallory"), 0, "{event:?}");
+        assert!(world.guest.connected(), "{event:?}");
+        let expect_notice =
+            matches!(event, RelayEvent::PeerTransferred { .. } | RelayEvent::PeerParked { .. });
+        assert_eq!(world.guest.notices_with(PEER_HANDOVER_UNANNOUNCED), usize::from(expect_notice));
+    }
+}
+
+#[test]
+fn the_relay_alone_cannot_end_a_transport_only_call_as_moved_or_unparked() {
+    for event in [RelayEvent::Moved, RelayEvent::ParkEnded, RelayEvent::Full] {
+        let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
+        world.forged_relay_event(From::Host, event.clone());
+        world.settle();
+        world.advance(10_000);
+        assert_eq!(world.host.view.ended, None, "{event:?}");
+        assert!(world.host.connected(), "{event:?}");
+    }
+}
+
+#[test]
+fn a_flood_of_candidates_before_the_connection_is_bounded_and_the_call_still_locks() {
+    let mut world = World::new(Settings::default());
+    for i in 0..10_000 {
+        world.inject(From::Guest, candidate(&format!("flood{i}")).to_signal());
+    }
+    world.join();
+    world.assert_locked();
+    let added = world.guest.link.as_ref().expect("a connection").ice_added.len();
+    assert!(added <= MAX_WAITING_CANDIDATES + 10, "{added} candidates given to the browser");
+    assert!(world.guest.view.logs.iter().any(|l| l.contains("dropped")));
 }
 
 #[test]

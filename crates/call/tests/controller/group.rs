@@ -11,9 +11,9 @@ use shieldcall_call::group::{
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::RelayRequest;
+use shieldcall_protocol::{RelayEvent, RelayRequest};
 
-use crate::harness::{From, Settings, World};
+use crate::harness::{From, Settings, World, joined};
 
 fn transport_only() -> Settings {
     Settings { host_e2ee: false, guest_e2ee: false, ..Settings::default() }
@@ -72,6 +72,26 @@ fn a_page_that_asked_for_e2ee_leaves_a_group_saying_why() {
     world.input(From::Guest, Input::JoinGroup);
     assert_eq!(world.guest.view.ended, None);
     assert!(world.guest.connected());
+}
+
+#[test]
+fn a_pair_the_group_layer_starts_connects_on_its_one_joined() {
+    // As `crate::group` starts a member's pair: no socket of its own (no `RelayOpen`), one
+    // `joined` for it after `JoinGroup`, and the host's `peer-joined`.
+    let mut world = pair_with_another_host(transport_only(), true);
+    for who in [From::Host, From::Guest] {
+        world.side(who).on_relay = true;
+        world.input(who, Input::JoinGroup);
+    }
+    world.forged_relay_event(From::Host, joined(0));
+    world.forged_relay_event(From::Guest, joined(1));
+    world.forged_relay_event(From::Host, RelayEvent::PeerJoined);
+    world.settle();
+    world.advance(2_000);
+    for side in [&world.host, &world.guest] {
+        assert!(side.connected(), "{:?}", side.view);
+        assert!(!side.view.logs.iter().any(|l| l.contains("a joined for no join sent")));
+    }
 }
 
 #[test]

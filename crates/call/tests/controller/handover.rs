@@ -246,6 +246,20 @@ fn a_transfer_whose_socket_drops_before_the_answer_is_said_and_can_be_asked_agai
 }
 
 #[test]
+fn a_transfer_token_lives_no_longer_than_a_move_link_whatever_the_relay_says() {
+    let mut world = World::call(transport_only());
+    world.input(From::Guest, Input::Transfer { name: "Alex".into() });
+    let token = MoveToken(TOKEN.into());
+    world.relay_event(From::Guest, RelayEvent::TransferToken { token, ttl: u64::MAX });
+    world.settle();
+    let (_, _, ttl) = world.guest.view.transfer_link.clone().expect("the link shows");
+    assert_eq!(ttl, u64::from(shieldcall_e2ee::session::MAX_MOVE_TTL_SECS));
+    world.advance(ttl * 1000 + 1000);
+    assert!(world.guest.view.transfer_link.is_none(), "taken off the screen in time");
+    goes_on(&world);
+}
+
+#[test]
 fn a_transfer_the_relay_refuses_is_said_and_can_be_asked_again() {
     let mut world = World::call(transport_only());
     world.input(From::Guest, Input::Transfer { name: "Alex".into() });

@@ -915,8 +915,18 @@ impl World {
         }
     }
 
-    /// The relay tells `who` something about the room.
+    /// The relay tells `who` something about the room. A `joined` (or `full`) answers a new
+    /// socket's join, which the page says first (`Input::RelayOpen`), as the browser glue does.
     pub fn relay_event(&mut self, who: From, event: RelayEvent) {
+        let now = self.now;
+        if matches!(event, RelayEvent::Joined { .. } | RelayEvent::Full) {
+            self.side(who).handle(Input::RelayOpen, now);
+        }
+        self.forged_relay_event(who, event);
+    }
+
+    /// The relay tells `who` something on the socket it has: no new join went out.
+    pub fn forged_relay_event(&mut self, who: From, event: RelayEvent) {
         let now = self.now;
         self.side(who).handle(Input::Inbound(Inbound::Relay(event)), now);
     }

@@ -149,8 +149,10 @@ fn the_set_up_steps_are_named_in_the_order_they_happen() {
     ];
     assert!(in_order(host, &host_steps), "host: {host:?}");
     let guest_steps = [
-        "relay joined",
+        // The guest's hello goes out right behind its join (PROTOCOL.md change 47).
+        "relay: join sent",
         "hello sent",
+        "relay joined",
         "hello received",
         "offer received",
         "confirmation sent",
