@@ -156,6 +156,8 @@ pub struct Group {
     me: Option<MemberId>,
     /// The member the first controller talks to.
     main: Option<MemberId>,
+    /// Whether that member is in the room now (it may leave, and someone take its place).
+    main_here: bool,
     /// The members with a controller of their own.
     others: BTreeSet<MemberId>,
     /// The TURN credentials of the latest `joined`, for the controllers made later.
@@ -241,9 +243,9 @@ impl Group {
             self.main = members.iter().copied().find(|&m| m != me);
             routes.push(Route::JoinMain);
         }
-        if let Some(main) = self.main.filter(|main| !members.contains(main)) {
+        self.main_here = self.main.is_some_and(|main| members.contains(&main));
+        if self.main.is_some() && !self.main_here {
             // The partner left while this page was away from the relay.
-            let _ = main;
             routes.push(Route::Main(Inbound::Relay(RelayEvent::PeerLeft)));
         }
         let gone: Vec<MemberId> =
@@ -286,14 +288,18 @@ impl Group {
         let back = Inbound::Relay(RelayEvent::PeerJoined);
         match self.main {
             // Back after a lost connection: it says hello again, as in a pair.
-            Some(main) if main == id => vec![Route::Main(back)],
+            Some(main) if main == id => {
+                self.main_here = true;
+                vec![Route::Main(back)]
+            }
             None => {
-                self.main = Some(id);
+                (self.main, self.main_here) = (Some(id), true);
                 vec![Route::Main(back)]
             }
             _ if self.others.contains(&id) => vec![Route::Peer(id, back)],
-            // Each member costs a connection and a media worker: no more than a group holds.
-            _ if 2 + self.others.len() >= MAX_GROUP => {
+            // Each member costs a connection and a media worker: no more than a group holds
+            // (this page, its partner if here, the others).
+            _ if 1 + usize::from(self.main_here) + self.others.len() >= MAX_GROUP => {
                 vec![Route::Ignore("relay: more members than a group holds")]
             }
             _ => vec![self.add(me, id)],
@@ -302,6 +308,7 @@ impl Group {
 
     fn left(&mut self, id: MemberId) -> Vec<Route> {
         if self.main == Some(id) {
+            self.main_here = false;
             vec![Route::Main(Inbound::Relay(RelayEvent::PeerLeft))]
         } else if self.others.remove(&id) {
             vec![Route::Drop(id)]
@@ -314,6 +321,7 @@ impl Group {
         // In a group, hanging up is leaving: the others' call goes on.
         let bye = matches!(signal, Signal::Bye {});
         if self.main == Some(from) {
+            self.main_here &= !bye;
             let inbound =
                 if bye { Inbound::Relay(RelayEvent::PeerLeft) } else { Inbound::Peer(signal) };
             vec![Route::Main(inbound)]

@@ -196,6 +196,11 @@ pub fn pickup_refused(reason: MoveRefusal) -> &'static str {
     }
 }
 
+/// What a person is told when the relay refuses to look up more codes from their address for
+/// now (it limits the tries a minute, against guessing).
+pub const PICKUP_TOO_OFTEN: &str =
+    "Too many pickup codes were tried from here. Wait a minute, then try again.";
+
 /// The longest transfer offer (a pickup link's path and fragment) read from the channel.
 const MAX_OFFER: usize = 512;
 

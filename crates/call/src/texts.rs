@@ -1,5 +1,6 @@
 //! What the call screen says, as pure text: the shield's words in each state (its hook, title,
-//! detail and accessible label), and the size of a recording. The components in the app show
+//! detail and accessible label), why the features that copy the call out are off, and the size
+//! of a recording. The components in the app show
 //! these; the words are decided, and tested, here.
 
 use shieldcall_e2ee::session::{ShieldState, UnlockedReason, WarningReason};
@@ -118,6 +119,29 @@ pub fn shield_label(state: &ShieldState) -> String {
         ShieldState::Locked { .. } => format!("{}. Show the security code.", text.label),
         ShieldState::Unlocked { .. } => format!("{}. {}.", text.label, text.detail),
         ShieldState::Warning { .. } => format!("{}: {}", text.label, text.detail),
+    }
+}
+
+/// Why a feature that copies the call out of the two devices is off in an end-to-end
+/// encrypted call.
+pub const E2EE_REASON: &str = "Not available in end-to-end encrypted calls";
+/// Why it is off while the call is being set up (it may yet be end-to-end encrypted).
+pub const CONNECTING_REASON: &str = "Available once the call is connected";
+/// Why it is off while the shield is red.
+pub const WARNING_REASON: &str = "Not available while the call shows a security warning";
+/// Why it is off once the call is over.
+pub const ENDED_REASON: &str = "Not available: the call has ended";
+
+/// Why the features that copy the call out of the two devices (recording, live captions, adding
+/// someone, merging, parking, transferring) are off now, if they are: only a call going on
+/// and known to be transport-only has them.
+pub fn copy_out_unavailable(shield: &ShieldState, ended: bool) -> Option<&'static str> {
+    match shield {
+        _ if ended => Some(ENDED_REASON),
+        ShieldState::Unlocked { .. } => None,
+        ShieldState::Locked { .. } => Some(E2EE_REASON),
+        ShieldState::Connecting => Some(CONNECTING_REASON),
+        ShieldState::Warning { .. } => Some(WARNING_REASON),
     }
 }
 
@@ -359,6 +383,20 @@ mod tests {
             let ours = decimal(value, places);
             let close = (standard.parse::<f64>().unwrap() - ours.parse::<f64>().unwrap()).abs();
             assert!(close <= 10f64.powi(-(places as i32)) + 1e-9, "{value}: {ours} vs {standard}");
+        }
+    }
+
+    #[test]
+    fn only_a_call_going_on_without_e2ee_can_be_copied_out_and_each_other_state_says_why() {
+        let unlocked = ShieldState::Unlocked { reason: UnlockedReason::YouTurnedOff };
+        assert_eq!(copy_out_unavailable(&unlocked, false), None);
+        assert_eq!(copy_out_unavailable(&unlocked, true), Some(ENDED_REASON));
+        let code = SecurityCode::from_transcript(&TranscriptHash([7; 32]));
+        assert_eq!(copy_out_unavailable(&ShieldState::Locked { code }, false), Some(E2EE_REASON));
+        assert_eq!(copy_out_unavailable(&ShieldState::Connecting, false), Some(CONNECTING_REASON));
+        for reason in WARNINGS {
+            let red = ShieldState::Warning { reason };
+            assert_eq!(copy_out_unavailable(&red, false), Some(WARNING_REASON), "{reason:?}");
         }
     }
 }

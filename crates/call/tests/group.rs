@@ -169,3 +169,26 @@ fn a_relay_cannot_add_more_members_than_a_group_holds() {
     let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 2000 }));
     assert!(matches!(routes.as_slice(), [Route::Add { id: 2000, .. }]), "{routes:?}");
 }
+
+#[test]
+fn a_partner_who_left_leaves_a_place_for_someone_new() {
+    let mut g = Group::default();
+    g.inbound(group(1, &[1, 2, 3, 4]));
+    assert_eq!(g.main(), Some(2));
+    let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 5 }));
+    assert!(matches!(routes.as_slice(), [Route::Ignore(_)]), "a full group: {routes:?}");
+    // The partner leaves (a reload gives it a new place): whoever comes next is added.
+    g.inbound(Inbound::Group(GroupEvent::MemberLeft { id: 2 }));
+    let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 6 }));
+    assert!(matches!(routes.as_slice(), [Route::Add { id: 6, .. }]), "{routes:?}");
+    // So after a hang-up, and after a group snapshot without the partner.
+    let mut g = Group::default();
+    g.inbound(group(1, &[1, 2, 3, 4]));
+    g.inbound(from(2, Signal::Bye {}));
+    let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 7 }));
+    assert!(matches!(routes.as_slice(), [Route::Add { id: 7, .. }]), "{routes:?}");
+    let mut g = Group::default();
+    g.inbound(group(1, &[1, 2, 3]));
+    g.inbound(group(1, &[1, 3, 8]));
+    assert!(g.members().contains(&8), "{:?}", g.members());
+}

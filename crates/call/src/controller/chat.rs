@@ -35,28 +35,37 @@ impl Controller {
         self.chat_seq
     }
 
+    /// Why `text` cannot be sent now, if it cannot: what the person is told. The page keeps
+    /// the text typed when it is refused, to send once it can.
+    pub fn chat_refusal(&self, text: &str, channel_open: bool) -> Option<String> {
+        // The same cap with E2EE on or off; the worker checks it again before sealing.
+        if let Err(too_long) = check_chat_text(text.trim()) {
+            return Some(too_long.to_string());
+        }
+        if !channel_open || !self.link_made() {
+            return Some("Chat works once the other person is connected.".into());
+        }
+        match self.session.state() {
+            ShieldState::Locked { .. } if self.worker_ready => None,
+            ShieldState::Unlocked { .. } if self.session.confirmed() => None,
+            _ => Some("Chat is held back until the call is secure.".into()),
+        }
+    }
+
     pub(super) fn send_chat(&mut self, text: String, channel_open: bool) {
         let text = text.trim().to_string();
         if text.is_empty() {
             return;
         }
-        // The same cap with E2EE on or off; the worker checks it again before sealing.
-        if let Err(too_long) = check_chat_text(&text) {
-            return self.notice(too_long.to_string());
+        if let Some(why) = self.chat_refusal(&text, channel_open) {
+            return self.notice(why);
         }
-        if !channel_open || !self.link_made() {
-            return self.notice("Chat works once the other person is connected.");
-        }
-        match self.session.state() {
-            ShieldState::Locked { .. } if self.worker_ready => {
-                let id = self.next_chat_id();
-                self.chat_pending.push((id, Pending::Message(text.clone())));
-                self.emit(Effect::Worker(WorkerCommand::SealChat { id, text }));
-            }
-            ShieldState::Unlocked { .. } if self.session.confirmed() => {
-                self.emit(Effect::SendChat { frame: text.clone(), shown: Some(text) })
-            }
-            _ => self.notice("Chat is held back until the call is secure."),
+        if matches!(self.session.state(), ShieldState::Locked { .. }) {
+            let id = self.next_chat_id();
+            self.chat_pending.push((id, Pending::Message(text.clone())));
+            self.emit(Effect::Worker(WorkerCommand::SealChat { id, text }));
+        } else {
+            self.emit(Effect::SendChat { frame: text.clone(), shown: Some(text) })
         }
     }
 

@@ -113,9 +113,12 @@ impl Controller {
         if self.session.offers_e2ee() && !transport_only {
             return self.end(Some(GROUP_WITHOUT_E2EE.into()), false);
         }
+        // A member's pair has no socket of its own: the group layer (crate::group) answers for
+        // it with one `joined`, as the relay would its join.
+        if !self.relay_opened {
+            self.join_outstanding = true;
+        }
         if !self.session.has_peer() {
-            // A member's pair: the group layer (crate::group) answers for it with one `joined`.
-            self.joins_unanswered = self.joins_unanswered.saturating_add(1);
             self.session.join_group();
         }
     }

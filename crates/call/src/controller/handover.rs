@@ -292,10 +292,13 @@ impl Controller {
         self.notice(peer_transferred(name));
     }
 
-    /// The parked place was not picked up in time: only a call on hold ends that way.
+    /// The parked place was not picked up in time: only a call on hold ends that way. A page
+    /// that does not know of the hold (reloaded since) takes it as the other person gone, as
+    /// it would `peer-left`.
     pub(super) fn park_ended(&mut self) {
         if !self.held {
-            return self.log("relay: a park ended, but this call is not on hold");
+            self.log("relay: a park ended, but this call is not on hold");
+            return self.peer_away();
         }
         self.end(Some(PARK_ENDED.into()), true);
     }

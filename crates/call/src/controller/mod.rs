@@ -148,10 +148,9 @@ pub struct Controller {
     said_turn_refused: bool,
     /// (Guest) a relay socket has opened before: only the first one says hello early.
     relay_opened: bool,
-    /// Sockets whose `join` went out (`Input::RelayOpen`) and whose `joined` has not come: the
-    /// relay answers each join once, so a `joined` beyond these is forged, and is ignored (it
-    /// would restart the wait for the other person's key confirmation, for ever).
-    joins_unanswered: u32,
+    /// This page's socket sent its `join` (`Input::RelayOpen`) and the relay has not answered
+    /// it (`joined` or `full`) yet: see `arrived`.
+    join_outstanding: bool,
     /// (Host) the relay said nobody else is in the room (its `joined`, or `peer-left`).
     alone_in_room: bool,
     /// (Host) what the current media worker's connection was prepared with (E2EE, ICE), if it
@@ -269,7 +268,7 @@ impl Controller {
             turn: None,
             said_turn_refused: false,
             relay_opened: false,
-            joins_unanswered: 0,
+            join_outstanding: false,
             alone_in_room: false,
             connection_prepared_with: None,
             hello_before_joined: false,
@@ -305,7 +304,7 @@ impl Controller {
         match input {
             Input::WorkerStarted => self.worker_started(),
             Input::WorkerFailed => self.end(Some(WORKER_FAILED.into()), false),
-            Input::Inbound(inbound) => self.inbound(inbound),
+            Input::Inbound(inbound) => self.arrived(inbound),
             Input::RelayOpen => self.relay_open(),
             Input::LinkMade { generation } => self.link_made_by_browser(generation),
             Input::LocalDescription { generation, sdp, payload_types } => {

@@ -13,6 +13,19 @@ use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 const MAX_BACKLOG: usize = 200;
 
 impl Controller {
+    /// What came on the relay socket, as it comes (before anything waits for the worker): a
+    /// `joined` or `full` is the relay's one answer to the join this page sent on its socket,
+    /// and one beyond it is forged. (It would restart the wait for the other person's key
+    /// confirmation, for ever, or end the call.)
+    pub(super) fn arrived(&mut self, inbound: Inbound) {
+        let answer =
+            matches!(inbound, Inbound::Relay(RelayEvent::Joined { .. } | RelayEvent::Full));
+        if answer && !std::mem::take(&mut self.join_outstanding) {
+            return self.log("relay: an answer to no join sent");
+        }
+        self.inbound(inbound)
+    }
+
     pub(super) fn inbound(&mut self, inbound: Inbound) {
         if !self.worker_ready && !self.agrees_before_the_worker(&inbound) {
             if let Inbound::Peer(Signal::Offer { sdp }) = &inbound {
@@ -25,10 +38,6 @@ impl Controller {
             return;
         }
         if let Inbound::Relay(RelayEvent::Joined { turn, .. }) = &inbound {
-            let Some(unanswered) = self.joins_unanswered.checked_sub(1) else {
-                return self.log("relay: a joined for no join sent");
-            };
-            self.joins_unanswered = unanswered;
             // Each joined brings fresh credentials (or none): the next connection uses them.
             self.turn = turn.clone();
         }
@@ -75,14 +84,7 @@ impl Controller {
                     self.peer_away()
                 }
             }
-            // The relay's answer to a join, instead of `joined`.
-            Inbound::Relay(RelayEvent::Full) => match self.joins_unanswered.checked_sub(1) {
-                Some(unanswered) => {
-                    self.joins_unanswered = unanswered;
-                    self.end(Some(CALL_FULL.into()), false)
-                }
-                None => self.log("relay: full, for no join sent"),
-            },
+            Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
             Inbound::Relay(RelayEvent::Error { reason, request }) => {
                 self.relay_refused(reason, request)
             }
@@ -169,7 +171,7 @@ impl Controller {
     /// whether anyone is there to hear it.
     pub(super) fn relay_open(&mut self) {
         self.forget_requests_sent();
-        self.joins_unanswered = self.joins_unanswered.saturating_add(1);
+        self.join_outstanding = true;
         let first = !std::mem::replace(&mut self.relay_opened, true);
         if first && self.role == Role::Guest && !self.link_made() {
             self.hello_before_joined = true;

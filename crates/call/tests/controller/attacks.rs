@@ -1,7 +1,7 @@
 //! A hostile relay (and a tampered link): whatever it changes, adds, drops or replays, no
 //! shield locks on keys the two people do not share, and what was detected turns red.
 
-use shieldcall_call::controller::{CallStatus, LinkState, MAX_WAITING_CANDIDATES};
+use shieldcall_call::controller::{CallStatus, Input, LinkState, MAX_WAITING_CANDIDATES};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
@@ -97,6 +97,17 @@ fn confirmations_dropped_one_way_turn_the_side_left_waiting_red() {
     assert!(!world.guest.ever_shown(|s| matches!(s, ShieldState::Locked { .. })));
 }
 
+/// The relay tells the guest `joined` every 4 s on the socket it has, for 16 s: past the 12 s
+/// wait for a confirmation, the guest is red all the same.
+fn joined_again_and_again_until_red(world: &mut World) {
+    for _ in 0..4 {
+        world.advance(4_000);
+        world.relay_event_on_socket(From::Guest, joined(1));
+        world.settle();
+    }
+    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
+}
+
 #[test]
 fn a_joined_on_the_same_socket_does_not_restart_the_wait_for_a_confirmation() {
     // A relay that keeps the host's confirmation from the guest and, to keep the guest from
@@ -104,13 +115,44 @@ fn a_joined_on_the_same_socket_does_not_restart_the_wait_for_a_confirmation() {
     let mut world = World::new(Settings::default());
     world.relay = dropping(|from, s| from == From::Host && is_confirm(s));
     world.join();
-    for _ in 0..4 {
-        world.advance(4_000);
-        world.forged_relay_event(From::Guest, joined(1));
-        world.settle();
+    joined_again_and_again_until_red(&mut world);
+    assert!(world.guest.view.logs.iter().any(|l| l.contains("an answer to no join sent")));
+}
+
+#[test]
+fn a_socket_that_closes_before_its_joined_leaves_no_answer_to_forge() {
+    // Two sockets open (the first closed before the relay answered), one `joined` comes: a
+    // second `joined` on the live socket is still one too many.
+    let mut world = World::new(Settings::default());
+    world.relay = dropping(|from, s| from == From::Host && is_confirm(s));
+    world.host.on_relay = true;
+    world.relay_event(From::Host, joined(0));
+    world.settle();
+    world.guest.on_relay = true;
+    world.input(From::Guest, Input::RelayOpen);
+    world.input(From::Guest, Input::RelayOpen);
+    world.relay_event_on_socket(From::Guest, joined(1));
+    world.relay_event(From::Host, RelayEvent::PeerJoined);
+    world.settle();
+    joined_again_and_again_until_red(&mut world);
+}
+
+#[test]
+fn a_joined_taken_while_the_worker_starts_is_the_answer_to_its_join() {
+    // Both workers start late: the relay's answers come first, and count as answers.
+    let mut world = World::new(Settings::default());
+    for who in [From::Host, From::Guest] {
+        world.side(who).pending.retain(|input| !matches!(input, Input::WorkerStarted));
     }
-    assert_eq!(world.guest.warning(), Some(WarningReason::ConfirmationTimeout));
-    assert!(world.guest.view.logs.iter().any(|l| l.contains("a joined for no join sent")));
+    world.join();
+    for who in [From::Host, From::Guest] {
+        world.side(who).pending.push_back(Input::WorkerStarted);
+    }
+    world.settle();
+    world.assert_locked();
+    for side in [&world.host, &world.guest] {
+        assert!(!side.view.logs.iter().any(|l| l.contains("an answer to no join sent")));
+    }
 }
 
 #[test]
@@ -127,7 +169,7 @@ fn the_relay_alone_cannot_park_transfer_move_or_end_an_encrypted_call() {
         let mut world = World::call(Settings::default());
         world.assert_locked();
         let code = world.guest.code();
-        world.forged_relay_event(From::Guest, event.clone());
+        world.relay_event_on_socket(From::Guest, event.clone());
         world.settle();
         world.advance(30_000);
         world.assert_locked();
@@ -146,7 +188,7 @@ fn the_relay_alone_cannot_park_transfer_move_or_end_an_encrypted_call() {
 fn the_relay_alone_cannot_end_a_transport_only_call_as_moved_or_unparked() {
     for event in [RelayEvent::Moved, RelayEvent::ParkEnded, RelayEvent::Full] {
         let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
-        world.forged_relay_event(From::Host, event.clone());
+        world.relay_event_on_socket(From::Host, event.clone());
         world.settle();
         world.advance(10_000);
         assert_eq!(world.host.view.ended, None, "{event:?}");

@@ -187,3 +187,21 @@ fn in_a_locked_call_text_that_is_no_sealed_frame_is_dropped_and_said() {
         1
     );
 }
+
+#[test]
+fn whether_a_message_will_go_is_known_before_it_is_sent_so_the_page_keeps_a_refused_one() {
+    // Before the confirmation: refused, with the words the notice uses.
+    let mut world = World::new(Settings::default());
+    world.relay = dropping(|_, s| is_confirm(s));
+    world.join();
+    assert_eq!(world.host.ctl.chat_refusal("hi", true).as_deref(), Some(HELD_BACK));
+    assert_eq!(world.host.ctl.chat_refusal("hi", false).as_deref(), Some(NOT_CONNECTED));
+    // Locked: taken; too long: refused, whatever the call.
+    let world = World::call(Settings::default());
+    assert_eq!(world.host.ctl.chat_refusal("hi", true), None);
+    let long = "x".repeat(5_000);
+    assert!(world.host.ctl.chat_refusal(&long, true).is_some());
+    // Transport-only and confirmed: taken.
+    let world = World::call(Settings { host_e2ee: false, ..Settings::default() });
+    assert_eq!(world.host.ctl.chat_refusal("hi", true), None);
+}

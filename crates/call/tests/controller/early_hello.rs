@@ -18,7 +18,7 @@ fn guest_socket_opens() -> World {
     let mut world = World::new(Settings::default());
     world.host.on_relay = true;
     socket_opens(&mut world, From::Host);
-    world.relay_event(From::Host, joined(0));
+    world.relay_event_on_socket(From::Host, joined(0));
     world.settle();
     world.guest.on_relay = true;
     socket_opens(&mut world, From::Guest);
@@ -32,7 +32,7 @@ fn a_guest_says_hello_behind_its_join_and_joined_does_not_repeat_it() {
     assert!(!world.guest.ever_status(|s| *s == CallStatus::Connecting), "not before joined");
     // The relay's answers, in the order it sends them: joined to the guest, peer-joined to the
     // host, then the guest's hello (carried as the world settles).
-    world.relay_event(From::Guest, joined(1));
+    world.relay_event_on_socket(From::Guest, joined(1));
     world.relay_event(From::Host, RelayEvent::PeerJoined);
     world.settle();
     world.assert_locked();
@@ -53,12 +53,12 @@ fn a_guest_first_in_the_room_says_hello_again_when_the_host_comes() {
     let mut world = World::new(Settings::default());
     world.guest.on_relay = true;
     socket_opens(&mut world, From::Guest);
-    world.relay_event(From::Guest, joined(0));
+    world.relay_event_on_socket(From::Guest, joined(0));
     world.settle();
     // The host arrives: peer-joined to the guest, joined to the host.
     world.host.on_relay = true;
     socket_opens(&mut world, From::Host);
-    world.relay_event(From::Host, joined(1));
+    world.relay_event_on_socket(From::Host, joined(1));
     world.relay_event(From::Guest, RelayEvent::PeerJoined);
     world.settle();
     world.assert_locked();
@@ -68,7 +68,7 @@ fn a_guest_first_in_the_room_says_hello_again_when_the_host_comes() {
 #[test]
 fn a_later_socket_says_hello_only_after_joined() {
     let mut world = guest_socket_opens();
-    world.relay_event(From::Guest, joined(1));
+    world.relay_event_on_socket(From::Guest, joined(1));
     world.relay_event(From::Host, RelayEvent::PeerJoined);
     world.settle();
     world.assert_locked();
@@ -76,7 +76,7 @@ fn a_later_socket_says_hello_only_after_joined() {
     // The guest's socket drops and comes back: its join goes out on the new one.
     socket_opens(&mut world, From::Guest);
     assert_eq!(world.guest.sent_since(0, is_hello), hellos, "nothing before joined");
-    world.relay_event(From::Guest, joined(1));
+    world.relay_event_on_socket(From::Guest, joined(1));
     world.settle();
     assert_eq!(world.guest.sent_since(0, is_hello), hellos + 1, "joined says it, as before");
     world.assert_locked();

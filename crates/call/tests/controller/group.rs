@@ -83,14 +83,14 @@ fn a_pair_the_group_layer_starts_connects_on_its_one_joined() {
         world.side(who).on_relay = true;
         world.input(who, Input::JoinGroup);
     }
-    world.forged_relay_event(From::Host, joined(0));
-    world.forged_relay_event(From::Guest, joined(1));
-    world.forged_relay_event(From::Host, RelayEvent::PeerJoined);
+    world.relay_event_on_socket(From::Host, joined(0));
+    world.relay_event_on_socket(From::Guest, joined(1));
+    world.relay_event_on_socket(From::Host, RelayEvent::PeerJoined);
     world.settle();
     world.advance(2_000);
     for side in [&world.host, &world.guest] {
         assert!(side.connected(), "{:?}", side.view);
-        assert!(!side.view.logs.iter().any(|l| l.contains("a joined for no join sent")));
+        assert!(!side.view.logs.iter().any(|l| l.contains("an answer to no join sent")));
     }
 }
 

@@ -922,11 +922,12 @@ impl World {
         if matches!(event, RelayEvent::Joined { .. } | RelayEvent::Full) {
             self.side(who).handle(Input::RelayOpen, now);
         }
-        self.forged_relay_event(who, event);
+        self.relay_event_on_socket(who, event);
     }
 
-    /// The relay tells `who` something on the socket it has: no new join went out.
-    pub fn forged_relay_event(&mut self, who: From, event: RelayEvent) {
+    /// The relay tells `who` something on the socket it has: no new join goes out first (an
+    /// answer to one already sent, or, beyond it, a forged one).
+    pub fn relay_event_on_socket(&mut self, who: From, event: RelayEvent) {
         let now = self.now;
         self.side(who).handle(Input::Inbound(Inbound::Relay(event)), now);
     }
