@@ -607,7 +607,10 @@ impl Cluster {
             }
             first = false;
             let mut members = lock(&self.members);
-            for ((id, ..), state) in batch.iter().zip(answer[1..].chunks(2)) {
+            // `get(1..)`: an answer shorter than asked (a broken or hostile server) renews
+            // nothing, and does not bring the node down.
+            let states = answer.get(1..).unwrap_or_default();
+            for ((id, ..), state) in batch.iter().zip(states.chunks(2)) {
                 let [state, peer] = state else { continue };
                 let Some(local) = members.get_mut(id) else { continue };
                 if state != "ok" {

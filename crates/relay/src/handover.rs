@@ -2,9 +2,11 @@
 //! and `POST /pickup`, which finds a parked place by the relay's half of its pickup code. The
 //! rules of the rooms are in `rooms::handover`.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
 use axum::extract::ws::Message;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use shieldcall_protocol::{
     MAX_DEPOSIT, MoveRefusal, MoveToken, PickupAnswer, RefusedRequest, RelayEvent, RelayRequest,
@@ -79,11 +81,24 @@ fn transfer(relay: &Relay, call_id: &str, member: &Membership, name: String) -> 
 /// `POST /pickup` with the relay's half of a pickup code as the body: 200 with the call, the
 /// token and the deposit; 404 (unknown) or 410 (used, expired) with the reason. The code is
 /// in the body, never the URL, so that no access log keeps it.
-pub(crate) async fn pickup_route(State(state): State<crate::AppState>, body: String) -> Response {
+/// A client that tried too many codes this minute ([`crate::rooms::PICKUPS_PER_MINUTE`]) gets
+/// 429 and no answer.
+pub(crate) async fn pickup_route(
+    State(state): State<crate::AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let relay = &state.relay;
     if relay.cluster().is_some() {
         let refused = PickupAnswer::Refused { reason: MoveRefusal::Unknown };
         return pickup_response(StatusCode::NOT_FOUND, &refused);
+    }
+    let ip = crate::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    if !relay.allow_pickup(ip) {
+        info!("pickup codes tried too often from one address");
+        return (StatusCode::TOO_MANY_REQUESTS, "too many pickup codes tried: wait a minute\n")
+            .into_response();
     }
     let answer = if body.len() > 64 {
         PickupAnswer::Refused { reason: MoveRefusal::Unknown }

@@ -23,6 +23,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 mod handover;
+mod http;
 pub mod limit;
 pub mod metrics;
 #[cfg(feature = "mitm")]
@@ -47,6 +48,7 @@ use axum::routing::{get, post};
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tracing::info;
 
 pub use config::{Command, Config, USAGE};
@@ -92,6 +94,8 @@ pub fn router(relay: Arc<Relay>, config: Arc<Config>) -> Router {
         .route("/ws/", get(bad_call_id))
         .route("/ws/{*call_id}", get(ws_route))
         .route("/pickup", post(handover::pickup_route))
+        // A body sent a byte at a time holds its connection no longer than a head may.
+        .layer(RequestBodyTimeoutLayer::new(http::BODY_READ_TIMEOUT))
         .with_state(state);
     let app = match &config.dist {
         // The app's wasm, JS and CSS as `make dist` compressed them (scripts/precompress.mjs),
@@ -340,16 +344,20 @@ pub async fn serve_with_metrics(
     let config = Arc::new(config);
     tokio::spawn(reap_idle_rooms(relay.clone(), config.idle_timeout));
     tokio::spawn(end_parks(relay.clone()));
+    // As many HTTP connections at once as sockets, in all and per client.
+    let limits = http::Limits {
+        total: config.max_sockets.max(1024),
+        per_client: config.max_sockets_per_ip,
+        trusted_proxies: config.trusted_proxies.clone(),
+    };
     let app = router(relay.clone(), config);
     let stopping = relay.clone();
-    // The client's address, for the per-address caps.
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            info!("shutting down");
-            stopping.begin_shutdown();
-        })
-        .await?;
+    tokio::spawn(async move {
+        shutdown.await;
+        info!("shutting down");
+        stopping.begin_shutdown();
+    });
+    http::serve(listener, app, limits, relay.shutdown_signal()).await;
     // Upgraded sockets outlive the HTTP server; give them their closing handshake.
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
     while relay.open_sockets() > 0 && tokio::time::Instant::now() < deadline {

@@ -1,6 +1,6 @@
 //! Per-socket rate limit: a token bucket, plus a strike count that decides when a sender is
-//! abusive rather than merely bursty; and the per-address budget of new rooms. Pure: the caller
-//! passes the time in.
+//! abusive rather than merely bursty; and per-address budgets (new rooms, pickup codes tried).
+//! Pure: the caller passes the time in.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -55,26 +55,40 @@ impl RateLimit {
 }
 
 /// Addresses remembered before the budgets that have filled up again are forgotten.
-const NEW_ROOMS_PRUNE_AT: usize = 4096;
+const BUDGETS_PRUNE_AT: usize = 4096;
 
-/// New rooms per client address: a bucket of `per_minute` that refills over a minute, so a
-/// script cannot fill the relay's memory with empty rooms from one address.
+/// Whose budget an address counts against: an IPv4 address is one client, but one IPv6 host
+/// usually holds a whole /64 (its own subnet), so all of a /64 counts as one.
+pub fn client_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+        v4 => v4,
+    }
+}
+
+/// Something a client may do `per_minute` times a minute (open a room, try a pickup code): a
+/// bucket per client ([`client_of`]) that refills over a minute, so a script cannot fill the
+/// relay's memory with empty rooms, or guess codes, from one address.
 #[derive(Debug)]
-pub struct NewRooms {
+pub struct PerMinute {
     per_minute: f64,
     buckets: HashMap<IpAddr, (f64, Instant)>,
 }
 
-impl NewRooms {
+impl PerMinute {
     pub fn new(per_minute: u32) -> Self {
-        NewRooms { per_minute: per_minute.into(), buckets: HashMap::new() }
+        PerMinute { per_minute: per_minute.into(), buckets: HashMap::new() }
     }
 
-    /// Whether `ip` may open one more room at `now` (and count it if so).
+    /// Whether `ip` may do it once more at `now` (and count it if so).
     pub fn allow(&mut self, ip: IpAddr, now: Instant) -> bool {
+        let ip = client_of(ip);
         let rate = self.per_minute / 60.0;
         let full = self.per_minute;
-        if self.buckets.len() >= NEW_ROOMS_PRUNE_AT {
+        if self.buckets.len() >= BUDGETS_PRUNE_AT {
             self.buckets.retain(|_, (tokens, last)| {
                 *tokens + now.saturating_duration_since(*last).as_secs_f64() * rate < full
             });
@@ -128,7 +142,7 @@ mod tests {
     fn new_rooms_are_counted_per_address_and_come_back_over_a_minute() {
         let t0 = Instant::now();
         let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
-        let mut rooms = NewRooms::new(3);
+        let mut rooms = PerMinute::new(3);
         assert!((0..3).all(|_| rooms.allow(a, t0)));
         assert!(!rooms.allow(a, t0));
         assert!(rooms.allow(b, t0), "another address has its own budget");
@@ -136,5 +150,18 @@ mod tests {
         assert!(!rooms.allow(a, t0 + Duration::from_secs(19)));
         assert!(rooms.allow(a, t0 + Duration::from_secs(21)));
         assert!(!rooms.allow(a, t0 + Duration::from_secs(21)));
+    }
+
+    #[test]
+    fn an_ipv6_host_s_whole_subnet_is_one_client() {
+        let t0 = Instant::now();
+        let mut budget = PerMinute::new(2);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(budget.allow(ip("2001:db8::1"), t0));
+        assert!(budget.allow(ip("2001:db8::ffff:1234:5678:9abc"), t0));
+        assert!(!budget.allow(ip("2001:db8:0:0:8000::1"), t0), "the same /64");
+        assert!(budget.allow(ip("2001:db8:0:1::1"), t0), "the next /64 is someone else");
+        assert_eq!(client_of(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(client_of(ip("192.0.2.7")), ip("192.0.2.7"));
     }
 }

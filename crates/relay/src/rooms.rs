@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::cluster::Cluster;
 use crate::config::Config;
-use crate::limit::NewRooms;
+use crate::limit::{PerMinute, client_of};
 use crate::metrics::Metrics;
 
 mod handover;
@@ -47,6 +47,10 @@ pub const KICK_MOVED: Kick = Kick { code: 1000, reason: "moved to another device
 /// Move tokens a room remembers (used or not), so that a link opened twice is told it was
 /// used rather than that it is unknown; the oldest is forgotten first.
 const MOVES_REMEMBERED: usize = 8;
+
+/// Pickup codes one client may try a minute: a person mistypes a few times; a guesser, with
+/// 2^30 codes to try, gets nowhere.
+pub const PICKUPS_PER_MINUTE: u32 = 10;
 
 /// A member's secret claim to its place in a room: 16 random bytes, given to it in `joined`,
 /// presented again when it reconnects (unpadded base64url, 22 characters). It stays the same for
@@ -203,7 +207,8 @@ pub enum Forward {
     PeerUnreachable,
     /// Cluster mode: the engine cannot be reached.
     ClusterDown,
-    /// Cluster mode: the sender's place is no longer its own; its socket is being closed.
+    /// The sender's place is no longer its own (in a cluster, or dropped here); its socket is
+    /// being closed.
     Lost,
     /// A signal without an addressee in a group of more than two.
     Unaddressed,
@@ -215,7 +220,9 @@ pub enum Forward {
 pub struct Relay {
     rooms: Mutex<HashMap<String, Room>>,
     /// Locked only inside `rooms`, never the other way round.
-    new_rooms: Mutex<NewRooms>,
+    new_rooms: Mutex<PerMinute>,
+    /// Pickup codes tried, per client: guessing one takes about a billion tries.
+    pickups_tried: Mutex<PerMinute>,
     next_id: AtomicU64,
     sockets: AtomicUsize,
     /// Open sockets per client address (an address leaves the map with its last socket).
@@ -277,7 +284,8 @@ impl Relay {
     pub fn new(config: &Config) -> Self {
         Relay {
             rooms: Mutex::new(HashMap::new()),
-            new_rooms: Mutex::new(NewRooms::new(config.new_rooms_per_minute)),
+            new_rooms: Mutex::new(PerMinute::new(config.new_rooms_per_minute)),
+            pickups_tried: Mutex::new(PerMinute::new(PICKUPS_PER_MINUTE)),
             next_id: AtomicU64::new(1),
             sockets: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
@@ -310,12 +318,18 @@ impl Relay {
         lock(&self.new_rooms).allow(ip, std::time::Instant::now())
     }
 
+    /// Whether `ip` may try one more pickup code now (and count it if so).
+    pub fn allow_pickup(&self, ip: IpAddr) -> bool {
+        lock(&self.pickups_tried).allow(ip, std::time::Instant::now())
+    }
+
     fn rooms(&self) -> MutexGuard<'_, HashMap<String, Room>> {
         lock(&self.rooms)
     }
 
     /// Count a new socket from `ip`, unless the relay or that address is at its cap.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<SocketGuard, Crowded> {
+        let ip = client_of(ip);
         let mut per_ip = lock(&self.per_ip);
         // Checked and counted under one lock, so two racing sockets cannot both take the last.
         if self.sockets.load(Ordering::SeqCst) >= self.max_sockets {
@@ -459,8 +473,22 @@ impl Relay {
         if !room.members.iter().any(|m| m.id == id && !m.held) {
             return None;
         }
-        // One live link per place: the latest shown is the one that works.
-        room.moves.retain(|m| m.used || m.from != id);
+        // One live link per place: the latest shown is the one that works. An earlier park's
+        // code goes with its token, so parking again and again cannot crowd out other codes.
+        let mut codes = Vec::new();
+        room.moves.retain(|m| {
+            let replaced = !m.used && m.from == id;
+            if let (true, HandOver::Park { code }) = (replaced, &m.kind) {
+                codes.push(code.clone());
+            }
+            !replaced
+        });
+        if !codes.is_empty() {
+            let mut parks = lock(&self.parks);
+            for code in codes {
+                parks.remove(&code);
+            }
+        }
         if room.moves.len() >= MOVES_REMEMBERED {
             room.moves.remove(0);
         }
@@ -535,6 +563,11 @@ impl Relay {
         let Some(room) = rooms.get_mut(call_id) else {
             return Forward::NoPeer;
         };
+        // A socket dropped (slow, replaced, reaped) may still have a message under way: it is
+        // no longer in the room, so it reaches nobody (its kick closes it next).
+        if !room.members.iter().any(|m| m.id == from) {
+            return Forward::Lost;
+        }
         room.last_activity = Instant::now();
         if room.group && room.members.len() > 2 {
             return Forward::Unaddressed;
@@ -727,6 +760,10 @@ mod tests {
         assert_eq!(relay.forward(CALL, a.id, "x".into()), Forward::Sent);
         assert_eq!(text(&mut b).as_deref(), Some("x"));
         assert_eq!(text(&mut a), None);
+
+        // Nobody that is not in the room speaks through it.
+        assert_eq!(relay.forward(CALL, 999, "x".into()), Forward::Lost);
+        assert_eq!(text(&mut b), None);
 
         relay.leave(CALL, a.id);
         assert_eq!(text(&mut b).as_deref(), Some(r#"{"t":"peer-left"}"#));

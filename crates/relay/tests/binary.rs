@@ -174,15 +174,85 @@ async fn sigterm_closes_sockets_and_exits_cleanly() {
         assert_eq!(client.recv_error().await, "relay shutting down");
         assert_eq!(client.recv_close().await, (1001, "relay shutting down".to_string()));
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    exits_cleanly_within(&mut relay.child, Duration::from_secs(10)).await;
+}
+
+/// `child` exits with status 0 within `time`.
+async fn exits_cleanly_within(child: &mut std::process::Child, time: Duration) {
+    let deadline = std::time::Instant::now() + time;
     let status = loop {
-        if let Some(status) = relay.child.try_wait().unwrap() {
+        if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(std::time::Instant::now() < deadline, "the relay did not exit");
+        assert!(std::time::Instant::now() < deadline, "the relay did not exit in {time:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn a_request_head_sent_slowly_is_cut_off_and_never_holds_up_a_shutdown() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut relay = spawn(&[]);
+    // Half a request head, then a byte every two seconds: a slowloris.
+    let mut slow = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    while started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if slow.write_all(b"a").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_millis(10), slow.read(&mut buf)).await {
+            Ok(Ok(_)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(closed, "a head trickled in for 20 s and the connection stayed");
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+
+    // Another one, left half-sent: SIGTERM does not wait for it.
+    let mut half = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    half.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Half: ").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pid = relay.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // Not held up by the half-sent head.
+    exits_cleanly_within(&mut relay.child, Duration::from_secs(8)).await;
+}
+
+#[tokio::test]
+async fn one_client_holds_as_many_http_connections_as_sockets_at_most() {
+    use tokio::io::AsyncReadExt;
+    let relay = spawn(&[]);
+    let mut held = Vec::new();
+    for _ in 0..40 {
+        held.push(tokio::net::TcpStream::connect(relay.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The ones past the cap were closed at once: a read sees the end (or a reset).
+    let mut closed = 0;
+    for stream in &mut held {
+        let mut buf = [0u8; 16];
+        if let Ok(read) =
+            tokio::time::timeout(Duration::from_millis(50), stream.read(&mut buf)).await
+        {
+            assert!(read.map_or(true, |n| n == 0), "nothing was asked, nothing said");
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 40 - 32, "the relay's per-client cap (--max-sockets-per-ip, 32)");
+    // The same client, once it lets go of some, is served again.
+    held.truncate(20);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut client = open(relay.addr, &call_id(), None).await;
+    assert!(client.recv().await.contains("joined"));
 }
 
 #[test]

@@ -201,3 +201,41 @@ impl Relay {
         ended
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+
+    const IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn parking_again_and_again_keeps_one_code_and_crowds_out_nobody_elses() {
+        let relay = Relay::default();
+        let now = Instant::now();
+        let (one, two) = ("AAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBB");
+        let a = relay.join(one, None, IP).unwrap();
+        let _a_peer = relay.join(one, None, IP).unwrap();
+        let b = relay.join(two, None, IP).unwrap();
+        let _b_peer = relay.join(two, None, IP).unwrap();
+        let (_, code_a) = relay.park(one, a.id, "deposit a".into(), now).unwrap();
+        let mut last = String::new();
+        let mut first = None;
+        for _ in 0..PARKS_REMEMBERED + 10 {
+            last = relay.park(two, b.id, "deposit b".into(), now).unwrap().1;
+            first.get_or_insert_with(|| last.clone());
+        }
+        assert!(matches!(relay.pickup(&code_a, now), PickupAnswer::Found { .. }));
+        assert!(matches!(relay.pickup(&last, now), PickupAnswer::Found { .. }));
+        let first = first.unwrap();
+        assert!(
+            matches!(
+                relay.pickup(&first, now),
+                PickupAnswer::Refused { reason: MoveRefusal::Unknown }
+            ),
+            "an earlier code of the same place finds nothing"
+        );
+        assert_eq!(lock(&relay.parks).len(), 2);
+    }
+}
