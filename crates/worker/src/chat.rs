@@ -26,13 +26,17 @@ impl ChatCryptor {
             *self = ChatCryptor::default();
             return;
         };
-        let rekeyed = self.sender.as_mut().is_some_and(|s| {
-            s.suite() == keys.suite && s.sframe().rekey(keys.send.clone(), keys.epoch).is_ok()
-        });
-        if !rekeyed {
-            self.sender = Sender::new(keys.suite, keys.send.clone(), keys.epoch, Slot::Chat)
-                .ok()
-                .map(ChatSender::new);
+        match &mut self.sender {
+            // A refused rekey (an epoch not newer) keeps the sender as it is: a new one under
+            // the same key and epoch would count from 0 again, and repeat its nonces.
+            Some(s) if s.suite() == keys.suite => {
+                let _ = s.sframe().rekey(keys.send.clone(), keys.epoch);
+            }
+            _ => {
+                self.sender = Sender::new(keys.suite, keys.send.clone(), keys.epoch, Slot::Chat)
+                    .ok()
+                    .map(ChatSender::new);
+            }
         }
         match &mut self.receiver {
             Some(r) if r.suite() == keys.suite => {
@@ -152,6 +156,19 @@ mod tests {
         );
         // The sender cannot open its own frame: the directions have their own keys.
         assert_eq!(refusal(alice.open(3, frame.clone(), 10)), "the message failed to decrypt");
+    }
+
+    #[test]
+    fn the_same_keys_again_never_start_the_counter_over() {
+        let (mut alice, _) = pair();
+        let first = sealed(alice.seal(1, "aaaa".into()));
+        // The same mode a second time (an epoch not newer): refused as a rekey, and the
+        // sender goes on counting.
+        alice.set_mode(&keys(ALICE, BOB, 0), 0);
+        let second = sealed(alice.seal(2, "bbbb".into()));
+        // The SFrame header: its flags, the KID (15, the chat's) and the counter.
+        let header = |frame: &[u8]| frame[..3].to_vec();
+        assert_ne!(header(&first), header(&second), "a new counter, so a new nonce");
     }
 
     #[test]

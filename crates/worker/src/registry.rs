@@ -51,7 +51,15 @@ impl<T: Attached> Registry<T> {
     /// for new keys, and the returned error says so.
     pub fn add(&mut self, transform: T) -> Option<WorkerEvent> {
         let options = transform.options();
-        self.transforms.retain(|t| t.options() != options);
+        // A retired transform drops its frames from now on (its stream may still run): it
+        // would otherwise keep its keys, or pass frames in the clear, past any later change.
+        self.transforms.retain(|t| {
+            let retired = t.options() == options;
+            if retired {
+                t.set_mode(&Mode::AwaitKeys);
+            }
+            !retired
+        });
         let keyed_before = self.keyed_send_slots.contains(&options.slot);
         let (mode, error) = match (&self.mode, options.direction) {
             (Mode::Keys(_), Direction::Send) if keyed_before => {
@@ -201,6 +209,19 @@ mod tests {
         // The retired one no longer follows mode changes.
         registry.set_mode(Mode::TransportOnly);
         assert_eq!((mode_of(&old), mode_of(&new)), ("await".into(), "transport".into()));
+    }
+
+    #[test]
+    fn a_retired_transform_drops_its_frames_whatever_mode_it_had() {
+        let mut registry = Registry::default();
+        registry.set_mode(Mode::TransportOnly);
+        let old = fake(1, RECEIVE);
+        registry.add(old.clone());
+        assert_eq!(mode_of(&old), "transport");
+        registry.add(fake(1, RECEIVE));
+        assert_eq!(mode_of(&old), "await", "no longer passing frames in the clear");
+        registry.set_mode(keys(1));
+        assert_eq!(mode_of(&old), "await", "nor given keys later");
     }
 
     #[test]

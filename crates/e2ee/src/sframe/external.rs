@@ -81,8 +81,8 @@ pub fn is_gcm(suite: CipherSuite) -> bool {
     }
 }
 
-/// One frame to seal outside: its counter is taken and will not be used again.
-#[derive(Debug)]
+/// One frame to seal outside: its counter is taken and will not be used again. (Its `Debug`
+/// leaves the nonce out: with the counter, which is public, it would give away the KID's salt.)
 pub struct SealJob {
     pub(super) info: FrameInfo,
     pub(super) header: EncodedHeader,
@@ -91,12 +91,23 @@ pub struct SealJob {
 
 /// One frame to open outside: its header is read, its KID known and its counter not a replay
 /// at the time of asking. Give it back to [`Receiver::accept`](super::Receiver::accept) once
-/// the outside AES-GCM has authenticated it.
-#[derive(Debug)]
+/// the outside AES-GCM has authenticated it. (`Debug` without the nonce, as for [`SealJob`].)
 pub struct OpenJob {
     pub(super) info: FrameInfo,
     pub(super) header_len: usize,
     pub(super) nonce: [u8; NONCE_LEN],
+}
+
+impl std::fmt::Debug for SealJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealJob").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for OpenJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenJob").field("info", &self.info).finish_non_exhaustive()
+    }
 }
 
 impl SealJob {
