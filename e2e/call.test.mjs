@@ -458,6 +458,48 @@ describe('when things go wrong', () => {
     await guest.page.click('[data-action=home]');
     await guest.page.waitForSelector('[data-action=new-call]');
   }));
+
+  test('a media worker whose wasm cannot be loaded ends the call saying so, not endless joining', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await guest.page.context().route('**/shieldcall-worker_bg.wasm', (route) => route.fulfill({ status: 404, body: '' }));
+    await joinCall(guest, link);
+    await guest.page.waitForSelector('[data-call-status=ended]', { timeout: 15000 });
+    assert.match(await guest.page.textContent('[data-call-status]'), /media worker could not start/);
+  }));
+
+  test('hanging up stops every camera, microphone and screen track; a share asked for after it starts none', () => withHostAndGuest(async (host, guest) => {
+    // Every track the page is given, and every screen it asks for.
+    await host.page.context().addInitScript(() => {
+      window.__tracks = [];
+      window.__screensAsked = 0;
+      const devices = navigator.mediaDevices;
+      const keep = (stream) => { window.__tracks.push(...stream.getTracks()); return stream; };
+      const camera = devices.getUserMedia.bind(devices);
+      const screen = devices.getDisplayMedia.bind(devices);
+      devices.getUserMedia = (c) => camera(c).then(keep);
+      devices.getDisplayMedia = (c) => { window.__screensAsked += 1; return screen(c).then(keep); };
+    });
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await host.page.click('[data-control=share]');
+    await guest.page.waitForSelector('[data-layout=screen]', { timeout: 10000 });
+    await host.page.click('[data-control=hang-up]');
+    await host.page.waitForSelector('[data-call-status=ended]', { timeout: 10000 });
+    // The shield spoke of keys that are gone with the call.
+    assert.equal(await host.page.$('[data-shield]'), null, 'no shield once the call is over');
+    const asked = await host.page.evaluate(() => window.__screensAsked);
+    await host.page.keyboard.press('s');
+    await host.page.waitForTimeout(1500);
+    const after = await host.page.evaluate(() => ({
+      asked: window.__screensAsked,
+      live: window.__tracks.filter((t) => t.readyState !== 'ended').map((t) => t.kind),
+      count: window.__tracks.length,
+    }));
+    assert.ok(after.count >= 3, `camera, microphone and screen were tracked: ${after.count}`);
+    assert.deepEqual(after.live, [], 'no track left running');
+    assert.equal(after.asked, asked, 'no screen asked for after the call ended');
+  }));
 });
 
 describe('a relay that swaps keys (a man in the middle)', () => {

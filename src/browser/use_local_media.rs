@@ -71,7 +71,9 @@ pub fn use_local_media() -> UseLocalMediaReturn {
         if let Some(got) = &got {
             microphone_id.try_set(first_track(got, MediaKind::Audio).and_then(|t| device_of(&t)));
             camera_id.try_set(first_track(got, MediaKind::Video).and_then(|t| device_of(&t)));
-            stream.try_set(Some(got.clone()));
+            // `Clone::clone`: `got.clone()` would be `MediaStream.clone()`, new tracks (a
+            // second capture), and the first ones would never be stopped.
+            stream.try_set(Some(Clone::clone(got)));
         }
         microphone.set(mic);
         camera.set(cam);

@@ -64,6 +64,10 @@ pub fn browser_features() -> BrowserFeatures {
     }
 }
 
+/// How long a media worker may take to say it is ready (ms): its wasm is a few hundred KB
+/// from the page's own origin.
+const WORKER_START_TIMEOUT_MS: i32 = 30_000;
+
 /// A running media worker.
 pub struct MediaWorker {
     worker: Worker,
@@ -103,6 +107,13 @@ impl MediaWorker {
         let started = Promise::new(&mut |resolve, reject| {
             *ready.borrow_mut() = Some(resolve);
             worker.set_onerror(Some(&reject));
+            // A worker whose wasm never arrives (a stalled download) is given up on too.
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &reject,
+                    WORKER_START_TIMEOUT_MS,
+                );
+            }
         });
         // A worker that failed to start is stopped, not left half alive.
         JsFuture::from(started).await.inspect_err(|_| worker.terminate())?;

@@ -41,7 +41,9 @@ impl Call {
     }
 
     pub(super) fn toggle_track(&mut self, kind: MediaKind) {
-        let Some(camera) = &self.camera else {
+        // No stream, or one without this kind of track (the camera denied, the microphone
+        // allowed, say): nothing to turn on, and the person is told.
+        let Some(camera) = self.camera.as_ref().filter(|c| kind.tracks(c).length() > 0) else {
             return notice(self.set, format!("There is no {} to turn on.", kind.device()));
         };
         let mut on = false;

@@ -129,15 +129,19 @@ impl CallHandle {
         });
     }
 
-    /// Send a chat message (encrypted in the worker under E2EE).
-    pub fn send_chat(&self, text: String) {
+    /// Send a chat message (encrypted in the worker under E2EE). Whether it went; if not, the
+    /// person was told why, and the text they typed stays.
+    pub fn send_chat(&self, text: String) -> bool {
+        let mut sent = false;
         self.act(|c, _| {
             let channel_open = c
                 .link
                 .as_ref()
                 .is_some_and(|l| l.chat.ready_state() == web_sys::RtcDataChannelState::Open);
+            sent = c.ctl.chat_refusal(&text, channel_open).is_none();
             c.handle(Input::SendChat { text, channel_open })
         });
+        sent
     }
 
     pub fn toggle_mic(&self) {

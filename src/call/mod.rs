@@ -264,6 +264,14 @@ pub fn use_call(
             return false;
         }
         let camera = media.stream.get_untracked();
+        // The call ended (or the page went) while the browser asked: the camera stays off.
+        let over = weak.upgrade().is_none_or(|c| c.try_borrow().is_ok_and(|c| c.ctl.ended()));
+        if over {
+            if let Some(camera) = &camera {
+                devices::stop_tracks(camera);
+            }
+            return true;
+        }
         timeline::mark("camera and microphone");
         let (mic_on, camera_on) = pre.joins_with();
         set.mic_on.set(mic_on);

@@ -30,6 +30,9 @@ impl Call {
             }
             return;
         }
+        if self.ctl.ended() {
+            return;
+        }
         spawn_local(async move {
             let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok())
             else {
@@ -50,8 +53,13 @@ impl Call {
                     return;
                 }
             };
-            let mut media = None;
+            let (mut media, mut taken) = (None, false);
             with_call(&weak, |c| {
+                // The call ended (or the page went) while the picker was open: share nothing.
+                if c.ctl.ended() {
+                    return;
+                }
+                taken = true;
                 c.screen = Some(Clone::clone(&screen));
                 c.set.sharing.set(true);
                 c.local_media_changed();
@@ -61,6 +69,9 @@ impl Call {
                 }
                 media = c.link.as_ref().and_then(|link| link.media.clone());
             });
+            if !taken {
+                return stop_tracks(&screen);
+            }
             // The browser's own "Stop sharing" ends the track: follow it.
             if let Some(video) = first_track(&screen, MediaKind::Video) {
                 let weak = weak.clone();

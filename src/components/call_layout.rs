@@ -44,6 +44,9 @@ pub fn CallLayout(
     /// The call's E2EE health, for the shield's panel.
     #[prop(into, optional)]
     health: Option<Signal<E2eeHealth>>,
+    /// Whether the call is over: its shield goes (it spoke of keys that are gone).
+    #[prop(into, default = Signal::stored(false))]
+    ended: Signal<bool>,
     /// The other person's camera and microphone.
     #[prop(into)]
     remote_video: StreamSignal,
@@ -120,7 +123,9 @@ pub fn CallLayout(
                     </p>
                     <SelfTile self_view self_on />
                     <div class="shield-slot">
-                        <Shield state=shield health narrow />
+                        <Show when=move || !ended.get()>
+                            <Shield state=shield health narrow />
+                        </Show>
                     </div>
                 </div>
                 {chat.map(|chat| chat.run())}

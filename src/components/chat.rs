@@ -26,8 +26,9 @@ pub fn ChatPanel(
     /// The conversation so far, oldest first.
     #[prop(into)]
     messages: Signal<Vec<ChatMessage>>,
-    /// Called with the text to send (trimmed, never empty).
-    on_send: Callback<String>,
+    /// Called with the text to send (trimmed, never empty): whether it was taken. Text not
+    /// taken stays in the box.
+    on_send: Callback<String, bool>,
     /// Whether the panel is shown.
     #[prop(into)]
     open: Signal<bool>,
@@ -44,8 +45,7 @@ pub fn ChatPanel(
     let send = move || {
         let Some(input) = input.get_untracked() else { return };
         let text = input.value().trim().to_string();
-        if !text.is_empty() {
-            on_send.run(text);
+        if !text.is_empty() && on_send.run(text) {
             input.set_value("");
         }
     };

@@ -2,6 +2,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
+pub use shieldcall_call::texts::E2EE_REASON;
 use shieldcall_call::texts::file_size;
 
 use super::Icon;
@@ -9,8 +10,6 @@ use super::security_code::unique_id;
 use crate::browser::use_captions::CAPTIONS_UNSUPPORTED;
 use crate::browser::use_recorder::Recording;
 
-/// Why a feature is off while the call is end-to-end encrypted.
-pub const E2EE_REASON: &str = "Not available in end-to-end encrypted calls";
 /// Why a feature is off in a one-on-one web call without end-to-end encryption.
 pub const WEB_CALLS_REASON: &str = "Not available in web calls yet";
 
@@ -28,18 +27,19 @@ pub const FEATURES: [(&str, &str); 8] = [
 
 /// A "More" button that shows the call's features, each a button with `data-feature`.
 ///
-/// While `e2ee_on`, every feature but moving to another device (re-keyed) is `disabled` and
-/// says "Not available in end-to-end encrypted calls" (visible, and as its `aria-describedby`).
-/// Without E2EE, recording, live captions, moving to another device, adding a participant,
+/// While `off` gives a reason (`shieldcall_call::texts::copy_out_unavailable`: an end-to-end
+/// encrypted call, one still connecting, a red shield, a call over), every feature but moving to
+/// another device (re-keyed, and refused by the call itself when it cannot be) is `disabled`
+/// and says why (visible, and as its `aria-describedby`). Otherwise recording, live captions, moving to another device, adding a participant,
 /// merging, parking, transferring and consulting work when their callbacks are given (captions
 /// say why not where the browser cannot), and the others say "Not available in web calls yet".
 /// The list stays in the document while the
 /// menu is closed (`hidden`), so its state can be read at any time.
 #[component]
 pub fn FeaturesMenu(
-    /// Whether this call is end-to-end encrypted.
+    /// Why the features that copy the call out are off now, if they are.
     #[prop(into)]
-    e2ee_on: Signal<bool>,
+    off: Signal<Option<&'static str>>,
     /// Whether the call is being recorded.
     #[prop(into, default = Signal::stored(false))]
     recording: Signal<bool>,
@@ -103,7 +103,7 @@ pub fn FeaturesMenu(
                 match feature {
                     // A move out of an E2EE call is re-keyed (PROTOCOL.md change 44).
                     "move-device" if on_move.is_some() => None,
-                    _ if e2ee_on.get() => Some(E2EE_REASON.into()),
+                    _ if off.get().is_some() => off.get().map(String::from),
                     "recording" if on_toggle_recording.is_some() => None,
                     "captions" if on_toggle_captions.is_some() => {
                         (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())
@@ -164,7 +164,9 @@ pub fn FeaturesMenu(
             };
             let described_by = why_id.clone();
             let link = move || {
-                (feature == "recording" && !e2ee_on.get())
+                // The last recording stays the person's to save (after the call too), but
+                // not beside an end-to-end encrypted call's "not available".
+                (feature == "recording" && off.get() != Some(E2EE_REASON))
                     .then(|| last_recording.get())
                     .flatten()
                     .map(|done| {

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use shieldcall_call::prejoin::{E2eePlan, JOINING_AT_MOST_MS, PreJoin, RoomNews, call_screen_due};
 use shieldcall_call::shortcuts::Shortcut;
-use shieldcall_call::texts::warning_text;
+use shieldcall_call::texts::{copy_out_unavailable, warning_text};
 use shieldcall_e2ee::session::ShieldState;
 use shieldcall_protocol::CallId;
 use web_sys::MediaStream;
@@ -285,9 +285,11 @@ fn InCall(
         (now, _) => now.hook(),
     };
     let shield = call.shield;
-    // Features that copy the call out of the two devices are offered only once the call is known
-    // to be transport-only; while connecting, or under a warning, they stay off too.
-    let e2ee_on = Signal::derive(move || !matches!(shield.get(), ShieldState::Unlocked { .. }));
+    let call_over = Signal::derive(move || matches!(status.get(), CallStatus::Ended(_)));
+    // Features that copy the call out of the two devices are offered only while the call goes
+    // on and is known to be transport-only; otherwise, why not.
+    let copy_out_off =
+        Signal::derive(move || shield.with(|shield| copy_out_unavailable(shield, call_over.get())));
 
     // Recording: the other person's camera and both voices, saved as a .webm file.
     let (record_stream, set_record_stream) = signal_local(None::<MediaStream>);
@@ -325,11 +327,17 @@ fn InCall(
         RecorderState::Failed(why) => Some(why),
         _ => recording_error.get(),
     });
+    // Leaving the page mid-recording: the mix's audio graph goes too.
+    on_cleanup(move || {
+        if let Some(mix) = mix.try_update_value(Option::take).flatten() {
+            stop_mix(mix);
+        }
+    });
     let captions = use_captions();
-    // Should the call become end-to-end encrypted (a new person joins with it on), whatever
-    // copies it out of the two devices stops at once.
+    // Should the call become end-to-end encrypted (a new person joins with it on), or end,
+    // whatever copies it out of the two devices stops at once (captions hold the microphone).
     Effect::new(move |_| {
-        if e2ee_on.get() {
+        if copy_out_off.get().is_some() {
             if captions.active.get_untracked() {
                 captions.stop.run(());
             }
@@ -406,6 +414,7 @@ fn InCall(
             <CallLayout
                 shield=shield
                 health=call.health
+                ended=call_over
                 remote_video=call.remote_video
                 self_view=call.self_view
                 remote_screen=call.remote_screen
@@ -432,7 +441,7 @@ fn InCall(
                     shortcuts=shortcuts_on
                 >
                     <FeaturesMenu
-                        e2ee_on=e2ee_on
+                        off=copy_out_off
                         recording=recording
                         on_toggle_recording=toggle_recording
                         last_recording=recorder.last

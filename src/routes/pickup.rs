@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use shieldcall_call::pickup::{
-    Arrival, PickupCode, PickupError, SealedDeposit, opened_link, pickup_refused,
+    Arrival, PICKUP_TOO_OFTEN, PickupCode, PickupError, SealedDeposit, opened_link, pickup_refused,
 };
 use shieldcall_protocol::{CallId, PickupAnswer};
 use wasm_bindgen::{JsCast, JsValue};
@@ -24,6 +24,9 @@ async fn find(code: &PickupCode) -> Result<String, String> {
         .await
         .map_err(|_| RELAY_UNREACHABLE)?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| RELAY_UNREACHABLE)?;
+    if response.status() == 429 {
+        return Err(PICKUP_TOO_OFTEN.into());
+    }
     let text = JsFuture::from(response.text().map_err(|_| RELAY_UNREACHABLE)?)
         .await
         .map_err(|_| RELAY_UNREACHABLE)?

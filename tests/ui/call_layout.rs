@@ -120,7 +120,7 @@ async fn every_control_is_reachable_by_keyboard() {
                 self_view=Signal::stored_local(Some(stream))
                 narrow=false
                 chat=move || view! {
-                    <ChatPanel messages=Signal::stored(Vec::new()) on_send=Callback::new(|_| {}) open on_close=Callback::new(|()| {}) narrow=false />
+                    <ChatPanel messages=Signal::stored(Vec::new()) on_send=Callback::new(|_| true) open on_close=Callback::new(|()| {}) narrow=false />
                 }
             >
                 <Controls
@@ -136,7 +136,7 @@ async fn every_control_is_reachable_by_keyboard() {
                     microphones=devices.clone()
                     cameras=devices
                 />
-                <FeaturesMenu e2ee_on=false on_toggle_recording=Callback::new(|()| {}) />
+                <FeaturesMenu off=None on_toggle_recording=Callback::new(|()| {}) />
             </CallLayout>
         }
     });

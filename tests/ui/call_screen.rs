@@ -3,7 +3,9 @@
 //! is on screen.
 
 use leptos::prelude::*;
-use shieldcall::components::{CallLayout, CallScreen, ChatPanel, Controls, FeaturesMenu};
+use shieldcall::components::{
+    CallLayout, CallScreen, ChatPanel, Controls, E2EE_REASON, FeaturesMenu,
+};
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::TranscriptHash;
 use shieldcall_e2ee::session::ShieldState;
@@ -67,7 +69,7 @@ async fn a_call_fills_the_window_without_scrolling_on_a_laptop_a_phone_and_a_sma
                         chat=move || view! {
                             <ChatPanel
                                 messages=Signal::stored(Vec::new())
-                                on_send=Callback::new(|_| {})
+                                on_send=Callback::new(|_| true)
                                 open=chat_open
                                 on_close=Callback::new(|()| {})
                                 narrow
@@ -85,7 +87,7 @@ async fn a_call_fills_the_window_without_scrolling_on_a_laptop_a_phone_and_a_sma
                             on_toggle_chat=Callback::new(|()| {})
                             on_hang_up=Callback::new(|()| {})
                         >
-                            <FeaturesMenu e2ee_on=true />
+                            <FeaturesMenu off=Some(E2EE_REASON) />
                         </Controls>
                     </CallLayout>
                 </CallScreen>

@@ -23,9 +23,14 @@ async fn the_chat_is_beside_the_video_when_wide_and_a_sheet_when_narrow() {
     let sent = Arc::new(Mutex::new(Vec::<String>::new()));
     let on_send = {
         let sent = sent.clone();
+        // The call refuses a message when it cannot send it yet (before the call is secure).
         Callback::new(move |text: String| {
+            if text == "refused" {
+                return false;
+            }
             sent.lock().unwrap().push(text.clone());
             messages.update(|m| m.push(ChatMessage { from_me: true, text, at: None }));
+            true
         })
     };
     let open = RwSignal::new(true);
@@ -56,6 +61,13 @@ async fn the_chat_is_beside_the_video_when_wide_and_a_sheet_when_narrow() {
     settle().await;
     assert_eq!(*sent.lock().unwrap(), ["Can you hear me?"]);
     assert_eq!(input.value(), "", "the field is cleared");
+    // A message the call refused stays typed, to send once it can.
+    input.set_value("refused");
+    press(&input, "Enter");
+    settle().await;
+    assert_eq!(input.value(), "refused", "a refused message is kept");
+    assert_eq!(*sent.lock().unwrap(), ["Can you hear me?"]);
+    input.set_value("");
     assert!(text(&log).contains("Can you hear me?"));
     assert_eq!(all(&log, "li.from-me").len(), 1);
 
@@ -81,7 +93,7 @@ async fn the_newest_message_stays_in_view() {
     root.style().set_property("height", "240px").unwrap();
     root.style().set_property("display", "flex").unwrap();
     let _view = leptos::mount::mount_to(root.clone(), move || {
-        view! { <ChatPanel messages on_send=Callback::new(|_| {}) open=true narrow=false /> }
+        view! { <ChatPanel messages on_send=Callback::new(|_| true) open=true narrow=false /> }
     });
     settle().await;
     let list = find(&root, ".chat-messages");

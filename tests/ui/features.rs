@@ -20,7 +20,7 @@ async fn features_menu(captions_supported: bool) -> (HtmlElement, RwSignal<bool>
     let view = leptos::mount::mount_to(root.clone(), move || {
         view! {
             <FeaturesMenu
-                e2ee_on=e2ee
+                off=Signal::derive(move || e2ee.get().then_some(E2EE_REASON))
                 on_toggle_recording=Callback::new(|()| {})
                 on_toggle_captions=Callback::new(|()| {})
                 captions_supported
@@ -116,7 +116,7 @@ async fn moving_to_another_device_is_offered_with_and_without_e2ee_and_shows_the
     let _view = leptos::mount::mount_to(root.clone(), move || {
         view! {
             <FeaturesMenu
-                e2ee_on=e2ee
+                off=Signal::derive(move || e2ee.get().then_some(E2EE_REASON))
                 on_move=Callback::new(move |()| asked.update(|n| *n += 1))
             />
             <MoveLinkPanel link=link on_close=Callback::new(move |()| link.set(None)) />
@@ -167,7 +167,7 @@ async fn adding_a_participant_and_merging_work_without_e2ee_and_show_the_add_lin
     let _view = leptos::mount::mount_to(root.clone(), move || {
         view! {
             <FeaturesMenu
-                e2ee_on=e2ee
+                off=Signal::derive(move || e2ee.get().then_some(E2EE_REASON))
                 on_add=Callback::new(move |()| added.update(|n| *n += 1))
                 on_merge=Callback::new(move |()| merged.update(|n| *n += 1))
             />
@@ -216,7 +216,7 @@ async fn parking_and_transferring_work_without_e2ee_and_show_their_code_form_and
     let _view = leptos::mount::mount_to(root.clone(), move || {
         view! {
             <FeaturesMenu
-                e2ee_on=e2ee
+                off=Signal::derive(move || e2ee.get().then_some(E2EE_REASON))
                 on_park=Callback::new(move |()| parked_asked.update(|n| *n += 1))
                 on_transfer=Callback::new(move |()| form_open.set(true))
             />

@@ -19,7 +19,7 @@ async fn without_e2ee_recording_records_the_stream_into_a_webm_file() {
             use_recorder_with_options(stream.into(), UseRecorderOptions { download: false });
         view! {
             <FeaturesMenu
-                e2ee_on=false
+                off=None
                 recording=recorder.recording
                 on_toggle_recording=Callback::new(move |()| {
                     if recorder.recording.get_untracked() {
