@@ -17,8 +17,9 @@ use super::{Icon, SecurityCodePanel};
 /// The element with `data-shield` is a button; when the call is locked, clicking it, or Enter or
 /// Space on it, opens the [`SecurityCodePanel`]; when the shield is red and `health` is given,
 /// the [`HealthPanel`] (the counters say whether keys or the network are at fault). Closing
-/// either brings focus back. A
-/// visually hidden `role="status"` region announces every change of state.
+/// either brings focus back. A visually hidden `role="status"` region announces each change of
+/// state when the screen reader is free, but a red shield, which a `role="alert"` one announces
+/// at once.
 ///
 /// "We compared it" in the panel marks the call verified: a check on the shield
 /// (`data-verified`) and in the panel, for this code only (a new code, a new agreement, must be
@@ -42,6 +43,7 @@ pub fn Shield(
         ShieldState::Locked { code } => Some(code),
         _ => None,
     });
+    let red = Memo::new(move |_| matches!(state.get(), ShieldState::Warning { .. }));
     // A red shield opens the counters alone, where there are counters to show.
     let warning =
         Memo::new(move |_| health.is_some() && matches!(state.get(), ShieldState::Warning { .. }));
@@ -104,8 +106,12 @@ pub fn Shield(
                 </span>
             </button>
             <p class="shield-detail" aria-hidden="true">{move || text().detail}</p>
+            // Each change is announced when the reader is free; a red shield at once.
             <span class="visually-hidden" role="status" aria-live="polite">
-                {move || state.with(shield_label)}
+                {move || (!red.get()).then(|| state.with(shield_label))}
+            </span>
+            <span class="visually-hidden" role="alert" data-shield-alert>
+                {move || red.get().then(|| state.with(shield_label))}
             </span>
             {move || {
                 if !open.get() {

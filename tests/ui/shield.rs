@@ -76,7 +76,14 @@ async fn each_shield_state_shows_its_hook_icon_words_colour_and_label() {
         assert_eq!(text(&find(&root, ".shield-detail")), words.detail, "the visible detail");
         let label = attr(&shield, "aria-label").unwrap();
         assert_eq!(label, shield_label(&shown));
-        assert_eq!(text(&status), label, "the status region announces the label");
+        let alert = find(&root, "[role=alert]");
+        if matches!(shown, ShieldState::Warning { .. }) {
+            assert_eq!(text(&alert), label, "a red shield is announced at once");
+            assert_eq!(text(&status), "", "and not twice");
+        } else {
+            assert_eq!(text(&status), label, "the status region announces the label");
+            assert_eq!(text(&alert), "", "{shown:?}");
+        }
         assert_eq!(computed(&shield, "color"), colour, "{shown:?}");
     }
 }
