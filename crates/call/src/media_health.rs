@@ -34,6 +34,8 @@ pub enum DropCause {
     Replay,
     /// Frames could not be encrypted, or what arrives is no SFrame frame.
     Malformed,
+    /// The media worker stopped handling this media after an error: nothing passes any more.
+    Stopped,
 }
 
 /// One media direction that does not get through.
@@ -71,6 +73,9 @@ impl MediaProblem {
             (DropCause::Replay, _) => "its frames arrive as copies of earlier ones",
             (DropCause::Malformed, Direction::Send) => "its frames cannot be encrypted",
             (DropCause::Malformed, Direction::Receive) => "what arrives is not encrypted media",
+            (DropCause::Stopped, _) => {
+                "the page stopped handling its frames after an error (hang up and call again)"
+            }
         };
         format!("{media} {what}: {cause}. Every frame is dropped rather than sent unprotected.")
     }
@@ -139,6 +144,8 @@ struct Watch {
     problem: Option<DropCause>,
     /// Reports in a row with new decryption failures and no frame through.
     failing_reports: u32,
+    /// Its frame stream stopped for good: said until a new transform takes the slot.
+    stopped: bool,
 }
 
 /// The health of every transform of the call, fed with the worker's counters.
@@ -169,6 +176,7 @@ impl MediaHealth {
                         last_drop_ms: now_ms,
                         problem: None,
                         failing_reports: 0,
+                        stopped: false,
                     });
                     self.watches.len() - 1
                 }
@@ -179,6 +187,12 @@ impl MediaHealth {
             *watch = Watch { through: 0, drops: Drops::default(), stalled: None, ..*watch };
             watch.problem = None;
             watch.failing_reports = 0;
+            watch.stopped = false;
+        }
+        if watch.stopped {
+            watch.through = through;
+            watch.drops = drops;
+            return before != self.problems();
         }
         let got_through = through > watch.through;
         let dropped = drops.total() > watch.drops.total();
@@ -210,8 +224,33 @@ impl MediaHealth {
         before != self.problems()
     }
 
+    /// The worker says the frame stream of `slot` in `direction` stopped for good. Returns
+    /// whether the problems to show changed.
+    pub fn stream_stopped(&mut self, slot: Slot, direction: Direction) -> bool {
+        let before = self.problems();
+        let stopped = Watch {
+            slot,
+            direction,
+            through: 0,
+            drops: Drops::default(),
+            stalled: None,
+            last_drop_ms: 0,
+            problem: Some(DropCause::Stopped),
+            failing_reports: 0,
+            stopped: true,
+        };
+        match self.watches.iter_mut().find(|w| (w.slot, w.direction) == (slot, direction)) {
+            Some(watch) => {
+                (watch.problem, watch.stopped, watch.stalled) =
+                    (Some(DropCause::Stopped), true, None)
+            }
+            None => self.watches.push(stopped),
+        }
+        before != self.problems()
+    }
+
     fn forget_quiet(&mut self, now_ms: u64) {
-        for watch in &mut self.watches {
+        for watch in self.watches.iter_mut().filter(|w| !w.stopped) {
             if now_ms.saturating_sub(watch.last_drop_ms) >= QUIET_MS {
                 watch.problem = None;
                 watch.stalled = None;
@@ -425,5 +464,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_stopped_stream_is_said_until_a_new_transform_takes_its_slot() {
+        let mut health = MediaHealth::default();
+        let mut camera = stats(Slot::Camera, Direction::Receive);
+        camera.processed = 40;
+        health.observe(&camera, 0);
+        assert!(health.stream_stopped(Slot::Camera, Direction::Receive));
+        let stopped = MediaProblem {
+            slot: Slot::Camera,
+            direction: Direction::Receive,
+            cause: DropCause::Stopped,
+        };
+        assert_eq!(health.problems(), [stopped]);
+        assert!(stopped.sentence().contains("hang up and call again"), "{}", stopped.sentence());
+        // Its last counters, long after: still stopped (nothing passes there any more).
+        health.observe(&camera, 1000);
+        assert!(!health.tick(60_000));
+        assert_eq!(health.problems(), [stopped]);
+        // A new transform for the slot (its counters start again) that gets frames through.
+        let mut fresh = stats(Slot::Camera, Direction::Receive);
+        fresh.processed = 3;
+        assert!(health.observe(&fresh, 61_000));
+        assert!(health.problems().is_empty());
+        // A slot never seen before can stop too.
+        assert!(health.stream_stopped(Slot::MicAudio, Direction::Send));
+        assert_eq!(health.problems().len(), 1);
     }
 }

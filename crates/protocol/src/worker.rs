@@ -62,6 +62,9 @@ pub enum WorkerEvent {
     /// transform), or, with none named, in the worker as a whole (keys refused, a message or a
     /// transform's options it could not read).
     Error { transform: Option<TransformOptions>, message: String },
+    /// The frame stream of `transform` stopped for good (an error in its loop): nothing more
+    /// passes there, in either state, and the page must say so. Never throttled.
+    StreamStopped { transform: TransformOptions, message: String },
     /// A chat message as an SFrame, ready for the data channel.
     ChatSealed { id: u32, frame: Vec<u8> },
     /// A chat frame from the peer, opened; `order` says whether messages before it are
@@ -589,6 +592,11 @@ impl WorkerEvent {
                 order.write(&mut w);
                 &mut w
             }
+            WorkerEvent::StreamStopped { transform, message } => {
+                w.u8(8);
+                transform.write(&mut w);
+                w.text(message)
+            }
         };
         w.finish()
     }
@@ -632,6 +640,10 @@ impl WorkerEvent {
                 id: r.u32("id")?,
                 state: read_media_state(&mut r)?,
                 order: ChatOrder::read(&mut r)?,
+            },
+            8 => WorkerEvent::StreamStopped {
+                transform: TransformOptions::read_from(&mut r)?,
+                message: r.text("message")?.into(),
             },
             tag => return Err(PackedError::UnknownTag { what: "event", tag }),
         };
@@ -713,6 +725,10 @@ mod tests {
                 id: 8,
                 state: MediaState { mic: true, camera: false, screen: false },
                 order: ChatOrder::Late,
+            },
+            WorkerEvent::StreamStopped {
+                transform: options(Slot::Camera, Direction::Receive),
+                message: "the frame stream stopped: TypeError".into(),
             },
         ]
     }

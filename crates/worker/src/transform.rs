@@ -121,9 +121,13 @@ impl Transform {
             Ok(pumping) => {
                 let running = transform.clone();
                 spawn_local(async move {
+                    // Said every time, never throttled: the page tells the person which media
+                    // stopped.
                     if let Err(err) = JsFuture::from(pumping).await {
-                        running
-                            .report_error(&format!("the frame stream stopped: {}", describe(&err)));
+                        post(&WorkerEvent::StreamStopped {
+                            transform: running.options,
+                            message: format!("the frame stream stopped: {}", describe(&err)),
+                        });
                     }
                 });
             }

@@ -126,7 +126,10 @@ impl Controller {
                 // Whatever it held (text, a report, a media state), nothing of it is shown.
                 None => self.notice(format!("A chat message was dropped: {reason}.")),
             },
-            WorkerEvent::Ready | WorkerEvent::Stats(_) | WorkerEvent::Error { .. } => {}
+            WorkerEvent::Ready
+            | WorkerEvent::Stats(_)
+            | WorkerEvent::Error { .. }
+            | WorkerEvent::StreamStopped { .. } => {}
         }
     }
 

@@ -118,6 +118,12 @@ impl Controller {
                 }
             }
             WorkerEvent::Error { message, .. } => self.log(format!("media worker: {message}")),
+            WorkerEvent::StreamStopped { transform, message } => {
+                self.log(format!("media worker: {message}"));
+                if self.media_health.stream_stopped(transform.slot, transform.direction) {
+                    self.show_media_problems();
+                }
+            }
             WorkerEvent::Ready => {}
             chat => self.chat_event(chat),
         }

@@ -136,3 +136,24 @@ fn a_new_connection_starts_with_no_media_problems() {
     world.assert_locked();
     assert!(world.guest.view.problems.is_empty());
 }
+
+#[test]
+fn a_frame_stream_the_worker_stopped_is_said_and_the_shield_stays_as_it_was() {
+    use shieldcall_call::controller::Input;
+    use shieldcall_protocol::{TransformOptions, WorkerEvent};
+    let mut world = World::call(Settings::default());
+    let transform = TransformOptions::new(Slot::Camera, Direction::Receive);
+    let message = "the frame stream stopped: TypeError".to_string();
+    world.input(From::Guest, Input::Worker(WorkerEvent::StreamStopped { transform, message }));
+    assert_eq!(
+        world.guest.view.problems,
+        [
+            "The other person's video cannot be played: the page stopped handling its frames \
+             after an error (hang up and call again). Every frame is dropped rather than sent \
+             unprotected."
+        ]
+    );
+    world.advance(30_000);
+    assert_eq!(world.guest.view.problems.len(), 1, "said until it changes, not forgotten");
+    world.assert_locked();
+}
