@@ -289,6 +289,10 @@ impl Group {
         match self.main {
             // Back after a lost connection: it says hello again, as in a pair.
             Some(main) if main == id => {
+                if !self.main_here && 1 + self.others.len() >= MAX_GROUP {
+                    // Someone new took its place meanwhile.
+                    return vec![Route::Ignore("relay: more members than a group holds")];
+                }
                 self.main_here = true;
                 vec![Route::Main(back)]
             }

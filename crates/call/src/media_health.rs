@@ -77,7 +77,12 @@ impl MediaProblem {
                 "the page stopped handling its frames after an error (hang up and call again)"
             }
         };
-        format!("{media} {what}: {cause}. Every frame is dropped rather than sent unprotected.")
+        // A stopped stream passes nothing at all, with or without E2EE.
+        let ending = match self.cause {
+            DropCause::Stopped => "",
+            _ => " Every frame is dropped rather than sent unprotected.",
+        };
+        format!("{media} {what}: {cause}.{ending}")
     }
 }
 
@@ -190,9 +195,13 @@ impl MediaHealth {
             watch.stopped = false;
         }
         if watch.stopped {
-            watch.through = through;
-            watch.drops = drops;
-            return before != self.problems();
+            // The worker posts a stopped transform's last counters before it says it stopped:
+            // counters that move after that are a new transform's, and the slot works again.
+            let moved = through > watch.through || drops.total() > watch.drops.total();
+            if !moved {
+                return before != self.problems();
+            }
+            (watch.stopped, watch.problem) = (false, None);
         }
         let got_through = through > watch.through;
         let dropped = drops.total() > watch.drops.total();
@@ -480,7 +489,7 @@ mod tests {
         };
         assert_eq!(health.problems(), [stopped]);
         assert!(stopped.sentence().contains("hang up and call again"), "{}", stopped.sentence());
-        // Its last counters, long after: still stopped (nothing passes there any more).
+        // The same counters again, long after: still stopped (nothing passes there any more).
         health.observe(&camera, 1000);
         assert!(!health.tick(60_000));
         assert_eq!(health.problems(), [stopped]);
@@ -489,8 +498,14 @@ mod tests {
         fresh.processed = 3;
         assert!(health.observe(&fresh, 61_000));
         assert!(health.problems().is_empty());
-        // A slot never seen before can stop too.
+        // A slot that stopped before it counted anything: the next transform's first frames
+        // clear it, though its counters start no lower.
         assert!(health.stream_stopped(Slot::MicAudio, Direction::Send));
         assert_eq!(health.problems().len(), 1);
+        let mut mic = stats(Slot::MicAudio, Direction::Send);
+        assert!(!health.observe(&mic, 62_000), "nothing moved yet");
+        mic.processed = 1;
+        assert!(health.observe(&mic, 63_000));
+        assert!(health.problems().is_empty());
     }
 }

@@ -181,6 +181,9 @@ fn a_partner_who_left_leaves_a_place_for_someone_new() {
     g.inbound(Inbound::Group(GroupEvent::MemberLeft { id: 2 }));
     let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 6 }));
     assert!(matches!(routes.as_slice(), [Route::Add { id: 6, .. }]), "{routes:?}");
+    // The partner back under its old id, the group full again: not a fifth.
+    let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 2 }));
+    assert!(matches!(routes.as_slice(), [Route::Ignore(_)]), "{routes:?}");
     // So after a hang-up, and after a group snapshot without the partner.
     let mut g = Group::default();
     g.inbound(group(1, &[1, 2, 3, 4]));

@@ -17,6 +17,9 @@ use crate::mode::Mode;
 pub trait Attached {
     fn options(&self) -> TransformOptions;
     fn set_mode(&self, mode: &Mode);
+    /// A newer transform of its slot and direction took over: it drops its frames from now on
+    /// (its stream may still run), whatever mode comes later.
+    fn retire(&self);
 }
 
 /// The live transforms (`T`: in the worker, `Rc<Transform>`) and the mode they run in.
@@ -51,12 +54,12 @@ impl<T: Attached> Registry<T> {
     /// for new keys, and the returned error says so.
     pub fn add(&mut self, transform: T) -> Option<WorkerEvent> {
         let options = transform.options();
-        // A retired transform drops its frames from now on (its stream may still run): it
-        // would otherwise keep its keys, or pass frames in the clear, past any later change.
+        // A retired transform would otherwise keep its keys, or pass frames in the clear, past
+        // any later change.
         self.transforms.retain(|t| {
             let retired = t.options() == options;
             if retired {
-                t.set_mode(&Mode::AwaitKeys);
+                t.retire();
             }
             !retired
         });
@@ -140,6 +143,10 @@ mod tests {
         fn set_mode(&self, mode: &Mode) {
             *self.mode.borrow_mut() = label(mode);
         }
+
+        fn retire(&self) {
+            *self.mode.borrow_mut() = "retired".into();
+        }
     }
 
     fn label(mode: &Mode) -> String {
@@ -208,7 +215,7 @@ mod tests {
         assert!(Rc::ptr_eq(&live[0], &sender) && Rc::ptr_eq(&live[1], &new));
         // The retired one no longer follows mode changes.
         registry.set_mode(Mode::TransportOnly);
-        assert_eq!((mode_of(&old), mode_of(&new)), ("await".into(), "transport".into()));
+        assert_eq!((mode_of(&old), mode_of(&new)), ("retired".into(), "transport".into()));
     }
 
     #[test]
@@ -219,9 +226,9 @@ mod tests {
         registry.add(old.clone());
         assert_eq!(mode_of(&old), "transport");
         registry.add(fake(1, RECEIVE));
-        assert_eq!(mode_of(&old), "await", "no longer passing frames in the clear");
+        assert_eq!(mode_of(&old), "retired", "no longer passing frames in the clear");
         registry.set_mode(keys(1));
-        assert_eq!(mode_of(&old), "await", "nor given keys later");
+        assert_eq!(mode_of(&old), "retired", "nor given keys later");
     }
 
     #[test]

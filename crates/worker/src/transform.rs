@@ -84,6 +84,9 @@ pub struct Transform {
     webcrypto_keys: Rc<RefCell<WebCryptoKeys<CryptoKey>>>,
     /// The frame whose WebCrypto call the pump awaits (one at a time: frames keep their order).
     pending: RefCell<Option<Pending>>,
+    /// A newer transform of the same slot and direction took over: what becomes of this one's
+    /// stream is no longer the page's news.
+    retired: Cell<bool>,
 }
 
 impl Transform {
@@ -110,6 +113,7 @@ impl Transform {
             engine: webcrypto::engine(),
             webcrypto_keys: Rc::default(),
             pending: RefCell::new(None),
+            retired: Cell::new(false),
         });
         transform.set_mode(mode);
         // Checked first: a call that throws would leave the steps (and the keys) unfreed.
@@ -122,12 +126,16 @@ impl Transform {
                 let running = transform.clone();
                 spawn_local(async move {
                     // Said every time, never throttled: the page tells the person which media
-                    // stopped.
+                    // stopped. Its last counters first, so that any later ones for the slot are
+                    // a new transform's; nothing from a retired one.
                     if let Err(err) = JsFuture::from(pumping).await {
-                        post(&WorkerEvent::StreamStopped {
-                            transform: running.options,
-                            message: format!("the frame stream stopped: {}", describe(&err)),
-                        });
+                        running.report();
+                        if !running.retired.get() {
+                            post(&WorkerEvent::StreamStopped {
+                                transform: running.options,
+                                message: format!("the frame stream stopped: {}", describe(&err)),
+                            });
+                        }
                     }
                 });
             }
@@ -142,6 +150,13 @@ impl Transform {
 
     pub fn options(&self) -> TransformOptions {
         self.options
+    }
+
+    /// A newer transform took over this one's slot and direction: drop every frame, and say
+    /// nothing more of this stream.
+    pub fn retire(&self) {
+        self.retired.set(true);
+        self.set_mode(&Mode::AwaitKeys);
     }
 
     /// Post this transform's counters if they changed since the last report.

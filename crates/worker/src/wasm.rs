@@ -129,6 +129,10 @@ impl Attached for Rc<Transform> {
     fn set_mode(&self, mode: &Mode) {
         Transform::set_mode(self, mode)
     }
+
+    fn retire(&self) {
+        Transform::retire(self)
+    }
 }
 
 /// Hand a new transform to the registry, post what it says, and the transform's first counters.

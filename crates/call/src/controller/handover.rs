@@ -298,7 +298,7 @@ impl Controller {
     pub(super) fn park_ended(&mut self) {
         if !self.held {
             self.log("relay: a park ended, but this call is not on hold");
-            return self.peer_away();
+            return self.relay_says_peer_left();
         }
         self.end(Some(PARK_ENDED.into()), true);
     }

@@ -78,12 +78,7 @@ impl Controller {
                 self.session.expect_peer();
                 self.say_hello()
             }
-            Inbound::Relay(RelayEvent::PeerLeft) => {
-                self.alone_in_room = true;
-                if !self.peer_left_after_offer() {
-                    self.peer_away()
-                }
-            }
+            Inbound::Relay(RelayEvent::PeerLeft) => self.relay_says_peer_left(),
             Inbound::Relay(RelayEvent::Full) => self.end(Some(CALL_FULL.into()), false),
             Inbound::Relay(RelayEvent::Error { reason, request }) => {
                 self.relay_refused(reason, request)
@@ -142,6 +137,14 @@ impl Controller {
                         | RelayEvent::MoveRefused { .. }
                 ) | Inbound::Peer(Signal::Hello(_) | Signal::Confirm(_))
             )
+    }
+
+    /// The relay says the other person left (or says what amounts to it).
+    pub(super) fn relay_says_peer_left(&mut self) {
+        self.alone_in_room = true;
+        if !self.peer_left_after_offer() {
+            self.peer_away()
+        }
     }
 
     pub(super) fn say_hello(&mut self) {

@@ -147,11 +147,8 @@ fn a_frame_stream_the_worker_stopped_is_said_and_the_shield_stays_as_it_was() {
     world.input(From::Guest, Input::Worker(WorkerEvent::StreamStopped { transform, message }));
     assert_eq!(
         world.guest.view.problems,
-        [
-            "The other person's video cannot be played: the page stopped handling its frames \
-             after an error (hang up and call again). Every frame is dropped rather than sent \
-             unprotected."
-        ]
+        ["The other person's video cannot be played: the page stopped handling its frames \
+             after an error (hang up and call again)."]
     );
     world.advance(30_000);
     assert_eq!(world.guest.view.problems.len(), 1, "said until it changes, not forgotten");
