@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   hostNewCall, joinCall, pressJoin, readyToJoin, person, printSteps, setupSteps, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
-  startCuttableProxy, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  startCuttableProxy, startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 describe('calls between two browsers', () => {
@@ -457,6 +457,26 @@ describe('when things go wrong', () => {
     // The call had the whole window; the way out is offered once it is over.
     await guest.page.click('[data-action=home]');
     await guest.page.waitForSelector('[data-action=new-call]');
+  }));
+
+  test('a microphone unplugged mid-call is said, shown muted, and the other person sees it off', () => withHostAndGuest(async (host, guest) => {
+    await guest.page.context().addInitScript(() => {
+      window.__tracks = [];
+      const devices = navigator.mediaDevices;
+      const camera = devices.getUserMedia.bind(devices);
+      devices.getUserMedia = (c) => camera(c).then((s) => { window.__tracks.push(...s.getTracks()); return s; });
+    });
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await waitForRemoteFrames(host);
+    // What the browser does when the device goes: the track ends by itself, with 'ended'.
+    await guest.page.evaluate(() => {
+      window.__tracks.filter((t) => t.kind === 'audio').forEach((t) => t.dispatchEvent(new Event('ended')));
+    });
+    await told(guest, 'Your microphone stopped: it was unplugged or another app took it.', 5000);
+    await guest.page.waitForSelector('[data-control=mute][aria-pressed=true]', { timeout: 5000 });
+    await host.page.waitForSelector('[data-remote-mic=off]', { timeout: 5000 });
   }));
 
   test('a media worker whose wasm cannot be loaded ends the call saying so, not endless joining', () => withHostAndGuest(async (host, guest) => {

@@ -9,6 +9,7 @@ use shieldcall_call::controller::Input;
 use shieldcall_e2ee::layout::Slot;
 use shieldcall_protocol::MediaState;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{MediaStream, MediaStreamTrack};
 
@@ -30,6 +31,11 @@ impl Call {
     /// The camera and microphone came (or, `None`, will not): kept for the connections to
     /// come, and sent on the current one if it was made without them.
     pub(super) fn camera_ready(&mut self, camera: Option<MediaStream>) {
+        if let (Some(camera), None) = (&camera, self.member_of) {
+            for track in camera.get_tracks().iter() {
+                self.watch_track(&track.unchecked_into());
+            }
+        }
         self.camera = camera.clone();
         self.local_media_changed();
         let media = self.link.as_ref().and_then(|link| link.media.clone());
@@ -57,6 +63,38 @@ impl Call {
             MediaKind::Video => self.set.camera_on.set(on),
         }
         self.local_media_changed();
+    }
+
+    /// Say so when `track` ends by itself: its device unplugged, or taken by another app (a
+    /// track the page stops fires nothing).
+    pub(super) fn watch_track(&self, track: &MediaStreamTrack) {
+        let (weak, id) = (self.me.clone(), track.id());
+        let kind = if track.kind() == "audio" { MediaKind::Audio } else { MediaKind::Video };
+        let ended = Closure::once_into_js(move || with_call(&weak, |c| c.device_lost(kind, &id)));
+        track.set_onended(Some(ended.unchecked_ref()));
+    }
+
+    /// The device of the call's track `id` went: off, the other person told, the person told
+    /// how to go on. (A track since replaced, or a call over, says nothing.)
+    fn device_lost(&mut self, kind: MediaKind, id: &str) {
+        let Some(track) = self.camera.as_ref().and_then(|c| first_track(c, kind)) else { return };
+        if track.id() != id || self.ctl.ended() {
+            return;
+        }
+        track.set_enabled(false);
+        match kind {
+            MediaKind::Audio => self.set.mic_on.set(false),
+            MediaKind::Video => self.set.camera_on.set(false),
+        }
+        self.local_media_changed();
+        let device = kind.device();
+        notice(
+            self.set,
+            format!(
+                "Your {device} stopped: it was unplugged or another app took it. Choose another \
+                 one under Devices."
+            ),
+        );
     }
 
     /// Tell the controller what this person's microphone, camera and screen share do now (it
@@ -99,7 +137,10 @@ impl Call {
                 MediaKind::Audio => set.microphone.set(Some(device_id)),
                 MediaKind::Video => set.camera.set(Some(device_id)),
             }
-            with_call(&weak, |c| c.set.self_view.set(c.camera.clone()));
+            with_call(&weak, |c| {
+                c.watch_track(&track);
+                c.set.self_view.set(c.camera.clone())
+            });
         });
     }
 }
