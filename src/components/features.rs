@@ -30,11 +30,11 @@ pub const FEATURES: [(&str, &str); 8] = [
 /// While `off` gives a reason (`shieldcall_call::texts::copy_out_unavailable`: an end-to-end
 /// encrypted call, one still connecting, a red shield, a call over), every feature but moving to
 /// another device (re-keyed, and refused by the call itself when it cannot be) is `disabled`
-/// and says why (visible, and as its `aria-describedby`). Otherwise recording, live captions, moving to another device, adding a participant,
-/// merging, parking, transferring and consulting work when their callbacks are given (captions
-/// say why not where the browser cannot), and the others say "Not available in web calls yet".
-/// The list stays in the document while the
-/// menu is closed (`hidden`), so its state can be read at any time.
+/// and says why (visible, and as its `aria-describedby`). Otherwise recording, live captions,
+/// moving to another device, adding a participant, merging, parking, transferring and
+/// consulting work when their callbacks are given (captions say why not where the browser
+/// cannot), and the others say "Not available in web calls yet". The list stays in the document
+/// while the menu is closed (`hidden`), so its state can be read at any time.
 #[component]
 pub fn FeaturesMenu(
     /// Why the features that copy the call out are off now, if they are.

@@ -45,8 +45,7 @@ pub fn Shield(
     });
     let red = Memo::new(move |_| matches!(state.get(), ShieldState::Warning { .. }));
     // A red shield opens the counters alone, where there are counters to show.
-    let warning =
-        Memo::new(move |_| health.is_some() && matches!(state.get(), ShieldState::Warning { .. }));
+    let warning = Memo::new(move |_| health.is_some() && red.get());
     // A lock that goes away takes the code with it; the panel shown closes when its reason goes.
     let opens = move || code.get().is_some() || warning.get();
     let shown_kind = Memo::new(move |_| (code.get().is_some(), warning.get()));

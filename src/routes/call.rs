@@ -297,14 +297,17 @@ fn InCall(
     let mix = StoredValue::new_local(None::<RecordingMix>);
     let recording = recorder.recording;
     let (recording_error, set_recording_error) = signal(None::<String>);
+    // The recording's audio graph, if one is made: closed when recording stops or the page goes.
+    let end_mix = move || {
+        if let Some(mix) = mix.try_update_value(Option::take).flatten() {
+            stop_mix(mix);
+        }
+    };
     let toggle_recording = Callback::new(move |()| {
         if recording.get_untracked() {
             recorder.stop.run(());
             set_record_stream.set(None);
-            if let Some(mix) = mix.try_update_value(Option::take).flatten() {
-                stop_mix(mix);
-            }
-            return;
+            return end_mix();
         }
         match call.recording_mix() {
             Some(made) => {
@@ -327,12 +330,7 @@ fn InCall(
         RecorderState::Failed(why) => Some(why),
         _ => recording_error.get(),
     });
-    // Leaving the page mid-recording: the mix's audio graph goes too.
-    on_cleanup(move || {
-        if let Some(mix) = mix.try_update_value(Option::take).flatten() {
-            stop_mix(mix);
-        }
-    });
+    on_cleanup(end_mix);
     let captions = use_captions();
     // Should the call become end-to-end encrypted (a new person joins with it on), or end,
     // whatever copies it out of the two devices stops at once (captions hold the microphone).

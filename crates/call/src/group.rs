@@ -289,7 +289,7 @@ impl Group {
         match self.main {
             // Back after a lost connection: it says hello again, as in a pair.
             Some(main) if main == id => {
-                if !self.main_here && 1 + self.others.len() >= MAX_GROUP {
+                if !self.main_here && self.full() {
                     // Someone new took its place meanwhile.
                     return vec![Route::Ignore("relay: more members than a group holds")];
                 }
@@ -301,13 +301,17 @@ impl Group {
                 vec![Route::Main(back)]
             }
             _ if self.others.contains(&id) => vec![Route::Peer(id, back)],
-            // Each member costs a connection and a media worker: no more than a group holds
-            // (this page, its partner if here, the others).
-            _ if 1 + usize::from(self.main_here) + self.others.len() >= MAX_GROUP => {
+            _ if self.full() => {
                 vec![Route::Ignore("relay: more members than a group holds")]
             }
             _ => vec![self.add(me, id)],
         }
+    }
+
+    /// Whether the group holds as many as it may: this page, its partner if here, the others.
+    /// (Each member costs a connection and a media worker.)
+    fn full(&self) -> bool {
+        1 + usize::from(self.main_here) + self.others.len() >= MAX_GROUP
     }
 
     fn left(&mut self, id: MemberId) -> Vec<Route> {

@@ -168,25 +168,7 @@ impl MediaHealth {
         let (slot, direction) = (stats.slot, stats.direction);
         let through = stats.processed + stats.passed;
         let drops = Drops::of(stats);
-        let index =
-            match self.watches.iter().position(|w| (w.slot, w.direction) == (slot, direction)) {
-                Some(index) => index,
-                None => {
-                    self.watches.push(Watch {
-                        slot,
-                        direction,
-                        through: 0,
-                        drops: Drops::default(),
-                        stalled: None,
-                        last_drop_ms: now_ms,
-                        problem: None,
-                        failing_reports: 0,
-                        stopped: false,
-                    });
-                    self.watches.len() - 1
-                }
-            };
-        let watch = &mut self.watches[index];
+        let watch = self.watch(slot, direction, now_ms);
         if through < watch.through || drops.restarted_since(&watch.drops) {
             // A new transform for this slot: its counters start again.
             *watch = Watch { through: 0, drops: Drops::default(), stalled: None, ..*watch };
@@ -237,25 +219,32 @@ impl MediaHealth {
     /// whether the problems to show changed.
     pub fn stream_stopped(&mut self, slot: Slot, direction: Direction) -> bool {
         let before = self.problems();
-        let stopped = Watch {
-            slot,
-            direction,
-            through: 0,
-            drops: Drops::default(),
-            stalled: None,
-            last_drop_ms: 0,
-            problem: Some(DropCause::Stopped),
-            failing_reports: 0,
-            stopped: true,
-        };
-        match self.watches.iter_mut().find(|w| (w.slot, w.direction) == (slot, direction)) {
-            Some(watch) => {
-                (watch.problem, watch.stopped, watch.stalled) =
-                    (Some(DropCause::Stopped), true, None)
-            }
-            None => self.watches.push(stopped),
-        }
+        let watch = self.watch(slot, direction, 0);
+        (watch.problem, watch.stopped, watch.stalled) = (Some(DropCause::Stopped), true, None);
         before != self.problems()
+    }
+
+    /// The watch of `slot` in `direction`, new (as of `now_ms`) if there was none.
+    fn watch(&mut self, slot: Slot, direction: Direction, now_ms: u64) -> &mut Watch {
+        let index =
+            match self.watches.iter().position(|w| (w.slot, w.direction) == (slot, direction)) {
+                Some(index) => index,
+                None => {
+                    self.watches.push(Watch {
+                        slot,
+                        direction,
+                        through: 0,
+                        drops: Drops::default(),
+                        stalled: None,
+                        last_drop_ms: now_ms,
+                        problem: None,
+                        failing_reports: 0,
+                        stopped: false,
+                    });
+                    self.watches.len() - 1
+                }
+            };
+        &mut self.watches[index]
     }
 
     fn forget_quiet(&mut self, now_ms: u64) {
