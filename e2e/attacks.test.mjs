@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, remoteFramesDecoded, setE2ee, shield, shieldLabel, startRelay, waitForShield,
-  withHostAndGuest,
+  endedWith, framesKeepComing, hostNewCall, joinCall, remoteFramesDecoded, securityCode, setE2ee, shield,
+  shieldLabel, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 /** Every state `who`'s shield shows until `stop()`, polled every 50 ms. */
@@ -117,5 +117,33 @@ describe('a relay that puts its own certificate in the answer, after the guest c
     assert.equal(await shield(guest), 'warning');
     assert.equal(await remoteFramesDecoded(host), 0, 'nothing reaches the host decoder');
     assert.equal(await remoteFramesDecoded(guest), 0, 'nothing reaches the guest decoder');
+  }));
+});
+
+describe('a relay that says each person hung up, in the other one\'s name', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-forge-bye']); });
+  after(async () => { await relay?.stop(); });
+
+  // Three seconds after each key confirmation the relay sends its receiver two hang-ups it
+  // made up (PROTOCOL.md change 55): neither is signed by the other person, so neither ends
+  // the call. The real hang-up, signed, still does.
+  test('both on: the call goes on, locked, and only the real hang-up ends it', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+    const watches = [watchShield(host), watchShield(guest)];
+    // Past the forgeries, with a margin.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    for (const who of [host, guest]) {
+      assert.equal(await who.page.$('[data-call-status=ended]'), null, `${who.name}: not ended`);
+      await framesKeepComing(who);
+    }
+    const [hostSeen, guestSeen] = await Promise.all(watches.map((w) => w.stop()));
+    assert.deepEqual([[...hostSeen], [...guestSeen]], [['locked'], ['locked']], 'locked throughout');
+    assert.equal(await securityCode(guest), await securityCode(host));
+    await host.page.click('[data-control=hang-up]');
+    assert.match(await endedWith(guest, 10000), /hung up/);
   }));
 });

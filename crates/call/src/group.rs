@@ -327,7 +327,7 @@ impl Group {
 
     fn from(&mut self, from: MemberId, signal: Signal) -> Vec<Route> {
         // In a group, hanging up is leaving: the others' call goes on.
-        let bye = matches!(signal, Signal::Bye {});
+        let bye = matches!(signal, Signal::Bye { .. });
         if self.main == Some(from) {
             self.main_here &= !bye;
             let inbound =

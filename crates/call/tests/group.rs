@@ -63,7 +63,7 @@ fn a_pair_that_grows_keeps_its_controller_and_adds_one_per_newcomer() {
     assert_eq!(g.inbound(left), vec![Route::Ignore("relay: someone left who never joined")]);
     // The partner hanging up is the partner leaving: the group goes on.
     assert_eq!(
-        g.inbound(from(2, Signal::Bye {})),
+        g.inbound(from(2, Signal::Bye { mac: None })),
         vec![Route::Main(Inbound::Relay(RelayEvent::PeerLeft))]
     );
 }
@@ -81,9 +81,12 @@ fn someone_joining_a_group_pairs_with_the_earliest_first_and_is_guest_to_all() {
     assert_eq!(g.main(), Some(1));
     // Its `joined` (with TURN credentials, kept for later controllers) goes to the first.
     assert_eq!(g.inbound(joined(2)), vec![Route::Main(joined(2))]);
-    assert_eq!(g.main_signal(Signal::Bye {}), Ok(RelayRequest::To { to: 1, s: Signal::Bye {} }));
+    assert_eq!(
+        g.main_signal(Signal::Bye { mac: None }),
+        Ok(RelayRequest::To { to: 1, s: Signal::Bye { mac: None } })
+    );
     // A member hanging up leaves: its controller goes.
-    assert_eq!(g.inbound(from(2, Signal::Bye {})), vec![Route::Drop(2)]);
+    assert_eq!(g.inbound(from(2, Signal::Bye { mac: None })), vec![Route::Drop(2)]);
     // A member back after a lost connection says hello again to the same controller.
     let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 1 }));
     assert_eq!(routes, vec![Route::Main(Inbound::Relay(RelayEvent::PeerJoined))]);
@@ -187,7 +190,7 @@ fn a_partner_who_left_leaves_a_place_for_someone_new() {
     // So after a hang-up, and after a group snapshot without the partner.
     let mut g = Group::default();
     g.inbound(group(1, &[1, 2, 3, 4]));
-    g.inbound(from(2, Signal::Bye {}));
+    g.inbound(from(2, Signal::Bye { mac: None }));
     let routes = g.inbound(Inbound::Group(GroupEvent::MemberJoined { id: 7 }));
     assert!(matches!(routes.as_slice(), [Route::Add { id: 7, .. }]), "{routes:?}");
     let mut g = Group::default();

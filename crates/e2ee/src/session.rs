@@ -613,6 +613,28 @@ impl Session {
         Some(SessionEvent::ShieldChanged(state))
     }
 
+    /// This side's hang-up: with a MAC over the current transcript once there is one, so that
+    /// a peer who confirmed it can tell it from the relay's word (PROTOCOL.md change 55).
+    pub fn hang_up(&self) -> Option<String> {
+        let th = self.transcript.as_ref()?;
+        let from = confirms_as(self.config.role);
+        Some(Confirmation::hang_up(&self.link_secret, from, th).to_base64url())
+    }
+
+    /// Whether a `bye` with `mac` is the peer's own hang-up. Once the peer has confirmed the
+    /// current transcript it has what it needs to sign one, so only a MAC that verifies over
+    /// it counts; anything else is the relay's word alone, which the caller takes as no more
+    /// than "the other person left". Before that (or under a warning) every `bye` counts: the
+    /// relay could stop such a call anyway, by holding back its confirmations.
+    pub fn peer_hung_up(&self, mac: Option<&str>) -> bool {
+        let Some(th) = self.transcript.filter(|_| self.confirmed()) else {
+            return true;
+        };
+        mac.and_then(Confirmation::from_base64url).is_some_and(|confirmation| {
+            confirmation.verifies_hang_up(&self.link_secret, self.peer_confirms_as(), &th)
+        })
+    }
+
     /// The peer's key confirmation, as received.
     ///
     /// Each side confirms only after it has sent its last description, so with the relay's

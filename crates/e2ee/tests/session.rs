@@ -10,7 +10,9 @@ use shieldcall_e2ee::session::{
     UnlockedReason, WarningReason,
 };
 use shieldcall_e2ee::sframe::{CipherSuite, DropReason, Receiver, Sender};
-use shieldcall_protocol::{CallId, Confirm, Hello, MoveIntent, PROTOCOL_VERSION, Signal};
+use shieldcall_protocol::{
+    CallId, Confirm, Hello, MoveIntent, PROTOCOL_VERSION, Signal, base64url,
+};
 
 /// Deterministic test randomness: SHA-256 in counter mode over a seed.
 struct TestRng([u8; 32], u64);
@@ -1199,4 +1201,47 @@ fn in_a_group_a_guest_takes_another_members_key_for_a_transport_only_agreement_o
             assert!(matches!(newcomer.state(), ShieldState::Unlocked { .. }));
         }
     }
+}
+
+#[test]
+fn only_the_peers_own_hang_up_ends_a_confirmed_call() {
+    for (host_e2ee, guest_e2ee) in [(true, true), (false, true)] {
+        let Call { host, guest, .. } = call(host_e2ee, guest_e2ee, Policy::Allowed, honest);
+        assert!(host.confirmed() && guest.confirmed());
+        let (from_host, from_guest) = (host.hang_up(), guest.hang_up());
+        assert!(guest.peer_hung_up(from_host.as_deref()), "the host's own hang-up");
+        assert!(host.peer_hung_up(from_guest.as_deref()), "the guest's own hang-up");
+        // The relay's word alone: none, garbage, the wrong length, a party's own reflected
+        // back, a confirmation in its place, a hang-up of another agreement.
+        let confirm_mac = guest.confirm().expect("a transcript").mac;
+        let (mut other_host, mut other_guest, _) = after_hellos("another", host_e2ee, guest_e2ee);
+        exchange_sdps(&mut other_host, &mut other_guest, "AA", "BB");
+        let other = other_guest.hang_up();
+        assert!(other_host.peer_hung_up(other.as_deref()), "valid in its own agreement");
+        for forged in [None, Some("AAAA".to_string()), Some(String::new()), from_host.clone()]
+            .into_iter()
+            .chain([Some(confirm_mac), other])
+        {
+            assert!(!host.peer_hung_up(forged.as_deref()), "{forged:?}");
+        }
+        // One flipped bit.
+        let mut bytes = base64url::decode(from_guest.as_deref().unwrap()).unwrap();
+        bytes[31] ^= 1;
+        assert!(!host.peer_hung_up(Some(&base64url::encode(&bytes))));
+    }
+}
+
+#[test]
+fn before_the_peer_confirms_any_bye_counts_and_no_mac_is_made_without_a_transcript() {
+    let (mut host, mut guest, _) = after_hellos("early bye", true, true);
+    assert_eq!(host.hang_up(), None, "no transcript yet");
+    assert!(host.peer_hung_up(None), "the relay could stop this call anyway");
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+    assert!(host.hang_up().is_some() && guest.hang_up().is_some());
+    assert!(host.peer_hung_up(None), "not confirmed yet");
+    exchange_confirmations(&mut host, &mut guest, &honest);
+    assert!(!host.peer_hung_up(None), "confirmed: the peer signs its hang-ups");
+    // A new connection forgets the transcript and the confirmation.
+    host.restart_connection();
+    assert!(host.peer_hung_up(None));
 }

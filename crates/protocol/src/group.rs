@@ -86,13 +86,13 @@ mod tests {
     fn group_messages_have_their_wire_names() {
         let open = RelayRequest::OpenGroup {};
         assert_eq!(open.to_json(), r#"{"t":"open-group"}"#);
-        let to = RelayRequest::To { to: 3, s: Signal::Bye {} };
+        let to = RelayRequest::To { to: 3, s: Signal::Bye { mac: None } };
         assert_eq!(to.to_json(), r#"{"t":"to","to":3,"s":{"t":"bye"}}"#);
         assert_eq!(RelayRequest::parse(&to.to_json()), Ok(to));
         let group = GroupEvent::Group { me: 2, members: vec![1, 2] };
         assert_eq!(group.to_json(), r#"{"t":"group","me":2,"members":[1,2]}"#);
         assert_eq!(Inbound::parse(&group.to_json()), Ok(Inbound::Group(group)));
-        let from = GroupEvent::From { from: 1, s: Signal::Bye {} };
+        let from = GroupEvent::From { from: 1, s: Signal::Bye { mac: None } };
         assert_eq!(from.to_json(), r#"{"t":"from","from":1,"s":{"t":"bye"}}"#);
         assert_eq!(Inbound::parse(&from.to_json()), Ok(Inbound::Group(from)));
         assert_eq!(GroupEvent::MemberJoined { id: 3 }.to_json(), r#"{"t":"member-joined","id":3}"#);

@@ -272,9 +272,11 @@ pub enum Signal {
         sdp_mid: Option<String>,
         sdp_m_line_index: Option<u16>,
     },
-    /// The sender is hanging up. (A struct variant since serde read the messages: it ignored
-    /// extra fields on unit variants of tagged enums; `bye {}` in Rust, `{"t":"bye"}` on the wire.)
-    Bye {},
+    /// The sender is hanging up. `mac`, once the sender has a transcript, proves the hang-up is
+    /// its own and not the relay's (PROTOCOL.md change 55); `{"t":"bye"}` without it.
+    Bye {
+        mac: Option<String>,
+    },
 }
 
 /// Anything a client can receive on its relay socket: which of the three, its tag says (no
@@ -316,7 +318,9 @@ impl Signal {
                 }
                 ice.finish()
             }
-            Signal::Bye {} => ObjectWriter::tagged("bye").finish(),
+            Signal::Bye { mac } => {
+                ObjectWriter::tagged("bye").optional_string("mac", mac.as_deref()).finish()
+            }
         }
     }
 }
@@ -579,7 +583,7 @@ impl Signal {
                 sdp_mid: f.optional("sdpMid")?,
                 sdp_m_line_index: f.optional("sdpMLineIndex")?,
             },
-            "bye" => Signal::Bye {},
+            "bye" => Signal::Bye { mac: f.optional("mac")? },
             _ => return None,
         })
     }
@@ -659,7 +663,7 @@ mod tests {
             Inbound::parse(&joined),
             Ok(Inbound::Relay(RelayEvent::Joined { peers: 1, rejoin: "T".into(), turn: None }))
         );
-        assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye {})));
+        assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye { mac: None })));
     }
 
     #[test]
@@ -740,7 +744,7 @@ mod tests {
             assert_eq!(Inbound::parse(&wire), Ok(Inbound::Relay(error)));
         }
         // A refused signal names no request; an unknown name is refused.
-        let signal = RelayRequest::To { to: 1, s: Signal::Bye {} };
+        let signal = RelayRequest::To { to: 1, s: Signal::Bye { mac: None } };
         assert_eq!(RefusedRequest::of(&signal), None);
         assert_eq!(RefusedRequest::of(&RelayRequest::OpenGroup {}), None);
         let plain = RelayEvent::Error { reason: "no".into(), request: None };
@@ -837,7 +841,7 @@ mod tests {
                     sdp_m_line_index
                 }
             ),
-            Just(Signal::Bye {}),
+            any::<Option<String>>().prop_map(|mac| Signal::Bye { mac }),
         ]
     }
 
@@ -948,8 +952,9 @@ mod tests {
     }
 
     /// The members a message may leave out (`Option`s, absent or `null`), by tag.
-    const OPTIONAL: [(&str, &str); 7] = [
+    const OPTIONAL: [(&str, &str); 8] = [
         ("confirm", "fp"),
+        ("bye", "mac"),
         ("joined", "turn"),
         ("error", "request"),
         ("join", "rejoin"),

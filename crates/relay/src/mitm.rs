@@ -10,7 +10,9 @@
 //! (what a relay that wants to terminate DTLS itself would do); and one that drops every key
 //! confirmation (the shield must end in a warning, not wait forever); and one that puts a
 //! certificate of its own in every answer, after the guest confirmed its real one (PROTOCOL.md
-//! change 52: the host must refuse the answer and both end red).
+//! change 52: the host must refuse the answer and both end red); and one that, a while after
+//! each key confirmation, says in the confirming side's name that it hung up (change 55: a
+//! confirmed call must go on).
 
 use shieldcall_protocol::{Confirm, Hello, Signal};
 
@@ -27,6 +29,9 @@ TEST-ONLY MAN-IN-THE-MIDDLE MODES (shieldcall-relay-mitm only; at most one):
     --mitm-drop-confirm      drop every key confirmation instead of forwarding it
     --mitm-swap-answer-fp    replace the sha-256 fingerprint of every answer with one of
                              the relay's own
+    --mitm-forge-bye         3 s after forwarding each key confirmation, send its receiver
+                             two hang-ups in the sender's name (unsigned, and signed with
+                             garbage)
 ";
 
 /// Valid uncompressed P-256 points (SEC1, 65 bytes, base64url without padding), one per
@@ -63,15 +68,18 @@ pub enum Attack {
     DropConfirm,
     /// Replace the `a=fingerprint:sha-256` value of every answer with the relay's own.
     SwapAnswerFingerprint,
+    /// Forward every `confirm`, then forge hang-ups from its sender a while later.
+    ForgeBye,
 }
 
 impl Attack {
-    pub const ALL: [Attack; 5] = [
+    pub const ALL: [Attack; 6] = [
         Attack::SwapKeys,
         Attack::FlipE2ee,
         Attack::AddFingerprint,
         Attack::DropConfirm,
         Attack::SwapAnswerFingerprint,
+        Attack::ForgeBye,
     ];
 
     /// The flag of `shieldcall-relay-mitm` that turns this attack on.
@@ -82,6 +90,7 @@ impl Attack {
             Attack::AddFingerprint => "--mitm-add-fingerprint",
             Attack::DropConfirm => "--mitm-drop-confirm",
             Attack::SwapAnswerFingerprint => "--mitm-swap-answer-fp",
+            Attack::ForgeBye => "--mitm-forge-bye",
         }
     }
 
@@ -93,6 +102,7 @@ impl Attack {
             Attack::AddFingerprint => "ADDS A DTLS FINGERPRINT of its own to every offer/answer",
             Attack::DropConfirm => "DROPS every key confirmation",
             Attack::SwapAnswerFingerprint => "REPLACES THE DTLS FINGERPRINT of every answer",
+            Attack::ForgeBye => "FORGES HANG-UPS after every key confirmation",
         }
     }
 }
@@ -129,6 +139,18 @@ pub enum Rewrite {
     Forge(String),
     /// Nothing at all.
     Drop,
+    /// The signal as it is, and after `after` these texts from the same sender.
+    AddLater { after: std::time::Duration, texts: Vec<String> },
+}
+
+/// How long after a key confirmation `--mitm-forge-bye` forges its hang-ups: time enough for
+/// both sides to lock and their media to flow.
+pub const FORGED_BYE_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The hang-ups `--mitm-forge-bye` sends: one unsigned, one with a MAC of the right length
+/// (32 bytes) that the relay cannot have made.
+pub fn forged_byes() -> Vec<String> {
+    [None, Some("A".repeat(43))].into_iter().map(|mac| Signal::Bye { mac }.to_json()).collect()
 }
 
 /// The key the relay substitutes in hellos sent by the member in `slot` (0: first to join).
@@ -154,6 +176,9 @@ pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> 
         (Attack::DropConfirm, Signal::Confirm(Confirm { .. })) => return Some(Rewrite::Drop),
         (Attack::SwapAnswerFingerprint, Signal::Answer { sdp }) => {
             Signal::Answer { sdp: swap_fingerprint(sdp) }
+        }
+        (Attack::ForgeBye, Signal::Confirm(_)) => {
+            return Some(Rewrite::AddLater { after: FORGED_BYE_AFTER, texts: forged_byes() });
         }
         _ => return None,
     };
@@ -237,13 +262,32 @@ mod tests {
             Signal::parse(&forged(a)).unwrap(),
             Signal::Hello(Hello { v: 2, e2ee: true, public_key: SWAPPED_KEYS[0].into() })
         );
-        assert_eq!(rewrite(Attack::SwapKeys, &Signal::Bye {}, 0), None);
+        assert_eq!(rewrite(Attack::SwapKeys, &Signal::Bye { mac: None }, 0), None);
     }
 
     fn forged(rewrite: Rewrite) -> String {
         match rewrite {
             Rewrite::Forge(text) => text,
-            Rewrite::Drop => panic!("expected a forged text, got a drop"),
+            other => panic!("expected a forged text, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn forge_bye_passes_each_confirmation_and_adds_two_unverifiable_hang_ups() {
+        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into(), fp: None });
+        let Some(Rewrite::AddLater { after, texts }) = rewrite(Attack::ForgeBye, &confirm, 1)
+        else {
+            panic!("the confirmation goes on, the forgeries later")
+        };
+        assert_eq!(after, FORGED_BYE_AFTER);
+        let byes: Vec<Signal> = texts.iter().map(|t| Signal::parse(t).unwrap()).collect();
+        assert_eq!(
+            byes,
+            [Signal::Bye { mac: None }, Signal::Bye { mac: Some("A".repeat(43)) }],
+            "43 characters: the length of a real one"
+        );
+        for other in [Signal::Bye { mac: None }, Signal::Offer { sdp: "v=0".into() }] {
+            assert_eq!(rewrite(Attack::ForgeBye, &other, 0), None);
         }
     }
 

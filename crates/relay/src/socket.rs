@@ -281,7 +281,7 @@ async fn read_join(ws: &mut WebSocket, wait: Duration) -> Result<Claim, Option<K
 }
 
 async fn serve(
-    relay: &Relay,
+    relay: &Arc<Relay>,
     config: &Config,
     call_id: &str,
     member: &mut Membership,
@@ -436,7 +436,7 @@ fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Message {
 
 /// Check and forward one text message; `Some(why)` if it was not forwarded.
 async fn handle_text(
-    relay: &Relay,
+    relay: &Arc<Relay>,
     config: &Config,
     call_id: &str,
     member: &Membership,
@@ -459,6 +459,16 @@ async fn handle_text(
     let text = match config.mitm.and_then(|attack| mitm::rewrite(attack, &signal, member.slot)) {
         Some(mitm::Rewrite::Forge(forged)) => forged.into(),
         Some(mitm::Rewrite::Drop) => return None,
+        Some(mitm::Rewrite::AddLater { after, texts }) => {
+            let (relay, call_id, from) = (Arc::clone(relay), call_id.to_string(), member.id);
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                for forged in texts {
+                    relay.forward(&call_id, from, forged.into());
+                }
+            });
+            text
+        }
         None => text,
     };
     // Only the test-only man in the middle looks inside a signal once it is valid.

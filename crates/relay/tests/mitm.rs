@@ -90,14 +90,32 @@ async fn drop_confirm_drops_confirmations_and_nothing_else() {
     assert!(relay.stderr().contains("--mitm-drop-confirm: TEST-ONLY MAN-IN-THE-MIDDLE"));
 }
 
+#[tokio::test]
+async fn forge_bye_forwards_each_confirmation_then_hangs_up_in_its_senders_name() {
+    let relay = mitm(&["--mitm-forge-bye"]);
+    let (mut host, mut guest) = join_pair(relay.addr, &call_id()).await;
+    let confirm = r#"{"t":"confirm","mac":"AAAA"}"#;
+    host.send(confirm).await;
+    assert_eq!(guest.recv().await, confirm, "the confirmation itself passes");
+    let offer = r#"{"t":"offer","sdp":"v=0"}"#;
+    host.send(offer).await;
+    assert_eq!(guest.recv().await, offer, "and what follows it, before the forgery");
+    // The forged hang-ups come later, to the confirmation's receiver only.
+    guest.expect_quiet(Duration::from_secs(2)).await;
+    for forged in shieldcall_relay::mitm::forged_byes() {
+        assert_eq!(guest.recv().await, forged);
+        assert!(matches!(Signal::parse(&forged), Ok(Signal::Bye { .. })));
+    }
+    host.expect_quiet(Duration::from_millis(1500)).await;
+    assert!(relay.stderr().contains("--mitm-forge-bye: TEST-ONLY MAN-IN-THE-MIDDLE"));
+}
+
 #[test]
 fn its_help_lists_every_attack_and_it_takes_one() {
     let out = Command::new(EXE).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in
-        ["--mitm-swap-keys", "--mitm-flip-e2ee", "--mitm-add-fingerprint", "--mitm-drop-confirm"]
-    {
-        assert!(help.contains(flag), "{flag}: {help}");
+    for attack in shieldcall_relay::mitm::Attack::ALL {
+        assert!(help.contains(attack.flag()), "{attack:?}: {help}");
     }
     let out = Command::new(EXE).args(["--mitm-swap-keys", "--mitm-drop-confirm"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

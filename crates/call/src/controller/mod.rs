@@ -369,7 +369,8 @@ impl Controller {
             Input::OfferTransfer { path } => self.offer_transfer(&path),
             Input::Transfer { name } => self.ask_to_transfer(name),
             Input::HangUp => {
-                self.send(Signal::Bye {});
+                let mac = self.session.hang_up();
+                self.send(Signal::Bye { mac });
                 self.end(Some("You left the call.".into()), true);
             }
             Input::PageLeft => self.end(None, true),

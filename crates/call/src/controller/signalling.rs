@@ -112,9 +112,7 @@ impl Controller {
             Inbound::Peer(Signal::Ice { candidate, sdp_mid, sdp_m_line_index }) => {
                 self.add_ice(IceCandidate { candidate, sdp_mid, sdp_m_line_index })
             }
-            Inbound::Peer(Signal::Bye {}) => {
-                self.end(Some("The other person hung up.".into()), true)
-            }
+            Inbound::Peer(Signal::Bye { mac }) => self.peer_bye(mac.as_deref()),
             // The page's group layer routes these (crate::group); one pair never sees them.
             Inbound::Group(_) => self.log("relay: group news for one pair"),
         }
@@ -137,6 +135,17 @@ impl Controller {
                         | RelayEvent::MoveRefused { .. }
                 ) | Inbound::Peer(Signal::Hello(_) | Signal::Confirm(_))
             )
+    }
+
+    /// A hang-up came: once the other person has confirmed the call, only one that proves it
+    /// is theirs ends it (change 55). The relay's word alone is taken as the other person
+    /// leaving, which a call whose media still flows outlives.
+    fn peer_bye(&mut self, mac: Option<&str>) {
+        if self.session.peer_hung_up(mac) {
+            return self.end(Some("The other person hung up.".into()), true);
+        }
+        self.log("relay: a hang-up the other person did not sign, taken as them leaving");
+        self.relay_says_peer_left();
     }
 
     /// The relay says the other person left (or says what amounts to it).

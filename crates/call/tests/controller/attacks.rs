@@ -184,6 +184,72 @@ fn the_relay_alone_cannot_park_transfer_move_or_end_an_encrypted_call() {
     }
 }
 
+/// Hang-ups the relay can make up: none signed, a MAC of garbage, the side's own reflected.
+fn forged_byes(world: &World, to: From) -> Vec<Signal> {
+    let own = match to {
+        From::Host => world.host.ctl.session().hang_up(),
+        From::Guest => world.guest.ctl.session().hang_up(),
+    };
+    assert!(own.is_some(), "a confirmed call has a transcript to sign");
+    [None, Some("A".repeat(43)), own].into_iter().map(|mac| Signal::Bye { mac }).collect()
+}
+
+#[test]
+fn a_hang_up_the_other_person_did_not_sign_does_not_end_a_call_whose_media_flows() {
+    for host_e2ee in [true, false] {
+        for to in [From::Host, From::Guest] {
+            let mut world = World::call(Settings { host_e2ee, ..Settings::default() });
+            let (shield, code) = (world.side(to).shield(), world.side(to).code());
+            for bye in forged_byes(&world, to) {
+                world.inject(to, bye.clone());
+                world.advance(10_000);
+                let side = world.side(to);
+                assert_eq!(side.view.ended, None, "{bye:?}");
+                assert!(side.connected(), "{bye:?}: the connection was never dropped");
+                assert_eq!(side.connects, 1, "{bye:?}");
+                assert_eq!((side.shield(), side.code()), (shield, code), "{bye:?}");
+                assert!(side.view.logs.iter().any(|l| l.contains("did not sign")));
+            }
+            if host_e2ee {
+                world.assert_locked();
+            }
+            // Media still flows, and chat too.
+            world.say(to.other(), "still here");
+            assert!(world.side(to).view.chat.iter().any(|(_, text)| text == "still here"));
+            // The other person's own hang-up still ends it.
+            world.input(to.other(), Input::HangUp);
+            let why = "The other person hung up.".to_string();
+            assert_eq!(world.side(to).view.status, CallStatus::Ended(why));
+        }
+    }
+}
+
+#[test]
+fn an_unsigned_hang_up_then_a_lost_connection_is_the_other_person_gone() {
+    let mut world = World::call(Settings::default());
+    world.inject(From::Host, Signal::Bye { mac: None });
+    world.media_drops(LinkState::Disconnected);
+    world.settle();
+    assert_eq!(world.host.view.status, CallStatus::PeerLeft, "waits for the guest to return");
+    assert_eq!(world.host.view.ended, None);
+}
+
+#[test]
+fn a_hang_up_signed_for_an_earlier_connection_does_not_end_the_next_one() {
+    let mut world = World::call(Settings::default());
+    let earlier = world.guest.ctl.session().hang_up();
+    world.fail_and_reconnect();
+    world.assert_locked();
+    assert_ne!(world.guest.ctl.session().hang_up(), earlier, "a new transcript");
+    world.inject(From::Host, Signal::Bye { mac: earlier });
+    world.advance(5_000);
+    assert_eq!(world.host.view.ended, None);
+    world.assert_locked();
+    let current = world.guest.ctl.session().hang_up();
+    world.inject(From::Host, Signal::Bye { mac: current });
+    assert!(world.host.view.ended.is_some(), "the guest's hang-up of this connection");
+}
+
 #[test]
 fn the_relay_alone_cannot_end_a_transport_only_call_as_moved_or_unparked() {
     for event in [RelayEvent::Moved, RelayEvent::ParkEnded, RelayEvent::Full] {

@@ -42,7 +42,7 @@ fn the_other_person_hanging_up_ends_the_call_and_forgets_the_link() {
 fn hanging_up_sends_bye_and_says_you_left() {
     let mut world = World::call(Settings::default());
     world.input(From::Guest, Input::HangUp);
-    assert!(matches!(world.guest.sent.last(), Some((_, Signal::Bye {}))));
+    assert!(matches!(world.guest.sent.last(), Some((_, Signal::Bye { .. }))));
     let why = "You left the call.".to_string();
     assert_eq!(ended(&world, From::Guest), Some((Some(why.clone()), true)));
     assert_eq!(world.guest.view.status, CallStatus::Ended(why));
@@ -171,7 +171,7 @@ fn nothing_after_the_end_changes_anything() {
         world.host.handle(input, world.now);
         assert_eq!(world.host.ctl.poll_effect(), None);
     }
-    world.inject(From::Host, Signal::Bye {});
+    world.inject(From::Host, Signal::Bye { mac: None });
     world.advance(20_000);
     assert_eq!(world.host.view.status, status);
     assert_eq!(world.host.sent.len(), sent, "nothing more sent");
@@ -185,7 +185,7 @@ fn leaving_the_page_ends_the_call_silently() {
     world.input(From::Guest, Input::PageLeft);
     assert_eq!(ended(&world, From::Guest), Some((None, true)));
     assert!(!matches!(world.guest.view.status, CallStatus::Ended(_)), "nothing to say");
-    assert_eq!(world.guest.sent_since(0, |s| matches!(s, Signal::Bye {})), 0);
+    assert_eq!(world.guest.sent_since(0, |s| matches!(s, Signal::Bye { .. })), 0);
 }
 
 #[test]

@@ -80,7 +80,7 @@ fn a_parked_call_puts_the_other_person_on_hold_and_a_pickup_link_takes_it_up() {
         let parker = world.side(who);
         assert_eq!(parker.view.ended, Some((Some(PARKED_HERE.into()), true)));
         assert!(parker.link.is_none());
-        assert!(parker.sent.iter().all(|(_, s)| !matches!(s, Signal::Bye {})));
+        assert!(parker.sent.iter().all(|(_, s)| !matches!(s, Signal::Bye { .. })));
         // The deposit holds the link's secret part, sealed: the code opens it into the link.
         assert!(!deposit.contains(&link.secret.to_link_text()));
         assert_eq!(open_link(&code, &MoveToken(TOKEN.into()), &deposit), Ok(link.clone()));

@@ -661,6 +661,15 @@ pub enum From {
     Guest,
 }
 
+impl From {
+    pub fn other(self) -> From {
+        match self {
+            From::Host => From::Guest,
+            From::Guest => From::Host,
+        }
+    }
+}
+
 /// What the relay does with each signal: forward it (as it is or changed), drop it, or add
 /// more.
 pub type Relay = Box<dyn FnMut(From, Signal) -> Vec<Signal>>;
