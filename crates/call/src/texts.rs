@@ -75,7 +75,8 @@ pub fn warning_text(reason: WarningReason) -> &'static str {
         }
         WarningReason::ConfirmationTimeout => {
             "The keys could not be confirmed with the other person: someone may be holding back \
-             messages. Hang up and call again."
+             messages, or the connection dropped. Hang up and call again if the lock does not \
+             come back."
         }
     }
 }

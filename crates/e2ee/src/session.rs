@@ -100,7 +100,9 @@ pub enum WarningReason {
     /// descriptions named and the keys are bound to.
     CertificateMismatch,
     /// Both hellos were in, but no key confirmation from the peer came in time: a relay may be
-    /// holding it back (or changed a description so that the peer refused it).
+    /// holding it back (or changed a description so that the peer refused it), or the network
+    /// is down. The one warning that proves nothing: a confirmation that verifies lifts it
+    /// (PROTOCOL.md change 56).
     ConfirmationTimeout,
     /// A new connection would derive keys used before (same keys and fingerprints): their
     /// counters would start again, reusing nonces. Refused.
@@ -109,6 +111,14 @@ pub enum WarningReason {
     /// description was changed on the way (keys swapped, E2EE flags flipped, DTLS certificates
     /// replaced), or the peer holds another link.
     ConfirmationMismatch,
+}
+
+impl WarningReason {
+    /// Whether this warning is evidence that the call was tampered with, and so stays for the
+    /// rest of the agreement: every one but a wait that ran out.
+    pub fn is_evidence(self) -> bool {
+        self != WarningReason::ConfirmationTimeout
+    }
 }
 
 /// What the UI shows.
@@ -522,10 +532,31 @@ impl Session {
     }
 
     fn warn(&mut self, reason: WarningReason) {
-        // The first warning stays: it is the cause, later ones are consequences.
-        self.warning.get_or_insert(reason);
-        self.warned_in_call.get_or_insert(reason);
+        // The first warning stays: it is the cause, later ones are consequences. But a wait
+        // that ran out proves nothing, so evidence that comes after it takes its place (and
+        // can then never be lifted with it).
+        for slot in [&mut self.warning, &mut self.warned_in_call] {
+            if slot.is_none_or(|first| !first.is_evidence()) {
+                *slot = Some(reason);
+            }
+        }
         self.keys = None;
+    }
+
+    /// The peer's confirmation of the current transcript verified: what a confirmation timeout
+    /// waited for has come (late, or over a connection made since), so its red shield goes,
+    /// and the keys of this transcript are made as if it had never shown (change 56).
+    fn confirmation_came(&mut self) {
+        if self.warning != Some(WarningReason::ConfirmationTimeout) {
+            return;
+        }
+        self.warning = None;
+        if self.warned_in_call == Some(WarningReason::ConfirmationTimeout) {
+            self.warned_in_call = None;
+        }
+        if let Some(th) = self.transcript {
+            self.derive_keys(&th);
+        }
     }
 
     /// Whether the peer's hello is in.
@@ -551,7 +582,8 @@ impl Session {
 
     /// This side's key confirmation of the current transcript; `None` until both hellos and
     /// both descriptions are in. Sent even under a warning: it lets the peer see the attack
-    /// too.
+    /// too. Under a warning that is evidence (every one but a confirmation timeout), it is
+    /// made over the transcript marked as refused, as below, so that it never verifies.
     ///
     /// A side whose transcript was complete before the answer (change 52) and which then sees
     /// an answer naming another certificate (or several) withdraws it: it confirms again over
@@ -560,7 +592,9 @@ impl Session {
     /// will never connect.
     pub fn confirm(&self) -> Option<Confirm> {
         let mut th = *self.transcript.as_ref()?;
-        if self.withdrawn {
+        // A side that saw evidence of tampering never confirms again, so that no new connection
+        // locks the peer on a call this side shows red (change 56).
+        if self.withdrawn || self.warning.is_some_and(WarningReason::is_evidence) {
             th = keys::TranscriptHash(
                 Sha256::new()
                     .chain_update(b"shieldcall/v3/refused")
@@ -674,6 +708,7 @@ impl Session {
         let from = self.peer_confirms_as();
         if confirmation.verifies(&self.link_secret, from, &th) {
             self.confirmed = true;
+            self.confirmation_came();
             self.moved_peer_confirmed();
             self.reset_wait();
         } else if !self.confirms_an_earlier_transcript(&confirmation) {
@@ -909,6 +944,7 @@ impl Session {
         if let Some((early, named)) = self.early_confirmation.take() {
             self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
             if self.confirmed {
+                self.confirmation_came();
                 self.moved_peer_confirmed();
                 self.reset_wait();
             } else if named == Some(remote) && !self.confirms_an_earlier_transcript(&early) {
@@ -927,11 +963,18 @@ impl Session {
         if repeated {
             self.warn(WarningReason::RepeatedKeys);
         }
-        if self.warning.is_some() {
+        self.derive_keys(&th);
+    }
+
+    /// The media keys of transcript `th`, unless the agreement is not end-to-end encrypted or
+    /// a warning stands.
+    fn derive_keys(&mut self, th: &TranscriptHash) {
+        let Some((true, peer_key)) = self.peer.clone() else { return };
+        if !self.offers_e2ee() || self.warning.is_some() {
             return;
         }
         let z = self.own.diffie_hellman(&peer_key);
-        let media = keys::media_keys(self.config.suite, &z, &self.link_secret, &th);
+        let media = keys::media_keys(self.config.suite, &z, &self.link_secret, th);
         let (send, receive) = match self.config.role {
             Role::Host => (media.host.clone(), media.guest.clone()),
             Role::Guest => (media.guest.clone(), media.host.clone()),

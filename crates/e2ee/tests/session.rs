@@ -734,12 +734,69 @@ fn dropped_confirmations_end_in_the_warning_not_in_connecting_for_ever() {
             );
             assert!(!side.confirmed(), "no media, not even transport-only");
         }
-        // A confirmation that comes after the warning does not lift it.
+        assert!(host.keys().is_none() && guest.keys().is_none());
+        // The confirmations come after all (a relay that held them back, a network that came
+        // back): they prove the agreement, so the wait's red shield goes (change 56).
         let (h, g) = (host.confirm().unwrap(), guest.confirm().unwrap());
         host.peer_confirm(&g).unwrap();
         guest.peer_confirm(&h).unwrap();
-        assert!(matches!(host.state(), ShieldState::Warning { .. }));
+        assert!(host.confirmed() && guest.confirmed());
+        assert_eq!(host.warned_in_call(), None, "a wait that ran out proved nothing");
+        if guest_e2ee {
+            let ShieldState::Locked { code } = host.state() else { panic!("{:?}", host.state()) };
+            assert_eq!(guest.state(), ShieldState::Locked { code });
+            let (hk, gk) = (host.keys().expect("keys made"), guest.keys().expect("keys made"));
+            assert_eq!((&hk.send, &hk.receive), (&gk.receive, &gk.send));
+        } else {
+            assert!(matches!(host.state(), ShieldState::Unlocked { .. }), "{:?}", host.state());
+        }
     }
+}
+
+fn warning_of(side: &Session) -> Option<WarningReason> {
+    match side.state() {
+        ShieldState::Warning { reason } => Some(reason),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_late_confirmation_lifts_only_the_timeout_never_evidence_seen_after_it() {
+    let (mut host, mut guest, _) = after_hellos("evidence", true, true);
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+    host.handle_timeout(0);
+    host.handle_timeout(session::CONFIRMATION_TIMEOUT_MS);
+    assert_eq!(warning_of(&host), Some(WarningReason::ConfirmationTimeout));
+    // Evidence after the timeout takes its place: a forged confirmation.
+    let forged = keys::Confirmation::new(
+        &LinkSecret::from_bytes([0; 16]),
+        ConfirmFrom::Guest,
+        &keys::TranscriptHash([0; 32]),
+    );
+    host.peer_confirm(&Confirm { mac: forged.to_base64url(), fp: None }).unwrap();
+    assert_eq!(warning_of(&host), Some(WarningReason::ConfirmationMismatch));
+    host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+    assert_eq!(warning_of(&host), Some(WarningReason::ConfirmationMismatch), "for good");
+    assert!(host.keys().is_none());
+    assert_eq!(host.warned_in_call(), Some(WarningReason::ConfirmationMismatch));
+}
+
+#[test]
+fn a_side_that_saw_evidence_never_confirms_so_the_peer_turns_red_too() {
+    let (mut host, mut guest, _) = after_hellos("never again", true, true);
+    exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
+    // The guest saw evidence (its media kept failing to decrypt, say) on a locked call.
+    host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+    guest.peer_confirm(&host.confirm().unwrap()).unwrap();
+    guest.report_decrypt_failures();
+    assert_eq!(warning_of(&guest), Some(WarningReason::DecryptFailures));
+    // A new connection: the host, which saw nothing, would lock on a valid confirmation.
+    host.restart_connection();
+    guest.restart_connection();
+    exchange_sdps_via(&mut host, &mut guest, "CC", "DD", &honest);
+    host.peer_confirm(&guest.confirm().unwrap()).unwrap();
+    assert_eq!(warning_of(&host), Some(WarningReason::ConfirmationMismatch));
+    assert!(host.keys().is_none());
 }
 
 #[test]

@@ -66,13 +66,21 @@ impl Controller {
         }
     }
 
+    /// Whether the shield shows evidence of tampering, which stops the call's media for good.
+    /// A confirmation timeout does not: a network outage longer than the wait looks the same,
+    /// so connections are still made, and a confirmation that verifies turns it back (change
+    /// 56).
+    pub(super) fn warned_for_good(&self) -> bool {
+        matches!(self.session.state(), ShieldState::Warning { reason } if reason.is_evidence())
+    }
+
     /// The pending attempt is due: make the connection again, unless it recovered meanwhile,
-    /// the other person left, or a warning stopped the call's media.
+    /// the other person left, or evidence of tampering stopped the call's media.
     pub(super) fn retry_due(&mut self) {
         let Some(hello) = self.retry_pending.take() else { return };
         // The timer is the clock here: whatever the page's clock did meanwhile, it is due.
         self.retry.cancel();
-        let warned = matches!(self.session.state(), ShieldState::Warning { .. });
+        let warned = self.warned_for_good();
         // Without a hello that asked for it, a connection is made only with a peer known to be
         // the same: after a relay drop their next hello tells (a reloaded page has a new key,
         // and a connection bound to the old one would show a false red shield).

@@ -3,7 +3,7 @@
 //! ICE candidates, bye); and the hello and confirmation this side sends.
 
 use shieldcall_e2ee::keys::dtls_fingerprint;
-use shieldcall_e2ee::session::{Role, ShieldState};
+use shieldcall_e2ee::session::Role;
 use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
 
 use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
@@ -212,8 +212,7 @@ impl Controller {
         }
         let known = self.session.knows_peer(&hello);
         let healthy = self.session.confirmed() && self.media_connected();
-        let warned = matches!(self.session.state(), ShieldState::Warning { .. });
-        let stalled = !healthy && !warned;
+        let stalled = !healthy && !self.warned_for_good();
         if known && self.role == Role::Host && self.link_made() && stalled {
             // The same person again, before the agreement was confirmed or while the media
             // connection is down: the relay dropped while the offer, answer or confirmations

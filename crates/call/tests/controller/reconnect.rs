@@ -3,8 +3,8 @@
 //! after delays that grow, then start again from the shortest after a healthy while).
 
 use shieldcall_call::controller::{ANSWER_WAIT_MS, CallStatus, Input, LinkState};
-use shieldcall_e2ee::session::ShieldState;
-use shieldcall_protocol::{RelayEvent, Signal};
+use shieldcall_e2ee::session::{ShieldState, WarningReason};
+use shieldcall_protocol::{Direction, RelayEvent, Signal, Slot, TransformStats};
 
 use crate::harness::{From, Settings, WorkerMode, World, dropping, is_confirm, joined};
 
@@ -352,4 +352,54 @@ fn a_failure_only_the_hosts_browser_sees_is_retried_by_the_host() {
     assert_eq!(world.host.connects, 2, "the host made the connection again");
     world.assert_locked();
     assert_eq!(world.host.view.status, CallStatus::Connected);
+}
+
+/// The guest's network goes for `ms`: its relay socket falls silent (before the relay notices)
+/// and the media connection fails; then it comes back, on the same page with the same key.
+fn guest_offline_for(world: &mut World, ms: u64) {
+    world.guest.on_relay = false;
+    world.network_up = false;
+    world.media_drops(LinkState::Failed);
+    world.settle();
+    world.advance(ms);
+    world.network_up = true;
+    world.guest.on_relay = true;
+    world.relay_event(From::Guest, joined(1));
+    world.settle();
+}
+
+#[test]
+fn a_network_outage_longer_than_the_confirmation_wait_turns_red_then_locks_again() {
+    let mut world = healthy_call();
+    let code = world.host.code();
+    guest_offline_for(&mut world, 20_000);
+    // While the guest was away, the host's new connection waited for its confirmation in vain.
+    assert!(
+        world.host.ever_shown(
+            |s| *s == ShieldState::Warning { reason: WarningReason::ConfirmationTimeout }
+        )
+    );
+    // Back: a new connection, confirmed, locks both again with new keys (change 56).
+    world.advance(30_000);
+    world.assert_locked();
+    assert_ne!(world.host.code(), code, "a new agreement");
+    assert!(world.host.connected() && world.guest.connected());
+    assert_eq!(world.host.view.status, CallStatus::Connected);
+    assert_eq!(world.host.warned_in_call(), None, "nothing was seen to tamper");
+}
+
+#[test]
+fn after_evidence_of_tampering_no_outage_ever_locks_the_call_again() {
+    let mut world = healthy_call();
+    let mut video = TransformStats::new(Slot::Camera, Direction::Receive);
+    for _ in 0..5 {
+        video.dropped_bad_tag += 30;
+        world.stats(From::Host, video.clone());
+        world.advance(1_000);
+    }
+    assert_eq!(world.host.warning(), Some(WarningReason::DecryptFailures));
+    guest_offline_for(&mut world, 20_000);
+    world.advance(60_000);
+    assert_eq!(world.host.warning(), Some(WarningReason::DecryptFailures));
+    assert!(!world.guest.locked(), "the host's confirmations no longer verify");
 }
