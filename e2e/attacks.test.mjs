@@ -147,3 +147,23 @@ describe('a relay that says each person hung up, in the other one\'s name', () =
     assert.match(await endedWith(guest, 10000), /hung up/);
   }));
 });
+
+describe('a relay that drops every hang-up', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-drop-bye']); });
+  after(async () => { await relay?.stop(); });
+
+  // Under E2EE the signed hang-up also goes on the media connection (PROTOCOL.md change 57),
+  // where the relay cannot drop it: the other person is told at once that the call was hung
+  // up, not left waiting for a connection that is gone.
+  test('both on: the other person is told at once', () => withHostAndGuest(async (host, guest) => {
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await waitForRemoteFrames(guest);
+    const pressed = performance.now();
+    await host.page.click('[data-control=hang-up]');
+    assert.match(await endedWith(guest, 10000), /hung up/);
+    console.log(`measured: a hang-up the relay dropped reached the guest ${(performance.now() - pressed).toFixed(0)} ms after the press`);
+  }));
+});

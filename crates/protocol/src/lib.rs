@@ -18,6 +18,7 @@ pub mod base64url;
 mod call_id;
 mod codec;
 mod group;
+mod hang_up;
 pub mod json;
 mod media_state;
 mod move_intent;
@@ -29,6 +30,7 @@ mod worker;
 pub use call_id::{CallId, InvalidCallId};
 pub use codec::{Codec, CodecError, PayloadTypes};
 pub use group::{GroupEvent, MAX_GROUP, MemberId};
+pub use hang_up::{HANG_UP_KIND, hang_up_mac, hang_up_message};
 pub use media_state::{BadMediaState, MEDIA_STATE_KIND, MediaState};
 pub use move_intent::{BadMoveIntent, MOVE_INTENT_KIND, MoveIntent};
 pub use signalling::{

@@ -12,7 +12,8 @@
 //! certificate of its own in every answer, after the guest confirmed its real one (PROTOCOL.md
 //! change 52: the host must refuse the answer and both end red); and one that, a while after
 //! each key confirmation, says in the confirming side's name that it hung up (change 55: a
-//! confirmed call must go on).
+//! confirmed call must go on); and one that drops every hang-up (change 57: a locked call
+//! still learns of it, on the media connection).
 
 use shieldcall_protocol::{Confirm, Hello, Signal};
 
@@ -32,6 +33,7 @@ TEST-ONLY MAN-IN-THE-MIDDLE MODES (shieldcall-relay-mitm only; at most one):
     --mitm-forge-bye         3 s after forwarding each key confirmation, send its receiver
                              two hang-ups in the sender's name (unsigned, and signed with
                              garbage)
+    --mitm-drop-bye          drop every hang-up instead of forwarding it
 ";
 
 /// Valid uncompressed P-256 points (SEC1, 65 bytes, base64url without padding), one per
@@ -70,16 +72,19 @@ pub enum Attack {
     SwapAnswerFingerprint,
     /// Forward every `confirm`, then forge hang-ups from its sender a while later.
     ForgeBye,
+    /// Drop every `bye`.
+    DropBye,
 }
 
 impl Attack {
-    pub const ALL: [Attack; 6] = [
+    pub const ALL: [Attack; 7] = [
         Attack::SwapKeys,
         Attack::FlipE2ee,
         Attack::AddFingerprint,
         Attack::DropConfirm,
         Attack::SwapAnswerFingerprint,
         Attack::ForgeBye,
+        Attack::DropBye,
     ];
 
     /// The flag of `shieldcall-relay-mitm` that turns this attack on.
@@ -91,6 +96,7 @@ impl Attack {
             Attack::DropConfirm => "--mitm-drop-confirm",
             Attack::SwapAnswerFingerprint => "--mitm-swap-answer-fp",
             Attack::ForgeBye => "--mitm-forge-bye",
+            Attack::DropBye => "--mitm-drop-bye",
         }
     }
 
@@ -103,6 +109,7 @@ impl Attack {
             Attack::DropConfirm => "DROPS every key confirmation",
             Attack::SwapAnswerFingerprint => "REPLACES THE DTLS FINGERPRINT of every answer",
             Attack::ForgeBye => "FORGES HANG-UPS after every key confirmation",
+            Attack::DropBye => "DROPS every hang-up",
         }
     }
 }
@@ -174,6 +181,7 @@ pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> 
             Signal::Answer { sdp: add_fingerprint(sdp) }
         }
         (Attack::DropConfirm, Signal::Confirm(Confirm { .. })) => return Some(Rewrite::Drop),
+        (Attack::DropBye, Signal::Bye { .. }) => return Some(Rewrite::Drop),
         (Attack::SwapAnswerFingerprint, Signal::Answer { sdp }) => {
             Signal::Answer { sdp: swap_fingerprint(sdp) }
         }

@@ -110,6 +110,18 @@ async fn forge_bye_forwards_each_confirmation_then_hangs_up_in_its_senders_name(
     assert!(relay.stderr().contains("--mitm-forge-bye: TEST-ONLY MAN-IN-THE-MIDDLE"));
 }
 
+#[tokio::test]
+async fn drop_bye_drops_hang_ups_and_nothing_else() {
+    let relay = mitm(&["--mitm-drop-bye"]);
+    let (mut host, mut guest) = join_pair(relay.addr, &call_id()).await;
+    host.send(r#"{"t":"bye","mac":"AAAA"}"#).await;
+    host.send(r#"{"t":"bye"}"#).await;
+    let confirm = r#"{"t":"confirm","mac":"BBBB"}"#;
+    host.send(confirm).await;
+    assert_eq!(guest.recv().await, confirm, "the next thing heard is what followed");
+    guest.expect_quiet(Duration::from_millis(100)).await;
+}
+
 #[test]
 fn its_help_lists_every_attack_and_it_takes_one() {
     let out = Command::new(EXE).arg("--help").output().unwrap();

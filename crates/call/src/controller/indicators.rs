@@ -9,7 +9,7 @@
 //! change. A state that does not open, or is not well formed, is never shown.
 
 use shieldcall_e2ee::session::ShieldState;
-use shieldcall_protocol::{ChatOrder, MediaState, MoveIntent, WorkerCommand};
+use shieldcall_protocol::{ChatOrder, HANG_UP_KIND, MediaState, MoveIntent, WorkerCommand};
 
 use super::chat::{Early, Pending};
 use super::{Controller, Effect};
@@ -59,8 +59,11 @@ impl Controller {
         match self.session.state() {
             // Under E2EE everything on the channel is sealed: a plain state is not theirs to
             // trust.
+            ShieldState::Locked { .. } if bytes.first() == Some(&HANG_UP_KIND) => {
+                self.hang_up_on_channel(bytes)
+            }
             ShieldState::Locked { .. } => match MoveIntent::from_message(bytes) {
-                // The one plain message under E2EE: it carries its own MAC.
+                // The plain messages under E2EE (this and a hang-up) carry their own MAC.
                 Ok(intent) => self.peer_move_intent(&intent),
                 Err(_) => self.notice("A chat message was dropped: not an encrypted chat message."),
             },

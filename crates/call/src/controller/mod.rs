@@ -368,11 +368,7 @@ impl Controller {
             Input::Consult { random } => self.ask_to_park(random, true),
             Input::OfferTransfer { path } => self.offer_transfer(&path),
             Input::Transfer { name } => self.ask_to_transfer(name),
-            Input::HangUp => {
-                let mac = self.session.hang_up();
-                self.send(Signal::Bye { mac });
-                self.end(Some("You left the call.".into()), true);
-            }
+            Input::HangUp => self.hang_up(),
             Input::PageLeft => self.end(None, true),
         }
         // Whatever changed (the channel, the shield, the worker, the person's own media): what

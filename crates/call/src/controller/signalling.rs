@@ -3,8 +3,10 @@
 //! ICE candidates, bye); and the hello and confirmation this side sends.
 
 use shieldcall_e2ee::keys::dtls_fingerprint;
-use shieldcall_e2ee::session::Role;
-use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal};
+use shieldcall_e2ee::session::{Role, ShieldState};
+use shieldcall_protocol::{
+    Hello, Inbound, RelayEvent, Signal, base64url, hang_up_mac, hang_up_message,
+};
 
 use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
@@ -135,6 +137,31 @@ impl Controller {
                         | RelayEvent::MoveRefused { .. }
                 ) | Inbound::Peer(Signal::Hello(_) | Signal::Confirm(_))
             )
+    }
+
+    /// The person hangs up: signed once there is a transcript (change 55), and under E2EE on
+    /// the media connection too, where no relay can drop it (change 57).
+    pub(super) fn hang_up(&mut self) {
+        let mac = self.session.hang_up();
+        let on_channel = matches!(self.session.state(), ShieldState::Locked { .. })
+            && self.channel_open.is_some();
+        if let Some(signed) = mac.as_deref().and_then(base64url::decode).filter(|_| on_channel)
+            && let Ok(signed) = <[u8; 32]>::try_from(signed)
+        {
+            self.emit(Effect::SendBinary(hang_up_message(&signed)));
+        }
+        self.send(Signal::Bye { mac });
+        self.end(Some("You left the call.".into()), true);
+    }
+
+    /// A hang-up on the media connection (only read under a lock): it ends the call if it is
+    /// the other person's own, like a signed `bye`; anything else there is dropped.
+    pub(super) fn hang_up_on_channel(&mut self, message: &[u8]) {
+        let mac = hang_up_mac(message).map(|mac| base64url::encode(&mac));
+        if mac.is_some() && self.session.peer_hung_up(mac.as_deref()) {
+            return self.end(Some("The other person hung up.".into()), true);
+        }
+        self.log("a hang-up on the media connection that does not verify was dropped");
     }
 
     /// A hang-up came: once the other person has confirmed the call, only one that proves it

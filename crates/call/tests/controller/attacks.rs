@@ -225,6 +225,44 @@ fn a_hang_up_the_other_person_did_not_sign_does_not_end_a_call_whose_media_flows
 }
 
 #[test]
+fn a_hang_up_the_relay_drops_still_reaches_a_locked_call_on_the_media_connection() {
+    let mut world = World::new(Settings::default());
+    world.relay = dropping(|_, s| matches!(s, Signal::Bye { .. }));
+    world.join();
+    world.assert_locked();
+    world.input(From::Guest, Input::HangUp);
+    let why = "The other person hung up.".to_string();
+    assert_eq!(world.host.view.status, CallStatus::Ended(why));
+    let kinds: Vec<u8> = world.guest.binary_sent.iter().map(|m| m[0]).collect();
+    assert!(kinds.contains(&shieldcall_protocol::HANG_UP_KIND), "{kinds:?}");
+}
+
+#[test]
+fn a_transport_only_hang_up_goes_through_the_relay_alone() {
+    let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
+    world.input(From::Guest, Input::HangUp);
+    let kinds: Vec<u8> = world.guest.binary_sent.iter().map(|m| m[0]).collect();
+    assert!(!kinds.contains(&shieldcall_protocol::HANG_UP_KIND), "{kinds:?}");
+    assert!(matches!(world.host.view.status, CallStatus::Ended(_)));
+}
+
+#[test]
+fn a_hang_up_on_the_media_connection_that_does_not_verify_is_dropped() {
+    use shieldcall_protocol::hang_up_message;
+    let mut world = World::call(Settings::default());
+    let own = world.host.ctl.session().hang_up().unwrap();
+    let own: [u8; 32] = shieldcall_protocol::base64url::decode(&own).unwrap().try_into().unwrap();
+    let mut short = hang_up_message(&[7; 32]);
+    short.pop();
+    for message in [hang_up_message(&[7; 32]), hang_up_message(&own), short] {
+        world.input(From::Host, Input::ChatBinary(message));
+        world.assert_locked();
+        assert_eq!(world.host.view.ended, None);
+    }
+    assert!(world.host.view.logs.iter().any(|l| l.contains("does not verify")));
+}
+
+#[test]
 fn an_unsigned_hang_up_then_a_lost_connection_is_the_other_person_gone() {
     let mut world = World::call(Settings::default());
     world.inject(From::Host, Signal::Bye { mac: None });

@@ -150,6 +150,8 @@ pub struct Side {
     pub chat_out: VecDeque<String>,
     /// The data channel's binary messages sent to the peer.
     pub binary_out: VecDeque<Vec<u8>>,
+    /// Every binary message this page sent on its data channel.
+    pub binary_sent: Vec<Vec<u8>>,
     /// Times the controller asked for the connection's statistics.
     pub stats_reads: u32,
     pub on_relay: bool,
@@ -224,6 +226,7 @@ impl Side {
             outbox: VecDeque::new(),
             chat_out: VecDeque::new(),
             binary_out: VecDeque::new(),
+            binary_sent: Vec::new(),
             stats_reads: 0,
             on_relay: false,
             worker_fails: false,
@@ -513,6 +516,7 @@ impl Side {
             Effect::ChatShown { from_me, text } => self.view.chat.push((from_me, text)),
             Effect::SendBinary(bytes) => {
                 if self.link.as_ref().is_some_and(|l| l.channel_open) {
+                    self.binary_sent.push(bytes.clone());
                     self.binary_out.push_back(bytes);
                 }
             }
