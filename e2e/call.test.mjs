@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, pressJoin, readyToJoin, person, printSteps, setupSteps, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
+  framesKeepComing, hostNewCall, joinCall, pressJoin, readyToJoin, person, printSteps, setupSteps, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
   startCuttableProxy, startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -477,6 +477,36 @@ describe('when things go wrong', () => {
     await told(guest, 'Your microphone stopped: it was unplugged or another app took it.', 5000);
     await guest.page.waitForSelector('[data-control=mute][aria-pressed=true]', { timeout: 5000 });
     await host.page.waitForSelector('[data-remote-mic=off]', { timeout: 5000 });
+  }));
+
+  test('a microphone plugged in mid-call is said and offered under Devices', () => withHostAndGuest(async (host, guest) => {
+    // Headless Chromium's fake devices never change: the page is shown one more microphone,
+    // and told so with the event the browser fires when one is plugged in.
+    await guest.page.context().addInitScript(() => {
+      const devices = navigator.mediaDevices;
+      const list = devices.enumerateDevices.bind(devices);
+      window.__plugged = [];
+      devices.enumerateDevices = () => list().then((found) => [...found, ...window.__plugged]);
+    });
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await guest.page.waitForSelector('.devices-popover [data-control=microphone] option', { state: 'attached', timeout: 5000 });
+    const before = await guest.page.$$eval('.devices-popover [data-control=microphone] option', (o) => o.length);
+    await guest.page.evaluate(() => {
+      window.__plugged.push({ deviceId: 'usb-headset', groupId: 'g', kind: 'audioinput', label: 'USB Headset', toJSON() { return this; } });
+      navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+    });
+    await told(guest, 'A new microphone was plugged in (USB Headset): choose it under Devices.', 5000);
+    await guest.page.waitForFunction(
+      (n) => document.querySelectorAll('.devices-popover [data-control=microphone] option').length === n + 1,
+      before,
+      { timeout: 5000 },
+    );
+    assert.ok(await guest.page.$('.devices-popover [data-control=microphone] option[value=usb-headset]'), 'offered by name');
+    // The call went on.
+    await framesKeepComing(host);
+    assert.equal(await shield(guest), 'locked');
   }));
 
   test('a media worker whose wasm cannot be loaded ends the call saying so, not endless joining', () => withHostAndGuest(async (host, guest) => {

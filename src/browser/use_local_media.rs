@@ -8,6 +8,7 @@ use std::rc::Rc;
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
 use shieldcall_call::prejoin::DeviceAccess;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{MediaDevices, MediaStream, MediaStreamConstraints, MediaStreamTrack};
@@ -85,6 +86,28 @@ pub fn use_local_media() -> UseLocalMediaReturn {
         }
     });
 
+    // A device plugged in or out while the page is open: the lists follow. (Only once they
+    // were filled: before a device is allowed the browser names none.)
+    let relist = Closure::<dyn FnMut()>::new(move || {
+        let listed = |list: RwSignal<Vec<Device>>| {
+            list.try_with_untracked(|l| !l.is_empty()).unwrap_or(false)
+        };
+        if !listed(microphones) && !listed(cameras) {
+            return;
+        }
+        spawn_local(async move {
+            if let Some((mics, cams)) = device_lists().await {
+                microphones.try_set(mics);
+                cameras.try_set(cams);
+            }
+        });
+    });
+    if let Some(devices) = media_devices() {
+        let _ = devices
+            .add_event_listener_with_callback("devicechange", relist.as_ref().unchecked_ref());
+    }
+    let relist = StoredValue::new_local(relist);
+
     let switch = Callback::new(move |(kind, id): (MediaKind, String)| {
         let Some(current) = stream.get_untracked() else { return };
         spawn_local(async move {
@@ -100,6 +123,12 @@ pub fn use_local_media() -> UseLocalMediaReturn {
 
     on_cleanup(move || {
         gone.with_value(|gone| gone.set(true));
+        if let Some(devices) = media_devices() {
+            relist.with_value(|relist| {
+                let listener = relist.as_ref().unchecked_ref();
+                let _ = devices.remove_event_listener_with_callback("devicechange", listener);
+            });
+        }
         if let Some(stream) = stream.try_get_untracked().flatten() {
             stop_tracks(&stream);
         }

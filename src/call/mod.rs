@@ -34,6 +34,7 @@ use leptos::prelude::*;
 use shieldcall_call::controller::{
     Arrival, CallSetup, Controller, Generation, IceCandidate, Input,
 };
+use shieldcall_call::devices::{Device, devices_added};
 use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::prejoin::{DeviceAccess, PreJoin};
 use shieldcall_e2ee::keys::EphemeralSecret;
@@ -291,6 +292,26 @@ pub fn use_call(
             c.members_camera();
         });
         true
+    });
+
+    // Devices plugged in or out mid-call: the pickers follow the page's lists, and a new
+    // device is said (`devices_added`), while the call goes on.
+    let weak = Rc::downgrade(&call);
+    Effect::new(move |seen: Option<(Vec<Device>, Vec<Device>)>| {
+        let now = (media.microphones.get(), media.cameras.get());
+        let going = weak.upgrade().is_some_and(|c| c.try_borrow().is_ok_and(|c| !c.ctl.ended()));
+        if let Some((microphones, cameras)) = seen.filter(|_| going) {
+            for (kind, before, after) in
+                [("microphone", &microphones, &now.0), ("camera", &cameras, &now.1)]
+            {
+                if let Some(text) = devices_added(kind, before, after) {
+                    notice(set, text);
+                }
+            }
+            set.microphones.try_set(now.0.clone());
+            set.cameras.try_set(now.1.clone());
+        }
+        now
     });
 
     let stored = StoredValue::new_local(call);

@@ -10,7 +10,7 @@ use super::Icon;
 use super::security_code::unique_id;
 
 /// A device offered in a picker: `(device_id, label)`, as `enumerateDevices` gives them.
-pub type Device = (String, String);
+pub use shieldcall_call::devices::Device;
 
 /// The control bar under the video. Props are signals and callbacks only: no WebRTC in here.
 ///

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod controller;
+pub mod devices;
 pub mod e2ee_health;
 pub mod group;
 pub mod media_health;
