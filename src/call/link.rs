@@ -350,15 +350,29 @@ fn chat_channel(pc: &RtcPeerConnection) -> RtcDataChannel {
     chat
 }
 
-/// Silence a connection's handlers and close it.
+/// How long a dropped connection may wait for its channel to close cleanly.
+const CHANNEL_CLOSE_WAIT_MS: u32 = 1000;
+
+/// Silence a connection's handlers and close it: the channel first, and the connection once
+/// the channel has closed (its last messages, a hang-up among them, acknowledged by the other
+/// side: PROTOCOL.md change 57) or after [`CHANNEL_CLOSE_WAIT_MS`]. Closing both at once could
+/// lose a message still on its way.
 fn close_connection(pc: &RtcPeerConnection, chat: &RtcDataChannel) {
     chat.set_onmessage(None);
     chat.set_onopen(None);
     pc.set_onicecandidate(None);
     pc.set_onconnectionstatechange(None);
     pc.set_onicegatheringstatechange(None);
+    let open = Rc::new(RefCell::new(Some(pc.clone())));
+    let close = move || {
+        if let Some(pc) = open.borrow_mut().take() {
+            pc.close();
+        }
+    };
+    let closed = close.clone();
+    chat.set_onclose(Some(Closure::once_into_js(closed).unchecked_ref()));
+    gloo_timers::callback::Timeout::new(CHANNEL_CLOSE_WAIT_MS, close).forget();
     chat.close();
-    pc.close();
 }
 
 /// Tell the controller that attempt `generation` failed (unless it was dropped meanwhile, when

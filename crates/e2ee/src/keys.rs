@@ -443,13 +443,6 @@ fn party_byte(party: ConfirmFrom) -> u8 {
     }
 }
 
-fn hang_up_label(from: ConfirmFrom) -> &'static [u8] {
-    match from {
-        ConfirmFrom::Host => b"shieldcall/v3 host bye",
-        ConfirmFrom::Guest => b"shieldcall/v3 guest bye",
-    }
-}
-
 /// Which party a key confirmation comes from (the two differ, so that a relay cannot reflect a
 /// party's own confirmation back to it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -485,23 +478,56 @@ impl Confirmation {
         Self::mac(link_secret, from, th).verify_slice(&self.0).is_ok()
     }
 
-    /// `from`'s proof that it hangs up on transcript `th` (PROTOCOL.md change 55):
-    /// `HMAC-SHA256(S, "shieldcall/v3 {host|guest} bye" || TH)`. Another label than the
-    /// confirmation's, so that neither stands for the other; bound to the transcript, so that a
-    /// hang-up of one agreement cannot end a later one (a guest who calls again).
-    pub fn hang_up(link_secret: &LinkSecret, from: ConfirmFrom, th: &TranscriptHash) -> Self {
-        let mac = Self::labelled_mac(link_secret, hang_up_label(from), th);
+    /// `from`'s proof that it hangs up on the agreement of `host_pub` and `guest_pub` in call
+    /// `call_id` (PROTOCOL.md change 55): `HMAC-SHA256(S, "shieldcall/v3 {host|guest} bye" ||
+    /// call_id || host_pub || guest_pub)`. Another label than the confirmation's, so that
+    /// neither stands for the other. Bound to the two keys rather than to one connection's
+    /// transcript: a hang-up during a reconnection, before the new transcript is complete,
+    /// still proves itself; a guest who calls again has a new key, so an old hang-up cannot
+    /// end the new call.
+    pub fn hang_up(
+        link_secret: &LinkSecret,
+        from: ConfirmFrom,
+        call_id: &CallId,
+        host_pub: &PublicKey,
+        guest_pub: &PublicKey,
+    ) -> Self {
+        let mac = Self::hang_up_mac(link_secret, from, call_id, host_pub, guest_pub);
         Confirmation(mac.finalize().into_bytes().into())
     }
 
-    /// Whether this is `from`'s hang-up on `th` (constant time).
+    /// Whether this is `from`'s hang-up on that agreement (constant time).
     pub fn verifies_hang_up(
         &self,
         link_secret: &LinkSecret,
         from: ConfirmFrom,
-        th: &TranscriptHash,
+        call_id: &CallId,
+        host_pub: &PublicKey,
+        guest_pub: &PublicKey,
     ) -> bool {
-        Self::labelled_mac(link_secret, hang_up_label(from), th).verify_slice(&self.0).is_ok()
+        Self::hang_up_mac(link_secret, from, call_id, host_pub, guest_pub)
+            .verify_slice(&self.0)
+            .is_ok()
+    }
+
+    fn hang_up_mac(
+        link_secret: &LinkSecret,
+        from: ConfirmFrom,
+        call_id: &CallId,
+        host_pub: &PublicKey,
+        guest_pub: &PublicKey,
+    ) -> Hmac<Sha256> {
+        let label: &[u8] = match from {
+            ConfirmFrom::Host => b"shieldcall/v3 host bye",
+            ConfirmFrom::Guest => b"shieldcall/v3 guest bye",
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(link_secret.expose())
+            .expect("HMAC accepts a 16-byte key");
+        mac.update(label);
+        mac.update(call_id.as_bytes());
+        mac.update(host_pub.as_bytes());
+        mac.update(guest_pub.as_bytes());
+        mac
     }
 
     fn mac(link_secret: &LinkSecret, from: ConfirmFrom, th: &TranscriptHash) -> Hmac<Sha256> {
@@ -509,10 +535,6 @@ impl Confirmation {
             ConfirmFrom::Host => b"shieldcall/v2 host confirm",
             ConfirmFrom::Guest => b"shieldcall/v2 guest confirm",
         };
-        Self::labelled_mac(link_secret, label, th)
-    }
-
-    fn labelled_mac(link_secret: &LinkSecret, label: &[u8], th: &TranscriptHash) -> Hmac<Sha256> {
         // HMAC takes keys of any length.
         let mut mac = Hmac::<Sha256>::new_from_slice(link_secret.expose())
             .expect("HMAC accepts a 16-byte key");

@@ -220,6 +220,8 @@ pub struct Session {
     host_rekeyed: bool,
     /// An E2EE agreement with the current peer has locked: a move out of it can be re-keyed.
     locked_with_peer: bool,
+    /// The present peer confirmed an agreement at least once (it signs its hang-ups since).
+    peer_confirmed: bool,
     /// The peer's latest move intent (its nonce) and until when (ms) it is live.
     peer_intent: Option<([u8; 16], u64)>,
     /// Nonces of the peer's intents in this agreement: a repeated one is refused.
@@ -315,6 +317,7 @@ impl Session {
             host_moved: false,
             host_rekeyed: false,
             locked_with_peer: false,
+            peer_confirmed: false,
             peer_intent: None,
             seen_intents: Vec::new(),
             before_move: None,
@@ -347,6 +350,7 @@ impl Session {
     pub fn restart(&mut self) {
         self.peer = None;
         self.locked_with_peer = false;
+        self.peer_confirmed = false;
         self.peer_intent = None;
         self.seen_intents.clear();
         self.warning = None;
@@ -543,17 +547,20 @@ impl Session {
         self.keys = None;
     }
 
-    /// The peer's confirmation of the current transcript verified: what a confirmation timeout
-    /// waited for has come (late, or over a connection made since), so its red shield goes,
-    /// and the keys of this transcript are made as if it had never shown (change 56).
+    /// The peer's confirmation of the current transcript verified: from now on it signs its
+    /// hang-ups. What a confirmation timeout waited for has come (late, or over a connection
+    /// made since), so its red shield goes, and the keys of this transcript are made as if it
+    /// had never shown; a timeout remembered from an earlier peer goes too, as it proved
+    /// nothing (change 56).
     fn confirmation_came(&mut self) {
+        self.peer_confirmed = true;
+        if self.warned_in_call == Some(WarningReason::ConfirmationTimeout) {
+            self.warned_in_call = None;
+        }
         if self.warning != Some(WarningReason::ConfirmationTimeout) {
             return;
         }
         self.warning = None;
-        if self.warned_in_call == Some(WarningReason::ConfirmationTimeout) {
-            self.warned_in_call = None;
-        }
         if let Some(th) = self.transcript {
             self.derive_keys(&th);
         }
@@ -647,25 +654,43 @@ impl Session {
         Some(SessionEvent::ShieldChanged(state))
     }
 
-    /// This side's hang-up: with a MAC over the current transcript once there is one, so that
-    /// a peer who confirmed it can tell it from the relay's word (PROTOCOL.md change 55).
+    /// This side's hang-up: with a MAC over the two keys once the peer's hello is in, so that
+    /// a peer who confirmed can tell it from the relay's word (PROTOCOL.md change 55).
     pub fn hang_up(&self) -> Option<String> {
-        let th = self.transcript.as_ref()?;
+        let (host_pub, guest_pub) = self.pair()?;
         let from = confirms_as(self.config.role);
-        Some(Confirmation::hang_up(&self.link_secret, from, th).to_base64url())
+        let call_id = &self.config.call_id;
+        Some(
+            Confirmation::hang_up(&self.link_secret, from, call_id, host_pub, guest_pub)
+                .to_base64url(),
+        )
     }
 
-    /// Whether a `bye` with `mac` is the peer's own hang-up. Once the peer has confirmed the
-    /// current transcript it has what it needs to sign one, so only a MAC that verifies over
-    /// it counts; anything else is the relay's word alone, which the caller takes as no more
-    /// than "the other person left". Before that (or under a warning) every `bye` counts: the
-    /// relay could stop such a call anyway, by holding back its confirmations.
+    /// Whether a `bye` with `mac` is the peer's own hang-up. Once the peer has confirmed an
+    /// agreement with its present key it has what it needs to sign one, and does, so only a
+    /// MAC that verifies counts: not a new connection, nor a confirmation timeout, changes
+    /// that (a relay could otherwise forge an offer, then a `bye`). Anything else is the
+    /// relay's word alone, which the caller takes as no more than "the other person left".
+    /// Before that, or under a warning that is evidence (the call is over but for the
+    /// hang-up), every `bye` counts.
     pub fn peer_hung_up(&self, mac: Option<&str>) -> bool {
-        let Some(th) = self.transcript.filter(|_| self.confirmed()) else {
+        let evidence = self.warning.is_some_and(WarningReason::is_evidence);
+        let Some((host_pub, guest_pub)) = self.pair().filter(|_| self.peer_confirmed && !evidence)
+        else {
             return true;
         };
+        let (from, call_id) = (self.peer_confirms_as(), &self.config.call_id);
         mac.and_then(Confirmation::from_base64url).is_some_and(|confirmation| {
-            confirmation.verifies_hang_up(&self.link_secret, self.peer_confirms_as(), &th)
+            confirmation.verifies_hang_up(&self.link_secret, from, call_id, host_pub, guest_pub)
+        })
+    }
+
+    /// The host's and the guest's keys, once the peer's hello is in.
+    fn pair(&self) -> Option<(&PublicKey, &PublicKey)> {
+        let (_, peer_key) = self.peer.as_ref()?;
+        Some(match self.config.role {
+            Role::Host => (self.own.public_key(), peer_key),
+            Role::Guest => (peer_key, self.own.public_key()),
         })
     }
 
@@ -695,7 +720,7 @@ impl Session {
             self.early_confirmation = Some((confirmation, named));
             if let Some(fp) = named
                 && self.remote_fp.is_none()
-                && self.warning.is_none()
+                && !self.warning.is_some_and(WarningReason::is_evidence)
                 && self.transcript_with(fp).is_some_and(|th| {
                     confirmation.verifies(&self.link_secret, self.peer_confirms_as(), &th)
                 })

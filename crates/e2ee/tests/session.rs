@@ -1289,16 +1289,25 @@ fn only_the_peers_own_hang_up_ends_a_confirmed_call() {
 }
 
 #[test]
-fn before_the_peer_confirms_any_bye_counts_and_no_mac_is_made_without_a_transcript() {
+fn before_the_peer_confirms_any_bye_counts_and_after_it_only_a_signed_one() {
     let (mut host, mut guest, _) = after_hellos("early bye", true, true);
-    assert_eq!(host.hang_up(), None, "no transcript yet");
+    assert!(host.hang_up().is_some() && guest.hang_up().is_some(), "both keys are known");
     assert!(host.peer_hung_up(None), "the relay could stop this call anyway");
     exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
-    assert!(host.hang_up().is_some() && guest.hang_up().is_some());
     assert!(host.peer_hung_up(None), "not confirmed yet");
     exchange_confirmations(&mut host, &mut guest, &honest);
     assert!(!host.peer_hung_up(None), "confirmed: the peer signs its hang-ups");
-    // A new connection forgets the transcript and the confirmation.
+    // A new connection (the relay may have forged an offer) changes nothing, nor does the
+    // wait for its confirmation running out; the peer's hang-up meanwhile still verifies.
     host.restart_connection();
+    guest.restart_connection();
+    assert!(!host.peer_hung_up(None));
+    host.handle_timeout(0);
+    host.handle_timeout(session::CONFIRMATION_TIMEOUT_MS);
+    assert_eq!(warning_of(&host), Some(WarningReason::ConfirmationTimeout));
+    assert!(!host.peer_hung_up(None));
+    assert!(host.peer_hung_up(guest.hang_up().as_deref()), "a hang-up during a reconnection");
+    // The peer left: whoever comes next has confirmed nothing yet.
+    host.restart();
     assert!(host.peer_hung_up(None));
 }

@@ -68,7 +68,7 @@ pub const CALL_ID_LEN: usize = 22;
 
 /// The WebSocket layer's own cap. Messages above [`MAX_SIGNAL_BYTES`] but below this get an
 /// `error` and the socket lives on; above it the frame cannot be skipped, so the socket is closed
-/// (1009) after an `error`.
+/// (1009), without an `error`.
 pub const HARD_MESSAGE_CAP: usize = 4 * MAX_SIGNAL_BYTES;
 
 /// How long shutdown waits for sockets to finish their closing handshakes.

@@ -137,9 +137,11 @@ impl Controller {
     /// DTLS is up, and the other side (locked a moment earlier) may send its media state before
     /// the confirmation that locks this side has come through the relay. Kept, unread, until
     /// the call is locked or confirmed as transport-only; dropped under a warning or with the
-    /// connection. Never shown before it is checked, as before.
+    /// connection (kept under a confirmation timeout, which a confirmation lifts). Never shown
+    /// before it is checked, as before.
     pub(super) fn hold_early(&mut self, message: Early) {
-        if matches!(self.session.state(), ShieldState::Warning { .. }) {
+        // Under a confirmation timeout they are kept: a confirmation may still come (change 56).
+        if self.warned_for_good() {
             return;
         }
         if self.early_chat.len() < MAX_EARLY {
@@ -157,10 +159,11 @@ impl Controller {
         let ready = match self.session.state() {
             ShieldState::Locked { .. } => self.worker_ready,
             ShieldState::Unlocked { .. } => self.session.confirmed(),
-            ShieldState::Warning { .. } => {
+            ShieldState::Warning { .. } if self.warned_for_good() => {
                 self.early_chat.clear();
                 return;
             }
+            ShieldState::Warning { .. } => false,
             ShieldState::Connecting => false,
         };
         if ready {

@@ -273,19 +273,46 @@ fn an_unsigned_hang_up_then_a_lost_connection_is_the_other_person_gone() {
 }
 
 #[test]
-fn a_hang_up_signed_for_an_earlier_connection_does_not_end_the_next_one() {
+fn a_hang_up_of_an_earlier_guest_does_not_end_the_next_ones_call() {
     let mut world = World::call(Settings::default());
     let earlier = world.guest.ctl.session().hang_up();
-    world.fail_and_reconnect();
+    world.guest_reloads();
+    world.settle();
+    world.advance(5_000);
     world.assert_locked();
-    assert_ne!(world.guest.ctl.session().hang_up(), earlier, "a new transcript");
+    assert_ne!(world.guest.ctl.session().hang_up(), earlier, "a new key, a new signature");
     world.inject(From::Host, Signal::Bye { mac: earlier });
     world.advance(5_000);
     assert_eq!(world.host.view.ended, None);
     world.assert_locked();
     let current = world.guest.ctl.session().hang_up();
     world.inject(From::Host, Signal::Bye { mac: current });
-    assert!(world.host.view.ended.is_some(), "the guest's hang-up of this connection");
+    assert!(world.host.view.ended.is_some(), "this guest's own hang-up");
+}
+
+#[test]
+fn a_forged_offer_then_an_unsigned_hang_up_does_not_end_a_confirmed_call() {
+    let mut world = World::call(Settings::default());
+    // The offer makes the guest start a new connection, with no transcript for a moment.
+    world.inject(From::Guest, Signal::Offer { sdp: sdp("EE") });
+    world.inject(From::Guest, Signal::Bye { mac: None });
+    world.advance(10_000);
+    assert_eq!(world.guest.view.ended, None);
+    assert!(world.guest.view.logs.iter().any(|l| l.contains("did not sign")));
+}
+
+#[test]
+fn a_hang_up_while_the_connection_is_made_again_still_says_so() {
+    let mut world = World::call(Settings::default());
+    world.media_drops(LinkState::Failed);
+    world.settle();
+    let delay = world.host.retry_at.expect("a retry") - world.now;
+    world.relay = dropping(|_, s| is_confirm(s));
+    world.advance(delay);
+    assert!(!world.host.locked(), "a new connection, not confirmed yet");
+    world.input(From::Host, Input::HangUp);
+    let why = "The other person hung up.".to_string();
+    assert_eq!(world.guest.view.status, CallStatus::Ended(why));
 }
 
 #[test]

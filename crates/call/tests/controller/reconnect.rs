@@ -386,20 +386,36 @@ fn a_network_outage_longer_than_the_confirmation_wait_turns_red_then_locks_again
     assert!(world.host.connected() && world.guest.connected());
     assert_eq!(world.host.view.status, CallStatus::Connected);
     assert_eq!(world.host.warned_in_call(), None, "nothing was seen to tamper");
+    // What the guest sent while the host was still red (its media state, once locked) was
+    // kept, not dropped, and shown once the host locked.
+    assert!(world.host.view.remote_media.is_some(), "{:?}", world.host.view.remote_media);
+    world.say(From::Guest, "back");
+    assert!(world.host.view.chat.iter().any(|(_, text)| text == "back"));
 }
 
 #[test]
-fn after_evidence_of_tampering_no_outage_ever_locks_the_call_again() {
+fn a_side_that_saw_evidence_turns_the_other_red_when_a_new_connection_is_made() {
     let mut world = healthy_call();
+    // The guest's media keeps failing to decrypt: red for good there.
     let mut video = TransformStats::new(Slot::Camera, Direction::Receive);
     for _ in 0..5 {
         video.dropped_bad_tag += 30;
-        world.stats(From::Host, video.clone());
+        world.stats(From::Guest, video.clone());
         world.advance(1_000);
     }
-    assert_eq!(world.host.warning(), Some(WarningReason::DecryptFailures));
+    assert_eq!(world.guest.warning(), Some(WarningReason::DecryptFailures));
+    // An outage: the host, which saw only a timeout, makes a new connection once the guest is
+    // back; the guest never confirms again, so the host turns red too, never locked.
     guest_offline_for(&mut world, 20_000);
+    let locks = world.host.view.shields.len();
     world.advance(60_000);
-    assert_eq!(world.host.warning(), Some(WarningReason::DecryptFailures));
-    assert!(!world.guest.locked(), "the host's confirmations no longer verify");
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
+    assert_eq!(world.guest.warning(), Some(WarningReason::DecryptFailures));
+    assert!(
+        !world.host.view.shields[locks..]
+            .iter()
+            .any(|s| matches!(s.state, ShieldState::Locked { .. })),
+        "{:?}",
+        world.host.view.shields
+    );
 }

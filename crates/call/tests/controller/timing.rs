@@ -4,7 +4,7 @@
 use shieldcall_call::controller::{CallStatus, LinkState};
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
 
-use crate::harness::{Settings, World, dropping, is_confirm, is_hello};
+use crate::harness::{From, Settings, World, dropping, is_confirm, is_hello};
 
 fn confirmations_dropped() -> World {
     let mut world = World::new(Settings::default());
@@ -73,4 +73,25 @@ fn the_shield_shows_connecting_until_the_confirmation_arrives() {
     assert!(world.host.connected(), "media connected");
     assert_eq!(world.host.shield(), ShieldState::Connecting);
     assert_eq!(world.host.view.status, CallStatus::Connected);
+}
+
+#[test]
+fn a_confirmation_after_the_timeout_lifts_it_and_what_came_meanwhile_is_shown() {
+    use shieldcall_call::controller::Input;
+    use shieldcall_protocol::Signal;
+    let mut world = World::new(Settings { host_e2ee: false, ..Settings::default() });
+    world.relay = dropping(|_, s| is_confirm(s));
+    world.join();
+    world.advance(13_000);
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationTimeout));
+    world.input(From::Host, Input::ChatFrame("are you there?".into()));
+    assert!(world.host.view.chat.is_empty(), "never shown before it can be checked");
+    // The relay lets the guest's confirmation through after all (change 56).
+    let confirm = world.guest.ctl.session().confirm().expect("a transcript");
+    world.inject(From::Host, Signal::Confirm(confirm));
+    assert_eq!(world.host.warning(), None);
+    assert!(world.host.shield().eq(&ShieldState::Unlocked {
+        reason: shieldcall_e2ee::session::UnlockedReason::YouTurnedOff
+    }));
+    assert!(world.host.view.chat.iter().any(|(_, text)| text == "are you there?"));
 }
