@@ -517,13 +517,13 @@ impl Confirmation {
         host_pub: &PublicKey,
         guest_pub: &PublicKey,
     ) -> Hmac<Sha256> {
-        let label: &[u8] = match from {
-            ConfirmFrom::Host => b"shieldcall/v3 host bye",
-            ConfirmFrom::Guest => b"shieldcall/v3 guest bye",
-        };
-        let mut mac = Hmac::<Sha256>::new_from_slice(link_secret.expose())
-            .expect("HMAC accepts a 16-byte key");
-        mac.update(label);
+        let mut mac = Self::labelled(
+            link_secret,
+            match from {
+                ConfirmFrom::Host => b"shieldcall/v3 host bye",
+                ConfirmFrom::Guest => b"shieldcall/v3 guest bye",
+            },
+        );
         mac.update(call_id.as_bytes());
         mac.update(host_pub.as_bytes());
         mac.update(guest_pub.as_bytes());
@@ -531,15 +531,23 @@ impl Confirmation {
     }
 
     fn mac(link_secret: &LinkSecret, from: ConfirmFrom, th: &TranscriptHash) -> Hmac<Sha256> {
-        let label: &[u8] = match from {
-            ConfirmFrom::Host => b"shieldcall/v2 host confirm",
-            ConfirmFrom::Guest => b"shieldcall/v2 guest confirm",
-        };
+        let mut mac = Self::labelled(
+            link_secret,
+            match from {
+                ConfirmFrom::Host => b"shieldcall/v2 host confirm",
+                ConfirmFrom::Guest => b"shieldcall/v2 guest confirm",
+            },
+        );
+        mac.update(&th.0);
+        mac
+    }
+
+    /// HMAC-SHA256 keyed by the link secret, `label` written first.
+    fn labelled(link_secret: &LinkSecret, label: &[u8]) -> Hmac<Sha256> {
         // HMAC takes keys of any length.
         let mut mac = Hmac::<Sha256>::new_from_slice(link_secret.expose())
             .expect("HMAC accepts a 16-byte key");
         mac.update(label);
-        mac.update(&th.0);
         mac
     }
 
