@@ -427,11 +427,18 @@ impl Transform {
         self.last_key_frame_request_ms.set(now);
         self.stats.borrow_mut().key_frame_requests += 1;
         self.stats_dirty.set(true);
-        // Rejects when nothing has been received yet; the next drop asks again.
-        let request = transformer.send_key_frame_request();
-        spawn_local(async move {
-            let _ = JsFuture::from(request).await;
-        });
+        // Rejects when nothing has been received yet; the next drop asks again. Called through
+        // `Reflect` so that a throw (a browser that has it otherwise) comes back as an error
+        // here: through the binding it would unwind past this frame's borrows, for good.
+        let request = Reflect::get(transformer, &"sendKeyFrameRequest".into())
+            .and_then(|f| f.dyn_into::<js_sys::Function>())
+            .and_then(|f| f.call0(transformer))
+            .and_then(|p| p.dyn_into::<Promise>());
+        if let Ok(request) = request {
+            spawn_local(async move {
+                let _ = JsFuture::from(request).await;
+            });
+        }
     }
 
     /// Tell the page, at most once a second.
