@@ -220,8 +220,8 @@ pub struct Session {
     host_rekeyed: bool,
     /// An E2EE agreement with the current peer has locked: a move out of it can be re-keyed.
     locked_with_peer: bool,
-    /// The present peer confirmed an agreement at least once (it signs its hang-ups since).
-    peer_confirmed: bool,
+    /// A peer confirmed an agreement at some time in this call: hang-ups are signed since.
+    confirmed_in_call: bool,
     /// The peer's latest move intent (its nonce) and until when (ms) it is live.
     peer_intent: Option<([u8; 16], u64)>,
     /// Nonces of the peer's intents in this agreement: a repeated one is refused.
@@ -317,7 +317,7 @@ impl Session {
             host_moved: false,
             host_rekeyed: false,
             locked_with_peer: false,
-            peer_confirmed: false,
+            confirmed_in_call: false,
             peer_intent: None,
             seen_intents: Vec::new(),
             before_move: None,
@@ -350,7 +350,6 @@ impl Session {
     pub fn restart(&mut self) {
         self.peer = None;
         self.locked_with_peer = false;
-        self.peer_confirmed = false;
         self.peer_intent = None;
         self.seen_intents.clear();
         self.warning = None;
@@ -553,7 +552,7 @@ impl Session {
     /// had never shown; a timeout remembered from an earlier peer goes too, as it proved
     /// nothing (change 56).
     fn confirmation_came(&mut self) {
-        self.peer_confirmed = true;
+        self.confirmed_in_call = true;
         if self.warned_in_call == Some(WarningReason::ConfirmationTimeout) {
             self.warned_in_call = None;
         }
@@ -666,19 +665,18 @@ impl Session {
         )
     }
 
-    /// Whether a `bye` with `mac` is the peer's own hang-up. Once the peer has confirmed an
-    /// agreement with its present key it has what it needs to sign one, and does, so only a
-    /// MAC that verifies counts: not a new connection, nor a confirmation timeout, changes
-    /// that (a relay could otherwise forge an offer, then a `bye`). Anything else is the
-    /// relay's word alone, which the caller takes as no more than "the other person left".
-    /// Before that, or under a warning that is evidence (the call is over but for the
-    /// hang-up), every `bye` counts.
+    /// Whether a `bye` with `mac` is the peer's own hang-up. Once anyone has confirmed an
+    /// agreement in this call, the peers sign their hang-ups, so only a MAC that verifies over
+    /// the present pair of keys counts: no new connection, warning or new peer since changes
+    /// that (a relay could otherwise forge an offer, a confirmation or a hello first, then a
+    /// `bye`). Anything else is the relay's word alone, which the caller takes as no more than
+    /// "the other person left". Before the first confirmation every `bye` counts: the relay
+    /// could stop such a call anyway, by withholding the confirmation for good.
     pub fn peer_hung_up(&self, mac: Option<&str>) -> bool {
-        let evidence = self.warning.is_some_and(WarningReason::is_evidence);
-        let Some((host_pub, guest_pub)) = self.pair().filter(|_| self.peer_confirmed && !evidence)
-        else {
+        if !self.confirmed_in_call {
             return true;
-        };
+        }
+        let Some((host_pub, guest_pub)) = self.pair() else { return false };
         let (from, call_id) = (self.peer_confirms_as(), &self.config.call_id);
         mac.and_then(Confirmation::from_base64url).is_some_and(|confirmation| {
             confirmation.verifies_hang_up(&self.link_secret, from, call_id, host_pub, guest_pub)

@@ -761,6 +761,16 @@ fn warning_of(side: &Session) -> Option<WarningReason> {
 }
 
 #[test]
+fn under_evidence_an_honest_hang_up_still_verifies_and_a_forged_one_still_does_not() {
+    let (mut host, mut guest, _) = after_hellos("evidence bye", true, true);
+    exchange_sdps(&mut host, &mut guest, "AA", "BB");
+    host.peer_confirm(&Confirm { mac: base64url::encode(&[7; 32]), fp: None }).unwrap();
+    assert_eq!(warning_of(&host), Some(WarningReason::ConfirmationMismatch));
+    assert!(!host.peer_hung_up(None));
+    assert!(host.peer_hung_up(guest.hang_up().as_deref()));
+}
+
+#[test]
 fn a_late_confirmation_lifts_only_the_timeout_never_evidence_seen_after_it() {
     let (mut host, mut guest, _) = after_hellos("evidence", true, true);
     exchange_sdps_via(&mut host, &mut guest, "AA", "BB", &honest);
@@ -1289,7 +1299,7 @@ fn only_the_peers_own_hang_up_ends_a_confirmed_call() {
 }
 
 #[test]
-fn before_the_peer_confirms_any_bye_counts_and_after_it_only_a_signed_one() {
+fn before_the_first_confirmation_any_bye_counts_and_after_it_only_a_signed_one() {
     let (mut host, mut guest, _) = after_hellos("early bye", true, true);
     assert!(host.hang_up().is_some() && guest.hang_up().is_some(), "both keys are known");
     assert!(host.peer_hung_up(None), "the relay could stop this call anyway");
@@ -1307,7 +1317,9 @@ fn before_the_peer_confirms_any_bye_counts_and_after_it_only_a_signed_one() {
     assert_eq!(warning_of(&host), Some(WarningReason::ConfirmationTimeout));
     assert!(!host.peer_hung_up(None));
     assert!(host.peer_hung_up(guest.hang_up().as_deref()), "a hang-up during a reconnection");
-    // The peer left: whoever comes next has confirmed nothing yet.
+    // Nor does the peer leaving: someone confirmed in this call, so the next peer's hang-ups
+    // are expected signed too (and, before its hello, none can be).
     host.restart();
-    assert!(host.peer_hung_up(None));
+    assert!(!host.peer_hung_up(None));
+    assert!(!host.peer_hung_up(guest.hang_up().as_deref()), "no peer to check against");
 }

@@ -272,8 +272,8 @@ pub enum Signal {
         sdp_mid: Option<String>,
         sdp_m_line_index: Option<u16>,
     },
-    /// The sender is hanging up. `mac`, once the sender has a transcript, proves the hang-up is
-    /// its own and not the relay's (PROTOCOL.md change 55); `{"t":"bye"}` without it.
+    /// The sender is hanging up. `mac`, once the sender has the other's hello, proves the
+    /// hang-up is its own and not the relay's (PROTOCOL.md change 55); `{"t":"bye"}` without it.
     Bye {
         mac: Option<String>,
     },

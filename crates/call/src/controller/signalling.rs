@@ -139,7 +139,7 @@ impl Controller {
             )
     }
 
-    /// The person hangs up: signed once there is a transcript (change 55), and under E2EE on
+    /// The person hangs up: signed once the other's hello is in (change 55), and under E2EE on
     /// the media connection too, where no relay can drop it (change 57).
     pub(super) fn hang_up(&mut self) {
         let mac = self.session.hang_up();
@@ -164,8 +164,8 @@ impl Controller {
         self.log("a hang-up on the media connection that does not verify was dropped");
     }
 
-    /// A hang-up came: once the other person has confirmed the call, only one that proves it
-    /// is theirs ends it (change 55). The relay's word alone is taken as the other person
+    /// A hang-up came: once anyone has confirmed in this call, only one that proves it is the
+    /// other person's ends it (change 55). The relay's word alone is taken as the other person
     /// leaving, which a call whose media still flows outlives.
     fn peer_bye(&mut self, mac: Option<&str>) {
         if self.session.peer_hung_up(mac) {

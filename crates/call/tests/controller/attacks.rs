@@ -302,6 +302,37 @@ fn a_forged_offer_then_an_unsigned_hang_up_does_not_end_a_confirmed_call() {
 }
 
 #[test]
+fn a_relay_that_turns_a_call_red_or_restarts_it_still_cannot_make_it_hang_up() {
+    let hung_up = |world: &World, to: From| {
+        let side = match to {
+            From::Host => &world.host,
+            From::Guest => &world.guest,
+        };
+        side.ever_status(|s| matches!(s, CallStatus::Ended(why) if why.contains("hung up")))
+    };
+    // A forged confirmation turns the host red (evidence); then an unsigned hang-up.
+    let mut world = World::call(Settings::default());
+    let forged = shieldcall_protocol::base64url::encode(&[7; 32]);
+    world.inject(From::Host, Signal::Confirm(Confirm { mac: forged, fp: None }));
+    assert_eq!(world.host.warning(), Some(WarningReason::ConfirmationMismatch));
+    world.inject(From::Host, Signal::Bye { mac: None });
+    assert!(!hung_up(&world, From::Host));
+    // A forged peer-left while media flows, then a hello with another key (the session starts
+    // afresh for "someone new"), then an unsigned hang-up.
+    let mut world = World::call(Settings::default());
+    world.relay_event_on_socket(From::Host, RelayEvent::PeerLeft);
+    let hello = Hello { v: PROTOCOL_VERSION, e2ee: true, public_key: other_key() };
+    world.inject(From::Host, Signal::Hello(hello));
+    world.inject(From::Host, Signal::Bye { mac: None });
+    assert!(!hung_up(&world, From::Host));
+    // A transport-only call: a forged move of the other person, then an unsigned hang-up.
+    let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
+    world.relay_event_on_socket(From::Guest, RelayEvent::PeerMoved);
+    world.inject(From::Guest, Signal::Bye { mac: None });
+    assert!(!hung_up(&world, From::Guest));
+}
+
+#[test]
 fn a_hang_up_while_the_connection_is_made_again_still_says_so() {
     let mut world = World::call(Settings::default());
     world.media_drops(LinkState::Failed);
