@@ -18,8 +18,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{
     Event, MediaStream, MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelInit,
-    RtcDataChannelType, RtcIceCandidateInit, RtcIceGatheringState, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
+    RtcDataChannelState, RtcDataChannelType, RtcIceCandidateInit, RtcIceGatheringState,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
 };
 
 use super::{Call, with_call};
@@ -350,8 +350,10 @@ fn chat_channel(pc: &RtcPeerConnection) -> RtcDataChannel {
     chat
 }
 
-/// How long a dropped connection may wait for its channel to close cleanly.
+/// How long a dropped connection may wait for its channel to close cleanly, and how often it
+/// looks.
 const CHANNEL_CLOSE_WAIT_MS: u32 = 1000;
+const CHANNEL_CLOSE_POLL_MS: u32 = 50;
 
 /// Silence a connection's handlers and close it: the channel first, and the connection once
 /// the channel has closed (its last messages, a hang-up among them, acknowledged by the other
@@ -363,16 +365,17 @@ fn close_connection(pc: &RtcPeerConnection, chat: &RtcDataChannel) {
     pc.set_onicecandidate(None);
     pc.set_onconnectionstatechange(None);
     pc.set_onicegatheringstatechange(None);
-    let open = Rc::new(RefCell::new(Some(pc.clone())));
-    let close = move || {
-        if let Some(pc) = open.borrow_mut().take() {
-            pc.close();
-        }
-    };
-    let closed = close.clone();
-    chat.set_onclose(Some(Closure::once_into_js(closed).unchecked_ref()));
-    gloo_timers::callback::Timeout::new(CHANNEL_CLOSE_WAIT_MS, close).forget();
     chat.close();
+    let (pc, chat) = (pc.clone(), chat.clone());
+    spawn_local(async move {
+        for _ in 0..CHANNEL_CLOSE_WAIT_MS / CHANNEL_CLOSE_POLL_MS {
+            if chat.ready_state() == RtcDataChannelState::Closed {
+                break;
+            }
+            gloo_timers::future::TimeoutFuture::new(CHANNEL_CLOSE_POLL_MS).await;
+        }
+        pc.close();
+    });
 }
 
 /// Tell the controller that attempt `generation` failed (unless it was dropped meanwhile, when
