@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, person, pressJoin, printSteps, readyToJoin, remoteFramesDecoded, securityCode, setE2ee, setupSteps,
+  endedWith, hostNewCall, joinCall, person, pressJoin, printSteps, readyToJoin, remoteFramesDecoded, securityCode, setE2ee, setupSteps,
   shieldLabel, startRelay,
   waitForChatMessage, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
@@ -147,4 +147,26 @@ describe('a firefox guest behind a relay that swaps the keys', () => {
     assert.equal(await remoteFramesDecoded(host), 0, 'nothing reaches the host decoder');
     assert.equal(await remoteFramesDecoded(guest), 0, 'nothing reaches the guest decoder');
   }, { guest: 'firefox' }));
+});
+
+describe('a relay that drops every hang-up, with Firefox', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-drop-bye']); });
+  after(async () => { await relay?.stop(); });
+
+  // The signed hang-up goes on the data channel too (PROTOCOL.md change 57), and the
+  // connection closes only once the channel has: each way between Chromium and Firefox, the
+  // other person is told the call was hung up.
+  for (const [hostBrowser, guestBrowser] of [['chromium', 'firefox'], ['firefox', 'chromium']]) {
+    test(`${hostBrowser} host hangs up, ${guestBrowser} guest is told`, () => withHostAndGuest(async (host, guest) => {
+      const link = await hostNewCall(host, relay.url);
+      await joinCall(guest, link);
+      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      await waitForRemoteFrames(guest);
+      const pressed = performance.now();
+      await host.page.click('[data-control=hang-up]');
+      assert.match(await endedWith(guest, 10000), /hung up/);
+      console.log(`measured: ${hostBrowser} to ${guestBrowser}, a hang-up the relay dropped reached the guest ${(performance.now() - pressed).toFixed(0)} ms after the press`);
+    }, { host: hostBrowser, guest: guestBrowser }));
+  }
 });
