@@ -421,10 +421,7 @@ impl Session {
         if !(locked && *peer_e2ee && self.offers_e2ee()) || self.warning.is_some() {
             return None;
         }
-        let (host_pub, guest_pub) = match self.config.role {
-            Role::Host => (self.own.public_key(), peer_key),
-            Role::Guest => (peer_key, self.own.public_key()),
-        };
+        let (host_pub, guest_pub) = self.pair()?;
         let z = self.own.diffie_hellman(peer_key);
         Some(MoveKeys::new(&z, &self.link_secret, &self.config.call_id, host_pub, guest_pub))
     }
@@ -546,23 +543,28 @@ impl Session {
         self.keys = None;
     }
 
-    /// The peer's confirmation of the current transcript verified: from now on it signs its
-    /// hang-ups. What a confirmation timeout waited for has come (late, or over a connection
-    /// made since), so its red shield goes, and the keys of this transcript are made as if it
-    /// had never shown; a timeout remembered from an earlier peer goes too, as it proved
-    /// nothing (change 56).
+    /// The peer's confirmation of the current transcript verified (on arrival, or kept from
+    /// before the transcript was complete): everything that follows from it, in one place.
+    /// - From now on the peers sign their hang-ups (change 55).
+    /// - What a confirmation timeout waited for has come (late, or over a connection made
+    ///   since), so its red shield goes, and the keys of this transcript are made as if it had
+    ///   never shown; a timeout remembered from an earlier peer goes too, as it proved nothing
+    ///   (change 56).
+    /// - A re-keyed move is done ([`Session::moved_peer_confirmed`]), and the wait is over.
     fn confirmation_came(&mut self) {
+        self.confirmed = true;
         self.confirmed_in_call = true;
         if self.warned_in_call == Some(WarningReason::ConfirmationTimeout) {
             self.warned_in_call = None;
         }
-        if self.warning != Some(WarningReason::ConfirmationTimeout) {
-            return;
+        if self.warning == Some(WarningReason::ConfirmationTimeout) {
+            self.warning = None;
+            if let Some(th) = self.transcript {
+                self.derive_keys(&th);
+            }
         }
-        self.warning = None;
-        if let Some(th) = self.transcript {
-            self.derive_keys(&th);
-        }
+        self.moved_peer_confirmed();
+        self.reset_wait();
     }
 
     /// Whether the peer's hello is in.
@@ -730,10 +732,7 @@ impl Session {
         };
         let from = self.peer_confirms_as();
         if confirmation.verifies(&self.link_secret, from, &th) {
-            self.confirmed = true;
             self.confirmation_came();
-            self.moved_peer_confirmed();
-            self.reset_wait();
         } else if !self.confirms_an_earlier_transcript(&confirmation) {
             // Not this agreement, nor a late one of an earlier connection: the peer saw
             // something else than this side did.
@@ -943,14 +942,11 @@ impl Session {
     }
 
     fn update(&mut self) {
-        let Some((peer_e2ee, peer_key)) = self.peer.clone() else { return };
-        let host_pub = match self.config.role {
-            Role::Host => self.own.public_key().clone(),
-            Role::Guest => peer_key.clone(),
-        };
-        let both_e2ee = self.offers_e2ee() && peer_e2ee;
+        let Some((host_pub, _)) = self.pair() else { return };
+        let host_commitment = host_pub.commitment();
+        let both_e2ee = self.offers_e2ee() && self.peer.as_ref().is_some_and(|(e2ee, _)| *e2ee);
         if self.config.role == Role::Guest
-            && self.commitment.is_some_and(|c| c != host_pub.commitment())
+            && self.commitment.is_some_and(|c| c != host_commitment)
             && !self.host_rekeyed
             && (both_e2ee || !self.host_moved)
         {
@@ -968,8 +964,6 @@ impl Session {
             self.confirmed = early.verifies(&self.link_secret, self.peer_confirms_as(), &th);
             if self.confirmed {
                 self.confirmation_came();
-                self.moved_peer_confirmed();
-                self.reset_wait();
             } else if named == Some(remote) && !self.confirms_an_earlier_transcript(&early) {
                 // It named the very certificate of this transcript, so it is about this
                 // agreement, not a late one for someone before: the peer saw something else.
