@@ -22,7 +22,7 @@
 //! mover announced with that nonce ([`MoveKeys`]).
 
 use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::CryptoRngCore;
 use sha2::{Digest, Sha256};
@@ -565,6 +565,21 @@ impl Confirmation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Hmac<Sha256>` and `Hkdf<Sha256>` keep a key's inner and outer hash states (the link
+    /// secret's in a confirmation, a PRK's in [`MoveKeys`]) in SHA-256 cores and a block buffer.
+    /// With `sha2`'s `zeroize` feature, which the workspace turns on, those are wiped on drop.
+    /// Turning the feature off stops this test from compiling.
+    #[test]
+    fn the_hash_states_inside_hmac_and_hkdf_are_wiped_on_drop() {
+        use hmac::EagerHash;
+        use hmac::digest::block_api::Buffer;
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<<Sha256 as EagerHash>::Core>();
+        wiped_on_drop::<Buffer<<Sha256 as EagerHash>::Core>>();
+        wiped_on_drop::<<sha2::Sha512 as EagerHash>::Core>();
+        wiped_on_drop::<Sha256>();
+    }
 
     /// The P-256 generator G and 2G, uncompressed (SEC1), base64url.
     const G: &str =

@@ -12,7 +12,7 @@
 //! The relay hands these out in `joined` ([`shieldcall_protocol::TurnCredentials`]).
 
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use shieldcall_protocol::TurnCredentials;
 

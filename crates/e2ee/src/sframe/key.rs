@@ -11,7 +11,7 @@ use aes::cipher::KeyInit;
 use aes_gcm::aead::AeadInPlace;
 use hkdf::Hkdf;
 #[cfg(feature = "every-suite")]
-use hkdf::hmac::{Hmac, Mac};
+use hkdf::hmac::{Hmac, KeyInit as MacKeyInit, Mac};
 use sha2::Sha256;
 #[cfg(feature = "every-suite")]
 use sha2::Sha512;
@@ -361,7 +361,8 @@ fn ctr_hmac_tag(
     ct: &[u8],
 ) -> [u8; 32] {
     // HMAC takes keys of any length.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(auth_key).expect("HMAC accepts any key");
+    let mut mac =
+        <Hmac<Sha256> as MacKeyInit>::new_from_slice(auth_key).expect("HMAC accepts any key");
     mac.update(&(aad.len() as u64).to_be_bytes());
     mac.update(&(ct.len() as u64).to_be_bytes());
     mac.update(&(nt as u64).to_be_bytes());
