@@ -657,14 +657,11 @@ impl Session {
 
     /// This side's hang-up: with a MAC over the two keys once the peer's hello is in, so that
     /// a peer who confirmed can tell it from the relay's word (PROTOCOL.md change 55).
-    pub fn hang_up(&self) -> Option<String> {
+    pub fn hang_up(&self) -> Option<Confirmation> {
         let (host_pub, guest_pub) = self.pair()?;
         let from = confirms_as(self.config.role);
         let call_id = &self.config.call_id;
-        Some(
-            Confirmation::hang_up(&self.link_secret, from, call_id, host_pub, guest_pub)
-                .to_base64url(),
-        )
+        Some(Confirmation::hang_up(&self.link_secret, from, call_id, host_pub, guest_pub))
     }
 
     /// Whether a `bye` with `mac` is the peer's own hang-up. Once anyone has confirmed an
@@ -674,14 +671,14 @@ impl Session {
     /// `bye`). Anything else is the relay's word alone, which the caller takes as no more than
     /// "the other person left". Before the first confirmation every `bye` counts: the relay
     /// could stop such a call anyway, by withholding the confirmation for good.
-    pub fn peer_hung_up(&self, mac: Option<&str>) -> bool {
+    pub fn peer_hung_up(&self, mac: Option<&Confirmation>) -> bool {
         if !self.confirmed_in_call {
             return true;
         }
         let Some((host_pub, guest_pub)) = self.pair() else { return false };
         let (from, call_id) = (self.peer_confirms_as(), &self.config.call_id);
-        mac.and_then(Confirmation::from_base64url).is_some_and(|confirmation| {
-            confirmation.verifies_hang_up(&self.link_secret, from, call_id, host_pub, guest_pub)
+        mac.is_some_and(|mac| {
+            mac.verifies_hang_up(&self.link_secret, from, call_id, host_pub, guest_pub)
         })
     }
 

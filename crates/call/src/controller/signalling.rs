@@ -2,11 +2,9 @@
 //! left, a full call) and the other person's signals (hello, key confirmation, offer, answer,
 //! ICE candidates, bye); and the hello and confirmation this side sends.
 
-use shieldcall_e2ee::keys::dtls_fingerprint;
+use shieldcall_e2ee::keys::{Confirmation, dtls_fingerprint};
 use shieldcall_e2ee::session::{Role, ShieldState};
-use shieldcall_protocol::{
-    Hello, Inbound, RelayEvent, Signal, base64url, hang_up_mac, hang_up_message,
-};
+use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal, hang_up_mac, hang_up_message};
 
 use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
 
@@ -145,20 +143,18 @@ impl Controller {
         let mac = self.session.hang_up();
         let on_channel = matches!(self.session.state(), ShieldState::Locked { .. })
             && self.channel_open.is_some();
-        if let Some(signed) = mac.as_deref().and_then(base64url::decode).filter(|_| on_channel)
-            && let Ok(signed) = <[u8; 32]>::try_from(signed)
-        {
-            self.emit(Effect::SendBinary(hang_up_message(&signed)));
+        if let Some(signed) = mac.as_ref().filter(|_| on_channel) {
+            self.emit(Effect::SendBinary(hang_up_message(&signed.0)));
         }
-        self.send(Signal::Bye { mac });
+        self.send(Signal::Bye { mac: mac.map(|mac| mac.to_base64url()) });
         self.end(Some("You left the call.".into()), true);
     }
 
     /// A hang-up on the media connection (only read under a lock): it ends the call if it is
     /// the other person's own, like a signed `bye`; anything else there is dropped.
     pub(super) fn hang_up_on_channel(&mut self, message: &[u8]) {
-        let mac = hang_up_mac(message).map(|mac| base64url::encode(&mac));
-        if mac.is_some() && self.session.peer_hung_up(mac.as_deref()) {
+        let mac = hang_up_mac(message).map(Confirmation);
+        if mac.is_some() && self.session.peer_hung_up(mac.as_ref()) {
             return self.end(Some("The other person hung up.".into()), true);
         }
         self.log("a hang-up on the media connection that does not verify was dropped");
@@ -168,7 +164,8 @@ impl Controller {
     /// other person's ends it (change 55). The relay's word alone is taken as the other person
     /// leaving, which a call whose media still flows outlives.
     fn peer_bye(&mut self, mac: Option<&str>) {
-        if self.session.peer_hung_up(mac) {
+        let mac = mac.and_then(Confirmation::from_base64url);
+        if self.session.peer_hung_up(mac.as_ref()) {
             return self.end(Some("The other person hung up.".into()), true);
         }
         self.log("relay: a hang-up the other person did not sign, taken as them leaving");
