@@ -166,4 +166,18 @@ describe('a relay that drops every hang-up', () => {
     assert.match(await endedWith(guest, 10000), /hung up/);
     console.log(`measured: a hang-up the relay dropped reached the guest ${(performance.now() - pressed).toFixed(0)} ms after the press`);
   }));
+
+  // A transport-only call is confirmed with the link secret too, so its signed hang-up goes
+  // on the media connection as well (change 58).
+  test('the guest off: the host is told at once too', () => withHostAndGuest(async (host, guest) => {
+    await setE2ee(guest, relay.url, false);
+    const link = await hostNewCall(host, relay.url);
+    await joinCall(guest, link);
+    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    await waitForRemoteFrames(host);
+    const pressed = performance.now();
+    await guest.page.click('[data-control=hang-up]');
+    assert.match(await endedWith(host, 10000), /hung up/);
+    console.log(`measured: a transport-only hang-up the relay dropped reached the host ${(performance.now() - pressed).toFixed(0)} ms after the press`);
+  }));
 });

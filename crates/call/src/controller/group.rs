@@ -113,6 +113,7 @@ impl Controller {
         if self.session.offers_e2ee() && !transport_only {
             return self.end(Some(GROUP_WITHOUT_E2EE.into()), false);
         }
+        self.in_group = true;
         // A member's pair has no socket of its own: the group layer (crate::group) answers for
         // it with one `joined`, as the relay would its join.
         if !self.relay_opened {

@@ -68,8 +68,12 @@ impl Controller {
                 Err(_) => self.notice("A chat message was dropped: not an encrypted chat message."),
             },
             ShieldState::Unlocked { .. } if self.session.confirmed() => {
-                if let Some((&super::TRANSFER_OFFER_KIND, path)) = bytes.split_first() {
-                    return self.transfer_offer_received(path);
+                match bytes.split_first() {
+                    Some((&super::TRANSFER_OFFER_KIND, path)) => {
+                        return self.transfer_offer_received(path);
+                    }
+                    Some((&HANG_UP_KIND, _)) => return self.hang_up_on_channel(bytes),
+                    _ => {}
                 }
                 match MediaState::from_message(bytes) {
                     Ok(state) => self.remote_media_state(state, ChatOrder::InOrder),

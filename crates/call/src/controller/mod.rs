@@ -130,6 +130,9 @@ pub struct Controller {
     early_chat: Vec<Early>,
     /// The connection whose data channel is open, if the current one's is.
     channel_open: Option<Generation>,
+    /// One pair of a group call: hanging up is leaving, and the relay's `bye` tells the group
+    /// layer who left, so no hang-up goes on (or is read from) the data channel.
+    in_group: bool,
     /// This person's microphone, camera and screen share, as the page last said.
     local_media: MediaState,
     /// The media state last sent (or being sealed) on the open channel.
@@ -258,6 +261,7 @@ impl Controller {
             chat_pending: Vec::new(),
             early_chat: Vec::new(),
             channel_open: None,
+            in_group: false,
             local_media: MediaState::ALL_ON,
             media_shared: None,
             remote_media: None,

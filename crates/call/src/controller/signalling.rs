@@ -3,7 +3,7 @@
 //! ICE candidates, bye); and the hello and confirmation this side sends.
 
 use shieldcall_e2ee::keys::{Confirmation, dtls_fingerprint};
-use shieldcall_e2ee::session::{Role, ShieldState};
+use shieldcall_e2ee::session::Role;
 use shieldcall_protocol::{Hello, Inbound, RelayEvent, Signal, hang_up_mac, hang_up_message};
 
 use super::{CALL_FULL, CallStatus, Controller, Effect, IceCandidate};
@@ -137,12 +137,12 @@ impl Controller {
             )
     }
 
-    /// The person hangs up: signed once the other's hello is in (change 55), and under E2EE on
-    /// the media connection too, where no relay can drop it (change 57).
+    /// The person hangs up: signed once the other's hello is in (change 55), and once the call
+    /// is confirmed also on the media connection, where no relay can drop it (changes 57 and
+    /// 58). Not in a group, where hanging up is leaving and the relay says who left.
     pub(super) fn hang_up(&mut self) {
         let mac = self.session.hang_up();
-        let on_channel = matches!(self.session.state(), ShieldState::Locked { .. })
-            && self.channel_open.is_some();
+        let on_channel = self.session.confirmed() && self.channel_open.is_some() && !self.in_group;
         if let Some(signed) = mac.as_ref().filter(|_| on_channel) {
             self.emit(Effect::SendBinary(hang_up_message(&signed.0)));
         }
@@ -150,9 +150,13 @@ impl Controller {
         self.end(Some("You left the call.".into()), true);
     }
 
-    /// A hang-up on the media connection (only read under a lock): it ends the call if it is
-    /// the other person's own, like a signed `bye`; anything else there is dropped.
+    /// A hang-up on the media connection (only read once the call is confirmed): it ends the
+    /// call if it is the other person's own, like a signed `bye`; anything else there is
+    /// dropped. In a group the relay's `bye` says who left (the group layer reads it).
     pub(super) fn hang_up_on_channel(&mut self, message: &[u8]) {
+        if self.in_group {
+            return self.log("a hang-up on the media connection of a group pair was not read");
+        }
         let mac = hang_up_mac(message).map(Confirmation);
         if mac.is_some() && self.session.peer_hung_up(mac.as_ref()) {
             return self.end(Some("The other person hung up.".into()), true);

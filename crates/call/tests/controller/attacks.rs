@@ -243,12 +243,34 @@ fn a_hang_up_the_relay_drops_still_reaches_a_locked_call_on_the_media_connection
 }
 
 #[test]
-fn a_transport_only_hang_up_goes_through_the_relay_alone() {
+fn a_hang_up_the_relay_drops_still_reaches_a_confirmed_transport_only_call() {
+    for (host_e2ee, guest_e2ee) in [(false, true), (true, false), (false, false)] {
+        for who in [From::Host, From::Guest] {
+            let mut world = World::new(Settings { host_e2ee, guest_e2ee, ..Settings::default() });
+            world.relay = dropping(|_, s| matches!(s, Signal::Bye { .. }));
+            world.join();
+            let other = world.side(who.other());
+            assert!(matches!(other.shield(), ShieldState::Unlocked { .. }), "{:?}", other.view);
+            world.input(who, Input::HangUp);
+            let why = "The other person hung up.".to_string();
+            assert_eq!(world.side(who.other()).view.status, CallStatus::Ended(why));
+            let kinds: Vec<u8> = world.side(who).binary_sent.iter().map(|m| m[0]).collect();
+            assert!(kinds.contains(&shieldcall_protocol::HANG_UP_KIND), "{kinds:?}");
+        }
+    }
+}
+
+#[test]
+fn a_transport_only_hang_up_on_the_media_connection_that_does_not_verify_is_dropped() {
+    use shieldcall_protocol::hang_up_message;
     let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
-    world.input(From::Guest, Input::HangUp);
-    let kinds: Vec<u8> = world.guest.binary_sent.iter().map(|m| m[0]).collect();
-    assert!(!kinds.contains(&shieldcall_protocol::HANG_UP_KIND), "{kinds:?}");
-    assert!(matches!(world.host.view.status, CallStatus::Ended(_)));
+    let own = world.host.ctl.session().hang_up().unwrap().0;
+    for message in [hang_up_message(&[7; 32]), hang_up_message(&own)] {
+        world.input(From::Host, Input::ChatBinary(message));
+        assert_eq!(world.host.view.ended, None);
+        assert!(world.host.connected());
+    }
+    assert!(world.host.view.logs.iter().any(|l| l.contains("does not verify")));
 }
 
 #[test]

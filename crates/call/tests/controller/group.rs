@@ -11,7 +11,7 @@ use shieldcall_call::group::{
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::{RelayEvent, RelayRequest};
+use shieldcall_protocol::{RelayEvent, RelayRequest, Signal};
 
 use crate::harness::{From, Settings, World, joined};
 
@@ -92,6 +92,24 @@ fn a_pair_the_group_layer_starts_connects_on_its_one_joined() {
         assert!(side.connected(), "{:?}", side.view);
         assert!(!side.view.logs.iter().any(|l| l.contains("an answer to no join sent")));
     }
+}
+
+#[test]
+fn in_a_group_hanging_up_is_left_to_the_relay_and_the_group_layer() {
+    // In a group hanging up is leaving, which the group layer reads from the relay's `bye`
+    // (crate::group): a pair neither sends its hang-up on the data channel nor ends on one.
+    let mut world = World::call(transport_only());
+    for who in [From::Host, From::Guest] {
+        world.input(who, Input::JoinGroup);
+    }
+    let guests = world.guest.ctl.session().hang_up().unwrap().0;
+    world.input(From::Host, Input::ChatBinary(shieldcall_protocol::hang_up_message(&guests)));
+    assert_eq!(world.host.view.ended, None);
+    assert!(world.host.view.logs.iter().any(|l| l.contains("of a group pair was not read")));
+    world.input(From::Guest, Input::HangUp);
+    let kinds: Vec<u8> = world.guest.binary_sent.iter().map(|m| m[0]).collect();
+    assert!(!kinds.contains(&shieldcall_protocol::HANG_UP_KIND), "{kinds:?}");
+    assert!(world.guest.sent_since(0, |s| matches!(s, Signal::Bye { mac: Some(_) })) > 0);
 }
 
 #[test]
