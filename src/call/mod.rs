@@ -266,8 +266,7 @@ pub fn use_call(
         }
         let camera = media.stream.get_untracked();
         // The call ended (or the page went) while the browser asked: the camera stays off.
-        let over = weak.upgrade().is_none_or(|c| c.try_borrow().is_ok_and(|c| c.ctl.ended()));
-        if over {
+        if !call_going(&weak) {
             if let Some(camera) = &camera {
                 devices::stop_tracks(camera);
             }
@@ -299,8 +298,7 @@ pub fn use_call(
     let weak = Rc::downgrade(&call);
     Effect::new(move |seen: Option<(Vec<Device>, Vec<Device>)>| {
         let now = (media.microphones.get(), media.cameras.get());
-        let going = weak.upgrade().is_some_and(|c| c.try_borrow().is_ok_and(|c| !c.ctl.ended()));
-        if let Some((microphones, cameras)) = seen.filter(|_| going) {
+        if let Some((microphones, cameras)) = seen.filter(|_| call_going(&weak)) {
             for (kind, before, after) in
                 [("microphone", &microphones, &now.0), ("camera", &cameras, &now.1)]
             {
@@ -395,6 +393,11 @@ fn call_setup(id: CallId, role: CallRole, e2ee: bool, config: &AppConfig) -> Cal
     let ice = config.ice_settings();
     let config = SessionConfig { role, call_id: id, e2ee, policy, suite: Default::default() };
     CallSetup { config, own, link_secret, commitment, ice, arrival }
+}
+
+/// Whether the call is still there and not ended (one that is busy handling something is).
+fn call_going(weak: &Weak<RefCell<Call>>) -> bool {
+    weak.upgrade().is_some_and(|c| c.try_borrow().map_or(true, |c| !c.ctl.ended()))
 }
 
 fn with_call(weak: &Weak<RefCell<Call>>, f: impl FnOnce(&mut Call)) {

@@ -425,8 +425,6 @@ impl Transform {
             return;
         }
         self.last_key_frame_request_ms.set(now);
-        self.stats.borrow_mut().key_frame_requests += 1;
-        self.stats_dirty.set(true);
         // Rejects when nothing has been received yet; the next drop asks again. Called through
         // `Reflect` so that a throw (a browser that has it otherwise) comes back as an error
         // here: through the binding it would unwind past this frame's borrows, for good.
@@ -435,6 +433,9 @@ impl Transform {
             .and_then(|f| f.call0(transformer))
             .and_then(|p| p.dyn_into::<Promise>());
         if let Ok(request) = request {
+            // Counted once made: a browser without the call has asked for nothing.
+            self.stats.borrow_mut().key_frame_requests += 1;
+            self.stats_dirty.set(true);
             spawn_local(async move {
                 let _ = JsFuture::from(request).await;
             });
