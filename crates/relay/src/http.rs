@@ -10,11 +10,10 @@
 //! - Once `stop` turns true, no connection is accepted, and those open are given
 //!   [`GRACE`] to finish their request.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -27,7 +26,7 @@ use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
-use crate::limit::client_of;
+use crate::limit::PerClient;
 
 /// How long a client may take to send a request's head.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,7 +56,7 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.total));
-    let per_client = Arc::new(Mutex::new(HashMap::<IpAddr, usize>::new()));
+    let per_client = PerClient::default();
     loop {
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -74,9 +73,7 @@ pub async fn serve(
         let slot = if limits.trusted_proxies.contains(&remote.ip()) {
             None
         } else {
-            let Some(slot) =
-                ClientSlot::take(&per_client, client_of(remote.ip()), limits.per_client)
-            else {
+            let Some(slot) = per_client.take(remote.ip(), limits.per_client) else {
                 debug!("connection refused: this client holds as many as it may");
                 continue;
             };
@@ -117,41 +114,6 @@ pub async fn serve(
     // Every connection gives its permit back when it ends.
     let all = u32::try_from(limits.total).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(GRACE, permits.acquire_many(all)).await;
-}
-
-/// One of a client's connections, counted until dropped.
-struct ClientSlot {
-    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    client: IpAddr,
-}
-
-impl ClientSlot {
-    /// A slot if `client` may open one more, `None` if it holds `most` already.
-    fn take(
-        counts: &Arc<Mutex<HashMap<IpAddr, usize>>>,
-        client: IpAddr,
-        most: usize,
-    ) -> Option<Self> {
-        let mut map = counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let held = map.entry(client).or_insert(0);
-        if *held >= most {
-            return None;
-        }
-        *held += 1;
-        Some(ClientSlot { counts: counts.clone(), client })
-    }
-}
-
-impl Drop for ClientSlot {
-    fn drop(&mut self) {
-        let mut map = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(held) = map.get_mut(&self.client) {
-            *held -= 1;
-            if *held == 0 {
-                map.remove(&self.client);
-            }
-        }
-    }
 }
 
 /// Once `stop` is true (or its sender is gone).

@@ -1,9 +1,11 @@
 //! Per-socket rate limit: a token bucket, plus a strike count that decides when a sender is
-//! abusive rather than merely bursty; and per-address budgets (new rooms, pickup codes tried).
-//! Pure: the caller passes the time in.
+//! abusive rather than merely bursty; per-address budgets (new rooms, pickup codes tried); and
+//! per-address counts of what is open now (connections, sockets). Pure: the caller passes the
+//! time in.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 /// Strikes (dropped messages) that decay per second; a socket that keeps sending faster than
@@ -105,9 +107,83 @@ impl PerMinute {
     }
 }
 
+/// How many of something each client ([`client_of`]) holds open now, for a cap per client: the
+/// HTTP server's connections and the relay's sockets each keep one.
+#[derive(Clone, Debug, Default)]
+pub struct PerClient(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One of a client's open things, counted until dropped.
+#[derive(Debug)]
+pub struct ClientSlot {
+    counts: PerClient,
+    client: IpAddr,
+}
+
+impl PerClient {
+    /// A slot if the client of `ip` holds fewer than `most`, counted under one lock, so two
+    /// racing callers cannot both take the last; `None` if it holds `most` already.
+    pub fn take(&self, ip: IpAddr, most: usize) -> Option<ClientSlot> {
+        let client = client_of(ip);
+        let mut counts = self.counts();
+        let held = counts.entry(client).or_insert(0);
+        if *held >= most {
+            return None;
+        }
+        *held += 1;
+        Some(ClientSlot { counts: self.clone(), client })
+    }
+
+    /// How many the client of `ip` holds now.
+    pub fn held(&self, ip: IpAddr) -> usize {
+        self.counts().get(&client_of(ip)).copied().unwrap_or(0)
+    }
+
+    /// A panic while holding the lock would be a bug in these few lines; the map stays
+    /// consistent, so counting goes on rather than poisoning every later call.
+    fn counts(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for ClientSlot {
+    /// A client leaves the map with its last slot, so the map holds only clients with some open.
+    fn drop(&mut self) {
+        let mut counts = self.counts.counts();
+        if let Some(held) = counts.get_mut(&self.client) {
+            *held -= 1;
+            if *held == 0 {
+                counts.remove(&self.client);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_holds_up_to_its_cap_and_a_slot_given_back_frees_one() {
+        let counts = PerClient::default();
+        let (a, b) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let first = counts.take(a, 2).expect("one");
+        let _second = counts.take(a, 2).expect("two");
+        assert!(counts.take(a, 2).is_none(), "a third is over the cap");
+        assert!(counts.take(b, 2).is_some(), "another client counts apart");
+        drop(first);
+        assert_eq!(counts.held(a), 1);
+        assert!(counts.take(a, 2).is_some(), "the slot given back is free again");
+    }
+
+    #[test]
+    fn a_v6_subnet_is_one_client_and_leaves_the_map_with_its_last_slot() {
+        let counts = PerClient::default();
+        let one = counts.take("2001:db8::1".parse().unwrap(), 2).unwrap();
+        let two = counts.take("2001:db8::2".parse().unwrap(), 2).unwrap();
+        assert!(counts.take("2001:db8::3".parse().unwrap(), 2).is_none(), "one /64");
+        drop((one, two));
+        assert!(counts.0.lock().unwrap().is_empty());
+    }
     use std::time::Duration;
 
     #[test]

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::cluster::Cluster;
 use crate::config::Config;
-use crate::limit::{PerMinute, client_of};
+use crate::limit::{ClientSlot, PerClient, PerMinute};
 use crate::metrics::Metrics;
 
 mod handover;
@@ -225,8 +225,8 @@ pub struct Relay {
     pickups_tried: Mutex<PerMinute>,
     next_id: AtomicU64,
     sockets: AtomicUsize,
-    /// Open sockets per client address (an address leaves the map with its last socket).
-    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Open sockets per client.
+    per_client: PerClient,
     max_sockets: usize,
     max_sockets_per_ip: usize,
     max_queued_bytes: usize,
@@ -257,19 +257,12 @@ pub fn short(call_id: &str) -> String {
 /// shutdown can wait for the closing handshakes.
 pub struct SocketGuard {
     relay: Arc<Relay>,
-    ip: IpAddr,
+    _client: ClientSlot,
 }
 
 impl Drop for SocketGuard {
     fn drop(&mut self) {
         self.relay.sockets.fetch_sub(1, Ordering::SeqCst);
-        let mut per_ip = lock(&self.relay.per_ip);
-        if let Some(n) = per_ip.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                per_ip.remove(&self.ip);
-            }
-        }
     }
 }
 
@@ -288,7 +281,7 @@ impl Relay {
             pickups_tried: Mutex::new(PerMinute::new(PICKUPS_PER_MINUTE)),
             next_id: AtomicU64::new(1),
             sockets: AtomicUsize::new(0),
-            per_ip: Mutex::new(HashMap::new()),
+            per_client: PerClient::default(),
             max_sockets: config.max_sockets,
             max_sockets_per_ip: config.max_sockets_per_ip,
             max_queued_bytes: config.max_queued_bytes,
@@ -329,19 +322,17 @@ impl Relay {
 
     /// Count a new socket from `ip`, unless the relay or that address is at its cap.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<SocketGuard, Crowded> {
-        let ip = client_of(ip);
-        let mut per_ip = lock(&self.per_ip);
-        // Checked and counted under one lock, so two racing sockets cannot both take the last.
-        if self.sockets.load(Ordering::SeqCst) >= self.max_sockets {
+        // Each count is checked and taken in one step, so two racing sockets cannot both take
+        // the last place; the relay's is given back if the address has none left.
+        let below_cap = |n: usize| (n < self.max_sockets).then_some(n + 1);
+        if self.sockets.fetch_update(Ordering::SeqCst, Ordering::SeqCst, below_cap).is_err() {
             return Err(Crowded::Relay);
         }
-        let mine = per_ip.entry(ip).or_insert(0);
-        if *mine >= self.max_sockets_per_ip {
+        let Some(client) = self.per_client.take(ip, self.max_sockets_per_ip) else {
+            self.sockets.fetch_sub(1, Ordering::SeqCst);
             return Err(Crowded::Address);
-        }
-        *mine += 1;
-        self.sockets.fetch_add(1, Ordering::SeqCst);
-        Ok(SocketGuard { relay: self.clone(), ip })
+        };
+        Ok(SocketGuard { relay: self.clone(), _client: client })
     }
 
     pub fn open_sockets(&self) -> usize {
