@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   endedWith, framesKeepComing, hostNewCall, joinCall, remoteFramesDecoded, securityCode, setE2ee, shield,
-  shieldLabel, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  shieldLabel, startRelay, waitForChatMessage, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 /** Every state `who`'s shield shows until `stop()`, polled every 50 ms. */
@@ -148,6 +148,15 @@ describe('a relay that says each person hung up, in the other one\'s name', () =
   }));
 });
 
+/** `from`'s data channel is open: a chat message from it reaches `to` (chat goes on it). */
+async function channelCarries(from, to, text) {
+  await from.page.click('[data-control=chat]');
+  await from.page.fill('[data-chat-input]', text);
+  await from.page.keyboard.press('Enter');
+  await to.page.click('[data-control=chat]');
+  await waitForChatMessage(to, text);
+}
+
 describe('a relay that drops every hang-up', () => {
   let relay;
   before(async () => { relay = await startRelay(['--mitm-drop-bye']); });
@@ -161,6 +170,7 @@ describe('a relay that drops every hang-up', () => {
     await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
     await waitForRemoteFrames(guest);
+    await channelCarries(host, guest, 'the channel is open');
     const pressed = performance.now();
     await host.page.click('[data-control=hang-up]');
     assert.match(await endedWith(guest, 10000), /hung up/);
@@ -175,6 +185,7 @@ describe('a relay that drops every hang-up', () => {
     await joinCall(guest, link);
     await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
     await waitForRemoteFrames(host);
+    await channelCarries(guest, host, 'the channel is open');
     const pressed = performance.now();
     await guest.page.click('[data-control=hang-up]');
     assert.match(await endedWith(host, 10000), /hung up/);

@@ -1,6 +1,7 @@
-//! A person's hang-up on the media connection (PROTOCOL.md change 57): under E2EE the signed
-//! `bye` of change 55 goes over the data channel as well as through the relay, so that a relay
-//! that drops it cannot leave the other side waiting on a connection that is gone.
+//! A person's hang-up on the media connection (PROTOCOL.md changes 57 and 58): once a call is
+//! confirmed (under E2EE or transport-only, not in a group) the signed `bye` of change 55 goes
+//! over the data channel as well as through the relay, so that a relay that drops it cannot
+//! leave the other side waiting on a connection that is gone.
 //!
 //! ```text
 //! binary data-channel message   0x06 || mac (32)

@@ -51,7 +51,9 @@ impl Controller {
         self.log(format!("the media state was not sent: {reason}"));
     }
 
-    /// A binary message on the data channel: with E2EE off, the other person's media state.
+    /// A binary message on the data channel: a merge; under E2EE a hang-up or a move intent
+    /// (chat and the media state come sealed); with E2EE off the other person's media state, a
+    /// transfer offer or a hang-up.
     pub(super) fn binary_received(&mut self, bytes: &[u8]) {
         if bytes.first() == Some(&crate::group::MERGE_KIND) {
             return self.merge_received(bytes);

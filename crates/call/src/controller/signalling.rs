@@ -142,7 +142,8 @@ impl Controller {
     /// 58). Not in a group, where hanging up is leaving and the relay says who left.
     pub(super) fn hang_up(&mut self) {
         let mac = self.session.hang_up();
-        let on_channel = self.session.confirmed() && self.channel_open.is_some() && !self.in_group;
+        let channel = self.channel_open.is_some() && self.channel_open == self.current_link();
+        let on_channel = self.session.confirmed() && channel && !self.in_group;
         if let Some(signed) = mac.as_ref().filter(|_| on_channel) {
             self.emit(Effect::SendBinary(hang_up_message(&signed.0)));
         }
@@ -168,6 +169,12 @@ impl Controller {
     /// other person's ends it (change 55). The relay's word alone is taken as the other person
     /// leaving, which a call whose media still flows outlives.
     fn peer_bye(&mut self, mac: Option<&str>) {
+        if self.in_group {
+            // Hanging up is leaving a group, also when a relay sends the `bye` unaddressed:
+            // it would otherwise end this page's calls with every other member.
+            self.log("relay: a hang-up in a group, taken as the member leaving");
+            return self.relay_says_peer_left();
+        }
         let mac = mac.and_then(Confirmation::from_base64url);
         if self.session.peer_hung_up(mac.as_ref()) {
             return self.end(Some("The other person hung up.".into()), true);

@@ -265,12 +265,31 @@ fn a_transport_only_hang_up_on_the_media_connection_that_does_not_verify_is_drop
     use shieldcall_protocol::hang_up_message;
     let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
     let own = world.host.ctl.session().hang_up().unwrap().0;
-    for message in [hang_up_message(&[7; 32]), hang_up_message(&own)] {
+    let mut short = hang_up_message(&[7; 32]);
+    short.pop();
+    for message in [hang_up_message(&[7; 32]), hang_up_message(&own), short] {
         world.input(From::Host, Input::ChatBinary(message));
         assert_eq!(world.host.view.ended, None);
         assert!(world.host.connected());
     }
     assert!(world.host.view.logs.iter().any(|l| l.contains("does not verify")));
+}
+
+#[test]
+fn a_hang_up_before_the_call_is_confirmed_goes_through_the_relay_alone() {
+    for host_e2ee in [true, false] {
+        let mut world = World::new(Settings { host_e2ee, ..Settings::default() });
+        world.relay = dropping(|_, s| matches!(s, Signal::Confirm(_)));
+        world.join();
+        assert!(world.guest.link.as_ref().is_some_and(|l| l.channel_open));
+        assert!(!world.guest.ctl.session().confirmed());
+        world.input(From::Guest, Input::HangUp);
+        let kinds: Vec<u8> = world.guest.binary_sent.iter().map(|m| m[0]).collect();
+        assert!(!kinds.contains(&shieldcall_protocol::HANG_UP_KIND), "{kinds:?}");
+        // Before any confirmation the relay's `bye` counts.
+        let why = "The other person hung up.".to_string();
+        assert_eq!(world.host.view.status, CallStatus::Ended(why));
+    }
 }
 
 #[test]

@@ -110,6 +110,10 @@ fn in_a_group_hanging_up_is_left_to_the_relay_and_the_group_layer() {
     let kinds: Vec<u8> = world.guest.binary_sent.iter().map(|m| m[0]).collect();
     assert!(!kinds.contains(&shieldcall_protocol::HANG_UP_KIND), "{kinds:?}");
     assert!(world.guest.sent_since(0, |s| matches!(s, Signal::Bye { mac: Some(_) })) > 0);
+    // Its signed `bye`, delivered unaddressed (as a relay may), is the member leaving: this
+    // page's call, with everyone else in the group, goes on.
+    assert_eq!(world.host.view.ended, None);
+    assert!(world.host.view.logs.iter().any(|l| l.contains("taken as the member leaving")));
 }
 
 #[test]
