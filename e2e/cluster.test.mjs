@@ -1,11 +1,12 @@
 // A relay cluster for real: three relay processes sharing rooms through a real redis-server,
-// two browsers on different nodes, and the host's node killed mid-call.
+// two browsers on different nodes, the host's node killed mid-call, and a call moved to another
+// device through another node.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  hostNewCall, joinCall, pressJoin, securityCode, startFailoverProxy, startRedis, startRelay,
-  waitForRemoteFrames, waitForShield, withHostAndGuest,
+  endedWith, framesKeepComing, hostNewCall, joinCall, person, pressJoin, securityCode, startFailoverProxy,
+  startRedis, startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 let redis;
@@ -53,6 +54,33 @@ test('host and guest on different relay nodes: the call locks, and goes on when 
     assert.doesNotMatch(b.logs() + c.logs(), /panicked/);
   } finally {
     await balancer.stop();
+  }
+}));
+
+test('a call moves to another device through another node: re-keyed, both locked with a new code', () => withHostAndGuest(async (host, guest) => {
+  const [, b, c] = nodes; // A was killed above
+  const link = await hostNewCall(host, b.url);
+  await joinCall(guest, link.replace(b.url, c.url));
+  await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+  const before = await securityCode(guest);
+  // The token is issued on node B; the new device presents it to node C.
+  await host.page.click('[data-action=features]');
+  await host.page.click('[data-feature=move-device]');
+  await host.page.waitForSelector('[data-move-link]', { timeout: 10000 });
+  const moveUrl = (await host.page.inputValue('[data-move-url]')).replace(b.url, c.url);
+  const phone = await person('phone');
+  try {
+    await joinCall(phone, moveUrl);
+    assert.equal(await endedWith(host), 'This call moved to another device.');
+    await told(guest, 'The other person moved the call to another device.');
+    await Promise.all([waitForShield(phone, 'locked'), waitForShield(guest, 'locked')]);
+    const after = await securityCode(phone);
+    assert.equal(await securityCode(guest), after);
+    assert.notEqual(after, before);
+    await waitForRemoteFrames(phone, 20);
+    await framesKeepComing(guest, 20);
+  } finally {
+    await phone.close();
   }
 }));
 

@@ -24,6 +24,17 @@
 //! relay). A member that does not come back: its place expires, and the other member's node,
 //! seeing it gone at three renewals in a row, tells its socket `peer-left`.
 //!
+//! Moving a place to another device: a member's move token is named to Redis by its hash,
+//!
+//! ```text
+//! shieldcall:move:<sha-256 of the token, 32 hex>   "<its place's key> <node> <member> <expiry, ms>"
+//! ```
+//!
+//! (kept [`MOVE_REMEMBERED_MS`] past its expiry, then "used" once used, so that a late or second
+//! try is told why). One script issues it (only while the place is the member's, replacing its
+//! earlier unused one); one takes the place with it, atomically: the new socket gets the place
+//! and a fresh token, the old socket's node is told `moved`, the other member's `peer-moved`.
+//!
 //! Redis unreachable: joins get `error` "the relay cannot reach its cluster", messages get an
 //! `error` back, `/healthz` says 503, and the node retries. When Redis comes back empty (a
 //! restart), each node's renewal writes its members' places back, so calls go on.
@@ -41,15 +52,15 @@ use redis::{
     AsyncConnectionConfig, FromRedisValue, RedisError, RedisResult, Script, ScriptInvocation,
 };
 use sha2::{Digest, Sha256};
-use shieldcall_protocol::RelayEvent;
+use shieldcall_protocol::{MoveRefusal, RelayEvent};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, timeout};
 use tracing::{error, info, warn};
 
 use crate::config::ClusterConfig;
 use crate::rooms::{
-    Forward, KICK_IDLE, KICK_REPLACED, Kick, Membership, QUEUE_LEN, Refused, RejoinToken, Relay,
-    deliver_to, short,
+    Forward, KICK_IDLE, KICK_MOVED, KICK_REPLACED, Kick, Membership, QUEUE_LEN, Refused,
+    RejoinToken, Relay, deliver_to, short,
 };
 
 /// How long to wait for Redis to accept a connection, and for one answer.
@@ -151,6 +162,53 @@ end
 return out
 ";
 
+/// How long a move token's key outlives the token, so that a late try hears "expired" or
+/// "used", not "unknown".
+pub const MOVE_REMEMBERED_MS: u64 = 10 * 60 * 1000;
+
+/// Issue a move token (KEYS: own place, the token's key, the member's previous token's key or
+/// the token's again; ARGV: holder, validity ms, [`MOVE_REMEMBERED_MS`]). 1: issued; 0: the
+/// place is no longer this member's.
+const ISSUE_MOVE: &str = r"
+local mine = redis.call('GET', KEYS[1])
+if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+if KEYS[3] ~= KEYS[2] and redis.call('GET', KEYS[3]) ~= 'used' then redis.call('DEL', KEYS[3]) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[2], KEYS[1] .. ' ' .. ARGV[1] .. ' ' .. (now + ttl), 'PX', ttl + tonumber(ARGV[3]))
+return 1
+";
+
+/// Take a place with a move token (KEYS: the token's key, the room's two places; ARGV: holder,
+/// hash of a fresh token, lease ms). Returns {outcome, place, other}: "moved" (the place is
+/// the new socket's; the old one's node is told `moved`, the other member's `peer-moved`), or
+/// "unknown", "used", "expired" (the token's time is up, or whoever asked for it left).
+const JOIN_MOVING: &str = r"
+local mv = redis.call('GET', KEYS[1])
+if not mv then return {'unknown', '', ''} end
+if mv == 'used' then return {'used', '', ''} end
+local place, n, m, expires = string.match(mv, '^(%S+) (%S+) (%S+) (%d+)$')
+local i
+if place == KEYS[2] then i = 1 elseif place == KEYS[3] then i = 2 else return {'unknown', '', ''} end
+local cur = redis.call('GET', KEYS[1 + i])
+if not cur or string.sub(cur, 1, #n + #m + 2) ~= n .. ' ' .. m .. ' ' then return {'expired', '', ''} end
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) >= tonumber(expires) then
+  return {'expired', '', ''}
+end
+redis.call('SET', KEYS[1], 'used', 'KEEPTTL')
+redis.call('SET', KEYS[1 + i], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
+redis.call('PUBLISH', 'shieldcall:node:' .. n, 'moved ' .. m)
+local o = redis.call('GET', KEYS[4 - i])
+if o then
+  local on, om = string.match(o, '^(%S+) (%S+) ')
+  redis.call('PUBLISH', 'shieldcall:node:' .. on, 'peer-moved ' .. om .. ' ' .. ARGV[1])
+  return {'moved', tostring(i - 1), on .. ' ' .. om}
+end
+return {'moved', tostring(i - 1), ''}
+";
+
 /// A member whose socket is on this node.
 struct Local {
     /// `shieldcall:room:<hash>`, the prefix of its two places.
@@ -171,6 +229,8 @@ struct Local {
     last_activity: Instant,
     /// The call id as logs show it.
     call: String,
+    /// The key of the latest move token issued for its place (an earlier unused one goes).
+    move_key: Option<String>,
 }
 
 impl Local {
@@ -202,6 +262,8 @@ pub struct Cluster {
     forward: Script,
     leave: Script,
     renew: Script,
+    issue_move: Script,
+    join_moving: Script,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -215,6 +277,24 @@ fn first_member_id() -> u64 {
     // Without the OS's randomness the relay cannot run safely at all.
     getrandom::getrandom(&mut bytes).expect("the OS provides randomness");
     u64::from_le_bytes(bytes) >> 12
+}
+
+/// A member registered on this node, before its script said which place it has.
+struct Pending {
+    id: u64,
+    queue: mpsc::Receiver<Utf8Bytes>,
+    queued: Arc<AtomicUsize>,
+    kick: watch::Receiver<Option<Kick>>,
+}
+
+/// `shieldcall:room:<hash>`, the prefix of a call's two places.
+fn room_key(call_id: &str) -> String {
+    format!("shieldcall:room:{}", hex32(call_id.as_bytes()))
+}
+
+/// `shieldcall:move:<hash>`: a move token as Redis knows it.
+fn move_key(token: &RejoinToken) -> String {
+    format!("shieldcall:move:{}", hex32(&token.bytes()))
 }
 
 /// The first 16 bytes of SHA-256 of `bytes`, in hex: how call ids and rejoin tokens are named
@@ -244,6 +324,8 @@ impl Cluster {
             forward: Script::new(FORWARD),
             leave: Script::new(LEAVE),
             renew: Script::new(RENEW),
+            issue_move: Script::new(ISSUE_MOVE),
+            join_moving: Script::new(JOIN_MOVING),
         }
     }
 
@@ -312,17 +394,127 @@ impl Cluster {
         if !self.is_up() {
             return Err(Refused::ClusterDown);
         }
+        let pending = self.register(call_id);
+        let room = room_key(call_id);
+        let fresh = RejoinToken::generate();
+        let presented = rejoin.map(|t| hex32(&t.bytes())).unwrap_or_default();
+        let mut may_create = false;
+        let answer: Vec<String> = loop {
+            let mut call = self.join.prepare_invoke();
+            call.key(format!("{room}:0")).key(format!("{room}:1")).arg(self.holder(pending.id));
+            call.arg(&presented).arg(hex32(&fresh.bytes()));
+            call.arg(self.lease.as_millis() as u64).arg(u8::from(may_create));
+            let answer: Vec<String> = match self.invoke(&call).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    self.failed(&e).await;
+                    return self.refused(pending, Refused::ClusterDown);
+                }
+            };
+            self.succeeded();
+            if answer.first().map(String::as_str) == Some("new") && !may_create {
+                if !relay.allow_new_room(ip) {
+                    return self.refused(pending, Refused::TooManyNewRooms);
+                }
+                may_create = true;
+                continue;
+            }
+            break answer;
+        };
+        let [outcome, slot, other] = answer.as_slice() else {
+            return self.unexpected(pending, "join");
+        };
+        let (replaced, slot) = match (outcome.as_str(), slot.parse::<usize>()) {
+            ("full", _) => return self.refused(pending, Refused::Full),
+            ("replaced", Ok(slot @ 0..=1)) => (true, slot),
+            ("joined", Ok(slot @ 0..=1)) => (false, slot),
+            _ => return self.unexpected(pending, "join"),
+        };
+        let token = match (replaced, rejoin) {
+            (true, Some(token)) => token,
+            _ => fresh,
+        };
+        Ok(self.seat(pending, slot, token, other, replaced, false))
+    }
+
+    /// Take the place a move token was issued for, as [`Relay::join_moving`] does.
+    pub async fn join_moving(
+        &self,
+        call_id: &str,
+        moving: RejoinToken,
+    ) -> Result<Membership, Refused> {
+        if !self.is_up() {
+            return Err(Refused::ClusterDown);
+        }
+        let pending = self.register(call_id);
+        let room = room_key(call_id);
+        let fresh = RejoinToken::generate();
+        let mut call = self.join_moving.prepare_invoke();
+        call.key(move_key(&moving)).key(format!("{room}:0")).key(format!("{room}:1"));
+        call.arg(self.holder(pending.id)).arg(hex32(&fresh.bytes()));
+        call.arg(self.lease.as_millis() as u64);
+        let answer: Vec<String> = match self.invoke(&call).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                self.failed(&e).await;
+                return self.refused(pending, Refused::ClusterDown);
+            }
+        };
+        self.succeeded();
+        let [outcome, slot, other] = answer.as_slice() else {
+            return self.unexpected(pending, "move");
+        };
+        let slot = match (outcome.as_str(), slot.parse::<usize>()) {
+            ("moved", Ok(slot @ 0..=1)) => slot,
+            ("unknown", _) => return self.refused(pending, Refused::Move(MoveRefusal::Unknown)),
+            ("used", _) => return self.refused(pending, Refused::Move(MoveRefusal::Used)),
+            ("expired", _) => return self.refused(pending, Refused::Move(MoveRefusal::Expired)),
+            _ => return self.unexpected(pending, "move"),
+        };
+        Ok(self.seat(pending, slot, fresh, other, false, true))
+    }
+
+    /// A token for another device to take member `id`'s place, valid for `ttl` (replacing its
+    /// earlier unused one): `Ok(None)` if the place is no longer its own.
+    pub async fn issue_move(&self, id: u64, ttl: Duration) -> Result<Option<RejoinToken>, Refused> {
+        let token = RejoinToken::generate();
+        let key = move_key(&token);
+        let (mine, previous) = {
+            let members = lock(&self.members);
+            let Some(local) = members.get(&id) else { return Ok(None) };
+            let Some(slot) = local.slot else { return Ok(None) };
+            (local.keys(slot).0, local.move_key.clone().unwrap_or_else(|| key.clone()))
+        };
+        let mut call = self.issue_move.prepare_invoke();
+        call.key(mine).key(&key).key(previous).arg(self.holder(id));
+        call.arg(ttl.as_millis() as u64).arg(MOVE_REMEMBERED_MS);
+        match self.invoke::<i64>(&call).await {
+            Ok(1) => {
+                self.succeeded();
+                if let Some(local) = lock(&self.members).get_mut(&id) {
+                    local.move_key = Some(key);
+                }
+                Ok(Some(token))
+            }
+            Ok(_) => Ok(None),
+            Err(e) => {
+                self.failed(&e).await;
+                Err(Refused::ClusterDown)
+            }
+        }
+    }
+
+    /// A new member id, registered before its script runs: the other member's first events
+    /// may arrive before its answer does.
+    fn register(&self, call_id: &str) -> Pending {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (queue_tx, queue_rx) = mpsc::channel(QUEUE_LEN);
+        let (queue_tx, queue) = mpsc::channel(QUEUE_LEN);
         let queued = Arc::new(AtomicUsize::new(0));
-        let (kick_tx, kick_rx) = watch::channel(None);
-        let room = format!("shieldcall:room:{}", hex32(call_id.as_bytes()));
-        // Registered before the script runs: the other member's first events may arrive before
-        // its answer does.
+        let (kick_tx, kick) = watch::channel(None);
         lock(&self.members).insert(
             id,
             Local {
-                room: room.clone(),
+                room: room_key(call_id),
                 slot: None,
                 token_hash: String::new(),
                 peer: None,
@@ -333,56 +525,37 @@ impl Cluster {
                 kick: kick_tx,
                 last_activity: Instant::now(),
                 call: short(call_id),
+                move_key: None,
             },
         );
-        let fresh = RejoinToken::generate();
-        let presented = rejoin.map(|t| hex32(&t.bytes())).unwrap_or_default();
-        let mut may_create = false;
-        let refused = |why| {
-            lock(&self.members).remove(&id);
-            Err(why)
-        };
-        let answer: Vec<String> = loop {
-            let mut call = self.join.prepare_invoke();
-            call.key(format!("{room}:0")).key(format!("{room}:1")).arg(self.holder(id));
-            call.arg(&presented).arg(hex32(&fresh.bytes()));
-            call.arg(self.lease.as_millis() as u64).arg(u8::from(may_create));
-            let answer: Vec<String> = match self.invoke(&call).await {
-                Ok(answer) => answer,
-                Err(e) => {
-                    self.failed(&e).await;
-                    return refused(Refused::ClusterDown);
-                }
-            };
-            self.succeeded();
-            if answer.first().map(String::as_str) == Some("new") && !may_create {
-                if !relay.allow_new_room(ip) {
-                    return refused(Refused::TooManyNewRooms);
-                }
-                may_create = true;
-                continue;
-            }
-            break answer;
-        };
-        // A script of this very file answers: anything else is a bug, or not our Redis.
-        let unexpected = || {
-            warn!("unexpected answer from the cluster's join script");
-            refused(Refused::ClusterDown)
-        };
-        let [outcome, slot, other] = answer.as_slice() else { return unexpected() };
-        let (replaced, slot) = match (outcome.as_str(), slot.parse::<usize>()) {
-            ("full", _) => return refused(Refused::Full),
-            ("replaced", Ok(slot @ 0..=1)) => (true, slot),
-            ("joined", Ok(slot @ 0..=1)) => (false, slot),
-            _ => return unexpected(),
-        };
-        let token = match (replaced, rejoin) {
-            (true, Some(token)) => token,
-            _ => fresh,
-        };
-        let peer = (!other.is_empty()).then(|| other.clone());
+        Pending { id, queue, queued, kick }
+    }
+
+    fn refused(&self, pending: Pending, why: Refused) -> Result<Membership, Refused> {
+        lock(&self.members).remove(&pending.id);
+        Err(why)
+    }
+
+    /// A script of this very file answers: anything else is a bug, or not our Redis.
+    fn unexpected(&self, pending: Pending, script: &str) -> Result<Membership, Refused> {
+        warn!(script, "unexpected answer from a cluster script");
+        self.refused(pending, Refused::ClusterDown)
+    }
+
+    /// `pending` got place `slot` with `token`, `other` (`<node> <member>`, or empty) in the
+    /// other place.
+    fn seat(
+        &self,
+        pending: Pending,
+        slot: usize,
+        token: RejoinToken,
+        other: &str,
+        replaced: bool,
+        moved: bool,
+    ) -> Membership {
+        let peer = (!other.is_empty()).then(|| other.to_string());
         let peers = u8::from(peer.is_some());
-        if let Some(local) = lock(&self.members).get_mut(&id) {
+        if let Some(local) = lock(&self.members).get_mut(&pending.id) {
             local.slot = Some(slot);
             local.token_hash = hex32(&token.bytes());
             // Only if there was one: a peer that joined just after us may already have told us.
@@ -390,20 +563,20 @@ impl Cluster {
                 local.peer = peer;
             }
         }
-        Ok(Membership {
-            id,
+        Membership {
+            id: pending.id,
             slot,
             peers,
             rejoin: token,
             replaced,
-            moved: false,
+            moved,
             // A cluster's rooms are never opened to a group.
             place: 0,
             group: None,
-            queue: queue_rx,
-            queued,
-            kick: kick_rx,
-        })
+            queue: pending.queue,
+            queued: pending.queued,
+            kick: pending.kick,
+        }
     }
 
     /// Hand `text` from member `from` to the other member, wherever it is.
@@ -501,6 +674,14 @@ impl Cluster {
             }
             "replaced" => {
                 local.kick.send_replace(Some(KICK_REPLACED));
+            }
+            "moved" => {
+                local.kick.send_replace(Some(KICK_MOVED));
+            }
+            "peer-moved" => {
+                local.peer = Some(rest.to_string());
+                local.peer_missing = 0;
+                local.deliver(RelayEvent::PeerMoved.to_json().into(), self.max_queued_bytes);
             }
             _ => {}
         }

@@ -498,6 +498,11 @@ impl Relay {
         self.move_ttl.as_secs()
     }
 
+    /// How long a move token stays valid.
+    pub fn move_ttl(&self) -> Duration {
+        self.move_ttl
+    }
+
     /// Give a new socket place `place` in `room` (which has one free), telling the other member
     /// `event` (in a group, every other member `member-joined`).
     fn seat(

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use shieldcall_protocol::{
-    GroupEvent, MAX_GROUP, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken, RefusedRequest, RelayEvent,
-    RelayRequest, Signal, SignalError,
+    GroupEvent, MAX_GROUP, MAX_SIGNAL_BYTES, MoveToken, RefusedRequest, RelayEvent, RelayRequest,
+    Signal, SignalError,
 };
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tracing::{debug, info, warn};
@@ -122,8 +122,7 @@ pub async fn run(
     };
     let joined = match (claim, relay.cluster()) {
         (Claim::Move(token), None) => relay.join_moving(&call_id, token, Instant::now()),
-        // The cluster's rooms hold no move tokens (none is ever issued there).
-        (Claim::Move(_), Some(_)) => Err(Refused::Move(MoveRefusal::Unknown)),
+        (Claim::Move(token), Some(cluster)) => cluster.join_moving(&call_id, token).await,
         (Claim::Place(rejoin), Some(cluster)) => cluster.join(&relay, &call_id, rejoin, ip).await,
         (Claim::Place(rejoin), None) => relay.join(&call_id, rejoin, ip),
     };
@@ -363,7 +362,8 @@ async fn serve(
                 }
                 let refused = match (answered, msg) {
                     (Some(RelayRequest::Move {}), _) => {
-                        if !send(ws, move_token(relay, call_id, member)).await { return Exit::Gone }
+                        let answer = move_token(relay, call_id, member).await;
+                        if !send(ws, answer).await { return Exit::Gone }
                         None
                     }
                     (Some(request), _) => {
@@ -410,18 +410,23 @@ fn is_move_request(text: &Utf8Bytes) -> bool {
 }
 
 /// The answer to a move request: a fresh token for this member's place, or why there is none.
-fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Message {
-    if relay.cluster().is_some() {
-        // A cluster's rooms live in Redis, which has no move tokens (yet).
-        return refusal(
-            RefusedRequest::Move,
-            "moving a call to another device is not available on this relay",
-        );
-    }
+async fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Message {
     if relay.is_group(call_id) {
         return refusal(RefusedRequest::Move, "a group call cannot be moved to another device");
     }
-    match relay.issue_move(call_id, member.id, Instant::now()) {
+    let issued = match relay.cluster() {
+        // A cluster's rooms are never groups.
+        Some(cluster) => match cluster.issue_move(member.id, relay.move_ttl()).await {
+            Ok(issued) => issued,
+            Err(_) => {
+                let why =
+                    "the relay cannot reach its cluster: no move token, try again in a moment";
+                return refusal(RefusedRequest::Move, why);
+            }
+        },
+        None => relay.issue_move(call_id, member.id, Instant::now()),
+    };
+    match issued {
         // The token goes to this socket only; the log says that one was issued, never which.
         Some(token) => {
             relay.metrics.move_token_issued();

@@ -14,7 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    Client, Spawned, call_id, http_get, join, metric, open, rejoin, scrape, spawn, wait_health,
+    Client, Spawned, ask_to_move, call_id, http_get, join, metric, move_refused, open, open_moving,
+    rejoin, scrape, spawn, still_talking, wait_health,
 };
 use futures_util::StreamExt;
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
@@ -119,13 +120,6 @@ async fn pair(a: SocketAddr, b: SocketAddr, call: &str) -> (Client, Client) {
     (host, guest)
 }
 
-async fn still_talking(a: &mut Client, b: &mut Client) {
-    a.send(r#"{"t":"ice","candidate":"still-a"}"#).await;
-    assert_eq!(b.recv().await, r#"{"t":"ice","candidate":"still-a"}"#);
-    b.send(r#"{"t":"ice","candidate":"still-b"}"#).await;
-    assert_eq!(a.recv().await, r#"{"t":"ice","candidate":"still-b"}"#);
-}
-
 fn ice(who: &str, n: usize) -> String {
     format!(r#"{{"t":"ice","candidate":"{who}-{n}"}}"#)
 }
@@ -193,26 +187,91 @@ async fn host_and_guest_on_two_nodes_talk_in_order_and_a_third_on_another_is_ful
 }
 
 #[tokio::test]
-async fn a_cluster_issues_no_move_tokens_and_the_call_goes_on() {
-    // Moving a place lives in one relay's memory; a cluster's rooms are in Redis, which has
-    // no move tokens yet. Said plainly, and nothing in the room changes.
+async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
     let redis = Redis::start();
-    let (a, b) = (node(&redis, "a").await, node(&redis, "b").await);
+    let (a, b, c) = (node(&redis, "a").await, node(&redis, "b").await, node(&redis, "c").await);
     let call = call_id();
     let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
-    host.send(r#"{"t":"move"}"#).await;
-    let reason = "moving a call to another device is not available on this relay";
-    assert_eq!(host.recv_refusal().await, (reason.into(), Some("move".into())));
-    // Parks and transfers alike, each refusal naming its request so the page can say which.
-    let reason = "parking or transferring a call is not available on this relay";
-    host.send(r#"{"t":"park","deposit":"AAAA"}"#).await;
-    assert_eq!(host.recv_refusal().await, (reason.into(), Some("park".into())));
-    host.send(r#"{"t":"transfer","name":"Alex"}"#).await;
-    assert_eq!(host.recv_refusal().await, (reason.into(), Some("transfer".into())));
-    let mut phone = common::open_moving(b.addr, &call, &host.rejoin.clone()).await;
-    assert_eq!(phone.recv().await, r#"{"t":"move-refused","reason":"unknown"}"#);
+    let token = ask_to_move(&mut host, 120).await;
     guest.expect_quiet(Duration::from_millis(100)).await;
+
+    // The new device comes through a third node: the place is its own, with a new token; the
+    // guest hears `peer-moved`, never `peer-left`; the old device is told and closed.
+    let mut phone = open_moving(c.addr, &call, &token).await;
+    let joined: serde_json::Value = serde_json::from_str(&phone.recv().await).unwrap();
+    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
+    let phone_rejoin = joined["rejoin"].as_str().unwrap().to_string();
+    assert_ne!(phone_rejoin, host.rejoin, "the new device's place has a token of its own");
+    assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
+    assert_eq!(host.recv().await, r#"{"t":"moved"}"#);
+    assert_eq!(host.recv_close().await, (1000, "moved to another device".to_string()));
+    still_talking(&mut guest, &mut phone).await;
+    // Past a few renewals: the guest's node knows its peer moved, so nothing more is said.
+    tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
+    guest.expect_quiet(Duration::from_millis(100)).await;
+    still_talking(&mut phone, &mut guest).await;
+
+    // The link opened a second time, on any node: refused, and the phone keeps its place.
+    move_refused(a.addr, &call, &token, "used").await;
+    // The old device's rejoin token no longer counts.
+    let mut old = open(b.addr, &call, Some(&host.rejoin)).await;
+    assert_eq!(old.recv().await, r#"{"t":"full"}"#);
+    // The phone's own rejoin token takes its place back through another node.
+    let mut phone = rejoin(a.addr, &call, Some(&phone_rejoin), 1).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut guest, &mut phone).await;
+    // And it can move on again, with a new token.
+    assert_ne!(ask_to_move(&mut phone, 120).await, token);
+    assert_eq!(metric(&scrape(&c).await, "shieldcall_relay_moves_total"), 1);
+    // Node a issued the host's token and, after the rejoin, the phone's.
+    assert_eq!(metric(&scrape(&a).await, "shieldcall_relay_move_tokens_issued_total"), 2);
+
+    // Parking and transferring still live in one relay's memory: refused, naming the request.
+    let reason = "parking or transferring a call is not available on this relay";
+    guest.send(r#"{"t":"park","deposit":"AAAA"}"#).await;
+    assert_eq!(guest.recv_refusal().await, (reason.into(), Some("park".into())));
+    guest.send(r#"{"t":"transfer","name":"Alex"}"#).await;
+    assert_eq!(guest.recv_refusal().await, (reason.into(), Some("transfer".into())));
+    still_talking(&mut phone, &mut guest).await;
+
+    // Neither a log nor Redis holds a move token: Redis only its hash.
+    for relay in [a, b, c] {
+        let logs = relay.stderr();
+        assert!(!logs.contains(&token), "a move token in the log: {logs}");
+    }
+    let dump = redis_cli(&redis, &["--scan"]);
+    assert!(dump.contains("shieldcall:move:"), "{dump}");
+    for key in dump.lines() {
+        let value = redis_cli(&redis, &["GET", key]);
+        assert!(!key.contains(&token) && !value.contains(&token), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_move_token_expires_goes_with_its_place_and_belongs_to_its_call() {
+    let redis = Redis::start();
+    let short_ttl = ["--move-ttl-secs", "1"];
+    let (a, b) = (node_with(&redis, "a", &short_ttl).await, node(&redis, "b").await);
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    let token = ask_to_move(&mut host, 1).await;
+    // Another call knows nothing of it; nor is a made-up token, or a rejoin token, one.
+    move_refused(b.addr, &call_id(), &token, "unknown").await;
+    move_refused(b.addr, &call, "AAAAAAAAAAAAAAAAAAAAAA", "unknown").await;
+    move_refused(b.addr, &call, &host.rejoin.clone(), "unknown").await;
+    // Only the latest token of a place counts, and only for its time.
+    let latest = ask_to_move(&mut host, 1).await;
+    move_refused(b.addr, &call, &token, "unknown").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    move_refused(b.addr, &call, &latest, "expired").await;
     still_talking(&mut host, &mut guest).await;
+
+    // A token whose place was given up: whoever asked for it left the call.
+    let from_guest = ask_to_move(&mut guest, 120).await;
+    guest.close().await;
+    assert_eq!(host.recv().await, r#"{"t":"peer-left"}"#);
+    move_refused(a.addr, &call, &from_guest, "expired").await;
+    host.expect_quiet(Duration::from_millis(100)).await;
 }
 
 #[tokio::test]

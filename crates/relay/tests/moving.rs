@@ -1,7 +1,7 @@
 //! Moving a place to another device, against the real `shieldcall-relay` binary: a member asks
 //! for a move token, another socket presents it in its `join` and takes the place; the old
 //! socket is told `moved` and closed, the other member hears `peer-moved`. A token works once,
-//! for a while, in its own call; on a cluster none is issued.
+//! for a while, in its own call. (Across a cluster's nodes: `tests/cluster.rs`.)
 
 // Here `unwrap` and `expect` are assertions: if one fails, the test fails, as it should.
 
@@ -9,25 +9,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, call_id, join_pair, metric, open, open_moving, scrape, spawn, still_talking};
-
-/// Ask for a move token on `client`'s socket; returns it, checking it lasts `ttl` seconds.
-async fn ask_to_move(client: &mut Client, ttl: u64) -> String {
-    client.send(r#"{"t":"move"}"#).await;
-    let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
-    assert_eq!((answer["t"].as_str(), answer["ttl"].as_u64()), (Some("move-token"), Some(ttl)));
-    let token = answer["token"].as_str().expect("a token").to_string();
-    assert_eq!(token.len(), 22, "16 bytes, base64url");
-    token
-}
-
-/// Present `token` for `call` and expect `move-refused` with `reason`, then the close.
-async fn refused(addr: std::net::SocketAddr, call: &str, token: &str, reason: &str) {
-    let mut late = open_moving(addr, call, token).await;
-    let expected = format!(r#"{{"t":"move-refused","reason":"{reason}"}}"#);
-    assert_eq!(late.recv().await, expected);
-    assert_eq!(late.recv_close().await, (1008, "move token refused".to_string()));
-}
+use common::{
+    Client, ask_to_move, call_id, join_pair, metric, move_refused, open, open_moving, scrape,
+    spawn, still_talking,
+};
 
 /// A socket to `call` that has sent nothing yet.
 async fn raw(addr: std::net::SocketAddr, call: &str) -> Client {
@@ -57,7 +42,7 @@ async fn a_move_token_takes_the_place_once() {
     still_talking(&mut guest, &mut phone).await;
 
     // The link opened a second time: refused, and the phone keeps its place.
-    refused(relay.addr, &call, &token, "used").await;
+    move_refused(relay.addr, &call, &token, "used").await;
     still_talking(&mut guest, &mut phone).await;
     // The old device's rejoin token no longer counts.
     let mut old = open(relay.addr, &call, Some(&host.rejoin)).await;
@@ -76,17 +61,17 @@ async fn a_move_token_expires_and_belongs_to_its_own_call() {
     let token = ask_to_move(&mut host, 1).await;
     // Another call's room knows nothing of it (and none is made for it).
     let (mut other_a, mut other_b) = join_pair(relay.addr, &call_id()).await;
-    refused(relay.addr, &call_id(), &token, "unknown").await;
+    move_refused(relay.addr, &call_id(), &token, "unknown").await;
     other_a.expect_quiet(Duration::from_millis(50)).await;
     other_b.expect_quiet(Duration::from_millis(50)).await;
     // A made-up token, or the rejoin token, is no move token.
-    refused(relay.addr, &call, "AAAAAAAAAAAAAAAAAAAAAA", "unknown").await;
-    refused(relay.addr, &call, &host.rejoin.clone(), "unknown").await;
+    move_refused(relay.addr, &call, "AAAAAAAAAAAAAAAAAAAAAA", "unknown").await;
+    move_refused(relay.addr, &call, &host.rejoin.clone(), "unknown").await;
     // Only the latest token of a place counts.
     let latest = ask_to_move(&mut host, 1).await;
-    refused(relay.addr, &call, &token, "unknown").await;
+    move_refused(relay.addr, &call, &token, "unknown").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    refused(relay.addr, &call, &latest, "expired").await;
+    move_refused(relay.addr, &call, &latest, "expired").await;
     // Nothing changed in the call.
     still_talking(&mut host, &mut guest).await;
     // A malformed token, or both kinds at once, is refused with a reason.
@@ -114,7 +99,7 @@ async fn the_relay_counts_moves_and_never_logs_a_move_token() {
     let mut phone = open_moving(relay.addr, &call, &token).await;
     let _joined = phone.recv().await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
-    refused(relay.addr, &call, &token, "used").await;
+    move_refused(relay.addr, &call, &token, "used").await;
     let metrics = scrape(&relay).await;
     assert_eq!(metric(&metrics, "shieldcall_relay_move_tokens_issued_total"), 1, "{metrics}");
     assert_eq!(metric(&metrics, "shieldcall_relay_moves_total"), 1);

@@ -206,6 +206,24 @@ pub async fn open_moving(addr: SocketAddr, call: &str, token: &str) -> Client {
     client
 }
 
+/// Ask for a move token on `client`'s socket; returns it, checking it lasts `ttl` seconds.
+pub async fn ask_to_move(client: &mut Client, ttl: u64) -> String {
+    client.send(r#"{"t":"move"}"#).await;
+    let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
+    assert_eq!((answer["t"].as_str(), answer["ttl"].as_u64()), (Some("move-token"), Some(ttl)));
+    let token = answer["token"].as_str().expect("a token").to_string();
+    assert_eq!(token.len(), 22, "16 bytes, base64url");
+    token
+}
+
+/// Present `token` for `call` and expect `move-refused` with `reason`, then the close.
+pub async fn move_refused(addr: std::net::SocketAddr, call: &str, token: &str, reason: &str) {
+    let mut late = open_moving(addr, call, token).await;
+    let expected = format!(r#"{{"t":"move-refused","reason":"{reason}"}}"#);
+    assert_eq!(late.recv().await, expected);
+    assert_eq!(late.recv_close().await, (1008, "move token refused".to_string()));
+}
+
 /// Join `call` with the rejoin `token` of an earlier `joined`, if any, and check the new
 /// `joined` says `peers`.
 pub async fn rejoin(addr: SocketAddr, call: &str, token: Option<&str>, peers: u8) -> Client {
