@@ -24,16 +24,18 @@
 //! relay). A member that does not come back: its place expires, and the other member's node,
 //! seeing it gone at three renewals in a row, tells its socket `peer-left`.
 //!
-//! Moving a place to another device: a member's move token is named to Redis by its hash,
+//! Moving a place to another device, or transferring it to someone else: a member's move (or
+//! transfer) token is named to Redis by its hash,
 //!
 //! ```text
-//! shieldcall:move:<sha-256 of the token, 32 hex>   "<its place's key> <node> <member> <expiry, ms>"
+//! shieldcall:move:<sha-256 of the token, 32 hex>   "<its place's key> <node> <member> <expiry, ms>[ <name>]"
 //! ```
 //!
-//! (kept [`MOVE_REMEMBERED_MS`] past its expiry, then "used" once used, so that a late or second
-//! try is told why). One script issues it (only while the place is the member's, replacing its
-//! earlier unused one); one takes the place with it, atomically: the new socket gets the place
-//! and a fresh token, the old socket's node is told `moved`, the other member's `peer-moved`.
+//! (the name a transfer's newcomer goes by; kept [`MOVE_REMEMBERED_MS`] past its expiry, then
+//! "used" once used, so that a late or second try is told why). One script issues it (only
+//! while the place is the member's, replacing its earlier unused one); one takes the place with
+//! it, atomically: the new socket gets the place and a fresh token, the old socket's node is
+//! told `moved`, the other member's `peer-moved` (or `peer-transferred` with the name).
 //!
 //! Redis unreachable: joins get `error` "the relay cannot reach its cluster", messages get an
 //! `error` back, `/healthz` says 503, and the node retries. When Redis comes back empty (a
@@ -166,9 +168,9 @@ return out
 /// "used", not "unknown".
 pub const MOVE_REMEMBERED_MS: u64 = 10 * 60 * 1000;
 
-/// Issue a move token (KEYS: own place, the token's key, the member's previous token's key or
-/// the token's again; ARGV: holder, validity ms, [`MOVE_REMEMBERED_MS`]). 1: issued; 0: the
-/// place is no longer this member's.
+/// Issue a move or transfer token (KEYS: own place, the token's key, the member's previous
+/// token's key or the token's again; ARGV: holder, validity ms, [`MOVE_REMEMBERED_MS`], and a
+/// transfer's name or ""). 1: issued; 0: the place is no longer this member's.
 const ISSUE_MOVE: &str = r"
 local mine = redis.call('GET', KEYS[1])
 if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
@@ -176,19 +178,21 @@ if KEYS[3] ~= KEYS[2] and redis.call('GET', KEYS[3]) ~= 'used' then redis.call('
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
-redis.call('SET', KEYS[2], KEYS[1] .. ' ' .. ARGV[1] .. ' ' .. (now + ttl), 'PX', ttl + tonumber(ARGV[3]))
+local name = ARGV[4] ~= '' and (' ' .. ARGV[4]) or ''
+redis.call('SET', KEYS[2], KEYS[1] .. ' ' .. ARGV[1] .. ' ' .. (now + ttl) .. name, 'PX', ttl + tonumber(ARGV[3]))
 return 1
 ";
 
 /// Take a place with a move token (KEYS: the token's key, the room's two places; ARGV: holder,
 /// hash of a fresh token, lease ms). Returns {outcome, place, other}: "moved" (the place is
-/// the new socket's; the old one's node is told `moved`, the other member's `peer-moved`), or
+/// the new socket's; the old one's node is told `moved`, the other member's `peer-moved`, or for
+/// a transfer `peer-transferred` and the name), or
 /// "unknown", "used", "expired" (the token's time is up, or whoever asked for it left).
 const JOIN_MOVING: &str = r"
 local mv = redis.call('GET', KEYS[1])
 if not mv then return {'unknown', '', ''} end
 if mv == 'used' then return {'used', '', ''} end
-local place, n, m, expires = string.match(mv, '^(%S+) (%S+) (%S+) (%d+)$')
+local place, n, m, expires, name = string.match(mv, '^(%S+) (%S+) (%S+) (%d+) ?(.*)$')
 local i
 if place == KEYS[2] then i = 1 elseif place == KEYS[3] then i = 2 else return {'unknown', '', ''} end
 local cur = redis.call('GET', KEYS[1 + i])
@@ -203,7 +207,11 @@ redis.call('PUBLISH', 'shieldcall:node:' .. n, 'moved ' .. m)
 local o = redis.call('GET', KEYS[4 - i])
 if o then
   local on, om = string.match(o, '^(%S+) (%S+) ')
-  redis.call('PUBLISH', 'shieldcall:node:' .. on, 'peer-moved ' .. om .. ' ' .. ARGV[1])
+  if name == '' then
+    redis.call('PUBLISH', 'shieldcall:node:' .. on, 'peer-moved ' .. om .. ' ' .. ARGV[1])
+  else
+    redis.call('PUBLISH', 'shieldcall:node:' .. on, 'peer-transferred ' .. om .. ' ' .. ARGV[1] .. ' ' .. name)
+  end
   return {'moved', tostring(i - 1), on .. ' ' .. om}
 end
 return {'moved', tostring(i - 1), ''}
@@ -474,9 +482,15 @@ impl Cluster {
         Ok(self.seat(pending, slot, fresh, other, false, true))
     }
 
-    /// A token for another device to take member `id`'s place, valid for `ttl` (replacing its
-    /// earlier unused one): `Ok(None)` if the place is no longer its own.
-    pub async fn issue_move(&self, id: u64, ttl: Duration) -> Result<Option<RejoinToken>, Refused> {
+    /// A token for another device to take member `id`'s place, or with `transfer_to` for
+    /// someone else going by that name, valid for `ttl` (replacing its earlier unused one):
+    /// `Ok(None)` if the place is no longer its own.
+    pub async fn issue_move(
+        &self,
+        id: u64,
+        ttl: Duration,
+        transfer_to: Option<&str>,
+    ) -> Result<Option<RejoinToken>, Refused> {
         let token = RejoinToken::generate();
         let key = move_key(&token);
         let (mine, previous) = {
@@ -487,7 +501,7 @@ impl Cluster {
         };
         let mut call = self.issue_move.prepare_invoke();
         call.key(mine).key(&key).key(previous).arg(self.holder(id));
-        call.arg(ttl.as_millis() as u64).arg(MOVE_REMEMBERED_MS);
+        call.arg(ttl.as_millis() as u64).arg(MOVE_REMEMBERED_MS).arg(transfer_to.unwrap_or(""));
         match self.invoke::<i64>(&call).await {
             Ok(1) => {
                 self.succeeded();
@@ -682,6 +696,19 @@ impl Cluster {
                 local.peer = Some(rest.to_string());
                 local.peer_missing = 0;
                 local.deliver(RelayEvent::PeerMoved.to_json().into(), self.max_queued_bytes);
+            }
+            // `<node> <member> <name>`: the newcomer's place, and the name it goes by.
+            "peer-transferred" => {
+                let mut parts = rest.splitn(3, ' ');
+                let (Some(node), Some(member), Some(name)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return;
+                };
+                local.peer = Some(format!("{node} {member}"));
+                local.peer_missing = 0;
+                let event = RelayEvent::PeerTransferred { name: name.to_string() };
+                local.deliver(event.to_json().into(), self.max_queued_bytes);
             }
             _ => {}
         }

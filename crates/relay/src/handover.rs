@@ -16,12 +16,12 @@ use tokio::time::Instant;
 use tracing::{debug, info};
 
 use crate::rooms::{Membership, Relay, short};
-use crate::socket::{error, refusal, text};
+use crate::socket::{CLUSTER_DOWN, error, refusal, text};
 
 /// The answer to a park or transfer request: the token (and code), or why there is none.
 /// Every refusal names the request, so that the page can tell the person which of theirs did
 /// not happen.
-pub(crate) fn answer(
+pub(crate) async fn answer(
     relay: &Relay,
     call_id: &str,
     member: &Membership,
@@ -29,19 +29,19 @@ pub(crate) fn answer(
 ) -> Message {
     match request {
         RelayRequest::Park { deposit } => park(relay, call_id, member, deposit),
-        RelayRequest::Transfer { name } => transfer(relay, call_id, member, name),
+        RelayRequest::Transfer { name } => transfer(relay, call_id, member, name).await,
         // The caller sends only parks and transfers.
         _ => error("not a park or transfer request"),
     }
 }
 
-/// A cluster's rooms live in Redis, which holds no hand-over tokens (yet).
-const NO_HANDOVER_HERE: &str = "parking or transferring a call is not available on this relay";
+/// A cluster's rooms live in Redis, which holds no parks (yet): a park's code finds its call.
+const NO_PARKING_HERE: &str = "parking a call is not available on this relay";
 
 fn park(relay: &Relay, call_id: &str, member: &Membership, deposit: String) -> Message {
     let refuse = |reason: &str| refusal(RefusedRequest::Park, reason);
     if relay.cluster().is_some() {
-        return refuse(NO_HANDOVER_HERE);
+        return refuse(NO_PARKING_HERE);
     }
     if deposit.is_empty()
         || deposit.len() > MAX_DEPOSIT
@@ -60,15 +60,19 @@ fn park(relay: &Relay, call_id: &str, member: &Membership, deposit: String) -> M
     }
 }
 
-fn transfer(relay: &Relay, call_id: &str, member: &Membership, name: String) -> Message {
+async fn transfer(relay: &Relay, call_id: &str, member: &Membership, name: String) -> Message {
     let refuse = |reason: &str| refusal(RefusedRequest::Transfer, reason);
-    if relay.cluster().is_some() {
-        return refuse(NO_HANDOVER_HERE);
-    }
     if !valid_transfer_name(&name) {
         return refuse("invalid transfer name: 1 to 40 characters, without control characters");
     }
-    match relay.issue_transfer(call_id, member.id, name, Instant::now()) {
+    let issued = match relay.cluster() {
+        Some(cluster) => match cluster.issue_move(member.id, relay.move_ttl(), Some(&name)).await {
+            Ok(issued) => issued,
+            Err(_) => return refuse(CLUSTER_DOWN),
+        },
+        None => relay.issue_transfer(call_id, member.id, name, Instant::now()),
+    };
+    match issued {
         Some(token) => {
             debug!(call = short(call_id), "transfer token issued");
             let ttl = relay.move_ttl_secs();

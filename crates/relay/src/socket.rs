@@ -367,7 +367,7 @@ async fn serve(
                         None
                     }
                     (Some(request), _) => {
-                        let answer = handover::answer(relay, call_id, member, request);
+                        let answer = handover::answer(relay, call_id, member, request).await;
                         if !send(ws, answer).await { return Exit::Gone }
                         None
                     }
@@ -404,6 +404,9 @@ fn handover_request(text: &Utf8Bytes) -> Option<RelayRequest> {
     }
 }
 
+/// The refusal of a move or transfer token while the relay cannot reach its cluster.
+pub(crate) const CLUSTER_DOWN: &str = "the relay cannot reach its cluster: try again in a moment";
+
 /// Whether a message is the client's request for a move token (never forwarded).
 fn is_move_request(text: &Utf8Bytes) -> bool {
     text.len() < 64 && RelayRequest::parse(text.as_str()) == Ok(RelayRequest::Move {})
@@ -416,13 +419,9 @@ async fn move_token(relay: &Relay, call_id: &str, member: &Membership) -> Messag
     }
     let issued = match relay.cluster() {
         // A cluster's rooms are never groups.
-        Some(cluster) => match cluster.issue_move(member.id, relay.move_ttl()).await {
+        Some(cluster) => match cluster.issue_move(member.id, relay.move_ttl(), None).await {
             Ok(issued) => issued,
-            Err(_) => {
-                let why =
-                    "the relay cannot reach its cluster: no move token, try again in a moment";
-                return refusal(RefusedRequest::Move, why);
-            }
+            Err(_) => return refusal(RefusedRequest::Move, CLUSTER_DOWN),
         },
         None => relay.issue_move(call_id, member.id, Instant::now()),
     };

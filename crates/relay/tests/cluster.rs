@@ -226,12 +226,10 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
     // Node a issued the host's token and, after the rejoin, the phone's.
     assert_eq!(metric(&scrape(&a).await, "shieldcall_relay_move_tokens_issued_total"), 2);
 
-    // Parking and transferring still live in one relay's memory: refused, naming the request.
-    let reason = "parking or transferring a call is not available on this relay";
+    // Parking still lives in one relay's memory: refused, naming the request.
+    let reason = "parking a call is not available on this relay";
     guest.send(r#"{"t":"park","deposit":"AAAA"}"#).await;
     assert_eq!(guest.recv_refusal().await, (reason.into(), Some("park".into())));
-    guest.send(r#"{"t":"transfer","name":"Alex"}"#).await;
-    assert_eq!(guest.recv_refusal().await, (reason.into(), Some("transfer".into())));
     still_talking(&mut phone, &mut guest).await;
 
     // Neither a log nor Redis holds a move token: Redis only its hash.
@@ -245,6 +243,35 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
         let value = redis_cli(&redis, &["GET", key]);
         assert!(!key.contains(&token) && !value.contains(&token), "{key}");
     }
+}
+
+#[tokio::test]
+async fn a_transfer_from_one_node_is_taken_through_another_and_the_other_person_hears_the_name() {
+    let redis = Redis::start();
+    let (a, b, c) = (node(&redis, "a").await, node(&redis, "b").await, node(&redis, "c").await);
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    guest.send(r#"{"t":"transfer","name":"Alex Martin"}"#).await;
+    let answer: serde_json::Value = serde_json::from_str(&guest.recv().await).unwrap();
+    assert_eq!((answer["t"].as_str(), answer["ttl"].as_u64()), (Some("transfer-token"), Some(120)));
+    let token = answer["token"].as_str().unwrap().to_string();
+    host.expect_quiet(Duration::from_millis(100)).await;
+
+    let mut alex = open_moving(c.addr, &call, &token).await;
+    let joined: serde_json::Value = serde_json::from_str(&alex.recv().await).unwrap();
+    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
+    assert_eq!(host.recv().await, r#"{"t":"peer-transferred","name":"Alex Martin"}"#);
+    assert_eq!(guest.recv().await, r#"{"t":"moved"}"#);
+    assert_eq!(guest.recv_close().await, (1000, "moved to another device".to_string()));
+    still_talking(&mut host, &mut alex).await;
+    move_refused(b.addr, &call, &token, "used").await;
+    // A name the relay refuses is refused on a cluster too, and nothing is issued.
+    host.send(r#"{"t":"transfer","name":""}"#).await;
+    let (reason, request) = host.recv_refusal().await;
+    assert!(reason.starts_with("invalid transfer name"), "{reason}");
+    assert_eq!(request.as_deref(), Some("transfer"));
+    still_talking(&mut alex, &mut host).await;
+    assert!(!redis_cli(&redis, &["--scan"]).contains(&token));
 }
 
 #[tokio::test]
