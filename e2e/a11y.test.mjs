@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, person, readyToJoin, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
-  violations,
+  callBetween, person, readyToJoin, startRelay, violations, waitForRemoteFrames, withHostAndGuest,
 } from './harness.mjs';
 
 const SIZES = [['wide', { width: 1280, height: 800 }], ['narrow', { width: 390, height: 844 }]];
@@ -64,9 +63,7 @@ describe('accessibility (axe-core)', () => {
   });
 
   test('a locked call with its panel, menus and dialogs, wide and narrow, light and dark', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await callBetween(host, guest, relay.url);
     await waitForRemoteFrames(host);
     // The guest's microphone and camera off: the host's page shows the indicators (and the
     // connection's quality) for axe to check too.

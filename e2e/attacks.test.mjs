@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  endedWith, framesKeepComing, hostNewCall, joinCall, remoteFramesDecoded, securityCode, setE2ee, shield,
-  shieldLabel, startRelay, waitForChatMessage, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  callBetween, endedWith, framesKeepComing, hostNewCall, joinCall, remoteFramesDecoded,
+  securityCode, setE2ee, shield, shieldLabel, startRelay, waitForChatMessage, waitForRemoteFrames,
+  waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 /** Every state `who`'s shield shows until `stop()`, polled every 50 ms. */
@@ -129,9 +130,7 @@ describe('a relay that says each person hung up, in the other one\'s name', () =
   // made up (PROTOCOL.md change 55): neither is signed by the other person, so neither ends
   // the call. The real hang-up, signed, still does.
   test('both on: the call goes on, locked, and only the real hang-up ends it', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await callBetween(host, guest, relay.url);
     await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
     const watches = [watchShield(host), watchShield(guest)];
     // Past the forgeries, with a margin.
@@ -166,9 +165,7 @@ describe('a relay that drops every hang-up', () => {
   // where the relay cannot drop it: the other person is told at once that the call was hung
   // up, not left waiting for a connection that is gone.
   test('both on: the other person is told at once', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const link = await callBetween(host, guest, relay.url);
     await waitForRemoteFrames(guest);
     await channelCarries(host, guest, 'the channel is open');
     const pressed = performance.now();
@@ -181,9 +178,7 @@ describe('a relay that drops every hang-up', () => {
   // on the media connection as well (change 58).
   test('the guest off: the host is told at once too', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    await callBetween(host, guest, relay.url, 'unlocked');
     await waitForRemoteFrames(host);
     await channelCarries(guest, host, 'the channel is open');
     const pressed = performance.now();

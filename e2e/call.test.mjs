@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  framesKeepComing, hostNewCall, joinCall, pressJoin, readyToJoin, person, printSteps, setupSteps, shieldLabel, remoteFramesDecoded, securityCode, setE2ee, shield,
-  startCuttableProxy, startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  callBetween, framesKeepComing, hostNewCall, joinCall, person, pressJoin, printSteps, readyToJoin,
+  remoteFramesDecoded, securityCode, setE2ee, setupSteps, shield, shieldLabel, startCuttableProxy,
+  startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 describe('calls between two browsers', () => {
@@ -193,9 +194,7 @@ describe('calls between two browsers', () => {
 
   test('one with E2EE off: both unlocked with the right reason, media still flows', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    const link = await callBetween(host, guest, relay.url, 'unlocked');
     // The reason, as the shield tells it (its accessible label carries the whole sentence).
     assert.match(await shieldLabel(host), /other person has end-to-end encryption off/i);
     assert.match(await shieldLabel(guest), /you turned off end-to-end encryption/i);
@@ -237,9 +236,7 @@ describe('when things go wrong', () => {
   after(async () => { await relay?.stop(); });
 
   test('a guest who reloads is back in the call, locked again under new keys', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const link = await callBetween(host, guest, relay.url);
     const before = await securityCode(host);
     // The link's secret left the address bar and the history as soon as the page read it.
     assert.equal(await guest.page.evaluate(() => location.hash), '');
@@ -277,9 +274,7 @@ describe('when things go wrong', () => {
     const host = await person('host');
     const guest = await person('guest', { deniedDevices: true });
     try {
-      const link = await hostNewCall(host, relay.url);
-      await joinCall(guest, link);
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      await callBetween(host, guest, relay.url);
       await waitForRemoteFrames(guest);
       assert.match(await guest.page.textContent('.notices'), /blocked the camera and microphone|no camera or microphone/i);
     } finally {
@@ -353,9 +348,7 @@ describe('when things go wrong', () => {
     const host = await person('host');
     const guest = await person('guest');
     try {
-      const link = await hostNewCall(host, own.url);
-      await joinCall(guest, link);
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      await callBetween(host, guest, own.url);
       const code = await securityCode(host);
       await own.stop();
       own = await startRelay([], address);
@@ -382,9 +375,7 @@ describe('when things go wrong', () => {
     const host = await person('host');
     const guest = await person('guest');
     try {
-      const link = await hostNewCall(host, proxy.url);
-      await joinCall(guest, link);
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      await callBetween(host, guest, proxy.url);
       const code = await securityCode(host);
       // Both relay sockets drop on the browsers' side only: the relay still holds both places.
       proxy.cut();
@@ -466,9 +457,7 @@ describe('when things go wrong', () => {
       const camera = devices.getUserMedia.bind(devices);
       devices.getUserMedia = (c) => camera(c).then((s) => { window.__tracks.push(...s.getTracks()); return s; });
     });
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await callBetween(host, guest, relay.url);
     await waitForRemoteFrames(host);
     // What the browser does when the device goes: the track ends by itself, with 'ended'.
     await guest.page.evaluate(() => {
@@ -488,9 +477,7 @@ describe('when things go wrong', () => {
       window.__plugged = [];
       devices.enumerateDevices = () => list().then((found) => [...found, ...window.__plugged]);
     });
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await callBetween(host, guest, relay.url);
     await guest.page.waitForSelector('.devices-popover [data-control=microphone] option', { state: 'attached', timeout: 5000 });
     const before = await guest.page.$$eval('.devices-popover [data-control=microphone] option', (o) => o.length);
     await guest.page.evaluate(() => {
@@ -529,9 +516,7 @@ describe('when things go wrong', () => {
       devices.getUserMedia = (c) => camera(c).then(keep);
       devices.getDisplayMedia = (c) => { window.__screensAsked += 1; return screen(c).then(keep); };
     });
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await callBetween(host, guest, relay.url);
     await host.page.click('[data-control=share]');
     await guest.page.waitForSelector('[data-layout=screen]', { timeout: 10000 });
     await host.page.click('[data-control=hang-up]');

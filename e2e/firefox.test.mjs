@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  endedWith, hostNewCall, joinCall, person, pressJoin, printSteps, readyToJoin, remoteFramesDecoded, securityCode, setE2ee, setupSteps,
-  shieldLabel, startRelay,
+  callBetween, endedWith, hostNewCall, joinCall, person, pressJoin, printSteps, readyToJoin,
+  remoteFramesDecoded, securityCode, setE2ee, setupSteps, shieldLabel, startRelay,
   waitForChatMessage, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -109,9 +109,7 @@ describe('calls between Chromium and Firefox', () => {
     test(`${hostBrowser} host, ${guestBrowser} guest, the ${off} with E2EE off: both unlocked with the reason, video both ways`, () => withHostAndGuest(async (host, guest) => {
       const [without, other] = off === 'host' ? [host, guest] : [guest, host];
       await setE2ee(without, relay.url, false);
-      const link = await hostNewCall(host, relay.url);
-      await joinCall(guest, link);
-      await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+      await callBetween(host, guest, relay.url, 'unlocked');
       assert.match(await shieldLabel(other), /other person has end-to-end encryption off/i);
       assert.match(await shieldLabel(without), /you turned off end-to-end encryption/i);
       await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
@@ -122,9 +120,7 @@ describe('calls between Chromium and Firefox', () => {
     const host = await person('host');
     const guest = await person('guest', { browser: 'firefox', deniedDevices: true });
     try {
-      const link = await hostNewCall(host, relay.url);
-      await joinCall(guest, link);
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      await callBetween(host, guest, relay.url);
       await waitForRemoteFrames(guest);
       assert.match(await guest.page.textContent('.notices'), /blocked the camera and microphone|no camera or microphone/i);
     } finally {
@@ -159,9 +155,7 @@ describe('a relay that drops every hang-up, with Firefox', () => {
   // other person is told the call was hung up.
   for (const [hostBrowser, guestBrowser] of [['chromium', 'firefox'], ['firefox', 'chromium']]) {
     test(`${hostBrowser} host hangs up, ${guestBrowser} guest is told`, () => withHostAndGuest(async (host, guest) => {
-      const link = await hostNewCall(host, relay.url);
-      await joinCall(guest, link);
-      await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+      await callBetween(host, guest, relay.url);
       await waitForRemoteFrames(guest);
       const pressed = performance.now();
       await host.page.click('[data-control=hang-up]');

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, person, pressJoin, setE2ee, shieldLabel, startRelay, waitForRemoteFrames,
-  violations, waitForShield, withHostAndGuest,
+  callBetween, hostNewCall, joinCall, person, pressJoin, setE2ee, shieldLabel, startRelay,
+  violations, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 /** Four browsers on two cores, each sending its camera three times: the camera is asked for
@@ -116,9 +116,7 @@ describe('group calls', () => {
     const started = performance.now();
     await smallVideo(host, guest);
     await setE2ee(host, relay.url, false);
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    const link = await callBetween(host, guest, relay.url, 'unlocked');
     await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
 
     const addUrl = await askToAdd(host);
@@ -184,9 +182,7 @@ describe('group calls', () => {
     await smallVideo(host, guest);
     await setE2ee(host, relay.url, false);
     // Call 1, in the host's first tab, with the guest.
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    const link = await callBetween(host, guest, relay.url, 'unlocked');
     // Call 2, in a second tab of the same browser, with a third person.
     const tab = { name: 'host tab 2', page: await host.page.context().newPage() };
     const third = await person('third');
@@ -219,9 +215,7 @@ describe('group calls', () => {
   }));
 
   test('under E2EE the item stays disabled with its reason', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const link = await callBetween(host, guest, relay.url);
     for (const who of [host, guest]) {
       await who.page.click('[data-action=features]');
       assert.equal(await who.page.isDisabled('[data-feature=add-participant]'), true);

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  endedWith, framesKeepComing, hostNewCall, joinCall, person, pressJoin, setE2ee, startRelay, told,
+  callBetween, endedWith, framesKeepComing, joinCall, person, pressJoin, setE2ee, startRelay, told,
   violations, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
@@ -39,9 +39,7 @@ async function typeCode(who, baseUrl, code) {
 /** A call without E2EE between host and guest, video both ways; resolves to the link. */
 async function transportOnlyCall(relay, host, guest) {
   await setE2ee(host, relay.url, false);
-  const link = await hostNewCall(host, relay.url);
-  await joinCall(guest, link);
-  await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+  const link = await callBetween(host, guest, relay.url, 'unlocked');
   await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
   return link;
 }
@@ -102,9 +100,7 @@ describe('parking a call', () => {
   }));
 
   test('under E2EE parking and transferring stay disabled with their reason', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await callBetween(host, guest, relay.url);
     await host.page.click('[data-action=features]');
     for (const feature of ['park', 'transfer']) {
       assert.equal(await host.page.isDisabled(`[data-feature=${feature}]`), true);

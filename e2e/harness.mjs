@@ -529,6 +529,15 @@ export async function joinCall(who, link) {
   await pressJoin(who);
 }
 
+/** The host makes a call, the guest joins it, and both shields come to `state`; resolves to
+ * the link. */
+export async function callBetween(host, guest, baseUrl, state = 'locked') {
+  const link = await hostNewCall(host, baseUrl);
+  await joinCall(guest, link);
+  await Promise.all([waitForShield(host, state), waitForShield(guest, state)]);
+  return link;
+}
+
 /** The host makes a call link on the home page and joins (through the pre-join screen);
  * resolves to the link. */
 export async function hostNewCall(host, baseUrl) {

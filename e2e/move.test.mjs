@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  endedWith, framesKeepComing, hostNewCall, joinCall, person, pressJoin, securityCode, setE2ee, shieldLabel,
-  startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
-  violations,
+  callBetween, endedWith, framesKeepComing, joinCall, person, pressJoin, securityCode, setE2ee,
+  shieldLabel, startRelay, told, violations, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 /** Open the More menu and ask for a move link; resolves to the link the page shows. */
@@ -27,9 +26,7 @@ describe('moving a call to another device', () => {
 
   test('without E2EE the host moves to a third browser; the guest keeps the call', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(host, relay.url, false);
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    const link = await callBetween(host, guest, relay.url, 'unlocked');
     await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
 
     const moveUrl = await askToMove(host);
@@ -87,9 +84,7 @@ describe('moving a call to another device', () => {
   }));
 
   test('under E2EE the host moves re-keyed: the shield locks again with a new code on both sides', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const link = await callBetween(host, guest, relay.url);
     const before = await securityCode(guest);
     assert.equal(await securityCode(host), before);
     // The other features E2EE rules out stay off; moving is offered.
@@ -135,9 +130,7 @@ describe('moving a call to another device', () => {
   }));
 
   test('under E2EE the guest moves re-keyed, and the host keeps the lock', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await callBetween(host, guest, relay.url);
     const before = await securityCode(host);
     const moveUrl = await askToMove(guest);
     assert.match(new URL(moveUrl).hash, /&r=guest&k=[A-Za-z0-9_-]{22}&e=1$/);
@@ -162,9 +155,7 @@ describe('moving to Firefox', () => {
   after(async () => { await relay?.stop(); });
 
   test('under E2EE a Chromium host moves to a Firefox device: re-keyed, locked, video both ways', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    const link = await callBetween(host, guest, relay.url);
     const before = await securityCode(guest);
     const moveUrl = await askToMove(host);
     const firefox = await person('firefox phone', { browser: 'firefox' });
@@ -189,9 +180,7 @@ describe('an expired move link', () => {
 
   test('is refused with a clear error, and the call goes on', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    const link = await callBetween(host, guest, relay.url, 'unlocked');
     // This time the guest asks; its link carries the host's key commitment too.
     const moveUrl = await askToMove(guest);
     assert.match(new URL(moveUrl).hash, /&r=guest&k=[A-Za-z0-9_-]{22}$/);

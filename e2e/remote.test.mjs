@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  hostNewCall, joinCall, setE2ee, startRelay, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  callBetween, hostNewCall, joinCall, setE2ee, startRelay, waitForRemoteFrames, waitForShield,
+  withHostAndGuest,
 } from './harness.mjs';
 
 const MIC_OFF = '[data-remote-mic=off][role=img][aria-label="The other person\'s microphone is off"]';
@@ -90,9 +91,7 @@ describe('what the other side is doing', () => {
 
   test('E2EE off: the same, carried as binary messages beside the chat text', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    await callBetween(host, guest, relay.url, 'unlocked');
     await waitForRemoteFrames(guest);
     await muteAndCameraReachTheGuest(host, guest);
     // Chat still goes as text, and arrives as chat.
@@ -105,9 +104,7 @@ describe('what the other side is doing', () => {
   }));
 
   test('Firefox host, Chromium guest, E2EE on: each sees the other\'s state, and Firefox measures the connection', () => withHostAndGuest(async (host, guest) => {
-    const link = await hostNewCall(host, relay.url);
-    await joinCall(guest, link);
-    await Promise.all([waitForShield(host, 'locked'), waitForShield(guest, 'locked')]);
+    await callBetween(host, guest, relay.url);
     await host.page.click('[data-control=mute]');
     await guest.page.waitForSelector(MIC_OFF, { timeout: 5000 });
     await guest.page.click('[data-control=camera]');
