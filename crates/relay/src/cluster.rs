@@ -13,7 +13,8 @@
 //! rejoin token taking its place back), forwarding (find the other place, publish to its
 //! node), leaving and renewing. Each node subscribes to `shieldcall:node:<id>`; a script that
 //! changes a place publishes what the other member's node must tell its socket (`peer-joined`,
-//! `peer-left`, a signal, "your socket was replaced"). One socket's messages are forwarded one
+//! `peer-left`, a signal, "your socket was replaced", `moved`, `peer-moved`,
+//! `peer-transferred`). One socket's messages are forwarded one
 //! at a time (each script awaited before the next message is read), and Redis delivers one
 //! connection's publishes in order, so the order between two members is kept.
 //!
@@ -174,24 +175,44 @@ pub const MOVE_REMEMBERED_MS: u64 = 10 * 60 * 1000;
 const ISSUE_MOVE: &str = r"
 local mine = redis.call('GET', KEYS[1])
 if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
-if KEYS[3] ~= KEYS[2] and redis.call('GET', KEYS[3]) ~= 'used' then redis.call('DEL', KEYS[3]) end
+local prev = redis.call('GET', KEYS[3])
+if KEYS[3] ~= KEYS[2] and prev and string.sub(prev, 1, 5) ~= 'used ' then
+  redis.call('DEL', KEYS[3])
+end
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
+local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
 local name = ARGV[4] ~= '' and (' ' .. ARGV[4]) or ''
-redis.call('SET', KEYS[2], KEYS[1] .. ' ' .. ARGV[1] .. ' ' .. (now + ttl) .. name, 'PX', ttl + tonumber(ARGV[3]))
+local value = KEYS[1] .. ' ' .. ARGV[1] .. ' ' .. string.format('%d', expires) .. name
+redis.call('SET', KEYS[2], value, 'PX', ttl + tonumber(ARGV[3]))
 return 1
 ";
 
 /// Take a place with a move token (KEYS: the token's key, the room's two places; ARGV: holder,
 /// hash of a fresh token, lease ms). Returns {outcome, place, other}: "moved" (the place is
 /// the new socket's; the old one's node is told `moved`, the other member's `peer-moved`, or for
-/// a transfer `peer-transferred` and the name), or
-/// "unknown", "used", "expired" (the token's time is up, or whoever asked for it left).
-const JOIN_MOVING: &str = r"
+/// a transfer `peer-transferred` and the name), or "unknown", "used", "expired" (the token's
+/// time is up, or whoever asked for it left). A used token remembers who used it, so that the
+/// same holder asking again (its answer was lost on the way) hears "moved" again.
+pub const JOIN_MOVING: &str = r"
+local function other_of(v)
+  if not v then return '' end
+  local on, om = string.match(v, '^(%S+) (%S+) ')
+  return on and (on .. ' ' .. om) or nil
+end
 local mv = redis.call('GET', KEYS[1])
 if not mv then return {'unknown', '', ''} end
-if mv == 'used' then return {'used', '', ''} end
+local me = ARGV[1] .. ' ' .. ARGV[2]
+if string.sub(mv, 1, 5) == 'used ' then
+  if string.sub(mv, 6) == me then
+    for i = 1, 2 do
+      if redis.call('GET', KEYS[1 + i]) == me then
+        return {'moved', tostring(i - 1), other_of(redis.call('GET', KEYS[4 - i])) or ''}
+      end
+    end
+  end
+  return {'used', '', ''}
+end
 local place, n, m, expires, name = string.match(mv, '^(%S+) (%S+) (%S+) (%d+) ?(.*)$')
 local i
 if place == KEYS[2] then i = 1 elseif place == KEYS[3] then i = 2 else return {'unknown', '', ''} end
@@ -201,20 +222,21 @@ local t = redis.call('TIME')
 if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) >= tonumber(expires) then
   return {'expired', '', ''}
 end
-redis.call('SET', KEYS[1], 'used', 'KEEPTTL')
-redis.call('SET', KEYS[1 + i], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
+-- Read before anything is written: a value that is not ours changes nothing.
+local other = other_of(redis.call('GET', KEYS[4 - i]))
+if not other then return {'unknown', '', ''} end
+redis.call('SET', KEYS[1], 'used ' .. me, 'KEEPTTL')
+redis.call('SET', KEYS[1 + i], me, 'PX', ARGV[3])
 redis.call('PUBLISH', 'shieldcall:node:' .. n, 'moved ' .. m)
-local o = redis.call('GET', KEYS[4 - i])
-if o then
-  local on, om = string.match(o, '^(%S+) (%S+) ')
+if other ~= '' then
+  local on, om = string.match(other, '^(%S+) (%S+)$')
   if name == '' then
     redis.call('PUBLISH', 'shieldcall:node:' .. on, 'peer-moved ' .. om .. ' ' .. ARGV[1])
   else
     redis.call('PUBLISH', 'shieldcall:node:' .. on, 'peer-transferred ' .. om .. ' ' .. ARGV[1] .. ' ' .. name)
   end
-  return {'moved', tostring(i - 1), on .. ' ' .. om}
 end
-return {'moved', tostring(i - 1), ''}
+return {'moved', tostring(i - 1), other}
 ";
 
 /// A member whose socket is on this node.
@@ -461,7 +483,15 @@ impl Cluster {
         call.key(move_key(&moving)).key(format!("{room}:0")).key(format!("{room}:1"));
         call.arg(self.holder(pending.id)).arg(hex32(&fresh.bytes()));
         call.arg(self.lease.as_millis() as u64);
-        let answer: Vec<String> = match self.invoke(&call).await {
+        let mut answer = self.invoke(&call).await;
+        if answer.as_ref().is_err_and(|e| e.is_io_error() || e.is_connection_dropped()) {
+            // The script may have run and its answer been lost: the token is then used, and
+            // the place this socket's. Asked again by the same holder, it answers "moved" again.
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            *self.conn.lock().await = None;
+            answer = self.invoke(&call).await;
+        }
+        let answer: Vec<String> = match answer {
             Ok(answer) => answer,
             Err(e) => {
                 self.failed(&e).await;
@@ -609,23 +639,39 @@ impl Cluster {
             Ok(0) => Forward::NoPeer,
             Ok(-2) => Forward::PeerUnreachable,
             Ok(_) => {
-                // Its place is someone else's now (it expired while this node was cut off).
-                if let Some(local) = lock(&self.members).get(&from) {
-                    // Unless already told why (replaced by its own reconnection, most likely).
-                    local.kick.send_if_modified(|kick| {
-                        let unset = kick.is_none();
-                        if unset {
-                            *kick = Some(KICK_LOST);
-                        }
-                        unset
-                    });
-                }
+                // Its place is someone else's now: it expired while this node was cut off, or
+                // a move took it.
+                self.place_lost(from).await;
                 Forward::Lost
             }
             Err(e) => {
                 self.failed(&e).await;
                 Forward::ClusterDown
             }
+        }
+    }
+
+    /// Member `id`'s place is someone else's: closed as moved if its latest move token was
+    /// used (the `moved` published for it may still be on its way), else as removed; unless
+    /// already told why (replaced by its own reconnection, most likely).
+    async fn place_lost(&self, id: u64) {
+        let move_key = lock(&self.members).get(&id).and_then(|local| local.move_key.clone());
+        let mut moved = false;
+        if let Some(key) = move_key
+            && let Ok(mut conn) = self.conn().await
+        {
+            let used: RedisResult<Option<String>> =
+                redis::cmd("GET").arg(key).query_async(&mut conn).await;
+            moved = used.is_ok_and(|v| v.is_some_and(|v| v.starts_with("used ")));
+        }
+        if let Some(local) = lock(&self.members).get(&id) {
+            local.kick.send_if_modified(|kick| {
+                let unset = kick.is_none();
+                if unset {
+                    *kick = Some(if moved { KICK_MOVED } else { KICK_LOST });
+                }
+                unset
+            });
         }
     }
 
@@ -784,6 +830,7 @@ impl Cluster {
         let batches: Vec<&[_]> =
             if places.is_empty() { vec![&[]] } else { places.chunks(RENEW_BATCH).collect() };
         let mut first = true;
+        let mut lost = Vec::new();
         for batch in batches {
             let mut call = self.renew.prepare_invoke();
             call.arg(self.lease.as_millis() as u64).arg(&self.channel);
@@ -821,10 +868,13 @@ impl Cluster {
             for ((id, ..), state) in batch.iter().zip(states.chunks(2)) {
                 let [state, peer] = state else { continue };
                 let Some(local) = members.get_mut(id) else { continue };
+                if state == "lost" {
+                    lost.push(*id);
+                    continue;
+                }
                 if state != "ok" {
                     if local.kick.borrow().is_none() {
-                        let kick = if state == "replaced" { KICK_REPLACED } else { KICK_LOST };
-                        local.kick.send_replace(Some(kick));
+                        local.kick.send_replace(Some(KICK_REPLACED));
                     }
                     continue;
                 }
@@ -861,6 +911,9 @@ impl Cluster {
                     }
                 }
             }
+        }
+        for id in lost {
+            self.place_lost(id).await;
         }
     }
 }
