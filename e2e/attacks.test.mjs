@@ -165,7 +165,7 @@ describe('a relay that drops every hang-up', () => {
   // where the relay cannot drop it: the other person is told at once that the call was hung
   // up, not left waiting for a connection that is gone.
   test('both on: the other person is told at once', () => withHostAndGuest(async (host, guest) => {
-    const link = await callBetween(host, guest, relay.url);
+    await callBetween(host, guest, relay.url);
     await waitForRemoteFrames(guest);
     await channelCarries(host, guest, 'the channel is open');
     const pressed = performance.now();

@@ -194,7 +194,7 @@ describe('calls between two browsers', () => {
 
   test('one with E2EE off: both unlocked with the right reason, media still flows', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
-    const link = await callBetween(host, guest, relay.url, 'unlocked');
+    await callBetween(host, guest, relay.url, 'unlocked');
     // The reason, as the shield tells it (its accessible label carries the whole sentence).
     assert.match(await shieldLabel(host), /other person has end-to-end encryption off/i);
     assert.match(await shieldLabel(guest), /you turned off end-to-end encryption/i);
@@ -236,7 +236,7 @@ describe('when things go wrong', () => {
   after(async () => { await relay?.stop(); });
 
   test('a guest who reloads is back in the call, locked again under new keys', () => withHostAndGuest(async (host, guest) => {
-    const link = await callBetween(host, guest, relay.url);
+    await callBetween(host, guest, relay.url);
     const before = await securityCode(host);
     // The link's secret left the address bar and the history as soon as the page read it.
     assert.equal(await guest.page.evaluate(() => location.hash), '');

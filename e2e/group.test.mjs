@@ -215,7 +215,7 @@ describe('group calls', () => {
   }));
 
   test('under E2EE the item stays disabled with its reason', () => withHostAndGuest(async (host, guest) => {
-    const link = await callBetween(host, guest, relay.url);
+    await callBetween(host, guest, relay.url);
     for (const who of [host, guest]) {
       await who.page.click('[data-action=features]');
       assert.equal(await who.page.isDisabled('[data-feature=add-participant]'), true);

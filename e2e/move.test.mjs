@@ -155,7 +155,7 @@ describe('moving to Firefox', () => {
   after(async () => { await relay?.stop(); });
 
   test('under E2EE a Chromium host moves to a Firefox device: re-keyed, locked, video both ways', () => withHostAndGuest(async (host, guest) => {
-    const link = await callBetween(host, guest, relay.url);
+    await callBetween(host, guest, relay.url);
     const before = await securityCode(guest);
     const moveUrl = await askToMove(host);
     const firefox = await person('firefox phone', { browser: 'firefox' });
@@ -180,7 +180,7 @@ describe('an expired move link', () => {
 
   test('is refused with a clear error, and the call goes on', () => withHostAndGuest(async (host, guest) => {
     await setE2ee(guest, relay.url, false);
-    const link = await callBetween(host, guest, relay.url, 'unlocked');
+    await callBetween(host, guest, relay.url, 'unlocked');
     // This time the guest asks; its link carries the host's key commitment too.
     const moveUrl = await askToMove(guest);
     assert.match(new URL(moveUrl).hash, /&r=guest&k=[A-Za-z0-9_-]{22}$/);

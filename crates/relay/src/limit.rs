@@ -1,7 +1,7 @@
 //! Per-socket rate limit: a token bucket, plus a strike count that decides when a sender is
 //! abusive rather than merely bursty; per-address budgets (new rooms, pickup codes tried); and
-//! per-address counts of what is open now (connections, sockets). Pure: the caller passes the
-//! time in.
+//! per-address counts of what is open now (connections, sockets, shared between tasks). No
+//! clock of their own: the caller passes the time in.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -323,15 +323,16 @@ impl Relay {
     /// Count a new socket from `ip`, unless the relay or that address is at its cap.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<SocketGuard, Crowded> {
         // Each count is checked and taken in one step, so two racing sockets cannot both take
-        // the last place; the relay's is given back if the address has none left.
+        // the last place. The address's first: a socket it refuses never holds a place of the
+        // relay's, which another address could have had. A full relay is said first.
+        let Some(client) = self.per_client.take(ip, self.max_sockets_per_ip) else {
+            let full = self.sockets.load(Ordering::SeqCst) >= self.max_sockets;
+            return Err(if full { Crowded::Relay } else { Crowded::Address });
+        };
         let below_cap = |n: usize| (n < self.max_sockets).then_some(n + 1);
         if self.sockets.fetch_update(Ordering::SeqCst, Ordering::SeqCst, below_cap).is_err() {
-            return Err(Crowded::Relay);
+            return Err(Crowded::Relay); // `client` is given back as it drops
         }
-        let Some(client) = self.per_client.take(ip, self.max_sockets_per_ip) else {
-            self.sockets.fetch_sub(1, Ordering::SeqCst);
-            return Err(Crowded::Address);
-        };
         Ok(SocketGuard { relay: self.clone(), _client: client })
     }
 

@@ -433,7 +433,8 @@ impl Transform {
             .and_then(|f| f.call0(transformer))
             .and_then(|p| p.dyn_into::<Promise>());
         if let Ok(request) = request {
-            // Counted once made: a browser without the call has asked for nothing.
+            // Counted once asked (the promise may still reject): a browser without the call
+            // has asked for nothing.
             self.stats.borrow_mut().key_frame_requests += 1;
             self.stats_dirty.set(true);
             spawn_local(async move {
