@@ -147,6 +147,34 @@ describe('a relay that says each person hung up, in the other one\'s name', () =
   }));
 });
 
+describe('a relay that replays each side\'s signals after its key confirmation', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-replay']); });
+  after(async () => { await relay?.stop(); });
+
+  // Three seconds after each side's first key confirmation the relay sends the other side
+  // everything that side said until then, again: its hello, its offer or answer, its
+  // candidates, its confirmation. A second offer is tampering the pages cannot tell from an
+  // attack: both turn red, and never lock on keys the two do not share.
+  test('both on: both turn red and say why', () => withHostAndGuest(async (host, guest) => {
+    await callBetween(host, guest, relay.url);
+    const locked = performance.now();
+    const untilRed = [watchShield(host), watchShield(guest)];
+    await Promise.all([waitForShield(host, 'warning', 20000), waitForShield(guest, 'warning', 20000)]);
+    console.log(`measured: a replay of every signal: both red ${(performance.now() - locked).toFixed(0)} ms after both locked`);
+    const [hostBefore, guestBefore] = await Promise.all(untilRed.map((w) => w.stop()));
+    console.log(`measured: replay, shields until red: host ${[...hostBefore]}, guest ${[...guestBefore]}`);
+    for (const who of [host, guest]) {
+      assert.match(await shieldLabel(who), /security problem/i, who.name);
+    }
+    const fromThenOn = [watchShield(host), watchShield(guest)];
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const [hostSeen, guestSeen] = await Promise.all(fromThenOn.map((w) => w.stop()));
+    assert.deepEqual([[...hostSeen], [...guestSeen]], [['warning'], ['warning']], 'red from then on');
+    for (const seen of [hostBefore, guestBefore]) assert.ok(!seen.has('unlocked'), `never a plain unlocked shield: ${[...seen]}`);
+  }));
+});
+
 /** `from`'s data channel is open: a chat message from it reaches `to` (chat goes on it). */
 async function channelCarries(from, to, text) {
   await from.page.click('[data-control=chat]');

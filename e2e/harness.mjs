@@ -27,8 +27,8 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
 /** Start the relay on a free loopback port, serving the built app; resolves to its base URL.
- * With a `--mitm-*` flag (`--mitm-swap-keys`, `--mitm-flip-e2ee`, `--mitm-add-fingerprint`,
- * `--mitm-drop-confirm`) it is the test-only `shieldcall-relay-mitm`, the shipped relay has none. */
+ * With a `--mitm-*` flag (`--mitm-swap-keys`, `--mitm-replay` and the others of the relay
+ * README's list) it is the test-only `shieldcall-relay-mitm`, the shipped relay has none. */
 export async function startRelay(extraArgs = [], listen = '127.0.0.1:0', { dist = DIST } = {}) {
   const bin = extraArgs.some((arg) => arg.startsWith('--mitm-')) ? MITM_RELAY_BIN : RELAY_BIN;
   const child = spawn(bin, ['--listen', listen, '--dist', dist, ...extraArgs], {

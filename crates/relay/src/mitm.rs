@@ -13,7 +13,10 @@
 //! change 52: the host must refuse the answer and both end red); and one that, a while after
 //! each key confirmation, says in the confirming side's name that it hung up (change 55: a
 //! confirmed call must go on); and one that drops every hang-up (change 57: a locked call
-//! still learns of it, on the media connection).
+//! still learns of it, on the media connection); and one that, a while after each side's
+//! first key confirmation, sends everything that side said until then again, in order (a
+//! replayed offer is tampering: both shields must end red, never locked on keys the two do
+//! not share).
 
 use shieldcall_protocol::{Confirm, Hello, Signal};
 
@@ -34,6 +37,8 @@ TEST-ONLY MAN-IN-THE-MIDDLE MODES (shieldcall-relay-mitm only; at most one):
                              two hang-ups in the sender's name (unsigned, and signed with
                              garbage)
     --mitm-drop-bye          drop every hang-up instead of forwarding it
+    --mitm-replay            3 s after forwarding each side's first key confirmation, send
+                             its receiver everything that side sent until then, again
 ";
 
 /// Valid uncompressed P-256 points (SEC1, 65 bytes, base64url without padding), one per
@@ -74,10 +79,12 @@ pub enum Attack {
     ForgeBye,
     /// Drop every `bye`.
     DropBye,
+    /// Forward everything, then send each side's signals again after its first `confirm`.
+    Replay,
 }
 
 impl Attack {
-    pub const ALL: [Attack; 7] = [
+    pub const ALL: [Attack; 8] = [
         Attack::SwapKeys,
         Attack::FlipE2ee,
         Attack::AddFingerprint,
@@ -85,6 +92,7 @@ impl Attack {
         Attack::SwapAnswerFingerprint,
         Attack::ForgeBye,
         Attack::DropBye,
+        Attack::Replay,
     ];
 
     /// The flag of `shieldcall-relay-mitm` that turns this attack on.
@@ -97,6 +105,7 @@ impl Attack {
             Attack::SwapAnswerFingerprint => "--mitm-swap-answer-fp",
             Attack::ForgeBye => "--mitm-forge-bye",
             Attack::DropBye => "--mitm-drop-bye",
+            Attack::Replay => "--mitm-replay",
         }
     }
 
@@ -110,6 +119,7 @@ impl Attack {
             Attack::SwapAnswerFingerprint => "REPLACES THE DTLS FINGERPRINT of every answer",
             Attack::ForgeBye => "FORGES HANG-UPS after every key confirmation",
             Attack::DropBye => "DROPS every hang-up",
+            Attack::Replay => "REPLAYS each side's signals after its key confirmation",
         }
     }
 }
@@ -158,6 +168,17 @@ pub const FORGED_BYE_AFTER: std::time::Duration = std::time::Duration::from_secs
 /// (32 bytes) that the relay cannot have made.
 pub fn forged_byes() -> Vec<String> {
     [None, Some("A".repeat(43))].into_iter().map(|mac| Signal::Bye { mac }.to_json()).collect()
+}
+
+/// With `--mitm-replay`: at a side's first `confirm` (`text`), everything it sent before
+/// (`sent_before`, as forwarded) and the confirmation, sent again later in the same order.
+pub fn replay(signal: &Signal, text: &str, sent_before: &[String]) -> Option<Rewrite> {
+    let first_confirm = matches!(signal, Signal::Confirm(_))
+        && !sent_before.iter().any(|t| matches!(Signal::parse(t), Ok(Signal::Confirm(_))));
+    first_confirm.then(|| {
+        let texts = sent_before.iter().cloned().chain([text.to_string()]).collect();
+        Rewrite::AddLater { after: FORGED_BYE_AFTER, texts }
+    })
 }
 
 /// The key the relay substitutes in hellos sent by the member in `slot` (0: first to join).
@@ -278,6 +299,25 @@ mod tests {
             Rewrite::Forge(text) => text,
             other => panic!("expected a forged text, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn replay_sends_a_sides_signals_again_after_its_first_confirmation_only() {
+        let hello = Signal::Hello(Hello { v: 3, e2ee: true, public_key: "k".into() });
+        let offer = Signal::Offer { sdp: "v=0".into() };
+        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into(), fp: None });
+        let before = [hello.to_json(), offer.to_json()];
+        assert_eq!(replay(&offer, &offer.to_json(), &before[..1]), None, "not yet");
+        let Some(Rewrite::AddLater { after, texts }) =
+            replay(&confirm, &confirm.to_json(), &before)
+        else {
+            panic!("the confirmation goes on, the replay later")
+        };
+        assert_eq!(after, FORGED_BYE_AFTER);
+        assert_eq!(texts, [hello.to_json(), offer.to_json(), confirm.to_json()]);
+        let after_one = [before[0].clone(), before[1].clone(), confirm.to_json()];
+        assert_eq!(replay(&confirm, &confirm.to_json(), &after_one), None, "once");
+        assert_eq!(rewrite(Attack::Replay, &confirm, 0), None, "nothing rewritten");
     }
 
     #[test]

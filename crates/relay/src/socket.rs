@@ -96,6 +96,9 @@ enum Exit {
 struct Stats {
     forwarded: u64,
     rejected: u64,
+    /// With `--mitm-replay`: what this socket's member said, as forwarded.
+    #[cfg(feature = "mitm")]
+    sent: Vec<String>,
 }
 
 pub async fn run(
@@ -460,7 +463,16 @@ async fn handle_text(
         }
     };
     #[cfg(feature = "mitm")]
-    let text = match config.mitm.and_then(|attack| mitm::rewrite(attack, &signal, member.slot)) {
+    let rewrite = config.mitm.and_then(|attack| match attack {
+        mitm::Attack::Replay => mitm::replay(&signal, text.as_str(), &stats.sent),
+        _ => mitm::rewrite(attack, &signal, member.slot),
+    });
+    #[cfg(feature = "mitm")]
+    if config.mitm == Some(mitm::Attack::Replay) {
+        stats.sent.push(text.to_string());
+    }
+    #[cfg(feature = "mitm")]
+    let text = match rewrite {
         Some(mitm::Rewrite::Forge(forged)) => forged.into(),
         Some(mitm::Rewrite::Drop) => return None,
         Some(mitm::Rewrite::AddLater { after, texts }) => {
