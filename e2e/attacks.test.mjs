@@ -175,6 +175,50 @@ describe('a relay that replays each side\'s signals after its key confirmation',
   }));
 });
 
+describe('a relay that holds every offer and answer back', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-reorder']); });
+  after(async () => { await relay?.stop(); });
+
+  // Each description reaches the other side 500 ms late, after the candidates and the
+  // confirmation its sender sent next: the pages keep what comes early and still lock.
+  for (const off of [null, 'guest']) {
+    test(`${off ? 'the guest off' : 'both on'}: the call is set up all the same`, () => withHostAndGuest(async (host, guest) => {
+      if (off) await setE2ee(guest, relay.url, false);
+      const state = off ? 'unlocked' : 'locked';
+      await callBetween(host, guest, relay.url, state);
+      if (!off) assert.equal(await securityCode(guest), await securityCode(host));
+      await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+      await channelCarries(guest, host, 'late but in order');
+    }));
+  }
+});
+
+describe('a relay that sends garbage after each key confirmation', () => {
+  let relay;
+  before(async () => { relay = await startRelay(['--mitm-garbage']); });
+  after(async () => { await relay?.stop(); });
+
+  // Not JSON, an unknown type, an offer without SDP, a confirmation whose MAC is not base64url,
+  // a 60 KiB candidate: each page drops them, and the call goes on as it was.
+  test('both on: the call goes on, locked, with the same code', () => withHostAndGuest(async (host, guest) => {
+    await callBetween(host, guest, relay.url);
+    const code = await securityCode(host);
+    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+    const watches = [watchShield(host), watchShield(guest)];
+    // Past the garbage, with a margin.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const [hostSeen, guestSeen] = await Promise.all(watches.map((w) => w.stop()));
+    assert.deepEqual([[...hostSeen], [...guestSeen]], [['locked'], ['locked']], 'locked throughout');
+    for (const who of [host, guest]) {
+      assert.equal(await securityCode(who), code, who.name);
+      assert.equal(await who.page.getAttribute('[data-relay]', 'data-relay'), 'connected', who.name);
+      await framesKeepComing(who);
+    }
+    await channelCarries(host, guest, 'still talking');
+  }));
+});
+
 /** `from`'s data channel is open: a chat message from it reaches `to` (chat goes on it). */
 async function channelCarries(from, to, text) {
   await from.page.click('[data-control=chat]');

@@ -16,7 +16,9 @@
 //! still learns of it, on the media connection); and one that, a while after each side's
 //! first key confirmation, sends everything that side said until then again, in order (a
 //! replayed offer is tampering: both shields must end red, never locked on keys the two do
-//! not share).
+//! not share); and one that holds every offer and answer back a while, so that what the same
+//! side sends next overtakes it (the call must still lock); and one that, after each key
+//! confirmation, sends its receiver messages no app would send (the call must go on).
 
 use shieldcall_protocol::{Confirm, Hello, Signal};
 
@@ -39,6 +41,11 @@ TEST-ONLY MAN-IN-THE-MIDDLE MODES (shieldcall-relay-mitm only; at most one):
     --mitm-drop-bye          drop every hang-up instead of forwarding it
     --mitm-replay            3 s after forwarding each side's first key confirmation, send
                              its receiver everything that side sent until then, again
+    --mitm-reorder           hold every offer and answer back 500 ms, so that what follows
+                             from the same side overtakes it
+    --mitm-garbage           3 s after forwarding each key confirmation, send its receiver
+                             messages no app sends (not JSON, unknown, incomplete, a
+                             confirmation that is no MAC, a 60 KiB candidate)
 ";
 
 /// Valid uncompressed P-256 points (SEC1, 65 bytes, base64url without padding), one per
@@ -81,10 +88,14 @@ pub enum Attack {
     DropBye,
     /// Forward everything, then send each side's signals again after its first `confirm`.
     Replay,
+    /// Forward every `offer` and `answer` [`HELD_BACK`] late.
+    Reorder,
+    /// Forward every `confirm`, then send its receiver [`garbage`] a while later.
+    Garbage,
 }
 
 impl Attack {
-    pub const ALL: [Attack; 8] = [
+    pub const ALL: [Attack; 10] = [
         Attack::SwapKeys,
         Attack::FlipE2ee,
         Attack::AddFingerprint,
@@ -93,6 +104,8 @@ impl Attack {
         Attack::ForgeBye,
         Attack::DropBye,
         Attack::Replay,
+        Attack::Reorder,
+        Attack::Garbage,
     ];
 
     /// The flag of `shieldcall-relay-mitm` that turns this attack on.
@@ -106,6 +119,8 @@ impl Attack {
             Attack::ForgeBye => "--mitm-forge-bye",
             Attack::DropBye => "--mitm-drop-bye",
             Attack::Replay => "--mitm-replay",
+            Attack::Reorder => "--mitm-reorder",
+            Attack::Garbage => "--mitm-garbage",
         }
     }
 
@@ -120,6 +135,8 @@ impl Attack {
             Attack::ForgeBye => "FORGES HANG-UPS after every key confirmation",
             Attack::DropBye => "DROPS every hang-up",
             Attack::Replay => "REPLAYS each side's signals after its key confirmation",
+            Attack::Reorder => "HOLDS BACK every offer and answer, reordering the signals",
+            Attack::Garbage => "SENDS GARBAGE after every key confirmation",
         }
     }
 }
@@ -158,6 +175,26 @@ pub enum Rewrite {
     Drop,
     /// The signal as it is, and after `after` these texts from the same sender.
     AddLater { after: std::time::Duration, texts: Vec<String> },
+    /// Nothing now; the signal as it is after `after`.
+    Later { after: std::time::Duration },
+}
+
+/// How long `--mitm-reorder` holds an offer or answer back: longer than the same side takes
+/// to send its next signal (a candidate, a confirmation), short of any timeout.
+pub const HELD_BACK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// What `--mitm-garbage` sends: text that is not JSON, a type nobody knows, an offer without
+/// its SDP, a confirmation whose MAC is not base64url, and a candidate of 60 KiB. (Not a hello
+/// with another key, even one that is no P-256 point: a hello must not change, so that is
+/// evidence of tampering, and its own tests show the shield turning red.)
+pub fn garbage() -> Vec<String> {
+    vec![
+        "this is not JSON".into(),
+        r#"{"t":"nonsense","x":1}"#.into(),
+        r#"{"t":"offer"}"#.into(),
+        r#"{"t":"confirm","mac":"!!"}"#.into(),
+        format!(r#"{{"t":"ice","candidate":"{}"}}"#, "x".repeat(60 * 1024)),
+    ]
 }
 
 /// How long after a key confirmation `--mitm-forge-bye` forges its hang-ups: time enough for
@@ -208,6 +245,12 @@ pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> 
         }
         (Attack::ForgeBye, Signal::Confirm(_)) => {
             return Some(Rewrite::AddLater { after: FORGED_BYE_AFTER, texts: forged_byes() });
+        }
+        (Attack::Garbage, Signal::Confirm(_)) => {
+            return Some(Rewrite::AddLater { after: FORGED_BYE_AFTER, texts: garbage() });
+        }
+        (Attack::Reorder, Signal::Offer { .. } | Signal::Answer { .. }) => {
+            return Some(Rewrite::Later { after: HELD_BACK });
         }
         _ => return None,
     };
@@ -299,6 +342,25 @@ mod tests {
             Rewrite::Forge(text) => text,
             other => panic!("expected a forged text, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn reorder_holds_descriptions_back_and_garbage_follows_confirmations() {
+        let offer = Signal::Offer { sdp: "v=0".into() };
+        let answer = Signal::Answer { sdp: "v=0".into() };
+        let confirm = Signal::Confirm(Confirm { mac: "AAAA".into(), fp: None });
+        for description in [&offer, &answer] {
+            let later = Some(Rewrite::Later { after: HELD_BACK });
+            assert_eq!(rewrite(Attack::Reorder, description, 0), later);
+        }
+        assert_eq!(rewrite(Attack::Reorder, &confirm, 0), None);
+        let added = Some(Rewrite::AddLater { after: FORGED_BYE_AFTER, texts: garbage() });
+        assert_eq!(rewrite(Attack::Garbage, &confirm, 1), added);
+        assert_eq!(rewrite(Attack::Garbage, &offer, 1), None);
+        // Three an honest relay would refuse outright; the rest pass its checks (the relay
+        // does not look at keys, MACs or candidates), and only the page can refuse them.
+        let refused: Vec<bool> = garbage().iter().map(|t| Signal::parse(t).is_err()).collect();
+        assert_eq!(refused, [true, true, true, false, false]);
     }
 
     #[test]

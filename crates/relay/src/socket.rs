@@ -485,6 +485,14 @@ async fn handle_text(
             });
             text
         }
+        Some(mitm::Rewrite::Later { after }) => {
+            let (relay, call_id, from) = (Arc::clone(relay), call_id.to_string(), member.id);
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                relay.forward(&call_id, from, text);
+            });
+            return None;
+        }
         None => text,
     };
     // Only the test-only man in the middle looks inside a signal once it is valid.
