@@ -43,7 +43,8 @@ pub fn warning_text(reason: WarningReason) -> &'static str {
             "The other person's audio and video cannot be decrypted. Hang up and call again."
         }
         WarningReason::InvalidPeerKey => {
-            "The other person's app sent an invalid key. Hang up and call again."
+            "An invalid key arrived in the other person's name: their app is faulty, or someone \
+             is interfering with the call. Hang up and call again."
         }
         WarningReason::PeerKeyChanged => {
             "The other person's key or settings changed during the call: someone may be intercepting \

@@ -18,7 +18,7 @@
 //! replayed offer is tampering: both shields must end red, never locked on keys the two do
 //! not share); and one that holds every offer and answer back a while, so that what the same
 //! side sends next overtakes it (the call must still lock); and one that, after each key
-//! confirmation, sends its receiver messages no app would send (the call must go on).
+//! confirmation, sends its receiver malformed messages (the call must go on).
 
 use shieldcall_protocol::{Confirm, Hello, Signal};
 
@@ -180,7 +180,9 @@ pub enum Rewrite {
 }
 
 /// How long `--mitm-reorder` holds an offer or answer back: longer than the same side takes
-/// to send its next signal (a candidate, a confirmation), short of any timeout.
+/// to send its next signal, short of any timeout. In a call today that is mostly the guest's
+/// candidates overtaking its answer (the host's offer carries its candidates, and the guest
+/// confirms before it answers); a `bye` sent meanwhile overtakes it too.
 pub const HELD_BACK: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What `--mitm-garbage` sends: text that is not JSON, a type nobody knows, an offer without
@@ -197,9 +199,9 @@ pub fn garbage() -> Vec<String> {
     ]
 }
 
-/// How long after a key confirmation `--mitm-forge-bye` forges its hang-ups: time enough for
-/// both sides to lock and their media to flow.
-pub const FORGED_BYE_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+/// How long after a key confirmation `--mitm-forge-bye`, `--mitm-replay` and `--mitm-garbage`
+/// send what they add: time enough for both sides to lock and their media to flow.
+pub const AFTER_CONFIRM: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The hang-ups `--mitm-forge-bye` sends: one unsigned, one with a MAC of the right length
 /// (32 bytes) that the relay cannot have made.
@@ -208,13 +210,14 @@ pub fn forged_byes() -> Vec<String> {
 }
 
 /// With `--mitm-replay`: at a side's first `confirm` (`text`), everything it sent before
-/// (`sent_before`, as forwarded) and the confirmation, sent again later in the same order.
+/// (`sent_before`, as the relay got it) and the confirmation, sent again later in the same
+/// order. Once per socket: a side that reconnects is replayed again.
 pub fn replay(signal: &Signal, text: &str, sent_before: &[String]) -> Option<Rewrite> {
     let first_confirm = matches!(signal, Signal::Confirm(_))
         && !sent_before.iter().any(|t| matches!(Signal::parse(t), Ok(Signal::Confirm(_))));
     first_confirm.then(|| {
         let texts = sent_before.iter().cloned().chain([text.to_string()]).collect();
-        Rewrite::AddLater { after: FORGED_BYE_AFTER, texts }
+        Rewrite::AddLater { after: AFTER_CONFIRM, texts }
     })
 }
 
@@ -244,10 +247,10 @@ pub fn rewrite(attack: Attack, signal: &Signal, slot: usize) -> Option<Rewrite> 
             Signal::Answer { sdp: swap_fingerprint(sdp) }
         }
         (Attack::ForgeBye, Signal::Confirm(_)) => {
-            return Some(Rewrite::AddLater { after: FORGED_BYE_AFTER, texts: forged_byes() });
+            return Some(Rewrite::AddLater { after: AFTER_CONFIRM, texts: forged_byes() });
         }
         (Attack::Garbage, Signal::Confirm(_)) => {
-            return Some(Rewrite::AddLater { after: FORGED_BYE_AFTER, texts: garbage() });
+            return Some(Rewrite::AddLater { after: AFTER_CONFIRM, texts: garbage() });
         }
         (Attack::Reorder, Signal::Offer { .. } | Signal::Answer { .. }) => {
             return Some(Rewrite::Later { after: HELD_BACK });
@@ -354,7 +357,7 @@ mod tests {
             assert_eq!(rewrite(Attack::Reorder, description, 0), later);
         }
         assert_eq!(rewrite(Attack::Reorder, &confirm, 0), None);
-        let added = Some(Rewrite::AddLater { after: FORGED_BYE_AFTER, texts: garbage() });
+        let added = Some(Rewrite::AddLater { after: AFTER_CONFIRM, texts: garbage() });
         assert_eq!(rewrite(Attack::Garbage, &confirm, 1), added);
         assert_eq!(rewrite(Attack::Garbage, &offer, 1), None);
         // Three an honest relay would refuse outright; the rest pass its checks (the relay
@@ -375,7 +378,7 @@ mod tests {
         else {
             panic!("the confirmation goes on, the replay later")
         };
-        assert_eq!(after, FORGED_BYE_AFTER);
+        assert_eq!(after, AFTER_CONFIRM);
         assert_eq!(texts, [hello.to_json(), offer.to_json(), confirm.to_json()]);
         let after_one = [before[0].clone(), before[1].clone(), confirm.to_json()];
         assert_eq!(replay(&confirm, &confirm.to_json(), &after_one), None, "once");
@@ -389,7 +392,7 @@ mod tests {
         else {
             panic!("the confirmation goes on, the forgeries later")
         };
-        assert_eq!(after, FORGED_BYE_AFTER);
+        assert_eq!(after, AFTER_CONFIRM);
         let byes: Vec<Signal> = texts.iter().map(|t| Signal::parse(t).unwrap()).collect();
         assert_eq!(
             byes,

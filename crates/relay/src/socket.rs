@@ -96,7 +96,7 @@ enum Exit {
 struct Stats {
     forwarded: u64,
     rejected: u64,
-    /// With `--mitm-replay`: what this socket's member said, as forwarded.
+    /// With `--mitm-replay`: what this socket's member said, as the relay got it.
     #[cfg(feature = "mitm")]
     sent: Vec<String>,
 }

@@ -122,6 +122,64 @@ async fn drop_bye_drops_hang_ups_and_nothing_else() {
     guest.expect_quiet(Duration::from_millis(100)).await;
 }
 
+#[tokio::test]
+async fn replay_sends_a_sides_signals_again_after_its_first_confirmation() {
+    let relay = mitm(&["--mitm-replay"]);
+    let (mut host, mut guest) = join_pair(relay.addr, &call_id()).await;
+    let said = [
+        r#"{"t":"hello","v":3,"e2ee":true,"pub":"BAAA"}"#,
+        r#"{"t":"offer","sdp":"v=0"}"#,
+        r#"{"t":"confirm","mac":"AAAA"}"#,
+    ];
+    for text in said {
+        host.send(text).await;
+        assert_eq!(guest.recv().await, text, "each passes at once");
+    }
+    // What follows the confirmation passes, and is not replayed.
+    let after = r#"{"t":"ice","candidate":"late"}"#;
+    host.send(after).await;
+    assert_eq!(guest.recv().await, after);
+    guest.expect_quiet(Duration::from_secs(2)).await;
+    for text in said {
+        assert_eq!(guest.recv().await, text, "then all of it again, in order");
+    }
+    // Once: a second confirmation is forwarded and nothing more comes.
+    host.send(said[2]).await;
+    assert_eq!(guest.recv().await, said[2]);
+    guest.expect_quiet(Duration::from_millis(3500)).await;
+    host.expect_quiet(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn reorder_forwards_offers_and_answers_late_and_the_rest_at_once() {
+    let relay = mitm(&["--mitm-reorder"]);
+    let (mut host, mut guest) = join_pair(relay.addr, &call_id()).await;
+    let (offer, ice) = (r#"{"t":"offer","sdp":"v=0"}"#, r#"{"t":"ice","candidate":"c"}"#);
+    host.send(offer).await;
+    host.send(ice).await;
+    assert_eq!(guest.recv().await, ice, "the candidate overtakes the offer");
+    assert_eq!(guest.recv().await, offer);
+    let (answer, confirm) = (r#"{"t":"answer","sdp":"v=0"}"#, r#"{"t":"confirm","mac":"AAAA"}"#);
+    guest.send(answer).await;
+    guest.send(confirm).await;
+    assert_eq!(host.recv().await, confirm, "the confirmation overtakes the answer");
+    assert_eq!(host.recv().await, answer);
+}
+
+#[tokio::test]
+async fn garbage_follows_each_confirmation_to_its_receiver() {
+    let relay = mitm(&["--mitm-garbage"]);
+    let (mut host, mut guest) = join_pair(relay.addr, &call_id()).await;
+    let confirm = r#"{"t":"confirm","mac":"AAAA"}"#;
+    guest.send(confirm).await;
+    assert_eq!(host.recv().await, confirm, "the confirmation itself passes");
+    host.expect_quiet(Duration::from_secs(2)).await;
+    for text in shieldcall_relay::mitm::garbage() {
+        assert_eq!(host.recv().await, text);
+    }
+    guest.expect_quiet(Duration::from_millis(100)).await;
+}
+
 #[test]
 fn its_help_lists_every_attack_and_it_takes_one() {
     let out = Command::new(EXE).arg("--help").output().unwrap();

@@ -679,6 +679,21 @@ fn a_downgrade_of_only_the_guests_hello_turns_both_red() {
 }
 
 #[test]
+fn a_hello_with_an_invalid_key_turns_a_locked_call_red_for_good() {
+    // A hello must not change; one whose key is no P-256 point can only be forged (or a faulty
+    // app): evidence, which no later confirmation lifts.
+    let mut world = World::call(Settings::default());
+    world.assert_locked();
+    let public_key = "AAAA".to_string();
+    world.inject(From::Host, Signal::Hello(Hello { v: PROTOCOL_VERSION, e2ee: true, public_key }));
+    assert_eq!(world.host.warning(), Some(WarningReason::InvalidPeerKey));
+    assert!(world.host.view.logs.iter().any(|l| l.contains("a hello with an invalid key")));
+    world.advance(30_000);
+    assert_eq!(world.host.warning(), Some(WarningReason::InvalidPeerKey));
+    assert!(!world.host.locked());
+}
+
+#[test]
 fn a_replayed_offer_turns_the_call_red_and_never_locks_on_keys_the_two_do_not_share() {
     let mut world = World::call(Settings::default());
     world.advance(30_000);
