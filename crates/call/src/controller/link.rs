@@ -45,6 +45,9 @@ pub(super) struct Link {
     descriptions_applied: bool,
     /// (Host) the offer went out and no answer has been taken since.
     pub(super) awaiting_answer: bool,
+    /// (Guest) the offer this connection answers. The host never sends one twice (a new
+    /// connection has new certificates), so a copy of it is the relay's.
+    pub(super) offer: Option<String>,
     /// (Host) since when (ms, the tick's clock) the session has been confirmed while the
     /// answer is still out.
     locked_before_answer: Option<u64>,
@@ -94,6 +97,7 @@ impl Controller {
             made: false,
             descriptions_applied: false,
             awaiting_answer: false,
+            offer: offer.clone(),
             locked_before_answer: None,
             pending_ice: std::mem::take(&mut self.early_ice),
             in_description: Vec::new(),

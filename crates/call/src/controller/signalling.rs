@@ -285,6 +285,11 @@ impl Controller {
             self.early_offer = Some(sdp);
             return;
         }
+        if self.link.as_ref().is_some_and(|l| l.offer.as_deref() == Some(sdp.as_str())) {
+            // A copy of the offer this connection answers, as a copy of the answer is on the
+            // host's side: it changes nothing (PROTOCOL.md change 59).
+            return self.log("relay: a copy of the offer this connection answers");
+        }
         if self.link.is_some() {
             // The host started a new connection (after losing this page's relay socket, say):
             // new connection, new agreement, and a fresh worker, so that no transform ever runs

@@ -694,12 +694,39 @@ fn a_hello_with_an_invalid_key_turns_a_locked_call_red_for_good() {
 }
 
 #[test]
-fn a_replayed_offer_turns_the_call_red_and_never_locks_on_keys_the_two_do_not_share() {
+fn a_copy_of_the_offer_the_connection_answers_changes_nothing() {
+    for host_e2ee in [true, false] {
+        let mut world = World::call(Settings { host_e2ee, ..Settings::default() });
+        world.advance(30_000);
+        let (shield, code, keys) = (world.guest.shield(), world.guest.code(), world.guest.keys());
+        let offer = world.host.sent.iter().find(|(_, s)| matches!(s, Signal::Offer { .. }));
+        let offer = offer.unwrap().1.clone();
+        world.inject(From::Guest, offer);
+        world.advance(30_000);
+        for side in [&world.host, &world.guest] {
+            assert_eq!(side.warned_in_call(), None, "{:?}", side.view.shield);
+            assert_eq!(side.connects, 1, "the connection was never made again");
+        }
+        assert_eq!(
+            (world.guest.shield(), world.guest.code(), world.guest.keys()),
+            (shield, code, keys)
+        );
+        assert!(world.guest.view.logs.iter().any(|l| l.contains("a copy of the offer")));
+        world.say(From::Host, "still here");
+        assert!(world.guest.view.chat.iter().any(|(_, text)| text == "still here"));
+    }
+}
+
+#[test]
+fn an_offer_of_an_earlier_connection_turns_the_call_red_and_never_locks_on_other_keys() {
     let mut world = World::call(Settings::default());
-    world.advance(30_000);
-    let offer = world.host.sent.iter().find(|(_, s)| matches!(s, Signal::Offer { .. }));
-    let offer = offer.unwrap().1.clone();
-    world.inject(From::Guest, offer);
+    let first = world.host.sent.iter().find(|(_, s)| matches!(s, Signal::Offer { .. }));
+    let first = first.unwrap().1.clone();
+    world.fail_and_reconnect();
+    world.settle();
+    world.advance(10_000);
+    world.assert_locked();
+    world.inject(From::Guest, first);
     world.advance(30_000);
     assert!(world.host.warning().is_some(), "{:?}", world.host.view.shield);
     assert!(world.guest.warning().is_some(), "{:?}", world.guest.view.shield);
