@@ -14,9 +14,9 @@
 //! each key confirmation, says in the confirming side's name that it hung up (change 55: a
 //! confirmed call must go on); and one that drops every hang-up (change 57: a locked call
 //! still learns of it, on the media connection); and one that, a while after each side's
-//! first key confirmation, sends everything that side said until then again, in order (a
-//! replayed offer is tampering: both shields must end red, never locked on keys the two do
-//! not share); and one that holds every offer and answer back a while, so that what the same
+//! first key confirmation, sends everything that side said until then again, in order (each
+//! copy must change nothing, the offer the connection answers among them: PROTOCOL.md change
+//! 59); and one that holds every offer and answer back a while, so that what the same
 //! side sends next overtakes it (the call must still lock); and one that, after each key
 //! confirmation, sends its receiver malformed messages (the call must go on).
 

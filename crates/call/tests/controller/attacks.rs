@@ -695,8 +695,8 @@ fn a_hello_with_an_invalid_key_turns_a_locked_call_red_for_good() {
 
 #[test]
 fn a_copy_of_the_offer_the_connection_answers_changes_nothing() {
-    for host_e2ee in [true, false] {
-        let mut world = World::call(Settings { host_e2ee, ..Settings::default() });
+    for (host_e2ee, guest_e2ee) in [(true, true), (false, true), (true, false)] {
+        let mut world = World::call(Settings { host_e2ee, guest_e2ee, ..Settings::default() });
         world.advance(30_000);
         let (shield, code, keys) = (world.guest.shield(), world.guest.code(), world.guest.keys());
         let offer = world.host.sent.iter().find(|(_, s)| matches!(s, Signal::Offer { .. }));
