@@ -397,6 +397,21 @@ impl Cluster {
         call.invoke_async(&mut conn).await
     }
 
+    /// Run a script that is safe to run twice: once more, on a new connection, if the first
+    /// try failed on a connection Redis dropped (a restart fails at its first use).
+    async fn invoke_repeatable<T: FromRedisValue>(
+        &self,
+        call: &ScriptInvocation<'_>,
+    ) -> RedisResult<T> {
+        let result = self.invoke(call).await;
+        if result.as_ref().is_err_and(|e| e.is_io_error() || e.is_connection_dropped()) {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            *self.conn.lock().await = None;
+            return self.invoke(call).await;
+        }
+        result
+    }
+
     fn succeeded(&self) {
         if self.engine.swap(ENGINE_UP, Ordering::SeqCst) != ENGINE_UP {
             info!(node = self.node, "cluster engine reachable");
@@ -483,15 +498,9 @@ impl Cluster {
         call.key(move_key(&moving)).key(format!("{room}:0")).key(format!("{room}:1"));
         call.arg(self.holder(pending.id)).arg(hex32(&fresh.bytes()));
         call.arg(self.lease.as_millis() as u64);
-        let mut answer = self.invoke(&call).await;
-        if answer.as_ref().is_err_and(|e| e.is_io_error() || e.is_connection_dropped()) {
-            // The script may have run and its answer been lost: the token is then used, and
-            // the place this socket's. Asked again by the same holder, it answers "moved" again.
-            self.errors.fetch_add(1, Ordering::Relaxed);
-            *self.conn.lock().await = None;
-            answer = self.invoke(&call).await;
-        }
-        let answer: Vec<String> = match answer {
+        // The script may have run and its answer been lost: the token is then used, and the
+        // place this socket's. Asked again by the same holder, it answers "moved" again.
+        let answer: Vec<String> = match self.invoke_repeatable(&call).await {
             Ok(answer) => answer,
             Err(e) => {
                 self.failed(&e).await;
@@ -837,16 +846,8 @@ impl Cluster {
             for (_, mine, other, value) in batch {
                 call.key(mine).key(other).arg(value);
             }
-            let mut result = self.invoke::<Vec<String>>(&call).await;
-            if result.as_ref().is_err_and(|e| e.is_io_error() || e.is_connection_dropped()) {
-                // A connection Redis dropped (a restart) fails at its first use. A renewal is
-                // safe to repeat, and a missed one could cost a member its place: once more, on
-                // a new connection.
-                self.errors.fetch_add(1, Ordering::Relaxed);
-                *self.conn.lock().await = None;
-                result = self.invoke::<Vec<String>>(&call).await;
-            }
-            let answer = match result {
+            // A renewal is safe to repeat, and a missed one could cost a member its place.
+            let answer = match self.invoke_repeatable::<Vec<String>>(&call).await {
                 Ok(answer) => answer,
                 Err(e) => return self.failed(&e).await,
             };
