@@ -55,15 +55,16 @@ use redis::{
     AsyncConnectionConfig, FromRedisValue, RedisError, RedisResult, Script, ScriptInvocation,
 };
 use sha2::{Digest, Sha256};
-use shieldcall_protocol::{MoveRefusal, RelayEvent};
+use shieldcall_protocol::{MoveRefusal, MoveToken, PickupAnswer, RelayEvent};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, timeout};
 use tracing::{error, info, warn};
 
 use crate::config::ClusterConfig;
+use crate::park_seal::{ParkRecord, ParkSeal};
 use crate::rooms::{
     Forward, KICK_IDLE, KICK_MOVED, KICK_REPLACED, Kick, Membership, QUEUE_LEN, Refused,
-    RejoinToken, Relay, deliver_to, short,
+    RejoinToken, Relay, deliver_to, new_park_code, short,
 };
 
 /// How long to wait for Redis to accept a connection, and for one answer.
@@ -92,7 +93,9 @@ local function tell_other(i, what)
   local o = held[3 - i]
   if o then
     local n, m = holder(o)
-    redis.call('PUBLISH', 'shieldcall:node:' .. n, what .. ' ' .. m .. ' ' .. ARGV[1])
+    if n ~= '=held' then
+      redis.call('PUBLISH', 'shieldcall:node:' .. n, what .. ' ' .. m .. ' ' .. ARGV[1])
+    end
     return n .. ' ' .. m
   end
   return ''
@@ -124,6 +127,7 @@ if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return -
 local o = redis.call('GET', KEYS[2])
 if not o then return 0 end
 local n, m = string.match(o, '^(%S+) (%S+) ')
+if n == '=held' then return 0 end
 if redis.call('PUBLISH', 'shieldcall:node:' .. n, 'm ' .. m .. ' ' .. ARGV[2]) > 0 then return 1 end
 return -2
 ";
@@ -137,7 +141,9 @@ redis.call('DEL', KEYS[1])
 local o = redis.call('GET', KEYS[2])
 if o and ARGV[2] == '1' then
   local n, m = string.match(o, '^(%S+) (%S+) ')
-  redis.call('PUBLISH', 'shieldcall:node:' .. n, 'left ' .. m .. ' ' .. ARGV[1])
+  if n ~= '=held' then
+    redis.call('PUBLISH', 'shieldcall:node:' .. n, 'left ' .. m .. ' ' .. ARGV[1])
+  end
 end
 return 1
 ";
@@ -227,7 +233,7 @@ local other = other_of(redis.call('GET', KEYS[4 - i]))
 if not other then return {'unknown', '', ''} end
 redis.call('SET', KEYS[1], 'used ' .. me, 'KEEPTTL')
 redis.call('SET', KEYS[1 + i], me, 'PX', ARGV[3])
-redis.call('PUBLISH', 'shieldcall:node:' .. n, 'moved ' .. m)
+if n ~= '=held' then redis.call('PUBLISH', 'shieldcall:node:' .. n, 'moved ' .. m) end
 if other ~= '' then
   local on, om = string.match(other, '^(%S+) (%S+)$')
   if name == '' then
@@ -237,6 +243,60 @@ if other ~= '' then
   end
 end
 return {'moved', tostring(i - 1), other}
+";
+
+/// The holder a parked place names in Redis instead of `<node> <member>`: `=` is in no node id
+/// (config.rs), so no node subscribes to it, and every script that would tell it something
+/// checks for it (the Lua below spells it `'=held'`).
+const HELD: &str = "=held";
+
+/// Park a place (KEYS: own place, other place, the token's key, the member's previous token's
+/// key or the token's again, the park's record; ARGV: holder, the park's time in ms,
+/// [`MOVE_REMEMBERED_MS`], the member, the sealed record, the park's time in seconds). The
+/// place becomes `=held <member> -` for the park's time, with nobody to renew it; the token is
+/// a move token from that held place. 1: parked; 0: the place is no longer this member's; -1:
+/// the code is taken (another live or remembered park has it): the node draws another.
+const PARK: &str = r"
+local mine = redis.call('GET', KEYS[1])
+if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+if redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
+local prev = redis.call('GET', KEYS[4])
+if KEYS[4] ~= KEYS[3] and prev and string.sub(prev, 1, 5) ~= 'used ' then
+  redis.call('DEL', KEYS[4])
+end
+local t = redis.call('TIME')
+local ttl = tonumber(ARGV[2])
+local keep = ttl + tonumber(ARGV[3])
+local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
+local held = '=held ' .. ARGV[4]
+redis.call('SET', KEYS[3], KEYS[1] .. ' ' .. held .. ' ' .. string.format('%d', expires), 'PX', keep)
+redis.call('SET', KEYS[5], ARGV[5], 'PX', keep)
+redis.call('SET', KEYS[1], held .. ' -', 'PX', ttl)
+local o = redis.call('GET', KEYS[2])
+if o then
+  local n, m = string.match(o, '^(%S+) (%S+) ')
+  if n ~= '=held' then
+    redis.call('PUBLISH', 'shieldcall:node:' .. n, 'parked ' .. m .. ' ' .. ARGV[6] .. ' ' .. held)
+  end
+end
+return 1
+";
+
+/// Where a park's token stands (KEYS: the token's key, the room's two places): "live",
+/// "used", "expired" (its time is up, or its held place is gone) or "unknown".
+const PARK_STATE: &str = r"
+local mv = redis.call('GET', KEYS[1])
+if not mv then return 'unknown' end
+if string.sub(mv, 1, 5) == 'used ' then return 'used' end
+local place, n, m, expires = string.match(mv, '^(%S+) (%S+) (%S+) (%d+)')
+if not place or (place ~= KEYS[2] and place ~= KEYS[3]) then return 'unknown' end
+local cur = redis.call('GET', place)
+if not cur or string.sub(cur, 1, #n + #m + 2) ~= n .. ' ' .. m .. ' ' then return 'expired' end
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) >= tonumber(expires) then
+  return 'expired'
+end
+return 'live'
 ";
 
 /// A member whose socket is on this node.
@@ -294,6 +354,12 @@ pub struct Cluster {
     renew: Script,
     issue_move: Script,
     join_moving: Script,
+    park: Script,
+    park_state: Script,
+    /// The keys parks are sealed with, if the nodes share a secret: without, no parks.
+    park_seal: Option<Arc<ParkSeal>>,
+    /// A park record that did not open was logged once.
+    warned_seal: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -315,6 +381,11 @@ struct Pending {
     queue: mpsc::Receiver<Utf8Bytes>,
     queued: Arc<AtomicUsize>,
     kick: watch::Receiver<Option<Kick>>,
+}
+
+/// Whether `holder` (`<node> <member>`, as a script reports it) is a parked place.
+fn is_held(holder: &str) -> bool {
+    holder.split_once(' ').is_some_and(|(node, _)| node == HELD)
 }
 
 /// `shieldcall:room:<hash>`, the prefix of a call's two places.
@@ -356,6 +427,10 @@ impl Cluster {
             renew: Script::new(RENEW),
             issue_move: Script::new(ISSUE_MOVE),
             join_moving: Script::new(JOIN_MOVING),
+            park: Script::new(PARK),
+            park_state: Script::new(PARK_STATE),
+            park_seal: config.park_seal.clone(),
+            warned_seal: AtomicBool::new(false),
         }
     }
 
@@ -557,6 +632,117 @@ impl Cluster {
         }
     }
 
+    /// Whether this cluster can park a call (its nodes share a secret to seal parks with).
+    pub fn parks(&self) -> bool {
+        self.park_seal.is_some()
+    }
+
+    /// Park member `id`'s place in `call_id` for `ttl`, as [`Relay::park`] does: its token and
+    /// the relay's half of its pickup code; `Ok(None)` if the place is no longer its own (or
+    /// this cluster parks nothing). The member's socket keeps no place: the held one is
+    /// Redis's alone until its pickup or its end.
+    pub async fn park(
+        &self,
+        call_id: &str,
+        id: u64,
+        ttl: Duration,
+        deposit: String,
+    ) -> Result<Option<(RejoinToken, String)>, Refused> {
+        let Some(seal) = &self.park_seal else { return Ok(None) };
+        let token = RejoinToken::generate();
+        let key = move_key(&token);
+        let (mine, other, previous) = {
+            let members = lock(&self.members);
+            let Some(local) = members.get(&id) else { return Ok(None) };
+            let Some(slot) = local.slot else { return Ok(None) };
+            let (mine, other) = local.keys(slot);
+            (mine, other, local.move_key.clone().unwrap_or_else(|| key.clone()))
+        };
+        let record = ParkRecord { call_id: call_id.to_string(), token, deposit };
+        // 2^30 codes: a second draw is rare, a fourth never needed but by a broken Redis.
+        for _ in 0..4 {
+            let code = new_park_code();
+            let record_key = seal.record_key(&code);
+            let mut call = self.park.prepare_invoke();
+            call.key(&mine).key(&other).key(&key).key(&previous).key(&record_key);
+            call.arg(self.holder(id)).arg(ttl.as_millis() as u64).arg(MOVE_REMEMBERED_MS);
+            call.arg(id).arg(seal.seal(&record_key, &record)).arg(ttl.as_secs());
+            match self.invoke::<i64>(&call).await {
+                Ok(1) => {
+                    self.succeeded();
+                    if let Some(local) = lock(&self.members).get_mut(&id) {
+                        local.slot = None;
+                        local.peer = None;
+                        local.move_key = None;
+                    }
+                    return Ok(Some((token, code)));
+                }
+                Ok(-1) => continue,
+                Ok(_) => return Ok(None),
+                Err(e) => {
+                    self.failed(&e).await;
+                    return Err(Refused::ClusterDown);
+                }
+            }
+        }
+        warn!("no free pickup code in four draws: refusing the park");
+        Ok(None)
+    }
+
+    /// What the relay's half of a pickup code finds, on any node, as [`Relay::pickup`] says.
+    pub async fn pickup(&self, code: &str) -> Result<PickupAnswer, Refused> {
+        let unknown = PickupAnswer::Refused { reason: MoveRefusal::Unknown };
+        let Some(seal) = &self.park_seal else { return Ok(unknown) };
+        let record_key = seal.record_key(&code.trim().to_ascii_uppercase());
+        let sealed: RedisResult<Option<Vec<u8>>> = match self.conn().await {
+            Ok(mut conn) => redis::cmd("GET").arg(&record_key).query_async(&mut conn).await,
+            Err(e) => Err(e),
+        };
+        let sealed = match sealed {
+            Ok(Some(sealed)) => sealed,
+            Ok(None) => return Ok(unknown),
+            Err(e) => {
+                self.failed(&e).await;
+                return Err(Refused::ClusterDown);
+            }
+        };
+        let Some(record) = seal.open(&record_key, &sealed) else {
+            if !self.warned_seal.swap(true, Ordering::Relaxed) {
+                // Named by an HMAC under the same secret, so written by a node that has it: the
+                // record was changed in Redis.
+                warn!(
+                    node = self.node,
+                    "a park record in the cluster does not open: changed in Redis?"
+                );
+            }
+            return Ok(unknown);
+        };
+        let room = room_key(&record.call_id);
+        let mut call = self.park_state.prepare_invoke();
+        call.key(move_key(&record.token)).key(format!("{room}:0")).key(format!("{room}:1"));
+        let state: String = match self.invoke(&call).await {
+            Ok(state) => state,
+            Err(e) => {
+                self.failed(&e).await;
+                return Err(Refused::ClusterDown);
+            }
+        };
+        self.succeeded();
+        let reason = match state.as_str() {
+            "live" => {
+                return Ok(PickupAnswer::Found {
+                    call: record.call_id,
+                    token: MoveToken(record.token.to_text()),
+                    deposit: record.deposit,
+                });
+            }
+            "used" => MoveRefusal::Used,
+            "expired" => MoveRefusal::Expired,
+            _ => MoveRefusal::Unknown,
+        };
+        Ok(PickupAnswer::Refused { reason })
+    }
+
     /// A new member id, registered before its script runs: the other member's first events
     /// may arrive before its answer does.
     fn register(&self, call_id: &str) -> Pending {
@@ -747,6 +933,15 @@ impl Cluster {
             "moved" => {
                 local.kick.send_replace(Some(KICK_MOVED));
             }
+            // `<ttl secs> =held <member>`: the other member parked its place.
+            "parked" => {
+                let Some((ttl, held)) = rest.split_once(' ') else { return };
+                let Ok(ttl) = ttl.parse::<u64>() else { return };
+                local.peer = Some(held.to_string());
+                local.peer_missing = 0;
+                let event = RelayEvent::PeerParked { ttl };
+                local.deliver(event.to_json().into(), self.max_queued_bytes);
+            }
             "peer-moved" => {
                 local.peer = Some(rest.to_string());
                 local.peer_missing = 0;
@@ -885,6 +1080,13 @@ impl Cluster {
                         local.peer_unannounced = 0;
                         continue;
                     }
+                    if is_held(peer) {
+                        // Parked while this node's subscription was down: the member was never
+                        // told, and now hears the call as held when it ends or is picked up.
+                        local.peer = Some(peer.clone());
+                        local.peer_unannounced = 0;
+                        continue;
+                    }
                     // A member this node was never told about: its peer-joined was published
                     // while this node's subscription was down (Redis restarting). Made up at the
                     // second renewal that sees it, long after any publish would have arrived.
@@ -898,6 +1100,13 @@ impl Cluster {
                             self.max_queued_bytes,
                         );
                     }
+                } else if local.peer.as_deref().is_some_and(is_held) {
+                    // A held place is written back by no node: gone is gone, at once. Its
+                    // pickup would have named the new holder (`peer-moved`).
+                    local.peer = None;
+                    local.peer_unannounced = 0;
+                    info!(call = local.call, "parked place not picked up in time: ended");
+                    local.deliver(RelayEvent::ParkEnded.to_json().into(), self.max_queued_bytes);
                 } else if local.peer.is_some() {
                     local.peer_unannounced = 0;
                     // Three renewals in a row (two thirds of a lease), so that a place missing

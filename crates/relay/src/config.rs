@@ -6,6 +6,7 @@ use std::time::Duration;
 
 #[cfg(feature = "mitm")]
 use crate::mitm::Attack;
+use crate::park_seal::ParkSeal;
 use crate::turn::{DEFAULT_TTL_SECS, TurnConfig, TurnSecret, is_turn_url};
 
 /// Where the relay listens unless told otherwise.
@@ -80,6 +81,10 @@ OPTIONS:
                              unique per running process [default: random]
     --cluster-lease-ms N     a member whose relay stops renewing its place (killed, cut
                              off) loses it after N ms [default: 10000]
+    --cluster-secret-file PATH
+                             a secret every node of the cluster shares and Redis never
+                             sees (32 characters or more): parks are sealed with it in
+                             Redis [default: none, and a cluster parks no call]
     -h, --help               print this help
 ";
 
@@ -148,6 +153,8 @@ pub struct ClusterConfig {
     pub node_id: String,
     /// How long a member's place lasts without a renewal from its node.
     pub lease: Duration,
+    /// The keys a park's record is sealed with in Redis, if the nodes share a secret.
+    pub park_seal: Option<std::sync::Arc<ParkSeal>>,
 }
 
 impl std::fmt::Debug for ClusterConfig {
@@ -159,6 +166,7 @@ impl std::fmt::Debug for ClusterConfig {
             .field("host", &host)
             .field("node_id", &self.node_id)
             .field("lease", &self.lease)
+            .field("park_seal", &self.park_seal)
             .finish()
     }
 }
@@ -226,6 +234,7 @@ impl Config {
         let mut listen: Option<String> = None;
         let (mut turn_secret_file, mut turn_urls, mut turn_ttl) = (None, Vec::new(), None);
         let (mut cluster_url, mut node_id, mut lease_ms) = (None::<String>, None, None);
+        let mut park_seal = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -320,6 +329,16 @@ impl Config {
                     }
                     lease_ms = Some(ms);
                 }
+                "--cluster-secret-file" => {
+                    let path = PathBuf::from(value(&flag)?);
+                    // The error names the file, never its contents.
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        format!("--cluster-secret-file: cannot read {}: {e}", path.display())
+                    })?;
+                    let seal = ParkSeal::from_file_text(&text)
+                        .map_err(|e| format!("--cluster-secret-file {}: {e}", path.display()))?;
+                    park_seal = Some(std::sync::Arc::new(seal));
+                }
                 _ => return Err(format!("unknown argument: {arg}")),
             }
         }
@@ -345,9 +364,12 @@ impl Config {
                 url,
                 node_id: node_id.unwrap_or_else(random_node_id),
                 lease: Duration::from_millis(lease_ms.unwrap_or(DEFAULT_LEASE_MS)),
+                park_seal,
             }),
-            None if node_id.is_some() || lease_ms.is_some() => {
-                return Err("--node-id and --cluster-lease-ms need --cluster".into());
+            None if node_id.is_some() || lease_ms.is_some() || park_seal.is_some() => {
+                return Err(
+                    "--node-id, --cluster-lease-ms and --cluster-secret-file need --cluster".into(),
+                );
             }
             None => None,
         };
@@ -577,6 +599,27 @@ mod tests {
         let b = parse(&["--cluster", "redis://127.0.0.1:6379"], None).unwrap().cluster.unwrap();
         assert_ne!(a.node_id, b.node_id);
         assert!(valid_node_id(&a.node_id) && a.lease == Duration::from_millis(DEFAULT_LEASE_MS));
+    }
+
+    #[test]
+    fn the_cluster_secret_is_read_from_a_file_and_shown_nowhere() {
+        let file = std::env::temp_dir().join(format!("shieldcall-secret-{}", std::process::id()));
+        let path = file.to_str().unwrap();
+        let cluster = ["--cluster", "redis://127.0.0.1:6379"];
+        std::fs::write(&file, "kingfisher-over-the-estuary-at-dawn\n").unwrap();
+        let c = parse(&[&cluster[..], &["--cluster-secret-file", path]].concat(), None).unwrap();
+        let debug = format!("{c:?}");
+        assert!(c.cluster.unwrap().park_seal.is_some());
+        assert!(!debug.contains("kingfisher") && debug.contains("<redacted>"), "{debug}");
+        // Without it a cluster parks nothing; without --cluster it means nothing.
+        assert!(parse(&cluster, None).unwrap().cluster.unwrap().park_seal.is_none());
+        assert!(parse(&["--cluster-secret-file", path], None).is_err());
+        // Too short: an error that names the file, never what it holds.
+        std::fs::write(&file, "kingfisher\n").unwrap();
+        let err =
+            parse(&[&cluster[..], &["--cluster-secret-file", path]].concat(), None).unwrap_err();
+        assert!(err.contains("at least 32") && !err.contains("kingfisher"), "{err}");
+        let _ = std::fs::remove_file(&file);
     }
 
     #[test]

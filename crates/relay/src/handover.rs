@@ -28,19 +28,20 @@ pub(crate) async fn answer(
     request: RelayRequest,
 ) -> Message {
     match request {
-        RelayRequest::Park { deposit } => park(relay, call_id, member, deposit),
+        RelayRequest::Park { deposit } => park(relay, call_id, member, deposit).await,
         RelayRequest::Transfer { name } => transfer(relay, call_id, member, name).await,
         // The caller sends only parks and transfers.
         _ => error("not a park or transfer request"),
     }
 }
 
-/// A cluster's rooms live in Redis, which holds no parks (yet): a park's code finds its call.
+/// A cluster parks only with a secret its nodes share (`--cluster-secret-file`): a park's
+/// record in Redis is sealed with it (`park_seal.rs`).
 const NO_PARKING_HERE: &str = "parking a call is not available on this relay";
 
-fn park(relay: &Relay, call_id: &str, member: &Membership, deposit: String) -> Message {
+async fn park(relay: &Relay, call_id: &str, member: &Membership, deposit: String) -> Message {
     let refuse = |reason: &str| refusal(RefusedRequest::Park, reason);
-    if relay.cluster().is_some() {
+    if relay.cluster().is_some_and(|cluster| !cluster.parks()) {
         return refuse(NO_PARKING_HERE);
     }
     if deposit.is_empty()
@@ -49,7 +50,14 @@ fn park(relay: &Relay, call_id: &str, member: &Membership, deposit: String) -> M
     {
         return refuse("invalid park deposit: expected at most 512 base64url characters");
     }
-    match relay.park(call_id, member.id, deposit, Instant::now()) {
+    let parked = match relay.cluster() {
+        Some(cluster) => match cluster.park(call_id, member.id, relay.park_ttl(), deposit).await {
+            Ok(parked) => parked,
+            Err(_) => return refuse(CLUSTER_DOWN),
+        },
+        None => relay.park(call_id, member.id, deposit, Instant::now()),
+    };
+    match parked {
         // Neither the token nor the code reaches the log.
         Some((token, code)) => {
             info!(call = short(call_id), "place parked");
@@ -94,10 +102,6 @@ pub(crate) async fn pickup_route(
     body: String,
 ) -> Response {
     let relay = &state.relay;
-    if relay.cluster().is_some() {
-        let refused = PickupAnswer::Refused { reason: MoveRefusal::Unknown };
-        return pickup_response(StatusCode::NOT_FOUND, &refused);
-    }
     let ip = crate::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
     if !relay.allow_pickup(ip) {
         info!("pickup codes tried too often from one address");
@@ -106,6 +110,14 @@ pub(crate) async fn pickup_route(
     }
     let answer = if body.len() > 64 {
         PickupAnswer::Refused { reason: MoveRefusal::Unknown }
+    } else if let Some(cluster) = relay.cluster() {
+        match cluster.pickup(&body).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                return (StatusCode::SERVICE_UNAVAILABLE, format!("{CLUSTER_DOWN}\n"))
+                    .into_response();
+            }
+        }
     } else {
         relay.pickup(&body, Instant::now())
     };

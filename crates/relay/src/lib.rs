@@ -28,6 +28,7 @@ pub mod limit;
 pub mod metrics;
 #[cfg(feature = "mitm")]
 pub mod mitm;
+pub mod park_seal;
 pub mod rooms;
 mod socket;
 pub mod turn;

@@ -24,7 +24,7 @@ use crate::limit::{ClientSlot, PerClient, PerMinute};
 use crate::metrics::Metrics;
 
 mod handover;
-pub use handover::{HandOver, KICK_PARK_ENDED, ParkLookup};
+pub use handover::{HandOver, KICK_PARK_ENDED, ParkLookup, new_park_code};
 
 /// Messages a member may have waiting before it counts as not keeping up and is dropped.
 pub const QUEUE_LEN: usize = 256;

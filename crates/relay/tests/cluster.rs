@@ -14,8 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    Client, Spawned, ask_to_move, call_id, http_get, join, metric, move_refused, open, open_moving,
-    rejoin, scrape, spawn, still_talking, wait_health,
+    Client, DEPOSIT, Spawned, ask_to_move, call_id, http_get, join, metric, move_refused, open,
+    open_moving, park, pickup, rejoin, scrape, spawn, still_talking, take, wait_health,
 };
 use futures_util::StreamExt;
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
@@ -226,7 +226,7 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
     // Node a issued the host's token and, after the rejoin, the phone's.
     assert_eq!(metric(&scrape(&a).await, "shieldcall_relay_move_tokens_issued_total"), 2);
 
-    // Parking still lives in one relay's memory: refused, naming the request.
+    // Nodes that share no secret park nothing: refused, naming the request.
     let reason = "parking a call is not available on this relay";
     guest.send(r#"{"t":"park","deposit":"AAAA"}"#).await;
     assert_eq!(guest.recv_refusal().await, (reason.into(), Some("park".into())));
@@ -240,6 +240,133 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
     let (dump, values) = redis_dump(&redis);
     assert!(dump.contains("shieldcall:move:"), "{dump}");
     assert!(!dump.contains(&token) && !values.contains(&token), "{dump}");
+}
+
+/// A file holding a cluster secret of its own, removed when dropped.
+struct SecretFile(std::path::PathBuf);
+
+impl SecretFile {
+    fn new(secret: &str) -> SecretFile {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir()
+            .join(format!("shieldcall-cluster-secret-{}-{n}", std::process::id()));
+        std::fs::write(&path, format!("{secret}\n")).unwrap();
+        SecretFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for SecretFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+const SECRET: &str = "the-nodes-share-this-and-redis-never-sees-it";
+
+/// A node of the cluster on `redis` that parks with `secret`, for `park_secs`.
+async fn parking_node(redis: &Redis, id: &str, secret: &SecretFile, park_secs: u64) -> Spawned {
+    let ttl = park_secs.to_string();
+    node_with(redis, id, &["--cluster-secret-file", secret.path(), "--park-ttl-secs", &ttl]).await
+}
+
+#[tokio::test]
+async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_through_a_third() {
+    let redis = Redis::start();
+    let secret = SecretFile::new(SECRET);
+    let a = parking_node(&redis, "a", &secret, 30).await;
+    let b = parking_node(&redis, "b", &secret, 30).await;
+    let c = parking_node(&redis, "c", &secret, 30).await;
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    let (token, code) = park(&mut host, 30).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
+    // The parker's page goes: past a lease and its renewals the guest hears nothing (never
+    // `peer-left`, `peer-joined` or `park-ended`), and the held place stays taken.
+    host.close().await;
+    tokio::time::sleep(Duration::from_millis(LEASE_MS * 2)).await;
+    guest.expect_quiet(Duration::from_millis(100)).await;
+    let mut stranger = open(c.addr, &call, None).await;
+    assert_eq!(stranger.recv().await, r#"{"t":"full"}"#);
+    guest.send(r#"{"t":"bye"}"#).await;
+    assert!(guest.recv_error().await.contains("nobody else"));
+
+    // The code, typed in lower case on another node's home page, finds the park.
+    let (status, found) = pickup(c.addr, &code.to_ascii_lowercase()).await;
+    assert_eq!(status, 200, "{found}");
+    let found = &found["found"];
+    assert_eq!(found["call"].as_str(), Some(call.as_str()));
+    assert_eq!(found["token"].as_str(), Some(token.as_str()));
+    assert_eq!(found["deposit"].as_str(), Some(DEPOSIT));
+    // A node with another secret, or none, does not find it.
+    let other = SecretFile::new("another-secret-that-is-long-enough-to-use");
+    let stray = parking_node(&redis, "stray", &other, 30).await;
+    let bare = node(&redis, "bare").await;
+    for n in [&stray, &bare] {
+        assert_eq!(pickup(n.addr, &code).await.0, 404);
+    }
+
+    // The pickup takes the held place through a third node; the guest hears it as a move.
+    let mut picker = take(a.addr, &call, &token).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
+    still_talking(&mut guest, &mut picker).await;
+    tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
+    guest.expect_quiet(Duration::from_millis(100)).await;
+    // Used: the code says so on any node, and the token takes nothing more.
+    let (status, used) = pickup(b.addr, &code).await;
+    assert_eq!((status, used["refused"]["reason"].as_str()), (410, Some("used")));
+    move_refused(c.addr, &call, &token, "used").await;
+    still_talking(&mut picker, &mut guest).await;
+
+    // Neither a log nor Redis holds the code, the token, the call id or the deposit.
+    for relay in [b, c, stray, bare] {
+        let logs = relay.stderr();
+        for secret in [&code, &token, &call, DEPOSIT, SECRET] {
+            assert!(!logs.contains(secret), "{secret} in the log: {logs}");
+        }
+    }
+    let (dump, values) = redis_dump(&redis);
+    assert!(dump.contains("shieldcall:park:"), "{dump}");
+    for secret in [&code, &token, &call, DEPOSIT, SECRET] {
+        assert!(!dump.contains(secret) && !values.contains(secret), "{secret} in Redis: {dump}");
+    }
+    // A record changed in Redis opens nowhere: unknown, and the node says so.
+    let record = dump.lines().find(|key| key.starts_with("shieldcall:park:")).unwrap();
+    redis_cli(&redis, &["SET", record, "not sealed by any node"]);
+    assert_eq!(pickup(a.addr, &code).await.0, 404);
+    let logs = a.stderr();
+    assert!(logs.contains("a park record in the cluster does not open"), "{logs}");
+    for secret in [&code, &token, &call, DEPOSIT, SECRET] {
+        assert!(!logs.contains(secret), "{secret} in the log: {logs}");
+    }
+}
+
+#[tokio::test]
+async fn a_park_nobody_picks_up_ends_for_the_other_member_and_its_code_says_expired() {
+    let redis = Redis::start();
+    let secret = SecretFile::new(SECRET);
+    let a = parking_node(&redis, "a", &secret, 1).await;
+    let b = parking_node(&redis, "b", &secret, 1).await;
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    let (token, code) = park(&mut host, 1).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":1}"#);
+    host.close().await;
+    // Within a third of a lease of the park's end: `park-ended`, and nothing else.
+    assert_eq!(guest.recv().await, r#"{"t":"park-ended"}"#);
+    tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
+    guest.expect_quiet(Duration::from_millis(100)).await;
+    let (status, expired) = pickup(b.addr, &code).await;
+    assert_eq!((status, expired["refused"]["reason"].as_str()), (410, Some("expired")));
+    move_refused(a.addr, &call, &token, "expired").await;
+    // The place is free again: someone new joins, and the guest hears it.
+    let mut newcomer = join(a.addr, &call, 1).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut guest, &mut newcomer).await;
 }
 
 #[tokio::test]
@@ -423,7 +550,8 @@ fn redis_cli(redis: &Redis, args: &[&str]) -> String {
         .output()
         .expect("redis-cli runs (it comes with redis-server: run scripts/setup.sh)");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    // A sealed park record is binary: lossy, since only text is looked for in it.
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[tokio::test]

@@ -9,24 +9,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{Client, call_id, join_pair, open, open_moving, spawn, still_talking};
-use tokio::net::TcpStream;
-
-const DEPOSIT: &str = "c2VhbGVkLWJ5LXRoZS1wYWdl";
-
-/// Park `client`'s place; returns (token, code), checking the park lasts `ttl` seconds.
-async fn park(client: &mut Client, ttl: u64) -> (String, String) {
-    client.send(&format!(r#"{{"t":"park","deposit":"{DEPOSIT}"}}"#)).await;
-    let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
-    assert_eq!((answer["t"].as_str(), answer["ttl"].as_u64()), (Some("parked"), Some(ttl)));
-    let token = answer["token"].as_str().unwrap().to_string();
-    let code = answer["code"].as_str().unwrap().to_string();
-    assert_eq!((token.len(), code.len()), (22, 6));
-    (token, code)
-}
+use common::{
+    Client, DEPOSIT, call_id, join_pair, move_refused, open, park, pickup, pickup_raw, spawn,
+    still_talking, take,
+};
 
 /// Ask for a transfer token naming `name`.
 async fn transfer(client: &mut Client, name: &str) -> String {
@@ -34,48 +22,6 @@ async fn transfer(client: &mut Client, name: &str) -> String {
     let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
     assert_eq!(answer["t"].as_str(), Some("transfer-token"), "{answer}");
     answer["token"].as_str().unwrap().to_string()
-}
-
-/// `POST /pickup` with `code`: the status and the JSON answer.
-async fn pickup(addr: SocketAddr, code: &str) -> (u16, serde_json::Value) {
-    let (status, body) = pickup_raw(addr, code).await;
-    (status, serde_json::from_str(&body).unwrap())
-}
-
-/// `POST /pickup` with `code`: the status and the body.
-async fn pickup_raw(addr: SocketAddr, code: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "POST /pickup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{code}",
-        code.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    if status != 429 {
-        assert!(head.to_ascii_lowercase().contains("cache-control: no-store"), "{head}");
-    }
-    (status, body.to_string())
-}
-
-/// Present `token` for `call` and expect `move-refused` with `reason`, then the close.
-async fn refused(addr: SocketAddr, call: &str, token: &str, reason: &str) {
-    let mut late = open_moving(addr, call, token).await;
-    let expected = format!(r#"{{"t":"move-refused","reason":"{reason}"}}"#);
-    assert_eq!(late.recv().await, expected);
-    assert_eq!(late.recv_close().await, (1008, "move token refused".to_string()));
-}
-
-/// A device takes a place with `token`: it is told `joined` with one peer.
-async fn take(addr: SocketAddr, call: &str, token: &str) -> Client {
-    let mut device = open_moving(addr, call, token).await;
-    let joined: serde_json::Value = serde_json::from_str(&device.recv().await).unwrap();
-    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
-    device
 }
 
 #[tokio::test]
@@ -107,7 +53,7 @@ async fn a_parked_place_is_held_without_its_socket_and_picked_up_by_link_once() 
     assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
     still_talking(&mut guest, &mut phone).await;
     // Opened again (a third device): refused, and the call goes on.
-    refused(relay.addr, &call, &token, "used").await;
+    move_refused(relay.addr, &call, &token, "used").await;
     still_talking(&mut guest, &mut phone).await;
 }
 
@@ -161,7 +107,7 @@ async fn a_park_not_picked_up_in_time_ends_the_call_for_the_other_person() {
     assert_eq!(guest.recv().await, r#"{"t":"park-ended"}"#);
     let (status, answer) = pickup(relay.addr, &code).await;
     assert_eq!((status, answer["refused"]["reason"].as_str()), (410, Some("expired")));
-    refused(relay.addr, &call, &token, "unknown").await;
+    move_refused(relay.addr, &call, &token, "unknown").await;
     // The place is free again: the guest is alone in the call.
     guest.send(r#"{"t":"bye"}"#).await;
     assert!(guest.recv_error().await.contains("nobody else"));
@@ -181,7 +127,7 @@ async fn a_transfer_link_takes_the_place_once_and_the_other_person_hears_the_nam
     assert_eq!(host.recv_close().await, (1000, "moved to another device".to_string()));
     still_talking(&mut guest, &mut alex).await;
     // A third device with the same link: refused.
-    refused(relay.addr, &call, &token, "used").await;
+    move_refused(relay.addr, &call, &token, "used").await;
     still_talking(&mut guest, &mut alex).await;
     // A name that is empty, too long or has control characters: refused, nothing issued.
     for bad in ["", &"x".repeat(41), "a\\u0007b"] {
@@ -202,8 +148,8 @@ async fn tokens_of_another_call_are_refused_and_nothing_is_logged() {
     // A park replaces nobody else's token: the guest's transfer still counts, in its call.
     let other = call_id();
     let (mut a, mut b) = join_pair(relay.addr, &other).await;
-    refused(relay.addr, &other, &park_token, "unknown").await;
-    refused(relay.addr, &other, &transfer_token, "unknown").await;
+    move_refused(relay.addr, &other, &park_token, "unknown").await;
+    move_refused(relay.addr, &other, &transfer_token, "unknown").await;
     a.expect_quiet(Duration::from_millis(50)).await;
     b.expect_quiet(Duration::from_millis(50)).await;
     // Only a joined socket may park or transfer.

@@ -60,7 +60,7 @@ pub type ParkLookup = PickupAnswer;
 const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub const CODE_LEN: usize = 6;
 
-fn new_code() -> String {
+pub fn new_park_code() -> String {
     let mut bytes = [0u8; CODE_LEN];
     // Without the OS's randomness the relay cannot run safely at all.
     getrandom::getrandom(&mut bytes).expect("the OS provides randomness");
@@ -114,7 +114,7 @@ impl Relay {
             }
         }
         let code = loop {
-            let code = new_code();
+            let code = new_park_code();
             if !parks.contains_key(&code) {
                 break code;
             }
@@ -164,6 +164,11 @@ impl Relay {
                 deposit: park.deposit.clone(),
             },
         }
+    }
+
+    /// How long a parked place is held.
+    pub fn park_ttl(&self) -> std::time::Duration {
+        self.park_ttl
     }
 
     /// Seconds a parked place is held.

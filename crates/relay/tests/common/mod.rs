@@ -224,6 +224,54 @@ pub async fn move_refused(addr: std::net::SocketAddr, call: &str, token: &str, r
     assert_eq!(late.recv_close().await, (1008, "move token refused".to_string()));
 }
 
+/// What the tests' parks deposit: a page seals its own, which the relay never opens.
+pub const DEPOSIT: &str = "c2VhbGVkLWJ5LXRoZS1wYWdl";
+
+/// Park `client`'s place; returns (token, code), checking the park lasts `ttl` seconds.
+pub async fn park(client: &mut Client, ttl: u64) -> (String, String) {
+    client.send(&format!(r#"{{"t":"park","deposit":"{DEPOSIT}"}}"#)).await;
+    let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
+    assert_eq!((answer["t"].as_str(), answer["ttl"].as_u64()), (Some("parked"), Some(ttl)));
+    let token = answer["token"].as_str().unwrap().to_string();
+    let code = answer["code"].as_str().unwrap().to_string();
+    assert_eq!((token.len(), code.len()), (22, 6));
+    (token, code)
+}
+
+/// `POST /pickup` with `code`: the status and the JSON answer.
+pub async fn pickup(addr: SocketAddr, code: &str) -> (u16, serde_json::Value) {
+    let (status, body) = pickup_raw(addr, code).await;
+    (status, serde_json::from_str(&body).unwrap())
+}
+
+/// `POST /pickup` with `code`: the status and the body.
+pub async fn pickup_raw(addr: SocketAddr, code: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /pickup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{code}",
+        code.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    if status != 429 {
+        assert!(head.to_ascii_lowercase().contains("cache-control: no-store"), "{head}");
+    }
+    (status, body.to_string())
+}
+
+/// A device takes a place with `token`: it is told `joined` with one peer.
+pub async fn take(addr: SocketAddr, call: &str, token: &str) -> Client {
+    let mut device = open_moving(addr, call, token).await;
+    let joined: serde_json::Value = serde_json::from_str(&device.recv().await).unwrap();
+    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
+    device
+}
+
 /// Join `call` with the rejoin `token` of an earlier `joined`, if any, and check the new
 /// `joined` says `peers`.
 pub async fn rejoin(addr: SocketAddr, call: &str, token: Option<&str>, peers: u8) -> Client {
