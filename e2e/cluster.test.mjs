@@ -1,25 +1,37 @@
 // A relay cluster for real: three relay processes sharing rooms through a real redis-server,
-// two browsers on different nodes, the host's node killed mid-call, and a call moved to another
-// device through another node.
+// two browsers on different nodes, the host's node killed mid-call, a call moved to another
+// device through another node, and a call parked on one node and picked up by its code through
+// another.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  endedWith, framesKeepComing, hostNewCall, joinCall, person, pressJoin, securityCode, startFailoverProxy,
-  startRedis, startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  endedWith, framesKeepComing, hostNewCall, joinCall, person, pressJoin, securityCode, setE2ee,
+  startFailoverProxy, startRedis, startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 let redis;
 let nodes = [];
+// The secret the nodes share to seal parks with; Redis never sees it.
+const secretDir = mkdtempSync(join(tmpdir(), 'shieldcall-cluster-'));
+const secretFile = join(secretDir, 'secret');
 before(async () => {
   redis = await startRedis();
+  writeFileSync(secretFile, `${'k'.repeat(16)}-a-secret-for-this-test-only\n`, { mode: 0o600 });
   // A short lease, so that a killed node's places are known to be free soon (the default is 10 s).
-  const cluster = (id) => ['--cluster', redis.url, '--node-id', id, '--cluster-lease-ms', '1500'];
+  const cluster = (id) => [
+    '--cluster', redis.url, '--node-id', id, '--cluster-lease-ms', '1500',
+    '--cluster-secret-file', secretFile, '--park-ttl-secs', '60',
+  ];
   nodes = [await startRelay(cluster('a')), await startRelay(cluster('b')), await startRelay(cluster('c'))];
 });
 after(async () => {
   for (const node of nodes) await node.stop();
   await redis?.stop();
+  rmSync(secretDir, { recursive: true, force: true });
 });
 
 test('host and guest on different relay nodes: the call locks, and goes on when the host\'s node is killed', () => withHostAndGuest(async (host, guest) => {
@@ -81,6 +93,49 @@ test('a call moves to another device through another node: re-keyed, both locked
     await framesKeepComing(guest, 20);
   } finally {
     await phone.close();
+  }
+}));
+
+test('a call parked on one node is picked up by its code through another, video both ways', () => withHostAndGuest(async (host, guest) => {
+  const [, b, c] = nodes; // A was killed above
+  await setE2ee(host, b.url, false);
+  const link = await hostNewCall(host, b.url);
+  await joinCall(guest, link.replace(b.url, c.url));
+  await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
+  await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+  // The host parks through node B: its page shows the code and leaves; the guest, on node C, is on hold.
+  await host.page.click('[data-action=features]');
+  await host.page.click('[data-feature=park]');
+  await host.page.waitForSelector('[data-parked]', { timeout: 10000 });
+  const code = (await host.page.textContent('[data-pickup-code]')).trim();
+  assert.match(await endedWith(host), /You parked the call/);
+  await guest.page.waitForSelector('[data-call-status=on-hold]', { timeout: 10000 });
+  await told(guest, 'The other person parked the call: you are on hold');
+  // A colleague types the code on node C's home page: found there, picked up there.
+  const colleague = await person('colleague');
+  try {
+    await colleague.page.goto(`${c.url}/`);
+    await colleague.page.fill('[data-pickup-input]', code);
+    await colleague.page.click('[data-action=pick-up]');
+    await colleague.page.waitForURL(/\/call\//, { timeout: 10000 });
+    await pressJoin(colleague);
+    await told(guest, 'The parked call was picked up.');
+    await Promise.all([waitForShield(colleague, 'unlocked'), waitForShield(guest, 'unlocked')]);
+    await waitForRemoteFrames(colleague, 20);
+    await framesKeepComing(guest, 20);
+    // The code again, through node B: already picked up.
+    const late = { page: await colleague.page.context().newPage() };
+    await late.page.goto(`${b.url}/`);
+    await late.page.fill('[data-pickup-input]', code);
+    await late.page.click('[data-action=pick-up]');
+    await late.page.waitForFunction(
+      () => document.querySelector('[data-pickup-problem]')?.textContent.includes('already picked up'),
+      null,
+      { timeout: 10000 },
+    );
+    await framesKeepComing(guest, 20);
+  } finally {
+    await colleague.close();
   }
 }));
 
