@@ -69,7 +69,8 @@ pub const TRANSFER_OFFER_KIND: u8 = 4;
 /// no WebCrypto (outside a secure context), the one way its AES-GCM fails.
 pub const PARK_FAILED: &str = "This browser cannot park the call from this page: it offers the \
      page no WebCrypto to seal the pickup code's part. Transfer the call instead.";
-/// What the person is told when the relay refused a park (a relay cluster offers none).
+/// What the person is told when the relay refused a park (a relay cluster whose nodes share no
+/// secret offers none).
 pub const PARK_REFUSED: &str =
     "The call was not parked: this call's relay refused to hold it. The call goes on.";
 /// What the person is told when the relay's connection dropped before it answered a park.
@@ -78,7 +79,8 @@ pub const PARK_LOST: &str =
 /// What the person is told when the relay's connection dropped before it answered a transfer.
 pub const TRANSFER_LOST: &str =
     "The call was not transferred: the connection to the relay dropped. Transfer it again.";
-/// What the person is told when the relay refused a transfer (a relay cluster offers none).
+/// What the person is told when the relay refused a transfer (a place no longer its own, a name
+/// it cannot take).
 pub const TRANSFER_REFUSED: &str = "The call was not transferred: this call's relay refused to \
     hand it over. The call goes on.";
 /// Why parking, transferring and consulting are not offered under end-to-end encryption.
