@@ -38,6 +38,15 @@
 //! it, atomically: the new socket gets the place and a fresh token, the old socket's node is
 //! told `moved`, the other member's `peer-moved` (or `peer-transferred` with the name).
 //!
+//! Parking a place (only with `--cluster-secret-file`): the place becomes `=held <member> -`,
+//! held by Redis alone for the park's time; its token is a move token from that held place; and
+//! the park's record, which `POST /pickup` on any node finds by the code's relay half, is
+//! sealed under the nodes' shared secret ([`crate::park_seal`]):
+//!
+//! ```text
+//! shieldcall:park:<HMAC of the code, 32 hex>   nonce || AES-GCM("call token deposit")
+//! ```
+//!
 //! Redis unreachable: joins get `error` "the relay cannot reach its cluster", messages get an
 //! `error` back, `/healthz` says 503, and the node retries. When Redis comes back empty (a
 //! restart), each node's renewal writes its members' places back, so calls go on.
