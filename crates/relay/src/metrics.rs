@@ -34,12 +34,14 @@ pub enum Refusal {
     Unaddressed,
     /// A signal addressed to nobody in the group (or in a room that is no group).
     NoSuchMember,
-    /// `open-group` where there is none to open (cluster mode, or no place in the room).
+    /// `open-group` or an addressed signal on a relay without groups (cluster mode).
     NoGroup,
+    /// `open-group` from a socket with no place in the room, or while a place in it is parked.
+    CannotGroup,
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 11] = [
+    pub const ALL: [Refusal; 12] = [
         Refusal::Malformed,
         Refusal::TooLarge,
         Refusal::Binary,
@@ -51,6 +53,7 @@ impl Refusal {
         Refusal::Unaddressed,
         Refusal::NoSuchMember,
         Refusal::NoGroup,
+        Refusal::CannotGroup,
     ];
 
     /// The label value in the metrics.
@@ -67,6 +70,7 @@ impl Refusal {
             Refusal::Unaddressed => "unaddressed",
             Refusal::NoSuchMember => "no_such_member",
             Refusal::NoGroup => "no_group",
+            Refusal::CannotGroup => "cannot_group",
         }
     }
 }

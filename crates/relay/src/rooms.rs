@@ -598,7 +598,9 @@ impl Relay {
 
     /// Open `call_id` to a group, at member `id`'s request (its page has confirmed the call
     /// transport-only: the relay cannot tell, and a page under E2EE never asks). Every member
-    /// hears `group` with its id; `false` if `id` has no place there.
+    /// hears `group` with its id; `false` if `id` has no place there, or a place is parked
+    /// (held, or its park under way): the park's token must keep taking it, and a group's
+    /// members address places a pickup would hand to someone else.
     pub fn open_group(&self, call_id: &str, id: u64) -> bool {
         let mut rooms = self.rooms();
         let Some(room) = rooms.get_mut(call_id) else {
@@ -607,8 +609,17 @@ impl Relay {
         if !room.members.iter().any(|m| m.id == id) {
             return false;
         }
+        let now = Instant::now();
+        let parked = room.members.iter().any(|m| m.held)
+            || room
+                .moves
+                .iter()
+                .any(|m| !m.used && now < m.expires && matches!(m.kind, HandOver::Park { .. }));
+        if parked {
+            return false;
+        }
         room.group = true;
-        room.last_activity = Instant::now();
+        room.last_activity = now;
         // Move links issued before would take a place the others address by id.
         room.moves.clear();
         for member in &room.members {

@@ -78,6 +78,9 @@ fn reason(why: Refusal) -> String {
             "nobody in this group call has that id: message not delivered".into()
         }
         Refusal::NoGroup => "group calls are not available on this relay".into(),
+        Refusal::CannotGroup => {
+            "this call cannot become a group now: a place in it is parked, or not yours".into()
+        }
     }
 }
 
@@ -542,7 +545,7 @@ fn group_request(
     match request {
         Some(RelayRequest::OpenGroup {}) => {
             if !relay.open_group(call_id, member.id) {
-                return Some(Refusal::NoGroup);
+                return Some(Refusal::CannotGroup);
             }
             info!(call = short(call_id), "opened to a group");
             None

@@ -47,6 +47,11 @@ async fn a_parked_place_is_held_without_its_socket_and_picked_up_by_link_once() 
     // Signals meanwhile reach nobody.
     guest.send(r#"{"t":"bye"}"#).await;
     assert!(guest.recv_error().await.contains("nobody else"));
+    // Nor does the room become a group (whose members address places a pickup hands over):
+    // refused, and the park's token still takes the place below.
+    guest.send(r#"{"t":"open-group"}"#).await;
+    let refused = guest.recv_error().await;
+    assert!(refused.contains("cannot become a group now"), "{refused}");
 
     // The pickup link: another device takes the held place; the guest hears it as a move.
     let mut phone = take(relay.addr, &call, &token).await;
