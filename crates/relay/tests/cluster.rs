@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use common::{
     Client, DEPOSIT, Spawned, ask_to_move, call_id, http_get, join, metric, move_refused, open,
-    open_moving, park, pickup, rejoin, scrape, spawn, still_talking, take, wait_health,
+    open_moving, park, pickup, rejoin, scrape, spawn, still_talking, take, took_the_place,
+    wait_health,
 };
 use futures_util::StreamExt;
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
@@ -197,14 +198,9 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
 
     // The new device comes through a third node: the place is its own, with a new token; the
     // guest hears `peer-moved`, never `peer-left`; the old device is told and closed.
-    let mut phone = open_moving(c.addr, &call, &token).await;
-    let joined: serde_json::Value = serde_json::from_str(&phone.recv().await).unwrap();
-    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
-    let phone_rejoin = joined["rejoin"].as_str().unwrap().to_string();
-    assert_ne!(phone_rejoin, host.rejoin, "the new device's place has a token of its own");
-    assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
-    assert_eq!(host.recv().await, r#"{"t":"moved"}"#);
-    assert_eq!(host.recv_close().await, (1000, "moved to another device".to_string()));
+    let mut phone = take(c.addr, &call, &token).await;
+    took_the_place(&phone, &mut host, &mut guest, r#"{"t":"peer-moved"}"#).await;
+    let phone_rejoin = phone.rejoin.clone();
     still_talking(&mut guest, &mut phone).await;
     // Past a few renewals: the guest's node knows its peer moved, so nothing more is said.
     tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
@@ -385,12 +381,9 @@ async fn a_transfer_from_one_node_is_taken_through_another_and_the_other_person_
     // Until it is used, Redis holds the name (which the other person is shown anyway) in clear.
     assert!(redis_dump(&redis).1.contains(name));
 
-    let mut alex = open_moving(c.addr, &call, &token).await;
-    let joined: serde_json::Value = serde_json::from_str(&alex.recv().await).unwrap();
-    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
-    assert_eq!(host.recv().await, format!(r#"{{"t":"peer-transferred","name":"{name}"}}"#));
-    assert_eq!(guest.recv().await, r#"{"t":"moved"}"#);
-    assert_eq!(guest.recv_close().await, (1000, "moved to another device".to_string()));
+    let mut alex = take(c.addr, &call, &token).await;
+    let told = format!(r#"{{"t":"peer-transferred","name":"{name}"}}"#);
+    took_the_place(&alex, &mut guest, &mut host, &told).await;
     still_talking(&mut host, &mut alex).await;
     // Past a few renewals: the host's node knows who its peer is now, so nothing more is said.
     tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{
     Client, ask_to_move, call_id, join_pair, metric, move_refused, open, open_moving, scrape,
-    spawn, still_talking,
+    spawn, still_talking, take, took_the_place,
 };
 
 /// A socket to `call` that has sent nothing yet.
@@ -29,15 +29,8 @@ async fn a_move_token_takes_the_place_once() {
     // The request is the relay's business: the guest hears nothing of it.
     guest.expect_quiet(Duration::from_millis(100)).await;
 
-    let mut phone = open_moving(relay.addr, &call, &token).await;
-    let joined: serde_json::Value = serde_json::from_str(&phone.recv().await).unwrap();
-    assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
-    let phone_rejoin = joined["rejoin"].as_str().unwrap().to_string();
-    assert_ne!(phone_rejoin, host.rejoin, "the new device's place has a token of its own");
-    assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
-    // The old device is told, and closed without an error: it is not to reconnect.
-    assert_eq!(host.recv().await, r#"{"t":"moved"}"#);
-    assert_eq!(host.recv_close().await, (1000, "moved to another device".to_string()));
+    let mut phone = take(relay.addr, &call, &token).await;
+    took_the_place(&phone, &mut host, &mut guest, r#"{"t":"peer-moved"}"#).await;
     guest.expect_quiet(Duration::from_millis(100)).await; // never `peer-left`
     still_talking(&mut guest, &mut phone).await;
 

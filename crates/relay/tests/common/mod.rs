@@ -269,7 +269,18 @@ pub async fn take(addr: SocketAddr, call: &str, token: &str) -> Client {
     let mut device = open_moving(addr, call, token).await;
     let joined: serde_json::Value = serde_json::from_str(&device.recv().await).unwrap();
     assert_eq!((joined["t"].as_str(), joined["peers"].as_u64()), (Some("joined"), Some(1)));
+    device.rejoin = joined["rejoin"].as_str().expect("a rejoin token").to_string();
     device
+}
+
+/// `device` took `old`'s place (a move or a transfer): the place has a rejoin token of its
+/// own, `other` hears `told` (never `peer-left`), and `old` is told `moved` and closed without
+/// an error (it is not to reconnect).
+pub async fn took_the_place(device: &Client, old: &mut Client, other: &mut Client, told: &str) {
+    assert_ne!(device.rejoin, old.rejoin, "the new device's place has a token of its own");
+    assert_eq!(other.recv().await, told);
+    assert_eq!(old.recv().await, r#"{"t":"moved"}"#);
+    assert_eq!(old.recv_close().await, (1000, "moved to another device".to_string()));
 }
 
 /// Join `call` with the rejoin `token` of an earlier `joined`, if any, and check the new
