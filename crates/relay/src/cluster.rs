@@ -520,12 +520,7 @@ impl Cluster {
         rejoin: Option<RejoinToken>,
         ip: IpAddr,
     ) -> Result<Membership, Refused> {
-        if !self.is_up() {
-            return Err(Refused::ClusterDown);
-        }
-        let pending = self.register(call_id);
-        let room = room_key(call_id);
-        let fresh = RejoinToken::generate();
+        let (pending, room, fresh) = self.begin_join(call_id)?;
         let presented = rejoin.map(|t| hex32(&t.bytes())).unwrap_or_default();
         let mut may_create = false;
         let answer: Vec<String> = loop {
@@ -572,12 +567,7 @@ impl Cluster {
         call_id: &str,
         moving: RejoinToken,
     ) -> Result<Membership, Refused> {
-        if !self.is_up() {
-            return Err(Refused::ClusterDown);
-        }
-        let pending = self.register(call_id);
-        let room = room_key(call_id);
-        let fresh = RejoinToken::generate();
+        let (pending, room, fresh) = self.begin_join(call_id)?;
         let mut call = self.join_moving.prepare_invoke();
         call.key(move_key(&moving)).key(format!("{room}:0")).key(format!("{room}:1"));
         call.arg(self.holder(pending.id)).arg(hex32(&fresh.bytes()));
@@ -750,6 +740,15 @@ impl Cluster {
             _ => MoveRefusal::Unknown,
         };
         Ok(PickupAnswer::Refused { reason })
+    }
+
+    /// How every join starts: refused at once while the cluster is down, else a member
+    /// registered for `call_id`, its room's key, and a fresh rejoin token for the place.
+    fn begin_join(&self, call_id: &str) -> Result<(Pending, String, RejoinToken), Refused> {
+        if !self.is_up() {
+            return Err(Refused::ClusterDown);
+        }
+        Ok((self.register(call_id), room_key(call_id), RejoinToken::generate()))
     }
 
     /// A new member id, registered before its script runs: the other member's first events
