@@ -133,18 +133,8 @@ describe('a relay that says each person hung up, in the other one\'s name', () =
   // made up (PROTOCOL.md change 55): neither is signed by the other person, so neither ends
   // the call. The real hang-up, signed, still does.
   test('both on: the call goes on, locked, and only the real hang-up ends it', () => withHostAndGuest(async (host, guest) => {
-    await callBetween(host, guest, relay.url);
-    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
-    const watches = [watchShield(host), watchShield(guest)];
     // Past the forgeries, with a margin.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-    for (const who of [host, guest]) {
-      assert.equal(await who.page.$('[data-call-status=ended]'), null, `${who.name}: not ended`);
-      await framesKeepComing(who);
-    }
-    const [hostSeen, guestSeen] = await Promise.all(watches.map((w) => w.stop()));
-    assert.deepEqual([[...hostSeen], [...guestSeen]], [['locked'], ['locked']], 'locked throughout');
-    assert.equal(await securityCode(guest), await securityCode(host));
+    await callOutlives(host, guest, relay, 5000);
     await host.page.click('[data-control=hang-up]');
     assert.match(await endedWith(guest, 10000), /hung up/);
   }));
@@ -161,21 +151,10 @@ describe('a relay that replays each side\'s signals after its key confirmation',
   // changes nothing (PROTOCOL.md change 59: the offer the connection answers among them), so
   // the call goes on, locked, as if nothing had come.
   test('both on: the call goes on, locked, with the same code', () => withHostAndGuest(async (host, guest) => {
-    await callBetween(host, guest, relay.url);
-    const watches = [watchShield(host), watchShield(guest)];
-    const code = await securityCode(host);
-    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
     // Past the replay, with a margin.
-    await new Promise((resolve) => setTimeout(resolve, 6000));
-    const [hostSeen, guestSeen] = await Promise.all(watches.map((w) => w.stop()));
-    assert.deepEqual([[...hostSeen], [...guestSeen]], [['locked'], ['locked']], 'locked throughout');
+    await callOutlives(host, guest, relay, 6000);
     // The replay did come: the guest dropped the offer's copy.
     assert.ok(guest.console.some((line) => line.includes('a copy of the offer this connection answers')), guest.console.join('\n'));
-    for (const who of [host, guest]) {
-      assert.equal(await securityCode(who), code, who.name);
-      await framesKeepComing(who);
-    }
-    await channelCarries(guest, host, 'nothing happened');
   }));
 });
 
@@ -207,23 +186,30 @@ describe('a relay that sends garbage after each key confirmation', () => {
   // Not JSON, an unknown type, an offer without SDP, a confirmation whose MAC is not base64url,
   // a 60 KiB candidate: each page drops them, and the call goes on as it was.
   test('both on: the call goes on, locked, with the same code', () => withHostAndGuest(async (host, guest) => {
-    await callBetween(host, guest, relay.url);
-    // Watched from the lock: the garbage goes 3 s after each confirmation.
-    const watches = [watchShield(host), watchShield(guest)];
-    const code = await securityCode(host);
-    await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
     // Past the garbage, with a margin.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-    const [hostSeen, guestSeen] = await Promise.all(watches.map((w) => w.stop()));
-    assert.deepEqual([[...hostSeen], [...guestSeen]], [['locked'], ['locked']], 'locked throughout');
-    for (const who of [host, guest]) {
-      assert.equal(await securityCode(who), code, who.name);
-      assert.equal(await who.page.getAttribute('[data-relay]', 'data-relay'), 'connected', who.name);
-      await framesKeepComing(who);
-    }
-    await channelCarries(host, guest, 'still talking');
+    await callOutlives(host, guest, relay, 5000);
   }));
 });
+
+/** A locked call between `host` and `guest` through `relay` outlives what the relay does in the
+ * next `waitMs`: watched from the lock, both shields locked throughout, neither call ended, the
+ * same code, both still connected to the relay, video both ways, and chat over the channel. */
+async function callOutlives(host, guest, relay, waitMs) {
+  await callBetween(host, guest, relay.url);
+  const watches = [watchShield(host), watchShield(guest)];
+  const code = await securityCode(host);
+  await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  const [hostSeen, guestSeen] = await Promise.all(watches.map((w) => w.stop()));
+  assert.deepEqual([[...hostSeen], [...guestSeen]], [['locked'], ['locked']], 'locked throughout');
+  for (const who of [host, guest]) {
+    assert.equal(await who.page.$('[data-call-status=ended]'), null, `${who.name}: not ended`);
+    assert.equal(await securityCode(who), code, who.name);
+    assert.equal(await who.page.getAttribute('[data-relay]', 'data-relay'), 'connected', who.name);
+    await framesKeepComing(who);
+  }
+  await channelCarries(host, guest, 'still talking');
+}
 
 /** `from`'s data channel is open: a chat message from it reaches `to` (chat goes on it). */
 async function channelCarries(from, to, text) {
