@@ -115,7 +115,7 @@ if ARGV[2] ~= '' then
     if v and string.match(v, ' (%S+)$') == ARGV[2] then
       local n, m = holder(v)
       redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[4])
-      redis.call('PUBLISH', 'shieldcall:node:' .. n, 'replaced ' .. m)
+      if n ~= '=held' then redis.call('PUBLISH', 'shieldcall:node:' .. n, 'replaced ' .. m) end
       return {'replaced', tostring(i - 1), tell_other(i, 'joined')}
     end
   end
@@ -159,7 +159,8 @@ return 1
 
 /// Renew (KEYS: own place, other place, for each member; ARGV: lease ms, own channel, then
 /// each member's full place value). Extends each place that is still the member's, writes it
-/// back if Redis lost it (a restart), and reports the other place's holder; a place held by
+/// back if Redis lost it (a restart), and reports the other place's holder (a parked one with
+/// the ms its park has left); a place held by
 /// another socket is 'replaced' (its token: the same person reconnected) or 'lost'. The first value
 /// returned is how many subscribers the node's own channel has: 0 means its subscription is
 /// down, whatever the subscriber task believes.
@@ -174,8 +175,12 @@ for i = 1, #KEYS, 2 do
   elseif string.match(cur, ' (%S+)$') == string.match(want, ' (%S+)$') then state = 'replaced'
   else state = 'lost' end
   local o = redis.call('GET', KEYS[i + 1])
+  local other = o and string.match(o, '^(%S+ %S+) ') or ''
+  if string.sub(other, 1, 6) == '=held ' then
+    other = other .. ' ' .. redis.call('PTTL', KEYS[i + 1])
+  end
   out[#out + 1] = state
-  out[#out + 1] = o and string.match(o, '^(%S+ %S+) ') or ''
+  out[#out + 1] = other
 end
 return out
 ";
@@ -243,8 +248,8 @@ if not other then return {'unknown', '', ''} end
 redis.call('SET', KEYS[1], 'used ' .. me, 'KEEPTTL')
 redis.call('SET', KEYS[1 + i], me, 'PX', ARGV[3])
 if n ~= '=held' then redis.call('PUBLISH', 'shieldcall:node:' .. n, 'moved ' .. m) end
-if other ~= '' then
-  local on, om = string.match(other, '^(%S+) (%S+)$')
+local on, om = string.match(other, '^(%S+) (%S+)$')
+if on and on ~= '=held' then
   if name == '' then
     redis.call('PUBLISH', 'shieldcall:node:' .. on, 'peer-moved ' .. om .. ' ' .. ARGV[1])
   else
@@ -255,15 +260,16 @@ return {'moved', tostring(i - 1), other}
 ";
 
 /// The holder a parked place names in Redis instead of `<node> <member>`: `=` is in no node id
-/// (config.rs), so no node subscribes to it, and every script that would tell it something
-/// checks for it (the Lua below spells it `'=held'`).
+/// (config.rs), so no node subscribes to it, and no script publishes to it (each checks; the
+/// Lua spells it `'=held'`).
 const HELD: &str = "=held";
 
 /// Park a place (KEYS: own place, other place, the token's key, the member's previous token's
 /// key or the token's again, the park's record; ARGV: holder, the park's time in ms,
-/// [`MOVE_REMEMBERED_MS`], the member, the sealed record, the park's time in seconds). The
-/// place becomes `=held <member> -` for the park's time, with nobody to renew it; the token is
-/// a move token from that held place. 1: parked; 0: the place is no longer this member's; -1:
+/// [`MOVE_REMEMBERED_MS`], the member, the sealed record, the park's time in seconds, its
+/// rejoin token's hash). The place becomes `=held <member> <token hash>` for the park's time,
+/// with nobody to renew it: its rejoin token still takes it back (a parker whose answer was
+/// lost), as on one relay. The park's token is a move token from that held place. 1: parked; 0: the place is no longer this member's; -1:
 /// the code is taken (another live or remembered park has it): the node draws another.
 const PARK: &str = r"
 local mine = redis.call('GET', KEYS[1])
@@ -280,7 +286,7 @@ local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
 local held = '=held ' .. ARGV[4]
 redis.call('SET', KEYS[3], KEYS[1] .. ' ' .. held .. ' ' .. string.format('%d', expires), 'PX', keep)
 redis.call('SET', KEYS[5], ARGV[5], 'PX', keep)
-redis.call('SET', KEYS[1], held .. ' -', 'PX', ttl)
+redis.call('SET', KEYS[1], held .. ' ' .. ARGV[7], 'PX', ttl)
 local o = redis.call('GET', KEYS[2])
 if o then
   local n, m = string.match(o, '^(%S+) (%S+) ')
@@ -289,6 +295,18 @@ if o then
   end
 end
 return 1
+";
+
+/// A park's record (KEYS: its key), or nil: a script, so that a read is retried as one.
+const PARK_RECORD: &str = r"return redis.call('GET', KEYS[1])";
+
+/// Count one pickup code tried by a client (KEYS: its counter; ARGV: the window in ms, the
+/// codes allowed in it). 1 if allowed.
+const PICKUP_TRIED: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if n <= tonumber(ARGV[2]) then return 1 end
+return 0
 ";
 
 /// Where a park's token stands (KEYS: the token's key, the room's two places): "live",
@@ -364,7 +382,9 @@ pub struct Cluster {
     issue_move: Script,
     join_moving: Script,
     park: Script,
+    park_record: Script,
     park_state: Script,
+    pickup_tried: Script,
     /// The keys parks are sealed with, if the nodes share a secret: without, no parks.
     park_seal: Option<Arc<ParkSeal>>,
     /// A park record that did not open was logged once.
@@ -392,9 +412,21 @@ struct Pending {
     kick: watch::Receiver<Option<Kick>>,
 }
 
-/// Whether `holder` (`<node> <member>`, as a script reports it) is a parked place.
+/// Whether `holder` (`<node> <member>`) is a parked place.
 fn is_held(holder: &str) -> bool {
     holder.split_once(' ').is_some_and(|(node, _)| node == HELD)
+}
+
+/// The other place's holder as the renewal reports it, and for a parked one (`=held <member>
+/// <ms left>`) the ms its park has left.
+fn held_for(reported: &str) -> (&str, Option<u64>) {
+    if !is_held(reported) {
+        return (reported, None);
+    }
+    match reported.rsplit_once(' ') {
+        Some((holder, ms)) if is_held(holder) => (holder, Some(ms.parse::<u64>().unwrap_or(0))),
+        _ => (reported, None),
+    }
 }
 
 /// `shieldcall:room:<hash>`, the prefix of a call's two places.
@@ -437,7 +469,9 @@ impl Cluster {
             issue_move: Script::new(ISSUE_MOVE),
             join_moving: Script::new(JOIN_MOVING),
             park: Script::new(PARK),
+            park_record: Script::new(PARK_RECORD),
             park_state: Script::new(PARK_STATE),
+            pickup_tried: Script::new(PICKUP_TRIED),
             park_seal: config.park_seal.clone(),
             warned_seal: AtomicBool::new(false),
         }
@@ -650,12 +684,13 @@ impl Cluster {
         let Some(seal) = &self.park_seal else { return Ok(None) };
         let token = RejoinToken::generate();
         let key = move_key(&token);
-        let (mine, other, previous) = {
+        let (mine, other, previous, token_hash) = {
             let members = lock(&self.members);
             let Some(local) = members.get(&id) else { return Ok(None) };
             let Some(slot) = local.slot else { return Ok(None) };
             let (mine, other) = local.keys(slot);
-            (mine, other, local.move_key.clone().unwrap_or_else(|| key.clone()))
+            let previous = local.move_key.clone().unwrap_or_else(|| key.clone());
+            (mine, other, previous, local.token_hash.clone())
         };
         let record = ParkRecord { call_id: call_id.to_string(), token, deposit };
         // 2^30 codes: a second draw is rare, a fourth never needed but by a broken Redis.
@@ -665,7 +700,7 @@ impl Cluster {
             let mut call = self.park.prepare_invoke();
             call.key(&mine).key(&other).key(&key).key(&previous).key(&record_key);
             call.arg(self.holder(id)).arg(ttl.as_millis() as u64).arg(MOVE_REMEMBERED_MS);
-            call.arg(id).arg(seal.seal(&record_key, &record)).arg(ttl.as_secs());
+            call.arg(id).arg(seal.seal(&record_key, &record)).arg(ttl.as_secs()).arg(&token_hash);
             match self.invoke::<i64>(&call).await {
                 Ok(1) => {
                     self.succeeded();
@@ -684,8 +719,29 @@ impl Cluster {
                 }
             }
         }
+        // Only a Redis that answers "taken" to everything gets here.
         warn!("no free pickup code in four draws: refusing the park");
-        Ok(None)
+        Err(Refused::ClusterDown)
+    }
+
+    /// Whether `ip` may try one more pickup code now, counted across the cluster (each node's
+    /// own count would give a guesser behind a balancer one budget per node). Redis names the
+    /// client by an HMAC only. Without parks there is nothing to find: counted per node.
+    pub async fn allow_pickup(&self, relay: &Relay, ip: IpAddr) -> Result<bool, Refused> {
+        let Some(seal) = &self.park_seal else { return Ok(relay.allow_pickup(ip)) };
+        let mut call = self.pickup_tried.prepare_invoke();
+        call.key(seal.pickups_key(crate::limit::client_of(ip)));
+        call.arg(60_000).arg(crate::rooms::PICKUPS_PER_MINUTE);
+        match self.invoke::<i64>(&call).await {
+            Ok(allowed) => {
+                self.succeeded();
+                Ok(allowed == 1)
+            }
+            Err(e) => {
+                self.failed(&e).await;
+                Err(Refused::ClusterDown)
+            }
+        }
     }
 
     /// What the relay's half of a pickup code finds, on any node, as [`Relay::pickup`] says.
@@ -693,11 +749,9 @@ impl Cluster {
         let unknown = PickupAnswer::Refused { reason: MoveRefusal::Unknown };
         let Some(seal) = &self.park_seal else { return Ok(unknown) };
         let record_key = seal.record_key(&code.trim().to_ascii_uppercase());
-        let sealed: RedisResult<Option<Vec<u8>>> = match self.conn().await {
-            Ok(mut conn) => redis::cmd("GET").arg(&record_key).query_async(&mut conn).await,
-            Err(e) => Err(e),
-        };
-        let sealed = match sealed {
+        let mut call = self.park_record.prepare_invoke();
+        call.key(&record_key);
+        let sealed = match self.invoke_repeatable::<Option<Vec<u8>>>(&call).await {
             Ok(Some(sealed)) => sealed,
             Ok(None) => return Ok(unknown),
             Err(e) => {
@@ -719,7 +773,7 @@ impl Cluster {
         let room = room_key(&record.call_id);
         let mut call = self.park_state.prepare_invoke();
         call.key(move_key(&record.token)).key(format!("{room}:0")).key(format!("{room}:1"));
-        let state: String = match self.invoke(&call).await {
+        let state: String = match self.invoke_repeatable(&call).await {
             Ok(state) => state,
             Err(e) => {
                 self.failed(&e).await;
@@ -945,6 +999,9 @@ impl Cluster {
             "parked" => {
                 let Some((ttl, held)) = rest.split_once(' ') else { return };
                 let Ok(ttl) = ttl.parse::<u64>() else { return };
+                if local.peer.as_deref() == Some(held) {
+                    return; // a renewal found it first (this message was late)
+                }
                 local.peer = Some(held.to_string());
                 local.peer_missing = 0;
                 let event = RelayEvent::PeerParked { ttl };
@@ -1072,6 +1129,10 @@ impl Cluster {
             for ((id, ..), state) in batch.iter().zip(states.chunks(2)) {
                 let [state, peer] = state else { continue };
                 let Some(local) = members.get_mut(id) else { continue };
+                if local.slot.is_none() {
+                    continue; // parked since the batch was read: its place is Redis's now
+                }
+                let (peer, held_ms) = held_for(peer);
                 if state == "lost" {
                     lost.push(*id);
                     continue;
@@ -1084,29 +1145,24 @@ impl Cluster {
                 }
                 if !peer.is_empty() {
                     local.peer_missing = 0;
-                    if local.peer.as_deref() == Some(peer.as_str()) {
+                    if local.peer.as_deref() == Some(peer) {
                         local.peer_unannounced = 0;
                         continue;
                     }
-                    if is_held(peer) {
-                        // Parked while this node's subscription was down: the member was never
-                        // told, and now hears the call as held when it ends or is picked up.
-                        local.peer = Some(peer.clone());
-                        local.peer_unannounced = 0;
-                        continue;
-                    }
-                    // A member this node was never told about: its peer-joined was published
-                    // while this node's subscription was down (Redis restarting). Made up at the
-                    // second renewal that sees it, long after any publish would have arrived.
+                    // A member, or a park, this node was never told about: its peer-joined or
+                    // peer-parked was published while this node's subscription was down (Redis
+                    // restarting). Made up at the second renewal that sees it, long after any
+                    // publish would have arrived.
                     local.peer_unannounced += 1;
                     if local.peer_unannounced >= 2 {
-                        local.peer = Some(peer.clone());
+                        local.peer = Some(peer.to_string());
                         local.peer_unannounced = 0;
-                        info!(call = local.call, "the other member joined unannounced");
-                        local.deliver(
-                            RelayEvent::PeerJoined.to_json().into(),
-                            self.max_queued_bytes,
-                        );
+                        let event = match held_ms {
+                            Some(ms) => RelayEvent::PeerParked { ttl: ms.div_ceil(1000) },
+                            None => RelayEvent::PeerJoined,
+                        };
+                        info!(call = local.call, "the other member joined or parked unannounced");
+                        local.deliver(event.to_json().into(), self.max_queued_bytes);
                     }
                 } else if local.peer.as_deref().is_some_and(is_held) {
                     // A held place is written back by no node: gone is gone, at once. Its

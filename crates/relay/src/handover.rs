@@ -93,8 +93,9 @@ async fn transfer(relay: &Relay, call_id: &str, member: &Membership, name: Strin
 /// `POST /pickup` with the relay's half of a pickup code as the body: 200 with the call, the
 /// token and the deposit; 404 (unknown) or 410 (used, expired) with the reason. The code is
 /// in the body, never the URL, so that no access log keeps it.
-/// A client that tried too many codes this minute ([`crate::rooms::PICKUPS_PER_MINUTE`]) gets
-/// 429 and no answer.
+/// A client that tried too many codes this minute ([`crate::rooms::PICKUPS_PER_MINUTE`], on a
+/// cluster across its nodes) gets 429 and no answer; a cluster node that cannot reach Redis,
+/// 503.
 pub(crate) async fn pickup_route(
     State(state): State<crate::AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -103,7 +104,14 @@ pub(crate) async fn pickup_route(
 ) -> Response {
     let relay = &state.relay;
     let ip = crate::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-    if !relay.allow_pickup(ip) {
+    let allowed = match relay.cluster() {
+        Some(cluster) => cluster.allow_pickup(relay, ip).await,
+        None => Ok(relay.allow_pickup(ip)),
+    };
+    let Ok(allowed) = allowed else {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{CLUSTER_DOWN}\n")).into_response();
+    };
+    if !allowed {
         info!("pickup codes tried too often from one address");
         return (StatusCode::TOO_MANY_REQUESTS, "too many pickup codes tried: wait a minute\n")
             .into_response();

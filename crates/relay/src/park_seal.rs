@@ -8,7 +8,7 @@
 //! AES-128-GCM, both keyed from the shared secret:
 //!
 //! ```text
-//! shieldcall:park:<HMAC-SHA256(name key, code), first 16 bytes, hex>
+//! shieldcall:park:<HMAC-SHA256(name key, "code " || code), first 16 bytes, hex>
 //!     = nonce (12 random bytes) || AES-128-GCM(seal key, nonce, "call token deposit",
 //!                                              aad = the record's own key name)
 //! name key = HMAC-SHA256(secret, "shieldcall/cluster park name")
@@ -43,11 +43,17 @@ impl std::fmt::Debug for ParkSeal {
 }
 
 /// What `POST /pickup` answers with, for a live park.
-#[derive(Debug)]
 pub struct ParkRecord {
     pub call_id: String,
     pub token: RejoinToken,
     pub deposit: String,
+}
+
+impl std::fmt::Debug for ParkRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Each of the three lets someone into the call, or toward it.
+        f.write_str("ParkRecord(<redacted>)")
+    }
 }
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> Zeroizing<[u8; 32]> {
@@ -72,9 +78,20 @@ impl ParkSeal {
 
     /// The Redis key of the park whose relay half is `code` (as the page sends it, upper case).
     pub fn record_key(&self, code: &str) -> String {
-        let mac = hmac_sha256(&*self.name_key, code.as_bytes());
+        self.named("shieldcall:park:", "code ", code)
+    }
+
+    /// The Redis key that counts the pickup codes `client` (an address as the per-client caps
+    /// count it, [`crate::limit::client_of`]) tried this minute, on any node.
+    pub fn pickups_key(&self, client: std::net::IpAddr) -> String {
+        self.named("shieldcall:pickups:", "client ", &client.to_string())
+    }
+
+    /// `prefix` and the first 16 bytes of the name key's HMAC of `kind || text`, in hex.
+    fn named(&self, prefix: &str, kind: &str, text: &str) -> String {
+        let mac = hmac_sha256(&*self.name_key, [kind, text].concat().as_bytes());
         let hex: String = mac[..16].iter().map(|b| format!("{b:02x}")).collect();
-        format!("shieldcall:park:{hex}")
+        format!("{prefix}{hex}")
     }
 
     /// `record` sealed for the key `record_key` names it by.
@@ -155,6 +172,12 @@ mod tests {
         assert!(key.starts_with("shieldcall:park:") && !key.contains("ABC123"), "{key}");
         assert_eq!(key.len(), "shieldcall:park:".len() + 32);
         assert_eq!(key, ParkSeal::from_file_text(SECRET.trim()).unwrap().record_key("ABC123"));
+        let client = seal.pickups_key("2001:db8::".parse().unwrap());
+        assert!(client.starts_with("shieldcall:pickups:") && !client.contains("2001"), "{client}");
+        assert_eq!(
+            format!("{:?}", seal.open(&key, &seal.seal(&key, &record()))),
+            "Some(ParkRecord(<redacted>))"
+        );
         assert!(ParkSeal::from_file_text(&"x".repeat(31)).is_err());
         assert!(ParkSeal::from_file_text("  \n").is_err());
         assert_eq!(format!("{seal:?}"), "ParkSeal(<redacted>)");

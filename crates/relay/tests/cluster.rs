@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use common::{
     Client, DEPOSIT, Spawned, ask_to_move, call_id, http_get, join, metric, move_refused, open,
-    open_moving, park, pickup, rejoin, scrape, spawn, still_talking, take, took_the_place,
-    wait_health,
+    open_moving, park, pickup, pickup_raw, rejoin, scrape, spawn, still_talking, take,
+    took_the_place, wait_health,
 };
 use futures_util::StreamExt;
 use shieldcall_protocol::MAX_SIGNAL_BYTES;
@@ -281,9 +281,11 @@ async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_t
     let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
     let (token, code) = park(&mut host, 30).await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
-    // The parker's page goes: past a lease and its renewals the guest hears nothing (never
-    // `peer-left`, `peer-joined` or `park-ended`), and the held place stays taken.
+    // The parker's page goes, and its node dies: the held place is Redis's alone. Past a lease
+    // and its renewals the guest hears nothing (never `peer-left`, `peer-joined` or
+    // `park-ended`), and the held place stays taken.
     host.close().await;
+    kill(a);
     tokio::time::sleep(Duration::from_millis(LEASE_MS * 2)).await;
     guest.expect_quiet(Duration::from_millis(100)).await;
     let mut stranger = open(c.addr, &call, None).await;
@@ -306,25 +308,19 @@ async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_t
         assert_eq!(pickup(n.addr, &code).await.0, 404);
     }
 
-    // The pickup takes the held place through a third node; the guest hears it as a move.
-    let mut picker = take(a.addr, &call, &token).await;
+    // The pickup takes the held place through node b; the guest hears it as a move.
+    let mut picker = take(b.addr, &call, &token).await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
     still_talking(&mut guest, &mut picker).await;
     tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
     guest.expect_quiet(Duration::from_millis(100)).await;
     // Used: the code says so on any node, and the token takes nothing more.
-    let (status, used) = pickup(b.addr, &code).await;
+    let (status, used) = pickup(c.addr, &code).await;
     assert_eq!((status, used["refused"]["reason"].as_str()), (410, Some("used")));
     move_refused(c.addr, &call, &token, "used").await;
     still_talking(&mut picker, &mut guest).await;
 
-    // Neither a log nor Redis holds the code, the token, the call id or the deposit.
-    for relay in [b, c, stray, bare] {
-        let logs = relay.stderr();
-        for secret in [&code, &token, &call, DEPOSIT, SECRET] {
-            assert!(!logs.contains(secret), "{secret} in the log: {logs}");
-        }
-    }
+    // Redis holds neither the code, the token, the call id nor the deposit.
     let (dump, values) = redis_dump(&redis);
     assert!(dump.contains("shieldcall:park:"), "{dump}");
     for secret in [&code, &token, &call, DEPOSIT, SECRET] {
@@ -333,11 +329,15 @@ async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_t
     // A record changed in Redis opens nowhere: unknown, and the node says so.
     let record = dump.lines().find(|key| key.starts_with("shieldcall:park:")).unwrap();
     redis_cli(&redis, &["SET", record, "not sealed by any node"]);
-    assert_eq!(pickup(a.addr, &code).await.0, 404);
-    let logs = a.stderr();
-    assert!(logs.contains("a park record in the cluster does not open"), "{logs}");
-    for secret in [&code, &token, &call, DEPOSIT, SECRET] {
-        assert!(!logs.contains(secret), "{secret} in the log: {logs}");
+    assert_eq!(pickup(b.addr, &code).await.0, 404);
+    // No log holds any of them either.
+    let warned = "a park record in the cluster does not open";
+    for (relay, warns) in [(b, true), (c, false), (stray, false), (bare, false)] {
+        let logs = relay.stderr();
+        assert_eq!(logs.contains(warned), warns, "{logs}");
+        for secret in [&code, &token, &call, DEPOSIT, SECRET] {
+            assert!(!logs.contains(secret), "{secret} in the log: {logs}");
+        }
     }
 }
 
@@ -350,10 +350,15 @@ async fn a_park_nobody_picks_up_ends_for_the_other_member_and_its_code_says_expi
     let call = call_id();
     let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
     let (token, code) = park(&mut host, 1).await;
+    let parked = Instant::now();
     assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":1}"#);
     host.close().await;
-    // Within a third of a lease of the park's end: `park-ended`, and nothing else.
+    // At the park's end, or within the third of a lease after it that the guest's node takes
+    // to renew (and a margin for a busy machine): `park-ended`, and nothing else.
     assert_eq!(guest.recv().await, r#"{"t":"park-ended"}"#);
+    let took = parked.elapsed();
+    let latest = Duration::from_millis(1000 + LEASE_MS / 3 + 1000);
+    assert!(took >= Duration::from_millis(950) && took <= latest, "park-ended after {took:?}");
     tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
     guest.expect_quiet(Duration::from_millis(100)).await;
     let (status, expired) = pickup(b.addr, &code).await;
@@ -363,6 +368,54 @@ async fn a_park_nobody_picks_up_ends_for_the_other_member_and_its_code_says_expi
     let mut newcomer = join(a.addr, &call, 1).await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
     still_talking(&mut guest, &mut newcomer).await;
+}
+
+#[tokio::test]
+async fn a_parker_whose_answer_was_lost_takes_its_held_place_back_with_its_rejoin_token() {
+    let redis = Redis::start();
+    let secret = SecretFile::new(SECRET);
+    let a = parking_node(&redis, "a", &secret, 30).await;
+    let b = parking_node(&redis, "b", &secret, 30).await;
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    let (token, code) = park(&mut host, 30).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
+    // A page that lost the answer knows only its rejoin token, as after any dropped socket: it
+    // comes back through another node and takes its place back, as on one relay.
+    let parker = host.rejoin.clone();
+    host.close().await;
+    let mut back = rejoin(b.addr, &call, Some(&parker), 1).await;
+    assert_eq!(back.rejoin, parker, "the place keeps its token");
+    assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut guest, &mut back).await;
+    // The park is over: its code and its token say so, and take nothing.
+    let (status, expired) = pickup(a.addr, &code).await;
+    assert_eq!((status, expired["refused"]["reason"].as_str()), (410, Some("expired")));
+    move_refused(a.addr, &call, &token, "expired").await;
+    tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
+    guest.expect_quiet(Duration::from_millis(100)).await;
+    back.expect_quiet(Duration::from_millis(100)).await;
+    still_talking(&mut back, &mut guest).await;
+}
+
+#[tokio::test]
+async fn pickup_codes_tried_are_counted_across_the_nodes() {
+    let redis = Redis::start();
+    let secret = SecretFile::new(SECRET);
+    let a = parking_node(&redis, "a", &secret, 30).await;
+    let b = parking_node(&redis, "b", &secret, 30).await;
+    // Ten codes a minute per client, whichever node each reaches (round robin here).
+    for n in 0..10 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        assert_eq!(pickup(node.addr, "ZZZZZZ").await.0, 404, "try {n}");
+    }
+    for node in [&a, &b] {
+        assert_eq!(pickup_raw(node.addr, "ZZZZZZ").await.0, 429);
+    }
+    // Redis names the client by an HMAC only.
+    let (dump, values) = redis_dump(&redis);
+    assert!(dump.contains("shieldcall:pickups:"), "{dump}");
+    assert!(!dump.contains("127.0.0") && !values.contains("127.0.0"), "{dump}");
 }
 
 #[tokio::test]
