@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::io::Read;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -192,6 +193,7 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
     let redis = Redis::start();
     let (a, b, c) = (node(&redis, "a").await, node(&redis, "b").await, node(&redis, "c").await);
     let call = call_id();
+    let monitor = Monitor::start(&redis);
     let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
     let token = ask_to_move(&mut host, 120).await;
     guest.expect_quiet(Duration::from_millis(100)).await;
@@ -228,11 +230,16 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
     assert_eq!(guest.recv_refusal().await, (reason.into(), Some("park".into())));
     still_talking(&mut phone, &mut guest).await;
 
-    // Neither a log nor Redis holds a move token: Redis only its hash.
+    // Neither a log nor Redis holds a move token, or the call id: Redis only their hashes, and
+    // it was never sent either.
     for relay in [a, b, c] {
         let logs = relay.stderr();
         assert!(!logs.contains(&token), "a move token in the log: {logs}");
     }
+    let seen = monitor.stop();
+    // It saw the whole test: the last signals forwarded, and the token's key.
+    assert!(seen.contains("still-b") && seen.contains("shieldcall:move:"), "{seen}");
+    assert!(!seen.contains(&token) && !seen.contains(&call), "{seen}");
     let (dump, values) = redis_dump(&redis);
     assert!(dump.contains("shieldcall:move:"), "{dump}");
     assert!(!dump.contains(&token) && !values.contains(&token), "{dump}");
@@ -278,6 +285,7 @@ async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_t
     let b = parking_node(&redis, "b", &secret, 30).await;
     let c = parking_node(&redis, "c", &secret, 30).await;
     let call = call_id();
+    let monitor = Monitor::start(&redis);
     let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
     let (token, code) = park(&mut host, 30).await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
@@ -320,11 +328,14 @@ async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_t
     move_refused(c.addr, &call, &token, "used").await;
     still_talking(&mut picker, &mut guest).await;
 
-    // Redis holds neither the code, the token, the call id nor the deposit.
+    // Redis neither holds nor was ever sent the code, the token, the call id or the deposit.
+    let seen = monitor.stop();
+    assert!(seen.contains("shieldcall:park:") && seen.contains("peer-moved"), "{seen}");
     let (dump, values) = redis_dump(&redis);
     assert!(dump.contains("shieldcall:park:"), "{dump}");
     for secret in [&code, &token, &call, DEPOSIT, SECRET] {
         assert!(!dump.contains(secret) && !values.contains(secret), "{secret} in Redis: {dump}");
+        assert!(!seen.contains(secret), "{secret} sent to Redis: {seen}");
     }
     // A record changed in Redis opens nowhere: unknown, and the node says so.
     let record = dump.lines().find(|key| key.starts_with("shieldcall:park:")).unwrap();
@@ -585,6 +596,36 @@ async fn a_rejoin_with_its_token_on_another_node_takes_the_place_back() {
         for secret in [&call, &host.rejoin, &guest.rejoin] {
             assert!(!key.contains(secret.as_str()) && !value.contains(secret.as_str()), "{key}");
         }
+    }
+}
+
+/// Everything Redis is asked (`MONITOR`: every command with its keys and arguments, the
+/// scripts' too) until [`Monitor::stop`].
+struct Monitor(Child);
+
+impl Monitor {
+    fn start(redis: &Redis) -> Monitor {
+        let child = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &redis.port.to_string(), "MONITOR"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-cli runs (it comes with redis-server: run scripts/setup.sh)");
+        // MONITOR answers OK once it watches: wait for it, so that nothing is missed.
+        let mut monitor = Monitor(child);
+        let mut first = [0u8; 3];
+        monitor.0.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        assert_eq!(&first, b"OK\n");
+        monitor
+    }
+
+    /// What it saw (binary arguments escaped, as redis-cli prints them).
+    fn stop(mut self) -> String {
+        let _ = self.0.kill();
+        let mut seen = Vec::new();
+        self.0.stdout.take().unwrap().read_to_end(&mut seen).unwrap();
+        let _ = self.0.wait();
+        String::from_utf8_lossy(&seen).into_owned()
     }
 }
 
