@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  endedWith, framesKeepComing, hostNewCall, joinCall, person, pressJoin, securityCode, setE2ee,
-  startFailoverProxy, startRedis, startRelay, told, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  endedWith, framesKeepComing, hostNewCall, joinCall, parkCall, person, picksUp, pressJoin,
+  securityCode, setE2ee, startFailoverProxy, startRedis, startRelay, told, typePickupCode,
+  waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
 
 let redis;
@@ -104,30 +105,19 @@ test('a call parked on one node is picked up by its code through another, video 
   await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
   await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
   // The host parks through node B: its page shows the code and leaves; the guest, on node C, is on hold.
-  await host.page.click('[data-action=features]');
-  await host.page.click('[data-feature=park]');
-  await host.page.waitForSelector('[data-parked]', { timeout: 10000 });
-  const code = (await host.page.textContent('[data-pickup-code]')).trim();
+  const { code } = await parkCall(host);
   assert.match(await endedWith(host), /You parked the call/);
   await guest.page.waitForSelector('[data-call-status=on-hold]', { timeout: 10000 });
   await told(guest, 'The other person parked the call: you are on hold');
   // A colleague types the code on node C's home page: found there, picked up there.
   const colleague = await person('colleague');
   try {
-    await colleague.page.goto(`${c.url}/`);
-    await colleague.page.fill('[data-pickup-input]', code);
-    await colleague.page.click('[data-action=pick-up]');
+    await typePickupCode(colleague, c.url, code);
     await colleague.page.waitForURL(/\/call\//, { timeout: 10000 });
-    await pressJoin(colleague);
-    await told(guest, 'The parked call was picked up.');
-    await Promise.all([waitForShield(colleague, 'unlocked'), waitForShield(guest, 'unlocked')]);
-    await waitForRemoteFrames(colleague, 20);
-    await framesKeepComing(guest, 20);
+    await picksUp(colleague, guest);
     // The code again, through node B: already picked up.
     const late = { page: await colleague.page.context().newPage() };
-    await late.page.goto(`${b.url}/`);
-    await late.page.fill('[data-pickup-input]', code);
-    await late.page.click('[data-action=pick-up]');
+    await typePickupCode(late, b.url, code);
     await late.page.waitForFunction(
       () => document.querySelector('[data-pickup-problem]')?.textContent.includes('already picked up'),
       null,

@@ -10,31 +10,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  callBetween, endedWith, framesKeepComing, joinCall, person, pressJoin, setE2ee, startRelay, told,
-  violations, waitForRemoteFrames, waitForShield, withHostAndGuest,
+  callBetween, endedWith, framesKeepComing, joinCall, parkCall, person, pickFeature, picksUp,
+  pressJoin, setE2ee, startRelay, told, typePickupCode, violations, waitForRemoteFrames,
+  waitForShield, withHostAndGuest,
 } from './harness.mjs';
-
-/** Open the More menu and press `feature`. */
-async function pick(who, feature) {
-  await who.page.click('[data-action=features]');
-  await who.page.click(`[data-feature=${feature}]`);
-}
-
-/** Park the call from `who`'s page; resolves to the pickup code and link it shows. */
-async function park(who) {
-  await pick(who, 'park');
-  await who.page.waitForSelector('[data-parked]', { timeout: 10000 });
-  const code = (await who.page.textContent('[data-pickup-code]')).trim();
-  const url = await who.page.inputValue('[data-pickup-url]');
-  return { code, url };
-}
-
-/** Type `code` under "Pick up a parked call" on the home page and press Pick up. */
-async function typeCode(who, baseUrl, code) {
-  await who.page.goto(`${baseUrl}/`);
-  await who.page.fill('[data-pickup-input]', code);
-  await who.page.click('[data-action=pick-up]');
-}
 
 /** A call without E2EE between host and guest, video both ways; resolves to the link. */
 async function transportOnlyCall(relay, host, guest) {
@@ -51,7 +30,7 @@ describe('parking a call', () => {
 
   test('the guest is on hold; a third browser picks it up by code, video both ways', () => withHostAndGuest(async (host, guest) => {
     await transportOnlyCall(relay, host, guest);
-    const { code, url } = await park(host);
+    const { code, url } = await parkCall(host);
     assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     assert.match(new URL(url).hash, /^#m=[A-Za-z0-9_-]{22}&s=[A-Za-z0-9_-]{22}&r=host&h=park$/);
     assert.match(await host.page.textContent('[data-parked]'), /works once, for 1 minutes/);
@@ -70,19 +49,15 @@ describe('parking a call', () => {
     try {
       const pickedAt = performance.now();
       // Typed as a person might: lower case, spaces for dashes.
-      await typeCode(colleague, relay.url, code.toLowerCase().replaceAll('-', ' '));
+      await typePickupCode(colleague, relay.url, code.toLowerCase().replaceAll('-', ' '));
       await colleague.page.waitForURL(/\/call\//, { timeout: 10000 });
-      await pressJoin(colleague);
-      await told(guest, 'The parked call was picked up.');
-      await Promise.all([waitForShield(colleague, 'unlocked'), waitForShield(guest, 'unlocked')]);
-      await waitForRemoteFrames(colleague, 20);
-      await framesKeepComing(guest, 20);
+      await picksUp(colleague, guest);
       await guest.page.waitForSelector('[data-call-status=connected]');
       console.log(`measured: pickup code typed -> video both ways in ${(performance.now() - pickedAt).toFixed(0)} ms`);
 
       // The code again, on another device: used.
       const late = { page: await colleague.page.context().newPage() };
-      await typeCode(late, relay.url, code);
+      await typePickupCode(late, relay.url, code);
       await late.page.waitForFunction(
         () => document.querySelector('[data-pickup-problem]')?.textContent.includes('already picked up'),
         null,
@@ -120,7 +95,7 @@ describe('a park nobody picks up', () => {
 
   test('ends the call for the other person, and its code is refused as expired', () => withHostAndGuest(async (host, guest) => {
     await transportOnlyCall(relay, host, guest);
-    const { code } = await park(guest);
+    const { code } = await parkCall(guest);
     await host.page.waitForSelector('[data-call-status=on-hold]', { timeout: 10000 });
     assert.equal(
       await endedWith(host, 10000),
@@ -128,7 +103,7 @@ describe('a park nobody picks up', () => {
     );
     const late = await person('late');
     try {
-      await typeCode(late, relay.url, code);
+      await typePickupCode(late, relay.url, code);
       await late.page.waitForFunction(
         () => document.querySelector('[data-pickup-problem]')?.textContent.includes('expired'),
         null,
@@ -158,7 +133,7 @@ describe('a blind transfer', () => {
 
   test('the guest is told the typed name, the host leaves, video both ways; the link works once', () => withHostAndGuest(async (host, guest) => {
     await transportOnlyCall(relay, host, guest);
-    await pick(host, 'transfer');
+    await pickFeature(host, 'transfer');
     await host.page.waitForSelector('[data-transfer-form]');
     assert.deepEqual(await violations(host.page, 'transfer form'), []);
     await host.page.fill('[data-transfer-name]', 'Alex <b>Martin</b>');
@@ -202,7 +177,7 @@ describe('a blind transfer', () => {
 /** The consulting person (`who`, its call without E2EE already) puts the other on hold and
  * makes the consult call from the page it is offered: resolves to the consult call's link. */
 async function consultCall(who) {
-  await pick(who, 'consult-transfer');
+  await pickFeature(who, 'consult-transfer');
   await who.page.waitForSelector('[data-consult]', { timeout: 10000 });
   assert.match(await endedWith(who), /The other person is on hold while you consult/);
   assert.deepEqual(await violations(who.page, 'consulting'), []);
@@ -243,11 +218,7 @@ describe('consult, then transfer', () => {
       const at = performance.now();
       await consulted.page.click('[data-action=join-transferred]');
       await consulted.page.waitForURL(/\/call\//, { timeout: 10000 });
-      await pressJoin(consulted);
-      await told(guest, 'The parked call was picked up.');
-      await Promise.all([waitForShield(consulted, 'unlocked'), waitForShield(guest, 'unlocked')]);
-      await waitForRemoteFrames(consulted, 20);
-      await framesKeepComing(guest, 20);
+      await picksUp(consulted, guest);
       console.log(`measured: transfer after consulting -> video both ways in ${(performance.now() - at).toFixed(0)} ms`);
       // The consulting page left the consult call once they went.
       assert.equal(await endedWith(host), 'You transferred the held call.');
@@ -263,11 +234,7 @@ describe('consult, then transfer', () => {
     await guest.page.waitForSelector('[data-call-status=on-hold]', { timeout: 10000 });
     await host.page.click('[data-action=return-to-held]');
     await host.page.waitForURL(/\/call\//, { timeout: 10000 });
-    await pressJoin(host);
-    await told(guest, 'The parked call was picked up.');
-    await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
-    await waitForRemoteFrames(host, 20);
-    await framesKeepComing(guest, 20);
+    await picksUp(host, guest);
     await guest.page.waitForSelector('[data-call-status=connected]');
   }));
 });

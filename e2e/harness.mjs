@@ -538,6 +538,38 @@ export async function callBetween(host, guest, baseUrl, state = 'locked') {
   return link;
 }
 
+/** Open the More menu (the call's features) and press `feature`. */
+export async function pickFeature(who, feature) {
+  await who.page.click('[data-action=features]');
+  await who.page.click(`[data-feature=${feature}]`);
+}
+
+/** Park the call from `who`'s page; resolves to the pickup code and link it shows. */
+export async function parkCall(who) {
+  await pickFeature(who, 'park');
+  await who.page.waitForSelector('[data-parked]', { timeout: 10000 });
+  const code = (await who.page.textContent('[data-pickup-code]')).trim();
+  const url = await who.page.inputValue('[data-pickup-url]');
+  return { code, url };
+}
+
+/** Type `code` under "Pick up a parked call" on `baseUrl`'s home page and press Pick up. */
+export async function typePickupCode(who, baseUrl, code) {
+  await who.page.goto(`${baseUrl}/`);
+  await who.page.fill('[data-pickup-input]', code);
+  await who.page.click('[data-action=pick-up]');
+}
+
+/** `picker`, on the pre-join screen of `held`'s parked call, joins it: `held` is told it was
+ * picked up, both shields say transport-only, and video flows both ways. */
+export async function picksUp(picker, held) {
+  await pressJoin(picker);
+  await told(held, 'The parked call was picked up.');
+  await Promise.all([waitForShield(picker, 'unlocked'), waitForShield(held, 'unlocked')]);
+  await waitForRemoteFrames(picker, 20);
+  await framesKeepComing(held, 20);
+}
+
 /** The host makes a call link on the home page and joins (through the pre-join screen);
  * resolves to the link. */
 export async function hostNewCall(host, baseUrl) {
