@@ -189,10 +189,13 @@ return out
 /// "used", not "unknown".
 pub const MOVE_REMEMBERED_MS: u64 = 10 * 60 * 1000;
 
-/// Issue a move or transfer token (KEYS: own place, the token's key, the member's previous
-/// token's key or the token's again; ARGV: holder, validity ms, [`MOVE_REMEMBERED_MS`], and a
-/// transfer's name or ""). 1: issued; 0: the place is no longer this member's.
-const ISSUE_MOVE: &str = r"
+/// The start of a script that issues a token for a place (KEYS: own place, the token's key,
+/// the member's previous token's key or the token's again; ARGV[1]: holder): nothing unless the
+/// place is still the member's (0), then its earlier unused token goes (one live token per
+/// place), and `now` is Redis's clock in ms.
+macro_rules! issue_prelude {
+    () => {
+        r"
 local mine = redis.call('GET', KEYS[1])
 if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
 local prev = redis.call('GET', KEYS[3])
@@ -200,13 +203,24 @@ if KEYS[3] ~= KEYS[2] and prev and string.sub(prev, 1, 5) ~= 'used ' then
   redis.call('DEL', KEYS[3])
 end
 local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"
+    };
+}
+
+/// Issue a move or transfer token (KEYS: as [`issue_prelude`]; ARGV: holder, validity ms,
+/// [`MOVE_REMEMBERED_MS`], and a transfer's name or ""). 1: issued; 0: the place is no longer
+/// this member's.
+const ISSUE_MOVE: &str = concat!(
+    issue_prelude!(),
+    r"
 local ttl = tonumber(ARGV[2])
-local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
 local name = ARGV[4] ~= '' and (' ' .. ARGV[4]) or ''
-local value = KEYS[1] .. ' ' .. ARGV[1] .. ' ' .. string.format('%d', expires) .. name
+local value = KEYS[1] .. ' ' .. ARGV[1] .. ' ' .. string.format('%d', now + ttl) .. name
 redis.call('SET', KEYS[2], value, 'PX', ttl + tonumber(ARGV[3]))
 return 1
-";
+"
+);
 
 /// Take a place with a move token (KEYS: the token's key, the room's two places; ARGV: holder,
 /// hash of a fresh token, lease ms). Returns {outcome, place, other}: "moved" (the place is
@@ -264,30 +278,26 @@ return {'moved', tostring(i - 1), other}
 /// Lua spells it `'=held'`).
 const HELD: &str = "=held";
 
-/// Park a place (KEYS: own place, other place, the token's key, the member's previous token's
-/// key or the token's again, the park's record; ARGV: holder, the park's time in ms,
-/// [`MOVE_REMEMBERED_MS`], the member, the sealed record, the park's time in seconds, its
-/// rejoin token's hash). The place becomes `=held <member> <token hash>` for the park's time,
-/// with nobody to renew it: its rejoin token still takes it back (a parker whose answer was
-/// lost), as on one relay. The park's token is a move token from that held place. 1: parked; 0: the place is no longer this member's; -1:
-/// the code is taken (another live or remembered park has it): the node draws another.
-const PARK: &str = r"
-local mine = redis.call('GET', KEYS[1])
-if not mine or string.sub(mine, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+/// Park a place (KEYS: as [`issue_prelude`], then the other place and the park's record;
+/// ARGV: holder, the park's time in ms, [`MOVE_REMEMBERED_MS`], the member, the sealed record,
+/// the park's time in seconds, its rejoin token's hash). The place becomes `=held <member>
+/// <token hash>` for the park's time, with nobody to renew it: its rejoin token still takes it
+/// back (a parker whose answer was lost), as on one relay. The park's token is a move token from
+/// that held place. 1: parked; 0: the place is no longer this member's; -1: the code is taken
+/// (another live or remembered park has it): the node draws another, and nothing was written.
+const PARK: &str = concat!(
+    r"
 if redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
-local prev = redis.call('GET', KEYS[4])
-if KEYS[4] ~= KEYS[3] and prev and string.sub(prev, 1, 5) ~= 'used ' then
-  redis.call('DEL', KEYS[4])
-end
-local t = redis.call('TIME')
+",
+    issue_prelude!(),
+    r"
 local ttl = tonumber(ARGV[2])
 local keep = ttl + tonumber(ARGV[3])
-local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
 local held = '=held ' .. ARGV[4]
-redis.call('SET', KEYS[3], KEYS[1] .. ' ' .. held .. ' ' .. string.format('%d', expires), 'PX', keep)
+redis.call('SET', KEYS[2], KEYS[1] .. ' ' .. held .. ' ' .. string.format('%d', now + ttl), 'PX', keep)
 redis.call('SET', KEYS[5], ARGV[5], 'PX', keep)
 redis.call('SET', KEYS[1], held .. ' ' .. ARGV[7], 'PX', ttl)
-local o = redis.call('GET', KEYS[2])
+local o = redis.call('GET', KEYS[4])
 if o then
   local n, m = string.match(o, '^(%S+) (%S+) ')
   if n ~= '=held' then
@@ -295,7 +305,8 @@ if o then
   end
 end
 return 1
-";
+"
+);
 
 /// A park's record (KEYS: its key), or nil: a script, so that a read is retried as one.
 const PARK_RECORD: &str = r"return redis.call('GET', KEYS[1])";
@@ -698,7 +709,7 @@ impl Cluster {
             let code = new_park_code();
             let record_key = seal.record_key(&code);
             let mut call = self.park.prepare_invoke();
-            call.key(&mine).key(&other).key(&key).key(&previous).key(&record_key);
+            call.key(&mine).key(&key).key(&previous).key(&other).key(&record_key);
             call.arg(self.holder(id)).arg(ttl.as_millis() as u64).arg(MOVE_REMEMBERED_MS);
             call.arg(id).arg(seal.seal(&record_key, &record)).arg(ttl.as_secs()).arg(&token_hash);
             match self.invoke::<i64>(&call).await {
