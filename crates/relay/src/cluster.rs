@@ -93,7 +93,7 @@ const KICK_LOST: Kick = Kick { code: 1011, reason: "removed from the room" };
 /// Join (KEYS: the two places; ARGV: holder, hash of the presented token or "", hash of a
 /// fresh token, lease ms, 1 if this may open a new room). Returns {outcome, place, other}:
 /// "replaced" (the token matched: same place, same token, the old socket is told), "joined"
-/// (a free place, the fresh token), "full", or "new" (the room is empty and ARGV[5] is 0: the
+/// (a free place, the fresh token), "full", or "new" (the room is empty and `ARGV[5]` is 0: the
 /// node checks its per-address budget of new rooms, then asks again).
 const JOIN: &str = r"
 local held = {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}
@@ -190,7 +190,7 @@ return out
 pub const MOVE_REMEMBERED_MS: u64 = 10 * 60 * 1000;
 
 /// The start of a script that issues a token for a place (KEYS: own place, the token's key,
-/// the member's previous token's key or the token's again; ARGV[1]: holder): nothing unless the
+/// the member's previous token's key or the token's again; `ARGV[1]`: holder): nothing unless the
 /// place is still the member's (0), then its earlier unused token goes (one live token per
 /// place), and `now` is Redis's clock in ms.
 macro_rules! issue_prelude {
