@@ -14,8 +14,8 @@ use common::{
 };
 use js_sys::{Reflect, Uint8Array};
 use shieldcall::browser::peer::{
-    MEDIA_SLOTS, MediaKind, MediaTransceivers, apply_remote, first_track, make_answer, make_offer,
-    payload_types, prefer_codec, remote_certificates, sleep,
+    MEDIA_SLOTS, MediaKind, MediaTransceivers, applied_remote_description, apply_remote,
+    first_track, make_answer, make_offer, payload_types, prefer_codec, remote_certificates, sleep,
 };
 use shieldcall::browser::worker::{MediaWorker, TransformApi, browser_features};
 use shieldcall_call::media_health::MediaHealth;
@@ -391,10 +391,15 @@ fn described_audio_metadata(a: &RtcPeerConnection) -> AudioMetadata {
 }
 
 /// The certificate A's browser accepted, as `remote_certificates` reads it from `getStats`, is
-/// the one B's description names: the very value the call's session compares.
+/// the one B's description names: the very value the call's session compares. So is the one
+/// B's description names as A's browser writes it back once applied
+/// (`applied_remote_description`), read by the same parser: in both browsers.
 async fn the_certificate_is_the_bound_one(call: &Loopback) {
     let description = Reflect::get(&call.b, &"localDescription".into()).unwrap();
     let answer = Reflect::get(&description, &"sdp".into()).unwrap().as_string().unwrap();
+    let applied = applied_remote_description(&call.a).expect("A applied B's answer");
+    assert_ne!(applied, answer, "written back by the browser, not the text it was given");
+    assert_eq!(dtls_fingerprint(&applied).unwrap(), dtls_fingerprint(&answer).unwrap());
     let certificates = remote_certificates(&call.a).await;
     if is_firefox() {
         // Firefox reports no certificates (docs/FIREFOX.md): the page says it skips this

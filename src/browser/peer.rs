@@ -320,6 +320,12 @@ pub async fn remote_certificates(pc: &RtcPeerConnection) -> Vec<(String, String)
     certificate_ids.iter().filter_map(certificate).collect()
 }
 
+/// The peer's description as this browser applied it and writes it back
+/// (`currentRemoteDescription`), to be read again as it was read when it arrived.
+pub fn applied_remote_description(pc: &RtcPeerConnection) -> Option<String> {
+    pc.current_remote_description().map(|description| description.sdp())
+}
+
 /// The connection's counters for the quality indicator (`getStats`): the round trip of the
 /// selected candidate pair (`currentRoundTripTime`; where a browser reports none, the largest
 /// `remote-inbound-rtp` `roundTripTime`), the inbound audio's jitter (video's where there is

@@ -11,7 +11,9 @@ use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::pickup::{Arrival, pickup_path};
 
 use super::{Call, ParkedView, notice, now_ms, with_call};
-use crate::browser::peer::{apply_remote, link_stats, payload_types, remote_certificates};
+use crate::browser::peer::{
+    applied_remote_description, apply_remote, link_stats, payload_types, remote_certificates,
+};
 use crate::browser::task::in_a_task;
 use crate::browser::timeline;
 use crate::call_link::forget_link;
@@ -126,8 +128,13 @@ impl Call {
                 let (pc, weak) = (link.pc.clone(), self.me.clone());
                 spawn_local(async move {
                     let certificates = remote_certificates(&pc).await;
+                    let description = applied_remote_description(&pc);
                     with_call(&weak, |c| {
-                        c.handle(Input::RemoteCertificates { generation, certificates })
+                        c.handle(Input::RemoteCertificates {
+                            generation,
+                            certificates,
+                            description,
+                        })
                     });
                 });
             }

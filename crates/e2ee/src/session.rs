@@ -874,9 +874,22 @@ impl Session {
     /// somewhere else than at the peer the keys were agreed with. Ignored before the remote
     /// description is in (a connection being replaced).
     pub fn remote_certificate(&mut self, algorithm: &str, fingerprint: &str) {
+        self.check_bound(&format!("a=fingerprint:{algorithm} {fingerprint}"));
+    }
+
+    /// The peer's description as the browser applied it and writes it back
+    /// (`currentRemoteDescription`): read the same way as when it arrived, it must name the
+    /// bound certificate only. A description the browser parsed otherwise than this session did
+    /// (a parser's quirk a relay found) is caught here, in every browser, once applied.
+    pub fn remote_description_applied(&mut self, sdp: &str) {
+        self.check_bound(sdp);
+    }
+
+    /// `sdp` (a description, or one fingerprint line) must name the bound certificate and no
+    /// other; otherwise DTLS may end elsewhere: [`WarningReason::CertificateMismatch`].
+    fn check_bound(&mut self, sdp: &str) {
         let Some(bound) = self.remote_fp else { return };
-        let line = format!("a=fingerprint:{algorithm} {fingerprint}");
-        match dtls_fingerprint(&line) {
+        match dtls_fingerprint(sdp) {
             Ok(seen) if bool::from(subtle::ConstantTimeEq::ct_eq(&seen[..], &bound[..])) => {}
             _ => self.warn(WarningReason::CertificateMismatch),
         }

@@ -862,6 +862,37 @@ fn a_warning_is_remembered_after_the_peer_leaves() {
 }
 
 #[test]
+fn the_description_the_browser_applied_must_name_the_bound_certificate_only() {
+    let fp = |fill: &str| vec![fill; 32].join(":");
+    let (mut host, mut guest, _) = after_hellos("applied", true, true);
+    exchange_sdps(&mut host, &mut guest, "AA", "BB");
+    // As browsers write it back: the fingerprint in each media section, in upper or lower case.
+    let rewritten = format!(
+        "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:SHA-256 {}\r\n\
+         m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=fingerprint:sha-256 {}\r\n",
+        fp("bb"),
+        fp("BB")
+    );
+    host.remote_description_applied(&rewritten);
+    guest.remote_description_applied(&sdp("AA"));
+    assert!(matches!(host.state(), ShieldState::Locked { .. }));
+    assert!(matches!(guest.state(), ShieldState::Locked { .. }));
+    // Another certificate, a second one beside it, or none at all: the browser holds what the
+    // keys are not bound to.
+    let extra = format!("{}a=fingerprint:sha-256 {}\r\n", sdp("BB"), fp("BC"));
+    for seen in [sdp("BC"), extra, "v=0\r\n".to_string()] {
+        let (mut host, mut guest, _) = after_hellos("applied", true, true);
+        exchange_sdps(&mut host, &mut guest, "AA", "BB");
+        host.remote_description_applied(&seen);
+        assert_eq!(
+            host.state(),
+            ShieldState::Warning { reason: WarningReason::CertificateMismatch }
+        );
+        assert!(host.keys().is_none());
+    }
+}
+
+#[test]
 fn the_certificate_the_browser_reports_must_be_the_bound_one() {
     let fp = |fill: &str| vec![fill; 32].join(":");
     let (mut host, mut guest, _) = after_hellos("certificate", true, true);

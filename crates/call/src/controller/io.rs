@@ -137,8 +137,14 @@ pub enum Input {
     /// guest's connections then make their own, and it confirms after its answer).
     Certificate { fingerprint: Option<(String, String)> },
     /// [`Effect::CheckCertificate`]'s answer: the remote certificates the browser reports,
-    /// `(hash function, fingerprint)`; empty where the browser reports none.
-    RemoteCertificates { generation: Generation, certificates: Vec<(String, String)> },
+    /// `(hash function, fingerprint)`, empty where the browser reports none; and the peer's
+    /// description as the browser applied it and writes it back (`currentRemoteDescription`),
+    /// if it has one.
+    RemoteCertificates {
+        generation: Generation,
+        certificates: Vec<(String, String)>,
+        description: Option<String>,
+    },
     /// What the media worker reports.
     Worker(WorkerEvent),
     /// A chat message arrived on the data channel.
@@ -295,7 +301,8 @@ pub enum Effect {
         generation: Generation,
         candidate: IceCandidate,
     },
-    /// Ask the browser for the remote certificate ([`Input::RemoteCertificates`]).
+    /// Ask the browser for the remote certificate and the description it applied
+    /// ([`Input::RemoteCertificates`]).
     CheckCertificate {
         generation: Generation,
     },

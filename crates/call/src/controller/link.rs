@@ -19,9 +19,9 @@ pub const MAX_WAITING_CANDIDATES: usize = 100;
 /// What a browser that reports no remote DTLS certificate (Firefox) is told: one of the checks
 /// behind the lock cannot run there.
 pub const CERTIFICATE_UNCHECKED: &str = "This browser does not report the media connection's \
-    certificate, so one check is skipped here: that the certificate it accepted is the one the \
-    keys are bound to. The call's setup names exactly one certificate, and a browser accepts \
-    only the one named.";
+    certificate, so one check is made on what it accepts rather than on what it got: the call's \
+    setup, as this browser read it, names exactly one certificate, the one the keys are bound \
+    to, and a browser accepts only the one named.";
 
 /// (Guest) where the next connection's certificate, made ahead, stands.
 #[derive(Debug)]
@@ -375,8 +375,9 @@ impl Controller {
         }
     }
 
-    /// Once the media connection is up: the certificate the browser accepted must be the one
-    /// the peer's description named, which the keys and the confirmations are bound to.
+    /// Once the media connection is up: the certificate the browser accepted, and the one its
+    /// applied description names, must be the one the peer's description named, which the keys
+    /// and the confirmations are bound to.
     fn check_certificate(&mut self) {
         if self.certificate_checked == Some(self.generation) {
             return;
@@ -389,18 +390,19 @@ impl Controller {
         &mut self,
         generation: Generation,
         certificates: &[(String, String)],
+        description: Option<&str>,
     ) {
         if !self.is_current(generation) {
             return;
         }
-        if certificates.is_empty() {
-            // Nothing to compare (Firefox's statistics have no certificates): the descriptions'
-            // single fingerprint is then all that binds DTLS. Said once.
-            if !self.said_certificate_unchecked {
-                self.said_certificate_unchecked = true;
-                self.notice(CERTIFICATE_UNCHECKED);
-            }
-            return;
+        if let Some(sdp) = description {
+            self.session.remote_description_applied(sdp);
+        }
+        // Firefox's statistics have no certificates: the descriptions' single fingerprint, as
+        // the page and the browser read them, is then all that binds DTLS. Said once.
+        if certificates.is_empty() && !self.said_certificate_unchecked {
+            self.said_certificate_unchecked = true;
+            self.notice(CERTIFICATE_UNCHECKED);
         }
         for (algorithm, fingerprint) in certificates {
             self.session.remote_certificate(algorithm, fingerprint);

@@ -340,8 +340,8 @@ impl Controller {
             Input::IceGatheringComplete { generation } => self.gathering_complete(generation),
             Input::LinkState { generation, state } => self.link_state(generation, state),
             Input::Certificate { fingerprint } => self.certificate_made(fingerprint),
-            Input::RemoteCertificates { generation, certificates } => {
-                self.remote_certificates(generation, &certificates)
+            Input::RemoteCertificates { generation, certificates, description } => {
+                self.remote_certificates(generation, &certificates, description.as_deref())
             }
             Input::Worker(event) => self.worker_event(event),
             Input::ChatFrame(frame) => self.chat_received(frame),

@@ -146,7 +146,11 @@ fn a_description_of_an_older_connection_is_never_sent() {
 fn certificates_reported_for_an_older_connection_are_ignored() {
     let (mut world, old) = call_on_second_connection();
     let certificates = vec![("sha-256".to_string(), vec!["EE"; 32].join(":"))];
-    world.input(From::Host, Input::RemoteCertificates { generation: old, certificates });
+    let description = Some(sdp("EE"));
+    world.input(
+        From::Host,
+        Input::RemoteCertificates { generation: old, certificates, description },
+    );
     world.assert_locked();
     assert_eq!(world.host.warned_in_call(), None);
 }

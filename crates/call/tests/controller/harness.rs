@@ -161,6 +161,9 @@ pub struct Side {
     pub cannot_seal: bool,
     /// The browser reports this certificate fill instead of the one it connected to.
     pub reported_certificate: Option<Option<String>>,
+    /// The browser writes back the description it applied as this instead of as it came (the
+    /// fill's description; `Some(None)`: it has none to write back).
+    pub reported_description: Option<Option<String>>,
     /// The next description this browser makes names no certificate.
     pub describe_without_certificate: bool,
     /// Its next description carries the candidate it then reports, in a media section with
@@ -232,6 +235,7 @@ impl Side {
             worker_fails: false,
             cannot_seal: false,
             reported_certificate: None,
+            reported_description: None,
             describe_without_certificate: false,
             describes_its_candidate: None,
             no_certificate_ahead: false,
@@ -497,7 +501,14 @@ impl Side {
                 let certificates = reported
                     .map(|fill| vec![("sha-256".to_string(), vec![fill; 32].join(":"))])
                     .unwrap_or_default();
-                self.pending.push_back(Input::RemoteCertificates { generation, certificates });
+                let applied = self.link.as_ref().and_then(|l| l.remote.clone());
+                let description =
+                    self.reported_description.clone().unwrap_or(applied).map(|fill| sdp(&fill));
+                self.pending.push_back(Input::RemoteCertificates {
+                    generation,
+                    certificates,
+                    description,
+                });
             }
             Effect::DropLink => self.link = None,
             Effect::RemoteScreen(shown) => self.view.remote_screen = shown,
