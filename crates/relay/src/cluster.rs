@@ -38,7 +38,7 @@
 //! it, atomically: the new socket gets the place and a fresh token, the old socket's node is
 //! told `moved`, the other member's `peer-moved` (or `peer-transferred` with the name).
 //!
-//! Parking a place (only with `--cluster-secret-file`): the place becomes `=held <member> -`,
+//! Parking a place (only with `--cluster-secret-file`): the place becomes `=held <member> <T>`,
 //! held by Redis alone for the park's time; its token is a move token from that held place; and
 //! the park's record, which `POST /pickup` on any node finds by the code's relay half, is
 //! sealed under the nodes' shared secret ([`crate::park_seal`]):
@@ -315,7 +315,7 @@ const PARK_RECORD: &str = r"return redis.call('GET', KEYS[1])";
 /// codes allowed in it). 1 if allowed.
 const PICKUP_TRIED: &str = r"
 local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 if n <= tonumber(ARGV[2]) then return 1 end
 return 0
 ";
@@ -743,7 +743,8 @@ impl Cluster {
         let mut call = self.pickup_tried.prepare_invoke();
         call.key(seal.pickups_key(crate::limit::client_of(ip)));
         call.arg(60_000).arg(crate::rooms::PICKUPS_PER_MINUTE);
-        match self.invoke::<i64>(&call).await {
+        // Repeated on a dropped connection: a lost answer counts one try too many, no more.
+        match self.invoke_repeatable::<i64>(&call).await {
             Ok(allowed) => {
                 self.succeeded();
                 Ok(allowed == 1)
@@ -870,8 +871,9 @@ impl Cluster {
         if let Some(local) = lock(&self.members).get_mut(&pending.id) {
             local.slot = Some(slot);
             local.token_hash = hex32(&token.bytes());
-            // Only if there was one: a peer that joined just after us may already have told us.
-            if peer.is_some() {
+            // Only if nothing was heard meanwhile: whatever reached this member before its
+            // script's answer (a peer that joined, moved or parked just after) is newer.
+            if local.peer.is_none() {
                 local.peer = peer;
             }
         }

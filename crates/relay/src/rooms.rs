@@ -386,6 +386,9 @@ impl Relay {
         let replaced = stale.map(|index| {
             let old = room.members.remove(index);
             old.kick.send_replace(Some(KICK_REPLACED));
+            // Its place is its own again: a park of it (held, or its answer lost) is over, and
+            // its code says so at once, as on a cluster (PROTOCOL.md change 60).
+            handover::end_park_of(room, &self.parks, old.id);
             (old.rejoin, old.place)
         });
         if room.group && room.members.len() >= MAX_GROUP {
@@ -611,10 +614,12 @@ impl Relay {
         }
         let now = Instant::now();
         let parked = room.members.iter().any(|m| m.held)
-            || room
-                .moves
-                .iter()
-                .any(|m| !m.used && now < m.expires && matches!(m.kind, HandOver::Park { .. }));
+            || room.moves.iter().any(|m| {
+                !m.used
+                    && now < m.expires
+                    && matches!(m.kind, HandOver::Park { .. })
+                    && room.members.iter().any(|member| member.id == m.from)
+            });
         if parked {
             return false;
         }

@@ -236,9 +236,8 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
         let logs = relay.stderr();
         assert!(!logs.contains(&token), "a move token in the log: {logs}");
     }
-    let seen = monitor.stop();
-    // It saw the whole test: the last signals forwarded, and the token's key.
-    assert!(seen.contains("still-b") && seen.contains("shieldcall:move:"), "{seen}");
+    let seen = monitor.stop(&redis);
+    assert!(seen.contains("shieldcall:move:"), "{seen}");
     assert!(!seen.contains(&token) && !seen.contains(&call), "{seen}");
     let (dump, values) = redis_dump(&redis);
     assert!(dump.contains("shieldcall:move:"), "{dump}");
@@ -316,8 +315,9 @@ async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_t
         assert_eq!(pickup(n.addr, &code).await.0, 404);
     }
 
-    // The pickup takes the held place through node b; the guest hears it as a move.
-    let mut picker = take(b.addr, &call, &token).await;
+    // The pickup link takes the held place through yet another node (one without the secret:
+    // a token is all it takes); the guest, on node b, hears it as a move.
+    let mut picker = take(bare.addr, &call, &token).await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-moved"}"#);
     still_talking(&mut guest, &mut picker).await;
     tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
@@ -329,7 +329,7 @@ async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_t
     still_talking(&mut picker, &mut guest).await;
 
     // Redis neither holds nor was ever sent the code, the token, the call id or the deposit.
-    let seen = monitor.stop();
+    let seen = monitor.stop(&redis);
     assert!(seen.contains("shieldcall:park:") && seen.contains("peer-moved"), "{seen}");
     let (dump, values) = redis_dump(&redis);
     assert!(dump.contains("shieldcall:park:"), "{dump}");
@@ -360,8 +360,8 @@ async fn a_park_nobody_picks_up_ends_for_the_other_member_and_its_code_says_expi
     let b = parking_node(&redis, "b", &secret, 1).await;
     let call = call_id();
     let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
-    let (token, code) = park(&mut host, 1).await;
     let parked = Instant::now();
+    let (token, code) = park(&mut host, 1).await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":1}"#);
     host.close().await;
     // At the park's end, or within the third of a lease after it that the guest's node takes
@@ -369,7 +369,7 @@ async fn a_park_nobody_picks_up_ends_for_the_other_member_and_its_code_says_expi
     assert_eq!(guest.recv().await, r#"{"t":"park-ended"}"#);
     let took = parked.elapsed();
     let latest = Duration::from_millis(1000 + LEASE_MS / 3 + 1000);
-    assert!(took >= Duration::from_millis(950) && took <= latest, "park-ended after {took:?}");
+    assert!(took >= Duration::from_millis(990) && took <= latest, "park-ended after {took:?}");
     tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
     guest.expect_quiet(Duration::from_millis(100)).await;
     let (status, expired) = pickup(b.addr, &code).await;
@@ -388,9 +388,19 @@ async fn a_parker_whose_answer_was_lost_takes_its_held_place_back_with_its_rejoi
     let a = parking_node(&redis, "a", &secret, 30).await;
     let b = parking_node(&redis, "b", &secret, 30).await;
     let call = call_id();
+    let monitor = Monitor::start(&redis);
     let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
     let (token, code) = park(&mut host, 30).await;
     assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
+    // The guest moves to another device meanwhile: nobody is told for the held place.
+    let moving = ask_to_move(&mut guest, 120).await;
+    let mut guest_phone = take(a.addr, &call, &moving).await;
+    assert_eq!(guest.recv().await, r#"{"t":"moved"}"#);
+    let mut guest = {
+        assert_eq!(guest.recv_close().await, (1000, "moved to another device".to_string()));
+        guest_phone.expect_quiet(Duration::from_millis(100)).await;
+        guest_phone
+    };
     // A page that lost the answer knows only its rejoin token, as after any dropped socket: it
     // comes back through another node and takes its place back, as on one relay.
     let parker = host.rejoin.clone();
@@ -407,6 +417,9 @@ async fn a_parker_whose_answer_was_lost_takes_its_held_place_back_with_its_rejoi
     guest.expect_quiet(Duration::from_millis(100)).await;
     back.expect_quiet(Duration::from_millis(100)).await;
     still_talking(&mut back, &mut guest).await;
+    // No script told the held place anything: no node answers to its name.
+    let seen = monitor.stop(&redis);
+    assert!(seen.contains("still-b") && !seen.contains("shieldcall:node:=held"), "{seen}");
 }
 
 #[tokio::test]
@@ -423,9 +436,12 @@ async fn pickup_codes_tried_are_counted_across_the_nodes() {
     for node in [&a, &b] {
         assert_eq!(pickup_raw(node.addr, "ZZZZZZ").await.0, 429);
     }
-    // Redis names the client by an HMAC only.
+    // Redis names the client by an HMAC only, for a minute.
     let (dump, values) = redis_dump(&redis);
     assert!(dump.contains("shieldcall:pickups:"), "{dump}");
+    let counter = dump.lines().find(|key| key.starts_with("shieldcall:pickups:")).unwrap();
+    let left: u64 = redis_cli(&redis, &["PTTL", counter]).trim().parse().unwrap();
+    assert!((1..=60_000).contains(&left), "{left} ms left");
     assert!(!dump.contains("127.0.0") && !values.contains("127.0.0"), "{dump}");
 }
 
@@ -600,32 +616,52 @@ async fn a_rejoin_with_its_token_on_another_node_takes_the_place_back() {
 }
 
 /// Everything Redis is asked (`MONITOR`: every command with its keys and arguments, the
-/// scripts' too) until [`Monitor::stop`].
-struct Monitor(Child);
+/// scripts' too) until [`Monitor::stop`], read as it comes (a full pipe would stall it).
+struct Monitor {
+    child: Child,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
 
 impl Monitor {
     fn start(redis: &Redis) -> Monitor {
-        let child = Command::new("redis-cli")
+        let mut child = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &redis.port.to_string(), "MONITOR"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-cli runs (it comes with redis-server: run scripts/setup.sh)");
+        let mut out = child.stdout.take().unwrap();
         // MONITOR answers OK once it watches: wait for it, so that nothing is missed.
-        let mut monitor = Monitor(child);
         let mut first = [0u8; 3];
-        monitor.0.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        out.read_exact(&mut first).unwrap();
         assert_eq!(&first, b"OK\n");
-        monitor
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = out.read(&mut chunk) {
+                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        Monitor { child, seen }
     }
 
-    /// What it saw (binary arguments escaped, as redis-cli prints them).
-    fn stop(mut self) -> String {
-        let _ = self.0.kill();
-        let mut seen = Vec::new();
-        self.0.stdout.take().unwrap().read_to_end(&mut seen).unwrap();
-        let _ = self.0.wait();
-        String::from_utf8_lossy(&seen).into_owned()
+    /// What it saw (binary arguments escaped, as redis-cli prints them), up to a last command
+    /// sent now: so nothing the test did before is still on its way.
+    fn stop(mut self, redis: &Redis) -> String {
+        redis_cli(redis, &["ECHO", "monitor-end"]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let text = loop {
+            let text = String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned();
+            if text.contains("monitor-end") {
+                break text;
+            }
+            assert!(Instant::now() < deadline, "MONITOR never saw the end: {text}");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        text
     }
 }
 
@@ -730,6 +766,26 @@ async fn renewals_make_up_for_room_events_a_node_never_received() {
     host.expect_quiet(Duration::from_millis(LEASE_MS)).await;
     redis_cli(&redis, &["DEL", &other]);
     assert_eq!(host.recv().await, r#"{"t":"peer-left"}"#);
+}
+
+/// A park whose `peer-parked` never reached the other member's node (published while its
+/// subscription was down): its renewals say it, with the time left, and then its end.
+#[tokio::test]
+async fn renewals_make_up_for_a_park_a_node_never_heard_of() {
+    let redis = Redis::start();
+    let a = node(&redis, "a").await;
+    let mut host = join(a.addr, &call_id(), 0).await;
+    let own = redis_cli(&redis, &["--scan"]).trim().to_string();
+    let other = format!("{}1", own.strip_suffix('0').expect("the host holds place 0"));
+    let held = "=held 7 0123456789abcdef0123456789abcdef";
+    redis_cli(&redis, &["SET", &other, held, "PX", "4000"]);
+    let parked: serde_json::Value = serde_json::from_str(&host.recv().await).unwrap();
+    assert_eq!(parked["t"].as_str(), Some("peer-parked"), "{parked}");
+    let ttl = parked["ttl"].as_u64().unwrap();
+    assert!((1..=4).contains(&ttl), "the time left, in seconds: {ttl}");
+    // Said once: the next renewals find what the node now knows.
+    host.expect_quiet(Duration::from_millis(LEASE_MS)).await;
+    assert_eq!(host.recv().await, r#"{"t":"park-ended"}"#);
 }
 
 /// Each node drops its own members of a quiet room, and neither hears the other left first.

@@ -12,8 +12,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Client, DEPOSIT, call_id, join_pair, move_refused, open, park, pickup, pickup_raw, spawn,
-    still_talking, take, took_the_place,
+    Client, DEPOSIT, call_id, join_pair, move_refused, open, park, pickup, pickup_raw, rejoin,
+    spawn, still_talking, take, took_the_place,
 };
 
 /// Ask for a transfer token naming `name`.
@@ -116,6 +116,29 @@ async fn a_park_not_picked_up_in_time_ends_the_call_for_the_other_person() {
     // The place is free again: the guest is alone in the call.
     guest.send(r#"{"t":"bye"}"#).await;
     assert!(guest.recv_error().await.contains("nobody else"));
+}
+
+#[tokio::test]
+async fn a_parker_whose_answer_was_lost_takes_its_held_place_back_and_the_park_is_over() {
+    let relay = spawn(&["--park-ttl-secs", "30"]);
+    let call = call_id();
+    let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+    let (token, code) = park(&mut host, 30).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
+    // The page knows only its rejoin token, as after any dropped socket.
+    let parker = host.rejoin.clone();
+    host.close().await;
+    let mut back = rejoin(relay.addr, &call, Some(&parker), 1).await;
+    assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+    still_talking(&mut guest, &mut back).await;
+    // The code and the token say so at once, and take nothing.
+    let (status, expired) = pickup(relay.addr, &code).await;
+    assert_eq!((status, expired["refused"]["reason"].as_str()), (410, Some("expired")));
+    move_refused(relay.addr, &call, &token, "expired").await;
+    // Nor does the park that is over keep the call from growing to a group.
+    guest.send(r#"{"t":"open-group"}"#).await;
+    let group: serde_json::Value = serde_json::from_str(&guest.recv().await).unwrap();
+    assert_eq!(group["t"].as_str(), Some("group"), "{group}");
 }
 
 #[tokio::test]

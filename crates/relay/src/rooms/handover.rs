@@ -85,6 +85,19 @@ pub(super) fn hold(room: &mut Room, id: u64, now: Instant) -> bool {
     }
 }
 
+/// Member `id` of `room` is gone from its place (replaced by its own rejoin): a park of it is
+/// over, and its code says `expired` at once, as its token does (whose member is gone).
+pub(super) fn end_park_of(room: &Room, parks: &Mutex<HashMap<String, Park>>, id: u64) {
+    let now = Instant::now();
+    for issued in room.moves.iter().filter(|m| m.from == id && !m.used) {
+        if let HandOver::Park { code } = &issued.kind
+            && let Some(park) = lock(parks).get_mut(code)
+        {
+            park.expires = park.expires.min(now);
+        }
+    }
+}
+
 /// The park of `code` was picked up.
 pub(super) fn picked_up(parks: &Mutex<HashMap<String, Park>>, code: &str) {
     if let Some(park) = lock(parks).get_mut(code) {
