@@ -398,7 +398,6 @@ async fn the_certificate_is_the_bound_one(call: &Loopback) {
     let description = Reflect::get(&call.b, &"localDescription".into()).unwrap();
     let answer = Reflect::get(&description, &"sdp".into()).unwrap().as_string().unwrap();
     let applied = applied_remote_description(&call.a).expect("A applied B's answer");
-    assert_ne!(applied, answer, "written back by the browser, not the text it was given");
     assert_eq!(dtls_fingerprint(&applied).unwrap(), dtls_fingerprint(&answer).unwrap());
     let certificates = remote_certificates(&call.a).await;
     if is_firefox() {
