@@ -402,7 +402,8 @@ async fn the_certificate_is_the_bound_one(call: &Loopback) {
     let certificates = remote_certificates(&call.a).await;
     if is_firefox() {
         // Firefox reports no certificates (docs/FIREFOX.md): the page says it skips this
-        // check there. Should Firefox start reporting them, this fails and the check is due.
+        // check there, and reads the applied description (above) instead. Should Firefox start
+        // reporting them, this fails and the check is due.
         assert!(certificates.is_empty(), "Firefox now reports certificates: {certificates:?}");
         return;
     }
@@ -418,6 +419,33 @@ async fn the_certificate_is_the_bound_one(call: &Loopback) {
             .as_string()
             .unwrap();
     assert_ne!(reported, dtls_fingerprint(&offer).unwrap());
+}
+
+/// What change 61 rests on: the description a browser writes back is its own rendering of what
+/// it parsed, not the text it was given. An offer whose fingerprint is written in lower case,
+/// after a line the parser drops, comes back as the browser writes it.
+#[wasm_bindgen_test]
+async fn the_applied_description_is_written_back_as_the_browser_parsed_it() {
+    let a = RtcPeerConnection::new().unwrap();
+    let b = RtcPeerConnection::new().unwrap();
+    a.create_data_channel("probe");
+    let offer = make_offer(&a, false).await.unwrap();
+    let fingerprint = offer.lines().find(|l| l.starts_with("a=fingerprint:")).unwrap();
+    let quirky = offer.replace(fingerprint, &fingerprint.to_ascii_lowercase()).replacen(
+        "t=0 0\r\n",
+        "t=0 0\r\na=x-shieldcall-probe:1\r\n",
+        1,
+    );
+    assert_ne!(quirky, offer);
+    apply_remote(&b, RtcSdpType::Offer, &quirky).await.unwrap();
+    // Current only once the exchange is complete (until B answers it is a pending one).
+    assert!(applied_remote_description(&b).is_none());
+    make_answer(&b, false).await.unwrap();
+    let applied = applied_remote_description(&b).expect("B applied A's offer");
+    assert_ne!(applied, quirky, "written back as the browser holds it: {applied}");
+    assert_eq!(dtls_fingerprint(&applied).unwrap(), dtls_fingerprint(&offer).unwrap());
+    a.close();
+    b.close();
 }
 
 #[wasm_bindgen_test]

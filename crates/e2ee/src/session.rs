@@ -878,20 +878,26 @@ impl Session {
     }
 
     /// The peer's description as the browser applied it and writes it back
-    /// (`currentRemoteDescription`): read the same way as when it arrived, it must name the
-    /// bound certificate only. A description the browser parsed otherwise than this session did
-    /// (a parser's quirk a relay found) is caught here, in every browser, once applied.
-    pub fn remote_description_applied(&mut self, sdp: &str) {
-        self.check_bound(sdp);
+    /// (`currentRemoteDescription`, with the candidates it took since): read the same way as
+    /// when it arrived, it must name the bound certificate only, in plain lines. A description
+    /// the browser parsed otherwise than this session did (a parser's quirk a relay found) is
+    /// caught here, in every browser, once applied. Whether it passed (`true` too when there is
+    /// nothing yet to compare with).
+    pub fn remote_description_applied(&mut self, sdp: &str) -> bool {
+        self.check_bound(sdp)
     }
 
     /// `sdp` (a description, or one fingerprint line) must name the bound certificate and no
-    /// other; otherwise DTLS may end elsewhere: [`WarningReason::CertificateMismatch`].
-    fn check_bound(&mut self, sdp: &str) {
-        let Some(bound) = self.remote_fp else { return };
+    /// other; otherwise DTLS may end elsewhere: [`WarningReason::CertificateMismatch`], and
+    /// `false`.
+    fn check_bound(&mut self, sdp: &str) -> bool {
+        let Some(bound) = self.remote_fp else { return true };
         match dtls_fingerprint(sdp) {
-            Ok(seen) if bool::from(subtle::ConstantTimeEq::ct_eq(&seen[..], &bound[..])) => {}
-            _ => self.warn(WarningReason::CertificateMismatch),
+            Ok(seen) if bool::from(subtle::ConstantTimeEq::ct_eq(&seen[..], &bound[..])) => true,
+            _ => {
+                self.warn(WarningReason::CertificateMismatch);
+                false
+            }
         }
     }
 

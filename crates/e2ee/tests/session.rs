@@ -865,6 +865,10 @@ fn a_warning_is_remembered_after_the_peer_leaves() {
 fn the_description_the_browser_applied_must_name_the_bound_certificate_only() {
     let fp = |fill: &str| vec![fill; 32].join(":");
     let (mut host, mut guest, _) = after_hellos("applied", true, true);
+    // Before the peer's description is in there is nothing to compare with (a connection
+    // being replaced): nothing changes.
+    assert!(host.remote_description_applied(&sdp("EE")));
+    assert_eq!(host.state(), ShieldState::Connecting);
     exchange_sdps(&mut host, &mut guest, "AA", "BB");
     // As browsers write it back: the fingerprint in each media section, in upper or lower case.
     let rewritten = format!(
@@ -873,17 +877,20 @@ fn the_description_the_browser_applied_must_name_the_bound_certificate_only() {
         fp("bb"),
         fp("BB")
     );
-    host.remote_description_applied(&rewritten);
-    guest.remote_description_applied(&sdp("AA"));
+    assert!(host.remote_description_applied(&rewritten));
+    assert!(guest.remote_description_applied(&sdp("AA")));
     assert!(matches!(host.state(), ShieldState::Locked { .. }));
     assert!(matches!(guest.state(), ShieldState::Locked { .. }));
-    // Another certificate, a second one beside it, or none at all: the browser holds what the
-    // keys are not bound to.
+    // Another certificate, a second one beside it (under SHA-256 or another hash), none at
+    // all, or a line that is not plain (a candidate the browser took with a tab in it): the
+    // browser holds what the keys are not bound to, or what this parser cannot vouch for.
     let extra = format!("{}a=fingerprint:sha-256 {}\r\n", sdp("BB"), fp("BC"));
-    for seen in [sdp("BC"), extra, "v=0\r\n".to_string()] {
+    let sha1 = format!("{}a=fingerprint:sha-1 {}\r\n", sdp("BB"), vec!["BB"; 20].join(":"));
+    let unplain = format!("{}a=candidate:1 1 udp 1 10.0.0.1 9\ttyp host\r\n", sdp("BB"));
+    for seen in [sdp("BC"), extra, sha1, unplain, "v=0\r\n".to_string()] {
         let (mut host, mut guest, _) = after_hellos("applied", true, true);
         exchange_sdps(&mut host, &mut guest, "AA", "BB");
-        host.remote_description_applied(&seen);
+        assert!(!host.remote_description_applied(&seen));
         assert_eq!(
             host.state(),
             ShieldState::Warning { reason: WarningReason::CertificateMismatch }

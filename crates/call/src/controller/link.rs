@@ -19,9 +19,9 @@ pub const MAX_WAITING_CANDIDATES: usize = 100;
 /// What a browser that reports no remote DTLS certificate (Firefox) is told: one of the checks
 /// behind the lock cannot run there.
 pub const CERTIFICATE_UNCHECKED: &str = "This browser does not report the media connection's \
-    certificate, so one check is made on what it accepts rather than on what it got: the call's \
-    setup, as this browser read it, names exactly one certificate, the one the keys are bound \
-    to, and a browser accepts only the one named.";
+    certificate, so one check is skipped here: that the certificate it accepted is the one the \
+    keys are bound to. The call's setup names exactly one certificate, and a browser accepts \
+    only the one named.";
 
 /// (Guest) where the next connection's certificate, made ahead, stands.
 #[derive(Debug)]
@@ -395,12 +395,18 @@ impl Controller {
         if !self.is_current(generation) {
             return;
         }
-        if let Some(sdp) = description {
-            self.session.remote_description_applied(sdp);
-        }
+        let applied_matches = match description {
+            Some(sdp) => self.session.remote_description_applied(sdp),
+            None => {
+                // Unexpected once connected; nothing to read, so nothing is claimed of it.
+                self.log("browser: no applied remote description to read back");
+                true
+            }
+        };
         // Firefox's statistics have no certificates: the descriptions' single fingerprint, as
-        // the page and the browser read them, is then all that binds DTLS. Said once.
-        if certificates.is_empty() && !self.said_certificate_unchecked {
+        // the page and the browser read them, is then all that binds DTLS. Said once, and not
+        // beside a red shield that says otherwise.
+        if certificates.is_empty() && applied_matches && !self.said_certificate_unchecked {
             self.said_certificate_unchecked = true;
             self.notice(CERTIFICATE_UNCHECKED);
         }

@@ -109,6 +109,13 @@ impl Controller {
             }
             Inbound::Peer(Signal::Offer { sdp }) => self.offer(sdp),
             Inbound::Peer(Signal::Answer { sdp }) => self.answer(sdp),
+            // A candidate becomes a line of the description the browser writes back, which is
+            // read again once connected (change 61): only one plain line is ever given to it.
+            Inbound::Peer(Signal::Ice { candidate, .. })
+                if !candidate.bytes().all(|b| (0x20..=0x7e).contains(&b)) =>
+            {
+                self.log("relay: an ICE candidate that is not one plain line, dropped");
+            }
             Inbound::Peer(Signal::Ice { candidate, sdp_mid, sdp_m_line_index }) => {
                 self.add_ice(IceCandidate { candidate, sdp_mid, sdp_m_line_index })
             }

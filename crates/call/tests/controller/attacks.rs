@@ -486,6 +486,31 @@ fn a_description_the_browser_read_otherwise_turns_the_shield_red() {
     world.join();
     assert_eq!(world.guest.warning(), Some(WarningReason::CertificateMismatch));
     assert_eq!(world.guest.keys(), None, "the worker lost its keys");
+    // And nobody is told beside the red shield that the setup names the one certificate.
+    assert_eq!(world.guest.notices_with("does not report"), 0);
+}
+
+#[test]
+fn a_candidate_that_is_not_one_plain_line_is_never_given_to_the_browser() {
+    // It would become a line of the description the browser writes back (change 61), and
+    // turn the shield red as a certificate the page cannot vouch for.
+    let mut world = World::new(Settings::default());
+    world.relay = rewriting(|_, s| match s {
+        Signal::Ice { candidate, sdp_mid, sdp_m_line_index } => Signal::Ice {
+            candidate: candidate.replace(" typ ", "\ttyp "),
+            sdp_mid,
+            sdp_m_line_index,
+        },
+        other => other,
+    });
+    world.join();
+    world.assert_locked();
+    for side in [&world.host, &world.guest] {
+        let added = side.link.as_ref().map(|l| l.ice_added.len());
+        assert_eq!(added, Some(0), "none of the altered candidates reached the browser");
+        let logged = side.view.logs.iter().filter(|l| l.contains("not one plain line")).count();
+        assert!(logged >= 1, "said in the log");
+    }
 }
 
 #[test]

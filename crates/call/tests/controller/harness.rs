@@ -70,6 +70,9 @@ pub struct Link {
     pub local: String,
     /// The fill of the certificate the peer's description named, once applied.
     pub remote: Option<String>,
+    /// The peer's description as applied, with the candidates added since: what the browser
+    /// writes back (`currentRemoteDescription`).
+    pub remote_sdp: Option<String>,
     pub applied: bool,
     pub ice_added: Vec<IceCandidate>,
     pub state: LinkState,
@@ -161,8 +164,8 @@ pub struct Side {
     pub cannot_seal: bool,
     /// The browser reports this certificate fill instead of the one it connected to.
     pub reported_certificate: Option<Option<String>>,
-    /// The browser writes back the description it applied as this instead of as it came (the
-    /// fill's description; `Some(None)`: it has none to write back).
+    /// The browser writes back the description it applied as the description of this fill
+    /// instead of as it came with its candidates (`Some(None)`: it has none to write back).
     pub reported_description: Option<Option<String>>,
     /// The next description this browser makes names no certificate.
     pub describe_without_certificate: bool,
@@ -448,6 +451,7 @@ impl Side {
                     generation,
                     local: local.clone(),
                     remote,
+                    remote_sdp: offer.clone(),
                     applied: false,
                     ice_added: Vec::new(),
                     state: LinkState::Connecting,
@@ -481,6 +485,7 @@ impl Side {
             Effect::ApplyAnswer { generation, sdp } => {
                 if let Some(link) = self.link.as_mut().filter(|l| l.generation == generation) {
                     link.remote = fill_of(&sdp);
+                    link.remote_sdp = Some(sdp.clone());
                     link.applied = true;
                 }
                 self.pending.push_back(Input::DescriptionsApplied {
@@ -491,6 +496,9 @@ impl Side {
             Effect::AddIce { generation, candidate } => {
                 self.ice_added_after.push(self.sent.len());
                 if let Some(link) = self.link.as_mut().filter(|l| l.generation == generation) {
+                    if let Some(sdp) = link.remote_sdp.as_mut() {
+                        sdp.push_str(&format!("a={}\r\n", candidate.candidate));
+                    }
                     link.ice_added.push(candidate);
                 }
             }
@@ -501,9 +509,11 @@ impl Side {
                 let certificates = reported
                     .map(|fill| vec![("sha-256".to_string(), vec![fill; 32].join(":"))])
                     .unwrap_or_default();
-                let applied = self.link.as_ref().and_then(|l| l.remote.clone());
-                let description =
-                    self.reported_description.clone().unwrap_or(applied).map(|fill| sdp(&fill));
+                let applied = self.link.as_ref().and_then(|l| l.remote_sdp.clone());
+                let description = match self.reported_description.clone() {
+                    Some(fill) => fill.map(|fill| sdp(&fill)),
+                    None => applied,
+                };
                 self.pending.push_back(Input::RemoteCertificates {
                     generation,
                     certificates,

@@ -95,6 +95,19 @@ fn a_browser_without_certificate_reports_is_told_once_and_still_locks() {
 }
 
 #[test]
+fn a_browser_with_nothing_to_read_back_still_locks_and_is_told_what_is_skipped() {
+    // Neither certificate statistics nor an applied description (not seen in any browser
+    // here, once connected): nothing can be compared, so nothing turns red, and the person
+    // hears what is not checked.
+    let mut world = World::new(Settings::default());
+    world.guest.reported_certificate = Some(None);
+    world.guest.reported_description = Some(None);
+    world.join();
+    world.assert_locked();
+    assert_eq!(world.guest.notices_with("does not report the media connection's certificate"), 1);
+}
+
+#[test]
 fn an_honest_call_stays_locked_and_quiet_for_a_minute() {
     let mut world = World::call(Settings::default());
     let code = world.host.code();
