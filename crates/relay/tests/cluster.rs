@@ -276,18 +276,39 @@ async fn parking_node(redis: &Redis, id: &str, secret: &SecretFile, park_secs: u
     node_with(redis, id, &["--cluster-secret-file", secret.path(), "--park-ttl-secs", &ttl]).await
 }
 
+/// A call parked on a cluster: nodes a and b park for `park_secs`, the host (on a) parked, and
+/// the guest (on b) heard it.
+struct Parked {
+    a: Spawned,
+    b: Spawned,
+    call: String,
+    host: Client,
+    guest: Client,
+    token: String,
+    code: String,
+    /// Just before the park was asked for: its end is at least its time later.
+    parked_at: Instant,
+}
+
+async fn parked_call(redis: &Redis, secret: &SecretFile, park_secs: u64) -> Parked {
+    let a = parking_node(redis, "a", secret, park_secs).await;
+    let b = parking_node(redis, "b", secret, park_secs).await;
+    let call = call_id();
+    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
+    let parked_at = Instant::now();
+    let (token, code) = park(&mut host, park_secs).await;
+    assert_eq!(guest.recv().await, format!(r#"{{"t":"peer-parked","ttl":{park_secs}}}"#));
+    Parked { a, b, call, host, guest, token, code, parked_at }
+}
+
 #[tokio::test]
 async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_through_a_third() {
     let redis = Redis::start();
     let secret = SecretFile::new(SECRET);
-    let a = parking_node(&redis, "a", &secret, 30).await;
-    let b = parking_node(&redis, "b", &secret, 30).await;
-    let c = parking_node(&redis, "c", &secret, 30).await;
-    let call = call_id();
     let monitor = Monitor::start(&redis);
-    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
-    let (token, code) = park(&mut host, 30).await;
-    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
+    let Parked { a, b, call, host, mut guest, token, code, .. } =
+        parked_call(&redis, &secret, 30).await;
+    let c = parking_node(&redis, "c", &secret, 30).await;
     // The parker's page goes, and its node dies: the held place is Redis's alone. Past a lease
     // and its renewals the guest hears nothing (never `peer-left`, `peer-joined` or
     // `park-ended`), and the held place stays taken.
@@ -356,18 +377,13 @@ async fn a_park_on_one_node_is_found_by_its_code_through_another_and_picked_up_t
 async fn a_park_nobody_picks_up_ends_for_the_other_member_and_its_code_says_expired() {
     let redis = Redis::start();
     let secret = SecretFile::new(SECRET);
-    let a = parking_node(&redis, "a", &secret, 1).await;
-    let b = parking_node(&redis, "b", &secret, 1).await;
-    let call = call_id();
-    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
-    let parked = Instant::now();
-    let (token, code) = park(&mut host, 1).await;
-    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":1}"#);
+    let Parked { a, b, call, host, mut guest, token, code, parked_at } =
+        parked_call(&redis, &secret, 1).await;
     host.close().await;
     // At the park's end, or within the third of a lease after it that the guest's node takes
     // to renew (and a margin for a busy machine): `park-ended`, and nothing else.
     assert_eq!(guest.recv().await, r#"{"t":"park-ended"}"#);
-    let took = parked.elapsed();
+    let took = parked_at.elapsed();
     let latest = Duration::from_millis(1000 + LEASE_MS / 3 + 1000);
     assert!(took >= Duration::from_millis(990) && took <= latest, "park-ended after {took:?}");
     tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
@@ -385,13 +401,9 @@ async fn a_park_nobody_picks_up_ends_for_the_other_member_and_its_code_says_expi
 async fn a_parker_whose_answer_was_lost_takes_its_held_place_back_with_its_rejoin_token() {
     let redis = Redis::start();
     let secret = SecretFile::new(SECRET);
-    let a = parking_node(&redis, "a", &secret, 30).await;
-    let b = parking_node(&redis, "b", &secret, 30).await;
-    let call = call_id();
     let monitor = Monitor::start(&redis);
-    let (mut host, mut guest) = pair(a.addr, b.addr, &call).await;
-    let (token, code) = park(&mut host, 30).await;
-    assert_eq!(guest.recv().await, r#"{"t":"peer-parked","ttl":30}"#);
+    let Parked { a, b, call, host, mut guest, token, code, .. } =
+        parked_call(&redis, &secret, 30).await;
     // The guest moves to another device meanwhile: nobody is told for the held place.
     let moving = ask_to_move(&mut guest, 120).await;
     let mut guest_phone = take(a.addr, &call, &moving).await;
