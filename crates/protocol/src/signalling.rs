@@ -100,8 +100,8 @@ pub enum MoveRefusal {
     Used,
     /// Its time ran out, or the person who asked for it has left the call since.
     Expired,
-    /// This call never issued it (a link for another call, a made-up token), or the relay
-    /// cannot move places (cluster mode).
+    /// This call never issued it (a link for another call, a made-up token), or, for a pickup
+    /// code, a relay that cannot find it (a cluster whose nodes share no secret parks nothing).
     Unknown,
 }
 

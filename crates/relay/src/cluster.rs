@@ -49,7 +49,8 @@
 //!
 //! Redis unreachable: joins get `error` "the relay cannot reach its cluster", messages get an
 //! `error` back, `/healthz` says 503, and the node retries. When Redis comes back empty (a
-//! restart), each node's renewal writes its members' places back, so calls go on.
+//! restart), each node's renewal writes its members' places back, so calls go on; parked places
+//! are nobody's to write back, so their parks end (`park-ended`).
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -160,11 +161,11 @@ return 1
 /// Renew (KEYS: own place, other place, for each member; ARGV: lease ms, own channel, then
 /// each member's full place value). Extends each place that is still the member's, writes it
 /// back if Redis lost it (a restart), and reports the other place's holder (a parked one with
-/// the ms its park has left); a place held by
-/// another socket is 'replaced' (its token: the same person reconnected) or 'lost'. The first value
-/// returned is how many subscribers the node's own channel has: 0 means its subscription is
-/// down, whatever the subscriber task believes.
-const RENEW: &str = r"
+/// the ms its park has left); a place the member itself parked meanwhile is 'parked', one held
+/// by another socket 'replaced' (its token: the same person reconnected) or 'lost'. The first
+/// value returned is how many subscribers the node's own channel has: 0 means its subscription
+/// is down, whatever the subscriber task believes.
+pub const RENEW: &str = r"
 local out = {tostring(redis.call('PUBLISH', ARGV[2], 'ping'))}
 for i = 1, #KEYS, 2 do
   local want = ARGV[2 + (i + 1) / 2]
@@ -172,6 +173,7 @@ for i = 1, #KEYS, 2 do
   local state = 'ok'
   if cur == want then redis.call('PEXPIRE', KEYS[i], ARGV[1])
   elseif not cur then redis.call('SET', KEYS[i], want, 'PX', ARGV[1])
+  elseif cur == '=held ' .. string.match(want, '^%S+ (%S+ %S+)$') then state = 'parked'
   elseif string.match(cur, ' (%S+)$') == string.match(want, ' (%S+)$') then state = 'replaced'
   else state = 'lost' end
   local o = redis.call('GET', KEYS[i + 1])
@@ -1146,6 +1148,9 @@ impl Cluster {
                     continue; // parked since the batch was read: its place is Redis's now
                 }
                 let (peer, held_ms) = held_for(peer);
+                if state == "parked" {
+                    continue; // its own park, whose answer is on its way: its place is Redis's
+                }
                 if state == "lost" {
                     lost.push(*id);
                     continue;

@@ -537,6 +537,28 @@ fn a_move_whose_answer_was_lost_is_answered_again_to_the_same_socket_only() {
     assert_eq!(take("d 4"), "used\n\n\n", "anyone else");
 }
 
+#[test]
+fn a_renewal_that_finds_its_member_parked_meanwhile_leaves_it_alone() {
+    // The renewal script, run here by hand as a node runs it for a batch read just before its
+    // member's park: the place is the park's now, neither the member's socket taken over by a
+    // reconnection ("replaced": its socket would be closed) nor lost.
+    let redis = Redis::start();
+    let (mine, other) = ("shieldcall:room:00:0", "shieldcall:room:00:1");
+    redis_cli(&redis, &["SET", mine, "=held 5 ourhash", "PX", "30000"]);
+    redis_cli(&redis, &["SET", other, "b 2 itshash"]);
+    let script = shieldcall_relay::cluster::RENEW;
+    let renew = |want: &str| {
+        redis_cli(&redis, &["EVAL", script, "2", mine, other, "1500", "shieldcall:node:a", want])
+    };
+    assert_eq!(renew("a 5 ourhash"), "0\nparked\nb 2\n");
+    // Parked by someone else who took the place (or the same token under another member): not
+    // this member's park.
+    assert_eq!(renew("a 6 ourhash"), "0\nreplaced\nb 2\n");
+    assert_eq!(renew("a 5 otherhash"), "0\nlost\nb 2\n");
+    // Untouched: still the park's, for the park's time.
+    assert_eq!(redis_cli(&redis, &["GET", mine]), "=held 5 ourhash\n");
+}
+
 #[tokio::test]
 async fn a_move_token_of_a_place_taken_back_by_a_reconnection_has_expired() {
     // As on one relay: the token belongs to the socket that asked; a reconnection with the

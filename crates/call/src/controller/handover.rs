@@ -176,8 +176,9 @@ impl Controller {
     }
 
     /// The relay refused something on this socket. A park, transfer or move of this page's
-    /// that it names did not happen (a cluster's relay hands over nothing; a place no longer
-    /// this page's cannot be handed over): the person is told, in words of the page's own
+    /// that it names did not happen (a cluster whose nodes share no secret parks nothing; a
+    /// place no longer this page's cannot be handed over): the person is told, in words of the
+    /// page's own
     /// (never the relay's text), and can ask again.
     pub(super) fn relay_refused(&mut self, reason: String, request: Option<RefusedRequest>) {
         self.log(format!("relay: {reason}"));

@@ -27,7 +27,8 @@ pub const MOVE_NOT_YET: &str = "The call can be moved once it is connected.";
 /// What the person is told when the relay's connection dropped before it answered a move.
 pub const MOVE_LOST: &str =
     "The call was not moved: the connection to the relay dropped. Move it again.";
-/// What the person is told when the relay refused a move (a relay cluster offers none).
+/// What the person is told when the relay refused a move (in a group, or a place no longer
+/// this page's).
 pub const MOVE_REFUSED: &str =
     "The call was not moved: this call's relay refused to move it. The call goes on here.";
 /// Why moving is not offered under a red shield.

@@ -108,6 +108,34 @@ fn a_browser_with_nothing_to_read_back_still_locks_and_is_told_what_is_skipped()
 }
 
 #[test]
+fn every_honest_form_of_candidate_reaches_the_browser() {
+    // What Chromium and Firefox trickle: IPv4, IPv6, an mDNS name, TCP, a relayed one, and the
+    // empty end of candidates. Each is one plain line (change 61 drops any other).
+    let mut world = World::call(Settings::default());
+    let before = world.guest.link.as_ref().map_or(0, |l| l.ice_added.len());
+    let honest = [
+        "candidate:1 1 udp 2122260223 192.168.1.20 50000 typ host generation 0 ufrag u",
+        "candidate:2 1 udp 2122262783 2001:db8::7 50001 typ host generation 0 ufrag u",
+        "candidate:3 1 udp 2122260223 0b3c1e51-5f8e-4f5a-9f3e-2d5c8b1a7e6f.local 50002 typ host",
+        "candidate:4 1 tcp 1518280447 192.168.1.20 9 typ host tcptype active generation 0",
+        "candidate:5 1 udp 41885439 203.0.113.9 3478 typ relay raddr 0.0.0.0 rport 0",
+        "",
+    ];
+    for line in honest {
+        let ice = Signal::Ice {
+            candidate: line.into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+        };
+        world.inject(From::Guest, ice);
+    }
+    world.settle();
+    let added = world.guest.link.as_ref().map_or(0, |l| l.ice_added.len());
+    assert_eq!(added - before, honest.len(), "every one given to the browser");
+    world.assert_locked();
+}
+
+#[test]
 fn an_honest_call_stays_locked_and_quiet_for_a_minute() {
     let mut world = World::call(Settings::default());
     let code = world.host.code();
