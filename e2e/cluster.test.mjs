@@ -1,7 +1,7 @@
 // A relay cluster for real: three relay processes sharing rooms through a real redis-server,
 // two browsers on different nodes, the host's node killed mid-call, a call moved to another
 // device through another node, and a call parked on one node and picked up by its code through
-// another.
+// another (the nodes have no groups: adding someone is refused, and the page says so).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  endedWith, framesKeepComing, hostNewCall, joinCall, parkCall, person, picksUp, pressJoin,
+  endedWith, framesKeepComing, hostNewCall, joinCall, parkCall, person, pickFeature, picksUp, pressJoin,
   securityCode, setE2ee, startFailoverProxy, startRedis, startRelay, told, typePickupCode,
   waitForRemoteFrames, waitForShield, withHostAndGuest,
 } from './harness.mjs';
@@ -104,6 +104,10 @@ test('a call parked on one node is picked up by its code through another, video 
   await joinCall(guest, link.replace(b.url, c.url));
   await Promise.all([waitForShield(host, 'unlocked'), waitForShield(guest, 'unlocked')]);
   await Promise.all([waitForRemoteFrames(host), waitForRemoteFrames(guest)]);
+  // A cluster has no groups: adding someone says so, and shows no link that would meet `full`.
+  await pickFeature(host, 'add-participant');
+  await told(host, 'No one can be added now');
+  assert.equal(await host.page.$('[data-add-link]'), null);
   // The host parks through node B: its page shows the code and leaves; the guest, on node C, is on hold.
   const { code } = await parkCall(host);
   assert.match(await endedWith(host), /You parked the call/);

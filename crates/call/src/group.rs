@@ -28,6 +28,19 @@ pub const GROUP_NOT_YET: &str = "People can be added once the call is connected.
 pub const GROUP_WITHOUT_E2EE: &str = "This is a group call, without end-to-end encryption, and \
     you asked for end-to-end encryption. To join it, open the link again and turn end-to-end \
     encryption off before you join.";
+/// Why no add link is shown: the relay did not open the call to more people (a relay
+/// cluster has no groups; a place in the call is being parked).
+pub const GROUP_REFUSED: &str =
+    "No one can be added now: the relay did not open this call to more people. The call goes on.";
+/// Why no add link is shown: the relay socket it was asked on closed first.
+pub const GROUP_LOST: &str =
+    "No one was added: the connection to the relay dropped. Add them again.";
+/// Why the other call was not merged into this one: the relay did not open it.
+pub const MERGE_REFUSED: &str = "The calls were not merged: the relay did not open this call to \
+    more people. Both calls go on.";
+/// Why the other call was not merged: the relay socket it was asked on closed first.
+pub const MERGE_LOST: &str =
+    "The calls were not merged: the connection to the relay dropped. Merge them again.";
 /// What the fifth person is told.
 pub const GROUP_FULL: &str = "This group call is full: it holds four people.";
 /// What the others see when a member leaves.

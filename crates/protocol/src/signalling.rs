@@ -29,9 +29,9 @@ pub enum RelayEvent {
     /// The room already holds two people; this socket is closed next.
     Full,
     /// The relay rejected something this client sent; the room is unharmed. `request`: the
-    /// request it refused, when it was one the relay answers (a move, park or transfer), so
-    /// that the page can tell the person which of theirs did not happen; absent for a signal
-    /// refused or anything else. `reason` is the relay's own words, for logs only: a page
+    /// request it refused, when it was one the relay answers (a move, park, transfer or
+    /// open-group), so that the page can tell the person which of theirs did not happen;
+    /// absent for a signal refused or anything else. `reason` is the relay's own words, for logs only: a page
     /// shows the person words of its own, never a relay's text.
     Error { reason: String, request: Option<RefusedRequest> },
     /// The answer to [`RelayRequest::Move`]: a one-time token that lets another device take
@@ -68,6 +68,7 @@ pub enum RefusedRequest {
     Move,
     Park,
     Transfer,
+    OpenGroup,
 }
 
 impl RefusedRequest {
@@ -77,6 +78,7 @@ impl RefusedRequest {
             RefusedRequest::Move => "move",
             RefusedRequest::Park => "park",
             RefusedRequest::Transfer => "transfer",
+            RefusedRequest::OpenGroup => "open-group",
         }
     }
 
@@ -86,9 +88,8 @@ impl RefusedRequest {
             RelayRequest::Move {} => Some(RefusedRequest::Move),
             RelayRequest::Park { .. } => Some(RefusedRequest::Park),
             RelayRequest::Transfer { .. } => Some(RefusedRequest::Transfer),
-            RelayRequest::Join { .. } | RelayRequest::OpenGroup {} | RelayRequest::To { .. } => {
-                None
-            }
+            RelayRequest::OpenGroup {} => Some(RefusedRequest::OpenGroup),
+            RelayRequest::Join { .. } | RelayRequest::To { .. } => None,
         }
     }
 }
@@ -450,7 +451,12 @@ fn named<T: Copy>(json: Json, all: &[T], name: fn(T) -> &'static str) -> Option<
 
 impl FromJson for RefusedRequest {
     fn from_json(json: Json) -> Option<Self> {
-        let all = [RefusedRequest::Move, RefusedRequest::Park, RefusedRequest::Transfer];
+        let all = [
+            RefusedRequest::Move,
+            RefusedRequest::Park,
+            RefusedRequest::Transfer,
+            RefusedRequest::OpenGroup,
+        ];
         named(json, &all, RefusedRequest::as_str)
     }
 }
@@ -733,6 +739,7 @@ mod tests {
             RelayRequest::Move {},
             RelayRequest::Park { deposit: "D".into() },
             RelayRequest::Transfer { name: "Alex".into() },
+            RelayRequest::OpenGroup {},
         ];
         for request in requests {
             let refused = RefusedRequest::of(&request).expect("a request the relay answers");
@@ -746,7 +753,6 @@ mod tests {
         // A refused signal names no request; an unknown name is refused.
         let signal = RelayRequest::To { to: 1, s: Signal::Bye { mac: None } };
         assert_eq!(RefusedRequest::of(&signal), None);
-        assert_eq!(RefusedRequest::of(&RelayRequest::OpenGroup {}), None);
         let plain = RelayEvent::Error { reason: "no".into(), request: None };
         assert_eq!(plain.to_json(), r#"{"t":"error","reason":"no"}"#);
         assert!(Inbound::parse(r#"{"t":"error","reason":"no","request":"join"}"#).is_err());
@@ -817,7 +823,8 @@ mod tests {
         prop_oneof![
             Just(RefusedRequest::Move),
             Just(RefusedRequest::Park),
-            Just(RefusedRequest::Transfer)
+            Just(RefusedRequest::Transfer),
+            Just(RefusedRequest::OpenGroup)
         ]
     }
 

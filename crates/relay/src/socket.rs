@@ -347,16 +347,17 @@ async fn serve(
                 if matches!(msg, Message::Close(_)) {
                     return Exit::ClientClosed;
                 }
-                // A move, park or transfer the relay answers itself; anything else is checked
-                // as a signal. Known before the rate limit, so that its refusal can name it.
+                // A move, park, transfer or open-group the relay answers itself; anything else
+                // is checked as a signal. Known before the rate limit, so that its refusal (any
+                // refusal) can name it.
                 let answered = answered_request(&msg);
+                let request = answered.as_ref().and_then(RefusedRequest::of);
                 match limit.check(std::time::Instant::now()) {
                     Verdict::Allow => {}
                     Verdict::Drop => {
                         stats.rejected += 1;
                         relay.metrics.refused(Refusal::RateLimited);
                         debug!(call, "rate limited");
-                        let request = answered.as_ref().and_then(RefusedRequest::of);
                         let limited = RelayEvent::Error { reason: reason(Refusal::RateLimited), request };
                         if !send(ws, text(limited)).await { return Exit::Gone }
                         continue;
@@ -372,6 +373,7 @@ async fn serve(
                         if !send(ws, answer).await { return Exit::Gone }
                         None
                     }
+                    (Some(RelayRequest::OpenGroup {}), _) => open_group(relay, call_id, member),
                     (Some(request), _) => {
                         let answer = handover::answer(relay, call_id, member, request).await;
                         if !send(ws, answer).await { return Exit::Gone }
@@ -388,7 +390,8 @@ async fn serve(
                     stats.rejected += 1;
                     relay.metrics.refused(why);
                     debug!(call, reason = why.label(), "message rejected");
-                    if !send(ws, error(&reason(why))).await { return Exit::Gone }
+                    let refused = RelayEvent::Error { reason: reason(why), request };
+                    if !send(ws, text(refused)).await { return Exit::Gone }
                 }
             }
         }
@@ -413,9 +416,9 @@ fn handover_request(text: &Utf8Bytes) -> Option<RelayRequest> {
 /// The refusal of a move or transfer token while the relay cannot reach its cluster.
 pub(crate) const CLUSTER_DOWN: &str = "the relay cannot reach its cluster: try again in a moment";
 
-/// Whether a message is the client's request for a move token (never forwarded).
-fn is_move_request(text: &Utf8Bytes) -> bool {
-    text.len() < 64 && RelayRequest::parse(text.as_str()) == Ok(RelayRequest::Move {})
+/// The request a short message is, if it is one: a move or an open-group have no fields.
+fn short_request(text: &Utf8Bytes) -> Option<RelayRequest> {
+    (text.len() < 64).then(|| RelayRequest::parse(text.as_str()).ok()).flatten()
 }
 
 /// The answer to a move request: a fresh token for this member's place, or why there is none.
@@ -462,7 +465,7 @@ async fn handle_text(
         Ok(signal) => signal,
         Err(SignalError::TooLarge) => return Some(Refusal::TooLarge),
         Err(SignalError::Malformed) => {
-            return group_request(relay, call_id, member, &text, stats);
+            return addressed_signal(relay, call_id, member, &text, stats);
         }
     };
     #[cfg(feature = "mitm")]
@@ -523,34 +526,19 @@ async fn handle_text(
     }
 }
 
-/// A message that is no signal: `open-group`, or a signal addressed `to` one member of a
-/// group; anything else is malformed. (The relay cannot see whether a call is transport-only:
-/// a page opens a group only once it has confirmed that, and every page in a group says
-/// `e2ee: false`, so no relay can make a group member's shield show a lock.)
-fn group_request(
+/// A message that is no signal: a signal addressed `to` one member of a group; anything else
+/// is malformed.
+fn addressed_signal(
     relay: &Relay,
     call_id: &str,
     member: &Membership,
     text: &Utf8Bytes,
     stats: &mut Stats,
 ) -> Option<Refusal> {
-    let request = RelayRequest::parse(text.as_str()).ok();
-    // A cluster's rooms live in Redis, which holds no groups (yet).
-    if relay.cluster().is_some() {
-        return match request {
-            Some(RelayRequest::OpenGroup {} | RelayRequest::To { .. }) => Some(Refusal::NoGroup),
-            _ => Some(Refusal::Malformed),
-        };
-    }
-    match request {
-        Some(RelayRequest::OpenGroup {}) => {
-            if !relay.open_group(call_id, member.id) {
-                return Some(Refusal::CannotGroup);
-            }
-            info!(call = short(call_id), "opened to a group");
-            None
-        }
-        Some(RelayRequest::To { to, s }) => match relay.forward_to(call_id, member.id, to, s) {
+    match RelayRequest::parse(text.as_str()) {
+        // A cluster's rooms live in Redis, which holds no groups (yet).
+        Ok(RelayRequest::To { .. }) if relay.cluster().is_some() => Some(Refusal::NoGroup),
+        Ok(RelayRequest::To { to, s }) => match relay.forward_to(call_id, member.id, to, s) {
             Forward::Sent => {
                 stats.forwarded += 1;
                 relay.metrics.forwarded();
@@ -561,6 +549,22 @@ fn group_request(
         },
         _ => Some(Refusal::Malformed),
     }
+}
+
+/// Open this member's room to a group: every member is told `group`, or this one why not.
+/// (The relay cannot see whether a call is transport-only: a page opens a group only once it
+/// has confirmed that, and every page in a group says `e2ee: false`, so no relay can make a
+/// group member's shield show a lock.)
+fn open_group(relay: &Relay, call_id: &str, member: &Membership) -> Option<Refusal> {
+    // A cluster's rooms live in Redis, which holds no groups (yet).
+    if relay.cluster().is_some() {
+        return Some(Refusal::NoGroup);
+    }
+    if !relay.open_group(call_id, member.id) {
+        return Some(Refusal::CannotGroup);
+    }
+    info!(call = short(call_id), "opened to a group");
+    None
 }
 
 pub(crate) fn text(event: RelayEvent) -> Message {
@@ -577,12 +581,14 @@ pub(crate) fn refusal(request: RefusedRequest, reason: &str) -> Message {
     text(RelayEvent::Error { reason: reason.to_string(), request: Some(request) })
 }
 
-/// The request the relay answers itself that `msg` is, if any: a move, a park or a transfer
-/// (cheap checks first: a signal, an SDP say, is never parsed twice).
+/// The request the relay answers itself that `msg` is, if any: a move, a park, a transfer or
+/// an open-group (cheap checks first: a signal, an SDP say, is never parsed twice).
 fn answered_request(msg: &Message) -> Option<RelayRequest> {
     match msg {
-        Message::Text(t) if is_move_request(t) => Some(RelayRequest::Move {}),
-        Message::Text(t) => handover_request(t),
+        Message::Text(t) => match short_request(t) {
+            Some(request @ (RelayRequest::Move {} | RelayRequest::OpenGroup {})) => Some(request),
+            _ => handover_request(t),
+        },
         _ => None,
     }
 }

@@ -229,6 +229,14 @@ async fn a_move_token_from_one_node_takes_the_place_once_through_another() {
     guest.send(r#"{"t":"park","deposit":"AAAA"}"#).await;
     assert_eq!(guest.recv_refusal().await, (reason.into(), Some("park".into())));
     still_talking(&mut phone, &mut guest).await;
+    // Nor has a cluster groups: opening one is refused by name (so the page shows no add
+    // link), a signal addressed to a member in words of its own.
+    let reason = "group calls are not available on this relay";
+    guest.send(r#"{"t":"open-group"}"#).await;
+    assert_eq!(guest.recv_refusal().await, (reason.into(), Some("open-group".into())));
+    guest.send(r#"{"t":"to","to":1,"s":{"t":"bye"}}"#).await;
+    assert_eq!(guest.recv_error().await, reason);
+    still_talking(&mut phone, &mut guest).await;
 
     // Neither a log nor Redis holds a move token, or the call id: Redis only their hashes, and
     // it was never sent either.

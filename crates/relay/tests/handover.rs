@@ -50,8 +50,9 @@ async fn a_parked_place_is_held_without_its_socket_and_picked_up_by_link_once() 
     // Nor does the room become a group (whose members address places a pickup hands over):
     // refused, and the park's token still takes the place below.
     guest.send(r#"{"t":"open-group"}"#).await;
-    let refused = guest.recv_error().await;
+    let (refused, request) = guest.recv_refusal().await;
     assert!(refused.contains("cannot become a group now"), "{refused}");
+    assert_eq!(request.as_deref(), Some("open-group"), "named, so the page shows no add link");
 
     // The pickup link: another device takes the held place; the guest hears it as a move.
     let mut phone = take(relay.addr, &call, &token).await;

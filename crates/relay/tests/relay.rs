@@ -214,13 +214,14 @@ async fn invalid_call_ids_are_refused_before_the_upgrade() {
 
 #[tokio::test]
 async fn a_request_the_rate_limit_drops_is_named_in_its_refusal() {
-    // A page waiting for its move's, park's or transfer's answer must hear that it will not
-    // come. (Each flood on a socket of its own: 150 stays under the strikes that close one.)
+    // A page waiting for its move's, park's, transfer's or group's answer must hear that it
+    // will not come. (Each flood on a socket of its own: 150 stays under the strikes that close one.)
     let relay = start(Config::default()).await;
     let requests = [
         (r#"{"t":"move"}"#, "move-token", "move"),
         (r#"{"t":"park","deposit":"AAAA"}"#, "parked", "park"),
         (r#"{"t":"transfer","name":"Alex"}"#, "transfer-token", "transfer"),
+        (r#"{"t":"open-group"}"#, "group", "open-group"),
     ];
     for (request, answer, name) in requests {
         let (mut a, _b) = join_pair(relay.addr, &call_id()).await;

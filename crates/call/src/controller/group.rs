@@ -6,12 +6,40 @@ use shieldcall_protocol::RelayRequest;
 
 use super::{Controller, Effect};
 use crate::group::{
-    AddLink, GROUP_FULL, GROUP_NEEDS_E2EE_OFF, GROUP_NOT_YET, GROUP_WITHOUT_E2EE, MERGED_AWAY,
-    MERGED_HERE, MERGING, MergeLink,
+    AddLink, GROUP_FULL, GROUP_LOST, GROUP_NEEDS_E2EE_OFF, GROUP_NOT_YET, GROUP_REFUSED,
+    GROUP_WITHOUT_E2EE, MERGE_LOST, MERGE_REFUSED, MERGED_AWAY, MERGED_HERE, MERGING, MergeLink,
 };
 
 /// How long the tab whose call is merged away stays, so its message crosses the channel.
 const MERGE_HANDOVER_MS: u64 = 3000;
+
+/// What waits for the relay to open the room to a group.
+pub(super) enum GroupAsked {
+    /// The add link, to show.
+    Add(AddLink),
+    /// The merge, to offer the person's other tabs.
+    Merge(MergeLink),
+}
+
+impl GroupAsked {
+    fn into_effect(self) -> Effect {
+        match self {
+            GroupAsked::Add(link) => Effect::ShowAddLink(link),
+            GroupAsked::Merge(link) => Effect::OfferMerge(link),
+        }
+    }
+
+    /// What the person is told when the room did not open: `refused` by the relay, or the
+    /// socket it was asked on closed.
+    fn not_opened(&self, refused: bool) -> &'static str {
+        match (self, refused) {
+            (GroupAsked::Add(_), true) => GROUP_REFUSED,
+            (GroupAsked::Add(_), false) => GROUP_LOST,
+            (GroupAsked::Merge(_), true) => MERGE_REFUSED,
+            (GroupAsked::Merge(_), false) => MERGE_LOST,
+        }
+    }
+}
 
 impl Controller {
     /// Why no one can be added now, if no one can: only to a transport-only call, once
@@ -28,15 +56,16 @@ impl Controller {
         }
     }
 
-    /// The person asks to add someone: the relay opens the room, and the page shows the link.
+    /// The person asks to add someone: the relay opens the room, and once it says so the page
+    /// shows the link (a link to a room that stayed closed would meet `full`).
     pub(super) fn add_participant(&mut self) {
-        if let Some(link) = self.open_group() {
-            self.emit(Effect::ShowAddLink(link));
+        if let Some(link) = self.add_link() {
+            self.ask_for_group(GroupAsked::Add(link));
         }
     }
 
-    /// Open this call to a group, if it may be: its add link.
-    fn open_group(&mut self) -> Option<AddLink> {
+    /// The add link of this call, if it may become a group now.
+    fn add_link(&mut self) -> Option<AddLink> {
         if let Some(why) = self.group_unavailable() {
             self.notice(why);
             return None;
@@ -51,17 +80,33 @@ impl Controller {
                 }
             },
         };
-        self.emit(Effect::Relay(RelayRequest::OpenGroup {}));
         Some(AddLink { commitment, secret: self.session.link_secret().clone() })
     }
 
-    /// The person merges their other call into this one: this call opens to a group, and the
-    /// other tab is told where its peer is to go.
+    /// Ask the relay to open the room, unless it is a group already, and do `asked` once it is.
+    fn ask_for_group(&mut self, asked: GroupAsked) {
+        if self.in_group {
+            return self.emit(asked.into_effect());
+        }
+        self.group_asked = Some(asked);
+        self.emit(Effect::Relay(RelayRequest::OpenGroup {}));
+    }
+
+    /// The relay refused to open the room (a cluster has no groups; a place is parked), or
+    /// the socket it was asked on closed: nobody is sent a link, and the person is told.
+    pub(super) fn group_not_opened(&mut self, refused: bool) {
+        if let Some(asked) = self.group_asked.take() {
+            self.notice(asked.not_opened(refused));
+        }
+    }
+
+    /// The person merges their other call into this one: this call opens to a group, and
+    /// then the other tab is told where its peer is to go.
     pub(super) fn merge(&mut self) {
-        if let Some(add) = self.open_group() {
+        if let Some(add) = self.add_link() {
             let call_id = self.call_id;
             self.notice(MERGING);
-            self.emit(Effect::OfferMerge(MergeLink { call_id, add }));
+            self.ask_for_group(GroupAsked::Merge(MergeLink { call_id, add }));
         }
     }
 
@@ -114,6 +159,10 @@ impl Controller {
             return self.end(Some(GROUP_WITHOUT_E2EE.into()), false);
         }
         self.in_group = true;
+        // The room is open: the link this page asked it for leads somewhere now.
+        if let Some(asked) = self.group_asked.take() {
+            self.emit(asked.into_effect());
+        }
         // A member's pair has no socket of its own: the group layer (crate::group) answers for
         // it with one `joined`, as the relay would its join.
         if !self.relay_opened {

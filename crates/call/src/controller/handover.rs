@@ -164,22 +164,22 @@ impl Controller {
         self.emit(Effect::Relay(RelayRequest::Park { deposit }));
     }
 
-    /// A new relay socket: a park, transfer or move asked on the one before is answered on
-    /// none, so it is forgotten and the person told; a park still being sealed goes on this
-    /// one.
+    /// A new relay socket: a park, transfer, move or group asked on the one before is
+    /// answered on none, so it is forgotten and the person told; a park still being sealed
+    /// goes on this one.
     pub(super) fn forget_requests_sent(&mut self) {
         self.give_up_park_sent(PARK_LOST);
         if self.transfer_asked.take().is_some() {
             self.notice(TRANSFER_LOST);
         }
         self.forget_move_asked();
+        self.group_not_opened(false);
     }
 
-    /// The relay refused something on this socket. A park, transfer or move of this page's
-    /// that it names did not happen (a cluster whose nodes share no secret parks nothing; a
-    /// place no longer this page's cannot be handed over): the person is told, in words of the
-    /// page's own
-    /// (never the relay's text), and can ask again.
+    /// The relay refused something on this socket. A park, transfer, move or group of this
+    /// page's that it names did not happen (a cluster whose nodes share no secret parks
+    /// nothing; a place no longer this page's cannot be handed over): the person is told, in
+    /// words of the page's own (never the relay's text), and can ask again.
     pub(super) fn relay_refused(&mut self, reason: String, request: Option<RefusedRequest>) {
         self.log(format!("relay: {reason}"));
         match request {
@@ -188,6 +188,7 @@ impl Controller {
                 self.notice(TRANSFER_REFUSED)
             }
             Some(RefusedRequest::Move) => self.move_request_refused(),
+            Some(RefusedRequest::OpenGroup) => self.group_not_opened(true),
             // Nothing of this page's waits for it, or a signal was refused: the call's own
             // messages are checked and answered on their own.
             _ => {}

@@ -133,6 +133,8 @@ pub struct Controller {
     /// One pair of a group call: hanging up is leaving, and the relay's `bye` tells the group
     /// layer who left, so no hang-up goes on (or is read from) the data channel.
     in_group: bool,
+    /// The add link or merge waiting for the relay to open the room.
+    group_asked: Option<group::GroupAsked>,
     /// This person's microphone, camera and screen share, as the page last said.
     local_media: MediaState,
     /// The media state last sent (or being sealed) on the open channel.
@@ -262,6 +264,7 @@ impl Controller {
             early_chat: Vec::new(),
             channel_open: None,
             in_group: false,
+            group_asked: None,
             local_media: MediaState::ALL_ON,
             media_shared: None,
             remote_media: None,

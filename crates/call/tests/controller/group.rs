@@ -1,17 +1,19 @@
 //! One pair of a group call: adding someone is offered only once the call is confirmed
-//! transport-only (the relay is asked to open the room, the page shows the link); a page that
+//! transport-only (the relay is asked to open the room, the page shows the link once it has,
+//! and says so if it does not); a page that
 //! asked for E2EE leaves a group with the reason; a group guest accepts a host key the link
 //! does not commit to (its pair's host may be anyone earlier), transport-only and confirmed
 //! with the link secret, so a relay with a key of its own still gets a red shield, never a lock.
 
 use shieldcall_call::controller::{CallStatus, Input};
 use shieldcall_call::group::{
-    GROUP_FULL, GROUP_NEEDS_E2EE_OFF, GROUP_WITHOUT_E2EE, MERGED_AWAY, MERGED_HERE, MERGING,
+    GROUP_FULL, GROUP_LOST, GROUP_NEEDS_E2EE_OFF, GROUP_REFUSED, GROUP_WITHOUT_E2EE, MERGE_LOST,
+    MERGE_REFUSED, MERGED_AWAY, MERGED_HERE, MERGING,
 };
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::{RelayEvent, RelayRequest, Signal};
+use shieldcall_protocol::{RefusedRequest, RelayEvent, RelayRequest, Signal};
 
 use crate::harness::{From, Settings, World, joined};
 
@@ -34,13 +36,63 @@ fn adding_someone_opens_the_room_and_shows_the_link_once_transport_only() {
     for who in [From::Host, From::Guest] {
         let mut world = World::call(Settings { host_e2ee: false, ..Settings::default() });
         world.input(who, Input::AddParticipant);
+        assert_eq!(world.side(who).relay_requests, vec![RelayRequest::OpenGroup {}]);
+        // Not before the relay says the room is open (its `group`, as the group layer reads
+        // it): a link to a room still closed meets `full`.
+        assert!(world.side(who).view.add_link.is_none());
+        world.input(who, Input::JoinGroup);
         let side = world.side(who);
-        assert_eq!(side.relay_requests, vec![RelayRequest::OpenGroup {}]);
         let link = side.view.add_link.clone().expect("the add link is shown");
         let fragment = link.to_fragment();
         assert!(fragment.starts_with("k=") && fragment.ends_with("&g=1"), "{fragment}");
         assert!(!format!("{link:?}").contains(&fragment[2..10]), "no secret in Debug");
+        // In a group already, a second press shows it at once, asking the relay nothing.
+        world.side(who).view.add_link = None;
+        world.input(who, Input::AddParticipant);
+        assert!(world.side(who).view.add_link.is_some());
+        assert_eq!(world.side(who).relay_requests.len(), 1);
     }
+}
+
+#[test]
+fn a_room_the_relay_does_not_open_shows_no_link_and_merges_nothing() {
+    let refused = || RelayEvent::Error {
+        reason: "group calls are not available on this relay".into(),
+        request: Some(RefusedRequest::OpenGroup),
+    };
+    let mut world = World::call(transport_only());
+    world.input(From::Host, Input::AddParticipant);
+    world.relay_event(From::Host, refused());
+    world.settle();
+    assert_eq!(world.host.notices_with(GROUP_REFUSED), 1);
+    // A `group` after it (a relay that changed its mind) shows nothing asked for before.
+    world.input(From::Host, Input::JoinGroup);
+    assert!(world.host.view.add_link.is_none());
+
+    let mut world = World::call(transport_only());
+    world.input(From::Host, Input::Merge);
+    assert!(world.host.view.merge_offered.is_none(), "the other tab waits for the relay");
+    world.relay_event(From::Host, refused());
+    world.settle();
+    assert_eq!(world.host.notices_with(MERGE_REFUSED), 1);
+    assert!(world.host.view.merge_offered.is_none());
+    // A refusal that names nothing of this page's (a signal) says nothing of the group.
+    world.input(From::Host, Input::Merge);
+    let signal = RelayEvent::Error { reason: "no".into(), request: None };
+    world.relay_event(From::Host, signal);
+    world.settle();
+    assert_eq!(world.host.notices_with(MERGE_REFUSED), 1);
+    // Asked on a socket that then closes: the answer never comes on the next one.
+    world.input(From::Host, Input::RelayOpen);
+    assert_eq!(world.host.notices_with(MERGE_LOST), 1);
+    world.input(From::Host, Input::AddParticipant);
+    world.input(From::Host, Input::RelayOpen);
+    assert_eq!(world.host.notices_with(GROUP_LOST), 1);
+    // The call goes on through all of it, and opens when the relay does.
+    world.input(From::Host, Input::Merge);
+    world.input(From::Host, Input::JoinGroup);
+    assert!(world.host.view.merge_offered.is_some());
+    assert!(world.host.connected() && world.host.view.ended.is_none());
 }
 
 #[test]
@@ -159,6 +211,7 @@ fn a_merge_sends_the_other_call_to_the_group_over_the_channel_and_leaves() {
     one.input(From::Host, Input::Merge);
     assert_eq!(one.host.relay_requests, vec![RelayRequest::OpenGroup {}]);
     assert_eq!(one.host.notices_with(MERGING), 1);
+    one.input(From::Host, Input::JoinGroup);
     let link = one.host.view.merge_offered.clone().expect("the other tabs are told");
     assert!(!format!("{link:?}").contains(&link.add.secret.to_link_text()), "no secret in Debug");
     // The tab of call 2 hears it: C is sent the link over the data channel, never the relay.
@@ -188,6 +241,7 @@ fn under_e2ee_there_is_no_merge_and_a_merge_message_is_not_followed() {
     assert!(world.host.view.merge_offered.is_none());
     let mut open = World::call(transport_only());
     open.input(From::Host, Input::Merge);
+    open.input(From::Host, Input::JoinGroup);
     let link = open.host.view.merge_offered.clone().unwrap();
     world.input(From::Host, Input::MergeInto(link.clone()));
     world.settle();
