@@ -739,9 +739,10 @@ impl Cluster {
 
     /// Whether `ip` may try one more pickup code now, counted across the cluster (each node's
     /// own count would give a guesser behind a balancer one budget per node). Redis names the
-    /// client by an HMAC only. Without parks there is nothing to find: counted per node.
-    pub async fn allow_pickup(&self, relay: &Relay, ip: IpAddr) -> Result<bool, Refused> {
-        let Some(seal) = &self.park_seal else { return Ok(relay.allow_pickup(ip)) };
+    /// client by an HMAC only. Asked only where the nodes [park](Cluster::parks); without
+    /// parks no code finds anything, so none is let through here.
+    pub async fn allow_pickup(&self, ip: IpAddr) -> Result<bool, Refused> {
+        let Some(seal) = &self.park_seal else { return Ok(false) };
         let mut call = self.pickup_tried.prepare_invoke();
         call.key(seal.pickups_key(crate::limit::client_of(ip)));
         call.arg(60_000).arg(crate::rooms::PICKUPS_PER_MINUTE);

@@ -2,7 +2,7 @@
 //! and `POST /pickup`, which finds a parked place by the relay's half of its pickup code. The
 //! rules of the rooms are in `rooms::handover`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ws::Message;
 use axum::extract::{ConnectInfo, State};
@@ -15,7 +15,7 @@ use shieldcall_protocol::{
 use tokio::time::Instant;
 use tracing::{debug, info};
 
-use crate::rooms::{Membership, Relay, short};
+use crate::rooms::{Membership, Refused, Relay, short};
 use crate::socket::{CLUSTER_DOWN, error, refusal, text};
 
 /// The answer to a park or transfer request: the token (and code), or why there is none.
@@ -102,32 +102,17 @@ pub(crate) async fn pickup_route(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let relay = &state.relay;
     let ip = crate::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-    let allowed = match relay.cluster() {
-        Some(cluster) => cluster.allow_pickup(relay, ip).await,
-        None => Ok(relay.allow_pickup(ip)),
-    };
-    let Ok(allowed) = allowed else {
-        return (StatusCode::SERVICE_UNAVAILABLE, format!("{CLUSTER_DOWN}\n")).into_response();
-    };
-    if !allowed {
-        info!("pickup codes tried too often from one address");
-        return (StatusCode::TOO_MANY_REQUESTS, "too many pickup codes tried: wait a minute\n")
-            .into_response();
-    }
-    let answer = if body.len() > 64 {
-        PickupAnswer::Refused { reason: MoveRefusal::Unknown }
-    } else if let Some(cluster) = relay.cluster() {
-        match cluster.pickup(&body).await {
-            Ok(answer) => answer,
-            Err(_) => {
-                return (StatusCode::SERVICE_UNAVAILABLE, format!("{CLUSTER_DOWN}\n"))
-                    .into_response();
-            }
+    let answer = match find_pickup(&state.relay, ip, &body).await {
+        Ok(Some(answer)) => answer,
+        Ok(None) => {
+            info!("pickup codes tried too often from one address");
+            return (StatusCode::TOO_MANY_REQUESTS, "too many pickup codes tried: wait a minute\n")
+                .into_response();
         }
-    } else {
-        relay.pickup(&body, Instant::now())
+        Err(_) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("{CLUSTER_DOWN}\n")).into_response();
+        }
     };
     let status = match &answer {
         PickupAnswer::Found { .. } => StatusCode::OK,
@@ -138,6 +123,29 @@ pub(crate) async fn pickup_route(
         info!(reason = ?reason, "pickup code refused");
     }
     pickup_response(status, &answer)
+}
+
+/// What the pickup code `body` finds: on one relay, or through the cluster when its nodes
+/// park (a cluster that parks nothing has nothing to find, and counts tries per node); `None`
+/// when `ip` has tried too many codes this minute.
+async fn find_pickup(
+    relay: &Relay,
+    ip: IpAddr,
+    body: &str,
+) -> Result<Option<PickupAnswer>, Refused> {
+    let parking = relay.cluster().filter(|cluster| cluster.parks());
+    let allowed = match parking {
+        Some(cluster) => cluster.allow_pickup(ip).await?,
+        None => relay.allow_pickup(ip),
+    };
+    if !allowed {
+        return Ok(None);
+    }
+    Ok(Some(match parking {
+        _ if body.len() > 64 => PickupAnswer::Refused { reason: MoveRefusal::Unknown },
+        Some(cluster) => cluster.pickup(body).await?,
+        None => relay.pickup(body, Instant::now()),
+    }))
 }
 
 /// `answer` as JSON, never cached: the token and the deposit are for this one reader.

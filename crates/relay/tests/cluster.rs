@@ -796,10 +796,7 @@ async fn a_member_that_never_comes_back_is_announced_once_its_lease_runs_out() {
 #[tokio::test]
 async fn renewals_make_up_for_room_events_a_node_never_received() {
     let redis = Redis::start();
-    let a = node(&redis, "a").await;
-    let mut host = join(a.addr, &call_id(), 0).await;
-    let own = redis_cli(&redis, &["--scan"]).trim().to_string();
-    let other = format!("{}1", own.strip_suffix('0').expect("the host holds place 0"));
+    let (_a, mut host, other) = lone_host(&redis).await;
     let value = "z 1 0123456789abcdef0123456789abcdef";
     redis_cli(&redis, &["SET", &other, value, "PX", "60000"]);
     let joined = Instant::now();
@@ -810,15 +807,22 @@ async fn renewals_make_up_for_room_events_a_node_never_received() {
     assert_eq!(host.recv().await, r#"{"t":"peer-left"}"#);
 }
 
+/// A host alone in a call on node a, and the Redis key of the place a guest would take (for
+/// a test to write by hand, as a node that was never heard from would).
+async fn lone_host(redis: &Redis) -> (Spawned, Client, String) {
+    let a = node(redis, "a").await;
+    let host = join(a.addr, &call_id(), 0).await;
+    let own = redis_cli(redis, &["--scan"]).trim().to_string();
+    let other = format!("{}1", own.strip_suffix('0').expect("the host holds place 0"));
+    (a, host, other)
+}
+
 /// A park whose `peer-parked` never reached the other member's node (published while its
 /// subscription was down): its renewals say it, with the time left, and then its end.
 #[tokio::test]
 async fn renewals_make_up_for_a_park_a_node_never_heard_of() {
     let redis = Redis::start();
-    let a = node(&redis, "a").await;
-    let mut host = join(a.addr, &call_id(), 0).await;
-    let own = redis_cli(&redis, &["--scan"]).trim().to_string();
-    let other = format!("{}1", own.strip_suffix('0').expect("the host holds place 0"));
+    let (_a, mut host, other) = lone_host(&redis).await;
     let held = "=held 7 0123456789abcdef0123456789abcdef";
     redis_cli(&redis, &["SET", &other, held, "PX", "4000"]);
     let parked: serde_json::Value = serde_json::from_str(&host.recv().await).unwrap();
