@@ -464,7 +464,20 @@ impl Relay {
         kind: HandOver,
     ) -> Option<RejoinToken> {
         let mut rooms = self.rooms();
-        let room = rooms.get_mut(call_id).filter(|room| !room.group)?;
+        self.issue_in(rooms.get_mut(call_id)?, id, expires, kind)
+    }
+
+    /// [`Relay::issue`] in `room`, whose lock the caller holds.
+    fn issue_in(
+        &self,
+        room: &mut Room,
+        id: u64,
+        expires: Instant,
+        kind: HandOver,
+    ) -> Option<RejoinToken> {
+        if room.group {
+            return None;
+        }
         if !room.members.iter().any(|m| m.id == id && !m.held) {
             return None;
         }

@@ -117,31 +117,32 @@ impl Relay {
         now: Instant,
     ) -> Option<(RejoinToken, String)> {
         let expires = now + self.park_ttl;
-        let mut parks = lock(&self.parks);
-        parks.retain(|_, p| now < p.expires + REMEMBER_FOR);
-        if parks.len() >= PARKS_REMEMBERED {
-            // Forget the one that ends first (a flood of parks cannot grow the map).
-            let oldest = parks.iter().min_by_key(|(_, p)| p.expires).map(|(c, _)| c.clone());
-            if let Some(oldest) = oldest {
-                parks.remove(&oldest);
-            }
-        }
-        let code = loop {
-            let code = new_park_code();
-            if !parks.contains_key(&code) {
-                break code;
-            }
-        };
-        drop(parks);
-        let token = self.issue(call_id, id, expires, HandOver::Park { code: code.clone() })?;
-        {
-            let mut rooms = self.rooms();
-            if let Some(room) = rooms.get_mut(call_id) {
-                let ttl = self.park_ttl.as_secs();
-                for other in room.members.iter().filter(|m| m.id != id) {
-                    self.deliver(other, RelayEvent::PeerParked { ttl }.to_json().into());
+        // All under the rooms lock (taken before the parks', as everywhere): a rejoin that ends
+        // this park (`end_park_of`) finds its code recorded, and no other park takes the code
+        // between its choice and its record.
+        let mut rooms = self.rooms();
+        let room = rooms.get_mut(call_id)?;
+        let code = {
+            let mut parks = lock(&self.parks);
+            parks.retain(|_, p| now < p.expires + REMEMBER_FOR);
+            if parks.len() >= PARKS_REMEMBERED {
+                // Forget the one that ends first (a flood of parks cannot grow the map).
+                let oldest = parks.iter().min_by_key(|(_, p)| p.expires).map(|(c, _)| c.clone());
+                if let Some(oldest) = oldest {
+                    parks.remove(&oldest);
                 }
             }
+            loop {
+                let code = new_park_code();
+                if !parks.contains_key(&code) {
+                    break code;
+                }
+            }
+        };
+        let token = self.issue_in(room, id, expires, HandOver::Park { code: code.clone() })?;
+        let ttl = self.park_ttl.as_secs();
+        for other in room.members.iter().filter(|m| m.id != id) {
+            self.deliver(other, RelayEvent::PeerParked { ttl }.to_json().into());
         }
         let park = Park { call_id: call_id.to_string(), token, deposit, expires, used: false };
         lock(&self.parks).insert(code.clone(), park);
