@@ -70,6 +70,9 @@ impl Call {
                     .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
                 self.set.add_link.try_set(url);
             }
+            Effect::RelayLacks(lacks) => {
+                self.set.relay_lacks.try_set(lacks);
+            }
             Effect::OfferMerge(link) => {
                 if let Some(channel) = &self.merge_channel {
                     channel.offer(&link);

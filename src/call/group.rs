@@ -268,6 +268,7 @@ fn member_setters(main: Setters, id: MemberId) -> (Setters, MemberTile) {
         quality: signal(None).1,
         move_link: signal(None).1,
         add_link: signal(None).1,
+        relay_lacks: signal(Vec::new()).1,
         group: signal_local(None).1,
         ..main
     };

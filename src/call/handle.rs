@@ -10,7 +10,7 @@ use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::quality::QualityView;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::MediaState;
+use shieldcall_protocol::{MediaState, RelayFeature};
 use web_sys::MediaStream;
 
 use super::{Call, GroupView, RecordingMix};
@@ -60,6 +60,8 @@ pub struct CallHandle {
     pub move_link: ReadSignal<Option<(String, String)>>,
     /// The link that adds a person to this (group) call, while it is shown.
     pub add_link: ReadSignal<Option<String>>,
+    /// What this call's relay does not offer (its `joined` said so).
+    pub relay_lacks: ReadSignal<Vec<RelayFeature>>,
     /// Who is in the group call, once this call is one.
     pub group: ReadSignal<Option<GroupView>, LocalStorage>,
     /// The parked call's pickup code and link, once parked (they stay after the call ends
@@ -98,6 +100,7 @@ pub(super) struct Setters {
     pub(super) quality: WriteSignal<Option<QualityView>>,
     pub(super) move_link: WriteSignal<Option<(String, String)>>,
     pub(super) add_link: WriteSignal<Option<String>>,
+    pub(super) relay_lacks: WriteSignal<Vec<RelayFeature>>,
     pub(super) group: WriteSignal<Option<GroupView>, LocalStorage>,
     pub(super) parked: WriteSignal<Option<ParkedView>>,
     pub(super) transfer_link: WriteSignal<Option<(String, String, u64)>>,

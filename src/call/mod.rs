@@ -143,6 +143,7 @@ pub fn use_call(
     let (quality, set_quality) = signal(None);
     let (move_link, set_move_link) = signal(None::<(String, String)>);
     let (add_link, set_add_link) = signal(None::<String>);
+    let (relay_lacks, set_relay_lacks) = signal(Vec::new());
     let (group, set_group) = signal_local(None::<GroupView>);
     let (parked, set_parked) = signal(None::<ParkedView>);
     let (transfer_link, set_transfer_link) = signal(None::<(String, String, u64)>);
@@ -171,6 +172,7 @@ pub fn use_call(
         quality: set_quality,
         move_link: set_move_link,
         add_link: set_add_link,
+        relay_lacks: set_relay_lacks,
         group: set_group,
         parked: set_parked,
         transfer_link: set_transfer_link,
@@ -346,6 +348,7 @@ pub fn use_call(
         quality,
         move_link,
         add_link,
+        relay_lacks,
         group,
         parked,
         transfer_link,

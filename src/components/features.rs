@@ -3,7 +3,8 @@
 use leptos::html;
 use leptos::prelude::*;
 pub use shieldcall_call::texts::E2EE_REASON;
-use shieldcall_call::texts::file_size;
+use shieldcall_call::texts::{file_size, menu_item_lacked};
+use shieldcall_protocol::RelayFeature;
 
 use super::Icon;
 use super::security_code::unique_id;
@@ -33,7 +34,8 @@ pub const FEATURES: [(&str, &str); 8] = [
 /// and says why (visible, and as its `aria-describedby`). Otherwise recording, live captions,
 /// moving to another device, adding a participant, merging, parking, transferring and
 /// consulting work when their callbacks are given (captions say why not where the browser
-/// cannot), and the others say "Not available in web calls yet". The list stays in the document
+/// cannot, and those the call's relay does not offer say so), and the others say "Not
+/// available in web calls yet". The list stays in the document
 /// while the menu is closed (`hidden`), so its state can be read at any time.
 #[component]
 pub fn FeaturesMenu(
@@ -89,6 +91,9 @@ pub fn FeaturesMenu(
     /// This is the consult call: the item hands the held call to the other person.
     #[prop(optional)]
     consulting: bool,
+    /// What the call's relay does not offer: the items that need it say so.
+    #[prop(into, default = Signal::stored(Vec::new()))]
+    relay_lacks: Signal<Vec<RelayFeature>>,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -99,11 +104,13 @@ pub fn FeaturesMenu(
         .map(|&(feature, name)| {
             let why_id = unique_id(&format!("feature-{feature}-why"));
             // The reason it cannot be used now, if it cannot.
+            let lacked = move || relay_lacks.with(|l| menu_item_lacked(feature, consulting, l));
             let unavailable = move || -> Option<String> {
                 match feature {
                     // A move out of an E2EE call is re-keyed (PROTOCOL.md change 44).
                     "move-device" if on_move.is_some() => None,
                     _ if off.get().is_some() => off.get().map(String::from),
+                    _ if lacked().is_some() => lacked().map(String::from),
                     "recording" if on_toggle_recording.is_some() => None,
                     "captions" if on_toggle_captions.is_some() => {
                         (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())

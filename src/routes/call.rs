@@ -464,6 +464,7 @@ fn InCall(
                             None => call.consult(),
                         })
                         consulting=held_here
+                        relay_lacks=call.relay_lacks
                     />
                 </Controls>
             </CallLayout>

@@ -223,9 +223,10 @@ impl Group {
     pub fn inbound(&mut self, inbound: Inbound) -> Vec<Route> {
         match inbound {
             Inbound::Group(event) => self.event(event),
-            Inbound::Relay(RelayEvent::Joined { turn, peers, rejoin }) => {
+            Inbound::Relay(RelayEvent::Joined { turn, peers, rejoin, lacks }) => {
                 self.turn = turn.clone();
-                vec![Route::Main(Inbound::Relay(RelayEvent::Joined { peers, rejoin, turn }))]
+                let joined = RelayEvent::Joined { peers, rejoin, turn, lacks };
+                vec![Route::Main(Inbound::Relay(joined))]
             }
             // A pair's news and signals, also those sent just before the pair became a group.
             other => vec![Route::Main(other)],
@@ -283,6 +284,7 @@ impl Group {
                 peers,
                 rejoin: String::new(),
                 turn: self.turn.clone(),
+                lacks: Vec::new(),
             })
         };
         // As in a pair: the host hears that the guest arrived and says hello; the guest,

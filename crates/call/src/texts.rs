@@ -4,6 +4,7 @@
 //! these; the words are decided, and tested, here.
 
 use shieldcall_e2ee::session::{ShieldState, UnlockedReason, WarningReason};
+use shieldcall_protocol::RelayFeature;
 
 /// What the shield says in one state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +148,37 @@ pub fn copy_out_unavailable(shield: &ShieldState, ended: bool) -> Option<&'stati
     }
 }
 
+/// Why adding someone (or merging) is off on a relay without groups (a relay cluster).
+pub const GROUP_NOT_ON_RELAY: &str = "Not available on this call's relay: it has no group calls";
+/// Why parking (or consulting) is off on a relay that parks no call (a cluster without a
+/// shared secret).
+pub const PARK_NOT_ON_RELAY: &str = "Not available on this call's relay: it parks no calls";
+
+/// Why `feature` is off on a relay that `lacks` what it needs, if it is.
+pub fn lacked_by_relay(feature: RelayFeature, lacks: &[RelayFeature]) -> Option<&'static str> {
+    lacks.contains(&feature).then_some(match feature {
+        RelayFeature::Group => GROUP_NOT_ON_RELAY,
+        RelayFeature::Park => PARK_NOT_ON_RELAY,
+    })
+}
+
+/// Why the menu's `item` (its `data-feature`) is off on a relay that `lacks` what it needs,
+/// if it is. In the consult call the consult item hands the held call over, which parks
+/// nothing.
+pub fn menu_item_lacked(
+    item: &str,
+    consulting: bool,
+    lacks: &[RelayFeature],
+) -> Option<&'static str> {
+    let needs = match item {
+        "add-participant" | "merge" => RelayFeature::Group,
+        "park" => RelayFeature::Park,
+        "consult-transfer" if !consulting => RelayFeature::Park,
+        _ => return None,
+    };
+    lacked_by_relay(needs, lacks)
+}
+
 /// The call timer: `04:05`, then `1:02:03` from an hour on.
 pub fn call_duration(ms: u64) -> String {
     let secs = ms / 1000;
@@ -201,6 +233,21 @@ mod tests {
     use shieldcall_e2ee::keys::TranscriptHash;
 
     use super::*;
+
+    #[test]
+    fn the_menu_says_which_items_a_relay_without_groups_or_parks_turns_off() {
+        use RelayFeature::{Group, Park};
+        let items = ["add-participant", "merge", "park", "consult-transfer", "transfer"];
+        let off = |lacks: &[RelayFeature], consulting| -> Vec<Option<&str>> {
+            items.iter().map(|item| menu_item_lacked(item, consulting, lacks)).collect()
+        };
+        let (g, p) = (Some(GROUP_NOT_ON_RELAY), Some(PARK_NOT_ON_RELAY));
+        assert_eq!(off(&[], false), [None; 5]);
+        assert_eq!(off(&[Group], false), [g, g, None, None, None]);
+        assert_eq!(off(&[Group, Park], false), [g, g, p, p, None]);
+        // In the consult call, handing the held call over parks nothing.
+        assert_eq!(off(&[Park], true), [None, None, p, None, None]);
+    }
 
     /// Every warning; `every_warning_is_listed` fails to compile when one is added and not here.
     const WARNINGS: [WarningReason; 11] = [

@@ -19,7 +19,7 @@ fn ice() -> Signal {
 }
 
 fn joined(peers: u8) -> Inbound {
-    Inbound::Relay(RelayEvent::Joined { peers, rejoin: String::new(), turn: None })
+    Inbound::Relay(RelayEvent::Joined { peers, rejoin: String::new(), turn: None, lacks: vec![] })
 }
 
 #[test]

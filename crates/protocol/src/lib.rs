@@ -35,8 +35,8 @@ pub use media_state::{BadMediaState, MEDIA_STATE_KIND, MediaState};
 pub use move_intent::{BadMoveIntent, MOVE_INTENT_KIND, MoveIntent};
 pub use signalling::{
     Confirm, Hello, Inbound, MAX_DEPOSIT, MAX_NAME, MAX_SIGNAL_BYTES, MoveRefusal, MoveToken,
-    PROTOCOL_VERSION, PickupAnswer, RefusedRequest, RelayEvent, RelayRequest, Signal, SignalError,
-    TurnCredentials, valid_transfer_name,
+    PROTOCOL_VERSION, PickupAnswer, RefusedRequest, RelayEvent, RelayFeature, RelayRequest, Signal,
+    SignalError, TurnCredentials, valid_transfer_name,
 };
 pub use slot::{Slot, UnknownSlot};
 pub use worker::{

@@ -21,7 +21,10 @@ pub enum RelayEvent {
     /// it has not yet found dead), instead of being told the call is full. `turn`: TURN
     /// servers and short-lived credentials for this place, when the relay has a TURN server
     /// configured; absent otherwise, so a relay without TURN sends what it always sent.
-    Joined { peers: u8, rejoin: String, turn: Option<TurnCredentials> },
+    /// `lacks`: what this relay does not offer (a relay cluster has no groups, and parks no
+    /// call unless its nodes share a secret), so that the page can say so before anyone
+    /// presses; absent when it offers everything.
+    Joined { peers: u8, rejoin: String, turn: Option<TurnCredentials>, lacks: Vec<RelayFeature> },
     /// The other person arrived.
     PeerJoined,
     /// The other person left or lost their connection.
@@ -60,6 +63,31 @@ pub enum RelayEvent {
     /// The other person's place was taken by someone they transferred the call to, who says
     /// (as typed by the one who transferred; untrusted) they are `name`.
     PeerTransferred { name: String },
+}
+
+/// A feature a relay may not offer, named in [`RelayEvent::Joined`]'s `lacks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelayFeature {
+    /// Opening a call to a group (`open-group`).
+    Group,
+    /// Parking a call (`park`), and so consulting before a transfer.
+    Park,
+}
+
+impl RelayFeature {
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelayFeature::Group => "group",
+            RelayFeature::Park => "park",
+        }
+    }
+}
+
+impl FromJson for RelayFeature {
+    fn from_json(json: Json) -> Option<Self> {
+        named(json, &[RelayFeature::Group, RelayFeature::Park], RelayFeature::as_str)
+    }
 }
 
 /// A request the relay answers, named in an [`RelayEvent::Error`] that refuses it.
@@ -331,11 +359,15 @@ impl RelayEvent {
     pub fn to_json(&self) -> String {
         let tagged = ObjectWriter::tagged;
         match self {
-            RelayEvent::Joined { peers, rejoin, turn } => {
+            RelayEvent::Joined { peers, rejoin, turn, lacks } => {
                 let mut joined = tagged("joined");
                 joined.number("peers", u64::from(*peers)).string("rejoin", rejoin);
                 if let Some(turn) = turn {
                     joined.json("turn", &turn.to_json());
+                }
+                if !lacks.is_empty() {
+                    let names: Vec<String> = lacks.iter().map(|f| f.as_str().into()).collect();
+                    joined.strings("lacks", &names);
                 }
                 joined.finish()
             }
@@ -490,6 +522,7 @@ impl RelayEvent {
                 peers: f.required("peers")?,
                 rejoin: f.required("rejoin")?,
                 turn: f.optional("turn")?,
+                lacks: f.defaulted("lacks", Vec::new())?,
             },
             "peer-joined" => RelayEvent::PeerJoined,
             "peer-left" => RelayEvent::PeerLeft,
@@ -663,13 +696,33 @@ mod tests {
 
     #[test]
     fn relay_events_and_peer_signals_share_one_socket() {
-        let joined = RelayEvent::Joined { peers: 1, rejoin: "T".into(), turn: None }.to_json();
+        let joined = RelayEvent::Joined { peers: 1, rejoin: "T".into(), turn: None, lacks: vec![] }
+            .to_json();
         assert_eq!(joined, r#"{"t":"joined","peers":1,"rejoin":"T"}"#);
         assert_eq!(
             Inbound::parse(&joined),
-            Ok(Inbound::Relay(RelayEvent::Joined { peers: 1, rejoin: "T".into(), turn: None }))
+            Ok(Inbound::Relay(RelayEvent::Joined {
+                peers: 1,
+                rejoin: "T".into(),
+                turn: None,
+                lacks: vec![]
+            }))
         );
         assert_eq!(Inbound::parse(r#"{"t":"bye"}"#), Ok(Inbound::Peer(Signal::Bye { mac: None })));
+    }
+
+    #[test]
+    fn joined_names_what_the_relay_lacks_only_when_it_lacks_something() {
+        let lacks = vec![RelayFeature::Group, RelayFeature::Park];
+        let joined = RelayEvent::Joined { peers: 0, rejoin: "T".into(), turn: None, lacks };
+        let wire = r#"{"t":"joined","peers":0,"rejoin":"T","lacks":["group","park"]}"#;
+        assert_eq!(joined.to_json(), wire);
+        assert_eq!(Inbound::parse(wire), Ok(Inbound::Relay(joined)));
+        // A name it does not know, or not a list: refused, as any field of the wrong kind.
+        for bad in [r#""group""#, r#"["record"]"#, "[1]"] {
+            let text = format!(r#"{{"t":"joined","peers":0,"rejoin":"T","lacks":{bad}}}"#);
+            assert!(Inbound::parse(&text).is_err(), "{text}");
+        }
     }
 
     #[test]
@@ -680,7 +733,12 @@ mod tests {
             credential: "c2VjcmV0".into(),
             ttl: 3600,
         };
-        let joined = RelayEvent::Joined { peers: 0, rejoin: "T".into(), turn: Some(turn.clone()) };
+        let joined = RelayEvent::Joined {
+            peers: 0,
+            rejoin: "T".into(),
+            turn: Some(turn.clone()),
+            lacks: vec![],
+        };
         let text = joined.to_json();
         assert_eq!(
             text,
@@ -819,6 +877,11 @@ mod tests {
         any::<String>().prop_map(MoveToken)
     }
 
+    fn lacks() -> impl Strategy<Value = Vec<RelayFeature>> {
+        let feature = prop_oneof![Just(RelayFeature::Group), Just(RelayFeature::Park)];
+        prop::collection::vec(feature, 0..3)
+    }
+
     fn refused() -> impl Strategy<Value = RefusedRequest> {
         prop_oneof![
             Just(RefusedRequest::Move),
@@ -858,8 +921,9 @@ mod tests {
             |(urls, username, credential, ttl)| TurnCredentials { urls, username, credential, ttl },
         );
         prop_oneof![
-            (any::<u8>(), s(), prop::option::of(turn))
-                .prop_map(|(peers, rejoin, turn)| RelayEvent::Joined { peers, rejoin, turn }),
+            (any::<u8>(), s(), prop::option::of(turn), lacks()).prop_map(
+                |(peers, rejoin, turn, lacks)| RelayEvent::Joined { peers, rejoin, turn, lacks }
+            ),
             Just(RelayEvent::PeerJoined),
             Just(RelayEvent::PeerLeft),
             Just(RelayEvent::Full),
@@ -959,10 +1023,11 @@ mod tests {
     }
 
     /// The members a message may leave out (`Option`s, absent or `null`), by tag.
-    const OPTIONAL: [(&str, &str); 8] = [
+    const OPTIONAL: [(&str, &str); 9] = [
         ("confirm", "fp"),
         ("bye", "mac"),
         ("joined", "turn"),
+        ("joined", "lacks"),
         ("error", "request"),
         ("join", "rejoin"),
         ("join", "move"),

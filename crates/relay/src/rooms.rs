@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use shieldcall_protocol::base64url::{decode16, encode16};
-use shieldcall_protocol::{GroupEvent, MAX_GROUP, MemberId, MoveRefusal, RelayEvent, Signal};
+use shieldcall_protocol::{
+    GroupEvent, MAX_GROUP, MemberId, MoveRefusal, RelayEvent, RelayFeature, Signal,
+};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -503,6 +505,16 @@ impl Relay {
         let token = RejoinToken::generate();
         room.moves.push(IssuedMove { token, from: id, expires, used: false, kind });
         Some(token)
+    }
+
+    /// What this relay does not offer, as `joined` tells each page: a cluster's rooms live in
+    /// Redis, which holds no groups (yet), and its nodes park only with a shared secret.
+    pub fn lacks(&self) -> Vec<RelayFeature> {
+        match self.cluster() {
+            Some(cluster) if cluster.parks() => vec![RelayFeature::Group],
+            Some(_) => vec![RelayFeature::Group, RelayFeature::Park],
+            None => Vec::new(),
+        }
     }
 
     /// Whether `call_id` was opened to a group.

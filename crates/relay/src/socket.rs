@@ -194,7 +194,9 @@ pub async fn run(
         relay.metrics.turn_issued();
         debug!(call, "TURN credentials issued");
     }
-    let joined = RelayEvent::Joined { peers: member.peers, rejoin: member.rejoin.to_text(), turn };
+    let lacks = relay.lacks();
+    let joined =
+        RelayEvent::Joined { peers: member.peers, rejoin: member.rejoin.to_text(), turn, lacks };
     // A group's member learns its id and the others' before its `joined`, so that its page
     // knows whom its first hello is for.
     let group = member.group.take().map(|event| Message::Text(event.to_json().into()));

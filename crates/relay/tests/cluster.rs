@@ -284,6 +284,23 @@ async fn parking_node(redis: &Redis, id: &str, secret: &SecretFile, park_secs: u
     node_with(redis, id, &["--cluster-secret-file", secret.path(), "--park-ttl-secs", &ttl]).await
 }
 
+/// Each page is told in its `joined` what its relay does not offer, so that it can say so
+/// before anyone presses: a cluster has no groups, and parks no call without a shared secret.
+#[tokio::test]
+async fn joined_tells_the_page_what_the_cluster_does_not_offer() {
+    let redis = Redis::start();
+    let secret = SecretFile::new(SECRET);
+    let plain = node(&redis, "a").await;
+    let parking = parking_node(&redis, "b", &secret, 30).await;
+    let cases =
+        [(&plain, serde_json::json!(["group", "park"])), (&parking, serde_json::json!(["group"]))];
+    for (node, lacks) in cases {
+        let mut page = open(node.addr, &call_id(), None).await;
+        let joined: serde_json::Value = serde_json::from_str(&page.recv().await).unwrap();
+        assert_eq!((joined["t"].as_str(), &joined["lacks"]), (Some("joined"), &lacks));
+    }
+}
+
 /// A call parked on a cluster: nodes a and b park for `park_secs`, the host (on a) parked, and
 /// the guest (on b) heard it.
 struct Parked {

@@ -41,6 +41,15 @@ async fn two_clients_exchange_messages_verbatim_both_ways() {
 }
 
 #[tokio::test]
+async fn one_relay_offers_everything_so_its_joined_names_nothing_it_lacks() {
+    let relay = start(Config::default()).await;
+    let mut page = open(relay.addr, &call_id(), None).await;
+    let joined: serde_json::Value = serde_json::from_str(&page.recv().await).unwrap();
+    assert_eq!(joined["t"].as_str(), Some("joined"));
+    assert!(joined.get("lacks").is_none(), "{joined}");
+}
+
+#[tokio::test]
 async fn a_third_socket_gets_full_and_is_closed() {
     let relay = start(Config::default()).await;
     let call = call_id();

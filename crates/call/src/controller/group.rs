@@ -2,7 +2,9 @@
 //! once confirmed), joining a group (only with E2EE off), and a full group.
 
 use shieldcall_e2ee::session::{Role, ShieldState};
-use shieldcall_protocol::RelayRequest;
+use shieldcall_protocol::{RelayFeature, RelayRequest};
+
+use crate::texts::lacked_by_relay;
 
 use super::{Controller, Effect};
 use crate::group::{
@@ -47,12 +49,22 @@ impl Controller {
     pub fn group_unavailable(&self) -> Option<&'static str> {
         match self.session.state() {
             _ if self.ended => Some(GROUP_NOT_YET),
-            ShieldState::Unlocked { .. } if self.session.confirmed() => None,
+            ShieldState::Unlocked { .. } if self.session.confirmed() => {
+                lacked_by_relay(RelayFeature::Group, &self.relay_lacks)
+            }
             ShieldState::Locked { .. } => Some(GROUP_NEEDS_E2EE_OFF),
             _ if self.session.offers_e2ee() && self.session.e2ee_intended() => {
                 Some(GROUP_NEEDS_E2EE_OFF)
             }
             _ => Some(GROUP_NOT_YET),
+        }
+    }
+
+    /// The relay's `joined` says what it does not offer: the page's menu says so.
+    pub(super) fn relay_lacks(&mut self, lacks: &[RelayFeature]) {
+        if self.relay_lacks != lacks {
+            self.relay_lacks = lacks.to_vec();
+            self.emit(Effect::RelayLacks(self.relay_lacks.clone()));
         }
     }
 

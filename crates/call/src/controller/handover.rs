@@ -6,12 +6,13 @@
 
 use shieldcall_e2ee::session::{MAX_MOVE_TTL_SECS, Role, ShieldState};
 use shieldcall_protocol::{
-    MoveRefusal, MoveToken, RefusedRequest, RelayRequest, valid_transfer_name,
+    MoveRefusal, MoveToken, RefusedRequest, RelayFeature, RelayRequest, valid_transfer_name,
 };
 
 use super::{CallStatus, Controller, Effect};
 use crate::move_link::MoveLink;
 use crate::pickup::{Arrival, DepositSeal, PickupCode, link_rest, page_half, read_pickup_path};
+use crate::texts::lacked_by_relay;
 
 /// What the parking page says once the place is parked (the code and link stay on screen).
 pub const PARKED_HERE: &str = "You parked the call. Whoever has the pickup code or link can pick \
@@ -116,10 +117,17 @@ impl Controller {
         }
     }
 
+    /// Why this call cannot be parked (or parked to consult) now, if it cannot: as any hand
+    /// over, and only on a relay that parks calls.
+    pub fn park_unavailable(&self) -> Option<&'static str> {
+        self.handover_unavailable()
+            .or_else(|| lacked_by_relay(RelayFeature::Park, &self.relay_lacks))
+    }
+
     /// The person parks the call: seal the pickup link's secret part under this page's half
     /// of the code, and ask the relay to hold the place.
     pub(super) fn ask_to_park(&mut self, random: ParkRandom, consult: bool) {
-        if let Some(why) = self.handover_unavailable() {
+        if let Some(why) = self.park_unavailable() {
             return self.notice(why);
         }
         // One park at a time: the relay's answer names no park, so a second one asked on the

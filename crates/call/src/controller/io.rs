@@ -10,7 +10,8 @@ use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
 use shieldcall_protocol::{
-    Inbound, MediaState, PayloadTypes, RelayRequest, Signal, WorkerCommand, WorkerEvent,
+    Inbound, MediaState, PayloadTypes, RelayFeature, RelayRequest, Signal, WorkerCommand,
+    WorkerEvent,
 };
 
 /// Which peer connection an input or effect is about: bumped whenever the connection is
@@ -244,6 +245,9 @@ pub enum Effect {
     },
     /// Show the link that adds a person to this (now group) call.
     ShowAddLink(AddLink),
+    /// What this call's relay does not offer (its `joined` said so): the features that need
+    /// it say why, before anyone presses them ([`crate::texts::lacked_by_relay`]).
+    RelayLacks(Vec<RelayFeature>),
     /// Tell this person's other tabs to merge their call into this one.
     OfferMerge(MergeLink),
     /// Open the merged call (on this page's origin), as the other person asked.

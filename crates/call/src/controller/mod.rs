@@ -38,7 +38,7 @@ use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{Role, Session, SessionConfig};
-use shieldcall_protocol::{Hello, Inbound, MediaState, Signal, TurnCredentials};
+use shieldcall_protocol::{Hello, Inbound, MediaState, RelayFeature, Signal, TurnCredentials};
 
 pub use handover::{
     CONSULT_DONE, CONSULTING, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, OFFER_NOT_YET, ON_HOLD,
@@ -135,6 +135,8 @@ pub struct Controller {
     in_group: bool,
     /// The add link or merge waiting for the relay to open the room.
     group_asked: Option<group::GroupAsked>,
+    /// What this call's relay does not offer, as its latest `joined` said.
+    relay_lacks: Vec<RelayFeature>,
     /// This person's microphone, camera and screen share, as the page last said.
     local_media: MediaState,
     /// The media state last sent (or being sealed) on the open channel.
@@ -265,6 +267,7 @@ impl Controller {
             channel_open: None,
             in_group: false,
             group_asked: None,
+            relay_lacks: Vec::new(),
             local_media: MediaState::ALL_ON,
             media_shared: None,
             remote_media: None,

@@ -23,6 +23,9 @@ impl Controller {
         if answer && !std::mem::take(&mut self.join_outstanding) {
             return self.log("relay: an answer to no join sent");
         }
+        if let Inbound::Relay(RelayEvent::Joined { lacks, .. }) = &inbound {
+            self.relay_lacks(lacks);
+        }
         self.inbound(inbound)
     }
 

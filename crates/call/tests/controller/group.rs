@@ -10,6 +10,7 @@ use shieldcall_call::group::{
     GROUP_FULL, GROUP_LOST, GROUP_NEEDS_E2EE_OFF, GROUP_REFUSED, GROUP_WITHOUT_E2EE, MERGE_LOST,
     MERGE_REFUSED, MERGED_AWAY, MERGED_HERE, MERGING,
 };
+use shieldcall_call::texts::{GROUP_NOT_ON_RELAY, PARK_NOT_ON_RELAY};
 use shieldcall_e2ee::keys::EphemeralSecret;
 use shieldcall_e2ee::link::LinkSecret;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
@@ -93,6 +94,33 @@ fn a_room_the_relay_does_not_open_shows_no_link_and_merges_nothing() {
     world.input(From::Host, Input::JoinGroup);
     assert!(world.host.view.merge_offered.is_some());
     assert!(world.host.connected() && world.host.view.ended.is_none());
+}
+
+#[test]
+fn a_relay_without_groups_or_parks_says_so_before_anyone_presses() {
+    use shieldcall_protocol::RelayFeature::{Group, Park};
+    let mut world = World::call(transport_only());
+    assert_eq!(world.host.ctl.group_unavailable(), None);
+    // Back through another node of a cluster (its nodes share no park secret): its `joined`
+    // says what it lacks, and the page's menu is told.
+    let lacking = |lacks| RelayEvent::Joined { peers: 1, rejoin: "t".into(), turn: None, lacks };
+    world.relay_event(From::Host, lacking(vec![Group, Park]));
+    world.settle();
+    assert_eq!(world.host.view.relay_lacks, vec![Group, Park]);
+    assert_eq!(world.host.ctl.group_unavailable(), Some(GROUP_NOT_ON_RELAY));
+    assert_eq!(world.host.ctl.park_unavailable(), Some(PARK_NOT_ON_RELAY));
+    assert_eq!(world.host.ctl.handover_unavailable(), None, "a transfer still works");
+    let asked = world.host.relay_requests.len();
+    world.input(From::Host, Input::AddParticipant);
+    world.input(From::Host, Input::Merge);
+    assert_eq!(world.host.notices_with(GROUP_NOT_ON_RELAY), 2);
+    assert_eq!(world.host.relay_requests.len(), asked, "nothing asked of the relay");
+    // Another node that offers everything: on again. The call went on throughout.
+    world.relay_event(From::Host, lacking(vec![]));
+    world.settle();
+    assert!(world.host.view.relay_lacks.is_empty());
+    assert_eq!(world.host.ctl.group_unavailable(), None);
+    assert!(world.host.connected() && world.guest.connected());
 }
 
 #[test]

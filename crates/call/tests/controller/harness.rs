@@ -22,7 +22,7 @@ use shieldcall_e2ee::link::{LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
 use shieldcall_protocol::{
     ChatOrder, Confirm, Hello, Inbound, MediaState, MoveToken, PayloadTypes, RelayEvent,
-    RelayRequest, Signal, TransformStats, WorkerCommand, WorkerEvent,
+    RelayFeature, RelayRequest, Signal, TransformStats, WorkerCommand, WorkerEvent,
 };
 
 /// A description naming one certificate whose SHA-256 fingerprint is `fill` 32 times.
@@ -118,6 +118,8 @@ pub struct View {
     pub add_link: Option<AddLink>,
     /// What a merge told the person's other tabs, and the merge this page followed.
     pub merge_offered: Option<MergeLink>,
+    /// What the relay does not offer, as the page was told.
+    pub relay_lacks: Vec<RelayFeature>,
     pub merge_followed: Option<MergeLink>,
 }
 
@@ -215,6 +217,7 @@ impl Side {
                 kept_link: None,
                 add_link: None,
                 merge_offered: None,
+                relay_lacks: Vec::new(),
                 merge_followed: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
@@ -409,6 +412,7 @@ impl Side {
             }
             Effect::ShowAddLink(link) => self.view.add_link = Some(link),
             Effect::OfferMerge(link) => self.view.merge_offered = Some(link),
+            Effect::RelayLacks(lacks) => self.view.relay_lacks = lacks,
             Effect::FollowMerge(link) => self.view.merge_followed = Some(link),
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
@@ -1179,5 +1183,5 @@ pub fn rewriting(mut change: impl FnMut(From, Signal) -> Signal + 'static) -> Re
 }
 
 pub fn joined(peers: u8) -> RelayEvent {
-    RelayEvent::Joined { peers, rejoin: "token".into(), turn: None }
+    RelayEvent::Joined { peers, rejoin: "token".into(), turn: None, lacks: vec![] }
 }

@@ -23,7 +23,7 @@ fn joined_with_turn(peers: u8, name: &str) -> RelayEvent {
         credential: format!("credential-of-{name}"),
         ttl: 3600,
     };
-    RelayEvent::Joined { peers, rejoin: "token".into(), turn: Some(credentials) }
+    RelayEvent::Joined { peers, rejoin: "token".into(), turn: Some(credentials), lacks: vec![] }
 }
 
 /// The host is in the room, alone, its worker running.

@@ -28,7 +28,12 @@ fn settings(policy: IceTransportPolicy) -> IceSettings {
 }
 
 fn joined(peers: u8, turn: &str) -> RelayEvent {
-    RelayEvent::Joined { peers, rejoin: "token".into(), turn: Some(credentials(turn)) }
+    RelayEvent::Joined {
+        peers,
+        rejoin: "token".into(),
+        turn: Some(credentials(turn)),
+        lacks: vec![],
+    }
 }
 
 /// A call whose pages have `policy`, joined with TURN credentials "host-1" and "guest-1";
