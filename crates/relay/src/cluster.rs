@@ -742,6 +742,7 @@ impl Cluster {
     /// client by an HMAC only. Asked only where the nodes [park](Cluster::parks); without
     /// parks no code finds anything, so none is let through here.
     pub async fn allow_pickup(&self, ip: IpAddr) -> Result<bool, Refused> {
+        debug_assert!(self.parks(), "pickups are counted here only where the nodes park");
         let Some(seal) = &self.park_seal else { return Ok(false) };
         let mut call = self.pickup_tried.prepare_invoke();
         call.key(seal.pickups_key(crate::limit::client_of(ip)));

@@ -528,8 +528,9 @@ async fn handle_text(
     }
 }
 
-/// A message that is no signal: a signal addressed `to` one member of a group; anything else
-/// is malformed.
+/// A message that is no signal: a signal addressed `to` one member of a group, or an
+/// `open-group` too long for [`short_request`] (a page sends the short form, whose refusal
+/// names it); anything else is malformed.
 fn addressed_signal(
     relay: &Relay,
     call_id: &str,
@@ -538,6 +539,7 @@ fn addressed_signal(
     stats: &mut Stats,
 ) -> Option<Refusal> {
     match RelayRequest::parse(text.as_str()) {
+        Ok(RelayRequest::OpenGroup {}) => open_group(relay, call_id, member),
         // A cluster's rooms live in Redis, which holds no groups (yet).
         Ok(RelayRequest::To { .. }) if relay.cluster().is_some() => Some(Refusal::NoGroup),
         Ok(RelayRequest::To { to, s }) => match relay.forward_to(call_id, member.id, to, s) {

@@ -15,6 +15,11 @@ use crate::group::{
 /// How long the tab whose call is merged away stays, so its message crosses the channel.
 const MERGE_HANDOVER_MS: u64 = 3000;
 
+/// How long the relay's `group` may take after `open-group` (ms): an ask left without an
+/// answer is given up, so that a `group` much later (the other person adding someone, say)
+/// shows no old link and merges no other call.
+const GROUP_ANSWER_MS: u64 = 10_000;
+
 /// What waits for the relay to open the room to a group.
 pub(super) enum GroupAsked {
     /// The add link, to show.
@@ -24,6 +29,13 @@ pub(super) enum GroupAsked {
 }
 
 impl GroupAsked {
+    fn same_kind(&self, other: &GroupAsked) -> bool {
+        matches!(
+            (self, other),
+            (GroupAsked::Add(_), GroupAsked::Add(_)) | (GroupAsked::Merge(_), GroupAsked::Merge(_))
+        )
+    }
+
     fn into_effect(self) -> Effect {
         match self {
             GroupAsked::Add(link) => Effect::ShowAddLink(link),
@@ -95,19 +107,23 @@ impl Controller {
         Some(AddLink { commitment, secret: self.session.link_secret().clone() })
     }
 
-    /// Ask the relay to open the room, unless it is a group already, and do `asked` once it is.
+    /// Ask the relay to open the room, unless it is a group already, and do `asked` once it is
+    /// (an add link and a merge may both wait; a second press of one replaces the first).
     fn ask_for_group(&mut self, asked: GroupAsked) {
         if self.in_group {
             return self.emit(asked.into_effect());
         }
-        self.group_asked = Some(asked);
+        self.group_asked.retain(|waiting| !waiting.same_kind(&asked));
+        self.group_asked.push(asked);
+        self.group_asked_at = self.now;
         self.emit(Effect::Relay(RelayRequest::OpenGroup {}));
     }
 
-    /// The relay refused to open the room (a cluster has no groups; a place is parked), or
-    /// the socket it was asked on closed: nobody is sent a link, and the person is told.
+    /// The relay refused to open the room (a cluster has no groups; a place is parked), did
+    /// not answer in time, or the socket it was asked on closed: nobody is sent a link, and
+    /// the person is told.
     pub(super) fn group_not_opened(&mut self, refused: bool) {
-        if let Some(asked) = self.group_asked.take() {
+        for asked in std::mem::take(&mut self.group_asked) {
             self.notice(asked.not_opened(refused));
         }
     }
@@ -134,6 +150,13 @@ impl Controller {
         }
         self.emit(Effect::SendBinary(link.to_message()));
         self.merge_leaves_at = Some(self.now + MERGE_HANDOVER_MS);
+    }
+
+    /// Once a second: an ask the relay left unanswered is given up.
+    pub(super) fn group_tick(&mut self) {
+        if !self.group_asked.is_empty() && self.now >= self.group_asked_at + GROUP_ANSWER_MS {
+            self.group_not_opened(true);
+        }
     }
 
     /// Once a second: the merged-away call leaves once its message has had time to cross.
@@ -171,8 +194,8 @@ impl Controller {
             return self.end(Some(GROUP_WITHOUT_E2EE.into()), false);
         }
         self.in_group = true;
-        // The room is open: the link this page asked it for leads somewhere now.
-        if let Some(asked) = self.group_asked.take() {
+        // The room is open: the links this page asked it for lead somewhere now.
+        for asked in std::mem::take(&mut self.group_asked) {
             self.emit(asked.into_effect());
         }
         // A member's pair has no socket of its own: the group layer (crate::group) answers for

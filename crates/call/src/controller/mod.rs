@@ -133,8 +133,10 @@ pub struct Controller {
     /// One pair of a group call: hanging up is leaving, and the relay's `bye` tells the group
     /// layer who left, so no hang-up goes on (or is read from) the data channel.
     in_group: bool,
-    /// The add link or merge waiting for the relay to open the room.
-    group_asked: Option<group::GroupAsked>,
+    /// The add link and merge waiting for the relay to open the room, asked at
+    /// `group_asked_at`.
+    group_asked: Vec<group::GroupAsked>,
+    group_asked_at: u64,
     /// What this call's relay does not offer, as its latest `joined` said.
     relay_lacks: Vec<RelayFeature>,
     /// This person's microphone, camera and screen share, as the page last said.
@@ -266,7 +268,8 @@ impl Controller {
             early_chat: Vec::new(),
             channel_open: None,
             in_group: false,
-            group_asked: None,
+            group_asked: Vec::new(),
+            group_asked_at: 0,
             relay_lacks: Vec::new(),
             local_media: MediaState::ALL_ON,
             media_shared: None,
@@ -492,6 +495,7 @@ impl Controller {
         self.ask_for_stats();
         self.move_link_tick();
         self.merge_tick();
+        self.group_tick();
     }
 
     /// End the call (`why` shown to the person, or nothing when the page is just leaving).

@@ -89,11 +89,25 @@ fn a_room_the_relay_does_not_open_shows_no_link_and_merges_nothing() {
     world.input(From::Host, Input::AddParticipant);
     world.input(From::Host, Input::RelayOpen);
     assert_eq!(world.host.notices_with(GROUP_LOST), 1);
-    // The call goes on through all of it, and opens when the relay does.
-    world.input(From::Host, Input::Merge);
+    // No answer at all: given up after 10 s, so that a `group` much later (the other person
+    // adding someone) shows no old link.
+    world.input(From::Host, Input::AddParticipant);
+    world.advance(11_000);
+    assert_eq!(world.host.notices_with(GROUP_REFUSED), 1);
     world.input(From::Host, Input::JoinGroup);
-    assert!(world.host.view.merge_offered.is_some());
+    assert!(world.host.view.add_link.is_none());
     assert!(world.host.connected() && world.host.view.ended.is_none());
+}
+
+#[test]
+fn a_merge_and_an_add_link_asked_together_both_wait_for_the_room() {
+    let mut world = World::call(transport_only());
+    world.input(From::Host, Input::Merge);
+    world.input(From::Host, Input::AddParticipant);
+    // Each press asks (the relay answers each with `group`); the room opens once.
+    assert_eq!(world.host.relay_requests, vec![RelayRequest::OpenGroup {}; 2]);
+    world.input(From::Host, Input::JoinGroup);
+    assert!(world.host.view.merge_offered.is_some() && world.host.view.add_link.is_some());
 }
 
 #[test]
