@@ -1,8 +1,10 @@
 //! The relay's settings and the hand-written command-line parser (no clap: a few flags).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use zeroize::Zeroizing;
 
 #[cfg(feature = "mitm")]
 use crate::mitm::Attack;
@@ -309,10 +311,7 @@ impl Config {
                 }
                 "--cluster-url-file" => {
                     let path = PathBuf::from(value(&flag)?);
-                    // The error names the file, never its contents.
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        format!("--cluster-url-file: cannot read {}: {e}", path.display())
-                    })?;
+                    let text = read_secret_file(&flag, &path)?;
                     cluster_url = Some(redis_url("--cluster-url-file", text.trim().to_string())?);
                 }
                 "--node-id" => {
@@ -331,10 +330,7 @@ impl Config {
                 }
                 "--cluster-secret-file" => {
                     let path = PathBuf::from(value(&flag)?);
-                    // The error names the file, never its contents.
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        format!("--cluster-secret-file: cannot read {}: {e}", path.display())
-                    })?;
+                    let text = read_secret_file(&flag, &path)?;
                     let seal = ParkSeal::from_file_text(&text)
                         .map_err(|e| format!("--cluster-secret-file {}: {e}", path.display()))?;
                     park_seal = Some(std::sync::Arc::new(seal));
@@ -349,10 +345,7 @@ impl Config {
                 return Err("--turn-secret-file needs at least one --turn-url".into());
             }
             (Some(path), false) => {
-                // The error names the file, never its contents.
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    format!("--turn-secret-file: cannot read {}: {e}", path.display())
-                })?;
+                let text = read_secret_file("--turn-secret-file", &path)?;
                 let secret = TurnSecret::from_file_text(&text)
                     .map_err(|e| format!("--turn-secret-file {}: {e}", path.display()))?;
                 let ttl_secs = turn_ttl.unwrap_or(DEFAULT_TTL_SECS);
@@ -415,6 +408,16 @@ pub fn parse_origin(text: &str) -> Option<String> {
     }
     let authority = authority.strip_suffix(default_port).unwrap_or(authority);
     Some(format!("{scheme}://{authority}"))
+}
+
+/// A file that holds a secret (or a URL with a password), read for `flag`: its text is wiped
+/// when dropped, once what the relay keeps has been derived from it. (`read_to_string` sizes
+/// its buffer from the file's length, so it leaves no grown-out copy behind.) An error names
+/// the file, never its contents.
+fn read_secret_file(flag: &str, path: &Path) -> Result<Zeroizing<String>, String> {
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| format!("{flag}: cannot read {}: {e}", path.display()))
 }
 
 #[cfg(test)]
