@@ -50,7 +50,7 @@ impl Controller {
                 // Back on the relay after our own socket dropped: whatever happened meanwhile
                 // (the other person may have reloaded, and that news is lost), their hello
                 // tells whether they are the same person, as after a `peer-left`.
-                if self.link_made() {
+                if self.session.has_peer() {
                     self.peer_away = true;
                 }
                 self.session.relay_rejoined();
@@ -72,6 +72,12 @@ impl Controller {
                 self.hello_before_joined = false;
                 self.session.relay_rejoined();
                 self.alone_in_room = true;
+                // Back on the relay to an empty room: the other person left while our socket
+                // was down, and the relay's `peer-left` went with it. Waited for as after one
+                // (not their key kept, which a new page of theirs would turn red).
+                if self.session.has_peer() {
+                    self.relay_says_peer_left();
+                }
                 self.prepare_connection();
             }
             // Whether this is the same person back on the relay or someone new, their hello

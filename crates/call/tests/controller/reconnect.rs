@@ -325,6 +325,34 @@ fn a_guest_reload_hidden_by_the_hosts_own_relay_drop_is_recognised_by_the_new_ke
 }
 
 #[test]
+fn a_guest_gone_while_the_hosts_relay_dropped_is_waited_for_and_a_new_page_locks_again() {
+    // As above, but the host's socket comes back to an empty room: the guest's page went
+    // (its `peer-left` lost with the host's socket), and a new page of theirs joins later.
+    for media in [LinkState::Failed, LinkState::Connected] {
+        let mut world = healthy_call();
+        let old_code = world.host.code();
+        world.host.on_relay = false;
+        world.guest.on_relay = false;
+        world.guest.link = None;
+        if media == LinkState::Failed {
+            world.media_drops(LinkState::Failed);
+        }
+        world.settle();
+        world.host.on_relay = true;
+        world.relay_event(From::Host, joined(0));
+        world.settle();
+        world.advance(15_000);
+        assert_eq!(world.host.warning(), None, "nobody to time out: {:?}", world.host.view);
+        // The guest's new page (a new key) joins: a fresh agreement, locked, a new code.
+        world.new_guest_page_joins();
+        world.advance(10_000);
+        world.assert_locked();
+        assert_ne!(world.host.code(), old_code);
+        assert!(!world.host.ever_shown(|s| matches!(s, ShieldState::Warning { .. })));
+    }
+}
+
+#[test]
 fn a_retry_pending_for_a_guest_who_left_does_not_cut_the_next_guests_connection() {
     let mut world = healthy_call();
     world.media_drops(LinkState::Failed);
