@@ -45,6 +45,16 @@ impl Controller {
             self.turn = turn.clone();
         }
         match inbound {
+            // On hold, back on the relay after our own socket dropped: the other place is
+            // still held (the relay counts it), and its pickup's `peer-moved` brings the next
+            // person; nobody is there to hello. An empty room: the park ended meanwhile.
+            Inbound::Relay(RelayEvent::Joined { peers, .. }) if self.held => {
+                self.hello_before_joined = false;
+                self.session.relay_rejoined();
+                if peers == 0 {
+                    self.park_ended();
+                }
+            }
             Inbound::Relay(RelayEvent::Joined { peers, .. }) if peers > 0 => {
                 self.alone_in_room = false;
                 // Back on the relay after our own socket dropped: whatever happened meanwhile
@@ -84,6 +94,10 @@ impl Controller {
             // tells (see `peer_hello`).
             Inbound::Relay(RelayEvent::PeerJoined) => {
                 self.alone_in_room = false;
+                // Someone is in the other place again (the parker itself, whose park's answer
+                // was lost, took it back): no longer on hold, so a late `park-ended` ends
+                // nothing. A pickup is announced as `peer-moved`, which ends the hold too.
+                self.held = false;
                 self.session.expect_peer();
                 self.say_hello()
             }

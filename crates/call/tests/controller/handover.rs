@@ -5,7 +5,7 @@
 
 use shieldcall_call::controller::{
     CONSULT_DONE, CONSULTING, CallStatus, HANDOVER_NEEDS_E2EE_OFF, HANDOVER_NOT_YET, Input,
-    ON_HOLD, PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PICKED_UP,
+    LinkState, ON_HOLD, PARK_ENDED, PARK_FAILED, PARK_LOST, PARK_REFUSED, PARKED_HERE, PICKED_UP,
     TRANSFER_LOST, TRANSFER_NEEDS_NAME, TRANSFER_OFFER_KIND, TRANSFER_OFFERED, TRANSFER_REFUSED,
     TRANSFER_SENT, peer_transferred, transferred_away,
 };
@@ -97,6 +97,48 @@ fn a_parked_call_puts_the_other_person_on_hold_and_a_pickup_link_takes_it_up() {
         assert_eq!(world.side(other(who)).notices_with(PICKED_UP), 1);
         goes_on(&world);
     }
+}
+
+#[test]
+fn on_hold_a_reconnection_of_ones_own_relay_socket_stays_on_hold() {
+    for who in [From::Host, From::Guest] {
+        let mut world = World::call(transport_only());
+        let (link, ..) = park(&mut world, who, 300);
+        // The held side's socket drops and comes back: the relay counts the held place.
+        world.relay_event(other(who), joined(1));
+        world.advance(20_000);
+        let held = world.side(other(who));
+        assert_eq!(held.view.status, CallStatus::OnHold, "{:?}", held.view);
+        assert_eq!(held.warned_in_call(), None, "no hello to time out");
+        picks_up(&mut world, who, link);
+        goes_on(&world);
+        // Back to an empty room instead: the park ended meanwhile (its `park-ended` lost).
+        let mut world = World::call(transport_only());
+        park(&mut world, who, 300);
+        world.relay_event(other(who), joined(0));
+        world.settle();
+        let held = world.side(other(who));
+        assert_eq!(held.view.ended, Some((Some(PARK_ENDED.into()), true)), "{:?}", held.view);
+    }
+}
+
+#[test]
+fn a_hold_is_over_once_the_other_person_is_back_and_a_late_park_ended_ends_nothing() {
+    // The parker's own page took its place back (its park's answer lost), or the relay's
+    // `peer-parked` was forged: the relay then says `peer-joined`, and the two agree again.
+    let mut world = World::call(transport_only());
+    world.relay_event(From::Guest, RelayEvent::PeerParked { ttl: 300 });
+    world.settle();
+    assert_eq!(world.guest.view.status, CallStatus::OnHold);
+    // The guest's page dropped the connection: the host's browser sees it fail.
+    world.media_drops(LinkState::Failed);
+    world.relay_event(From::Guest, RelayEvent::PeerJoined);
+    world.settle();
+    world.advance(20_000);
+    goes_on(&world);
+    world.relay_event(From::Guest, RelayEvent::ParkEnded);
+    world.settle();
+    assert_eq!(world.guest.view.ended, None, "{:?}", world.guest.view);
 }
 
 #[test]
