@@ -111,7 +111,8 @@ pub fn use_local_media() -> UseLocalMediaReturn {
     let switch = Callback::new(move |(kind, id): (MediaKind, String)| {
         let Some(current) = stream.get_untracked() else { return };
         spawn_local(async move {
-            if replace_device(&current, kind, &id).await.is_ok() {
+            // Before the call, a device that was missing starts on, as the preview shows it.
+            if replace_device(&current, kind, &id, true).await.is_ok() {
                 match kind {
                     MediaKind::Audio => microphone_id.try_set(Some(id)),
                     MediaKind::Video => camera_id.try_set(Some(id)),
@@ -209,11 +210,13 @@ pub fn device_of(track: &MediaStreamTrack) -> Option<String> {
 }
 
 /// Put the device `device_id` in place of `stream`'s track of `kind`, keeping whether it is
-/// enabled (a muted microphone stays muted); the old track stops. Resolves to the new track.
+/// enabled (a muted microphone stays muted), or, where it replaces none, enabled as
+/// `enabled_if_new`; the old track stops. Resolves to the new track.
 pub async fn replace_device(
     stream: &MediaStream,
     kind: MediaKind,
     device_id: &str,
+    enabled_if_new: bool,
 ) -> Result<MediaStreamTrack, ()> {
     let devices = media_devices().ok_or(())?;
     let exact = Object::new();
@@ -228,10 +231,13 @@ pub async fn replace_device(
     let request = devices.get_user_media_with_constraints(&constraints).map_err(drop)?;
     let got: MediaStream = JsFuture::from(request).await.map_err(drop)?.unchecked_into();
     let track = first_track(&got, kind).ok_or(())?;
-    if let Some(old) = first_track(stream, kind) {
-        track.set_enabled(old.enabled());
-        stream.remove_track(&old);
-        old.stop();
+    match first_track(stream, kind) {
+        Some(old) => {
+            track.set_enabled(old.enabled());
+            stream.remove_track(&old);
+            old.stop();
+        }
+        None => track.set_enabled(enabled_if_new),
     }
     stream.add_track(&track);
     Ok(track)

@@ -182,6 +182,9 @@ struct Connection {
     attempts: u8,
     /// Set when the page left on purpose, or the room was full: no reconnection then.
     finished: bool,
+    /// Whether this socket's `join` is answered (`joined`): a refusal after it (`full`,
+    /// `group-full`, `move-refused`) is no answer, but forged, and closes nothing for good.
+    answered: bool,
     /// Told each time a socket's `join` has gone out.
     joined_sent: Rc<dyn Fn()>,
     closures: Vec<Closure<dyn FnMut(Event)>>,
@@ -216,6 +219,7 @@ pub fn use_relay(
         outbox: Vec::new(),
         attempts: 0,
         finished: false,
+        answered: false,
         joined_sent: Rc::new(join_sent),
         closures: Vec::new(),
     }));
@@ -308,7 +312,8 @@ fn open(
                 }
             };
             // A full group closes the socket next, as a full pair does: no reconnection.
-            if let Inbound::Group(GroupEvent::GroupFull { .. }) = &inbound {
+            let answer = !connection.borrow().answered;
+            if let (Inbound::Group(GroupEvent::GroupFull { .. }), true) = (&inbound, answer) {
                 connection.borrow_mut().finished = true;
                 set_presence.set(Presence::Full);
             }
@@ -318,6 +323,7 @@ fn open(
                         let mut c = connection.borrow_mut();
                         c.rejoin = Some(rejoin.clone());
                         c.moving = None;
+                        c.answered = true;
                         drop(c);
                         set_presence.set(if *peers > 0 {
                             Presence::PeerHere
@@ -334,17 +340,20 @@ fn open(
                     RelayEvent::PeerParked { .. } | RelayEvent::ParkEnded => {
                         set_presence.set(Presence::PeerLeft)
                     }
-                    // This place went to another device, or a move link was refused: the
-                    // socket closes next and must not come back.
-                    RelayEvent::Moved | RelayEvent::MoveRefused { .. } => {
+                    // This place went to another device, or a move link was refused (the
+                    // join's answer): the socket closes next and must not come back.
+                    RelayEvent::Moved => connection.borrow_mut().finished = true,
+                    RelayEvent::MoveRefused { .. } if answer => {
                         connection.borrow_mut().finished = true;
                     }
+                    RelayEvent::MoveRefused { .. } => {}
                     RelayEvent::MoveToken { .. } | RelayEvent::TransferToken { .. } => {}
                     RelayEvent::PeerLeft => set_presence.set(Presence::PeerLeft),
-                    RelayEvent::Full => {
+                    RelayEvent::Full if answer => {
                         connection.borrow_mut().finished = true;
                         set_presence.set(Presence::Full);
                     }
+                    RelayEvent::Full => {}
                     // The call decides what an error about its own message means.
                     RelayEvent::Error { .. } => {}
                 }
@@ -425,6 +434,7 @@ fn open(
 fn join(connection: &Rc<RefCell<Connection>>, tell: bool) {
     let mut c = connection.borrow_mut();
     c.attempts = 0;
+    c.answered = false;
     let outbox = std::mem::take(&mut c.outbox);
     if let Some(socket) = &c.socket {
         // A rejoin token, once there is one, wins: the move is done by then.

@@ -118,19 +118,35 @@ impl Call {
         weak: Weak<RefCell<Call>>,
     ) {
         let Some(camera) = self.camera.clone() else { return };
-        let media = self.link.as_ref().and_then(|link| link.media.clone());
+        // Every connection sends this person's track: the pair's, and each other group
+        // member's (the old track stops, so a sender left with it would go silent).
+        let media_of = |call: &Call| call.link.as_ref().and_then(|link| link.media.clone());
+        let mut medias: Vec<_> = media_of(self).into_iter().collect();
+        for member in &self.members {
+            if let Ok(call) = member.call.try_borrow() {
+                medias.extend(media_of(&call));
+            }
+        }
         let set = self.set;
         spawn_local(async move {
-            let Ok(track) = replace_device(&camera, kind, &device_id).await else {
+            // A device that replaces none (it was missing, or busy, when the call began)
+            // starts off, as the Mute and Camera buttons show it: the person turns it on.
+            let Ok(track) = replace_device(&camera, kind, &device_id, false).await else {
                 return notice(set, "That device could not be used.".into());
             };
-            // The new track replaces the old one in place: same stream, same sender, no
+            // Hung up, or the page left, while the device was opening: its light goes off.
+            let mut going = false;
+            with_call(&weak, |c| going = !c.ctl.ended());
+            if !going {
+                return track.stop();
+            }
+            // The new track replaces the old one in place: same stream, same senders, no
             // renegotiation; a muted microphone stays muted.
-            if let Some(media) = media {
-                let slot = match kind {
-                    MediaKind::Audio => Slot::MicAudio,
-                    MediaKind::Video => Slot::Camera,
-                };
+            let slot = match kind {
+                MediaKind::Audio => Slot::MicAudio,
+                MediaKind::Video => Slot::Camera,
+            };
+            for media in medias {
                 let _ = media.send(slot, Some(&track)).await;
             }
             match kind {
@@ -139,6 +155,11 @@ impl Call {
             }
             with_call(&weak, |c| {
                 c.watch_track(&track);
+                match kind {
+                    MediaKind::Audio => c.set.mic_on.set(track.enabled()),
+                    MediaKind::Video => c.set.camera_on.set(track.enabled()),
+                }
+                c.local_media_changed();
                 c.set.self_view.set(c.camera.clone())
             });
         });

@@ -208,7 +208,12 @@ impl Controller {
         }
     }
 
+    /// The relay's answer to this page's join: the group holds as many as it may. (Only as
+    /// that answer: in a call going on it would be forged.)
     pub(super) fn group_full(&mut self) {
+        if !std::mem::take(&mut self.join_outstanding) {
+            return self.log("relay: an answer to no join sent");
+        }
         self.end(Some(GROUP_FULL.into()), false);
     }
 }

@@ -14,12 +14,16 @@ const MAX_BACKLOG: usize = 200;
 
 impl Controller {
     /// What came on the relay socket, as it comes (before anything waits for the worker): a
-    /// `joined` or `full` is the relay's one answer to the join this page sent on its socket,
-    /// and one beyond it is forged. (It would restart the wait for the other person's key
-    /// confirmation, for ever, or end the call.)
+    /// `joined`, `full` or `move-refused` is the relay's one answer to the join this page sent
+    /// on its socket, and one beyond it is forged. (It would restart the wait for the other
+    /// person's key confirmation, for ever, or end the call.)
     pub(super) fn arrived(&mut self, inbound: Inbound) {
-        let answer =
-            matches!(inbound, Inbound::Relay(RelayEvent::Joined { .. } | RelayEvent::Full));
+        let answer = matches!(
+            inbound,
+            Inbound::Relay(
+                RelayEvent::Joined { .. } | RelayEvent::Full | RelayEvent::MoveRefused { .. }
+            )
+        );
         if answer && !std::mem::take(&mut self.join_outstanding) {
             return self.log("relay: an answer to no join sent");
         }

@@ -164,12 +164,19 @@ fn the_relay_alone_cannot_park_transfer_move_or_end_an_encrypted_call() {
         RelayEvent::Moved,
         RelayEvent::ParkEnded,
         RelayEvent::Full,
+        // Answers to a join alone (a move link's refused, a full group's), never news.
+        RelayEvent::MoveRefused { reason: shieldcall_protocol::MoveRefusal::Used },
+        // (Standing for `group-full`, which reaches the controller as the group layer routes it.)
+        RelayEvent::Error { reason: "group-full".into(), request: None },
     ];
     for event in forged {
         let mut world = World::call(Settings::default());
         world.assert_locked();
         let code = world.guest.code();
-        world.relay_event_on_socket(From::Guest, event.clone());
+        match event {
+            RelayEvent::Error { .. } => world.input(From::Guest, Input::GroupFull),
+            _ => world.relay_event_on_socket(From::Guest, event.clone()),
+        }
         world.settle();
         world.advance(30_000);
         world.assert_locked();

@@ -213,6 +213,8 @@ fn in_a_group_hanging_up_is_left_to_the_relay_and_the_group_layer() {
 #[test]
 fn a_full_group_is_said_so() {
     let mut world = World::new(transport_only());
+    // The relay's answer to the join this page sent (beyond it, forged: attacks.rs).
+    world.input(From::Guest, Input::RelayOpen);
     world.input(From::Guest, Input::GroupFull);
     assert_eq!(world.guest.view.ended, Some((Some(GROUP_FULL.into()), false)));
 }

@@ -432,6 +432,8 @@ fn a_refused_pickup_or_transfer_link_is_said_in_its_own_words() {
         for reason in [MoveRefusal::Used, MoveRefusal::Expired, MoveRefusal::Unknown] {
             let mut page = world.page_from_move_link(link.clone());
             page.ctl.arrived_by(arrival);
+            // The relay's answer to the page's join, its token refused.
+            page.handle(Input::RelayOpen, 0);
             page.handle(Input::Inbound(Inbound::Relay(RelayEvent::MoveRefused { reason })), 0);
             assert_eq!(page.view.ended, Some((Some(arrival.refused(reason).into()), true)));
             assert_eq!(page.connects, 0);

@@ -190,6 +190,7 @@ fn a_refused_move_link_ends_the_new_page_with_the_reason() {
     let link = world.ask_to_move(From::Host, 120);
     for reason in [MoveRefusal::Used, MoveRefusal::Expired, MoveRefusal::Unknown] {
         let mut page = world.page_from_move_link(link.clone());
+        page.handle(Input::RelayOpen, 0); // its join, with the token
         page.handle(Input::Inbound(Inbound::Relay(RelayEvent::MoveRefused { reason })), 0);
         assert_eq!(page.view.ended, Some((Some(move_refused(reason).into()), true)));
         assert_eq!(page.connects, 0);
