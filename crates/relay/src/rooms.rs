@@ -391,7 +391,7 @@ impl Relay {
             // Its place is its own again: a park of it (held, or its answer lost) is over, and
             // its code says so at once, as on a cluster (PROTOCOL.md change 60).
             handover::end_park_of(room, &self.parks, old.id);
-            (old.rejoin, old.place)
+            (old.rejoin, old.place, old.id)
         });
         if room.group && room.members.len() >= MAX_GROUP {
             return Err(Refused::GroupFull);
@@ -399,12 +399,23 @@ impl Relay {
         if !room.group && room.members.len() >= 2 {
             return Err(Refused::Full);
         }
-        let (token, place) = replaced.unwrap_or_else(|| {
-            room.next_place += 1;
-            (RejoinToken::generate(), room.next_place - 1)
-        });
+        let (token, place) = match replaced {
+            Some((token, place, _)) => (token, place),
+            None => {
+                room.next_place += 1;
+                (RejoinToken::generate(), room.next_place - 1)
+            }
+        };
         let mut member = self.seat(room, token, place, RelayEvent::PeerJoined);
         member.replaced = replaced.is_some();
+        // A move or transfer link its page still shows takes the place it now holds (a park
+        // is over: see above).
+        if let Some((_, _, old_id)) = replaced {
+            let handed = room.moves.iter_mut().filter(|m| m.from == old_id && !m.used);
+            for issued in handed.filter(|m| !matches!(m.kind, HandOver::Park { .. })) {
+                issued.from = member.id;
+            }
+        }
         Ok(member)
     }
 

@@ -12,8 +12,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Client, DEPOSIT, call_id, join_pair, move_refused, open, park, pickup, pickup_raw, rejoin,
-    spawn, still_talking, take, took_the_place,
+    Client, DEPOSIT, ask_to_move, call_id, join_pair, move_refused, open, park, pickup, pickup_raw,
+    rejoin, spawn, still_talking, take, took_the_place,
 };
 
 /// Ask for a transfer token naming `name`.
@@ -22,6 +22,30 @@ async fn transfer(client: &mut Client, name: &str) -> String {
     let answer: serde_json::Value = serde_json::from_str(&client.recv().await).unwrap();
     assert_eq!(answer["t"].as_str(), Some("transfer-token"), "{answer}");
     answer["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_move_or_transfer_link_outlives_a_reconnection_of_the_socket_that_asked_for_it() {
+    let relay = spawn(&[]);
+    for transfer in [false, true] {
+        let call = call_id();
+        let (mut host, mut guest) = join_pair(relay.addr, &call).await;
+        let token = match transfer {
+            true => self::transfer(&mut host, "Alex").await,
+            false => ask_to_move(&mut host, 120).await,
+        };
+        // The host's socket drops and its page comes back with its rejoin token, the link
+        // still on its screen: the link still takes the place.
+        let mut host = rejoin(relay.addr, &call, Some(&host.rejoin), 1).await;
+        assert_eq!(guest.recv().await, r#"{"t":"peer-joined"}"#);
+        let mut phone = take(relay.addr, &call, &token).await;
+        let told = match transfer {
+            true => r#"{"t":"peer-transferred","name":"Alex"}"#,
+            false => r#"{"t":"peer-moved"}"#,
+        };
+        took_the_place(&phone, &mut host, &mut guest, told).await;
+        still_talking(&mut guest, &mut phone).await;
+    }
 }
 
 #[tokio::test]
