@@ -134,8 +134,12 @@ describe('calls between two browsers', () => {
     await guest.page.click('[data-control=chat]');
     await guest.page.fill('[data-chat-input]', 'hello from the guest');
     await guest.page.keyboard.press('Enter');
+    // The host's chat is closed: a notice says a message came (a polite live region), until
+    // the chat is opened.
+    await told(host, 'New message in the chat');
     await host.page.click('[data-control=chat]');
     await host.page.waitForSelector('.chat-messages li:has-text("hello from the guest")', { timeout: 10000 });
+    assert.doesNotMatch(await host.page.textContent('.notices'), /New message in the chat/);
 
     // The host shares the screen: the guest's stage shows it, decoded (so decrypted); when
     // the host stops, the guest's stage goes back to the camera.

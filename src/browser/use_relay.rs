@@ -268,7 +268,13 @@ fn shut(connection: &Rc<RefCell<Connection>>) {
         socket.set_onclose(None);
         let _ = socket.close();
     }
-    // The closures stay until the connection is dropped: this may run inside one of them.
+    drop(c);
+    // The closures hold the connection, and it holds them: let them go once this returns
+    // (this may run inside one of them), so that neither outlives the call.
+    let connection = connection.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        connection.borrow_mut().closures.clear();
+    });
 }
 
 /// Opens (or takes the warm) socket; whether it was open already and has joined.

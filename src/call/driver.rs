@@ -9,6 +9,7 @@ use wasm_bindgen_futures::spawn_local;
 
 use shieldcall_call::move_link::MoveLink;
 use shieldcall_call::pickup::{Arrival, pickup_path};
+use shieldcall_call::texts::NEW_CHAT_MESSAGE;
 
 use super::{Call, ParkedView, notice, now_ms, with_call};
 use crate::browser::peer::{
@@ -70,8 +71,10 @@ impl Call {
                     .map(|origin| format!("{origin}/call/{}#{}", self.call_id, link.to_fragment()));
                 self.set.add_link.try_set(url);
             }
-            Effect::RelayLacks(lacks) => {
-                self.set.relay_lacks.try_set(lacks);
+            Effect::RelayLacks { group, park } => {
+                // As `String`s: the signal types the page has already (no new code for them).
+                self.set.relay_group_off.try_set(group.map(String::from));
+                self.set.relay_park_off.try_set(park.map(String::from));
             }
             Effect::OfferMerge(link) => {
                 if let Some(channel) = &self.merge_channel {
@@ -226,6 +229,9 @@ impl Call {
     }
 
     fn chat_shown(&mut self, from_me: bool, text: String) {
+        if !from_me && !self.chat_open {
+            notice(self.set, NEW_CHAT_MESSAGE.into());
+        }
         let at = js_sys::Date::new_0();
         let at = format!("{:02}:{:02}", at.get_hours(), at.get_minutes());
         self.set.chat.try_update(|m| m.push(ChatMessage { from_me, text, at: Some(at) }));

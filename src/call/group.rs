@@ -189,6 +189,7 @@ impl Call {
                 member_setup: None,
                 member_of: Some(id),
                 merge_channel: None,
+                chat_open: self.chat_open,
             })
         });
         {
@@ -268,7 +269,8 @@ fn member_setters(main: Setters, id: MemberId) -> (Setters, MemberTile) {
         quality: signal(None).1,
         move_link: signal(None).1,
         add_link: signal(None).1,
-        relay_lacks: signal(Vec::new()).1,
+        relay_group_off: signal(None).1,
+        relay_park_off: signal(None).1,
         group: signal_local(None).1,
         ..main
     };

@@ -8,9 +8,10 @@ use leptos::prelude::*;
 use shieldcall_call::controller::Input;
 use shieldcall_call::e2ee_health::E2eeHealth;
 use shieldcall_call::quality::QualityView;
+use shieldcall_call::texts::NEW_CHAT_MESSAGE;
 use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
-use shieldcall_protocol::{MediaState, RelayFeature};
+use shieldcall_protocol::MediaState;
 use web_sys::MediaStream;
 
 use super::{Call, GroupView, RecordingMix};
@@ -60,8 +61,10 @@ pub struct CallHandle {
     pub move_link: ReadSignal<Option<(String, String)>>,
     /// The link that adds a person to this (group) call, while it is shown.
     pub add_link: ReadSignal<Option<String>>,
-    /// What this call's relay does not offer (its `joined` said so).
-    pub relay_lacks: ReadSignal<Vec<RelayFeature>>,
+    /// Why adding someone (and merging) is off on this call's relay, if it is.
+    pub relay_group_off: ReadSignal<Option<String>>,
+    /// Why parking (and consulting) is off on this call's relay, if it is.
+    pub relay_park_off: ReadSignal<Option<String>>,
     /// Who is in the group call, once this call is one.
     pub group: ReadSignal<Option<GroupView>, LocalStorage>,
     /// The parked call's pickup code and link, once parked (they stay after the call ends
@@ -100,7 +103,8 @@ pub(super) struct Setters {
     pub(super) quality: WriteSignal<Option<QualityView>>,
     pub(super) move_link: WriteSignal<Option<(String, String)>>,
     pub(super) add_link: WriteSignal<Option<String>>,
-    pub(super) relay_lacks: WriteSignal<Vec<RelayFeature>>,
+    pub(super) relay_group_off: WriteSignal<Option<String>>,
+    pub(super) relay_park_off: WriteSignal<Option<String>>,
     pub(super) group: WriteSignal<Option<GroupView>, LocalStorage>,
     pub(super) parked: WriteSignal<Option<ParkedView>>,
     pub(super) transfer_link: WriteSignal<Option<(String, String, u64)>>,
@@ -147,6 +151,22 @@ impl CallHandle {
         sent
     }
 
+    /// The chat panel opened or closed: opened, the notice of messages unread there goes.
+    pub fn chat_panel(&self, open: bool) {
+        self.act(|c, _| {
+            c.chat_open = open;
+            // A group's other members' messages come through their own calls.
+            for member in &c.members {
+                if let Ok(mut call) = member.call.try_borrow_mut() {
+                    call.chat_open = open;
+                }
+            }
+            if open {
+                c.set.notices.try_update(|n| n.retain(|text| text != NEW_CHAT_MESSAGE));
+            }
+        });
+    }
+
     pub fn toggle_mic(&self) {
         self.act(|c, _| c.toggle_track(MediaKind::Audio));
     }
@@ -165,7 +185,7 @@ impl CallHandle {
     }
 
     /// The call as one stream to record: the other person's camera, and both voices mixed.
-    /// `None` before the other person's media is there. Stop it with [`stop_mix`].
+    /// `None` before the other person's media is there. Dropping it closes its audio graph.
     pub fn recording_mix(&self) -> Option<RecordingMix> {
         let mut mix = None;
         self.act(|c, _| mix = c.recording_mix());

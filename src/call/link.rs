@@ -353,6 +353,8 @@ fn chat_channel(pc: &RtcPeerConnection) -> RtcDataChannel {
 /// How long a dropped connection may wait for its channel to close cleanly, and how often it
 /// looks.
 const CHANNEL_CLOSE_WAIT_MS: u32 = 1000;
+/// `RTCPeerConnection.onicecandidateerror`, which web-sys does not name.
+const ON_ICE_SERVER_ERROR: &str = "onicecandidateerror";
 const CHANNEL_CLOSE_POLL_MS: u32 = 50;
 
 /// Silence a connection's handlers and close it: the channel first, and the connection once
@@ -365,6 +367,7 @@ fn close_connection(pc: &RtcPeerConnection, chat: &RtcDataChannel) {
     pc.set_onicecandidate(None);
     pc.set_onconnectionstatechange(None);
     pc.set_onicegatheringstatechange(None);
+    let _ = Reflect::set(pc, &ON_ICE_SERVER_ERROR.into(), &JsValue::NULL);
     chat.close();
     let (pc, chat) = (pc.clone(), chat.clone());
     spawn_local(async move {
@@ -484,10 +487,9 @@ fn wire_ice(pc: &RtcPeerConnection, sink: &Rc<RefCell<IceSink>>) -> Vec<Closure<
             IceSink::report(&sink, IceNews::ServerError { code, url });
         })
     };
-    let _ = pc.add_event_listener_with_callback(
-        "icecandidateerror",
-        on_server_error.as_ref().unchecked_ref(),
-    );
+    // As a handler property (not in web-sys), so that `close_connection` can silence it
+    // before the closure goes: a closed connection may still report for up to a second.
+    let _ = Reflect::set(pc, &ON_ICE_SERVER_ERROR.into(), on_server_error.as_ref());
     vec![on_ice, on_gathering, on_server_error]
 }
 

@@ -55,7 +55,7 @@ use crate::config::AppConfig;
 
 pub use group::{GroupView, MemberTile};
 pub use handle::{CALL_FULL, CallHandle, CallStatus, ParkedView};
-pub use recording::{RecordingMix, stop_mix};
+pub use recording::RecordingMix;
 
 use devices::list_devices;
 use group::MemberSetup;
@@ -102,6 +102,9 @@ struct Call {
     member_of: Option<shieldcall_protocol::MemberId>,
     /// Where this person's other tabs tell of merges (this page's first call only).
     merge_channel: Option<group::MergeChannel>,
+    /// Whether the chat panel is open: a message from the other person while it is not is
+    /// also a notice, seen and said, until the person opens it.
+    chat_open: bool,
 }
 
 /// Milliseconds on the page's clock, for the controller's timers.
@@ -143,7 +146,8 @@ pub fn use_call(
     let (quality, set_quality) = signal(None);
     let (move_link, set_move_link) = signal(None::<(String, String)>);
     let (add_link, set_add_link) = signal(None::<String>);
-    let (relay_lacks, set_relay_lacks) = signal(Vec::new());
+    let (relay_group_off, set_relay_group_off) = signal(None);
+    let (relay_park_off, set_relay_park_off) = signal(None);
     let (group, set_group) = signal_local(None::<GroupView>);
     let (parked, set_parked) = signal(None::<ParkedView>);
     let (transfer_link, set_transfer_link) = signal(None::<(String, String, u64)>);
@@ -172,7 +176,8 @@ pub fn use_call(
         quality: set_quality,
         move_link: set_move_link,
         add_link: set_add_link,
-        relay_lacks: set_relay_lacks,
+        relay_group_off: set_relay_group_off,
+        relay_park_off: set_relay_park_off,
         group: set_group,
         parked: set_parked,
         transfer_link: set_transfer_link,
@@ -216,6 +221,7 @@ pub fn use_call(
             member_setup: Some(member_setup),
             member_of: None,
             merge_channel: None,
+            chat_open: false,
         })
     });
     let merges = group::MergeChannel::open(Rc::downgrade(&call));
@@ -348,7 +354,8 @@ pub fn use_call(
         quality,
         move_link,
         add_link,
-        relay_lacks,
+        relay_group_off,
+        relay_park_off,
         group,
         parked,
         transfer_link,
@@ -414,5 +421,5 @@ fn with_call(weak: &Weak<RefCell<Call>>, f: impl FnOnce(&mut Call)) {
 }
 
 fn notice(set: Setters, text: String) {
-    set.notices.try_update(|n| n.push(text));
+    set.notices.try_update(|n| shieldcall_call::texts::add_notice(n, text));
 }

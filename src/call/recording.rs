@@ -7,16 +7,17 @@ use web_sys::MediaStream;
 use super::Call;
 use crate::browser::peer::{MediaKind, first_track};
 
-/// A recording's stream, with the audio graph that mixes the two voices (closed by
-/// [`stop_mix`]).
+/// A recording's stream, with the audio graph that mixes the two voices (closed when this is
+/// dropped: a recording over, or one made again after it failed to start).
 pub struct RecordingMix {
     pub stream: MediaStream,
     context: web_sys::AudioContext,
 }
 
-/// Release the audio graph of a finished recording.
-pub fn stop_mix(mix: RecordingMix) {
-    let _ = mix.context.close();
+impl Drop for RecordingMix {
+    fn drop(&mut self) {
+        let _ = self.context.close();
+    }
 }
 
 impl Call {

@@ -3,7 +3,7 @@
 use leptos::html;
 use leptos::prelude::*;
 pub use shieldcall_call::texts::E2EE_REASON;
-use shieldcall_call::texts::{file_size, menu_item_lacked};
+use shieldcall_call::texts::{file_size, menu_item_needs};
 use shieldcall_protocol::RelayFeature;
 
 use super::Icon;
@@ -91,9 +91,12 @@ pub fn FeaturesMenu(
     /// This is the consult call: the item hands the held call to the other person.
     #[prop(optional)]
     consulting: bool,
-    /// What the call's relay does not offer: the items that need it say so.
-    #[prop(into, default = Signal::stored(Vec::new()))]
-    relay_lacks: Signal<Vec<RelayFeature>>,
+    /// Why adding someone and merging are off on the call's relay, if they are.
+    #[prop(into, default = Signal::stored(None))]
+    group_off: Signal<Option<String>>,
+    /// Why parking and consulting are off on the call's relay, if they are.
+    #[prop(into, default = Signal::stored(None))]
+    park_off: Signal<Option<String>>,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
     let list_id = unique_id("features");
@@ -104,13 +107,17 @@ pub fn FeaturesMenu(
         .map(|&(feature, name)| {
             let why_id = unique_id(&format!("feature-{feature}-why"));
             // The reason it cannot be used now, if it cannot.
-            let lacked = move || relay_lacks.with(|l| menu_item_lacked(feature, consulting, l));
+            let lacked = move || match menu_item_needs(feature, consulting) {
+                Some(RelayFeature::Group) => group_off.get(),
+                Some(RelayFeature::Park) => park_off.get(),
+                None => None,
+            };
             let unavailable = move || -> Option<String> {
                 match feature {
                     // A move out of an E2EE call is re-keyed (PROTOCOL.md change 44).
                     "move-device" if on_move.is_some() => None,
                     _ if off.get().is_some() => off.get().map(String::from),
-                    _ if lacked().is_some() => lacked().map(String::from),
+                    _ if lacked().is_some() => lacked(),
                     "recording" if on_toggle_recording.is_some() => None,
                     "captions" if on_toggle_captions.is_some() => {
                         (!captions_supported.get()).then(|| CAPTIONS_UNSUPPORTED.into())

@@ -49,23 +49,24 @@ pub fn Shield(
     // A lock that goes away takes the code with it; the panel shown closes when its reason goes.
     let opens = move || code.get().is_some() || warning.get();
     let shown_kind = Memo::new(move |_| (code.get().is_some(), warning.get()));
-    Effect::new(move |previous: Option<(bool, bool)>| {
-        let now = shown_kind.get();
-        if previous.is_some_and(|p| p != now) {
-            set_open.set(false);
-        }
-        now
-    });
     let open_code = move || {
         if code.get_untracked().is_some() || warning.get_untracked() {
             set_open.set(true);
         }
     };
+    // Closed, the focus goes back to the shield (the panel is modal: it was inside).
     let close = Callback::new(move |()| {
         set_open.set(false);
         if let Some(button) = button.get_untracked() {
             let _ = button.focus();
         }
+    });
+    Effect::new(move |previous: Option<(bool, bool)>| {
+        let now = shown_kind.get();
+        if previous.is_some_and(|p| p != now) && open.get_untracked() {
+            close.run(());
+        }
+        now
     });
     let text = move || state.with(shield_text);
     // The code the two compared, if they did: verified while it is still the call's code.

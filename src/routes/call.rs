@@ -17,7 +17,7 @@ use crate::browser::use_shortcuts::use_shortcuts;
 use crate::browser::worker::browser_features;
 use crate::call::{
     CALL_FULL, CallHandle, CallStatus, RecordingMix, start_certificate_early, start_worker_early,
-    stop_mix, use_call,
+    use_call,
 };
 use crate::call_link::{CallRole, role_for, take_link_from_address_bar};
 use crate::components::{
@@ -270,9 +270,11 @@ fn InCall(
         (CallStatus::OnHold, _) => {
             "On hold: the other person parked the call. Waiting for it to be picked up…".into()
         }
-        (CallStatus::Retrying { in_secs, attempt }, _) => format!(
-            "The media connection failed. Trying again in {in_secs} s (attempt {attempt}); \
-             each attempt waits longer."
+        // Said once per attempt, not counted down: a polite live region would read the whole
+        // line again every second.
+        (CallStatus::Retrying { attempt, .. }, _) => format!(
+            "The media connection failed. Trying again shortly (attempt {attempt}); each \
+             attempt waits longer."
         ),
     };
     // A full call ends the call too; "full" says which ending.
@@ -299,9 +301,7 @@ fn InCall(
     let (recording_error, set_recording_error) = signal(None::<String>);
     // The recording's audio graph, if one is made: closed when recording stops or the page goes.
     let end_mix = move || {
-        if let Some(mix) = mix.try_update_value(Option::take).flatten() {
-            stop_mix(mix);
-        }
+        mix.try_update_value(|mix| *mix = None);
     };
     let toggle_recording = Callback::new(move |()| {
         if recording.get_untracked() {
@@ -353,7 +353,10 @@ fn InCall(
                 messages=chat_messages
                 on_send=Callback::new(move |text: String| call.send_chat(text))
                 open=chat_open
-                on_close=Callback::new(move |()| set_chat_open.set(false))
+                on_close=Callback::new(move |()| {
+                    set_chat_open.set(false);
+                    call.chat_panel(false);
+                })
             />
         }
     };
@@ -374,7 +377,12 @@ fn InCall(
     // Keyboard shortcuts, and the dialog that lists them.
     let (help_open, set_help_open) = signal(false);
     let (shortcuts_on, set_shortcuts_on) = signal(true);
-    let toggle_chat = Callback::new(move |()| set_chat_open.update(|o| *o = !*o));
+    // The call is told too: a message that arrives while the chat is closed is a notice
+    // until it opens.
+    let toggle_chat = Callback::new(move |()| {
+        set_chat_open.update(|o| *o = !*o);
+        call.chat_panel(chat_open.get_untracked());
+    });
     use_shortcuts(
         shortcuts_on.into(),
         Callback::new(move |shortcut| match shortcut {
@@ -464,7 +472,8 @@ fn InCall(
                             None => call.consult(),
                         })
                         consulting=held_here
-                        relay_lacks=call.relay_lacks
+                        group_off=call.relay_group_off
+                        park_off=call.relay_park_off
                     />
                 </Controls>
             </CallLayout>
@@ -573,8 +582,9 @@ fn CallAlerts(
             link=call.transfer_link
             on_close=Callback::new(move |()| call.hide_transfer_link())
         />
+        // Newest first, so that a new one is seen where the box starts.
         <ul class="notices" aria-live="polite">
-            {move || notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+            {move || notices.get().into_iter().rev().map(|n| view! { <li>{n}</li> }).collect_view()}
         </ul>
     }
 }

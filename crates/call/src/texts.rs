@@ -162,21 +162,32 @@ pub fn lacked_by_relay(feature: RelayFeature, lacks: &[RelayFeature]) -> Option<
     })
 }
 
-/// Why the menu's `item` (its `data-feature`) is off on a relay that `lacks` what it needs,
-/// if it is. In the consult call the consult item hands the held call over, which parks
-/// nothing.
-pub fn menu_item_lacked(
-    item: &str,
-    consulting: bool,
-    lacks: &[RelayFeature],
-) -> Option<&'static str> {
-    let needs = match item {
-        "add-participant" | "merge" => RelayFeature::Group,
-        "park" => RelayFeature::Park,
-        "consult-transfer" if !consulting => RelayFeature::Park,
-        _ => return None,
-    };
-    lacked_by_relay(needs, lacks)
+/// What the menu's `item` (its `data-feature`) needs of the relay, if anything. In the consult
+/// call the consult item hands the held call over, which parks nothing.
+pub fn menu_item_needs(item: &str, consulting: bool) -> Option<RelayFeature> {
+    match item {
+        "add-participant" | "merge" => Some(RelayFeature::Group),
+        "park" => Some(RelayFeature::Park),
+        "consult-transfer" if !consulting => Some(RelayFeature::Park),
+        _ => None,
+    }
+}
+
+/// The notice of a chat message that arrived while the chat was closed (it goes when the
+/// chat opens).
+pub const NEW_CHAT_MESSAGE: &str = "New message in the chat: open the chat to read it.";
+
+/// How many notices the call screen keeps: older ones go.
+pub const NOTICES_KEPT: usize = 6;
+
+/// Add `text` to the call's notices, newest last: said again, it moves to the end (pressing
+/// a dead camera's button ten times is one notice), and only the newest [`NOTICES_KEPT`] stay.
+pub fn add_notice(notices: &mut Vec<String>, text: String) {
+    notices.retain(|n| *n != text);
+    notices.push(text);
+    if notices.len() > NOTICES_KEPT {
+        notices.drain(..notices.len() - NOTICES_KEPT);
+    }
 }
 
 /// The call timer: `04:05`, then `1:02:03` from an hour on.
@@ -235,11 +246,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_notice_said_again_moves_to_the_end_and_only_the_newest_stay() {
+        let mut notices = Vec::new();
+        for text in ["a", "b", "a", "a"] {
+            add_notice(&mut notices, text.into());
+        }
+        assert_eq!(notices, ["b", "a"]);
+        for n in 0..10 {
+            add_notice(&mut notices, n.to_string());
+        }
+        assert_eq!(notices, ["4", "5", "6", "7", "8", "9"]);
+    }
+
+    #[test]
     fn the_menu_says_which_items_a_relay_without_groups_or_parks_turns_off() {
         use RelayFeature::{Group, Park};
         let items = ["add-participant", "merge", "park", "consult-transfer", "transfer"];
         let off = |lacks: &[RelayFeature], consulting| -> Vec<Option<&str>> {
-            items.iter().map(|item| menu_item_lacked(item, consulting, lacks)).collect()
+            let needs = |item| menu_item_needs(item, consulting);
+            items.iter().map(|item| needs(item).and_then(|f| lacked_by_relay(f, lacks))).collect()
         };
         let (g, p) = (Some(GROUP_NOT_ON_RELAY), Some(PARK_NOT_ON_RELAY));
         assert_eq!(off(&[], false), [None; 5]);

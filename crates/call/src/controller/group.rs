@@ -76,7 +76,9 @@ impl Controller {
     pub(super) fn relay_lacks(&mut self, lacks: &[RelayFeature]) {
         if self.relay_lacks != lacks {
             self.relay_lacks = lacks.to_vec();
-            self.emit(Effect::RelayLacks(self.relay_lacks.clone()));
+            let group = lacked_by_relay(RelayFeature::Group, lacks);
+            let park = lacked_by_relay(RelayFeature::Park, lacks);
+            self.emit(Effect::RelayLacks { group, park });
         }
     }
 

@@ -10,8 +10,7 @@ use shieldcall_e2ee::code::SecurityCode;
 use shieldcall_e2ee::link::{Commitment, LinkSecret};
 use shieldcall_e2ee::session::{ShieldState, WarningReason};
 use shieldcall_protocol::{
-    Inbound, MediaState, PayloadTypes, RelayFeature, RelayRequest, Signal, WorkerCommand,
-    WorkerEvent,
+    Inbound, MediaState, PayloadTypes, RelayRequest, Signal, WorkerCommand, WorkerEvent,
 };
 
 /// Which peer connection an input or effect is about: bumped whenever the connection is
@@ -245,9 +244,13 @@ pub enum Effect {
     },
     /// Show the link that adds a person to this (now group) call.
     ShowAddLink(AddLink),
-    /// What this call's relay does not offer (its `joined` said so): the features that need
-    /// it say why, before anyone presses them ([`crate::texts::lacked_by_relay`]).
-    RelayLacks(Vec<RelayFeature>),
+    /// What this call's relay does not offer (its `joined` said so), as why adding someone
+    /// (or merging) and parking (or consulting) are off, if they are: the menu's items say so
+    /// before anyone presses them ([`crate::texts::menu_item_needs`]).
+    RelayLacks {
+        group: Option<&'static str>,
+        park: Option<&'static str>,
+    },
     /// Tell this person's other tabs to merge their call into this one.
     OfferMerge(MergeLink),
     /// Open the merged call (on this page's origin), as the other person asked.

@@ -117,10 +117,11 @@ fn a_relay_without_groups_or_parks_says_so_before_anyone_presses() {
     assert_eq!(world.host.ctl.group_unavailable(), None);
     // Back through another node of a cluster (its nodes share no park secret): its `joined`
     // says what it lacks, and the page's menu is told.
-    let lacking = |lacks| RelayEvent::Joined { peers: 1, rejoin: "t".into(), turn: None, lacks };
-    world.relay_event(From::Host, lacking(vec![Group, Park]));
+    let joined = |lacks| RelayEvent::Joined { peers: 1, rejoin: "t".into(), turn: None, lacks };
+    world.relay_event(From::Host, joined(vec![Group, Park]));
     world.settle();
-    assert_eq!(world.host.view.relay_lacks, vec![Group, Park]);
+    let lacking = (Some(GROUP_NOT_ON_RELAY), Some(PARK_NOT_ON_RELAY));
+    assert_eq!(world.host.view.relay_lacks, lacking);
     assert_eq!(world.host.ctl.group_unavailable(), Some(GROUP_NOT_ON_RELAY));
     assert_eq!(world.host.ctl.park_unavailable(), Some(PARK_NOT_ON_RELAY));
     assert_eq!(world.host.ctl.handover_unavailable(), None, "a transfer still works");
@@ -130,9 +131,9 @@ fn a_relay_without_groups_or_parks_says_so_before_anyone_presses() {
     assert_eq!(world.host.notices_with(GROUP_NOT_ON_RELAY), 2);
     assert_eq!(world.host.relay_requests.len(), asked, "nothing asked of the relay");
     // Another node that offers everything: on again. The call went on throughout.
-    world.relay_event(From::Host, lacking(vec![]));
+    world.relay_event(From::Host, joined(vec![]));
     world.settle();
-    assert!(world.host.view.relay_lacks.is_empty());
+    assert_eq!(world.host.view.relay_lacks, (None, None));
     assert_eq!(world.host.ctl.group_unavailable(), None);
     assert!(world.host.connected() && world.guest.connected());
 }

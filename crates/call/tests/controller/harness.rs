@@ -22,7 +22,7 @@ use shieldcall_e2ee::link::{LinkSecret, new_call_id};
 use shieldcall_e2ee::session::{Policy, Role, SessionConfig, ShieldState, WarningReason};
 use shieldcall_protocol::{
     ChatOrder, Confirm, Hello, Inbound, MediaState, MoveToken, PayloadTypes, RelayEvent,
-    RelayFeature, RelayRequest, Signal, TransformStats, WorkerCommand, WorkerEvent,
+    RelayRequest, Signal, TransformStats, WorkerCommand, WorkerEvent,
 };
 
 /// A description naming one certificate whose SHA-256 fingerprint is `fill` 32 times.
@@ -118,8 +118,8 @@ pub struct View {
     pub add_link: Option<AddLink>,
     /// What a merge told the person's other tabs, and the merge this page followed.
     pub merge_offered: Option<MergeLink>,
-    /// What the relay does not offer, as the page was told.
-    pub relay_lacks: Vec<RelayFeature>,
+    /// Why adding someone and parking are off on this relay, as the page was told.
+    pub relay_lacks: (Option<&'static str>, Option<&'static str>),
     pub merge_followed: Option<MergeLink>,
 }
 
@@ -217,7 +217,7 @@ impl Side {
                 kept_link: None,
                 add_link: None,
                 merge_offered: None,
-                relay_lacks: Vec::new(),
+                relay_lacks: (None, None),
                 merge_followed: None,
             },
             worker: Worker { starts: 1, ..Worker::default() },
@@ -412,7 +412,7 @@ impl Side {
             }
             Effect::ShowAddLink(link) => self.view.add_link = Some(link),
             Effect::OfferMerge(link) => self.view.merge_offered = Some(link),
-            Effect::RelayLacks(lacks) => self.view.relay_lacks = lacks,
+            Effect::RelayLacks { group, park } => self.view.relay_lacks = (group, park),
             Effect::FollowMerge(link) => self.view.merge_followed = Some(link),
             Effect::MediaProblems(problems) => self.view.problems = problems,
             Effect::Worker(command) => self.command_worker(command),
