@@ -340,15 +340,14 @@ fn open(
                     RelayEvent::PeerJoined
                     | RelayEvent::PeerMoved
                     | RelayEvent::PeerTransferred { .. } => set_presence.set(Presence::PeerHere),
-                    // Parked: this page leaves next, and must not come back (its place is held
-                    // for whoever picks it up).
-                    RelayEvent::Parked { .. } => connection.borrow_mut().finished = true,
                     RelayEvent::PeerParked { .. } | RelayEvent::ParkEnded => {
                         set_presence.set(Presence::PeerLeft)
                     }
-                    // This place went to another device, or a move link was refused (the
-                    // join's answer): the socket closes next and must not come back.
-                    RelayEvent::Moved => connection.borrow_mut().finished = true,
+                    // Parked, or this place went to another device: the call decides whether
+                    // that is news of its own (a relay may forge either), and if so ends, which
+                    // closes this socket for good (`shut`). A move link refused (the join's
+                    // answer): the socket closes next and must not come back.
+                    RelayEvent::Parked { .. } | RelayEvent::Moved => {}
                     RelayEvent::MoveRefused { .. } if answer => {
                         connection.borrow_mut().finished = true;
                     }

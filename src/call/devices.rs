@@ -13,7 +13,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{MediaStream, MediaStreamTrack};
 
-use super::{Call, Setters, notice, with_call};
+use super::{Call, Setters, call_going, notice, with_call};
 use crate::browser::peer::{MediaKind, first_track};
 pub(super) use crate::browser::use_local_media::stop_tracks;
 use crate::browser::use_local_media::{device_lists, device_of, replace_device};
@@ -111,15 +111,9 @@ impl Call {
         self.handle(Input::LocalMedia(state));
     }
 
-    pub(super) fn use_device(
-        &mut self,
-        kind: MediaKind,
-        device_id: String,
-        weak: Weak<RefCell<Call>>,
-    ) {
-        let Some(camera) = self.camera.clone() else { return };
-        // Every connection sends this person's track: the pair's, and each other group
-        // member's (the old track stops, so a sender left with it would go silent).
+    /// The media of every connection this person's tracks go on: the pair's, and each other
+    /// group member's.
+    fn senders(&self) -> Vec<crate::browser::peer::MediaTransceivers> {
         let media_of = |call: &Call| call.link.as_ref().and_then(|link| link.media.clone());
         let mut medias: Vec<_> = media_of(self).into_iter().collect();
         for member in &self.members {
@@ -127,6 +121,16 @@ impl Call {
                 medias.extend(media_of(&call));
             }
         }
+        medias
+    }
+
+    pub(super) fn use_device(
+        &mut self,
+        kind: MediaKind,
+        device_id: String,
+        weak: Weak<RefCell<Call>>,
+    ) {
+        let Some(camera) = self.camera.clone() else { return };
         let set = self.set;
         spawn_local(async move {
             // A device that replaces none (it was missing, or busy, when the call began)
@@ -135,11 +139,14 @@ impl Call {
                 return notice(set, "That device could not be used.".into());
             };
             // Hung up, or the page left, while the device was opening: its light goes off.
-            let mut going = false;
-            with_call(&weak, |c| going = !c.ctl.ended());
-            if !going {
+            if !call_going(&weak) {
                 return track.stop();
             }
+            // Every connection sends this person's track: the pair's, and each other group
+            // member's, as they are now that the device is open (the old track stopped, so a
+            // sender left with it would go silent).
+            let mut medias = Vec::new();
+            with_call(&weak, |c| medias = c.senders());
             // The new track replaces the old one in place: same stream, same senders, no
             // renegotiation; a muted microphone stays muted.
             let slot = match kind {

@@ -84,9 +84,12 @@ impl RelayFeature {
     }
 }
 
-impl FromJson for RelayFeature {
-    fn from_json(json: Json) -> Option<Self> {
-        named(json, &[RelayFeature::Group, RelayFeature::Park], RelayFeature::as_str)
+impl RelayFeature {
+    /// The features in `names` this page knows: a relay may name more (a newer relay's), which
+    /// an older page has none of anyway, so they are skipped, never the whole `joined`.
+    fn known(names: Vec<String>) -> Vec<RelayFeature> {
+        let all = [RelayFeature::Group, RelayFeature::Park];
+        names.iter().filter_map(|name| all.into_iter().find(|f| f.as_str() == name)).collect()
     }
 }
 
@@ -522,7 +525,7 @@ impl RelayEvent {
                 peers: f.required("peers")?,
                 rejoin: f.required("rejoin")?,
                 turn: f.optional("turn")?,
-                lacks: f.defaulted("lacks", Vec::new())?,
+                lacks: RelayFeature::known(f.defaulted("lacks", Vec::new())?),
             },
             "peer-joined" => RelayEvent::PeerJoined,
             "peer-left" => RelayEvent::PeerLeft,
@@ -718,8 +721,14 @@ mod tests {
         let wire = r#"{"t":"joined","peers":0,"rejoin":"T","lacks":["group","park"]}"#;
         assert_eq!(joined.to_json(), wire);
         assert_eq!(Inbound::parse(wire), Ok(Inbound::Relay(joined)));
-        // A name it does not know, or not a list: refused, as any field of the wrong kind.
-        for bad in [r#""group""#, r#"["record"]"#, "[1]"] {
+        // A name it does not know (a newer relay's) is skipped, not the whole `joined`.
+        let newer = r#"{"t":"joined","peers":0,"rejoin":"T","lacks":["record","park"]}"#;
+        let Ok(Inbound::Relay(RelayEvent::Joined { lacks, .. })) = Inbound::parse(newer) else {
+            panic!("{newer}");
+        };
+        assert_eq!(lacks, [RelayFeature::Park]);
+        // Not a list of names: refused, as any field of the wrong kind.
+        for bad in [r#""group""#, "[1]", "{}"] {
             let text = format!(r#"{{"t":"joined","peers":0,"rejoin":"T","lacks":{bad}}}"#);
             assert!(Inbound::parse(&text).is_err(), "{text}");
         }

@@ -61,9 +61,7 @@ impl Controller {
     pub fn group_unavailable(&self) -> Option<&'static str> {
         match self.session.state() {
             _ if self.ended => Some(GROUP_NOT_YET),
-            ShieldState::Unlocked { .. } if self.session.confirmed() => {
-                lacked_by_relay(RelayFeature::Group, &self.relay_lacks)
-            }
+            ShieldState::Unlocked { .. } if self.session.confirmed() => None,
             ShieldState::Locked { .. } => Some(GROUP_NEEDS_E2EE_OFF),
             _ if self.session.offers_e2ee() && self.session.e2ee_intended() => {
                 Some(GROUP_NEEDS_E2EE_OFF)
@@ -92,7 +90,10 @@ impl Controller {
 
     /// The add link of this call, if it may become a group now.
     fn add_link(&mut self) -> Option<AddLink> {
-        if let Some(why) = self.group_unavailable() {
+        // This call's relay must offer groups too (what a call merged into it asks of its own
+        // relay is that call's business).
+        let why = self.group_unavailable();
+        if let Some(why) = why.or_else(|| lacked_by_relay(RelayFeature::Group, &self.relay_lacks)) {
             self.notice(why);
             return None;
         }

@@ -269,6 +269,15 @@ impl Controller {
     }
 
     fn peer_hello(&mut self, hello: Hello) {
+        if std::mem::take(&mut self.held) {
+            // On hold, someone says hello from the held place: it was picked up while this
+            // page's socket was down, and the relay's `peer-moved` went with the socket. Taken
+            // as that news (only transport-only calls are ever held, and the new device
+            // confirms with the link's secret as any pickup does).
+            self.log("relay: a hello from the held place: picked up");
+            self.start_afresh_with_new_device();
+            self.notice(super::handover::PICKED_UP);
+        }
         if self.peer_away {
             self.peer_away = false;
             if !self.session.knows_peer(&hello) {

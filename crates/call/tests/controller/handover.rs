@@ -123,6 +123,26 @@ fn on_hold_a_reconnection_of_ones_own_relay_socket_stays_on_hold() {
 }
 
 #[test]
+fn a_pickup_while_the_held_sides_socket_was_down_is_heard_from_the_pickers_hello() {
+    for who in [From::Host, From::Guest] {
+        let mut world = World::call(transport_only());
+        let (link, ..) = park(&mut world, who, 300);
+        // The held side's socket is down when the pickup comes: its `peer-moved` is lost.
+        let mut page = world.page_from_move_link(link);
+        page.on_relay = true;
+        *world.side(who) = page;
+        world.relay_event(who, joined(1));
+        world.settle();
+        // Back on the relay, it finds someone in the held place, who hears it joined.
+        world.relay_event(other(who), joined(1));
+        world.relay_event(who, RelayEvent::PeerJoined);
+        world.settle();
+        world.advance(20_000);
+        goes_on(&world);
+    }
+}
+
+#[test]
 fn a_hold_is_over_once_the_other_person_is_back_and_a_late_park_ended_ends_nothing() {
     // The parker's own page took its place back (its park's answer lost), or the relay's
     // `peer-parked` was forged: the relay then says `peer-joined`, and the two agree again.
