@@ -34,7 +34,12 @@ impl Controller {
     }
 
     pub(super) fn inbound(&mut self, inbound: Inbound) {
-        if !self.worker_ready && !self.agrees_before_the_worker(&inbound) {
+        // A place moved or parked away only ends this page's call, which needs no worker; at
+        // once, so that the socket the relay closes next is not taken for a dropped one (in
+        // order behind anything already waiting, a move's token say).
+        let ends = matches!(inbound, Inbound::Relay(RelayEvent::Moved | RelayEvent::Parked { .. }));
+        let at_once = ends && self.backlog.is_empty();
+        if !self.worker_ready && !at_once && !self.agrees_before_the_worker(&inbound) {
             if let Inbound::Peer(Signal::Offer { sdp }) = &inbound {
                 self.confirm_before_the_worker(sdp);
             }
@@ -277,6 +282,9 @@ impl Controller {
             self.log("relay: a hello from the held place: picked up");
             self.start_afresh_with_new_device();
             self.notice(super::handover::PICKED_UP);
+            // Read again once the fresh worker runs, as a hello after the news would be.
+            self.backlog.push(Inbound::Peer(Signal::Hello(hello)));
+            return;
         }
         if self.peer_away {
             self.peer_away = false;

@@ -137,8 +137,8 @@ fn a_pickup_while_the_held_sides_socket_was_down_is_heard_from_the_pickers_hello
         world.relay_event(other(who), joined(1));
         world.relay_event(who, RelayEvent::PeerJoined);
         world.settle();
-        world.advance(20_000);
         goes_on(&world);
+        assert_eq!(world.side(other(who)).notices_with(PICKED_UP), 1);
     }
 }
 
