@@ -229,7 +229,7 @@ impl Call {
     }
 
     fn chat_shown(&mut self, from_me: bool, text: String) {
-        if !from_me && !self.chat_open {
+        if !from_me && !self.chat_open.get() {
             notice(self.set, NEW_CHAT_MESSAGE.into());
         }
         let at = js_sys::Date::new_0();

@@ -189,7 +189,7 @@ impl Call {
                 member_setup: None,
                 member_of: Some(id),
                 merge_channel: None,
-                chat_open: self.chat_open,
+                chat_open: self.chat_open.clone(),
             })
         });
         {

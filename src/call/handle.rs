@@ -154,13 +154,7 @@ impl CallHandle {
     /// The chat panel opened or closed: opened, the notice of messages unread there goes.
     pub fn chat_panel(&self, open: bool) {
         self.act(|c, _| {
-            c.chat_open = open;
-            // A group's other members' messages come through their own calls.
-            for member in &c.members {
-                if let Ok(mut call) = member.call.try_borrow_mut() {
-                    call.chat_open = open;
-                }
-            }
+            c.chat_open.set(open);
             if open {
                 c.set.notices.try_update(|n| n.retain(|text| text != NEW_CHAT_MESSAGE));
             }

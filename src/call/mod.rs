@@ -27,7 +27,7 @@ mod recording;
 mod screen;
 mod worker;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use leptos::prelude::*;
@@ -103,8 +103,9 @@ struct Call {
     /// Where this person's other tabs tell of merges (this page's first call only).
     merge_channel: Option<group::MergeChannel>,
     /// Whether the chat panel is open: a message from the other person while it is not is
-    /// also a notice, seen and said, until the person opens it.
-    chat_open: bool,
+    /// also a notice, seen and said, until the person opens it. One cell for the page's calls
+    /// (a group's members' messages come through their own).
+    chat_open: Rc<Cell<bool>>,
 }
 
 /// Milliseconds on the page's clock, for the controller's timers.
@@ -221,7 +222,7 @@ pub fn use_call(
             member_setup: Some(member_setup),
             member_of: None,
             merge_channel: None,
-            chat_open: false,
+            chat_open: Rc::default(),
         })
     });
     let merges = group::MergeChannel::open(Rc::downgrade(&call));
